@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file backend.h
+ * @brief The backend: every effect libnest has on the world goes through it.
+ *
+ * The L0 hypervisor fills a struct nest_backend_ops and passes it, with an
+ * opaque context pointer, to each per-vCPU context it initialises. libnest
+ * never touches memory, hardware or global state except through these
+ * operations, so a backend decides exactly what libnest may read and write.
+ *
+ * IMPORTANT: layout. struct nest_backend_ops is part of the ABI. It only
+ * grows at its end; @c size tells libnest how much of it the caller knows.
+ * Operations beyond the caller's @c size are treated as NULL (absent).
+ */
+#ifndef NEST_BACKEND_H
+#define NEST_BACKEND_H
+
+#include <nest/nest.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @name Access rights (translations, faults)
+ *  @{ */
+#define NEST_ACC_R 0x1u  ///< read
+#define NEST_ACC_W 0x2u  ///< write
+#define NEST_ACC_X 0x4u  ///< execute (supervisor-mode execute with EPT MBEC)
+#define NEST_ACC_UX 0x8u ///< user-mode execute (EPT mode-based execute control)
+#define NEST_ACC_U 0x10u ///< user-mode access (x86 paging U/S)
+/** @} */
+
+/** Memory types, numbered as in IA32_PAT and EPT entries (SDM 11.12, 29.3.7). */
+enum nest_memtype {
+	NEST_MT_UC = 0, ///< uncacheable
+	NEST_MT_WC = 1, ///< write combining
+	NEST_MT_WT = 4, ///< write through
+	NEST_MT_WP = 5, ///< write protected
+	NEST_MT_WB = 6, ///< write back
+	NEST_MT_UC_MINUS = 7 ///< UC- (PAT only)
+};
+
+/**
+ * @brief L0's translation of one L1-physical address (EPT01/NPT01).
+ *
+ * IMPORTANT: layout. Filled by the backend's @c l1_to_host operation.
+ */
+struct nest_l0_map {
+	uint64_t hpa;       ///< host-physical address that the L1-physical address maps to
+	uint32_t rights;    ///< NEST_ACC_* that L0 grants L1 on this page
+	uint8_t memtype;    ///< enum nest_memtype of L0's mapping
+	uint8_t page_shift; ///< size of L0's mapping that holds the address: 12, 21 or 30
+	uint8_t ignore_pat; ///< nonzero if L0's mapping sets EPT "ignore PAT"
+	uint8_t reserved;   ///< zero
+};
+
+/** Which VMCS a hardware VMCS access is for. */
+enum nest_vmcs_id {
+	NEST_VMCS01 = 0,      ///< L0's VMCS for running L1
+	NEST_VMCS02 = 1,      ///< L0's VMCS for running L2 (built by libnest)
+	NEST_VMCS_SHADOW = 2  ///< the shadow VMCS linked from vmcs01 (hardware VMCS shadowing)
+};
+
+/** Kinds of hardware invalidation libnest may ask for (see nest_backend_ops::flush). */
+enum nest_flush_kind {
+	NEST_FLUSH_EPT_CONTEXT = 0, ///< INVEPT single-context; @c tag is the EPTP
+	NEST_FLUSH_EPT_ALL = 1,     ///< INVEPT all-context
+	NEST_FLUSH_VPID_ADDR = 2,   ///< INVVPID individual-address; @c tag VPID, @c addr linear
+	NEST_FLUSH_VPID_CONTEXT = 3,///< INVVPID single-context; @c tag is the VPID
+	NEST_FLUSH_VPID_ALL = 4,    ///< INVVPID all-context
+	NEST_FLUSH_ASID = 5,        ///< flush one ASID (SVM); @c tag is the ASID
+	NEST_FLUSH_ASID_ADDR = 6,   ///< INVLPGA; @c tag ASID, @c addr linear
+	NEST_FLUSH_ALL = 7          ///< everything
+};
+
+/** Log levels for nest_backend_ops::log. */
+enum nest_log_level {
+	NEST_LOG_ERROR = 0, ///< something the L0 developer must see
+	NEST_LOG_WARN = 1,  ///< L1 did something suspicious
+	NEST_LOG_INFO = 2,  ///< notable event
+	NEST_LOG_DEBUG = 3  ///< diagnostics (failed entry checks name their rule here)
+};
+
+/**
+ * @brief The backend operations table.
+ *
+ * Every operation takes the context pointer given at init. Operations
+ * return 0 (NEST_OK) on success or a nonzero nest_status_t. Operations
+ * marked optional may be NULL.
+ *
+ * IMPORTANT: layout. Append only.
+ */
+struct nest_backend_ops {
+	/** sizeof(struct nest_backend_ops) as the caller compiled it. */
+	uint32_t size;
+	/** Zero. */
+	uint32_t reserved0;
+
+	/**
+	 * Read @p len bytes of L1-physical memory at @p gpa into @p buf.
+	 * Fails (NEST_E_FAULT) for any byte the backend does not grant.
+	 */
+	int (*read_l1)(void *ctx, uint64_t gpa, void *buf, size_t len);
+	/** Write @p len bytes at L1-physical @p gpa. Fails like read_l1. */
+	int (*write_l1)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	/**
+	 * Atomically compare-exchange the aligned 64-bit word at L1-physical
+	 * @p gpa: if it equals @p expected, store @p desired. @p actual
+	 * receives the value found. Used to set accessed/dirty bits in L1's
+	 * paging structures. Optional: without it A/D updates use read/write.
+	 */
+	int (*cmpxchg_l1)(void *ctx, uint64_t gpa, uint64_t expected, uint64_t desired,
+			  uint64_t *actual);
+	/**
+	 * L0's map of L1 memory (EPT01/NPT01): translate L1-physical @p gpa.
+	 * Returns NEST_E_NOT_MAPPED if L0 maps nothing there (yet).
+	 */
+	int (*l1_to_host)(void *ctx, uint64_t gpa, struct nest_l0_map *out);
+	/** Read field @p encoding of a hardware VMCS (VMX only). */
+	int (*vmcs_read)(void *ctx, enum nest_vmcs_id which, uint32_t encoding, uint64_t *value);
+	/** Write field @p encoding of a hardware VMCS (VMX only). */
+	int (*vmcs_write)(void *ctx, enum nest_vmcs_id which, uint32_t encoding, uint64_t value);
+	/**
+	 * Allocate one zeroed 4 KiB page for libnest's own structures (shadow
+	 * page tables, merged bitmaps). @p hpa receives its host-physical
+	 * address, @p hva a pointer through which libnest may access it.
+	 */
+	int (*page_alloc)(void *ctx, uint64_t *hpa, void **hva);
+	/** Return a page obtained from page_alloc. */
+	void (*page_free)(void *ctx, uint64_t hpa, void *hva);
+	/** Carry out a hardware invalidation (enum nest_flush_kind). */
+	void (*flush)(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr);
+	/** Optional: a diagnostic message (enum nest_log_level). */
+	void (*log)(void *ctx, int level, const char *msg);
+	/**
+	 * Optional: translate an L1 linear address through L1's own paging
+	 * (the current CR3 of L1) for an access of type NEST_ACC_* in
+	 * @p access. On a page fault return NEST_E_FAULT and set
+	 * @p pf_error to the \#PF error code; libnest then injects \#PF.
+	 * Without it, libnest walks L1's page tables itself.
+	 */
+	int (*l1_linear_to_phys)(void *ctx, uint64_t gla, uint32_t access, uint64_t *gpa,
+				 uint32_t *pf_error);
+};
+
+/** The smallest nest_backend_ops::size libnest accepts. */
+#define NEST_BACKEND_OPS_MIN_SIZE                                                                  \
+	(offsetof(struct nest_backend_ops, write_l1) + sizeof(void *))
+
+/**
+ * @brief A backend: an ops table and the context pointer passed to it.
+ *
+ * IMPORTANT: layout.
+ */
+struct nest_backend {
+	const struct nest_backend_ops *ops; ///< operations; must outlive every context using it
+	void *ctx;                          ///< passed as the first argument of each operation
+};
+
+/**
+ * @brief Check that a backend is usable: sizes known, required ops present.
+ * @param be The backend.
+ * @return NEST_OK, NEST_E_INVAL (NULL), NEST_E_SIZE (size below
+ *         NEST_BACKEND_OPS_MIN_SIZE) or NEST_E_MISSING_OP.
+ */
+NEST_API int nest_backend_validate(const struct nest_backend *be);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NEST_BACKEND_H */

@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+NEST_CORE_SOURCES += lib/nest.c lib/backend.c
+noinst_HEADERS += lib/internal.h
