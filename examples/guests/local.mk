@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+# L1 guest hypervisors used by the bare-metal examples.
