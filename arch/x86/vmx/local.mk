@@ -1,3 +1,11 @@
 # SPDX-License-Identifier: MIT
-# arch/x86/vmx: sources append to NEST_CORE_SOURCES, internal headers to
-# noinst_HEADERS, unit tests to check_PROGRAMS and TESTS.
+# arch/x86/vmx: nested VMX.
+NEST_CORE_SOURCES += arch/x86/vmx/vmcs12.c
+noinst_HEADERS += arch/x86/vmx/vmcs12.h
+include_nest_HEADERS += include/nest/vmcs-fields.def
+
+check_PROGRAMS += tests/unit/test_vmcs_fields
+TESTS += tests/unit/test_vmcs_fields
+tests_unit_test_vmcs_fields_SOURCES = tests/unit/test_vmcs_fields.c
+tests_unit_test_vmcs_fields_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmcs_fields_LDADD = $(TEST_LDADD)
