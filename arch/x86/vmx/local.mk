@@ -9,3 +9,5 @@ TESTS += tests/unit/test_vmcs_fields
 tests_unit_test_vmcs_fields_SOURCES = tests/unit/test_vmcs_fields.c
 tests_unit_test_vmcs_fields_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmcs_fields_LDADD = $(TEST_LDADD)
+noinst_HEADERS += arch/x86/vmx/vmx_arch.h
+EXTRA_DIST += arch/x86/vmx/exit-reasons.def
