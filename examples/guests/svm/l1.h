@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* The test L1 hypervisor: state shared by its setup (l1.c) and its checks (checks.c). */
+#ifndef L1_H
+#define L1_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bm.h"
+#include "svm.h"
+
+/* How L2's memory is translated: by its own page tables only, or also by L1's NPT. */
+struct l1_mode {
+	const char *name; /* suffix of the check names */
+	bool npt;
+};
+
+/*
+ * L1's nested page table (NPT12) for L2: identity for guest-physical
+ * [0, 1 GiB) in 2 MiB pages, except
+ *  - NPT_RO_GPA: one 2 MiB page mapped read-only,
+ *  - NPT_PT_GPA: one 2 MiB range mapped by 4 KiB pages, identity except
+ *    two holes, NPT_HOLE_GPA (data) and NPT_GPT_HOLE_GPA (where L2's page
+ *    tables will point to provoke a fault during the guest walk).
+ * L1's own image must lie below NPT_RO_GPA (checked at start).
+ */
+#define NPT_RO_GPA 0x00E00000ull
+#define NPT_PT_GPA 0x01000000ull
+#define NPT_HOLE_INDEX 5
+#define NPT_GPT_HOLE_INDEX 7
+#define NPT_HOLE_GPA (NPT_PT_GPA + NPT_HOLE_INDEX * 4096ull)
+#define NPT_GPT_HOLE_GPA (NPT_PT_GPA + NPT_GPT_HOLE_INDEX * 4096ull)
+/* Guest-virtual address whose walk goes through NPT_GPT_HOLE_GPA (L2 PDPT[1]). */
+#define L2_GPT_FAULT_ADDR 0x40000010ull
+
+/* The exceptions L2 must never take itself: any of them ends the run cleanly. */
+#define L1_EXC_INTERCEPTS                                                                          \
+	((1u << 0) | (1u << 6) | (1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 13) |  \
+	 (1u << 14) | (1u << 17))
+
+#define L2_ASID 1
+
+/* Everything L1 keeps for its one L2. */
+struct l1 {
+	struct vmcb *vmcb;
+	struct l2_regs regs;
+	uint8_t *iopm;
+	uint8_t *msrpm;
+	uint64_t *l2_pdpt;
+	uint64_t *npt_pt;
+	uint64_t *fixup_page;
+	uint32_t svm_features; /* CPUID Fn8000_000A EDX */
+	unsigned exits;	       /* #VMEXITs observed */
+	unsigned checks;       /* checks run */
+	unsigned failed;       /* checks failed */
+};
+extern struct l1 l1;
+
+/* ---- L2 control (l1.c) ---- */
+static inline uint64_t pa(const void *p)
+{
+	return (uint64_t)(uintptr_t)p; /* identity-mapped */
+}
+/* A fresh VMCB that starts L2 at @entry in @mode, with L1's standard intercepts. */
+void l2_prepare(const struct l1_mode *mode, const void *entry);
+/* One VMRUN; counts the #VMEXIT. */
+void l2_run(bool irq_window);
+void iopm_set(uint16_t port, bool intercept);
+void msrpm_set(uint32_t msr, bool read, bool write);
+
+/* ---- checks (checks.c) ---- */
+struct check {
+	const char *name;
+	const char *mode;
+	bool failed;
+	char why[192];
+};
+void check_begin(struct check *c, const char *name, const struct l1_mode *mode);
+void check_fail(struct check *c, const char *fmt, ...) __attribute__((format(__printf__, 2, 3)));
+/* Records "what = got, expected want" unless they match; returns whether they did. */
+bool expect(struct check *c, const char *what, uint64_t got, uint64_t want);
+/* The exit code, and RIP when @rip is not NULL; on mismatch records the exit's details. */
+bool expect_exit(struct check *c, const char *step, uint64_t code, const void *rip);
+/* Prints "check NAME: ok" or "check NAME: FAIL (...)" and counts it. */
+void check_end(struct check *c);
+
+void run_mode_checks(const struct l1_mode *mode);
+void run_npt_checks(const struct l1_mode *mode);
+void run_single_checks(const struct l1_mode *mode);
+
+#endif
