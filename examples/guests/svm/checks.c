@@ -44,9 +44,11 @@ bool expect_exit(struct check *c, const char *step, uint64_t code, const void *r
 	const struct vmcb *v = l1.vmcb;
 
 	if (v->exitcode != code) {
-		check_fail(c, "%s: exit code 0x%llx (info1 0x%llx, info2 0x%llx, rip 0x%llx), expected 0x%llx",
-			   step, U64(v->exitcode), U64(v->exitinfo1), U64(v->exitinfo2), U64(v->rip),
-			   U64(code));
+		check_fail(c,
+			   "%s: exit code 0x%llx (info1 0x%llx, info2 0x%llx, rip 0x%llx), "
+			   "expected 0x%llx",
+			   step, U64(v->exitcode), U64(v->exitinfo1), U64(v->exitinfo2),
+			   U64(v->rip), U64(code));
 		return false;
 	}
 	if (rip && v->rip != pa(rip)) {
@@ -154,13 +156,15 @@ static void check_ioio_intercepted(const struct l1_mode *m)
 	l2_run(false);
 	/* 16 bits at L2_IO_PORT - 1 cover L2_IO_PORT: intercepted (APM 15.10.1). */
 	if (!expect_ioio(&c, "in", l2_io_in_insn, LEN_IN_DX_16,
-			 ((uint64_t)(L2_IO_PORT - 1) << IOIO_PORT_SHIFT) | IOIO_SZ16 | IOIO_TYPE_IN))
+			 ((uint64_t)(L2_IO_PORT - 1) << IOIO_PORT_SHIFT) | IOIO_SZ16 |
+			     IOIO_TYPE_IN))
 		goto out;
 	v->rax = (v->rax & ~0xFFFFull) | IO_IN_ANSWER;
 	v->rip = v->exitinfo2;
 	l2_run(false);
 	if (!expect_ioio(&c, "rep outsb", l2_io_outs_insn, LEN_REP_OUTSB,
-			 ((uint64_t)L2_IO_PORT << IOIO_PORT_SHIFT) | IOIO_SZ8 | IOIO_STR | IOIO_REP))
+			 ((uint64_t)L2_IO_PORT << IOIO_PORT_SHIFT) | IOIO_SZ8 | IOIO_STR |
+			     IOIO_REP))
 		goto out;
 	expect(&c, "rcx (rep count)", l1.regs.rcx, 3);
 	v->rip = v->exitinfo2;
@@ -360,8 +364,8 @@ static void check_round_trips(const struct l1_mode *m)
 			   CLEAN_DT | CLEAN_SEG | CLEAN_CR2;
 		if (v->exitcode != VMEXIT_CPUID || i > L2_ROUND_TRIPS)
 			break;
-		if (!expect(&c, "rip", v->rip, pa(l2_rt_insn)) || !expect(&c, "rax (i)", v->rax, i) ||
-		    !expect(&c, "r12 (i)", l1.regs.r12, i))
+		if (!expect(&c, "rip", v->rip, pa(l2_rt_insn)) ||
+		    !expect(&c, "rax (i)", v->rax, i) || !expect(&c, "r12 (i)", l1.regs.r12, i))
 			break;
 		v->rax = 3 * (uint64_t)i + 1;
 		l1.regs.rbx = (uint32_t)~i;
@@ -475,7 +479,8 @@ static void check_npf_guest_walk(const struct l1_mode *m)
 		expect(&c, "exitinfo1 bits 33, 32, P, US",
 		       v->exitinfo1 & (NPF_GUEST_PT | NPF_FINAL_GPA | PFEC_P | PFEC_US),
 		       NPF_GUEST_PT | PFEC_US);
-		expect(&c, "exitinfo2 (gpa of the PDE)", v->exitinfo2, NPT_GPT_HOLE_GPA + pde_index * 8);
+		expect(&c, "exitinfo2 (gpa of the PDE)", v->exitinfo2,
+		       NPT_GPT_HOLE_GPA + pde_index * 8);
 	}
 	l1.l2_pdpt[1] = 0;
 	check_end(&c);

@@ -80,7 +80,8 @@ static void check_interrupt(const struct l1_mode *m)
 			check_fail(&c, "rip 0x%llx outside L2's loop", (unsigned long long)v->rip);
 		expect(&c, "exitintinfo", v->exitintinfo, 0);
 		if (l1.regs.rcx == 0 || l1.regs.rcx >= L2_SPIN_ITERATIONS)
-			check_fail(&c, "rcx = 0x%llx: L2 did not spin", (unsigned long long)l1.regs.rcx);
+			check_fail(&c, "rcx = 0x%llx: L2 did not spin",
+				   (unsigned long long)l1.regs.rcx);
 		expect(&c, "interrupts taken by L1 before STI", irq0_count, 0);
 		/* The interrupt is still pending at the PIC: L1 takes it now. */
 		sti();

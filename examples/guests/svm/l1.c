@@ -77,7 +77,7 @@ void iopm_set(uint16_t port, bool intercept)
 	if (intercept)
 		iopm[port / 8] |= (uint8_t)(1u << (port % 8));
 	else
-		iopm[port / 8] &= (uint8_t)~(1u << (port % 8));
+		iopm[port / 8] &= (uint8_t) ~(1u << (port % 8));
 }
 
 void msrpm_set(uint32_t msr, bool read, bool write)
@@ -95,7 +95,7 @@ void msrpm_set(uint32_t msr, bool read, bool write)
 		return; /* outside the map: always intercepted */
 	uint32_t bit = base + (msr & 0x1FFF) * 2;
 
-	msrpm[bit / 8] &= (uint8_t)~(3u << (bit % 8));
+	msrpm[bit / 8] &= (uint8_t) ~(3u << (bit % 8));
 	msrpm[bit / 8] |= (uint8_t)(((read ? 1u : 0u) | (write ? 2u : 0u)) << (bit % 8));
 }
 
@@ -134,7 +134,8 @@ void l2_prepare(const struct l1_mode *mode, const void *entry)
 	__asm__ volatile("sgdt %0; sidt %1; mov %%cs, %2; mov %%ds, %3"
 			 : "=m"(gdtr), "=m"(idtr), "=r"(cs), "=r"(ds));
 	seg(&v->cs, cs, SEG_ATTR_TYPE_CODE_ERA | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_L | SEG_ATTR_G);
-	seg(&v->ds, ds, SEG_ATTR_TYPE_DATA_RWA | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G);
+	seg(&v->ds, ds,
+	    SEG_ATTR_TYPE_DATA_RWA | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G);
 	v->es = v->ds;
 	v->ss = v->ds;
 	v->gdtr.base = gdtr.base;
@@ -146,7 +147,7 @@ void l2_prepare(const struct l1_mode *mode, const void *entry)
 	v->cr0 = read_cr0();
 	v->cr3 = pa(l2_pml4);
 	v->cr4 = read_cr4();
-	v->dr7 = 0x400;	       /* architectural reset value */
+	v->dr7 = 0x400;	      /* architectural reset value */
 	v->dr6 = 0xFFFF0FF0u; /* likewise */
 	v->rflags = 0x2;      /* bit 1 is always set; IF clear */
 	v->rip = (uint64_t)(uintptr_t)entry;
@@ -168,18 +169,18 @@ static void print_svm_features(uint32_t eax, uint32_t ebx, uint32_t edx)
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-		{CPUID_SVM_EDX_NP, "NP"},
-		{CPUID_SVM_EDX_LBRV, "LBRV"},
-		{CPUID_SVM_EDX_SVML, "SVML"},
-		{CPUID_SVM_EDX_NRIPS, "NRIPS"},
-		{CPUID_SVM_EDX_TSCRATE, "TSCRATE"},
-		{CPUID_SVM_EDX_VMCBCLEAN, "VMCBCLEAN"},
-		{CPUID_SVM_EDX_FLUSHBYASID, "FLUSHBYASID"},
-		{CPUID_SVM_EDX_DECODEASSISTS, "DECODEASSISTS"},
-		{CPUID_SVM_EDX_PAUSEFILTER, "PAUSEFILTER"},
-		{CPUID_SVM_EDX_AVIC, "AVIC"},
-		{CPUID_SVM_EDX_VMSAVE_VIRT, "VMSAVEVIRT"},
-		{CPUID_SVM_EDX_VGIF, "VGIF"},
+	    {CPUID_SVM_EDX_NP, "NP"},
+	    {CPUID_SVM_EDX_LBRV, "LBRV"},
+	    {CPUID_SVM_EDX_SVML, "SVML"},
+	    {CPUID_SVM_EDX_NRIPS, "NRIPS"},
+	    {CPUID_SVM_EDX_TSCRATE, "TSCRATE"},
+	    {CPUID_SVM_EDX_VMCBCLEAN, "VMCBCLEAN"},
+	    {CPUID_SVM_EDX_FLUSHBYASID, "FLUSHBYASID"},
+	    {CPUID_SVM_EDX_DECODEASSISTS, "DECODEASSISTS"},
+	    {CPUID_SVM_EDX_PAUSEFILTER, "PAUSEFILTER"},
+	    {CPUID_SVM_EDX_AVIC, "AVIC"},
+	    {CPUID_SVM_EDX_VMSAVE_VIRT, "VMSAVEVIRT"},
+	    {CPUID_SVM_EDX_VGIF, "VGIF"},
 	};
 
 	printf("svm: CPUID 0x8000000A: revision %u, %u ASIDs, EDX 0x%08x:", eax & 0xFF, ebx, edx);
@@ -212,8 +213,8 @@ static bool svm_enable(void)
 		expect(&c, "VM_HSAVE_PA", rdmsr(MSR_VM_HSAVE_PA), pa(host_save_area));
 	}
 	if ((uint64_t)(uintptr_t)_image_end > NPT_RO_GPA)
-		check_fail(&c, "image ends at 0x%llx, above 0x%llx", (unsigned long long)pa(_image_end),
-			   (unsigned long long)NPT_RO_GPA);
+		check_fail(&c, "image ends at 0x%llx, above 0x%llx",
+			   (unsigned long long)pa(_image_end), (unsigned long long)NPT_RO_GPA);
 	check_end(&c);
 	return !c.failed;
 }

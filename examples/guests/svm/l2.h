@@ -3,16 +3,16 @@
 #ifndef L1_L2_H
 #define L1_L2_H
 
-#define L2_CPUID_LEAF 0x4C325F31	/* any value: the CPUID is intercepted */
+#define L2_CPUID_LEAF 0x4C325F31 /* any value: the CPUID is intercepted */
 #define L2_CPUID_SUBLEAF 7
-#define L2_IO_PORT 0xED			/* an unused port; only its IOPM bit is set */
+#define L2_IO_PORT 0xED /* an unused port; only its IOPM bit is set */
 #define L2_IO_OUT_VALUE 0x5A
-#define L2_SCRATCH_PORT 0x3FF		/* COM1 scratch register (16550 register 7) */
-#define L2_MSR 0xC0000103		/* IA32_TSC_AUX: harmless to write */
+#define L2_SCRATCH_PORT 0x3FF /* COM1 scratch register (16550 register 7) */
+#define L2_MSR 0xC0000103     /* IA32_TSC_AUX: harmless to write */
 #define L2_MSR_WRITE_LO 0x1234ABCD
 #define L2_MSR_WRITE_HI 0
-#define L2_MSR_OUTSIDE 0x40000000	/* outside the three MSRPM ranges */
-#define L2_PF_READ_ADDR 0x80000123	/* L2's page tables map nothing at 2 GiB */
+#define L2_MSR_OUTSIDE 0x40000000  /* outside the three MSRPM ranges */
+#define L2_PF_READ_ADDR 0x80000123 /* L2's page tables map nothing at 2 GiB */
 #define L2_PF_WRITE_ADDR 0x80400456
 #define L2_NONCANONICAL 0x8000000000000000
 #define L2_ROUND_TRIPS 1000

@@ -58,79 +58,79 @@ struct vmcb_seg {
  */
 struct vmcb {
 	/* control area, APM appendix B table B-1 */
-	uint16_t icpt_cr_read;   /* 0x000 */
-	uint16_t icpt_cr_write;  /* 0x002 */
-	uint16_t icpt_dr_read;   /* 0x004 */
-	uint16_t icpt_dr_write;  /* 0x006 */
-	uint32_t icpt_exc;       /* 0x008 */
-	uint32_t icpt_misc1;     /* 0x00C */
-	uint32_t icpt_misc2;     /* 0x010 */
-	uint32_t icpt_misc3;     /* 0x014 */
+	uint16_t icpt_cr_read;	/* 0x000 */
+	uint16_t icpt_cr_write; /* 0x002 */
+	uint16_t icpt_dr_read;	/* 0x004 */
+	uint16_t icpt_dr_write; /* 0x006 */
+	uint32_t icpt_exc;	/* 0x008 */
+	uint32_t icpt_misc1;	/* 0x00C */
+	uint32_t icpt_misc2;	/* 0x010 */
+	uint32_t icpt_misc3;	/* 0x014 */
 	uint8_t rsvd_018[0x03C - 0x018];
-	uint16_t pause_thresh;   /* 0x03C */
-	uint16_t pause_count;    /* 0x03E */
-	uint64_t iopm_base_pa;   /* 0x040 */
-	uint64_t msrpm_base_pa;  /* 0x048 */
-	uint64_t tsc_offset;     /* 0x050 */
-	uint32_t asid;           /* 0x058 */
-	uint8_t tlb_control;     /* 0x05C */
+	uint16_t pause_thresh;	/* 0x03C */
+	uint16_t pause_count;	/* 0x03E */
+	uint64_t iopm_base_pa;	/* 0x040 */
+	uint64_t msrpm_base_pa; /* 0x048 */
+	uint64_t tsc_offset;	/* 0x050 */
+	uint32_t asid;		/* 0x058 */
+	uint8_t tlb_control;	/* 0x05C */
 	uint8_t rsvd_05d[3];
-	uint64_t int_ctl;        /* 0x060: V_TPR, V_IRQ, V_INTR_MASKING, ... */
-	uint64_t int_state;      /* 0x068: interrupt shadow */
-	uint64_t exitcode;       /* 0x070 */
-	uint64_t exitinfo1;      /* 0x078 */
-	uint64_t exitinfo2;      /* 0x080 */
-	uint64_t exitintinfo;    /* 0x088 */
-	uint64_t np_ctl;         /* 0x090: NP_ENABLE bit 0 */
-	uint64_t avic_bar;       /* 0x098 */
-	uint64_t ghcb_pa;        /* 0x0A0 */
-	uint64_t eventinj;       /* 0x0A8 */
-	uint64_t n_cr3;          /* 0x0B0 */
-	uint64_t virt_ext;       /* 0x0B8: LBR virtualization, VMSAVE/VMLOAD virt. */
-	uint32_t clean;          /* 0x0C0: VMCB clean bits */
+	uint64_t int_ctl;     /* 0x060: V_TPR, V_IRQ, V_INTR_MASKING, ... */
+	uint64_t int_state;   /* 0x068: interrupt shadow */
+	uint64_t exitcode;    /* 0x070 */
+	uint64_t exitinfo1;   /* 0x078 */
+	uint64_t exitinfo2;   /* 0x080 */
+	uint64_t exitintinfo; /* 0x088 */
+	uint64_t np_ctl;      /* 0x090: NP_ENABLE bit 0 */
+	uint64_t avic_bar;    /* 0x098 */
+	uint64_t ghcb_pa;     /* 0x0A0 */
+	uint64_t eventinj;    /* 0x0A8 */
+	uint64_t n_cr3;	      /* 0x0B0 */
+	uint64_t virt_ext;    /* 0x0B8: LBR virtualization, VMSAVE/VMLOAD virt. */
+	uint32_t clean;	      /* 0x0C0: VMCB clean bits */
 	uint32_t rsvd_0c4;
-	uint64_t nrip;           /* 0x0C8 */
-	uint8_t insn_len;        /* 0x0D0 */
-	uint8_t insn_bytes[15];  /* 0x0D1 */
+	uint64_t nrip;		/* 0x0C8 */
+	uint8_t insn_len;	/* 0x0D0 */
+	uint8_t insn_bytes[15]; /* 0x0D1 */
 	uint8_t rsvd_0e0[0x400 - 0x0E0];
 	/* state save area, APM appendix B table B-2 */
-	struct vmcb_seg es;      /* 0x400 */
-	struct vmcb_seg cs;      /* 0x410 */
-	struct vmcb_seg ss;      /* 0x420 */
-	struct vmcb_seg ds;      /* 0x430 */
-	struct vmcb_seg fs;      /* 0x440 */
-	struct vmcb_seg gs;      /* 0x450 */
-	struct vmcb_seg gdtr;    /* 0x460 */
-	struct vmcb_seg ldtr;    /* 0x470 */
-	struct vmcb_seg idtr;    /* 0x480 */
-	struct vmcb_seg tr;      /* 0x490 */
+	struct vmcb_seg es;   /* 0x400 */
+	struct vmcb_seg cs;   /* 0x410 */
+	struct vmcb_seg ss;   /* 0x420 */
+	struct vmcb_seg ds;   /* 0x430 */
+	struct vmcb_seg fs;   /* 0x440 */
+	struct vmcb_seg gs;   /* 0x450 */
+	struct vmcb_seg gdtr; /* 0x460 */
+	struct vmcb_seg ldtr; /* 0x470 */
+	struct vmcb_seg idtr; /* 0x480 */
+	struct vmcb_seg tr;   /* 0x490 */
 	uint8_t rsvd_4a0[0x4CB - 0x4A0];
-	uint8_t cpl;             /* 0x4CB */
+	uint8_t cpl; /* 0x4CB */
 	uint32_t rsvd_4cc;
-	uint64_t efer;           /* 0x4D0 */
+	uint64_t efer; /* 0x4D0 */
 	uint8_t rsvd_4d8[0x548 - 0x4D8];
-	uint64_t cr4;            /* 0x548 */
-	uint64_t cr3;            /* 0x550 */
-	uint64_t cr0;            /* 0x558 */
-	uint64_t dr7;            /* 0x560 */
-	uint64_t dr6;            /* 0x568 */
-	uint64_t rflags;         /* 0x570 */
-	uint64_t rip;            /* 0x578 */
+	uint64_t cr4;	 /* 0x548 */
+	uint64_t cr3;	 /* 0x550 */
+	uint64_t cr0;	 /* 0x558 */
+	uint64_t dr7;	 /* 0x560 */
+	uint64_t dr6;	 /* 0x568 */
+	uint64_t rflags; /* 0x570 */
+	uint64_t rip;	 /* 0x578 */
 	uint8_t rsvd_580[0x5D8 - 0x580];
-	uint64_t rsp;            /* 0x5D8 */
+	uint64_t rsp; /* 0x5D8 */
 	uint8_t rsvd_5e0[0x5F8 - 0x5E0];
-	uint64_t rax;            /* 0x5F8 */
-	uint64_t star;           /* 0x600 */
-	uint64_t lstar;          /* 0x608 */
-	uint64_t cstar;          /* 0x610 */
-	uint64_t sfmask;         /* 0x618 */
+	uint64_t rax;		 /* 0x5F8 */
+	uint64_t star;		 /* 0x600 */
+	uint64_t lstar;		 /* 0x608 */
+	uint64_t cstar;		 /* 0x610 */
+	uint64_t sfmask;	 /* 0x618 */
 	uint64_t kernel_gs_base; /* 0x620 */
-	uint64_t sysenter_cs;    /* 0x628 */
-	uint64_t sysenter_esp;   /* 0x630 */
-	uint64_t sysenter_eip;   /* 0x638 */
-	uint64_t cr2;            /* 0x640 */
+	uint64_t sysenter_cs;	 /* 0x628 */
+	uint64_t sysenter_esp;	 /* 0x630 */
+	uint64_t sysenter_eip;	 /* 0x638 */
+	uint64_t cr2;		 /* 0x640 */
 	uint8_t rsvd_648[0x668 - 0x648];
-	uint64_t g_pat;          /* 0x668 */
+	uint64_t g_pat; /* 0x668 */
 	uint8_t rsvd_670[0x1000 - 0x670];
 };
 
@@ -232,8 +232,8 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "APM B-2");
 #define IOIO_SEG_MASK (7ull << IOIO_SEG_SHIFT)
 #define IOIO_PORT_SHIFT 16
 /* The fields this L1 checks; address size and segment are printed only. */
-#define IOIO_CHECKED_MASK (0xFFFF0000ull | IOIO_TYPE_IN | IOIO_STR | IOIO_REP | \
-			   IOIO_SZ8 | IOIO_SZ16 | IOIO_SZ32)
+#define IOIO_CHECKED_MASK                                                                          \
+	(0xFFFF0000ull | IOIO_TYPE_IN | IOIO_STR | IOIO_REP | IOIO_SZ8 | IOIO_SZ16 | IOIO_SZ32)
 
 /* MSR EXITINFO1 (APM 15.11) */
 #define MSR_EXIT_READ 0
