@@ -15,7 +15,7 @@
 #ifndef NEST_BACKEND_H
 #define NEST_BACKEND_H
 
-#include <nest/nest.h>
+#include <nest/base.h>
 
 #ifdef __cplusplus
 extern "C" {

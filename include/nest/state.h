@@ -6,7 +6,7 @@
 #ifndef NEST_STATE_H
 #define NEST_STATE_H
 
-#include <nest/nest.h>
+#include <nest/base.h>
 
 #ifdef __cplusplus
 extern "C" {

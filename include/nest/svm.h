@@ -6,7 +6,7 @@
 #ifndef NEST_SVM_H
 #define NEST_SVM_H
 
-#include <nest/nest.h>
+#include <nest/base.h>
 
 #ifdef __cplusplus
 extern "C" {

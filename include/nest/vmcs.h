@@ -14,7 +14,7 @@
 #ifndef NEST_VMCS_H
 #define NEST_VMCS_H
 
-#include <nest/nest.h>
+#include <nest/base.h>
 
 #ifdef __cplusplus
 extern "C" {
