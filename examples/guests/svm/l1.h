@@ -87,5 +87,7 @@ void check_end(struct check *c);
 void run_mode_checks(const struct l1_mode *mode);
 void run_npt_checks(const struct l1_mode *mode);
 void run_single_checks(const struct l1_mode *mode);
+void run_inject_checks(const struct l1_mode *mode);
+void run_vmload_checks(const struct l1_mode *mode);
 
 #endif

@@ -149,6 +149,38 @@ L2_LABEL(l2_vmrun_insn)
 	vmrun %rax			/* 0f 01 d8: 3 bytes */
 	vmmcall
 
+/*
+ * State L2 changes without exiting (CR2, CR0.TS, RFLAGS.DF, RSP) must be in
+ * the VMCB at the next exit; what L1 then changes there must reach L2.
+ */
+L2_FUNC(l2_state)
+	movabs $L2_STATE_CR2, %rax
+	mov %rax, %cr2
+	mov %cr0, %rax
+	or $L2_CR0_TS, %rax
+	mov %rax, %cr0
+	std
+	sub $L2_STATE_RSP_DELTA, %rsp
+	mov $L2_STATE_RAX, %eax
+L2_LABEL(l2_state_vmmcall)
+	vmmcall				/* 0f 01 d9: 3 bytes */
+	cld
+	add $L2_STATE_RSP_DELTA, %rsp
+	mov %cr2, %rbx
+	mov %cr0, %rcx
+	vmmcall
+
+/* Where injected events are delivered: HLT would mean no event came. */
+L2_FUNC(l2_inject_target)
+	hlt
+	vmmcall
+
+/* L2's handler for injected events: reports the top of its stack in RBX. */
+L2_FUNC(l2_event_handler)
+	mov (%rsp), %rbx
+L2_LABEL(l2_event_handler_vmmcall)
+	vmmcall
+
 /* A busy loop of RCX iterations: an interrupt should end it early. */
 L2_FUNC(l2_spin)
 L2_LABEL(l2_spin_loop)

@@ -16,6 +16,10 @@
 #define L2_PF_WRITE_ADDR 0x80400456
 #define L2_NONCANONICAL 0x8000000000000000
 #define L2_ROUND_TRIPS 1000
+#define L2_STATE_CR2 0x0000123456789000
+#define L2_CR0_TS 0x8
+#define L2_STATE_RSP_DELTA 0x100
+#define L2_STATE_RAX 0x57A7E
 
 #ifndef __ASSEMBLER__
 #define L2_DECL(name) extern const char name[]
@@ -54,6 +58,11 @@ L2_DECL(l2_spin_loop);
 L2_DECL(l2_spin_end);
 L2_DECL(l2_round_trips);
 L2_DECL(l2_rt_insn);
+L2_DECL(l2_state);
+L2_DECL(l2_state_vmmcall);
+L2_DECL(l2_inject_target);
+L2_DECL(l2_event_handler);
+L2_DECL(l2_event_handler_vmmcall);
 /* The page L2 passes to its own VMRUN. */
 extern char l2_nested_vmcb[];
 
@@ -69,6 +78,7 @@ extern char l2_nested_vmcb[];
 #define LEN_MOV_STORE 3
 #define LEN_MOVQ_IMM_STORE 7
 #define LEN_VMRUN 3
+#define LEN_VMMCALL 3
 #endif
 
 #endif

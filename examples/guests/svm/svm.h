@@ -43,6 +43,17 @@
 #define VM_CR_SVMDIS (1ull << 4)
 #define MSR_VM_HSAVE_PA 0xC0010117u
 #define MSR_TSC_AUX 0xC0000103u
+/* The MSRs VMLOAD and VMSAVE move (APM 15.5.2) */
+#define MSR_STAR 0xC0000081u
+#define MSR_LSTAR 0xC0000082u
+#define MSR_CSTAR 0xC0000083u
+#define MSR_SFMASK 0xC0000084u
+#define MSR_FS_BASE 0xC0000100u
+#define MSR_GS_BASE 0xC0000101u
+#define MSR_KERNEL_GS_BASE 0xC0000102u
+#define MSR_SYSENTER_CS 0x174u
+#define MSR_SYSENTER_ESP 0x175u
+#define MSR_SYSENTER_EIP 0x176u
 
 /* One segment register in the VMCB state-save area (APM B, table B-2). */
 struct vmcb_seg {
@@ -217,6 +228,22 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "APM B-2");
 #define VMEXIT_VMMCALL 0x081u
 #define VMEXIT_NPF 0x400u
 #define VMEXIT_INVALID ((uint64_t)-1)
+
+/* EVENTINJ and EXITINTINFO (APM 15.20, figure 15-4) */
+#define EVENT_VECTOR_MASK 0xFFull
+#define EVENT_TYPE_SHIFT 8
+#define EVENT_TYPE_INTR (0ull << EVENT_TYPE_SHIFT)
+#define EVENT_TYPE_NMI (2ull << EVENT_TYPE_SHIFT)
+#define EVENT_TYPE_EXCEPTION (3ull << EVENT_TYPE_SHIFT)
+#define EVENT_TYPE_SOFT_INT (4ull << EVENT_TYPE_SHIFT)
+#define EVENT_EV (1ull << 11) /* error code valid */
+#define EVENT_V (1ull << 31)
+#define EVENT_ERRORCODE_SHIFT 32
+
+/* Selector error code (APM vol. 2, 8.4.1) */
+#define SELEC_EXT (1ull << 0)
+#define SELEC_IDT (1ull << 1)
+#define SELEC_INDEX_SHIFT 3
 
 /* IOIO EXITINFO1 (APM 15.10.2, figure 15-2) */
 #define IOIO_TYPE_IN (1ull << 0)
