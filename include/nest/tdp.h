@@ -31,7 +31,7 @@
 #ifndef NEST_TDP_H
 #define NEST_TDP_H
 
-#include <nest/nest.h>
+#include <nest/base.h>
 #include <nest/backend.h>
 
 #ifdef __cplusplus
@@ -246,7 +246,7 @@ struct nest_tdp_root_info {
 	uint64_t pointer; ///< value to load: EPTP02 (WB, same walk length and A/D as EPTP12) or nCR3 of vmcb02
 	uint64_t hpa;     ///< host-physical address of the root table page
 	uint8_t levels;   ///< levels of the shadow tree (4 or 5)
-	uint8_t created;  ///< 1 if the root was (re)built empty: flush the L2 TLB tag before entry
+	uint8_t created;  ///< 1 if the shadow was built, or lost entries, since the last call: flush L2's TLB tag (VPID/ASID) before entry
 	uint8_t reserved[6]; ///< zero
 };
 

@@ -1,0 +1,1005 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shadow EPT02/NPT02: L2-physical to host-physical tables composed of
+ * L1's EPT12/NPT12 (walked with nest__ept_walk / nest__x86_walk) and L0's
+ * map of L1 memory (nest_backend_ops::l1_to_host).
+ *
+ * Structure: up to NEST_TDP_MAX_ROOTS cached roots, keyed by L1's root and
+ * its format; each owns a list of shadow table pages. Every page has a
+ * descriptor in the context (host address, pointer, owner, level, and the
+ * L1-physical range its leaves point into); a hash from host address to
+ * descriptor finds a child table from a parent entry. Memory is bounded by
+ * nest_tdp_config::max_pages: when full, whole roots are reclaimed, least
+ * recently used first.
+ *
+ * Invariant ("paging is a subset", DESIGN.md): a leaf maps an L2 page to a
+ * host page only if L1's table maps it to an L1 page that L0 maps to that
+ * host page, with rights no wider than both.
+ */
+#include "paging.h"
+
+#define TDP_MAGIC 0x54445031u /* "TDP1" */
+#define TDP_MIN_PAGES 8u
+#define TDP_MAX_PAGES (1u << 24)
+#define TDP_NONE 0u /* list/index terminator: indices are stored +1 */
+#define TDP_HASH_MULT 0x9e3779b97f4a7c15ull
+
+/* NPT02 non-leaf rights: everything; leaves carry the real rights. */
+#define NPT_TABLE_BITS (X86_PTE_P | X86_PTE_RW | X86_PTE_US | X86_PTE_A)
+#define EPT_TABLE_BITS (EPT_R | EPT_W | EPT_X | EPT_UX)
+#define EPTP02_MT_WB ((uint64_t)NEST_MT_WB)
+/* NPT02 PAT index for an L0 mapping that is not WB: PCD|PWT = entry 3 (UC in the default PAT). */
+#define NPT_PAT_INDEX_UC 3u
+
+struct tdp_page {
+	uint64_t hpa;
+	uint64_t *hva;
+	uint64_t l1_lo, l1_hi; /* L1-physical range its leaves point into (lo >= hi: none) */
+	uint32_t hnext;        /* hash chain */
+	uint32_t next;         /* next page of the same root, or of the free list */
+	uint16_t root;
+	uint8_t level;
+	uint8_t used;
+};
+
+struct tdp_root {
+	uint64_t key_ptr;
+	uint32_t key_mode;
+	uint32_t page;   /* descriptor of the root table (+1) */
+	uint32_t pages;  /* list of the other pages (+1) */
+	uint32_t npages; /* pages owned, root table included */
+	uint64_t lru;
+	uint8_t valid, levels, kind, need_flush;
+	uint8_t ad;      /* A/D flags in L1's table (EPTP bit 6; always for NPT) */
+	uint8_t mbec;
+	uint8_t pad[2];
+	uint64_t eptp_bits; /* EPT: walk length and A/D of EPTP02 */
+	struct nest_tdp_l1_root l1;
+};
+
+struct nest_tdp {
+	uint32_t magic;
+	uint32_t max_pages;
+	uint32_t nbuckets; /* power of two */
+	uint32_t hash_shift;
+	uint32_t free_list;
+	uint32_t pages_in_use;
+	int32_t current;
+	uint32_t pad;
+	uint64_t clock;
+	struct nest_backend be;
+	struct nest_tdp_config cfg;
+	struct nest_tdp_stats st;
+	struct tdp_root roots[NEST_TDP_MAX_ROOTS];
+	struct tdp_page *pages;
+	uint32_t *buckets;
+};
+
+/* ---- sizes and layout ---- */
+
+static uint32_t tdp_buckets(uint32_t max_pages, uint32_t *shift)
+{
+	uint32_t n = 1, s = 0;
+
+	while (n < max_pages) {
+		n <<= 1;
+		s++;
+	}
+	*shift = 64 - (s ? s : 1);
+	return n < 2 ? 2 : n;
+}
+
+static bool tdp_cfg_ok(const struct nest_tdp_config *cfg)
+{
+	if (cfg == NULL || cfg->size < sizeof(struct nest_tdp_config))
+		return false;
+	if (cfg->max_pages < TDP_MIN_PAGES || cfg->max_pages > TDP_MAX_PAGES)
+		return false;
+	if (cfg->max_roots < 1 || cfg->max_roots > NEST_TDP_MAX_ROOTS)
+		return false;
+	if (cfg->maxphyaddr < 32 || cfg->maxphyaddr > 52)
+		return false;
+	return cfg->max_page_shift == PG_PAGE_SHIFT || cfg->max_page_shift == PG_SHIFT_2M ||
+	       cfg->max_page_shift == PG_SHIFT_1G;
+}
+
+static size_t tdp_align(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
+NEST_API size_t nest_tdp_size(const struct nest_tdp_config *cfg)
+{
+	uint32_t shift;
+
+	if (!tdp_cfg_ok(cfg))
+		return 0;
+	return tdp_align(sizeof(struct nest_tdp)) +
+	       tdp_align((size_t)cfg->max_pages * sizeof(struct tdp_page)) +
+	       (size_t)tdp_buckets(cfg->max_pages, &shift) * sizeof(uint32_t);
+}
+
+NEST_API int nest_tdp_init(void *mem, size_t size, const struct nest_backend *be,
+			   const struct nest_tdp_config *cfg, struct nest_tdp **out)
+{
+	struct nest_tdp *t = mem;
+	size_t need;
+	uint32_t i;
+	int rc;
+
+	if (mem == NULL || out == NULL || cfg == NULL || ((uintptr_t)mem & 15))
+		return NEST_E_INVAL;
+	if (cfg->size < sizeof(struct nest_tdp_config))
+		return NEST_E_SIZE;
+	need = nest_tdp_size(cfg);
+	if (need == 0)
+		return NEST_E_INVAL;
+	if (size < need)
+		return NEST_E_NOSPC;
+	nest__memset(t, 0, need);
+	rc = nest__be_init(&t->be, be);
+	if (rc != NEST_OK)
+		return rc;
+	if (!NEST_BE_HAS(&t->be, l1_to_host) || !NEST_BE_HAS(&t->be, page_alloc) ||
+	    !NEST_BE_HAS(&t->be, page_free))
+		return NEST_E_MISSING_OP;
+	t->cfg = *cfg;
+	t->cfg.size = sizeof(t->cfg);
+	t->max_pages = cfg->max_pages;
+	t->pages = (struct tdp_page *)((char *)t + tdp_align(sizeof(*t)));
+	t->buckets = (uint32_t *)((char *)t->pages +
+				  tdp_align((size_t)cfg->max_pages * sizeof(struct tdp_page)));
+	t->nbuckets = tdp_buckets(cfg->max_pages, &t->hash_shift);
+	for (i = 0; i < t->max_pages; i++)
+		t->pages[i].next = i + 2 <= t->max_pages ? i + 2 : TDP_NONE;
+	t->free_list = 1;
+	t->current = -1;
+	t->st.size = sizeof(t->st);
+	t->st.pages_max = cfg->max_pages;
+	t->magic = TDP_MAGIC;
+	*out = t;
+	return NEST_OK;
+}
+
+static bool tdp_ok(const struct nest_tdp *t)
+{
+	return t != NULL && t->magic == TDP_MAGIC;
+}
+
+/* ---- page descriptors ---- */
+
+static uint32_t tdp_hash(const struct nest_tdp *t, uint64_t hpa)
+{
+	return (uint32_t)(((hpa >> PG_PAGE_SHIFT) * TDP_HASH_MULT) >> t->hash_shift) &
+	       (t->nbuckets - 1);
+}
+
+static uint32_t tdp_lookup(const struct nest_tdp *t, uint64_t hpa)
+{
+	uint32_t i = t->buckets[tdp_hash(t, hpa)];
+	uint32_t guard = 0;
+
+	while (i != TDP_NONE && guard++ < t->max_pages) {
+		if (t->pages[i - 1].hpa == hpa)
+			return i;
+		i = t->pages[i - 1].hnext;
+	}
+	return TDP_NONE;
+}
+
+static void tdp_unhash(struct nest_tdp *t, uint32_t idx1)
+{
+	uint32_t *link = &t->buckets[tdp_hash(t, t->pages[idx1 - 1].hpa)];
+	uint32_t guard = 0;
+
+	while (*link != TDP_NONE && guard++ < t->max_pages) {
+		if (*link == idx1) {
+			*link = t->pages[idx1 - 1].hnext;
+			return;
+		}
+		link = &t->pages[*link - 1].hnext;
+	}
+}
+
+/* Allocate a zeroed shadow page for root `r` at `level`. Returns its index (+1) or 0. */
+static uint32_t tdp_page_new(struct nest_tdp *t, unsigned r, unsigned level, int *rc)
+{
+	uint32_t idx1 = t->free_list;
+	struct tdp_page *p;
+	uint64_t hpa;
+	void *hva;
+
+	if (idx1 == TDP_NONE || t->pages_in_use >= t->max_pages) {
+		*rc = NEST_E_NOMEM;
+		return TDP_NONE;
+	}
+	*rc = nest__be_page_alloc(&t->be, &hpa, &hva);
+	if (*rc != NEST_OK)
+		return TDP_NONE;
+	if (hva == NULL || (hpa & (PG_PAGE_SIZE - 1))) {
+		nest__be_page_free(&t->be, hpa, hva);
+		*rc = NEST_E_BACKEND;
+		return TDP_NONE;
+	}
+	p = &t->pages[idx1 - 1];
+	t->free_list = p->next;
+	nest__memset(hva, 0, PG_PAGE_SIZE);
+	p->hpa = hpa;
+	p->hva = hva;
+	p->l1_lo = ~0ull;
+	p->l1_hi = 0;
+	p->root = (uint16_t)r;
+	p->level = (uint8_t)level;
+	p->used = 1;
+	p->hnext = t->buckets[tdp_hash(t, hpa)];
+	t->buckets[tdp_hash(t, hpa)] = idx1;
+	p->next = TDP_NONE;
+	t->pages_in_use++;
+	t->roots[r].npages++;
+	return idx1;
+}
+
+static void tdp_page_release(struct nest_tdp *t, uint32_t idx1)
+{
+	struct tdp_page *p = &t->pages[idx1 - 1];
+
+	tdp_unhash(t, idx1);
+	nest__be_page_free(&t->be, p->hpa, p->hva);
+	nest__memset(p, 0, sizeof(*p));
+	p->next = t->free_list;
+	t->free_list = idx1;
+	t->pages_in_use--;
+}
+
+/* ---- roots ---- */
+
+static uint64_t tdp_root_pointer(const struct nest_tdp *t, const struct tdp_root *rt)
+{
+	uint64_t hpa = t->pages[rt->page - 1].hpa;
+
+	return rt->kind == NEST_TDP_EPT ? hpa | EPTP02_MT_WB | rt->eptp_bits : hpa;
+}
+
+/* Tell hardware to forget translations of a root whose entries were removed. */
+static void tdp_root_flush(struct nest_tdp *t, struct tdp_root *rt)
+{
+	rt->need_flush = 1;
+	if (rt->kind == NEST_TDP_EPT)
+		nest__be_flush(&t->be, NEST_FLUSH_EPT_CONTEXT, tdp_root_pointer(t, rt), 0);
+	/* NPT: nothing is tagged by nCR3; the caller flushes the ASID when
+	 * nest_tdp_root_info::created says so (TLB_CONTROL in vmcb02). */
+}
+
+/* Free every page of a root except its root table, and clear that table. */
+static void tdp_root_zap(struct nest_tdp *t, unsigned r, bool flush)
+{
+	struct tdp_root *rt = &t->roots[r];
+	uint32_t i = rt->pages, guard = 0;
+	struct tdp_page *top;
+
+	while (i != TDP_NONE && guard++ < t->max_pages) {
+		uint32_t next = t->pages[i - 1].next;
+
+		tdp_page_release(t, i);
+		i = next;
+	}
+	rt->pages = TDP_NONE;
+	rt->npages = rt->page ? 1 : 0;
+	if (rt->page) {
+		top = &t->pages[rt->page - 1];
+		nest__memset(top->hva, 0, PG_PAGE_SIZE);
+		top->l1_lo = ~0ull;
+		top->l1_hi = 0;
+		if (flush)
+			tdp_root_flush(t, rt);
+	}
+}
+
+static void tdp_root_free(struct nest_tdp *t, unsigned r)
+{
+	struct tdp_root *rt = &t->roots[r];
+
+	tdp_root_zap(t, r, false);
+	if (rt->page)
+		tdp_page_release(t, rt->page);
+	nest__memset(rt, 0, sizeof(*rt));
+	if (t->current == (int32_t)r)
+		t->current = -1;
+	t->st.roots--;
+}
+
+/* Reclaim the least recently used root other than `keep`; false if none. */
+static bool tdp_reclaim_one(struct nest_tdp *t, int keep)
+{
+	unsigned r, victim = NEST_TDP_MAX_ROOTS;
+
+	for (r = 0; r < t->cfg.max_roots; r++) {
+		if (!t->roots[r].valid || (int)r == keep || (int)r == t->current)
+			continue;
+		if (victim == NEST_TDP_MAX_ROOTS || t->roots[r].lru < t->roots[victim].lru)
+			victim = r;
+	}
+	if (victim == NEST_TDP_MAX_ROOTS)
+		return false;
+	tdp_root_free(t, victim);
+	t->st.reclaims++;
+	return true;
+}
+
+/* The cache key of an L1 root and the parameters derived from it. */
+struct tdp_key {
+	uint64_t ptr;
+	uint32_t mode;
+	uint8_t levels, kind, ad, mbec;
+	uint64_t eptp_bits;
+};
+
+#define KEY_KIND_SHIFT 0
+#define KEY_MODE_SHIFT 4
+#define KEY_NXE (1u << 8)
+#define KEY_MBEC (1u << 9)
+
+static int tdp_make_key(const struct nest_tdp *t, const struct nest_tdp_l1_root *l1,
+			struct tdp_key *k)
+{
+	nest__memset(k, 0, sizeof(*k));
+	if (l1 == NULL)
+		return NEST_E_INVAL;
+	k->kind = (uint8_t)l1->kind;
+	if (l1->kind == NEST_TDP_EPT) {
+		struct nest_ept_config ec = { t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, l1->mbec != 0,
+					      { 0 } };
+
+		if (!nest_ept_eptp_valid(l1->pointer, &ec))
+			return NEST_E_INVAL;
+		k->levels = (uint8_t)(((l1->pointer & EPTP_PWL_MASK) >> EPTP_PWL_SHIFT) + 1);
+		k->ad = (l1->pointer & EPTP_AD) != 0;
+		k->mbec = l1->mbec != 0;
+		k->eptp_bits = l1->pointer & (EPTP_PWL_MASK | EPTP_AD);
+		k->ptr = l1->pointer & (pg_addr_mask(t->cfg.maxphyaddr) | EPTP_PWL_MASK | EPTP_AD);
+		k->mode = (NEST_TDP_EPT << KEY_KIND_SHIFT) | (k->mbec ? KEY_MBEC : 0);
+		return NEST_OK;
+	}
+	if (l1->kind == NEST_TDP_NPT) {
+		uint32_t mode = nest_x86_mode(l1->cr0, l1->cr4, l1->efer);
+
+		if (mode == NEST_X86_MODE_NONE)
+			return NEST_E_INVAL;
+		k->levels = (t->cfg.flags & NEST_TDP_CFG_NPT02_LA57) ? 5 : 4;
+		k->ad = 1; /* APM 15.25.5: nested tables always carry A/D */
+		if (mode == NEST_X86_MODE_PAE)
+			k->ptr = l1->pointer & X86_PAE_CR3_MASK;
+		else if (mode <= NEST_X86_MODE_32_PSE)
+			k->ptr = l1->pointer & 0xfffff000ull;
+		else
+			k->ptr = l1->pointer & pg_addr_mask(t->cfg.maxphyaddr);
+		k->mode = (NEST_TDP_NPT << KEY_KIND_SHIFT) | (mode << KEY_MODE_SHIFT) |
+			  ((l1->efer & X86_EFER_NXE) ? KEY_NXE : 0);
+		return NEST_OK;
+	}
+	return NEST_E_INVAL;
+}
+
+static int tdp_find(const struct nest_tdp *t, const struct tdp_key *k)
+{
+	unsigned r;
+
+	if (t->current >= 0) {
+		const struct tdp_root *c = &t->roots[t->current];
+
+		if (c->valid && c->key_ptr == k->ptr && c->key_mode == k->mode)
+			return t->current;
+	}
+	for (r = 0; r < t->cfg.max_roots; r++)
+		if (t->roots[r].valid && t->roots[r].key_ptr == k->ptr &&
+		    t->roots[r].key_mode == k->mode)
+			return (int)r;
+	return -1;
+}
+
+/* Find or build the root for `l1`; returns its index or a negative status. */
+static int tdp_get_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1, bool *hit)
+{
+	struct tdp_key k;
+	struct tdp_root *rt;
+	unsigned r;
+	int rc, found;
+
+	rc = tdp_make_key(t, l1, &k);
+	if (rc != NEST_OK)
+		return -rc;
+	found = tdp_find(t, &k);
+	if (found >= 0) {
+		*hit = true;
+		t->roots[found].lru = ++t->clock;
+		return found;
+	}
+	*hit = false;
+	for (r = 0; r < t->cfg.max_roots; r++)
+		if (!t->roots[r].valid)
+			break;
+	if (r == t->cfg.max_roots) {
+		if (!tdp_reclaim_one(t, -1)) {
+			/* Only the current root exists and all slots are taken: replace it. */
+			r = (unsigned)(t->current >= 0 ? t->current : 0);
+			tdp_root_free(t, r);
+			t->st.reclaims++;
+		}
+		for (r = 0; r < t->cfg.max_roots; r++)
+			if (!t->roots[r].valid)
+				break;
+	}
+	while (t->pages_in_use >= t->max_pages && tdp_reclaim_one(t, -1))
+		;
+	if (t->pages_in_use >= t->max_pages && t->current >= 0 && t->roots[t->current].valid) {
+		tdp_root_zap(t, (unsigned)t->current, true);
+		t->st.reclaims++;
+	}
+	rt = &t->roots[r];
+	nest__memset(rt, 0, sizeof(*rt));
+	rt->page = tdp_page_new(t, r, k.levels, &rc);
+	if (rt->page == TDP_NONE) {
+		rt->npages = 0;
+		return -(rc == NEST_E_NOMEM ? NEST_E_NOMEM : NEST_E_BACKEND);
+	}
+	rt->valid = 1;
+	rt->key_ptr = k.ptr;
+	rt->key_mode = k.mode;
+	rt->levels = k.levels;
+	rt->kind = k.kind;
+	rt->ad = k.ad;
+	rt->mbec = k.mbec;
+	rt->eptp_bits = k.eptp_bits;
+	rt->l1 = *l1;
+	rt->lru = ++t->clock;
+	t->st.roots++;
+	/* A recycled page may still be cached by hardware under this pointer. */
+	tdp_root_flush(t, rt);
+	return (int)r;
+}
+
+NEST_API int nest_tdp_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1,
+			   struct nest_tdp_root_info *info)
+{
+	struct tdp_root *rt;
+	bool hit;
+	int r;
+
+	if (!tdp_ok(t) || l1 == NULL || info == NULL)
+		return NEST_E_INVAL;
+	r = tdp_get_root(t, l1, &hit);
+	if (r < 0)
+		return -r;
+	if (hit)
+		t->st.root_hits++;
+	else
+		t->st.root_misses++;
+	t->current = r;
+	rt = &t->roots[r];
+	nest__memset(info, 0, sizeof(*info));
+	info->hpa = t->pages[rt->page - 1].hpa;
+	info->pointer = tdp_root_pointer(t, rt);
+	info->levels = rt->levels;
+	info->created = rt->need_flush;
+	rt->need_flush = 0;
+	return NEST_OK;
+}
+
+NEST_API void nest_tdp_fini(struct nest_tdp *t)
+{
+	unsigned r;
+
+	if (!tdp_ok(t))
+		return;
+	for (r = 0; r < NEST_TDP_MAX_ROOTS; r++)
+		if (t->roots[r].valid)
+			tdp_root_free(t, r);
+	t->magic = 0;
+}
+
+/* ---- entry formats ---- */
+
+static bool tdp_present(unsigned kind, uint64_t e)
+{
+	return kind == NEST_TDP_EPT ? (e & (EPT_RWX | EPT_UX)) != 0 : (e & X86_PTE_P) != 0;
+}
+
+static bool tdp_is_leaf(unsigned level, uint64_t e)
+{
+	/* Bit 7 is PS in both formats above level 1. */
+	return level == 1 || (e & EPT_PS);
+}
+
+static uint64_t tdp_entry_addr(uint64_t e)
+{
+	return e & pg_addr_mask(52);
+}
+
+static uint64_t tdp_table_entry(unsigned kind, uint64_t child_hpa)
+{
+	return child_hpa | (kind == NEST_TDP_EPT ? EPT_TABLE_BITS : NPT_TABLE_BITS);
+}
+
+/*
+ * Memory type of an EPT02 leaf (SDM 29.3.7.2 applied twice): L2's access
+ * type is L1's EPT type combined with L2's PAT (unless L1's IPAT), then L0's
+ * EPT type combined with that (unless L0's IPAT). One EPT02 entry can
+ * express this exactly when one layer ignores PAT, or one layer is WB (WB
+ * is the identity of Table 11-7 as an outer type), or both are equal;
+ * otherwise it uses UC with IPAT, the strongest type.
+ */
+static void tdp_ept_memtype(uint8_t mt1, bool ipat1, uint8_t mt0, bool ipat0, uint8_t *mt,
+			    bool *ipat)
+{
+	if (ipat0) {
+		*mt = mt0;
+		*ipat = true;
+	} else if (ipat1) {
+		*mt = nest__mt_combine(mt0, mt1);
+		*ipat = true;
+	} else if (mt0 == NEST_MT_WB || mt0 == mt1) {
+		*mt = mt1;
+		*ipat = false;
+	} else if (mt1 == NEST_MT_WB) {
+		*mt = mt0;
+		*ipat = false;
+	} else {
+		*mt = NEST_MT_UC;
+		*ipat = true;
+	}
+}
+
+static uint64_t tdp_ept_leaf(uint64_t hpa, unsigned level, uint32_t rights, uint8_t mt, bool ipat)
+{
+	uint64_t e = hpa | ((uint64_t)mt << EPT_MT_SHIFT) | EPT_A;
+
+	if (rights & NEST_ACC_R)
+		e |= EPT_R;
+	if (rights & NEST_ACC_W)
+		e |= EPT_W | EPT_D;
+	if (rights & NEST_ACC_X)
+		e |= EPT_X;
+	if (rights & NEST_ACC_UX)
+		e |= EPT_UX;
+	if (ipat)
+		e |= EPT_IPAT;
+	if (level > 1)
+		e |= EPT_PS;
+	return e;
+}
+
+static uint64_t tdp_npt_leaf(uint64_t hpa, unsigned level, uint32_t rights, uint8_t pat_index)
+{
+	uint64_t e = hpa | X86_PTE_P | X86_PTE_US | X86_PTE_A;
+
+	if (rights & NEST_ACC_W)
+		e |= X86_PTE_RW | X86_PTE_D;
+	if (!(rights & NEST_ACC_X))
+		e |= X86_PTE_NX;
+	if (pat_index & 1)
+		e |= X86_PTE_PWT;
+	if (pat_index & 2)
+		e |= X86_PTE_PCD;
+	if (pat_index & 4)
+		e |= level > 1 ? X86_PTE_PAT_LARGE : X86_PTE_PAT;
+	if (level > 1)
+		e |= X86_PTE_PS;
+	return e;
+}
+
+/* ---- installing ---- */
+
+struct tdp_install {
+	uint64_t l2_gpa;
+	uint64_t l1_gpa;  /* exact L1-physical address l2_gpa led to */
+	uint64_t hpa;     /* exact host address of l1_gpa */
+	unsigned shift;   /* largest page both layers allow */
+	uint32_t rights;
+	uint8_t mt, pat_index;
+	bool ipat;
+};
+
+/* Make sure `need` more pages can be allocated for root `r`. */
+static void tdp_make_room(struct nest_tdp *t, unsigned r, unsigned need)
+{
+	while (t->pages_in_use + need > t->max_pages && tdp_reclaim_one(t, (int)r))
+		;
+	if (t->pages_in_use + need > t->max_pages) {
+		tdp_root_zap(t, r, true);
+		t->st.reclaims++;
+	}
+}
+
+static int tdp_install(struct nest_tdp *t, unsigned r, const struct tdp_install *in,
+		       uint64_t *hpa_out, unsigned *shift_out)
+{
+	struct tdp_root *rt = &t->roots[r];
+	struct tdp_page *pg = &t->pages[rt->page - 1];
+	unsigned level = rt->levels, target = 1, shift;
+	uint64_t e, newe, mask, hpa;
+	uint32_t idx;
+	int rc;
+
+	if (in->shift >= PG_SHIFT_1G)
+		target = 3;
+	else if (in->shift >= PG_SHIFT_2M)
+		target = 2;
+	if (in->l2_gpa >> (pg_level_shift(rt->levels) + PG_LEVEL_BITS))
+		return NEST_E_RANGE;
+	tdp_make_room(t, r, rt->levels - target);
+	pg = &t->pages[rt->page - 1];
+	for (;; level--) {
+		idx = (uint32_t)((in->l2_gpa >> pg_level_shift(level)) & (PG_ENTRIES - 1));
+		e = pg->hva[idx];
+		if (level <= target && !(tdp_present(rt->kind, e) && !tdp_is_leaf(level, e)))
+			break;
+		if (level == 1)
+			break;
+		if (tdp_present(rt->kind, e) && !tdp_is_leaf(level, e)) {
+			uint32_t c = tdp_lookup(t, tdp_entry_addr(e));
+
+			if (c == TDP_NONE || t->pages[c - 1].root != r)
+				return NEST_E_BACKEND; /* cannot happen: our own tables */
+			pg = &t->pages[c - 1];
+			continue;
+		}
+		if (tdp_present(rt->kind, e)) {
+			/* A larger leaf where a table is needed: drop it first. */
+			pg->hva[idx] = 0;
+			tdp_root_flush(t, rt);
+		}
+		{
+			uint32_t c = tdp_page_new(t, r, level - 1, &rc);
+			struct tdp_page *child;
+
+			if (c == TDP_NONE)
+				return rc;
+			child = &t->pages[c - 1];
+			child->next = rt->pages;
+			rt->pages = c;
+			pg->hva[idx] = tdp_table_entry(rt->kind, child->hpa);
+			pg = child;
+		}
+	}
+	shift = pg_level_shift(level);
+	mask = (1ull << shift) - 1;
+	hpa = in->hpa - (in->l1_gpa & mask);
+	if (hpa & mask)
+		return NEST_E_BACKEND; /* L0's map is not aligned as it claimed */
+	if (rt->kind == NEST_TDP_EPT)
+		newe = tdp_ept_leaf(hpa, level, in->rights, in->mt, in->ipat);
+	else
+		newe = tdp_npt_leaf(hpa, level, in->rights, in->pat_index);
+	e = pg->hva[idx];
+	pg->hva[idx] = newe;
+	if (tdp_present(rt->kind, e) &&
+	    (tdp_entry_addr(e) != tdp_entry_addr(newe) || (e & ~newe & (EPT_RWX | EPT_UX))))
+		tdp_root_flush(t, rt);
+	if ((in->l1_gpa & ~mask) < pg->l1_lo)
+		pg->l1_lo = in->l1_gpa & ~mask;
+	if ((in->l1_gpa | mask) + 1 > pg->l1_hi)
+		pg->l1_hi = (in->l1_gpa | mask) + 1;
+	*hpa_out = hpa | (in->l2_gpa & mask);
+	*shift_out = shift;
+	return NEST_OK;
+}
+
+/* ---- faults ---- */
+
+static void tdp_reflect_ept(const struct nest_tdp_fault_in *in, const struct nest_walk_result *w,
+			    bool mbec, struct nest_tdp_fault_out *out)
+{
+	uint64_t q = 0;
+
+	if (in->access & NEST_ACC_R)
+		q |= NEST_EPT_QUAL_READ;
+	if (in->access & NEST_ACC_W)
+		q |= NEST_EPT_QUAL_WRITE;
+	if (in->access & (NEST_ACC_X | NEST_ACC_UX))
+		q |= NEST_EPT_QUAL_FETCH;
+	if (w->rights & NEST_ACC_R)
+		q |= NEST_EPT_QUAL_READABLE;
+	if (w->rights & NEST_ACC_W)
+		q |= NEST_EPT_QUAL_WRITABLE;
+	if (w->rights & NEST_ACC_X)
+		q |= NEST_EPT_QUAL_EXECUTABLE;
+	if (mbec && (w->rights & NEST_ACC_UX))
+		q |= NEST_EPT_QUAL_USER_EXEC;
+	if (in->flags & NEST_TDP_F_GLA_VALID) {
+		q |= NEST_EPT_QUAL_GLA_VALID;
+		if (in->flags & NEST_TDP_F_FINAL)
+			q |= NEST_EPT_QUAL_GLA_FINAL;
+		out->gla = in->gla;
+	}
+	out->kind = NEST_TDP_REFLECT;
+	out->exit_qual = q;
+	out->gpa = in->l2_gpa;
+}
+
+static void tdp_reflect_npt(const struct nest_tdp_fault_in *in, const struct nest_walk_result *w,
+			    struct nest_tdp_fault_out *out)
+{
+	uint64_t info = NEST_NPF_U | (w->pfec & (NEST_NPF_P | NEST_NPF_RSVD));
+
+	if (in->access & NEST_ACC_W)
+		info |= NEST_NPF_W;
+	if (in->access & NEST_ACC_X)
+		info |= NEST_NPF_ID;
+	info |= (in->flags & NEST_TDP_F_FINAL) ? NEST_NPF_FINAL : NEST_NPF_WALK;
+	out->kind = NEST_TDP_REFLECT;
+	out->exitinfo1 = info;
+	out->exitinfo2 = in->l2_gpa;
+	out->gpa = in->l2_gpa;
+}
+
+static void tdp_to_l0(struct nest_tdp_fault_out *out, uint64_t l1_gpa, uint32_t access)
+{
+	out->kind = NEST_TDP_L0;
+	out->l1_gpa = l1_gpa;
+	out->l0_access = access;
+}
+
+static unsigned tdp_min(unsigned a, unsigned b)
+{
+	return a < b ? a : b;
+}
+
+NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l1,
+			    const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out)
+{
+	struct nest_walk_result w;
+	struct nest_l0_map m;
+	struct tdp_install ins;
+	struct tdp_root *rt;
+	uint32_t acc, l1_rights, l0_rights;
+	unsigned s0, shift;
+	bool hit;
+	int r, rc;
+
+	if (!tdp_ok(t) || l1 == NULL || in == NULL || out == NULL)
+		return NEST_E_INVAL;
+	nest__memset(out, 0, sizeof(*out));
+	r = tdp_get_root(t, l1, &hit);
+	if (r < 0)
+		return -r;
+	rt = &t->roots[r];
+	t->st.faults++;
+	acc = in->access & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X);
+
+	if (rt->kind == NEST_TDP_EPT) {
+		struct nest_ept_config ec = { t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, rt->mbec,
+					      { 0 } };
+
+		/* With MBEC a fetch by a user-mode linear address checks bit 10 (SDM 29.3.3.2). */
+		if ((acc & NEST_ACC_X) && rt->mbec && (in->flags & NEST_TDP_F_USER))
+			acc = (acc & ~NEST_ACC_X) | NEST_ACC_UX;
+		nest__ept_walk(&t->be, &ec, rt->l1.pointer, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
+	} else {
+		struct nest_x86_config xc = { rt->l1.cr0, rt->l1.cr4, rt->l1.efer,
+					      t->cfg.maxphyaddr, 1, 1, { 0 } };
+
+		nest__x86_walk(&t->be, &xc, rt->l1.pointer, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
+	}
+
+	switch (w.status) {
+	case NEST_WALK_OK:
+		break;
+	case NEST_WALK_FAULT:
+	case NEST_WALK_RSVD:
+		if (rt->kind == NEST_TDP_EPT)
+			tdp_reflect_ept(in, &w, rt->mbec, out);
+		else
+			tdp_reflect_npt(in, &w, out);
+		t->st.reflected++;
+		return NEST_OK;
+	case NEST_WALK_MISCONFIG:
+		out->kind = NEST_TDP_MISCONFIG;
+		out->gpa = in->l2_gpa;
+		t->st.misconfigs++;
+		return NEST_OK;
+	case NEST_WALK_NO_MEMORY:
+		/* L1's table lives where L0 maps nothing readable (or writable, for A/D). */
+		tdp_to_l0(out, w.fault_addr, rt->ad ? NEST_ACC_R | NEST_ACC_W : NEST_ACC_R);
+		t->st.l0_faults++;
+		return NEST_OK;
+	default:
+		return NEST_E_INVAL;
+	}
+
+	nest__memset(&m, 0, sizeof(m));
+	rc = nest__be_l1_to_host(&t->be, w.addr, &m);
+	if (rc == NEST_E_NOT_MAPPED) {
+		tdp_to_l0(out, w.addr, acc);
+		t->st.l0_faults++;
+		return NEST_OK;
+	}
+	if (rc != NEST_OK)
+		return NEST_E_BACKEND;
+	l0_rights = m.rights & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X | NEST_ACC_UX);
+	/* An L0 that does not distinguish user-mode execute grants it with X. */
+	if (!(m.rights & NEST_ACC_UX) && (m.rights & NEST_ACC_X))
+		l0_rights |= NEST_ACC_UX;
+	if (acc & ~l0_rights) {
+		tdp_to_l0(out, w.addr, acc);
+		t->st.l0_faults++;
+		return NEST_OK;
+	}
+	l1_rights = w.rights & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X | NEST_ACC_UX);
+	if (rt->kind == NEST_TDP_NPT) {
+		/* x86 rights: U/S is always 1 here; X means "not NX". Reads always allowed. */
+		l1_rights |= NEST_ACC_R;
+		if (!(rt->l1.efer & X86_EFER_NXE) || nest_x86_mode(rt->l1.cr0, rt->l1.cr4,
+								   rt->l1.efer) < NEST_X86_MODE_PAE)
+			l1_rights |= NEST_ACC_X;
+		l1_rights = (l1_rights & ~NEST_ACC_UX) |
+			    ((l1_rights & NEST_ACC_X) ? NEST_ACC_UX : 0);
+	}
+	nest__memset(&ins, 0, sizeof(ins));
+	ins.rights = l1_rights & l0_rights;
+	/* Dirty tracking: until L1's leaf is dirty, writes must fault (SDM 29.3.5, APM 15.25.5). */
+	if (rt->ad && !w.dirty)
+		ins.rights &= ~NEST_ACC_W;
+	/* Never build a write-only EPT02 entry (a misconfiguration for L0). */
+	if (!(ins.rights & NEST_ACC_R))
+		ins.rights &= ~NEST_ACC_W;
+	s0 = m.page_shift;
+	if (s0 != PG_SHIFT_2M && s0 != PG_SHIFT_1G)
+		s0 = PG_PAGE_SHIFT;
+	shift = tdp_min(tdp_min(w.page_shift, s0), t->cfg.max_page_shift);
+	ins.shift = shift;
+	ins.l2_gpa = in->l2_gpa;
+	ins.l1_gpa = w.addr;
+	ins.hpa = m.hpa;
+	if (rt->kind == NEST_TDP_EPT)
+		tdp_ept_memtype(w.memtype, w.ipat, m.memtype, m.ignore_pat != 0, &ins.mt,
+				&ins.ipat);
+	else
+		ins.pat_index = m.memtype == NEST_MT_WB ? w.memtype : NPT_PAT_INDEX_UC;
+	rc = tdp_install(t, (unsigned)r, &ins, &out->hpa, &shift);
+	if (rc != NEST_OK)
+		return rc;
+	out->kind = NEST_TDP_FIXED;
+	out->l1_gpa = w.addr;
+	out->page_shift = (uint8_t)shift;
+	t->st.fixed++;
+	return NEST_OK;
+}
+
+/* ---- invalidation ---- */
+
+NEST_API int nest_tdp_invalidate_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1)
+{
+	struct tdp_key k;
+	int r;
+
+	if (!tdp_ok(t) || tdp_make_key(t, l1, &k) != NEST_OK)
+		return NEST_E_INVAL;
+	r = tdp_find(t, &k);
+	if (r >= 0) {
+		tdp_root_zap(t, (unsigned)r, true);
+		t->st.invalidations++;
+	}
+	return NEST_OK;
+}
+
+NEST_API int nest_tdp_invalidate_all(struct nest_tdp *t)
+{
+	unsigned r;
+
+	if (!tdp_ok(t))
+		return NEST_E_INVAL;
+	for (r = 0; r < t->cfg.max_roots; r++)
+		if (t->roots[r].valid) {
+			tdp_root_zap(t, r, true);
+			t->st.invalidations++;
+		}
+	return NEST_OK;
+}
+
+/* Clear leaves of `pg` (a table at `level` mapping from `base`) that overlap [lo, hi]. */
+static bool tdp_zap_range(struct nest_tdp *t, unsigned r, struct tdp_page *pg, unsigned level,
+			  uint64_t base, uint64_t lo, uint64_t hi)
+{
+	unsigned shift = pg_level_shift(level), kind = t->roots[r].kind;
+	uint64_t span = 1ull << shift;
+	bool changed = false;
+	uint32_t i;
+
+	for (i = 0; i < PG_ENTRIES; i++) {
+		uint64_t start = base + (uint64_t)i * span, end = start + (span - 1);
+		uint64_t e = pg->hva[i];
+
+		if (end < lo || start > hi || !tdp_present(kind, e))
+			continue;
+		if (tdp_is_leaf(level, e)) {
+			pg->hva[i] = 0;
+			changed = true;
+		} else {
+			uint32_t c = tdp_lookup(t, tdp_entry_addr(e));
+
+			if (c != TDP_NONE && level > 1)
+				changed |= tdp_zap_range(t, r, &t->pages[c - 1], level - 1, start,
+							 lo, hi);
+		}
+	}
+	return changed;
+}
+
+NEST_API int nest_tdp_invalidate_range(struct nest_tdp *t, const struct nest_tdp_l1_root *l1,
+				       uint64_t l2_gpa, uint64_t len)
+{
+	struct tdp_key k;
+	uint64_t hi;
+	int r;
+
+	if (!tdp_ok(t) || tdp_make_key(t, l1, &k) != NEST_OK)
+		return NEST_E_INVAL;
+	if (len == 0)
+		return NEST_OK;
+	hi = l2_gpa + (len - 1) < l2_gpa ? ~0ull : l2_gpa + (len - 1);
+	r = tdp_find(t, &k);
+	if (r < 0)
+		return NEST_OK;
+	if (tdp_zap_range(t, (unsigned)r, &t->pages[t->roots[r].page - 1], t->roots[r].levels, 0,
+			  l2_gpa, hi)) {
+		tdp_root_flush(t, &t->roots[r]);
+		t->st.invalidations++;
+	}
+	return NEST_OK;
+}
+
+NEST_API int nest_tdp_l1_map_changed(struct nest_tdp *t, uint64_t l1_gpa, uint64_t len)
+{
+	uint8_t dirty[NEST_TDP_MAX_ROOTS];
+	uint64_t hi;
+	uint32_t i, j;
+	unsigned r;
+
+	if (!tdp_ok(t))
+		return NEST_E_INVAL;
+	if (len == 0)
+		return NEST_OK;
+	hi = l1_gpa + len < l1_gpa ? ~0ull : l1_gpa + len; /* exclusive */
+	nest__memset(dirty, 0, sizeof(dirty));
+	/* Each page knows the L1 range its leaves point into: clear the leaves
+	 * of every page whose range meets [l1_gpa, hi). Over-clearing is safe. */
+	for (i = 0; i < t->max_pages; i++) {
+		struct tdp_page *pg = &t->pages[i];
+
+		if (!pg->used || pg->l1_lo >= pg->l1_hi || pg->l1_hi <= l1_gpa || pg->l1_lo >= hi)
+			continue;
+		for (j = 0; j < PG_ENTRIES; j++)
+			if (tdp_present(t->roots[pg->root].kind, pg->hva[j]) &&
+			    tdp_is_leaf(pg->level, pg->hva[j]))
+				pg->hva[j] = 0;
+		pg->l1_lo = ~0ull;
+		pg->l1_hi = 0;
+		dirty[pg->root] = 1;
+	}
+	for (r = 0; r < t->cfg.max_roots; r++)
+		if (dirty[r] && t->roots[r].valid) {
+			tdp_root_flush(t, &t->roots[r]);
+			t->st.invalidations++;
+		}
+	return NEST_OK;
+}
+
+NEST_API int nest_tdp_get_stats(const struct nest_tdp *t, struct nest_tdp_stats *st)
+{
+	struct nest_tdp_stats cur;
+	uint32_t want;
+
+	if (!tdp_ok(t) || st == NULL)
+		return NEST_E_INVAL;
+	want = st->size;
+	if (want < sizeof(uint32_t) * 4)
+		return NEST_E_SIZE;
+	cur = t->st;
+	cur.pages_in_use = t->pages_in_use;
+	cur.pages_max = t->max_pages;
+	if (want > sizeof(cur))
+		want = sizeof(cur);
+	cur.size = want;
+	nest__memcpy(st, &cur, want);
+	return NEST_OK;
+}
