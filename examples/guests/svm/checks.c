@@ -17,6 +17,7 @@ void check_begin(struct check *c, const char *name, const struct l1_mode *mode)
 	c->mode = mode->name;
 	c->failed = false;
 	c->why[0] = '\0';
+	l1.current = c;
 }
 
 void check_fail(struct check *c, const char *fmt, ...)
@@ -60,6 +61,7 @@ bool expect_exit(struct check *c, const char *step, uint64_t code, const void *r
 
 void check_end(struct check *c)
 {
+	l1.current = NULL;
 	l1.checks++;
 	if (c->failed) {
 		l1.failed++;

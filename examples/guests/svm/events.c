@@ -91,7 +91,7 @@ static void check_interrupt(const struct l1_mode *m)
 		expect(&c, "interrupts taken by L1 after STI", irq0_count, 1);
 	}
 	outb(PIC1_DATA, 0xFF);
-	bm_set_handler(PIC_VECTOR_BASE, NULL);
+	bm_set_handler(PIC_VECTOR_BASE, l1_unexpected);
 	check_end(&c);
 }
 

@@ -219,6 +219,23 @@ static bool svm_enable(void)
 	return !c.failed;
 }
 
+/*
+ * Any exception or interrupt L1 did not ask for ends the run, with the
+ * verdict line still last on the serial port.
+ */
+void l1_unexpected(struct bm_regs *r)
+{
+	const struct check *c = l1.current;
+
+	printf("l1-svm: unexpected vector %llu (error 0x%llx) at rip 0x%llx, cr2 0x%llx, in %s%s\n",
+	       (unsigned long long)r->vector, (unsigned long long)r->error_code,
+	       (unsigned long long)r->rip, (unsigned long long)read_cr2(), c ? c->name : "set-up",
+	       c ? c->mode : "");
+	printf("e2e svm: FAIL (%u of %u checks failed; L1 stopped by vector %llu)\n", l1.failed + 1,
+	       l1.checks + 1, (unsigned long long)r->vector);
+	bm_exit(BM_EXIT_FAIL);
+}
+
 int kmain(uint32_t magic, const struct mb_info *mbi)
 {
 	const struct l1_mode nonpt = {"/nonpt", false};
@@ -226,6 +243,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 
 	(void)magic;
 	(void)mbi;
+	for (unsigned vector = 0; vector < 256; vector++)
+		bm_set_handler(vector, l1_unexpected);
 	printf("l1-svm: test L1 hypervisor, image [0x%llx, 0x%llx)\n",
 	       (unsigned long long)pa(_image_start), (unsigned long long)pa(_image_end));
 

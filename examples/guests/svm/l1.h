@@ -49,10 +49,11 @@ struct l1 {
 	uint64_t *l2_pdpt;
 	uint64_t *npt_pt;
 	uint64_t *fixup_page;
-	uint32_t svm_features; /* CPUID Fn8000_000A EDX */
-	unsigned exits;	       /* #VMEXITs observed */
-	unsigned checks;       /* checks run */
-	unsigned failed;       /* checks failed */
+	uint32_t svm_features;	     /* CPUID Fn8000_000A EDX */
+	unsigned exits;		     /* #VMEXITs observed */
+	unsigned checks;	     /* checks run */
+	unsigned failed;	     /* checks failed */
+	const struct check *current; /* the check running, for an unexpected trap's report */
 };
 extern struct l1 l1;
 
@@ -83,6 +84,9 @@ bool expect(struct check *c, const char *what, uint64_t got, uint64_t want);
 bool expect_exit(struct check *c, const char *step, uint64_t code, const void *rip);
 /* Prints "check NAME: ok" or "check NAME: FAIL (...)" and counts it. */
 void check_end(struct check *c);
+
+/* L1's handler for every vector it does not expect: reports, then FAIL verdict and exit. */
+void l1_unexpected(struct bm_regs *regs);
 
 void run_mode_checks(const struct l1_mode *mode);
 void run_npt_checks(const struct l1_mode *mode);
