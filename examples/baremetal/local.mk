@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
-# The bare-metal example has its own GNU Makefile (it cross-builds freestanding
-# kernels); automake only ships its sources.
+# The bare-metal example has its own GNU Makefile (it builds freestanding
+# kernels and links libnest's sources into the stub); automake only ships
+# its sources. tests/e2e/svm.sh runs its run-svm target.
 EXTRA_DIST += \
 	examples/baremetal/Makefile \
 	examples/baremetal/run-qemu.sh \
+	examples/baremetal/run-svm.sh \
 	examples/baremetal/common/README.md \
 	examples/baremetal/common/common.mk \
 	examples/baremetal/common/kernel.ld \
@@ -18,4 +20,13 @@ EXTRA_DIST += \
 	examples/baremetal/common/string.c \
 	examples/baremetal/common/alloc.c \
 	examples/baremetal/common/mb.c \
+	examples/baremetal/stub/stub.h \
+	examples/baremetal/stub/svm_hw.h \
+	examples/baremetal/stub/nested.h \
+	examples/baremetal/stub/main.c \
+	examples/baremetal/stub/npt.c \
+	examples/baremetal/stub/l1load.c \
+	examples/baremetal/stub/fwcfg.c \
+	examples/baremetal/stub/nested_off.c \
+	examples/baremetal/stub/vmrun.S \
 	examples/baremetal/tests-l1/hello.c

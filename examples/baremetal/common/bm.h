@@ -134,7 +134,7 @@ int bm_serial_getc(void);
 /* ---- printf ---------------------------------------------------------- */
 /*
  * Conversions: %c %s %d %i %u %x %X %p %%, length modifiers l ll z, flags
- * '-' and '0', and a field width (e.g. %016llx).
+ * '-', '0' and '#', a field width (e.g. %016llx) and a precision for %s (%.16s).
  */
 int bm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int bm_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(__printf__, 3, 4)));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A small vsnprintf: %c %s %d %i %u %x %X %p %%, l/ll/z, flags - 0 #, width. */
+/* A small vsnprintf: %c %s %d %i %u %x %X %p %%, l/ll/z, flags - 0 #, width, %.Ns. */
 #include "bm.h"
 
 struct out {
@@ -52,6 +52,12 @@ int bm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (unsigned)(*fmt++ - '0');
+		size_t prec = SIZE_MAX;
+		if (*fmt == '.') {
+			prec = 0;
+			for (fmt++; *fmt >= '0' && *fmt <= '9'; fmt++)
+				prec = prec * 10 + (size_t)(*fmt - '0');
+		}
 		while (*fmt == 'l' || *fmt == 'z') {
 			lng += *fmt == 'z' ? 2 : 1;
 			fmt++;
@@ -71,7 +77,10 @@ int bm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			const char *s = va_arg(ap, const char *);
 			if (!s)
 				s = "(null)";
-			put_field(&o, s, strlen(s), width, left, ' ');
+			size_t n = 0;
+			while (n < prec && s[n])
+				n++;
+			put_field(&o, s, n, width, left, ' ');
 			continue;
 		}
 		case '%':

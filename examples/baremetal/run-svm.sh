@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# run-svm.sh QEMU TIMEOUT LOG -- QEMU-ARGS...
+# Boots the stub and its L1 under QEMU (with a timeout), keeps the serial
+# output in LOG, and judges the run. It passes only if QEMU exits through
+# the debug port with the pass code (status 33), L1 reported at least one
+# "check NAME: ok" line and no "check NAME: FAIL" line, the stub printed its
+# figures, and, where L1 prints its own "e2e svm: PASS (N checks, M L2 exits
+# reflected)" line, N and M agree with the checks seen and with the L2 exits
+# the stub reflected. The last line is the verdict:
+#   e2e svm: PASS (<n> checks, <m> L2 exits reflected)
+#   e2e svm: FAIL (<why>)
+qemu=$1 timeout=$2 log=$3
+shift 3
+[ "$1" = "--" ] && shift
+
+timeout --foreground "$timeout" "$qemu" "$@" </dev/null >"$log.raw" 2>&1
+status=$?
+tr -d '\r' <"$log.raw" >"$log" && rm -f "$log.raw"
+cat "$log"
+
+fail() {
+	echo "e2e svm: FAIL ($*)"
+	exit 1
+}
+
+ok=$(grep -c '^check .*: ok$' "$log")
+bad=$(grep -c '^check .*: FAIL' "$log")
+reflected=$(sed -n 's/^stub: L0 exits .* L2 exits reflected \([0-9]*\),.*/\1/p' "$log" | tail -n 1)
+
+case $status in
+33) ;;
+124) fail "timed out after ${timeout}s" ;;
+35) fail "the guest reported failure through the debug port" ;;
+*) fail "QEMU exited with status $status" ;;
+esac
+[ "$bad" -eq 0 ] || fail "$bad of $((ok + bad)) checks failed"
+[ "$ok" -gt 0 ] || fail "no check ran"
+[ -n "$reflected" ] || fail "the stub printed no figures"
+if grep -q '^e2e svm: FAIL' "$log"; then
+	fail "L1 said: $(grep '^e2e svm: FAIL' "$log" | tail -n 1)"
+fi
+l1line=$(grep '^e2e svm: PASS' "$log" | tail -n 1)
+if [ -n "$l1line" ]; then
+	n=$(echo "$l1line" | sed -n 's/^e2e svm: PASS (\([0-9]*\) checks, \([0-9]*\) L2 exits reflected)$/\1/p')
+	m=$(echo "$l1line" | sed -n 's/^e2e svm: PASS (\([0-9]*\) checks, \([0-9]*\) L2 exits reflected)$/\2/p')
+	[ "$n" = "$ok" ] || fail "L1 counted $n checks, its log shows $ok"
+	[ "$m" = "$reflected" ] || fail "L1 saw $m L2 exits, the stub reflected $reflected"
+fi
+echo "e2e svm: PASS ($ok checks, $reflected L2 exits reflected)"
+exit 0

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The L0 stub: enables SVM, gives L1 a machine like the one the stub got
+ * (its RAM behind NPT01, devices passed through), boots L1 by the
+ * multiboot protocol and runs it, handling the few exits nesting needs.
+ *
+ * Stub command line: "pool=MIB" (the stub's own page pool, default 32) and
+ * "l1mem=MIB" (L1's RAM, default: all the rest).
+ */
+#include "stub.h"
+#include "nested.h"
+
+#define DEFAULT_POOL_MIB 32
+#define L1_ASID 1
+#define GUEST_RFLAGS_FIXED 0x2ull  /* bit 1 is reserved, set */
+#define CR0_PE 0x1ull
+#define CR0_ET 0x10ull
+#define DEBUG_EXIT_PORTS 4
+#define INSN_LEN_CPUID 2
+#define INSN_LEN_MSR 2
+#define EFER_LMSLE (1ull << 13)
+#define EFER_FFXSR (1ull << 14)
+#define EFER_TCE (1ull << 15)
+#define EFER_WRITABLE                                                                              \
+	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME | EFER_LMSLE | EFER_FFXSR | EFER_TCE)
+
+struct stub stub;
+
+static uint64_t cmdline_mib(const char *cmd, const char *key, uint64_t dflt)
+{
+	size_t kl = strlen(key);
+	for (const char *p = cmd; *p; p++) {
+		if ((p == cmd || p[-1] == ' ') && !strncmp(p, key, kl) && p[kl] == '=')
+			return bm_strtou64(p + kl + 1, NULL) << 20;
+	}
+	return dflt;
+}
+
+static void svm_enable(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
+	if (!(c & CPUID_EXT_ECX_SVM))
+		bm_panic("stub: this CPU has no SVM (QEMU: -accel tcg -cpu max)\n");
+	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
+		bm_panic("stub: SVM disabled by VM_CR\n");
+	cpuid(CPUID_SVM_LEAF, 0, &a, &b, &c, &d);
+	bm_printf("stub: SVM revision %u, %u ASIDs, features %#x%s%s%s\n", a & 0xFF, b, d,
+		  d & CPUID_SVM_EDX_NP ? " NPT" : "", d & CPUID_SVM_EDX_VGIF ? " vGIF" : "",
+		  d & CPUID_SVM_EDX_NRIPS ? " NRIPS" : "");
+	if (!(d & CPUID_SVM_EDX_NP))
+		bm_panic("stub: nested paging is required\n");
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	void *hsave = bm_page_alloc();
+	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)hsave);
+	stub.host_save = bm_page_alloc();
+}
+
+static void iopm_intercept(uint16_t port, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		stub.iopm[(port + i) / 8] |= (uint8_t)(1u << ((port + i) % 8));
+}
+
+/* MSRPM (APM 15.11): two bits per MSR (read, write) in three 2 KiB ranges. */
+static void msrpm_intercept(uint32_t msr, bool rd, bool wr)
+{
+	uint32_t base;
+	if (msr < 0x2000)
+		base = 0;
+	else if (msr - 0xC0000000u < 0x2000)
+		base = 0x800, msr -= 0xC0000000u;
+	else if (msr - 0xC0010000u < 0x2000)
+		base = 0x1000, msr -= 0xC0010000u;
+	else
+		bm_panic("stub: MSR %#x outside the MSRPM\n", msr);
+	uint32_t bit = msr * 2;
+	if (rd)
+		stub.msrpm[base + bit / 8] |= (uint8_t)(1u << (bit % 8));
+	if (wr)
+		stub.msrpm[base + (bit + 1) / 8] |= (uint8_t)(1u << ((bit + 1) % 8));
+}
+
+static void set_seg(uint8_t *vmcb, unsigned off, uint16_t sel, uint16_t attr, uint32_t limit,
+		    uint64_t base)
+{
+	VMCB_U16(vmcb, off + VMCB_SEG_SEL) = sel;
+	VMCB_U16(vmcb, off + VMCB_SEG_ATTR) = attr;
+	VMCB_U32(vmcb, off + VMCB_SEG_LIMIT) = limit;
+	VMCB_U64(vmcb, off + VMCB_SEG_BASE) = base;
+}
+
+/* vmcb01: L1 as a multiboot loader leaves it (Multiboot Specification 3.2). */
+static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
+{
+	uint8_t *v = stub.vmcb01 = bm_page_alloc();
+
+	stub.iopm = bm_pages_alloc(IOPM_SIZE / BM_PAGE_SIZE, BM_PAGE_SIZE);
+	stub.msrpm = bm_pages_alloc(MSRPM_SIZE / BM_PAGE_SIZE, BM_PAGE_SIZE);
+	iopm_intercept(BM_DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS); /* to print the figures first */
+	iopm_intercept(0x510, 2);                              /* fw_cfg selector, data */
+	iopm_intercept(0x514, 8);                              /* fw_cfg DMA */
+	msrpm_intercept(MSR_EFER, true, true);
+	msrpm_intercept(MSR_VM_HSAVE_PA, true, true);
+	msrpm_intercept(MSR_VM_CR, false, true);
+
+	VMCB_U32(v, VMCB_ICPT_MISC1) =
+		ICPT1_CPUID | ICPT1_INVLPGA | ICPT1_IOIO | ICPT1_MSR | ICPT1_SHUTDOWN;
+	VMCB_U32(v, VMCB_ICPT_MISC2) = ICPT2_VMRUN | ICPT2_VMLOAD | ICPT2_VMSAVE | ICPT2_STGI |
+				       ICPT2_CLGI | ICPT2_SKINIT;
+	VMCB_U64(v, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)stub.iopm;
+	VMCB_U64(v, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)stub.msrpm;
+	VMCB_U32(v, VMCB_ASID) = L1_ASID;
+	VMCB_U8(v, VMCB_TLB_CONTROL) = TLB_CONTROL_FLUSH_ALL;
+	VMCB_U64(v, VMCB_NP_CTL) = NP_CTL_ENABLE;
+	VMCB_U64(v, VMCB_N_CR3) = (uint64_t)(uintptr_t)stub.npt01;
+
+	set_seg(v, VMCB_CS, BM_SEL_CODE32, SEG_ATTR_CODE32, 0xFFFFFFFF, 0);
+	set_seg(v, VMCB_DS, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
+	set_seg(v, VMCB_ES, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
+	set_seg(v, VMCB_SS, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
+	set_seg(v, VMCB_FS, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
+	set_seg(v, VMCB_GS, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
+	set_seg(v, VMCB_GDTR, 0, 0, 0xFFFF, 0);
+	set_seg(v, VMCB_IDTR, 0, 0, 0xFFFF, 0);
+	set_seg(v, VMCB_LDTR, 0, SEG_ATTR_LDT, 0xFFFF, 0);
+	set_seg(v, VMCB_TR, 0, SEG_ATTR_TSS32_BUSY, 0xFFFF, 0);
+	VMCB_U8(v, VMCB_CPL) = 0;
+	VMCB_U64(v, VMCB_EFER) = EFER_SVME; /* VMRUN requires it; L1 sees its own */
+	VMCB_U64(v, VMCB_CR0) = CR0_PE | CR0_ET;
+	VMCB_U64(v, VMCB_CR3) = 0;
+	VMCB_U64(v, VMCB_CR4) = 0;
+	VMCB_U64(v, VMCB_DR6) = 0xFFFF0FF0ull;
+	VMCB_U64(v, VMCB_DR7) = 0x400ull;
+	VMCB_U64(v, VMCB_RFLAGS) = GUEST_RFLAGS_FIXED;
+	VMCB_U64(v, VMCB_RIP) = entry;
+	VMCB_U64(v, VMCB_RSP) = 0;
+	VMCB_U64(v, VMCB_RAX) = MB_BOOTLOADER_MAGIC;
+	VMCB_U64(v, VMCB_G_PAT) = PAT_DEFAULT;
+	stub.regs.rbx = mbi_gpa;
+}
+
+void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error)
+{
+	uint64_t ev = EVENTINJ_VALID | EVENTINJ_TYPE_EXCEPTION | vector;
+	if (has_error)
+		ev |= EVENTINJ_EV | ((uint64_t)error << 32);
+	VMCB_U64(vmcb, VMCB_EVENTINJ) = ev;
+}
+
+static void advance(uint8_t *vmcb, unsigned len)
+{
+	VMCB_U64(vmcb, VMCB_RIP) += len;
+}
+
+void stub_print_figures(void)
+{
+	const struct stub_stats *s = &stub.stats;
+	uint64_t per100 = s->l2_reflected ? s->l0_exits * 100 / s->l2_reflected : 0;
+	uint64_t cyc = s->transitions ? s->nest_cycles / s->transitions : 0;
+
+	bm_printf("stub: L0 exits %llu (from L1 %llu, from L2 %llu); L1 VMRUNs %llu; "
+		  "L2 exits reflected %llu, handled by L0 %llu\n",
+		  (unsigned long long)s->l0_exits, (unsigned long long)s->l1_exits,
+		  (unsigned long long)s->l2_exits, (unsigned long long)s->vmruns,
+		  (unsigned long long)s->l2_reflected, (unsigned long long)s->l2_handled);
+	bm_printf("stub: L0 exits per reflected L2 exit: %llu.%02llu\n",
+		  (unsigned long long)(per100 / 100), (unsigned long long)(per100 % 100));
+	bm_printf("stub: libnest: %llu transitions, %llu cycles per transition (rdtsc)\n",
+		  (unsigned long long)s->transitions, (unsigned long long)cyc);
+	bm_printf("stub: L1 exits by code:");
+	for (unsigned i = 0; i < BM_ARRAY_SIZE(s->by_code); i++)
+		if (s->by_code[i])
+			bm_printf(" %#x:%llu", i, (unsigned long long)s->by_code[i]);
+	bm_printf("\n");
+}
+
+static void handle_ioio(uint8_t *v)
+{
+	uint32_t info = (uint32_t)VMCB_U64(v, VMCB_EXITINFO1);
+	uint16_t port = (uint16_t)(info >> IOIO_PORT_SHIFT);
+	bool in = info & IOIO_TYPE_IN;
+	unsigned size = info & IOIO_SZ32 ? 4 : info & IOIO_SZ16 ? 2 : 1;
+	uint64_t rax = VMCB_U64(v, VMCB_RAX);
+	uint32_t val = (uint32_t)rax;
+
+	if (info & IOIO_STR)
+		bm_panic("stub: L1 string I/O on intercepted port %#x is not emulated\n", port);
+	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) {
+		if (!in) {
+			bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
+			stub_print_figures();
+			if (size == 1)
+				outb(port, (uint8_t)val);
+			else if (size == 2)
+				outw(port, (uint16_t)val);
+			else
+				outl(port, val);
+			/* Without the device QEMU goes on: so does L1. */
+		} else {
+			val = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+		}
+	} else if (!fwcfg_io(port, in, size, &val)) {
+		bm_panic("stub: unexpected I/O intercept, port %#x\n", port);
+	}
+	if (in) {
+		if (size == 4)
+			rax = val;
+		else if (size == 2)
+			rax = (rax & ~0xFFFFull) | (val & 0xFFFF);
+		else
+			rax = (rax & ~0xFFull) | (val & 0xFF);
+		VMCB_U64(v, VMCB_RAX) = rax;
+	}
+	VMCB_U64(v, VMCB_RIP) = VMCB_U64(v, VMCB_EXITINFO2); /* next RIP */
+}
+
+static void handle_cpuid(uint8_t *v)
+{
+	uint32_t leaf = (uint32_t)VMCB_U64(v, VMCB_RAX), sub = (uint32_t)stub.regs.rcx;
+	uint32_t a, b, c, d;
+
+	cpuid(leaf, sub, &a, &b, &c, &d);
+	nested_cpuid(leaf, sub, &a, &b, &c, &d);
+	VMCB_U64(v, VMCB_RAX) = a;
+	stub.regs.rbx = b;
+	stub.regs.rcx = c;
+	stub.regs.rdx = d;
+	advance(v, INSN_LEN_CPUID);
+}
+
+static void handle_msr(uint8_t *v)
+{
+	bool wr = VMCB_U64(v, VMCB_EXITINFO1) & 1;
+	uint32_t msr = (uint32_t)stub.regs.rcx;
+	uint64_t val = (VMCB_U64(v, VMCB_RAX) & 0xFFFFFFFFull) | (stub.regs.rdx << 32);
+
+	switch (msr) {
+	case MSR_EFER:
+		if (wr) {
+			if ((val & ~EFER_WRITABLE) || ((val & EFER_SVME) && !nested_available())) {
+				stub_inject(v, VEC_GP, true, 0);
+				return;
+			}
+			uint64_t cur = VMCB_U64(v, VMCB_EFER);
+			VMCB_U64(v, VMCB_EFER) = (val & ~EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
+			stub.l1_efer_svme = val & EFER_SVME;
+			nested_efer_changed(val);
+		} else {
+			val = (VMCB_U64(v, VMCB_EFER) & ~EFER_SVME) | stub.l1_efer_svme;
+		}
+		break;
+	case MSR_VM_HSAVE_PA:
+		if (wr) {
+			if (val & (BM_PAGE_SIZE - 1)) {
+				stub_inject(v, VEC_GP, true, 0);
+				return;
+			}
+			stub.l1_hsave_pa = val;
+			nested_hsave_changed(val);
+		} else {
+			val = stub.l1_hsave_pa;
+		}
+		break;
+	case MSR_VM_CR:
+		/* L1 may not lock or disable L0's SVM: writes are dropped. */
+		break;
+	default:
+		bm_panic("stub: unexpected MSR intercept %#x\n", msr);
+	}
+	if (!wr) {
+		VMCB_U64(v, VMCB_RAX) = val & 0xFFFFFFFFull;
+		stub.regs.rdx = val >> 32;
+	}
+	advance(v, INSN_LEN_MSR);
+}
+
+__attribute__((noreturn)) static void dump_and_fail(const uint8_t *v, const char *why)
+{
+	bm_printf("stub: %s: exit %#llx info1 %#llx info2 %#llx intinfo %#llx at rip %#llx "
+		  "(cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx)\n",
+		  why, (unsigned long long)VMCB_U64(v, VMCB_EXITCODE),
+		  (unsigned long long)VMCB_U64(v, VMCB_EXITINFO1),
+		  (unsigned long long)VMCB_U64(v, VMCB_EXITINFO2),
+		  (unsigned long long)VMCB_U64(v, VMCB_EXITINTINFO),
+		  (unsigned long long)VMCB_U64(v, VMCB_RIP), (unsigned long long)VMCB_U64(v, VMCB_CR0),
+		  (unsigned long long)VMCB_U64(v, VMCB_CR3), (unsigned long long)VMCB_U64(v, VMCB_CR4),
+		  (unsigned long long)VMCB_U64(v, VMCB_EFER));
+	stub_print_figures();
+	bm_exit(BM_EXIT_FAIL);
+}
+
+/* One exit of L1's. */
+void stub_l1_exit(uint8_t *v)
+{
+	uint64_t code = VMCB_U64(v, VMCB_EXITCODE);
+
+	stub.stats.l1_exits++;
+	if (code < BM_ARRAY_SIZE(stub.stats.by_code))
+		stub.stats.by_code[code]++;
+	switch (code) {
+	case VMEXIT_IOIO:
+		handle_ioio(v);
+		break;
+	case VMEXIT_CPUID:
+		handle_cpuid(v);
+		break;
+	case VMEXIT_MSR:
+		handle_msr(v);
+		break;
+	case VMEXIT_VMRUN:
+	case VMEXIT_VMLOAD:
+	case VMEXIT_VMSAVE:
+	case VMEXIT_STGI:
+	case VMEXIT_CLGI:
+	case VMEXIT_INVLPGA:
+	case VMEXIT_SKINIT:
+		nested_l1_exit(v, code);
+		break;
+	case VMEXIT_SHUTDOWN:
+		dump_and_fail(v, "L1 shut down (triple fault)");
+		break;
+	case VMEXIT_NPF:
+		dump_and_fail(v, "L1 touched memory it does not have");
+		break;
+	case VMEXIT_INVALID:
+		dump_and_fail(v, "vmcb01 rejected by VMRUN");
+		break;
+	default:
+		dump_and_fail(v, "unexpected L1 exit");
+	}
+}
+
+void stub_l2_fatal(const uint8_t *v, const char *why)
+{
+	dump_and_fail(v, why);
+}
+
+int kmain(uint32_t magic, const struct mb_info *mbi)
+{
+	const char *cmd = bm_mb_cmdline(mbi);
+	uint64_t entry, mbi_gpa;
+
+	bm_printf("stub: libnest bare-metal L0, command line \"%s\"\n", cmd);
+	l1_setup_memory(mbi, cmdline_mib(cmd, "pool", DEFAULT_POOL_MIB << 20),
+			cmdline_mib(cmd, "l1mem", 0));
+	bm_printf("stub: L1 RAM %llu MiB at host %#llx (guest-physical 0); stub pool %llu KiB\n",
+		  (unsigned long long)(stub.l1_size >> 20), (unsigned long long)stub.l1_host,
+		  (unsigned long long)(bm_mem_free_bytes() >> 10));
+	svm_enable();
+	l1_load(mbi, &entry, &mbi_gpa);
+	fwcfg_init();
+	vmcb01_init(entry, mbi_gpa);
+	nested_init();
+	bm_printf("stub: starting L1 (nesting %s)\n", nested_available() ? "on" : "off");
+
+	for (;;) {
+		uint8_t *vmcb = nested_current_vmcb();
+		svm_run(&stub.regs, (uint64_t)(uintptr_t)vmcb, (uint64_t)(uintptr_t)stub.host_save);
+		stub.stats.l0_exits++;
+		if (stub.in_l2)
+			nested_l2_exit(vmcb);
+		else
+			stub_l1_exit(vmcb);
+	}
+}

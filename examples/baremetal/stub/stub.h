@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* The L0 stub: state shared by its parts. */
+#ifndef STUB_H
+#define STUB_H
+
+#include "bm.h"
+#include "svm_hw.h"
+
+/* L1's guest-physical layout below 1 MiB (the PC's, as QEMU's BIOS leaves it). */
+#define L1_LOW_RAM_END 0xA0000ull    /* conventional memory */
+#define L1_EBDA_START 0x9FC00ull     /* reported reserved, as on the host */
+#define L1_BIOS_START 0xF0000ull     /* reported reserved, as on the host */
+#define L1_HIGH_START 0x100000ull    /* extended memory */
+#define FOUR_GIB 0x100000000ull
+#define TWO_MIB 0x200000ull
+
+/* NPT entry bits: x86-64 long-mode paging format (APM 15.25.5, 5.3). */
+#define NPT_P (1ull << 0)
+#define NPT_RW (1ull << 1)
+#define NPT_US (1ull << 2) /* nested walks are user accesses: always set */
+#define NPT_PWT (1ull << 3)
+#define NPT_PCD (1ull << 4)
+#define NPT_PS (1ull << 7)
+#define NPT_ADDR_MASK 0x000FFFFFFFFFF000ull
+
+#define STUB_MAX_L1_MMAP 32
+#define STUB_MAX_MODULES 16
+
+struct stub_stats {
+	uint64_t l0_exits;           /* every #VMEXIT the stub handled */
+	uint64_t l1_exits;           /* ... while running L1 */
+	uint64_t l2_exits;           /* ... while running L2 */
+	uint64_t l2_reflected;       /* L2 exits handed to L1 */
+	uint64_t l2_handled;         /* L2 exits L0 handled without L1 */
+	uint64_t vmruns;             /* L1 VMRUNs emulated */
+	uint64_t transitions;        /* calls into libnest */
+	uint64_t nest_cycles;        /* TSC cycles spent inside libnest */
+	uint64_t by_code[0x100];     /* L1 exits by exit code (below 0x100) */
+};
+
+struct stub {
+	/* L1's memory: guest-physical [0, l1_size) backed by host [l1_host, ...). */
+	uint64_t l1_host;
+	uint64_t l1_size;
+	uint64_t *npt01;             /* PML4 of NPT01 */
+	/* What L1 is told about its memory (multiboot and fw_cfg). */
+	struct mb_mmap_entry l1_mmap[STUB_MAX_L1_MMAP];
+	unsigned l1_mmap_count;
+
+	uint8_t *vmcb01;
+	uint8_t *host_save;
+	uint8_t *iopm;
+	uint8_t *msrpm;
+	struct guest_regs regs;
+	uint64_t l1_efer_svme;       /* L1's view of EFER.SVME */
+	uint64_t l1_hsave_pa;        /* L1's VM_HSAVE_PA */
+	bool in_l2;
+	struct stub_stats stats;
+};
+extern struct stub stub;
+
+/* npt.c */
+void npt_map(uint64_t *pml4, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t flags);
+/* Host address and size shift of the NPT01 page that holds @gpa; false if unmapped. */
+bool npt_lookup(const uint64_t *pml4, uint64_t gpa, uint64_t *hpa, unsigned *shift,
+		uint64_t *flags);
+/* Host pointer for L1 RAM [gpa, gpa + len), or NULL unless L1 owns it all. */
+void *l1_ram_ptr(uint64_t gpa, uint64_t len);
+
+/* l1load.c: loads L1 and its modules, builds its multiboot information. */
+void l1_setup_memory(const struct mb_info *mbi, uint64_t pool_bytes, uint64_t l1_bytes);
+void l1_load(const struct mb_info *mbi, uint64_t *entry, uint64_t *mbi_gpa);
+
+/* fwcfg.c */
+void fwcfg_init(void);
+/* Handles an intercepted port access; false if the port is not fw_cfg's. */
+bool fwcfg_io(uint16_t port, bool in, unsigned size, uint32_t *val);
+
+#endif /* STUB_H */

@@ -1,0 +1,15 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# End to end, SVM: boots the bare-metal L0 stub under QEMU (TCG emulates
+# SVM), with an L1 hypervisor that runs L2 guests; libnest inside the stub
+# makes the nesting work. Passes only on "e2e svm: PASS" (see
+# examples/baremetal/run-svm.sh). Skips only when QEMU is absent.
+qemu=${QEMU_SYSTEM_X86_64:-qemu-system-x86_64}
+if ! command -v "$qemu" >/dev/null 2>&1; then
+	echo "SKIP: qemu-system-x86_64 not found (install the qemu-system-x86 package)"
+	exit 77
+fi
+srcdir=${top_srcdir:-.}
+out="$(pwd)/tests/e2e/baremetal"
+mkdir -p "$out" || exit 1
+exec ${MAKE:-make} -C "$srcdir/examples/baremetal" O="$out" QEMU="$qemu" run-svm
