@@ -80,4 +80,5 @@ info: action=ignore
 debug: action=ignore
 log: -
 mouse: enabled=0
+speaker: enabled=0
 RC
