@@ -146,12 +146,73 @@ static void check_exitintinfo(const struct l1_mode *m)
 	check_end(&c);
 }
 
+#define VIRQ_SPIN_ITERATIONS 1000000ull
+#define VIRQ_PRIO 0xF
+
+static void prepare_virq(const struct l1_mode *m)
+{
+	struct vmcb *v = l1.vmcb;
+
+	l2_prepare(m, l2_sti_spin);
+	use_l2_idt();
+	v->int_ctl |= INT_CTL_V_IRQ | ((uint64_t)VIRQ_PRIO << INT_CTL_V_INTR_PRIO_SHIFT) |
+		      ((uint64_t)INJECT_VECTOR << INT_CTL_V_INTR_VECTOR_SHIFT);
+	l1.regs.rcx = VIRQ_SPIN_ITERATIONS;
+}
+
+static bool rip_in_spin(uint64_t rip)
+{
+	return rip >= pa(l2_sti_spin) && rip <= pa(l2_sti_spin_end);
+}
+
+/*
+ * A virtual interrupt (V_IRQ, priority above V_TPR = 0) is taken through
+ * L2's IDT as soon as L2 sets IF; the processor then clears V_IRQ
+ * (APM 15.21.4).
+ */
+static void check_virtual_interrupt(const struct l1_mode *m)
+{
+	struct vmcb *v = l1.vmcb;
+	struct check c;
+
+	check_begin(&c, "virtual-interrupt", m);
+	prepare_virq(m);
+	l2_run(false);
+	if (expect_exit(&c, "handler", VMEXIT_VMMCALL, l2_event_handler_vmmcall)) {
+		if (!rip_in_spin(l1.regs.rbx))
+			check_fail(&c, "pushed rip 0x%llx outside L2's STI loop", U64(l1.regs.rbx));
+		expect(&c, "int_ctl.v_irq", v->int_ctl & INT_CTL_V_IRQ, 0);
+	}
+	check_end(&c);
+}
+
+/* With VINTR intercepted the same pending virtual interrupt exits (0x64) instead. */
+static void check_vintr_intercept(const struct l1_mode *m)
+{
+	struct vmcb *v = l1.vmcb;
+	struct check c;
+
+	check_begin(&c, "vintr-intercept", m);
+	prepare_virq(m);
+	v->icpt_misc1 |= ICPT1_VINTR;
+	l2_run(false);
+	if (expect_exit(&c, "vintr", VMEXIT_VINTR, NULL)) {
+		if (!rip_in_spin(v->rip) || v->rip == pa(l2_sti_spin))
+			check_fail(&c, "rip 0x%llx not after L2's STI", U64(v->rip));
+		expect(&c, "int_ctl.v_irq (still pending)", v->int_ctl & INT_CTL_V_IRQ,
+		       INT_CTL_V_IRQ);
+	}
+	check_end(&c);
+}
+
 void run_inject_checks(const struct l1_mode *m)
 {
 	check_state(m);
 	check_inject_intr(m);
 	check_inject_exception(m);
 	check_exitintinfo(m);
+	check_virtual_interrupt(m);
+	check_vintr_intercept(m);
 }
 
 /* ---- L1's VMLOAD and VMSAVE ---- */

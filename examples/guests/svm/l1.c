@@ -261,8 +261,10 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	if (svm_enable()) {
 		run_mode_checks(&nonpt);
 		run_inject_checks(&nonpt);
+		run_ctl_checks(&nonpt);
 		run_mode_checks(&npt);
 		run_inject_checks(&npt);
+		run_ctl_checks(&npt);
 		run_npt_checks(&npt);
 		run_single_checks(&nonpt);
 		run_vmload_checks(&nonpt);

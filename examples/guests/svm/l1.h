@@ -93,5 +93,6 @@ void run_npt_checks(const struct l1_mode *mode);
 void run_single_checks(const struct l1_mode *mode);
 void run_inject_checks(const struct l1_mode *mode);
 void run_vmload_checks(const struct l1_mode *mode);
+void run_ctl_checks(const struct l1_mode *mode);
 
 #endif

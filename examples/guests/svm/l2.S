@@ -181,6 +181,33 @@ L2_FUNC(l2_event_handler)
 L2_LABEL(l2_event_handler_vmmcall)
 	vmmcall
 
+/* STI, then spin RCX times: a virtual interrupt should come first. */
+L2_FUNC(l2_sti_spin)
+	sti
+L2_LABEL(l2_sti_spin_loop)
+	dec %rcx
+	jnz l2_sti_spin_loop
+L2_LABEL(l2_sti_spin_end)
+	cli
+	vmmcall
+
+/* RDTSC: EDX:EAX combined in RAX. */
+L2_FUNC(l2_rdtsc)
+L2_LABEL(l2_rdtsc_insn)
+	rdtsc				/* 0f 31: 2 bytes */
+	shl $32, %rdx
+	or %rdx, %rax
+	vmmcall
+
+/* CR3 read, then CR0 write of its own value. */
+L2_FUNC(l2_cr)
+L2_LABEL(l2_cr3_read_insn)
+	mov %cr3, %rax			/* 0f 20 d8: 3 bytes */
+	mov %cr0, %rbx
+L2_LABEL(l2_cr0_write_insn)
+	mov %rbx, %cr0			/* 0f 22 c3: 3 bytes */
+	vmmcall
+
 /* A busy loop of RCX iterations: an interrupt should end it early. */
 L2_FUNC(l2_spin)
 L2_LABEL(l2_spin_loop)

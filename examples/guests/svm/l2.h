@@ -63,6 +63,14 @@ L2_DECL(l2_state_vmmcall);
 L2_DECL(l2_inject_target);
 L2_DECL(l2_event_handler);
 L2_DECL(l2_event_handler_vmmcall);
+L2_DECL(l2_sti_spin);
+L2_DECL(l2_sti_spin_loop);
+L2_DECL(l2_sti_spin_end);
+L2_DECL(l2_rdtsc);
+L2_DECL(l2_rdtsc_insn);
+L2_DECL(l2_cr);
+L2_DECL(l2_cr3_read_insn);
+L2_DECL(l2_cr0_write_insn);
 /* The page L2 passes to its own VMRUN. */
 extern char l2_nested_vmcb[];
 
@@ -79,6 +87,8 @@ extern char l2_nested_vmcb[];
 #define LEN_MOVQ_IMM_STORE 7
 #define LEN_VMRUN 3
 #define LEN_VMMCALL 3
+#define LEN_RDTSC 2
+#define LEN_MOV_CR 3
 #endif
 
 #endif

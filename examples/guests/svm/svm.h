@@ -179,6 +179,8 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "APM B-2");
 #define ICPT1_NMI (1u << 1)
 #define ICPT1_SMI (1u << 2)
 #define ICPT1_INIT (1u << 3)
+#define ICPT1_VINTR (1u << 4)
+#define ICPT1_RDTSC (1u << 14)
 #define ICPT1_CPUID (1u << 18)
 #define ICPT1_HLT (1u << 24)
 #define ICPT1_IOIO_PROT (1u << 27)
@@ -196,7 +198,12 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "APM B-2");
 #define TLB_CONTROL_NOTHING 0
 #define TLB_CONTROL_FLUSH_ALL 1
 /* VMCB 0x060 (APM B-1) */
+#define INT_CTL_V_TPR_MASK 0xFFull
+#define INT_CTL_V_IRQ (1ull << 8)
+#define INT_CTL_V_INTR_PRIO_SHIFT 16
+#define INT_CTL_V_IGN_TPR (1ull << 20)
 #define INT_CTL_V_INTR_MASKING (1ull << 24)
+#define INT_CTL_V_INTR_VECTOR_SHIFT 32
 /* VMCB 0x090 */
 #define NP_CTL_NP_ENABLE (1ull << 0)
 /* VMCB 0x0C0 clean bits (APM 15.15.3) */
@@ -218,7 +225,11 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "APM B-2");
 #define VMEXIT_UD (VMEXIT_EXCP_BASE + 6)
 #define VMEXIT_DE (VMEXIT_EXCP_BASE + 0)
 #define VMEXIT_GP (VMEXIT_EXCP_BASE + 13)
+#define VMEXIT_CR_READ_BASE 0x000u
+#define VMEXIT_CR_WRITE_BASE 0x010u
 #define VMEXIT_INTR 0x060u
+#define VMEXIT_VINTR 0x064u
+#define VMEXIT_RDTSC 0x06Eu
 #define VMEXIT_CPUID 0x072u
 #define VMEXIT_HLT 0x078u
 #define VMEXIT_IOIO 0x07Bu
