@@ -7,7 +7,7 @@
 #ifndef NEST_VMX_H
 #define NEST_VMX_H
 
-#include <nest/nest.h>
+#include <nest/base.h>
 #include <nest/backend.h>
 #include <nest/vmcs.h>
 
@@ -52,6 +52,335 @@ struct nest_vmx_caps {
 	uint32_t maxphyaddr;      ///< physical-address width (CPUID 0x80000008 EAX[7:0])
 	uint32_t reserved1;       ///< zero
 };
+
+/* ---- per-vCPU context, configuration and policy ---- */
+
+/**
+ * @name Capability policy (nest_vmx_config::features)
+ *
+ * Features libnest may offer L1, each only if the host has it too. A
+ * feature that is not asked for is hidden from L1: its controls read as
+ * allowed-0 in the capability MSRs L1 sees.
+ * @{
+ */
+#define NEST_VMX_F_EPT 0x00000001u               ///< EPT (nested paging for L2)
+#define NEST_VMX_F_VPID 0x00000002u              ///< VPID and INVVPID
+#define NEST_VMX_F_UNRESTRICTED_GUEST 0x00000004u ///< unrestricted guest (needs EPT)
+#define NEST_VMX_F_PREEMPTION_TIMER 0x00000008u  ///< VMX-preemption timer
+#define NEST_VMX_F_VMCS_SHADOWING 0x00000010u    ///< VMCS shadowing offered to L1
+#define NEST_VMX_F_PML 0x00000020u               ///< page-modification logging (needs EPT)
+#define NEST_VMX_F_APICV 0x00000040u             ///< APIC virtualization, posted interrupts
+#define NEST_VMX_F_VMFUNC 0x00000080u            ///< VM functions: EPTP switching (needs EPT)
+#define NEST_VMX_F_TSC_SCALING 0x00000100u       ///< TSC scaling
+#define NEST_VMX_F_VMWRITE_ANY 0x00000200u       ///< IA32_VMX_MISC bit 29 (VMWRITE to exit-information fields)
+#define NEST_VMX_F_ALL 0x000003ffu               ///< every feature above
+/** @} */
+
+/** Value of the VMCS-pointer registers when no VMCS is current (SDM 31.3). */
+#define NEST_VMX_INVALID_VMPTR UINT64_MAX
+
+/**
+ * @brief Configuration of one nested-VMX context (one L1 vCPU).
+ *
+ * IMPORTANT: layout. Append only; @c size first. nest_vmx_init() accepts
+ * every size from NEST_VMX_CONFIG_MIN_SIZE up.
+ */
+struct nest_vmx_config {
+	uint32_t size;        ///< sizeof(struct nest_vmx_config) as the caller compiled it
+	uint32_t vmx_allowed; ///< nonzero: L1 may use VMX; zero: VMX MSRs \#GP, VMXON \#UD
+	/** The host's capability MSRs: what the hardware under L0 offers. Read
+	 *  during nest_vmx_init() only; its @c size must be at least
+	 *  NEST_VMX_CAPS_MIN_SIZE. */
+	const struct nest_vmx_caps *host_caps;
+	uint32_t features;       ///< NEST_VMX_F_* that L1 may be offered
+	uint32_t l1_maxphyaddr;  ///< L1's physical-address width (CPUID 0x80000008 EAX[7:0]), 32..52
+	/** L1's IA32_FEATURE_CONTROL after reset, as L1's firmware leaves it
+	 *  (typically lock | VMXON outside SMX when VMX is allowed). */
+	uint64_t feature_control;
+	/** Bits of IA32_FEATURE_CONTROL besides lock and "VMXON outside SMX"
+	 *  that L1 may set (e.g. LMCE, SGX); L0 handles their meaning. */
+	uint64_t feature_control_extra;
+};
+
+/** The smallest nest_vmx_config::size libnest accepts. */
+#define NEST_VMX_CONFIG_MIN_SIZE                                                                   \
+	(offsetof(struct nest_vmx_config, feature_control_extra) + sizeof(uint64_t))
+
+/** The smallest nest_vmx_caps::size libnest accepts. */
+#define NEST_VMX_CAPS_MIN_SIZE (offsetof(struct nest_vmx_caps, reserved1) + sizeof(uint32_t))
+
+/**
+ * @brief A per-vCPU nested-VMX context (opaque).
+ *
+ * It lives in storage the caller provides (nest_vmx_size() bytes, aligned
+ * to 8); libnest keeps no pointer into it beyond the calls that receive
+ * it. It holds L1's VMX-operation state (VMXON pointer, current-VMCS
+ * pointer, a cached copy of the current vmcs12), L1's view of the VMX
+ * capability MSRs and IA32_FEATURE_CONTROL, and the backend.
+ */
+struct nest_vmx;
+
+/**
+ * @brief Bytes of storage a context needs.
+ * @return The size; constant for a given library build.
+ */
+NEST_API size_t nest_vmx_size(void);
+
+/**
+ * @brief Initialise a context in caller storage.
+ *
+ * Computes the capabilities L1 is offered from @p cfg (see
+ * nest_vmx_offered_caps()) and puts L1 outside VMX operation.
+ *
+ * @param mem Storage of at least nest_vmx_size() bytes, aligned to 8.
+ * @param size Bytes at @p mem.
+ * @param be The backend; read_l1 and write_l1 are required. The ops table
+ *        must outlive the context.
+ * @param cfg Configuration; only read during the call.
+ * @param out Receives the context (which equals @p mem).
+ * @return NEST_OK; NEST_E_INVAL (a NULL pointer, misaligned @p mem,
+ *         l1_maxphyaddr outside 32..52); NEST_E_SIZE (@p size too small,
+ *         or a config, caps or ops-table size below its minimum);
+ *         NEST_E_MISSING_OP (a required backend op is absent).
+ */
+NEST_API int nest_vmx_init(void *mem, size_t size, const struct nest_backend *be,
+			   const struct nest_vmx_config *cfg, struct nest_vmx **out);
+
+/**
+ * @brief The capability MSRs that L1 sees.
+ *
+ * Computed from the host's values and the policy: allowed-1 settings
+ * limited to the controls libnest emulates, must-be-1 settings kept,
+ * libnest's VMCS revision identifier and a 4 KiB VMCS size in
+ * IA32_VMX_BASIC, CR0/CR4 fixed bits from the host. All zero except
+ * feature_control and maxphyaddr when VMX is not allowed.
+ *
+ * @param ctx The context.
+ * @param caps Receives the values; set @c caps->size first (at least
+ *        NEST_VMX_CAPS_MIN_SIZE). Only @c size bytes are written.
+ * @return NEST_OK, NEST_E_INVAL (NULL or uninitialised context) or
+ *         NEST_E_SIZE.
+ */
+NEST_API int nest_vmx_offered_caps(const struct nest_vmx *ctx, struct nest_vmx_caps *caps);
+
+/* ---- actions: what the caller does after an event ---- */
+
+/** What the caller does next (nest_vmx_action::kind). Append only. */
+enum nest_vmx_action_kind {
+	/** Nothing to do (the call failed with a status code). */
+	NEST_VMX_ACT_NONE = 0,
+	/** Resume L1. With NEST_VMX_ACT_F_RIP, load RIP and RFLAGS from the
+	 *  action; with NEST_VMX_ACT_F_GPR, write a general-purpose register.
+	 *  Without NEST_VMX_ACT_F_RIP (MSR calls) the caller completes the
+	 *  instruction it emulates itself. */
+	NEST_VMX_ACT_RESUME_L1 = 1,
+	/** Inject the exception nest_vmx_action::vector into L1 (with its
+	 *  error code if @c has_error_code, with CR2 for \#PF); RIP unchanged. */
+	NEST_VMX_ACT_INJECT = 2,
+	/** Reserved for nested VM entry: enter L2 on vmcs02. */
+	NEST_VMX_ACT_ENTER_L2 = 3,
+	/** Reserved for nested VM entry: resume L2 on vmcs02. */
+	NEST_VMX_ACT_RESUME_L2 = 4,
+	/** Reserved for exit handling: L0 handles this exit itself. */
+	NEST_VMX_ACT_L0_HANDLES = 5
+};
+
+/** Outcome of a VMX instruction (nest_vmx_action::result), SDM 31.2. */
+enum nest_vmx_result {
+	NEST_VMX_NO_RESULT = 0,     ///< not a VMsucceed/VMfail outcome (e.g. an exception)
+	NEST_VMX_SUCCEED = 1,       ///< VMsucceed: CF, PF, AF, ZF, SF, OF cleared
+	NEST_VMX_FAIL_INVALID = 2,  ///< VMfailInvalid: CF set, others cleared
+	NEST_VMX_FAIL_VALID = 3     ///< VMfailValid(n): ZF set, others cleared, n in the VMCS
+};
+
+/** @name Action flags (nest_vmx_action::flags)
+ *  @{ */
+#define NEST_VMX_ACT_F_RIP 0x1u ///< load nest_vmx_action::rip and ::rflags into L1
+#define NEST_VMX_ACT_F_GPR 0x2u ///< write ::gpr_value to general-purpose register ::gpr
+/** @} */
+
+/**
+ * @brief What the caller must do after an event, filled by libnest.
+ *
+ * IMPORTANT: layout. Append only; the caller sets @c size; libnest
+ * writes only the first @c size bytes (at least NEST_VMX_ACTION_MIN_SIZE).
+ */
+struct nest_vmx_action {
+	uint32_t size;     ///< sizeof(struct nest_vmx_action) as the caller compiled it
+	uint32_t kind;     ///< enum nest_vmx_action_kind
+	uint32_t flags;    ///< NEST_VMX_ACT_F_*
+	uint32_t result;   ///< enum nest_vmx_result (VMX instructions)
+	/** VM-instruction error number for NEST_VMX_FAIL_VALID (SDM 31.4),
+	 *  also stored in the current vmcs12's VM_INSTRUCTION_ERROR; 0 else. */
+	uint32_t vm_instruction_error;
+	uint32_t gpr;       ///< register number (0 RAX .. 15 R15) for NEST_VMX_ACT_F_GPR
+	uint64_t gpr_value; ///< full 64-bit value to store (zero-extended outside 64-bit mode)
+	uint64_t rip;       ///< new RIP (past the instruction) for NEST_VMX_ACT_F_RIP
+	uint64_t rflags;    ///< new RFLAGS for NEST_VMX_ACT_F_RIP
+	uint8_t vector;     ///< exception vector for NEST_VMX_ACT_INJECT
+	uint8_t has_error_code; ///< nonzero: deliver @c error_code
+	uint16_t reserved0;     ///< zero
+	uint32_t error_code;    ///< exception error code
+	uint64_t cr2;           ///< faulting linear address for \#PF
+};
+
+/** The smallest nest_vmx_action::size libnest accepts. */
+#define NEST_VMX_ACTION_MIN_SIZE (offsetof(struct nest_vmx_action, cr2) + sizeof(uint64_t))
+
+/* ---- VMX instructions executed by L1 ---- */
+
+/**
+ * @brief A segment register as in the VMCS guest-state area (SDM 25.4.1).
+ *
+ * IMPORTANT: layout.
+ */
+struct nest_vmx_segment {
+	uint64_t base;     ///< base address
+	uint32_t limit;    ///< limit in bytes (granularity already applied)
+	uint32_t ar;       ///< access rights in VMCS format (type, S, DPL, P, L, D/B, G, unusable)
+	uint16_t selector; ///< selector
+	uint16_t reserved0; ///< zero
+	uint32_t reserved1; ///< zero
+};
+
+/** @name Segment register numbers (nest_vmx_l1_regs::seg), as in instruction information
+ *  @{ */
+#define NEST_VMX_SEG_ES 0 ///< ES
+#define NEST_VMX_SEG_CS 1 ///< CS
+#define NEST_VMX_SEG_SS 2 ///< SS
+#define NEST_VMX_SEG_DS 3 ///< DS
+#define NEST_VMX_SEG_FS 4 ///< FS
+#define NEST_VMX_SEG_GS 5 ///< GS
+/** @} */
+
+/**
+ * @brief L1's register state when it exited to L0 (input; never modified).
+ *
+ * Control registers are L1's view (after L0's read shadows): a VMXON with
+ * CR4.VMXE clear in L1's view raises \#UD although the hardware CR4 has it.
+ *
+ * IMPORTANT: layout. Append only; @c size first.
+ */
+struct nest_vmx_l1_regs {
+	uint32_t size;     ///< sizeof(struct nest_vmx_l1_regs) as the caller compiled it
+	uint32_t cpl;      ///< current privilege level (SS.DPL)
+	uint64_t gpr[16];  ///< RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 (encoding order)
+	uint64_t rip;      ///< RIP of the VMX instruction
+	uint64_t rflags;   ///< RFLAGS
+	uint64_t cr0;      ///< CR0 as L1 sees it
+	uint64_t cr4;      ///< CR4 as L1 sees it
+	uint64_t efer;     ///< IA32_EFER
+	struct nest_vmx_segment seg[6]; ///< ES, CS, SS, DS, FS, GS (NEST_VMX_SEG_*)
+};
+
+/** The smallest nest_vmx_l1_regs::size libnest accepts. */
+#define NEST_VMX_L1_REGS_MIN_SIZE                                                                  \
+	(offsetof(struct nest_vmx_l1_regs, seg) + 6 * sizeof(struct nest_vmx_segment))
+
+/**
+ * @brief The exit information of an L1 exit, as read from vmcs01.
+ *
+ * IMPORTANT: layout. Append only; @c size first.
+ */
+struct nest_vmx_exit {
+	uint32_t size;          ///< sizeof(struct nest_vmx_exit) as the caller compiled it
+	uint32_t reason;        ///< exit reason field (basic reason in bits 15:0)
+	uint64_t qualification; ///< exit qualification (the displacement, sign-extended)
+	uint32_t insn_info;     ///< VM-exit instruction-information field
+	uint32_t insn_len;      ///< VM-exit instruction length (1..15)
+};
+
+/** The smallest nest_vmx_exit::size libnest accepts. */
+#define NEST_VMX_EXIT_MIN_SIZE (offsetof(struct nest_vmx_exit, insn_len) + sizeof(uint32_t))
+
+/**
+ * @brief Handle an L1 exit caused by a VMX instruction.
+ *
+ * Handles VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD and VMWRITE as
+ * the SDM's "Operation" sections specify (Vol. 3C chapter 32): mode and
+ * privilege checks (\#UD, \#GP), operand decoding from the instruction
+ * information (address sizes, segments, canonical and limit checks, L1
+ * paging through the backend's l1_linear_to_phys, \#GP/\#SS/\#PF), every
+ * VMfailInvalid and VMfailValid condition. Memory operands of VMPTRST and
+ * VMREAD are written by libnest through the backend.
+ *
+ * The current VMCS is cached: VMPTRLD reads L1's VMCS region once into the
+ * context, VMREAD and VMWRITE use the cached copy, VMCLEAR (and VMPTRLD of
+ * another VMCS, and VMXOFF) write it back to L1 memory. L1 must not rely
+ * on the region's contents while the VMCS is active (SDM 25.11.1).
+ *
+ * @param ctx The context.
+ * @param exit The exit information.
+ * @param regs L1's registers at the exit.
+ * @param act Receives what to do; set @c act->size first.
+ * @return NEST_OK with @p act filled (an architectural outcome, good or
+ *         bad for L1, is NEST_OK); NEST_E_INVAL (NULL, uninitialised
+ *         context, an exit reason that is not one of these instructions,
+ *         instruction information that hardware cannot produce);
+ *         NEST_E_SIZE (a struct size below its minimum);
+ *         NEST_E_MISSING_OP (a memory operand under L1 paging without
+ *         l1_linear_to_phys); NEST_E_FAULT or another backend status (L1
+ *         memory that L0 does not back). On error L1's state and the
+ *         context are unchanged and @c act->kind is NEST_VMX_ACT_NONE.
+ */
+NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *exit,
+			      const struct nest_vmx_l1_regs *regs, struct nest_vmx_action *act);
+
+/**
+ * @brief L1 executed RDMSR: emulate the VMX capability MSRs and
+ *        IA32_FEATURE_CONTROL.
+ * @param ctx The context.
+ * @param msr The MSR number (ECX).
+ * @param value Receives the value for EDX:EAX when the read succeeds.
+ * @param act Receives NEST_VMX_ACT_RESUME_L1 (without NEST_VMX_ACT_F_RIP:
+ *        the caller completes RDMSR) or NEST_VMX_ACT_INJECT of \#GP(0)
+ *        (an MSR that L1's offered capabilities do not have).
+ * @return NEST_OK; NEST_E_NOENT (not an MSR libnest emulates: the caller
+ *         handles it); NEST_E_INVAL; NEST_E_SIZE.
+ */
+NEST_API int nest_vmx_rdmsr(struct nest_vmx *ctx, uint32_t msr, uint64_t *value,
+			    struct nest_vmx_action *act);
+
+/**
+ * @brief L1 executed WRMSR: the VMX capability MSRs are read-only (\#GP);
+ *        IA32_FEATURE_CONTROL is writable until locked.
+ * @param ctx The context.
+ * @param msr The MSR number (ECX).
+ * @param value The value (EDX:EAX).
+ * @param act Receives NEST_VMX_ACT_RESUME_L1 (the caller completes WRMSR)
+ *        or NEST_VMX_ACT_INJECT of \#GP(0).
+ * @return As nest_vmx_rdmsr().
+ */
+NEST_API int nest_vmx_wrmsr(struct nest_vmx *ctx, uint32_t msr, uint64_t value,
+			    struct nest_vmx_action *act);
+
+/**
+ * @brief A snapshot of L1's VMX-operation state.
+ *
+ * IMPORTANT: layout. Append only; @c size first.
+ */
+struct nest_vmx_status {
+	uint32_t size;             ///< sizeof(struct nest_vmx_status) as the caller compiled it
+	uint32_t in_vmx_operation; ///< nonzero after a successful VMXON, until VMXOFF
+	uint64_t vmxon_ptr;        ///< VMXON pointer (NEST_VMX_INVALID_VMPTR outside VMX operation)
+	uint64_t current_vmptr;    ///< current-VMCS pointer (NEST_VMX_INVALID_VMPTR if none)
+	uint32_t launch_state;     ///< current VMCS: 0 clear, 1 launched (0 if none)
+	uint32_t reserved0;        ///< zero
+	uint64_t feature_control;  ///< L1's IA32_FEATURE_CONTROL
+};
+
+/** The smallest nest_vmx_status::size libnest accepts. */
+#define NEST_VMX_STATUS_MIN_SIZE (offsetof(struct nest_vmx_status, feature_control) + sizeof(uint64_t))
+
+/**
+ * @brief Read L1's VMX-operation state.
+ * @param ctx The context.
+ * @param st Receives the state; set @c st->size first.
+ * @return NEST_OK, NEST_E_INVAL or NEST_E_SIZE.
+ */
+NEST_API int nest_vmx_get_status(const struct nest_vmx *ctx, struct nest_vmx_status *st);
+
+/* ---- VM entry ---- */
 
 #ifdef __cplusplus
 }

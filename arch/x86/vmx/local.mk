@@ -11,3 +11,8 @@ tests_unit_test_vmcs_fields_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmcs_fields_LDADD = $(TEST_LDADD)
 noinst_HEADERS += arch/x86/vmx/vmx_arch.h
 EXTRA_DIST += arch/x86/vmx/exit-reasons.def
+
+# Per-vCPU context, capability MSRs, VMX instruction emulation.
+NEST_CORE_SOURCES += arch/x86/vmx/context.c arch/x86/vmx/caps.c arch/x86/vmx/msr.c \
+	arch/x86/vmx/operand.c arch/x86/vmx/insn.c
+noinst_HEADERS += arch/x86/vmx/context.h arch/x86/vmx/operand.h

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One VMX instruction being emulated for L1, and its operands: the memory
+ * operand described by the VM-exit instruction-information field (SDM
+ * 28.2.5) and the exit qualification (the displacement), translated
+ * through L1's segmentation and paging.
+ */
+#ifndef NEST_VMX_OPERAND_H
+#define NEST_VMX_OPERAND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmx/context.h"
+
+/* Internal status: an exception was queued in the action for L1; the
+ * instruction ends there. Never returned by a public call. */
+#define NEST__VMX_INJECTED (-1)
+
+struct nest__vmx_insn {
+	struct nest_vmx *ctx;
+	struct nest_vmx_exit exit;    /* copied in: the caller's struct is read once */
+	struct nest_vmx_l1_regs regs; /* copied in */
+	struct nest_vmx_action act;   /* built here, copied out at the end */
+	bool mode64;                  /* 64-bit mode: IA32_EFER.LMA = 1 and CS.L = 1 */
+};
+
+/* Queue an exception for L1 and return NEST__VMX_INJECTED. */
+int nest__vmx_inject(struct nest__vmx_insn *in, uint8_t vector, bool has_error_code,
+		     uint32_t error_code, uint64_t cr2);
+
+/* Read or write `size` (1..8) bytes of the instruction's memory operand.
+ * Returns NEST_OK, NEST__VMX_INJECTED (#GP/#SS/#PF queued), or a status
+ * for the caller (malformed instruction information, missing
+ * l1_linear_to_phys, backend failure). A write translates every page it
+ * touches before writing any byte. */
+int nest__vmx_operand_read(struct nest__vmx_insn *in, void *buf, unsigned size);
+int nest__vmx_operand_write(struct nest__vmx_insn *in, const void *buf, unsigned size);
+
+#endif /* NEST_VMX_OPERAND_H */
