@@ -383,6 +383,83 @@ static void check_round_trips(const struct l1_mode *m)
 	check_end(&c);
 }
 
+/*
+ * L2_MIXED_ROUNDS rounds of CPUID, OUT and RDMSR exits in a fixed order,
+ * each checked and answered; clean bits as in round-trips.
+ */
+static void check_mixed_round_trips(const struct l1_mode *m)
+{
+	struct vmcb *v = l1.vmcb;
+	struct check c;
+	uint32_t i = 0, step = 0;
+
+	check_begin(&c, "round-trips-mixed", m);
+	msrpm_set(L2_MSR, true, false);
+	l2_prepare(m, l2_mixed);
+	for (unsigned runs = 0; runs <= 3 * L2_MIXED_ROUNDS; runs++) {
+		l2_run(false);
+		v->clean = CLEAN_I | CLEAN_IOPM | CLEAN_ASID | CLEAN_NP | CLEAN_CRX | CLEAN_DRX |
+			   CLEAN_DT | CLEAN_SEG | CLEAN_CR2;
+		if (v->exitcode == VMEXIT_VMMCALL)
+			break;
+		if (step == 0) {
+			if (!expect_exit(&c, "cpuid", VMEXIT_CPUID, l2_mixed_cpuid_insn) ||
+			    !expect(&c, "cpuid rax (i)", v->rax, i))
+				break;
+			v->rax = (uint64_t)i + 1;
+			l1.regs.rbx = l1.regs.rcx = l1.regs.rdx = 0;
+			v->rip += LEN_CPUID;
+		} else if (step == 1) {
+			if (!expect_exit(&c, "out", VMEXIT_IOIO, l2_mixed_out_insn) ||
+			    !expect(&c, "out al (i)", v->rax & 0xFF, i & 0xFF) ||
+			    !expect(&c, "out exitinfo1", v->exitinfo1 & IOIO_CHECKED_MASK,
+				    ((uint64_t)L2_IO_PORT << IOIO_PORT_SHIFT) | IOIO_SZ8))
+				break;
+			v->rip = v->exitinfo2;
+		} else {
+			if (!expect_exit(&c, "rdmsr", VMEXIT_MSR, l2_mixed_rdmsr_insn) ||
+			    !expect(&c, "rdmsr exitinfo1", v->exitinfo1, MSR_EXIT_READ) ||
+			    !expect(&c, "rdmsr rcx", l1.regs.rcx, L2_MSR))
+				break;
+			v->rax = (uint32_t)~i;
+			l1.regs.rdx = 0;
+			v->rip += LEN_RDMSR;
+			i++;
+		}
+		step = (step + 1) % 3;
+	}
+	if (!c.failed && expect_exit(&c, "end", VMEXIT_VMMCALL, NULL)) {
+		expect(&c, "L2's verdict (0 = every answer right)", v->rax, 0);
+		expect(&c, "rounds", i, L2_MIXED_ROUNDS);
+	}
+	msrpm_set(L2_MSR, false, false);
+	check_end(&c);
+}
+
+/*
+ * Clean bits are a promise about what L1 left alone: after L1 drops the
+ * CPUID intercept and clears only the intercepts' clean bit (I), the next
+ * CPUID must run in L2 without an exit (APM 15.15.3).
+ */
+static void check_clean_bits(const struct l1_mode *m)
+{
+	struct vmcb *v = l1.vmcb;
+	struct check c;
+
+	check_begin(&c, "clean-bits", m);
+	l2_prepare(m, l2_cpuid_twice);
+	l2_run(false);
+	if (expect_exit(&c, "first cpuid", VMEXIT_CPUID, l2_cpuid_twice_insn)) {
+		v->icpt_misc1 &= ~ICPT1_CPUID;
+		v->clean = CLEAN_IOPM | CLEAN_ASID | CLEAN_TPR | CLEAN_NP | CLEAN_CRX | CLEAN_DRX |
+			   CLEAN_DT | CLEAN_SEG | CLEAN_CR2 | CLEAN_LBR;
+		v->rip += LEN_CPUID;
+		l2_run(false);
+		expect_exit(&c, "second cpuid", VMEXIT_VMMCALL, NULL);
+	}
+	check_end(&c);
+}
+
 void run_mode_checks(const struct l1_mode *m)
 {
 	check_cpuid(m);
@@ -399,6 +476,8 @@ void run_mode_checks(const struct l1_mode *m)
 	check_exception(m, "exception-gp", l2_gp, l2_gp_insn, VMEXIT_GP, true);
 	check_vmrun_in_l2(m);
 	check_round_trips(m);
+	check_mixed_round_trips(m);
+	check_clean_bits(m);
 }
 
 /* ---- nested page faults on L1's NPT ---- */

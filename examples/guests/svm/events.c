@@ -142,9 +142,13 @@ static void check_valid_after_invalid(const struct l1_mode *m)
 	check_end(&c);
 }
 
-void run_single_checks(const struct l1_mode *m)
+void run_interrupt_checks(const struct l1_mode *m)
 {
 	check_interrupt(m);
+}
+
+void run_single_checks(const struct l1_mode *m)
+{
 	check_invalid(m, "invalid-no-vmrun-intercept", NO_VMRUN_INTERCEPT);
 	check_invalid(m, "invalid-asid-zero", ASID_ZERO);
 	check_invalid(m, "invalid-efer-svme-clear", EFER_SVME_CLEAR);

@@ -91,6 +91,7 @@ void l1_unexpected(struct bm_regs *regs);
 void run_mode_checks(const struct l1_mode *mode);
 void run_npt_checks(const struct l1_mode *mode);
 void run_single_checks(const struct l1_mode *mode);
+void run_interrupt_checks(const struct l1_mode *mode);
 void run_inject_checks(const struct l1_mode *mode);
 void run_vmload_checks(const struct l1_mode *mode);
 void run_ctl_checks(const struct l1_mode *mode);

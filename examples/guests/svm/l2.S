@@ -208,6 +208,49 @@ L2_LABEL(l2_cr0_write_insn)
 	mov %rbx, %cr0			/* 0f 22 c3: 3 bytes */
 	vmmcall
 
+/*
+ * Mixed round trips: L2_MIXED_ROUNDS times CPUID (L1 answers EAX = i + 1),
+ * OUT of i to L2_IO_PORT, RDMSR of L2_MSR (L1 answers EAX = ~i). RAX = 0 at
+ * the end if every answer was right, else 1.
+ */
+L2_FUNC(l2_mixed)
+	xor %r12d, %r12d
+1:	mov %r12d, %eax
+	xor %ecx, %ecx
+L2_LABEL(l2_mixed_cpuid_insn)
+	cpuid
+	lea 1(%r12), %r13d
+	cmp %r13d, %eax
+	jne 2f
+	mov %r12d, %eax
+L2_LABEL(l2_mixed_out_insn)
+	out %al, $L2_IO_PORT
+	mov $L2_MSR, %ecx
+L2_LABEL(l2_mixed_rdmsr_insn)
+	rdmsr
+	mov %r12d, %r13d
+	not %r13d
+	cmp %r13d, %eax
+	jne 2f
+	inc %r12d
+	cmp $L2_MIXED_ROUNDS, %r12d
+	jne 1b
+	xor %eax, %eax
+	vmmcall
+2:	mov $1, %eax
+	vmmcall
+
+/* CPUID twice: L1 drops the CPUID intercept in between. */
+L2_FUNC(l2_cpuid_twice)
+	xor %eax, %eax
+	xor %ecx, %ecx
+L2_LABEL(l2_cpuid_twice_insn)
+	cpuid
+	xor %eax, %eax
+	xor %ecx, %ecx
+	cpuid
+	vmmcall
+
 /* A busy loop of RCX iterations: an interrupt should end it early. */
 L2_FUNC(l2_spin)
 L2_LABEL(l2_spin_loop)

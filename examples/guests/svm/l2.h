@@ -16,6 +16,7 @@
 #define L2_PF_WRITE_ADDR 0x80400456
 #define L2_NONCANONICAL 0x8000000000000000
 #define L2_ROUND_TRIPS 1000
+#define L2_MIXED_ROUNDS 300
 #define L2_STATE_CR2 0x0000123456789000
 #define L2_CR0_TS 0x8
 #define L2_STATE_RSP_DELTA 0x100
@@ -71,6 +72,12 @@ L2_DECL(l2_rdtsc_insn);
 L2_DECL(l2_cr);
 L2_DECL(l2_cr3_read_insn);
 L2_DECL(l2_cr0_write_insn);
+L2_DECL(l2_mixed);
+L2_DECL(l2_mixed_cpuid_insn);
+L2_DECL(l2_mixed_out_insn);
+L2_DECL(l2_mixed_rdmsr_insn);
+L2_DECL(l2_cpuid_twice);
+L2_DECL(l2_cpuid_twice_insn);
 /* The page L2 passes to its own VMRUN. */
 extern char l2_nested_vmcb[];
 
