@@ -23,6 +23,8 @@ EXTRA_DIST += \
 	examples/baremetal/stub/stub.h \
 	examples/baremetal/stub/svm_hw.h \
 	examples/baremetal/stub/nested.h \
+	examples/baremetal/stub/backend.h \
+	examples/baremetal/stub/backend.c \
 	examples/baremetal/stub/main.c \
 	examples/baremetal/stub/npt.c \
 	examples/baremetal/stub/l1load.c \

@@ -12,4 +12,4 @@ fi
 srcdir=${top_srcdir:-.}
 out="$(pwd)/tests/e2e/baremetal"
 mkdir -p "$out" || exit 1
-exec ${MAKE:-make} -C "$srcdir/examples/baremetal" O="$out" QEMU="$qemu" run-svm
+exec ${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out" QEMU="$qemu" run-svm

@@ -9,6 +9,7 @@ BM_COMMON_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 BM_OUT ?= .
 BM_CC ?= gcc
 BM_OBJCOPY ?= objcopy
+BM_AR ?= ar
 
 BM_CFLAGS = -std=gnu11 -O2 -g -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-mno-red-zone -mcmodel=small -mgeneral-regs-only -fno-asynchronous-unwind-tables \

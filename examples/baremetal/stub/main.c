@@ -8,6 +8,7 @@
  * "l1mem=MIB" (L1's RAM, default: all the rest).
  */
 #include "stub.h"
+#include "backend.h"
 #include "nested.h"
 
 #define DEFAULT_POOL_MIB 32
@@ -352,6 +353,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	l1_load(mbi, &entry, &mbi_gpa);
 	fwcfg_init();
 	vmcb01_init(entry, mbi_gpa);
+	if (nest_backend_validate(&stub_backend) != NEST_OK)
+		bm_panic("stub: libnest refuses the backend\n");
 	nested_init();
 	bm_printf("stub: starting L1 (nesting %s)\n", nested_available() ? "on" : "off");
 

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The stub's libnest backend (backend.c). */
+#ifndef STUB_BACKEND_H
+#define STUB_BACKEND_H
+
+#include <nest/backend.h>
+
+#include "stub.h"
+
+/* TLB work libnest asked for, carried out by the next VMRUN. */
+struct stub_flush {
+	uint8_t control; /* VMCB TLB_CONTROL value for the next VMRUN */
+	uint64_t count;  /* flush requests */
+};
+extern struct stub_flush stub_flush;
+extern const struct nest_backend stub_backend;
+/* enum nest_log_level: messages up to this level are printed. */
+extern int stub_log_level;
+
+#endif /* STUB_BACKEND_H */
