@@ -4,6 +4,7 @@
 # its sources. tests/e2e/svm.sh runs its run-svm target.
 EXTRA_DIST += \
 	examples/baremetal/Makefile \
+	examples/baremetal/README.md \
 	examples/baremetal/run-qemu.sh \
 	examples/baremetal/run-svm.sh \
 	examples/baremetal/common/README.md \
