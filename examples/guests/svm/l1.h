@@ -50,7 +50,8 @@ struct l1 {
 	uint64_t *npt_pt;
 	uint64_t *fixup_page;
 	uint32_t svm_features;	     /* CPUID Fn8000_000A EDX */
-	unsigned exits;		     /* #VMEXITs observed */
+	unsigned exits;		     /* #VMEXITs observed from a running L2 */
+	unsigned refused;	     /* VMRUNs that ended in VMEXIT_INVALID */
 	unsigned checks;	     /* checks run */
 	unsigned failed;	     /* checks failed */
 	const struct check *current; /* the check running, for an unexpected trap's report */
