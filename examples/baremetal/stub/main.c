@@ -113,7 +113,7 @@ static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
 	VMCB_U64(v, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)stub.iopm;
 	VMCB_U64(v, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)stub.msrpm;
 	VMCB_U32(v, VMCB_ASID) = L1_ASID;
-	VMCB_U8(v, VMCB_TLB_CONTROL) = TLB_CONTROL_FLUSH_ALL;
+	stub_flush.control = TLB_CONTROL_FLUSH_ALL;
 	VMCB_U64(v, VMCB_NP_CTL) = NP_CTL_ENABLE;
 	VMCB_U64(v, VMCB_N_CR3) = (uint64_t)(uintptr_t)stub.npt01;
 
@@ -360,7 +360,12 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 
 	for (;;) {
 		uint8_t *vmcb = nested_current_vmcb();
+		/* TLB work asked for since the last run (first run: flush all). */
+		if (stub_flush.control)
+			VMCB_U8(vmcb, VMCB_TLB_CONTROL) = stub_flush.control;
 		svm_run(&stub.regs, (uint64_t)(uintptr_t)vmcb, (uint64_t)(uintptr_t)stub.host_save);
+		VMCB_U8(vmcb, VMCB_TLB_CONTROL) = 0;
+		stub_flush.control = 0;
 		stub.stats.l0_exits++;
 		if (stub.in_l2)
 			nested_l2_exit(vmcb);

@@ -14,6 +14,58 @@
 /* Firmware may keep the last pages of RAM for itself (SeaBIOS: 128 KiB). */
 #define FIRMWARE_SLACK 0x200000ull
 
+/* Local APIC (SDM 10.4.1, 10.4.8): its default base and version register. */
+#define LAPIC_BASE 0xFEE00000ull
+#define LAPIC_VERSION 0x30
+#define LAPIC_VERSION_MASK 0xFF
+/* 8259 PIC (ICW1-ICW4) and 8254 PIT channel 0, mode 0 (interrupt on terminal count). */
+#define PIC1_CMD 0x20
+#define PIC1_DATA 0x21
+#define PIC2_CMD 0xA0
+#define PIC2_DATA 0xA1
+#define PIC_ICW1_INIT_ICW4 0x11
+#define PIC_ICW4_8086 0x01
+#define PIC_EOI 0x20
+#define PIC_IRQ_BASE 0x20
+#define PIT_CH0 0x40
+#define PIT_CMD 0x43
+#define PIT_CH0_LOHI_MODE0 0x30
+#define PIT_10MS 11932 /* 1.193182 MHz / 100 */
+#define IRQ_SPIN_LIMIT 2000000000ull
+
+static volatile unsigned timer_irqs;
+
+static void timer_irq(struct bm_regs *r)
+{
+	timer_irqs++;
+	outb(PIC1_CMD, PIC_EOI);
+}
+
+/* One PIT interrupt through the 8259 to vector 0x20, taken with IF set. */
+static bool pit_interrupt(void)
+{
+	bm_set_handler(PIC_IRQ_BASE, timer_irq);
+	outb(PIC1_CMD, PIC_ICW1_INIT_ICW4);
+	outb(PIC2_CMD, PIC_ICW1_INIT_ICW4);
+	outb(PIC1_DATA, PIC_IRQ_BASE);
+	outb(PIC2_DATA, PIC_IRQ_BASE + 8);
+	outb(PIC1_DATA, 4); /* slave on IRQ2 */
+	outb(PIC2_DATA, 2);
+	outb(PIC1_DATA, PIC_ICW4_8086);
+	outb(PIC2_DATA, PIC_ICW4_8086);
+	outb(PIC1_DATA, 0xFE); /* only IRQ0 */
+	outb(PIC2_DATA, 0xFF);
+	outb(PIT_CMD, PIT_CH0_LOHI_MODE0);
+	outb(PIT_CH0, PIT_10MS & 0xFF);
+	outb(PIT_CH0, PIT_10MS >> 8);
+	sti();
+	for (uint64_t i = 0; i < IRQ_SPIN_LIMIT && !timer_irqs; i++)
+		pause();
+	cli();
+	outb(PIC1_DATA, 0xFF);
+	return timer_irqs == 1;
+}
+
 static unsigned checks, failed;
 
 static void check(const char *name, bool ok)
@@ -62,6 +114,11 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	volatile uint64_t *last = (volatile uint64_t *)(uintptr_t)(top - 8);
 	*last = 0x5a5aa5a5c3c33c3cull;
 	check("top-of-ram-writable", *last == 0x5a5aa5a5c3c33c3cull);
+
+	uint32_t apic_ver = *(volatile uint32_t *)(uintptr_t)(LAPIC_BASE + LAPIC_VERSION);
+	printf("hello: local APIC version %#x\n", apic_ver & LAPIC_VERSION_MASK);
+	check("lapic-mmio", apic_ver != 0 && apic_ver != 0xFFFFFFFFu);
+	check("pit-interrupt", pit_interrupt());
 
 	bm_mem_init_from_mb(mbi, 0);
 	check("allocator", bm_page_alloc() != NULL);
