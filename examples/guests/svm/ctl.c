@@ -62,8 +62,8 @@ static void check_cr_intercepts(const struct l1_mode *m)
 
 	check_begin(&c, "cr-intercepts", m);
 	l2_prepare(m, l2_cr);
-	v->icpt_cr_read = 1u << 3;
-	v->icpt_cr_write = 1u << 0;
+	v->icpt_cr_read = ICPT_CR(3);
+	v->icpt_cr_write = ICPT_CR(0);
 	l2_run(false);
 	if (!expect_exit(&c, "mov from cr3", VMEXIT_CR_READ_BASE + 3, l2_cr3_read_insn))
 		goto out;

@@ -14,6 +14,10 @@
 #define PIC_ICW1_INIT_ICW4 0x11
 #define PIC_ICW4_8086 0x01
 #define PIC_EOI 0x20
+#define PIC_ICW3_MASTER 0x04 /* a slave on IRQ2 */
+#define PIC_ICW3_SLAVE 0x02  /* cascade identity 2 */
+#define PIC_MASK_ALL 0xFF
+#define PIC_MASK_ALL_BUT_IRQ0 0xFE
 #define PIC_VECTOR_BASE 0x20 /* IRQ0 -> vector 0x20, clear of the exceptions */
 #define PIT_CH0 0x40
 #define PIT_CMD 0x43
@@ -38,12 +42,12 @@ static void pic_init(uint8_t master_mask)
 	outb(PIC2_CMD, PIC_ICW1_INIT_ICW4);
 	outb(PIC1_DATA, PIC_VECTOR_BASE);
 	outb(PIC2_DATA, PIC_VECTOR_BASE + 8);
-	outb(PIC1_DATA, 1 << 2); /* slave on IRQ2 */
-	outb(PIC2_DATA, 2);
+	outb(PIC1_DATA, PIC_ICW3_MASTER);
+	outb(PIC2_DATA, PIC_ICW3_SLAVE);
 	outb(PIC1_DATA, PIC_ICW4_8086);
 	outb(PIC2_DATA, PIC_ICW4_8086);
 	outb(PIC1_DATA, master_mask);
-	outb(PIC2_DATA, 0xFF);
+	outb(PIC2_DATA, PIC_MASK_ALL);
 }
 
 static void pit_one_shot(unsigned ms)
@@ -67,13 +71,13 @@ static void check_interrupt(const struct l1_mode *m)
 
 	check_begin(&c, "interrupt", m);
 	bm_set_handler(PIC_VECTOR_BASE, irq0_handler);
-	pic_init(0xFF);
+	pic_init(PIC_MASK_ALL);
 	irq0_count = 0;
 	l2_prepare(m, l2_spin);
 	v->icpt_misc1 |= ICPT1_INTR;
 	l1.regs.rcx = L2_SPIN_ITERATIONS;
 	pit_one_shot(IRQ_DELAY_MS);
-	outb(PIC1_DATA, 0xFE); /* IRQ0 only */
+	outb(PIC1_DATA, PIC_MASK_ALL_BUT_IRQ0);
 	l2_run(true);
 	if (expect_exit(&c, "spin", VMEXIT_INTR, NULL)) {
 		if (v->rip < pa(l2_spin_loop) || v->rip > pa(l2_spin_end))
@@ -90,7 +94,7 @@ static void check_interrupt(const struct l1_mode *m)
 		cli();
 		expect(&c, "interrupts taken by L1 after STI", irq0_count, 1);
 	}
-	outb(PIC1_DATA, 0xFF);
+	outb(PIC1_DATA, PIC_MASK_ALL);
 	bm_set_handler(PIC_VECTOR_BASE, l1_unexpected);
 	check_end(&c);
 }

@@ -37,7 +37,7 @@ static void use_l2_idt(void)
 	struct vmcb *v = l1.vmcb;
 
 	idt_set_gate(INJECT_VECTOR, l2_event_handler, v->cs.sel, true);
-	idt_set_gate(13, l2_event_handler, v->cs.sel, true);
+	idt_set_gate(EXC_GP, l2_event_handler, v->cs.sel, true);
 	idt_set_gate(INJECT_ABSENT_VECTOR, l2_event_handler, v->cs.sel, false);
 	v->idtr.base = pa(l2_idt);
 	v->idtr.limit = sizeof(l2_idt) - 1;
@@ -59,7 +59,7 @@ static void check_state(const struct l1_mode *m)
 	if (expect_exit(&c, "first vmmcall", VMEXIT_VMMCALL, l2_state_vmmcall)) {
 		expect(&c, "cr2", v->cr2, L2_STATE_CR2);
 		expect(&c, "cr0.ts", v->cr0 & L2_CR0_TS, L2_CR0_TS);
-		expect(&c, "rflags.df", v->rflags & (1ull << 10), 1ull << 10);
+		expect(&c, "rflags.df", v->rflags & RFLAGS_DF, RFLAGS_DF);
 		expect(&c, "rsp", v->rsp, rsp0 - L2_STATE_RSP_DELTA);
 		expect(&c, "rax", v->rax, L2_STATE_RAX);
 		expect(&c, "cpl", v->cpl, 0);
@@ -70,7 +70,7 @@ static void check_state(const struct l1_mode *m)
 		if (expect_exit(&c, "second vmmcall", VMEXIT_VMMCALL, NULL)) {
 			expect(&c, "L2's cr2", l1.regs.rbx, L1_CR2_ANSWER);
 			expect(&c, "L2's cr0.ts", l1.regs.rcx & L2_CR0_TS, 0);
-			expect(&c, "rflags.df", v->rflags & (1ull << 10), 0);
+			expect(&c, "rflags.df", v->rflags & RFLAGS_DF, 0);
 			expect(&c, "rsp", v->rsp, rsp0);
 		}
 	}
@@ -109,10 +109,10 @@ static void check_inject_exception(const struct l1_mode *m)
 	l2_prepare(m, l2_inject_target);
 	use_l2_idt();
 	/* Not intercepted here, so the check does not depend on how injection meets intercepts. */
-	v->icpt_exc &= ~(1u << 13);
+	v->icpt_exc &= ~(1u << EXC_GP);
 	const uint64_t rsp0 = v->rsp;
 
-	v->eventinj = EVENT_V | EVENT_EV | EVENT_TYPE_EXCEPTION | 13 |
+	v->eventinj = EVENT_V | EVENT_EV | EVENT_TYPE_EXCEPTION | EXC_GP |
 		      ((uint64_t)INJECT_GP_ERROR_CODE << EVENT_ERRORCODE_SHIFT);
 	l2_run(false);
 	if (expect_exit(&c, "handler", VMEXIT_VMMCALL, l2_event_handler_vmmcall)) {
@@ -138,7 +138,7 @@ static void check_exitintinfo(const struct l1_mode *m)
 	use_l2_idt();
 	v->eventinj = EVENT_V | EVENT_TYPE_INTR | INJECT_ABSENT_VECTOR;
 	l2_run(false);
-	if (expect_exit(&c, "delivery", VMEXIT_EXCP_BASE + 11, l2_inject_target)) {
+	if (expect_exit(&c, "delivery", VMEXIT_NP, l2_inject_target)) {
 		expect(&c, "exitinfo1 (#NP error code) & IDT", v->exitinfo1 & SELEC_IDT, SELEC_IDT);
 		expect(&c, "exitintinfo", v->exitintinfo,
 		       EVENT_V | EVENT_TYPE_INTR | INJECT_ABSENT_VECTOR);

@@ -147,9 +147,9 @@ void l2_prepare(const struct l1_mode *mode, const void *entry)
 	v->cr0 = read_cr0();
 	v->cr3 = pa(l2_pml4);
 	v->cr4 = read_cr4();
-	v->dr7 = 0x400;	      /* architectural reset value */
-	v->dr6 = 0xFFFF0FF0u; /* likewise */
-	v->rflags = 0x2;      /* bit 1 is always set; IF clear */
+	v->dr7 = 0x400;		   /* architectural reset value */
+	v->dr6 = 0xFFFF0FF0u;	   /* likewise */
+	v->rflags = RFLAGS_FIXED1; /* IF clear */
 	v->rip = (uint64_t)(uintptr_t)entry;
 	v->rsp = pa(l2_stack + sizeof(l2_stack));
 	v->g_pat = PAT_DEFAULT;

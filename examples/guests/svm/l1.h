@@ -35,8 +35,8 @@ struct l1_mode {
 
 /* The exceptions L2 must never take itself: any of them ends the run cleanly. */
 #define L1_EXC_INTERCEPTS                                                                          \
-	((1u << 0) | (1u << 6) | (1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 13) |   \
-	 (1u << 14) | (1u << 17))
+	((1u << EXC_DE) | (1u << EXC_UD) | (1u << EXC_DF) | (1u << EXC_TS) | (1u << EXC_NP) |      \
+	 (1u << EXC_SS) | (1u << EXC_GP) | (1u << EXC_PF) | (1u << EXC_AC))
 
 #define L2_ASID 1
 

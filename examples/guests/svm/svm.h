@@ -174,6 +174,25 @@ _Static_assert(offsetof(struct vmcb, rax) == 0x5F8, "APM B-2");
 _Static_assert(offsetof(struct vmcb, cr2) == 0x640, "APM B-2");
 _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "APM B-2");
 
+/* Exception vectors (APM vol. 2, 8.2) */
+#define EXC_DE 0
+#define EXC_UD 6
+#define EXC_DF 8
+#define EXC_TS 10
+#define EXC_NP 11
+#define EXC_SS 12
+#define EXC_GP 13
+#define EXC_PF 14
+#define EXC_AC 17
+
+/* RFLAGS (APM vol. 2, 3.1.6) */
+#define RFLAGS_FIXED1 (1ull << 1) /* reads as one */
+#define RFLAGS_IF (1ull << 9)
+#define RFLAGS_DF (1ull << 10)
+
+/* CR intercept vectors at 0x000 (reads) and 0x002 (writes): bit n is CRn */
+#define ICPT_CR(n) (1u << (n))
+
 /* Intercept vector at 0x00C (APM B-1): bit n intercepts exit code 0x60 + n. */
 #define ICPT1_INTR (1u << 0)
 #define ICPT1_NMI (1u << 1)
@@ -221,10 +240,12 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "APM B-2");
 
 /* Exit codes (APM appendix C) */
 #define VMEXIT_EXCP_BASE 0x040u
-#define VMEXIT_PF (VMEXIT_EXCP_BASE + 14)
-#define VMEXIT_UD (VMEXIT_EXCP_BASE + 6)
-#define VMEXIT_DE (VMEXIT_EXCP_BASE + 0)
-#define VMEXIT_GP (VMEXIT_EXCP_BASE + 13)
+#define VMEXIT_EXCP(vector) (VMEXIT_EXCP_BASE + (vector))
+#define VMEXIT_PF VMEXIT_EXCP(EXC_PF)
+#define VMEXIT_UD VMEXIT_EXCP(EXC_UD)
+#define VMEXIT_DE VMEXIT_EXCP(EXC_DE)
+#define VMEXIT_NP VMEXIT_EXCP(EXC_NP)
+#define VMEXIT_GP VMEXIT_EXCP(EXC_GP)
 #define VMEXIT_CR_READ_BASE 0x000u
 #define VMEXIT_CR_WRITE_BASE 0x010u
 #define VMEXIT_INTR 0x060u
