@@ -5,3 +5,16 @@
 NEST_CORE_SOURCES += arch/x86/paging/memtype.c arch/x86/paging/ept_walk.c \
 	arch/x86/paging/x86_walk.c arch/x86/paging/shadow.c
 noinst_HEADERS += arch/x86/paging/paging.h
+noinst_HEADERS += arch/x86/paging/tdp_testlib.h
+
+check_PROGRAMS += tests/unit/test_paging
+TESTS += tests/unit/test_paging
+tests_unit_test_paging_SOURCES = tests/unit/test_paging.c
+tests_unit_test_paging_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_paging_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_tdp
+TESTS += tests/unit/test_tdp
+tests_unit_test_tdp_SOURCES = tests/unit/test_tdp.c
+tests_unit_test_tdp_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_tdp_LDADD = $(TEST_LDADD)
