@@ -4,7 +4,20 @@ noinst_PROGRAMS += examples/minimal
 examples_minimal_SOURCES = examples/minimal.c
 examples_minimal_LDADD = libnest.la
 
+# The demo: the minimal program, then the bare-metal example under QEMU (the
+# L0 stub with libnest inside, running an L1 hypervisor that runs L2; see
+# examples/baremetal/README.md). Its outputs share tests/e2e/baremetal with
+# the e2e run.
 DEMO_DEPS = examples/minimal
 demo: $(DEMO_DEPS)
 	./examples/minimal
+	@if command -v '$(or $(QEMU_SYSTEM_X86_64),qemu-system-x86_64)' >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory -C $(srcdir)/examples/baremetal \
+			O='$(abs_builddir)/tests/e2e/baremetal' \
+			QEMU='$(or $(QEMU_SYSTEM_X86_64),qemu-system-x86_64)' \
+			NEST_CORE_SOURCES='$(NEST_CORE_SOURCES)' run-svm; \
+	else \
+		echo "demo: qemu-system-x86_64 not found: the bare-metal example needs it" \
+			"(sudo .ci/deps installs it)"; exit 1; \
+	fi
 .PHONY: demo
