@@ -42,9 +42,18 @@ extern char _image_start[], _image_end[];
 
 /* ---- port I/O, MSRs, CPUID, TSC, control registers ------------------- */
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
@@ -76,7 +85,9 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *a, uint32_t *b, uint32_t *c,
 			 uint32_t *d)
 {
-	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(subleaf));
+	__asm__ volatile("cpuid"
+			 : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)
+			 : "a"(leaf), "c"(subleaf));
 }
 static inline uint64_t rdtsc(void)
 {
@@ -91,16 +102,31 @@ static inline uint64_t rdtsc(void)
 		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                  \
 		return v;                                                                          \
 	}                                                                                          \
-	static inline void write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory"); }
+	static inline void write_cr##n(uint64_t v)                                                 \
+	{                                                                                          \
+		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");                           \
+	}
 BM_DEFINE_CR(0)
 BM_DEFINE_CR(2)
 BM_DEFINE_CR(3)
 BM_DEFINE_CR(4)
 #undef BM_DEFINE_CR
-static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
-static inline void pause(void) { __asm__ volatile("pause" ::: "memory"); }
+static inline void cli(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+static inline void sti(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+static inline void hlt(void)
+{
+	__asm__ volatile("hlt" ::: "memory");
+}
+static inline void pause(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
 
 /* MSRs used by the boot layer and its users. */
 #define MSR_EFER 0xC0000080u
@@ -137,7 +163,8 @@ int bm_serial_getc(void);
  * '-', '0' and '#', a field width (e.g. %016llx) and a precision for %s (%.16s).
  */
 int bm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int bm_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(__printf__, 3, 4)));
+int bm_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(__printf__, 3, 4)));
 int bm_printf(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 int bm_vprintf(const char *fmt, va_list ap);
 #define printf bm_printf
@@ -159,7 +186,7 @@ __attribute__((noreturn, format(__printf__, 1, 2))) void bm_panic(const char *fm
 #define BM_ASSERT(c)                                                                               \
 	do {                                                                                       \
 		if (!(c))                                                                          \
-			bm_panic("assertion failed: %s at %s:%d\n", #c, __FILE__, __LINE__);        \
+			bm_panic("assertion failed: %s at %s:%d\n", #c, __FILE__, __LINE__);       \
 	} while (0)
 
 /* ---- interrupts and exceptions --------------------------------------- */

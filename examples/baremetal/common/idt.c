@@ -27,9 +27,9 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 static bm_irq_handler handlers[256];
 
 static const char *const exc_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF(9)", "#TS", "#NP",
-	"#SS", "#GP", "#PF", "(15)", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "(22)", "(23)",
-	"(24)", "(25)", "(26)", "(27)", "#HV", "#VC", "#SX", "(31)",
+    "#DE",  "#DB",  "NMI",  "#BP",  "#OF",  "#BR",  "#UD", "#NM", "#DF", "#MF(9)", "#TS",
+    "#NP",  "#SS",  "#GP",  "#PF",  "(15)", "#MF",  "#AC", "#MC", "#XM", "#VE",	   "#CP",
+    "(22)", "(23)", "(24)", "(25)", "(26)", "(27)", "#HV", "#VC", "#SX", "(31)",
 };
 
 void bm_idt_init(void)
@@ -37,14 +37,14 @@ void bm_idt_init(void)
 	for (unsigned v = 0; v < 256; v++) {
 		uint64_t a = (uint64_t)(uintptr_t)bm_isr_stubs + (uint64_t)v * ISR_STUB_SIZE;
 		idt[v] = (struct idt_gate){
-			.off_lo = (uint16_t)a,
-			.sel = BM_SEL_CODE64,
-			.type = IDT_GATE_INTERRUPT,
-			.off_mid = (uint16_t)(a >> 16),
-			.off_hi = (uint32_t)(a >> 32),
+		    .off_lo = (uint16_t)a,
+		    .sel = BM_SEL_CODE64,
+		    .type = IDT_GATE_INTERRUPT,
+		    .off_mid = (uint16_t)(a >> 16),
+		    .off_hi = (uint32_t)(a >> 32),
 		};
 	}
-	struct idt_ptr p = { .limit = sizeof(idt) - 1, .base = (uint64_t)(uintptr_t)idt };
+	struct idt_ptr p = {.limit = sizeof(idt) - 1, .base = (uint64_t)(uintptr_t)idt};
 	__asm__ volatile("lidt %0" ::"m"(p));
 }
 
@@ -71,9 +71,8 @@ static void default_handler(struct bm_regs *r)
 		  (unsigned long long)r->rax, (unsigned long long)r->rbx,
 		  (unsigned long long)r->rcx, (unsigned long long)r->rdx,
 		  (unsigned long long)r->rsi, (unsigned long long)r->rdi,
-		  (unsigned long long)r->rbp, (unsigned long long)r->rsp,
-		  (unsigned long long)r->r8, (unsigned long long)r->r9,
-		  (unsigned long long)r->r10, (unsigned long long)r->r11,
+		  (unsigned long long)r->rbp, (unsigned long long)r->rsp, (unsigned long long)r->r8,
+		  (unsigned long long)r->r9, (unsigned long long)r->r10, (unsigned long long)r->r11,
 		  (unsigned long long)r->r12, (unsigned long long)r->r13,
 		  (unsigned long long)r->r14, (unsigned long long)r->r15);
 	bm_exit(BM_EXIT_FAIL);

@@ -94,8 +94,8 @@ bool bm_mb_available_end(const struct mb_info *mbi, uint64_t addr, uint64_t *end
 			return true;
 		}
 	}
-	if (!(mbi->flags & MB_INFO_MEM_MAP) && (mbi->flags & MB_INFO_MEMORY) &&
-	    addr >= 0x100000 && addr < 0x100000 + (uint64_t)mbi->mem_upper * 1024) {
+	if (!(mbi->flags & MB_INFO_MEM_MAP) && (mbi->flags & MB_INFO_MEMORY) && addr >= 0x100000 &&
+	    addr < 0x100000 + (uint64_t)mbi->mem_upper * 1024) {
 		*end = 0x100000 + (uint64_t)mbi->mem_upper * 1024;
 		return true;
 	}

@@ -11,8 +11,8 @@
 #define MB_BOOTLOADER_MAGIC 0x2BADB002
 
 /* Header flags (spec 3.1.2). */
-#define MB_HDR_PAGE_ALIGN (1 << 0) /* modules page aligned */
-#define MB_HDR_MEMORY_INFO (1 << 1) /* mem_* and mmap_* wanted */
+#define MB_HDR_PAGE_ALIGN (1 << 0)   /* modules page aligned */
+#define MB_HDR_MEMORY_INFO (1 << 1)  /* mem_* and mmap_* wanted */
 #define MB_HDR_AOUT_KLUDGE (1 << 16) /* address fields valid */
 
 #ifndef __ASSEMBLER__

@@ -31,7 +31,7 @@ static void put_field(struct out *o, const char *s, size_t n, unsigned width, bo
 
 int bm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { buf, size, 0 };
+	struct out o = {buf, size, 0};
 
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
@@ -88,8 +88,9 @@ int bm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			continue;
 		case 'd':
 		case 'i': {
-			int64_t s = lng >= 2 ? va_arg(ap, long long)
-					     : lng == 1 ? va_arg(ap, long) : va_arg(ap, int);
+			int64_t s = lng >= 2   ? va_arg(ap, long long)
+				    : lng == 1 ? va_arg(ap, long)
+					       : va_arg(ap, int);
 			neg = s < 0;
 			u = neg ? -(uint64_t)s : (uint64_t)s;
 			break;
@@ -106,8 +107,9 @@ int bm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			base = 16;
 			/* fall through */
 		case 'u':
-			u = lng >= 2 ? va_arg(ap, unsigned long long)
-				     : lng == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int);
+			u = lng >= 2   ? va_arg(ap, unsigned long long)
+			    : lng == 1 ? va_arg(ap, unsigned long)
+				       : va_arg(ap, unsigned int);
 			break;
 		default:
 			put(&o, '%');

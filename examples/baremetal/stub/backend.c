@@ -83,11 +83,11 @@ static int be_l1_to_host(void *ctx, uint64_t gpa, struct nest_l0_map *out)
 	if (!npt_lookup(stub.npt01, gpa, &hpa, &shift, &flags))
 		return NEST_E_NOT_MAPPED;
 	*out = (struct nest_l0_map){
-		.hpa = hpa,
-		.rights = NEST_ACC_R | NEST_ACC_X | NEST_ACC_UX | NEST_ACC_U |
-			  ((flags & NPT_RW) ? NEST_ACC_W : 0),
-		.memtype = (flags & NPT_PCD) ? NEST_MT_UC : NEST_MT_WB,
-		.page_shift = (uint8_t)shift,
+	    .hpa = hpa,
+	    .rights = NEST_ACC_R | NEST_ACC_X | NEST_ACC_UX | NEST_ACC_U |
+		      ((flags & NPT_RW) ? NEST_ACC_W : 0),
+	    .memtype = (flags & NPT_PCD) ? NEST_MT_UC : NEST_MT_WB,
+	    .page_shift = (uint8_t)shift,
 	};
 	return NEST_OK;
 }
@@ -129,25 +129,26 @@ static void be_flush(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr)
 
 static void be_log(void *ctx, int level, const char *msg)
 {
-	static const char *const names[] = { "error", "warn", "info", "debug" };
+	static const char *const names[] = {"error", "warn", "info", "debug"};
 
 	if (level <= stub_log_level)
 		bm_printf("libnest %s: %s\n",
-			  level >= 0 && level < (int)BM_ARRAY_SIZE(names) ? names[level] : "?", msg);
+			  level >= 0 && level < (int)BM_ARRAY_SIZE(names) ? names[level] : "?",
+			  msg);
 }
 
 int stub_log_level = NEST_LOG_WARN;
 
 static const struct nest_backend_ops ops = {
-	.size = sizeof(struct nest_backend_ops),
-	.read_l1 = be_read_l1,
-	.write_l1 = be_write_l1,
-	.cmpxchg_l1 = be_cmpxchg_l1,
-	.l1_to_host = be_l1_to_host,
-	.page_alloc = be_page_alloc,
-	.page_free = be_page_free,
-	.flush = be_flush,
-	.log = be_log,
+    .size = sizeof(struct nest_backend_ops),
+    .read_l1 = be_read_l1,
+    .write_l1 = be_write_l1,
+    .cmpxchg_l1 = be_cmpxchg_l1,
+    .l1_to_host = be_l1_to_host,
+    .page_alloc = be_page_alloc,
+    .page_free = be_page_free,
+    .flush = be_flush,
+    .log = be_log,
 };
 
-const struct nest_backend stub_backend = { .ops = &ops, .ctx = &stub };
+const struct nest_backend stub_backend = {.ops = &ops, .ctx = &stub};

@@ -10,7 +10,7 @@
 /* TLB work libnest asked for, carried out by the next VMRUN. */
 struct stub_flush {
 	uint8_t control; /* VMCB TLB_CONTROL value for the next VMRUN */
-	uint64_t count;  /* flush requests */
+	uint64_t count;	 /* flush requests */
 };
 extern struct stub_flush stub_flush;
 extern const struct nest_backend stub_backend;

@@ -64,10 +64,10 @@ static void mmap_add(uint64_t addr, uint64_t len, uint32_t type)
 	if (stub.l1_mmap_count >= STUB_MAX_L1_MMAP || len == 0)
 		return;
 	stub.l1_mmap[stub.l1_mmap_count++] = (struct mb_mmap_entry){
-		.size = sizeof(struct mb_mmap_entry) - sizeof(uint32_t),
-		.addr = addr,
-		.len = len,
-		.type = type,
+	    .size = sizeof(struct mb_mmap_entry) - sizeof(uint32_t),
+	    .addr = addr,
+	    .len = len,
+	    .type = type,
 	};
 }
 
@@ -107,7 +107,7 @@ void l1_setup_memory(const struct mb_info *mbi, uint64_t pool_bytes, uint64_t l1
 			ram[i] = ram[i - 1];
 			i--;
 		}
-		ram[i] = (struct range){ e.addr, e.addr + e.len };
+		ram[i] = (struct range){e.addr, e.addr + e.len};
 	}
 
 	stub.npt01 = bm_page_alloc();
@@ -190,8 +190,8 @@ static uint64_t load_kernel(const uint8_t *img, uint64_t size, uint64_t *top)
 
 	if (!h)
 		bm_panic("stub: L1 module has no multiboot header\n");
-	if (h->flags & MB_HDR_REQUIRED_MASK & ~(MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY_INFO |
-						 MB_HDR_VIDEO_MODE))
+	if (h->flags & MB_HDR_REQUIRED_MASK &
+	    ~(MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY_INFO | MB_HDR_VIDEO_MODE))
 		bm_panic("stub: L1 requires multiboot features %#x\n", h->flags);
 	*top = 0;
 	if (h->flags & MB_HDR_AOUT_KLUDGE) {
@@ -199,8 +199,8 @@ static uint64_t load_kernel(const uint8_t *img, uint64_t size, uint64_t *top)
 		if (h->header_addr < h->load_addr || h->header_addr - h->load_addr > hoff)
 			bm_panic("stub: bad multiboot address fields\n");
 		uint64_t foff = hoff - (h->header_addr - h->load_addr);
-		uint64_t len = h->load_end_addr ? (uint64_t)h->load_end_addr - h->load_addr
-						: size - foff;
+		uint64_t len =
+		    h->load_end_addr ? (uint64_t)h->load_end_addr - h->load_addr : size - foff;
 		if (h->load_end_addr && h->load_end_addr < h->load_addr)
 			bm_panic("stub: bad multiboot load_end_addr\n");
 		if (foff > size || len > size - foff)
@@ -283,8 +283,8 @@ void l1_load(const struct mb_info *mbi, uint64_t *entry, uint64_t *mbi_gpa)
 	if (m0->mod_end < m0->mod_start)
 		bm_panic("stub: bad module 0\n");
 	uint64_t top;
-	*entry = load_kernel((const uint8_t *)(uintptr_t)m0->mod_start,
-			     m0->mod_end - m0->mod_start, &top);
+	*entry = load_kernel((const uint8_t *)(uintptr_t)m0->mod_start, m0->mod_end - m0->mod_start,
+			     &top);
 	if (top < L1_HIGH_START)
 		top = L1_HIGH_START;
 
@@ -295,17 +295,17 @@ void l1_load(const struct mb_info *mbi, uint64_t *entry, uint64_t *mbi_gpa)
 		const struct mb_module *m = bm_mb_module(mbi, i);
 		uint64_t len = m->mod_end >= m->mod_start ? m->mod_end - m->mod_start : 0;
 		copy_to_l1(pos, (const void *)(uintptr_t)m->mod_start, len, len, "module");
-		mods[i - 1] = (struct mb_module){ .mod_start = (uint32_t)pos,
-						  .mod_end = (uint32_t)(pos + len) };
+		mods[i - 1] = (struct mb_module){.mod_start = (uint32_t)pos,
+						 .mod_end = (uint32_t)(pos + len)};
 		pos = BM_ALIGN_UP(pos + len, BM_PAGE_SIZE);
 	}
 
 	/* The information structure and what it points to. */
 	uint64_t info_gpa = pos;
-	struct mb_info info = { 0 };
+	struct mb_info info = {0};
 	pos += sizeof(info);
-	info.flags = MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MEM_MAP | MB_INFO_LOADER_NAME |
-		     MB_INFO_MODS;
+	info.flags =
+	    MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MEM_MAP | MB_INFO_LOADER_NAME | MB_INFO_MODS;
 	info.mem_lower = (uint32_t)(L1_EBDA_START / 1024);
 	info.mem_upper = (uint32_t)((stub.l1_size - L1_HIGH_START) / 1024);
 	info.cmdline = put_string(&pos, m0->string ? (const char *)(uintptr_t)m0->string : "");
@@ -313,7 +313,7 @@ void l1_load(const struct mb_info *mbi, uint64_t *entry, uint64_t *mbi_gpa)
 	for (uint32_t i = 1; i < nmod; i++) {
 		const struct mb_module *m = bm_mb_module(mbi, i);
 		mods[i - 1].string =
-			put_string(&pos, m->string ? (const char *)(uintptr_t)m->string : "");
+		    put_string(&pos, m->string ? (const char *)(uintptr_t)m->string : "");
 	}
 	pos = BM_ALIGN_UP(pos, 8);
 	info.mods_count = nmod - 1;

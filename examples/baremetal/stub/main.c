@@ -13,7 +13,7 @@
 
 #define DEFAULT_POOL_MIB 32
 #define L1_ASID 1
-#define GUEST_RFLAGS_FIXED 0x2ull  /* bit 1 is reserved, set */
+#define GUEST_RFLAGS_FIXED 0x2ull /* bit 1 is reserved, set */
 #define CR0_PE 0x1ull
 #define CR0_ET 0x10ull
 #define DEBUG_EXIT_PORTS 4
@@ -100,16 +100,16 @@ static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
 	stub.iopm = bm_pages_alloc(IOPM_SIZE / BM_PAGE_SIZE, BM_PAGE_SIZE);
 	stub.msrpm = bm_pages_alloc(MSRPM_SIZE / BM_PAGE_SIZE, BM_PAGE_SIZE);
 	iopm_intercept(BM_DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS); /* to print the figures first */
-	iopm_intercept(0x510, 2);                              /* fw_cfg selector, data */
-	iopm_intercept(0x514, 8);                              /* fw_cfg DMA */
+	iopm_intercept(0x510, 2);			      /* fw_cfg selector, data */
+	iopm_intercept(0x514, 8);			      /* fw_cfg DMA */
 	msrpm_intercept(MSR_EFER, true, true);
 	msrpm_intercept(MSR_VM_HSAVE_PA, true, true);
 	msrpm_intercept(MSR_VM_CR, false, true);
 
 	VMCB_U32(v, VMCB_ICPT_MISC1) =
-		ICPT1_CPUID | ICPT1_INVLPGA | ICPT1_IOIO | ICPT1_MSR | ICPT1_SHUTDOWN;
-	VMCB_U32(v, VMCB_ICPT_MISC2) = ICPT2_VMRUN | ICPT2_VMLOAD | ICPT2_VMSAVE | ICPT2_STGI |
-				       ICPT2_CLGI | ICPT2_SKINIT;
+	    ICPT1_CPUID | ICPT1_INVLPGA | ICPT1_IOIO | ICPT1_MSR | ICPT1_SHUTDOWN;
+	VMCB_U32(v, VMCB_ICPT_MISC2) =
+	    ICPT2_VMRUN | ICPT2_VMLOAD | ICPT2_VMSAVE | ICPT2_STGI | ICPT2_CLGI | ICPT2_SKINIT;
 	VMCB_U64(v, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)stub.iopm;
 	VMCB_U64(v, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)stub.msrpm;
 	VMCB_U32(v, VMCB_ASID) = L1_ASID;
@@ -279,15 +279,16 @@ static void handle_msr(uint8_t *v)
 
 __attribute__((noreturn)) static void dump_and_fail(const uint8_t *v, const char *why)
 {
-	bm_printf("stub: %s: exit %#llx info1 %#llx info2 %#llx intinfo %#llx at rip %#llx "
-		  "(cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx)\n",
-		  why, (unsigned long long)VMCB_U64(v, VMCB_EXITCODE),
-		  (unsigned long long)VMCB_U64(v, VMCB_EXITINFO1),
-		  (unsigned long long)VMCB_U64(v, VMCB_EXITINFO2),
-		  (unsigned long long)VMCB_U64(v, VMCB_EXITINTINFO),
-		  (unsigned long long)VMCB_U64(v, VMCB_RIP), (unsigned long long)VMCB_U64(v, VMCB_CR0),
-		  (unsigned long long)VMCB_U64(v, VMCB_CR3), (unsigned long long)VMCB_U64(v, VMCB_CR4),
-		  (unsigned long long)VMCB_U64(v, VMCB_EFER));
+	bm_printf(
+	    "stub: %s: exit %#llx info1 %#llx info2 %#llx intinfo %#llx at rip %#llx "
+	    "(cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx)\n",
+	    why, (unsigned long long)VMCB_U64(v, VMCB_EXITCODE),
+	    (unsigned long long)VMCB_U64(v, VMCB_EXITINFO1),
+	    (unsigned long long)VMCB_U64(v, VMCB_EXITINFO2),
+	    (unsigned long long)VMCB_U64(v, VMCB_EXITINTINFO),
+	    (unsigned long long)VMCB_U64(v, VMCB_RIP), (unsigned long long)VMCB_U64(v, VMCB_CR0),
+	    (unsigned long long)VMCB_U64(v, VMCB_CR3), (unsigned long long)VMCB_U64(v, VMCB_CR4),
+	    (unsigned long long)VMCB_U64(v, VMCB_EFER));
 	stub_print_figures();
 	bm_exit(BM_EXIT_FAIL);
 }

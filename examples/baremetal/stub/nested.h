@@ -9,8 +9,7 @@ void nested_init(void);
 /* Whether L1 is offered SVM (CPUID, EFER.SVME). */
 bool nested_available(void);
 /* Adjusts what CPUID tells L1 about SVM. */
-void nested_cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
-		  uint32_t *d);
+void nested_cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
 void nested_efer_changed(uint64_t l1_efer);
 void nested_hsave_changed(uint64_t pa);
 /* An SVM instruction of L1's (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, INVLPGA, SKINIT). */

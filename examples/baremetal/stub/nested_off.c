@@ -15,8 +15,7 @@ bool nested_available(void)
 	return false;
 }
 
-void nested_cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
-		  uint32_t *d)
+void nested_cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
 	if (leaf == CPUID_EXT_FEATURES)
 		*c &= ~CPUID_EXT_ECX_SVM;

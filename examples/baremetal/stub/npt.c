@@ -44,8 +44,7 @@ void npt_map(uint64_t *pml4, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t
 	}
 }
 
-bool npt_lookup(const uint64_t *pml4, uint64_t gpa, uint64_t *hpa, unsigned *shift,
-		uint64_t *flags)
+bool npt_lookup(const uint64_t *pml4, uint64_t gpa, uint64_t *hpa, unsigned *shift, uint64_t *flags)
 {
 	const uint64_t *t = pml4;
 

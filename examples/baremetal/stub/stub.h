@@ -7,10 +7,10 @@
 #include "svm_hw.h"
 
 /* L1's guest-physical layout below 1 MiB (the PC's, as QEMU's BIOS leaves it). */
-#define L1_LOW_RAM_END 0xA0000ull    /* conventional memory */
-#define L1_EBDA_START 0x9FC00ull     /* reported reserved, as on the host */
-#define L1_BIOS_START 0xF0000ull     /* reported reserved, as on the host */
-#define L1_HIGH_START 0x100000ull    /* extended memory */
+#define L1_LOW_RAM_END 0xA0000ull /* conventional memory */
+#define L1_EBDA_START 0x9FC00ull  /* reported reserved, as on the host */
+#define L1_BIOS_START 0xF0000ull  /* reported reserved, as on the host */
+#define L1_HIGH_START 0x100000ull /* extended memory */
 #define FOUR_GIB 0x100000000ull
 #define TWO_MIB 0x200000ull
 
@@ -27,22 +27,22 @@
 #define STUB_MAX_MODULES 16
 
 struct stub_stats {
-	uint64_t l0_exits;           /* every #VMEXIT the stub handled */
-	uint64_t l1_exits;           /* ... while running L1 */
-	uint64_t l2_exits;           /* ... while running L2 */
-	uint64_t l2_reflected;       /* L2 exits handed to L1 */
-	uint64_t l2_handled;         /* L2 exits L0 handled without L1 */
-	uint64_t vmruns;             /* L1 VMRUNs emulated */
-	uint64_t transitions;        /* calls into libnest */
-	uint64_t nest_cycles;        /* TSC cycles spent inside libnest */
-	uint64_t by_code[0x100];     /* L1 exits by exit code (below 0x100) */
+	uint64_t l0_exits;	 /* every #VMEXIT the stub handled */
+	uint64_t l1_exits;	 /* ... while running L1 */
+	uint64_t l2_exits;	 /* ... while running L2 */
+	uint64_t l2_reflected;	 /* L2 exits handed to L1 */
+	uint64_t l2_handled;	 /* L2 exits L0 handled without L1 */
+	uint64_t vmruns;	 /* L1 VMRUNs emulated */
+	uint64_t transitions;	 /* calls into libnest */
+	uint64_t nest_cycles;	 /* TSC cycles spent inside libnest */
+	uint64_t by_code[0x100]; /* L1 exits by exit code (below 0x100) */
 };
 
 struct stub {
 	/* L1's memory: guest-physical [0, l1_size) backed by host [l1_host, ...). */
 	uint64_t l1_host;
 	uint64_t l1_size;
-	uint64_t *npt01;             /* PML4 of NPT01 */
+	uint64_t *npt01; /* PML4 of NPT01 */
 	/* What L1 is told about its memory (multiboot and fw_cfg). */
 	struct mb_mmap_entry l1_mmap[STUB_MAX_L1_MMAP];
 	unsigned l1_mmap_count;
@@ -52,8 +52,8 @@ struct stub {
 	uint8_t *iopm;
 	uint8_t *msrpm;
 	struct guest_regs regs;
-	uint64_t l1_efer_svme;       /* L1's view of EFER.SVME */
-	uint64_t l1_hsave_pa;        /* L1's VM_HSAVE_PA */
+	uint64_t l1_efer_svme; /* L1's view of EFER.SVME */
+	uint64_t l1_hsave_pa;  /* L1's VM_HSAVE_PA */
 	bool in_l2;
 	struct stub_stats stats;
 };

@@ -99,8 +99,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	while (bm_mb_mmap_next(mbi, &cur, &e))
 		if (e.type == MB_MEMORY_AVAILABLE && e.addr + e.len > top)
 			top = e.addr + e.len;
-	check("mem-upper-matches-mmap",
-	      0x100000 + (uint64_t)mbi->mem_upper * 1024 <= top);
+	check("mem-upper-matches-mmap", 0x100000 + (uint64_t)mbi->mem_upper * 1024 <= top);
 
 	outw(FW_CFG_PORT_SEL, FW_CFG_SIGNATURE);
 	if (inb(FW_CFG_PORT_DATA) == 'Q') {
@@ -124,8 +123,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	check("allocator", bm_page_alloc() != NULL);
 	for (uint32_t i = 0; i < bm_mb_module_count(mbi); i++) {
 		const struct mb_module *m = bm_mb_module(mbi, i);
-		printf("hello: module %u: %u bytes, starts \"%.16s\"\n", i, m->mod_end - m->mod_start,
-		       (const char *)(uintptr_t)m->mod_start);
+		printf("hello: module %u: %u bytes, starts \"%.16s\"\n", i,
+		       m->mod_end - m->mod_start, (const char *)(uintptr_t)m->mod_start);
 	}
 
 	/* "fault" on the command line checks the exception handlers. */
