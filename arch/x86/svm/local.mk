@@ -1,3 +1,3 @@
 # SPDX-License-Identifier: MIT
-# arch/x86/svm: sources append to NEST_CORE_SOURCES, internal headers to
-# noinst_HEADERS, unit tests to check_PROGRAMS and TESTS.
+# arch/x86/svm: nested SVM.
+include_nest_HEADERS += include/nest/vmcb-fields.def
