@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: MIT
 # Microbenchmarks: not tests. `make bench` builds and runs them.
-NEST_BENCH_BINS =
 EXTRA_PROGRAMS = $(NEST_BENCH_BINS)
 bench: $(NEST_BENCH_BINS)
 	@for b in $(NEST_BENCH_BINS); do echo "== $$b"; ./$$b || exit 1; done

@@ -2,7 +2,6 @@
 # libFuzzer harnesses, built with clang and sanitizers over the core sources
 # and the simulated backend. `make fuzz` builds them; `make fuzz-run` runs
 # each for FUZZ_SECONDS (the corpus under tests/fuzz/corpus/NAME seeds it).
-FUZZ_TARGETS =
 FUZZ_SECONDS = 15
 FUZZ_CFLAGS = -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer \

@@ -18,3 +18,13 @@ TESTS += tests/unit/test_tdp
 tests_unit_test_tdp_SOURCES = tests/unit/test_tdp.c
 tests_unit_test_tdp_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_tdp_LDADD = $(TEST_LDADD)
+noinst_HEADERS += arch/x86/paging/tdp_oracle.h
+
+check_PROGRAMS += tests/unit/test_tdp_prop
+TESTS += tests/unit/test_tdp_prop
+tests_unit_test_tdp_prop_SOURCES = tests/unit/test_tdp_prop.c
+tests_unit_test_tdp_prop_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_tdp_prop_LDADD = $(TEST_LDADD)
+
+FUZZ_TARGETS += tdp
+EXTRA_DIST += tests/fuzz/fuzz_tdp.c

@@ -203,7 +203,10 @@ static inline uint64_t tb_map64(struct tb *t, uint64_t root, unsigned levels, ui
 	for (l = levels; l > level; l--) {
 		ea = table + ((gpa >> (12 + 9 * (l - 1))) & 511) * 8;
 		e = sim_read64(&t->sim, ea);
-		if (!(e & table_bits)) {
+		/* Not a table we can follow (absent, a large leaf, or outside L1
+		 * memory): put a fresh table there. */
+		if (!(e & table_bits) || (l <= 3 && (e & TB_EPT_PS)) ||
+		    (e & 0x000ffffffffff000ull) + TB_PAGE > t->sim.mem_size) {
 			e = tb_new_table(t) | table_bits;
 			sim_write64(&t->sim, ea, e);
 		}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer harness of the shadow EPT02/NPT02. The input builds random L1
+ * tables (EPT, EPT with A/D, or long-mode NPT: first byte) and random L0
+ * maps, then drives faults, INVEPT after L1 table changes, L0 map changes
+ * and range invalidations; after every fault the oracle of
+ * arch/x86/paging/tdp_oracle.h asserts "paging is a subset" over every
+ * shadow leaf, and that the fault's outcome matches a reference walk.
+ * Built with ASan/UBSan: any undefined behaviour aborts too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "paging/tdp_oracle.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct or_state st;
+
+	if (size > 4096)
+		size = 4096; /* bounds the work per input */
+	if (!or_run(&st, data, size)) {
+		fprintf(stderr, "fuzz_tdp: invariant violated: %s\n", st.why);
+		abort();
+	}
+	return 0;
+}
