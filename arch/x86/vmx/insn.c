@@ -374,6 +374,9 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	if (act_size < NEST_VMX_ACTION_MIN_SIZE)
 		return NEST_E_SIZE;
 	nest__memset(&in, 0, sizeof(in));
+	in.act.size = sizeof(in.act);
+	/* Until the instruction is handled, the caller's action says "nothing". */
+	nest__vmx_copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
 	rc = nest__vmx_copy_in(&in.exit, sizeof(in.exit), exit, NEST_VMX_EXIT_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
@@ -381,7 +384,6 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	if (rc != NEST_OK)
 		return rc;
 	in.ctx = ctx;
-	in.act.size = sizeof(in.act);
 	in.mode64 = (in.regs.efer & X86_EFER_LMA) && (in.regs.seg[VMX_SEG_CS].ar & X86_SEG_L);
 
 	/* Exit information only hardware produces: anything else is the
@@ -399,11 +401,7 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	rc = handlers[i].handle(&in);
 	if (rc == NEST__VMX_INJECTED)
 		rc = NEST_OK;
-	if (rc != NEST_OK) {
-		nest__memset(&in.act, 0, sizeof(in.act));
-		in.act.size = sizeof(in.act);
-		nest__vmx_copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
-		return rc;
-	}
+	if (rc != NEST_OK)
+		return rc; /* the caller's action still says NEST_VMX_ACT_NONE */
 	return nest__vmx_copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
 }

@@ -16,3 +16,25 @@ EXTRA_DIST += arch/x86/vmx/exit-reasons.def
 NEST_CORE_SOURCES += arch/x86/vmx/context.c arch/x86/vmx/caps.c arch/x86/vmx/msr.c \
 	arch/x86/vmx/operand.c arch/x86/vmx/insn.c
 noinst_HEADERS += arch/x86/vmx/context.h arch/x86/vmx/operand.h
+
+# VMX tests: the simulated backend's VMX helpers are linked into each
+# program (this file is read before tests/sim/local.mk defines the sim).
+VMX_TEST_SIM = tests/sim/sim_vmx.c tests/sim/sim_vmx.h
+check_PROGRAMS += tests/unit/test_vmx_context tests/unit/test_vmx_caps tests/unit/test_vmx_insn \
+	tests/unit/test_vmx_operand
+TESTS += tests/unit/test_vmx_context tests/unit/test_vmx_caps tests/unit/test_vmx_insn \
+	tests/unit/test_vmx_operand
+tests_unit_test_vmx_context_SOURCES = tests/unit/test_vmx_context.c $(VMX_TEST_SIM)
+tests_unit_test_vmx_context_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_context_LDADD = $(TEST_LDADD)
+tests_unit_test_vmx_caps_SOURCES = tests/unit/test_vmx_caps.c $(VMX_TEST_SIM)
+tests_unit_test_vmx_caps_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_caps_LDADD = $(TEST_LDADD)
+tests_unit_test_vmx_insn_SOURCES = tests/unit/test_vmx_insn.c tests/unit/vmx_fixture.h \
+	$(VMX_TEST_SIM)
+tests_unit_test_vmx_insn_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_insn_LDADD = $(TEST_LDADD)
+tests_unit_test_vmx_operand_SOURCES = tests/unit/test_vmx_operand.c tests/unit/vmx_fixture.h \
+	$(VMX_TEST_SIM)
+tests_unit_test_vmx_operand_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_operand_LDADD = $(TEST_LDADD)

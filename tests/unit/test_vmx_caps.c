@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VMX capability MSRs L1 sees (SDM Vol. 3D appendix A) and L1's
+ * RDMSR/WRMSR of them and of IA32_FEATURE_CONTROL (SDM 24.7).
+ */
+#include "vmx_fixture.h"
+
+static struct nest_vmx_caps offered(void)
+{
+	struct nest_vmx_caps c;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	ck_assert_int_eq(nest_vmx_offered_caps(F.ctx, &c), NEST_OK);
+	return c;
+}
+
+static uint32_t may1(uint64_t msr)
+{
+	return (uint32_t)(msr >> 32);
+}
+
+static uint32_t must1(uint64_t msr)
+{
+	return (uint32_t)msr;
+}
+
+static int rdmsr(uint32_t msr, uint64_t *v)
+{
+	memset(&F.act, 0xcc, sizeof(F.act));
+	F.act.size = sizeof(F.act);
+	return nest_vmx_rdmsr(F.ctx, msr, v, &F.act);
+}
+
+static int wrmsr(uint32_t msr, uint64_t v)
+{
+	memset(&F.act, 0xcc, sizeof(F.act));
+	F.act.size = sizeof(F.act);
+	return nest_vmx_wrmsr(F.ctx, msr, v, &F.act);
+}
+
+#define assert_msr_ok()                                                                            \
+	do {                                                                                       \
+		ck_assert_uint_eq(F.act.kind, NEST_VMX_ACT_RESUME_L1);                             \
+		ck_assert_uint_eq(F.act.flags, 0);                                                 \
+	} while (0)
+
+START_TEST(basic_carries_libnest_revision_4k_size_and_write_back)
+{
+	struct nest_vmx_caps c = offered();
+
+	ck_assert_uint_eq(c.basic & 0x7fffffffull, NEST_VMCS12_REVISION);
+	ck_assert_uint_eq((c.basic >> 32) & 0x1fff, 4096);
+	ck_assert_uint_eq((c.basic >> 50) & 0xf, 6);
+	ck_assert_uint_eq(c.basic & (1ull << 48), 0); /* full physical-address width */
+	ck_assert_uint_eq(c.basic & (1ull << 49), 0); /* no dual-monitor treatment */
+	ck_assert_uint_ne(c.basic & (1ull << 55), 0); /* host has TRUE_* */
+}
+END_TEST
+
+START_TEST(allowed0_settings_are_a_subset_of_allowed1_in_every_control_msr)
+{
+	struct nest_vmx_caps c = offered();
+	const uint64_t *m[] = {&c.pinbased,      &c.procbased,      &c.exit,
+			       &c.entry,         &c.procbased2,     &c.true_pinbased,
+			       &c.true_procbased, &c.true_exit,      &c.true_entry};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		ck_assert_uint_eq(must1(*m[i]) & ~may1(*m[i]), 0);
+}
+END_TEST
+
+START_TEST(true_msrs_require_no_more_than_the_plain_ones)
+{
+	struct nest_vmx_caps c = offered();
+
+	ck_assert_uint_eq(must1(c.true_pinbased) & ~must1(c.pinbased), 0);
+	ck_assert_uint_eq(must1(c.true_procbased) & ~must1(c.procbased), 0);
+	ck_assert_uint_eq(must1(c.true_exit) & ~must1(c.exit), 0);
+	ck_assert_uint_eq(must1(c.true_entry) & ~must1(c.entry), 0);
+	/* CR3-load exiting may be 0 only through the TRUE MSR. */
+	ck_assert_uint_eq(must1(c.true_procbased) & VMX_PROC_CR3_LOAD_EXITING, 0);
+	ck_assert_uint_ne(must1(c.procbased) & VMX_PROC_CR3_LOAD_EXITING, 0);
+}
+END_TEST
+
+START_TEST(controls_libnest_cannot_emulate_are_never_offered)
+{
+	struct nest_vmx_caps c = offered();
+
+	ck_assert_uint_eq(may1(c.procbased2) &
+				  (VMX_PROC2_ENCLS_EXITING | VMX_PROC2_ENABLE_ENCLV_EXITING |
+				   VMX_PROC2_ENABLE_PCONFIG | VMX_PROC2_PASID_TRANSLATION |
+				   VMX_PROC2_SUBPAGE_WRITE_PERM | VMX_PROC2_CONCEAL_VMX_FROM_PT |
+				   VMX_PROC2_PT_USE_GPA | VMX_PROC2_EPT_VIOLATION_VE),
+			  0);
+	ck_assert_uint_eq(may1(c.procbased) & VMX_PROC_ACTIVATE_TERTIARY, 0);
+	ck_assert_uint_eq(may1(c.exit) & (VMX_EXIT_CONCEAL_VMX_FROM_PT | VMX_EXIT_CLEAR_RTIT_CTL |
+					  VMX_EXIT_ACTIVATE_SECONDARY),
+			  0);
+	ck_assert_uint_eq(may1(c.entry) & (VMX_ENTRY_ENTRY_TO_SMM | VMX_ENTRY_DEACT_DUAL_MONITOR |
+					   VMX_ENTRY_CONCEAL_VMX_FROM_PT |
+					   VMX_ENTRY_LOAD_RTIT_CTL),
+			  0);
+	ck_assert_uint_eq(c.procbased3, 0);
+	ck_assert_uint_eq(c.misc & (VMX_MISC_INTEL_PT | VMX_MISC_RDMSR_IN_SMM |
+				    VMX_MISC_SMM_MONITOR_CTL_BIT2 | (0xffffffffull << 32)),
+			  0);
+}
+END_TEST
+
+START_TEST(features_the_host_has_and_policy_allows_are_offered)
+{
+	struct nest_vmx_caps c = offered();
+
+	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_ENABLE_EPT, 0);
+	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_ENABLE_VPID, 0);
+	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_UNRESTRICTED_GUEST, 0);
+	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_VMCS_SHADOWING, 0);
+	ck_assert_uint_ne(may1(c.pinbased) & VMX_PIN_PREEMPTION_TIMER, 0);
+	ck_assert_uint_ne(c.ept_vpid & VMX_EPT_CAP_PWL4, 0);
+	ck_assert_uint_ne(c.ept_vpid & VMX_VPID_CAP_INVVPID, 0);
+	ck_assert_uint_eq(c.vmfunc, 1);
+	ck_assert_uint_ne(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
+}
+END_TEST
+
+START_TEST(policy_without_ept_hides_ept_and_what_needs_it)
+{
+	struct nest_vmx_caps c;
+
+	F.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_EPT;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(may1(c.procbased2) & (VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST |
+						VMX_PROC2_ENABLE_PML | VMX_PROC2_ENABLE_VMFUNC),
+			  0);
+	ck_assert_uint_eq(c.ept_vpid & 0xffffffffull, 0);
+	ck_assert_uint_ne(c.ept_vpid & VMX_VPID_CAP_INVVPID, 0);
+	ck_assert_uint_eq(c.vmfunc, 0);
+}
+END_TEST
+
+START_TEST(policy_without_preemption_timer_hides_its_controls_and_rate)
+{
+	struct nest_vmx_caps c;
+
+	F.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_PREEMPTION_TIMER;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(may1(c.pinbased) & VMX_PIN_PREEMPTION_TIMER, 0);
+	ck_assert_uint_eq(may1(c.exit) & VMX_EXIT_SAVE_PREEMPTION_TIMER, 0);
+	ck_assert_uint_eq(c.misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK, 0);
+}
+END_TEST
+
+START_TEST(host_without_a_feature_never_offers_it)
+{
+	struct nest_vmx_caps c;
+
+	F.host.procbased2 &= ~((uint64_t)VMX_PROC2_ENABLE_VPID << 32);
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(may1(c.procbased2) & VMX_PROC2_ENABLE_VPID, 0);
+	ck_assert_uint_eq(c.ept_vpid >> 32, 0);
+}
+END_TEST
+
+START_TEST(vmwrite_any_field_needs_host_support_when_shadowing)
+{
+	struct nest_vmx_caps c;
+
+	F.host.misc &= ~VMX_MISC_VMWRITE_ANY_FIELD;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
+	F.cfg.features &= ~NEST_VMX_F_VMCS_SHADOWING;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	c = offered();
+	ck_assert_uint_ne(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
+}
+END_TEST
+
+START_TEST(host_without_true_ctls_yields_no_true_msrs)
+{
+	struct nest_vmx_caps c;
+	uint64_t v;
+
+	F.host.basic &= ~VMX_BASIC_TRUE_CTLS;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(c.basic & VMX_BASIC_TRUE_CTLS, 0);
+	ck_assert_uint_eq(c.true_pinbased | c.true_procbased | c.true_exit | c.true_entry, 0);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_TRUE_PROCBASED_CTLS, &v), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+}
+END_TEST
+
+START_TEST(host_without_secondary_controls_yields_no_procbased2)
+{
+	uint64_t v;
+
+	F.host.procbased &= ~((uint64_t)VMX_PROC_ACTIVATE_SECONDARY << 32);
+	F.host.true_procbased &= ~((uint64_t)VMX_PROC_ACTIVATE_SECONDARY << 32);
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	ck_assert_uint_eq(offered().procbased2, 0);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_PROCBASED_CTLS2, &v), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_EPT_VPID_CAP, &v), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+}
+END_TEST
+
+START_TEST(vmcs_enum_reports_highest_field_index)
+{
+	ck_assert_uint_eq(offered().vmcs_enum, (uint64_t)nest__vmcs_max_index() << 1);
+}
+END_TEST
+
+START_TEST(cr_fixed_bits_come_from_the_host)
+{
+	struct nest_vmx_caps c = offered();
+
+	ck_assert_uint_eq(c.cr0_fixed0, F.host.cr0_fixed0);
+	ck_assert_uint_eq(c.cr0_fixed1, F.host.cr0_fixed1);
+	ck_assert_uint_eq(c.cr4_fixed0, F.host.cr4_fixed0);
+	ck_assert_uint_eq(c.cr4_fixed1, F.host.cr4_fixed1);
+	ck_assert_uint_eq(c.maxphyaddr, 46);
+}
+END_TEST
+
+START_TEST(vmx_not_allowed_offers_nothing)
+{
+	struct nest_vmx_caps c;
+	uint64_t v;
+
+	F.cfg.vmx_allowed = 0;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(c.basic | c.pinbased | c.procbased | c.procbased2 | c.misc, 0);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_BASIC, &v), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+	/* Firmware cannot have enabled VMXON: bit 2 is not writable. */
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_FEATURE_CONTROL, &v), NEST_OK);
+	ck_assert_uint_eq(v & X86_FEATURE_CONTROL_VMXON_OUTSIDE_SMX, 0);
+}
+END_TEST
+
+START_TEST(offered_caps_rejects_bad_arguments)
+{
+	struct nest_vmx_caps c = {.size = 8};
+
+	ck_assert_int_eq(nest_vmx_offered_caps(F.ctx, &c), NEST_E_SIZE);
+	ck_assert_int_eq(nest_vmx_offered_caps(F.ctx, NULL), NEST_E_INVAL);
+}
+END_TEST
+
+START_TEST(rdmsr_returns_each_offered_capability)
+{
+	struct nest_vmx_caps c = offered();
+	uint64_t v;
+
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_BASIC, &v), NEST_OK);
+	assert_msr_ok();
+	ck_assert_uint_eq(v, c.basic);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_PROCBASED_CTLS2, &v), NEST_OK);
+	ck_assert_uint_eq(v, c.procbased2);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_TRUE_ENTRY_CTLS, &v), NEST_OK);
+	ck_assert_uint_eq(v, c.true_entry);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_EPT_VPID_CAP, &v), NEST_OK);
+	ck_assert_uint_eq(v, c.ept_vpid);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_VMFUNC, &v), NEST_OK);
+	ck_assert_uint_eq(v, c.vmfunc);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_CR4_FIXED1, &v), NEST_OK);
+	ck_assert_uint_eq(v, c.cr4_fixed1);
+}
+END_TEST
+
+START_TEST(rdmsr_of_tertiary_and_secondary_exit_controls_is_gp)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_PROCBASED_CTLS3, &v), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_EXIT_CTLS2, &v), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+}
+END_TEST
+
+START_TEST(rdmsr_of_other_msrs_is_left_to_the_caller)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_EFER, &v), NEST_E_NOENT);
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_EFER, 0), NEST_E_NOENT);
+	ck_assert_int_eq(rdmsr(0x494, &v), NEST_E_NOENT);
+}
+END_TEST
+
+START_TEST(msr_calls_reject_bad_arguments)
+{
+	uint64_t v;
+
+	F.act.size = sizeof(F.act);
+	ck_assert_int_eq(nest_vmx_rdmsr(F.ctx, X86_MSR_IA32_VMX_BASIC, NULL, &F.act), NEST_E_INVAL);
+	ck_assert_int_eq(nest_vmx_rdmsr(F.ctx, X86_MSR_IA32_VMX_BASIC, &v, NULL), NEST_E_INVAL);
+	F.act.size = 4;
+	ck_assert_int_eq(nest_vmx_rdmsr(F.ctx, X86_MSR_IA32_VMX_BASIC, &v, &F.act), NEST_E_SIZE);
+	ck_assert_int_eq(nest_vmx_wrmsr(F.ctx, X86_MSR_IA32_FEATURE_CONTROL, 0, &F.act),
+			 NEST_E_SIZE);
+}
+END_TEST
+
+START_TEST(wrmsr_to_capability_msrs_is_gp)
+{
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_VMX_BASIC, 0), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_VMX_VMFUNC, 1), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+}
+END_TEST
+
+START_TEST(feature_control_is_writable_until_locked)
+{
+	uint64_t v;
+
+	F.cfg.feature_control = 0;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x4), NEST_OK);
+	assert_msr_ok();
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x5), NEST_OK);
+	assert_msr_ok();
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_FEATURE_CONTROL, &v), NEST_OK);
+	ck_assert_uint_eq(v, 0x5);
+	ck_assert_uint_eq(offered().feature_control, 0x5);
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x1), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+	ck_assert_int_eq(rdmsr(X86_MSR_IA32_FEATURE_CONTROL, &v), NEST_OK);
+	ck_assert_uint_eq(v, 0x5);
+}
+END_TEST
+
+START_TEST(feature_control_rejects_bits_l1_may_not_set)
+{
+	F.cfg.feature_control = 0;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x2), NEST_OK); /* no SMX */
+	assert_inject(VEC_GP, 1, 0);
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 1ull << 20), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+}
+END_TEST
+
+START_TEST(feature_control_accepts_extra_bits_the_config_allows)
+{
+	F.cfg.feature_control = 0;
+	F.cfg.feature_control_extra = 1ull << 20; /* LMCE */
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, (1ull << 20) | 1), NEST_OK);
+	assert_msr_ok();
+}
+END_TEST
+
+START_TEST(vmxon_after_l1_enables_and_locks_feature_control_succeeds)
+{
+	F.cfg.feature_control = 0;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	assert_inject(VEC_GP, 1, 0);
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x5), NEST_OK);
+	do_vmxon();
+}
+END_TEST
+
+static Suite *caps_suite(void)
+{
+	Suite *su = suite_create("vmx_caps");
+	TCase *tc = tcase_create("caps");
+
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_add_test(tc, basic_carries_libnest_revision_4k_size_and_write_back);
+	tcase_add_test(tc, allowed0_settings_are_a_subset_of_allowed1_in_every_control_msr);
+	tcase_add_test(tc, true_msrs_require_no_more_than_the_plain_ones);
+	tcase_add_test(tc, controls_libnest_cannot_emulate_are_never_offered);
+	tcase_add_test(tc, features_the_host_has_and_policy_allows_are_offered);
+	tcase_add_test(tc, policy_without_ept_hides_ept_and_what_needs_it);
+	tcase_add_test(tc, policy_without_preemption_timer_hides_its_controls_and_rate);
+	tcase_add_test(tc, host_without_a_feature_never_offers_it);
+	tcase_add_test(tc, vmwrite_any_field_needs_host_support_when_shadowing);
+	tcase_add_test(tc, host_without_true_ctls_yields_no_true_msrs);
+	tcase_add_test(tc, host_without_secondary_controls_yields_no_procbased2);
+	tcase_add_test(tc, vmcs_enum_reports_highest_field_index);
+	tcase_add_test(tc, cr_fixed_bits_come_from_the_host);
+	tcase_add_test(tc, vmx_not_allowed_offers_nothing);
+	tcase_add_test(tc, offered_caps_rejects_bad_arguments);
+	tcase_add_test(tc, rdmsr_returns_each_offered_capability);
+	tcase_add_test(tc, rdmsr_of_tertiary_and_secondary_exit_controls_is_gp);
+	tcase_add_test(tc, rdmsr_of_other_msrs_is_left_to_the_caller);
+	tcase_add_test(tc, msr_calls_reject_bad_arguments);
+	tcase_add_test(tc, wrmsr_to_capability_msrs_is_gp);
+	tcase_add_test(tc, feature_control_is_writable_until_locked);
+	tcase_add_test(tc, feature_control_rejects_bits_l1_may_not_set);
+	tcase_add_test(tc, feature_control_accepts_extra_bits_the_config_allows);
+	tcase_add_test(tc, vmxon_after_l1_enables_and_locks_feature_control_succeeds);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	return run_suite(caps_suite());
+}
