@@ -31,5 +31,6 @@ EXTRA_DIST += \
 	examples/baremetal/stub/l1load.c \
 	examples/baremetal/stub/fwcfg.c \
 	examples/baremetal/stub/nested_off.c \
+	examples/baremetal/stub/nested_libnest.c \
 	examples/baremetal/stub/vmrun.S \
 	examples/baremetal/tests-l1/hello.c

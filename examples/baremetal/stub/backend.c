@@ -7,8 +7,6 @@
 
 #include "backend.h"
 
-#define TLB_CONTROL_FLUSH_ASID 3 /* flush this guest's TLB entries (APM 15.16.1) */
-
 struct stub_flush stub_flush;
 
 /*
@@ -115,10 +113,7 @@ static void be_flush(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr)
 		/* INVLPGA: rAX the linear address, ECX the ASID (APM 15.16.2). */
 		__asm__ volatile("invlpga %0, %1" ::"a"(addr), "c"((uint32_t)tag) : "memory");
 		break;
-	case NEST_FLUSH_ASID:
-		if (stub_flush.control < TLB_CONTROL_FLUSH_ASID)
-			stub_flush.control = TLB_CONTROL_FLUSH_ASID;
-		break;
+	case NEST_FLUSH_ASID: /* the next VMRUN may be of another ASID: flush all */
 	case NEST_FLUSH_ALL:
 	default:
 		stub_flush.control = TLB_CONTROL_FLUSH_ALL;

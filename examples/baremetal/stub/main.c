@@ -18,12 +18,6 @@
 #define CR0_ET 0x10ull
 #define DEBUG_EXIT_PORTS 4
 #define INSN_LEN_CPUID 2
-#define INSN_LEN_MSR 2
-#define EFER_LMSLE (1ull << 13)
-#define EFER_FFXSR (1ull << 14)
-#define EFER_TCE (1ull << 15)
-#define EFER_WRITABLE                                                                              \
-	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME | EFER_LMSLE | EFER_FFXSR | EFER_TCE)
 
 struct stub stub;
 
@@ -139,7 +133,7 @@ static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
 	VMCB_U64(v, VMCB_RSP) = 0;
 	VMCB_U64(v, VMCB_RAX) = MB_BOOTLOADER_MAGIC;
 	VMCB_U64(v, VMCB_G_PAT) = PAT_DEFAULT;
-	stub.regs.rbx = mbi_gpa;
+	stub.regs.gpr[GPR_RBX] = mbi_gpa;
 }
 
 void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error)
@@ -161,11 +155,13 @@ void stub_print_figures(void)
 	uint64_t per100 = s->l2_reflected ? s->l0_exits * 100 / s->l2_reflected : 0;
 	uint64_t cyc = s->transitions ? s->nest_cycles / s->transitions : 0;
 
-	bm_printf("stub: L0 exits %llu (from L1 %llu, from L2 %llu); L1 VMRUNs %llu; "
-		  "L2 exits reflected %llu, handled by L0 %llu\n",
-		  (unsigned long long)s->l0_exits, (unsigned long long)s->l1_exits,
-		  (unsigned long long)s->l2_exits, (unsigned long long)s->vmruns,
-		  (unsigned long long)s->l2_reflected, (unsigned long long)s->l2_handled);
+	bm_printf(
+	    "stub: L0 exits %llu (from L1 %llu, from L2 %llu); L1 VMRUNs %llu (%llu refused); "
+	    "L2 exits reflected %llu, handled by L0 %llu\n",
+	    (unsigned long long)s->l0_exits, (unsigned long long)s->l1_exits,
+	    (unsigned long long)s->l2_exits, (unsigned long long)s->vmruns,
+	    (unsigned long long)s->vmrun_failed, (unsigned long long)s->l2_reflected,
+	    (unsigned long long)s->l2_handled);
 	bm_printf("stub: L0 exits per reflected L2 exit: %llu.%02llu\n",
 		  (unsigned long long)(per100 / 100), (unsigned long long)(per100 % 100));
 	bm_printf("stub: libnest: %llu transitions, %llu cycles per transition (rdtsc)\n",
@@ -219,65 +215,20 @@ static void handle_ioio(uint8_t *v)
 
 static void handle_cpuid(uint8_t *v)
 {
-	uint32_t leaf = (uint32_t)VMCB_U64(v, VMCB_RAX), sub = (uint32_t)stub.regs.rcx;
-	uint32_t a, b, c, d;
+	uint32_t leaf = (uint32_t)VMCB_U64(v, VMCB_RAX);
+	uint32_t sub = (uint32_t)stub.regs.gpr[GPR_RCX];
+	uint32_t r[4];
 
-	cpuid(leaf, sub, &a, &b, &c, &d);
-	nested_cpuid(leaf, sub, &a, &b, &c, &d);
-	VMCB_U64(v, VMCB_RAX) = a;
-	stub.regs.rbx = b;
-	stub.regs.rcx = c;
-	stub.regs.rdx = d;
+	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	nested_cpuid(leaf, sub, r);
+	VMCB_U64(v, VMCB_RAX) = r[0];
+	stub.regs.gpr[GPR_RBX] = r[1];
+	stub.regs.gpr[GPR_RCX] = r[2];
+	stub.regs.gpr[GPR_RDX] = r[3];
 	advance(v, INSN_LEN_CPUID);
 }
 
-static void handle_msr(uint8_t *v)
-{
-	bool wr = VMCB_U64(v, VMCB_EXITINFO1) & 1;
-	uint32_t msr = (uint32_t)stub.regs.rcx;
-	uint64_t val = (VMCB_U64(v, VMCB_RAX) & 0xFFFFFFFFull) | (stub.regs.rdx << 32);
-
-	switch (msr) {
-	case MSR_EFER:
-		if (wr) {
-			if ((val & ~EFER_WRITABLE) || ((val & EFER_SVME) && !nested_available())) {
-				stub_inject(v, VEC_GP, true, 0);
-				return;
-			}
-			uint64_t cur = VMCB_U64(v, VMCB_EFER);
-			VMCB_U64(v, VMCB_EFER) = (val & ~EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
-			stub.l1_efer_svme = val & EFER_SVME;
-			nested_efer_changed(val);
-		} else {
-			val = (VMCB_U64(v, VMCB_EFER) & ~EFER_SVME) | stub.l1_efer_svme;
-		}
-		break;
-	case MSR_VM_HSAVE_PA:
-		if (wr) {
-			if (val & (BM_PAGE_SIZE - 1)) {
-				stub_inject(v, VEC_GP, true, 0);
-				return;
-			}
-			stub.l1_hsave_pa = val;
-			nested_hsave_changed(val);
-		} else {
-			val = stub.l1_hsave_pa;
-		}
-		break;
-	case MSR_VM_CR:
-		/* L1 may not lock or disable L0's SVM: writes are dropped. */
-		break;
-	default:
-		bm_panic("stub: unexpected MSR intercept %#x\n", msr);
-	}
-	if (!wr) {
-		VMCB_U64(v, VMCB_RAX) = val & 0xFFFFFFFFull;
-		stub.regs.rdx = val >> 32;
-	}
-	advance(v, INSN_LEN_MSR);
-}
-
-__attribute__((noreturn)) static void dump_and_fail(const uint8_t *v, const char *why)
+void stub_fatal(const uint8_t *v, const char *why)
 {
 	bm_printf(
 	    "stub: %s: exit %#llx info1 %#llx info2 %#llx intinfo %#llx at rip %#llx "
@@ -293,6 +244,21 @@ __attribute__((noreturn)) static void dump_and_fail(const uint8_t *v, const char
 	bm_exit(BM_EXIT_FAIL);
 }
 
+/* An exit L0 handles for whichever guest ran on @v (L1, or L2 for L1). */
+bool stub_l0_exit(uint8_t *v, uint64_t code)
+{
+	switch (code) {
+	case VMEXIT_IOIO:
+		handle_ioio(v);
+		return true;
+	case VMEXIT_CPUID:
+		handle_cpuid(v);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* One exit of L1's. */
 void stub_l1_exit(uint8_t *v)
 {
@@ -301,16 +267,10 @@ void stub_l1_exit(uint8_t *v)
 	stub.stats.l1_exits++;
 	if (code < BM_ARRAY_SIZE(stub.stats.by_code))
 		stub.stats.by_code[code]++;
+	if (stub_l0_exit(v, code))
+		return;
 	switch (code) {
-	case VMEXIT_IOIO:
-		handle_ioio(v);
-		break;
-	case VMEXIT_CPUID:
-		handle_cpuid(v);
-		break;
 	case VMEXIT_MSR:
-		handle_msr(v);
-		break;
 	case VMEXIT_VMRUN:
 	case VMEXIT_VMLOAD:
 	case VMEXIT_VMSAVE:
@@ -321,22 +281,14 @@ void stub_l1_exit(uint8_t *v)
 		nested_l1_exit(v, code);
 		break;
 	case VMEXIT_SHUTDOWN:
-		dump_and_fail(v, "L1 shut down (triple fault)");
-		break;
+		stub_fatal(v, "L1 shut down (triple fault)");
 	case VMEXIT_NPF:
-		dump_and_fail(v, "L1 touched memory it does not have");
-		break;
+		stub_fatal(v, "L1 touched memory it does not have");
 	case VMEXIT_INVALID:
-		dump_and_fail(v, "vmcb01 rejected by VMRUN");
-		break;
+		stub_fatal(v, "vmcb01 rejected by VMRUN");
 	default:
-		dump_and_fail(v, "unexpected L1 exit");
+		stub_fatal(v, "unexpected L1 exit");
 	}
-}
-
-void stub_l2_fatal(const uint8_t *v, const char *why)
-{
-	dump_and_fail(v, why);
 }
 
 int kmain(uint32_t magic, const struct mb_info *mbi)
@@ -364,7 +316,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		/* TLB work asked for since the last run (first run: flush all). */
 		if (stub_flush.control)
 			VMCB_U8(vmcb, VMCB_TLB_CONTROL) = stub_flush.control;
-		svm_run(&stub.regs, (uint64_t)(uintptr_t)vmcb, (uint64_t)(uintptr_t)stub.host_save);
+		svm_run(&stub.regs, (uint64_t)(uintptr_t)vmcb, (uint64_t)(uintptr_t)stub.host_save,
+			nested_host_if());
 		VMCB_U8(vmcb, VMCB_TLB_CONTROL) = 0;
 		stub_flush.control = 0;
 		stub.stats.l0_exits++;

@@ -8,21 +8,27 @@
 void nested_init(void);
 /* Whether L1 is offered SVM (CPUID, EFER.SVME). */
 bool nested_available(void);
-/* Adjusts what CPUID tells L1 about SVM. */
-void nested_cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
-void nested_efer_changed(uint64_t l1_efer);
-void nested_hsave_changed(uint64_t pa);
-/* An SVM instruction of L1's (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, INVLPGA, SKINIT). */
+/* Adjusts a CPUID answer (EAX, EBX, ECX, EDX) for the guest: the SVM leaves. */
+void nested_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/*
+ * An exit of L1's that nesting owns: an SVM instruction (VMRUN, VMLOAD,
+ * VMSAVE, STGI, CLGI, INVLPGA, SKINIT) or an access to an SVM MSR (EFER,
+ * VM_CR, VM_HSAVE_PA).
+ */
 void nested_l1_exit(uint8_t *vmcb01, uint64_t code);
 /* An exit from L2 (stub.in_l2 was set). */
 void nested_l2_exit(uint8_t *vmcb02);
 /* The VMCB to run next: vmcb01, or vmcb02 while L2 runs. */
 uint8_t *nested_current_vmcb(void);
+/* RFLAGS.IF for the next VMRUN (L1's IF while L2 runs: V_INTR_MASKING's host IF). */
+bool nested_host_if(void);
 
 /* main.c */
 void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error);
 void stub_print_figures(void);
-__attribute__((noreturn)) void stub_l2_fatal(const uint8_t *vmcb, const char *why);
+__attribute__((noreturn)) void stub_fatal(const uint8_t *vmcb, const char *why);
+/* Handles an exit L0 owns (I/O, CPUID) for the guest on @vmcb; false if not one. */
+bool stub_l0_exit(uint8_t *vmcb, uint64_t code);
 void stub_l1_exit(uint8_t *vmcb01);
 
 #endif /* STUB_NESTED_H */

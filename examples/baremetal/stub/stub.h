@@ -3,6 +3,8 @@
 #ifndef STUB_H
 #define STUB_H
 
+#include <nest/svm.h>
+
 #include "bm.h"
 #include "svm_hw.h"
 
@@ -33,6 +35,7 @@ struct stub_stats {
 	uint64_t l2_reflected;	 /* L2 exits handed to L1 */
 	uint64_t l2_handled;	 /* L2 exits L0 handled without L1 */
 	uint64_t vmruns;	 /* L1 VMRUNs emulated */
+	uint64_t vmrun_failed;	 /* ... that failed their checks (VMEXIT_INVALID to L1) */
 	uint64_t transitions;	 /* calls into libnest */
 	uint64_t nest_cycles;	 /* TSC cycles spent inside libnest */
 	uint64_t by_code[0x100]; /* L1 exits by exit code (below 0x100) */
@@ -51,9 +54,7 @@ struct stub {
 	uint8_t *host_save;
 	uint8_t *iopm;
 	uint8_t *msrpm;
-	struct guest_regs regs;
-	uint64_t l1_efer_svme; /* L1's view of EFER.SVME */
-	uint64_t l1_hsave_pa;  /* L1's VM_HSAVE_PA */
+	struct nest_svm_regs regs; /* the running guest's general registers */
 	bool in_l2;
 	struct stub_stats stats;
 };

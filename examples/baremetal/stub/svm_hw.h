@@ -7,6 +7,7 @@
 #ifndef STUB_SVM_HW_H
 #define STUB_SVM_HW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define MSR_VM_CR 0xC0010114u
@@ -146,17 +147,26 @@
 #define VMCB_U16(v, off) (*(volatile uint16_t *)((uint8_t *)(v) + (off)))
 #define VMCB_U8(v, off) (*(volatile uint8_t *)((uint8_t *)(v) + (off)))
 
-/* The general registers VMRUN does not switch (it switches RAX, RSP, RIP). */
-struct guest_regs {
-	uint64_t rbx, rcx, rdx, rsi, rdi, rbp;
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-};
+/*
+ * The general registers VMRUN does not switch live in a struct nest_svm_regs
+ * (include/nest/svm.h): gpr[] in encoding order; the RAX and RSP slots are
+ * unused (the VMCB holds them).
+ */
+#define GPR_RCX 1
+#define GPR_RDX 2
+#define GPR_RBX 3
+#define GPR_RBP 5
+#define GPR_RSI 6
+#define GPR_RDI 7
 
+struct nest_svm_regs;
 /*
  * Runs the guest whose VMCB is at physical @vmcb until its next #VMEXIT,
  * with @regs as its general registers (updated on return). @host_save is a
  * VMCB-sized page holding the stub's own VMLOAD/VMSAVE state meanwhile.
+ * @host_if is RFLAGS.IF at VMRUN (what V_INTR_MASKING compares against,
+ * APM 15.21.1); GIF stays clear around it, so the stub takes no interrupt.
  */
-void svm_run(struct guest_regs *regs, uint64_t vmcb, uint64_t host_save);
+void svm_run(struct nest_svm_regs *regs, uint64_t vmcb, uint64_t host_save, bool host_if);
 
 #endif /* STUB_SVM_HW_H */

@@ -1,25 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * svm_run(regs, vmcb_pa, host_save_pa): one guest run (APM 15.5). VMRUN
+ * svm_run(regs, vmcb_pa, host_save_pa, host_if): one guest run (APM 15.5).
+ * regs is a struct nest_svm_regs: gpr[i] at 8 + 8 * i, encoding order. VMRUN
  * saves and restores only RAX, RSP and RIP of the host and loads RAX, RSP
  * and RIP of the guest; the other general registers are swapped here.
  * FS, GS, TR, LDTR and the syscall MSRs are swapped with VMSAVE/VMLOAD
  * (APM 15.5.2). GIF is cleared across the switch (APM 15.17).
  */
-#define R_RBX 0
-#define R_RCX 8
-#define R_RDX 16
-#define R_RSI 24
-#define R_RDI 32
-#define R_RBP 40
-#define R_R8 48
-#define R_R9 56
-#define R_R10 64
-#define R_R11 72
-#define R_R12 80
-#define R_R13 88
-#define R_R14 96
-#define R_R15 104
+#define R_RBX 32
+#define R_RCX 16
+#define R_RDX 24
+#define R_RSI 56
+#define R_RDI 64
+#define R_RBP 48
+#define R_R8 72
+#define R_R9 80
+#define R_R10 88
+#define R_R11 96
+#define R_R12 104
+#define R_R13 112
+#define R_R14 120
+#define R_R15 128
 
 	.text
 	.globl svm_run
@@ -35,7 +36,11 @@ svm_run:
 	pushq %rsi              /* 0(%rsp): vmcb */
 
 	clgi
-	movq %rdx, %rax
+	/* RFLAGS.IF at VMRUN is the "host IF" of V_INTR_MASKING; GIF is 0. */
+	testb %cl, %cl
+	jz 1f
+	sti
+1:	movq %rdx, %rax
 	vmsave %rax
 	movq (%rsp), %rax
 	vmload %rax
@@ -78,6 +83,7 @@ svm_run:
 	movq %r14, R_R14(%rax)
 	movq %r15, R_R15(%rax)
 	popq %rax
+	cli
 	movq 16(%rsp), %rax     /* host save area */
 	vmload %rax
 	stgi

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nesting through libnest (include/nest/svm.h): L1's SVM instructions and
+ * SVM MSRs go to nest_svm_l1_exit(), L2's exits to nest_svm_l2_exit(), and
+ * the stub carries out the action each returns. L2 runs on vmcb02, which
+ * libnest builds from vmcb12 and L0's needs; with L1's nested paging, on
+ * NPT02, libnest's shadow of L1's NPT over NPT01 (tdp.h).
+ *
+ * L1's GIF: STGI and CLGI exit and libnest keeps L1's GIF. While it is
+ * clear the stub runs L1 with V_INTR_MASKING set and RFLAGS.IF clear at
+ * VMRUN, so physical interrupts stay pending (APM 15.21.1) until STGI.
+ */
+#include <nest/nest.h>
+
+#include "backend.h"
+#include "nested.h"
+
+#define L2_ASID 2 /* L1 runs with ASID 1 */
+#define TDP_MAX_PAGES 4096
+#define TDP_MAX_ROOTS 8
+#define INSN_LEN_SVM 3 /* VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, INVLPGA: 0F 01 xx */
+#define INSN_LEN_MSR 2 /* RDMSR, WRMSR */
+#define RFLAGS_IF (1ull << 9)
+#define CPUID_ADDR_SIZES 0x80000008u
+#define CPUID_EXT_EDX_NX (1u << 20)
+#define CPUID_EXT_EDX_LM (1u << 29)
+#define DEFAULT_MAXPHYADDR 36
+#define PAGE_SHIFT_2M 21
+
+/* CR4 bits (APM 3.1.3) and the CPUID bits that offer them. */
+#define CR4_BASE 0x7FFull /* VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT */
+#define CR4_UMIP (1ull << 11)
+#define CR4_LA57 (1ull << 12)
+#define CR4_FSGSBASE (1ull << 16)
+#define CR4_PCIDE (1ull << 17)
+#define CR4_OSXSAVE (1ull << 18)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
+#define CR4_PKE (1ull << 22)
+
+static struct {
+	struct nest_svm *svm;
+	struct nest_tdp *tdp;
+	uint8_t *current; /* VMCB of the next run */
+	bool l2_host_if;  /* L1's RFLAGS.IF at its VMRUN */
+} n;
+
+static uint64_t cr4_allowed(void)
+{
+	uint32_t a, b, c, d, b7, c7;
+	uint64_t cr4 = CR4_BASE;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (c & (1u << 17))
+		cr4 |= CR4_PCIDE;
+	if (c & (1u << 26))
+		cr4 |= CR4_OSXSAVE;
+	cpuid(7, 0, &a, &b7, &c7, &d);
+	if (b7 & (1u << 0))
+		cr4 |= CR4_FSGSBASE;
+	if (b7 & (1u << 7))
+		cr4 |= CR4_SMEP;
+	if (b7 & (1u << 20))
+		cr4 |= CR4_SMAP;
+	if (c7 & (1u << 2))
+		cr4 |= CR4_UMIP;
+	if (c7 & (1u << 3))
+		cr4 |= CR4_PKE;
+	if (c7 & (1u << 16))
+		cr4 |= CR4_LA57;
+	return cr4;
+}
+
+static void *pages(size_t bytes)
+{
+	void *p = bm_pages_alloc((bytes + BM_PAGE_SIZE - 1) / BM_PAGE_SIZE, BM_PAGE_SIZE);
+	if (!p)
+		bm_panic("stub: out of memory for libnest\n");
+	return p;
+}
+
+static struct nest_svm_page page_of(void *p)
+{
+	return (struct nest_svm_page){.hva = p, .hpa = (uint64_t)(uintptr_t)p};
+}
+
+static void check(int rc, const char *what)
+{
+	if (rc != NEST_OK)
+		bm_panic("stub: %s: %s\n", what, nest_strerror(rc));
+}
+
+void nested_init(void)
+{
+	uint32_t a, b, c, d;
+	struct nest_svm_config cfg = {.size = sizeof(cfg)};
+
+	cpuid(CPUID_SVM_LEAF, 0, &cfg.host_cpuid[0], &cfg.host_cpuid[1], &cfg.host_cpuid[2],
+	      &cfg.host_cpuid[3]);
+	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
+	cfg.flags =
+	    NEST_SVM_CFG_SVM_ALLOWED | ((d & CPUID_EXT_EDX_LM) ? NEST_SVM_CFG_LONG_MODE : 0);
+	cfg.l1_efer_allowed = EFER_SCE | ((d & CPUID_EXT_EDX_LM) ? EFER_LME : 0) |
+			      ((d & CPUID_EXT_EDX_NX) ? EFER_NXE : 0);
+	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
+	cfg.l1_maxphyaddr = (a & 0xFF) ? (a & 0xFF) : DEFAULT_MAXPHYADDR;
+	cfg.features = NEST_SVM_F_SUPPORTED; /* libnest keeps what the host has too */
+	cfg.l2_asid = L2_ASID;
+	cfg.l1_cr4_allowed = cr4_allowed();
+	cfg.npt01_ncr3 = (uint64_t)(uintptr_t)stub.npt01;
+	/* While L2 runs L0 keeps what it needs for L1 (main.c's vmcb01), with
+	 * the same permission maps: fw_cfg, debug-exit, the SVM MSRs. */
+	cfg.l0_intercepts[3] = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1);
+	cfg.l0_intercepts[4] = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2);
+	cfg.l0_msrpm = stub.msrpm;
+	cfg.l0_iopm = stub.iopm;
+	cfg.vmcb02 = page_of(pages(BM_PAGE_SIZE));
+	cfg.msrpm02 = page_of(pages(MSRPM_SIZE));
+	cfg.iopm02 = page_of(pages(IOPM_SIZE));
+
+	struct nest_tdp_config tc = {
+	    .size = sizeof(tc),
+	    .max_pages = TDP_MAX_PAGES,
+	    .max_roots = TDP_MAX_ROOTS,
+	    .maxphyaddr = (uint8_t)cfg.l1_maxphyaddr,
+	    .max_page_shift = PAGE_SHIFT_2M,
+	};
+	size_t tsize = nest_tdp_size(&tc);
+	if (!tsize)
+		bm_panic("stub: nest_tdp_size refuses the configuration\n");
+	check(nest_tdp_init(pages(tsize), tsize, &stub_backend, &tc, &n.tdp), "nest_tdp_init");
+	cfg.tdp = n.tdp;
+
+	size_t size = nest_svm_size();
+	check(nest_svm_init(pages(size), size, &stub_backend, &cfg, &n.svm), "nest_svm_init");
+	n.current = stub.vmcb01;
+
+	struct nest_svm_caps caps = {.size = sizeof(caps)};
+	check(nest_svm_get_caps(n.svm, &caps), "nest_svm_get_caps");
+	bm_printf("stub: libnest offers L1 SVM features %#x, MAXPHYADDR %u\n", caps.features,
+		  caps.maxphyaddr);
+}
+
+bool nested_available(void)
+{
+	return true;
+}
+
+void nested_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	int rc = nest_svm_cpuid(n.svm, leaf, sub, r);
+	if (rc != NEST_OK && rc != NEST_E_NOENT)
+		bm_panic("stub: nest_svm_cpuid: %s\n", nest_strerror(rc));
+}
+
+/* Accounts one call into libnest. */
+#define NEST_CALL(expr)                                                                            \
+	({                                                                                         \
+		uint64_t t0_ = rdtsc();                                                            \
+		int rc_ = (expr);                                                                  \
+		stub.stats.nest_cycles += rdtsc() - t0_;                                           \
+		stub.stats.transitions++;                                                          \
+		rc_;                                                                               \
+	})
+
+/* L1's GIF: hold physical interrupts for L1 while it is clear. */
+static void sync_gif(void)
+{
+	struct nest_svm_state st = {.size = sizeof(st)};
+
+	check(nest_svm_get_state(n.svm, (struct nest_vmcb *)stub.vmcb01, &st),
+	      "nest_svm_get_state");
+	uint64_t ctl = VMCB_U64(stub.vmcb01, VMCB_INT_CTL);
+	if (st.gif)
+		ctl &= ~NEST_SVM_INT_CTL_V_INTR_MASKING;
+	else
+		ctl |= NEST_SVM_INT_CTL_V_INTR_MASKING;
+	VMCB_U64(stub.vmcb01, VMCB_INT_CTL) = ctl;
+}
+
+static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act);
+
+static void apply(const struct nest_svm_action *act)
+{
+	if (act->flags & (NEST_SVM_ACT_F_REFLECTED | NEST_SVM_ACT_F_INVALID))
+		stub.stats.l2_reflected++;
+	switch (act->kind) {
+	case NEST_SVM_ACT_RESUME_L1:
+		n.current = stub.vmcb01;
+		stub.in_l2 = false;
+		break;
+	case NEST_SVM_ACT_INJECT_L1:
+		n.current = stub.vmcb01;
+		stub.in_l2 = false;
+		stub_inject(stub.vmcb01, act->vector, act->has_error_code, act->error_code);
+		break;
+	case NEST_SVM_ACT_RUN_L2:
+		if (act->tsc_ratio)
+			bm_panic("stub: libnest asks for a TSC ratio the stub does not offer\n");
+		if (!stub.in_l2)
+			n.l2_host_if = VMCB_U64(stub.vmcb01, VMCB_RFLAGS) & RFLAGS_IF;
+		n.current = (uint8_t *)(uintptr_t)act->vmcb_pa;
+		stub.in_l2 = true;
+		break;
+	case NEST_SVM_ACT_L0_HANDLES:
+		l2_exit_for_l0(n.current, act);
+		return;
+	case NEST_SVM_ACT_SHUTDOWN_L1:
+		stub_fatal(stub.vmcb01, "L1 shut down (an L2 shutdown L1 does not intercept)");
+	default:
+		bm_panic("stub: libnest returned action %u\n", act->kind);
+	}
+	sync_gif();
+}
+
+void nested_l1_exit(uint8_t *vmcb01, uint64_t code)
+{
+	struct nest_svm_action act = {.size = sizeof(act)};
+
+	stub.regs.insn_len = code == VMEXIT_MSR ? INSN_LEN_MSR : INSN_LEN_SVM;
+	int rc = NEST_CALL(nest_svm_l1_exit(n.svm, (struct nest_vmcb *)vmcb01, &stub.regs, &act));
+	if (rc != NEST_OK) {
+		bm_printf("stub: nest_svm_l1_exit: %s\n", nest_strerror(rc));
+		stub_fatal(vmcb01, "libnest refused an L1 exit");
+	}
+	if (code == VMEXIT_VMRUN) {
+		stub.stats.vmruns++;
+		if (act.flags & NEST_SVM_ACT_F_INVALID)
+			stub.stats.vmrun_failed++;
+	}
+	apply(&act);
+}
+
+/* An MSR access of L2's that L1 does not intercept and L0 does. */
+static void l2_msr(uint8_t *v)
+{
+	bool wr = VMCB_U64(v, VMCB_EXITINFO1) & 1;
+	uint32_t msr = (uint32_t)stub.regs.gpr[GPR_RCX];
+	uint64_t val = (VMCB_U64(v, VMCB_RAX) & 0xFFFFFFFFull) | (stub.regs.gpr[GPR_RDX] << 32);
+	struct nest_svm_action act = {.size = sizeof(act)};
+	int rc;
+
+	if (msr == MSR_EFER) {
+		/* L2's EFER is vmcb02's; SVME stays set (VMRUN checked vmcb12's). */
+		uint64_t cur = VMCB_U64(v, VMCB_EFER);
+		if (wr)
+			VMCB_U64(v, VMCB_EFER) = (val & ~EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
+		else
+			val = cur;
+		act.kind = NEST_SVM_ACT_RESUME_L1;
+	} else {
+		/* VM_HSAVE_PA, VM_CR: the "hardware" L2 reaches is L1's. */
+		rc = wr ? nest_svm_wrmsr(n.svm, msr, val, NULL, &act)
+			: nest_svm_rdmsr(n.svm, msr, &val, &act);
+		if (rc != NEST_OK)
+			stub_fatal(v, "L2 MSR access libnest does not know");
+	}
+	if (act.kind == NEST_SVM_ACT_INJECT_L1) {
+		stub_inject(v, act.vector, act.has_error_code, act.error_code);
+		return;
+	}
+	if (!wr) {
+		VMCB_U64(v, VMCB_RAX) = val & 0xFFFFFFFFull;
+		stub.regs.gpr[GPR_RDX] = val >> 32;
+	}
+	VMCB_U64(v, VMCB_RIP) += INSN_LEN_MSR;
+}
+
+static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
+{
+	uint64_t code = VMCB_U64(v02, VMCB_EXITCODE);
+
+	stub.stats.l2_handled++;
+	if (!stub_l0_exit(v02, code)) {
+		switch (code) {
+		case VMEXIT_MSR:
+			l2_msr(v02);
+			break;
+		case VMEXIT_INTR:
+		case VMEXIT_NMI:
+			break; /* taken by L2 itself once it runs again */
+		case VMEXIT_VMLOAD:
+		case VMEXIT_VMSAVE:
+		case VMEXIT_STGI:
+		case VMEXIT_CLGI:
+		case VMEXIT_SKINIT:
+		case VMEXIT_INVLPGA:
+			/* L2 has no SVM of its own: L1 offers none it does not intercept. */
+			stub_inject(v02, VEC_UD, false, 0);
+			break;
+		case VMEXIT_NPF:
+			bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
+				  (unsigned long long)act->l1_gpa);
+			stub_fatal(v02, "nested page fault outside L1's memory");
+		default:
+			stub_fatal(v02, "L2 exit that neither L1 nor L0 handles");
+		}
+	}
+	struct nest_svm_action next = {.size = sizeof(next)};
+	int rc = NEST_CALL(nest_svm_resume_l2(n.svm, &next));
+	if (rc != NEST_OK)
+		bm_panic("stub: nest_svm_resume_l2: %s\n", nest_strerror(rc));
+	apply(&next);
+}
+
+void nested_l2_exit(uint8_t *vmcb02)
+{
+	struct nest_svm_action act = {.size = sizeof(act)};
+
+	stub.stats.l2_exits++;
+	int rc =
+	    NEST_CALL(nest_svm_l2_exit(n.svm, (struct nest_vmcb *)stub.vmcb01, &stub.regs, &act));
+	if (rc != NEST_OK) {
+		bm_printf("stub: nest_svm_l2_exit: %s\n", nest_strerror(rc));
+		stub_fatal(vmcb02, "libnest refused an L2 exit");
+	}
+	apply(&act);
+}
+
+uint8_t *nested_current_vmcb(void)
+{
+	return n.current;
+}
+
+bool nested_host_if(void)
+{
+	return stub.in_l2 && n.l2_host_if;
+}
