@@ -382,6 +382,181 @@ NEST_API int nest_vmx_get_status(const struct nest_vmx *ctx, struct nest_vmx_sta
 
 /* ---- VM entry ---- */
 
+/**
+ * @brief The VM-entry rules libnest checks, each with its SDM section
+ *        (Intel SDM Vol. 3C chapter 27; 26 in editions before 2023).
+ *
+ * Generated from nest/vmx-entry-rules.def. Append only: a value, once
+ * released, keeps its meaning.
+ */
+enum nest_vmx_rule {
+/// @cond INTERNAL
+#define NEST_VMX_RULE(name, kind, qual, section, text) NEST_VMX_RULE_##name,
+#include <nest/vmx-entry-rules.def>
+#undef NEST_VMX_RULE
+	NEST_VMX_RULE_END_
+/// @endcond
+};
+
+/** Outcome of the VM-entry checks (nest_vmx_entry_result::outcome). */
+enum nest_vmx_entry_outcome {
+	NEST_VMX_ENTRY_OK = 0,           ///< every check passed: L2 may run
+	NEST_VMX_ENTRY_VMFAIL = 1,       ///< VMfailValid with vm_instruction_error (SDM 27.2)
+	NEST_VMX_ENTRY_FAILURE = 2       ///< VM-entry failure: exit_reason, exit_qualification (SDM 27.8)
+};
+
+/** nest_vmx_entry_result::field when the rule names no single VMCS field. */
+#define NEST_VMX_ENTRY_NO_FIELD 0xffffffffu
+
+/**
+ * @brief What a VM entry of a vmcs12 would do, and why.
+ *
+ * For a VMfail, @c vm_instruction_error is 7 (control fields) or 8 (host
+ * state). For a VM-entry failure, @c exit_reason is 33, 34 or 41 with bit 31
+ * (VM-entry failure) set and @c exit_qualification as the SDM defines it
+ * (27.8: 0, 2 PDPTEs, 3 NMI with STI blocking, 4 VMCS link pointer; the
+ * failing entry's index + 1 for MSR loading). @c rule names the exact check
+ * that failed (nest_vmx_rule_text()), @c field the VMCS field it examined.
+ *
+ * IMPORTANT: layout. Append only; @c size first.
+ */
+struct nest_vmx_entry_result {
+	uint32_t size;                 ///< sizeof(struct nest_vmx_entry_result) as the caller compiled it
+	uint32_t outcome;              ///< enum nest_vmx_entry_outcome
+	uint32_t vm_instruction_error; ///< VMfail error number; 0 unless outcome is VMFAIL
+	uint32_t exit_reason;          ///< full exit reason (bit 31 set); 0 unless outcome is FAILURE
+	uint64_t exit_qualification;   ///< exit qualification of a VM-entry failure
+	uint32_t rule;                 ///< enum nest_vmx_rule; NEST_VMX_RULE_NONE when OK
+	uint32_t field;                ///< encoding of the VMCS field examined, or NEST_VMX_ENTRY_NO_FIELD
+};
+
+/** The smallest nest_vmx_entry_result::size libnest accepts. */
+#define NEST_VMX_ENTRY_RESULT_MIN_SIZE (offsetof(struct nest_vmx_entry_result, field) + sizeof(uint32_t))
+
+/**
+ * @brief One entry of a VM-entry/VM-exit MSR area (SDM 25.7.2, 25.8.2).
+ *
+ * IMPORTANT: layout. A wire format (16 bytes, as in L1 memory).
+ */
+struct nest_vmx_msr_entry {
+	uint32_t index;    ///< MSR index (bits 31:0)
+	uint32_t reserved; ///< bits 63:32; must be 0
+	uint64_t value;    ///< MSR data (bits 127:64)
+};
+
+/**
+ * @brief The symbolic name of a rule ("GUEST_CR0_FIXED").
+ * @param rule An enum nest_vmx_rule value.
+ * @return A static string; "UNKNOWN" for values this library does not know.
+ */
+NEST_API const char *nest_vmx_rule_name(uint32_t rule);
+
+/**
+ * @brief The one-line text of a rule, for diagnostics.
+ * @param rule An enum nest_vmx_rule value.
+ * @return A static string; "unknown rule" for unknown values.
+ */
+NEST_API const char *nest_vmx_rule_text(uint32_t rule);
+
+/**
+ * @brief The Intel SDM section that states a rule ("27.3.1.2").
+ * @param rule An enum nest_vmx_rule value.
+ * @return A static string; "" for unknown values.
+ */
+NEST_API const char *nest_vmx_rule_section(uint32_t rule);
+
+/**
+ * @brief Fill @p caps with a typical set of VMX capabilities.
+ *
+ * The set models a processor with true controls, EPT (4-level, WB and UC,
+ * accessed/dirty flags, 2 MiB and 1 GiB pages), VPID, unrestricted guest,
+ * APIC virtualization and posted interrupts, VMCS shadowing, PML, EPTP
+ * switching, the VMX-preemption timer, HLT/shutdown/wait-for-SIPI activity
+ * states, and a 46-bit physical-address width; the exact values are listed
+ * in docs/conformance-vmx.md. Tools and tests use it when they have no
+ * capabilities of their own.
+ * @param caps Receives the capabilities; set @c caps->size first (at least
+ *        NEST_VMX_CAPS_MIN_SIZE).
+ * @return NEST_OK, NEST_E_INVAL (NULL) or NEST_E_SIZE.
+ */
+NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps);
+
+/**
+ * @brief Size in bytes of libnest's vmcs12 image (the layout of
+ *        nest/vmcs-fields.def behind a 16-byte header).
+ * @return The size; at most 4096.
+ */
+NEST_API size_t nest_vmcs12_image_size(void);
+
+/**
+ * @brief Initialise a vmcs12 image: every field 0, launch state clear,
+ *        libnest's VMCS revision identifier in the header.
+ * @param img nest_vmcs12_image_size() bytes of storage.
+ * @return NEST_OK or NEST_E_INVAL.
+ */
+NEST_API int nest_vmcs12_image_init(void *img);
+
+/**
+ * @brief Read a field of a vmcs12 image, as VMREAD would.
+ * @param img An image.
+ * @param encoding The field's encoding (the high access of a 64-bit field
+ *        reads bits 63:32).
+ * @param value Receives the value, zero-extended.
+ * @return NEST_OK, NEST_E_INVAL or NEST_E_NOENT (no such field).
+ */
+NEST_API int nest_vmcs12_image_read(const void *img, uint32_t encoding, uint64_t *value);
+
+/**
+ * @brief Write a field of a vmcs12 image (truncated to the field's width).
+ * @param img An image.
+ * @param encoding The field's encoding.
+ * @param value The value.
+ * @return NEST_OK, NEST_E_INVAL or NEST_E_NOENT (no such field).
+ */
+NEST_API int nest_vmcs12_image_write(void *img, uint32_t encoding, uint64_t value);
+
+/**
+ * @brief Run the VM-entry checks of SDM 27.2 and 27.3 on a vmcs12 image.
+ *
+ * A pure function: it reads nothing but its arguments. The checks run in
+ * the SDM's order and stop at the first failure. What a VM entry reads
+ * from L1 memory is taken as follows: the PDPTEs (PAE paging without EPT)
+ * from the image's GUEST_PDPTE0-3 fields, where the caller stores what it
+ * read at guest CR3; the VMCS referenced by the link pointer is assumed to
+ * carry the right revision identifier and shadow-VMCS indicator; the
+ * VM-entry MSR-load area is checked by nest_vmx_check_msr_load(). L1 is
+ * assumed to execute VMLAUNCH/VMRESUME in IA-32e mode, outside SMM; the
+ * launch-state and MOV-SS checks of SDM 27.1 are the caller's.
+ *
+ * @param img A vmcs12 image; images from older libnest versions (shorter)
+ *        are accepted, missing fields read as 0.
+ * @param len Length of @p img in bytes (at least 16).
+ * @param caps The capabilities offered to L1 (the reference for every
+ *        reserved-bit check); @c size at least NEST_VMX_CAPS_MIN_SIZE.
+ * @param res Receives the outcome; set @c res->size first.
+ * @return NEST_OK when the checks ran (whatever their outcome),
+ *         NEST_E_INVAL or NEST_E_SIZE.
+ */
+NEST_API int nest_vmx_check_vmcs12(const void *img, size_t len, const struct nest_vmx_caps *caps,
+				   struct nest_vmx_entry_result *res);
+
+/**
+ * @brief Run the VM-entry MSR-loading checks of SDM 27.4 on MSR-load entries
+ *        already copied from L1 memory.
+ *
+ * A failing entry gives a VM-entry failure with exit reason 34 and exit
+ * qualification = its index + 1; more entries than IA32_VMX_MISC[27:25]
+ * allows give exit reason 41 (SDM A.6: the processor may machine-check).
+ * @param entries The entries (may be NULL when @p count is 0).
+ * @param count Number of entries (the VM-entry MSR-load count).
+ * @param caps The capabilities offered to L1.
+ * @param res Receives the outcome; set @c res->size first.
+ * @return NEST_OK when the checks ran, NEST_E_INVAL or NEST_E_SIZE.
+ */
+NEST_API int nest_vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t count,
+				     const struct nest_vmx_caps *caps,
+				     struct nest_vmx_entry_result *res);
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,3 +38,20 @@ tests_unit_test_vmx_operand_SOURCES = tests/unit/test_vmx_operand.c tests/unit/v
 	$(VMX_TEST_SIM)
 tests_unit_test_vmx_operand_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_operand_LDADD = $(TEST_LDADD)
+# VM-entry checks (SDM 27.2-27.4), the rule table and their tests.
+NEST_CORE_SOURCES += arch/x86/vmx/entry.c arch/x86/vmx/checks_controls.c \
+	arch/x86/vmx/checks_host.c arch/x86/vmx/checks_guest_regs.c \
+	arch/x86/vmx/checks_guest_segs.c arch/x86/vmx/checks_guest_misc.c
+noinst_HEADERS += arch/x86/vmx/entry.h
+include_nest_HEADERS += include/nest/vmx-entry-rules.def
+check_PROGRAMS += tests/unit/test_vmx_entry_ctl_host tests/unit/test_vmx_entry_guest
+TESTS += tests/unit/test_vmx_entry_ctl_host tests/unit/test_vmx_entry_guest
+tests_unit_test_vmx_entry_ctl_host_SOURCES = tests/unit/test_vmx_entry_ctl_host.c \
+	tests/unit/test_vmx_entry_fixture.h
+tests_unit_test_vmx_entry_ctl_host_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_entry_ctl_host_LDADD = $(TEST_LDADD)
+tests_unit_test_vmx_entry_guest_SOURCES = tests/unit/test_vmx_entry_guest.c \
+	tests/unit/test_vmx_entry_fixture.h
+tests_unit_test_vmx_entry_guest_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_entry_guest_LDADD = $(TEST_LDADD)
+# (end of the VM-entry checks)

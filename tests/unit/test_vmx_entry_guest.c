@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One test per VM-entry rule, SDM 27.3, 27.4, 27.9 (guest state, MSR loading, machine checks): the
+ * baseline vmcs12 passes every check; one mutation per rule makes exactly that rule fail, with the
+ * outcome the SDM gives.
+ */
+#include "test_vmx_entry_fixture.h"
+
+#define PROC2(f) ((f)->v.SECONDARY_VM_EXEC_CONTROL)
+#define ALLOW_PROC2(f, bits) ((f)->caps.procbased2 |= (uint64_t)(bits) << 32)
+#define INFO(type, vec)                                                                            \
+	(VMX_INTR_INFO_VALID | ((uint32_t)(type) << VMX_INTR_INFO_TYPE_SHIFT) | (vec))
+#define BEYOND_46 (1ull << 46)
+#define NONCANON (1ull << 47)
+#define AR_DPL3 (3u << X86_SEG_DPL_SHIFT)
+#define EFER_RESERVED_BIT (1ull << 3)
+#define PERF_RESERVED 0xfffffff8fffffff0ull /* 4 general, 3 fixed counters */
+#define MSR_SMM_MONITOR_CTL 0x9bu
+#define MSR_BIOS_UPDT_TRIG 0x79u
+#define MSR_X2APIC_TPR 0x808u
+
+/* Put the guest in virtual-8086 mode with segments that satisfy 27.3.1.2. */
+static void make_v86(struct fx *f)
+{
+	struct nest__vmcs12 *v = &f->v;
+
+	v->GUEST_RFLAGS |= X86_RFLAGS_VM;
+#define V86(S)                                                                                     \
+	v->GUEST_##S##_BASE = (uint64_t)v->GUEST_##S##_SELECTOR << 4;                              \
+	v->GUEST_##S##_LIMIT = VMX_SEG_V86_LIMIT;                                                  \
+	v->GUEST_##S##_AR_BYTES = VMX_SEG_V86_AR;
+	V86(ES) V86(CS) V86(SS) V86(DS) V86(FS) V86(GS)
+#undef V86
+}
+
+/* A 32-bit guest with PAE paging. */
+static void make_pae_guest(struct fx *f)
+{
+	f->v.VM_ENTRY_CONTROLS &= ~VMX_ENTRY_IA32E_MODE_GUEST;
+	f->v.GUEST_IA32_EFER &= ~(X86_EFER_LMA | X86_EFER_LME);
+	f->v.GUEST_CS_AR_BYTES = FX_CODE32_AR;
+}
+
+static void msr_ok_then(struct fx *f, uint32_t index, uint32_t reserved, uint64_t value)
+{
+	f->v.VM_ENTRY_MSR_LOAD_COUNT = 2;
+	f->msr[0].index = X86_MSR_IA32_SYSENTER_CS;
+	f->msr[1].index = index;
+	f->msr[1].reserved = reserved;
+	f->msr[1].value = value;
+}
+
+#define MUT(name) static void mut_##name(struct fx *f)
+
+/* 27.3.1.1 */
+MUT(GUEST_CR0_FIXED)
+{
+	f->v.GUEST_CR0 &= ~X86_CR0_NE;
+}
+MUT(GUEST_CR0_PG_WITHOUT_PE)
+{
+	f->v.GUEST_CR0 &= ~X86_CR0_PE;
+}
+static void guest_cet(struct fx *f)
+{
+	fx_allow(&f->caps.entry, &f->caps.true_entry, VMX_ENTRY_LOAD_CET_STATE);
+	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_CET_STATE;
+}
+MUT(GUEST_CET_WITHOUT_WP)
+{
+	guest_cet(f);
+	f->caps.cr4_fixed1 |= X86_CR4_CET;
+	f->v.GUEST_CR4 |= X86_CR4_CET;
+	f->v.GUEST_CR0 &= ~X86_CR0_WP;
+}
+MUT(GUEST_CR4_FIXED)
+{
+	f->v.GUEST_CR4 |= X86_CR4_LA57;
+}
+MUT(GUEST_DEBUGCTL_RESERVED)
+{
+	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_DEBUG_CONTROLS;
+	f->v.GUEST_IA32_DEBUGCTL = 1ull << 2;
+}
+MUT(GUEST_IA32E_WITHOUT_PG_PAE)
+{
+	f->v.GUEST_CR4 &= ~X86_CR4_PAE;
+}
+MUT(GUEST_PCIDE_OUTSIDE_IA32E)
+{
+	f->v.VM_ENTRY_CONTROLS &= ~VMX_ENTRY_IA32E_MODE_GUEST;
+	f->v.GUEST_CR4 |= X86_CR4_PCIDE;
+}
+MUT(GUEST_CR3_RESERVED)
+{
+	f->v.GUEST_CR3 |= BEYOND_46;
+}
+MUT(GUEST_DR7_UPPER)
+{
+	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_DEBUG_CONTROLS;
+	f->v.GUEST_DR7 |= 1ull << 32;
+}
+MUT(GUEST_SYSENTER_CANONICAL)
+{
+	f->v.GUEST_SYSENTER_ESP = NONCANON;
+}
+MUT(GUEST_CET_MSRS)
+{
+	guest_cet(f);
+	f->v.GUEST_S_CET = X86_CET_SUPPRESS | X86_CET_TRACKER;
+}
+MUT(GUEST_PERF_GLOBAL_CTRL)
+{
+	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL;
+	f->env.perf_global_ctrl_reserved = PERF_RESERVED;
+	f->v.GUEST_IA32_PERF_GLOBAL_CTRL = 1ull << 40;
+}
+MUT(GUEST_PAT)
+{
+	f->v.GUEST_IA32_PAT = FX_PAT | 8;
+}
+MUT(GUEST_EFER_RESERVED)
+{
+	f->v.GUEST_IA32_EFER |= EFER_RESERVED_BIT;
+}
+MUT(GUEST_EFER_LMA)
+{
+	f->v.GUEST_IA32_EFER &= ~X86_EFER_LMA;
+}
+MUT(GUEST_EFER_LME)
+{
+	f->v.GUEST_IA32_EFER &= ~X86_EFER_LME;
+}
+MUT(GUEST_BNDCFGS)
+{
+	fx_allow(&f->caps.entry, &f->caps.true_entry, VMX_ENTRY_LOAD_BNDCFGS);
+	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_BNDCFGS;
+	f->v.GUEST_IA32_BNDCFGS = 4;
+}
+MUT(GUEST_PKRS)
+{
+	fx_allow(&f->caps.entry, &f->caps.true_entry, VMX_ENTRY_LOAD_PKRS);
+	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_PKRS;
+	f->v.GUEST_IA32_PKRS = 1ull << 32;
+}
+MUT(GUEST_UINV)
+{
+	fx_allow(&f->caps.entry, &f->caps.true_entry, VMX_ENTRY_LOAD_UINV);
+	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_UINV;
+	f->v.GUEST_UINV = 0x100;
+}
+/* 27.3.1.2 */
+MUT(GUEST_TR_TI)
+{
+	f->v.GUEST_TR_SELECTOR |= VMX_SELECTOR_TI;
+}
+MUT(GUEST_LDTR_TI)
+{
+	f->v.GUEST_LDTR_AR_BYTES = X86_SEG_P | VMX_SEG_TYPE_LDT;
+	f->v.GUEST_LDTR_LIMIT = 0xffff;
+	f->v.GUEST_LDTR_SELECTOR = 0x48 | VMX_SELECTOR_TI;
+}
+MUT(GUEST_SS_RPL)
+{
+	PROC2(f) &= ~VMX_PROC2_UNRESTRICTED_GUEST;
+	f->v.GUEST_SS_SELECTOR |= 3;
+}
+MUT(GUEST_V86_BASE)
+{
+	f->v.GUEST_RFLAGS |= X86_RFLAGS_VM;
+}
+MUT(GUEST_BASE_CANONICAL)
+{
+	f->v.GUEST_FS_BASE = NONCANON;
+}
+MUT(GUEST_CS_BASE_UPPER)
+{
+	f->v.GUEST_CS_BASE = 1ull << 32;
+}
+MUT(GUEST_BASE_UPPER)
+{
+	f->v.GUEST_DS_BASE = 1ull << 32;
+}
+MUT(GUEST_V86_LIMIT)
+{
+	make_v86(f);
+	f->v.GUEST_FS_LIMIT = UINT32_MAX;
+}
+MUT(GUEST_V86_AR)
+{
+	make_v86(f);
+	f->v.GUEST_GS_AR_BYTES = FX_DATA_AR;
+}
+MUT(GUEST_CS_TYPE)
+{
+	f->v.GUEST_CS_AR_BYTES &= ~X86_SEG_TYPE_ACCESSED;
+}
+MUT(GUEST_SS_TYPE)
+{
+	f->v.GUEST_SS_AR_BYTES &= ~X86_SEG_TYPE_WRITABLE;
+}
+MUT(GUEST_DATA_TYPE)
+{
+	f->v.GUEST_DS_AR_BYTES &= ~X86_SEG_TYPE_ACCESSED;
+}
+MUT(GUEST_SEG_S)
+{
+	f->v.GUEST_ES_AR_BYTES &= ~X86_SEG_S;
+}
+MUT(GUEST_CS_DPL)
+{
+	f->v.GUEST_CS_AR_BYTES |= AR_DPL3;
+}
+MUT(GUEST_SS_DPL)
+{
+	PROC2(f) &= ~VMX_PROC2_UNRESTRICTED_GUEST;
+	f->v.GUEST_CS_AR_BYTES |= X86_SEG_TYPE_CONFORMING;
+	f->v.GUEST_SS_AR_BYTES |= AR_DPL3;
+}
+MUT(GUEST_DATA_DPL)
+{
+	PROC2(f) &= ~VMX_PROC2_UNRESTRICTED_GUEST;
+	f->v.GUEST_DS_SELECTOR |= 3;
+}
+MUT(GUEST_SEG_P)
+{
+	f->v.GUEST_FS_AR_BYTES &= ~X86_SEG_P;
+}
+MUT(GUEST_SEG_AR_RESERVED)
+{
+	f->v.GUEST_GS_AR_BYTES |= 0x100;
+}
+MUT(GUEST_CS_DB_WITH_L)
+{
+	f->v.GUEST_CS_AR_BYTES |= X86_SEG_DB;
+}
+MUT(GUEST_SEG_G)
+{
+	f->v.GUEST_SS_LIMIT = 0xffff0000u;
+}
+MUT(GUEST_TR_TYPE)
+{
+	f->v.GUEST_TR_AR_BYTES = X86_SEG_P | VMX_SEG_TYPE_TSS16_BUSY;
+}
+MUT(GUEST_TR_UNUSABLE)
+{
+	f->v.GUEST_TR_AR_BYTES |= X86_SEG_UNUSABLE;
+}
+MUT(GUEST_LDTR_TYPE)
+{
+	f->v.GUEST_LDTR_AR_BYTES = X86_SEG_P | VMX_SEG_TYPE_TSS16_BUSY;
+}
+MUT(GUEST_SYSTEM_SEG_S)
+{
+	f->v.GUEST_TR_AR_BYTES |= X86_SEG_S;
+}
+/* 27.3.1.3 */
+MUT(GUEST_DT_BASE_CANONICAL)
+{
+	f->v.GUEST_GDTR_BASE = NONCANON;
+}
+MUT(GUEST_DT_LIMIT)
+{
+	f->v.GUEST_IDTR_LIMIT = 0x10000;
+}
+/* 27.3.1.4 */
+MUT(GUEST_RIP_UPPER)
+{
+	f->v.GUEST_CS_AR_BYTES = FX_CODE32_AR; /* compatibility mode */
+	f->v.GUEST_RIP = 1ull << 32;
+}
+MUT(GUEST_RIP_CANONICAL)
+{
+	f->v.GUEST_RIP = NONCANON;
+}
+MUT(GUEST_RFLAGS_RESERVED)
+{
+	f->v.GUEST_RFLAGS = 0;
+}
+MUT(GUEST_RFLAGS_VM)
+{
+	make_v86(f);
+}
+MUT(GUEST_RFLAGS_IF_FOR_EXT_INTR)
+{
+	f->v.VM_ENTRY_INTR_INFO_FIELD = INFO(VMX_INTR_TYPE_EXT_INTR, 0x30);
+}
+/* 27.3.1.5 */
+MUT(GUEST_ACTIVITY_UNSUPPORTED)
+{
+	f->v.GUEST_ACTIVITY_STATE = VMX_ACTIVITY_WAIT_SIPI + 1;
+}
+MUT(GUEST_ACTIVITY_HLT_SS_DPL)
+{
+	f->v.GUEST_ACTIVITY_STATE = VMX_ACTIVITY_HLT;
+	f->v.GUEST_CS_AR_BYTES |= AR_DPL3;
+	f->v.GUEST_SS_AR_BYTES |= AR_DPL3;
+}
+MUT(GUEST_ACTIVITY_BLOCKING)
+{
+	f->v.GUEST_ACTIVITY_STATE = VMX_ACTIVITY_HLT;
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_MOV_SS;
+}
+MUT(GUEST_ACTIVITY_INJECTION)
+{
+	f->v.GUEST_ACTIVITY_STATE = VMX_ACTIVITY_SHUTDOWN;
+	f->v.GUEST_RFLAGS |= X86_RFLAGS_IF;
+	f->v.VM_ENTRY_INTR_INFO_FIELD = INFO(VMX_INTR_TYPE_EXT_INTR, 0x30);
+}
+MUT(GUEST_INTR_RESERVED)
+{
+	f->v.GUEST_INTERRUPTIBILITY_INFO = 1u << 5;
+}
+MUT(GUEST_INTR_STI_AND_MOV_SS)
+{
+	f->v.GUEST_RFLAGS |= X86_RFLAGS_IF;
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS;
+}
+MUT(GUEST_INTR_STI_WITHOUT_IF)
+{
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_STI;
+}
+MUT(GUEST_INTR_EXT_INT_BLOCKED)
+{
+	f->v.GUEST_RFLAGS |= X86_RFLAGS_IF;
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_MOV_SS;
+	f->v.VM_ENTRY_INTR_INFO_FIELD = INFO(VMX_INTR_TYPE_EXT_INTR, 0x30);
+}
+MUT(GUEST_INTR_NMI_MOV_SS)
+{
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_MOV_SS;
+	f->v.VM_ENTRY_INTR_INFO_FIELD = INFO(VMX_INTR_TYPE_NMI, X86_EXC_NMI);
+}
+MUT(GUEST_INTR_NMI_STI)
+{
+	f->v.GUEST_RFLAGS |= X86_RFLAGS_IF;
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_STI;
+	f->v.VM_ENTRY_INTR_INFO_FIELD = INFO(VMX_INTR_TYPE_NMI, X86_EXC_NMI);
+}
+MUT(GUEST_INTR_SMI)
+{
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_SMI;
+}
+MUT(GUEST_INTR_VIRTUAL_NMI_BLOCKED)
+{
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_NMI;
+	f->v.VM_ENTRY_INTR_INFO_FIELD = INFO(VMX_INTR_TYPE_NMI, X86_EXC_NMI);
+}
+MUT(GUEST_INTR_ENCLAVE)
+{
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_ENCLAVE;
+}
+MUT(GUEST_PENDING_DBG_RESERVED)
+{
+	f->v.GUEST_PENDING_DBG_EXCEPTIONS = 1u << 4;
+}
+MUT(GUEST_PENDING_DBG_BS_SET)
+{
+	f->v.GUEST_RFLAGS |= X86_RFLAGS_IF | X86_RFLAGS_TF;
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_STI;
+}
+MUT(GUEST_PENDING_DBG_BS_CLEAR)
+{
+	f->v.GUEST_RFLAGS |= X86_RFLAGS_IF;
+	f->v.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_STI;
+	f->v.GUEST_PENDING_DBG_EXCEPTIONS = VMX_PENDING_DBG_BS;
+}
+MUT(GUEST_LINK_ALIGNMENT)
+{
+	f->v.VMCS_LINK_POINTER = FX_LINK_PTR | 8;
+}
+MUT(GUEST_LINK_WIDTH)
+{
+	f->v.VMCS_LINK_POINTER = BEYOND_46;
+}
+MUT(GUEST_LINK_REVISION)
+{
+	f->v.VMCS_LINK_POINTER = FX_LINK_PTR;
+	f->env.link_fetched = true;
+	f->env.link_header = NEST_VMCS12_REVISION + 1;
+}
+MUT(GUEST_LINK_SHADOW)
+{
+	f->v.VMCS_LINK_POINTER = FX_LINK_PTR;
+	f->env.link_fetched = true;
+	f->env.link_header = NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR;
+}
+/* 27.3.1.6 */
+MUT(GUEST_PDPTE_RESERVED)
+{
+	make_pae_guest(f);
+	f->v.GUEST_PDPTE2 = 0x3000 | VMX_PDPTE_P | (1ull << 1);
+}
+/* 27.9 */
+MUT(MCE_DURING_ENTRY)
+{
+	f->env.machine_check = true;
+}
+/* 27.4: a valid entry first, so the qualification is 2. */
+MUT(MSR_LOAD_FS_GS_BASE)
+{
+	msr_ok_then(f, X86_MSR_IA32_GS_BASE, 0, 0);
+}
+MUT(MSR_LOAD_X2APIC)
+{
+	msr_ok_then(f, MSR_X2APIC_TPR, 0, 0);
+}
+MUT(MSR_LOAD_SMM_ONLY)
+{
+	msr_ok_then(f, MSR_SMM_MONITOR_CTL, 0, 0);
+}
+MUT(MSR_LOAD_MODEL_SPECIFIC)
+{
+	msr_ok_then(f, MSR_BIOS_UPDT_TRIG, 0, 0);
+}
+MUT(MSR_LOAD_RESERVED)
+{
+	msr_ok_then(f, X86_MSR_IA32_SYSENTER_CS, 1, 0);
+}
+MUT(MSR_LOAD_WRMSR_GP)
+{
+	msr_ok_then(f, X86_MSR_IA32_EFER, 0, EFER_RESERVED_BIT);
+}
+MUT(MSR_LOAD_COUNT_LIMIT)
+{
+	unsigned i;
+
+	for (i = 0; i < FX_MSR_MAX; i++)
+		f->msr[i].index = X86_MSR_IA32_SYSENTER_CS;
+	f->v.VM_ENTRY_MSR_LOAD_COUNT = 513;
+}
+
+#define E(name)                                                                                    \
+	{                                                                                          \
+		NEST_VMX_RULE_##name, #name, mut_##name                                            \
+	}
+static const struct mutation mutations[] = {
+    E(GUEST_CR0_FIXED),
+    E(GUEST_CR0_PG_WITHOUT_PE),
+    E(GUEST_CET_WITHOUT_WP),
+    E(GUEST_CR4_FIXED),
+    E(GUEST_DEBUGCTL_RESERVED),
+    E(GUEST_IA32E_WITHOUT_PG_PAE),
+    E(GUEST_PCIDE_OUTSIDE_IA32E),
+    E(GUEST_CR3_RESERVED),
+    E(GUEST_DR7_UPPER),
+    E(GUEST_SYSENTER_CANONICAL),
+    E(GUEST_CET_MSRS),
+    E(GUEST_PERF_GLOBAL_CTRL),
+    E(GUEST_PAT),
+    E(GUEST_EFER_RESERVED),
+    E(GUEST_EFER_LMA),
+    E(GUEST_EFER_LME),
+    E(GUEST_BNDCFGS),
+    E(GUEST_PKRS),
+    E(GUEST_UINV),
+    E(GUEST_TR_TI),
+    E(GUEST_LDTR_TI),
+    E(GUEST_SS_RPL),
+    E(GUEST_V86_BASE),
+    E(GUEST_BASE_CANONICAL),
+    E(GUEST_CS_BASE_UPPER),
+    E(GUEST_BASE_UPPER),
+    E(GUEST_V86_LIMIT),
+    E(GUEST_V86_AR),
+    E(GUEST_CS_TYPE),
+    E(GUEST_SS_TYPE),
+    E(GUEST_DATA_TYPE),
+    E(GUEST_SEG_S),
+    E(GUEST_CS_DPL),
+    E(GUEST_SS_DPL),
+    E(GUEST_DATA_DPL),
+    E(GUEST_SEG_P),
+    E(GUEST_SEG_AR_RESERVED),
+    E(GUEST_CS_DB_WITH_L),
+    E(GUEST_SEG_G),
+    E(GUEST_TR_TYPE),
+    E(GUEST_TR_UNUSABLE),
+    E(GUEST_LDTR_TYPE),
+    E(GUEST_SYSTEM_SEG_S),
+    E(GUEST_DT_BASE_CANONICAL),
+    E(GUEST_DT_LIMIT),
+    E(GUEST_RIP_UPPER),
+    E(GUEST_RIP_CANONICAL),
+    E(GUEST_RFLAGS_RESERVED),
+    E(GUEST_RFLAGS_VM),
+    E(GUEST_RFLAGS_IF_FOR_EXT_INTR),
+    E(GUEST_ACTIVITY_UNSUPPORTED),
+    E(GUEST_ACTIVITY_HLT_SS_DPL),
+    E(GUEST_ACTIVITY_BLOCKING),
+    E(GUEST_ACTIVITY_INJECTION),
+    E(GUEST_INTR_RESERVED),
+    E(GUEST_INTR_STI_AND_MOV_SS),
+    E(GUEST_INTR_STI_WITHOUT_IF),
+    E(GUEST_INTR_EXT_INT_BLOCKED),
+    E(GUEST_INTR_NMI_MOV_SS),
+    E(GUEST_INTR_NMI_STI),
+    E(GUEST_INTR_SMI),
+    E(GUEST_INTR_VIRTUAL_NMI_BLOCKED),
+    E(GUEST_INTR_ENCLAVE),
+    E(GUEST_PENDING_DBG_RESERVED),
+    E(GUEST_PENDING_DBG_BS_SET),
+    E(GUEST_PENDING_DBG_BS_CLEAR),
+    E(GUEST_LINK_ALIGNMENT),
+    E(GUEST_LINK_WIDTH),
+    E(GUEST_LINK_REVISION),
+    E(GUEST_LINK_SHADOW),
+    E(GUEST_PDPTE_RESERVED),
+    E(MCE_DURING_ENTRY),
+    E(MSR_LOAD_FS_GS_BASE),
+    E(MSR_LOAD_X2APIC),
+    E(MSR_LOAD_SMM_ONLY),
+    E(MSR_LOAD_MODEL_SPECIFIC),
+    E(MSR_LOAD_RESERVED),
+    E(MSR_LOAD_WRMSR_GP),
+    E(MSR_LOAD_COUNT_LIMIT),
+};
+
+int main(void)
+{
+	static const char *const prefixes[] = {"GUEST_", "MCE_", "MSR_"};
+
+	return fx_rule_suite_run("vmx_entry_guest_msr", mutations, NEST_ARRAY_SIZE(mutations),
+				 prefixes, NEST_ARRAY_SIZE(prefixes));
+}
