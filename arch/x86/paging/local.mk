@@ -28,3 +28,9 @@ tests_unit_test_tdp_prop_LDADD = $(TEST_LDADD)
 
 FUZZ_TARGETS += tdp
 EXTRA_DIST += tests/fuzz/fuzz_tdp.c
+
+NEST_BENCH_BINS += tests/bench/bench_tdp
+tests_bench_bench_tdp_SOURCES = tests/bench/bench_tdp.c
+tests_bench_bench_tdp_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_bench_bench_tdp_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_tdp_LDADD = $(TEST_LDADD)
