@@ -8,9 +8,10 @@
 # "svm" (an AMD model with SVM instead). MEGS defaults to 256 (Bochs allows
 # at most 2048).
 #
-# BOCHS_DISPLAY overrides the display library line (default: "nogui", the
-# headless one built into Debian's Bochs); BOCHS_BIOS and BOCHS_VGABIOS the
-# ROM images.
+# BOCHS_DISPLAY overrides the display library line. The default is the VNC
+# server "rfb" with no wait for a client: Debian's Bochs has no "nogui"
+# (Bochs rejects it: "display library 'nogui' not available") and "term"
+# needs a terminal. BOCHS_BIOS and BOCHS_VGABIOS override the ROM images.
 set -eu
 
 if [ $# -lt 2 ]; then
@@ -72,7 +73,7 @@ ata0-master: type=cdrom, path="$iso", status=inserted
 boot: cdrom
 com1: enabled=1, mode=file, dev="$log"
 port_e9_hack: enabled=1
-display_library: ${BOCHS_DISPLAY:-nogui}
+display_library: ${BOCHS_DISPLAY:-rfb, options="timeout=0"}
 clock: sync=none, time0=local
 panic: action=fatal
 error: action=report
