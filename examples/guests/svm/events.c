@@ -50,6 +50,15 @@ static void pic_init(uint8_t master_mask)
 	outb(PIC2_DATA, PIC_MASK_ALL);
 }
 
+void l1_mask_legacy_irqs(void)
+{
+	/*
+	 * The firmware leaves the PIT ticking on IRQ0 at vector 8; remapped
+	 * and masked, nothing reaches L1 or L2 unless a check asks for it.
+	 */
+	pic_init(PIC_MASK_ALL);
+}
+
 static void pit_one_shot(unsigned ms)
 {
 	uint32_t count = PIT_HZ / 1000 * ms;

@@ -223,6 +223,26 @@ static bool svm_enable(void)
 	return !c.failed;
 }
 
+#define BOCHS_SHUTDOWN_PORT 0x8900
+#define UART_LSR (BM_COM1 + 5)
+#define UART_LSR_TEMT 0x40 /* transmitter empty */
+#define UART_DRAIN_POLLS 1000000
+
+/*
+ * The verdict code goes to QEMU's debug-exit port. Where that returns
+ * (Bochs has no such device), let the UART drain and ask Bochs to stop by
+ * writing "Shutdown" to its port 0x8900; elsewhere that port is unused.
+ */
+static int l1_leave(uint32_t code)
+{
+	bm_debug_exit(code);
+	for (unsigned i = 0; i < UART_DRAIN_POLLS && !(inb(UART_LSR) & UART_LSR_TEMT); i++)
+		pause();
+	for (const char *p = "Shutdown"; *p; p++)
+		outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*p);
+	return (int)code;
+}
+
 /*
  * Any exception or interrupt L1 did not ask for ends the run, with the
  * verdict line still last on the serial port.
@@ -237,6 +257,7 @@ void l1_unexpected(struct bm_regs *r)
 	       c ? c->mode : "");
 	printf("e2e svm: FAIL (%u of %u checks failed; L1 stopped by vector %llu)\n", l1.failed + 1,
 	       l1.checks + 1, (unsigned long long)r->vector);
+	l1_leave(BM_EXIT_FAIL);
 	bm_exit(BM_EXIT_FAIL);
 }
 
@@ -249,6 +270,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	(void)mbi;
 	for (unsigned vector = 0; vector < 256; vector++)
 		bm_set_handler(vector, l1_unexpected);
+	l1_mask_legacy_irqs();
 	printf("l1-svm: test L1 hypervisor, image [0x%llx, 0x%llx)\n",
 	       (unsigned long long)pa(_image_start), (unsigned long long)pa(_image_end));
 
@@ -280,8 +302,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	       l1.refused);
 	if (l1.failed == 0) {
 		printf("e2e svm: PASS (%u checks, %u L2 exits reflected)\n", l1.checks, l1.exits);
-		return BM_EXIT_PASS;
+		return l1_leave(BM_EXIT_PASS);
 	}
 	printf("e2e svm: FAIL (%u of %u checks failed)\n", l1.failed, l1.checks);
-	return BM_EXIT_FAIL;
+	return l1_leave(BM_EXIT_FAIL);
 }

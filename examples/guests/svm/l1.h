@@ -88,6 +88,8 @@ void check_end(struct check *c);
 
 /* L1's handler for every vector it does not expect: reports, then FAIL verdict and exit. */
 void l1_unexpected(struct bm_regs *regs);
+/* Remaps the 8259 PICs clear of the exceptions and masks every IRQ. */
+void l1_mask_legacy_irqs(void);
 
 void run_mode_checks(const struct l1_mode *mode);
 void run_npt_checks(const struct l1_mode *mode);
