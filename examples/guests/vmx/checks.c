@@ -419,6 +419,53 @@ static void check_vmx_insns(const struct l1_mode *m)
 	check_end(&c);
 }
 
+/*
+ * An event whose delivery through L2's IDT causes the exit: the
+ * IDT-vectoring information describes the original event (SDM 27.2.4).
+ * Here INT3 (not intercepted) meets an IDT too short for vector 3, so its
+ * delivery raises #GP(3 * 8 + 2), which is intercepted; #BP and #GP are
+ * benign and contributory, so no #DF.
+ */
+static void check_idt_vectoring(const struct l1_mode *m)
+{
+	struct check c;
+
+	check_begin(&c, "idt-vectoring-int3-gp", m);
+	l2_prepare(m, l2_int3);
+	vmw(EXCEPTION_BITMAP, ~(1u << 3));
+	vmw(GUEST_IDTR_LIMIT, L2_SHORT_IDT_LIMIT);
+	if (run_expect(&c, m, NULL, EXIT_REASON_EXCEPTION_NMI, l2_int3_insn, 0)) {
+		expect(&c, "interruption info", l1.exit.intr_info,
+		       INTR_INFO(13, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
+		expect(&c, "error code (IDT, vector 3)", l1.exit.intr_error, 3 * 8 + 2);
+		expect(&c, "idt-vectoring info", l1.exit.idt_vectoring,
+		       INTR_INFO(3, INTR_TYPE_SW_EXCEPTION));
+		expect(&c, "instruction length (of INT3)", l1.exit.insn_len, 1);
+	}
+	check_end(&c);
+}
+
+/* The VMX-preemption timer ends a long-running L2 (SDM 25.5.1). */
+static void check_preemption_timer(const struct l1_mode *m)
+{
+	struct check c;
+
+	check_begin(&c, "preemption-timer", m);
+	if (!ctl_allowed(CTL_PIN, PIN_PREEMPTION_TIMER)) {
+		check_fail(&c, "the CPU has no VMX-preemption timer");
+	} else {
+		l2_prepare(m, l2_spin);
+		vmw(PIN_BASED_VM_EXEC_CONTROL, ctl_adjust(CTL_PIN, PIN_PREEMPTION_TIMER));
+		vmw(VMX_PREEMPTION_TIMER_VALUE, 4);
+		if (run_expect(&c, m, NULL, EXIT_REASON_PREEMPTION_TIMER, NULL, 0)) {
+			if (l1.exit.rip == pa(l2_spin_end))
+				check_fail(&c, "the timer fired only at the final VMCALL");
+			expect(&c, "qualification", l1.exit.qual, 0);
+		}
+	}
+	check_end(&c);
+}
+
 void checks_exits(const struct l1_mode *m)
 {
 	check_cpuid(m);
@@ -429,6 +476,8 @@ void checks_exits(const struct l1_mode *m)
 	check_cr(m);
 	check_exceptions(m);
 	check_vmx_insns(m);
+	check_idt_vectoring(m);
+	check_preemption_timer(m);
 }
 
 /* ---- external interrupts ---- */
@@ -547,6 +596,29 @@ void checks_ept(const struct l1_mode *m)
 	l1.regs.rbx = pa(l1.ept_window) + EPT_WIN_RO * BM_PAGE_SIZE;
 	if (run_expect(&c, m, NULL, EXIT_REASON_VMCALL, NULL, 0))
 		expect(&c, "value read by L2", l1.regs.rax, 0x1122334455667788ull);
+	check_end(&c);
+
+	/*
+	 * A #PF that L2 handles itself, with L2's stack in the EPT hole: pushing
+	 * the frame faults in the EPT, and the exit records the #PF it was
+	 * delivering.
+	 */
+	check_begin(&c, "ept-idt-vectoring-pf", m);
+	l2_prepare(m, l2_load);
+	vmw(EXCEPTION_BITMAP, ~(1u << 14));
+	vmw(GUEST_RSP, pa(l1.ept_window) + (EPT_WIN_HOLE + 1) * BM_PAGE_SIZE);
+	l1.regs.rbx = L2_PF_ADDR;
+	if (run_expect(&c, m, NULL, EXIT_REASON_EPT_VIOLATION, l2_load_insn, 0)) {
+		expect(&c, "qualification", l1.exit.qual & EPTQ_CHECKED_MASK,
+		       EPTQ_WRITE | EPTQ_LINEAR_VALID | EPTQ_FINAL_TRANSLATION);
+		expect(&c, "idt-vectoring info", l1.exit.idt_vectoring,
+		       INTR_INFO(14, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
+		expect(&c, "idt-vectoring error code", vmr(IDT_VECTORING_ERROR_CODE), 0);
+		if (l1.exit.gpa < pa(l1.ept_window) + EPT_WIN_HOLE * BM_PAGE_SIZE ||
+		    l1.exit.gpa >= pa(l1.ept_window) + (EPT_WIN_HOLE + 1) * BM_PAGE_SIZE)
+			check_fail(&c, "guest-physical address %#llx outside the hole",
+				   (unsigned long long)l1.exit.gpa);
+	}
 	check_end(&c);
 
 	/* L2's own page walk reads its PDPT from the EPT hole: not the final translation. */

@@ -19,6 +19,7 @@
 #define L2_EPT_WALK_ADDR 0x8000000010  /* PML4[1]: its PDPT lies in an EPT hole */
 #define L2_SPIN_COUNT 2000
 #define L2_VMREAD_FIELD 0x681E /* GUEST_RIP */
+#define L2_SHORT_IDT_LIMIT 47 /* vectors 0-2 only: delivering #BP (3) raises #GP */
 
 #ifndef __ASSEMBLER__
 #define L2_DECL(name) extern const char name[]

@@ -144,6 +144,7 @@ enum vmcs_field {
 	GUEST_INTERRUPTIBILITY_INFO = 0x4824,
 	GUEST_ACTIVITY_STATE = 0x4826,
 	GUEST_SYSENTER_CS = 0x482A,
+	VMX_PREEMPTION_TIMER_VALUE = 0x482E,
 	/* 32-bit host state */
 	HOST_IA32_SYSENTER_CS = 0x4C00,
 	/* natural-width control */
@@ -193,6 +194,7 @@ enum vmcs_field {
 /* ---- controls (SDM 24.6, 24.7, 24.8) ---- */
 #define PIN_EXT_INTR_EXITING (1u << 0)
 #define PIN_NMI_EXITING (1u << 3)
+#define PIN_PREEMPTION_TIMER (1u << 6)
 
 #define CPU_HLT_EXITING (1u << 7)
 #define CPU_CR3_LOAD_EXITING (1u << 15)
@@ -228,6 +230,7 @@ enum vmcs_field {
 #define EXIT_REASON_INVALID_GUEST_STATE 33
 #define EXIT_REASON_MSR_LOADING 34
 #define EXIT_REASON_EPT_VIOLATION 48
+#define EXIT_REASON_PREEMPTION_TIMER 52
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)
 #define EXIT_REASON_BASIC_MASK 0xFFFFu
 
