@@ -403,20 +403,46 @@ static void check_vmx_insns(const struct l1_mode *m)
 	}
 	check_end(&c);
 
-	check_begin(&c, "vmlaunch-exit", m);
-	PREPARE_AND_RUN(&c, m, l2_vmlaunch, EXIT_REASON_VMLAUNCH, l2_vmlaunch_insn, 3);
-	check_end(&c);
-
-	check_begin(&c, "vmxon-exit", m);
-	l2_prepare(m, l2_vmxon);
-	l1.regs.rbx = pa(l1.vmcs_other);
-	if (run_expect(&c, m, NULL, EXIT_REASON_VMXON, l2_vmxon_insn, 4)) {
-		uint32_t ii = l1.exit.insn_info;
-		expect(&c, "insn info memory form", !!(ii & VMXII_REGISTER), 0);
-		expect(&c, "insn info base reg", (ii >> 23) & 0xF, GPR_RBX);
-		expect(&c, "qualification (displacement)", l1.exit.qual, 0);
+	/* The other VMX instructions: table-driven (operands at RBX, registers as in l2.S). */
+	static const struct {
+		const char *name;
+		const char *entry, *insn;
+		uint32_t reason, len;
+		bool memory; /* memory operand with base RBX, no displacement */
+	} insns[] = {
+	    {"vmclear-exit", l2_vmclear, l2_vmclear_insn, EXIT_REASON_VMCLEAR, 4, true},
+	    {"vmlaunch-exit", l2_vmlaunch, l2_vmlaunch_insn, EXIT_REASON_VMLAUNCH, 3, false},
+	    {"vmptrld-exit", l2_vmptrld, l2_vmptrld_insn, EXIT_REASON_VMPTRLD, 3, true},
+	    {"vmptrst-exit", l2_vmptrst, l2_vmptrst_insn, EXIT_REASON_VMPTRST, 3, true},
+	    {"vmresume-exit", l2_vmresume, l2_vmresume_insn, EXIT_REASON_VMRESUME, 3, false},
+	    {"vmwrite-exit", l2_vmwrite, l2_vmwrite_insn, EXIT_REASON_VMWRITE, 3, false},
+	    {"vmxoff-exit", l2_vmxoff, l2_vmxoff_insn, EXIT_REASON_VMXOFF, 3, false},
+	    {"vmxon-exit", l2_vmxon, l2_vmxon_insn, EXIT_REASON_VMXON, 4, true},
+	    {"invept-exit", l2_invept, l2_invept_insn, EXIT_REASON_INVEPT, 5, true},
+	};
+	for (unsigned i = 0; i < BM_ARRAY_SIZE(insns); i++) {
+		check_begin(&c, insns[i].name, m);
+		l2_prepare(m, insns[i].entry);
+		l1.regs.rbx = pa(l1.vmcs_other);
+		l1.regs.rcx = 1; /* INVEPT type: single context */
+		if (run_expect(&c, m, NULL, insns[i].reason, insns[i].insn, insns[i].len)) {
+			uint32_t ii = l1.exit.insn_info;
+			if (insns[i].memory) {
+				expect(&c, "insn info memory form", !!(ii & VMXII_REGISTER), 0);
+				expect(&c, "insn info base valid", !!(ii & VMXII_BASE_INVALID), 0);
+				expect(&c, "insn info base reg", VMXII_BASE_REG(ii), GPR_RBX);
+				expect(&c, "qualification (displacement)", l1.exit.qual, 0);
+			}
+			if (insns[i].reason == EXIT_REASON_VMWRITE) {
+				expect(&c, "insn info register form", !!(ii & VMXII_REGISTER), 1);
+				expect(&c, "insn info reg1", VMXII_REG1(ii), GPR_RCX);
+				expect(&c, "insn info reg2", VMXII_REG2(ii), GPR_RDX);
+			}
+			if (insns[i].reason == EXIT_REASON_INVEPT)
+				expect(&c, "insn info reg2 (type)", VMXII_REG2(ii), GPR_RCX);
+		}
+		check_end(&c);
 	}
-	check_end(&c);
 }
 
 /*
@@ -549,6 +575,25 @@ void checks_events(const struct l1_mode *m)
 	apic_eoi();
 	l1_irq_window();
 	expect(&c, "interrupts delivered to L1 afterwards", l1_irqs, 0);
+	check_end(&c);
+
+	/*
+	 * Event injection (SDM 26.5): a #PF with error code 4 delivered through
+	 * L2's IDT at VM entry; CR2 is not in the VMCS, L1 sets it itself.
+	 */
+	check_begin(&c, "inject-pf", m);
+	l2_prepare(m, l2_vmcall);
+	vmw(EXCEPTION_BITMAP, ~(1u << 14));
+	vmw(VM_ENTRY_INTR_INFO, INTR_INFO(14, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
+	vmw(VM_ENTRY_EXCEPTION_ERROR_CODE, 4);
+	write_cr2(L2_PF_ADDR);
+	if (run_expect(&c, m, NULL, EXIT_REASON_VMCALL, NULL, 0)) {
+		expect(&c, "L2 handler ran (rax)", l1.regs.rax, L2_PF_MAGIC);
+		expect(&c, "error code seen by L2", l1.regs.rcx, 4);
+		expect(&c, "cr2 seen by L2", l1.regs.rdx, L2_PF_ADDR);
+		expect(&c, "entry interruption info cleared (valid bit)",
+		       !!(vmr(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID), 0);
+	}
 	check_end(&c);
 
 	/* Without external-interrupt exiting L2 runs on: nothing pending, it ends with VMCALL. */

@@ -195,6 +195,51 @@ ENTRY(l2_vmxon_insn)
 	vmxon (%rbx)
 	vmcall
 
+/* More VMX instructions, each with its operand (a memory operand at RBX). */
+ENTRY(l2_vmclear)
+	nop
+ENTRY(l2_vmclear_insn)
+	vmclear (%rbx)
+	vmcall
+
+ENTRY(l2_vmptrld)
+	nop
+ENTRY(l2_vmptrld_insn)
+	vmptrld (%rbx)
+	vmcall
+
+ENTRY(l2_vmptrst)
+	nop
+ENTRY(l2_vmptrst_insn)
+	vmptrst (%rbx)
+	vmcall
+
+/* VMWRITE of RCX's value to the field in RDX (Reg1 = 1, Reg2 = 2). */
+ENTRY(l2_vmwrite)
+	movl $L2_VMREAD_FIELD, %edx
+ENTRY(l2_vmwrite_insn)
+	vmwrite %rcx, %rdx
+	vmcall
+
+ENTRY(l2_vmresume)
+	nop
+ENTRY(l2_vmresume_insn)
+	vmresume
+	vmcall
+
+ENTRY(l2_vmxoff)
+	nop
+ENTRY(l2_vmxoff_insn)
+	vmxoff
+	vmcall
+
+/* INVEPT type RCX with the descriptor at RBX. */
+ENTRY(l2_invept)
+	nop
+ENTRY(l2_invept_insn)
+	invept (%rbx), %rcx
+	vmcall
+
 /*
  * Round trips: R12 (set by L1) CPUIDs; each result's EAX is added to R14
  * and R13 counts them, so L1 can check that every exit kept L2's registers.

@@ -19,7 +19,7 @@
 #define L2_EPT_WALK_ADDR 0x8000000010  /* PML4[1]: its PDPT lies in an EPT hole */
 #define L2_SPIN_COUNT 2000
 #define L2_VMREAD_FIELD 0x681E /* GUEST_RIP */
-#define L2_SHORT_IDT_LIMIT 47 /* vectors 0-2 only: delivering #BP (3) raises #GP */
+#define L2_SHORT_IDT_LIMIT 47  /* vectors 0-2 only: delivering #BP (3) raises #GP */
 
 #ifndef __ASSEMBLER__
 #define L2_DECL(name) extern const char name[]
@@ -72,6 +72,20 @@ L2_DECL(l2_vmlaunch);
 L2_DECL(l2_vmlaunch_insn);
 L2_DECL(l2_vmxon);
 L2_DECL(l2_vmxon_insn);
+L2_DECL(l2_vmclear);
+L2_DECL(l2_vmclear_insn);
+L2_DECL(l2_vmptrld);
+L2_DECL(l2_vmptrld_insn);
+L2_DECL(l2_vmptrst);
+L2_DECL(l2_vmptrst_insn);
+L2_DECL(l2_vmwrite);
+L2_DECL(l2_vmwrite_insn);
+L2_DECL(l2_vmresume);
+L2_DECL(l2_vmresume_insn);
+L2_DECL(l2_vmxoff);
+L2_DECL(l2_vmxoff_insn);
+L2_DECL(l2_invept);
+L2_DECL(l2_invept_insn);
 L2_DECL(l2_cpuid_loop);
 L2_DECL(l2_cpuid_loop_insn);
 L2_DECL(l2_cpuid_loop_end);

@@ -220,8 +220,14 @@ enum vmcs_field {
 #define EXIT_REASON_CPUID 10
 #define EXIT_REASON_HLT 12
 #define EXIT_REASON_VMCALL 18
+#define EXIT_REASON_VMCLEAR 19
 #define EXIT_REASON_VMLAUNCH 20
+#define EXIT_REASON_VMPTRLD 21
+#define EXIT_REASON_VMPTRST 22
 #define EXIT_REASON_VMREAD 23
+#define EXIT_REASON_VMRESUME 24
+#define EXIT_REASON_VMWRITE 25
+#define EXIT_REASON_VMXOFF 26
 #define EXIT_REASON_VMXON 27
 #define EXIT_REASON_CR_ACCESS 28
 #define EXIT_REASON_IO_INSTRUCTION 30
@@ -230,6 +236,7 @@ enum vmcs_field {
 #define EXIT_REASON_INVALID_GUEST_STATE 33
 #define EXIT_REASON_MSR_LOADING 34
 #define EXIT_REASON_EPT_VIOLATION 48
+#define EXIT_REASON_INVEPT 50
 #define EXIT_REASON_PREEMPTION_TIMER 52
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)
 #define EXIT_REASON_BASIC_MASK 0xFFFFu
@@ -292,6 +299,8 @@ enum vmcs_field {
 #define VMXII_REG1(i) (((i) >> 3) & 0xF)
 #define VMXII_REGISTER (1u << 10)
 #define VMXII_REG2(i) (((i) >> 28) & 0xF)
+#define VMXII_BASE_REG(i) (((i) >> 23) & 0xF)
+#define VMXII_BASE_INVALID (1u << 27)
 
 /* General-purpose register numbers, as exit qualifications encode them. */
 enum gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI };
