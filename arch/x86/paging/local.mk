@@ -34,3 +34,4 @@ tests_bench_bench_tdp_SOURCES = tests/bench/bench_tdp.c
 tests_bench_bench_tdp_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_bench_bench_tdp_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_tdp_LDADD = $(TEST_LDADD)
+EXTRA_DIST += docs/conformance-paging.md
