@@ -65,7 +65,7 @@
 #ifndef NEST_SVM_H
 #define NEST_SVM_H
 
-#include <nest/nest.h>
+#include <nest/base.h>
 #include <nest/backend.h>
 
 #ifdef __cplusplus
@@ -427,7 +427,10 @@ enum nest_svm_exit_code {
 #define NEST_SVM_EXIT_INVALID UINT64_MAX
 
 /**
- * @brief The name of an exit code ("CPUID", "EXCP_BASE+14", "CR0_READ+3", "INVALID").
+ * @brief The name of an exit code ("CPUID", "INVALID"); codes inside the
+ *        CR, DR, exception and CR-write-trap ranges give the range's name
+ *        ("CR_READ", "CR_WRITE", "DR_READ", "DR_WRITE", "EXCP", "CR_WRITE_TRAP")
+ *        unless they are its first code.
  * @param code An EXITCODE value.
  * @return A static string; "UNKNOWN" for codes not in the list.
  */
@@ -895,14 +898,15 @@ NEST_API int nest_svm_rdmsr(struct nest_svm *ctx, uint32_t msr, uint64_t *value,
 /**
  * @brief L1 writes an SVM MSR.
  *
- * For EFER, libnest owns SVME only: @p value is what L1 writes; on
- * success *@p hw_value receives the EFER to load into vmcb01 (SVME forced
- * on, as the hardware requires for a guest). For the others *@p hw_value
- * is unchanged.
+ * For EFER, libnest owns SVME (and checks reserved bits and LME changes
+ * under paging): @p value is what L1 writes; *@p hw_value holds vmcb01's
+ * EFER on input and, on success, receives the EFER to load into vmcb01
+ * (SVME forced on, as the hardware requires for a guest; LMA kept). For
+ * the other MSRs *@p hw_value is unchanged.
  * @param ctx The context.
  * @param msr The MSR number.
  * @param value The value L1 writes.
- * @param hw_value See above (may be NULL for MSRs other than EFER).
+ * @param hw_value In/out, see above (may be NULL for MSRs other than EFER).
  * @param act Receives NEST_SVM_ACT_RESUME_L1 or NEST_SVM_ACT_INJECT_L1 of \#GP(0).
  * @return As nest_svm_rdmsr().
  */

@@ -1,3 +1,18 @@
 # SPDX-License-Identifier: MIT
 # arch/x86/svm: nested SVM.
 include_nest_HEADERS += include/nest/vmcb-fields.def
+NEST_CORE_SOURCES += arch/x86/svm/vmcb.c arch/x86/svm/check.c arch/x86/svm/svm.c \
+	arch/x86/svm/vmrun.c arch/x86/svm/exit.c
+noinst_HEADERS += arch/x86/svm/svm_internal.h
+
+# Simulated-backend helpers for SVM tests, fuzzers and benchmarks. This file
+# is included before tests/sim/local.mk and tests/fuzz/local.mk, so it cannot
+# append to libnestsim or FUZZ_SIM_SRCS: test programs list sim_svm.c in
+# their sources and the fuzzers include it.
+SIM_SVM_SRCS = tests/sim/sim_svm.c tests/sim/sim_svm.h
+
+check_PROGRAMS += tests/unit/test_svm_checks
+TESTS += tests/unit/test_svm_checks
+tests_unit_test_svm_checks_SOURCES = tests/unit/test_svm_checks.c $(SIM_SVM_SRCS)
+tests_unit_test_svm_checks_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_svm_checks_LDADD = $(TEST_LDADD)

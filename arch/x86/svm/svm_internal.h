@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nested SVM internals: the context behind struct nest_svm and the helpers
+ * shared by the instruction emulation, VMRUN (vmcb02) and #VMEXIT code.
+ */
+#ifndef NEST_SVM_INTERNAL_H
+#define NEST_SVM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nest/svm.h>
+#include <nest/tdp.h>
+
+#include "internal.h"
+#include "cpu/x86.h"
+
+/* SVM revision reported in CPUID 0x8000000A EAX[7:0] when the host reports none. */
+#define SVM_REVISION_DEFAULT 1u
+/* CPUID 0x80000001 ECX bit 2: SVM (APM 15.4). */
+#define CPUID_80000001_ECX_SVM (1u << 2)
+#define CPUID_LEAF_EXT_FEATURES 0x80000001u
+#define CPUID_LEAF_SVM 0x8000000Au
+
+/* TSC_RATIO (APM 15.30.5): 8.32 fixed point, bits 63:40 MBZ; reset value 1.0. */
+#define SVM_TSC_RATIO_ONE (1ull << 32)
+#define SVM_TSC_RATIO_MBZ (~((1ull << 40) - 1))
+#define SVM_TSC_RATIO_FRAC_BITS 32
+
+/* VM_HSAVE_PA (APM 15.30.4): 4 KiB aligned. */
+#define SVM_PAGE_SIZE 4096ull
+#define SVM_PAGE_MASK (SVM_PAGE_SIZE - 1)
+
+/* DR7 after #VMEXIT (APM 15.7.2: "DR7 = 0x400"), DR6 fixed bits. */
+#define SVM_DR7_RESET 0x400ull
+
+/* MSRPM (APM 15.11): three 2 KiB ranges, two bits per MSR (read, write). */
+#define SVM_MSRPM_RANGE_BYTES 0x800u
+#define SVM_MSRPM_MSRS_PER_RANGE 0x2000u
+#define SVM_MSRPM_RANGE0_BASE 0x00000000u
+#define SVM_MSRPM_RANGE1_BASE 0xc0000000u
+#define SVM_MSRPM_RANGE2_BASE 0xc0010000u
+
+/* VM_CR bits L1 may write (APM 15.30.1). */
+#define SVM_VM_CR_WRITABLE                                                                         \
+	(X86_VM_CR_DPD | X86_VM_CR_R_INIT | X86_VM_CR_DIS_A20M | X86_VM_CR_LOCK | X86_VM_CR_SVMDIS)
+
+/* The VMCB save-area fields VMLOAD and VMSAVE transfer (APM 15.5.2): two
+ * contiguous ranges of the VMCB. */
+#define SVM_VMLOAD_SEG_START NEST_VMCB_OFF_FS_SELECTOR /* FS, GS, GDTR(skipped), LDTR, IDTR(skipped), TR */
+#define SVM_VMLOAD_SEG_END (NEST_VMCB_OFF_TR_BASE + 8)
+#define SVM_VMLOAD_MSR_START NEST_VMCB_OFF_STAR
+#define SVM_VMLOAD_MSR_END (NEST_VMCB_OFF_SYSENTER_EIP + 8)
+
+/* L1's host state, saved at VMRUN and restored at #VMEXIT (APM 15.5.1/15.6). */
+struct svm_host_state {
+	struct nest_vmcb_seg es, cs, ss, ds, gdtr, idtr;
+	uint64_t efer, cr0, cr3, cr4, rflags, rip, rsp, rax;
+};
+
+struct nest_svm {
+	uint64_t magic;
+	struct nest_backend be;
+	uint32_t flags;    /* NEST_SVM_CFG_* */
+	uint32_t features; /* offered NEST_SVM_F_* */
+	uint32_t host_features;
+	uint32_t host_cpuid[4];
+	uint32_t maxphyaddr;
+	uint32_t l1_asids;
+	uint32_t l2_asid;
+	uint32_t reserved0;
+	uint64_t efer_allowed;
+	uint64_t cr4_allowed;
+	uint64_t npt01_ncr3;
+	uint64_t l0_tsc_ratio;
+	uint32_t l0_icpt[NEST_SVM_INTERCEPT_WORDS];
+	const uint8_t *l0_msrpm;
+	const uint8_t *l0_iopm;
+	struct nest_vmcb *vmcb02;
+	uint64_t vmcb02_hpa;
+	uint8_t *msrpm02;
+	uint64_t msrpm02_hpa;
+	uint8_t *iopm02;
+	uint64_t iopm02_hpa;
+	struct nest_tdp *tdp;
+
+	/* L1's virtual SVM state. */
+	bool svme;
+	bool gif;
+	bool guest_mode;
+	bool last_asid_valid;
+	uint32_t last_asid12;
+	uint64_t hsave_pa;
+	uint64_t vm_cr;
+	uint64_t tsc_ratio;
+
+	/* Guest mode: what VMRUN took from L1. */
+	uint64_t vmcb12_pa;
+	struct nest_vmcb vmcb12;     /* the single copy of vmcb12 */
+	struct svm_host_state host;  /* L1's state at VMRUN */
+	bool l1_msrpm_used;          /* vmcb12 MSR_PROT: l1_msrpm holds L1's map */
+	bool l1_iopm_used;
+	bool npt12;                  /* L2 runs on NPT02 */
+	struct nest_tdp_l1_root tdp_root;
+	uint8_t l1_msrpm[NEST_SVM_MSRPM_SIZE];
+	uint8_t l1_iopm[NEST_SVM_IOPM_SIZE];
+
+	uint64_t vmruns;
+	uint64_t reflected;
+};
+
+#define NEST_SVM_MAGIC 0x6e65737473766d31ull /* "nestsvm1" */
+
+static inline bool svm_icpt_test(const struct nest_vmcb_control *c, unsigned n)
+{
+	const uint32_t *w = &c->intercept_cr;
+
+	return n < NEST_SVM_INTERCEPT_WORDS * 32 && (w[n / 32] >> (n % 32)) & 1u;
+}
+
+static inline void svm_icpt_set(struct nest_vmcb_control *c, unsigned n)
+{
+	uint32_t *w = &c->intercept_cr;
+
+	if (n < NEST_SVM_INTERCEPT_WORDS * 32)
+		w[n / 32] |= 1u << (n % 32);
+}
+
+static inline void svm_icpt_clear(struct nest_vmcb_control *c, unsigned n)
+{
+	uint32_t *w = &c->intercept_cr;
+
+	if (n < NEST_SVM_INTERCEPT_WORDS * 32)
+		w[n / 32] &= ~(1u << (n % 32));
+}
+
+/* check.c */
+uint32_t nest__svm_check(const struct nest_vmcb *vmcb, const struct nest_svm_caps *caps,
+			 struct nest_svm_diag *diag);
+void nest__svm_caps_of(const struct nest_svm *ctx, struct nest_svm_caps *caps);
+
+/* Bitmap lookups (exit.c): does the map intercept this access? */
+bool nest__svm_msrpm_test(const uint8_t *map, uint32_t msr, bool write);
+bool nest__svm_iopm_test(const uint8_t *map, uint32_t port, unsigned size);
+
+/* vmrun.c */
+int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmcb12_pa,
+		    uint64_t next_rip, struct nest_svm_action *act);
+void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act);
+
+/* exit.c */
+int nest__svm_reflect(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t exitcode,
+		      uint64_t exitinfo1, uint64_t exitinfo2, struct nest_svm_action *act);
+
+/* svm.c */
+void nest__svm_act_reset(struct nest_svm_action *act);
+bool nest__svm_ctx_ok(const struct nest_svm *ctx);
+uint64_t nest__svm_tsc_ratio_mul(uint64_t a, uint64_t b);
+
+#endif /* NEST_SVM_INTERNAL_H */

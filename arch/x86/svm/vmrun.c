@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMRUN of L1 (APM 15.5.1): read vmcb12 once, save L1's host state, check,
+ * then build vmcb02 from vmcb12 and L0's needs.
+ */
+#include "svm/svm_internal.h"
+
+/* Intercepts vmcb02 always has, whatever vmcb12 and the config say: the
+ * SVM instructions (L2 never reaches the hardware's; CVE-2021-3656 was a
+ * VMLOAD/VMSAVE of L2 left unintercepted), shutdown (L0 must see it), and
+ * the permission-map intercepts (the merged maps carry L0's bits). */
+static const uint8_t forced_intercepts[] = {
+	NEST_SVM_ICPT_VMRUN,  NEST_SVM_ICPT_VMLOAD,    NEST_SVM_ICPT_VMSAVE,
+	NEST_SVM_ICPT_SKINIT, NEST_SVM_ICPT_INVLPGA,   NEST_SVM_ICPT_SHUTDOWN,
+	NEST_SVM_ICPT_STGI,   NEST_SVM_ICPT_CLGI,      NEST_SVM_ICPT_IOIO_PROT,
+	NEST_SVM_ICPT_MSR_PROT,
+};
+
+/* int_ctl bits that L1 controls for L2 (APM 15.21). AVIC, vNMI and x2AVIC
+ * are never offered and never copied (CVE-2021-3653 was an unfiltered
+ * int_ctl); V_GIF and its enable are copied only with vGIF offered. */
+#define INT_CTL_FROM_L1                                                                            \
+	(NEST_SVM_INT_CTL_V_TPR_MASK | NEST_SVM_INT_CTL_V_IRQ | NEST_SVM_INT_CTL_V_INTR_PRIO_MASK | \
+	 NEST_SVM_INT_CTL_V_IGN_TPR | NEST_SVM_INT_CTL_V_INTR_MASKING |                            \
+	 NEST_SVM_INT_CTL_V_INTR_VECTOR_MASK)
+#define INT_CTL_VGIF (NEST_SVM_INT_CTL_V_GIF | NEST_SVM_INT_CTL_V_GIF_ENABLE)
+
+static void save_host(struct svm_host_state *h, const struct nest_vmcb_save *s, uint64_t next_rip)
+{
+	h->es = s->es;
+	h->cs = s->cs;
+	h->ss = s->ss;
+	h->ds = s->ds;
+	h->gdtr = s->gdtr;
+	h->idtr = s->idtr;
+	h->efer = s->efer;
+	h->cr0 = s->cr0;
+	h->cr3 = s->cr3;
+	h->cr4 = s->cr4;
+	h->rflags = s->rflags;
+	h->rip = next_rip;
+	h->rsp = s->rsp;
+	h->rax = s->rax;
+}
+
+/* Read one of L1's permission maps once. An unreadable map reads as all
+ * ones (every access intercepted), as unbacked memory reads on a PC. */
+static void read_map(struct nest_svm *ctx, uint64_t base, uint8_t *dst, size_t len)
+{
+	if (nest__be_read(&ctx->be, base & ~SVM_PAGE_MASK, dst, len) != NEST_OK)
+		nest__memset(dst, 0xff, len);
+}
+
+static void merge_map(uint8_t *dst, const uint8_t *l0, const uint8_t *l1, size_t len)
+{
+	size_t i;
+
+	if (!l0 && !l1) {
+		nest__memset(dst, 0, len);
+		return;
+	}
+	if (!l0) {
+		nest__memcpy(dst, l1, len);
+		return;
+	}
+	if (!l1) {
+		nest__memcpy(dst, l0, len);
+		return;
+	}
+	/* OR of both: L0 never loses an intercept (DESIGN invariant 2). */
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t a, b;
+
+		nest__memcpy(&a, l0 + i, 8);
+		nest__memcpy(&b, l1 + i, 8);
+		a |= b;
+		nest__memcpy(dst + i, &a, 8);
+	}
+}
+
+static bool l0_icpt(const struct nest_svm *ctx, unsigned n)
+{
+	return (ctx->l0_icpt[n / 32] >> (n % 32)) & 1u;
+}
+
+static uint8_t flush_kind(const struct nest_svm *ctx)
+{
+	return (ctx->host_features & NEST_SVM_F_FLUSH_BY_ASID) ? NEST_SVM_TLB_FLUSH_ASID
+							       : NEST_SVM_TLB_FLUSH_ALL;
+}
+
+void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act)
+{
+	act->kind = NEST_SVM_ACT_RUN_L2;
+	act->vmcb_pa = ctx->vmcb02_hpa;
+	if (ctx->features & NEST_SVM_F_TSC_RATE)
+		act->tsc_ratio = nest__svm_tsc_ratio_mul(ctx->l0_tsc_ratio, ctx->tsc_ratio);
+	if (ctx->vmcb02->control.tlb_control != NEST_SVM_TLB_DO_NOTHING)
+		act->flags |= NEST_SVM_ACT_F_TLB_FLUSH;
+}
+
+/* Build vmcb02 from the checked copy of vmcb12 and vmcb01. */
+static int build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
+{
+	const struct nest_vmcb_control *c12 = &ctx->vmcb12.control;
+	const struct nest_vmcb_save *s12 = &ctx->vmcb12.save;
+	struct nest_vmcb *v2 = ctx->vmcb02;
+	struct nest_vmcb_control *c2 = &v2->control;
+	struct nest_vmcb_save *s2 = &v2->save;
+	uint32_t *w2 = &c2->intercept_cr;
+	const uint32_t *w12 = &c12->intercept_cr;
+	bool flush = c12->tlb_control != NEST_SVM_TLB_DO_NOTHING;
+	uint64_t r12;
+	size_t i;
+
+	/* Save area: what VMRUN loads comes from vmcb12; the rest (FS, GS,
+	 * TR, LDTR, the syscall MSRs, ...) is L1's current state, which L2
+	 * inherits on the hardware (APM 15.5.1). */
+	nest__memcpy(s2, &vmcb01->save, sizeof(*s2));
+	s2->es = s12->es;
+	s2->cs = s12->cs;
+	s2->ss = s12->ss;
+	s2->ds = s12->ds;
+	s2->gdtr = s12->gdtr;
+	s2->idtr = s12->idtr;
+	s2->efer = s12->efer;
+	s2->cr0 = s12->cr0;
+	s2->cr2 = s12->cr2;
+	s2->cr3 = s12->cr3;
+	s2->cr4 = s12->cr4;
+	s2->dr6 = s12->dr6;
+	s2->dr7 = s12->dr7;
+	s2->rflags = s12->rflags | X86_RFLAGS_FIXED1;
+	s2->rip = s12->rip;
+	s2->rsp = s12->rsp;
+	s2->rax = s12->rax;
+	/* CPL is 0 in real mode and 3 in virtual-8086 mode (APM 15.5.1). */
+	s2->cpl = !(s12->cr0 & X86_CR0_PE) ? 0 : (s12->rflags & X86_RFLAGS_VM) ? 3 : s12->cpl;
+
+	/* Control area: rebuilt from zero. */
+	nest__memset(c2, 0, sizeof(*c2));
+	for (i = 0; i < NEST_SVM_INTERCEPT_WORDS; i++)
+		w2[i] = w12[i] | ctx->l0_icpt[i];
+	for (i = 0; i < NEST_ARRAY_SIZE(forced_intercepts); i++)
+		svm_icpt_set(c2, forced_intercepts[i]);
+
+	/* Permission maps: L1's (read once at this VMRUN) OR L0's. */
+	ctx->l1_msrpm_used = svm_icpt_test(c12, NEST_SVM_ICPT_MSR_PROT);
+	ctx->l1_iopm_used = svm_icpt_test(c12, NEST_SVM_ICPT_IOIO_PROT);
+	if (ctx->l1_msrpm_used)
+		read_map(ctx, c12->msrpm_base_pa, ctx->l1_msrpm, NEST_SVM_MSRPM_SIZE);
+	if (ctx->l1_iopm_used)
+		read_map(ctx, c12->iopm_base_pa, ctx->l1_iopm, NEST_SVM_IOPM_SIZE);
+	merge_map(ctx->msrpm02, ctx->l0_msrpm, ctx->l1_msrpm_used ? ctx->l1_msrpm : NULL,
+		  NEST_SVM_MSRPM_SIZE);
+	merge_map(ctx->iopm02, ctx->l0_iopm, ctx->l1_iopm_used ? ctx->l1_iopm : NULL,
+		  NEST_SVM_IOPM_SIZE);
+	c2->msrpm_base_pa = ctx->msrpm02_hpa;
+	c2->iopm_base_pa = ctx->iopm02_hpa;
+
+	/* TSC (APM 15.30.5): L2 = (host * r0 + off01) * r12 + off12. */
+	r12 = (ctx->features & NEST_SVM_F_TSC_RATE) ? ctx->tsc_ratio : SVM_TSC_RATIO_ONE;
+	c2->tsc_offset = (r12 == SVM_TSC_RATIO_ONE
+				  ? vmcb01->control.tsc_offset
+				  : nest__svm_tsc_ratio_mul(vmcb01->control.tsc_offset, r12)) +
+			 c12->tsc_offset;
+
+	/* ASID: every ASID of L1 maps to L0's l2_asid; switching flushes. */
+	c2->asid = ctx->l2_asid;
+	if (!ctx->last_asid_valid || ctx->last_asid12 != c12->asid)
+		flush = true;
+	ctx->last_asid_valid = true;
+	ctx->last_asid12 = c12->asid;
+
+	/* Virtual interrupts (APM 15.21): L1's V_TPR/V_IRQ/vector/priority;
+	 * V_INTR_MASKING always on, so physical interrupts stay L0's. */
+	c2->int_ctl = (c12->int_ctl & INT_CTL_FROM_L1) | NEST_SVM_INT_CTL_V_INTR_MASKING;
+	if ((ctx->features & NEST_SVM_F_VGIF) && (c12->int_ctl & NEST_SVM_INT_CTL_V_GIF_ENABLE)) {
+		c2->int_ctl |= c12->int_ctl & INT_CTL_VGIF;
+		/* L2's STGI/CLGI run on vGIF, unless L0 or L1 intercepts them. */
+		if (!svm_icpt_test(c12, NEST_SVM_ICPT_STGI) && !l0_icpt(ctx, NEST_SVM_ICPT_STGI))
+			svm_icpt_clear(c2, NEST_SVM_ICPT_STGI);
+		if (!svm_icpt_test(c12, NEST_SVM_ICPT_CLGI) && !l0_icpt(ctx, NEST_SVM_ICPT_CLGI))
+			svm_icpt_clear(c2, NEST_SVM_ICPT_CLGI);
+	}
+	c2->int_state = c12->int_state & NEST_SVM_INT_STATE_SHADOW;
+	c2->event_inj = c12->event_inj;
+	if (ctx->features & NEST_SVM_F_NRIPS)
+		c2->next_rip = c12->next_rip;
+
+	/* Pause filter: L1's values when L1 intercepts PAUSE and the filter is
+	 * offered, else L0's for L1. */
+	if (svm_icpt_test(c12, NEST_SVM_ICPT_PAUSE)) {
+		if (ctx->features & NEST_SVM_F_PAUSE_FILTER)
+			c2->pause_filter_count = c12->pause_filter_count;
+		if (ctx->features & NEST_SVM_F_PF_THRESHOLD)
+			c2->pause_filter_threshold = c12->pause_filter_threshold;
+	} else {
+		c2->pause_filter_count = vmcb01->control.pause_filter_count;
+		c2->pause_filter_threshold = vmcb01->control.pause_filter_threshold;
+	}
+
+	/* LBR virtualization: L1's when offered and enabled, else L1's own. */
+	if ((ctx->features & NEST_SVM_F_LBRV) && (c12->virt_ext & NEST_SVM_VIRT_EXT_LBR)) {
+		c2->virt_ext = NEST_SVM_VIRT_EXT_LBR;
+		s2->dbgctl = s12->dbgctl;
+		s2->br_from = s12->br_from;
+		s2->br_to = s12->br_to;
+		s2->last_excp_from = s12->last_excp_from;
+		s2->last_excp_to = s12->last_excp_to;
+	} else {
+		c2->virt_ext = vmcb01->control.virt_ext & NEST_SVM_VIRT_EXT_LBR;
+	}
+
+	/* Nested paging: NPT02 for L1's nCR3, or NPT01 when L1 runs L2 with
+	 * L1-physical addresses (no nested paging of its own). */
+	c2->np_ctl = NEST_SVM_NP_ENABLE;
+	ctx->npt12 = (c12->np_ctl & NEST_SVM_NP_ENABLE) && ctx->tdp;
+	if (ctx->npt12) {
+		struct nest_tdp_root_info info;
+		int rc;
+
+		nest__memset(&ctx->tdp_root, 0, sizeof(ctx->tdp_root));
+		ctx->tdp_root.kind = NEST_TDP_NPT;
+		ctx->tdp_root.pointer = c12->n_cr3;
+		/* The nested walk uses L1's (host) paging mode (APM 15.25.3). */
+		ctx->tdp_root.cr0 = ctx->host.cr0;
+		ctx->tdp_root.cr4 = ctx->host.cr4;
+		ctx->tdp_root.efer = ctx->host.efer;
+		if (flush)
+			nest_tdp_invalidate_root(ctx->tdp, &ctx->tdp_root);
+		rc = nest_tdp_root(ctx->tdp, &ctx->tdp_root, &info);
+		if (rc != NEST_OK)
+			return rc;
+		c2->n_cr3 = info.pointer;
+		s2->g_pat = s12->g_pat;
+		if (info.created)
+			flush = true;
+	} else {
+		c2->n_cr3 = ctx->npt01_ncr3;
+		s2->g_pat = vmcb01->save.g_pat;
+	}
+	c2->tlb_control = flush ? flush_kind(ctx) : NEST_SVM_TLB_DO_NOTHING;
+	/* Every VMRUN of L1 rebuilds vmcb02: nothing is clean. */
+	c2->clean = 0;
+	return NEST_OK;
+}
+
+int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmcb12_pa,
+		    uint64_t next_rip, struct nest_svm_action *act)
+{
+	struct nest_svm_caps caps;
+	struct nest_svm_diag diag;
+	int rc;
+
+	/* Single fetch: vmcb12 is read once; everything below uses the copy. */
+	rc = nest__be_read(&ctx->be, vmcb12_pa, &ctx->vmcb12, sizeof(ctx->vmcb12));
+	if (rc != NEST_OK)
+		return rc;
+	save_host(&ctx->host, &vmcb01->save, next_rip);
+	ctx->vmcb12_pa = vmcb12_pa;
+
+	nest__svm_caps_of(ctx, &caps);
+	if (nest__svm_check(&ctx->vmcb12, &caps, &diag) != NEST_SVM_CHECK_OK) {
+		/* #VMEXIT with VMEXIT_INVALID: EXITCODE -1, EXITINFO1/2 zero, L1
+		 * resumes after VMRUN with GIF clear (APM 15.5.1, 15.6). */
+		uint64_t exitinfo[3] = { NEST_SVM_EXIT_INVALID, 0, 0 };
+
+		rc = nest__be_write(&ctx->be, vmcb12_pa + NEST_VMCB_OFF_EXITCODE, exitinfo,
+				    sizeof(exitinfo));
+		if (rc != NEST_OK)
+			return rc;
+		vmcb01->save.rip = next_rip;
+		vmcb01->save.dr7 = SVM_DR7_RESET;
+		vmcb01->control.int_state &= ~NEST_SVM_INT_STATE_SHADOW;
+		ctx->gif = false;
+		if (ctx->flags & NEST_SVM_CFG_L0_VGIF)
+			vmcb01->control.int_ctl &= ~NEST_SVM_INT_CTL_V_GIF;
+		act->kind = NEST_SVM_ACT_RESUME_L1;
+		act->flags |= NEST_SVM_ACT_F_INVALID | NEST_SVM_ACT_F_REFLECTED;
+		act->check = diag.rule;
+		act->exitcode = NEST_SVM_EXIT_INVALID;
+		nest__be_log(&ctx->be, NEST_LOG_DEBUG, nest_svm_check_text(diag.rule));
+		return NEST_OK;
+	}
+
+	rc = build_vmcb02(ctx, vmcb01);
+	if (rc != NEST_OK)
+		return rc;
+	vmcb01->save.rip = next_rip;
+	ctx->guest_mode = true;
+	ctx->gif = true; /* VMRUN sets GIF (APM 15.5.1) */
+	ctx->vmruns++;
+	nest__svm_act_run_l2(ctx, act);
+	return NEST_OK;
+}
