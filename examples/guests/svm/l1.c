@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The test L1 hypervisor: enables SVM, builds one VMCB for its L2 and runs
- * the checks of checks.c, once with L2 on its own page tables only and once
- * with L1's nested page tables as well. It prints one line per check and a
- * verdict, then leaves through QEMU's debug-exit device.
+ * the checks (checks.c, inject.c, ctl.c, events.c), most of them once with
+ * L2 on its own page tables only and once with L1's nested page tables as
+ * well. It prints one line per check and a verdict, then leaves through
+ * QEMU's debug-exit device.
  *
  * It uses no part of libnest: booted directly on QEMU (TCG, -cpu max) it
  * checks QEMU's SVM; booted as L1 under the bare-metal stub it checks that
