@@ -101,7 +101,7 @@ static struct fault_fig bench_faults(const struct nest_tdp_l1_root *r)
 {
 	struct nest_tdp_fault_in in;
 	struct nest_tdp_fault_out out;
-	struct fault_fig f = { 0, 0 };
+	struct fault_fig f = {0, 0};
 	double total = 0;
 	unsigned round, i;
 	unsigned long calls = 0;
@@ -117,7 +117,8 @@ static struct fault_fig bench_faults(const struct nest_tdp_l1_root *r)
 		t0 = now_ns();
 		for (i = 0; i < NPAGES; i++) {
 			in.l2_gpa = (uint64_t)i * 4096;
-			if (nest_tdp_fault(ctx, r, &in, &out) != NEST_OK || out.kind != NEST_TDP_FIXED) {
+			if (nest_tdp_fault(ctx, r, &in, &out) != NEST_OK ||
+			    out.kind != NEST_TDP_FIXED) {
 				fprintf(stderr, "bench_tdp: fault not fixed\n");
 				exit(1);
 			}
@@ -190,13 +191,17 @@ int main(void)
 	invept_ns = inv_total / invs;
 
 	printf("baseline: memcpy of a 4 KiB table page     %8.1f ns\n", base);
-	printf("shadow fault, EPT 4-level / 4K L0          %8.1f ns  (x%.2f baseline)  %.2f backend calls/fault\n",
+	printf("shadow fault, EPT 4-level / 4K L0          %8.1f ns  (x%.2f baseline)  %.2f "
+	       "backend calls/fault\n",
 	       fe.ns, fe.ns / base, fe.calls);
-	printf("shadow fault, EPT 4-level with A/D         %8.1f ns  (x%.2f baseline)  %.2f backend calls/fault\n",
+	printf("shadow fault, EPT 4-level with A/D         %8.1f ns  (x%.2f baseline)  %.2f "
+	       "backend calls/fault\n",
 	       fa.ns, fa.ns / base, fa.calls);
-	printf("shadow fault, NPT long mode 4-level        %8.1f ns  (x%.2f baseline)  %.2f backend calls/fault\n",
+	printf("shadow fault, NPT long mode 4-level        %8.1f ns  (x%.2f baseline)  %.2f "
+	       "backend calls/fault\n",
 	       fn.ns, fn.ns / base, fn.calls);
-	printf("root cache hit on re-entry                 %8.1f ns  (x%.3f baseline)  0 backend calls\n",
+	printf("root cache hit on re-entry                 %8.1f ns  (x%.3f baseline)  0 backend "
+	       "calls\n",
 	       hit_ns, hit_ns / base);
 	printf("INVEPT single-context (512 leaves, 4 pages)%8.1f ns  (x%.2f baseline)\n", invept_ns,
 	       invept_ns / base);
@@ -208,7 +213,7 @@ int main(void)
 			unsigned level;
 			uint8_t l0_shift;
 			const char *name;
-		} cases[2] = { { 1, 12, "4 KiB pages" }, { 2, 21, "2 MiB pages" } };
+		} cases[2] = {{1, 12, "4 KiB pages"}, {2, 21, "2 MiB pages"}};
 		int c;
 
 		for (c = 0; c < 2; c++) {
@@ -225,9 +230,12 @@ int main(void)
 			open_ctx(POOL - 8);
 			r1 = tb_new_table(&T);
 			for (g = 0; g < (1ull << 30); g += step)
-				tb_map64(&T, r1, 4, g, (8ull << 20) + (cases[c].level == 1 ? (g / 4096 % 1024) * 4096 : 0),
+				tb_map64(&T, r1, 4, g,
+					 (8ull << 20) +
+					     (cases[c].level == 1 ? (g / 4096 % 1024) * 4096 : 0),
 					 cases[c].level,
-					 TB_EPT_RWX | TB_EPT_MT(6) | (cases[c].level > 1 ? TB_EPT_PS : 0),
+					 TB_EPT_RWX | TB_EPT_MT(6) |
+					     (cases[c].level > 1 ? TB_EPT_PS : 0),
 					 TB_EPT_RWX);
 			memset(&ept, 0, sizeof(ept));
 			ept.kind = NEST_TDP_EPT;
@@ -245,7 +253,8 @@ int main(void)
 			memset(&st, 0, sizeof(st));
 			st.size = sizeof(st);
 			nest_tdp_get_stats(ctx, &st);
-			printf("memory per shadowed GiB of L2, %s  %5u pages (%.2f MiB, %.3f%% of the GiB)\n",
+			printf("memory per shadowed GiB of L2, %s  %5u pages (%.2f MiB, %.3f%% of "
+			       "the GiB)\n",
 			       cases[c].name, st.pages_in_use, st.pages_in_use * 4096.0 / (1 << 20),
 			       st.pages_in_use * 4096.0 * 100 / (1 << 30));
 			close_ctx();

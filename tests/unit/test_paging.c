@@ -71,8 +71,8 @@ START_TEST(ept_2m_and_1g_leaves_translate)
 
 	tb_map64(&T, root, 4, 0x40000000, 0x1200000, 2, TB_EPT_RWX | TB_EPT_PS | TB_EPT_MT(0),
 		 TB_EPT_RWX);
-	tb_map64(&T, root, 4, 0x80000000, 0x40000000, 3, TB_EPT_R | TB_EPT_PS | TB_EPT_MT(6) |
-		 TB_EPT_IPAT, TB_EPT_RWX);
+	tb_map64(&T, root, 4, 0x80000000, 0x40000000, 3,
+		 TB_EPT_R | TB_EPT_PS | TB_EPT_MT(6) | TB_EPT_IPAT, TB_EPT_RWX);
 	r = ept(TB_EPT_CAPS, 0, TB_EPTP(root, 4, 0), 0x40123456, NEST_ACC_W, 0);
 	ck_assert_int_eq(r.status, NEST_WALK_OK);
 	ck_assert_uint_eq(r.addr, 0x1323456);
@@ -136,7 +136,7 @@ START_TEST(ept_execute_only_needs_capability)
 			 NEST_WALK_FAULT);
 	ck_assert_int_eq(ept(TB_EPT_CAPS & ~NEST_EPT_CAP_EXEC_ONLY, 0, TB_EPTP(root, 4, 0), 0x1000,
 			     NEST_ACC_X, 0)
-				 .status,
+			     .status,
 			 NEST_WALK_MISCONFIG);
 }
 END_TEST
@@ -169,14 +169,15 @@ END_TEST
 
 START_TEST(ept_leaf_memtype_2_3_7_are_misconfig)
 {
-	static const unsigned bad[] = { 2, 3, 7 };
+	static const unsigned bad[] = {2, 3, 7};
 	unsigned i;
 
 	for (i = 0; i < 3; i++) {
-		tb_map64(&T, root, 4, 0x1000, 0x2000, 1, TB_EPT_RWX | TB_EPT_MT(bad[i]), TB_EPT_RWX);
+		tb_map64(&T, root, 4, 0x1000, 0x2000, 1, TB_EPT_RWX | TB_EPT_MT(bad[i]),
+			 TB_EPT_RWX);
 		ck_assert_int_eq(
-			ept(TB_EPT_CAPS, 0, TB_EPTP(root, 4, 0), 0x1000, NEST_ACC_R, 0).status,
-			NEST_WALK_MISCONFIG);
+		    ept(TB_EPT_CAPS, 0, TB_EPTP(root, 4, 0), 0x1000, NEST_ACC_R, 0).status,
+		    NEST_WALK_MISCONFIG);
 	}
 }
 END_TEST
@@ -187,14 +188,14 @@ START_TEST(ept_large_pages_need_capabilities)
 		 TB_EPT_RWX);
 	tb_map64(&T, root, 4, 0x200000, 0x400000, 2, TB_EPT_RWX | TB_EPT_PS | TB_EPT_MT(6),
 		 TB_EPT_RWX);
-	ck_assert_int_eq(ept(TB_EPT_CAPS & ~NEST_EPT_CAP_1G, 0, TB_EPTP(root, 4, 0), 0x80000000,
-			     NEST_ACC_R, 0)
-				 .status,
-			 NEST_WALK_MISCONFIG);
-	ck_assert_int_eq(ept(TB_EPT_CAPS & ~NEST_EPT_CAP_2M, 0, TB_EPTP(root, 4, 0), 0x200000,
-			     NEST_ACC_R, 0)
-				 .status,
-			 NEST_WALK_MISCONFIG);
+	ck_assert_int_eq(
+	    ept(TB_EPT_CAPS & ~NEST_EPT_CAP_1G, 0, TB_EPTP(root, 4, 0), 0x80000000, NEST_ACC_R, 0)
+		.status,
+	    NEST_WALK_MISCONFIG);
+	ck_assert_int_eq(
+	    ept(TB_EPT_CAPS & ~NEST_EPT_CAP_2M, 0, TB_EPTP(root, 4, 0), 0x200000, NEST_ACC_R, 0)
+		.status,
+	    NEST_WALK_MISCONFIG);
 	/* PS in a PML4E is always reserved. */
 	sim_write64(&T.sim, root + 8, 0x40000000 | TB_EPT_RWX | TB_EPT_PS);
 	ck_assert_int_eq(ept(TB_EPT_CAPS, 0, TB_EPTP(root, 4, 0), 1ull << 39, NEST_ACC_R, 0).status,
@@ -225,8 +226,8 @@ END_TEST
 
 START_TEST(ept_ad_flags_set_only_when_eptp_enables_them)
 {
-	uint64_t leaf = tb_map64(&T, root, 4, 0x1000, 0x2000, 1, TB_EPT_RWX | TB_EPT_MT(6),
-				 TB_EPT_RWX);
+	uint64_t leaf =
+	    tb_map64(&T, root, 4, 0x1000, 0x2000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
 	struct nest_walk_result r;
 
 	r = ept(TB_EPT_CAPS, 0, TB_EPTP(root, 4, 0), 0x1000, NEST_ACC_W, NEST_WALK_SET_AD);
@@ -265,7 +266,7 @@ START_TEST(eptp_validity_follows_capabilities)
 
 	ck_assert(nest_ept_eptp_valid(TB_EPTP(0x1000, 4, 1), &c));
 	ck_assert(!nest_ept_eptp_valid(TB_EPTP(0x1000, 3, 0), &c));
-	ck_assert(!nest_ept_eptp_valid(0x1000 | 2 | (3 << 3), &c));        /* memtype 2 */
+	ck_assert(!nest_ept_eptp_valid(0x1000 | 2 | (3 << 3), &c));	    /* memtype 2 */
 	ck_assert(!nest_ept_eptp_valid(TB_EPTP(0x1000, 4, 0) | 0x100, &c)); /* bits 11:8 */
 	ck_assert(!nest_ept_eptp_valid(TB_EPTP(1ull << MAXPHY, 4, 0), &c));
 	c.ept_vpid_cap &= ~(NEST_EPT_CAP_AD | NEST_EPT_CAP_PWL5);
@@ -305,7 +306,8 @@ START_TEST(x86_mode_follows_control_registers)
 	ck_assert_uint_eq(nest_x86_mode(X86_CR0_PG, 0, 0), NEST_X86_MODE_32);
 	ck_assert_uint_eq(nest_x86_mode(X86_CR0_PG, X86_CR4_PSE, 0), NEST_X86_MODE_32_PSE);
 	ck_assert_uint_eq(nest_x86_mode(X86_CR0_PG, X86_CR4_PAE, 0), NEST_X86_MODE_PAE);
-	ck_assert_uint_eq(nest_x86_mode(X86_CR0_PG, X86_CR4_PAE, X86_EFER_LMA), NEST_X86_MODE_LONG4);
+	ck_assert_uint_eq(nest_x86_mode(X86_CR0_PG, X86_CR4_PAE, X86_EFER_LMA),
+			  NEST_X86_MODE_LONG4);
 	ck_assert_uint_eq(nest_x86_mode(X86_CR0_PG, X86_CR4_PAE | X86_CR4_LA57, X86_EFER_LMA),
 			  NEST_X86_MODE_LONG5);
 }
@@ -339,8 +341,7 @@ START_TEST(x86_long5_translates)
 
 	tb_map64(&T, root, 5, va, 0x7000, 1, TBL, TBL);
 	ck_assert_uint_eq(
-		x86(LM_CR0, LM_CR4 | X86_CR4_LA57, LM_EFER, root, va + 5, NEST_ACC_R, 0).addr,
-		0x7005);
+	    x86(LM_CR0, LM_CR4 | X86_CR4_LA57, LM_EFER, root, va + 5, NEST_ACC_R, 0).addr, 0x7005);
 }
 END_TEST
 
@@ -407,7 +408,7 @@ START_TEST(x86_rights_follow_us_rw_wp)
 {
 	struct nest_walk_result r;
 
-	tb_map64(&T, root, 4, 0x1000, 0x2000, 1, TB_P, TBL);      /* supervisor, read-only */
+	tb_map64(&T, root, 4, 0x1000, 0x2000, 1, TB_P, TBL); /* supervisor, read-only */
 	r = x86(LM_CR0, LM_CR4, LM_EFER, root, 0x1000, NEST_ACC_R | NEST_ACC_U, 0);
 	ck_assert_int_eq(r.status, NEST_WALK_FAULT);
 	ck_assert_uint_eq(r.pfec, X86_PFEC_P | X86_PFEC_U);

@@ -82,8 +82,8 @@ static struct nest_tdp_l1_root npt_root(void)
 	return r;
 }
 
-static struct nest_tdp_fault_out fault(const struct nest_tdp_l1_root *r, uint64_t gpa,
-				       uint32_t acc, uint32_t flags)
+static struct nest_tdp_fault_out fault(const struct nest_tdp_l1_root *r, uint64_t gpa, uint32_t acc,
+				       uint32_t flags)
 {
 	struct nest_tdp_fault_in in;
 	struct nest_tdp_fault_out out;
@@ -196,7 +196,7 @@ START_TEST(ept_violation_has_sdm_exit_qualification)
 	o = fault(&r, 0x10010, NEST_ACC_W, NEST_TDP_F_GLA_VALID | NEST_TDP_F_FINAL);
 	ck_assert_int_eq(o.kind, NEST_TDP_REFLECT);
 	ck_assert_uint_eq(o.exit_qual, NEST_EPT_QUAL_WRITE | NEST_EPT_QUAL_READABLE |
-					       NEST_EPT_QUAL_GLA_VALID | NEST_EPT_QUAL_GLA_FINAL);
+					   NEST_EPT_QUAL_GLA_VALID | NEST_EPT_QUAL_GLA_FINAL);
 	ck_assert_uint_eq(o.gpa, 0x10010);
 	ck_assert_uint_eq(o.gla, 0x7fff0000);
 	/* A page-walk access of L2 (bit 8 clear) to an unmapped page: no rights. */
@@ -219,10 +219,10 @@ START_TEST(ept_mbec_user_fetch_reports_bit_6)
 		 TB_EPT_RWX | TB_EPT_UX);
 	o = fault(&r, 0x10000, NEST_ACC_X, 0);
 	ck_assert_int_eq(o.kind, NEST_TDP_REFLECT);
-	ck_assert_uint_eq(o.exit_qual, NEST_EPT_QUAL_FETCH | NEST_EPT_QUAL_READABLE |
-					       NEST_EPT_QUAL_USER_EXEC);
-	o = fault(&r, 0x10000, NEST_ACC_X, NEST_TDP_F_USER | NEST_TDP_F_GLA_VALID |
-						  NEST_TDP_F_FINAL);
+	ck_assert_uint_eq(o.exit_qual,
+			  NEST_EPT_QUAL_FETCH | NEST_EPT_QUAL_READABLE | NEST_EPT_QUAL_USER_EXEC);
+	o = fault(&r, 0x10000, NEST_ACC_X,
+		  NEST_TDP_F_USER | NEST_TDP_F_GLA_VALID | NEST_TDP_F_FINAL);
 	ck_assert_int_eq(o.kind, NEST_TDP_FIXED);
 }
 END_TEST
@@ -294,12 +294,16 @@ START_TEST(memory_type_follows_sdm_combination)
 	/* L1 WB: L0's type, PAT still applies. */
 	ck_assert_uint_eq(combined(NEST_MT_WB, 0, NEST_MT_UC, 0), TB_EPT_MT(NEST_MT_UC));
 	/* L0 ignores PAT: L0's type wins outright. */
-	ck_assert_uint_eq(combined(NEST_MT_WC, 1, NEST_MT_WT, 1), TB_EPT_MT(NEST_MT_WT) | TB_EPT_IPAT);
+	ck_assert_uint_eq(combined(NEST_MT_WC, 1, NEST_MT_WT, 1),
+			  TB_EPT_MT(NEST_MT_WT) | TB_EPT_IPAT);
 	/* L1 ignores PAT: Table 11-7 of L0's type over L1's (WT over WP = WP). */
-	ck_assert_uint_eq(combined(NEST_MT_WP, 1, NEST_MT_WT, 0), TB_EPT_MT(NEST_MT_WP) | TB_EPT_IPAT);
-	ck_assert_uint_eq(combined(NEST_MT_WB, 1, NEST_MT_WC, 0), TB_EPT_MT(NEST_MT_WC) | TB_EPT_IPAT);
+	ck_assert_uint_eq(combined(NEST_MT_WP, 1, NEST_MT_WT, 0),
+			  TB_EPT_MT(NEST_MT_WP) | TB_EPT_IPAT);
+	ck_assert_uint_eq(combined(NEST_MT_WB, 1, NEST_MT_WC, 0),
+			  TB_EPT_MT(NEST_MT_WC) | TB_EPT_IPAT);
 	/* Two different non-WB types with PAT in play: UC, the strongest. */
-	ck_assert_uint_eq(combined(NEST_MT_WC, 0, NEST_MT_WT, 0), TB_EPT_MT(NEST_MT_UC) | TB_EPT_IPAT);
+	ck_assert_uint_eq(combined(NEST_MT_WC, 0, NEST_MT_WT, 0),
+			  TB_EPT_MT(NEST_MT_UC) | TB_EPT_IPAT);
 }
 END_TEST
 

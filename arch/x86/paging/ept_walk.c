@@ -179,7 +179,8 @@ static int ept_walk_once(const struct nest_backend *be, const struct nest_ept_co
 
 			if (l == level && (access & NEST_ACC_W))
 				bits |= EPT_D;
-			rc = nest__pg_set_bits(be, res->entry_addr[l - 1], 8, res->entry[l - 1], bits);
+			rc = nest__pg_set_bits(be, res->entry_addr[l - 1], 8, res->entry[l - 1],
+					       bits);
 			if (rc == NEST_E_NOENT)
 				return rc;
 			if (rc != NEST_OK) {
@@ -195,9 +196,8 @@ static int ept_walk_once(const struct nest_backend *be, const struct nest_ept_co
 	return NEST_OK;
 }
 
-void nest__ept_walk(const struct nest_backend *be, const struct nest_ept_config *cfg,
-		    uint64_t eptp, uint64_t gpa, uint32_t access, uint32_t flags,
-		    struct nest_walk_result *res)
+void nest__ept_walk(const struct nest_backend *be, const struct nest_ept_config *cfg, uint64_t eptp,
+		    uint64_t gpa, uint32_t access, uint32_t flags, struct nest_walk_result *res)
 {
 	unsigned tries;
 

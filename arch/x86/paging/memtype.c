@@ -17,6 +17,7 @@
 /* Rows: the outer (MTRR or EPT) type; columns: the inner (PAT) type, both
  * by encoding. Implementation-defined cells of Table 11-7 are UC (the
  * combination the table's notes recommend treating as strongest). */
+/* clang-format off */
 static const uint8_t mt_table[8][8] = {
 	/*            UC  WC   -    -    WT  WP  WB  UC- */
 	[UC] = { UC, WC, BAD, BAD, UC, UC, UC, UC },
@@ -28,6 +29,7 @@ static const uint8_t mt_table[8][8] = {
 	[WB] = { UC, WC, BAD, BAD, WT, WP, WB, UC },
 	[UCM] = { BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD },
 };
+/* clang-format on */
 
 uint8_t nest__mt_combine(uint8_t outer, uint8_t inner)
 {

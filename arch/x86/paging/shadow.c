@@ -35,8 +35,8 @@ struct tdp_page {
 	uint64_t hpa;
 	uint64_t *hva;
 	uint64_t l1_lo, l1_hi; /* L1-physical range its leaves point into (lo >= hi: none) */
-	uint32_t hnext;        /* hash chain */
-	uint32_t next;         /* next page of the same root, or of the free list */
+	uint32_t hnext;	       /* hash chain */
+	uint32_t next;	       /* next page of the same root, or of the free list */
 	uint16_t root;
 	uint8_t level;
 	uint8_t used;
@@ -45,12 +45,12 @@ struct tdp_page {
 struct tdp_root {
 	uint64_t key_ptr;
 	uint32_t key_mode;
-	uint32_t page;   /* descriptor of the root table (+1) */
-	uint32_t pages;  /* list of the other pages (+1) */
+	uint32_t page;	 /* descriptor of the root table (+1) */
+	uint32_t pages;	 /* list of the other pages (+1) */
 	uint32_t npages; /* pages owned, root table included */
 	uint64_t lru;
 	uint8_t valid, levels, kind, need_flush;
-	uint8_t ad;      /* A/D flags in L1's table (EPTP bit 6; always for NPT) */
+	uint8_t ad; /* A/D flags in L1's table (EPTP bit 6; always for NPT) */
 	uint8_t mbec;
 	uint8_t pad[2];
 	uint64_t eptp_bits; /* EPT: walk length and A/D of EPTP02 */
@@ -347,8 +347,8 @@ static int tdp_make_key(const struct nest_tdp *t, const struct nest_tdp_l1_root 
 		return NEST_E_INVAL;
 	k->kind = (uint8_t)l1->kind;
 	if (l1->kind == NEST_TDP_EPT) {
-		struct nest_ept_config ec = { t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, l1->mbec != 0,
-					      { 0 } };
+		struct nest_ept_config ec = {
+		    t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, l1->mbec != 0, {0}};
 
 		if (!nest_ept_eptp_valid(l1->pointer, &ec))
 			return NEST_E_INVAL;
@@ -591,9 +591,9 @@ static uint64_t tdp_npt_leaf(uint64_t hpa, unsigned level, uint32_t rights, uint
 
 struct tdp_install {
 	uint64_t l2_gpa;
-	uint64_t l1_gpa;  /* exact L1-physical address l2_gpa led to */
-	uint64_t hpa;     /* exact host address of l1_gpa */
-	unsigned shift;   /* largest page both layers allow */
+	uint64_t l1_gpa; /* exact L1-physical address l2_gpa led to */
+	uint64_t hpa;	 /* exact host address of l1_gpa */
+	unsigned shift;	 /* largest page both layers allow */
 	uint32_t rights;
 	uint8_t mt, pat_index;
 	bool ipat;
@@ -767,16 +767,15 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 	acc = in->access & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X);
 
 	if (rt->kind == NEST_TDP_EPT) {
-		struct nest_ept_config ec = { t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, rt->mbec,
-					      { 0 } };
+		struct nest_ept_config ec = {t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, rt->mbec, {0}};
 
 		/* With MBEC a fetch by a user-mode linear address checks bit 10 (SDM 29.3.3.2). */
 		if ((acc & NEST_ACC_X) && rt->mbec && (in->flags & NEST_TDP_F_USER))
 			acc = (acc & ~NEST_ACC_X) | NEST_ACC_UX;
 		nest__ept_walk(&t->be, &ec, rt->l1.pointer, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
 	} else {
-		struct nest_x86_config xc = { rt->l1.cr0, rt->l1.cr4, rt->l1.efer,
-					      t->cfg.maxphyaddr, 1, 1, { 0 } };
+		struct nest_x86_config xc = {rt->l1.cr0, rt->l1.cr4, rt->l1.efer, t->cfg.maxphyaddr,
+					     1,		 1,	     {0}};
 
 		nest__x86_walk(&t->be, &xc, rt->l1.pointer, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
 	}
@@ -828,11 +827,11 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 	if (rt->kind == NEST_TDP_NPT) {
 		/* x86 rights: U/S is always 1 here; X means "not NX". Reads always allowed. */
 		l1_rights |= NEST_ACC_R;
-		if (!(rt->l1.efer & X86_EFER_NXE) || nest_x86_mode(rt->l1.cr0, rt->l1.cr4,
-								   rt->l1.efer) < NEST_X86_MODE_PAE)
+		if (!(rt->l1.efer & X86_EFER_NXE) ||
+		    nest_x86_mode(rt->l1.cr0, rt->l1.cr4, rt->l1.efer) < NEST_X86_MODE_PAE)
 			l1_rights |= NEST_ACC_X;
-		l1_rights = (l1_rights & ~NEST_ACC_UX) |
-			    ((l1_rights & NEST_ACC_X) ? NEST_ACC_UX : 0);
+		l1_rights =
+		    (l1_rights & ~NEST_ACC_UX) | ((l1_rights & NEST_ACC_X) ? NEST_ACC_UX : 0);
 	}
 	nest__memset(&ins, 0, sizeof(ins));
 	ins.rights = l1_rights & l0_rights;
@@ -918,8 +917,8 @@ static bool tdp_zap_range(struct nest_tdp *t, unsigned r, struct tdp_page *pg, u
 			uint32_t c = tdp_lookup(t, tdp_entry_addr(e));
 
 			if (c != TDP_NONE && level > 1)
-				changed |= tdp_zap_range(t, r, &t->pages[c - 1], level - 1, start,
-							 lo, hi);
+				changed |=
+				    tdp_zap_range(t, r, &t->pages[c - 1], level - 1, start, lo, hi);
 		}
 	}
 	return changed;

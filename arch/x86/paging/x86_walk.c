@@ -10,19 +10,16 @@
 
 /* The shape of a paging mode's table tree, as data. */
 struct x86_mode_shape {
-	uint8_t levels;     /* number of levels */
-	uint8_t width;      /* bytes per entry */
+	uint8_t levels;	    /* number of levels */
+	uint8_t width;	    /* bytes per entry */
 	uint8_t index_bits; /* bits of index per level (the top level of PAE has 2) */
 	uint8_t va_bits;    /* linear-address width translated */
 };
 
 static const struct x86_mode_shape x86_shapes[] = {
-	[NEST_X86_MODE_NONE] = { 0, 0, 0, 64 },
-	[NEST_X86_MODE_32] = { 2, 4, 10, 32 },
-	[NEST_X86_MODE_32_PSE] = { 2, 4, 10, 32 },
-	[NEST_X86_MODE_PAE] = { 3, 8, 9, 32 },
-	[NEST_X86_MODE_LONG4] = { 4, 8, 9, 48 },
-	[NEST_X86_MODE_LONG5] = { 5, 8, 9, 57 },
+    [NEST_X86_MODE_NONE] = {0, 0, 0, 64},    [NEST_X86_MODE_32] = {2, 4, 10, 32},
+    [NEST_X86_MODE_32_PSE] = {2, 4, 10, 32}, [NEST_X86_MODE_PAE] = {3, 8, 9, 32},
+    [NEST_X86_MODE_LONG4] = {4, 8, 9, 48},   [NEST_X86_MODE_LONG5] = {5, 8, 9, 57},
 };
 
 NEST_API uint32_t nest_x86_mode(uint64_t cr0, uint64_t cr4, uint64_t efer)
@@ -142,14 +139,13 @@ static uint32_t x86_pfec(const struct nest_x86_config *cfg, uint32_t mode, uint3
 		ec |= X86_PFEC_U;
 	if (rsvd)
 		ec |= X86_PFEC_RSVD;
-	if ((access & NEST_ACC_X) &&
-	    ((mode >= NEST_X86_MODE_PAE && (cfg->efer & X86_EFER_NXE)) || (cfg->cr4 & X86_CR4_SMEP)))
+	if ((access & NEST_ACC_X) && ((mode >= NEST_X86_MODE_PAE && (cfg->efer & X86_EFER_NXE)) ||
+				      (cfg->cr4 & X86_CR4_SMEP)))
 		ec |= X86_PFEC_I;
 	return ec;
 }
 
-static int x86_read_entry(const struct nest_backend *be, uint64_t ea, unsigned width,
-			  uint64_t *e)
+static int x86_read_entry(const struct nest_backend *be, uint64_t ea, unsigned width, uint64_t *e)
 {
 	uint32_t v32;
 	int rc;
@@ -262,10 +258,9 @@ static int x86_walk_once(const struct nest_backend *be, const struct nest_x86_co
 	res->page_shift = (uint8_t)shift;
 	res->addr = x86_leaf_addr(cfg, mode, e, shift) | (va & ((1ull << shift) - 1));
 	/* The PAT index of the leaf (SDM 11.12.3): PAT, PCD, PWT. */
-	res->memtype = (uint8_t)(((e & X86_PTE_PWT) ? 1 : 0) | ((e & X86_PTE_PCD) ? 2 : 0) |
-				 ((e & (shift == PG_PAGE_SHIFT ? X86_PTE_PAT : X86_PTE_PAT_LARGE))
-					  ? 4
-					  : 0));
+	res->memtype =
+	    (uint8_t)(((e & X86_PTE_PWT) ? 1 : 0) | ((e & X86_PTE_PCD) ? 2 : 0) |
+		      ((e & (shift == PG_PAGE_SHIFT ? X86_PTE_PAT : X86_PTE_PAT_LARGE)) ? 4 : 0));
 	res->dirty = (e & X86_PTE_D) != 0;
 	if (flags & NEST_WALK_SET_AD) {
 		for (l = sh->levels; l >= level; l--) {
@@ -292,9 +287,8 @@ static int x86_walk_once(const struct nest_backend *be, const struct nest_x86_co
 	return NEST_OK;
 }
 
-void nest__x86_walk(const struct nest_backend *be, const struct nest_x86_config *cfg,
-		    uint64_t cr3, uint64_t va, uint32_t access, uint32_t flags,
-		    struct nest_walk_result *res)
+void nest__x86_walk(const struct nest_backend *be, const struct nest_x86_config *cfg, uint64_t cr3,
+		    uint64_t va, uint32_t access, uint32_t flags, struct nest_walk_result *res)
 {
 	unsigned tries;
 
