@@ -82,4 +82,5 @@ debug: action=ignore
 log: -
 mouse: enabled=0
 speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 RC
