@@ -54,4 +54,13 @@ tests_unit_test_vmx_entry_guest_SOURCES = tests/unit/test_vmx_entry_guest.c \
 	tests/unit/test_vmx_entry_fixture.h
 tests_unit_test_vmx_entry_guest_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_entry_guest_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_vmx_entry_api
+TESTS += tests/unit/test_vmx_entry_api
+tests_unit_test_vmx_entry_api_SOURCES = tests/unit/test_vmx_entry_api.c \
+	tests/unit/test_vmx_entry_fixture.h tests/unit/test_vmx_entry_baseline.h
+tests_unit_test_vmx_entry_api_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_entry_api_LDADD = $(TEST_LDADD)
+EXTRA_DIST += tests/unit/test_vmx_entry_baseline.h
+FUZZ_TARGETS += vmx_entry
+EXTRA_DIST += tests/fuzz/fuzz_vmx_entry.c
 # (end of the VM-entry checks)
