@@ -43,9 +43,12 @@ vmx_run:
 	pushq %r14
 	pushq %r15
 	pushq %rdi /* found at (%rsp) by vmx_exit_entry */
+	/*
+	 * Only VMfailInvalid (no current VMCS) can make this VMWRITE fail, and
+	 * then VMLAUNCH/VMRESUME fail the same way: their status is returned.
+	 */
 	movl $HOST_RSP, %eax
 	vmwrite %rsp, %rax
-	jbe .Lfail
 	testl %esi, %esi
 	/* MOV does not change the flags that select VMLAUNCH or VMRESUME. */
 	movq R_RAX(%rdi), %rax
