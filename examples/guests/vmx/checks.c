@@ -71,28 +71,20 @@ void check_end(struct check *c)
 	}
 }
 
-static uint64_t addr(const void *p)
-{
-	return pa(p);
-}
-
 /* Runs L2 at @entry and checks the exit reason, RIP and (if @len) the instruction length. */
-static bool run_expect(struct check *c, const struct l1_mode *m, const void *entry, uint32_t reason,
-		       const void *rip, uint32_t len)
+static bool run_expect(struct check *c, uint32_t reason, const void *rip, uint32_t len)
 {
-	(void)m;
 	if (!expect_exit(c, l2_run(), reason))
 		return false;
 	if (rip)
-		expect(c, "guest rip", l1.exit.rip, addr(rip));
+		expect(c, "guest rip", l1.exit.rip, pa(rip));
 	if (len)
 		expect(c, "instruction length", l1.exit.insn_len, len);
-	(void)entry;
 	return !c->failed;
 }
 
 #define PREPARE_AND_RUN(c, m, entry, reason, rip, len)                                             \
-	(l2_prepare((m), (entry)), run_expect((c), (m), (entry), (reason), (rip), (len)))
+	(l2_prepare((m), (entry)), run_expect((c), (reason), (rip), (len)))
 
 /* ---- instruction exits ---- */
 
@@ -153,7 +145,7 @@ static void check_io_unconditional(const struct l1_mode *m)
 		expect(&c, "rep", !!(q & IOQ_REP), 1);
 		expect(&c, "immediate", !!(q & IOQ_IMMEDIATE), 0);
 		expect(&c, "port", IOQ_PORT(q), L2_IO_PORT);
-		expect(&c, "guest linear address", l1.exit.gla, addr(l2_io_outs_data));
+		expect(&c, "guest linear address", l1.exit.gla, pa(l2_io_outs_data));
 		expect(&c, "rcx", l1.regs.rcx, L2_IO_REP_COUNT);
 	}
 	check_end(&c);
@@ -170,17 +162,17 @@ static void check_io_bitmaps(const struct l1_mode *m)
 	io_bitmap_set(L2_IO_PORT, true);
 	io_bitmap_set(L2_IO_HIGH_PORT, true);
 	/* Port L2_IO_PASS_PORT passes; port L2_IO_PORT (bitmap A) exits. */
-	if (run_expect(&c, m, NULL, EXIT_REASON_IO_INSTRUCTION, l2_io_bitmap_a_insn, 2))
+	if (run_expect(&c, EXIT_REASON_IO_INSTRUCTION, l2_io_bitmap_a_insn, 2))
 		expect(&c, "port (bitmap A)", IOQ_PORT(l1.exit.qual), L2_IO_PORT);
 	/* Resumed: port L2_IO_HIGH_PORT (bitmap B) exits. */
 	if (!c.failed && expect_exit(&c, l2_skip_and_run(), EXIT_REASON_IO_INSTRUCTION)) {
-		expect(&c, "rip (bitmap B)", l1.exit.rip, addr(l2_io_bitmap_b_insn));
+		expect(&c, "rip (bitmap B)", l1.exit.rip, pa(l2_io_bitmap_b_insn));
 		expect(&c, "port (bitmap B)", IOQ_PORT(l1.exit.qual), L2_IO_HIGH_PORT);
 		expect(&c, "immediate (bitmap B)", !!(l1.exit.qual & IOQ_IMMEDIATE), 0);
 	}
 	/* Resumed: L2_IO_HIGH_PORT + 1 passes, VMCALL. */
 	if (!c.failed && expect_exit(&c, l2_skip_and_run(), EXIT_REASON_VMCALL))
-		expect(&c, "rip (end)", l1.exit.rip, addr(l2_io_bitmap_end));
+		expect(&c, "rip (end)", l1.exit.rip, pa(l2_io_bitmap_end));
 	check_end(&c);
 }
 
@@ -192,7 +184,7 @@ static void check_msr(const struct l1_mode *m)
 	check_begin(&c, "rdmsr-exit", m);
 	l2_prepare(m, l2_rdmsr);
 	l1.regs.rcx = L2_MSR;
-	if (run_expect(&c, m, NULL, EXIT_REASON_MSR_READ, l2_rdmsr_insn, 2))
+	if (run_expect(&c, EXIT_REASON_MSR_READ, l2_rdmsr_insn, 2))
 		expect(&c, "rcx", l1.regs.rcx, L2_MSR);
 	check_end(&c);
 
@@ -200,7 +192,7 @@ static void check_msr(const struct l1_mode *m)
 	l2_prepare(m, l2_wrmsr);
 	l1.regs.rcx = L2_MSR;
 	l1.regs.rax = L2_MSR_WRITE_VALUE;
-	if (run_expect(&c, m, NULL, EXIT_REASON_MSR_WRITE, l2_wrmsr_insn, 2)) {
+	if (run_expect(&c, EXIT_REASON_MSR_WRITE, l2_wrmsr_insn, 2)) {
 		expect(&c, "rcx", l1.regs.rcx, L2_MSR);
 		expect(&c, "guest IA32_SYSENTER_CS (unchanged)", vmr(GUEST_SYSENTER_CS), 0);
 	}
@@ -213,7 +205,7 @@ static void check_msr(const struct l1_mode *m)
 	    (uint32_t)vmr(CPU_BASED_VM_EXEC_CONTROL) | CPU_USE_MSR_BITMAPS);
 	vmw(GUEST_SYSENTER_CS, 0x77);
 	l1.regs.rcx = L2_MSR;
-	if (run_expect(&c, m, NULL, EXIT_REASON_VMCALL, NULL, 0))
+	if (run_expect(&c, EXIT_REASON_VMCALL, NULL, 0))
 		expect(&c, "rax read by L2", l1.regs.rax, 0x77);
 	check_end(&c);
 
@@ -223,7 +215,7 @@ static void check_msr(const struct l1_mode *m)
 	    (uint32_t)vmr(CPU_BASED_VM_EXEC_CONTROL) | CPU_USE_MSR_BITMAPS);
 	l1.regs.rcx = L2_MSR;
 	l1.regs.rax = L2_MSR_WRITE_VALUE;
-	if (run_expect(&c, m, NULL, EXIT_REASON_VMCALL, NULL, 0))
+	if (run_expect(&c, EXIT_REASON_VMCALL, NULL, 0))
 		expect(&c, "guest IA32_SYSENTER_CS", vmr(GUEST_SYSENTER_CS), L2_MSR_WRITE_VALUE);
 	check_end(&c);
 
@@ -235,7 +227,7 @@ static void check_msr(const struct l1_mode *m)
 	msr_bitmap_set(L2_MSR, false, true);
 	l1.regs.rcx = L2_MSR;
 	l1.regs.rax = L2_MSR_WRITE_VALUE;
-	if (run_expect(&c, m, NULL, EXIT_REASON_MSR_WRITE, l2_wrmsr_insn, 2))
+	if (run_expect(&c, EXIT_REASON_MSR_WRITE, l2_wrmsr_insn, 2))
 		expect(&c, "guest IA32_SYSENTER_CS (unchanged)", vmr(GUEST_SYSENTER_CS), 0);
 	check_end(&c);
 
@@ -245,7 +237,7 @@ static void check_msr(const struct l1_mode *m)
 	    (uint32_t)vmr(CPU_BASED_VM_EXEC_CONTROL) | CPU_USE_MSR_BITMAPS);
 	msr_bitmap_set(L2_MSR_HIGH, true, false);
 	l1.regs.rcx = L2_MSR_HIGH;
-	if (run_expect(&c, m, NULL, EXIT_REASON_MSR_READ, l2_rdmsr_insn, 2))
+	if (run_expect(&c, EXIT_REASON_MSR_READ, l2_rdmsr_insn, 2))
 		expect(&c, "rcx", l1.regs.rcx, L2_MSR_HIGH);
 	check_end(&c);
 
@@ -255,7 +247,7 @@ static void check_msr(const struct l1_mode *m)
 	vmw(CPU_BASED_VM_EXEC_CONTROL,
 	    (uint32_t)vmr(CPU_BASED_VM_EXEC_CONTROL) | CPU_USE_MSR_BITMAPS);
 	l1.regs.rcx = L2_MSR_OUTSIDE;
-	if (run_expect(&c, m, NULL, EXIT_REASON_MSR_READ, l2_rdmsr_insn, 2))
+	if (run_expect(&c, EXIT_REASON_MSR_READ, l2_rdmsr_insn, 2))
 		expect(&c, "rcx", l1.regs.rcx, L2_MSR_OUTSIDE);
 	check_end(&c);
 }
@@ -284,7 +276,7 @@ static void check_cr(const struct l1_mode *m)
 
 	check_begin(&c, "cr-read-shadow", m);
 	cr_prepare(m, l2_cr_read);
-	if (run_expect(&c, m, NULL, EXIT_REASON_VMCALL, NULL, 0)) {
+	if (run_expect(&c, EXIT_REASON_VMCALL, NULL, 0)) {
 		expect(&c, "cr0 seen by L2", l1.regs.rax, l1.cr0 | CR0_TS);
 		expect(&c, "cr4 seen by L2", l1.regs.rbx, l1.cr4 & ~CR4_VMXE);
 		expect(&c, "guest cr0.TS", vmr(GUEST_CR0) & CR0_TS, 0);
@@ -293,7 +285,7 @@ static void check_cr(const struct l1_mode *m)
 
 	check_begin(&c, "cr0-write-exit", m);
 	cr_prepare(m, l2_cr0_write);
-	if (run_expect(&c, m, NULL, EXIT_REASON_CR_ACCESS, l2_cr0_write_insn, 3)) {
+	if (run_expect(&c, EXIT_REASON_CR_ACCESS, l2_cr0_write_insn, 3)) {
 		expect_crq(&c, 0, CRQ_TYPE_MOV_TO, GPR_RBX);
 		expect(&c, "rbx", l1.regs.rbx, l1.cr0);
 	}
@@ -301,7 +293,7 @@ static void check_cr(const struct l1_mode *m)
 
 	check_begin(&c, "cr4-write-exit", m);
 	cr_prepare(m, l2_cr4_write);
-	if (run_expect(&c, m, NULL, EXIT_REASON_CR_ACCESS, l2_cr4_write_insn, 3))
+	if (run_expect(&c, EXIT_REASON_CR_ACCESS, l2_cr4_write_insn, 3))
 		expect_crq(&c, 4, CRQ_TYPE_MOV_TO, GPR_RCX);
 	check_end(&c);
 
@@ -309,19 +301,19 @@ static void check_cr(const struct l1_mode *m)
 	l2_prepare(m, l2_cr3_read);
 	vmw(CPU_BASED_VM_EXEC_CONTROL,
 	    ctl_adjust(CTL_PROC, (uint32_t)vmr(CPU_BASED_VM_EXEC_CONTROL) | CPU_CR3_STORE_EXITING));
-	if (run_expect(&c, m, NULL, EXIT_REASON_CR_ACCESS, l2_cr3_read_insn, 3))
+	if (run_expect(&c, EXIT_REASON_CR_ACCESS, l2_cr3_read_insn, 3))
 		expect_crq(&c, 3, CRQ_TYPE_MOV_FROM, GPR_RDX);
 	check_end(&c);
 
 	check_begin(&c, "clts-exit", m);
 	cr_prepare(m, l2_clts);
-	if (run_expect(&c, m, NULL, EXIT_REASON_CR_ACCESS, l2_clts_insn, 2))
+	if (run_expect(&c, EXIT_REASON_CR_ACCESS, l2_clts_insn, 2))
 		expect_crq(&c, 0, CRQ_TYPE_CLTS, 0);
 	check_end(&c);
 
 	check_begin(&c, "lmsw-exit", m);
 	cr_prepare(m, l2_lmsw);
-	if (run_expect(&c, m, NULL, EXIT_REASON_CR_ACCESS, l2_lmsw_insn, 3)) {
+	if (run_expect(&c, EXIT_REASON_CR_ACCESS, l2_lmsw_insn, 3)) {
 		expect_crq(&c, 0, CRQ_TYPE_LMSW, 0);
 		expect(&c, "lmsw memory operand", !!(l1.exit.qual & CRQ_LMSW_MEMORY), 0);
 		expect(&c, "lmsw source data", CRQ_LMSW_DATA(l1.exit.qual), 1);
@@ -336,22 +328,22 @@ static void check_exceptions(const struct l1_mode *m)
 	check_begin(&c, "exception-ud", m);
 	if (PREPARE_AND_RUN(&c, m, l2_ud, EXIT_REASON_EXCEPTION_NMI, l2_ud_insn, 0))
 		expect(&c, "interruption info", l1.exit.intr_info,
-		       INTR_INFO(6, INTR_TYPE_HW_EXCEPTION));
+		       INTR_INFO(EXC_UD, INTR_TYPE_HW_EXCEPTION));
 	check_end(&c);
 
 	check_begin(&c, "exception-bp", m);
 	if (PREPARE_AND_RUN(&c, m, l2_int3, EXIT_REASON_EXCEPTION_NMI, l2_int3_insn, 1))
 		expect(&c, "interruption info", l1.exit.intr_info,
-		       INTR_INFO(3, INTR_TYPE_SW_EXCEPTION));
+		       INTR_INFO(EXC_BP, INTR_TYPE_SW_EXCEPTION));
 	check_end(&c);
 
 	/* #PF with mask = match = 0 and bit 14 set: every #PF exits. */
 	check_begin(&c, "exception-pf", m);
 	l2_prepare(m, l2_load);
 	l1.regs.rbx = L2_PF_ADDR;
-	if (run_expect(&c, m, NULL, EXIT_REASON_EXCEPTION_NMI, l2_load_insn, 0)) {
+	if (run_expect(&c, EXIT_REASON_EXCEPTION_NMI, l2_load_insn, 0)) {
 		expect(&c, "interruption info", l1.exit.intr_info,
-		       INTR_INFO(14, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
+		       INTR_INFO(EXC_PF, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
 		expect(&c, "error code", l1.exit.intr_error, 0);
 		expect(&c, "qualification (cr2)", l1.exit.qual, L2_PF_ADDR);
 	}
@@ -360,10 +352,10 @@ static void check_exceptions(const struct l1_mode *m)
 	/* Bit 14 set, mask = W, match = W: a read fault (PFEC 0) does not exit; L2 handles it. */
 	check_begin(&c, "exception-pf-filtered", m);
 	l2_prepare(m, l2_load);
-	vmw(PAGE_FAULT_ERROR_CODE_MASK, 2);
-	vmw(PAGE_FAULT_ERROR_CODE_MATCH, 2);
+	vmw(PAGE_FAULT_ERROR_CODE_MASK, PFEC_WRITE);
+	vmw(PAGE_FAULT_ERROR_CODE_MATCH, PFEC_WRITE);
 	l1.regs.rbx = L2_PF_ADDR;
-	if (run_expect(&c, m, NULL, EXIT_REASON_VMCALL, NULL, 0)) {
+	if (run_expect(&c, EXIT_REASON_VMCALL, NULL, 0)) {
 		expect(&c, "L2 handler ran (rax)", l1.regs.rax, L2_PF_MAGIC);
 		expect(&c, "error code seen by L2", l1.regs.rcx, 0);
 		expect(&c, "cr2 seen by L2", l1.regs.rdx, L2_PF_ADDR);
@@ -373,14 +365,14 @@ static void check_exceptions(const struct l1_mode *m)
 	/* Bit 14 clear, mask = W, match = 0: a write fault (PFEC 2) exits. */
 	check_begin(&c, "exception-pf-inverted", m);
 	l2_prepare(m, l2_store);
-	vmw(EXCEPTION_BITMAP, ~(1u << 14));
-	vmw(PAGE_FAULT_ERROR_CODE_MASK, 2);
+	vmw(EXCEPTION_BITMAP, ~(1u << EXC_PF));
+	vmw(PAGE_FAULT_ERROR_CODE_MASK, PFEC_WRITE);
 	vmw(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	l1.regs.rbx = L2_PF_ADDR;
-	if (run_expect(&c, m, NULL, EXIT_REASON_EXCEPTION_NMI, l2_store_insn, 0)) {
+	if (run_expect(&c, EXIT_REASON_EXCEPTION_NMI, l2_store_insn, 0)) {
 		expect(&c, "interruption info", l1.exit.intr_info,
-		       INTR_INFO(14, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
-		expect(&c, "error code", l1.exit.intr_error, 2);
+		       INTR_INFO(EXC_PF, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
+		expect(&c, "error code", l1.exit.intr_error, PFEC_WRITE);
 	}
 	check_end(&c);
 }
@@ -425,7 +417,7 @@ static void check_vmx_insns(const struct l1_mode *m)
 		l2_prepare(m, insns[i].entry);
 		l1.regs.rbx = pa(l1.vmcs_other);
 		l1.regs.rcx = 1; /* INVEPT type: single context */
-		if (run_expect(&c, m, NULL, insns[i].reason, insns[i].insn, insns[i].len)) {
+		if (run_expect(&c, insns[i].reason, insns[i].insn, insns[i].len)) {
 			uint32_t ii = l1.exit.insn_info;
 			if (insns[i].memory) {
 				expect(&c, "insn info memory form", !!(ii & VMXII_REGISTER), 0);
@@ -449,7 +441,7 @@ static void check_vmx_insns(const struct l1_mode *m)
  * An event whose delivery through L2's IDT causes the exit: the
  * IDT-vectoring information describes the original event (SDM 27.2.4).
  * Here INT3 (not intercepted) meets an IDT too short for vector 3, so its
- * delivery raises #GP(3 * 8 + 2), which is intercepted; #BP and #GP are
+ * delivery raises #GP(ERRCODE_IDT_VECTOR(EXC_BP)), which is intercepted; #BP and #GP are
  * benign and contributory, so no #DF.
  */
 static void check_idt_vectoring(const struct l1_mode *m)
@@ -458,14 +450,15 @@ static void check_idt_vectoring(const struct l1_mode *m)
 
 	check_begin(&c, "idt-vectoring-int3-gp", m);
 	l2_prepare(m, l2_int3);
-	vmw(EXCEPTION_BITMAP, ~(1u << 3));
+	vmw(EXCEPTION_BITMAP, ~(1u << EXC_BP));
 	vmw(GUEST_IDTR_LIMIT, L2_SHORT_IDT_LIMIT);
-	if (run_expect(&c, m, NULL, EXIT_REASON_EXCEPTION_NMI, l2_int3_insn, 0)) {
+	if (run_expect(&c, EXIT_REASON_EXCEPTION_NMI, l2_int3_insn, 0)) {
 		expect(&c, "interruption info", l1.exit.intr_info,
-		       INTR_INFO(13, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
-		expect(&c, "error code (IDT, vector 3)", l1.exit.intr_error, 3 * 8 + 2);
+		       INTR_INFO(EXC_GP, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
+		expect(&c, "error code (IDT, vector 3)", l1.exit.intr_error,
+		       ERRCODE_IDT_VECTOR(EXC_BP));
 		expect(&c, "idt-vectoring info", l1.exit.idt_vectoring,
-		       INTR_INFO(3, INTR_TYPE_SW_EXCEPTION));
+		       INTR_INFO(EXC_BP, INTR_TYPE_SW_EXCEPTION));
 		expect(&c, "instruction length (of INT3)", l1.exit.insn_len, 1);
 	}
 	check_end(&c);
@@ -483,7 +476,7 @@ static void check_preemption_timer(const struct l1_mode *m)
 		l2_prepare(m, l2_spin);
 		vmw(PIN_BASED_VM_EXEC_CONTROL, ctl_adjust(CTL_PIN, PIN_PREEMPTION_TIMER));
 		vmw(VMX_PREEMPTION_TIMER_VALUE, 4);
-		if (run_expect(&c, m, NULL, EXIT_REASON_PREEMPTION_TIMER, NULL, 0)) {
+		if (run_expect(&c, EXIT_REASON_PREEMPTION_TIMER, NULL, 0)) {
 			if (l1.exit.rip == pa(l2_spin_end))
 				check_fail(&c, "the timer fired only at the final VMCALL");
 			expect(&c, "qualification", l1.exit.qual, 0);
@@ -551,7 +544,7 @@ void checks_events(const struct l1_mode *m)
 	vmw(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_IF);
 	l1_irqs = 0;
 	apic_self_ipi(L1_IRQ_VECTOR);
-	if (run_expect(&c, m, NULL, EXIT_REASON_EXTERNAL_INTERRUPT, NULL, 0)) {
+	if (run_expect(&c, EXIT_REASON_EXTERNAL_INTERRUPT, NULL, 0)) {
 		expect(&c, "interruption info valid", !!(l1.exit.intr_info & INTR_INFO_VALID), 0);
 		expect(&c, "isr bit before delivery", apic_isr_set(L1_IRQ_VECTOR), 0);
 	}
@@ -567,7 +560,7 @@ void checks_events(const struct l1_mode *m)
 	vmw(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_IF);
 	l1_irqs = 0;
 	apic_self_ipi(L1_IRQ_VECTOR);
-	if (run_expect(&c, m, NULL, EXIT_REASON_EXTERNAL_INTERRUPT, NULL, 0)) {
+	if (run_expect(&c, EXIT_REASON_EXTERNAL_INTERRUPT, NULL, 0)) {
 		expect(&c, "interruption info", l1.exit.intr_info,
 		       INTR_INFO(L1_IRQ_VECTOR, INTR_TYPE_EXT_INTR));
 		expect(&c, "isr bit (acknowledged)", apic_isr_set(L1_IRQ_VECTOR), 1);
@@ -583,13 +576,14 @@ void checks_events(const struct l1_mode *m)
 	 */
 	check_begin(&c, "inject-pf", m);
 	l2_prepare(m, l2_vmcall);
-	vmw(EXCEPTION_BITMAP, ~(1u << 14));
-	vmw(VM_ENTRY_INTR_INFO, INTR_INFO(14, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
-	vmw(VM_ENTRY_EXCEPTION_ERROR_CODE, 4);
+	vmw(EXCEPTION_BITMAP, ~(1u << EXC_PF));
+	vmw(VM_ENTRY_INTR_INFO,
+	    INTR_INFO(EXC_PF, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
+	vmw(VM_ENTRY_EXCEPTION_ERROR_CODE, PFEC_USER);
 	write_cr2(L2_PF_ADDR);
-	if (run_expect(&c, m, NULL, EXIT_REASON_VMCALL, NULL, 0)) {
+	if (run_expect(&c, EXIT_REASON_VMCALL, NULL, 0)) {
 		expect(&c, "L2 handler ran (rax)", l1.regs.rax, L2_PF_MAGIC);
-		expect(&c, "error code seen by L2", l1.regs.rcx, 4);
+		expect(&c, "error code seen by L2", l1.regs.rcx, PFEC_USER);
 		expect(&c, "cr2 seen by L2", l1.regs.rdx, L2_PF_ADDR);
 		expect(&c, "entry interruption info cleared (valid bit)",
 		       !!(vmr(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID), 0);
@@ -613,7 +607,7 @@ static void check_ept_access(const struct l1_mode *m, const char *name, const vo
 	check_begin(&c, name, m);
 	l2_prepare(m, entry);
 	l1.regs.rbx = a;
-	if (run_expect(&c, m, NULL, EXIT_REASON_EPT_VIOLATION, insn ? insn : (const void *)a, 0)) {
+	if (run_expect(&c, EXIT_REASON_EPT_VIOLATION, insn ? insn : (const void *)a, 0)) {
 		expect(&c, "qualification", l1.exit.qual & EPTQ_CHECKED_MASK, want_q);
 		expect(&c, "guest-physical address", l1.exit.gpa, a);
 		expect(&c, "guest linear address", l1.exit.gla, a);
@@ -639,7 +633,7 @@ void checks_ept(const struct l1_mode *m)
 	l2_prepare(m, l2_load);
 	*(volatile uint64_t *)(l1.ept_window + EPT_WIN_RO * BM_PAGE_SIZE) = 0x1122334455667788ull;
 	l1.regs.rbx = pa(l1.ept_window) + EPT_WIN_RO * BM_PAGE_SIZE;
-	if (run_expect(&c, m, NULL, EXIT_REASON_VMCALL, NULL, 0))
+	if (run_expect(&c, EXIT_REASON_VMCALL, NULL, 0))
 		expect(&c, "value read by L2", l1.regs.rax, 0x1122334455667788ull);
 	check_end(&c);
 
@@ -650,14 +644,14 @@ void checks_ept(const struct l1_mode *m)
 	 */
 	check_begin(&c, "ept-idt-vectoring-pf", m);
 	l2_prepare(m, l2_load);
-	vmw(EXCEPTION_BITMAP, ~(1u << 14));
+	vmw(EXCEPTION_BITMAP, ~(1u << EXC_PF));
 	vmw(GUEST_RSP, pa(l1.ept_window) + (EPT_WIN_HOLE + 1) * BM_PAGE_SIZE);
 	l1.regs.rbx = L2_PF_ADDR;
-	if (run_expect(&c, m, NULL, EXIT_REASON_EPT_VIOLATION, l2_load_insn, 0)) {
+	if (run_expect(&c, EXIT_REASON_EPT_VIOLATION, l2_load_insn, 0)) {
 		expect(&c, "qualification", l1.exit.qual & EPTQ_CHECKED_MASK,
 		       EPTQ_WRITE | EPTQ_LINEAR_VALID | EPTQ_FINAL_TRANSLATION);
 		expect(&c, "idt-vectoring info", l1.exit.idt_vectoring,
-		       INTR_INFO(14, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
+		       INTR_INFO(EXC_PF, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE_VALID);
 		expect(&c, "idt-vectoring error code", vmr(IDT_VECTORING_ERROR_CODE), 0);
 		if (l1.exit.gpa < pa(l1.ept_window) + EPT_WIN_HOLE * BM_PAGE_SIZE ||
 		    l1.exit.gpa >= pa(l1.ept_window) + (EPT_WIN_HOLE + 1) * BM_PAGE_SIZE)
@@ -670,7 +664,7 @@ void checks_ept(const struct l1_mode *m)
 	check_begin(&c, "ept-guest-walk", m);
 	l2_prepare(m, l2_load);
 	l1.regs.rbx = L2_EPT_WALK_ADDR;
-	if (run_expect(&c, m, NULL, EXIT_REASON_EPT_VIOLATION, l2_load_insn, 0)) {
+	if (run_expect(&c, EXIT_REASON_EPT_VIOLATION, l2_load_insn, 0)) {
 		expect(&c, "qualification", l1.exit.qual & EPTQ_CHECKED_MASK,
 		       EPTQ_READ | EPTQ_LINEAR_VALID);
 		expect(&c, "guest-physical address", l1.exit.gpa,
@@ -732,7 +726,7 @@ static const struct l1_mode plain = {.name = "", .ept = false};
 /* The first bit of a control that the CPU does not allow to be 1 (or to be 0 if @must_be_1). */
 static int ctl_reserved_bit(enum ctl_kind kind, bool must_be_1)
 {
-	uint64_t msr = kind == CTL_PIN ? l1.ctl_msr[CTL_PIN] : l1.ctl_msr[kind];
+	uint64_t msr = l1.ctl_msr[kind];
 
 	for (int b = 0; b < 32; b++) {
 		if (must_be_1 && ((msr >> b) & 1))

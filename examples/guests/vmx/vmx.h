@@ -264,6 +264,16 @@ enum vmcs_field {
 #define INTR_INFO_VALID (1u << 31)
 #define INTR_INFO(vec, type) (INTR_INFO_VALID | ((type) << INTR_INFO_TYPE_SHIFT) | (vec))
 
+/* Exception vectors and error-code bits (SDM vol. 3A 6.13, 6.15). */
+#define EXC_BP 3
+#define EXC_UD 6
+#define EXC_GP 13
+#define EXC_PF 14
+#define PFEC_WRITE (1u << 1)
+#define PFEC_USER (1u << 2)
+#define ERRCODE_IDT (1u << 1) /* the selector index refers to the IDT */
+#define ERRCODE_IDT_VECTOR(v) (((v) << 3) | ERRCODE_IDT)
+
 /* ---- exit qualifications ---- */
 /* Control-register accesses (SDM 27.2.1, table 27-3). */
 #define CRQ_CR(q) ((q)&0xF)
