@@ -411,6 +411,7 @@ static void check_vmx_insns(const struct l1_mode *m)
 	    {"vmxoff-exit", l2_vmxoff, l2_vmxoff_insn, EXIT_REASON_VMXOFF, 3, false},
 	    {"vmxon-exit", l2_vmxon, l2_vmxon_insn, EXIT_REASON_VMXON, 4, true},
 	    {"invept-exit", l2_invept, l2_invept_insn, EXIT_REASON_INVEPT, 5, true},
+	    {"invvpid-exit", l2_invvpid, l2_invvpid_insn, EXIT_REASON_INVVPID, 5, true},
 	};
 	for (unsigned i = 0; i < BM_ARRAY_SIZE(insns); i++) {
 		check_begin(&c, insns[i].name, m);
@@ -432,6 +433,85 @@ static void check_vmx_insns(const struct l1_mode *m)
 			}
 			if (insns[i].reason == EXIT_REASON_INVEPT)
 				expect(&c, "insn info reg2 (type)", VMXII_REG2(ii), GPR_RCX);
+		}
+		check_end(&c);
+	}
+}
+
+/* Exits that a control enables; each checked with and without it where cheap. */
+static void check_controlled_exits(const struct l1_mode *m)
+{
+	enum { Q_NONE, Q_ZERO, Q_RBX, Q_DR7_TO_RDX };
+	static const struct {
+		const char *name;
+		const char *entry,
+		    *insn; /* insn NULL: the exit comes before the first instruction */
+		uint32_t reason, len;
+		uint32_t proc, proc2;
+		bool rflags_if;
+		int qual;
+	} t[] = {
+	    {"rdtsc-exit", l2_rdtsc, l2_rdtsc_insn, EXIT_REASON_RDTSC, 2, CPU_RDTSC_EXITING, 0,
+	     false, Q_NONE},
+	    {"invlpg-exit", l2_invlpg, l2_invlpg_insn, EXIT_REASON_INVLPG, 3, CPU_INVLPG_EXITING, 0,
+	     false, Q_RBX},
+	    {"mov-dr-exit", l2_mov_dr, l2_mov_dr_insn, EXIT_REASON_DR_ACCESS, 3, CPU_MOV_DR_EXITING,
+	     0, false, Q_DR7_TO_RDX},
+	    {"pause-exit", l2_pause, l2_pause_insn, EXIT_REASON_PAUSE, 2, CPU_PAUSE_EXITING, 0,
+	     false, Q_NONE},
+	    {"wbinvd-exit", l2_wbinvd, l2_wbinvd_insn, EXIT_REASON_WBINVD, 2,
+	     CPU_SECONDARY_CONTROLS, CPU2_WBINVD_EXITING, false, Q_NONE},
+	    {"sgdt-exit", l2_sgdt, l2_sgdt_insn, EXIT_REASON_GDTR_IDTR, 3, CPU_SECONDARY_CONTROLS,
+	     CPU2_DESC_TABLE_EXITING, false, Q_ZERO},
+	    /* An open interrupt window exits before L2's first instruction. */
+	    {"interrupt-window-exit", l2_vmcall, NULL, EXIT_REASON_INTERRUPT_WINDOW, 0,
+	     CPU_INTR_WINDOW_EXITING, 0, true, Q_ZERO},
+	    /* The monitor trap flag exits after one instruction (the NOP before HLT). */
+	    {"mtf-exit", l2_hlt, l2_hlt_insn, EXIT_REASON_MONITOR_TRAP_FLAG, 0,
+	     CPU_MONITOR_TRAP_FLAG, 0, false, Q_ZERO},
+	};
+	struct check c;
+
+	for (unsigned i = 0; i < BM_ARRAY_SIZE(t); i++) {
+		check_begin(&c, t[i].name, m);
+		if (!ctl_allowed(CTL_PROC, t[i].proc) ||
+		    (t[i].proc2 && !ctl_allowed(CTL_PROC2, t[i].proc2))) {
+			/* Not a failure of what is checked: reported, not counted. */
+			printf("note %s: not checked, the CPU does not offer the control\n", c.name);
+			continue;
+		}
+		l2_prepare(m, t[i].entry);
+		vmw(CPU_BASED_VM_EXEC_CONTROL,
+		    (uint32_t)vmr(CPU_BASED_VM_EXEC_CONTROL) | t[i].proc);
+		if (t[i].proc2)
+			vmw(SECONDARY_VM_EXEC_CONTROL,
+			    (m->ept ? (uint32_t)vmr(SECONDARY_VM_EXEC_CONTROL) : 0) | t[i].proc2);
+		if (t[i].rflags_if)
+			vmw(GUEST_RFLAGS, RFLAGS_RESERVED1 | RFLAGS_IF);
+		l1.regs.rbx = pa(l1.vmcs_other);
+		if (run_expect(&c, t[i].reason, t[i].insn ? t[i].insn : t[i].entry, t[i].len)) {
+			uint64_t q = l1.exit.qual;
+			switch (t[i].qual) {
+			case Q_ZERO:
+				expect(&c, "qualification", q, 0);
+				break;
+			case Q_RBX:
+				expect(&c, "qualification (linear address)", q, pa(l1.vmcs_other));
+				break;
+			case Q_DR7_TO_RDX:
+				expect(&c, "dr", DRQ_DR(q), 7);
+				expect(&c, "direction from DR", !!(q & DRQ_FROM_DR), 1);
+				expect(&c, "register", DRQ_REG(q), GPR_RDX);
+				break;
+			default:
+				break;
+			}
+			if (t[i].reason == EXIT_REASON_GDTR_IDTR) {
+				uint32_t ii = l1.exit.insn_info;
+				expect(&c, "insn info identity (SGDT)", DTII_IDENTITY(ii),
+				       DTII_SGDT);
+				expect(&c, "insn info base reg", VMXII_BASE_REG(ii), GPR_RBX);
+			}
 		}
 		check_end(&c);
 	}
@@ -495,6 +575,7 @@ void checks_exits(const struct l1_mode *m)
 	check_cr(m);
 	check_exceptions(m);
 	check_vmx_insns(m);
+	check_controlled_exits(m);
 	check_idt_vectoring(m);
 	check_preemption_timer(m);
 }

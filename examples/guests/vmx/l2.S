@@ -240,6 +240,50 @@ ENTRY(l2_invept_insn)
 	invept (%rbx), %rcx
 	vmcall
 
+ENTRY(l2_invvpid)
+	nop
+ENTRY(l2_invvpid_insn)
+	invvpid (%rbx), %rcx
+	vmcall
+
+/* Instructions that exit only when a control says so. */
+ENTRY(l2_rdtsc)
+	nop
+ENTRY(l2_rdtsc_insn)
+	rdtsc
+	vmcall
+
+ENTRY(l2_invlpg)
+	nop
+ENTRY(l2_invlpg_insn)
+	invlpg (%rbx)
+	vmcall
+
+/* MOV from DR7 into RDX: DR 7, direction "from", register 2. */
+ENTRY(l2_mov_dr)
+	nop
+ENTRY(l2_mov_dr_insn)
+	movq %dr7, %rdx
+	vmcall
+
+ENTRY(l2_pause)
+	nop
+ENTRY(l2_pause_insn)
+	pause
+	vmcall
+
+ENTRY(l2_wbinvd)
+	nop
+ENTRY(l2_wbinvd_insn)
+	wbinvd
+	vmcall
+
+ENTRY(l2_sgdt)
+	nop
+ENTRY(l2_sgdt_insn)
+	sgdt (%rbx)
+	vmcall
+
 /*
  * Round trips: R12 (set by L1) CPUIDs; each result's EAX is added to R14
  * and R13 counts them, so L1 can check that every exit kept L2's registers.

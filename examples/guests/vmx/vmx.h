@@ -196,15 +196,24 @@ enum vmcs_field {
 #define PIN_NMI_EXITING (1u << 3)
 #define PIN_PREEMPTION_TIMER (1u << 6)
 
+#define CPU_INTR_WINDOW_EXITING (1u << 2)
 #define CPU_HLT_EXITING (1u << 7)
+#define CPU_INVLPG_EXITING (1u << 9)
+#define CPU_RDTSC_EXITING (1u << 12)
 #define CPU_CR3_LOAD_EXITING (1u << 15)
 #define CPU_CR3_STORE_EXITING (1u << 16)
+#define CPU_MOV_DR_EXITING (1u << 23)
 #define CPU_UNCOND_IO_EXITING (1u << 24)
 #define CPU_USE_IO_BITMAPS (1u << 25)
+#define CPU_MONITOR_TRAP_FLAG (1u << 27)
 #define CPU_USE_MSR_BITMAPS (1u << 28)
+#define CPU_PAUSE_EXITING (1u << 30)
 #define CPU_SECONDARY_CONTROLS (1u << 31)
 
 #define CPU2_ENABLE_EPT (1u << 1)
+#define CPU2_DESC_TABLE_EXITING (1u << 2)
+#define CPU2_ENABLE_VPID (1u << 5)
+#define CPU2_WBINVD_EXITING (1u << 6)
 
 #define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
 #define EXIT_ACK_INTR_ON_EXIT (1u << 15)
@@ -217,8 +226,11 @@ enum vmcs_field {
 /* ---- basic exit reasons (SDM appendix C) ---- */
 #define EXIT_REASON_EXCEPTION_NMI 0
 #define EXIT_REASON_EXTERNAL_INTERRUPT 1
+#define EXIT_REASON_INTERRUPT_WINDOW 7
 #define EXIT_REASON_CPUID 10
 #define EXIT_REASON_HLT 12
+#define EXIT_REASON_INVLPG 14
+#define EXIT_REASON_RDTSC 16
 #define EXIT_REASON_VMCALL 18
 #define EXIT_REASON_VMCLEAR 19
 #define EXIT_REASON_VMLAUNCH 20
@@ -230,13 +242,19 @@ enum vmcs_field {
 #define EXIT_REASON_VMXOFF 26
 #define EXIT_REASON_VMXON 27
 #define EXIT_REASON_CR_ACCESS 28
+#define EXIT_REASON_DR_ACCESS 29
 #define EXIT_REASON_IO_INSTRUCTION 30
 #define EXIT_REASON_MSR_READ 31
 #define EXIT_REASON_MSR_WRITE 32
 #define EXIT_REASON_INVALID_GUEST_STATE 33
 #define EXIT_REASON_MSR_LOADING 34
+#define EXIT_REASON_MONITOR_TRAP_FLAG 37
+#define EXIT_REASON_PAUSE 40
+#define EXIT_REASON_GDTR_IDTR 46
 #define EXIT_REASON_EPT_VIOLATION 48
 #define EXIT_REASON_INVEPT 50
+#define EXIT_REASON_INVVPID 53
+#define EXIT_REASON_WBINVD 54
 #define EXIT_REASON_PREEMPTION_TIMER 52
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)
 #define EXIT_REASON_BASIC_MASK 0xFFFFu
@@ -285,6 +303,10 @@ enum vmcs_field {
 #define CRQ_LMSW_MEMORY (1u << 6)
 #define CRQ_REG(q) (((q) >> 8) & 0xF)
 #define CRQ_LMSW_DATA(q) (((q) >> 16) & 0xFFFF)
+/* MOV DR (table 27-4). */
+#define DRQ_DR(q) ((q)&7)
+#define DRQ_FROM_DR (1u << 4)
+#define DRQ_REG(q) (((q) >> 8) & 0xF)
 /* I/O instructions (table 27-5). */
 #define IOQ_SIZE(q) ((q)&7) /* bytes - 1 */
 #define IOQ_IN (1u << 3)
@@ -311,6 +333,9 @@ enum vmcs_field {
 #define VMXII_REG2(i) (((i) >> 28) & 0xF)
 #define VMXII_BASE_REG(i) (((i) >> 23) & 0xF)
 #define VMXII_BASE_INVALID (1u << 27)
+/* LGDT/LIDT/SGDT/SIDT instruction information (table 27-10): bits 29:28. */
+#define DTII_IDENTITY(i) (((i) >> 28) & 3)
+#define DTII_SGDT 0
 
 /* General-purpose register numbers, as exit qualifications encode them. */
 enum gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI };
