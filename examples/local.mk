@@ -3,14 +3,19 @@
 noinst_PROGRAMS += examples/minimal
 examples_minimal_SOURCES = examples/minimal.c
 examples_minimal_LDADD = libnest.la
+# VMX instruction emulation on an in-memory backend (runs after minimal).
+noinst_PROGRAMS += examples/vmx_demo
+examples_vmx_demo_SOURCES = examples/vmx_demo.c
+examples_vmx_demo_LDADD = libnest.la
 
 # The demo: the minimal program, then the bare-metal example under QEMU (the
 # L0 stub with libnest inside, running an L1 hypervisor that runs L2; see
 # examples/baremetal/README.md). Its outputs share tests/e2e/baremetal with
 # the e2e run.
-DEMO_DEPS = examples/minimal
+DEMO_DEPS = examples/minimal examples/vmx_demo
 demo: $(DEMO_DEPS)
 	./examples/minimal
+	./examples/vmx_demo
 	@if command -v '$(or $(QEMU_SYSTEM_X86_64),qemu-system-x86_64)' >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory -C $(srcdir)/examples/baremetal \
 			O='$(abs_builddir)/tests/e2e/baremetal' \

@@ -38,6 +38,11 @@ tests_unit_test_vmx_operand_SOURCES = tests/unit/test_vmx_operand.c tests/unit/v
 	$(VMX_TEST_SIM)
 tests_unit_test_vmx_operand_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_operand_LDADD = $(TEST_LDADD)
+# libFuzzer harness of the VMX instructions and MSRs (it compiles
+# tests/sim/sim_vmx.c in itself: FUZZ_SIM_SRCS is set after this file).
+FUZZ_TARGETS += vmx_insn
+EXTRA_DIST += tests/fuzz/fuzz_vmx_insn.c tests/fuzz/corpus/vmx_insn/script
+EXTRA_DIST += docs/conformance-vmx.md
 # VM-entry checks (SDM 27.2-27.4), the rule table and their tests.
 NEST_CORE_SOURCES += arch/x86/vmx/entry.c arch/x86/vmx/checks_controls.c \
 	arch/x86/vmx/checks_host.c arch/x86/vmx/checks_guest_regs.c \
