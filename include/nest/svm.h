@@ -491,7 +491,7 @@ NEST_API const char *nest_svm_exit_name(uint64_t code);
 #define NEST_SVM_EVTINJ_TYPE_EXCEPTION 3   ///< exception (fault or trap)
 #define NEST_SVM_EVTINJ_TYPE_SOFT 4        ///< software interrupt (INTn)
 #define NEST_SVM_EVTINJ_EV (1ull << 11)    ///< error code valid
-#define NEST_SVM_EVTINJ_RESERVED_MASK (0xfffffull << 12) ///< bits 30:12, reserved
+#define NEST_SVM_EVTINJ_RESERVED_MASK (0x7ffffull << 12) ///< bits 30:12, reserved
 #define NEST_SVM_EVTINJ_VALID (1ull << 31) ///< valid
 #define NEST_SVM_EVTINJ_ERRCODE_SHIFT 32   ///< error code (63:32)
 /** @} */
