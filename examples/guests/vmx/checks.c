@@ -477,7 +477,8 @@ static void check_controlled_exits(const struct l1_mode *m)
 		if (!ctl_allowed(CTL_PROC, t[i].proc) ||
 		    (t[i].proc2 && !ctl_allowed(CTL_PROC2, t[i].proc2))) {
 			/* Not a failure of what is checked: reported, not counted. */
-			printf("note %s: not checked, the CPU does not offer the control\n", c.name);
+			printf("note %s: not checked, the CPU does not offer the control\n",
+			       c.name);
 			continue;
 		}
 		l2_prepare(m, t[i].entry);
@@ -610,6 +611,21 @@ static void note_extint_if0(const struct l1_mode *m)
 	       l1.exit.reason == EXIT_REASON_EXTERNAL_INTERRUPT ? "as the SDM says"
 								: "the interrupt did not exit");
 	l1_irq_window();
+
+	/* The same, with the interrupt arriving while L2 runs (L2 sends the IPI itself). */
+	l2_prepare(m, l2_self_ipi);
+	vmw(PIN_BASED_VM_EXEC_CONTROL, ctl_adjust(CTL_PIN, PIN_EXT_INTR_EXITING));
+	l1.regs.rbx = apic_base_address();
+	l1.regs.rcx = APIC_ICR_SELF | L1_IRQ_VECTOR;
+	l1_irqs = 0;
+	status = l2_run();
+	printf("note extint-arriving-guest-if0%s: status %d, exit reason %u at rip %#llx (%s)\n",
+	       m->name, status, l1.exit.reason, (unsigned long long)l1.exit.rip,
+	       l1.exit.reason == EXIT_REASON_EXTERNAL_INTERRUPT ? "as the SDM says"
+								: "the interrupt did not exit");
+	l1_irq_window();
+	printf("note extint-arriving-guest-if0%s: L1 took %u interrupt(s) afterwards\n", m->name,
+	       l1_irqs);
 }
 
 void checks_events(const struct l1_mode *m)

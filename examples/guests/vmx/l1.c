@@ -29,7 +29,6 @@ volatile unsigned l1_irqs;
 #define APIC_ISR0 0x100
 #define APIC_ICR_LO 0x300
 #define APIC_ICR_HI 0x310
-#define APIC_ICR_SELF (1u << 18) /* destination shorthand 01: self */
 #define APIC_ICR_PENDING (1u << 12)
 #define PIC1_DATA 0x21
 #define PIC2_DATA 0xA1
@@ -444,6 +443,11 @@ void apic_self_ipi(uint8_t vector)
 	*apic_reg(APIC_ICR_LO) = APIC_ICR_SELF | vector;
 	for (unsigned i = 0; i < 100000 && (*apic_reg(APIC_ICR_LO) & APIC_ICR_PENDING); i++)
 		pause();
+}
+
+uint64_t apic_base_address(void)
+{
+	return apic_base;
 }
 
 void apic_eoi(void)

@@ -105,6 +105,8 @@ extern const char vmx_exit_entry[];
 /* ---- local APIC (l1.c) ---- */
 #define L1_IRQ_VECTOR 0x40
 void apic_self_ipi(uint8_t vector);
+uint64_t apic_base_address(void);
+#define APIC_ICR_SELF (1u << 18) /* destination shorthand 01: self */
 void apic_eoi(void);
 bool apic_isr_set(uint8_t vector);
 extern volatile unsigned l1_irqs; /* interrupts at L1_IRQ_VECTOR taken by L1 */

@@ -169,6 +169,12 @@ ENTRY(l2_spin)
 ENTRY(l2_spin_end)
 	vmcall
 
+/* Sends itself the IPI in ECX through the xAPIC at RBX (ICR), then spins. */
+ENTRY(l2_self_ipi)
+	movl $0, 0x310(%rbx)
+	movl %ecx, 0x300(%rbx)
+	jmp l2_spin
+
 ENTRY(l2_vmcall)
 	nop
 ENTRY(l2_vmcall_insn)

@@ -64,6 +64,7 @@ L2_DECL(l2_store_insn);
 L2_DECL(l2_jump);
 L2_DECL(l2_spin);
 L2_DECL(l2_spin_end);
+L2_DECL(l2_self_ipi);
 L2_DECL(l2_vmcall);
 L2_DECL(l2_vmcall_insn);
 L2_DECL(l2_vmread);
