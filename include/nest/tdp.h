@@ -59,7 +59,8 @@ enum nest_walk_status {
 	NEST_WALK_MISCONFIG = 2, ///< EPT misconfiguration (reserved bits, bad memory type...)
 	NEST_WALK_RSVD = 3,      ///< x86 paging: reserved bit set (\#PF with RSVD)
 	NEST_WALK_NO_MEMORY = 4, ///< a table entry could not be read or updated through the backend
-	NEST_WALK_BAD_ROOT = 5   ///< the EPTP / CR3 itself is invalid for the configuration
+	NEST_WALK_BAD_ROOT = 5,  ///< the EPTP / CR3 itself is invalid for the configuration
+	NEST_WALK_RACE = 6       ///< L1 kept rewriting an entry during the A/D update; retry later
 };
 
 /** The deepest table tree a walker handles: 5 levels (LA57 / 5-level EPT). */

@@ -307,6 +307,14 @@ START_TEST(memory_type_follows_sdm_combination)
 }
 END_TEST
 
+START_TEST(l0_uc_minus_becomes_uc_never_a_misconfiguration)
+{
+	ck_assert_uint_eq(combined(NEST_MT_WB, 0, NEST_MT_UC_MINUS, 1),
+			  TB_EPT_MT(NEST_MT_UC) | TB_EPT_IPAT);
+	ck_assert_uint_eq(combined(NEST_MT_WB, 0, 3, 0), TB_EPT_MT(NEST_MT_UC));
+}
+END_TEST
+
 START_TEST(ad_flags_set_and_clean_pages_write_protected)
 {
 	struct nest_tdp_l1_root r = ept_root(1);
@@ -329,6 +337,36 @@ START_TEST(ad_flags_set_and_clean_pages_write_protected)
 	ck_assert_int_eq(fault(&r, 0x10000, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
 	ck_assert_uint_eq(shadow_leaf(&r, 0x10000, &lvl) & TB_EPT_W, 0);
 	ck_assert_uint_eq(sim_read64(&T.sim, leaf) & TB_EPT_D, 0);
+}
+END_TEST
+
+/* A cmpxchg that always loses: L1 rewrites the entry each time. */
+static int racing_cmpxchg(void *c, uint64_t gpa, uint64_t expected, uint64_t desired,
+			  uint64_t *actual)
+{
+	(void)c;
+	(void)gpa;
+	(void)desired;
+	*actual = expected ^ TB_EPT_A;
+	return NEST_OK;
+}
+
+START_TEST(ad_update_racing_with_l1_asks_for_retry)
+{
+	struct nest_tdp_l1_root r = ept_root(1);
+	struct nest_tdp_stats st;
+	unsigned lvl;
+
+	tb_map64(&T, l1root, 4, 0x10000, 0x200000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	T.ops.cmpxchg_l1 = racing_cmpxchg;
+	ck_assert_int_eq(fault(&r, 0x10000, NEST_ACC_R, 0).kind, NEST_TDP_RETRY);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x10000, &lvl), 0);
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	nest_tdp_get_stats(ctx, &st);
+	ck_assert_uint_eq(st.fixed, 0);
+	T.ops.cmpxchg_l1 = tb_cmpxchg;
+	ck_assert_int_eq(fault(&r, 0x10000, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
 }
 END_TEST
 
@@ -387,6 +425,22 @@ START_TEST(npt_shadow_entry_is_user_nx_and_dirty_tracked)
 	ck_assert_uint_eq(sim_read64(&T.sim, leaf) & (TB_A | TB_D), TB_A | TB_D);
 	ck_assert(shadow_leaf(&r, 0x10000, &lvl) & TB_RW);
 	ck_assert_int_eq(fault(&r, 0x10000, NEST_ACC_X, NEST_TDP_F_FINAL).kind, NEST_TDP_REFLECT);
+}
+END_TEST
+
+START_TEST(npt_leaf_keeps_l1_pat_index_unless_l0_is_not_wb)
+{
+	struct nest_tdp_l1_root r = npt_root();
+	unsigned lvl;
+
+	tb_map64(&T, l1root, 4, 0x10000, 0x200000, 1, TB_P | TB_US | TB_RW | TB_PWT, NPT_TBL);
+	tb_map64(&T, l1root, 4, 0x11000, 0x201000, 1, TB_P | TB_US | TB_RW, NPT_TBL);
+	tb_map(&T, 0x201000, 0x201000, RWX, NEST_MT_UC, 12);
+	fault(&r, 0x10000, NEST_ACC_R, NEST_TDP_F_FINAL);
+	fault(&r, 0x11000, NEST_ACC_R, NEST_TDP_F_FINAL);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x10000, &lvl) & (TB_PWT | TB_PCD | TB_PS), TB_PWT);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x11000, &lvl) & (TB_PWT | TB_PCD | TB_PS),
+			  TB_PWT | TB_PCD);
 }
 END_TEST
 
@@ -600,10 +654,13 @@ static Suite *tdp_suite(void)
 	tcase_add_test(f, ept_misconfig_is_reported);
 	tcase_add_test(f, page_size_is_the_smaller_of_both_levels);
 	tcase_add_test(f, memory_type_follows_sdm_combination);
+	tcase_add_test(f, l0_uc_minus_becomes_uc_never_a_misconfiguration);
 	tcase_add_test(f, ad_flags_set_and_clean_pages_write_protected);
 	tcase_add_test(f, ad_flags_untouched_without_eptp_ad);
+	tcase_add_test(f, ad_update_racing_with_l1_asks_for_retry);
 	tcase_add_test(n, npt_fault_reflects_exitinfo);
 	tcase_add_test(n, npt_shadow_entry_is_user_nx_and_dirty_tracked);
+	tcase_add_test(n, npt_leaf_keeps_l1_pat_index_unless_l0_is_not_wb);
 	tcase_add_test(n, npt_32bit_host_mode_is_shadowed);
 	tcase_add_test(c, root_cache_reuses_roots_across_entries);
 	tcase_add_test(c, bad_eptp_is_rejected);

@@ -202,11 +202,11 @@ void nest__ept_walk(const struct nest_backend *be, const struct nest_ept_config 
 	unsigned tries;
 
 	/* Bounded: L1 rewriting an entry between our read and our A/D update
-	 * restarts the walk a few times, then reports the race as no memory. */
+	 * restarts the walk a few times, then reports the race. */
 	for (tries = 0; tries < PG_WALK_RETRIES; tries++)
 		if (ept_walk_once(be, cfg, eptp, gpa, access, flags, res) == NEST_OK)
 			return;
-	res->status = NEST_WALK_NO_MEMORY;
+	res->status = NEST_WALK_RACE;
 	res->fault_addr = res->entry_addr[res->level ? res->level - 1 : 0];
 }
 

@@ -531,6 +531,9 @@ static uint64_t tdp_table_entry(unsigned kind, uint64_t child_hpa)
 static void tdp_ept_memtype(uint8_t mt1, bool ipat1, uint8_t mt0, bool ipat0, uint8_t *mt,
 			    bool *ipat)
 {
+	/* UC- (PAT only) or a bad encoding from the backend: UC, never a misconfiguration. */
+	if (!nest__ept_mt_valid(mt0))
+		mt0 = NEST_MT_UC;
 	if (ipat0) {
 		*mt = mt0;
 		*ipat = true;
@@ -795,6 +798,9 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 		out->kind = NEST_TDP_MISCONFIG;
 		out->gpa = in->l2_gpa;
 		t->st.misconfigs++;
+		return NEST_OK;
+	case NEST_WALK_RACE:
+		out->kind = NEST_TDP_RETRY;
 		return NEST_OK;
 	case NEST_WALK_NO_MEMORY:
 		/* L1's table lives where L0 maps nothing readable (or writable, for A/D). */

@@ -295,7 +295,7 @@ void nest__x86_walk(const struct nest_backend *be, const struct nest_x86_config 
 	for (tries = 0; tries < PG_WALK_RETRIES; tries++)
 		if (x86_walk_once(be, cfg, cr3, va, access, flags, res) == NEST_OK)
 			return;
-	res->status = NEST_WALK_NO_MEMORY;
+	res->status = NEST_WALK_RACE;
 	res->fault_addr = res->entry_addr[res->level ? res->level - 1 : 0];
 }
 
