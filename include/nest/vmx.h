@@ -557,6 +557,203 @@ NEST_API int nest_vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, u
 				     const struct nest_vmx_caps *caps,
 				     struct nest_vmx_entry_result *res);
 
+/* ---- Nested entry and exit ---- */
+
+struct nest_tdp; /* nest/tdp.h */
+
+/** @name L0 flags (nest_vmx_l0::flags)
+ *  @{ */
+/** The hardware under L0 has VMCS shadowing and the backend's
+ *  NEST_VMCS_SHADOW is linked from vmcs01 while L1 runs: libnest keeps it
+ *  in step with vmcs12 (see nest_vmx_shadow_bitmaps()). */
+#define NEST_VMX_L0_F_SHADOW_VMCS 0x1u
+/** @} */
+
+/**
+ * @brief What L0 needs in vmcs02: its own exits, features, offsets, and
+ *        the maps it uses for L1.
+ *
+ * vmcs02 is vmcs12 merged with this: every control bit set here stays set
+ * in vmcs02 whatever L1 asks (L0 keeps its exits); an MSR or I/O port
+ * passes through to L2 only if both L0 and L1 let it; the host-state area
+ * of vmcs02 is read from vmcs01 through the backend, never taken from
+ * vmcs12.
+ *
+ * IMPORTANT: layout. Append only; @c size first.
+ */
+struct nest_vmx_l0 {
+	uint32_t size;   ///< sizeof(struct nest_vmx_l0) as the caller compiled it
+	uint32_t flags;  ///< NEST_VMX_L0_F_*
+	uint32_t pin;    ///< pin-based controls L0 requires in vmcs02 (external-interrupt and NMI exiting are always added)
+	uint32_t proc;   ///< primary processor-based controls L0 requires
+	uint32_t proc2;  ///< secondary controls L0 requires (its exits, and its own features such as enable EPT or VPID)
+	uint32_t exit_ctls; ///< VM-exit controls of vmcs02 (L0's: host address-space size, load EFER/PAT ...)
+	uint32_t exception_bitmap; ///< exceptions L0 intercepts in L2 (ORed with L1's)
+	uint32_t vpid02;  ///< VPID L0 reserves for L2 (0: L2 runs without VPID)
+	uint64_t cr0_mask; ///< CR0 bits L0 owns (ORed with L1's mask)
+	uint64_t cr4_mask; ///< CR4 bits L0 owns
+	uint64_t tsc_offset; ///< vmcs01's TSC offset (L1's offset against the host)
+	uint64_t tsc_multiplier; ///< vmcs01's TSC multiplier; 0: L0 does not scale L1's TSC
+	uint64_t eptp01;  ///< EPTP of EPT01, used for L2 when L1 does not use EPT
+	uint32_t preemption_timer; ///< L0's own VMX-preemption timer value for L2, if @c pin has the timer
+	uint32_t reserved0; ///< zero
+	/** L0's MSR bitmap for L1 (4 KiB, SDM 26.6.9), copied during
+	 *  nest_vmx_set_l0(); NULL: L0 intercepts no MSR access of L2. */
+	const void *msr_bitmap;
+	/** L0's I/O bitmaps A then B (8 KiB), copied during the call; NULL: L0
+	 *  intercepts no port. */
+	const void *io_bitmap;
+	/** The shadow EPT02 context for L1 using EPT (nest/tdp.h); NULL: L1
+	 *  may not enable EPT for L2 (VM entry then fails with error 7). */
+	struct nest_tdp *tdp;
+};
+
+/** The smallest nest_vmx_l0::size libnest accepts. */
+#define NEST_VMX_L0_MIN_SIZE (offsetof(struct nest_vmx_l0, tdp) + sizeof(void *))
+
+/**
+ * @brief Tell libnest what L0 needs in vmcs02; read vmcs02's host state
+ *        from vmcs01.
+ *
+ * Call once before L1's first VMLAUNCH and again whenever L0 changes what
+ * it needs (the next VM entry then rewrites the affected vmcs02 fields).
+ * The host-state fields of vmcs01 are read through the backend's
+ * vmcs_read during the call.
+ * @param ctx The context.
+ * @param l0 L0's needs; only read during the call.
+ * @return NEST_OK, NEST_E_INVAL, NEST_E_SIZE or a backend status.
+ */
+NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0);
+
+/** @name Action flags of nested entry and exit (nest_vmx_action::flags)
+ *  @{ */
+/** L0_HANDLES: an event that was being delivered when L2 exited
+ *  (IDT-vectoring information) has been written to vmcs02's VM-entry
+ *  interruption-information fields, so the next entry of L2 delivers it
+ *  again; @c vector, @c has_error_code and @c error_code describe it. */
+#define NEST_VMX_ACT_F_REINJECT 0x4u
+/** RESUME_L1 after nest_vmx_l2_event(): L1 acknowledged the interrupt on
+ *  exit (its vector is in vmcs12's VM-exit interruption information); L0
+ *  marks it in service in L1's virtual APIC. */
+#define NEST_VMX_ACT_F_ACKED 0x8u
+/** L0_HANDLES after nest_vmx_l2_event(): the event goes to L2; it has been
+ *  written to vmcs02's VM-entry interruption information. */
+#define NEST_VMX_ACT_F_TO_L2 0x10u
+/** RESUME_L1: a VMX abort happened (SDM 28.7): L1's vCPU must be shut
+ *  down; vmcs12's abort indicator holds the reason. */
+#define NEST_VMX_ACT_F_ABORT 0x20u
+/** ENTER_L2 or RESUME_L1: L0 loads the MSRs that nest_vmx_pending_msrs()
+ *  lists (L1's VM-entry MSR-load area as L2's values, or its VM-exit
+ *  MSR-load area as L1's), as WRMSR would, before running the guest. */
+#define NEST_VMX_ACT_F_MSRS 0x40u
+/** @} */
+
+/**
+ * @brief L2's general-purpose registers at an exit (the exit decision
+ *        needs the operands of MOV to CR, RDMSR/WRMSR, ENCLS).
+ *
+ * IMPORTANT: layout. Append only; @c size first.
+ */
+struct nest_vmx_l2_regs {
+	uint32_t size;    ///< sizeof(struct nest_vmx_l2_regs) as the caller compiled it
+	uint32_t reserved0; ///< zero
+	uint64_t gpr[16]; ///< RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 (encoding order)
+};
+
+/** The smallest nest_vmx_l2_regs::size libnest accepts. */
+#define NEST_VMX_L2_REGS_MIN_SIZE (offsetof(struct nest_vmx_l2_regs, gpr) + 16 * sizeof(uint64_t))
+
+/**
+ * @brief Handle an exit of L2 (vmcs02).
+ *
+ * Reads the exit information from vmcs02 through the backend, decides
+ * whether L1 asked for the exit (its vmcs12 controls, MSR and I/O bitmaps
+ * as fetched at the last entry, CR masks and read shadows, exception
+ * bitmap and \#PF error-code mask/match, EPT12 through the shadow EPT02),
+ * and either
+ * - reflects it: vmcs12 receives L2's guest state (per its VM-exit save
+ *   controls), the exit information and IDT-vectoring information; L1's
+ *   state is loaded from vmcs12's host-state area into vmcs01's guest
+ *   fields (SDM 28.5) and the VM-exit MSR-load area is read from L1 memory
+ *   once; the action is NEST_VMX_ACT_RESUME_L1 (L0 switches to vmcs01);
+ * - or leaves it to L0: NEST_VMX_ACT_L0_HANDLES (L0 handles the exit on
+ *   vmcs02, then resumes L2), with NEST_VMX_ACT_F_REINJECT when an event
+ *   must be delivered again; or NEST_VMX_ACT_RESUME_L2 when the shadow
+ *   EPT02 fixed an EPT violation.
+ * @param ctx The context (L2 running).
+ * @param exit The exit; only @c size is used (the rest is read from vmcs02).
+ * @param regs L2's general-purpose registers.
+ * @param act Receives what to do; set @c act->size first.
+ * @return NEST_OK; NEST_E_STATE (L2 is not running); NEST_E_INVAL;
+ *         NEST_E_SIZE; a backend status.
+ */
+NEST_API int nest_vmx_l2_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *exit,
+			      const struct nest_vmx_l2_regs *regs, struct nest_vmx_action *act);
+
+/** Events L0 has for L1's vCPU while L2 runs (nest_vmx_l2_event()). */
+enum nest_vmx_event {
+	NEST_VMX_EVT_EXTINT = 0, ///< an external interrupt for L1 (vector 16..255)
+	NEST_VMX_EVT_NMI = 1,    ///< an NMI for L1
+	NEST_VMX_EVT_INIT = 2,   ///< an INIT signal for L1
+	NEST_VMX_EVT_SIPI = 3    ///< a start-up IPI for L1 (vector: the SIPI vector)
+};
+
+/**
+ * @brief L0 has an event for L1's vCPU while L2 runs.
+ *
+ * As the SDM specifies for VMX non-root operation (26.2): an external
+ * interrupt exits to L1 if vmcs12 has "external-interrupt exiting" (with
+ * "acknowledge interrupt on exit", the vector is in the VM-exit
+ * interruption information and NEST_VMX_ACT_F_ACKED is set), else it is
+ * delivered to L2; an NMI exits with "NMI exiting", else goes to L2; INIT
+ * always exits (reason 3); SIPI exits (reason 4) when L2 is in the
+ * wait-for-SIPI state and is dropped otherwise.
+ * @param ctx The context (L2 running).
+ * @param event enum nest_vmx_event.
+ * @param vector Interrupt or SIPI vector.
+ * @param act Receives RESUME_L1 (reflected), L0_HANDLES with
+ *        NEST_VMX_ACT_F_TO_L2 (injected into L2), or RESUME_L2 (dropped).
+ * @return NEST_OK, NEST_E_STATE, NEST_E_INVAL, NEST_E_SIZE or a backend status.
+ */
+NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t event, uint32_t vector,
+			       struct nest_vmx_action *act);
+
+/**
+ * @brief The VMREAD and VMWRITE bitmaps for hardware VMCS shadowing
+ *        (SDM 25.6.15): a set bit makes L1's access exit.
+ *
+ * Fields marked shadowable in nest/vmcs-fields.def (NEST_VMCS_F_SHADOW_*)
+ * have their bit clear, every other bit is set. L0 puts the bitmaps in
+ * vmcs01 when it links NEST_VMCS_SHADOW (NEST_VMX_L0_F_SHADOW_VMCS).
+ * @param vmread_bitmap 4096 bytes.
+ * @param vmwrite_bitmap 4096 bytes.
+ * @return NEST_OK or NEST_E_INVAL.
+ */
+NEST_API int nest_vmx_shadow_bitmaps(uint8_t *vmread_bitmap, uint8_t *vmwrite_bitmap);
+
+/**
+ * @brief Whether L2 is running (between a successful nested entry and the
+ *        exit that returns to L1).
+ * @param ctx The context.
+ * @return 1 if L2 runs, 0 if not (or for an invalid context).
+ */
+NEST_API int nest_vmx_in_l2(const struct nest_vmx *ctx);
+
+/**
+ * @brief The MSRs L0 must load after an action with NEST_VMX_ACT_F_MSRS.
+ *
+ * They were copied from L1 memory once and passed the checks of SDM 27.4
+ * (entry) or 28.6 (exit); libnest never puts them in vmcs02's hardware
+ * MSR-load lists, where they would stay loaded for L0 after L2 exits.
+ * @param ctx The context.
+ * @param entries Receives a pointer into the context, valid until the
+ *        next call on it.
+ * @param count Receives the number of entries (0 if none).
+ * @return NEST_OK or NEST_E_INVAL.
+ */
+NEST_API int nest_vmx_pending_msrs(const struct nest_vmx *ctx,
+				   const struct nest_vmx_msr_entry **entries, uint32_t *count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,7 @@
 #include <nest/vmx.h>
 
 #include "internal.h"
+#include "vmx/nested.h"
 #include "vmx/vmcs12.h"
 
 /* "NVMX": marks an initialised context, so calls on stray memory fail. */
@@ -63,6 +64,9 @@ struct nest_vmx {
 	 * dirty-field tracking for the vmcs02 merge, pending nested events.
 	 * Add members here; nest_vmx_size() follows sizeof(struct nest_vmx)
 	 * and nest_vmx_init() zeroes the whole structure first. */
+	/* -- begin: nested entry and exit (arch/x86/vmx/nested.h) -- */
+	struct nest__vmx_nested nested;
+	/* -- end: nested entry and exit -- */
 };
 
 /* Offered-capability computation (caps.c). */

@@ -348,8 +348,8 @@ static int handle_vmwrite(struct nest__vmx_insn *in)
 	return vmsucceed(in);
 }
 
-/* Basic exit reason to handler. VMLAUNCH, VMRESUME, INVEPT, INVVPID and
- * VMFUNC belong to nested entry and EPT emulation. */
+/* Basic exit reason to handler. INVEPT, INVVPID and VMFUNC belong to EPT
+ * emulation; VMLAUNCH and VMRESUME to nested entry (nested.c). */
 static const struct {
 	uint16_t reason;
 	int (*handle)(struct nest__vmx_insn *in);
@@ -358,6 +358,8 @@ static const struct {
 	{VMX_EXIT_VMCLEAR, handle_vmclear}, {VMX_EXIT_VMPTRLD, handle_vmptrld},
 	{VMX_EXIT_VMPTRST, handle_vmptrst}, {VMX_EXIT_VMREAD, handle_vmread},
 	{VMX_EXIT_VMWRITE, handle_vmwrite},
+	{VMX_EXIT_VMLAUNCH, nest__vmx_handle_vmlaunch}, /* nested.c */
+	{VMX_EXIT_VMRESUME, nest__vmx_handle_vmresume},
 };
 
 NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *exit,

@@ -69,3 +69,18 @@ EXTRA_DIST += tests/unit/test_vmx_entry_baseline.h
 FUZZ_TARGETS += vmx_entry
 EXTRA_DIST += tests/fuzz/fuzz_vmx_entry.c
 # (end of the VM-entry checks)
+# Nested entry and exit: exit decision, vmcs02 merge, exit reflection.
+NEST_CORE_SOURCES += arch/x86/vmx/exit_decide.c arch/x86/vmx/vmcs02.c arch/x86/vmx/reflect.c \
+	arch/x86/vmx/nested.c arch/x86/vmx/nested_exit.c
+noinst_HEADERS += arch/x86/vmx/nested.h
+check_PROGRAMS += tests/unit/test_vmx_exit_decide tests/unit/test_vmx_vmcs02 tests/unit/test_vmx_reflect
+TESTS += tests/unit/test_vmx_exit_decide tests/unit/test_vmx_vmcs02 tests/unit/test_vmx_reflect
+tests_unit_test_vmx_exit_decide_SOURCES = tests/unit/test_vmx_exit_decide.c
+tests_unit_test_vmx_exit_decide_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_exit_decide_LDADD = $(TEST_LDADD)
+tests_unit_test_vmx_vmcs02_SOURCES = tests/unit/test_vmx_vmcs02.c
+tests_unit_test_vmx_vmcs02_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_vmcs02_LDADD = $(TEST_LDADD)
+tests_unit_test_vmx_reflect_SOURCES = tests/unit/test_vmx_reflect.c
+tests_unit_test_vmx_reflect_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_reflect_LDADD = $(TEST_LDADD)

@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nested VM entry (L1's VMLAUNCH/VMRESUME) and the exits of L2, through
+ * the backend: fetch what L1 controls once, run the entry checks, write
+ * vmcs02's changed fields, decide each exit, reflect it into vmcs12 and
+ * load L1's host state into vmcs01.
+ *
+ * Order of VMLAUNCH/VMRESUME (SDM 27.1-27.4, 31 VMLAUNCH/VMRESUME): #UD and
+ * #GP checks, VMfailInvalid without a current VMCS, VMfail(26) under MOV-SS
+ * blocking, VMfail(4)/(5) for the launch state, the checks of controls and
+ * host state (VMfail 7/8), the guest-state checks and MSR loading (exit
+ * reason 33/34 into L1).
+ */
+#include "vmx/nested.h"
+
+#include <nest/tdp.h>
+
+#include "cpu/x86.h"
+#include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/operand.h"
+#include "vmx/vmx_arch.h"
+
+#define CPL_MAX 3u
+#define MSR_ENTRY_BYTES 16u
+#define MSR_LIST_UNIT 512u /* SDM A.6: 512 * (N + 1) entries */
+#define EPT_QUAL_NMI_UNBLOCK (1ull << 12)
+#define VMRW_BITMAP_BYTES 4096u
+#define VMRW_ENC_MASK 0x7fffu
+#define MIN_EXTINT_VECTOR 16u
+
+/* Action flag: L0 loads the MSRs nest_vmx_pending_msrs() lists. */
+#define ACT_F_MSRS NEST_VMX_ACT_F_MSRS
+
+/* ---- backend helpers ---- */
+
+static int vmcs_rd(struct nest_vmx *ctx, enum nest_vmcs_id id, uint32_t enc, uint64_t *v)
+{
+	*v = 0;
+	return nest__be_vmcs_read(&ctx->be, id, enc, v);
+}
+
+static int field_value(const struct nest__vmcs12 *img, unsigned i, uint64_t *v)
+{
+	return nest__vmcs12_read(img, nest__vmcs_fields[i].encoding, v) ? NEST_OK : NEST_E_INVAL;
+}
+
+static bool field_differs(const struct nest__vmcs12 *a, const struct nest__vmcs12 *b, unsigned i)
+{
+	const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
+
+	return nest__memcmp((const uint8_t *)a + f->offset, (const uint8_t *)b + f->offset,
+			    nest_vmcs_width_bytes(f->width)) != 0;
+}
+
+/* Write the fields of vmcs02 that differ from what the backend holds. */
+int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	unsigned i;
+	uint64_t val;
+	int rc;
+
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		if (!nest__vmx_vmcs02_field(i) || !field_differs(img, &n->vmcs02_cache, i))
+			continue;
+		field_value(img, i, &val);
+		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02, nest__vmcs_fields[i].encoding, val);
+		if (rc != NEST_OK)
+			return rc;
+		nest__vmcs12_write(&n->vmcs02_cache, nest__vmcs_fields[i].encoding, val);
+	}
+	return NEST_OK;
+}
+
+/* ---- hardware VMCS shadowing ---- */
+
+static bool shadowing(const struct nest_vmx *ctx)
+{
+	return (ctx->nested.l0.pub.flags & NEST_VMX_L0_F_SHADOW_VMCS) != 0;
+}
+
+/* L1 wrote the shadow VMCS without exits: take its writable fields. */
+static int shadow_to_vmcs12(struct nest_vmx *ctx)
+{
+	unsigned i;
+	uint64_t val;
+	int rc;
+
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		if (!(nest__vmcs_fields[i].flags & NEST_VMCS_F_SHADOW_WRITE))
+			continue;
+		rc = vmcs_rd(ctx, NEST_VMCS_SHADOW, nest__vmcs_fields[i].encoding, &val);
+		if (rc != NEST_OK)
+			return rc;
+		nest__vmcs12_write(&ctx->vmcs12, nest__vmcs_fields[i].encoding, val);
+	}
+	return NEST_OK;
+}
+
+/* After an exit L1 reads the shadow: give it every shadowed field. */
+static int vmcs12_to_shadow(struct nest_vmx *ctx)
+{
+	unsigned i;
+	uint64_t val;
+	int rc;
+
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		if (!(nest__vmcs_fields[i].flags & NEST_VMCS_F_SHADOW_READ))
+			continue;
+		field_value(&ctx->vmcs12, i, &val);
+		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS_SHADOW, nest__vmcs_fields[i].encoding,
+					 val);
+		if (rc != NEST_OK)
+			return rc;
+	}
+	return NEST_OK;
+}
+
+/* ---- outcomes of VMLAUNCH/VMRESUME (SDM 31.2) ---- */
+
+static int complete(struct nest__vmx_insn *in, uint32_t result, uint64_t flags)
+{
+	struct nest_vmx_action *a = &in->act;
+	uint64_t rip = in->regs.rip + in->exit.insn_len;
+
+	if (!in->mode64)
+		rip &= 0xffffffffull;
+	a->kind = NEST_VMX_ACT_RESUME_L1;
+	a->flags |= NEST_VMX_ACT_F_RIP;
+	a->result = result;
+	a->rip = rip;
+	a->rflags = (in->regs.rflags & ~X86_RFLAGS_ARITH_MASK) | flags;
+	return NEST_OK;
+}
+
+static int vmfail(struct nest__vmx_insn *in, uint32_t error)
+{
+	struct nest_vmx *ctx = in->ctx;
+
+	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
+		return complete(in, NEST_VMX_FAIL_INVALID, X86_RFLAGS_CF);
+	ctx->vmcs12.VM_INSTRUCTION_ERROR = error;
+	in->act.vm_instruction_error = error;
+	return complete(in, NEST_VMX_FAIL_VALID, X86_RFLAGS_ZF);
+}
+
+/* ---- the VM exit into L1 ---- */
+
+/* L2's guest state: read every guest-state field of vmcs02 (the hardware
+ * changed them while L2 ran) into the cache. */
+static int read_vmcs02_guest(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	unsigned i;
+	uint64_t val;
+	int rc;
+
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		if (nest__vmcs_fields[i].type != NEST_VMCS_T_GUEST ||
+		    i == NEST__VF_VMCS_LINK_POINTER)
+			continue;
+		rc = vmcs_rd(ctx, NEST_VMCS02, nest__vmcs_fields[i].encoding, &val);
+		if (rc != NEST_OK)
+			return rc;
+		nest__vmcs12_write(&n->vmcs02_cache, nest__vmcs_fields[i].encoding, val);
+	}
+	return NEST_OK;
+}
+
+/* Read an MSR area of `count` entries once from L1 memory and check it
+ * (SDM 27.4 / 28.6 rules). Memory L0 does not back reads as all ones, so
+ * its entries fail the checks. Returns the check outcome (0 = OK). */
+static int fetch_msr_area(struct nest_vmx *ctx, uint64_t gpa, uint32_t count,
+			  struct nest_vmx_entry_result *res)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+
+	n->msr_count = 0;
+	if (count > NEST__VMX_MSR_AREA_MAX)
+		return nest__vmx_check_msr_load(NULL, count, &ctx->caps, res);
+	if (count == 0)
+		return NEST_VMX_ENTRY_OK;
+	if (nest__be_read(&ctx->be, gpa, n->msrs, (size_t)count * MSR_ENTRY_BYTES) != NEST_OK)
+		nest__memset(n->msrs, 0xff, (size_t)count * MSR_ENTRY_BYTES);
+	if (nest__vmx_check_msr_load(n->msrs, count, &ctx->caps, res) != NEST_VMX_ENTRY_OK)
+		return res->outcome;
+	n->msr_count = count;
+	return NEST_VMX_ENTRY_OK;
+}
+
+/* The VM exit into L1, SDM 28.2-28.6: exit information, guest state (not
+ * for a failed VM entry), host state into vmcs01, the VM-exit MSR-load
+ * area (a failure there is a VMX abort, 28.7). */
+int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, bool save_guest,
+		   struct nest_vmx_action *act)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest__vmcs12 img;
+	struct nest__vmx_fieldset set;
+	struct nest_vmx_entry_result res;
+	unsigned i;
+	uint64_t val;
+	int rc;
+
+	if (save_guest) {
+		rc = read_vmcs02_guest(ctx);
+		if (rc != NEST_OK)
+			return rc;
+		/* An event L0 was to re-inject into L2 was being delivered
+		 * when the exit happened: L1 sees it as IDT-vectoring info. */
+		if ((n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID) &&
+		    !(r->idt_info & VMX_INTR_INFO_VALID)) {
+			r->idt_info = n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD;
+			r->idt_error = n->vmcs02_cache.VM_ENTRY_EXCEPTION_ERROR_CODE;
+		}
+		nest__vmx_save_guest(v, &n->vmcs02_cache, r);
+	}
+	nest__vmx_write_exit_info(v, r);
+	if (!save_guest) {
+		/* SDM 27.8: a failed entry reports reason and qualification. */
+		v->VM_EXIT_INTR_INFO = 0;
+		v->IDT_VECTORING_INFO_FIELD = 0;
+	}
+
+	nest__vmx_load_host_state(&img, &set, v, &n->l1_now);
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		if (!nest__vmx_fs_has(&set, i))
+			continue;
+		field_value(&img, i, &val);
+		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS01, nest__vmcs_fields[i].encoding, val);
+		if (rc != NEST_OK)
+			return rc;
+	}
+	n->guest_mode = false;
+	act->kind = NEST_VMX_ACT_RESUME_L1;
+	res.size = sizeof(res);
+	if (fetch_msr_area(ctx, v->VM_EXIT_MSR_LOAD_ADDR, v->VM_EXIT_MSR_LOAD_COUNT, &res) !=
+	    NEST_VMX_ENTRY_OK) {
+		v->abort = VMX_ABORT_LOAD_HOST_MSR;
+		act->flags |= NEST_VMX_ACT_F_ABORT;
+	} else if (n->msr_count != 0) {
+		act->flags |= ACT_F_MSRS;
+	}
+	if (shadowing(ctx))
+		return vmcs12_to_shadow(ctx);
+	return NEST_OK;
+}
+
+/* ---- VM entry ---- */
+
+static int read_l1_now(struct nest_vmx *ctx)
+{
+	struct nest__vmx_l1_now *l = &ctx->nested.l1_now;
+	int rc = vmcs_rd(ctx, NEST_VMCS01, NEST_VMCS_GUEST_CR0, &l->cr0);
+
+	if (rc == NEST_OK)
+		rc = vmcs_rd(ctx, NEST_VMCS01, NEST_VMCS_GUEST_CR4, &l->cr4);
+	if (rc == NEST_OK)
+		rc = vmcs_rd(ctx, NEST_VMCS01, NEST_VMCS_GUEST_IA32_EFER, &l->efer);
+	if (rc == NEST_OK)
+		rc = vmcs_rd(ctx, NEST_VMCS01, NEST_VMCS_GUEST_IA32_PAT, &l->pat);
+	if (rc == NEST_OK)
+		rc = vmcs_rd(ctx, NEST_VMCS01, NEST_VMCS_GUEST_IA32_DEBUGCTL, &l->debugctl);
+	if (rc == NEST_OK)
+		rc = vmcs_rd(ctx, NEST_VMCS01, NEST_VMCS_GUEST_DR7, &l->dr7);
+	return rc;
+}
+
+static int alloc_page(struct nest_vmx *ctx, uint64_t *hpa, void **hva)
+{
+	if (*hva != NULL)
+		return NEST_OK;
+	return nest__be_page_alloc(&ctx->be, hpa, hva);
+}
+
+/* Bitmaps: L1's read once from its memory (memory L0 does not back reads
+ * as all ones: everything exits), merged with L0's into libnest's pages. */
+static int prepare_bitmaps(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest__vmx_l1_bitmaps *bm = &n->l1_bm;
+	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
+	int rc;
+
+	rc = alloc_page(ctx, &n->pages.msr_bitmap, &n->msr_bitmap_hva);
+	if (rc == NEST_OK)
+		rc = alloc_page(ctx, &n->pages.io_bitmap_a, &n->io_bitmap_hva);
+	if (rc == NEST_OK)
+		rc = alloc_page(ctx, &n->pages.io_bitmap_b, &n->io_bitmap_b_hva);
+	if (rc != NEST_OK)
+		return rc;
+	bm->msr_valid = (proc & VMX_PROC_USE_MSR_BITMAPS) != 0;
+	if (bm->msr_valid &&
+	    nest__be_read(&ctx->be, v->MSR_BITMAP, bm->msr, sizeof(bm->msr)) != NEST_OK)
+		nest__memset(bm->msr, 0xff, sizeof(bm->msr));
+	bm->io_valid = (proc & VMX_PROC_USE_IO_BITMAPS) != 0;
+	if (bm->io_valid) {
+		if (nest__be_read(&ctx->be, v->IO_BITMAP_A, bm->io, NEST__VMX_IO_BITMAP_A_SIZE) !=
+		    NEST_OK)
+			nest__memset(bm->io, 0xff, NEST__VMX_IO_BITMAP_A_SIZE);
+		if (nest__be_read(&ctx->be, v->IO_BITMAP_B, bm->io + NEST__VMX_IO_BITMAP_A_SIZE,
+				  NEST__VMX_IO_BITMAP_A_SIZE) != NEST_OK)
+			nest__memset(bm->io + NEST__VMX_IO_BITMAP_A_SIZE, 0xff,
+				     NEST__VMX_IO_BITMAP_A_SIZE);
+	}
+	nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
+				   n->l0.msr_bitmap_valid ? n->l0.msr_bitmap : NULL,
+				   bm->msr_valid ? bm->msr : NULL);
+	nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,
+				  n->l0.io_bitmap_valid ? n->l0.io_bitmap : NULL,
+				  bm->io_valid ? bm->io : NULL, (proc & VMX_PROC_UNCOND_IO_EXITING) != 0);
+	return NEST_OK;
+}
+
+/* L1-physical pages vmcs02 names: translated through L0's map. */
+static int translate(struct nest_vmx *ctx, uint64_t gpa, uint64_t *hpa)
+{
+	struct nest_l0_map m;
+	int rc = nest__be_l1_to_host(&ctx->be, gpa, &m);
+
+	if (rc != NEST_OK)
+		return rc;
+	*hpa = m.hpa;
+	return NEST_OK;
+}
+
+static int prepare_pages(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+				 ? v->SECONDARY_VM_EXEC_CONTROL
+				 : 0;
+	int rc = NEST_OK;
+
+	if (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW)
+		rc = translate(ctx, v->VIRTUAL_APIC_PAGE_ADDR, &n->pages.virtual_apic);
+	if (rc == NEST_OK && (proc2 & VMX_PROC2_VIRT_APIC_ACCESSES))
+		rc = translate(ctx, v->APIC_ACCESS_ADDR, &n->pages.apic_access);
+	if (rc == NEST_OK && (proc2 & VMX_PROC2_ENABLE_EPT)) {
+		struct nest_tdp_l1_root root;
+		struct nest_tdp_root_info info;
+
+		nest__memset(&root, 0, sizeof(root));
+		root.kind = NEST_TDP_EPT;
+		root.pointer = v->EPT_POINTER;
+		root.mbec = (proc2 & VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
+		rc = nest_tdp_root(n->l0.pub.tdp, &root, &info);
+		if (rc == NEST_OK) {
+			n->pages.eptp02 = info.pointer;
+			if (info.created && n->l0.pub.vpid02 != 0)
+				nest__be_flush(&ctx->be, NEST_FLUSH_VPID_CONTEXT, n->l0.pub.vpid02, 0);
+		}
+	}
+	return rc;
+}
+
+/* VPID (SDM 29.4.3): L2's translations are tagged vpid02; a new vpid12, or
+ * an L1 without VPID (whose entries flush), flushes that tag. */
+static void flush_vpid(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	bool l1_vpid = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
+		       (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_VPID);
+
+	if (n->l0.pub.vpid02 == 0)
+		return;
+	if (!l1_vpid || !n->vpid12_valid || n->last_vpid12 != v->VIRTUAL_PROCESSOR_ID)
+		nest__be_flush(&ctx->be, NEST_FLUSH_VPID_CONTEXT, n->l0.pub.vpid02, 0);
+	n->last_vpid12 = v->VIRTUAL_PROCESSOR_ID;
+	n->vpid12_valid = l1_vpid;
+}
+
+static bool real_or_v86_or_compat(const struct nest__vmx_insn *in)
+{
+	const struct nest_vmx_l1_regs *r = &in->regs;
+
+	return !(r->cr0 & X86_CR0_PE) || (r->rflags & X86_RFLAGS_VM) ||
+	       ((r->efer & X86_EFER_LMA) && !(r->seg[VMX_SEG_CS].ar & X86_SEG_L));
+}
+
+static int enter(struct nest__vmx_insn *in, bool launch)
+{
+	struct nest_vmx *ctx = in->ctx;
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest__vmx_entry_env env;
+	struct nest_vmx_entry_result res;
+	struct nest__vmcs12 img;
+	uint64_t intr;
+	int rc, outcome;
+
+	if (!ctx->vmxon || real_or_v86_or_compat(in))
+		return nest__vmx_inject(in, X86_EXC_UD, false, 0, 0);
+	if (in->regs.cpl > 0)
+		return nest__vmx_inject(in, X86_EXC_GP, true, 0, 0);
+	if (!n->l0_set || n->guest_mode)
+		return NEST_E_STATE;
+	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
+		return complete(in, NEST_VMX_FAIL_INVALID, X86_RFLAGS_CF);
+	rc = vmcs_rd(ctx, NEST_VMCS01, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
+	if (rc != NEST_OK)
+		return rc;
+	if (intr & VMX_INTERRUPTIBILITY_MOV_SS)
+		return vmfail(in, VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS);
+	if (launch && v->launch_state != NEST_VMCS12_STATE_CLEAR)
+		return vmfail(in, VMXERR_VMLAUNCH_NONCLEAR_VMCS);
+	if (!launch && v->launch_state != NEST_VMCS12_STATE_LAUNCHED)
+		return vmfail(in, VMXERR_VMRESUME_NONLAUNCHED_VMCS);
+	if (shadowing(ctx)) {
+		rc = shadow_to_vmcs12(ctx);
+		if (rc != NEST_OK)
+			return rc;
+	}
+
+	nest__memset(&env, 0, sizeof(env));
+	env.l1_ia32e = (in->regs.efer & X86_EFER_LMA) != 0;
+	nest__memset(&res, 0, sizeof(res));
+	res.size = sizeof(res);
+	outcome = nest__vmx_check_entry(v, &ctx->caps, &env, &res);
+	if (outcome == NEST_VMX_ENTRY_VMFAIL)
+		return vmfail(in, res.vm_instruction_error);
+	/* L1 using EPT needs the shadow EPT02 that L0 provides. */
+	if ((v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
+	    (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT) && n->l0.pub.tdp == NULL)
+		return vmfail(in, VMXERR_ENTRY_INVALID_CONTROL_FIELD);
+	rc = read_l1_now(ctx);
+	if (rc != NEST_OK)
+		return rc;
+	if (outcome == NEST_VMX_ENTRY_OK) {
+		uint32_t count = v->VM_ENTRY_MSR_LOAD_COUNT;
+		uint32_t limit = MSR_LIST_UNIT * (uint32_t)(((ctx->caps.misc &
+							      VMX_MISC_MAX_MSR_LIST_MASK) >>
+							     VMX_MISC_MAX_MSR_LIST_SHIFT) + 1);
+
+		if (count > NEST__VMX_MSR_AREA_MAX && count <= limit)
+			return NEST_E_UNSUPPORTED;
+		outcome = fetch_msr_area(ctx, v->VM_ENTRY_MSR_LOAD_ADDR, count, &res);
+	}
+	if (outcome == NEST_VMX_ENTRY_FAILURE) {
+		/* SDM 27.8: L1 continues after its host state with the exit
+		 * reason (bit 31 set) and qualification; no guest state is
+		 * saved and the launch state does not change. */
+		struct nest__vmx_exit_report r;
+
+		nest__memset(&r, 0, sizeof(r));
+		r.reason = res.exit_reason;
+		r.qual = res.exit_qualification;
+		ctx->nested.msr_count = 0;
+		return nest__vmx_reflect(ctx, &r, false, &in->act);
+	}
+
+	rc = prepare_bitmaps(ctx);
+	if (rc == NEST_OK)
+		rc = prepare_pages(ctx);
+	if (rc != NEST_OK)
+		return rc;
+	nest__vmx_build_vmcs02(&img, v, &n->l0, &n->pages, &n->l1_now);
+	rc = nest__vmx_write_vmcs02(ctx, &img);
+	if (rc != NEST_OK)
+		return rc;
+	flush_vpid(ctx);
+	n->timer_active = (img.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
+	n->timer_start = img.VMX_PREEMPTION_TIMER_VALUE;
+	n->l1_timer_smaller = (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
+			      img.VMX_PREEMPTION_TIMER_VALUE == v->VMX_PREEMPTION_TIMER_VALUE;
+	if (launch)
+		v->launch_state = NEST_VMCS12_STATE_LAUNCHED;
+	n->guest_mode = true;
+	in->act.kind = NEST_VMX_ACT_ENTER_L2;
+	in->act.result = NEST_VMX_NO_RESULT;
+	if (n->msr_count != 0)
+		in->act.flags |= ACT_F_MSRS;
+	return NEST_OK;
+}
+
+int nest__vmx_handle_vmlaunch(struct nest__vmx_insn *in)
+{
+	return enter(in, true);
+}
+
+int nest__vmx_handle_vmresume(struct nest__vmx_insn *in)
+{
+	return enter(in, false);
+}

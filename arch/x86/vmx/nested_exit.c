@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public side of nested entry and exit: L0's needs (nest_vmx_set_l0),
+ * exits of L2 (nest_vmx_l2_exit), events L0 has for L1 while L2 runs
+ * (nest_vmx_l2_event), and small queries.
+ */
+#include "vmx/nested.h"
+
+#include <nest/tdp.h>
+
+#include "cpu/x86.h"
+#include "vmx/context.h"
+#include "vmx/vmx_arch.h"
+
+#define VMRW_BITMAP_BYTES 4096u
+#define VMRW_ENC_BITS 0x7fffu
+#define MIN_EXTINT_VECTOR 16u
+#define NMI_VECTOR 2u
+#define SIPI_VECTOR_MASK 0xffu
+#define EPT_QUAL_NMI_UNBLOCK (1ull << 12)
+#define EPT_QUAL_ACCESS_R (1ull << 0)
+#define EPT_QUAL_ACCESS_W (1ull << 1)
+#define EPT_QUAL_ACCESS_X (1ull << 2)
+
+static int rd(struct nest_vmx *ctx, uint32_t enc, uint64_t *v)
+{
+	*v = 0;
+	return nest__be_vmcs_read(&ctx->be, NEST_VMCS02, enc, v);
+}
+
+static int begin(struct nest_vmx *ctx, struct nest_vmx_action *act, struct nest_vmx_action *a)
+{
+	uint32_t size;
+
+	if (!nest__vmx_ctx_ok(ctx) || act == NULL)
+		return NEST_E_INVAL;
+	nest__memcpy(&size, act, sizeof(size));
+	if (size < NEST_VMX_ACTION_MIN_SIZE)
+		return NEST_E_SIZE;
+	if (!ctx->nested.guest_mode)
+		return NEST_E_STATE;
+	nest__memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	return NEST_OK;
+}
+
+static int finish(struct nest_vmx_action *act, struct nest_vmx_action *a, int rc)
+{
+	if (rc != NEST_OK) {
+		nest__memset(a, 0, sizeof(*a));
+		a->size = sizeof(*a);
+	}
+	nest__vmx_copy_out(act, a, sizeof(*a), NEST_VMX_ACTION_MIN_SIZE);
+	return rc;
+}
+
+/* Put an event into vmcs02's VM-entry interruption information, so the
+ * next entry of L2 delivers it. */
+static int inject_l2(struct nest_vmx *ctx, uint32_t info, uint32_t error, uint32_t len)
+{
+	struct nest__vmcs12 img = ctx->nested.vmcs02_cache;
+
+	img.VM_ENTRY_INTR_INFO_FIELD = info;
+	img.VM_ENTRY_EXCEPTION_ERROR_CODE = error;
+	img.VM_ENTRY_INSTRUCTION_LEN = len;
+	return nest__vmx_write_vmcs02(ctx, &img);
+}
+
+/* L0 handles an exit and resumes L2: an event that was being delivered
+ * (IDT-vectoring information, SDM 28.2.4) must be delivered again, or
+ * L2 loses it. Bit 12 (NMI unblocking) is not part of an injection. */
+static int reinject(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r,
+		    struct nest_vmx_action *a)
+{
+	uint32_t info = r->idt_info & ~VMX_INTR_INFO_NMI_UNBLOCKING_IRET;
+
+	if (!(r->idt_info & VMX_INTR_INFO_VALID))
+		return NEST_OK;
+	a->flags |= NEST_VMX_ACT_F_REINJECT;
+	a->vector = (uint8_t)(info & VMX_INTR_INFO_VECTOR_MASK);
+	a->has_error_code = (info & VMX_INTR_INFO_DELIVER_ERROR_CODE) != 0;
+	a->error_code = r->idt_error;
+	return inject_l2(ctx, info, r->idt_error, r->insn_len);
+}
+
+static int read_report(struct nest_vmx *ctx, struct nest__vmx_exit_report *r)
+{
+	static const uint32_t enc[] = {
+		NEST_VMCS_VM_EXIT_REASON,      NEST_VMCS_EXIT_QUALIFICATION,
+		NEST_VMCS_VM_EXIT_INTR_INFO,   NEST_VMCS_VM_EXIT_INTR_ERROR_CODE,
+		NEST_VMCS_IDT_VECTORING_INFO_FIELD, NEST_VMCS_IDT_VECTORING_ERROR_CODE,
+		NEST_VMCS_VM_EXIT_INSTRUCTION_LEN,  NEST_VMCS_VMX_INSTRUCTION_INFO,
+		NEST_VMCS_GUEST_LINEAR_ADDRESS,     NEST_VMCS_GUEST_PHYSICAL_ADDRESS,
+	};
+	uint64_t v[NEST_ARRAY_SIZE(enc)];
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < NEST_ARRAY_SIZE(enc); i++) {
+		rc = rd(ctx, enc[i], &v[i]);
+		if (rc != NEST_OK)
+			return rc;
+	}
+	nest__memset(r, 0, sizeof(*r));
+	r->reason = (uint32_t)v[0];
+	r->qual = v[1];
+	r->intr_info = (uint32_t)v[2];
+	r->intr_error = (uint32_t)v[3];
+	r->idt_info = (uint32_t)v[4];
+	r->idt_error = (uint32_t)v[5];
+	r->insn_len = (uint32_t)v[6];
+	r->insn_info = (uint32_t)v[7];
+	r->gla = v[8];
+	r->gpa = v[9];
+	return NEST_OK;
+}
+
+/* L1's remaining preemption-timer value (SDM 26.5.1): the timer counted
+ * down in vmcs02 from the smaller of L0's and L1's values. */
+static int timer_remaining(struct nest_vmx *ctx, struct nest__vmx_exit_report *r)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	uint32_t l1 = ctx->vmcs12.VMX_PREEMPTION_TIMER_VALUE;
+	uint64_t now;
+	uint32_t elapsed;
+	int rc;
+
+	if (!n->timer_active)
+		return NEST_OK;
+	rc = rd(ctx, NEST_VMCS_VMX_PREEMPTION_TIMER_VALUE, &now);
+	if (rc != NEST_OK)
+		return rc;
+	n->vmcs02_cache.VMX_PREEMPTION_TIMER_VALUE = (uint32_t)now;
+	elapsed = n->timer_start > (uint32_t)now ? n->timer_start - (uint32_t)now : 0;
+	r->timer = l1 > elapsed ? l1 - elapsed : 0;
+	return NEST_OK;
+}
+
+/* An EPT violation with EPT12: the shadow EPT02 answers (nest/tdp.h). */
+static int ept_fault(struct nest_vmx *ctx, struct nest__vmx_exit_report *r,
+		     struct nest_vmx_action *a, bool *to_l1)
+{
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest_tdp_l1_root root;
+	struct nest_tdp_fault_in in;
+	struct nest_tdp_fault_out out;
+	int rc;
+
+	*to_l1 = false;
+	nest__memset(&root, 0, sizeof(root));
+	root.kind = NEST_TDP_EPT;
+	root.pointer = v->EPT_POINTER;
+	root.mbec = (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
+	nest__memset(&in, 0, sizeof(in));
+	in.l2_gpa = r->gpa;
+	in.gla = r->gla;
+	in.access = ((r->qual & EPT_QUAL_ACCESS_R) ? NEST_ACC_R : 0) |
+		    ((r->qual & EPT_QUAL_ACCESS_W) ? NEST_ACC_W : 0) |
+		    ((r->qual & EPT_QUAL_ACCESS_X) ? NEST_ACC_X : 0);
+	in.flags = ((r->qual & NEST_EPT_QUAL_GLA_VALID) ? NEST_TDP_F_GLA_VALID : 0) |
+		   ((r->qual & NEST_EPT_QUAL_GLA_FINAL) ? NEST_TDP_F_FINAL : 0);
+	rc = nest_tdp_fault(ctx->nested.l0.pub.tdp, &root, &in, &out);
+	if (rc != NEST_OK)
+		return rc;
+	switch (out.kind) {
+	case NEST_TDP_REFLECT:
+		r->reason = VMX_EXIT_EPT_VIOLATION;
+		r->qual = out.exit_qual | (r->qual & EPT_QUAL_NMI_UNBLOCK);
+		r->gpa = out.gpa;
+		r->gla = out.gla;
+		*to_l1 = true;
+		return NEST_OK;
+	case NEST_TDP_MISCONFIG:
+		r->reason = VMX_EXIT_EPT_MISCONFIG;
+		r->qual = 0;
+		r->gpa = out.gpa;
+		r->gla = 0;
+		*to_l1 = true;
+		return NEST_OK;
+	case NEST_TDP_L0:
+		a->kind = NEST_VMX_ACT_L0_HANDLES;
+		return reinject(ctx, r, a);
+	default: /* fixed, or retry: L2 runs again */
+		a->kind = NEST_VMX_ACT_RESUME_L2;
+		return reinject(ctx, r, a);
+	}
+}
+
+static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
+		   struct nest_vmx_action *a)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmx_exit_report r;
+	struct nest__vmx_l2_exit e;
+	enum nest__vmx_owner owner;
+	bool to_l1 = false;
+	int rc;
+
+	rc = read_report(ctx, &r);
+	if (rc == NEST_OK)
+		rc = timer_remaining(ctx, &r);
+	if (rc != NEST_OK)
+		return rc;
+	/* Every exit clears the valid bit of vmcs02's VM-entry interruption
+	 * information, as it does in vmcs12 (SDM 28.2.4). */
+	n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD &= ~VMX_INTR_INFO_VALID;
+
+	nest__memset(&e, 0, sizeof(e));
+	e.reason = r.reason;
+	e.intr_info = r.intr_info;
+	e.intr_error = r.intr_error;
+	e.idt_info = r.idt_info;
+	e.idt_error = r.idt_error;
+	e.insn_len = r.insn_len;
+	e.insn_info = r.insn_info;
+	e.qual = r.qual;
+	e.gla = r.gla;
+	e.gpa = r.gpa;
+	nest__memcpy(e.gpr, regs->gpr, sizeof(e.gpr));
+	e.l1_timer_fired = n->l1_timer_smaller;
+	owner = nest__vmx_exit_owner(&ctx->vmcs12, &e, &n->l1_bm);
+	if (owner == NEST__VMX_OWNER_TDP) {
+		if ((r.reason & VMX_EXIT_REASON_BASIC_MASK) != VMX_EXIT_EPT_VIOLATION) {
+			/* EPT02 holds no misconfigured entry: a misconfiguration
+			 * is L0's to diagnose. */
+			a->kind = NEST_VMX_ACT_L0_HANDLES;
+			return reinject(ctx, &r, a);
+		}
+		rc = ept_fault(ctx, &r, a, &to_l1);
+		if (rc != NEST_OK || !to_l1)
+			return rc;
+		owner = NEST__VMX_OWNER_L1;
+	}
+	if (owner == NEST__VMX_OWNER_L0) {
+		a->kind = NEST_VMX_ACT_L0_HANDLES;
+		return reinject(ctx, &r, a);
+	}
+	return nest__vmx_reflect(ctx, &r, true, a);
+}
+
+NEST_API int nest_vmx_l2_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *exit,
+			      const struct nest_vmx_l2_regs *regs, struct nest_vmx_action *act)
+{
+	struct nest_vmx_action a;
+	struct nest_vmx_l2_regs r;
+	uint32_t size;
+	int rc;
+
+	if (exit == NULL || regs == NULL)
+		return NEST_E_INVAL;
+	rc = begin(ctx, act, &a);
+	if (rc != NEST_OK)
+		return rc;
+	nest__memcpy(&size, exit, sizeof(size));
+	if (size < NEST_VMX_EXIT_MIN_SIZE)
+		return NEST_E_SIZE;
+	rc = nest__vmx_copy_in(&r, sizeof(r), regs, NEST_VMX_L2_REGS_MIN_SIZE);
+	if (rc != NEST_OK)
+		return rc;
+	return finish(act, &a, l2_exit(ctx, &r, &a));
+}
+
+static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct nest_vmx_action *a)
+{
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest__vmx_exit_report r;
+	uint32_t pin = v->PIN_BASED_VM_EXEC_CONTROL;
+	uint64_t activity;
+	int rc;
+
+	nest__memset(&r, 0, sizeof(r));
+	switch (kind) {
+	case NEST_VMX_EVT_EXTINT:
+		if (vector < MIN_EXTINT_VECTOR || vector > VMX_INTR_INFO_VECTOR_MASK)
+			return NEST_E_INVAL;
+		if (!(pin & VMX_PIN_EXT_INTR_EXITING))
+			break;
+		r.reason = VMX_EXIT_EXTERNAL_INTERRUPT;
+		/* SDM 28.2.2: with "acknowledge interrupt on exit" the vector
+		 * is reported and the interrupt is acknowledged; without, the
+		 * field is invalid and the interrupt stays pending. */
+		if (v->VM_EXIT_CONTROLS & VMX_EXIT_ACK_INTR_ON_EXIT) {
+			r.intr_info = VMX_INTR_INFO_VALID |
+				      (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) | vector;
+			a->flags |= NEST_VMX_ACT_F_ACKED;
+		}
+		return nest__vmx_reflect(ctx, &r, true, a);
+	case NEST_VMX_EVT_NMI:
+		if (!(pin & VMX_PIN_NMI_EXITING))
+			break;
+		r.reason = VMX_EXIT_EXCEPTION_NMI;
+		r.intr_info = VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) |
+			      NMI_VECTOR;
+		return nest__vmx_reflect(ctx, &r, true, a);
+	case NEST_VMX_EVT_INIT:
+		/* INIT always exits in VMX non-root operation (SDM 26.2). */
+		r.reason = VMX_EXIT_INIT_SIGNAL;
+		return nest__vmx_reflect(ctx, &r, true, a);
+	case NEST_VMX_EVT_SIPI:
+		rc = rd(ctx, NEST_VMCS_GUEST_ACTIVITY_STATE, &activity);
+		if (rc != NEST_OK)
+			return rc;
+		if (activity != VMX_ACTIVITY_WAIT_SIPI) {
+			a->kind = NEST_VMX_ACT_RESUME_L2; /* SIPIs are ignored otherwise */
+			return NEST_OK;
+		}
+		r.reason = VMX_EXIT_SIPI;
+		r.qual = vector & SIPI_VECTOR_MASK;
+		return nest__vmx_reflect(ctx, &r, true, a);
+	default:
+		return NEST_E_INVAL;
+	}
+	/* Not an exit: the event goes to L2, unless one is already queued. */
+	if (ctx->nested.vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID)
+		return NEST_E_STATE;
+	a->kind = NEST_VMX_ACT_L0_HANDLES;
+	a->flags |= NEST_VMX_ACT_F_TO_L2;
+	a->vector = (uint8_t)(kind == NEST_VMX_EVT_NMI ? NMI_VECTOR : vector);
+	return inject_l2(ctx,
+			 VMX_INTR_INFO_VALID | a->vector |
+				 ((kind == NEST_VMX_EVT_NMI ? VMX_INTR_TYPE_NMI : VMX_INTR_TYPE_EXT_INTR)
+				  << VMX_INTR_INFO_TYPE_SHIFT),
+			 0, 0);
+}
+
+NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector,
+			       struct nest_vmx_action *act)
+{
+	struct nest_vmx_action a;
+	int rc = begin(ctx, act, &a);
+
+	if (rc != NEST_OK)
+		return rc;
+	return finish(act, &a, event(ctx, kind, vector, &a));
+}
+
+NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
+{
+	struct nest__vmx_l0 *k;
+	unsigned i;
+	uint64_t val;
+	int rc;
+
+	if (!nest__vmx_ctx_ok(ctx) || l0 == NULL)
+		return NEST_E_INVAL;
+	k = &ctx->nested.l0;
+	rc = nest__vmx_copy_in(&k->pub, sizeof(k->pub), l0, NEST_VMX_L0_MIN_SIZE);
+	if (rc != NEST_OK)
+		return rc;
+	k->msr_bitmap_valid = k->pub.msr_bitmap != NULL;
+	if (k->msr_bitmap_valid)
+		nest__memcpy(k->msr_bitmap, k->pub.msr_bitmap, sizeof(k->msr_bitmap));
+	k->io_bitmap_valid = k->pub.io_bitmap != NULL;
+	if (k->io_bitmap_valid)
+		nest__memcpy(k->io_bitmap, k->pub.io_bitmap, sizeof(k->io_bitmap));
+	k->pub.msr_bitmap = NULL; /* copied: libnest keeps no caller pointer */
+	k->pub.io_bitmap = NULL;
+	/* vmcs02's host state is vmcs01's (L0's). */
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		if (nest__vmcs_fields[i].type != NEST_VMCS_T_HOST)
+			continue;
+		val = 0;
+		rc = nest__be_vmcs_read(&ctx->be, NEST_VMCS01, nest__vmcs_fields[i].encoding, &val);
+		if (rc == NEST_E_MISSING_OP)
+			return rc;
+		nest__vmcs12_write(&k->host, nest__vmcs_fields[i].encoding, rc == NEST_OK ? val : 0);
+	}
+	ctx->nested.l0_set = true;
+	return NEST_OK;
+}
+
+NEST_API int nest_vmx_shadow_bitmaps(uint8_t *vmread_bitmap, uint8_t *vmwrite_bitmap)
+{
+	unsigned i;
+
+	if (vmread_bitmap == NULL || vmwrite_bitmap == NULL)
+		return NEST_E_INVAL;
+	nest__memset(vmread_bitmap, 0xff, VMRW_BITMAP_BYTES);
+	nest__memset(vmwrite_bitmap, 0xff, VMRW_BITMAP_BYTES);
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
+		unsigned accesses = f->width == NEST_VMCS_W64 ? 2 : 1, k;
+
+		for (k = 0; k < accesses; k++) {
+			uint32_t bit = (f->encoding + k) & VMRW_ENC_BITS;
+			uint8_t clear = (uint8_t)~(1u << (bit & 7u));
+
+			if (f->flags & NEST_VMCS_F_SHADOW_READ)
+				vmread_bitmap[bit >> 3] &= clear;
+			if (f->flags & NEST_VMCS_F_SHADOW_WRITE)
+				vmwrite_bitmap[bit >> 3] &= clear;
+		}
+	}
+	return NEST_OK;
+}
+
+NEST_API int nest_vmx_in_l2(const struct nest_vmx *ctx)
+{
+	return nest__vmx_ctx_ok(ctx) && ctx->nested.guest_mode;
+}
+
+NEST_API int nest_vmx_pending_msrs(const struct nest_vmx *ctx,
+				   const struct nest_vmx_msr_entry **entries, uint32_t *count)
+{
+	if (!nest__vmx_ctx_ok(ctx) || entries == NULL || count == NULL)
+		return NEST_E_INVAL;
+	*entries = ctx->nested.msrs;
+	*count = ctx->nested.msr_count;
+	return NEST_OK;
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM exit libnest synthesizes into L1 (Intel SDM Vol. 3C chapter 28
+ * "VM Exits"; 27 in editions before 2023): exit information (28.2), L2's
+ * guest state saved into vmcs12 (28.3), L1's state loaded from vmcs12's
+ * host-state area (28.5). Pure functions over images.
+ */
+#include "vmx/nested.h"
+
+#include "cpu/x86.h"
+#include "internal.h"
+#include "vmx/vmx_arch.h"
+
+/* CR0 bits a VM exit does not modify (SDM 28.5.1): ET, CD, NW, bits 63:32,
+ * 28:19, 17 and 15:6. */
+#define CR0_EXIT_KEEP                                                                              \
+	(X86_CR0_ET | X86_CR0_CD | X86_CR0_NW | 0xffffffff00000000ull | 0x1ff80000ull |            \
+	 0x00020000ull | 0x0000ffc0ull)
+
+/* DR7 after a VM exit (SDM 28.5.1). */
+#define DR7_AFTER_EXIT X86_DR7_FIXED1
+
+/* Descriptor-table limits and segment state after a VM exit (SDM 28.5.2). */
+#define DT_LIMIT_AFTER_EXIT 0xffffu
+#define SEG_LIMIT_FLAT 0xffffffffu
+#define TR_LIMIT_AFTER_EXIT 0x67u
+#define SEG_TYPE_CODE_XR_ACCESSED 11u
+#define SEG_TYPE_DATA_RW_ACCESSED 3u
+#define SEG_TYPE_TSS_BUSY 11u
+#define SELECTOR_RPL_TI_MASK 0x7u
+
+void nest__vmx_write_exit_info(struct nest__vmcs12 *v, const struct nest__vmx_exit_report *r)
+{
+	v->VM_EXIT_REASON = r->reason;
+	v->EXIT_QUALIFICATION = r->qual;
+	v->GUEST_LINEAR_ADDRESS = r->gla;
+	v->GUEST_PHYSICAL_ADDRESS = r->gpa;
+	v->VM_EXIT_INTR_INFO = r->intr_info;
+	v->VM_EXIT_INTR_ERROR_CODE = r->intr_error;
+	v->IDT_VECTORING_INFO_FIELD = r->idt_info;
+	v->IDT_VECTORING_ERROR_CODE = r->idt_error;
+	v->VM_EXIT_INSTRUCTION_LEN = r->insn_len;
+	v->VMX_INSTRUCTION_INFO = r->insn_info;
+	v->IO_RCX = r->io_rcx;
+	v->IO_RSI = r->io_rsi;
+	v->IO_RDI = r->io_rdi;
+	v->IO_RIP = r->io_rip;
+	/* Every VM exit clears the valid bit of the VM-entry interruption-
+	 * information field (SDM 28.2.4, "Information for VM Exits During
+	 * Event Delivery", and 27.6.1 for entries that injected). */
+	v->VM_ENTRY_INTR_INFO_FIELD &= ~VMX_INTR_INFO_VALID;
+}
+
+/* Guest-state fields saved only under a VM-exit control, or never. */
+static bool saved_always(unsigned i)
+{
+	switch (i) {
+	case NEST__VF_VMCS_LINK_POINTER: /* not guest state L2 changes */
+	case NEST__VF_GUEST_IA32_EFER:
+	case NEST__VF_GUEST_IA32_PAT:
+	case NEST__VF_GUEST_IA32_DEBUGCTL:
+	case NEST__VF_GUEST_DR7:
+	case NEST__VF_VMX_PREEMPTION_TIMER_VALUE:
+	case NEST__VF_GUEST_IA32_PERF_GLOBAL_CTRL:
+	case NEST__VF_GUEST_PDPTE0:
+	case NEST__VF_GUEST_PDPTE1:
+	case NEST__VF_GUEST_PDPTE2:
+	case NEST__VF_GUEST_PDPTE3:
+	case NEST__VF_GUEST_CR0:
+	case NEST__VF_GUEST_CR4:
+		return false;
+	default:
+		return true;
+	}
+}
+
+static uint64_t l2_view(uint64_t cr02, uint64_t cr12, uint64_t mask12, uint64_t mask02,
+			uint64_t shadow02)
+{
+	uint64_t l0_only = mask02 & ~mask12;
+
+	/* Bits L1 owns cannot change without an exit to L1: vmcs12 holds
+	 * them. Bits only L0 owns read, for L2, as vmcs02's shadow. */
+	return (cr02 & ~mask02) | (cr12 & mask12) | (shadow02 & l0_only);
+}
+
+void nest__vmx_save_guest(struct nest__vmcs12 *v, const struct nest__vmcs12 *v02,
+			  const struct nest__vmx_exit_report *r)
+{
+	uint32_t ctl = v->VM_EXIT_CONTROLS;
+	unsigned i;
+
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
+
+		if (f->type == NEST_VMCS_T_GUEST && saved_always(i))
+			nest__memcpy((uint8_t *)v + f->offset, (const uint8_t *)v02 + f->offset,
+				     nest_vmcs_width_bytes(f->width));
+	}
+	v->GUEST_CR0 = l2_view(v02->GUEST_CR0, v->GUEST_CR0, v->CR0_GUEST_HOST_MASK,
+			       v02->CR0_GUEST_HOST_MASK, v02->CR0_READ_SHADOW);
+	v->GUEST_CR4 = l2_view(v02->GUEST_CR4, v->GUEST_CR4, v->CR4_GUEST_HOST_MASK,
+			       v02->CR4_GUEST_HOST_MASK, v02->CR4_READ_SHADOW);
+	/* SDM 28.3.1: DR7 and DEBUGCTL with "save debug controls", PAT and
+	 * EFER with their save controls, the timer with its save control. */
+	if (ctl & VMX_EXIT_SAVE_DEBUG_CONTROLS) {
+		v->GUEST_DR7 = v02->GUEST_DR7;
+		v->GUEST_IA32_DEBUGCTL = v02->GUEST_IA32_DEBUGCTL;
+	}
+	if (ctl & VMX_EXIT_SAVE_PAT)
+		v->GUEST_IA32_PAT = v02->GUEST_IA32_PAT;
+	if (ctl & VMX_EXIT_SAVE_EFER)
+		v->GUEST_IA32_EFER = v02->GUEST_IA32_EFER;
+	if (ctl & VMX_EXIT_SAVE_PERF_GLOBAL_CTL)
+		v->GUEST_IA32_PERF_GLOBAL_CTRL = v02->GUEST_IA32_PERF_GLOBAL_CTRL;
+	if ((ctl & VMX_EXIT_SAVE_PREEMPTION_TIMER) &&
+	    (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER))
+		v->VMX_PREEMPTION_TIMER_VALUE = r->timer;
+	/* SDM 28.3.4: the PDPTEs are saved when EPT is in use by L2. */
+	if ((v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
+	    (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT)) {
+		v->GUEST_PDPTE0 = v02->GUEST_PDPTE0;
+		v->GUEST_PDPTE1 = v02->GUEST_PDPTE1;
+		v->GUEST_PDPTE2 = v02->GUEST_PDPTE2;
+		v->GUEST_PDPTE3 = v02->GUEST_PDPTE3;
+	}
+}
+
+#define SET(field, value)                                                                          \
+	do {                                                                                       \
+		o->field = (value);                                                                \
+		nest__vmx_fs_set(set, NEST__VF_##field);                                           \
+	} while (0)
+
+/* A data segment after a VM exit (SDM 28.5.2): usable iff its selector is
+ * not null; flat, read/write accessed, DPL 0, 32-bit, 4 KiB granular. */
+static uint32_t data_ar(uint16_t sel)
+{
+	if ((sel & ~SELECTOR_RPL_TI_MASK) == 0)
+		return X86_SEG_UNUSABLE;
+	return SEG_TYPE_DATA_RW_ACCESSED | X86_SEG_S | X86_SEG_P | X86_SEG_DB | X86_SEG_G;
+}
+
+static void load_segments(struct nest__vmcs12 *o, struct nest__vmx_fieldset *set,
+			  const struct nest__vmcs12 *v, bool host64)
+{
+	uint32_t cs_ar = SEG_TYPE_CODE_XR_ACCESSED | X86_SEG_S | X86_SEG_P | X86_SEG_G |
+			 (host64 ? X86_SEG_L : X86_SEG_DB);
+
+	SET(GUEST_CS_SELECTOR, v->HOST_CS_SELECTOR);
+	SET(GUEST_CS_BASE, 0);
+	SET(GUEST_CS_LIMIT, SEG_LIMIT_FLAT);
+	SET(GUEST_CS_AR_BYTES, cs_ar);
+#define DATA_SEG(S, base)                                                                          \
+	SET(GUEST_##S##_SELECTOR, v->HOST_##S##_SELECTOR);                                         \
+	SET(GUEST_##S##_BASE, base);                                                               \
+	SET(GUEST_##S##_LIMIT, SEG_LIMIT_FLAT);                                                    \
+	SET(GUEST_##S##_AR_BYTES, data_ar(v->HOST_##S##_SELECTOR))
+	DATA_SEG(SS, 0);
+	DATA_SEG(DS, 0);
+	DATA_SEG(ES, 0);
+	DATA_SEG(FS, v->HOST_FS_BASE);
+	DATA_SEG(GS, v->HOST_GS_BASE);
+#undef DATA_SEG
+	/* SS.DPL is 0 even when SS is unusable (SDM 28.5.2). */
+	SET(GUEST_TR_SELECTOR, v->HOST_TR_SELECTOR);
+	SET(GUEST_TR_BASE, v->HOST_TR_BASE);
+	SET(GUEST_TR_LIMIT, TR_LIMIT_AFTER_EXIT);
+	SET(GUEST_TR_AR_BYTES, SEG_TYPE_TSS_BUSY | X86_SEG_P);
+	/* LDTR: null selector, unusable. */
+	SET(GUEST_LDTR_SELECTOR, 0);
+	SET(GUEST_LDTR_BASE, 0);
+	SET(GUEST_LDTR_LIMIT, 0);
+	SET(GUEST_LDTR_AR_BYTES, X86_SEG_UNUSABLE);
+	SET(GUEST_GDTR_BASE, v->HOST_GDTR_BASE);
+	SET(GUEST_GDTR_LIMIT, DT_LIMIT_AFTER_EXIT);
+	SET(GUEST_IDTR_BASE, v->HOST_IDTR_BASE);
+	SET(GUEST_IDTR_LIMIT, DT_LIMIT_AFTER_EXIT);
+}
+
+void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset *set,
+			       const struct nest__vmcs12 *v, const struct nest__vmx_l1_now *l1)
+{
+	uint32_t ctl = v->VM_EXIT_CONTROLS;
+	bool host64 = (ctl & VMX_EXIT_HOST_ADDR_SPACE_SIZE) != 0;
+	uint64_t efer;
+
+	nest__memset(o, 0, sizeof(*o));
+	nest__memset(set, 0, sizeof(*set));
+	/* SDM 28.5.1: control and debug registers, MSRs. */
+	SET(GUEST_CR0, (l1->cr0 & CR0_EXIT_KEEP) | (v->HOST_CR0 & ~CR0_EXIT_KEEP));
+	SET(GUEST_CR3, v->HOST_CR3);
+	SET(GUEST_CR4, v->HOST_CR4 | (host64 ? X86_CR4_PAE : 0));
+	SET(GUEST_DR7, DR7_AFTER_EXIT);
+	SET(GUEST_IA32_DEBUGCTL, 0);
+	SET(GUEST_SYSENTER_CS, v->HOST_IA32_SYSENTER_CS);
+	SET(GUEST_SYSENTER_ESP, v->HOST_IA32_SYSENTER_ESP);
+	SET(GUEST_SYSENTER_EIP, v->HOST_IA32_SYSENTER_EIP);
+	if (ctl & VMX_EXIT_LOAD_EFER)
+		efer = v->HOST_IA32_EFER;
+	else
+		efer = (l1->efer & ~(X86_EFER_LMA | X86_EFER_LME)) |
+		       (host64 ? X86_EFER_LMA | X86_EFER_LME : 0);
+	SET(GUEST_IA32_EFER, efer);
+	if (ctl & VMX_EXIT_LOAD_PAT)
+		SET(GUEST_IA32_PAT, v->HOST_IA32_PAT);
+	if (ctl & VMX_EXIT_LOAD_PERF_GLOBAL_CTRL)
+		SET(GUEST_IA32_PERF_GLOBAL_CTRL, v->HOST_IA32_PERF_GLOBAL_CTRL);
+	if (ctl & VMX_EXIT_CLEAR_BNDCFGS)
+		SET(GUEST_IA32_BNDCFGS, 0);
+	if (ctl & VMX_EXIT_CLEAR_RTIT_CTL)
+		SET(GUEST_IA32_RTIT_CTL, 0);
+	if (ctl & VMX_EXIT_CLEAR_LBR_CTL)
+		SET(GUEST_IA32_LBR_CTL, 0);
+	if (ctl & VMX_EXIT_LOAD_PKRS)
+		SET(GUEST_IA32_PKRS, v->HOST_IA32_PKRS);
+	if (ctl & VMX_EXIT_LOAD_CET_STATE) {
+		SET(GUEST_S_CET, v->HOST_S_CET);
+		SET(GUEST_SSP, v->HOST_SSP);
+		SET(GUEST_INTR_SSP_TABLE_ADDR, v->HOST_INTR_SSP_TABLE_ADDR);
+	}
+	/* SDM 28.5.2, 28.5.3: segments, descriptor tables, RIP, RSP, RFLAGS. */
+	load_segments(o, set, v, host64);
+	SET(GUEST_RIP, v->HOST_RIP);
+	SET(GUEST_RSP, v->HOST_RSP);
+	SET(GUEST_RFLAGS, X86_RFLAGS_FIXED1);
+	/* SDM 28.5.5: L1 is active, with no blocking by STI or MOV SS and no
+	 * pending debug exceptions. */
+	SET(GUEST_ACTIVITY_STATE, VMX_ACTIVITY_ACTIVE);
+	SET(GUEST_INTERRUPTIBILITY_INFO, 0);
+	SET(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+}

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmcs02: the VMCS L0 really runs L2 with, built from vmcs12 (what L1
+ * asked for) and L0's needs (struct nest_vmx_l0 and vmcs01's host state).
+ *
+ * The rules, per group of fields:
+ *   - exits: every control bit L0 requires stays set (OR); bitmaps merge so
+ *     that an MSR or port passes through only if L0 and L1 both pass it;
+ *     exception bitmaps and CR guest/host masks are ORed, read shadows
+ *     show L2 its own CR0/CR4 for bits only L0 owns;
+ *   - features: L1's features that name L1-physical addresses libnest does
+ *     not translate (posted interrupts, PML, VM functions, #VE, VMCS
+ *     shadowing of L2, tertiary controls) are never set in vmcs02; L0's
+ *     own features (EPT01, VPID) come from L0;
+ *   - guest state: from vmcs12, with EFER/PAT/DEBUGCTL/DR7 loaded on every
+ *     entry (L1's own values when L1 does not load them, SDM 27.3.2.1);
+ *   - host state: vmcs01's (L0's), never vmcs12's.
+ */
+#include "vmx/nested.h"
+
+#include "cpu/x86.h"
+#include "internal.h"
+#include "vmx/vmx_arch.h"
+
+/* TSC multipliers are fixed point with 48 fraction bits (SDM 26.6.5). */
+#define TSC_MULT_FRAC_BITS 48
+#define TSC_MULT_ONE (1ull << TSC_MULT_FRAC_BITS)
+
+/* L1's secondary controls that vmcs02 may carry: those whose meaning does
+ * not depend on an L1-physical address libnest would have to translate,
+ * plus the APIC ones whose pages nested.c translates. */
+#define PROC2_FROM_L1                                                                              \
+	(VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_DESC_TABLE_EXITING | VMX_PROC2_ENABLE_RDTSCP |    \
+	 VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_WBINVD_EXITING | VMX_PROC2_UNRESTRICTED_GUEST |     \
+	 VMX_PROC2_APIC_REGISTER_VIRT | VMX_PROC2_VIRT_INTR_DELIVERY |                              \
+	 VMX_PROC2_PAUSE_LOOP_EXITING | VMX_PROC2_RDRAND_EXITING | VMX_PROC2_ENABLE_INVPCID |       \
+	 VMX_PROC2_ENCLS_EXITING | VMX_PROC2_RDSEED_EXITING | VMX_PROC2_ENABLE_XSAVES |             \
+	 VMX_PROC2_ENABLE_USER_WAIT_PAUSE | VMX_PROC2_ENABLE_ENCLV_EXITING |                        \
+	 VMX_PROC2_BUS_LOCK_DETECTION | VMX_PROC2_NOTIFY_VM_EXITING)
+
+/* L1's primary controls vmcs02 never takes from L1: the bitmaps are always
+ * libnest's merged copies, TSC offsetting is always composed, tertiary
+ * controls are not offered. */
+#define PROC_NOT_FROM_L1                                                                           \
+	(VMX_PROC_USE_IO_BITMAPS | VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_USE_MSR_BITMAPS |          \
+	 VMX_PROC_ACTIVATE_TERTIARY | VMX_PROC_ACTIVATE_SECONDARY)
+
+/* Pin controls from L1: posted interrupts need a translated descriptor. */
+#define PIN_FROM_L1                                                                                \
+	(VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS |                   \
+	 VMX_PIN_PREEMPTION_TIMER)
+
+/* VM-entry controls from L1 (what L2's entry loads). */
+#define ENTRY_FROM_L1                                                                              \
+	(VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_IA32E_MODE_GUEST |                               \
+	 VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL | VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_EFER)
+
+static void copy_field(struct nest__vmcs12 *o, const struct nest__vmcs12 *v, unsigned i)
+{
+	const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
+
+	nest__memcpy((uint8_t *)o + f->offset, (const uint8_t *)v + f->offset,
+		     nest_vmcs_width_bytes(f->width));
+}
+
+bool nest__vmx_vmcs02_field(unsigned index)
+{
+	return index < NEST__VF_COUNT && nest__vmcs_fields[index].type != NEST_VMCS_T_RO;
+}
+
+void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1)
+{
+	unsigned i;
+
+	for (i = 0; i < NEST__VMX_MSR_BITMAP_SIZE; i++)
+		out[i] = (uint8_t)((l0 ? l0[i] : 0) | (l1 ? l1[i] : 0xff));
+}
+
+void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0,
+			       const uint8_t *l1, bool l1_uncond)
+{
+	uint8_t l1_default = l1_uncond ? 0xff : 0;
+	unsigned i;
+
+	for (i = 0; i < NEST__VMX_IO_BITMAP_SIZE; i++) {
+		uint8_t b = (uint8_t)((l0 ? l0[i] : 0) | (l1 ? l1[i] : l1_default));
+
+		if (i < NEST__VMX_IO_BITMAP_A_SIZE)
+			out_a[i] = b;
+		else
+			out_b[i - NEST__VMX_IO_BITMAP_A_SIZE] = b;
+	}
+}
+
+/* 64x64 -> 128 bit product shifted right by 48 (fixed-point multiply). */
+static uint64_t mul_frac(uint64_t a, uint64_t b)
+{
+	return (uint64_t)(((unsigned __int128)a * b) >> TSC_MULT_FRAC_BITS);
+}
+
+static int64_t mul_frac_signed(int64_t a, uint64_t b)
+{
+	return (int64_t)(((__int128)a * (__int128)b) >> TSC_MULT_FRAC_BITS);
+}
+
+/* L2's TSC = ((host * m01 >> 48) + o01) * m12 >> 48 + o12 (SDM 26.6.5 applied
+ * twice): vmcs02 uses m02 = m01 * m12 >> 48 and o02 = (o01 * m12 >> 48) + o12. */
+static void compose_tsc(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			const struct nest_vmx_l0 *l0, uint32_t proc2_12)
+{
+	uint64_t m01 = l0->tsc_multiplier ? l0->tsc_multiplier : TSC_MULT_ONE;
+	uint64_t m12 = (proc2_12 & VMX_PROC2_USE_TSC_SCALING) ? v->TSC_MULTIPLIER : TSC_MULT_ONE;
+	uint64_t o12 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TSC_OFFSETTING) ? v->TSC_OFFSET
+										  : 0;
+
+	o->TSC_OFFSET = (uint64_t)mul_frac_signed((int64_t)l0->tsc_offset, m12) + o12;
+	o->TSC_MULTIPLIER = mul_frac(m01, m12);
+	o->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_USE_TSC_OFFSETTING;
+	if (o->TSC_MULTIPLIER != TSC_MULT_ONE)
+		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_USE_TSC_SCALING;
+}
+
+static void merge_cr_masks(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			   const struct nest_vmx_l0 *l0)
+{
+	/* A bit L1 owns reads as L1's shadow; a bit only L0 owns reads as
+	 * L2's own CR value, as it would with L1 alone. */
+	o->CR0_GUEST_HOST_MASK = v->CR0_GUEST_HOST_MASK | l0->cr0_mask;
+	o->CR4_GUEST_HOST_MASK = v->CR4_GUEST_HOST_MASK | l0->cr4_mask;
+	o->CR0_READ_SHADOW = (v->GUEST_CR0 & ~v->CR0_GUEST_HOST_MASK) |
+			     (v->CR0_READ_SHADOW & v->CR0_GUEST_HOST_MASK);
+	o->CR4_READ_SHADOW = (v->GUEST_CR4 & ~v->CR4_GUEST_HOST_MASK) |
+			     (v->CR4_READ_SHADOW & v->CR4_GUEST_HOST_MASK);
+}
+
+static void merge_exceptions(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			     const struct nest_vmx_l0 *l0)
+{
+	o->EXCEPTION_BITMAP = v->EXCEPTION_BITMAP | l0->exception_bitmap;
+	if (l0->exception_bitmap & (1u << X86_EXC_PF)) {
+		/* L0 needs every #PF: bit 14 set with mask = match = 0 exits on
+		 * all of them (SDM 26.2); the decision then asks L1's rule. */
+		o->PAGE_FAULT_ERROR_CODE_MASK = 0;
+		o->PAGE_FAULT_ERROR_CODE_MATCH = 0;
+	} else {
+		o->PAGE_FAULT_ERROR_CODE_MASK = v->PAGE_FAULT_ERROR_CODE_MASK;
+		o->PAGE_FAULT_ERROR_CODE_MATCH = v->PAGE_FAULT_ERROR_CODE_MATCH;
+	}
+}
+
+static void merge_timer(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			const struct nest_vmx_l0 *l0)
+{
+	bool l0t = (l0->pin & VMX_PIN_PREEMPTION_TIMER) != 0;
+	bool l1t = (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
+
+	if (l1t && (!l0t || v->VMX_PREEMPTION_TIMER_VALUE <= l0->preemption_timer))
+		o->VMX_PREEMPTION_TIMER_VALUE = v->VMX_PREEMPTION_TIMER_VALUE;
+	else if (l0t)
+		o->VMX_PREEMPTION_TIMER_VALUE = l0->preemption_timer;
+	/* The value L2 leaves is needed back at the exit (vmcs12's save
+	 * control, or the other timer's remaining time). */
+	if (l0t || l1t)
+		o->VM_EXIT_CONTROLS |= VMX_EXIT_SAVE_PREEMPTION_TIMER;
+}
+
+/* Guest state: vmcs12's, plus the MSR state vmcs02 always loads. */
+static void build_guest(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			const struct nest__vmx_l1_now *l1)
+{
+	unsigned i;
+
+	for (i = 0; i < NEST__VF_COUNT; i++)
+		if (nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST)
+			copy_field(o, v, i);
+	/* No VMCS shadowing for L2's own VMX instructions. */
+	o->VMCS_LINK_POINTER = UINT64_MAX;
+	/* What L1 does not load on entry, L2 inherits from L1 (SDM 27.3.2.1):
+	 * vmcs02 loads it explicitly, as the hardware holds L0's values. */
+	if (!(v->VM_ENTRY_CONTROLS & VMX_ENTRY_LOAD_EFER)) {
+		o->GUEST_IA32_EFER = l1->efer & ~(X86_EFER_LMA | X86_EFER_LME);
+		if (v->VM_ENTRY_CONTROLS & VMX_ENTRY_IA32E_MODE_GUEST)
+			o->GUEST_IA32_EFER |= X86_EFER_LMA | X86_EFER_LME;
+	}
+	if (!(v->VM_ENTRY_CONTROLS & VMX_ENTRY_LOAD_PAT))
+		o->GUEST_IA32_PAT = l1->pat;
+	if (!(v->VM_ENTRY_CONTROLS & VMX_ENTRY_LOAD_DEBUG_CONTROLS)) {
+		o->GUEST_IA32_DEBUGCTL = l1->debugctl;
+		o->GUEST_DR7 = l1->dr7;
+	}
+	o->VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_EFER | VMX_ENTRY_LOAD_PAT |
+				VMX_ENTRY_LOAD_DEBUG_CONTROLS;
+}
+
+void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			    const struct nest__vmx_l0 *l0x, const struct nest__vmx_vmcs02_pages *pg,
+			    const struct nest__vmx_l1_now *l1)
+{
+	const struct nest_vmx_l0 *l0 = &l0x->pub;
+	uint32_t proc2_12 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+				    ? v->SECONDARY_VM_EXEC_CONTROL
+				    : 0;
+	unsigned i;
+
+	nest__memset(o, 0, sizeof(*o));
+	build_guest(o, v, l1);
+
+	/* Host state: vmcs01's, as read by nest_vmx_set_l0(). */
+	for (i = 0; i < NEST__VF_COUNT; i++)
+		if (nest__vmcs_fields[i].type == NEST_VMCS_T_HOST)
+			copy_field(o, &l0x->host, i);
+
+	/* Execution controls: OR of L0's and L1's exits. External interrupts
+	 * and NMIs while L2 runs always reach L0 first (SDM 26.2). */
+	o->PIN_BASED_VM_EXEC_CONTROL = (v->PIN_BASED_VM_EXEC_CONTROL & PIN_FROM_L1) | l0->pin |
+				       VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING;
+	o->CPU_BASED_VM_EXEC_CONTROL = (v->CPU_BASED_VM_EXEC_CONTROL & ~PROC_NOT_FROM_L1) |
+				       (l0->proc & ~(VMX_PROC_ACTIVATE_TERTIARY |
+						     VMX_PROC_ACTIVATE_SECONDARY)) |
+				       VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS;
+	o->SECONDARY_VM_EXEC_CONTROL = (proc2_12 & PROC2_FROM_L1) | l0->proc2;
+	o->MSR_BITMAP = pg->msr_bitmap;
+	o->IO_BITMAP_A = pg->io_bitmap_a;
+	o->IO_BITMAP_B = pg->io_bitmap_b;
+	merge_exceptions(o, v, l0);
+	merge_cr_masks(o, v, l0);
+	compose_tsc(o, v, l0, proc2_12);
+
+	/* CR3 targets spare an exit only when L0 does not want CR3 loads. */
+	if (!(l0->proc & VMX_PROC_CR3_LOAD_EXITING)) {
+		o->CR3_TARGET_COUNT = v->CR3_TARGET_COUNT;
+		o->CR3_TARGET_VALUE0 = v->CR3_TARGET_VALUE0;
+		o->CR3_TARGET_VALUE1 = v->CR3_TARGET_VALUE1;
+		o->CR3_TARGET_VALUE2 = v->CR3_TARGET_VALUE2;
+		o->CR3_TARGET_VALUE3 = v->CR3_TARGET_VALUE3;
+	}
+
+	/* APIC virtualization: the pages nested.c translated. */
+	if (o->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW) {
+		o->VIRTUAL_APIC_PAGE_ADDR = pg->virtual_apic;
+		o->TPR_THRESHOLD = v->TPR_THRESHOLD;
+	}
+	if (proc2_12 & VMX_PROC2_VIRT_APIC_ACCESSES)
+		o->APIC_ACCESS_ADDR = pg->apic_access;
+	if (proc2_12 & VMX_PROC2_VIRT_INTR_DELIVERY) {
+		o->EOI_EXIT_BITMAP0 = v->EOI_EXIT_BITMAP0;
+		o->EOI_EXIT_BITMAP1 = v->EOI_EXIT_BITMAP1;
+		o->EOI_EXIT_BITMAP2 = v->EOI_EXIT_BITMAP2;
+		o->EOI_EXIT_BITMAP3 = v->EOI_EXIT_BITMAP3;
+	}
+	if (proc2_12 & VMX_PROC2_PAUSE_LOOP_EXITING) {
+		o->PLE_GAP = v->PLE_GAP;
+		o->PLE_WINDOW = v->PLE_WINDOW;
+	}
+	if (proc2_12 & VMX_PROC2_ENABLE_XSAVES)
+		o->XSS_EXIT_BITMAP = v->XSS_EXIT_BITMAP;
+	if (proc2_12 & VMX_PROC2_ENCLS_EXITING)
+		o->ENCLS_EXITING_BITMAP = v->ENCLS_EXITING_BITMAP;
+	if (proc2_12 & VMX_PROC2_NOTIFY_VM_EXITING)
+		o->NOTIFY_WINDOW = v->NOTIFY_WINDOW;
+
+	/* Paging: EPT02 (the shadow of EPT12) or EPT01. */
+	if (proc2_12 & VMX_PROC2_ENABLE_EPT) {
+		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_ENABLE_EPT;
+		o->EPT_POINTER = pg->eptp02;
+	} else if (l0->proc2 & VMX_PROC2_ENABLE_EPT) {
+		o->EPT_POINTER = l0->eptp01;
+	}
+
+	/* VPID: L2 gets L0's vpid02 whatever vpid12 is (nested.c flushes it
+	 * when vpid12 changes, or on every entry when L1 uses no VPID). */
+	o->SECONDARY_VM_EXEC_CONTROL &= ~VMX_PROC2_ENABLE_VPID;
+	if (l0->vpid02 != 0) {
+		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_ENABLE_VPID;
+		o->VIRTUAL_PROCESSOR_ID = (uint16_t)l0->vpid02;
+	}
+	if (o->SECONDARY_VM_EXEC_CONTROL)
+		o->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_ACTIVATE_SECONDARY;
+
+	/* Exit controls are L0's: every exit of L2 goes to L0 first. PAT and
+	 * EFER are saved so that a reflection can report them. */
+	o->VM_EXIT_CONTROLS = l0->exit_ctls | VMX_EXIT_SAVE_PAT | VMX_EXIT_SAVE_EFER |
+			      VMX_EXIT_SAVE_DEBUG_CONTROLS;
+	merge_timer(o, v, l0);
+
+	/* Entry: L1's mode and loads, its event injection. L1's MSR-load
+	 * area never goes to the hardware list: the MSRs would stay loaded
+	 * for L0 after the exit; L0 loads them as L2's values instead
+	 * (nest_vmx_pending_msrs()). */
+	o->VM_ENTRY_CONTROLS |= v->VM_ENTRY_CONTROLS & ENTRY_FROM_L1;
+	o->VM_ENTRY_INTR_INFO_FIELD = v->VM_ENTRY_INTR_INFO_FIELD;
+	o->VM_ENTRY_EXCEPTION_ERROR_CODE = v->VM_ENTRY_EXCEPTION_ERROR_CODE;
+	o->VM_ENTRY_INSTRUCTION_LEN = v->VM_ENTRY_INSTRUCTION_LEN;
+}
