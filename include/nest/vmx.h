@@ -195,8 +195,8 @@ enum nest_vmx_result {
 
 /** @name Action flags (nest_vmx_action::flags)
  *  @{ */
-#define NEST_VMX_ACT_F_RIP 0x1u ///< load nest_vmx_action::rip and ::rflags into L1
-#define NEST_VMX_ACT_F_GPR 0x2u ///< write ::gpr_value to general-purpose register ::gpr
+#define NEST_VMX_ACT_F_RIP 0x1u ///< load nest_vmx_action::rip and nest_vmx_action::rflags into L1
+#define NEST_VMX_ACT_F_GPR 0x2u ///< write nest_vmx_action::gpr_value to register nest_vmx_action::gpr
 /** @} */
 
 /**
