@@ -16,3 +16,9 @@ TESTS += tests/unit/test_svm_checks
 tests_unit_test_svm_checks_SOURCES = tests/unit/test_svm_checks.c $(SIM_SVM_SRCS)
 tests_unit_test_svm_checks_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_svm_checks_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_svm_insn
+TESTS += tests/unit/test_svm_insn
+tests_unit_test_svm_insn_SOURCES = tests/unit/test_svm_insn.c $(SIM_SVM_SRCS)
+tests_unit_test_svm_insn_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_svm_insn_LDADD = $(TEST_LDADD)
