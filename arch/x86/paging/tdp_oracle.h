@@ -102,7 +102,9 @@ struct or_state {
 	struct tb t;
 	struct nest_tdp *ctx;
 	void *mem;
-	struct nest_tdp_l1_root root;
+	struct nest_tdp_l1_root root;     /* the L1 root in use */
+	struct nest_tdp_l1_root roots[2]; /* two L1 tables, used in turns */
+	unsigned cur;
 	bool npt, ad;
 	char why[256];
 	unsigned long faults, checks;
@@ -181,6 +183,9 @@ static bool or_check_table(struct or_state *s, const uint64_t *table, unsigned l
 			if (child == NULL)
 				return or_fail(s, "shadow table entry points outside the pool",
 					       base + i * span, e);
+			if (!s->t.sim.pool_used[((e & OR_ADDR_MASK) - SIM_HPA_POOL_BASE) / TB_PAGE])
+				return or_fail(s, "shadow table entry points to a freed page",
+					       base + i * span, e);
 			if (!or_check_table(s, child, level - 1, base + i * span))
 				return false;
 		}
@@ -188,8 +193,8 @@ static bool or_check_table(struct or_state *s, const uint64_t *table, unsigned l
 	return true;
 }
 
-/* The whole invariant over the current root. */
-static bool or_check_all(struct or_state *s)
+/* The whole invariant over one root. */
+static bool or_check_root(struct or_state *s)
 {
 	struct nest_tdp_root_info info;
 	const uint64_t *top;
@@ -200,6 +205,18 @@ static bool or_check_all(struct or_state *s)
 	if (top == NULL)
 		return or_fail(s, "root outside the pool", info.hpa, 0);
 	return or_check_table(s, top, info.levels, 0);
+}
+
+/* The invariant over both roots; the one in use is looked up last (stays current). */
+static bool or_check_all(struct or_state *s)
+{
+	struct nest_tdp_l1_root in_use = s->root;
+	bool ok;
+
+	s->root = s->roots[s->cur ^ 1];
+	ok = or_check_root(s);
+	s->root = in_use;
+	return ok && or_check_root(s);
 }
 
 /* A random L2 address in a small space so that faults collide. */
@@ -354,6 +371,7 @@ static bool or_run(struct or_state *s, const uint8_t *data, size_t size)
 	struct or_src src = { data, size };
 	struct nest_tdp_config cfg;
 	uint64_t c = or_next(&src, 1), l1root;
+	unsigned k;
 	size_t need;
 	unsigned op, ops;
 	bool ok = true;
@@ -376,19 +394,23 @@ static bool or_run(struct or_state *s, const uint8_t *data, size_t size)
 	}
 	s->npt = (c & 1) != 0;
 	s->ad = (c & 2) != 0;
-	l1root = tb_new_table(&s->t);
-	s->root.kind = s->npt ? NEST_TDP_NPT : NEST_TDP_EPT;
-	if (s->npt) {
-		s->root.pointer = l1root;
-		s->root.cr0 = 0x80000011ull;
-		s->root.cr4 = 0x20ull; /* PAE */
-		s->root.efer = 0xd00ull; /* LME, LMA, NXE */
-	} else {
-		s->root.pointer = TB_EPTP(l1root, 4, s->ad);
+	for (k = 0; k < 2; k++) {
+		l1root = tb_new_table(&s->t);
+		s->root.kind = s->npt ? NEST_TDP_NPT : NEST_TDP_EPT;
+		if (s->npt) {
+			s->root.pointer = l1root;
+			s->root.cr0 = 0x80000011ull;
+			s->root.cr4 = 0x20ull;   /* PAE */
+			s->root.efer = 0xd00ull; /* LME, LMA, NXE */
+		} else {
+			s->root.pointer = TB_EPTP(l1root, 4, s->ad);
+		}
+		/* An initial table. */
+		for (op = 0; op < 16; op++)
+			or_l1_change(s, &src);
+		s->roots[k] = s->root;
 	}
-	/* An initial table. */
-	for (op = 0; op < 24; op++)
-		or_l1_change(s, &src);
+	s->cur = 1;
 	ops = 0;
 	while (ok && src.n > 0 && ops++ < 400) {
 		op = (unsigned)or_next(&src, 1);
@@ -399,6 +421,11 @@ static bool or_run(struct or_state *s, const uint8_t *data, size_t size)
 			break;
 		case 1:
 			or_l0_change(s, &src);
+			break;
+		case 3:
+			/* L1 switches to its other table (another L2, or VMFUNC). */
+			s->cur ^= 1;
+			s->root = s->roots[s->cur];
 			break;
 		case 2:
 			if (op & 8)
