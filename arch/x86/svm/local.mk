@@ -22,3 +22,9 @@ TESTS += tests/unit/test_svm_insn
 tests_unit_test_svm_insn_SOURCES = tests/unit/test_svm_insn.c $(SIM_SVM_SRCS)
 tests_unit_test_svm_insn_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_svm_insn_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/scenario/test_svm_scenario
+TESTS += tests/scenario/test_svm_scenario
+tests_scenario_test_svm_scenario_SOURCES = tests/scenario/test_svm_scenario.c $(SIM_SVM_SRCS)
+tests_scenario_test_svm_scenario_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_scenario_test_svm_scenario_LDADD = $(TEST_LDADD)

@@ -1,0 +1,723 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nested-SVM scenarios on the simulated backend: L1 runs L2 with VMRUN,
+ * L2 exits for each intercept class, and each test checks where the exit
+ * goes (L1 or L0), vmcb12 field by field after a reflection, vmcb01's
+ * restored host state, vmcb02 as libnest built it, and backend calls.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nest/svm.h>
+
+#include "cpu/x86.h"
+#include "sim_svm.h"
+
+#define ALL_FLAGS (NEST_SVM_CFG_SVM_ALLOWED | NEST_SVM_CFG_LONG_MODE)
+#define VMRUN_RIP 0x401000ull
+
+static struct sim_svm t;
+static struct nest_vmcb v12; /* what L1 wrote before VMRUN */
+
+/* L0 keeps these for L2: INTR, NMI, SHUTDOWN, HLT, CPUID, #MC. */
+static uint32_t l0_icpt[NEST_SVM_INTERCEPT_WORDS];
+
+static void icpt_set(uint32_t *w, unsigned n)
+{
+	w[n / 32] |= 1u << (n % 32);
+}
+
+static void l1_icpt(unsigned n)
+{
+	icpt_set(&v12.control.intercept_cr, n);
+}
+
+static void start(uint32_t features, int with_tdp)
+{
+	memset(l0_icpt, 0, sizeof(l0_icpt));
+	icpt_set(l0_icpt, NEST_SVM_ICPT_INTR);
+	icpt_set(l0_icpt, NEST_SVM_ICPT_NMI);
+	icpt_set(l0_icpt, NEST_SVM_ICPT_SHUTDOWN);
+	icpt_set(l0_icpt, NEST_SVM_ICPT_HLT);
+	icpt_set(l0_icpt, NEST_SVM_ICPT_CPUID);
+	icpt_set(l0_icpt, NEST_SVM_ICPT_EXCEPTION(X86_EXC_MC));
+	ck_assert_int_eq(sim_svm_init(&t, features, ALL_FLAGS, with_tdp, l0_icpt), 0);
+	sim_svm_valid_vmcb12(&v12);
+}
+
+static void setup(void)
+{
+	start(NEST_SVM_F_SUPPORTED, 0);
+}
+
+static void teardown(void)
+{
+	sim_svm_fini(&t);
+}
+
+static void run_l2(void)
+{
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_uint_eq(t.act.vmcb_pa, SIM_SVM_HPA_VMCB02);
+}
+
+/* L2 ran: move its state on the way the hardware would. */
+static void l2_ran(void)
+{
+	t.vmcb02->save.rip += 0x10;
+	t.vmcb02->save.rsp -= 8;
+	t.vmcb02->save.rax = 0xaaaa;
+	t.vmcb02->save.cr2 = 0xdead000;
+	t.vmcb02->save.rflags = 0x246;
+	t.vmcb02->save.fs.base = 0xf5f5;
+	t.vmcb02->save.kernel_gs_base = 0x6565;
+	t.vmcb02->control.next_rip = t.vmcb02->save.rip + 2;
+}
+
+static void expect_reflected(uint64_t code, uint64_t info1, uint64_t info2)
+{
+	struct nest_vmcb m;
+	struct nest_svm_state st = { .size = sizeof(st) };
+
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	ck_assert(t.act.flags & NEST_SVM_ACT_F_REFLECTED);
+	ck_assert_uint_eq(t.act.exitcode, code);
+	sim_svm_read_vmcb12(&t, &m);
+	/* Exit information. */
+	ck_assert_uint_eq(m.control.exitcode, code);
+	ck_assert_uint_eq(m.control.exitinfo1, info1);
+	ck_assert_uint_eq(m.control.exitinfo2, info2);
+	ck_assert_uint_eq(m.control.event_inj, 0);
+	/* L2's state, field by field. */
+	ck_assert_uint_eq(m.save.rip, t.vmcb02->save.rip);
+	ck_assert_uint_eq(m.save.rsp, t.vmcb02->save.rsp);
+	ck_assert_uint_eq(m.save.rax, t.vmcb02->save.rax);
+	ck_assert_uint_eq(m.save.rflags, t.vmcb02->save.rflags);
+	ck_assert_uint_eq(m.save.cr0, t.vmcb02->save.cr0);
+	ck_assert_uint_eq(m.save.cr2, t.vmcb02->save.cr2);
+	ck_assert_uint_eq(m.save.cr3, t.vmcb02->save.cr3);
+	ck_assert_uint_eq(m.save.cr4, t.vmcb02->save.cr4);
+	ck_assert_uint_eq(m.save.efer, t.vmcb02->save.efer);
+	ck_assert_uint_eq(m.save.dr6, t.vmcb02->save.dr6);
+	ck_assert_uint_eq(m.save.dr7, t.vmcb02->save.dr7);
+	ck_assert_uint_eq(m.save.cpl, t.vmcb02->save.cpl);
+	ck_assert_int_eq(memcmp(&m.save.cs, &t.vmcb02->save.cs, sizeof(m.save.cs)), 0);
+	ck_assert_int_eq(memcmp(&m.save.ss, &t.vmcb02->save.ss, sizeof(m.save.ss)), 0);
+	ck_assert_int_eq(memcmp(&m.save.gdtr, &t.vmcb02->save.gdtr, sizeof(m.save.gdtr)), 0);
+	ck_assert_int_eq(memcmp(&m.save.idtr, &t.vmcb02->save.idtr, sizeof(m.save.idtr)), 0);
+	/* nRIP save is offered in these scenarios. */
+	ck_assert_uint_eq(m.control.next_rip, t.vmcb02->control.next_rip);
+	/* What #VMEXIT does not write keeps L1's values. */
+	ck_assert_uint_eq(m.control.intercept_misc2, v12.control.intercept_misc2);
+	ck_assert_uint_eq(m.control.asid, v12.control.asid);
+	ck_assert_uint_eq(m.control.msrpm_base_pa, v12.control.msrpm_base_pa);
+	ck_assert_uint_eq(m.control.tsc_offset, v12.control.tsc_offset);
+
+	/* L1's host state, restored from VMRUN (APM 15.6). */
+	ck_assert_uint_eq(t.vmcb01->save.rip, VMRUN_RIP + 3);
+	ck_assert_uint_eq(t.vmcb01->save.rax, SIM_SVM_VMCB12);
+	ck_assert_uint_eq(t.vmcb01->save.rsp, 0x9000);
+	ck_assert_uint_eq(t.vmcb01->save.cr3, 0x3000);
+	ck_assert_uint_eq(t.vmcb01->save.cs.selector, 0x8);
+	ck_assert_uint_eq(t.vmcb01->save.cpl, 0);
+	ck_assert_uint_eq(t.vmcb01->save.dr7, 0x400);
+	ck_assert(t.vmcb01->save.cr0 & X86_CR0_PE);
+	ck_assert(t.vmcb01->save.efer & X86_EFER_SVME);
+	/* What #VMEXIT leaves alone stays L2's: CR2, FS, KernelGsBase. */
+	ck_assert_uint_eq(t.vmcb01->save.cr2, t.vmcb02->save.cr2);
+	ck_assert_uint_eq(t.vmcb01->save.fs.base, t.vmcb02->save.fs.base);
+	ck_assert_uint_eq(t.vmcb01->save.kernel_gs_base, t.vmcb02->save.kernel_gs_base);
+	ck_assert_uint_eq(t.vmcb01->control.event_inj, 0);
+
+	ck_assert_int_eq(nest_svm_get_state(t.ctx, t.vmcb01, &st), NEST_OK);
+	ck_assert_uint_eq(st.gif, 0); /* #VMEXIT clears GIF */
+	ck_assert_uint_eq(st.guest_mode, 0);
+	ck_assert_uint_eq(st.reflected, 1);
+}
+
+static void expect_l0(uint64_t code)
+{
+	struct nest_svm_state st = { .size = sizeof(st) };
+
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_L0_HANDLES);
+	ck_assert_uint_eq(t.act.flags & NEST_SVM_ACT_F_REFLECTED, 0);
+	ck_assert_uint_eq(t.act.exitcode, code);
+	ck_assert_int_eq(nest_svm_get_state(t.ctx, t.vmcb01, &st), NEST_OK);
+	ck_assert_uint_eq(st.guest_mode, 1);
+	ck_assert_uint_eq(t.vmcb01->save.rip, VMRUN_RIP + 3);
+	ck_assert_int_eq(nest_svm_resume_l2(t.ctx, &t.act), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+}
+
+/* ---- VMRUN and vmcb02 ---- */
+
+START_TEST(vmrun_builds_vmcb02)
+{
+	const struct nest_vmcb_control *c2 = &t.vmcb02->control;
+	unsigned n;
+
+	l1_icpt(NEST_SVM_ICPT_CR_WRITE(3));
+	v12.control.tsc_offset = 50;
+	t.vmcb01->control.tsc_offset = 1000;
+	v12.control.int_ctl = NEST_SVM_INT_CTL_V_IRQ | 0x5 | (0x31ull << 32);
+	run_l2();
+	/* Guest state from vmcb12. */
+	ck_assert_uint_eq(t.vmcb02->save.rip, v12.save.rip);
+	ck_assert_uint_eq(t.vmcb02->save.rsp, v12.save.rsp);
+	ck_assert_uint_eq(t.vmcb02->save.rax, v12.save.rax);
+	ck_assert_uint_eq(t.vmcb02->save.cr3, v12.save.cr3);
+	ck_assert_uint_eq(t.vmcb02->save.efer, v12.save.efer);
+	/* Control area: L0's resources, both sets of intercepts. */
+	ck_assert_uint_eq(c2->asid, SIM_SVM_L2_ASID);
+	ck_assert_uint_eq(c2->tlb_control, NEST_SVM_TLB_FLUSH_ASID);
+	ck_assert(t.act.flags & NEST_SVM_ACT_F_TLB_FLUSH);
+	ck_assert_uint_eq(c2->np_ctl, NEST_SVM_NP_ENABLE);
+	ck_assert_uint_eq(c2->n_cr3, SIM_SVM_NPT01_NCR3);
+	ck_assert_uint_eq(c2->msrpm_base_pa, SIM_SVM_HPA_MSRPM02);
+	ck_assert_uint_eq(c2->iopm_base_pa, SIM_SVM_HPA_IOPM02);
+	ck_assert_uint_eq(c2->tsc_offset, 1050);
+	ck_assert_uint_eq(c2->clean, 0);
+	ck_assert_uint_eq(c2->int_ctl, NEST_SVM_INT_CTL_V_IRQ | 0x5 | (0x31ull << 32) |
+					       NEST_SVM_INT_CTL_V_INTR_MASKING);
+	for (n = 0; n < NEST_SVM_INTERCEPT_WORDS * 32; n++) {
+		const uint32_t *w2 = &c2->intercept_cr, *w12 = &v12.control.intercept_cr;
+
+		if (((w12[n / 32] | l0_icpt[n / 32]) >> (n % 32)) & 1)
+			ck_assert_msg((w2[n / 32] >> (n % 32)) & 1, "intercept %u lost", n);
+	}
+	ck_assert(c2->intercept_misc2 & (1u << (NEST_SVM_ICPT_VMLOAD % 32)));
+	ck_assert(c2->intercept_misc2 & (1u << (NEST_SVM_ICPT_VMSAVE % 32)));
+	/* L1 resumes after VMRUN at the next exit; L2 runs now with GIF set. */
+	ck_assert_uint_eq(t.vmcb01->save.rip, VMRUN_RIP + 3);
+}
+END_TEST
+
+START_TEST(vmrun_reads_l1_memory_once)
+{
+	v12.control.intercept_misc1 |= (1u << (NEST_SVM_ICPT_MSR_PROT % 32)) |
+				       (1u << (NEST_SVM_ICPT_IOIO_PROT % 32));
+	run_l2();
+	/* vmcb12, the MSRPM and the IOPM: one read each. */
+	ck_assert_uint_eq(t.sim.calls.read_l1, 3);
+	ck_assert_uint_eq(t.sim.calls.write_l1, 0);
+	/* L1 changing its map after VMRUN does not change this run. */
+	memset(sim_ptr(&t.sim, SIM_SVM_MSRPM12, NEST_SVM_MSRPM_SIZE), 0xff, NEST_SVM_MSRPM_SIZE);
+	t.regs.gpr[1] = X86_MSR_IA32_LSTAR;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_MSR, 1, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_L0_HANDLES);
+	ck_assert_uint_eq(t.sim.calls.read_l1, 3);
+}
+END_TEST
+
+START_TEST(cve_2021_3656_vmload_vmsave_stay_intercepted)
+{
+	v12.control.virt_ext = NEST_SVM_VIRT_EXT_V_VMLOAD | NEST_SVM_VIRT_EXT_LBR;
+	run_l2();
+	ck_assert(t.vmcb02->control.intercept_misc2 & (1u << (NEST_SVM_ICPT_VMLOAD % 32)));
+	ck_assert(t.vmcb02->control.intercept_misc2 & (1u << (NEST_SVM_ICPT_VMSAVE % 32)));
+	ck_assert_uint_eq(t.vmcb02->control.virt_ext & NEST_SVM_VIRT_EXT_V_VMLOAD, 0);
+}
+END_TEST
+
+START_TEST(cve_2021_3653_int_ctl_is_filtered)
+{
+	v12.control.int_ctl = NEST_SVM_INT_CTL_AVIC_ENABLE | NEST_SVM_INT_CTL_V_NMI_ENABLE |
+			      NEST_SVM_INT_CTL_X2AVIC_ENABLE | NEST_SVM_INT_CTL_V_TPR_MASK;
+	v12.control.avic_backing_page = 0x1000;
+	run_l2();
+	ck_assert_uint_eq(t.vmcb02->control.int_ctl,
+			  NEST_SVM_INT_CTL_V_TPR_MASK | NEST_SVM_INT_CTL_V_INTR_MASKING);
+	ck_assert_uint_eq(t.vmcb02->control.avic_backing_page, 0);
+}
+END_TEST
+
+START_TEST(vgif_is_passed_only_when_offered)
+{
+	v12.control.int_ctl = NEST_SVM_INT_CTL_V_GIF_ENABLE | NEST_SVM_INT_CTL_V_GIF;
+	run_l2();
+	ck_assert(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_GIF_ENABLE);
+	ck_assert_uint_eq(t.vmcb02->control.intercept_misc2 &
+				  (1u << (NEST_SVM_ICPT_STGI % 32) | 1u << (NEST_SVM_ICPT_CLGI % 32)),
+			  0);
+	sim_svm_fini(&t);
+	start(NEST_SVM_F_SUPPORTED & ~NEST_SVM_F_VGIF, 0);
+	v12.control.int_ctl = NEST_SVM_INT_CTL_V_GIF_ENABLE | NEST_SVM_INT_CTL_V_GIF;
+	run_l2();
+	ck_assert_uint_eq(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_GIF_ENABLE, 0);
+	ck_assert(t.vmcb02->control.intercept_misc2 & (1u << (NEST_SVM_ICPT_STGI % 32)));
+}
+END_TEST
+
+START_TEST(tsc_ratio_composes)
+{
+	t.regs.gpr[1] = X86_MSR_AMD_TSC_RATIO;
+	t.vmcb01->save.rax = 0;
+	t.regs.gpr[2] = 2; /* 2.0 */
+	ck_assert_int_eq(sim_svm_l1(&t, NEST_SVM_EXIT_MSR, 1), NEST_OK);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	t.vmcb01->control.tsc_offset = 1000;
+	v12.control.tsc_offset = 50;
+	run_l2();
+	ck_assert_uint_eq(t.vmcb02->control.tsc_offset, 2050);
+	ck_assert_uint_eq(t.act.tsc_ratio, 2ull << 32);
+}
+END_TEST
+
+START_TEST(asid_switch_and_tlb_control_flush)
+{
+	run_l2();
+	ck_assert_int_eq(nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act),
+			 NEST_OK);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	run_l2(); /* same ASID, no TLB_CONTROL */
+	ck_assert_uint_eq(t.vmcb02->control.tlb_control, NEST_SVM_TLB_DO_NOTHING);
+	nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	v12.control.asid = 2;
+	run_l2();
+	ck_assert_uint_eq(t.vmcb02->control.tlb_control, NEST_SVM_TLB_FLUSH_ASID);
+	ck_assert_uint_eq(t.vmcb02->control.asid, SIM_SVM_L2_ASID);
+	nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	v12.control.tlb_control = NEST_SVM_TLB_FLUSH_ALL;
+	run_l2();
+	ck_assert_uint_eq(t.vmcb02->control.tlb_control, NEST_SVM_TLB_FLUSH_ASID);
+	/* The flush is for the first run only. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_INTR, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.vmcb02->control.tlb_control, NEST_SVM_TLB_DO_NOTHING);
+}
+END_TEST
+
+/* ---- intercept classes ---- */
+
+START_TEST(cpuid_reflected_when_l1_intercepts)
+{
+	l1_icpt(NEST_SVM_ICPT_CPUID);
+	run_l2();
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CPUID, 0, 0), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_CPUID, 0, 0);
+}
+END_TEST
+
+START_TEST(cpuid_is_l0s_when_only_l0_intercepts)
+{
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CPUID, 0, 0), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_CPUID);
+}
+END_TEST
+
+START_TEST(hlt_reflected_or_l0s)
+{
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_HLT, 0, 0), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_HLT);
+	nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	l1_icpt(NEST_SVM_ICPT_HLT);
+	run_l2();
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_HLT, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.exitcode, NEST_SVM_EXIT_HLT);
+	ck_assert(t.act.flags & NEST_SVM_ACT_F_REFLECTED);
+}
+END_TEST
+
+START_TEST(ioio_follows_l1s_iopm)
+{
+	uint8_t *iopm12 = sim_ptr(&t.sim, SIM_SVM_IOPM12, NEST_SVM_IOPM_SIZE);
+	uint64_t in60 = (0x60ull << 16) | NEST_SVM_IOIO_TYPE_IN | NEST_SVM_IOIO_SZ8;
+	uint64_t out61w = (0x5full << 16) | NEST_SVM_IOIO_SZ16; /* ports 0x5f, 0x60 */
+	uint64_t in70 = (0x70ull << 16) | NEST_SVM_IOIO_SZ8;
+
+	iopm12[0x60 / 8] |= 1u << (0x60 % 8);
+	t.l0_iopm[0x70 / 8] |= 1u << (0x70 % 8);
+	l1_icpt(NEST_SVM_ICPT_IOIO_PROT);
+	run_l2();
+	/* The merged map has both. */
+	ck_assert(t.iopm02[0x60 / 8] & (1u << (0x60 % 8)));
+	ck_assert(t.iopm02[0x70 / 8] & (1u << (0x70 % 8)));
+	ck_assert_int_eq(nest_svm_l1_intercepts(t.ctx, NEST_SVM_EXIT_IOIO, out61w, 0), 1);
+	ck_assert_int_eq(nest_svm_l1_intercepts(t.ctx, NEST_SVM_EXIT_IOIO, in70, 0), 0);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in70, 0x8002), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_IOIO);
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in60, 0x8002), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_IOIO, in60, 0x8002);
+}
+END_TEST
+
+START_TEST(ioio_without_iopm_intercept_is_l0s)
+{
+	/* IOPM bits set but IOIO_PROT clear: L1 does not intercept I/O. */
+	memset(sim_ptr(&t.sim, SIM_SVM_IOPM12, NEST_SVM_IOPM_SIZE), 0xff, NEST_SVM_IOPM_SIZE);
+	run_l2();
+	ck_assert(t.vmcb02->control.intercept_misc1 & (1u << (NEST_SVM_ICPT_IOIO_PROT % 32)));
+	ck_assert_uint_eq(t.iopm02[0x60 / 8], 0);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, 0x600010, 0), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_IOIO);
+}
+END_TEST
+
+START_TEST(msr_follows_l1s_msrpm)
+{
+	uint8_t *msrpm12 = sim_ptr(&t.sim, SIM_SVM_MSRPM12, NEST_SVM_MSRPM_SIZE);
+	/* STAR (0xc0000081): range 1 at 0x800, write bit of MSR 0x81. */
+	unsigned bit = 0x81 * 2 + 1;
+
+	msrpm12[0x800 + bit / 8] |= 1u << (bit % 8);
+	l1_icpt(NEST_SVM_ICPT_MSR_PROT);
+	run_l2();
+	ck_assert(t.msrpm02[0x800 + bit / 8] & (1u << (bit % 8)));
+	t.regs.gpr[1] = X86_MSR_IA32_STAR;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_MSR, 0, 0), NEST_OK); /* read: not L1's */
+	expect_l0(NEST_SVM_EXIT_MSR);
+	/* MSRs outside the three ranges always exit to L1 when MSR_PROT is set. */
+	ck_assert_int_eq(nest_svm_l1_intercepts(t.ctx, NEST_SVM_EXIT_MSR, 0, 0x40000000), 1);
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_MSR, 1, 0), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_MSR, 1, 0);
+}
+END_TEST
+
+START_TEST(l0_msrpm_bits_survive_the_merge)
+{
+	unsigned bit = (X86_MSR_IA32_EFER - 0xc0000000u) * 2 + 1;
+
+	t.l0_msrpm[0x800 + bit / 8] |= 1u << (bit % 8);
+	l1_icpt(NEST_SVM_ICPT_MSR_PROT); /* L1's map is all zero */
+	run_l2();
+	ck_assert(t.msrpm02[0x800 + bit / 8] & (1u << (bit % 8)));
+	t.regs.gpr[1] = X86_MSR_IA32_EFER;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_MSR, 1, 0), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_MSR);
+}
+END_TEST
+
+START_TEST(cr_and_dr_accesses)
+{
+	uint64_t info = (1ull << 63) | 3; /* decode assists: MOV CR3, RBX */
+
+	l1_icpt(NEST_SVM_ICPT_CR_WRITE(3));
+	l1_icpt(NEST_SVM_ICPT_DR_READ(7));
+	run_l2();
+	ck_assert_int_eq(nest_svm_l1_intercepts(t.ctx, NEST_SVM_EXIT_DR0_WRITE + 7, 0, 0), 0);
+	ck_assert_int_eq(nest_svm_l1_intercepts(t.ctx, NEST_SVM_EXIT_DR0_READ + 7, 0, 0), 1);
+	ck_assert_int_eq(nest_svm_l1_intercepts(t.ctx, NEST_SVM_EXIT_CR0_WRITE + 0, 0, 0), 0);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_DR0_WRITE + 7, 0, 0), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_DR0_WRITE + 7);
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CR0_WRITE + 3, info, 0), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_CR0_WRITE + 3, info, 0);
+}
+END_TEST
+
+START_TEST(exceptions_reflect_per_bitmap_and_mc_stays_l0s)
+{
+	l1_icpt(NEST_SVM_ICPT_EXCEPTION(X86_EXC_PF));
+	l1_icpt(NEST_SVM_ICPT_EXCEPTION(X86_EXC_MC));
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_EXCP_BASE + X86_EXC_MC, 0, 0), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_EXCP_BASE + X86_EXC_MC);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_EXCP_BASE + X86_EXC_UD, 0, 0), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_EXCP_BASE + X86_EXC_UD);
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_EXCP_BASE + X86_EXC_PF, 0x6, 0xbad000),
+			 NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_EXCP_BASE + X86_EXC_PF, 0x6, 0xbad000);
+}
+END_TEST
+
+START_TEST(npf_without_l1_nested_paging_is_l0s)
+{
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x100000004ull, 0x5000), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_NPF);
+}
+END_TEST
+
+/* NPT12: 4-level long-mode tables mapping L2-physical [0, 2 MiB) to
+ * L1-physical [2 MiB, 4 MiB) with one large page. */
+static void build_npt12(void)
+{
+	sim_write64(&t.sim, SIM_SVM_NPT12, (SIM_SVM_NPT12 + 0x1000) | 0x7);
+	sim_write64(&t.sim, SIM_SVM_NPT12 + 0x1000, (SIM_SVM_NPT12 + 0x2000) | 0x7);
+	sim_write64(&t.sim, SIM_SVM_NPT12 + 0x2000, 0x200000 | 0x87);
+	v12.control.np_ctl = NEST_SVM_NP_ENABLE;
+	v12.control.n_cr3 = SIM_SVM_NPT12;
+}
+
+START_TEST(npf_under_npt02_fixes_or_reflects)
+{
+	struct nest_vmcb m;
+
+	sim_svm_fini(&t);
+	start(NEST_SVM_F_SUPPORTED, 1);
+	build_npt12();
+	run_l2();
+	ck_assert_uint_ne(t.vmcb02->control.n_cr3, SIM_SVM_NPT01_NCR3);
+	ck_assert_uint_eq(t.vmcb02->save.g_pat, v12.save.g_pat);
+	/* Mapped by NPT12: libnest fills NPT02 and L2 runs again. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, NEST_NPF_U | NEST_NPF_FINAL, 0x3000),
+			 NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	/* Not mapped by NPT12: a #NPF for L1. */
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, NEST_NPF_U | NEST_NPF_FINAL, 0x40000000),
+			 NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	ck_assert_uint_eq(t.act.exitcode, NEST_SVM_EXIT_NPF);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.exitcode, NEST_SVM_EXIT_NPF);
+	ck_assert_uint_eq(m.control.exitinfo2, 0x40000000);
+	ck_assert_uint_eq(m.control.exitinfo1 & NEST_NPF_P, 0);
+	ck_assert_uint_eq(m.save.g_pat, v12.save.g_pat);
+	ck_assert_uint_eq(m.save.rip, t.vmcb02->save.rip);
+}
+END_TEST
+
+START_TEST(intr_with_v_intr_masking)
+{
+	struct nest_svm_state st = { .size = sizeof(st) };
+
+	l1_icpt(NEST_SVM_ICPT_INTR);
+	v12.control.int_ctl = NEST_SVM_INT_CTL_V_INTR_MASKING;
+	t.vmcb01->save.rflags = 0x2; /* L1's IF clear at VMRUN */
+	run_l2();
+	t.vmcb02->save.rflags = 0x202; /* L2's IF set */
+	/* A physical interrupt is L0's, whoever intercepts INTR. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_INTR, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_L0_HANDLES);
+	nest_svm_get_state(t.ctx, t.vmcb01, &st);
+	ck_assert_uint_eq(st.l1_intercepts_intr, 1);
+	ck_assert_uint_eq(st.v_intr_masking, 1);
+	/* L1's IF at VMRUN masks L1's interrupts, not L2's IF (APM 15.21.1). */
+	ck_assert_uint_eq(st.l1_intr_allowed, 0);
+	/* L0 delivers one to L1: #VMEXIT(INTR). */
+	l2_ran();
+	ck_assert_int_eq(nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act),
+			 NEST_OK);
+	t.vmcb01->save.rflags = 0x2;
+	expect_reflected(NEST_SVM_EXIT_INTR, 0, 0);
+}
+END_TEST
+
+START_TEST(intr_without_v_intr_masking_follows_l2_if)
+{
+	struct nest_svm_state st = { .size = sizeof(st) };
+
+	l1_icpt(NEST_SVM_ICPT_INTR);
+	l1_icpt(NEST_SVM_ICPT_NMI);
+	v12.control.int_ctl = 0;
+	t.vmcb01->save.rflags = 0x2;
+	run_l2();
+	t.vmcb02->save.rflags = 0x202;
+	nest_svm_get_state(t.ctx, t.vmcb01, &st);
+	ck_assert_uint_eq(st.v_intr_masking, 0);
+	ck_assert_uint_eq(st.l1_intr_allowed, 1);
+	ck_assert_uint_eq(st.l1_intercepts_nmi, 1);
+	/* vmcb02 keeps V_INTR_MASKING: physical interrupts stay L0's. */
+	ck_assert(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_INTR_MASKING);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NMI, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_L0_HANDLES);
+}
+END_TEST
+
+START_TEST(vmrun_by_l2_is_reflected)
+{
+	run_l2();
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_VMRUN, 0, 0);
+}
+END_TEST
+
+START_TEST(vmload_vmsave_by_l2)
+{
+	l1_icpt(NEST_SVM_ICPT_VMSAVE);
+	run_l2();
+	/* Not intercepted by L1: L2 has no SVM from libnest, #UD into L2. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMLOAD, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj,
+			  NEST_SVM_EVTINJ_VALID | (3ull << 8) | X86_EXC_UD);
+	t.vmcb02->control.event_inj = 0;
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMSAVE, 0, 0), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_VMSAVE, 0, 0);
+}
+END_TEST
+
+START_TEST(shutdown_reflected_or_l1_shuts_down)
+{
+	l1_icpt(NEST_SVM_ICPT_SHUTDOWN);
+	run_l2();
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_SHUTDOWN, 0, 0), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_SHUTDOWN, 0, 0);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	v12.control.intercept_misc1 &= ~(1u << (NEST_SVM_ICPT_SHUTDOWN % 32));
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_SHUTDOWN, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_SHUTDOWN_L1);
+}
+END_TEST
+
+/* ---- events being delivered ---- */
+
+START_TEST(eventinj_reaches_vmcb02)
+{
+	v12.control.event_inj = NEST_SVM_EVTINJ_VALID | NEST_SVM_EVTINJ_EV | (3ull << 8) |
+				X86_EXC_GP | (0x18ull << 32);
+	run_l2();
+	ck_assert_uint_eq(t.vmcb02->control.event_inj, v12.control.event_inj);
+}
+END_TEST
+
+START_TEST(exitintinfo_of_l0_exit_is_reinjected)
+{
+	uint64_t ev = NEST_SVM_EVTINJ_VALID | (0ull << 8) | 0x31;
+
+	run_l2();
+	t.vmcb02->control.exitintinfo = ev;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x4, 0x9000), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_L0_HANDLES);
+	ck_assert_int_eq(nest_svm_resume_l2(t.ctx, &t.act), NEST_OK);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj, ev);
+	ck_assert_uint_eq(t.vmcb02->control.exitintinfo, 0);
+}
+END_TEST
+
+START_TEST(exitintinfo_of_l1_exit_goes_to_vmcb12)
+{
+	struct nest_vmcb m;
+	uint64_t ev = NEST_SVM_EVTINJ_VALID | NEST_SVM_EVTINJ_EV | (3ull << 8) | X86_EXC_PF |
+		      (2ull << 32);
+
+	l1_icpt(NEST_SVM_ICPT_EXCEPTION(X86_EXC_PF));
+	run_l2();
+	l2_ran();
+	t.vmcb02->control.exitintinfo = ev;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_EXCP_BASE + X86_EXC_PF, 2, 0x1000), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_EXCP_BASE + X86_EXC_PF, 2, 0x1000);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.exitintinfo, ev);
+}
+END_TEST
+
+START_TEST(undelivered_eventinj_becomes_exitintinfo)
+{
+	struct nest_vmcb m;
+
+	v12.control.event_inj = NEST_SVM_EVTINJ_VALID | 0x40;
+	run_l2();
+	l2_ran();
+	/* L0 synthesizes an exit before L2 ran: the injection is pending. */
+	ck_assert_int_eq(nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act),
+			 NEST_OK);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.exitintinfo, NEST_SVM_EVTINJ_VALID | 0x40);
+	ck_assert_uint_eq(m.control.event_inj, 0);
+}
+END_TEST
+
+START_TEST(interrupt_shadow_and_v_irq_go_back)
+{
+	struct nest_vmcb m;
+
+	l1_icpt(NEST_SVM_ICPT_HLT);
+	v12.control.int_ctl = NEST_SVM_INT_CTL_V_IRQ | 0x3 | NEST_SVM_INT_CTL_V_INTR_MASKING;
+	run_l2();
+	l2_ran();
+	/* L2 took the virtual interrupt and raised its TPR. */
+	t.vmcb02->control.int_ctl = (t.vmcb02->control.int_ctl & ~0x1ffull) | 0x8;
+	t.vmcb02->control.int_state = NEST_SVM_INT_STATE_SHADOW;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_HLT, 0, 0), NEST_OK);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.int_ctl, 0x8 | NEST_SVM_INT_CTL_V_INTR_MASKING);
+	ck_assert_uint_eq(m.control.int_state,
+			  NEST_SVM_INT_STATE_SHADOW | NEST_SVM_INT_STATE_GUEST_MASK);
+}
+END_TEST
+
+START_TEST(no_nrip_when_not_offered)
+{
+	struct nest_vmcb m;
+
+	sim_svm_fini(&t);
+	start(NEST_SVM_F_SUPPORTED & ~NEST_SVM_F_NRIPS, 0);
+	l1_icpt(NEST_SVM_ICPT_CPUID);
+	run_l2();
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CPUID, 0, 0), NEST_OK);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.next_rip, 0);
+}
+END_TEST
+
+START_TEST(round_trip_backend_calls)
+{
+	l1_icpt(NEST_SVM_ICPT_CPUID);
+	run_l2();
+	ck_assert_uint_eq(sim_total_calls(&t.sim), 1); /* vmcb12 */
+	sim_reset_counters(&t.sim);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CPUID, 0, 0), NEST_OK);
+	/* Two writes: the control fields and the save area of vmcb12. */
+	ck_assert_uint_eq(t.sim.calls.write_l1, 2);
+	ck_assert_uint_eq(sim_total_calls(&t.sim), 2);
+}
+END_TEST
+
+static Suite *svm_scenario_suite(void)
+{
+	Suite *su = suite_create("svm_scenario");
+	TCase *tc = tcase_create("scenario");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, vmrun_builds_vmcb02);
+	tcase_add_test(tc, vmrun_reads_l1_memory_once);
+	tcase_add_test(tc, cve_2021_3656_vmload_vmsave_stay_intercepted);
+	tcase_add_test(tc, cve_2021_3653_int_ctl_is_filtered);
+	tcase_add_test(tc, vgif_is_passed_only_when_offered);
+	tcase_add_test(tc, tsc_ratio_composes);
+	tcase_add_test(tc, asid_switch_and_tlb_control_flush);
+	tcase_add_test(tc, cpuid_reflected_when_l1_intercepts);
+	tcase_add_test(tc, cpuid_is_l0s_when_only_l0_intercepts);
+	tcase_add_test(tc, hlt_reflected_or_l0s);
+	tcase_add_test(tc, ioio_follows_l1s_iopm);
+	tcase_add_test(tc, ioio_without_iopm_intercept_is_l0s);
+	tcase_add_test(tc, msr_follows_l1s_msrpm);
+	tcase_add_test(tc, l0_msrpm_bits_survive_the_merge);
+	tcase_add_test(tc, cr_and_dr_accesses);
+	tcase_add_test(tc, exceptions_reflect_per_bitmap_and_mc_stays_l0s);
+	tcase_add_test(tc, npf_without_l1_nested_paging_is_l0s);
+	tcase_add_test(tc, npf_under_npt02_fixes_or_reflects);
+	tcase_add_test(tc, intr_with_v_intr_masking);
+	tcase_add_test(tc, intr_without_v_intr_masking_follows_l2_if);
+	tcase_add_test(tc, vmrun_by_l2_is_reflected);
+	tcase_add_test(tc, vmload_vmsave_by_l2);
+	tcase_add_test(tc, shutdown_reflected_or_l1_shuts_down);
+	tcase_add_test(tc, eventinj_reaches_vmcb02);
+	tcase_add_test(tc, exitintinfo_of_l0_exit_is_reinjected);
+	tcase_add_test(tc, exitintinfo_of_l1_exit_goes_to_vmcb12);
+	tcase_add_test(tc, undelivered_eventinj_becomes_exitintinfo);
+	tcase_add_test(tc, interrupt_shadow_and_v_irq_go_back);
+	tcase_add_test(tc, no_nrip_when_not_offered);
+	tcase_add_test(tc, round_trip_backend_calls);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(svm_scenario_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
