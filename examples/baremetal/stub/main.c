@@ -133,6 +133,7 @@ static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
 	VMCB_U64(v, VMCB_RSP) = 0;
 	VMCB_U64(v, VMCB_RAX) = MB_BOOTLOADER_MAGIC;
 	VMCB_U64(v, VMCB_G_PAT) = PAT_DEFAULT;
+	stub.regs.size = sizeof(stub.regs);
 	stub.regs.gpr[GPR_RBX] = mbi_gpa;
 }
 

@@ -26,6 +26,8 @@
 #define CPUID_EXT_EDX_LM (1u << 29)
 #define DEFAULT_MAXPHYADDR 36
 #define PAGE_SHIFT_2M 21
+#define MAX_EXCEPTION_VECTOR 31
+#define V_INTR_VECTOR_SHIFT 32 /* int_ctl bits 39:32 */
 
 /* CR4 bits (APM 3.1.3) and the CPUID bits that offer them. */
 #define CR4_BASE 0x7FFull /* VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT */
@@ -182,7 +184,8 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act);
 
 static void apply(const struct nest_svm_action *act)
 {
-	if (act->flags & (NEST_SVM_ACT_F_REFLECTED | NEST_SVM_ACT_F_INVALID))
+	/* A refused VMRUN (VMEXIT_INVALID) is not an exit of L2's. */
+	if ((act->flags & NEST_SVM_ACT_F_REFLECTED) && !(act->flags & NEST_SVM_ACT_F_INVALID))
 		stub.stats.l2_reflected++;
 	switch (act->kind) {
 	case NEST_SVM_ACT_RESUME_L1:
@@ -266,6 +269,15 @@ static void l2_msr(uint8_t *v)
 	VMCB_U64(v, VMCB_RIP) += INSN_LEN_MSR;
 }
 
+static bool l1_intercepts_event(uint64_t code)
+{
+	struct nest_svm_state st = {.size = sizeof(st)};
+
+	check(nest_svm_get_state(n.svm, (struct nest_vmcb *)stub.vmcb01, &st),
+	      "nest_svm_get_state");
+	return code == VMEXIT_INTR ? st.l1_intercepts_intr : st.l1_intercepts_nmi;
+}
+
 static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 {
 	uint64_t code = VMCB_U64(v02, VMCB_EXITCODE);
@@ -278,7 +290,19 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 			break;
 		case VMEXIT_INTR:
 		case VMEXIT_NMI:
-			break; /* taken by L2 itself once it runs again */
+			/* Physical events are L0's; the devices are L1's, so is the
+			 * event: a #VMEXIT for L1 if it intercepts it (APM 15.21). */
+			if (l1_intercepts_event(code)) {
+				struct nest_svm_action fwd = {.size = sizeof(fwd)};
+				int rc = NEST_CALL(nest_svm_force_exit(
+				    n.svm, (struct nest_vmcb *)stub.vmcb01, code, 0, 0, &fwd));
+				if (rc != NEST_OK)
+					bm_panic("stub: nest_svm_force_exit: %s\n",
+						 nest_strerror(rc));
+				apply(&fwd);
+				return;
+			}
+			break; /* L2 takes it itself once it runs again */
 		case VMEXIT_VMLOAD:
 		case VMEXIT_VMSAVE:
 		case VMEXIT_STGI:
@@ -303,11 +327,49 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 	apply(&next);
 }
 
+/*
+ * Where QEMU's TCG differs from the APM in what an L2 exit reports.
+ *
+ * QEMU's TCG reports an interrupt whose delivery an exit interrupted as an
+ * exception (EXITINTINFO type 3) with the interrupt's vector; the APM has
+ * type 0 (INTR) for it, and VMRUN refuses to inject an exception above
+ * vector 31. An exception above 31 cannot exist: it was an interrupt.
+ */
+static void fix_qemu_exit(uint8_t *v)
+{
+	uint64_t info = VMCB_U64(v, VMCB_EXITINTINFO);
+
+	if ((info & NEST_SVM_EVTINJ_VALID) &&
+	    (info & NEST_SVM_EVTINJ_TYPE_MASK) >> NEST_SVM_EVTINJ_TYPE_SHIFT ==
+		NEST_SVM_EVTINJ_TYPE_EXCEPTION &&
+	    (info & NEST_SVM_EVTINJ_VECTOR_MASK) > MAX_EXCEPTION_VECTOR)
+		info = (info & ~NEST_SVM_EVTINJ_TYPE_MASK) |
+		       ((uint64_t)NEST_SVM_EVTINJ_TYPE_INTR << NEST_SVM_EVTINJ_TYPE_SHIFT);
+	VMCB_U64(v, VMCB_EXITINTINFO) = info;
+
+	/*
+	 * The processor clears V_IRQ when it takes the virtual interrupt
+	 * (APM 15.21.4), before delivering it; QEMU clears it only once the
+	 * delivery is complete. An exit during the delivery (a fault of L2 on
+	 * NPT02 that L0 fixes, typically) then leaves both EXITINTINFO and
+	 * V_IRQ set, and the interrupt would arrive twice.
+	 */
+	uint64_t ctl = VMCB_U64(v, VMCB_INT_CTL);
+	if ((info & NEST_SVM_EVTINJ_VALID) &&
+	    (info & NEST_SVM_EVTINJ_TYPE_MASK) >> NEST_SVM_EVTINJ_TYPE_SHIFT ==
+		NEST_SVM_EVTINJ_TYPE_INTR &&
+	    (ctl & NEST_SVM_INT_CTL_V_IRQ) &&
+	    (info & NEST_SVM_EVTINJ_VECTOR_MASK) ==
+		(ctl & NEST_SVM_INT_CTL_V_INTR_VECTOR_MASK) >> V_INTR_VECTOR_SHIFT)
+		VMCB_U64(v, VMCB_INT_CTL) = ctl & ~NEST_SVM_INT_CTL_V_IRQ;
+}
+
 void nested_l2_exit(uint8_t *vmcb02)
 {
 	struct nest_svm_action act = {.size = sizeof(act)};
 
 	stub.stats.l2_exits++;
+	fix_qemu_exit(vmcb02);
 	int rc =
 	    NEST_CALL(nest_svm_l2_exit(n.svm, (struct nest_vmcb *)stub.vmcb01, &stub.regs, &act));
 	if (rc != NEST_OK) {
