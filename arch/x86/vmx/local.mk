@@ -84,3 +84,9 @@ tests_unit_test_vmx_vmcs02_LDADD = $(TEST_LDADD)
 tests_unit_test_vmx_reflect_SOURCES = tests/unit/test_vmx_reflect.c
 tests_unit_test_vmx_reflect_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_reflect_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_vmx_nested
+TESTS += tests/unit/test_vmx_nested
+tests_unit_test_vmx_nested_SOURCES = tests/unit/test_vmx_nested.c \
+	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_nested_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_nested_LDADD = $(TEST_LDADD)

@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scenarios of nested VMX on the simulated backend: L1 configures vmcs12
+ * and launches L2, L2 exits with each class of reason, and the tests check
+ * vmcs12 field by field after each reflection, and L1's state in vmcs01.
+ */
+#include "test_vmx_nested_fixture.h"
+
+#define INTR_INFO(type, vec) (VMX_INTR_INFO_VALID | ((type) << VMX_INTR_INFO_TYPE_SHIFT) | (vec))
+#define IOQ(port, size, in) (((uint64_t)(port) << 16) | ((size) - 1u) | ((in) ? 8u : 0u))
+#define CRQ_MOV_TO(cr, gpr) ((uint64_t)(cr) | ((uint64_t)(gpr) << 8))
+
+/* ---- VM entry ---- */
+
+START_TEST(vmlaunch_enters_l2_and_marks_the_vmcs_launched)
+{
+	launch_ok();
+	ck_assert_uint_eq(V12()->launch_state, NEST_VMCS12_STATE_LAUNCHED);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_RIP), V12()->GUEST_RIP);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_CS_AR_BYTES), FX_CODE64_AR);
+}
+END_TEST
+
+START_TEST(vmcs02_host_state_is_vmcs01s_never_vmcs12s)
+{
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_HOST_RIP), L0_HOST_RIP);
+	ck_assert_uint_eq(v02(NEST_VMCS_HOST_CR3), L0_HOST_CR3);
+	ck_assert_uint_ne(v02(NEST_VMCS_HOST_RIP), V12()->HOST_RIP);
+}
+END_TEST
+
+START_TEST(vmcs02_uses_merged_bitmaps_not_l1_addresses)
+{
+	launch_ok();
+	ck_assert_uint_ne(v02(NEST_VMCS_MSR_BITMAP), V12()->MSR_BITMAP);
+	ck_assert_ptr_nonnull(sim_pool_hva(&N.s, v02(NEST_VMCS_MSR_BITMAP)));
+	ck_assert_ptr_nonnull(sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_A)));
+	ck_assert_ptr_nonnull(sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_B)));
+}
+END_TEST
+
+START_TEST(l0_owned_msr_stays_intercepted_when_l1_passes_it)
+{
+	uint8_t *merged;
+
+	/* L0 intercepts writes of IA32_SPEC_CTRL; L1's bitmap (zero) passes all. */
+	N.l0_msr_bitmap[2048 + X86_MSR_IA32_SPEC_CTRL / 8] |= 1u << (X86_MSR_IA32_SPEC_CTRL % 8);
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	launch_ok();
+	merged = sim_pool_hva(&N.s, v02(NEST_VMCS_MSR_BITMAP));
+	ck_assert(merged[2048 + X86_MSR_IA32_SPEC_CTRL / 8] & (1u << (X86_MSR_IA32_SPEC_CTRL % 8)));
+	ck_assert_uint_eq(merged[0], 0); /* everything else passes */
+	/* And the exit it causes is L0's, not L1's. */
+	N.l2regs.gpr[1] = X86_MSR_IA32_SPEC_CTRL;
+	ck_assert_int_eq(l2_exit(VMX_EXIT_MSR_WRITE, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+}
+END_TEST
+
+START_TEST(vpid12_runs_as_vpid02_with_a_flush_on_first_entry)
+{
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_VIRTUAL_PROCESSOR_ID), L0_VPID02);
+	ck_assert_uint_ge(N.s.nflushes, 1);
+	ck_assert_uint_eq(N.s.flushes[0].kind, NEST_FLUSH_VPID_CONTEXT);
+	ck_assert_uint_eq(N.s.flushes[0].tag, L0_VPID02);
+}
+END_TEST
+
+START_TEST(vmlaunch_of_a_launched_vmcs_fails_with_error_4)
+{
+	V12()->launch_state = NEST_VMCS12_STATE_LAUNCHED;
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_FAIL_VALID);
+	ck_assert_uint_eq(N.act.vm_instruction_error, 4);
+	ck_assert_uint_eq(V12()->VM_INSTRUCTION_ERROR, 4);
+}
+END_TEST
+
+START_TEST(vmresume_of_a_clear_vmcs_fails_with_error_5)
+{
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_FAIL_VALID);
+	ck_assert_uint_eq(N.act.vm_instruction_error, 5);
+}
+END_TEST
+
+START_TEST(entry_blocked_by_mov_ss_fails_with_error_26)
+{
+	sim_vmcs_set(&N.s, NEST_VMCS01, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+		     VMX_INTERRUPTIBILITY_MOV_SS);
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(N.act.vm_instruction_error, 26);
+}
+END_TEST
+
+START_TEST(invalid_control_fails_with_error_7_and_no_vmcs02_write)
+{
+	V12()->PIN_BASED_VM_EXEC_CONTROL = 0; /* default1 bits missing */
+	sim_reset_counters(&N.s);
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(N.act.vm_instruction_error, 7);
+	ck_assert_uint_eq(N.s.calls.vmcs_write, 0);
+	ck_assert_uint_eq(V12()->launch_state, NEST_VMCS12_STATE_CLEAR);
+}
+END_TEST
+
+START_TEST(invalid_guest_state_exits_into_l1_with_reason_33)
+{
+	V12()->GUEST_RFLAGS = 0; /* reserved bit 1 clear */
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_INVALID_GUEST_STATE);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
+	ck_assert_uint_eq(V12()->launch_state, NEST_VMCS12_STATE_CLEAR);
+	assert_l1_host_state_loaded();
+}
+END_TEST
+
+START_TEST(bad_msr_load_entry_exits_with_reason_34_and_its_index)
+{
+	struct nest_vmx_msr_entry e[2] = {{X86_MSR_IA32_SYSENTER_CS, 0, 0x10},
+					  {X86_MSR_IA32_FS_BASE, 0, 0}};
+
+	memcpy(sim_ptr(&N.s, 0x1d000, sizeof(e)), e, sizeof(e));
+	V12()->VM_ENTRY_MSR_LOAD_COUNT = 2;
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_MSR_LOADING);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 2);
+}
+END_TEST
+
+START_TEST(entry_msr_load_area_is_read_once_and_given_to_l0)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_CS, 0, 0x10};
+	const struct nest_vmx_msr_entry *list;
+	uint32_t n;
+
+	memcpy(sim_ptr(&N.s, 0x1d000, sizeof(e)), &e, sizeof(e));
+	V12()->VM_ENTRY_MSR_LOAD_COUNT = 1;
+	launch_ok();
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_MSRS);
+	ck_assert_int_eq(nest_vmx_pending_msrs(N.ctx, &list, &n), NEST_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(list[0].index, X86_MSR_IA32_SYSENTER_CS);
+	ck_assert_uint_eq(list[0].value, 0x10);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_MSR_LOAD_COUNT), 0);
+}
+END_TEST
+
+START_TEST(vmresume_with_nothing_changed_writes_no_vmcs02_field)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RIP, 0x401002);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	sim_reset_counters(&N.s);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert_uint_eq(N.s.calls.vmcs_write, 0);
+}
+END_TEST
+
+START_TEST(vmresume_writes_only_the_field_l1_changed)
+{
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	V12()->GUEST_RIP += 2; /* L1 skips the instruction */
+	sim_reset_counters(&N.s);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.s.calls.vmcs_write, 1);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_RIP), V12()->GUEST_RIP);
+}
+END_TEST
+
+/* ---- exits reflected into L1 ---- */
+
+START_TEST(cpuid_is_reflected_with_exit_information_and_guest_state)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RIP, 0x401234);
+	set02(NEST_VMCS_GUEST_RSP, 0x7fe000);
+	set02(NEST_VMCS_GUEST_RFLAGS, 0x246);
+	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, VMX_INTERRUPTIBILITY_STI);
+	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, 2);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_CPUID);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
+	ck_assert_uint_eq(V12()->VM_EXIT_INSTRUCTION_LEN, 2);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, 0);
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, 0);
+	ck_assert_uint_eq(V12()->GUEST_RIP, 0x401234);
+	ck_assert_uint_eq(V12()->GUEST_RSP, 0x7fe000);
+	ck_assert_uint_eq(V12()->GUEST_RFLAGS, 0x246);
+	ck_assert_uint_eq(V12()->GUEST_INTERRUPTIBILITY_INFO, VMX_INTERRUPTIBILITY_STI);
+	ck_assert_uint_eq(V12()->GUEST_CR3, N.base.v.GUEST_CR3);
+	ck_assert_uint_eq(V12()->GUEST_CS_AR_BYTES, FX_CODE64_AR);
+	ck_assert_uint_eq(V12()->VMCS_LINK_POINTER, UINT64_MAX);
+	assert_l1_host_state_loaded();
+}
+END_TEST
+
+START_TEST(efer_and_pat_saved_under_l1s_save_controls)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_IA32_EFER, FX_EFER & ~X86_EFER_SCE);
+	set02(NEST_VMCS_GUEST_IA32_PAT, 0x0606);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(V12()->GUEST_IA32_EFER, FX_EFER & ~X86_EFER_SCE);
+	ck_assert_uint_eq(V12()->GUEST_IA32_PAT, 0x0606);
+}
+END_TEST
+
+START_TEST(hlt_with_l1_hlt_exiting_is_reflected)
+{
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_HLT, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_HLT);
+}
+END_TEST
+
+START_TEST(hlt_without_l1_hlt_exiting_is_l0s)
+{
+	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_HLT_EXITING;
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_HLT, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0);
+}
+END_TEST
+
+START_TEST(io_with_l1_bitmap_bit_set_is_reflected_with_qualification)
+{
+	uint8_t *a = sim_ptr(&N.s, N.base.v.IO_BITMAP_A, 4096);
+
+	a[0x60 / 8] |= 1u << (0x60 % 8);
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, IOQ(0x60, 1, true));
+}
+END_TEST
+
+START_TEST(io_with_l1_bitmap_clear_is_l0s)
+{
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+}
+END_TEST
+
+START_TEST(io_without_bitmaps_but_unconditional_exiting_is_reflected)
+{
+	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_USE_IO_BITMAPS;
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_UNCOND_IO_EXITING;
+	launch_ok();
+	ck_assert(*(uint8_t *)sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_B)) == 0xff);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x3f8, 1, false)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+}
+END_TEST
+
+START_TEST(msr_read_with_l1_bitmap_bit_set_is_reflected)
+{
+	uint8_t *b = sim_ptr(&N.s, N.base.v.MSR_BITMAP, 4096);
+
+	b[1024 + 0x80 / 8] |= 1u << (0x80 % 8); /* read of 0xc0000080 */
+	launch_ok();
+	N.l2regs.gpr[1] = X86_MSR_IA32_EFER;
+	ck_assert_int_eq(l2_exit(VMX_EXIT_MSR_READ, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_MSR_READ);
+}
+END_TEST
+
+START_TEST(msr_without_l1_bitmaps_is_reflected)
+{
+	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_USE_MSR_BITMAPS;
+	launch_ok();
+	ck_assert_uint_eq(*(uint8_t *)sim_pool_hva(&N.s, v02(NEST_VMCS_MSR_BITMAP)), 0xff);
+	N.l2regs.gpr[1] = X86_MSR_IA32_SYSENTER_CS;
+	ck_assert_int_eq(l2_exit(VMX_EXIT_MSR_WRITE, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+}
+END_TEST
+
+START_TEST(cr0_write_to_an_l1_owned_bit_is_reflected)
+{
+	V12()->CR0_GUEST_HOST_MASK = X86_CR0_CD;
+	launch_ok();
+	N.l2regs.gpr[0] = FX_CR0 | X86_CR0_CD;
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CR_ACCESS, CRQ_MOV_TO(0, 0)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, CRQ_MOV_TO(0, 0));
+}
+END_TEST
+
+START_TEST(cr0_write_matching_l1s_shadow_is_l0s)
+{
+	V12()->CR0_GUEST_HOST_MASK = X86_CR0_CD;
+	launch_ok();
+	N.l2regs.gpr[0] = FX_CR0;
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CR_ACCESS, CRQ_MOV_TO(0, 0)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+}
+END_TEST
+
+START_TEST(page_fault_matching_l1s_mask_is_reflected_with_error_code)
+{
+	V12()->EXCEPTION_BITMAP = 1u << X86_EXC_PF;
+	V12()->PAGE_FAULT_ERROR_CODE_MASK = X86_PFEC_P;
+	V12()->PAGE_FAULT_ERROR_CODE_MATCH = 0;
+	launch_ok();
+	set02(NEST_VMCS_VM_EXIT_INTR_INFO,
+	      INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) | VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	set02(NEST_VMCS_VM_EXIT_INTR_ERROR_CODE, X86_PFEC_W);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_EXCEPTION_NMI, 0xdead000), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO,
+			  INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) |
+				  VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_ERROR_CODE, X86_PFEC_W);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0xdead000);
+}
+END_TEST
+
+START_TEST(page_fault_not_matching_l1s_mask_is_l0s)
+{
+	V12()->EXCEPTION_BITMAP = 1u << X86_EXC_PF;
+	V12()->PAGE_FAULT_ERROR_CODE_MASK = X86_PFEC_P;
+	V12()->PAGE_FAULT_ERROR_CODE_MATCH = 0;
+	launch_ok();
+	set02(NEST_VMCS_VM_EXIT_INTR_INFO,
+	      INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) | VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	set02(NEST_VMCS_VM_EXIT_INTR_ERROR_CODE, X86_PFEC_P);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_EXCEPTION_NMI, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+}
+END_TEST
+
+START_TEST(triple_fault_is_reflected)
+{
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_TRIPLE_FAULT);
+}
+END_TEST
+
+START_TEST(vmx_instruction_of_l2_is_reflected_with_instruction_information)
+{
+	launch_ok();
+	set02(NEST_VMCS_VMX_INSTRUCTION_INFO, 0x12345);
+	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, 3);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_VMREAD, 0x10), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_VMREAD);
+	ck_assert_uint_eq(V12()->VMX_INSTRUCTION_INFO, 0x12345);
+	ck_assert_uint_eq(V12()->VM_EXIT_INSTRUCTION_LEN, 3);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0x10);
+}
+END_TEST
+
+START_TEST(ept_violation_without_ept12_is_an_ept01_fault_for_l0)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_PHYSICAL_ADDRESS, 0x123000);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_EPT_VIOLATION, 1), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+}
+END_TEST
+
+START_TEST(hardware_external_interrupt_is_l0s)
+{
+	launch_ok();
+	set02(NEST_VMCS_VM_EXIT_INTR_INFO, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x30));
+	ck_assert_int_eq(l2_exit(VMX_EXIT_EXTERNAL_INTERRUPT, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+}
+END_TEST
+
+/* ---- IDT-vectoring information ---- */
+
+START_TEST(event_being_delivered_is_reinjected_when_l0_handles_the_exit)
+{
+	launch_ok();
+	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD,
+	      INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP) | VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	set02(NEST_VMCS_IDT_VECTORING_ERROR_CODE, 0x18);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_EPT_VIOLATION, 1), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_REINJECT);
+	ck_assert_uint_eq(N.act.vector, X86_EXC_GP);
+	ck_assert_uint_eq(N.act.error_code, 0x18);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
+			  INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP) |
+				  VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0x18);
+}
+END_TEST
+
+START_TEST(event_being_delivered_is_reported_to_l1_when_reflected)
+{
+	launch_ok();
+	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x40));
+	ck_assert_int_eq(l2_exit(VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x40));
+}
+END_TEST
+
+START_TEST(reinjected_event_pending_at_a_later_reflection_goes_to_l1)
+{
+	launch_ok();
+	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x41));
+	ck_assert_int_eq(l2_exit(VMX_EXIT_EPT_VIOLATION, 1), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	/* Before L2 runs again, L0 has an INIT for L1. */
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_INIT, 0), NEST_OK);
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x41));
+}
+END_TEST
+
+START_TEST(entry_injection_valid_bit_is_cleared_by_the_exit)
+{
+	V12()->VM_ENTRY_INTR_INFO_FIELD = INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_UD);
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
+			  INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_UD));
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(V12()->VM_ENTRY_INTR_INFO_FIELD,
+			  (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_UD);
+}
+END_TEST
+
+/* ---- events for L1 while L2 runs ---- */
+
+START_TEST(interrupt_for_l1_with_acknowledge_reports_its_vector)
+{
+	launch_ok();
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_ACKED);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_EXTERNAL_INTERRUPT);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x31));
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
+	assert_l1_host_state_loaded();
+}
+END_TEST
+
+START_TEST(interrupt_for_l1_without_acknowledge_leaves_it_pending)
+{
+	V12()->VM_EXIT_CONTROLS &= ~VMX_EXIT_ACK_INTR_ON_EXIT;
+	launch_ok();
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_ACKED));
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, 0);
+}
+END_TEST
+
+START_TEST(interrupt_for_l1_without_exiting_goes_to_l2)
+{
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
+	launch_ok();
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
+			  INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x31));
+}
+END_TEST
+
+START_TEST(nmi_for_l1_with_nmi_exiting_is_reflected)
+{
+	launch_ok();
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_EXCEPTION_NMI);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, INTR_INFO(VMX_INTR_TYPE_NMI, 2));
+}
+END_TEST
+
+START_TEST(init_for_l1_always_exits_with_reason_3)
+{
+	launch_ok();
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_INIT, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_INIT_SIGNAL);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
+}
+END_TEST
+
+START_TEST(sipi_in_wait_for_sipi_exits_with_its_vector)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_ACTIVITY_STATE, VMX_ACTIVITY_WAIT_SIPI);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_SIPI, 0x9a), NEST_OK);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_SIPI);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0x9a);
+	ck_assert_uint_eq(V12()->GUEST_ACTIVITY_STATE, VMX_ACTIVITY_WAIT_SIPI);
+}
+END_TEST
+
+START_TEST(sipi_outside_wait_for_sipi_is_dropped)
+{
+	launch_ok();
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_SIPI, 0x9a), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+}
+END_TEST
+
+/* ---- VM-exit MSR-load area ---- */
+
+START_TEST(exit_msr_load_area_is_given_to_l0)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_ESP, 0, 0x5000};
+	const struct nest_vmx_msr_entry *list;
+	uint32_t n;
+
+	memcpy(sim_ptr(&N.s, N_EXIT_MSR_GPA, sizeof(e)), &e, sizeof(e));
+	V12()->VM_EXIT_MSR_LOAD_ADDR = N_EXIT_MSR_GPA;
+	V12()->VM_EXIT_MSR_LOAD_COUNT = 1;
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_MSRS);
+	ck_assert_int_eq(nest_vmx_pending_msrs(N.ctx, &list, &n), NEST_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(list[0].value, 0x5000);
+}
+END_TEST
+
+START_TEST(bad_exit_msr_load_entry_is_a_vmx_abort)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_GS_BASE, 0, 0};
+
+	memcpy(sim_ptr(&N.s, N_EXIT_MSR_GPA, sizeof(e)), &e, sizeof(e));
+	V12()->VM_EXIT_MSR_LOAD_ADDR = N_EXIT_MSR_GPA;
+	V12()->VM_EXIT_MSR_LOAD_COUNT = 1;
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
+	ck_assert_uint_eq(V12()->abort, VMX_ABORT_LOAD_HOST_MSR);
+}
+END_TEST
+
+/* ---- API misuse ---- */
+
+START_TEST(l2_exit_outside_l2_is_a_state_error)
+{
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_E_STATE);
+}
+END_TEST
+
+START_TEST(shadow_bitmaps_clear_exactly_the_shadowed_fields)
+{
+	static uint8_t rd[4096], wr[4096];
+
+	ck_assert_int_eq(nest_vmx_shadow_bitmaps(rd, wr), NEST_OK);
+	/* GUEST_RIP is RW-shadowed, VM_EXIT_REASON at most RO, HOST_RIP not. */
+	ck_assert(!(rd[NEST_VMCS_GUEST_RIP >> 3] & (1u << (NEST_VMCS_GUEST_RIP & 7))));
+	ck_assert(!(wr[NEST_VMCS_GUEST_RIP >> 3] & (1u << (NEST_VMCS_GUEST_RIP & 7))));
+	ck_assert(wr[NEST_VMCS_VM_EXIT_REASON >> 3] & (1u << (NEST_VMCS_VM_EXIT_REASON & 7)));
+	ck_assert(rd[NEST_VMCS_HOST_RIP >> 3] & (1u << (NEST_VMCS_HOST_RIP & 7)));
+}
+END_TEST
+
+static Suite *nested_suite(void)
+{
+	Suite *s = suite_create("vmx_nested");
+	TCase *t = tcase_create("scenario");
+
+	tcase_add_checked_fixture(t, nfx_setup, nfx_teardown);
+	tcase_add_test(t, vmlaunch_enters_l2_and_marks_the_vmcs_launched);
+	tcase_add_test(t, vmcs02_host_state_is_vmcs01s_never_vmcs12s);
+	tcase_add_test(t, vmcs02_uses_merged_bitmaps_not_l1_addresses);
+	tcase_add_test(t, l0_owned_msr_stays_intercepted_when_l1_passes_it);
+	tcase_add_test(t, vpid12_runs_as_vpid02_with_a_flush_on_first_entry);
+	tcase_add_test(t, vmlaunch_of_a_launched_vmcs_fails_with_error_4);
+	tcase_add_test(t, vmresume_of_a_clear_vmcs_fails_with_error_5);
+	tcase_add_test(t, entry_blocked_by_mov_ss_fails_with_error_26);
+	tcase_add_test(t, invalid_control_fails_with_error_7_and_no_vmcs02_write);
+	tcase_add_test(t, invalid_guest_state_exits_into_l1_with_reason_33);
+	tcase_add_test(t, bad_msr_load_entry_exits_with_reason_34_and_its_index);
+	tcase_add_test(t, entry_msr_load_area_is_read_once_and_given_to_l0);
+	tcase_add_test(t, vmresume_with_nothing_changed_writes_no_vmcs02_field);
+	tcase_add_test(t, vmresume_writes_only_the_field_l1_changed);
+	tcase_add_test(t, cpuid_is_reflected_with_exit_information_and_guest_state);
+	tcase_add_test(t, efer_and_pat_saved_under_l1s_save_controls);
+	tcase_add_test(t, hlt_with_l1_hlt_exiting_is_reflected);
+	tcase_add_test(t, hlt_without_l1_hlt_exiting_is_l0s);
+	tcase_add_test(t, io_with_l1_bitmap_bit_set_is_reflected_with_qualification);
+	tcase_add_test(t, io_with_l1_bitmap_clear_is_l0s);
+	tcase_add_test(t, io_without_bitmaps_but_unconditional_exiting_is_reflected);
+	tcase_add_test(t, msr_read_with_l1_bitmap_bit_set_is_reflected);
+	tcase_add_test(t, msr_without_l1_bitmaps_is_reflected);
+	tcase_add_test(t, cr0_write_to_an_l1_owned_bit_is_reflected);
+	tcase_add_test(t, cr0_write_matching_l1s_shadow_is_l0s);
+	tcase_add_test(t, page_fault_matching_l1s_mask_is_reflected_with_error_code);
+	tcase_add_test(t, page_fault_not_matching_l1s_mask_is_l0s);
+	tcase_add_test(t, triple_fault_is_reflected);
+	tcase_add_test(t, vmx_instruction_of_l2_is_reflected_with_instruction_information);
+	tcase_add_test(t, ept_violation_without_ept12_is_an_ept01_fault_for_l0);
+	tcase_add_test(t, hardware_external_interrupt_is_l0s);
+	tcase_add_test(t, event_being_delivered_is_reinjected_when_l0_handles_the_exit);
+	tcase_add_test(t, event_being_delivered_is_reported_to_l1_when_reflected);
+	tcase_add_test(t, reinjected_event_pending_at_a_later_reflection_goes_to_l1);
+	tcase_add_test(t, entry_injection_valid_bit_is_cleared_by_the_exit);
+	tcase_add_test(t, interrupt_for_l1_with_acknowledge_reports_its_vector);
+	tcase_add_test(t, interrupt_for_l1_without_acknowledge_leaves_it_pending);
+	tcase_add_test(t, interrupt_for_l1_without_exiting_goes_to_l2);
+	tcase_add_test(t, nmi_for_l1_with_nmi_exiting_is_reflected);
+	tcase_add_test(t, init_for_l1_always_exits_with_reason_3);
+	tcase_add_test(t, sipi_in_wait_for_sipi_exits_with_its_vector);
+	tcase_add_test(t, sipi_outside_wait_for_sipi_is_dropped);
+	tcase_add_test(t, exit_msr_load_area_is_given_to_l0);
+	tcase_add_test(t, bad_exit_msr_load_entry_is_a_vmx_abort);
+	tcase_add_test(t, l2_exit_outside_l2_is_a_state_error);
+	tcase_add_test(t, shadow_bitmaps_clear_exactly_the_shadowed_fields);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(nested_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fixture of the nested entry/exit scenarios: a simulated L0 (sim backend)
+ * with a vmcs01 for L1, an L1 in 64-bit mode that has executed VMXON and
+ * VMPTRLD and holds a valid vmcs12 (the entry checks' baseline, without
+ * EPT), and helpers to launch L2 and to make L2 "exit" by writing vmcs02's
+ * exit-information fields as the hardware would.
+ */
+#ifndef TEST_VMX_NESTED_FIXTURE_H
+#define TEST_VMX_NESTED_FIXTURE_H
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_vmx_entry_baseline.h"
+
+#include "sim.h"
+#include "sim_vmx.h"
+#include "vmx/context.h"
+
+#define N_MEM_SIZE (1u << 20)
+#define N_VMXON_GPA 0x1000ull
+#define N_VMCS_GPA 0x2000ull
+#define N_PTR_GPA 0x100ull
+#define N_EXIT_MSR_GPA 0x1c000ull
+#define N_RBX 3u
+/* L0's own values in vmcs01 (its host state, L1's guest state). */
+#define L0_HOST_RIP 0xffffffff80100000ull
+#define L0_HOST_CR3 0x7000000ull
+#define L1_CR0 (X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG)
+#define L1_EFER (X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
+#define L0_VPID02 9u
+
+struct nfx {
+	struct sim s;
+	struct nest_vmx_caps host;
+	struct nest_vmx_config cfg;
+	struct nest_vmx_l0 l0;
+	uint8_t l0_msr_bitmap[4096];
+	void *mem;
+	struct nest_vmx *ctx;
+	struct nest_vmx_l1_regs regs;
+	struct nest_vmx_l2_regs l2regs;
+	struct nest_vmx_exit exit;
+	struct nest_vmx_action act;
+	struct fx base; /* the valid vmcs12 */
+};
+
+static struct nfx N;
+
+static inline uint64_t v01(uint32_t enc)
+{
+	uint64_t v = 0;
+
+	sim_vmcs_get(&N.s, NEST_VMCS01, enc, &v);
+	return v;
+}
+
+static inline uint64_t v02(uint32_t enc)
+{
+	uint64_t v = 0;
+
+	sim_vmcs_get(&N.s, NEST_VMCS02, enc, &v);
+	return v;
+}
+
+static inline void set02(uint32_t enc, uint64_t v)
+{
+	sim_vmcs_set(&N.s, NEST_VMCS02, enc, v);
+}
+
+static inline struct nest__vmcs12 *V12(void)
+{
+	return &N.ctx->vmcs12;
+}
+
+static inline int l1_exec(uint32_t reason, uint32_t info)
+{
+	sim_vmx_exit(&N.exit, reason, info, 0);
+	memset(&N.act, 0xcc, sizeof(N.act));
+	N.act.size = sizeof(N.act);
+	return nest_vmx_l1_exit(N.ctx, &N.exit, &N.regs, &N.act);
+}
+
+static inline int l1_m64(uint32_t reason, uint64_t value)
+{
+	sim_write64(&N.s, N_PTR_GPA, value);
+	N.regs.gpr[N_RBX] = N_PTR_GPA;
+	return l1_exec(reason, sim_vmx_info_mem(NEST_VMX_SEG_DS, N_RBX, SIM_NO_REG, 0, SIM_ADDR64));
+}
+
+static inline void nfx_setup(void)
+{
+	struct nest__vmcs12 *v;
+	uint32_t rev;
+
+	memset(&N, 0, sizeof(N));
+	ck_assert_int_eq(sim_init(&N.s, N_MEM_SIZE, 16), 0);
+	sim_vmx_host_caps(&N.host);
+	sim_vmx_config(&N.cfg, &N.host);
+	N.mem = aligned_alloc(64, (nest_vmx_size() + 63) & ~(size_t)63);
+	ck_assert_ptr_nonnull(N.mem);
+	ck_assert_int_eq(nest_vmx_init(N.mem, nest_vmx_size(), sim_backend(&N.s), &N.cfg, &N.ctx),
+			 NEST_OK);
+	sim_vmx_regs64(&N.regs);
+	sim_vmx_region(&N.s, N_VMXON_GPA, NEST_VMCS12_REVISION);
+	sim_vmx_region(&N.s, N_VMCS_GPA, NEST_VMCS12_REVISION);
+
+	/* vmcs01: L0's host state and L1's guest state. */
+	sim_vmcs_set(&N.s, NEST_VMCS01, NEST_VMCS_HOST_RIP, L0_HOST_RIP);
+	sim_vmcs_set(&N.s, NEST_VMCS01, NEST_VMCS_HOST_CR3, L0_HOST_CR3);
+	sim_vmcs_set(&N.s, NEST_VMCS01, NEST_VMCS_GUEST_CR0, L1_CR0 | X86_CR0_CD);
+	sim_vmcs_set(&N.s, NEST_VMCS01, NEST_VMCS_GUEST_CR4, FX_CR4);
+	sim_vmcs_set(&N.s, NEST_VMCS01, NEST_VMCS_GUEST_IA32_EFER, L1_EFER);
+	sim_vmcs_set(&N.s, NEST_VMCS01, NEST_VMCS_GUEST_IA32_PAT, FX_PAT);
+
+	memset(&N.l0, 0, sizeof(N.l0));
+	N.l0.size = sizeof(N.l0);
+	N.l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE | VMX_EXIT_LOAD_EFER;
+	N.l0.proc2 = VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID;
+	N.l0.eptp01 = 0x800001eull;
+	N.l0.vpid02 = L0_VPID02;
+	N.l0.exception_bitmap = 1u << X86_EXC_MC;
+	N.l0.msr_bitmap = N.l0_msr_bitmap;
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+
+	/* L1: VMXON, VMPTRLD, then its vmcs12 (the baseline, without EPT). */
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMXON, N_VMXON_GPA), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
+	fx_init(&N.base);
+	N.ctx->caps = N.base.caps;
+	v = V12();
+	rev = v->revision;
+	*v = N.base.v;
+	v->revision = rev;
+	v->launch_state = NEST_VMCS12_STATE_CLEAR;
+	v->SECONDARY_VM_EXEC_CONTROL &= ~(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
+	v->EPT_POINTER = 0;
+
+	memset(&N.l2regs, 0, sizeof(N.l2regs));
+	N.l2regs.size = sizeof(N.l2regs);
+}
+
+static inline void nfx_teardown(void)
+{
+	free(N.mem);
+	sim_fini(&N.s);
+}
+
+static inline int vmlaunch(void)
+{
+	return l1_exec(VMX_EXIT_VMLAUNCH, 0);
+}
+
+static inline int vmresume(void)
+{
+	return l1_exec(VMX_EXIT_VMRESUME, 0);
+}
+
+static inline void launch_ok(void)
+{
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+}
+
+/* L2 exits: write what the hardware would into vmcs02, then ask libnest. */
+static inline int l2_exit(uint32_t reason, uint64_t qual)
+{
+	struct nest_vmx_exit e;
+
+	set02(NEST_VMCS_VM_EXIT_REASON, reason);
+	set02(NEST_VMCS_EXIT_QUALIFICATION, qual);
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	memset(&N.act, 0xcc, sizeof(N.act));
+	N.act.size = sizeof(N.act);
+	return nest_vmx_l2_exit(N.ctx, &e, &N.l2regs, &N.act);
+}
+
+static inline int l2_event(uint32_t kind, uint32_t vector)
+{
+	memset(&N.act, 0xcc, sizeof(N.act));
+	N.act.size = sizeof(N.act);
+	return nest_vmx_l2_event(N.ctx, kind, vector, &N.act);
+}
+
+/* L1's state after a reflected exit is vmcs12's host state (SDM 28.5). */
+static inline void assert_l1_host_state_loaded(void)
+{
+	const struct nest__vmcs12 *v = V12();
+
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_RIP), v->HOST_RIP);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_RSP), v->HOST_RSP);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_RFLAGS), 0x2);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_CR3), v->HOST_CR3);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_CR4), v->HOST_CR4);
+	/* CD is kept from L1's CR0 before the exit. */
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_CR0), v->HOST_CR0 | X86_CR0_CD);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_DR7), 0x400);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_IA32_EFER), v->HOST_IA32_EFER);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_IA32_PAT), v->HOST_IA32_PAT);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_CS_SELECTOR), v->HOST_CS_SELECTOR);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_CS_AR_BYTES), FX_CODE64_AR);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_TR_BASE), v->HOST_TR_BASE);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_GDTR_LIMIT), 0xffff);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_LDTR_AR_BYTES), X86_SEG_UNUSABLE);
+	ck_assert(!nest_vmx_in_l2(N.ctx));
+}
+
+#endif /* TEST_VMX_NESTED_FIXTURE_H */
