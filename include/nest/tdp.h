@@ -389,7 +389,9 @@ NEST_API int nest_tdp_fault(struct nest_tdp *ctx, const struct nest_tdp_l1_root 
 /**
  * @brief INVEPT single-context (or an SVM TLB flush of one nCR3): empty that root's shadow.
  * @param ctx The context.
- * @param l1 L1's root; only the key fields matter. Unknown roots are ignored.
+ * @param l1 L1's root; only @c kind and the table address in @c pointer matter (INVEPT
+ *        ignores the other EPTP bits), so every cached variant of that table is emptied.
+ *        Unknown roots are ignored.
  * @return NEST_OK or NEST_E_INVAL.
  */
 NEST_API int nest_tdp_invalidate_root(struct nest_tdp *ctx, const struct nest_tdp_l1_root *l1);

@@ -510,6 +510,9 @@ START_TEST(invept_single_context_empties_that_root_only)
 	unsigned lvl;
 
 	tb_map64(&T, l1root, 4, 0x10000, 0x200000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	r2.pointer = TB_EPTP(tb_new_table(&T), 4, 1); /* another EPT12 */
+	tb_map64(&T, r2.pointer & ~0xfffull, 4, 0x10000, 0x200000, 1, TB_EPT_RWX | TB_EPT_MT(6),
+		 TB_EPT_RWX);
 	ck_assert_int_eq(fault(&r, 0x10000, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
 	ck_assert_int_eq(fault(&r2, 0x10000, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
 	ck_assert_int_eq(nest_tdp_root(ctx, &r, &info), NEST_OK);
@@ -523,6 +526,27 @@ START_TEST(invept_single_context_empties_that_root_only)
 	/* The root page itself stays: vmcs02 keeps pointing at it. */
 	ck_assert_int_eq(nest_tdp_root(ctx, &r, &info), NEST_OK);
 	ck_assert_ptr_nonnull(sim_pool_hva(&T.sim, info.hpa));
+}
+END_TEST
+
+START_TEST(invept_single_context_matches_address_bits_only)
+{
+	struct nest_tdp_l1_root r = ept_root(0), r_ad = ept_root(1), other = ept_root(0);
+	unsigned lvl;
+
+	tb_map64(&T, l1root, 4, 0x10000, 0x200000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	other.pointer = TB_EPTP(tb_new_table(&T), 4, 0);
+	tb_map64(&T, other.pointer & ~0xfffull, 4, 0x10000, 0x200000, 1, TB_EPT_RWX | TB_EPT_MT(6),
+		 TB_EPT_RWX);
+	fault(&r, 0x10000, NEST_ACC_R, 0);
+	fault(&r_ad, 0x10000, NEST_ACC_R, 0);
+	fault(&other, 0x10000, NEST_ACC_R, 0);
+	/* INVEPT with the A/D variant (and a memory type INVEPT ignores) drops both. */
+	r_ad.pointer = (r_ad.pointer & ~7ull) | 0;
+	ck_assert_int_eq(nest_tdp_invalidate_root(ctx, &r_ad), NEST_OK);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x10000, &lvl), 0);
+	ck_assert_uint_eq(shadow_leaf(&other, 0x10000, &lvl) & 0x000ffffffffff000ull,
+			  TB_HPA_BASE + 0x200000);
 }
 END_TEST
 
@@ -665,6 +689,7 @@ static Suite *tdp_suite(void)
 	tcase_add_test(c, root_cache_reuses_roots_across_entries);
 	tcase_add_test(c, bad_eptp_is_rejected);
 	tcase_add_test(c, invept_single_context_empties_that_root_only);
+	tcase_add_test(c, invept_single_context_matches_address_bits_only);
 	tcase_add_test(c, invept_global_empties_every_root);
 	tcase_add_test(c, invalidate_range_drops_only_that_range);
 	tcase_add_test(c, l1_map_change_drops_entries_into_the_range);

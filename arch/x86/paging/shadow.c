@@ -872,16 +872,29 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 
 /* ---- invalidation ---- */
 
+/*
+ * INVEPT single-context invalidates the mappings of EPTP bits 51:12 whatever
+ * its other bits (SDM 30.3, INVEPT), so every root with that table address
+ * goes, whatever its walk length, A/D or MBEC; an SVM flush of one nCR3
+ * likewise drops it in every paging mode.
+ */
 NEST_API int nest_tdp_invalidate_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1)
 {
-	struct tdp_key k;
-	int r;
+	uint64_t addr;
+	unsigned r;
 
-	if (!tdp_ok(t) || tdp_make_key(t, l1, &k) != NEST_OK)
+	if (!tdp_ok(t) || l1 == NULL || (l1->kind != NEST_TDP_EPT && l1->kind != NEST_TDP_NPT))
 		return NEST_E_INVAL;
-	r = tdp_find(t, &k);
-	if (r >= 0) {
-		tdp_root_zap(t, (unsigned)r, true);
+	addr = l1->pointer & pg_addr_mask(52);
+	for (r = 0; r < t->cfg.max_roots; r++) {
+		struct tdp_root *rt = &t->roots[r];
+
+		if (!rt->valid || rt->kind != l1->kind)
+			continue;
+		if (l1->kind == NEST_TDP_EPT ? (rt->key_ptr & pg_addr_mask(52)) != addr
+					     : (rt->l1.pointer & pg_addr_mask(52)) != addr)
+			continue;
+		tdp_root_zap(t, r, true);
 		t->st.invalidations++;
 	}
 	return NEST_OK;
