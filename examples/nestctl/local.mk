@@ -40,3 +40,15 @@ NESTCTL_SVM_SAMPLES = \
 	examples/nestctl/samples/valid.vmcb \
 	examples/nestctl/samples/vmrun-intercept-clear.vmcb
 EXTRA_DIST += $(NESTCTL_SVM_SAMPLES)
+
+# nestctl vmx: VM-entry check samples and their test.
+NESTCTL_VMX_SAMPLES = \
+	examples/nestctl/samples/vmx-caps-5level.txt \
+	examples/nestctl/samples/vmx-fail-control.txt \
+	examples/nestctl/samples/vmx-fail-guest.txt \
+	examples/nestctl/samples/vmx-fail-host.txt \
+	examples/nestctl/samples/vmx-fail-link.txt \
+	examples/nestctl/samples/vmx-fail-msr.txt \
+	examples/nestctl/samples/vmx-ok-64bit.txt
+TESTS += tests/nestctl/vmx.sh
+EXTRA_DIST += tests/nestctl/vmx.sh $(NESTCTL_VMX_SAMPLES)

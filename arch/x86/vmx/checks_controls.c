@@ -218,13 +218,15 @@ static int check_entry(const struct nest__vmx_entry_ctx *c)
 		uint32_t vec = info & VMX_INTR_INFO_VECTOR_MASK;
 		bool deliver = (info & VMX_INTR_INFO_DELIVER_ERROR_CODE) != 0;
 		bool pe_ok = !c->ug || (v->GUEST_CR0 & X86_CR0_PE);
-		bool mtf = (ctl_cap(caps, caps->procbased, caps->true_procbased) >> 32) &
+		bool mtf = (ctl_cap(caps, caps->procbased, caps->true_procbased) >>
+			    VMX_CAP_ALLOWED1_SHIFT) &
 			   VMX_PROC_MONITOR_TRAP_FLAG;
 		bool want;
 
 		/* Type 1 is reserved; type 7 needs the 1-setting of MTF. */
-		NEST__CHECK(c, type != 1 && (type != VMX_INTR_TYPE_OTHER_EVENT || mtf),
-			    CTL_EVENT_TYPE_RESERVED, NEST__F(VM_ENTRY_INTR_INFO_FIELD));
+		NEST__CHECK(
+		    c, type != VMX_INTR_TYPE_RESERVED && (type != VMX_INTR_TYPE_OTHER_EVENT || mtf),
+		    CTL_EVENT_TYPE_RESERVED, NEST__F(VM_ENTRY_INTR_INFO_FIELD));
 		if (type == VMX_INTR_TYPE_NMI)
 			NEST__CHECK(c, vec == X86_EXC_NMI, CTL_EVENT_NMI_VECTOR,
 				    NEST__F(VM_ENTRY_INTR_INFO_FIELD));

@@ -77,7 +77,7 @@ static int check_interruptibility(const struct nest__vmx_entry_ctx *c, const str
 	bool sti = intr & VMX_INTERRUPTIBILITY_STI, movss = intr & VMX_INTERRUPTIBILITY_MOV_SS;
 	bool nmi = e->valid && e->type == VMX_INTR_TYPE_NMI;
 	/* SGX is offered when ENCLS exiting may be set (SDM 25.6.2). */
-	bool sgx = ((c->caps->procbased2 >> 32) & VMX_PROC2_ENCLS_EXITING) != 0;
+	bool sgx = ((c->caps->procbased2 >> VMX_CAP_ALLOWED1_SHIFT) & VMX_PROC2_ENCLS_EXITING) != 0;
 
 	NEST__CHECK(c, (intr & VMX_INTERRUPTIBILITY_RESERVED_MASK) == 0, GUEST_INTR_RESERVED, f);
 	NEST__CHECK(c, !(sti && movss), GUEST_INTR_STI_AND_MOV_SS, f);

@@ -82,10 +82,11 @@ bool nest__pat_valid(uint64_t pat)
 	unsigned i;
 
 	/* SDM 11.12.2: types 2 and 3 and 8-255 are reserved. */
-	for (i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (i * 8));
+	for (i = 0; i < X86_PAT_ENTRIES; i++) {
+		uint8_t t = (uint8_t)(pat >> (i * X86_PAT_ENTRY_BITS));
 
-		if (t == 2 || t == 3 || t > 7)
+		if (t == X86_PAT_TYPE_RESERVED2 || t == X86_PAT_TYPE_RESERVED3 ||
+		    t > X86_PAT_TYPE_MAX)
 			return false;
 	}
 	return true;
@@ -164,7 +165,7 @@ static bool wrmsr_ok(uint32_t index, uint64_t value, unsigned va_bits)
 		/* SDM 2.2.1, 5.8.8: these hold linear addresses. */
 		return x86_is_canonical(value, va_bits);
 	case X86_MSR_IA32_TSC_AUX:
-		return (value >> 32) == 0;
+		return (value & X86_HIGH32) == 0;
 	default:
 		return true;
 	}
@@ -288,7 +289,7 @@ NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps)
 		  VMX_BASIC_TRUE_CTLS;
 	pin1 = VMX_PIN_DEFAULT1 | VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING |
 	       VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER | VMX_PIN_POSTED_INTR;
-	c.pinbased = (pin1 << 32) | VMX_PIN_DEFAULT1;
+	c.pinbased = (pin1 << VMX_CAP_ALLOWED1_SHIFT) | VMX_PIN_DEFAULT1;
 	c.true_pinbased = c.pinbased;
 	proc1 = VMX_PROC_DEFAULT1 | VMX_PROC_INTR_WINDOW_EXITING | VMX_PROC_USE_TSC_OFFSETTING |
 		VMX_PROC_HLT_EXITING | VMX_PROC_INVLPG_EXITING | VMX_PROC_MWAIT_EXITING |
@@ -298,10 +299,10 @@ NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps)
 		VMX_PROC_MOV_DR_EXITING | VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_USE_IO_BITMAPS |
 		VMX_PROC_MONITOR_TRAP_FLAG | VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_MONITOR_EXITING |
 		VMX_PROC_PAUSE_EXITING | VMX_PROC_ACTIVATE_SECONDARY;
-	c.procbased = (proc1 << 32) | VMX_PROC_DEFAULT1;
+	c.procbased = (proc1 << VMX_CAP_ALLOWED1_SHIFT) | VMX_PROC_DEFAULT1;
 	/* SDM A.3.2: the true MSR lets CR3-load and CR3-store exiting be 0. */
 	c.true_procbased =
-	    (proc1 << 32) |
+	    (proc1 << VMX_CAP_ALLOWED1_SHIFT) |
 	    (VMX_PROC_DEFAULT1 & ~(VMX_PROC_CR3_LOAD_EXITING | VMX_PROC_CR3_STORE_EXITING));
 	proc2_1 = VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_ENABLE_EPT |
 		  VMX_PROC2_DESC_TABLE_EXITING | VMX_PROC2_ENABLE_RDTSCP |
@@ -311,19 +312,21 @@ NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps)
 		  VMX_PROC2_RDRAND_EXITING | VMX_PROC2_ENABLE_INVPCID | VMX_PROC2_ENABLE_VMFUNC |
 		  VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_RDSEED_EXITING | VMX_PROC2_ENABLE_PML |
 		  VMX_PROC2_EPT_VIOLATION_VE | VMX_PROC2_ENABLE_XSAVES | VMX_PROC2_USE_TSC_SCALING;
-	c.procbased2 = proc2_1 << 32;
+	c.procbased2 = proc2_1 << VMX_CAP_ALLOWED1_SHIFT;
 	exit1 = VMX_EXIT_DEFAULT1 | VMX_EXIT_SAVE_DEBUG_CONTROLS | VMX_EXIT_HOST_ADDR_SPACE_SIZE |
 		VMX_EXIT_LOAD_PERF_GLOBAL_CTRL | VMX_EXIT_ACK_INTR_ON_EXIT | VMX_EXIT_SAVE_PAT |
 		VMX_EXIT_LOAD_PAT | VMX_EXIT_SAVE_EFER | VMX_EXIT_LOAD_EFER |
 		VMX_EXIT_SAVE_PREEMPTION_TIMER;
-	c.exit = (exit1 << 32) | VMX_EXIT_DEFAULT1;
+	c.exit = (exit1 << VMX_CAP_ALLOWED1_SHIFT) | VMX_EXIT_DEFAULT1;
 	/* SDM A.4.2: the true MSR lets "save debug controls" be 0. */
-	c.true_exit = (exit1 << 32) | (VMX_EXIT_DEFAULT1 & ~VMX_EXIT_SAVE_DEBUG_CONTROLS);
+	c.true_exit =
+	    (exit1 << VMX_CAP_ALLOWED1_SHIFT) | (VMX_EXIT_DEFAULT1 & ~VMX_EXIT_SAVE_DEBUG_CONTROLS);
 	entry1 = VMX_ENTRY_DEFAULT1 | VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_IA32E_MODE_GUEST |
 		 VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL | VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_EFER;
-	c.entry = (entry1 << 32) | VMX_ENTRY_DEFAULT1;
+	c.entry = (entry1 << VMX_CAP_ALLOWED1_SHIFT) | VMX_ENTRY_DEFAULT1;
 	/* SDM A.5.2: the true MSR lets "load debug controls" be 0. */
-	c.true_entry = (entry1 << 32) | (VMX_ENTRY_DEFAULT1 & ~VMX_ENTRY_LOAD_DEBUG_CONTROLS);
+	c.true_entry = (entry1 << VMX_CAP_ALLOWED1_SHIFT) |
+		       (VMX_ENTRY_DEFAULT1 & ~VMX_ENTRY_LOAD_DEBUG_CONTROLS);
 	c.misc = NEST_DEFAULT_PREEMPTION_RATE | VMX_MISC_SAVE_EFER_LMA | VMX_MISC_ACTIVITY_HLT |
 		 VMX_MISC_ACTIVITY_SHUTDOWN | VMX_MISC_ACTIVITY_WAIT_SIPI |
 		 ((uint64_t)NEST_DEFAULT_CR3_TARGETS << VMX_MISC_CR3_TARGET_COUNT_SHIFT) |
@@ -335,7 +338,7 @@ NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps)
 		       X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR |
 		       X86_CR4_OSXMMEXCPT | X86_CR4_UMIP | X86_CR4_VMXE | X86_CR4_FSGSBASE |
 		       X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE;
-	c.vmcs_enum = (uint64_t)nest__vmcs_max_index() << 1;
+	c.vmcs_enum = (uint64_t)nest__vmcs_max_index() << VMX_VMCS_ENUM_INDEX_SHIFT;
 	c.ept_vpid = VMX_EPT_CAP_EXECUTE_ONLY | VMX_EPT_CAP_PWL4 | VMX_EPT_CAP_MEMTYPE_UC |
 		     VMX_EPT_CAP_MEMTYPE_WB | VMX_EPT_CAP_2MB_PAGES | VMX_EPT_CAP_1GB_PAGES |
 		     VMX_EPT_CAP_INVEPT | VMX_EPT_CAP_AD_FLAGS | VMX_EPT_CAP_INVEPT_SINGLE |

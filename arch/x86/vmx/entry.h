@@ -97,7 +97,16 @@ int nest__vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t 
 
 /* Architectural constants the entry checks need beyond vmx_arch.h and
  * cpu/x86.h, named as in the SDM. */
-#define VMX_VMFUNC_EPTP_SWITCHING (1ull << 0)	/* SDM 25.6.14 */
+#define VMX_VMFUNC_EPTP_SWITCHING (1ull << 0) /* SDM 25.6.14 */
+#define VMX_CAP_ALLOWED1_SHIFT 32	      /* allowed-1 settings: bits 63:32 (SDM A.3) */
+#define VMX_INTR_TYPE_RESERVED 1u	      /* interruption type 1 (SDM 25.8.3) */
+#define VMX_VMCS_ENUM_INDEX_SHIFT 1	      /* IA32_VMX_VMCS_ENUM bits 9:1 (SDM A.9) */
+/* IA32_PAT memory types (SDM 11.12.2): 2, 3 and above 7 are reserved. */
+#define X86_PAT_TYPE_RESERVED2 2u
+#define X86_PAT_TYPE_RESERVED3 3u
+#define X86_PAT_TYPE_MAX 7u
+#define X86_PAT_ENTRIES 8u
+#define X86_PAT_ENTRY_BITS 8u
 #define VMX_PROC3_LOADIWKEY_EXITING (1ull << 0) /* SDM 25.6.2 */
 #define VMX_POSTED_INTR_VECTOR_RESERVED 0xff00u /* bits 15:8 (SDM 27.2.1.1) */
 #define VMX_POSTED_INTR_DESC_ALIGN 0x3full	/* 64-byte aligned */
@@ -162,7 +171,7 @@ int nest__vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t 
  * A.3): bits 31:0 must be set in the control, bits 63:32 may be. */
 static inline bool nest__vmx_ctl_ok(uint32_t ctl, uint64_t cap)
 {
-	uint32_t must = (uint32_t)cap, may = (uint32_t)(cap >> 32);
+	uint32_t must = (uint32_t)cap, may = (uint32_t)(cap >> VMX_CAP_ALLOWED1_SHIFT);
 
 	return (ctl & must) == must && (ctl & ~may) == 0;
 }
