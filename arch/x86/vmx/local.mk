@@ -90,3 +90,7 @@ tests_unit_test_vmx_nested_SOURCES = tests/unit/test_vmx_nested.c \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_vmx_nested_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_LDADD = $(TEST_LDADD)
+# libFuzzer harness of nested entry and exit (random vmcs12 writes, entries,
+# exits and events; the DESIGN.md invariants as oracle).
+FUZZ_TARGETS += vmx_nested
+EXTRA_DIST += tests/fuzz/fuzz_vmx_nested.c

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer harness of nested entry and exit. The first byte picks L0's
+ * needs (its required exits, exception bitmap, CR masks, preemption timer,
+ * VMCS shadowing); the next 512 bytes are L0's MSR bitmap (low reads and
+ * writes, repeated); then 12-byte records, each one event:
+ *   - a write of an arbitrary value to an arbitrary vmcs12 field (the
+ *     vmcs12 starts as the entry checks' valid baseline, so that many
+ *     entries succeed and the exit paths are reached);
+ *   - VMLAUNCH or VMRESUME by L1;
+ *   - an exit of L2 with an arbitrary reason, qualification, interruption
+ *     and IDT-vectoring information, registers and guest-state change;
+ *   - an event for L1 (interrupt, NMI, INIT, SIPI).
+ * The rest of the input fills L1 memory (bitmaps, MSR areas).
+ *
+ * Oracle, after every call (DESIGN.md invariants): statuses are known
+ * codes and actions legal; after an entry, every exit control and bitmap
+ * bit L0 asked for is set in vmcs02 and vmcs02's host state equals
+ * vmcs01's; an entry reads L1 memory at most four times (MSR bitmap, I/O
+ * bitmaps A and B, MSR-load area) and an exit at most once; ASan/UBSan
+ * abort on undefined behaviour.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nest/nest.h>
+
+#include "sim.h"
+#include "vmx/context.h"
+/* The valid baseline vmcs12 and the simulated backend's VMX helpers. */
+#include "../unit/test_vmx_entry_baseline.h"
+#include "sim_vmx.c"
+
+#define MEM_SIZE (256u * 1024u)
+#define RECORD 12u
+#define MAX_RECORDS 64u
+#define L0_BITMAP_BYTES 512u
+#define VMXON_GPA 0x1000ull
+#define VMCS_GPA 0x2000ull
+#define PTR_GPA 0x100ull
+#define FILL_BASE 0x3000u
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz_vmx_nested: invariant violated: %s (line %d)\n",     \
+				#cond, __LINE__);                                                  \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
+
+static struct sim S;
+static void *mem;
+static struct nest_vmx *ctx;
+static struct nest_vmx_l1_regs regs;
+static struct nest_vmx_l0 l0;
+static uint8_t l0_msr[4096];
+
+static uint64_t get(enum nest_vmcs_id id, uint32_t enc)
+{
+	uint64_t v = 0;
+
+	sim_vmcs_get(&S, id, enc, &v);
+	return v;
+}
+
+static bool known_status(int rc)
+{
+	return rc >= NEST_OK && rc <= NEST_E_MISSING_OP;
+}
+
+static int l1_exec(uint32_t reason, uint32_t info, struct nest_vmx_action *a)
+{
+	struct nest_vmx_exit e;
+
+	sim_vmx_exit(&e, reason, info, 0);
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	return nest_vmx_l1_exit(ctx, &e, &regs, a);
+}
+
+static int l1_m64(uint32_t reason, uint64_t value, struct nest_vmx_action *a)
+{
+	sim_write64(&S, PTR_GPA, value);
+	regs.gpr[3] = PTR_GPA;
+	return l1_exec(reason, sim_vmx_info_mem(NEST_VMX_SEG_DS, 3, SIM_NO_REG, 0, SIM_ADDR64), a);
+}
+
+/* Invariants 2 and 4 of DESIGN.md on the vmcs02 the backend holds. */
+static void check_vmcs02(void)
+{
+	const uint8_t *merged = sim_pool_hva(&S, get(NEST_VMCS02, NEST_VMCS_MSR_BITMAP));
+	unsigned i;
+
+	CHECK((get(NEST_VMCS02, NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & l0.pin) == l0.pin);
+	CHECK((get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & l0.proc) == l0.proc);
+	CHECK((get(NEST_VMCS02, NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & l0.proc2) == l0.proc2);
+	CHECK((get(NEST_VMCS02, NEST_VMCS_EXCEPTION_BITMAP) & l0.exception_bitmap) ==
+	      l0.exception_bitmap);
+	CHECK((get(NEST_VMCS02, NEST_VMCS_CR0_GUEST_HOST_MASK) & l0.cr0_mask) == l0.cr0_mask);
+	CHECK((get(NEST_VMCS02, NEST_VMCS_CR4_GUEST_HOST_MASK) & l0.cr4_mask) == l0.cr4_mask);
+	CHECK(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_MSR_BITMAPS);
+	CHECK(merged != NULL);
+	for (i = 0; i < sizeof(l0_msr); i++)
+		CHECK((merged[i] & l0_msr[i]) == l0_msr[i]);
+	CHECK(get(NEST_VMCS02, NEST_VMCS_VM_ENTRY_MSR_LOAD_COUNT) == 0);
+	CHECK(get(NEST_VMCS02, NEST_VMCS_VM_EXIT_MSR_LOAD_COUNT) == 0);
+	for (i = 0; i < nest_vmcs_field_count(); i++) {
+		const struct nest_vmcs_field *f = nest_vmcs_field_at(i);
+
+		if (f->type == NEST_VMCS_T_HOST)
+			CHECK(get(NEST_VMCS02, f->encoding) == get(NEST_VMCS01, f->encoding));
+	}
+}
+
+static void check_action(int rc, const struct nest_vmx_action *a)
+{
+	CHECK(known_status(rc));
+	if (rc != NEST_OK)
+		return;
+	CHECK(a->kind >= NEST_VMX_ACT_RESUME_L1 && a->kind <= NEST_VMX_ACT_L0_HANDLES);
+}
+
+static void setup(uint8_t cfg, const uint8_t *bitmap)
+{
+	struct nest_vmx_caps host;
+	struct nest_vmx_config c;
+	struct nest_vmx_action a;
+	struct fx base;
+	uint32_t rev;
+	unsigned i;
+
+	sim_vmx_host_caps(&host);
+	sim_vmx_config(&c, &host);
+	if (nest_vmx_init(mem, nest_vmx_size(), sim_backend(&S), &c, &ctx) != NEST_OK)
+		abort();
+	sim_vmx_regs64(&regs);
+	sim_vmx_region(&S, VMXON_GPA, NEST_VMCS12_REVISION);
+	sim_vmx_region(&S, VMCS_GPA, NEST_VMCS12_REVISION);
+	/* vmcs01: L0's host state, L1's guest state. */
+	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_HOST_RIP, 0xffffffff80100000ull);
+	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_HOST_CR3, 0x7000000ull);
+	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_HOST_CS_SELECTOR, 0x8);
+	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_GUEST_CR0, FX_CR0);
+	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_GUEST_IA32_EFER, FX_EFER);
+
+	memset(&l0, 0, sizeof(l0));
+	l0.size = sizeof(l0);
+	l0.pin = (cfg & 1) ? VMX_PIN_PREEMPTION_TIMER : 0;
+	l0.preemption_timer = (cfg & 1) ? 1000u : 0;
+	l0.proc = ((cfg & 2) ? VMX_PROC_HLT_EXITING : 0) | ((cfg & 4) ? VMX_PROC_CR3_LOAD_EXITING : 0);
+	l0.proc2 = VMX_PROC2_ENABLE_EPT | ((cfg & 8) ? VMX_PROC2_WBINVD_EXITING : 0);
+	l0.exception_bitmap = (1u << X86_EXC_MC) | ((cfg & 16) ? (1u << X86_EXC_PF) : 0);
+	l0.cr0_mask = (cfg & 32) ? X86_CR0_TS : 0;
+	l0.cr4_mask = (cfg & 32) ? X86_CR4_VMXE : 0;
+	l0.flags = (cfg & 64) ? NEST_VMX_L0_F_SHADOW_VMCS : 0;
+	l0.vpid02 = (cfg & 128) ? 5 : 0;
+	l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE;
+	memset(l0_msr, 0, sizeof(l0_msr));
+	for (i = 0; i < L0_BITMAP_BYTES; i++)
+		l0_msr[i] = l0_msr[2048 + i] = bitmap[i];
+	l0.msr_bitmap = l0_msr;
+	if (nest_vmx_set_l0(ctx, &l0) != NEST_OK)
+		abort();
+	if (l1_m64(VMX_EXIT_VMXON, VMXON_GPA, &a) != NEST_OK ||
+	    l1_m64(VMX_EXIT_VMPTRLD, VMCS_GPA, &a) != NEST_OK || a.result != NEST_VMX_SUCCEED)
+		abort();
+	fx_init(&base);
+	ctx->caps = base.caps;
+	rev = ctx->vmcs12.revision;
+	ctx->vmcs12 = base.v;
+	ctx->vmcs12.revision = rev;
+	ctx->vmcs12.SECONDARY_VM_EXEC_CONTROL &=
+	    ~(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
+}
+
+static void one_record(const uint8_t *r)
+{
+	struct nest_vmx_action a;
+	struct nest_vmx_l2_regs l2;
+	struct nest_vmx_exit e;
+	uint32_t w32;
+	uint64_t w64;
+	unsigned long reads;
+	int rc;
+
+	memcpy(&w32, r + 4, 4);
+	memcpy(&w64, r + 4, 8);
+	switch (r[0] % 8) {
+	case 0:
+	case 1: { /* an arbitrary vmcs12 field (L1's VMWRITE, or the shadow) */
+		const struct nest_vmcs_field *f =
+		    nest_vmcs_field_at((size_t)(r[1] | (r[2] << 8)) % nest_vmcs_field_count());
+
+		/* While L2 runs, the hardware changes only its guest state. */
+		if (nest_vmx_in_l2(ctx)) {
+			if (f->type == NEST_VMCS_T_GUEST)
+				sim_vmcs_set(&S, NEST_VMCS02, f->encoding, w64);
+		}
+		else if (r[3] & 1)
+			sim_vmcs_set(&S, NEST_VMCS_SHADOW, f->encoding, w64);
+		else
+			nest__vmcs12_write(&ctx->vmcs12, f->encoding, w64);
+		return;
+	}
+	case 2: /* VMLAUNCH / VMRESUME */
+		reads = S.calls.read_l1;
+		rc = l1_exec((r[1] & 1) ? VMX_EXIT_VMRESUME : VMX_EXIT_VMLAUNCH, 0, &a);
+		check_action(rc, &a);
+		CHECK(S.calls.read_l1 - reads <= 4);
+		if (rc == NEST_OK && a.kind == NEST_VMX_ACT_ENTER_L2) {
+			CHECK(nest_vmx_in_l2(ctx));
+			check_vmcs02();
+		}
+		return;
+	case 3:
+	case 4:
+	case 5: /* an exit of L2 */
+		sim_vmcs_set(&S, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON,
+			     (r[1] % 80) | ((r[2] & 0x80) ? 0x80000000u : 0));
+		sim_vmcs_set(&S, NEST_VMCS02, NEST_VMCS_EXIT_QUALIFICATION, w64);
+		sim_vmcs_set(&S, NEST_VMCS02, NEST_VMCS_VM_EXIT_INTR_INFO,
+			     (r[2] & 1) ? (0x80000000u | (w32 & 0xfff)) : 0);
+		sim_vmcs_set(&S, NEST_VMCS02, NEST_VMCS_IDT_VECTORING_INFO_FIELD,
+			     (r[2] & 2) ? (0x80000000u | (r[3] | ((r[2] & 0x70u) << 4))) : 0);
+		memset(&l2, 0, sizeof(l2));
+		l2.size = sizeof(l2);
+		memset(l2.gpr, r[3], sizeof(l2.gpr));
+		l2.gpr[1] = w32;
+		memset(&e, 0, sizeof(e));
+		e.size = sizeof(e);
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		reads = S.calls.read_l1;
+		rc = nest_vmx_l2_exit(ctx, &e, &l2, &a);
+		check_action(rc, &a);
+		CHECK(S.calls.read_l1 - reads <= 1);
+		if (rc == NEST_OK && a.kind == NEST_VMX_ACT_RESUME_L1)
+			CHECK(!nest_vmx_in_l2(ctx));
+		return;
+	case 6: /* an event for L1 */
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		rc = nest_vmx_l2_event(ctx, r[1] % 5, r[2], &a);
+		check_action(rc, &a);
+		return;
+	default: /* L0 changes its needs */
+		l0.exception_bitmap ^= 1u << (r[1] % 32);
+		l0.exception_bitmap |= 1u << X86_EXC_MC;
+		CHECK(nest_vmx_set_l0(ctx, &l0) == NEST_OK);
+		return;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t nrec, i, fill;
+
+	if (size < 1 + L0_BITMAP_BYTES)
+		return 0;
+	if (mem == NULL) {
+		mem = aligned_alloc(64, (nest_vmx_size() + 63) & ~(size_t)63);
+		if (mem == NULL)
+			abort();
+	}
+	if (sim_init(&S, MEM_SIZE, 8) != 0)
+		abort();
+	setup(data[0], data + 1);
+	data += 1 + L0_BITMAP_BYTES;
+	size -= 1 + L0_BITMAP_BYTES;
+	nrec = size / RECORD;
+	if (nrec > MAX_RECORDS)
+		nrec = MAX_RECORDS;
+	fill = size - nrec * RECORD;
+	if (fill > MEM_SIZE - FILL_BASE)
+		fill = MEM_SIZE - FILL_BASE;
+	memcpy(sim_ptr(&S, FILL_BASE, fill), data + nrec * RECORD, fill);
+	for (i = 0; i < nrec; i++)
+		one_record(data + i * RECORD);
+	sim_fini(&S);
+	return 0;
+}
