@@ -28,3 +28,6 @@ TESTS += tests/scenario/test_svm_scenario
 tests_scenario_test_svm_scenario_SOURCES = tests/scenario/test_svm_scenario.c $(SIM_SVM_SRCS)
 tests_scenario_test_svm_scenario_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_scenario_test_svm_scenario_LDADD = $(TEST_LDADD)
+
+FUZZ_TARGETS += svm
+EXTRA_DIST += tests/fuzz/fuzz_svm.c
