@@ -68,7 +68,6 @@ static void guest_cet(struct fx *f)
 }
 MUT(GUEST_CET_WITHOUT_WP)
 {
-	guest_cet(f);
 	f->caps.cr4_fixed1 |= X86_CR4_CET;
 	f->v.GUEST_CR4 |= X86_CR4_CET;
 	f->v.GUEST_CR0 &= ~X86_CR0_WP;

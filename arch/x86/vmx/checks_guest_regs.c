@@ -20,7 +20,7 @@ int nest__vmx_check_guest_regs(const struct nest__vmx_entry_ctx *c)
 		    NEST__F(GUEST_CR0));
 	if (cr0 & X86_CR0_PG)
 		NEST__CHECK(c, cr0 & X86_CR0_PE, GUEST_CR0_PG_WITHOUT_PE, NEST__F(GUEST_CR0));
-	if ((c->entry & VMX_ENTRY_LOAD_CET_STATE) && (cr4 & X86_CR4_CET))
+	if (cr4 & X86_CR4_CET)
 		NEST__CHECK(c, cr0 & X86_CR0_WP, GUEST_CET_WITHOUT_WP, NEST__F(GUEST_CR0));
 	NEST__CHECK(c,
 		    (cr4 & caps->cr4_fixed0) == caps->cr4_fixed0 && (cr4 & ~caps->cr4_fixed1) == 0,

@@ -91,7 +91,10 @@ int nest__vmx_check_guest_misc(const struct nest__vmx_entry_ctx *c); /* SDM 27.3
 int nest__vmx_check_entry(const struct nest__vmcs12 *v, const struct nest_vmx_caps *caps,
 			  const struct nest__vmx_entry_env *env, struct nest_vmx_entry_result *res);
 
-/* SDM 27.4 over entries already in L0 memory. Returns the outcome. */
+/* SDM 27.4 over `count` entries already copied to L0 memory (single
+ * fetch). `entries` may be NULL when `count` is 0 or above the limit of
+ * IA32_VMX_MISC[27:25] (the count is refused before any entry is read).
+ * Returns the outcome. */
 int nest__vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t count,
 			     const struct nest_vmx_caps *caps, struct nest_vmx_entry_result *res);
 
