@@ -30,6 +30,7 @@ EXTRA_DIST += \
 	examples/baremetal/stub/npt.c \
 	examples/baremetal/stub/l1load.c \
 	examples/baremetal/stub/fwcfg.c \
+	examples/baremetal/stub/strio.c \
 	examples/baremetal/stub/nested_off.c \
 	examples/baremetal/stub/nested_libnest.c \
 	examples/baremetal/stub/vmrun.S \

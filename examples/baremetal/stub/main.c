@@ -174,6 +174,35 @@ void stub_print_figures(void)
 	bm_printf("\n");
 }
 
+/* A guest's access to a port the stub intercepts. */
+static uint32_t port_in(uint16_t port, unsigned size)
+{
+	uint32_t val = 0xFFFFFFFFu;
+
+	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS)
+		val = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+	else if (!fwcfg_io(port, true, size, &val))
+		bm_panic("stub: unexpected I/O intercept, port %#x\n", port);
+	return val;
+}
+
+static void port_out(uint16_t port, unsigned size, uint32_t val)
+{
+	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) {
+		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
+		stub_print_figures();
+		if (size == 1)
+			outb(port, (uint8_t)val);
+		else if (size == 2)
+			outw(port, (uint16_t)val);
+		else
+			outl(port, val);
+		/* Without the device QEMU goes on: so does L1. */
+	} else if (!fwcfg_io(port, false, size, &val)) {
+		bm_panic("stub: unexpected I/O intercept, port %#x\n", port);
+	}
+}
+
 static void handle_ioio(uint8_t *v)
 {
 	uint32_t info = (uint32_t)VMCB_U64(v, VMCB_EXITINFO1);
@@ -181,28 +210,15 @@ static void handle_ioio(uint8_t *v)
 	bool in = info & IOIO_TYPE_IN;
 	unsigned size = info & IOIO_SZ32 ? 4 : info & IOIO_SZ16 ? 2 : 1;
 	uint64_t rax = VMCB_U64(v, VMCB_RAX);
-	uint32_t val = (uint32_t)rax;
 
-	if (info & IOIO_STR)
-		bm_panic("stub: L1 string I/O on intercepted port %#x is not emulated\n", port);
-	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) {
-		if (!in) {
-			bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
-			stub_print_figures();
-			if (size == 1)
-				outb(port, (uint8_t)val);
-			else if (size == 2)
-				outw(port, (uint16_t)val);
-			else
-				outl(port, val);
-			/* Without the device QEMU goes on: so does L1. */
-		} else {
-			val = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
-		}
-	} else if (!fwcfg_io(port, in, size, &val)) {
-		bm_panic("stub: unexpected I/O intercept, port %#x\n", port);
+	if (info & IOIO_STR) {
+		if (v != stub.vmcb01)
+			stub_fatal(v, "string I/O of L2 on a port only L0 intercepts");
+		stub_string_io(v, port, in, size, info & IOIO_REP, port_in, port_out);
+		return;
 	}
 	if (in) {
+		uint32_t val = port_in(port, size);
 		if (size == 4)
 			rax = val;
 		else if (size == 2)
@@ -210,6 +226,8 @@ static void handle_ioio(uint8_t *v)
 		else
 			rax = (rax & ~0xFFull) | (val & 0xFF);
 		VMCB_U64(v, VMCB_RAX) = rax;
+	} else {
+		port_out(port, size, (uint32_t)rax);
 	}
 	VMCB_U64(v, VMCB_RIP) = VMCB_U64(v, VMCB_EXITINFO2); /* next RIP */
 }

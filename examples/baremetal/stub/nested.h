@@ -31,4 +31,9 @@ __attribute__((noreturn)) void stub_fatal(const uint8_t *vmcb, const char *why);
 bool stub_l0_exit(uint8_t *vmcb, uint64_t code);
 void stub_l1_exit(uint8_t *vmcb01);
 
+/* strio.c: INS/OUTS (REP or not) of L1 on an intercepted port. */
+void stub_string_io(uint8_t *vmcb, uint16_t port, bool in, unsigned size, bool rep,
+		    uint32_t (*port_in)(uint16_t port, unsigned size),
+		    void (*port_out)(uint16_t port, unsigned size, uint32_t val));
+
 #endif /* STUB_NESTED_H */

@@ -107,6 +107,16 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		printf("hello: fw_cfg RAM size %llu KiB, memory map ends at %llu KiB\n",
 		       (unsigned long long)(ram >> 10), (unsigned long long)(top >> 10));
 		check("fwcfg-ram-size-matches-mmap", ram >= top && ram - top < FIRMWARE_SLACK);
+		/* The same item read with REP INSB, as Linux's fw_cfg driver does. */
+		uint64_t ram_rep = 0;
+		void *dst = &ram_rep;
+		uint64_t n = sizeof(ram_rep);
+		outw(FW_CFG_PORT_SEL, FW_CFG_RAM_SIZE);
+		__asm__ volatile("rep insb"
+				 : "+D"(dst), "+c"(n)
+				 : "d"(FW_CFG_PORT_DATA)
+				 : "memory");
+		check("fwcfg-rep-insb", ram_rep == ram && n == 0);
 	}
 
 	/* The last page of RAM is ours: write it, read it back. */
