@@ -100,6 +100,10 @@ struct nest_vmx_config {
 	/** Bits of IA32_FEATURE_CONTROL besides lock and "VMXON outside SMX"
 	 *  that L1 may set (e.g. LMCE, SGX); L0 handles their meaning. */
 	uint64_t feature_control_extra;
+	/** Nonzero: L1 has 1 GiB pages (CPUID.80000001H:EDX[26]); used by
+	 *  libnest's own walk of L1's page tables. */
+	uint32_t l1_gbpages;
+	uint32_t reserved0; ///< zero
 };
 
 /** The smallest nest_vmx_config::size libnest accepts. */
@@ -271,6 +275,10 @@ struct nest_vmx_l1_regs {
 	uint64_t cr4;      ///< CR4 as L1 sees it
 	uint64_t efer;     ///< IA32_EFER
 	struct nest_vmx_segment seg[6]; ///< ES, CS, SS, DS, FS, GS (NEST_VMX_SEG_*)
+	/** L1's CR3, for libnest's own walk of L1's page tables when the
+	 *  backend has no l1_linear_to_phys. Added in 0.1: a caller whose
+	 *  @c size ends before it has no walk (NEST_E_MISSING_OP). */
+	uint64_t cr3;
 };
 
 /** The smallest nest_vmx_l1_regs::size libnest accepts. */
@@ -319,8 +327,10 @@ struct nest_vmx_exit {
  *         instruction information that hardware cannot produce);
  *         NEST_E_SIZE (a struct size below its minimum);
  *         NEST_E_MISSING_OP (a memory operand under L1 paging without
- *         l1_linear_to_phys); NEST_E_FAULT or another backend status (L1
- *         memory that L0 does not back). On error L1's state and the
+ *         l1_linear_to_phys, and regs too old to carry CR3); NEST_E_STATE
+ *         (libnest's own walk cannot use L1's paging mode or CR3);
+ *         NEST_E_FAULT or another backend status (L1 memory, or an L1
+ *         page table, that L0 does not back). On error L1's state and the
  *         context are unchanged and @c act->kind is NEST_VMX_ACT_NONE.
  */
 NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *exit,

@@ -313,6 +313,7 @@ START_TEST(operand_under_paging_without_translation_op_is_missing_op)
 
 	F.s.l1_identity_paging = false;
 	ck_assert_int_eq(fx_init(), NEST_OK); /* the context copies the backend */
+	F.regs.size = NEST_VMX_L1_REGS_MIN_SIZE; /* no CR3: libnest cannot walk either */
 	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_E_MISSING_OP);
 	ck_assert_uint_eq(F.act.kind, NEST_VMX_ACT_NONE);
 	fx_status(&st);
@@ -355,6 +356,68 @@ START_TEST(impossible_segment_is_a_caller_error)
 }
 END_TEST
 
+/* 4-level tables for libnest's own walk: linear WALK_LA maps to WALK_GPA;
+ * the next page is not present. */
+#define WALK_LA 0x0000008000203000ull /* PML4 1, PDPT 0, PD 1, PT 3 */
+#define WALK_GPA 0x20000ull
+#define PTE_P_RW 0x3ull
+
+static void build_tables(void)
+{
+	sim_write64(&F.s, 0x10000 + 1 * 8, 0x11000 | PTE_P_RW);
+	sim_write64(&F.s, 0x11000 + 0 * 8, 0x12000 | PTE_P_RW);
+	sim_write64(&F.s, 0x12000 + 1 * 8, 0x13000 | PTE_P_RW);
+	sim_write64(&F.s, 0x13000 + 3 * 8, WALK_GPA | PTE_P_RW);
+	F.s.l1_identity_paging = false;
+	sim_backend(&F.s); /* no l1_linear_to_phys: libnest walks */
+	F.regs.cr3 = 0x10000;
+	sim_reset_counters(&F.s);
+}
+
+START_TEST(operand_without_translation_op_walks_l1_page_tables)
+{
+	build_tables();
+	F.regs.gpr[RSI] = WALK_LA + 0x10;
+	ck_assert_int_eq(vmptrst(sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64), 0),
+			 NEST_OK);
+	assert_succeed();
+	ck_assert_uint_eq(sim_read64(&F.s, WALK_GPA + 0x10), VMCS_GPA);
+	ck_assert_uint_eq(F.s.calls.l1_linear_to_phys, 0);
+}
+END_TEST
+
+START_TEST(operand_walk_to_not_present_page_is_pf)
+{
+	build_tables();
+	F.regs.gpr[RSI] = WALK_LA + 0x1000;
+	ck_assert_int_eq(vmptrst(sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64), 0),
+			 NEST_OK);
+	assert_inject(VEC_PF, 1, 2 /* W, supervisor, not present */);
+	ck_assert_uint_eq(F.act.cr2, WALK_LA + 0x1000);
+}
+END_TEST
+
+START_TEST(operand_walk_with_table_in_unbacked_memory_is_a_fault_status)
+{
+	build_tables();
+	sim_unmap_page(&F.s, 0x12000);
+	F.regs.gpr[RSI] = WALK_LA;
+	ck_assert_int_eq(vmptrst(sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64), 0),
+			 NEST_E_FAULT);
+	ck_assert_uint_eq(F.act.kind, NEST_VMX_ACT_NONE);
+}
+END_TEST
+
+START_TEST(operand_without_translation_op_or_cr3_is_missing_op)
+{
+	build_tables();
+	F.regs.size = NEST_VMX_L1_REGS_MIN_SIZE; /* a caller that predates cr3 */
+	F.regs.gpr[RSI] = WALK_LA;
+	ck_assert_int_eq(vmptrst(sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64), 0),
+			 NEST_E_MISSING_OP);
+}
+END_TEST
+
 static Suite *operand_suite(void)
 {
 	Suite *su = suite_create("vmx_operand");
@@ -391,6 +454,10 @@ static Suite *operand_suite(void)
 	tcase_add_test(tc, operand_in_memory_l0_does_not_back_is_a_fault_status);
 	tcase_add_test(tc, impossible_address_size_is_a_caller_error);
 	tcase_add_test(tc, impossible_segment_is_a_caller_error);
+	tcase_add_test(tc, operand_without_translation_op_walks_l1_page_tables);
+	tcase_add_test(tc, operand_walk_to_not_present_page_is_pf);
+	tcase_add_test(tc, operand_walk_with_table_in_unbacked_memory_is_a_fault_status);
+	tcase_add_test(tc, operand_without_translation_op_or_cr3_is_missing_op);
 	suite_add_tcase(su, tc);
 	tcase_add_checked_fixture(raw, fx_setup, fx_teardown);
 	tcase_add_test(raw, operand_under_paging_without_translation_op_is_missing_op);

@@ -69,6 +69,7 @@ NEST_API int nest_vmx_init(void *mem, size_t size, const struct nest_backend *be
 	ctx->host.size = sizeof(ctx->host);
 	ctx->vmx_allowed = c.vmx_allowed != 0;
 	ctx->l1_maxphyaddr = c.l1_maxphyaddr;
+	ctx->l1_gbpages = c.l1_gbpages != 0;
 	ctx->features = c.features & NEST_VMX_F_ALL;
 	ctx->feature_control_valid = X86_FEATURE_CONTROL_LOCK | c.feature_control_extra;
 	if (ctx->vmx_allowed)

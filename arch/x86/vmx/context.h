@@ -43,6 +43,7 @@ struct nest_vmx {
 	struct nest_backend be;
 	bool vmx_allowed;       /* config: L1 may use VMX at all */
 	uint32_t l1_maxphyaddr; /* L1's physical-address width */
+	bool l1_gbpages;        /* L1 has 1 GiB pages (for libnest's walk of L1 paging) */
 	struct nest_vmx_caps host; /* host's capability MSRs, as given */
 	struct nest_vmx_caps caps; /* what L1 is offered (RDMSR values, entry-check reference) */
 	uint64_t feature_control_valid; /* IA32_FEATURE_CONTROL bits L1 may write */

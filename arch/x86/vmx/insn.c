@@ -385,6 +385,7 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	rc = nest__vmx_copy_in(&in.regs, sizeof(in.regs), regs, NEST_VMX_L1_REGS_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
+	in.has_cr3 = regs->size >= offsetof(struct nest_vmx_l1_regs, cr3) + sizeof(regs->cr3);
 	in.ctx = ctx;
 	in.mode64 = (in.regs.efer & X86_EFER_LMA) && (in.regs.seg[VMX_SEG_CS].ar & X86_SEG_L);
 

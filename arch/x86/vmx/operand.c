@@ -8,6 +8,8 @@
  */
 #include "vmx/operand.h"
 
+#include <nest/tdp.h>
+
 #include "cpu/x86.h"
 #include "vmx/vmx_arch.h"
 
@@ -137,6 +139,43 @@ static int linear_address(struct nest__vmx_insn *in, unsigned size, bool write, 
 	return segment_legacy(in, seg, ea, size, write, linear);
 }
 
+/* libnest's own walk of L1's page tables (no l1_linear_to_phys). The
+ * walk leaves accessed/dirty flags alone; a PAE walk reads the PDPTEs from
+ * memory rather than from registers loaded at the last CR3 write. */
+static int walk(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gpa)
+{
+	const struct nest_vmx_l1_regs *r = &in->regs;
+	struct nest_x86_config xc;
+	struct nest_walk_result res;
+	int rc;
+
+	if (!in->has_cr3)
+		return NEST_E_MISSING_OP;
+	nest__memset(&xc, 0, sizeof(xc));
+	xc.cr0 = r->cr0;
+	xc.cr4 = r->cr4;
+	xc.efer = r->efer;
+	xc.maxphyaddr = (uint8_t)in->ctx->l1_maxphyaddr;
+	xc.gbpages = in->ctx->l1_gbpages;
+	/* SMAP does not stop a CPL-0 data access with RFLAGS.AC set (SDM 4.6.1). */
+	rc = nest_x86_walk(&in->ctx->be, &xc, r->cr3, la, write ? NEST_ACC_W : NEST_ACC_R,
+			   (r->rflags & X86_RFLAGS_AC) ? NEST_WALK_SMAP_OFF : 0, &res);
+	if (rc != NEST_OK)
+		return rc;
+	switch (res.status) {
+	case NEST_WALK_OK:
+		*gpa = res.addr;
+		return NEST_OK;
+	case NEST_WALK_FAULT:
+	case NEST_WALK_RSVD:
+		return nest__vmx_inject(in, X86_EXC_PF, true, res.pfec, la);
+	case NEST_WALK_NO_MEMORY:
+		return NEST_E_FAULT; /* a table in memory L0 does not back */
+	default:
+		return NEST_E_STATE; /* L1's CR3 or paging mode cannot be walked */
+	}
+}
+
 /* L1 paging: linear to L1-physical, or #PF with the walker's error code. */
 static int translate(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gpa)
 {
@@ -149,7 +188,7 @@ static int translate(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_
 		return NEST_OK;
 	}
 	if (!NEST_BE_HAS(be, l1_linear_to_phys))
-		return NEST_E_MISSING_OP;
+		return walk(in, la, write, gpa);
 	/* CPL is 0 here (checked before any operand access): a supervisor access. */
 	rc = be->ops->l1_linear_to_phys(be->ctx, la, write ? NEST_ACC_W : NEST_ACC_R, gpa,
 					&pf_error);

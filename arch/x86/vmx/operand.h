@@ -23,6 +23,7 @@ struct nest__vmx_insn {
 	struct nest_vmx_l1_regs regs; /* copied in */
 	struct nest_vmx_action act;   /* built here, copied out at the end */
 	bool mode64;                  /* 64-bit mode: IA32_EFER.LMA = 1 and CS.L = 1 */
+	bool has_cr3;                 /* the caller's regs include CR3 (libnest may walk) */
 };
 
 /* Queue an exception for L1 and return NEST__VMX_INJECTED. */
@@ -31,8 +32,10 @@ int nest__vmx_inject(struct nest__vmx_insn *in, uint8_t vector, bool has_error_c
 
 /* Read or write `size` (1..8) bytes of the instruction's memory operand.
  * Returns NEST_OK, NEST__VMX_INJECTED (#GP/#SS/#PF queued), or a status
- * for the caller (malformed instruction information, missing
- * l1_linear_to_phys, backend failure). A write translates every page it
+ * for the caller (malformed instruction information, no way to
+ * translate under L1 paging, backend failure). Linear addresses go
+ * through the backend's l1_linear_to_phys, or, without it, through
+ * libnest's own x86 walk of L1's page tables from regs.cr3. A write translates every page it
  * touches before writing any byte. */
 int nest__vmx_operand_read(struct nest__vmx_insn *in, void *buf, unsigned size);
 int nest__vmx_operand_write(struct nest__vmx_insn *in, const void *buf, unsigned size);
