@@ -5,8 +5,7 @@
  * FW_CFG_RAM_SIZE and the "etc/e820" file, which L1 reads as its own memory
  * (the same map as its multiboot information). The DMA interface is hidden
  * (FW_CFG_ID without the DMA bit, the DMA ports read as no device) so every
- * read goes through the data port the stub sees. String I/O (INS/OUTS) on
- * these ports is not emulated.
+ * read goes through the data port the stub sees (string I/O too: strio.c).
  */
 #include "stub.h"
 

@@ -131,6 +131,21 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 
 	bm_mem_init_from_mb(mbi, 0);
 	check("allocator", bm_page_alloc() != NULL);
+	/* "expect-modules=N": the loader must hand over N modules, each with its string. */
+	const char *cmdline = bm_mb_cmdline(mbi);
+	for (size_t i = 0; cmdline[i]; i++) {
+		if (strncmp(cmdline + i, "expect-modules=", 15))
+			continue;
+		uint32_t want = (uint32_t)bm_strtou64(cmdline + i + 15, NULL);
+		bool ok = bm_mb_module_count(mbi) == want;
+		for (uint32_t m = 0; ok && m < want; m++) {
+			const struct mb_module *mod = bm_mb_module(mbi, m);
+			ok = mod->mod_end > mod->mod_start && mod->string &&
+			     *(const char *)(uintptr_t)mod->string && !(mod->mod_start & 0xFFF);
+		}
+		check("multiboot-modules", ok);
+		break;
+	}
 	for (uint32_t i = 0; i < bm_mb_module_count(mbi); i++) {
 		const struct mb_module *m = bm_mb_module(mbi, i);
 		printf("hello: module %u: %u bytes, starts \"%.16s\"\n", i,
