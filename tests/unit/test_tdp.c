@@ -490,6 +490,39 @@ START_TEST(root_cache_reuses_roots_across_entries)
 }
 END_TEST
 
+START_TEST(five_level_ept12_gets_five_level_ept02)
+{
+	struct nest_tdp_l1_root r = ept_root(0);
+	struct nest_tdp_root_info info;
+	struct nest_tdp_fault_out o;
+	uint64_t gpa = (5ull << 48) | 0x3000;
+
+	r.pointer = TB_EPTP(l1root, 5, 0);
+	tb_map64(&T, l1root, 5, gpa, 0x200000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	ck_assert_int_eq(nest_tdp_root(ctx, &r, &info), NEST_OK);
+	ck_assert_uint_eq(info.levels, 5);
+	ck_assert_uint_eq(info.pointer, info.hpa | 6 | (4 << 3));
+	o = fault(&r, gpa, NEST_ACC_W, 0);
+	ck_assert_int_eq(o.kind, NEST_TDP_FIXED);
+	ck_assert_uint_eq(o.hpa, TB_HPA_BASE + 0x200000);
+}
+END_TEST
+
+START_TEST(npt02_is_long_mode_whatever_l1_host_mode)
+{
+	struct nest_tdp_l1_root r = npt_root();
+	struct nest_tdp_root_info info;
+
+	r.cr4 = X86_CR4_PAE;
+	r.efer = 0; /* L1 runs PAE paging: NPT12 is PAE, NPT02 still 4-level long mode */
+	ck_assert_int_eq(nest_tdp_root(ctx, &r, &info), NEST_OK);
+	ck_assert_uint_eq(info.levels, 4);
+	ck_assert_uint_eq(info.pointer, info.hpa);
+	r.cr0 = 0; /* no paging: no nested paging either */
+	ck_assert_int_eq(nest_tdp_root(ctx, &r, &info), NEST_E_INVAL);
+}
+END_TEST
+
 START_TEST(bad_eptp_is_rejected)
 {
 	struct nest_tdp_l1_root r = ept_root(0);
@@ -687,6 +720,8 @@ static Suite *tdp_suite(void)
 	tcase_add_test(n, npt_leaf_keeps_l1_pat_index_unless_l0_is_not_wb);
 	tcase_add_test(n, npt_32bit_host_mode_is_shadowed);
 	tcase_add_test(c, root_cache_reuses_roots_across_entries);
+	tcase_add_test(c, five_level_ept12_gets_five_level_ept02);
+	tcase_add_test(c, npt02_is_long_mode_whatever_l1_host_mode);
 	tcase_add_test(c, bad_eptp_is_rejected);
 	tcase_add_test(c, invept_single_context_empties_that_root_only);
 	tcase_add_test(c, invept_single_context_matches_address_bits_only);
