@@ -257,6 +257,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			regs.seg[r[3] >> 5 & 7 ? (r[3] >> 5) % 6 : 3].limit = get32(r + 56);
 			regs.seg[(r[60] >> 4) % 6].ar ^= (uint32_t)r[60] << 12 | (r[61] & 0xf);
 			regs.seg[4].base = get64(r + 16) & 0xffffffff;
+			/* Without l1_linear_to_phys libnest walks L1's tables from here. */
+			regs.cr3 = steer(get64(r + 24), 2);
 			sim_vmx_exit(&ex, reasons[r[0] % INSN_REASONS], get32(r + 40), 0);
 			ex.qualification = (int64_t)(int32_t)get32(r + 44);
 			ex.insn_len = (r[62] & 0xf) ? (r[62] & 0xf) : 3;
