@@ -94,3 +94,8 @@ tests_unit_test_vmx_nested_LDADD = $(TEST_LDADD)
 # exits and events; the DESIGN.md invariants as oracle).
 FUZZ_TARGETS += vmx_nested
 EXTRA_DIST += tests/fuzz/fuzz_vmx_nested.c
+# Figures of nested entry and exit (make bench).
+NEST_BENCH_BINS += tests/bench/bench_vmx
+tests_bench_bench_vmx_SOURCES = tests/bench/bench_vmx.c $(VMX_TEST_SIM)
+tests_bench_bench_vmx_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_bench_bench_vmx_LDADD = $(TEST_LDADD)

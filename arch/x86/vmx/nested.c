@@ -45,12 +45,29 @@ static int field_value(const struct nest__vmcs12 *img, unsigned i, uint64_t *v)
 	return nest__vmcs12_read(img, nest__vmcs_fields[i].encoding, v) ? NEST_OK : NEST_E_INVAL;
 }
 
+static uint64_t raw_field(const struct nest__vmcs12 *img, const struct nest_vmcs_field *f)
+{
+	const uint8_t *p = (const uint8_t *)img + f->offset;
+	uint16_t w16;
+	uint32_t w32;
+	uint64_t w64;
+
+	switch (f->width) {
+	case NEST_VMCS_W16:
+		nest__memcpy(&w16, p, sizeof(w16));
+		return w16;
+	case NEST_VMCS_W32:
+		nest__memcpy(&w32, p, sizeof(w32));
+		return w32;
+	default:
+		nest__memcpy(&w64, p, sizeof(w64));
+		return w64;
+	}
+}
+
 static bool field_differs(const struct nest__vmcs12 *a, const struct nest__vmcs12 *b, unsigned i)
 {
-	const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
-
-	return nest__memcmp((const uint8_t *)a + f->offset, (const uint8_t *)b + f->offset,
-			    nest_vmcs_width_bytes(f->width)) != 0;
+	return raw_field(a, &nest__vmcs_fields[i]) != raw_field(b, &nest__vmcs_fields[i]);
 }
 
 /* Write the fields of vmcs02 that differ from what the backend holds. */
@@ -275,14 +292,34 @@ static int alloc_page(struct nest_vmx *ctx, uint64_t *hpa, void **hva)
 	return nest__be_page_alloc(&ctx->be, hpa, hva);
 }
 
-/* Bitmaps: L1's read once from its memory (memory L0 does not back reads
- * as all ones: everything exits), merged with L0's into libnest's pages. */
+/* Read one 4 KiB bitmap of L1 into its snapshot; memory L0 does not back
+ * reads as all ones (everything exits). Returns whether it changed. */
+static bool fetch_bitmap(struct nest_vmx *ctx, uint64_t gpa, uint8_t *snap)
+{
+	uint8_t *tmp = ctx->nested.scratch;
+
+	if (nest__be_read(&ctx->be, gpa, tmp, NEST__VMX_IO_BITMAP_A_SIZE) != NEST_OK)
+		nest__memset(tmp, 0xff, NEST__VMX_IO_BITMAP_A_SIZE);
+	if (nest__memcmp(tmp, snap, NEST__VMX_IO_BITMAP_A_SIZE) == 0)
+		return false;
+	nest__memcpy(snap, tmp, NEST__VMX_IO_BITMAP_A_SIZE);
+	return true;
+}
+
+/* Bitmaps: L1's read once per entry from its memory (the processor
+ * consults them on every access, so a change between entries counts),
+ * merged with L0's into libnest's pages; the merge is redone only when an
+ * input changed. */
 static int prepare_bitmaps(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	const struct nest__vmcs12 *v = &ctx->vmcs12;
 	struct nest__vmx_l1_bitmaps *bm = &n->l1_bm;
 	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
+	uint32_t use = proc & (VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS |
+			       VMX_PROC_UNCOND_IO_EXITING);
+	bool msr_changed = !n->merged_valid || use != n->merged_use;
+	bool io_changed = msr_changed;
 	int rc;
 
 	rc = alloc_page(ctx, &n->pages.msr_bitmap, &n->msr_bitmap_hva);
@@ -293,25 +330,24 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 	if (rc != NEST_OK)
 		return rc;
 	bm->msr_valid = (proc & VMX_PROC_USE_MSR_BITMAPS) != 0;
-	if (bm->msr_valid &&
-	    nest__be_read(&ctx->be, v->MSR_BITMAP, bm->msr, sizeof(bm->msr)) != NEST_OK)
-		nest__memset(bm->msr, 0xff, sizeof(bm->msr));
+	if (bm->msr_valid)
+		msr_changed |= fetch_bitmap(ctx, v->MSR_BITMAP, bm->msr);
 	bm->io_valid = (proc & VMX_PROC_USE_IO_BITMAPS) != 0;
 	if (bm->io_valid) {
-		if (nest__be_read(&ctx->be, v->IO_BITMAP_A, bm->io, NEST__VMX_IO_BITMAP_A_SIZE) !=
-		    NEST_OK)
-			nest__memset(bm->io, 0xff, NEST__VMX_IO_BITMAP_A_SIZE);
-		if (nest__be_read(&ctx->be, v->IO_BITMAP_B, bm->io + NEST__VMX_IO_BITMAP_A_SIZE,
-				  NEST__VMX_IO_BITMAP_A_SIZE) != NEST_OK)
-			nest__memset(bm->io + NEST__VMX_IO_BITMAP_A_SIZE, 0xff,
-				     NEST__VMX_IO_BITMAP_A_SIZE);
+		io_changed |= fetch_bitmap(ctx, v->IO_BITMAP_A, bm->io);
+		io_changed |= fetch_bitmap(ctx, v->IO_BITMAP_B, bm->io + NEST__VMX_IO_BITMAP_A_SIZE);
 	}
-	nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
-				   n->l0.msr_bitmap_valid ? n->l0.msr_bitmap : NULL,
-				   bm->msr_valid ? bm->msr : NULL);
-	nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,
-				  n->l0.io_bitmap_valid ? n->l0.io_bitmap : NULL,
-				  bm->io_valid ? bm->io : NULL, (proc & VMX_PROC_UNCOND_IO_EXITING) != 0);
+	if (msr_changed)
+		nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
+					   n->l0.msr_bitmap_valid ? n->l0.msr_bitmap : NULL,
+					   bm->msr_valid ? bm->msr : NULL);
+	if (io_changed)
+		nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,
+					  n->l0.io_bitmap_valid ? n->l0.io_bitmap : NULL,
+					  bm->io_valid ? bm->io : NULL,
+					  (proc & VMX_PROC_UNCOND_IO_EXITING) != 0);
+	n->merged_valid = true;
+	n->merged_use = use;
 	return NEST_OK;
 }
 

@@ -207,6 +207,9 @@ struct nest__vmx_nested {
 	void *msr_bitmap_hva, *io_bitmap_hva, *io_bitmap_b_hva;
 	struct nest__vmx_l1_now l1_now;    /* L1 at its last VMLAUNCH/VMRESUME */
 	struct nest__vmx_l1_bitmaps l1_bm; /* fetched at the last entry */
+	bool merged_valid;   /* libnest's bitmap pages hold the merge of l1_bm and L0's */
+	uint32_t merged_use; /* L1's bitmap controls at that merge */
+	uint8_t scratch[NEST__VMX_IO_BITMAP_A_SIZE]; /* one page of L1 being fetched */
 	/* vmcs02 as last written through the backend (all zero before the
 	 * first entry, as the backend's fresh vmcs02 is). */
 	struct nest__vmcs12 vmcs02_cache;

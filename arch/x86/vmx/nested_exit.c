@@ -366,6 +366,7 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
 		nest__vmcs12_write(&k->host, nest__vmcs_fields[i].encoding, rc == NEST_OK ? val : 0);
 	}
 	ctx->nested.l0_set = true;
+	ctx->nested.merged_valid = false; /* L0's bitmaps may have changed */
 	return NEST_OK;
 }
 

@@ -68,28 +68,38 @@ bool nest__vmx_vmcs02_field(unsigned index)
 	return index < NEST__VF_COUNT && nest__vmcs_fields[index].type != NEST_VMCS_T_RO;
 }
 
+/* OR of two bitmaps, a word at a time; `b` NULL stands for all ones. */
+static void or_words(uint8_t *out, const uint8_t *a, const uint8_t *b, uint64_t b_default,
+		     size_t len)
+{
+	size_t i;
+	uint64_t x, y;
+
+	for (i = 0; i < len; i += sizeof(x)) {
+		x = 0;
+		y = b_default;
+		if (a)
+			nest__memcpy(&x, a + i, sizeof(x));
+		if (b)
+			nest__memcpy(&y, b + i, sizeof(y));
+		x |= y;
+		nest__memcpy(out + i, &x, sizeof(x));
+	}
+}
+
 void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1)
 {
-	unsigned i;
-
-	for (i = 0; i < NEST__VMX_MSR_BITMAP_SIZE; i++)
-		out[i] = (uint8_t)((l0 ? l0[i] : 0) | (l1 ? l1[i] : 0xff));
+	or_words(out, l0, l1, UINT64_MAX, NEST__VMX_MSR_BITMAP_SIZE);
 }
 
 void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0,
 			       const uint8_t *l1, bool l1_uncond)
 {
-	uint8_t l1_default = l1_uncond ? 0xff : 0;
-	unsigned i;
+	uint64_t dflt = l1_uncond ? UINT64_MAX : 0;
 
-	for (i = 0; i < NEST__VMX_IO_BITMAP_SIZE; i++) {
-		uint8_t b = (uint8_t)((l0 ? l0[i] : 0) | (l1 ? l1[i] : l1_default));
-
-		if (i < NEST__VMX_IO_BITMAP_A_SIZE)
-			out_a[i] = b;
-		else
-			out_b[i - NEST__VMX_IO_BITMAP_A_SIZE] = b;
-	}
+	or_words(out_a, l0, l1, dflt, NEST__VMX_IO_BITMAP_A_SIZE);
+	or_words(out_b, l0 ? l0 + NEST__VMX_IO_BITMAP_A_SIZE : NULL,
+		 l1 ? l1 + NEST__VMX_IO_BITMAP_A_SIZE : NULL, dflt, NEST__VMX_IO_BITMAP_A_SIZE);
 }
 
 /* 64x64 -> 128 bit product shifted right by 48 (fixed-point multiply). */
