@@ -334,6 +334,11 @@ MUT(HOST_CET_MSRS)
 	host_cet(f);
 	f->v.HOST_S_CET = X86_CET_RESERVED_9_6;
 }
+MUT(HOST_SSP_ALIGNMENT)
+{
+	host_cet(f);
+	f->v.HOST_SSP = 0x7ff002;
+}
 MUT(HOST_PERF_GLOBAL_CTRL)
 {
 	f->v.VM_EXIT_CONTROLS |= VMX_EXIT_LOAD_PERF_GLOBAL_CTRL;
@@ -479,6 +484,7 @@ static const struct mutation mutations[] = {
     E(HOST_CR3_RESERVED),
     E(HOST_SYSENTER_CANONICAL),
     E(HOST_CET_MSRS),
+    E(HOST_SSP_ALIGNMENT),
     E(HOST_PERF_GLOBAL_CTRL),
     E(HOST_PAT),
     E(HOST_EFER_RESERVED),

@@ -48,6 +48,11 @@ int nest__vmx_check_guest_regs(const struct nest__vmx_entry_ctx *c)
 			    NEST__F(GUEST_S_CET));
 		NEST__CHECK(c, x86_is_canonical(v->GUEST_INTR_SSP_TABLE_ADDR, c->va_bits),
 			    GUEST_CET_MSRS, NEST__F(GUEST_INTR_SSP_TABLE_ADDR));
+		NEST__CHECK(c,
+			    (v->GUEST_SSP & X86_SSP_ALIGN_MASK) == 0 &&
+				(c->ia32e_guest ? x86_is_canonical(v->GUEST_SSP, c->va_bits)
+						: (v->GUEST_SSP & X86_HIGH32) == 0),
+			    GUEST_SSP, NEST__F(GUEST_SSP));
 	}
 	if (c->entry & VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL)
 		NEST__CHECK(

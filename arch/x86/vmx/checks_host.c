@@ -36,6 +36,8 @@ static int check_host_regs(const struct nest__vmx_entry_ctx *c)
 			    NEST__F(HOST_S_CET));
 		NEST__CHECK(c, x86_is_canonical(v->HOST_INTR_SSP_TABLE_ADDR, c->va_bits),
 			    HOST_CET_MSRS, NEST__F(HOST_INTR_SSP_TABLE_ADDR));
+		NEST__CHECK(c, (v->HOST_SSP & X86_SSP_ALIGN_MASK) == 0, HOST_SSP_ALIGNMENT,
+			    NEST__F(HOST_SSP));
 	}
 	if (c->exit & VMX_EXIT_LOAD_PERF_GLOBAL_CTRL)
 		NEST__CHECK(

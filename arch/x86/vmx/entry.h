@@ -150,6 +150,7 @@ int nest__vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t 
 #define X86_DEBUGCTL_RESERVED 0xffffffffffff003cull
 /* IA32_S_CET (SDM Vol. 4 table 2-2): bits 9:6 reserved; SUPPRESS (10), TRACKER (11). */
 #define X86_CET_RESERVED_9_6 0x3c0ull
+#define X86_SSP_ALIGN_MASK 0x3ull /* SSP bits 1:0: 4-byte aligned */
 #define X86_CET_SUPPRESS (1ull << 10)
 #define X86_CET_TRACKER (1ull << 11)
 /* IA32_BNDCFGS (SDM 17.3.3): bits 11:2 reserved, 63:12 a linear address. */
