@@ -592,7 +592,8 @@ struct nest_svm_config {
 	 *  vmcb02 always has these, whatever vmcb12 says. */
 	uint32_t l0_intercepts[NEST_SVM_INTERCEPT_WORDS];
 	/** L0's MSR permission map for L2 (8 KiB; read during calls), or NULL
-	 *  (no MSR intercepts of L0's own). */
+	 *  (no MSR intercepts of L0's own). libnest may keep a merged copy
+	 *  across VMRUNs: after changing it, call nest_svm_l0_maps_changed(). */
 	const void *l0_msrpm;
 	/** L0's I/O permission map for L2 (12 KiB), or NULL. */
 	const void *l0_iopm;
@@ -1014,6 +1015,16 @@ struct nest_svm_state {
  */
 NEST_API int nest_svm_get_state(const struct nest_svm *ctx, const struct nest_vmcb *vmcb01,
 				struct nest_svm_state *st);
+
+/**
+ * @brief L0 changed the contents of its permission maps
+ *        (nest_svm_config::l0_msrpm, ::l0_iopm): the next VMRUN merges
+ *        them again. Without this call libnest may reuse vmcb02's maps from
+ *        an earlier VMRUN when L1 has none of its own.
+ * @param ctx The context.
+ * @return NEST_OK or NEST_E_INVAL.
+ */
+NEST_API int nest_svm_l0_maps_changed(struct nest_svm *ctx);
 
 /**
  * @brief vmcb02 as libnest built it (for L0's handling of L2 exits).

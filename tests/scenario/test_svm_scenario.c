@@ -671,6 +671,19 @@ START_TEST(round_trip_backend_calls)
 }
 END_TEST
 
+START_TEST(l0_map_changes_need_the_call)
+{
+	run_l2();
+	ck_assert_uint_eq(t.iopm02[0x80 / 8], 0);
+	nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	t.l0_iopm[0x80 / 8] = 1;
+	ck_assert_int_eq(nest_svm_l0_maps_changed(t.ctx), NEST_OK);
+	run_l2();
+	ck_assert_uint_eq(t.iopm02[0x80 / 8], 1);
+}
+END_TEST
+
 static Suite *svm_scenario_suite(void)
 {
 	Suite *su = suite_create("svm_scenario");
@@ -707,6 +720,7 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, interrupt_shadow_and_v_irq_go_back);
 	tcase_add_test(tc, no_nrip_when_not_offered);
 	tcase_add_test(tc, round_trip_backend_calls);
+	tcase_add_test(tc, l0_map_changes_need_the_call);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -31,3 +31,9 @@ tests_scenario_test_svm_scenario_LDADD = $(TEST_LDADD)
 
 FUZZ_TARGETS += svm
 EXTRA_DIST += tests/fuzz/fuzz_svm.c
+
+NEST_BENCH_BINS += tests/bench/bench_svm
+tests_bench_bench_svm_SOURCES = tests/bench/bench_svm.c $(SIM_SVM_SRCS)
+tests_bench_bench_svm_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_bench_bench_svm_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_svm_LDADD = $(TEST_LDADD)

@@ -560,6 +560,15 @@ NEST_API int nest_svm_get_state(const struct nest_svm *ctx, const struct nest_vm
 	return NEST_OK;
 }
 
+NEST_API int nest_svm_l0_maps_changed(struct nest_svm *ctx)
+{
+	if (!nest__svm_ctx_ok(ctx))
+		return NEST_E_INVAL;
+	ctx->msrpm02_l0_only = false;
+	ctx->iopm02_l0_only = false;
+	return NEST_OK;
+}
+
 NEST_API struct nest_vmcb *nest_svm_vmcb02(struct nest_svm *ctx)
 {
 	return nest__svm_ctx_ok(ctx) ? ctx->vmcb02 : NULL;

@@ -99,6 +99,8 @@ struct nest_svm {
 	struct nest_vmcb vmcb12;     /* the single copy of vmcb12 */
 	struct svm_host_state host;  /* L1's state at VMRUN */
 	bool l1_msrpm_used;          /* vmcb12 MSR_PROT: l1_msrpm holds L1's map */
+	bool msrpm02_l0_only;        /* msrpm02 is a copy of L0's map (no L1 bits) */
+	bool iopm02_l0_only;         /* iopm02 likewise */
 	bool l1_iopm_used;
 	bool npt12;                  /* L2 runs on NPT02 */
 	struct nest_tdp_l1_root tdp_root;

@@ -151,10 +151,16 @@ static int build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 		read_map(ctx, c12->msrpm_base_pa, ctx->l1_msrpm, NEST_SVM_MSRPM_SIZE);
 	if (ctx->l1_iopm_used)
 		read_map(ctx, c12->iopm_base_pa, ctx->l1_iopm, NEST_SVM_IOPM_SIZE);
-	merge_map(ctx->msrpm02, ctx->l0_msrpm, ctx->l1_msrpm_used ? ctx->l1_msrpm : NULL,
-		  NEST_SVM_MSRPM_SIZE);
-	merge_map(ctx->iopm02, ctx->l0_iopm, ctx->l1_iopm_used ? ctx->l1_iopm : NULL,
-		  NEST_SVM_IOPM_SIZE);
+	/* A map that holds L0's bits only is kept from the last VMRUN (L0's
+	 * maps change only with nest_svm_l0_maps_changed()). */
+	if (ctx->l1_msrpm_used || !ctx->msrpm02_l0_only)
+		merge_map(ctx->msrpm02, ctx->l0_msrpm, ctx->l1_msrpm_used ? ctx->l1_msrpm : NULL,
+			  NEST_SVM_MSRPM_SIZE);
+	if (ctx->l1_iopm_used || !ctx->iopm02_l0_only)
+		merge_map(ctx->iopm02, ctx->l0_iopm, ctx->l1_iopm_used ? ctx->l1_iopm : NULL,
+			  NEST_SVM_IOPM_SIZE);
+	ctx->msrpm02_l0_only = !ctx->l1_msrpm_used;
+	ctx->iopm02_l0_only = !ctx->l1_iopm_used;
 	c2->msrpm_base_pa = ctx->msrpm02_hpa;
 	c2->iopm_base_pa = ctx->iopm02_hpa;
 
