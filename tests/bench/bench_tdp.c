@@ -6,6 +6,8 @@
  * with and without A/D; long-mode NPT12), per root-cache hit on re-entry,
  * per INVEPT (single-context, of a root with 512 leaves); backend calls per
  * fault; shadow pages per GiB of L2 shadowed (4 KiB and 2 MiB pages).
+ * Each time is the best of several repetitions, so that a shared, loaded
+ * machine disturbs the figures less.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +104,7 @@ static struct fault_fig bench_faults(const struct nest_tdp_l1_root *r)
 	struct nest_tdp_fault_in in;
 	struct nest_tdp_fault_out out;
 	struct fault_fig f = {0, 0};
-	double total = 0;
+	double best = 1e30, dt;
 	unsigned round, i;
 	unsigned long calls = 0;
 
@@ -123,10 +125,12 @@ static struct fault_fig bench_faults(const struct nest_tdp_l1_root *r)
 				exit(1);
 			}
 		}
-		total += now_ns() - t0;
+		dt = now_ns() - t0;
+		if (dt < best)
+			best = dt; /* the least disturbed round: the machine may be shared */
 		calls += sim_total_calls(&T.sim);
 	}
-	f.ns = total / (ROUNDS * NPAGES);
+	f.ns = best / NPAGES;
 	f.calls = (double)calls / (ROUNDS * NPAGES);
 	return f;
 }
@@ -137,7 +141,7 @@ int main(void)
 	struct nest_tdp_root_info info;
 	struct nest_tdp_stats st;
 	struct fault_fig fe, fa, fn;
-	double base, t0, hit_ns, invept_ns, inv_total = 0;
+	double base, t0, hit_ns, invept_ns, inv_best = 1e30;
 	uint64_t root, i;
 	const int hits = 4000000, invs = 200;
 	int k;
@@ -166,12 +170,19 @@ int main(void)
 
 	/* Re-entry: VMRESUME after VMRESUME looks the root up again. */
 	nest_tdp_root(ctx, &ept, &info);
-	t0 = now_ns();
-	for (k = 0; k < hits; k++) {
-		nest_tdp_root(ctx, &ept, &info);
-		sink += info.hpa;
+	hit_ns = 1e30;
+	for (i = 0; i < 10; i++) {
+		double dt;
+
+		t0 = now_ns();
+		for (k = 0; k < hits / 10; k++) {
+			nest_tdp_root(ctx, &ept, &info);
+			sink += info.hpa;
+		}
+		dt = (now_ns() - t0) / (hits / 10);
+		if (dt < hit_ns)
+			hit_ns = dt;
 	}
-	hit_ns = (now_ns() - t0) / hits;
 
 	/* INVEPT single-context of a root holding 512 4 KiB leaves. */
 	for (k = 0; k < invs; k++) {
@@ -186,9 +197,10 @@ int main(void)
 		}
 		t0 = now_ns();
 		nest_tdp_invalidate_root(ctx, &ept);
-		inv_total += now_ns() - t0;
+		if (now_ns() - t0 < inv_best)
+			inv_best = now_ns() - t0;
 	}
-	invept_ns = inv_total / invs;
+	invept_ns = inv_best;
 
 	printf("baseline: memcpy of a 4 KiB table page     %8.1f ns\n", base);
 	printf("shadow fault, EPT 4-level / 4K L0          %8.1f ns  (x%.2f baseline)  %.2f "
