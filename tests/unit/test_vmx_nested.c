@@ -547,6 +547,67 @@ START_TEST(bad_exit_msr_load_entry_is_a_vmx_abort)
 }
 END_TEST
 
+/* ---- hardware VMCS shadowing ---- */
+
+static uint64_t shadow(uint32_t enc)
+{
+	uint64_t v = 0;
+
+	sim_vmcs_get(&N.s, NEST_VMCS_SHADOW, enc, &v);
+	return v;
+}
+
+/* L0 links a shadow VMCS; L1 makes its VMCS current again. */
+static void with_shadowing(void)
+{
+	N.l0.flags = NEST_VMX_L0_F_SHADOW_VMCS;
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
+}
+
+START_TEST(vmptrld_fills_the_shadow_vmcs)
+{
+	with_shadowing();
+	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RIP), V12()->GUEST_RIP);
+	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RSP), V12()->GUEST_RSP);
+}
+END_TEST
+
+START_TEST(l1_write_through_the_shadow_reaches_vmcs02_at_entry)
+{
+	with_shadowing();
+	sim_vmcs_set(&N.s, NEST_VMCS_SHADOW, NEST_VMCS_GUEST_RIP, 0x405000);
+	launch_ok();
+	ck_assert_uint_eq(V12()->GUEST_RIP, 0x405000);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_RIP), 0x405000);
+}
+END_TEST
+
+START_TEST(reflected_exit_shows_in_the_shadow_vmcs)
+{
+	with_shadowing();
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RIP, 0x401777);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(shadow(NEST_VMCS_VM_EXIT_REASON), VMX_EXIT_CPUID);
+	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RIP), 0x401777);
+}
+END_TEST
+
+START_TEST(vmclear_takes_shadow_writes_into_l1_memory)
+{
+	struct nest__vmcs12 img;
+
+	with_shadowing();
+	sim_vmcs_set(&N.s, NEST_VMCS_SHADOW, NEST_VMCS_GUEST_RIP, 0x406000);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	memcpy(&img, sim_ptr(&N.s, N_VMCS_GPA, sizeof(img)), sizeof(img));
+	ck_assert_uint_eq(img.GUEST_RIP, 0x406000);
+}
+END_TEST
+
 /* ---- API misuse ---- */
 
 START_TEST(l2_exit_outside_l2_is_a_state_error)
@@ -618,6 +679,10 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, sipi_outside_wait_for_sipi_is_dropped);
 	tcase_add_test(t, exit_msr_load_area_is_given_to_l0);
 	tcase_add_test(t, bad_exit_msr_load_entry_is_a_vmx_abort);
+	tcase_add_test(t, vmptrld_fills_the_shadow_vmcs);
+	tcase_add_test(t, l1_write_through_the_shadow_reaches_vmcs02_at_entry);
+	tcase_add_test(t, reflected_exit_shows_in_the_shadow_vmcs);
+	tcase_add_test(t, vmclear_takes_shadow_writes_into_l1_memory);
 	tcase_add_test(t, l2_exit_outside_l2_is_a_state_error);
 	tcase_add_test(t, shadow_bitmaps_clear_exactly_the_shadowed_fields);
 	suite_add_tcase(s, t);

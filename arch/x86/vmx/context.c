@@ -120,6 +120,7 @@ void nest__vmx_writeback_vmcs12(struct nest_vmx *ctx)
 
 	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
 		return;
+	nest__vmx_shadow_release(ctx); /* nested.c: VMCS shadowing */
 	rc = nest__be_write(&ctx->be, ctx->current_vmptr, &ctx->vmcs12, sizeof(ctx->vmcs12));
 	if (rc != NEST_OK)
 		nest__be_log(&ctx->be, NEST_LOG_WARN,

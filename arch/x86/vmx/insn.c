@@ -251,6 +251,7 @@ static int handle_vmptrld(struct nest__vmx_insn *in)
 	nest__vmx_writeback_vmcs12(ctx); /* the previous current VMCS stays active */
 	ctx->vmcs12 = image;
 	ctx->current_vmptr = addr;
+	nest__vmx_shadow_load(ctx); /* nested.c: VMCS shadowing */
 	return vmsucceed(in);
 }
 
@@ -345,6 +346,7 @@ static int handle_vmwrite(struct nest__vmx_insn *in)
 	if (f->type == NEST_VMCS_T_RO && !(ctx->caps.misc & VMX_MISC_VMWRITE_ANY_FIELD))
 		return vmfail(in, VMXERR_VMWRITE_READ_ONLY_COMPONENT);
 	nest__vmcs12_write(&ctx->vmcs12, enc, value);
+	nest__vmx_shadow_field(ctx, enc); /* nested.c: VMCS shadowing */
 	return vmsucceed(in);
 }
 

@@ -134,6 +134,43 @@ static int vmcs12_to_shadow(struct nest_vmx *ctx)
 	return NEST_OK;
 }
 
+/* The current VMCS stops being current (VMCLEAR, VMPTRLD of another,
+ * VMXOFF): what L1 wrote through the shadow goes into vmcs12 first. */
+void nest__vmx_shadow_release(struct nest_vmx *ctx)
+{
+	if (shadowing(ctx) && ctx->nested.shadow_loaded &&
+	    shadow_to_vmcs12(ctx) != NEST_OK)
+		nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not read the shadow VMCS");
+	ctx->nested.shadow_loaded = false;
+}
+
+/* A VMCS became current (VMPTRLD): L1 reads it through the shadow. */
+void nest__vmx_shadow_load(struct nest_vmx *ctx)
+{
+	if (!shadowing(ctx))
+		return;
+	if (vmcs12_to_shadow(ctx) != NEST_OK) {
+		nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not write the shadow VMCS");
+		return;
+	}
+	ctx->nested.shadow_loaded = true;
+}
+
+/* L1 wrote a field through an exiting VMWRITE: a field it reads through
+ * the shadow must show the new value. */
+void nest__vmx_shadow_field(struct nest_vmx *ctx, uint32_t enc)
+{
+	const struct nest_vmcs_field *f = nest__vmcs_field(enc);
+	uint64_t val;
+
+	if (!shadowing(ctx) || !ctx->nested.shadow_loaded || f == NULL ||
+	    !(f->flags & NEST_VMCS_F_SHADOW_READ))
+		return;
+	nest__vmcs12_read(&ctx->vmcs12, f->encoding, &val);
+	if (nest__be_vmcs_write(&ctx->be, NEST_VMCS_SHADOW, f->encoding, val) != NEST_OK)
+		nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not write the shadow VMCS");
+}
+
 /* ---- outcomes of VMLAUNCH/VMRESUME (SDM 31.2) ---- */
 
 static int complete(struct nest__vmx_insn *in, uint32_t result, uint64_t flags)
@@ -260,8 +297,11 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 	} else if (n->msr_count != 0) {
 		act->flags |= ACT_F_MSRS;
 	}
-	if (shadowing(ctx))
-		return vmcs12_to_shadow(ctx);
+	if (shadowing(ctx)) {
+		rc = vmcs12_to_shadow(ctx);
+		ctx->nested.shadow_loaded = rc == NEST_OK;
+		return rc;
+	}
 	return NEST_OK;
 }
 
@@ -447,7 +487,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 		return vmfail(in, VMXERR_VMLAUNCH_NONCLEAR_VMCS);
 	if (!launch && v->launch_state != NEST_VMCS12_STATE_LAUNCHED)
 		return vmfail(in, VMXERR_VMRESUME_NONLAUNCHED_VMCS);
-	if (shadowing(ctx)) {
+	if (shadowing(ctx) && n->shadow_loaded) {
 		rc = shadow_to_vmcs12(ctx);
 		if (rc != NEST_OK)
 			return rc;

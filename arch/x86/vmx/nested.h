@@ -200,6 +200,7 @@ struct nest__vmx_nested {
 	bool vpid12_valid;  /* last_vpid12 holds vmcs12's VPID at the last entry */
 	bool l1_timer_smaller; /* vmcs02's preemption timer value was L1's */
 	bool timer_active;  /* vmcs02 runs a preemption timer */
+	bool shadow_loaded; /* the shadow VMCS holds the current vmcs12 (VMCS shadowing) */
 	uint16_t last_vpid12;
 	uint32_t timer_start; /* vmcs02's timer value at the last entry */
 	struct nest__vmx_l0 l0;
@@ -231,6 +232,14 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img)
  * host state into vmcs01, the VM-exit MSR-load area. */
 int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, bool save_guest,
 		      struct nest_vmx_action *act);
+
+/* Hardware VMCS shadowing (nest_vmx_l0::flags): keep NEST_VMCS_SHADOW and
+ * vmcs12 in step. The instruction emulation calls these when the current
+ * VMCS stops being current (before writing it back), when one becomes
+ * current, and after an exiting VMWRITE. No-ops without shadowing. */
+void nest__vmx_shadow_release(struct nest_vmx *ctx);
+void nest__vmx_shadow_load(struct nest_vmx *ctx);
+void nest__vmx_shadow_field(struct nest_vmx *ctx, uint32_t enc);
 
 /* VMLAUNCH and VMRESUME executed by L1 (the instruction dispatcher of
  * insn.c calls these). Return as the other instruction handlers do. */
