@@ -37,3 +37,5 @@ tests_bench_bench_svm_SOURCES = tests/bench/bench_svm.c $(SIM_SVM_SRCS)
 tests_bench_bench_svm_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_bench_bench_svm_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_svm_LDADD = $(TEST_LDADD)
+
+EXTRA_DIST += docs/conformance-svm.md
