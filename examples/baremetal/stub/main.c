@@ -31,6 +31,16 @@ static uint64_t cmdline_mib(const char *cmd, const char *key, uint64_t dflt)
 	return dflt;
 }
 
+static bool cmdline_flag(const char *cmd, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = cmd; *p; p++) {
+		if ((p == cmd || p[-1] == ' ') && !strncmp(p, key, kl) && (!p[kl] || p[kl] == ' '))
+			return true;
+	}
+	return false;
+}
+
 static void svm_enable(void)
 {
 	uint32_t a, b, c, d;
@@ -321,6 +331,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	bm_printf("stub: L1 RAM %llu MiB at host %#llx (guest-physical 0); stub pool %llu KiB\n",
 		  (unsigned long long)(stub.l1_size >> 20), (unsigned long long)stub.l1_host,
 		  (unsigned long long)(bm_mem_free_bytes() >> 10));
+	stub.l1_vgif = cmdline_flag(cmd, "vgif");
 	svm_enable();
 	l1_load(mbi, &entry, &mbi_gpa);
 	fwcfg_init();

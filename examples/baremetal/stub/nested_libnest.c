@@ -45,6 +45,7 @@ static struct {
 	struct nest_tdp *tdp;
 	uint8_t *current; /* VMCB of the next run */
 	bool l2_host_if;  /* L1's RFLAGS.IF at its VMRUN */
+	bool l0_vgif;	  /* L1 runs with hardware vGIF */
 } n;
 
 static uint64_t cr4_allowed(void)
@@ -113,7 +114,16 @@ void nested_init(void)
 	/* While L2 runs L0 keeps what it needs for L1 (main.c's vmcb01), with
 	 * the same permission maps: fw_cfg, debug-exit, the SVM MSRs. */
 	cfg.l0_intercepts[3] = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1);
-	cfg.l0_intercepts[4] = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2);
+	cfg.l0_intercepts[4] = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) | ICPT2_STGI | ICPT2_CLGI;
+	/* "vgif" on the stub's command line: L1's GIF is vmcb01's V_GIF, so
+	 * its STGI and CLGI run without exits (APM 15.33). */
+	if (stub.l1_vgif && (cfg.host_cpuid[3] & CPUID_SVM_EDX_VGIF)) {
+		cfg.flags |= NEST_SVM_CFG_L0_VGIF;
+		VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) &= ~(ICPT2_STGI | ICPT2_CLGI);
+		VMCB_U64(stub.vmcb01, VMCB_INT_CTL) |=
+		    NEST_SVM_INT_CTL_V_GIF_ENABLE | NEST_SVM_INT_CTL_V_GIF;
+		n.l0_vgif = true;
+	}
 	cfg.l0_msrpm = stub.msrpm;
 	cfg.l0_iopm = stub.iopm;
 	cfg.vmcb02 = page_of(pages(BM_PAGE_SIZE));
@@ -168,6 +178,8 @@ void nested_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 /* L1's GIF: hold physical interrupts for L1 while it is clear. */
 static void sync_gif(void)
 {
+	if (n.l0_vgif)
+		return; /* the hardware holds interrupts while V_GIF is clear */
 	struct nest_svm_state st = {.size = sizeof(st)};
 
 	check(nest_svm_get_state(n.svm, (struct nest_vmcb *)stub.vmcb01, &st),

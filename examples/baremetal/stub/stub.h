@@ -56,6 +56,7 @@ struct stub {
 	uint8_t *msrpm;
 	struct nest_svm_regs regs; /* the running guest's general registers */
 	bool in_l2;
+	bool l1_vgif; /* command line "vgif": run L1 with hardware vGIF */
 	struct stub_stats stats;
 };
 extern struct stub stub;
