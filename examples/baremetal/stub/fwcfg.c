@@ -9,10 +9,6 @@
  */
 #include "stub.h"
 
-#define FW_CFG_PORT_SEL 0x510
-#define FW_CFG_PORT_DATA 0x511
-#define FW_CFG_PORT_DMA 0x514
-#define FW_CFG_DMA_PORTS 8
 #define FW_CFG_SIGNATURE 0x0000
 #define FW_CFG_ID 0x0001
 #define FW_CFG_ID_DMA 0x02

@@ -4,8 +4,9 @@
  * (its RAM behind NPT01, devices passed through), boots L1 by the
  * multiboot protocol and runs it, handling the few exits nesting needs.
  *
- * Stub command line: "pool=MIB" (the stub's own page pool, default 32) and
- * "l1mem=MIB" (L1's RAM, default: all the rest).
+ * Stub command line: "pool=MIB" (the stub's own page pool, default 32),
+ * "l1mem=MIB" (L1's RAM, default: all the rest) and "vgif" (run L1 with
+ * hardware vGIF, see nested_libnest.c).
  */
 #include "stub.h"
 #include "backend.h"
@@ -18,6 +19,17 @@
 #define CR0_ET 0x10ull
 #define DEBUG_EXIT_PORTS 4
 #define INSN_LEN_CPUID 2
+#define FLAT_LIMIT 0xFFFFFFFFu	/* 4 GiB segments */
+#define TABLE_LIMIT 0xFFFFu	/* descriptor tables and TR/LDTR after reset */
+#define DR6_RESET 0xFFFF0FF0ull /* APM 13.1.1.3 */
+#define DR7_RESET 0x400ull	/* APM 13.1.1.4 */
+/* MSRPM ranges (APM 15.11): MSRs [base, base + 0x2000) at byte offset off. */
+#define MSRPM_RANGE_MSRS 0x2000u
+#define MSRPM_R0_BASE 0x00000000u
+#define MSRPM_R1_BASE 0xC0000000u
+#define MSRPM_R2_BASE 0xC0010000u
+#define MSRPM_R1_OFF 0x800u
+#define MSRPM_R2_OFF 0x1000u
 
 struct stub stub;
 
@@ -72,12 +84,12 @@ static void iopm_intercept(uint16_t port, unsigned n)
 static void msrpm_intercept(uint32_t msr, bool rd, bool wr)
 {
 	uint32_t base;
-	if (msr < 0x2000)
-		base = 0;
-	else if (msr - 0xC0000000u < 0x2000)
-		base = 0x800, msr -= 0xC0000000u;
-	else if (msr - 0xC0010000u < 0x2000)
-		base = 0x1000, msr -= 0xC0010000u;
+	if (msr - MSRPM_R0_BASE < MSRPM_RANGE_MSRS)
+		base = 0, msr -= MSRPM_R0_BASE;
+	else if (msr - MSRPM_R1_BASE < MSRPM_RANGE_MSRS)
+		base = MSRPM_R1_OFF, msr -= MSRPM_R1_BASE;
+	else if (msr - MSRPM_R2_BASE < MSRPM_RANGE_MSRS)
+		base = MSRPM_R2_OFF, msr -= MSRPM_R2_BASE;
 	else
 		bm_panic("stub: MSR %#x outside the MSRPM\n", msr);
 	uint32_t bit = msr * 2;
@@ -104,8 +116,8 @@ static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
 	stub.iopm = bm_pages_alloc(IOPM_SIZE / BM_PAGE_SIZE, BM_PAGE_SIZE);
 	stub.msrpm = bm_pages_alloc(MSRPM_SIZE / BM_PAGE_SIZE, BM_PAGE_SIZE);
 	iopm_intercept(BM_DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS); /* to print the figures first */
-	iopm_intercept(0x510, 2);			      /* fw_cfg selector, data */
-	iopm_intercept(0x514, 8);			      /* fw_cfg DMA */
+	iopm_intercept(FW_CFG_PORT_SEL, FW_CFG_PIO_PORTS);    /* selector, data */
+	iopm_intercept(FW_CFG_PORT_DMA, FW_CFG_DMA_PORTS);    /* DMA address */
 	msrpm_intercept(MSR_EFER, true, true);
 	msrpm_intercept(MSR_VM_HSAVE_PA, true, true);
 	msrpm_intercept(MSR_VM_CR, false, true);
@@ -121,23 +133,23 @@ static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
 	VMCB_U64(v, VMCB_NP_CTL) = NP_CTL_ENABLE;
 	VMCB_U64(v, VMCB_N_CR3) = (uint64_t)(uintptr_t)stub.npt01;
 
-	set_seg(v, VMCB_CS, BM_SEL_CODE32, SEG_ATTR_CODE32, 0xFFFFFFFF, 0);
-	set_seg(v, VMCB_DS, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
-	set_seg(v, VMCB_ES, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
-	set_seg(v, VMCB_SS, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
-	set_seg(v, VMCB_FS, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
-	set_seg(v, VMCB_GS, BM_SEL_DATA, SEG_ATTR_DATA32, 0xFFFFFFFF, 0);
-	set_seg(v, VMCB_GDTR, 0, 0, 0xFFFF, 0);
-	set_seg(v, VMCB_IDTR, 0, 0, 0xFFFF, 0);
-	set_seg(v, VMCB_LDTR, 0, SEG_ATTR_LDT, 0xFFFF, 0);
-	set_seg(v, VMCB_TR, 0, SEG_ATTR_TSS32_BUSY, 0xFFFF, 0);
+	set_seg(v, VMCB_CS, BM_SEL_CODE32, SEG_ATTR_CODE32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_DS, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_ES, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_SS, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_FS, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_GS, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_GDTR, 0, 0, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_IDTR, 0, 0, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_LDTR, 0, SEG_ATTR_LDT, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_TR, 0, SEG_ATTR_TSS32_BUSY, TABLE_LIMIT, 0);
 	VMCB_U8(v, VMCB_CPL) = 0;
 	VMCB_U64(v, VMCB_EFER) = EFER_SVME; /* VMRUN requires it; L1 sees its own */
 	VMCB_U64(v, VMCB_CR0) = CR0_PE | CR0_ET;
 	VMCB_U64(v, VMCB_CR3) = 0;
 	VMCB_U64(v, VMCB_CR4) = 0;
-	VMCB_U64(v, VMCB_DR6) = 0xFFFF0FF0ull;
-	VMCB_U64(v, VMCB_DR7) = 0x400ull;
+	VMCB_U64(v, VMCB_DR6) = DR6_RESET;
+	VMCB_U64(v, VMCB_DR7) = DR7_RESET;
 	VMCB_U64(v, VMCB_RFLAGS) = GUEST_RFLAGS_FIXED;
 	VMCB_U64(v, VMCB_RIP) = entry;
 	VMCB_U64(v, VMCB_RSP) = 0;

@@ -25,6 +25,13 @@
 #define NPT_PS (1ull << 7)
 #define NPT_ADDR_MASK 0x000FFFFFFFFFF000ull
 
+/* QEMU's fw_cfg I/O ports (QEMU docs/specs/fw_cfg.rst). */
+#define FW_CFG_PORT_SEL 0x510
+#define FW_CFG_PORT_DATA 0x511
+#define FW_CFG_PIO_PORTS 2
+#define FW_CFG_PORT_DMA 0x514
+#define FW_CFG_DMA_PORTS 8
+
 #define STUB_MAX_L1_MMAP 32
 #define STUB_MAX_MODULES 16
 
