@@ -211,7 +211,7 @@ enum nest_tdp_kind {
  */
 struct nest_tdp_config {
 	uint32_t size;        ///< sizeof(struct nest_tdp_config) as the caller compiled it
-	uint32_t max_pages;   ///< bound on shadow table pages held (>= 8); reclaim beyond
+	uint32_t max_pages;   ///< bound on shadow table pages held, 8..2^24; roots are reclaimed beyond it
 	uint32_t max_roots;   ///< number of cached roots, 1..NEST_TDP_MAX_ROOTS
 	uint32_t flags;       ///< NEST_TDP_CFG_* flags
 	uint64_t ept_vpid_cap; ///< IA32_VMX_EPT_VPID_CAP offered to L1 (EPT walks)
@@ -370,7 +370,8 @@ NEST_API void nest_tdp_fini(struct nest_tdp *ctx);
  * @param ctx The context.
  * @param l1 L1's root (EPTP12 or nCR3 and mode).
  * @param[out] info What to load into vmcs02/vmcb02.
- * @return NEST_OK, NEST_E_INVAL (bad EPTP or mode), NEST_E_NOMEM.
+ * @return NEST_OK, NEST_E_INVAL (bad EPTP or mode), NEST_E_NOMEM or NEST_E_BACKEND
+ *         (page_alloc failed or returned an unusable page).
  */
 NEST_API int nest_tdp_root(struct nest_tdp *ctx, const struct nest_tdp_l1_root *l1,
 			   struct nest_tdp_root_info *info);
@@ -381,7 +382,9 @@ NEST_API int nest_tdp_root(struct nest_tdp *ctx, const struct nest_tdp_l1_root *
  * @param l1 The same L1 root as given to nest_tdp_root() for this entry.
  * @param in The fault as the hardware reported it.
  * @param[out] out What to do; always filled on NEST_OK.
- * @return NEST_OK, NEST_E_INVAL, NEST_E_NOMEM or NEST_E_BACKEND.
+ * @return NEST_OK, NEST_E_INVAL, NEST_E_NOMEM, NEST_E_BACKEND (l1_to_host failed
+ *         otherwise than NEST_E_NOT_MAPPED) or NEST_E_RANGE (L2 address wider than
+ *         the shadow tree).
  */
 NEST_API int nest_tdp_fault(struct nest_tdp *ctx, const struct nest_tdp_l1_root *l1,
 			    const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out);
