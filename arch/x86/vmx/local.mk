@@ -67,7 +67,8 @@ tests_unit_test_vmx_entry_api_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_entry_api_LDADD = $(TEST_LDADD)
 EXTRA_DIST += tests/unit/test_vmx_entry_baseline.h
 FUZZ_TARGETS += vmx_entry
-EXTRA_DIST += tests/fuzz/fuzz_vmx_entry.c
+EXTRA_DIST += tests/fuzz/fuzz_vmx_entry.c tests/fuzz/corpus/vmx_entry/baseline \
+	tests/fuzz/corpus/vmx_entry/baseline-env
 # (end of the VM-entry checks)
 # Nested entry and exit: exit decision, vmcs02 merge, exit reflection.
 NEST_CORE_SOURCES += arch/x86/vmx/exit_decide.c arch/x86/vmx/vmcs02.c arch/x86/vmx/reflect.c \
