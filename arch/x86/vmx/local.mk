@@ -91,6 +91,11 @@ tests_unit_test_vmx_nested_SOURCES = tests/unit/test_vmx_nested.c \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_vmx_nested_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_vmx_nested_ept
+TESTS += tests/unit/test_vmx_nested_ept
+tests_unit_test_vmx_nested_ept_SOURCES = tests/unit/test_vmx_nested_ept.c $(VMX_TEST_SIM)
+tests_unit_test_vmx_nested_ept_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_nested_ept_LDADD = $(TEST_LDADD)
 # libFuzzer harness of nested entry and exit (random vmcs12 writes, entries,
 # exits and events; the DESIGN.md invariants as oracle).
 FUZZ_TARGETS += vmx_nested

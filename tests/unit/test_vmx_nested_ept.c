@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nested VMX with L1 using EPT for L2: vmcs02 runs on the shadow EPT02 of
+ * nest/tdp.h, and EPT violations of L2 are answered by the shadow (fixed:
+ * L2 resumes; not mapped by EPT12: exit 48 into L1).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_vmx_entry_baseline.h"
+
+#include "paging/tdp_testlib.h"
+#include "sim_vmx.h"
+#include "vmx/context.h"
+
+#define MEM (1u << 20)
+#define VMXON_GPA 0x1000ull
+#define VMCS_GPA 0x2000ull
+#define PTR_GPA 0x100ull
+#define TABLES 0x40000ull
+#define L2_MAPPED 0x200000ull   /* L2-physical page EPT12 maps */
+#define L1_BACKING 0x80000ull   /* ... to this L1-physical page */
+#define L2_UNMAPPED 0x300000ull /* L2-physical page EPT12 does not map */
+
+static struct tb T;
+static struct nest_backend_ops ops;
+static struct nest_backend be;
+static void *vmx_mem, *tdp_mem;
+static struct nest_vmx *ctx;
+static struct nest_tdp *tdp;
+static struct nest_vmx_l1_regs regs;
+static struct nest_vmx_action act;
+static uint64_t eptp12;
+
+static int fwd_vmcs_read(void *c, enum nest_vmcs_id w, uint32_t enc, uint64_t *v)
+{
+	struct tb *t = c;
+
+	return t->sim.ops.vmcs_read(&t->sim, w, enc, v);
+}
+
+static int fwd_vmcs_write(void *c, enum nest_vmcs_id w, uint32_t enc, uint64_t v)
+{
+	struct tb *t = c;
+
+	return t->sim.ops.vmcs_write(&t->sim, w, enc, v);
+}
+
+static int fwd_linear(void *c, uint64_t gla, uint32_t access, uint64_t *gpa, uint32_t *pfec)
+{
+	struct tb *t = c;
+
+	return t->sim.ops.l1_linear_to_phys(&t->sim, gla, access, gpa, pfec);
+}
+
+static uint64_t v02(uint32_t enc)
+{
+	uint64_t v = 0;
+
+	sim_vmcs_get(&T.sim, NEST_VMCS02, enc, &v);
+	return v;
+}
+
+static int l1_exec(uint32_t reason, uint32_t info)
+{
+	struct nest_vmx_exit e;
+
+	sim_vmx_exit(&e, reason, info, 0);
+	memset(&act, 0, sizeof(act));
+	act.size = sizeof(act);
+	return nest_vmx_l1_exit(ctx, &e, &regs, &act);
+}
+
+static void l1_m64(uint32_t reason, uint64_t value)
+{
+	sim_write64(&T.sim, PTR_GPA, value);
+	regs.gpr[3] = PTR_GPA;
+	ck_assert_int_eq(
+	    l1_exec(reason, sim_vmx_info_mem(NEST_VMX_SEG_DS, 3, SIM_NO_REG, 0, SIM_ADDR64)),
+	    NEST_OK);
+	ck_assert_uint_eq(act.result, NEST_VMX_SUCCEED);
+}
+
+static void setup(void)
+{
+	struct nest_vmx_caps host;
+	struct nest_vmx_config cfg;
+	struct nest_tdp_config tc;
+	struct nest_vmx_l0 l0;
+	static struct fx base;
+	uint64_t root;
+	uint32_t rev;
+	size_t n;
+
+	ck_assert_int_eq(tb_init(&T, MEM, 256), 0);
+	ops = T.ops;
+	ops.vmcs_read = fwd_vmcs_read;
+	ops.vmcs_write = fwd_vmcs_write;
+	/* L1 runs with identity paging: its VMX operands are physical. */
+	T.sim.l1_identity_paging = true;
+	ops.l1_linear_to_phys = fwd_linear;
+	be.ops = &ops;
+	be.ctx = &T;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.size = sizeof(tc);
+	tc.max_pages = 64;
+	tc.max_roots = 4;
+	tc.ept_vpid_cap = TB_EPT_CAPS;
+	tc.maxphyaddr = 46;
+	tc.max_page_shift = 30;
+	n = nest_tdp_size(&tc);
+	tdp_mem = aligned_alloc(64, (n + 63) & ~(size_t)63);
+	ck_assert_int_eq(nest_tdp_init(tdp_mem, n, &be, &tc, &tdp), NEST_OK);
+
+	sim_vmx_host_caps(&host);
+	sim_vmx_config(&cfg, &host);
+	vmx_mem = aligned_alloc(64, (nest_vmx_size() + 63) & ~(size_t)63);
+	ck_assert_int_eq(nest_vmx_init(vmx_mem, nest_vmx_size(), &be, &cfg, &ctx), NEST_OK);
+	sim_vmx_regs64(&regs);
+	sim_vmx_region(&T.sim, VMXON_GPA, NEST_VMCS12_REVISION);
+	sim_vmx_region(&T.sim, VMCS_GPA, NEST_VMCS12_REVISION);
+	sim_vmcs_set(&T.sim, NEST_VMCS01, NEST_VMCS_GUEST_CR0, FX_CR0);
+	sim_vmcs_set(&T.sim, NEST_VMCS01, NEST_VMCS_GUEST_IA32_EFER, FX_EFER);
+
+	memset(&l0, 0, sizeof(l0));
+	l0.size = sizeof(l0);
+	l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE;
+	l0.proc2 = VMX_PROC2_ENABLE_EPT;
+	l0.eptp01 = 0x900001eull;
+	l0.tdp = tdp;
+	ck_assert_int_eq(nest_vmx_set_l0(ctx, &l0), NEST_OK);
+
+	/* EPT12: L2 page L2_MAPPED -> L1 page L1_BACKING, 4-level, A/D. */
+	T.next_table = TABLES;
+	root = tb_new_table(&T);
+	tb_map64(&T, root, 4, L2_MAPPED, L1_BACKING, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	eptp12 = TB_EPTP(root, 4, 1);
+
+	l1_m64(VMX_EXIT_VMXON, VMXON_GPA);
+	l1_m64(VMX_EXIT_VMPTRLD, VMCS_GPA);
+	fx_init(&base);
+	ctx->caps = base.caps;
+	rev = ctx->vmcs12.revision;
+	ctx->vmcs12 = base.v;
+	ctx->vmcs12.revision = rev;
+	ctx->vmcs12.EPT_POINTER = eptp12;
+	ck_assert_int_eq(l1_exec(VMX_EXIT_VMLAUNCH, 0), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_ENTER_L2);
+}
+
+static void teardown(void)
+{
+	free(vmx_mem);
+	nest_tdp_fini(tdp);
+	free(tdp_mem);
+	tb_fini(&T);
+}
+
+static int ept_exit(uint64_t gpa, uint64_t qual)
+{
+	struct nest_vmx_exit e;
+	struct nest_vmx_l2_regs r;
+
+	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON, VMX_EXIT_EPT_VIOLATION);
+	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_EXIT_QUALIFICATION, qual);
+	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_GUEST_PHYSICAL_ADDRESS, gpa);
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	memset(&act, 0, sizeof(act));
+	act.size = sizeof(act);
+	return nest_vmx_l2_exit(ctx, &e, &r, &act);
+}
+
+START_TEST(vmcs02_runs_on_the_shadow_ept02_not_on_eptp12)
+{
+	uint64_t eptp02 = v02(NEST_VMCS_EPT_POINTER);
+
+	ck_assert_uint_ne(eptp02, eptp12);
+	ck_assert_uint_ne(eptp02, 0x900001eull);
+	ck_assert_ptr_nonnull(sim_pool_hva(&T.sim, eptp02 & ~0xfffull));
+	ck_assert(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & VMX_PROC2_ENABLE_EPT);
+}
+END_TEST
+
+START_TEST(violation_on_a_page_ept12_maps_is_fixed_and_l2_resumes)
+{
+	ck_assert_int_eq(ept_exit(L2_MAPPED + 0x10, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert(nest_vmx_in_l2(ctx));
+	ck_assert_uint_eq(ctx->vmcs12.VM_EXIT_REASON, 0);
+}
+END_TEST
+
+START_TEST(violation_on_a_page_ept12_does_not_map_is_reflected_as_exit_48)
+{
+	ck_assert_int_eq(ept_exit(L2_UNMAPPED + 0x20, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(ctx->vmcs12.VM_EXIT_REASON, VMX_EXIT_EPT_VIOLATION);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PHYSICAL_ADDRESS, L2_UNMAPPED + 0x20);
+	ck_assert(ctx->vmcs12.EXIT_QUALIFICATION & NEST_EPT_QUAL_WRITE);
+	ck_assert(!(ctx->vmcs12.EXIT_QUALIFICATION & NEST_EPT_QUAL_READABLE));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("vmx_nested_ept");
+	TCase *t = tcase_create("ept12");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, vmcs02_runs_on_the_shadow_ept02_not_on_eptp12);
+	tcase_add_test(t, violation_on_a_page_ept12_maps_is_fixed_and_l2_resumes);
+	tcase_add_test(t, violation_on_a_page_ept12_does_not_map_is_reflected_as_exit_48);
+	suite_add_tcase(s, t);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
