@@ -9,16 +9,17 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: nestctl svm check [OPTIONS] FILE\n"
-		   "       nestctl vmx ...\n"
-		   "       nestctl --help | --version\n"
-		   "\n"
-		   "svm check   apply VMRUN's consistency checks (AMD APM 15.5.1) to a VMCB\n"
-		   "            written as FIELD = VALUE lines; prints \"ok\" or\n"
-		   "            \"vmexit-invalid: RULE\". Run \"nestctl svm --help\" for options.\n"
-		   "vmx         the VMX counterpart.\n"
-		   "\n"
-		   "Exit status: 0 ok, 1 the architecture rejects the input, 2 bad input or usage.\n");
+	fprintf(f,
+		"usage: nestctl svm check [OPTIONS] FILE\n"
+		"       nestctl vmx ...\n"
+		"       nestctl --help | --version\n"
+		"\n"
+		"svm check   apply VMRUN's consistency checks (AMD APM 15.5.1) to a VMCB\n"
+		"            written as FIELD = VALUE lines; prints \"ok\" or\n"
+		"            \"vmexit-invalid: RULE\". Run \"nestctl svm --help\" for options.\n"
+		"vmx         the VMX counterpart.\n"
+		"\n"
+		"Exit status: 0 ok, 1 the architecture rejects the input, 2 bad input or usage.\n");
 }
 
 int main(int argc, char **argv)

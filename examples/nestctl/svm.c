@@ -30,26 +30,27 @@
 
 static void svm_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: nestctl svm check [--maxphyaddr N] [--features MASK] [--no-long-mode]\n"
-		"                         [--cr4-allowed MASK] [--efer-allowed MASK] [-v] FILE\n"
-		"\n"
-		"FILE holds one \"FIELD = VALUE\" per line; FIELD is a name of libnest's VMCB\n"
-		"table (case-insensitive, e.g. EXITCODE, CR0, GUEST_ASID) or the byte offset\n"
-		"where a field starts (e.g. 0x558); VALUE is a C integer (0x.., 0.., decimal).\n"
-		"'#' starts a comment; fields not set are 0; a later line overrides an earlier.\n"
-		"FILE \"-\" reads standard input.\n"
-		"\n"
-		"  --maxphyaddr N     physical-address width of the processor (32-52; 48)\n"
-		"  --features MASK    SVM features offered (CPUID 0x8000000A EDX; all supported)\n"
-		"  --no-long-mode     the processor has no long mode\n"
-		"  --cr4-allowed MASK CR4 bits that are not reserved (0x770fff)\n"
-		"  --efer-allowed MASK EFER bits that are not reserved (SCE LME LMA NXE SVME FFXSR)\n"
-		"  --list-rules       print the names of the rules, one a line, and exit\n"
-		"  -v                 also print the rule's text and the offending field\n"
-		"\n"
-		"Prints \"ok\" (exit 0) or \"vmexit-invalid: RULE\" (exit 1); bad input exits 2\n"
-		"with a message naming the line.\n");
+	fprintf(
+	    f,
+	    "usage: nestctl svm check [--maxphyaddr N] [--features MASK] [--no-long-mode]\n"
+	    "                         [--cr4-allowed MASK] [--efer-allowed MASK] [-v] FILE\n"
+	    "\n"
+	    "FILE holds one \"FIELD = VALUE\" per line; FIELD is a name of libnest's VMCB\n"
+	    "table (case-insensitive, e.g. EXITCODE, CR0, GUEST_ASID) or the byte offset\n"
+	    "where a field starts (e.g. 0x558); VALUE is a C integer (0x.., 0.., decimal).\n"
+	    "'#' starts a comment; fields not set are 0; a later line overrides an earlier.\n"
+	    "FILE \"-\" reads standard input.\n"
+	    "\n"
+	    "  --maxphyaddr N     physical-address width of the processor (32-52; 48)\n"
+	    "  --features MASK    SVM features offered (CPUID 0x8000000A EDX; all supported)\n"
+	    "  --no-long-mode     the processor has no long mode\n"
+	    "  --cr4-allowed MASK CR4 bits that are not reserved (0x770fff)\n"
+	    "  --efer-allowed MASK EFER bits that are not reserved (SCE LME LMA NXE SVME FFXSR)\n"
+	    "  --list-rules       print the names of the rules, one a line, and exit\n"
+	    "  -v                 also print the rule's text and the offending field\n"
+	    "\n"
+	    "Prints \"ok\" (exit 0) or \"vmexit-invalid: RULE\" (exit 1); bad input exits 2\n"
+	    "with a message naming the line.\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -116,7 +117,8 @@ static int load_vmcb(const char *path, struct nest_vmcb *vmcb)
 		if (isdigit((unsigned char)name[0])) {
 			if (parse_u64(name, &off) || off >= NEST_VMCB_SIZE ||
 			    !(fld = nest_vmcb_field_by_offset((uint32_t)off))) {
-				fprintf(stderr, "nestctl: %s:%u: no VMCB field starts at offset '%s'\n",
+				fprintf(stderr,
+					"nestctl: %s:%u: no VMCB field starts at offset '%s'\n",
 					path, lineno, name);
 				rc = -1;
 				break;
@@ -128,14 +130,14 @@ static int load_vmcb(const char *path, struct nest_vmcb *vmcb)
 			break;
 		}
 		if (parse_u64(val, &v)) {
-			fprintf(stderr, "nestctl: %s:%u: bad value '%s' for %s\n", path, lineno, val,
-				fld->name);
+			fprintf(stderr, "nestctl: %s:%u: bad value '%s' for %s\n", path, lineno,
+				val, fld->name);
 			rc = -1;
 			break;
 		}
 		if (fld->width < 8 && (v >> (8 * fld->width))) {
-			fprintf(stderr, "nestctl: %s:%u: value %s does not fit %s (%u bytes)\n", path,
-				lineno, val, fld->name, fld->width);
+			fprintf(stderr, "nestctl: %s:%u: value %s does not fit %s (%u bytes)\n",
+				path, lineno, val, fld->name, fld->width);
 			rc = -1;
 			break;
 		}
@@ -251,8 +253,8 @@ static int svm_check(int argc, char **argv)
 	if (verbose) {
 		const struct nest_vmcb_field *f = nest_vmcb_field_by_offset(diag.offset);
 
-		printf("  %s\n  %s = %#llx\n", nest_svm_check_text(diag.rule),
-		       f ? f->name : "?", (unsigned long long)diag.value);
+		printf("  %s\n  %s = %#llx\n", nest_svm_check_text(diag.rule), f ? f->name : "?",
+		       (unsigned long long)diag.value);
 	}
 	return NESTCTL_EXIT_FAIL;
 }

@@ -85,8 +85,8 @@ struct nest_tdp; /* tdp.h: the NPT02 shadow context */
 struct nest_vmcb_seg {
 	uint16_t selector; ///< selector
 	uint16_t attrib;   ///< attributes, compressed: type, S, DPL, P (7:0); AVL, L, D/B, G (11:8)
-	uint32_t limit;    ///< limit in bytes
-	uint64_t base;     ///< base address
+	uint32_t limit;	   ///< limit in bytes
+	uint64_t base;	   ///< base address
 };
 
 /**
@@ -96,46 +96,46 @@ struct nest_vmcb_seg {
  * asserted at build time.
  */
 struct nest_vmcb_control {
-	uint32_t intercept_cr;         ///< 0x000: CR reads (bits 15:0) and writes (31:16)
-	uint32_t intercept_dr;         ///< 0x004: DR reads (15:0) and writes (31:16)
-	uint32_t intercept_exceptions; ///< 0x008: exception vectors 0-31
-	uint32_t intercept_misc1;      ///< 0x00C: INTR ... SHUTDOWN (exit codes 0x60-0x7F)
-	uint32_t intercept_misc2;      ///< 0x010: VMRUN ... (exit codes 0x80-0x9F)
-	uint32_t intercept_misc3;      ///< 0x014: INVLPGB ... (exit codes 0xA0-0xBF)
-	uint8_t reserved_018[0x24];    ///< 0x018: reserved, zero
+	uint32_t intercept_cr;		 ///< 0x000: CR reads (bits 15:0) and writes (31:16)
+	uint32_t intercept_dr;		 ///< 0x004: DR reads (15:0) and writes (31:16)
+	uint32_t intercept_exceptions;	 ///< 0x008: exception vectors 0-31
+	uint32_t intercept_misc1;	 ///< 0x00C: INTR ... SHUTDOWN (exit codes 0x60-0x7F)
+	uint32_t intercept_misc2;	 ///< 0x010: VMRUN ... (exit codes 0x80-0x9F)
+	uint32_t intercept_misc3;	 ///< 0x014: INVLPGB ... (exit codes 0xA0-0xBF)
+	uint8_t reserved_018[0x24];	 ///< 0x018: reserved, zero
 	uint16_t pause_filter_threshold; ///< 0x03C: pause filter threshold
-	uint16_t pause_filter_count;   ///< 0x03E: pause filter count
-	uint64_t iopm_base_pa;         ///< 0x040: I/O permission map (12 KiB; bits 11:0 ignored)
-	uint64_t msrpm_base_pa;        ///< 0x048: MSR permission map (8 KiB; bits 11:0 ignored)
-	uint64_t tsc_offset;           ///< 0x050: TSC offset
-	uint32_t asid;                 ///< 0x058: guest ASID
-	uint8_t tlb_control;           ///< 0x05C: TLB control (NEST_SVM_TLB_*)
-	uint8_t reserved_05d[3];       ///< 0x05D: reserved
-	uint64_t int_ctl;              ///< 0x060: virtual interrupt control (NEST_SVM_INT_CTL_*)
-	uint64_t int_state;            ///< 0x068: interrupt shadow, guest interrupt mask
-	uint64_t exitcode;             ///< 0x070: EXITCODE (NEST_SVM_EXIT_*)
-	uint64_t exitinfo1;            ///< 0x078: EXITINFO1
-	uint64_t exitinfo2;            ///< 0x080: EXITINFO2
-	uint64_t exitintinfo;          ///< 0x088: EXITINTINFO (event being delivered)
-	uint64_t np_ctl;               ///< 0x090: NP_ENABLE, SEV, SEV-ES ... (NEST_SVM_NP_*)
-	uint64_t avic_apic_bar;        ///< 0x098: AVIC APIC_BAR
-	uint64_t ghcb_pa;              ///< 0x0A0: GHCB guest-physical address
-	uint64_t event_inj;            ///< 0x0A8: EVENTINJ (NEST_SVM_EVTINJ_*)
-	uint64_t n_cr3;                ///< 0x0B0: nested page table root (nCR3)
-	uint64_t virt_ext;             ///< 0x0B8: LBR virtualization, virtual VMSAVE/VMLOAD
-	uint32_t clean;                ///< 0x0C0: VMCB clean bits (NEST_VMCB_CLEAN_*)
-	uint32_t reserved_0c4;         ///< 0x0C4: reserved
-	uint64_t next_rip;             ///< 0x0C8: next sequential instruction pointer (nRIP)
-	uint8_t insn_len;              ///< 0x0D0: number of bytes fetched (decode assists)
-	uint8_t insn_bytes[15];        ///< 0x0D1: the bytes fetched
-	uint64_t avic_backing_page;    ///< 0x0E0: AVIC backing page
-	uint64_t reserved_0e8;         ///< 0x0E8: reserved
-	uint64_t avic_logical_table;   ///< 0x0F0: AVIC logical table
-	uint64_t avic_physical_table;  ///< 0x0F8: AVIC physical table
-	uint64_t reserved_100;         ///< 0x100: reserved
-	uint64_t vmsa_pa;              ///< 0x108: VMSA pointer (SEV-ES)
-	uint8_t reserved_110[0x2d0];   ///< 0x110: reserved
-	uint8_t software[0x20];        ///< 0x3E0: reserved for host software
+	uint16_t pause_filter_count;	 ///< 0x03E: pause filter count
+	uint64_t iopm_base_pa;		 ///< 0x040: I/O permission map (12 KiB; bits 11:0 ignored)
+	uint64_t msrpm_base_pa;		 ///< 0x048: MSR permission map (8 KiB; bits 11:0 ignored)
+	uint64_t tsc_offset;		 ///< 0x050: TSC offset
+	uint32_t asid;			 ///< 0x058: guest ASID
+	uint8_t tlb_control;		 ///< 0x05C: TLB control (NEST_SVM_TLB_*)
+	uint8_t reserved_05d[3];	 ///< 0x05D: reserved
+	uint64_t int_ctl;		 ///< 0x060: virtual interrupt control (NEST_SVM_INT_CTL_*)
+	uint64_t int_state;		 ///< 0x068: interrupt shadow, guest interrupt mask
+	uint64_t exitcode;		 ///< 0x070: EXITCODE (NEST_SVM_EXIT_*)
+	uint64_t exitinfo1;		 ///< 0x078: EXITINFO1
+	uint64_t exitinfo2;		 ///< 0x080: EXITINFO2
+	uint64_t exitintinfo;		 ///< 0x088: EXITINTINFO (event being delivered)
+	uint64_t np_ctl;		 ///< 0x090: NP_ENABLE, SEV, SEV-ES ... (NEST_SVM_NP_*)
+	uint64_t avic_apic_bar;		 ///< 0x098: AVIC APIC_BAR
+	uint64_t ghcb_pa;		 ///< 0x0A0: GHCB guest-physical address
+	uint64_t event_inj;		 ///< 0x0A8: EVENTINJ (NEST_SVM_EVTINJ_*)
+	uint64_t n_cr3;			 ///< 0x0B0: nested page table root (nCR3)
+	uint64_t virt_ext;		 ///< 0x0B8: LBR virtualization, virtual VMSAVE/VMLOAD
+	uint32_t clean;			 ///< 0x0C0: VMCB clean bits (NEST_VMCB_CLEAN_*)
+	uint32_t reserved_0c4;		 ///< 0x0C4: reserved
+	uint64_t next_rip;		 ///< 0x0C8: next sequential instruction pointer (nRIP)
+	uint8_t insn_len;		 ///< 0x0D0: number of bytes fetched (decode assists)
+	uint8_t insn_bytes[15];		 ///< 0x0D1: the bytes fetched
+	uint64_t avic_backing_page;	 ///< 0x0E0: AVIC backing page
+	uint64_t reserved_0e8;		 ///< 0x0E8: reserved
+	uint64_t avic_logical_table;	 ///< 0x0F0: AVIC logical table
+	uint64_t avic_physical_table;	 ///< 0x0F8: AVIC physical table
+	uint64_t reserved_100;		 ///< 0x100: reserved
+	uint64_t vmsa_pa;		 ///< 0x108: VMSA pointer (SEV-ES)
+	uint8_t reserved_110[0x2d0];	 ///< 0x110: reserved
+	uint8_t software[0x20];		 ///< 0x3E0: reserved for host software
 };
 
 /**
@@ -144,52 +144,52 @@ struct nest_vmcb_control {
  * IMPORTANT: layout. Offsets in comments are from the start of the VMCB.
  */
 struct nest_vmcb_save {
-	struct nest_vmcb_seg es;   ///< 0x400: ES
-	struct nest_vmcb_seg cs;   ///< 0x410: CS
-	struct nest_vmcb_seg ss;   ///< 0x420: SS
-	struct nest_vmcb_seg ds;   ///< 0x430: DS
-	struct nest_vmcb_seg fs;   ///< 0x440: FS (VMLOAD/VMSAVE)
-	struct nest_vmcb_seg gs;   ///< 0x450: GS (VMLOAD/VMSAVE)
-	struct nest_vmcb_seg gdtr; ///< 0x460: GDTR (limit and base only)
-	struct nest_vmcb_seg ldtr; ///< 0x470: LDTR (VMLOAD/VMSAVE)
-	struct nest_vmcb_seg idtr; ///< 0x480: IDTR (limit and base only)
-	struct nest_vmcb_seg tr;   ///< 0x490: TR (VMLOAD/VMSAVE)
-	uint8_t reserved_4a0[0x2b]; ///< 0x4A0: reserved
-	uint8_t cpl;               ///< 0x4CB: current privilege level
-	uint32_t reserved_4cc;     ///< 0x4CC: reserved
-	uint64_t efer;             ///< 0x4D0: EFER
-	uint8_t reserved_4d8[0x70]; ///< 0x4D8: reserved
-	uint64_t cr4;              ///< 0x548: CR4
-	uint64_t cr3;              ///< 0x550: CR3
-	uint64_t cr0;              ///< 0x558: CR0
-	uint64_t dr7;              ///< 0x560: DR7
-	uint64_t dr6;              ///< 0x568: DR6
-	uint64_t rflags;           ///< 0x570: RFLAGS
-	uint64_t rip;              ///< 0x578: RIP
-	uint8_t reserved_580[0x58]; ///< 0x580: reserved
-	uint64_t rsp;              ///< 0x5D8: RSP
-	uint64_t s_cet;            ///< 0x5E0: S_CET
-	uint64_t ssp;              ///< 0x5E8: SSP
-	uint64_t isst_addr;        ///< 0x5F0: ISST_ADDR
-	uint64_t rax;              ///< 0x5F8: RAX
-	uint64_t star;             ///< 0x600: STAR (VMLOAD/VMSAVE)
-	uint64_t lstar;            ///< 0x608: LSTAR (VMLOAD/VMSAVE)
-	uint64_t cstar;            ///< 0x610: CSTAR (VMLOAD/VMSAVE)
-	uint64_t sfmask;           ///< 0x618: SFMASK (VMLOAD/VMSAVE)
-	uint64_t kernel_gs_base;   ///< 0x620: KernelGsBase (VMLOAD/VMSAVE)
-	uint64_t sysenter_cs;      ///< 0x628: SYSENTER_CS (VMLOAD/VMSAVE)
-	uint64_t sysenter_esp;     ///< 0x630: SYSENTER_ESP (VMLOAD/VMSAVE)
-	uint64_t sysenter_eip;     ///< 0x638: SYSENTER_EIP (VMLOAD/VMSAVE)
-	uint64_t cr2;              ///< 0x640: CR2
-	uint8_t reserved_648[0x20]; ///< 0x648: reserved
-	uint64_t g_pat;            ///< 0x668: guest PAT (nested paging)
-	uint64_t dbgctl;           ///< 0x670: DBGCTL (LBR virtualization)
-	uint64_t br_from;          ///< 0x678: BR_FROM
-	uint64_t br_to;            ///< 0x680: BR_TO
-	uint64_t last_excp_from;   ///< 0x688: LASTEXCPFROM
-	uint64_t last_excp_to;     ///< 0x690: LASTEXCPTO
-	uint8_t reserved_698[0x48]; ///< 0x698: reserved
-	uint64_t spec_ctrl;        ///< 0x6E0: SPEC_CTRL
+	struct nest_vmcb_seg es;     ///< 0x400: ES
+	struct nest_vmcb_seg cs;     ///< 0x410: CS
+	struct nest_vmcb_seg ss;     ///< 0x420: SS
+	struct nest_vmcb_seg ds;     ///< 0x430: DS
+	struct nest_vmcb_seg fs;     ///< 0x440: FS (VMLOAD/VMSAVE)
+	struct nest_vmcb_seg gs;     ///< 0x450: GS (VMLOAD/VMSAVE)
+	struct nest_vmcb_seg gdtr;   ///< 0x460: GDTR (limit and base only)
+	struct nest_vmcb_seg ldtr;   ///< 0x470: LDTR (VMLOAD/VMSAVE)
+	struct nest_vmcb_seg idtr;   ///< 0x480: IDTR (limit and base only)
+	struct nest_vmcb_seg tr;     ///< 0x490: TR (VMLOAD/VMSAVE)
+	uint8_t reserved_4a0[0x2b];  ///< 0x4A0: reserved
+	uint8_t cpl;		     ///< 0x4CB: current privilege level
+	uint32_t reserved_4cc;	     ///< 0x4CC: reserved
+	uint64_t efer;		     ///< 0x4D0: EFER
+	uint8_t reserved_4d8[0x70];  ///< 0x4D8: reserved
+	uint64_t cr4;		     ///< 0x548: CR4
+	uint64_t cr3;		     ///< 0x550: CR3
+	uint64_t cr0;		     ///< 0x558: CR0
+	uint64_t dr7;		     ///< 0x560: DR7
+	uint64_t dr6;		     ///< 0x568: DR6
+	uint64_t rflags;	     ///< 0x570: RFLAGS
+	uint64_t rip;		     ///< 0x578: RIP
+	uint8_t reserved_580[0x58];  ///< 0x580: reserved
+	uint64_t rsp;		     ///< 0x5D8: RSP
+	uint64_t s_cet;		     ///< 0x5E0: S_CET
+	uint64_t ssp;		     ///< 0x5E8: SSP
+	uint64_t isst_addr;	     ///< 0x5F0: ISST_ADDR
+	uint64_t rax;		     ///< 0x5F8: RAX
+	uint64_t star;		     ///< 0x600: STAR (VMLOAD/VMSAVE)
+	uint64_t lstar;		     ///< 0x608: LSTAR (VMLOAD/VMSAVE)
+	uint64_t cstar;		     ///< 0x610: CSTAR (VMLOAD/VMSAVE)
+	uint64_t sfmask;	     ///< 0x618: SFMASK (VMLOAD/VMSAVE)
+	uint64_t kernel_gs_base;     ///< 0x620: KernelGsBase (VMLOAD/VMSAVE)
+	uint64_t sysenter_cs;	     ///< 0x628: SYSENTER_CS (VMLOAD/VMSAVE)
+	uint64_t sysenter_esp;	     ///< 0x630: SYSENTER_ESP (VMLOAD/VMSAVE)
+	uint64_t sysenter_eip;	     ///< 0x638: SYSENTER_EIP (VMLOAD/VMSAVE)
+	uint64_t cr2;		     ///< 0x640: CR2
+	uint8_t reserved_648[0x20];  ///< 0x648: reserved
+	uint64_t g_pat;		     ///< 0x668: guest PAT (nested paging)
+	uint64_t dbgctl;	     ///< 0x670: DBGCTL (LBR virtualization)
+	uint64_t br_from;	     ///< 0x678: BR_FROM
+	uint64_t br_to;		     ///< 0x680: BR_TO
+	uint64_t last_excp_from;     ///< 0x688: LASTEXCPFROM
+	uint64_t last_excp_to;	     ///< 0x690: LASTEXCPTO
+	uint8_t reserved_698[0x48];  ///< 0x698: reserved
+	uint64_t spec_ctrl;	     ///< 0x6E0: SPEC_CTRL
 	uint8_t reserved_6e8[0x918]; ///< 0x6E8: reserved up to the end of the page
 };
 
@@ -201,7 +201,7 @@ struct nest_vmcb_save {
  */
 struct nest_vmcb {
 	struct nest_vmcb_control control; ///< control area, 0x000-0x3FF
-	struct nest_vmcb_save save;       ///< state-save area, 0x400-0xFFF
+	struct nest_vmcb_save save;	  ///< state-save area, 0x400-0xFFF
 };
 
 /** Size of a VMCB. */
@@ -226,19 +226,20 @@ enum nest_vmcb_offset {
 
 /** @name VMCB clean-bit groups (APM 15.15.3, table 15-9): bit numbers of control.clean
  *  @{ */
-#define NEST_VMCB_CLEAN_I 0     ///< intercepts, TSC offset, pause filter
-#define NEST_VMCB_CLEAN_IOPM 1  ///< IOPM_BASE, MSRPM_BASE
-#define NEST_VMCB_CLEAN_ASID 2  ///< ASID
-#define NEST_VMCB_CLEAN_TPR 3   ///< V_TPR, V_IRQ, V_INTR_PRIO, V_IGN_TPR, V_INTR_MASKING, V_INTR_VECTOR
-#define NEST_VMCB_CLEAN_NP 4    ///< NP_ENABLE, nCR3, G_PAT
-#define NEST_VMCB_CLEAN_CRX 5   ///< CR0, CR3, CR4, EFER
-#define NEST_VMCB_CLEAN_DRX 6   ///< DR6, DR7
-#define NEST_VMCB_CLEAN_DT 7    ///< GDTR, IDTR
-#define NEST_VMCB_CLEAN_SEG 8   ///< ES, CS, SS, DS, CPL
-#define NEST_VMCB_CLEAN_CR2 9   ///< CR2
-#define NEST_VMCB_CLEAN_LBR 10  ///< DBGCTL, BR_FROM, BR_TO, LASTEXCP_FROM, LASTEXCP_TO
-#define NEST_VMCB_CLEAN_AVIC 11 ///< AVIC APIC_BAR, backing page, logical and physical tables
-#define NEST_VMCB_CLEAN_CET 12  ///< S_CET, SSP, ISST_ADDR
+#define NEST_VMCB_CLEAN_I 0    ///< intercepts, TSC offset, pause filter
+#define NEST_VMCB_CLEAN_IOPM 1 ///< IOPM_BASE, MSRPM_BASE
+#define NEST_VMCB_CLEAN_ASID 2 ///< ASID
+#define NEST_VMCB_CLEAN_TPR                                                                        \
+	3 ///< V_TPR, V_IRQ, V_INTR_PRIO, V_IGN_TPR, V_INTR_MASKING, V_INTR_VECTOR
+#define NEST_VMCB_CLEAN_NP 4	 ///< NP_ENABLE, nCR3, G_PAT
+#define NEST_VMCB_CLEAN_CRX 5	 ///< CR0, CR3, CR4, EFER
+#define NEST_VMCB_CLEAN_DRX 6	 ///< DR6, DR7
+#define NEST_VMCB_CLEAN_DT 7	 ///< GDTR, IDTR
+#define NEST_VMCB_CLEAN_SEG 8	 ///< ES, CS, SS, DS, CPL
+#define NEST_VMCB_CLEAN_CR2 9	 ///< CR2
+#define NEST_VMCB_CLEAN_LBR 10	 ///< DBGCTL, BR_FROM, BR_TO, LASTEXCP_FROM, LASTEXCP_TO
+#define NEST_VMCB_CLEAN_AVIC 11	 ///< AVIC APIC_BAR, backing page, logical and physical tables
+#define NEST_VMCB_CLEAN_CET 12	 ///< S_CET, SSP, ISST_ADDR
 #define NEST_VMCB_CLEAN_NONE 255 ///< not covered by a clean bit (always reloaded)
 /** @} */
 
@@ -250,8 +251,8 @@ enum nest_vmcb_offset {
 struct nest_vmcb_field {
 	const char *name; ///< name as in vmcb-fields.def ("EXITCODE")
 	uint16_t offset;  ///< byte offset in the VMCB
-	uint8_t width;    ///< 1, 2, 4 or 8 bytes
-	uint8_t clean;    ///< NEST_VMCB_CLEAN_* group
+	uint8_t width;	  ///< 1, 2, 4 or 8 bytes
+	uint8_t clean;	  ///< NEST_VMCB_CLEAN_* group
 };
 
 /**
@@ -310,36 +311,36 @@ NEST_API void nest_vmcb_write(struct nest_vmcb *vmcb, const struct nest_vmcb_fie
  * number of the intercept that causes it (APM appendix C).
  * @{
  */
-#define NEST_SVM_INTERCEPT_WORDS 6 ///< words at control offsets 0x000-0x017
-#define NEST_SVM_ICPT_CR_READ(n) (n)            ///< read of CRn
-#define NEST_SVM_ICPT_CR_WRITE(n) (16 + (n))    ///< write of CRn
-#define NEST_SVM_ICPT_DR_READ(n) (32 + (n))     ///< read of DRn
-#define NEST_SVM_ICPT_DR_WRITE(n) (48 + (n))    ///< write of DRn
-#define NEST_SVM_ICPT_EXCEPTION(v) (64 + (v))   ///< exception vector v
-#define NEST_SVM_ICPT_INTR 96        ///< physical interrupt
-#define NEST_SVM_ICPT_NMI 97         ///< NMI
-#define NEST_SVM_ICPT_SMI 98         ///< SMI
-#define NEST_SVM_ICPT_INIT 99        ///< INIT
-#define NEST_SVM_ICPT_VINTR 100      ///< virtual interrupt
-#define NEST_SVM_ICPT_CR0_SEL_WRITE 101 ///< CR0 writes other than TS/MP
-#define NEST_SVM_ICPT_RDTSC 110      ///< RDTSC
-#define NEST_SVM_ICPT_CPUID 114      ///< CPUID
-#define NEST_SVM_ICPT_IRET 116       ///< IRET
-#define NEST_SVM_ICPT_PAUSE 119      ///< PAUSE
-#define NEST_SVM_ICPT_HLT 120        ///< HLT
-#define NEST_SVM_ICPT_INVLPG 121     ///< INVLPG
-#define NEST_SVM_ICPT_INVLPGA 122    ///< INVLPGA
-#define NEST_SVM_ICPT_IOIO_PROT 123  ///< I/O through the IOPM
-#define NEST_SVM_ICPT_MSR_PROT 124   ///< MSR accesses through the MSRPM
-#define NEST_SVM_ICPT_SHUTDOWN 127   ///< shutdown
-#define NEST_SVM_ICPT_VMRUN 128      ///< VMRUN
-#define NEST_SVM_ICPT_VMMCALL 129    ///< VMMCALL
-#define NEST_SVM_ICPT_VMLOAD 130     ///< VMLOAD
-#define NEST_SVM_ICPT_VMSAVE 131     ///< VMSAVE
-#define NEST_SVM_ICPT_STGI 132       ///< STGI
-#define NEST_SVM_ICPT_CLGI 133       ///< CLGI
-#define NEST_SVM_ICPT_SKINIT 134     ///< SKINIT
-#define NEST_SVM_ICPT_RDTSCP 135     ///< RDTSCP
+#define NEST_SVM_INTERCEPT_WORDS 6	      ///< words at control offsets 0x000-0x017
+#define NEST_SVM_ICPT_CR_READ(n) (n)	      ///< read of CRn
+#define NEST_SVM_ICPT_CR_WRITE(n) (16 + (n))  ///< write of CRn
+#define NEST_SVM_ICPT_DR_READ(n) (32 + (n))   ///< read of DRn
+#define NEST_SVM_ICPT_DR_WRITE(n) (48 + (n))  ///< write of DRn
+#define NEST_SVM_ICPT_EXCEPTION(v) (64 + (v)) ///< exception vector v
+#define NEST_SVM_ICPT_INTR 96		      ///< physical interrupt
+#define NEST_SVM_ICPT_NMI 97		      ///< NMI
+#define NEST_SVM_ICPT_SMI 98		      ///< SMI
+#define NEST_SVM_ICPT_INIT 99		      ///< INIT
+#define NEST_SVM_ICPT_VINTR 100		      ///< virtual interrupt
+#define NEST_SVM_ICPT_CR0_SEL_WRITE 101	      ///< CR0 writes other than TS/MP
+#define NEST_SVM_ICPT_RDTSC 110		      ///< RDTSC
+#define NEST_SVM_ICPT_CPUID 114		      ///< CPUID
+#define NEST_SVM_ICPT_IRET 116		      ///< IRET
+#define NEST_SVM_ICPT_PAUSE 119		      ///< PAUSE
+#define NEST_SVM_ICPT_HLT 120		      ///< HLT
+#define NEST_SVM_ICPT_INVLPG 121	      ///< INVLPG
+#define NEST_SVM_ICPT_INVLPGA 122	      ///< INVLPGA
+#define NEST_SVM_ICPT_IOIO_PROT 123	      ///< I/O through the IOPM
+#define NEST_SVM_ICPT_MSR_PROT 124	      ///< MSR accesses through the MSRPM
+#define NEST_SVM_ICPT_SHUTDOWN 127	      ///< shutdown
+#define NEST_SVM_ICPT_VMRUN 128		      ///< VMRUN
+#define NEST_SVM_ICPT_VMMCALL 129	      ///< VMMCALL
+#define NEST_SVM_ICPT_VMLOAD 130	      ///< VMLOAD
+#define NEST_SVM_ICPT_VMSAVE 131	      ///< VMSAVE
+#define NEST_SVM_ICPT_STGI 132		      ///< STGI
+#define NEST_SVM_ICPT_CLGI 133		      ///< CLGI
+#define NEST_SVM_ICPT_SKINIT 134	      ///< SKINIT
+#define NEST_SVM_ICPT_RDTSCP 135	      ///< RDTSCP
 /** @} */
 
 /**
@@ -438,73 +439,74 @@ NEST_API const char *nest_svm_exit_name(uint64_t code);
 
 /** @name int_ctl bits (APM table B-1, offset 0x060)
  *  @{ */
-#define NEST_SVM_INT_CTL_V_TPR_MASK 0xffull              ///< V_TPR (7:0)
-#define NEST_SVM_INT_CTL_V_IRQ (1ull << 8)               ///< V_IRQ: virtual interrupt pending
-#define NEST_SVM_INT_CTL_V_GIF (1ull << 9)               ///< V_GIF: virtual GIF
-#define NEST_SVM_INT_CTL_V_NMI (1ull << 11)              ///< V_NMI pending
-#define NEST_SVM_INT_CTL_V_NMI_MASK (1ull << 12)         ///< V_NMI blocked
-#define NEST_SVM_INT_CTL_V_INTR_PRIO_MASK (0xfull << 16) ///< V_INTR_PRIO (19:16)
-#define NEST_SVM_INT_CTL_V_IGN_TPR (1ull << 20)          ///< V_IGN_TPR
-#define NEST_SVM_INT_CTL_V_INTR_MASKING (1ull << 24)     ///< V_INTR_MASKING
-#define NEST_SVM_INT_CTL_V_GIF_ENABLE (1ull << 25)       ///< virtual GIF enabled
-#define NEST_SVM_INT_CTL_V_NMI_ENABLE (1ull << 26)       ///< virtual NMI enabled
-#define NEST_SVM_INT_CTL_X2AVIC_ENABLE (1ull << 30)      ///< x2AVIC enabled
-#define NEST_SVM_INT_CTL_AVIC_ENABLE (1ull << 31)        ///< AVIC enabled
+#define NEST_SVM_INT_CTL_V_TPR_MASK 0xffull		    ///< V_TPR (7:0)
+#define NEST_SVM_INT_CTL_V_IRQ (1ull << 8)		    ///< V_IRQ: virtual interrupt pending
+#define NEST_SVM_INT_CTL_V_GIF (1ull << 9)		    ///< V_GIF: virtual GIF
+#define NEST_SVM_INT_CTL_V_NMI (1ull << 11)		    ///< V_NMI pending
+#define NEST_SVM_INT_CTL_V_NMI_MASK (1ull << 12)	    ///< V_NMI blocked
+#define NEST_SVM_INT_CTL_V_INTR_PRIO_MASK (0xfull << 16)    ///< V_INTR_PRIO (19:16)
+#define NEST_SVM_INT_CTL_V_IGN_TPR (1ull << 20)		    ///< V_IGN_TPR
+#define NEST_SVM_INT_CTL_V_INTR_MASKING (1ull << 24)	    ///< V_INTR_MASKING
+#define NEST_SVM_INT_CTL_V_GIF_ENABLE (1ull << 25)	    ///< virtual GIF enabled
+#define NEST_SVM_INT_CTL_V_NMI_ENABLE (1ull << 26)	    ///< virtual NMI enabled
+#define NEST_SVM_INT_CTL_X2AVIC_ENABLE (1ull << 30)	    ///< x2AVIC enabled
+#define NEST_SVM_INT_CTL_AVIC_ENABLE (1ull << 31)	    ///< AVIC enabled
 #define NEST_SVM_INT_CTL_V_INTR_VECTOR_MASK (0xffull << 32) ///< V_INTR_VECTOR (39:32)
 /** @} */
 
 /** @name int_state bits (offset 0x068)
  *  @{ */
-#define NEST_SVM_INT_STATE_SHADOW (1ull << 0)     ///< interrupt shadow (STI / MOV SS)
-#define NEST_SVM_INT_STATE_GUEST_MASK (1ull << 1) ///< guest's RFLAGS.IF at \#VMEXIT (V_INTR_MASKING)
+#define NEST_SVM_INT_STATE_SHADOW (1ull << 0) ///< interrupt shadow (STI / MOV SS)
+#define NEST_SVM_INT_STATE_GUEST_MASK                                                              \
+	(1ull << 1) ///< guest's RFLAGS.IF at \#VMEXIT (V_INTR_MASKING)
 /** @} */
 
 /** @name np_ctl bits (offset 0x090)
  *  @{ */
-#define NEST_SVM_NP_ENABLE (1ull << 0)  ///< nested paging
-#define NEST_SVM_NP_SEV (1ull << 1)     ///< SEV
-#define NEST_SVM_NP_SEV_ES (1ull << 2)  ///< SEV-ES
-#define NEST_SVM_NP_GMET (1ull << 3)    ///< guest-mode execute trap
+#define NEST_SVM_NP_ENABLE (1ull << 0) ///< nested paging
+#define NEST_SVM_NP_SEV (1ull << 1)    ///< SEV
+#define NEST_SVM_NP_SEV_ES (1ull << 2) ///< SEV-ES
+#define NEST_SVM_NP_GMET (1ull << 3)   ///< guest-mode execute trap
 /** @} */
 
 /** @name virt_ext bits (offset 0x0B8)
  *  @{ */
-#define NEST_SVM_VIRT_EXT_LBR (1ull << 0)        ///< LBR virtualization
-#define NEST_SVM_VIRT_EXT_V_VMLOAD (1ull << 1)   ///< virtualized VMSAVE/VMLOAD
+#define NEST_SVM_VIRT_EXT_LBR (1ull << 0)      ///< LBR virtualization
+#define NEST_SVM_VIRT_EXT_V_VMLOAD (1ull << 1) ///< virtualized VMSAVE/VMLOAD
 /** @} */
 
 /** @name TLB_CONTROL values (offset 0x05C, APM 15.16.2)
  *  @{ */
-#define NEST_SVM_TLB_DO_NOTHING 0        ///< no flush
-#define NEST_SVM_TLB_FLUSH_ALL 1         ///< flush the entire TLB
-#define NEST_SVM_TLB_FLUSH_ASID 3        ///< flush this guest's ASID
-#define NEST_SVM_TLB_FLUSH_ASID_LOCAL 7  ///< flush this guest's non-global entries
+#define NEST_SVM_TLB_DO_NOTHING 0	///< no flush
+#define NEST_SVM_TLB_FLUSH_ALL 1	///< flush the entire TLB
+#define NEST_SVM_TLB_FLUSH_ASID 3	///< flush this guest's ASID
+#define NEST_SVM_TLB_FLUSH_ASID_LOCAL 7 ///< flush this guest's non-global entries
 /** @} */
 
 /** @name EVENTINJ / EXITINTINFO format (APM 15.20)
  *  @{ */
-#define NEST_SVM_EVTINJ_VECTOR_MASK 0xffull ///< vector
-#define NEST_SVM_EVTINJ_TYPE_SHIFT 8       ///< type (10:8)
-#define NEST_SVM_EVTINJ_TYPE_MASK (7ull << 8) ///< type field
-#define NEST_SVM_EVTINJ_TYPE_INTR 0        ///< external or virtual interrupt
-#define NEST_SVM_EVTINJ_TYPE_NMI 2         ///< NMI
-#define NEST_SVM_EVTINJ_TYPE_EXCEPTION 3   ///< exception (fault or trap)
-#define NEST_SVM_EVTINJ_TYPE_SOFT 4        ///< software interrupt (INTn)
-#define NEST_SVM_EVTINJ_EV (1ull << 11)    ///< error code valid
+#define NEST_SVM_EVTINJ_VECTOR_MASK 0xffull		 ///< vector
+#define NEST_SVM_EVTINJ_TYPE_SHIFT 8			 ///< type (10:8)
+#define NEST_SVM_EVTINJ_TYPE_MASK (7ull << 8)		 ///< type field
+#define NEST_SVM_EVTINJ_TYPE_INTR 0			 ///< external or virtual interrupt
+#define NEST_SVM_EVTINJ_TYPE_NMI 2			 ///< NMI
+#define NEST_SVM_EVTINJ_TYPE_EXCEPTION 3		 ///< exception (fault or trap)
+#define NEST_SVM_EVTINJ_TYPE_SOFT 4			 ///< software interrupt (INTn)
+#define NEST_SVM_EVTINJ_EV (1ull << 11)			 ///< error code valid
 #define NEST_SVM_EVTINJ_RESERVED_MASK (0x7ffffull << 12) ///< bits 30:12, reserved
-#define NEST_SVM_EVTINJ_VALID (1ull << 31) ///< valid
-#define NEST_SVM_EVTINJ_ERRCODE_SHIFT 32   ///< error code (63:32)
+#define NEST_SVM_EVTINJ_VALID (1ull << 31)		 ///< valid
+#define NEST_SVM_EVTINJ_ERRCODE_SHIFT 32		 ///< error code (63:32)
 /** @} */
 
 /** @name IOIO EXITINFO1 bits (APM 15.10.2)
  *  @{ */
 #define NEST_SVM_IOIO_TYPE_IN (1ull << 0) ///< IN (else OUT)
-#define NEST_SVM_IOIO_STR (1ull << 2)     ///< string instruction
-#define NEST_SVM_IOIO_REP (1ull << 3)     ///< REP prefix
-#define NEST_SVM_IOIO_SZ8 (1ull << 4)     ///< 8-bit operand
-#define NEST_SVM_IOIO_SZ16 (1ull << 5)    ///< 16-bit operand
-#define NEST_SVM_IOIO_SZ32 (1ull << 6)    ///< 32-bit operand
-#define NEST_SVM_IOIO_PORT_SHIFT 16       ///< port number (31:16)
+#define NEST_SVM_IOIO_STR (1ull << 2)	  ///< string instruction
+#define NEST_SVM_IOIO_REP (1ull << 3)	  ///< REP prefix
+#define NEST_SVM_IOIO_SZ8 (1ull << 4)	  ///< 8-bit operand
+#define NEST_SVM_IOIO_SZ16 (1ull << 5)	  ///< 16-bit operand
+#define NEST_SVM_IOIO_SZ32 (1ull << 6)	  ///< 32-bit operand
+#define NEST_SVM_IOIO_PORT_SHIFT 16	  ///< port number (31:16)
 /** @} */
 
 /* ------------------------------------------------------------------------ */
@@ -518,19 +520,19 @@ NEST_API const char *nest_svm_exit_name(uint64_t code);
  * and libnest implements it (NEST_SVM_F_SUPPORTED).
  * @{
  */
-#define NEST_SVM_F_NP (1u << 0)             ///< nested paging (needs nest_svm_config::tdp)
-#define NEST_SVM_F_LBRV (1u << 1)           ///< LBR virtualization
-#define NEST_SVM_F_SVML (1u << 2)           ///< SVM lock
-#define NEST_SVM_F_NRIPS (1u << 3)          ///< next-RIP save on \#VMEXIT
-#define NEST_SVM_F_TSC_RATE (1u << 4)       ///< TSC ratio MSR
-#define NEST_SVM_F_VMCB_CLEAN (1u << 5)     ///< VMCB clean bits
-#define NEST_SVM_F_FLUSH_BY_ASID (1u << 6)  ///< TLB_CONTROL 3 and 7
-#define NEST_SVM_F_DECODE_ASSISTS (1u << 7) ///< decode assists
-#define NEST_SVM_F_PAUSE_FILTER (1u << 10)  ///< pause filter count
-#define NEST_SVM_F_PF_THRESHOLD (1u << 12)  ///< pause filter threshold
-#define NEST_SVM_F_AVIC (1u << 13)          ///< AVIC (never offered)
+#define NEST_SVM_F_NP (1u << 0)		      ///< nested paging (needs nest_svm_config::tdp)
+#define NEST_SVM_F_LBRV (1u << 1)	      ///< LBR virtualization
+#define NEST_SVM_F_SVML (1u << 2)	      ///< SVM lock
+#define NEST_SVM_F_NRIPS (1u << 3)	      ///< next-RIP save on \#VMEXIT
+#define NEST_SVM_F_TSC_RATE (1u << 4)	      ///< TSC ratio MSR
+#define NEST_SVM_F_VMCB_CLEAN (1u << 5)	      ///< VMCB clean bits
+#define NEST_SVM_F_FLUSH_BY_ASID (1u << 6)    ///< TLB_CONTROL 3 and 7
+#define NEST_SVM_F_DECODE_ASSISTS (1u << 7)   ///< decode assists
+#define NEST_SVM_F_PAUSE_FILTER (1u << 10)    ///< pause filter count
+#define NEST_SVM_F_PF_THRESHOLD (1u << 12)    ///< pause filter threshold
+#define NEST_SVM_F_AVIC (1u << 13)	      ///< AVIC (never offered)
 #define NEST_SVM_F_V_VMSAVE_VMLOAD (1u << 15) ///< virtual VMSAVE/VMLOAD (never offered)
-#define NEST_SVM_F_VGIF (1u << 16)          ///< virtual GIF
+#define NEST_SVM_F_VGIF (1u << 16)	      ///< virtual GIF
 /** Features libnest can offer. */
 #define NEST_SVM_F_SUPPORTED                                                                       \
 	(NEST_SVM_F_NP | NEST_SVM_F_LBRV | NEST_SVM_F_SVML | NEST_SVM_F_NRIPS |                    \
@@ -566,14 +568,14 @@ struct nest_svm_page {
  * size are zero.
  */
 struct nest_svm_config {
-	uint32_t size;  ///< sizeof(struct nest_svm_config) as the caller compiled it
+	uint32_t size;	///< sizeof(struct nest_svm_config) as the caller compiled it
 	uint32_t flags; ///< NEST_SVM_CFG_*
 	/** The host's CPUID 0x8000000A: EAX (revision), EBX (number of ASIDs),
 	 *  ECX, EDX (features). */
 	uint32_t host_cpuid[4];
-	uint32_t features;      ///< NEST_SVM_F_* the policy allows L1 to see
+	uint32_t features;	///< NEST_SVM_F_* the policy allows L1 to see
 	uint32_t l1_maxphyaddr; ///< L1's physical-address width (CPUID 0x80000008 EAX[7:0]), 32..52
-	uint32_t l1_asids;      ///< ASIDs reported to L1 (CPUID 0x8000000A EBX); 0: the host's count
+	uint32_t l1_asids; ///< ASIDs reported to L1 (CPUID 0x8000000A EBX); 0: the host's count
 	/** L0's ASID for L2 (nonzero, distinct from vmcb01's). libnest maps
 	 *  every ASID of L1 to it and flushes when L1 switches ASIDs. */
 	uint32_t l2_asid;
@@ -615,7 +617,7 @@ struct nest_svm_config {
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_svm_caps {
-	uint32_t size;         ///< sizeof(struct nest_svm_caps) as the caller compiled it
+	uint32_t size;	       ///< sizeof(struct nest_svm_caps) as the caller compiled it
 	uint32_t features;     ///< NEST_SVM_F_* offered to L1
 	uint32_t maxphyaddr;   ///< L1's physical-address width, 32..52
 	uint32_t long_mode;    ///< nonzero: L1's processor has long mode
@@ -636,44 +638,43 @@ struct nest_svm_caps {
  * Checked in this order; the first that fails is reported. Append only.
  */
 #define NEST_SVM_CHECK_LIST(X)                                                                     \
-	X(EFER_SVME, "efer-svme-clear", "EFER.SVME is zero", "APM 15.5.1")                        \
-	X(CR0_CD_NW, "cr0-cd-nw", "CR0.CD is zero and CR0.NW is set", "APM 15.5.1")               \
-	X(CR0_HIGH, "cr0-high", "CR0[63:32] are not zero", "APM 15.5.1")                         \
-	X(CR3_MBZ, "cr3-mbz", "an MBZ bit of CR3 is set", "APM 15.5.1, 3.1.2")                  \
-	X(CR4_MBZ, "cr4-mbz", "an MBZ bit of CR4 is set", "APM 15.5.1, 3.1.3")                  \
-	X(DR6_HIGH, "dr6-high", "DR6[63:32] are not zero", "APM 15.5.1")                         \
-	X(DR7_HIGH, "dr7-high", "DR7[63:32] are not zero", "APM 15.5.1")                         \
-	X(EFER_MBZ, "efer-mbz", "an MBZ bit of EFER is set", "APM 15.5.1, 3.1.7")               \
-	X(EFER_LM_UNSUPPORTED, "efer-long-mode-unsupported",                                     \
-	  "EFER.LMA or EFER.LME is set and the processor has no long mode", "APM 15.5.1")         \
-	X(LME_PG_NO_PAE, "lme-pg-no-pae", "EFER.LME and CR0.PG are set and CR4.PAE is zero",     \
+	X(EFER_SVME, "efer-svme-clear", "EFER.SVME is zero", "APM 15.5.1")                         \
+	X(CR0_CD_NW, "cr0-cd-nw", "CR0.CD is zero and CR0.NW is set", "APM 15.5.1")                \
+	X(CR0_HIGH, "cr0-high", "CR0[63:32] are not zero", "APM 15.5.1")                           \
+	X(CR3_MBZ, "cr3-mbz", "an MBZ bit of CR3 is set", "APM 15.5.1, 3.1.2")                     \
+	X(CR4_MBZ, "cr4-mbz", "an MBZ bit of CR4 is set", "APM 15.5.1, 3.1.3")                     \
+	X(DR6_HIGH, "dr6-high", "DR6[63:32] are not zero", "APM 15.5.1")                           \
+	X(DR7_HIGH, "dr7-high", "DR7[63:32] are not zero", "APM 15.5.1")                           \
+	X(EFER_MBZ, "efer-mbz", "an MBZ bit of EFER is set", "APM 15.5.1, 3.1.7")                  \
+	X(EFER_LM_UNSUPPORTED, "efer-long-mode-unsupported",                                       \
+	  "EFER.LMA or EFER.LME is set and the processor has no long mode", "APM 15.5.1")          \
+	X(LME_PG_NO_PAE, "lme-pg-no-pae", "EFER.LME and CR0.PG are set and CR4.PAE is zero",       \
 	  "APM 15.5.1")                                                                            \
-	X(LME_PG_NO_PE, "lme-pg-no-pe", "EFER.LME and CR0.PG are set and CR0.PE is zero",        \
+	X(LME_PG_NO_PE, "lme-pg-no-pe", "EFER.LME and CR0.PG are set and CR0.PE is zero",          \
 	  "APM 15.5.1")                                                                            \
-	X(LME_PG_PAE_CS_L_D, "cs-l-and-d",                                                       \
-	  "EFER.LME, CR0.PG, CR4.PAE, CS.L and CS.D are all set", "APM 15.5.1")                  \
-	X(VMRUN_INTERCEPT, "vmrun-intercept-clear", "the VMRUN intercept bit is clear",           \
+	X(LME_PG_PAE_CS_L_D, "cs-l-and-d", "EFER.LME, CR0.PG, CR4.PAE, CS.L and CS.D are all set", \
 	  "APM 15.5.1")                                                                            \
-	X(MSRPM_RANGE, "msrpm-range",                                                             \
-	  "the MSR permission map extends to or beyond the maximum physical address",             \
+	X(VMRUN_INTERCEPT, "vmrun-intercept-clear", "the VMRUN intercept bit is clear",            \
+	  "APM 15.5.1")                                                                            \
+	X(MSRPM_RANGE, "msrpm-range",                                                              \
+	  "the MSR permission map extends to or beyond the maximum physical address",              \
 	  "APM 15.5.1, 15.11")                                                                     \
-	X(IOPM_RANGE, "iopm-range",                                                               \
-	  "the I/O permission map extends to or beyond the maximum physical address",             \
+	X(IOPM_RANGE, "iopm-range",                                                                \
+	  "the I/O permission map extends to or beyond the maximum physical address",              \
 	  "APM 15.5.1, 15.10.1")                                                                   \
-	X(EVENTINJ_TYPE, "eventinj-type", "EVENTINJ has a reserved type (1, 5, 6 or 7)",          \
+	X(EVENTINJ_TYPE, "eventinj-type", "EVENTINJ has a reserved type (1, 5, 6 or 7)",           \
 	  "APM 15.20")                                                                             \
-	X(EVENTINJ_VECTOR, "eventinj-vector",                                                     \
-	  "EVENTINJ injects an exception with vector 2 (NMI) or above 31", "APM 15.20")           \
-	X(EVENTINJ_RESERVED, "eventinj-reserved", "EVENTINJ bits 30:12 are not zero",             \
-	  "APM 15.20")                                                                             \
-	X(ASID_ZERO, "asid-zero", "the guest ASID is zero", "APM 15.5.1, 15.16")                  \
-	X(NP_UNSUPPORTED, "np-unsupported", "nested paging is enabled and not supported",         \
+	X(EVENTINJ_VECTOR, "eventinj-vector",                                                      \
+	  "EVENTINJ injects an exception with vector 2 (NMI) or above 31", "APM 15.20")            \
+	X(EVENTINJ_RESERVED, "eventinj-reserved", "EVENTINJ bits 30:12 are not zero", "APM 15.20") \
+	X(ASID_ZERO, "asid-zero", "the guest ASID is zero", "APM 15.5.1, 15.16")                   \
+	X(NP_UNSUPPORTED, "np-unsupported", "nested paging is enabled and not supported",          \
 	  "APM 15.25.3")                                                                           \
-	X(SEV_UNSUPPORTED, "sev-unsupported", "SEV or SEV-ES is enabled and not supported",       \
+	X(SEV_UNSUPPORTED, "sev-unsupported", "SEV or SEV-ES is enabled and not supported",        \
 	  "APM 15.34")                                                                             \
-	X(NCR3_MBZ, "ncr3-mbz", "nested paging is enabled and nCR3 sets bits beyond MAXPHYADDR",  \
+	X(NCR3_MBZ, "ncr3-mbz", "nested paging is enabled and nCR3 sets bits beyond MAXPHYADDR",   \
 	  "APM 15.25.3")                                                                           \
-	X(GPAT_INVALID, "gpat-invalid",                                                           \
+	X(GPAT_INVALID, "gpat-invalid",                                                            \
 	  "nested paging is enabled and G_PAT holds a reserved memory type", "APM 15.25.8, 7.8.1")
 
 /** VMRUN consistency rules: NEST_SVM_CHECK_<NAME>; 0 means every check passed. */
@@ -693,9 +694,9 @@ enum nest_svm_check {
  * IMPORTANT: layout.
  */
 struct nest_svm_diag {
-	uint32_t rule;     ///< enum nest_svm_check (NEST_SVM_CHECK_OK if valid)
-	uint32_t offset;   ///< VMCB offset of the field the rule is about (0 if none)
-	uint64_t value;    ///< that field's value
+	uint32_t rule;	 ///< enum nest_svm_check (NEST_SVM_CHECK_OK if valid)
+	uint32_t offset; ///< VMCB offset of the field the rule is about (0 if none)
+	uint64_t value;	 ///< that field's value
 };
 
 /**
@@ -792,10 +793,10 @@ NEST_API int nest_svm_cpuid(const struct nest_svm *ctx, uint32_t leaf, uint32_t 
 
 /** What the caller does next (nest_svm_action::kind). Append only. */
 enum nest_svm_action_kind {
-	NEST_SVM_ACT_NONE = 0,      ///< nothing (the call failed)
-	NEST_SVM_ACT_RESUME_L1 = 1, ///< VMRUN vmcb01 (as libnest left it)
-	NEST_SVM_ACT_INJECT_L1 = 2, ///< inject the exception in the action into L1, then run L1
-	NEST_SVM_ACT_RUN_L2 = 3,    ///< VMRUN vmcb02 (nest_svm_action::vmcb_pa)
+	NEST_SVM_ACT_NONE = 0,	     ///< nothing (the call failed)
+	NEST_SVM_ACT_RESUME_L1 = 1,  ///< VMRUN vmcb01 (as libnest left it)
+	NEST_SVM_ACT_INJECT_L1 = 2,  ///< inject the exception in the action into L1, then run L1
+	NEST_SVM_ACT_RUN_L2 = 3,     ///< VMRUN vmcb02 (nest_svm_action::vmcb_pa)
 	NEST_SVM_ACT_L0_HANDLES = 4, ///< handle the L2 exit in vmcb02, then nest_svm_resume_l2()
 	NEST_SVM_ACT_SHUTDOWN_L1 = 5 ///< L1 entered the shutdown state
 };
@@ -814,24 +815,24 @@ enum nest_svm_action_kind {
  * IMPORTANT: layout. Append only; the caller sets @c size.
  */
 struct nest_svm_action {
-	uint32_t size;  ///< sizeof(struct nest_svm_action) as the caller compiled it
-	uint32_t kind;  ///< enum nest_svm_action_kind
-	uint32_t flags; ///< NEST_SVM_ACT_F_*
-	uint32_t check; ///< enum nest_svm_check of a failed VMRUN (with NEST_SVM_ACT_F_INVALID)
+	uint32_t size;	  ///< sizeof(struct nest_svm_action) as the caller compiled it
+	uint32_t kind;	  ///< enum nest_svm_action_kind
+	uint32_t flags;	  ///< NEST_SVM_ACT_F_*
+	uint32_t check;	  ///< enum nest_svm_check of a failed VMRUN (with NEST_SVM_ACT_F_INVALID)
 	uint64_t vmcb_pa; ///< RUN_L2: host-physical address of vmcb02
 	/** RUN_L2: TSC_RATIO to load while L2 runs (8.32); 0 when no ratio is
 	 *  offered (keep L0's ratio for L1). */
 	uint64_t tsc_ratio;
-	uint64_t exitcode;  ///< REFLECTED: the code given to L1; L0_HANDLES: vmcb02's code
-	uint64_t exitinfo1; ///< with exitcode: EXITINFO1
-	uint64_t exitinfo2; ///< with exitcode: EXITINFO2
-	uint64_t l1_gpa;    ///< L0_HANDLES for \#NPF under NPT02: L1-physical page L0 must map
-	uint32_t l0_access; ///< with l1_gpa: NEST_ACC_* L0's map must grant
-	uint8_t vector;     ///< INJECT_L1: exception vector
+	uint64_t exitcode;	///< REFLECTED: the code given to L1; L0_HANDLES: vmcb02's code
+	uint64_t exitinfo1;	///< with exitcode: EXITINFO1
+	uint64_t exitinfo2;	///< with exitcode: EXITINFO2
+	uint64_t l1_gpa;	///< L0_HANDLES for \#NPF under NPT02: L1-physical page L0 must map
+	uint32_t l0_access;	///< with l1_gpa: NEST_ACC_* L0's map must grant
+	uint8_t vector;		///< INJECT_L1: exception vector
 	uint8_t has_error_code; ///< INJECT_L1: nonzero if @c error_code is delivered
-	uint16_t reserved0;     ///< zero
-	uint32_t error_code;    ///< INJECT_L1: error code
-	uint32_t reserved1;     ///< zero
+	uint16_t reserved0;	///< zero
+	uint32_t error_code;	///< INJECT_L1: error code
+	uint32_t reserved1;	///< zero
 };
 
 /** The smallest nest_svm_action::size libnest accepts. */
@@ -845,11 +846,11 @@ struct nest_svm_action {
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_svm_regs {
-	uint32_t size;     ///< sizeof(struct nest_svm_regs) as the caller compiled it
+	uint32_t size; ///< sizeof(struct nest_svm_regs) as the caller compiled it
 	/** Length of the intercepted instruction of an L1 exit, when the host
 	 *  has no nRIP save; 0: use vmcb01's NEXT_RIP. */
 	uint32_t insn_len;
-	uint64_t gpr[16];  ///< RAX (ignored), RCX, RDX, RBX, RSP (ignored), RBP, RSI, RDI, R8..R15
+	uint64_t gpr[16]; ///< RAX (ignored), RCX, RDX, RBX, RSP (ignored), RBP, RSI, RDI, R8..R15
 };
 
 /** The smallest nest_svm_regs::size libnest accepts. */
@@ -911,8 +912,8 @@ NEST_API int nest_svm_rdmsr(struct nest_svm *ctx, uint32_t msr, uint64_t *value,
  * @param act Receives NEST_SVM_ACT_RESUME_L1 or NEST_SVM_ACT_INJECT_L1 of \#GP(0).
  * @return As nest_svm_rdmsr().
  */
-NEST_API int nest_svm_wrmsr(struct nest_svm *ctx, uint32_t msr, uint64_t value,
-			    uint64_t *hw_value, struct nest_svm_action *act);
+NEST_API int nest_svm_wrmsr(struct nest_svm *ctx, uint32_t msr, uint64_t value, uint64_t *hw_value,
+			    struct nest_svm_action *act);
 
 /**
  * @brief Handle a \#VMEXIT of L2 (after VMRUN of vmcb02 and VMSAVE of vmcb02).
@@ -960,8 +961,8 @@ NEST_API int nest_svm_resume_l2(struct nest_svm *ctx, struct nest_svm_action *ac
  * @return NEST_OK; NEST_E_STATE (L2 not running); NEST_E_INVAL; NEST_E_SIZE;
  *         a backend status.
  */
-NEST_API int nest_svm_force_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
-				 uint64_t exitcode, uint64_t exitinfo1, uint64_t exitinfo2,
+NEST_API int nest_svm_force_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t exitcode,
+				 uint64_t exitinfo1, uint64_t exitinfo2,
 				 struct nest_svm_action *act);
 
 /**
@@ -981,10 +982,10 @@ NEST_API int nest_svm_l1_intercepts(const struct nest_svm *ctx, uint64_t exitcod
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_svm_state {
-	uint32_t size;       ///< sizeof(struct nest_svm_state) as the caller compiled it
-	uint8_t gif;         ///< L1's GIF (0: hold interrupts and NMIs for L1)
-	uint8_t guest_mode;  ///< 1 while L2 runs (between VMRUN and \#VMEXIT)
-	uint8_t svme;        ///< L1's EFER.SVME
+	uint32_t size;	    ///< sizeof(struct nest_svm_state) as the caller compiled it
+	uint8_t gif;	    ///< L1's GIF (0: hold interrupts and NMIs for L1)
+	uint8_t guest_mode; ///< 1 while L2 runs (between VMRUN and \#VMEXIT)
+	uint8_t svme;	    ///< L1's EFER.SVME
 	/** Guest mode: L1 intercepts INTR (an interrupt for L1 becomes a \#VMEXIT). */
 	uint8_t l1_intercepts_intr;
 	/** Guest mode: L1 intercepts NMI. */
@@ -994,13 +995,13 @@ struct nest_svm_state {
 	uint8_t v_intr_masking;
 	/** L1 can take a maskable interrupt now (GIF, and IF as the mode says). */
 	uint8_t l1_intr_allowed;
-	uint8_t reserved0;   ///< zero
-	uint64_t hsave_pa;   ///< VM_HSAVE_PA
-	uint64_t vmcb12_pa;  ///< guest mode: the vmcb12 address of the last VMRUN
-	uint64_t vm_cr;      ///< VM_CR as L1 reads it
-	uint64_t tsc_ratio;  ///< L1's TSC_RATIO
-	uint64_t vmruns;     ///< emulated VMRUNs (counter)
-	uint64_t reflected;  ///< reflected \#VMEXITs (counter)
+	uint8_t reserved0;  ///< zero
+	uint64_t hsave_pa;  ///< VM_HSAVE_PA
+	uint64_t vmcb12_pa; ///< guest mode: the vmcb12 address of the last VMRUN
+	uint64_t vm_cr;	    ///< VM_CR as L1 reads it
+	uint64_t tsc_ratio; ///< L1's TSC_RATIO
+	uint64_t vmruns;    ///< emulated VMRUNs (counter)
+	uint64_t reflected; ///< reflected \#VMEXITs (counter)
 };
 
 /** The smallest nest_svm_state::size libnest accepts. */
@@ -1018,7 +1019,7 @@ NEST_API int nest_svm_get_state(const struct nest_svm *ctx, const struct nest_vm
 
 /**
  * @brief L0 changed the contents of its permission maps
- *        (nest_svm_config::l0_msrpm, ::l0_iopm): the next VMRUN merges
+ *        (nest_svm_config::l0_msrpm and nest_svm_config::l0_iopm): the next VMRUN merges
  *        them again. Without this call libnest may reuse vmcb02's maps from
  *        an earlier VMRUN when L1 has none of its own.
  * @param ctx The context.

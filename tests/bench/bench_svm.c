@@ -110,7 +110,7 @@ int main(void)
 	struct sim_svm t;
 	struct nest_vmcb v12;
 	struct figures plain, maps;
-	uint32_t l0[NEST_SVM_INTERCEPT_WORDS] = { 0, 0, 0, 1u << 24 /* HLT */, 0, 0 };
+	uint32_t l0[NEST_SVM_INTERCEPT_WORDS] = {0, 0, 0, 1u << 24 /* HLT */, 0, 0};
 	double copy, l0_ns, l0_calls;
 
 	if (sim_svm_init(&t, NEST_SVM_F_SUPPORTED,
@@ -121,11 +121,11 @@ int main(void)
 	sim_svm_valid_vmcb12(&v12);
 	v12.control.intercept_misc1 |= 1u << (NEST_SVM_ICPT_CPUID % 32);
 	round_trips(&t, &v12, NEST_SVM_EXIT_CPUID, &plain);
-	v12.control.intercept_misc1 |= (1u << (NEST_SVM_ICPT_MSR_PROT % 32)) |
-				       (1u << (NEST_SVM_ICPT_IOIO_PROT % 32));
+	v12.control.intercept_misc1 |=
+	    (1u << (NEST_SVM_ICPT_MSR_PROT % 32)) | (1u << (NEST_SVM_ICPT_IOIO_PROT % 32));
 	round_trips(&t, &v12, NEST_SVM_EXIT_CPUID, &maps);
-	v12.control.intercept_misc1 &= ~((1u << (NEST_SVM_ICPT_MSR_PROT % 32)) |
-					 (1u << (NEST_SVM_ICPT_IOIO_PROT % 32)));
+	v12.control.intercept_misc1 &=
+	    ~((1u << (NEST_SVM_ICPT_MSR_PROT % 32)) | (1u << (NEST_SVM_ICPT_IOIO_PROT % 32)));
 	l0_ns = l0_exits(&t, &v12, &l0_calls);
 
 	printf("baseline: copy one 4 KiB VMCB            %8.1f ns\n", copy);
@@ -139,8 +139,9 @@ int main(void)
 	printf("reflected #VMEXIT after that VMRUN       %8.1f ns  (%.1fx copy)\n", maps.exit_ns,
 	       maps.exit_ns / copy);
 	printf("backend calls per round trip with maps   %8.1f\n", maps.calls_per_trip);
-	printf("L0-handled exit (HLT) + resume           %8.1f ns  (%.1fx copy), %.1f backend calls\n",
-	       l0_ns, l0_ns / copy, l0_calls);
+	printf(
+	    "L0-handled exit (HLT) + resume           %8.1f ns  (%.1fx copy), %.1f backend calls\n",
+	    l0_ns, l0_ns / copy, l0_calls);
 	sim_svm_fini(&t);
 	return 0;
 }

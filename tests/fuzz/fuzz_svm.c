@@ -47,17 +47,16 @@ static uint64_t take(struct input *in, unsigned bytes)
 	return v;
 }
 
-static const uint64_t l1_codes[] = { NEST_SVM_EXIT_VMRUN,  NEST_SVM_EXIT_VMLOAD,
-				     NEST_SVM_EXIT_VMSAVE, NEST_SVM_EXIT_STGI,
-				     NEST_SVM_EXIT_CLGI,   NEST_SVM_EXIT_INVLPGA,
-				     NEST_SVM_EXIT_SKINIT, NEST_SVM_EXIT_MSR,
-				     NEST_SVM_EXIT_CPUID };
-static const uint32_t msrs[] = { 0xc0000080u, 0xc0010114u, 0xc0010117u, 0xc0000104u, 0x10u };
-static const uint64_t pas[] = { SIM_SVM_VMCB12, SIM_SVM_VMLOAD_AREA, SIM_SVM_VMCB12 + 1,
-				1ull << 48, SIM_SVM_L1_MEM - 0x1000, SIM_SVM_L1_MEM };
+static const uint64_t l1_codes[] = {
+    NEST_SVM_EXIT_VMRUN,  NEST_SVM_EXIT_VMLOAD, NEST_SVM_EXIT_VMSAVE,
+    NEST_SVM_EXIT_STGI,	  NEST_SVM_EXIT_CLGI,	NEST_SVM_EXIT_INVLPGA,
+    NEST_SVM_EXIT_SKINIT, NEST_SVM_EXIT_MSR,	NEST_SVM_EXIT_CPUID};
+static const uint32_t msrs[] = {0xc0000080u, 0xc0010114u, 0xc0010117u, 0xc0000104u, 0x10u};
+static const uint64_t pas[] = {SIM_SVM_VMCB12, SIM_SVM_VMLOAD_AREA,	SIM_SVM_VMCB12 + 1,
+			       1ull << 48,     SIM_SVM_L1_MEM - 0x1000, SIM_SVM_L1_MEM};
 
 static int use_tdp; /* this input gives libnest the NPT02 shadow */
-static uint32_t l0_icpt[NEST_SVM_INTERCEPT_WORDS] = { 0, 0, 1u << 18, 0x80000003u, 0, 0 };
+static uint32_t l0_icpt[NEST_SVM_INTERCEPT_WORDS] = {0, 0, 1u << 18, 0x80000003u, 0, 0};
 
 static void check_status(int rc)
 {
@@ -113,7 +112,7 @@ static void check_host_state(struct sim_svm *t)
 
 static void run(struct sim_svm *t, struct input *in)
 {
-	struct nest_svm_state st = { .size = sizeof(st) };
+	struct nest_svm_state st = {.size = sizeof(st)};
 	unsigned steps;
 	int rc;
 
@@ -132,12 +131,15 @@ static void run(struct sim_svm *t, struct input *in)
 		case 1: { /* L1 writes its maps */
 			uint64_t off = take(in, 2) % NEST_SVM_MSRPM_SIZE;
 
-			*(uint8_t *)sim_ptr(&t->sim, SIM_SVM_MSRPM12 + off, 1) = (uint8_t)take(in, 1);
-			*(uint8_t *)sim_ptr(&t->sim, SIM_SVM_IOPM12 + off, 1) = (uint8_t)take(in, 1);
+			*(uint8_t *)sim_ptr(&t->sim, SIM_SVM_MSRPM12 + off, 1) =
+			    (uint8_t)take(in, 1);
+			*(uint8_t *)sim_ptr(&t->sim, SIM_SVM_IOPM12 + off, 1) =
+			    (uint8_t)take(in, 1);
 			break;
 		}
 		case 2: { /* L1 exits */
-			uint64_t code = l1_codes[take(in, 1) % (sizeof(l1_codes) / sizeof(l1_codes[0]))];
+			uint64_t code =
+			    l1_codes[take(in, 1) % (sizeof(l1_codes) / sizeof(l1_codes[0]))];
 			unsigned long reads;
 
 			if (st.guest_mode)
@@ -153,16 +155,19 @@ static void run(struct sim_svm *t, struct input *in)
 				FAIL("VMRUN read L1 memory more than once per structure");
 			if (rc == NEST_OK && code == NEST_SVM_EXIT_VMRUN &&
 			    t->vmcb01->save.rax == SIM_SVM_VMCB12 &&
-			    (t->act.kind == NEST_SVM_ACT_RUN_L2 || (t->act.flags & NEST_SVM_ACT_F_INVALID))) {
-				struct nest_svm_caps caps = { .size = sizeof(caps) };
+			    (t->act.kind == NEST_SVM_ACT_RUN_L2 ||
+			     (t->act.flags & NEST_SVM_ACT_F_INVALID))) {
+				struct nest_svm_caps caps = {.size = sizeof(caps)};
 				struct nest_svm_diag d;
 
 				nest_svm_get_caps(t->ctx, &caps);
-				nest_svm_check_vmcb(sim_ptr(&t->sim, SIM_SVM_VMCB12, NEST_VMCB_SIZE),
-						    &caps, &d);
-				if (t->act.kind == NEST_SVM_ACT_RUN_L2 && d.rule != NEST_SVM_CHECK_OK)
+				nest_svm_check_vmcb(
+				    sim_ptr(&t->sim, SIM_SVM_VMCB12, NEST_VMCB_SIZE), &caps, &d);
+				if (t->act.kind == NEST_SVM_ACT_RUN_L2 &&
+				    d.rule != NEST_SVM_CHECK_OK)
 					FAIL("VMRUN ran an invalid vmcb12");
-				if ((t->act.flags & NEST_SVM_ACT_F_INVALID) && d.rule != t->act.check)
+				if ((t->act.flags & NEST_SVM_ACT_F_INVALID) &&
+				    d.rule != t->act.check)
 					FAIL("VMRUN refused for another rule");
 			}
 			if (rc == NEST_OK && t->act.kind == NEST_SVM_ACT_RUN_L2)
@@ -189,8 +194,8 @@ static void run(struct sim_svm *t, struct input *in)
 			break;
 		}
 		case 5: /* L0 forces an exit */
-			rc = nest_svm_force_exit(t->ctx, t->vmcb01, take(in, 1) & 1 ? 0x60 : 0x61, 0, 0,
-						 &t->act);
+			rc = nest_svm_force_exit(t->ctx, t->vmcb01, take(in, 1) & 1 ? 0x60 : 0x61,
+						 0, 0, &t->act);
 			check_status(rc);
 			if (rc == NEST_OK)
 				check_host_state(t);
@@ -249,7 +254,7 @@ static void reset(uint32_t features, uint32_t flags, int with_tdp)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct input in = { data, size };
+	struct input in = {data, size};
 	struct nest_vmcb v;
 	uint32_t features;
 	uint8_t cfg;
@@ -266,7 +271,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		features &= ~NEST_SVM_F_TSC_RATE;
 	reset(features,
 	      NEST_SVM_CFG_SVM_ALLOWED | NEST_SVM_CFG_LONG_MODE |
-		      ((cfg & 8) ? NEST_SVM_CFG_L0_VGIF : 0),
+		  ((cfg & 8) ? NEST_SVM_CFG_L0_VGIF : 0),
 	      (cfg & 16) != 0);
 	/* L0's maps: a pattern from the configuration byte. */
 	memset(t.l0_msrpm, (cfg & 32) ? 0x11 : 0, NEST_SVM_MSRPM_SIZE);

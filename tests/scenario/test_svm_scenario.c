@@ -79,7 +79,7 @@ static void l2_ran(void)
 static void expect_reflected(uint64_t code, uint64_t info1, uint64_t info2)
 {
 	struct nest_vmcb m;
-	struct nest_svm_state st = { .size = sizeof(st) };
+	struct nest_svm_state st = {.size = sizeof(st)};
 
 	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
 	ck_assert(t.act.flags & NEST_SVM_ACT_F_REFLECTED);
@@ -139,7 +139,7 @@ static void expect_reflected(uint64_t code, uint64_t info1, uint64_t info2)
 
 static void expect_l0(uint64_t code)
 {
-	struct nest_svm_state st = { .size = sizeof(st) };
+	struct nest_svm_state st = {.size = sizeof(st)};
 
 	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_L0_HANDLES);
 	ck_assert_uint_eq(t.act.flags & NEST_SVM_ACT_F_REFLECTED, 0);
@@ -180,7 +180,7 @@ START_TEST(vmrun_builds_vmcb02)
 	ck_assert_uint_eq(c2->tsc_offset, 1050);
 	ck_assert_uint_eq(c2->clean, 0);
 	ck_assert_uint_eq(c2->int_ctl, NEST_SVM_INT_CTL_V_IRQ | 0x5 | (0x31ull << 32) |
-					       NEST_SVM_INT_CTL_V_INTR_MASKING);
+					   NEST_SVM_INT_CTL_V_INTR_MASKING);
 	for (n = 0; n < NEST_SVM_INTERCEPT_WORDS * 32; n++) {
 		const uint32_t *w2 = &c2->intercept_cr, *w12 = &v12.control.intercept_cr;
 
@@ -196,8 +196,8 @@ END_TEST
 
 START_TEST(vmrun_reads_l1_memory_once)
 {
-	v12.control.intercept_misc1 |= (1u << (NEST_SVM_ICPT_MSR_PROT % 32)) |
-				       (1u << (NEST_SVM_ICPT_IOIO_PROT % 32));
+	v12.control.intercept_misc1 |=
+	    (1u << (NEST_SVM_ICPT_MSR_PROT % 32)) | (1u << (NEST_SVM_ICPT_IOIO_PROT % 32));
 	run_l2();
 	/* vmcb12, the MSRPM and the IOPM: one read each. */
 	ck_assert_uint_eq(t.sim.calls.read_l1, 3);
@@ -239,7 +239,7 @@ START_TEST(vgif_is_passed_only_when_offered)
 	run_l2();
 	ck_assert(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_GIF_ENABLE);
 	ck_assert_uint_eq(t.vmcb02->control.intercept_misc2 &
-				  (1u << (NEST_SVM_ICPT_STGI % 32) | 1u << (NEST_SVM_ICPT_CLGI % 32)),
+			      (1u << (NEST_SVM_ICPT_STGI % 32) | 1u << (NEST_SVM_ICPT_CLGI % 32)),
 			  0);
 	sim_svm_fini(&t);
 	start(NEST_SVM_F_SUPPORTED & ~NEST_SVM_F_VGIF, 0);
@@ -481,7 +481,7 @@ END_TEST
 
 START_TEST(intr_with_v_intr_masking)
 {
-	struct nest_svm_state st = { .size = sizeof(st) };
+	struct nest_svm_state st = {.size = sizeof(st)};
 
 	l1_icpt(NEST_SVM_ICPT_INTR);
 	v12.control.int_ctl = NEST_SVM_INT_CTL_V_INTR_MASKING;
@@ -507,7 +507,7 @@ END_TEST
 
 START_TEST(intr_without_v_intr_masking_follows_l2_if)
 {
-	struct nest_svm_state st = { .size = sizeof(st) };
+	struct nest_svm_state st = {.size = sizeof(st)};
 
 	l1_icpt(NEST_SVM_ICPT_INTR);
 	l1_icpt(NEST_SVM_ICPT_NMI);
@@ -570,8 +570,8 @@ END_TEST
 
 START_TEST(eventinj_reaches_vmcb02)
 {
-	v12.control.event_inj = NEST_SVM_EVTINJ_VALID | NEST_SVM_EVTINJ_EV | (3ull << 8) |
-				X86_EXC_GP | (0x18ull << 32);
+	v12.control.event_inj =
+	    NEST_SVM_EVTINJ_VALID | NEST_SVM_EVTINJ_EV | (3ull << 8) | X86_EXC_GP | (0x18ull << 32);
 	run_l2();
 	ck_assert_uint_eq(t.vmcb02->control.event_inj, v12.control.event_inj);
 }
@@ -594,8 +594,8 @@ END_TEST
 START_TEST(exitintinfo_of_l1_exit_goes_to_vmcb12)
 {
 	struct nest_vmcb m;
-	uint64_t ev = NEST_SVM_EVTINJ_VALID | NEST_SVM_EVTINJ_EV | (3ull << 8) | X86_EXC_PF |
-		      (2ull << 32);
+	uint64_t ev =
+	    NEST_SVM_EVTINJ_VALID | NEST_SVM_EVTINJ_EV | (3ull << 8) | X86_EXC_PF | (2ull << 32);
 
 	l1_icpt(NEST_SVM_ICPT_EXCEPTION(X86_EXC_PF));
 	run_l2();

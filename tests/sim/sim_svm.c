@@ -87,8 +87,8 @@ int sim_svm_init(struct sim_svm *t, uint32_t features, uint32_t flags, int with_
 	t->l0_msrpm = page_zalloc(NEST_SVM_MSRPM_SIZE);
 	t->l0_iopm = page_zalloc(NEST_SVM_IOPM_SIZE);
 	t->ctx_mem = page_zalloc(nest_svm_size());
-	if (!t->vmcb01 || !t->vmcb02 || !t->msrpm02 || !t->iopm02 || !t->l0_msrpm ||
-	    !t->l0_iopm || !t->ctx_mem)
+	if (!t->vmcb01 || !t->vmcb02 || !t->msrpm02 || !t->iopm02 || !t->l0_msrpm || !t->l0_iopm ||
+	    !t->ctx_mem)
 		return -1;
 	if (with_tdp) {
 		struct nest_tdp_config tc;

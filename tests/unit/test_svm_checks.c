@@ -26,38 +26,92 @@ static struct nest_svm_caps caps_all(void)
 
 typedef void (*mutator)(struct nest_vmcb *v);
 
-static void m_efer_svme(struct nest_vmcb *v) { v->save.efer &= ~X86_EFER_SVME; }
-static void m_cr0_cd_nw(struct nest_vmcb *v) { v->save.cr0 |= X86_CR0_NW; }
-static void m_cr0_high(struct nest_vmcb *v) { v->save.cr0 |= 1ull << 32; }
-static void m_cr3_mbz(struct nest_vmcb *v) { v->save.cr3 |= 1ull << 50; }
-static void m_cr4_mbz(struct nest_vmcb *v) { v->save.cr4 |= 1ull << 15; }
-static void m_dr6_high(struct nest_vmcb *v) { v->save.dr6 |= 1ull << 40; }
-static void m_dr7_high(struct nest_vmcb *v) { v->save.dr7 |= 1ull << 63; }
-static void m_efer_mbz(struct nest_vmcb *v) { v->save.efer |= 1ull << 30; }
-static void m_efer_lm(struct nest_vmcb *v) { (void)v; /* caps without long mode, below */ }
-static void m_lme_pg_no_pae(struct nest_vmcb *v) { v->save.cr4 &= ~X86_CR4_PAE; }
-static void m_lme_pg_no_pe(struct nest_vmcb *v) { v->save.cr0 &= ~X86_CR0_PE; }
-static void m_cs_l_d(struct nest_vmcb *v) { v->save.cs.attrib |= X86_SEG_DB >> 4; }
-static void m_vmrun_icpt(struct nest_vmcb *v) { v->control.intercept_misc2 &= ~1u; }
-static void m_msrpm(struct nest_vmcb *v) { v->control.msrpm_base_pa = (1ull << 48) - 0x1000; }
-static void m_iopm(struct nest_vmcb *v) { v->control.iopm_base_pa = (1ull << 48) - 0x2000; }
+static void m_efer_svme(struct nest_vmcb *v)
+{
+	v->save.efer &= ~X86_EFER_SVME;
+}
+static void m_cr0_cd_nw(struct nest_vmcb *v)
+{
+	v->save.cr0 |= X86_CR0_NW;
+}
+static void m_cr0_high(struct nest_vmcb *v)
+{
+	v->save.cr0 |= 1ull << 32;
+}
+static void m_cr3_mbz(struct nest_vmcb *v)
+{
+	v->save.cr3 |= 1ull << 50;
+}
+static void m_cr4_mbz(struct nest_vmcb *v)
+{
+	v->save.cr4 |= 1ull << 15;
+}
+static void m_dr6_high(struct nest_vmcb *v)
+{
+	v->save.dr6 |= 1ull << 40;
+}
+static void m_dr7_high(struct nest_vmcb *v)
+{
+	v->save.dr7 |= 1ull << 63;
+}
+static void m_efer_mbz(struct nest_vmcb *v)
+{
+	v->save.efer |= 1ull << 30;
+}
+static void m_efer_lm(struct nest_vmcb *v)
+{
+	(void)v; /* caps without long mode, below */
+}
+static void m_lme_pg_no_pae(struct nest_vmcb *v)
+{
+	v->save.cr4 &= ~X86_CR4_PAE;
+}
+static void m_lme_pg_no_pe(struct nest_vmcb *v)
+{
+	v->save.cr0 &= ~X86_CR0_PE;
+}
+static void m_cs_l_d(struct nest_vmcb *v)
+{
+	v->save.cs.attrib |= X86_SEG_DB >> 4;
+}
+static void m_vmrun_icpt(struct nest_vmcb *v)
+{
+	v->control.intercept_misc2 &= ~1u;
+}
+static void m_msrpm(struct nest_vmcb *v)
+{
+	v->control.msrpm_base_pa = (1ull << 48) - 0x1000;
+}
+static void m_iopm(struct nest_vmcb *v)
+{
+	v->control.iopm_base_pa = (1ull << 48) - 0x2000;
+}
 static void m_evt_type(struct nest_vmcb *v)
 {
 	v->control.event_inj = NEST_SVM_EVTINJ_VALID | (1ull << NEST_SVM_EVTINJ_TYPE_SHIFT) | 32;
 }
 static void m_evt_vector(struct nest_vmcb *v)
 {
-	v->control.event_inj = NEST_SVM_EVTINJ_VALID |
-			       ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << NEST_SVM_EVTINJ_TYPE_SHIFT) |
-			       X86_EXC_NMI;
+	v->control.event_inj =
+	    NEST_SVM_EVTINJ_VALID |
+	    ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << NEST_SVM_EVTINJ_TYPE_SHIFT) | X86_EXC_NMI;
 }
 static void m_evt_reserved(struct nest_vmcb *v)
 {
 	v->control.event_inj = NEST_SVM_EVTINJ_VALID | (1ull << 20) | 0x20;
 }
-static void m_asid(struct nest_vmcb *v) { v->control.asid = 0; }
-static void m_np(struct nest_vmcb *v) { v->control.np_ctl = NEST_SVM_NP_ENABLE; }
-static void m_sev(struct nest_vmcb *v) { v->control.np_ctl = NEST_SVM_NP_SEV; }
+static void m_asid(struct nest_vmcb *v)
+{
+	v->control.asid = 0;
+}
+static void m_np(struct nest_vmcb *v)
+{
+	v->control.np_ctl = NEST_SVM_NP_ENABLE;
+}
+static void m_sev(struct nest_vmcb *v)
+{
+	v->control.np_ctl = NEST_SVM_NP_SEV;
+}
 static void m_ncr3(struct nest_vmcb *v)
 {
 	v->control.np_ctl = NEST_SVM_NP_ENABLE;
@@ -72,29 +126,29 @@ static void m_gpat(struct nest_vmcb *v)
 
 /* One failing mutation per rule, indexed by rule. */
 static const mutator rule_mutators[NEST_SVM_CHECK_COUNT_] = {
-	[NEST_SVM_CHECK_EFER_SVME] = m_efer_svme,
-	[NEST_SVM_CHECK_CR0_CD_NW] = m_cr0_cd_nw,
-	[NEST_SVM_CHECK_CR0_HIGH] = m_cr0_high,
-	[NEST_SVM_CHECK_CR3_MBZ] = m_cr3_mbz,
-	[NEST_SVM_CHECK_CR4_MBZ] = m_cr4_mbz,
-	[NEST_SVM_CHECK_DR6_HIGH] = m_dr6_high,
-	[NEST_SVM_CHECK_DR7_HIGH] = m_dr7_high,
-	[NEST_SVM_CHECK_EFER_MBZ] = m_efer_mbz,
-	[NEST_SVM_CHECK_EFER_LM_UNSUPPORTED] = m_efer_lm,
-	[NEST_SVM_CHECK_LME_PG_NO_PAE] = m_lme_pg_no_pae,
-	[NEST_SVM_CHECK_LME_PG_NO_PE] = m_lme_pg_no_pe,
-	[NEST_SVM_CHECK_LME_PG_PAE_CS_L_D] = m_cs_l_d,
-	[NEST_SVM_CHECK_VMRUN_INTERCEPT] = m_vmrun_icpt,
-	[NEST_SVM_CHECK_MSRPM_RANGE] = m_msrpm,
-	[NEST_SVM_CHECK_IOPM_RANGE] = m_iopm,
-	[NEST_SVM_CHECK_EVENTINJ_TYPE] = m_evt_type,
-	[NEST_SVM_CHECK_EVENTINJ_VECTOR] = m_evt_vector,
-	[NEST_SVM_CHECK_EVENTINJ_RESERVED] = m_evt_reserved,
-	[NEST_SVM_CHECK_ASID_ZERO] = m_asid,
-	[NEST_SVM_CHECK_NP_UNSUPPORTED] = m_np,
-	[NEST_SVM_CHECK_SEV_UNSUPPORTED] = m_sev,
-	[NEST_SVM_CHECK_NCR3_MBZ] = m_ncr3,
-	[NEST_SVM_CHECK_GPAT_INVALID] = m_gpat,
+    [NEST_SVM_CHECK_EFER_SVME] = m_efer_svme,
+    [NEST_SVM_CHECK_CR0_CD_NW] = m_cr0_cd_nw,
+    [NEST_SVM_CHECK_CR0_HIGH] = m_cr0_high,
+    [NEST_SVM_CHECK_CR3_MBZ] = m_cr3_mbz,
+    [NEST_SVM_CHECK_CR4_MBZ] = m_cr4_mbz,
+    [NEST_SVM_CHECK_DR6_HIGH] = m_dr6_high,
+    [NEST_SVM_CHECK_DR7_HIGH] = m_dr7_high,
+    [NEST_SVM_CHECK_EFER_MBZ] = m_efer_mbz,
+    [NEST_SVM_CHECK_EFER_LM_UNSUPPORTED] = m_efer_lm,
+    [NEST_SVM_CHECK_LME_PG_NO_PAE] = m_lme_pg_no_pae,
+    [NEST_SVM_CHECK_LME_PG_NO_PE] = m_lme_pg_no_pe,
+    [NEST_SVM_CHECK_LME_PG_PAE_CS_L_D] = m_cs_l_d,
+    [NEST_SVM_CHECK_VMRUN_INTERCEPT] = m_vmrun_icpt,
+    [NEST_SVM_CHECK_MSRPM_RANGE] = m_msrpm,
+    [NEST_SVM_CHECK_IOPM_RANGE] = m_iopm,
+    [NEST_SVM_CHECK_EVENTINJ_TYPE] = m_evt_type,
+    [NEST_SVM_CHECK_EVENTINJ_VECTOR] = m_evt_vector,
+    [NEST_SVM_CHECK_EVENTINJ_RESERVED] = m_evt_reserved,
+    [NEST_SVM_CHECK_ASID_ZERO] = m_asid,
+    [NEST_SVM_CHECK_NP_UNSUPPORTED] = m_np,
+    [NEST_SVM_CHECK_SEV_UNSUPPORTED] = m_sev,
+    [NEST_SVM_CHECK_NCR3_MBZ] = m_ncr3,
+    [NEST_SVM_CHECK_GPAT_INVALID] = m_gpat,
 };
 
 static void expect_rule(uint32_t rule)

@@ -47,9 +47,9 @@ static void clear_svme(void)
 	ck_assert(hw & X86_EFER_SVME);
 }
 
-static const uint64_t svm_insns[] = { NEST_SVM_EXIT_VMRUN, NEST_SVM_EXIT_VMLOAD,
-				      NEST_SVM_EXIT_VMSAVE, NEST_SVM_EXIT_STGI,
-				      NEST_SVM_EXIT_CLGI,  NEST_SVM_EXIT_INVLPGA };
+static const uint64_t svm_insns[] = {NEST_SVM_EXIT_VMRUN,  NEST_SVM_EXIT_VMLOAD,
+				     NEST_SVM_EXIT_VMSAVE, NEST_SVM_EXIT_STGI,
+				     NEST_SVM_EXIT_CLGI,   NEST_SVM_EXIT_INVLPGA};
 
 START_TEST(svm_insns_ud_when_efer_svme_clear)
 {
@@ -96,8 +96,8 @@ END_TEST
 
 START_TEST(vmcb_address_must_be_aligned_and_in_range)
 {
-	static const uint64_t insns[] = { NEST_SVM_EXIT_VMRUN, NEST_SVM_EXIT_VMLOAD,
-					  NEST_SVM_EXIT_VMSAVE };
+	static const uint64_t insns[] = {NEST_SVM_EXIT_VMRUN, NEST_SVM_EXIT_VMLOAD,
+					 NEST_SVM_EXIT_VMSAVE};
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
@@ -115,7 +115,7 @@ END_TEST
 START_TEST(rax_is_truncated_outside_64bit_mode)
 {
 	/* Compatibility mode: CS.L clear, so EAX is the address. */
-	t.vmcb01->save.cs.attrib &= (uint16_t)~(X86_SEG_L >> 4);
+	t.vmcb01->save.cs.attrib &= (uint16_t) ~(X86_SEG_L >> 4);
 	t.vmcb01->save.rax = 0xffffffff00000000ull | SIM_SVM_VMLOAD_AREA;
 	ck_assert_int_eq(sim_svm_l1(&t, NEST_SVM_EXIT_VMSAVE, 0), NEST_OK);
 	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
@@ -131,7 +131,7 @@ END_TEST
 
 START_TEST(stgi_and_clgi_set_and_clear_gif)
 {
-	struct nest_svm_state st = { .size = sizeof(st) };
+	struct nest_svm_state st = {.size = sizeof(st)};
 	uint64_t rip = t.vmcb01->save.rip;
 
 	ck_assert_int_eq(sim_svm_l1(&t, NEST_SVM_EXIT_CLGI, 0), NEST_OK);
@@ -221,8 +221,10 @@ START_TEST(vmload_reads_exactly_the_vmload_state)
 	ck_assert_uint_eq(t.vmcb01->save.sysenter_eip, 0x5c5c5c5c5c5c5c5cull);
 	ck_assert_uint_eq(t.vmcb01->save.kernel_gs_base, 0x5c5c5c5c5c5c5c5cull);
 	/* Everything else of vmcb01 is as before, except RIP. */
-	ck_assert_int_eq(memcmp(&t.vmcb01->save.gdtr, &before.save.gdtr, sizeof(before.save.gdtr)), 0);
-	ck_assert_int_eq(memcmp(&t.vmcb01->save.idtr, &before.save.idtr, sizeof(before.save.idtr)), 0);
+	ck_assert_int_eq(memcmp(&t.vmcb01->save.gdtr, &before.save.gdtr, sizeof(before.save.gdtr)),
+			 0);
+	ck_assert_int_eq(memcmp(&t.vmcb01->save.idtr, &before.save.idtr, sizeof(before.save.idtr)),
+			 0);
 	ck_assert_int_eq(memcmp(&t.vmcb01->save.cs, &before.save.cs, sizeof(before.save.cs)), 0);
 	ck_assert_uint_eq(t.vmcb01->save.cr3, before.save.cr3);
 	ck_assert_uint_eq(t.vmcb01->save.rip, before.save.rip + 3);
@@ -308,7 +310,8 @@ START_TEST(efer_svme_gp_when_svm_disabled)
 	uint64_t v;
 
 	sim_svm_fini(&t);
-	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_SUPPORTED, NEST_SVM_CFG_LONG_MODE, 0, NULL), 0);
+	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_SUPPORTED, NEST_SVM_CFG_LONG_MODE, 0, NULL),
+			 0);
 	v = t.vmcb01->save.efer | X86_EFER_SVME;
 	ck_assert_int_eq(wrmsr(X86_MSR_IA32_EFER, v), NEST_OK);
 	expect_inject(X86_EXC_GP);
@@ -351,9 +354,8 @@ END_TEST
 START_TEST(tsc_ratio_gp_when_not_offered)
 {
 	sim_svm_fini(&t);
-	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_SUPPORTED & ~NEST_SVM_F_TSC_RATE, ALL_FLAGS,
-				      0, NULL),
-			 0);
+	ck_assert_int_eq(
+	    sim_svm_init(&t, NEST_SVM_F_SUPPORTED & ~NEST_SVM_F_TSC_RATE, ALL_FLAGS, 0, NULL), 0);
 	t.regs.gpr[1] = X86_MSR_AMD_TSC_RATIO;
 	ck_assert_int_eq(sim_svm_l1(&t, NEST_SVM_EXIT_MSR, 0), NEST_OK);
 	expect_inject(X86_EXC_GP);
@@ -372,7 +374,7 @@ END_TEST
 
 START_TEST(cpuid_svm_leaf_is_policy_and_host)
 {
-	uint32_t r[4] = { 9, 9, 9, 9 };
+	uint32_t r[4] = {9, 9, 9, 9};
 
 	sim_svm_fini(&t);
 	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_NP | NEST_SVM_F_NRIPS | NEST_SVM_F_AVIC,
@@ -393,10 +395,11 @@ END_TEST
 
 START_TEST(cpuid_hides_svm_when_not_allowed)
 {
-	uint32_t r[4] = { 0, 0, 0xffffffff, 0 };
+	uint32_t r[4] = {0, 0, 0xffffffff, 0};
 
 	sim_svm_fini(&t);
-	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_SUPPORTED, NEST_SVM_CFG_LONG_MODE, 0, NULL), 0);
+	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_SUPPORTED, NEST_SVM_CFG_LONG_MODE, 0, NULL),
+			 0);
 	ck_assert_int_eq(nest_svm_cpuid(t.ctx, 0x80000001, 0, r), NEST_OK);
 	ck_assert_uint_eq(r[2] & (1u << 2), 0);
 	ck_assert_int_eq(nest_svm_cpuid(t.ctx, 0x8000000a, 0, r), NEST_OK);
@@ -421,7 +424,7 @@ START_TEST(field_table_lookups_agree)
 		ck_assert_uint_le(f->offset + f->width, NEST_VMCB_SIZE);
 		if (i > 0)
 			ck_assert_uint_ge(f->offset, nest_vmcb_field_at(i - 1)->offset +
-							     nest_vmcb_field_at(i - 1)->width);
+							 nest_vmcb_field_at(i - 1)->width);
 		nest_vmcb_write(v, f, UINT64_MAX);
 		ck_assert_uint_eq(nest_vmcb_read(v, f),
 				  f->width == 8 ? UINT64_MAX : (1ull << (8 * f->width)) - 1);
@@ -480,8 +483,8 @@ END_TEST
 
 START_TEST(calls_check_sizes_and_state)
 {
-	struct nest_svm_action small = { .size = 8 };
-	struct nest_svm_regs r = { .size = 8 };
+	struct nest_svm_action small = {.size = 8};
+	struct nest_svm_regs r = {.size = 8};
 
 	ck_assert_int_eq(nest_svm_l1_exit(t.ctx, t.vmcb01, &t.regs, &small), NEST_E_SIZE);
 	ck_assert_int_eq(nest_svm_l1_exit(t.ctx, t.vmcb01, &r, &t.act), NEST_E_SIZE);

@@ -6,17 +6,15 @@
  */
 #include "svm/svm_internal.h"
 
-static const char *const check_names[] = {
-	"ok",
+static const char *const check_names[] = {"ok",
 #define NAME_(name, id, text, ref) id,
-	NEST_SVM_CHECK_LIST(NAME_)
+					  NEST_SVM_CHECK_LIST(NAME_)
 #undef NAME_
 };
 
-static const char *const check_texts[] = {
-	"every consistency check passed",
+static const char *const check_texts[] = {"every consistency check passed",
 #define TEXT_(name, id, text, ref) text " (" ref ")",
-	NEST_SVM_CHECK_LIST(TEXT_)
+					  NEST_SVM_CHECK_LIST(TEXT_)
 #undef TEXT_
 };
 
@@ -58,9 +56,9 @@ static bool map_out_of_range(uint64_t base_pa, uint64_t size, unsigned maxphyadd
 	return limit < size - 1 || base > limit - (size - 1);
 }
 
-#define FAIL(rule_, field, val)                                                                     \
+#define FAIL(rule_, field, val)                                                                    \
 	do {                                                                                       \
-		diag->rule = NEST_SVM_CHECK_##rule_;                                                \
+		diag->rule = NEST_SVM_CHECK_##rule_;                                               \
 		diag->offset = NEST_VMCB_OFF_##field;                                              \
 		diag->value = (val);                                                               \
 		return diag->rule;                                                                 \
@@ -120,7 +118,8 @@ uint32_t nest__svm_check(const struct nest_vmcb *vmcb, const struct nest_svm_cap
 		if (type != NEST_SVM_EVTINJ_TYPE_INTR && type != NEST_SVM_EVTINJ_TYPE_NMI &&
 		    type != NEST_SVM_EVTINJ_TYPE_EXCEPTION && type != NEST_SVM_EVTINJ_TYPE_SOFT)
 			FAIL(EVENTINJ_TYPE, EVENTINJ, c->event_inj);
-		if (type == NEST_SVM_EVTINJ_TYPE_EXCEPTION && (vector == X86_EXC_NMI || vector > 31))
+		if (type == NEST_SVM_EVTINJ_TYPE_EXCEPTION &&
+		    (vector == X86_EXC_NMI || vector > 31))
 			FAIL(EVENTINJ_VECTOR, EVENTINJ, c->event_inj);
 		if (c->event_inj & NEST_SVM_EVTINJ_RESERVED_MASK)
 			FAIL(EVENTINJ_RESERVED, EVENTINJ, c->event_inj);

@@ -7,8 +7,8 @@
 
 /* ---- permission maps ---- */
 
-static const uint32_t msrpm_bases[] = { SVM_MSRPM_RANGE0_BASE, SVM_MSRPM_RANGE1_BASE,
-					SVM_MSRPM_RANGE2_BASE };
+static const uint32_t msrpm_bases[] = {SVM_MSRPM_RANGE0_BASE, SVM_MSRPM_RANGE1_BASE,
+				       SVM_MSRPM_RANGE2_BASE};
 
 /* APM 15.11: two bits per MSR (read, then write) in three 2 KiB ranges; an
  * MSR outside them is always intercepted. */
@@ -197,8 +197,8 @@ int nest__svm_reflect(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t e
 	c12->exitinfo2 = exitinfo2;
 	/* An event not delivered yet (still in EVENTINJ) or interrupted in its
 	 * delivery (EXITINTINFO) is L1's to re-inject (APM 15.7.2, 15.20). */
-	c12->exitintinfo = (c2->event_inj & NEST_SVM_EVTINJ_VALID) ? c2->event_inj
-								    : c2->exitintinfo;
+	c12->exitintinfo =
+	    (c2->event_inj & NEST_SVM_EVTINJ_VALID) ? c2->event_inj : c2->exitintinfo;
 	c12->event_inj = 0;
 	c12->next_rip = (ctx->features & NEST_SVM_F_NRIPS) ? c2->next_rip : 0;
 	if (ctx->features & NEST_SVM_F_DECODE_ASSISTS) {
@@ -250,9 +250,9 @@ static int check_args(struct nest_svm *ctx, struct nest_svm_action *act)
 /* Inject #UD into L2 (vmcb02's EVENTINJ) and run it again. */
 static void l2_ud(struct nest_svm *ctx, struct nest_svm_action *act)
 {
-	ctx->vmcb02->control.event_inj = NEST_SVM_EVTINJ_VALID | X86_EXC_UD |
-					 ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION
-					  << NEST_SVM_EVTINJ_TYPE_SHIFT);
+	ctx->vmcb02->control.event_inj =
+	    NEST_SVM_EVTINJ_VALID | X86_EXC_UD |
+	    ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << NEST_SVM_EVTINJ_TYPE_SHIFT);
 	nest__svm_act_run_l2(ctx, act);
 }
 
@@ -265,7 +265,7 @@ static int l2_npf(struct nest_svm *ctx, struct nest_vmcb *vmcb01, struct nest_sv
 
 	nest__memset(&in, 0, sizeof(in));
 	in.l2_gpa = c2->exitinfo2;
-	in.access = (c2->exitinfo1 & NEST_NPF_W)	? NEST_ACC_W
+	in.access = (c2->exitinfo1 & NEST_NPF_W)    ? NEST_ACC_W
 		    : (c2->exitinfo1 & NEST_NPF_ID) ? NEST_ACC_X
 						    : NEST_ACC_R;
 	if (c2->exitinfo1 & NEST_NPF_FINAL)
@@ -355,8 +355,8 @@ NEST_API int nest_svm_resume_l2(struct nest_svm *ctx, struct nest_svm_action *ac
 	return NEST_OK;
 }
 
-NEST_API int nest_svm_force_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
-				 uint64_t exitcode, uint64_t exitinfo1, uint64_t exitinfo2,
+NEST_API int nest_svm_force_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t exitcode,
+				 uint64_t exitinfo1, uint64_t exitinfo2,
 				 struct nest_svm_action *act)
 {
 	int rc = check_args(ctx, act);

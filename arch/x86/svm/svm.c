@@ -46,7 +46,8 @@ static bool aligned8(const void *p)
 
 static bool page_ok(const struct nest_svm_page *pg)
 {
-	return pg->hva && ((uintptr_t)pg->hva & SVM_PAGE_MASK) == 0 && (pg->hpa & SVM_PAGE_MASK) == 0;
+	return pg->hva && ((uintptr_t)pg->hva & SVM_PAGE_MASK) == 0 &&
+	       (pg->hpa & SVM_PAGE_MASK) == 0;
 }
 
 NEST_API int nest_svm_init(void *mem, size_t size, const struct nest_backend *be,
@@ -105,7 +106,8 @@ NEST_API int nest_svm_init(void *mem, size_t size, const struct nest_backend *be
 
 	/* Reset state (APM 15.30): SVME clear, VM_HSAVE_PA 0, GIF set. */
 	ctx->gif = true;
-	ctx->vm_cr = (cfg.flags & NEST_SVM_CFG_SVM_ALLOWED) ? 0 : (X86_VM_CR_SVMDIS | X86_VM_CR_LOCK);
+	ctx->vm_cr =
+	    (cfg.flags & NEST_SVM_CFG_SVM_ALLOWED) ? 0 : (X86_VM_CR_SVMDIS | X86_VM_CR_LOCK);
 	ctx->tsc_ratio = SVM_TSC_RATIO_ONE;
 	ctx->magic = NEST_SVM_MAGIC;
 	*out = ctx;
@@ -249,14 +251,13 @@ static int wrmsr_(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint32_t msr, 
 			act_gp(act);
 			return NEST_OK;
 		}
-		if ((value & X86_EFER_SVME) && (!(ctx->flags & NEST_SVM_CFG_SVM_ALLOWED) ||
-						(ctx->vm_cr & X86_VM_CR_SVMDIS))) {
+		if ((value & X86_EFER_SVME) &&
+		    (!(ctx->flags & NEST_SVM_CFG_SVM_ALLOWED) || (ctx->vm_cr & X86_VM_CR_SVMDIS))) {
 			act_gp(act);
 			return NEST_OK;
 		}
 		/* Changing LME while paging is on is #GP (APM 14.6.1). */
-		if (vmcb01 && (vmcb01->save.cr0 & X86_CR0_PG) &&
-		    ((value ^ old) & X86_EFER_LME)) {
+		if (vmcb01 && (vmcb01->save.cr0 & X86_CR0_PG) && ((value ^ old) & X86_EFER_LME)) {
 			act_gp(act);
 			return NEST_OK;
 		}
@@ -319,8 +320,8 @@ NEST_API int nest_svm_rdmsr(struct nest_svm *ctx, uint32_t msr, uint64_t *value,
 	return rdmsr_(ctx, msr, value, act);
 }
 
-NEST_API int nest_svm_wrmsr(struct nest_svm *ctx, uint32_t msr, uint64_t value,
-			    uint64_t *hw_value, struct nest_svm_action *act)
+NEST_API int nest_svm_wrmsr(struct nest_svm *ctx, uint32_t msr, uint64_t value, uint64_t *hw_value,
+			    struct nest_svm_action *act)
 {
 	if (!nest__svm_ctx_ok(ctx) || !act)
 		return NEST_E_INVAL;
@@ -373,10 +374,10 @@ struct vmload_part {
 };
 
 static const struct vmload_part vmload_parts[] = {
-	{ NEST_VMCB_OFF_FS_SELECTOR, 2 * sizeof(struct nest_vmcb_seg) }, /* FS, GS */
-	{ NEST_VMCB_OFF_LDTR_SELECTOR, sizeof(struct nest_vmcb_seg) },
-	{ NEST_VMCB_OFF_TR_SELECTOR, sizeof(struct nest_vmcb_seg) },
-	{ NEST_VMCB_OFF_STAR, NEST_VMCB_OFF_SYSENTER_EIP + 8 - NEST_VMCB_OFF_STAR },
+    {NEST_VMCB_OFF_FS_SELECTOR, 2 * sizeof(struct nest_vmcb_seg)}, /* FS, GS */
+    {NEST_VMCB_OFF_LDTR_SELECTOR, sizeof(struct nest_vmcb_seg)},
+    {NEST_VMCB_OFF_TR_SELECTOR, sizeof(struct nest_vmcb_seg)},
+    {NEST_VMCB_OFF_STAR, NEST_VMCB_OFF_SYSENTER_EIP + 8 - NEST_VMCB_OFF_STAR},
 };
 
 static int do_vmload(struct nest_svm *ctx, struct nest_vmcb *v, uint64_t pa)

@@ -47,7 +47,8 @@
 
 /* The VMCB save-area fields VMLOAD and VMSAVE transfer (APM 15.5.2): two
  * contiguous ranges of the VMCB. */
-#define SVM_VMLOAD_SEG_START NEST_VMCB_OFF_FS_SELECTOR /* FS, GS, GDTR(skipped), LDTR, IDTR(skipped), TR */
+#define SVM_VMLOAD_SEG_START                                                                       \
+	NEST_VMCB_OFF_FS_SELECTOR /* FS, GS, GDTR(skipped), LDTR, IDTR(skipped), TR */
 #define SVM_VMLOAD_SEG_END (NEST_VMCB_OFF_TR_BASE + 8)
 #define SVM_VMLOAD_MSR_START NEST_VMCB_OFF_STAR
 #define SVM_VMLOAD_MSR_END (NEST_VMCB_OFF_SYSENTER_EIP + 8)
@@ -61,7 +62,7 @@ struct svm_host_state {
 struct nest_svm {
 	uint64_t magic;
 	struct nest_backend be;
-	uint32_t flags;    /* NEST_SVM_CFG_* */
+	uint32_t flags;	   /* NEST_SVM_CFG_* */
 	uint32_t features; /* offered NEST_SVM_F_* */
 	uint32_t host_features;
 	uint32_t host_cpuid[4];
@@ -96,13 +97,13 @@ struct nest_svm {
 
 	/* Guest mode: what VMRUN took from L1. */
 	uint64_t vmcb12_pa;
-	struct nest_vmcb vmcb12;     /* the single copy of vmcb12 */
-	struct svm_host_state host;  /* L1's state at VMRUN */
-	bool l1_msrpm_used;          /* vmcb12 MSR_PROT: l1_msrpm holds L1's map */
-	bool msrpm02_l0_only;        /* msrpm02 is a copy of L0's map (no L1 bits) */
-	bool iopm02_l0_only;         /* iopm02 likewise */
+	struct nest_vmcb vmcb12;    /* the single copy of vmcb12 */
+	struct svm_host_state host; /* L1's state at VMRUN */
+	bool l1_msrpm_used;	    /* vmcb12 MSR_PROT: l1_msrpm holds L1's map */
+	bool msrpm02_l0_only;	    /* msrpm02 is a copy of L0's map (no L1 bits) */
+	bool iopm02_l0_only;	    /* iopm02 likewise */
 	bool l1_iopm_used;
-	bool npt12;                  /* L2 runs on NPT02 */
+	bool npt12; /* L2 runs on NPT02 */
 	struct nest_tdp_l1_root tdp_root;
 	uint8_t l1_msrpm[NEST_SVM_MSRPM_SIZE];
 	uint8_t l1_iopm[NEST_SVM_IOPM_SIZE];

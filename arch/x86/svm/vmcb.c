@@ -21,7 +21,7 @@ NEST_STATIC_ASSERT(offsetof(struct nest_vmcb, save) == 0x400, "save area at 0x40
 
 static const struct nest_vmcb_field vmcb_fields[] = {
 #define NEST_VMCB_FIELD(name, member, off, width, clean)                                           \
-	{ #name, (uint16_t)(off), (uint8_t)(width), (uint8_t)NEST_VMCB_CLEAN_##clean },
+	{#name, (uint16_t)(off), (uint8_t)(width), (uint8_t)NEST_VMCB_CLEAN_##clean},
 #include <nest/vmcb-fields.def>
 #undef NEST_VMCB_FIELD
 };
@@ -102,8 +102,8 @@ struct exit_name {
 };
 
 static const struct exit_name exit_names[] = {
-#define NEST_SVM_EXIT_NAME_(name, code) { code, #name },
-	NEST_SVM_EXIT_LIST(NEST_SVM_EXIT_NAME_)
+#define NEST_SVM_EXIT_NAME_(name, code) {code, #name},
+    NEST_SVM_EXIT_LIST(NEST_SVM_EXIT_NAME_)
 #undef NEST_SVM_EXIT_NAME_
 };
 

@@ -10,19 +10,18 @@
  * VMLOAD/VMSAVE of L2 left unintercepted), shutdown (L0 must see it), and
  * the permission-map intercepts (the merged maps carry L0's bits). */
 static const uint8_t forced_intercepts[] = {
-	NEST_SVM_ICPT_VMRUN,  NEST_SVM_ICPT_VMLOAD,    NEST_SVM_ICPT_VMSAVE,
-	NEST_SVM_ICPT_SKINIT, NEST_SVM_ICPT_INVLPGA,   NEST_SVM_ICPT_SHUTDOWN,
-	NEST_SVM_ICPT_STGI,   NEST_SVM_ICPT_CLGI,      NEST_SVM_ICPT_IOIO_PROT,
-	NEST_SVM_ICPT_MSR_PROT,
+    NEST_SVM_ICPT_VMRUN,     NEST_SVM_ICPT_VMLOAD,   NEST_SVM_ICPT_VMSAVE, NEST_SVM_ICPT_SKINIT,
+    NEST_SVM_ICPT_INVLPGA,   NEST_SVM_ICPT_SHUTDOWN, NEST_SVM_ICPT_STGI,   NEST_SVM_ICPT_CLGI,
+    NEST_SVM_ICPT_IOIO_PROT, NEST_SVM_ICPT_MSR_PROT,
 };
 
 /* int_ctl bits that L1 controls for L2 (APM 15.21). AVIC, vNMI and x2AVIC
  * are never offered and never copied (CVE-2021-3653 was an unfiltered
  * int_ctl); V_GIF and its enable are copied only with vGIF offered. */
 #define INT_CTL_FROM_L1                                                                            \
-	(NEST_SVM_INT_CTL_V_TPR_MASK | NEST_SVM_INT_CTL_V_IRQ | NEST_SVM_INT_CTL_V_INTR_PRIO_MASK | \
-	 NEST_SVM_INT_CTL_V_IGN_TPR | NEST_SVM_INT_CTL_V_INTR_MASKING |                            \
-	 NEST_SVM_INT_CTL_V_INTR_VECTOR_MASK)
+	(NEST_SVM_INT_CTL_V_TPR_MASK | NEST_SVM_INT_CTL_V_IRQ |                                    \
+	 NEST_SVM_INT_CTL_V_INTR_PRIO_MASK | NEST_SVM_INT_CTL_V_IGN_TPR |                          \
+	 NEST_SVM_INT_CTL_V_INTR_MASKING | NEST_SVM_INT_CTL_V_INTR_VECTOR_MASK)
 #define INT_CTL_VGIF (NEST_SVM_INT_CTL_V_GIF | NEST_SVM_INT_CTL_V_GIF_ENABLE)
 
 static void save_host(struct svm_host_state *h, const struct nest_vmcb_save *s, uint64_t next_rip)
@@ -166,10 +165,10 @@ static int build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 
 	/* TSC (APM 15.30.5): L2 = (host * r0 + off01) * r12 + off12. */
 	r12 = (ctx->features & NEST_SVM_F_TSC_RATE) ? ctx->tsc_ratio : SVM_TSC_RATIO_ONE;
-	c2->tsc_offset = (r12 == SVM_TSC_RATIO_ONE
-				  ? vmcb01->control.tsc_offset
-				  : nest__svm_tsc_ratio_mul(vmcb01->control.tsc_offset, r12)) +
-			 c12->tsc_offset;
+	c2->tsc_offset =
+	    (r12 == SVM_TSC_RATIO_ONE ? vmcb01->control.tsc_offset
+				      : nest__svm_tsc_ratio_mul(vmcb01->control.tsc_offset, r12)) +
+	    c12->tsc_offset;
 
 	/* ASID: every ASID of L1 maps to L0's l2_asid; switching flushes. */
 	c2->asid = ctx->l2_asid;
@@ -270,7 +269,7 @@ int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmc
 	if (nest__svm_check(&ctx->vmcb12, &caps, &diag) != NEST_SVM_CHECK_OK) {
 		/* #VMEXIT with VMEXIT_INVALID: EXITCODE -1, EXITINFO1/2 zero, L1
 		 * resumes after VMRUN with GIF clear (APM 15.5.1, 15.6). */
-		uint64_t exitinfo[3] = { NEST_SVM_EXIT_INVALID, 0, 0 };
+		uint64_t exitinfo[3] = {NEST_SVM_EXIT_INVALID, 0, 0};
 
 		rc = nest__be_write(&ctx->be, vmcb12_pa + NEST_VMCB_OFF_EXITCODE, exitinfo,
 				    sizeof(exitinfo));
