@@ -8,6 +8,7 @@
 #include "backend.h"
 
 struct stub_flush stub_flush;
+struct stub_be_calls stub_be_calls;
 
 /*
  * The host address of L1 RAM at @gpa, for an access that must not cross a
@@ -51,17 +52,20 @@ static int be_rw(uint64_t gpa, void *buf, const void *src, size_t len)
 
 static int be_read_l1(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
+	stub_be_calls.read_l1++;
 	return be_rw(gpa, buf, NULL, len);
 }
 
 static int be_write_l1(void *ctx, uint64_t gpa, const void *buf, size_t len)
 {
+	stub_be_calls.write_l1++;
 	return be_rw(gpa, NULL, buf, len);
 }
 
 static int be_cmpxchg_l1(void *ctx, uint64_t gpa, uint64_t expected, uint64_t desired,
 			 uint64_t *actual)
 {
+	stub_be_calls.cmpxchg_l1++;
 	uint8_t *hva;
 	int rc = l1_page(gpa, &hva);
 
@@ -75,6 +79,7 @@ static int be_cmpxchg_l1(void *ctx, uint64_t gpa, uint64_t expected, uint64_t de
 
 static int be_l1_to_host(void *ctx, uint64_t gpa, struct nest_l0_map *out)
 {
+	stub_be_calls.l1_to_host++;
 	uint64_t hpa, flags;
 	unsigned shift;
 
@@ -92,6 +97,7 @@ static int be_l1_to_host(void *ctx, uint64_t gpa, struct nest_l0_map *out)
 
 static int be_page_alloc(void *ctx, uint64_t *hpa, void **hva)
 {
+	stub_be_calls.page_alloc++;
 	void *p = bm_page_alloc();
 
 	if (!p)
@@ -103,11 +109,13 @@ static int be_page_alloc(void *ctx, uint64_t *hpa, void **hva)
 
 static void be_page_free(void *ctx, uint64_t hpa, void *hva)
 {
+	stub_be_calls.page_free++;
 	bm_page_free(hva);
 }
 
 static void be_flush(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr)
 {
+	stub_be_calls.flush++;
 	switch (kind) {
 	case NEST_FLUSH_ASID_ADDR:
 		/* INVLPGA: rAX the linear address, ECX the ASID (APM 15.16.2). */

@@ -13,6 +13,12 @@ struct stub_flush {
 	uint64_t count;	 /* flush requests */
 };
 extern struct stub_flush stub_flush;
+
+/* Backend calls libnest made (the stub prints them per transition). */
+struct stub_be_calls {
+	uint64_t read_l1, write_l1, cmpxchg_l1, l1_to_host, page_alloc, page_free, flush;
+};
+extern struct stub_be_calls stub_be_calls;
 extern const struct nest_backend stub_backend;
 /* enum nest_log_level: messages up to this level are printed. */
 extern int stub_log_level;

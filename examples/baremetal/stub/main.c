@@ -189,6 +189,18 @@ void stub_print_figures(void)
 		  (unsigned long long)(per100 / 100), (unsigned long long)(per100 % 100));
 	bm_printf("stub: libnest: %llu transitions, %llu cycles per transition (rdtsc)\n",
 		  (unsigned long long)s->transitions, (unsigned long long)cyc);
+	const struct stub_be_calls *b = &stub_be_calls;
+	uint64_t calls = b->read_l1 + b->write_l1 + b->cmpxchg_l1 + b->l1_to_host + b->page_alloc +
+			 b->page_free + b->flush;
+	uint64_t calls100 = s->transitions ? calls * 100 / s->transitions : 0;
+	bm_printf("stub: libnest: %llu.%02llu backend calls per transition (read_l1 %llu, write_l1 "
+		  "%llu, cmpxchg_l1 %llu, l1_to_host %llu, page_alloc %llu, page_free %llu, "
+		  "flush %llu)\n",
+		  (unsigned long long)(calls100 / 100), (unsigned long long)(calls100 % 100),
+		  (unsigned long long)b->read_l1, (unsigned long long)b->write_l1,
+		  (unsigned long long)b->cmpxchg_l1, (unsigned long long)b->l1_to_host,
+		  (unsigned long long)b->page_alloc, (unsigned long long)b->page_free,
+		  (unsigned long long)b->flush);
 	bm_printf("stub: L1 exits by code:");
 	for (unsigned i = 0; i < BM_ARRAY_SIZE(s->by_code); i++)
 		if (s->by_code[i])
