@@ -272,6 +272,28 @@ START_TEST(page_size_is_the_smaller_of_both_levels)
 }
 END_TEST
 
+START_TEST(one_gib_pages_on_both_sides_give_a_one_gib_shadow_page)
+{
+	struct nest_tdp_l1_root r = ept_root(0);
+	struct nest_tdp_fault_out o;
+	uint64_t g, e;
+	unsigned lvl;
+
+	/* L0 maps L1 [0, 1 GiB) as one 1 GiB page (its first 64 MiB exist). */
+	for (g = 0; g < MEM; g += TB_PAGE)
+		tb_map(&T, g, TB_HPA_BASE + g, RWX, NEST_MT_WB, 30);
+	tb_map64(&T, l1root, 4, 0x80000000, 0, 3, TB_EPT_RWX | TB_EPT_PS | TB_EPT_MT(6),
+		 TB_EPT_RWX);
+	o = fault(&r, 0x80123456, NEST_ACC_R, 0);
+	ck_assert_int_eq(o.kind, NEST_TDP_FIXED);
+	ck_assert_uint_eq(o.page_shift, 30);
+	ck_assert_uint_eq(o.hpa, TB_HPA_BASE + 0x123456);
+	e = shadow_leaf(&r, 0x80000000, &lvl);
+	ck_assert_uint_eq(lvl, 3);
+	ck_assert_uint_eq(e & 0x000ffffffffff000ull, TB_HPA_BASE);
+}
+END_TEST
+
 /* Memory type of the EPT02 leaf for L1 (mt1, ipat1) over L0 (mt0, ipat0). */
 static uint64_t combined(uint8_t mt1, int ipat1, uint8_t mt0, int ipat0)
 {
@@ -710,6 +732,7 @@ static Suite *tdp_suite(void)
 	tcase_add_test(f, ept_mbec_user_fetch_reports_bit_6);
 	tcase_add_test(f, ept_misconfig_is_reported);
 	tcase_add_test(f, page_size_is_the_smaller_of_both_levels);
+	tcase_add_test(f, one_gib_pages_on_both_sides_give_a_one_gib_shadow_page);
 	tcase_add_test(f, memory_type_follows_sdm_combination);
 	tcase_add_test(f, l0_uc_minus_becomes_uc_never_a_misconfiguration);
 	tcase_add_test(f, ad_flags_set_and_clean_pages_write_protected);
