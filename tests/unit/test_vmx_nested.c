@@ -547,6 +547,45 @@ START_TEST(bad_exit_msr_load_entry_is_a_vmx_abort)
 }
 END_TEST
 
+/* ---- VM-exit MSR-store area ---- */
+
+#define N_STORE_GPA 0x1b000ull
+
+START_TEST(exit_msr_store_area_receives_l2s_values)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_CS, 0, 0xdeadbeef};
+	struct nest_vmx_msr_entry *hw;
+
+	memcpy(sim_ptr(&N.s, N_STORE_GPA, sizeof(e)), &e, sizeof(e));
+	V12()->VM_EXIT_MSR_STORE_ADDR = N_STORE_GPA;
+	V12()->VM_EXIT_MSR_STORE_COUNT = 1;
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_EXIT_MSR_STORE_COUNT), 1);
+	hw = sim_pool_hva(&N.s, v02(NEST_VMCS_VM_EXIT_MSR_STORE_ADDR));
+	ck_assert_ptr_nonnull(hw);
+	ck_assert_uint_eq(hw[0].index, X86_MSR_IA32_SYSENTER_CS);
+	hw[0].value = 0x23; /* the hardware stores L2's value at the exit */
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(sim_read64(&N.s, N_STORE_GPA + 8), 0x23);
+	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_ABORT));
+}
+END_TEST
+
+START_TEST(exit_msr_store_of_an_x2apic_msr_is_a_vmx_abort)
+{
+	struct nest_vmx_msr_entry e = {0x808, 0, 0};
+
+	memcpy(sim_ptr(&N.s, N_STORE_GPA, sizeof(e)), &e, sizeof(e));
+	V12()->VM_EXIT_MSR_STORE_ADDR = N_STORE_GPA;
+	V12()->VM_EXIT_MSR_STORE_COUNT = 1;
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_EXIT_MSR_STORE_COUNT), 0);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
+	ck_assert_uint_eq(V12()->abort, VMX_ABORT_SAVE_GUEST_MSR);
+}
+END_TEST
+
 /* ---- hardware VMCS shadowing ---- */
 
 static uint64_t shadow(uint32_t enc)
@@ -679,6 +718,8 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, sipi_outside_wait_for_sipi_is_dropped);
 	tcase_add_test(t, exit_msr_load_area_is_given_to_l0);
 	tcase_add_test(t, bad_exit_msr_load_entry_is_a_vmx_abort);
+	tcase_add_test(t, exit_msr_store_area_receives_l2s_values);
+	tcase_add_test(t, exit_msr_store_of_an_x2apic_msr_is_a_vmx_abort);
 	tcase_add_test(t, vmptrld_fills_the_shadow_vmcs);
 	tcase_add_test(t, l1_write_through_the_shadow_reaches_vmcs02_at_entry);
 	tcase_add_test(t, reflected_exit_shows_in_the_shadow_vmcs);

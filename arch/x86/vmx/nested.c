@@ -199,6 +199,50 @@ static int vmfail(struct nest__vmx_insn *in, uint32_t error)
 	return complete(in, NEST_VMX_FAIL_VALID, X86_RFLAGS_ZF);
 }
 
+/* ---- VM-exit MSR-store area (SDM 28.4) ---- */
+
+#define MSR_IA32_SMBASE 0x9eu
+#define MSR_X2APIC_SHIFT 8
+#define MSR_X2APIC_RANGE 0x8u
+
+/* Copy L1's MSR-store list once into libnest's page, where the hardware
+ * stores L2's values at each exit. An entry that processing would fail
+ * (x2APIC range, IA32_SMBASE, reserved bits 63:32) makes the exit a VMX
+ * abort; the list the hardware sees is then empty. */
+static int prepare_msr_store(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest_vmx_msr_entry *e;
+	uint32_t count = v->VM_EXIT_MSR_STORE_COUNT, i;
+	size_t bytes = (size_t)count * MSR_ENTRY_BYTES;
+	int rc;
+
+	n->pages.exit_msr_store_count = 0;
+	n->msr_store_abort = false;
+	if (count == 0)
+		return NEST_OK;
+	if (count > NEST__VMX_MSR_STORE_MAX)
+		return NEST_E_UNSUPPORTED;
+	if (n->msr_store_hva == NULL) {
+		rc = nest__be_page_alloc(&ctx->be, &n->pages.exit_msr_store, &n->msr_store_hva);
+		if (rc != NEST_OK)
+			return rc;
+	}
+	e = n->msr_store_hva;
+	if (nest__be_read(&ctx->be, v->VM_EXIT_MSR_STORE_ADDR, e, bytes) != NEST_OK)
+		nest__memset(e, 0xff, bytes);
+	for (i = 0; i < count; i++) {
+		if ((e[i].index >> MSR_X2APIC_SHIFT) == MSR_X2APIC_RANGE ||
+		    e[i].index == MSR_IA32_SMBASE || e[i].reserved != 0)
+			n->msr_store_abort = true;
+		e[i].value = 0;
+	}
+	if (!n->msr_store_abort)
+		n->pages.exit_msr_store_count = count;
+	return NEST_OK;
+}
+
 /* ---- the VM exit into L1 ---- */
 
 /* L2's guest state: read every guest-state field of vmcs02 (the hardware
@@ -270,6 +314,11 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 			r->idt_error = n->vmcs02_cache.VM_ENTRY_EXCEPTION_ERROR_CODE;
 		}
 		nest__vmx_save_guest(v, &n->vmcs02_cache, r);
+		/* SDM 28.4: L2's MSRs into L1's store area (one write). */
+		if (n->pages.exit_msr_store_count != 0 &&
+		    nest__be_write(&ctx->be, v->VM_EXIT_MSR_STORE_ADDR, n->msr_store_hva,
+				   (size_t)n->pages.exit_msr_store_count * MSR_ENTRY_BYTES) != NEST_OK)
+			n->msr_store_abort = true;
 	}
 	nest__vmx_write_exit_info(v, r);
 	if (!save_guest) {
@@ -290,8 +339,11 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 	n->guest_mode = false;
 	act->kind = NEST_VMX_ACT_RESUME_L1;
 	res.size = sizeof(res);
-	if (fetch_msr_area(ctx, v->VM_EXIT_MSR_LOAD_ADDR, v->VM_EXIT_MSR_LOAD_COUNT, &res) !=
-	    NEST_VMX_ENTRY_OK) {
+	if (save_guest && n->msr_store_abort) {
+		v->abort = VMX_ABORT_SAVE_GUEST_MSR;
+		act->flags |= NEST_VMX_ACT_F_ABORT;
+	} else if (fetch_msr_area(ctx, v->VM_EXIT_MSR_LOAD_ADDR, v->VM_EXIT_MSR_LOAD_COUNT,
+				  &res) != NEST_VMX_ENTRY_OK) {
 		v->abort = VMX_ABORT_LOAD_HOST_MSR;
 		act->flags |= NEST_VMX_ACT_F_ABORT;
 	} else if (n->msr_count != 0) {
@@ -533,6 +585,8 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	rc = prepare_bitmaps(ctx);
 	if (rc == NEST_OK)
 		rc = prepare_pages(ctx);
+	if (rc == NEST_OK)
+		rc = prepare_msr_store(ctx);
 	if (rc != NEST_OK)
 		return rc;
 	nest__vmx_build_vmcs02(&img, v, &n->l0, &n->pages, &n->l1_now);

@@ -31,6 +31,7 @@
 #define NEST__VMX_IO_BITMAP_A_SIZE 4096u
 
 /* Entries of an MSR-load area libnest copies from L1 memory. */
+#define NEST__VMX_MSR_STORE_MAX 256u /* one page of 16-byte entries */
 #define NEST__VMX_MSR_AREA_MAX 512u /* 512 * (IA32_VMX_MISC[27:25] + 1) with N = 0 */
 
 /* ---- exit decision (exit_decide.c) ---- */
@@ -117,6 +118,8 @@ struct nest__vmx_vmcs02_pages {
 	uint64_t virtual_apic; /* vmcs12's virtual-APIC page, translated */
 	uint64_t apic_access;  /* vmcs12's APIC-access page, translated */
 	uint64_t eptp02;       /* root of the shadow EPT02 (L1 uses EPT) */
+	uint64_t exit_msr_store; /* libnest's copy of L1's VM-exit MSR-store list */
+	uint32_t exit_msr_store_count;
 };
 
 /* L1's state when it executed VMLAUNCH/VMRESUME (vmcs01 guest fields). */
@@ -219,6 +222,10 @@ struct nest__vmx_nested {
 	 * reflected exit. Copied once from L1 memory and checked. */
 	uint32_t msr_count;
 	struct nest_vmx_msr_entry msrs[NEST__VMX_MSR_AREA_MAX];
+	/* L1's VM-exit MSR-store list (SDM 28.4), copied at entry into a page
+	 * the hardware stores L2's values into; copied to L1 at reflection. */
+	void *msr_store_hva;
+	bool msr_store_abort; /* an entry fails SDM 28.4: VMX abort at the exit */
 };
 
 struct nest__vmx_insn;

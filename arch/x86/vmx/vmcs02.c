@@ -301,4 +301,10 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	o->VM_ENTRY_INTR_INFO_FIELD = v->VM_ENTRY_INTR_INFO_FIELD;
 	o->VM_ENTRY_EXCEPTION_ERROR_CODE = v->VM_ENTRY_EXCEPTION_ERROR_CODE;
 	o->VM_ENTRY_INSTRUCTION_LEN = v->VM_ENTRY_INSTRUCTION_LEN;
+	/* Storing MSRs changes nothing but memory: the hardware stores L2's
+	 * values into libnest's copy of L1's list. */
+	if (pg->exit_msr_store_count != 0) {
+		o->VM_EXIT_MSR_STORE_ADDR = pg->exit_msr_store;
+		o->VM_EXIT_MSR_STORE_COUNT = pg->exit_msr_store_count;
+	}
 }
