@@ -684,6 +684,54 @@ START_TEST(l0_map_changes_need_the_call)
 }
 END_TEST
 
+START_TEST(selective_cr0_write_hidden_by_l0)
+{
+	uint64_t info = (1ull << 63) | 3; /* MOV CR0, RBX */
+
+	sim_svm_fini(&t);
+	memset(l0_icpt, 0, sizeof(l0_icpt));
+	icpt_set(l0_icpt, NEST_SVM_ICPT_CR_WRITE(0));
+	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_SUPPORTED, ALL_FLAGS, 0, l0_icpt), 0);
+	sim_svm_valid_vmcb12(&v12);
+	l1_icpt(NEST_SVM_ICPT_CR0_SEL_WRITE);
+	run_l2();
+	/* Only TS changes: not selective, L0's. */
+	t.regs.gpr[3] = t.vmcb02->save.cr0 | X86_CR0_TS;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CR0_WRITE, info, 0), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_CR0_WRITE);
+	/* CD changes: L1 sees its selective-write exit. */
+	l2_ran();
+	t.regs.gpr[3] = t.vmcb02->save.cr0 | X86_CR0_CD;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CR0_WRITE, info, 0), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_CR0_SEL_WRITE, info, 0);
+}
+END_TEST
+
+START_TEST(l0_vgif_keeps_l1_gif_in_vmcb01)
+{
+	struct nest_svm_state st = {.size = sizeof(st)};
+
+	sim_svm_fini(&t);
+	ck_assert_int_eq(
+	    sim_svm_init(&t, NEST_SVM_F_SUPPORTED, ALL_FLAGS | NEST_SVM_CFG_L0_VGIF, 0, l0_icpt),
+	    0);
+	sim_svm_valid_vmcb12(&v12);
+	l1_icpt(NEST_SVM_ICPT_CPUID);
+	t.vmcb01->control.int_ctl |= NEST_SVM_INT_CTL_V_GIF_ENABLE | NEST_SVM_INT_CTL_V_GIF;
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CPUID, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	/* #VMEXIT cleared L1's GIF: in vmcb01's V_GIF, which the hardware uses. */
+	ck_assert_uint_eq(t.vmcb01->control.int_ctl & NEST_SVM_INT_CTL_V_GIF, 0);
+	nest_svm_get_state(t.ctx, t.vmcb01, &st);
+	ck_assert_uint_eq(st.gif, 0);
+	/* L1 ran STGI natively (no exit): libnest reads V_GIF. */
+	t.vmcb01->control.int_ctl |= NEST_SVM_INT_CTL_V_GIF;
+	nest_svm_get_state(t.ctx, t.vmcb01, &st);
+	ck_assert_uint_eq(st.gif, 1);
+}
+END_TEST
+
 static Suite *svm_scenario_suite(void)
 {
 	Suite *su = suite_create("svm_scenario");
@@ -721,6 +769,8 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, no_nrip_when_not_offered);
 	tcase_add_test(tc, round_trip_backend_calls);
 	tcase_add_test(tc, l0_map_changes_need_the_call);
+	tcase_add_test(tc, selective_cr0_write_hidden_by_l0);
+	tcase_add_test(tc, l0_vgif_keeps_l1_gif_in_vmcb01);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -79,6 +79,30 @@ NEST_API int nest_svm_l1_intercepts(const struct nest_svm *ctx, uint64_t exitcod
 	return l1_intercepts(ctx, exitcode, exitinfo1, msr);
 }
 
+/* APM 15.8.1 (decode assists): MOV-to-CR exits give the GPR in EXITINFO1. */
+#define CR_EXITINFO_MOV (1ull << 63)
+#define CR_EXITINFO_GPR_MASK 0xfull
+#define GPR_RAX 0
+#define GPR_RSP 4
+/* Bits a CR0 write may change without a selective-CR0-write exit (APM 15.9). */
+#define CR0_SEL_IGNORED (X86_CR0_TS | X86_CR0_MP)
+
+/* L2 wrote CR0 and L1 intercepts only selective CR0 writes: is this write
+ * selective? Needs the value: decode assists give its register; without
+ * them the write is L0's (docs/conformance-svm.md). */
+static bool cr0_write_is_selective(const struct nest_svm *ctx, uint64_t info1,
+				   const struct nest_svm_regs *regs)
+{
+	const struct nest_vmcb_save *s2 = &ctx->vmcb02->save;
+	unsigned gpr = (unsigned)(info1 & CR_EXITINFO_GPR_MASK);
+	uint64_t val;
+
+	if (!(info1 & CR_EXITINFO_MOV))
+		return false;
+	val = gpr == GPR_RAX ? s2->rax : gpr == GPR_RSP ? s2->rsp : regs->gpr[gpr];
+	return ((val ^ s2->cr0) & ~CR0_SEL_IGNORED) != 0;
+}
+
 /* Exits that belong to L0 whatever L1 intercepts: physical events (the
  * interrupt, NMI, SMI or INIT is the host's; L0 forwards what is L1's with
  * nest_svm_force_exit()) and machine checks. */
@@ -316,6 +340,12 @@ NEST_API int nest_svm_l2_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 	if (!l0_only(code)) {
 		if (l1_intercepts(ctx, code, info1, (uint32_t)regs->gpr[1]))
 			return nest__svm_reflect(ctx, vmcb01, code, info1, info2, act);
+		/* L0's CR0-write intercept hid L1's selective one (APM 15.9). */
+		if (code == NEST_SVM_EXIT_CR0_WRITE &&
+		    svm_icpt_test(&ctx->vmcb12.control, NEST_SVM_ICPT_CR0_SEL_WRITE) &&
+		    cr0_write_is_selective(ctx, info1, regs))
+			return nest__svm_reflect(ctx, vmcb01, NEST_SVM_EXIT_CR0_SEL_WRITE, info1,
+						 info2, act);
 		if (code == NEST_SVM_EXIT_SHUTDOWN) {
 			/* L2's shutdown, unintercepted, is the processor's: L1's. */
 			ctx->guest_mode = false;
