@@ -12,4 +12,12 @@ fi
 srcdir=${top_srcdir:-.}
 out="$(pwd)/tests/e2e/baremetal"
 mkdir -p "$out" || exit 1
-exec ${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out" QEMU="$qemu" run-svm
+# make's own "Entering/Leaving directory" lines, and its "Error" line for
+# run-svm, would follow the verdict: keep them out, so that the log ends
+# with "e2e svm: ...".
+${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out" QEMU="$qemu" \
+	run-svm >"$out/e2e.log" 2>&1
+status=$?
+grep -v -e '^make\(\[[0-9]*\]\)\{0,1\}: \(Entering\|Leaving\) directory' \
+	-e '^make\(\[[0-9]*\]\)\{0,1\}: \*\*\* \[.*run-svm\] Error' "$out/e2e.log"
+exit $status
