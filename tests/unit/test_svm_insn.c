@@ -326,6 +326,17 @@ START_TEST(efer_reserved_bits_gp)
 }
 END_TEST
 
+START_TEST(efer_lme_change_under_paging_gp)
+{
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_EFER, t.vmcb01->save.efer & ~X86_EFER_LME), NEST_OK);
+	expect_inject(X86_EXC_GP);
+	/* LMA is the processor's: a write of LMA = 0 keeps it. */
+	ck_assert_int_eq(wrmsr(X86_MSR_IA32_EFER, t.vmcb01->save.efer & ~X86_EFER_LMA), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	ck_assert(t.vmcb01->save.efer & X86_EFER_LMA);
+}
+END_TEST
+
 START_TEST(vm_cr_svmdis_refused_while_svme_set)
 {
 	ck_assert_int_eq(wrmsr(X86_MSR_VM_CR, X86_VM_CR_SVMDIS), NEST_OK);
@@ -520,6 +531,7 @@ static Suite *svm_insn_suite(void)
 	tcase_add_test(tc, efer_reads_l1s_svme);
 	tcase_add_test(tc, efer_svme_gp_when_svm_disabled);
 	tcase_add_test(tc, efer_reserved_bits_gp);
+	tcase_add_test(tc, efer_lme_change_under_paging_gp);
 	tcase_add_test(tc, vm_cr_svmdis_refused_while_svme_set);
 	tcase_add_test(tc, tsc_ratio_reserved_bits_gp);
 	tcase_add_test(tc, tsc_ratio_gp_when_not_offered);
