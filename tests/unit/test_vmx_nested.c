@@ -586,6 +586,77 @@ START_TEST(exit_msr_store_of_an_x2apic_msr_is_a_vmx_abort)
 }
 END_TEST
 
+/* ---- rarely read guest state, left in vmcs02 until needed ---- */
+
+static int l1_vmread(uint32_t enc)
+{
+	N.regs.gpr[1] = enc; /* RCX */
+	return l1_exec(VMX_EXIT_VMREAD, sim_vmx_info_reg(0 /* RAX */, 1 /* RCX */));
+}
+
+static int l1_vmwrite(uint32_t enc, uint64_t value)
+{
+	N.regs.gpr[1] = enc;   /* RCX */
+	N.regs.gpr[2] = value; /* RDX */
+	return l1_exec(VMX_EXIT_VMWRITE, sim_vmx_info_reg(2 /* RDX */, 1 /* RCX */));
+}
+
+START_TEST(reflected_exit_reads_only_the_per_exit_guest_state)
+{
+	launch_ok();
+	sim_reset_counters(&N.s);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_lt(N.s.calls.vmcs_read, 40);
+}
+END_TEST
+
+START_TEST(l1_vmread_of_a_rare_field_sees_l2s_value)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_ES_BASE, 0x1234);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l1_vmread(NEST_VMCS_GUEST_ES_BASE), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
+	ck_assert_uint_eq(N.act.gpr_value, 0x1234);
+}
+END_TEST
+
+START_TEST(rare_field_l1_did_not_write_keeps_l2s_value_in_vmcs02)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_ES_BASE, 0x1234);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ES_BASE), 0x1234);
+}
+END_TEST
+
+START_TEST(rare_field_l1_wrote_reaches_vmcs02)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_ES_BASE, 0x1234);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l1_vmwrite(NEST_VMCS_GUEST_ES_BASE, 0x5678), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ES_BASE), 0x5678);
+}
+END_TEST
+
+START_TEST(vmclear_writes_l2s_rare_fields_to_l1_memory)
+{
+	struct nest__vmcs12 img;
+
+	launch_ok();
+	set02(NEST_VMCS_GUEST_GS_BASE, 0xabcd);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	memcpy(&img, sim_ptr(&N.s, N_VMCS_GPA, sizeof(img)), sizeof(img));
+	ck_assert_uint_eq(img.GUEST_GS_BASE, 0xabcd);
+}
+END_TEST
+
 /* ---- hardware VMCS shadowing ---- */
 
 static uint64_t shadow(uint32_t enc)
@@ -720,6 +791,11 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, bad_exit_msr_load_entry_is_a_vmx_abort);
 	tcase_add_test(t, exit_msr_store_area_receives_l2s_values);
 	tcase_add_test(t, exit_msr_store_of_an_x2apic_msr_is_a_vmx_abort);
+	tcase_add_test(t, reflected_exit_reads_only_the_per_exit_guest_state);
+	tcase_add_test(t, l1_vmread_of_a_rare_field_sees_l2s_value);
+	tcase_add_test(t, rare_field_l1_did_not_write_keeps_l2s_value_in_vmcs02);
+	tcase_add_test(t, rare_field_l1_wrote_reaches_vmcs02);
+	tcase_add_test(t, vmclear_writes_l2s_rare_fields_to_l1_memory);
 	tcase_add_test(t, vmptrld_fills_the_shadow_vmcs);
 	tcase_add_test(t, l1_write_through_the_shadow_reaches_vmcs02_at_entry);
 	tcase_add_test(t, reflected_exit_shows_in_the_shadow_vmcs);

@@ -300,6 +300,7 @@ static int handle_vmread(struct nest__vmx_insn *in)
 		return rc;
 	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
 		return vmfail_invalid(in);
+	nest__vmx_sync_rare(ctx); /* nested.c: guest state L2 left in vmcs02 */
 	if (field_operand(in, &enc) == NULL || !nest__vmcs12_read(&ctx->vmcs12, enc, &value))
 		return vmfail(in, VMXERR_UNSUPPORTED_VMCS_COMPONENT);
 	if (size == OPERAND_32)

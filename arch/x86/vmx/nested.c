@@ -110,6 +110,8 @@ static int shadow_to_vmcs12(struct nest_vmx *ctx)
 		rc = vmcs_rd(ctx, NEST_VMCS_SHADOW, nest__vmcs_fields[i].encoding, &val);
 		if (rc != NEST_OK)
 			return rc;
+		if (raw_field(&ctx->vmcs12, &nest__vmcs_fields[i]) != val)
+			nest__vmx_fs_set(&ctx->nested.dirty, i);
 		nest__vmcs12_write(&ctx->vmcs12, nest__vmcs_fields[i].encoding, val);
 	}
 	return NEST_OK;
@@ -138,6 +140,8 @@ static int vmcs12_to_shadow(struct nest_vmx *ctx)
  * VMXOFF): what L1 wrote through the shadow goes into vmcs12 first. */
 void nest__vmx_shadow_release(struct nest_vmx *ctx)
 {
+	nest__vmx_sync_rare(ctx);
+	nest__memset(&ctx->nested.dirty, 0, sizeof(ctx->nested.dirty));
 	if (shadowing(ctx) && ctx->nested.shadow_loaded &&
 	    shadow_to_vmcs12(ctx) != NEST_OK)
 		nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not read the shadow VMCS");
@@ -156,15 +160,18 @@ void nest__vmx_shadow_load(struct nest_vmx *ctx)
 	ctx->nested.shadow_loaded = true;
 }
 
-/* L1 wrote a field through an exiting VMWRITE: a field it reads through
- * the shadow must show the new value. */
+/* L1 wrote a field through an exiting VMWRITE: it is dirty (a rarely read
+ * guest field keeps L1's value, see rare_stale), and a field L1 reads
+ * through the shadow must show the new value. */
 void nest__vmx_shadow_field(struct nest_vmx *ctx, uint32_t enc)
 {
 	const struct nest_vmcs_field *f = nest__vmcs_field(enc);
 	uint64_t val;
 
-	if (!shadowing(ctx) || !ctx->nested.shadow_loaded || f == NULL ||
-	    !(f->flags & NEST_VMCS_F_SHADOW_READ))
+	if (f == NULL)
+		return;
+	nest__vmx_fs_set(&ctx->nested.dirty, (unsigned)(f - nest__vmcs_fields));
+	if (!shadowing(ctx) || !ctx->nested.shadow_loaded || !(f->flags & NEST_VMCS_F_SHADOW_READ))
 		return;
 	nest__vmcs12_read(&ctx->vmcs12, f->encoding, &val);
 	if (nest__be_vmcs_write(&ctx->be, NEST_VMCS_SHADOW, f->encoding, val) != NEST_OK)
@@ -245,9 +252,15 @@ static int prepare_msr_store(struct nest_vmx *ctx)
 
 /* ---- the VM exit into L1 ---- */
 
-/* L2's guest state: read every guest-state field of vmcs02 (the hardware
- * changed them while L2 ran) into the cache. */
-static int read_vmcs02_guest(struct nest_vmx *ctx)
+static bool rare_field(unsigned i)
+{
+	return nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST && i != NEST__VF_VMCS_LINK_POINTER &&
+	       !nest__vmx_per_exit_field(i);
+}
+
+/* L2's guest state: read the guest-state fields of vmcs02 (the hardware
+ * changed them while L2 ran) into the cache: the per-exit set, or all. */
+static int read_vmcs02_guest(struct nest_vmx *ctx, bool all)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	unsigned i;
@@ -256,7 +269,7 @@ static int read_vmcs02_guest(struct nest_vmx *ctx)
 
 	for (i = 0; i < NEST__VF_COUNT; i++) {
 		if (nest__vmcs_fields[i].type != NEST_VMCS_T_GUEST ||
-		    i == NEST__VF_VMCS_LINK_POINTER)
+		    i == NEST__VF_VMCS_LINK_POINTER || (!all && rare_field(i)))
 			continue;
 		rc = vmcs_rd(ctx, NEST_VMCS02, nest__vmcs_fields[i].encoding, &val);
 		if (rc != NEST_OK)
@@ -264,6 +277,30 @@ static int read_vmcs02_guest(struct nest_vmx *ctx)
 		nest__vmcs12_write(&n->vmcs02_cache, nest__vmcs_fields[i].encoding, val);
 	}
 	return NEST_OK;
+}
+
+void nest__vmx_sync_rare(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	unsigned i;
+	uint64_t val;
+
+	if (!n->rare_stale)
+		return;
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		uint32_t enc = nest__vmcs_fields[i].encoding;
+
+		/* A field L1 wrote since the exit keeps L1's value. */
+		if (!rare_field(i) || nest__vmx_fs_has(&n->dirty, i))
+			continue;
+		if (vmcs_rd(ctx, NEST_VMCS02, enc, &val) != NEST_OK) {
+			nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not read vmcs02");
+			return;
+		}
+		nest__vmcs12_write(&n->vmcs02_cache, enc, val);
+		nest__vmcs12_write(&ctx->vmcs12, enc, val);
+	}
+	n->rare_stale = false;
 }
 
 /* Read an MSR area of `count` entries once from L1 memory and check it
@@ -303,9 +340,13 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 	int rc;
 
 	if (save_guest) {
-		rc = read_vmcs02_guest(ctx);
+		/* With VMCS shadowing L1 reads every field without an exit:
+		 * all of them are needed now. */
+		rc = read_vmcs02_guest(ctx, shadowing(ctx));
 		if (rc != NEST_OK)
 			return rc;
+		n->rare_stale = !shadowing(ctx);
+		nest__memset(&n->dirty, 0, sizeof(n->dirty));
 		/* An event L0 was to re-inject into L2 was being delivered
 		 * when the exit happened: L1 sees it as IDT-vectoring info. */
 		if ((n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID) &&
@@ -503,6 +544,23 @@ static void flush_vpid(struct nest_vmx *ctx)
 	n->vpid12_valid = l1_vpid;
 }
 
+/* vmcs12's rarely read guest fields are older than vmcs02's unless L1
+ * wrote them: leave vmcs02's in place. */
+static void keep_rare_fields(struct nest_vmx *ctx, struct nest__vmcs12 *img)
+{
+	const struct nest__vmx_nested *n = &ctx->nested;
+	unsigned i;
+
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
+
+		if (rare_field(i) && !nest__vmx_fs_has(&n->dirty, i))
+			nest__memcpy((uint8_t *)img + f->offset,
+				     (const uint8_t *)&n->vmcs02_cache + f->offset,
+				     nest_vmcs_width_bytes(f->width));
+	}
+}
+
 static bool real_or_v86_or_compat(const struct nest__vmx_insn *in)
 {
 	const struct nest_vmx_l1_regs *r = &in->regs;
@@ -590,9 +648,12 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	if (rc != NEST_OK)
 		return rc;
 	nest__vmx_build_vmcs02(&img, v, &n->l0, &n->pages, &n->l1_now);
+	if (n->rare_stale)
+		keep_rare_fields(ctx, &img);
 	rc = nest__vmx_write_vmcs02(ctx, &img);
 	if (rc != NEST_OK)
 		return rc;
+	nest__memset(&n->dirty, 0, sizeof(n->dirty));
 	flush_vpid(ctx);
 	n->timer_active = (img.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
 	n->timer_start = img.VMX_PREEMPTION_TIMER_VALUE;

@@ -204,6 +204,12 @@ struct nest__vmx_nested {
 	bool l1_timer_smaller; /* vmcs02's preemption timer value was L1's */
 	bool timer_active;  /* vmcs02 runs a preemption timer */
 	bool shadow_loaded; /* the shadow VMCS holds the current vmcs12 (VMCS shadowing) */
+	/* Rarely read guest-state fields (segments, descriptor tables, MSRs
+	 * other than EFER/PAT/DEBUGCTL) are not read from vmcs02 at a
+	 * reflected exit: vmcs02 holds them until L1 reads one, its VMCS is
+	 * written back, or the next entry (which leaves them in vmcs02). */
+	bool rare_stale;
+	struct nest__vmx_fieldset dirty; /* fields L1 wrote since the last entry */
 	uint16_t last_vpid12;
 	uint32_t timer_start; /* vmcs02's timer value at the last entry */
 	struct nest__vmx_l0 l0;
@@ -247,6 +253,13 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 void nest__vmx_shadow_release(struct nest_vmx *ctx);
 void nest__vmx_shadow_load(struct nest_vmx *ctx);
 void nest__vmx_shadow_field(struct nest_vmx *ctx, uint32_t enc);
+
+/* Bring the rarely read guest-state fields of vmcs12 up to date from
+ * vmcs02 (before an exiting VMREAD; see rare_stale). */
+void nest__vmx_sync_rare(struct nest_vmx *ctx);
+
+/* Guest-state fields read from vmcs02 at every reflected exit. */
+bool nest__vmx_per_exit_field(unsigned index);
 
 /* VMLAUNCH and VMRESUME executed by L1 (the instruction dispatcher of
  * insn.c calls these). Return as the other instruction handlers do. */
