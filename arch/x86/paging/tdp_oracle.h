@@ -2,8 +2,9 @@
 /*
  * The "paging is a subset" oracle (DESIGN.md invariant 3), shared by the
  * property test and the fuzzer: a byte stream builds random L1 tables (EPT
- * with or without A/D, or long-mode NPT, with occasional garbage entries)
- * and a random L0 map (4 KiB and 2 MiB pages, holes, partial rights), then
+ * with or without A/D, or NPT in the host paging modes L1 may use: 4-level,
+ * PAE, 32-bit with and without PSE; with occasional garbage entries) and a
+ * random L0 map (4 KiB and 2 MiB pages, holes, partial rights), then
  * drives faults, L1 table changes followed by INVEPT, L0 map changes
  * followed by nest_tdp_l1_map_changed(), and range invalidations. After
  * every fault it checks the outcome against a reference walk, and every
@@ -98,6 +99,63 @@ static struct or_ref or_ref_walk(struct tb *t, bool npt, uint64_t root, uint64_t
 	return r;
 }
 
+/* Reference walk of legacy nested tables: PAE, or 32-bit with or without PSE. */
+static struct or_ref or_ref_walk_legacy(struct tb *t, uint32_t mode, uint64_t cr3, uint64_t gpa)
+{
+	struct or_ref r = {false, 0, 0, 0, 0};
+	uint32_t rights = NEST_ACC_R | NEST_ACC_W | NEST_ACC_X;
+	bool user = true, pae = mode == NEST_X86_MODE_PAE;
+	uint64_t ea, e, size;
+	unsigned level;
+
+	if (gpa >> 32)
+		return r;
+	if (pae) {
+		ea = (cr3 & 0xffffffe0ull) + ((gpa >> 30) & 3) * 8;
+		e = sim_read64(&t->sim, ea);
+		if (!(e & TB_P) || (e & OR_ADDR_MASK) + TB_PAGE > OR_MEM)
+			return r;
+		ea = (e & OR_ADDR_MASK) + ((gpa >> 21) & 511) * 8;
+	} else {
+		ea = (cr3 & 0xfffff000ull) + (gpa >> 22) * 4;
+	}
+	for (level = 2; level >= 1; level--) {
+		if (ea + 8 > OR_MEM)
+			return r;
+		e = pae ? sim_read64(&t->sim, ea) : sim_read32(&t->sim, ea);
+		if (!(e & TB_P))
+			return r;
+		if (!(e & TB_RW))
+			rights &= ~NEST_ACC_W;
+		if (!(e & TB_US))
+			user = false;
+		if (pae && (e & OR_NX))
+			rights &= ~NEST_ACC_X;
+		if (level == 1 || ((e & TB_PS) && mode != NEST_X86_MODE_32)) {
+			if (!user)
+				return r;
+			r.mapped = true;
+			r.rights = rights;
+			r.leaf_addr = ea;
+			r.leaf = e;
+			if (level == 1) {
+				r.l1 = (e & (pae ? OR_ADDR_MASK : 0xfffff000ull)) | (gpa & 0xfff);
+			} else if (pae) {
+				size = 1ull << 21;
+				r.l1 = (e & OR_ADDR_MASK & ~(size - 1)) | (gpa & (size - 1));
+			} else {
+				size = 1ull << 22;
+				r.l1 = (e & 0xffc00000ull) | (((e >> 13) & 0xff) << 32) |
+				       (gpa & (size - 1));
+			}
+			return r;
+		}
+		ea = (e & (pae ? OR_ADDR_MASK : 0xfffff000ull)) +
+		     ((gpa >> 12) & (pae ? 511 : 1023)) * (pae ? 8 : 4);
+	}
+	return r;
+}
+
 struct or_state {
 	struct tb t;
 	struct nest_tdp *ctx;
@@ -105,10 +163,18 @@ struct or_state {
 	struct nest_tdp_l1_root root;     /* the L1 root in use */
 	struct nest_tdp_l1_root roots[2]; /* two L1 tables, used in turns */
 	unsigned cur;
+	uint32_t mode; /* NPT: L1's paging mode (enum nest_x86_mode) */
 	bool npt, ad;
 	char why[256];
 	unsigned long faults, checks;
 };
+
+static struct or_ref or_ref(struct or_state *s, uint64_t gpa)
+{
+	if (s->npt && s->mode != NEST_X86_MODE_LONG4)
+		return or_ref_walk_legacy(&s->t, s->mode, s->root.pointer, gpa);
+	return or_ref_walk(&s->t, s->npt, s->root.pointer, gpa);
+}
 
 static bool or_fail(struct or_state *s, const char *msg, uint64_t a, uint64_t b)
 {
@@ -138,7 +204,7 @@ static bool or_check_leaf(struct or_state *s, uint64_t e, unsigned level, uint64
 		}
 	}
 	for (off = 0; off < size; off += step) {
-		struct or_ref r = or_ref_walk(&s->t, s->npt, s->root.pointer, base + off);
+		struct or_ref r = or_ref(s, base + off);
 		uint64_t p;
 
 		s->checks++;
@@ -268,7 +334,71 @@ static uint64_t or_entry(struct or_state *s, struct or_src *src, unsigned level,
 	}
 }
 
+static void or_l1_change64(struct or_state *s, struct or_src *src);
+
+/* Put a table pointer at `ea` unless a usable one is there; returns the table. */
+static uint64_t or_legacy_table(struct or_state *s, uint64_t ea, bool pae, bool pdpte)
+{
+	uint64_t e = pae ? sim_read64(&s->t.sim, ea) : sim_read32(&s->t.sim, ea);
+	uint64_t addr = e & (pae ? OR_ADDR_MASK : 0xfffff000ull);
+
+	if ((e & TB_P) && (pdpte || !(e & TB_PS)) && addr + TB_PAGE <= OR_MEM && addr >= TB_PAGE &&
+	    !(pdpte && (e & 0x1e6)))
+		return addr;
+	addr = tb_new_table(&s->t);
+	if (pae)
+		sim_write64(&s->t.sim, ea, addr | (pdpte ? TB_P : (TB_P | TB_RW | TB_US)));
+	else
+		sim_write32(&s->t.sim, ea, (uint32_t)(addr | TB_P | TB_RW | TB_US));
+	return addr;
+}
+
+/* A change of legacy nested tables (PAE, 32-bit): a 4 KiB or a 2/4 MiB leaf. */
+static void or_l1_change_legacy(struct or_state *s, struct or_src *src)
+{
+	bool pae = s->mode == NEST_X86_MODE_PAE;
+	uint64_t gpa = or_gpa(src), l1pa, e, pd, pt;
+	unsigned level = 1 + (unsigned)(or_next(src, 1) & 1);
+
+	if (s->mode == NEST_X86_MODE_32 && (or_next(src, 1) & 7))
+		level = 1; /* without PSE a PS entry is a table pointer: keep those rare */
+	e = or_entry(s, src, level, &l1pa);
+	if (pae) {
+		pd = or_legacy_table(s, (s->root.pointer & 0xffffffe0ull) + ((gpa >> 30) & 3) * 8,
+				     true, true);
+		if (level == 2) {
+			sim_write64(&s->t.sim, pd + ((gpa >> 21) & 511) * 8, e);
+			return;
+		}
+		pt = or_legacy_table(s, pd + ((gpa >> 21) & 511) * 8, true, false);
+		sim_write64(&s->t.sim, pt + ((gpa >> 12) & 511) * 8, e);
+		return;
+	}
+	pd = s->root.pointer & 0xfffff000ull;
+	e = (uint32_t)e; /* 4-byte entries: no NX, 32-bit addresses */
+	if (level == 2) {
+		/* 4 MiB page: address bits 31:22 and PSE-36 bits 39:32 in 20:13. */
+		uint64_t pa = l1pa & ~((1ull << 22) - 1);
+
+		if (e & TB_P)
+			e = (e & 0xfffull) | (pa & 0xffc00000ull) | ((pa >> 32) << 13);
+		sim_write32(&s->t.sim, pd + (gpa >> 22) * 4, (uint32_t)e);
+		return;
+	}
+	pt = or_legacy_table(s, pd + (gpa >> 22) * 4, false, false);
+	sim_write32(&s->t.sim, pt + ((gpa >> 12) & 1023) * 4, (uint32_t)e);
+}
+
 static void or_l1_change(struct or_state *s, struct or_src *src)
+{
+	if (s->npt && s->mode != NEST_X86_MODE_LONG4) {
+		or_l1_change_legacy(s, src);
+		return;
+	}
+	or_l1_change64(s, src);
+}
+
+static void or_l1_change64(struct or_state *s, struct or_src *src)
 {
 	uint64_t gpa = or_gpa(src), l1pa;
 	unsigned level = 1 + (unsigned)(or_next(src, 1) % 3);
@@ -330,7 +460,7 @@ static bool or_fault(struct or_state *s, struct or_src *src)
 	s->faults++;
 	if (rc != NEST_OK)
 		return rc == NEST_E_NOMEM ? true : or_fail(s, "nest_tdp_fault failed", in.l2_gpa, rc);
-	r = or_ref_walk(&s->t, s->npt, s->root.pointer, in.l2_gpa);
+	r = or_ref(s, in.l2_gpa);
 	switch (out.kind) {
 	case NEST_TDP_FIXED:
 		if (!r.mapped || (in.access & ~r.rights))
@@ -394,14 +524,25 @@ static bool or_run(struct or_state *s, const uint8_t *data, size_t size)
 	}
 	s->npt = (c & 1) != 0;
 	s->ad = (c & 2) != 0;
+	/* NPT: L1's host paging mode from bits 2:1. */
+	{
+		static const uint32_t modes[4] = {NEST_X86_MODE_LONG4, NEST_X86_MODE_PAE,
+						  NEST_X86_MODE_32_PSE, NEST_X86_MODE_32};
+		s->mode = modes[(c >> 1) & 3];
+	}
 	for (k = 0; k < 2; k++) {
 		l1root = tb_new_table(&s->t);
 		s->root.kind = s->npt ? NEST_TDP_NPT : NEST_TDP_EPT;
 		if (s->npt) {
 			s->root.pointer = l1root;
-			s->root.cr0 = 0x80000011ull;
-			s->root.cr4 = 0x20ull;   /* PAE */
-			s->root.efer = 0xd00ull; /* LME, LMA, NXE */
+			s->root.cr0 = 0x80000011ull; /* PG, ET, PE */
+			s->root.cr4 = s->mode == NEST_X86_MODE_LONG4  ? 0x20ull  /* PAE */
+				      : s->mode == NEST_X86_MODE_PAE  ? 0x20ull
+				      : s->mode == NEST_X86_MODE_32_PSE ? 0x10ull /* PSE */
+									: 0;
+			s->root.efer = s->mode == NEST_X86_MODE_LONG4 ? 0xd00ull /* LME, LMA, NXE */
+				       : s->mode == NEST_X86_MODE_PAE ? 0x800ull /* NXE */
+								      : 0;
 		} else {
 			s->root.pointer = TB_EPTP(l1root, 4, s->ad);
 		}
