@@ -56,7 +56,7 @@ static void l1_m64(uint32_t reason, uint64_t value)
 	sim_write64(&S, 0x100, value);
 	regs.gpr[3] = 0x100;
 	if (l1_exec(reason, sim_vmx_info_mem(NEST_VMX_SEG_DS, 3, SIM_NO_REG, 0, SIM_ADDR64)) !=
-		    NEST_OK ||
+		NEST_OK ||
 	    act.result != NEST_VMX_SUCCEED)
 		die("VMXON/VMPTRLD failed");
 }

@@ -151,7 +151,8 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 	l0.size = sizeof(l0);
 	l0.pin = (cfg & 1) ? VMX_PIN_PREEMPTION_TIMER : 0;
 	l0.preemption_timer = (cfg & 1) ? 1000u : 0;
-	l0.proc = ((cfg & 2) ? VMX_PROC_HLT_EXITING : 0) | ((cfg & 4) ? VMX_PROC_CR3_LOAD_EXITING : 0);
+	l0.proc =
+	    ((cfg & 2) ? VMX_PROC_HLT_EXITING : 0) | ((cfg & 4) ? VMX_PROC_CR3_LOAD_EXITING : 0);
 	l0.proc2 = VMX_PROC2_ENABLE_EPT | ((cfg & 8) ? VMX_PROC2_WBINVD_EXITING : 0);
 	l0.exception_bitmap = (1u << X86_EXC_MC) | ((cfg & 16) ? (1u << X86_EXC_PF) : 0);
 	l0.cr0_mask = (cfg & 32) ? X86_CR0_TS : 0;
@@ -199,8 +200,7 @@ static void one_record(const uint8_t *r)
 		if (nest_vmx_in_l2(ctx)) {
 			if (f->type == NEST_VMCS_T_GUEST)
 				sim_vmcs_set(&S, NEST_VMCS02, f->encoding, w64);
-		}
-		else if (r[3] & 1)
+		} else if (r[3] & 1)
 			sim_vmcs_set(&S, NEST_VMCS_SHADOW, f->encoding, w64);
 		else
 			nest__vmcs12_write(&ctx->vmcs12, f->encoding, w64);

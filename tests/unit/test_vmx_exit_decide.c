@@ -47,10 +47,10 @@ END_TEST
 
 START_TEST(vmx_instructions_of_l2_go_to_l1)
 {
-	static const uint32_t r[] = {VMX_EXIT_VMCALL,  VMX_EXIT_VMCLEAR, VMX_EXIT_VMLAUNCH,
-				     VMX_EXIT_VMPTRLD, VMX_EXIT_VMPTRST, VMX_EXIT_VMREAD,
+	static const uint32_t r[] = {VMX_EXIT_VMCALL,	VMX_EXIT_VMCLEAR, VMX_EXIT_VMLAUNCH,
+				     VMX_EXIT_VMPTRLD,	VMX_EXIT_VMPTRST, VMX_EXIT_VMREAD,
 				     VMX_EXIT_VMRESUME, VMX_EXIT_VMWRITE, VMX_EXIT_VMXOFF,
-				     VMX_EXIT_VMXON,   VMX_EXIT_INVEPT,  VMX_EXIT_INVVPID};
+				     VMX_EXIT_VMXON,	VMX_EXIT_INVEPT,  VMX_EXIT_INVVPID};
 	unsigned i;
 
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
@@ -93,8 +93,8 @@ END_TEST
 START_TEST(machine_check_belongs_to_l0)
 {
 	v.EXCEPTION_BITMAP = 1u << X86_EXC_MC;
-	e.intr_info = VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
-		      X86_EXC_MC;
+	e.intr_info = VMX_INTR_INFO_VALID |
+		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_MC;
 	ck_assert_int_eq(owner(VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L0);
 }
 END_TEST
@@ -175,10 +175,10 @@ START_TEST(msr_bitmap_quarters_are_read_low_read_high_write_low_write_high)
 	uint8_t b[4096];
 
 	memset(b, 0, sizeof(b));
-	set_bit(b, 0x10);                  /* read 0x10 */
-	set_bit(b + 1024, 0x80);           /* read 0xc0000080 */
-	set_bit(b + 2048, 0x1d9);          /* write 0x1d9 */
-	set_bit(b + 3072, 0x102);          /* write 0xc0000102 */
+	set_bit(b, 0x10);	  /* read 0x10 */
+	set_bit(b + 1024, 0x80);  /* read 0xc0000080 */
+	set_bit(b + 2048, 0x1d9); /* write 0x1d9 */
+	set_bit(b + 3072, 0x102); /* write 0xc0000102 */
 	ck_assert(nest__vmx_msr_bitmap_exits(b, 0x10, false));
 	ck_assert(!nest__vmx_msr_bitmap_exits(b, 0x10, true));
 	ck_assert(nest__vmx_msr_bitmap_exits(b, 0xc0000080u, false));
@@ -216,7 +216,7 @@ END_TEST
 
 /* ---- I/O (SDM 26.1.3) ---- */
 
-#define IOQ(port, size) (((uint64_t)(port) << 16) | ((size) - 1u))
+#define IOQ(port, size) (((uint64_t)(port) << 16) | ((size)-1u))
 
 START_TEST(io_without_controls_stays_with_l0)
 {
@@ -420,7 +420,8 @@ END_TEST
 START_TEST(exception_exit_goes_through_decision_with_error_code)
 {
 	v.EXCEPTION_BITMAP = 1u << X86_EXC_PF;
-	e.intr_info = VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
+	e.intr_info = VMX_INTR_INFO_VALID |
+		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
 		      VMX_INTR_INFO_DELIVER_ERROR_CODE | X86_EXC_PF;
 	ck_assert_int_eq(owner(VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L1);
 	v.PAGE_FAULT_ERROR_CODE_MASK = X86_PFEC_U;

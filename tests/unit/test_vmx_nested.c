@@ -7,7 +7,7 @@
 #include "test_vmx_nested_fixture.h"
 
 #define INTR_INFO(type, vec) (VMX_INTR_INFO_VALID | ((type) << VMX_INTR_INFO_TYPE_SHIFT) | (vec))
-#define IOQ(port, size, in) (((uint64_t)(port) << 16) | ((size) - 1u) | ((in) ? 8u : 0u))
+#define IOQ(port, size, in) (((uint64_t)(port) << 16) | ((size)-1u) | ((in) ? 8u : 0u))
 #define CRQ_MOV_TO(cr, gpr) ((uint64_t)(cr) | ((uint64_t)(gpr) << 8))
 
 /* ---- VM entry ---- */
@@ -322,7 +322,7 @@ START_TEST(page_fault_matching_l1s_mask_is_reflected_with_error_code)
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO,
 			  INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) |
-				  VMX_INTR_INFO_DELIVER_ERROR_CODE);
+			      VMX_INTR_INFO_DELIVER_ERROR_CODE);
 	ck_assert_uint_eq(V12()->VM_EXIT_INTR_ERROR_CODE, X86_PFEC_W);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0xdead000);
 }
@@ -398,7 +398,7 @@ START_TEST(event_being_delivered_is_reinjected_when_l0_handles_the_exit)
 	ck_assert_uint_eq(N.act.error_code, 0x18);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
 			  INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP) |
-				  VMX_INTR_INFO_DELIVER_ERROR_CODE);
+			      VMX_INTR_INFO_DELIVER_ERROR_CODE);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0x18);
 }
 END_TEST

@@ -19,8 +19,8 @@
 #define VMCS_GPA 0x2000ull
 #define PTR_GPA 0x100ull
 #define TABLES 0x40000ull
-#define L2_MAPPED 0x200000ull   /* L2-physical page EPT12 maps */
-#define L1_BACKING 0x80000ull   /* ... to this L1-physical page */
+#define L2_MAPPED 0x200000ull	/* L2-physical page EPT12 maps */
+#define L1_BACKING 0x80000ull	/* ... to this L1-physical page */
 #define L2_UNMAPPED 0x300000ull /* L2-physical page EPT12 does not map */
 
 static struct tb T;

@@ -183,7 +183,7 @@ START_TEST(host_cr0_loaded_except_the_bits_the_sdm_keeps)
 	l1.cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_CD | X86_CR0_NW | X86_CR0_ET | X86_CR0_TS;
 	nest__vmx_load_host_state(&o, &set, &v, &l1);
 	ck_assert_uint_eq(o.GUEST_CR0, X86_CR0_PE | X86_CR0_NE | X86_CR0_PG | X86_CR0_WP |
-					       X86_CR0_CD | X86_CR0_NW | X86_CR0_ET);
+					   X86_CR0_CD | X86_CR0_NW | X86_CR0_ET);
 	ck_assert(in_set(NEST__VF_GUEST_CR0));
 }
 END_TEST

@@ -88,8 +88,8 @@ START_TEST(l1_features_naming_untranslated_addresses_never_leak)
 	ck_assert(!(o.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_POSTED_INTR));
 	ck_assert(!(o.CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_TERTIARY));
 	ck_assert_uint_eq(o.SECONDARY_VM_EXEC_CONTROL &
-				  (VMX_PROC2_ENABLE_PML | VMX_PROC2_ENABLE_VMFUNC |
-				   VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_EPT_VIOLATION_VE),
+			      (VMX_PROC2_ENABLE_PML | VMX_PROC2_ENABLE_VMFUNC |
+			       VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_EPT_VIOLATION_VE),
 			  0);
 	ck_assert_uint_eq(o.PML_ADDRESS, 0);
 	ck_assert_uint_eq(o.POSTED_INTR_DESC_ADDR, 0);
@@ -116,8 +116,8 @@ START_TEST(exit_controls_are_l0s_plus_the_save_controls)
 	l0.pub.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE;
 	build();
 	ck_assert_uint_eq(o.VM_EXIT_CONTROLS, VMX_EXIT_HOST_ADDR_SPACE_SIZE | VMX_EXIT_SAVE_PAT |
-						      VMX_EXIT_SAVE_EFER |
-						      VMX_EXIT_SAVE_DEBUG_CONTROLS);
+						  VMX_EXIT_SAVE_EFER |
+						  VMX_EXIT_SAVE_DEBUG_CONTROLS);
 }
 END_TEST
 

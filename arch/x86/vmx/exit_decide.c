@@ -28,7 +28,7 @@
 #define IO_PORT_LAST 0xffffu
 
 /* CR-access exit qualification (SDM 28.2.1, table 28-3). */
-#define CRQ_CR(q) ((unsigned)(q) & 0xfu)
+#define CRQ_CR(q) ((unsigned)(q)&0xfu)
 #define CRQ_TYPE(q) (((unsigned)(q) >> 4) & 3u)
 #define CRQ_GPR(q) (((unsigned)(q) >> 8) & 0xfu)
 #define CRQ_LMSW_DATA(q) (((uint64_t)(q) >> 16) & 0xffffu)
@@ -38,7 +38,7 @@
 #define CRQ_TYPE_LMSW 3u
 
 /* I/O exit qualification (SDM 28.2.1, table 28-5). */
-#define IOQ_SIZE(q) (((unsigned)(q) & 7u) + 1u)
+#define IOQ_SIZE(q) (((unsigned)(q)&7u) + 1u)
 #define IOQ_PORT(q) (((unsigned)((q) >> 16)) & 0xffffu)
 
 #define GPR_RCX 1u
@@ -47,26 +47,26 @@
 
 /* How an exit reason is governed. */
 enum rule_kind {
-	R_L0 = 0,      /* belongs to L0 (also: reasons L2 cannot produce) */
-	R_L1,          /* always reflected: L1 cannot turn it off */
-	R_PIN,         /* a pin-based control bit */
-	R_PROC,        /* a primary processor-based control bit */
-	R_PROC2,       /* a secondary processor-based control bit (active only
-			* with "activate secondary controls") */
-	R_PROC3,       /* a tertiary control bit */
-	R_EXCEPTION,   /* exception bitmap, #PF mask/match; NMIs and #MC are L0's */
-	R_CR,          /* CR masks, shadows, CR3 targets, CR3/CR8 exiting */
-	R_DR,          /* MOV-DR exiting */
-	R_IO,          /* I/O bitmaps or unconditional I/O exiting */
-	R_MSR_READ,    /* MSR bitmaps */
+	R_L0 = 0,    /* belongs to L0 (also: reasons L2 cannot produce) */
+	R_L1,	     /* always reflected: L1 cannot turn it off */
+	R_PIN,	     /* a pin-based control bit */
+	R_PROC,	     /* a primary processor-based control bit */
+	R_PROC2,     /* a secondary processor-based control bit (active only
+		      * with "activate secondary controls") */
+	R_PROC3,     /* a tertiary control bit */
+	R_EXCEPTION, /* exception bitmap, #PF mask/match; NMIs and #MC are L0's */
+	R_CR,	     /* CR masks, shadows, CR3 targets, CR3/CR8 exiting */
+	R_DR,	     /* MOV-DR exiting */
+	R_IO,	     /* I/O bitmaps or unconditional I/O exiting */
+	R_MSR_READ,  /* MSR bitmaps */
 	R_MSR_WRITE,
-	R_EPT,         /* EPT12 if L1 uses EPT, else EPT01 (L0) */
-	R_TIMER,       /* whichever preemption timer fired */
-	R_RDTSCP,      /* RDTSC exiting with "enable RDTSCP" */
-	R_INVPCID,     /* INVLPG exiting with "enable INVPCID" */
-	R_PAUSE,       /* PAUSE exiting, or PAUSE-loop exiting */
-	R_XSAVES,      /* "enable XSAVES/XRSTORS" and a nonzero XSS-exiting bitmap */
-	R_ENCLS,       /* ENCLS exiting and the ENCLS-exiting bitmap bit of the leaf */
+	R_EPT,	   /* EPT12 if L1 uses EPT, else EPT01 (L0) */
+	R_TIMER,   /* whichever preemption timer fired */
+	R_RDTSCP,  /* RDTSC exiting with "enable RDTSCP" */
+	R_INVPCID, /* INVLPG exiting with "enable INVPCID" */
+	R_PAUSE,   /* PAUSE exiting, or PAUSE-loop exiting */
+	R_XSAVES,  /* "enable XSAVES/XRSTORS" and a nonzero XSS-exiting bitmap */
+	R_ENCLS,   /* ENCLS exiting and the ENCLS-exiting bitmap bit of the leaf */
 };
 
 struct exit_rule {
@@ -77,78 +77,78 @@ struct exit_rule {
 /* One entry per basic exit reason (exit-reasons.def). Reasons absent here
  * are zero: R_L0. */
 static const struct exit_rule rules[VMX_EXIT_REASON_MAX_] = {
-	[VMX_EXIT_EXCEPTION_NMI] = {R_EXCEPTION, 0},
-	/* External interrupts while L2 runs are the host's (SDM 26.2: an
-	 * exit only with the pin control; L0 always sets it in vmcs02).
-	 * Interrupts for L1 reach it through nest_vmx_l2_event(). */
-	[VMX_EXIT_EXTERNAL_INTERRUPT] = {R_L0, 0},
-	[VMX_EXIT_TRIPLE_FAULT] = {R_L1, 0},
-	/* INIT and SIPI signals in hardware are the host's; L1's virtual ones
-	 * come through nest_vmx_l2_event(). */
-	[VMX_EXIT_INIT_SIGNAL] = {R_L0, 0},
-	[VMX_EXIT_SIPI] = {R_L0, 0},
-	[VMX_EXIT_INTERRUPT_WINDOW] = {R_PROC, VMX_PROC_INTR_WINDOW_EXITING},
-	[VMX_EXIT_NMI_WINDOW] = {R_PROC, VMX_PROC_NMI_WINDOW_EXITING},
-	[VMX_EXIT_TASK_SWITCH] = {R_L1, 0},
-	[VMX_EXIT_CPUID] = {R_L1, 0},
-	[VMX_EXIT_GETSEC] = {R_L1, 0},
-	[VMX_EXIT_HLT] = {R_PROC, VMX_PROC_HLT_EXITING},
-	[VMX_EXIT_INVD] = {R_L1, 0},
-	[VMX_EXIT_INVLPG] = {R_PROC, VMX_PROC_INVLPG_EXITING},
-	[VMX_EXIT_RDPMC] = {R_PROC, VMX_PROC_RDPMC_EXITING},
-	[VMX_EXIT_RDTSC] = {R_PROC, VMX_PROC_RDTSC_EXITING},
-	[VMX_EXIT_RSM] = {R_L1, 0},
-	[VMX_EXIT_VMCALL] = {R_L1, 0},
-	[VMX_EXIT_VMCLEAR] = {R_L1, 0},
-	[VMX_EXIT_VMLAUNCH] = {R_L1, 0},
-	[VMX_EXIT_VMPTRLD] = {R_L1, 0},
-	[VMX_EXIT_VMPTRST] = {R_L1, 0},
-	[VMX_EXIT_VMREAD] = {R_L1, 0},
-	[VMX_EXIT_VMRESUME] = {R_L1, 0},
-	[VMX_EXIT_VMWRITE] = {R_L1, 0},
-	[VMX_EXIT_VMXOFF] = {R_L1, 0},
-	[VMX_EXIT_VMXON] = {R_L1, 0},
-	[VMX_EXIT_CR_ACCESS] = {R_CR, 0},
-	[VMX_EXIT_DR_ACCESS] = {R_DR, VMX_PROC_MOV_DR_EXITING},
-	[VMX_EXIT_IO_INSTRUCTION] = {R_IO, 0},
-	[VMX_EXIT_MSR_READ] = {R_MSR_READ, 0},
-	[VMX_EXIT_MSR_WRITE] = {R_MSR_WRITE, 0},
-	[VMX_EXIT_MWAIT] = {R_PROC, VMX_PROC_MWAIT_EXITING},
-	[VMX_EXIT_MONITOR_TRAP_FLAG] = {R_PROC, VMX_PROC_MONITOR_TRAP_FLAG},
-	[VMX_EXIT_MONITOR] = {R_PROC, VMX_PROC_MONITOR_EXITING},
-	[VMX_EXIT_PAUSE] = {R_PAUSE, 0},
-	[VMX_EXIT_TPR_BELOW_THRESHOLD] = {R_PROC, VMX_PROC_USE_TPR_SHADOW},
-	[VMX_EXIT_APIC_ACCESS] = {R_PROC2, VMX_PROC2_VIRT_APIC_ACCESSES},
-	[VMX_EXIT_EOI_INDUCED] = {R_PROC2, VMX_PROC2_VIRT_INTR_DELIVERY},
-	[VMX_EXIT_GDTR_IDTR] = {R_PROC2, VMX_PROC2_DESC_TABLE_EXITING},
-	[VMX_EXIT_LDTR_TR] = {R_PROC2, VMX_PROC2_DESC_TABLE_EXITING},
-	[VMX_EXIT_EPT_VIOLATION] = {R_EPT, 0},
-	[VMX_EXIT_EPT_MISCONFIG] = {R_EPT, 0},
-	[VMX_EXIT_INVEPT] = {R_L1, 0},
-	[VMX_EXIT_RDTSCP] = {R_RDTSCP, 0},
-	[VMX_EXIT_PREEMPTION_TIMER] = {R_TIMER, 0},
-	[VMX_EXIT_INVVPID] = {R_L1, 0},
-	[VMX_EXIT_WBINVD] = {R_PROC2, VMX_PROC2_WBINVD_EXITING},
-	[VMX_EXIT_XSETBV] = {R_L1, 0},
-	[VMX_EXIT_APIC_WRITE] = {R_PROC2, VMX_PROC2_APIC_REGISTER_VIRT},
-	[VMX_EXIT_RDRAND] = {R_PROC2, VMX_PROC2_RDRAND_EXITING},
-	[VMX_EXIT_INVPCID] = {R_INVPCID, 0},
-	/* VMFUNC exits only for a function L1 did not enable, or a failing
-	 * EPTP switch: both are L1's to see (SDM 26.5.6). */
-	[VMX_EXIT_VMFUNC] = {R_PROC2, VMX_PROC2_ENABLE_VMFUNC},
-	[VMX_EXIT_ENCLS] = {R_ENCLS, 0},
-	[VMX_EXIT_RDSEED] = {R_PROC2, VMX_PROC2_RDSEED_EXITING},
-	[VMX_EXIT_PML_FULL] = {R_PROC2, VMX_PROC2_ENABLE_PML},
-	[VMX_EXIT_XSAVES] = {R_XSAVES, 0},
-	[VMX_EXIT_XRSTORS] = {R_XSAVES, 0},
-	[VMX_EXIT_PCONFIG] = {R_PROC2, VMX_PROC2_ENABLE_PCONFIG},
-	[VMX_EXIT_SPP_EVENT] = {R_PROC2, VMX_PROC2_SUBPAGE_WRITE_PERM},
-	[VMX_EXIT_UMWAIT] = {R_PROC2, VMX_PROC2_ENABLE_USER_WAIT_PAUSE},
-	[VMX_EXIT_TPAUSE] = {R_PROC2, VMX_PROC2_ENABLE_USER_WAIT_PAUSE},
-	[VMX_EXIT_LOADIWKEY] = {R_PROC3, 1u /* LOADIWKEY exiting, tertiary bit 0 */},
-	[VMX_EXIT_ENCLV] = {R_PROC2, VMX_PROC2_ENABLE_ENCLV_EXITING},
-	[VMX_EXIT_BUS_LOCK] = {R_PROC2, VMX_PROC2_BUS_LOCK_DETECTION},
-	[VMX_EXIT_NOTIFY] = {R_PROC2, VMX_PROC2_NOTIFY_VM_EXITING},
+    [VMX_EXIT_EXCEPTION_NMI] = {R_EXCEPTION, 0},
+    /* External interrupts while L2 runs are the host's (SDM 26.2: an
+     * exit only with the pin control; L0 always sets it in vmcs02).
+     * Interrupts for L1 reach it through nest_vmx_l2_event(). */
+    [VMX_EXIT_EXTERNAL_INTERRUPT] = {R_L0, 0},
+    [VMX_EXIT_TRIPLE_FAULT] = {R_L1, 0},
+    /* INIT and SIPI signals in hardware are the host's; L1's virtual ones
+     * come through nest_vmx_l2_event(). */
+    [VMX_EXIT_INIT_SIGNAL] = {R_L0, 0},
+    [VMX_EXIT_SIPI] = {R_L0, 0},
+    [VMX_EXIT_INTERRUPT_WINDOW] = {R_PROC, VMX_PROC_INTR_WINDOW_EXITING},
+    [VMX_EXIT_NMI_WINDOW] = {R_PROC, VMX_PROC_NMI_WINDOW_EXITING},
+    [VMX_EXIT_TASK_SWITCH] = {R_L1, 0},
+    [VMX_EXIT_CPUID] = {R_L1, 0},
+    [VMX_EXIT_GETSEC] = {R_L1, 0},
+    [VMX_EXIT_HLT] = {R_PROC, VMX_PROC_HLT_EXITING},
+    [VMX_EXIT_INVD] = {R_L1, 0},
+    [VMX_EXIT_INVLPG] = {R_PROC, VMX_PROC_INVLPG_EXITING},
+    [VMX_EXIT_RDPMC] = {R_PROC, VMX_PROC_RDPMC_EXITING},
+    [VMX_EXIT_RDTSC] = {R_PROC, VMX_PROC_RDTSC_EXITING},
+    [VMX_EXIT_RSM] = {R_L1, 0},
+    [VMX_EXIT_VMCALL] = {R_L1, 0},
+    [VMX_EXIT_VMCLEAR] = {R_L1, 0},
+    [VMX_EXIT_VMLAUNCH] = {R_L1, 0},
+    [VMX_EXIT_VMPTRLD] = {R_L1, 0},
+    [VMX_EXIT_VMPTRST] = {R_L1, 0},
+    [VMX_EXIT_VMREAD] = {R_L1, 0},
+    [VMX_EXIT_VMRESUME] = {R_L1, 0},
+    [VMX_EXIT_VMWRITE] = {R_L1, 0},
+    [VMX_EXIT_VMXOFF] = {R_L1, 0},
+    [VMX_EXIT_VMXON] = {R_L1, 0},
+    [VMX_EXIT_CR_ACCESS] = {R_CR, 0},
+    [VMX_EXIT_DR_ACCESS] = {R_DR, VMX_PROC_MOV_DR_EXITING},
+    [VMX_EXIT_IO_INSTRUCTION] = {R_IO, 0},
+    [VMX_EXIT_MSR_READ] = {R_MSR_READ, 0},
+    [VMX_EXIT_MSR_WRITE] = {R_MSR_WRITE, 0},
+    [VMX_EXIT_MWAIT] = {R_PROC, VMX_PROC_MWAIT_EXITING},
+    [VMX_EXIT_MONITOR_TRAP_FLAG] = {R_PROC, VMX_PROC_MONITOR_TRAP_FLAG},
+    [VMX_EXIT_MONITOR] = {R_PROC, VMX_PROC_MONITOR_EXITING},
+    [VMX_EXIT_PAUSE] = {R_PAUSE, 0},
+    [VMX_EXIT_TPR_BELOW_THRESHOLD] = {R_PROC, VMX_PROC_USE_TPR_SHADOW},
+    [VMX_EXIT_APIC_ACCESS] = {R_PROC2, VMX_PROC2_VIRT_APIC_ACCESSES},
+    [VMX_EXIT_EOI_INDUCED] = {R_PROC2, VMX_PROC2_VIRT_INTR_DELIVERY},
+    [VMX_EXIT_GDTR_IDTR] = {R_PROC2, VMX_PROC2_DESC_TABLE_EXITING},
+    [VMX_EXIT_LDTR_TR] = {R_PROC2, VMX_PROC2_DESC_TABLE_EXITING},
+    [VMX_EXIT_EPT_VIOLATION] = {R_EPT, 0},
+    [VMX_EXIT_EPT_MISCONFIG] = {R_EPT, 0},
+    [VMX_EXIT_INVEPT] = {R_L1, 0},
+    [VMX_EXIT_RDTSCP] = {R_RDTSCP, 0},
+    [VMX_EXIT_PREEMPTION_TIMER] = {R_TIMER, 0},
+    [VMX_EXIT_INVVPID] = {R_L1, 0},
+    [VMX_EXIT_WBINVD] = {R_PROC2, VMX_PROC2_WBINVD_EXITING},
+    [VMX_EXIT_XSETBV] = {R_L1, 0},
+    [VMX_EXIT_APIC_WRITE] = {R_PROC2, VMX_PROC2_APIC_REGISTER_VIRT},
+    [VMX_EXIT_RDRAND] = {R_PROC2, VMX_PROC2_RDRAND_EXITING},
+    [VMX_EXIT_INVPCID] = {R_INVPCID, 0},
+    /* VMFUNC exits only for a function L1 did not enable, or a failing
+     * EPTP switch: both are L1's to see (SDM 26.5.6). */
+    [VMX_EXIT_VMFUNC] = {R_PROC2, VMX_PROC2_ENABLE_VMFUNC},
+    [VMX_EXIT_ENCLS] = {R_ENCLS, 0},
+    [VMX_EXIT_RDSEED] = {R_PROC2, VMX_PROC2_RDSEED_EXITING},
+    [VMX_EXIT_PML_FULL] = {R_PROC2, VMX_PROC2_ENABLE_PML},
+    [VMX_EXIT_XSAVES] = {R_XSAVES, 0},
+    [VMX_EXIT_XRSTORS] = {R_XSAVES, 0},
+    [VMX_EXIT_PCONFIG] = {R_PROC2, VMX_PROC2_ENABLE_PCONFIG},
+    [VMX_EXIT_SPP_EVENT] = {R_PROC2, VMX_PROC2_SUBPAGE_WRITE_PERM},
+    [VMX_EXIT_UMWAIT] = {R_PROC2, VMX_PROC2_ENABLE_USER_WAIT_PAUSE},
+    [VMX_EXIT_TPAUSE] = {R_PROC2, VMX_PROC2_ENABLE_USER_WAIT_PAUSE},
+    [VMX_EXIT_LOADIWKEY] = {R_PROC3, 1u /* LOADIWKEY exiting, tertiary bit 0 */},
+    [VMX_EXIT_ENCLV] = {R_PROC2, VMX_PROC2_ENABLE_ENCLV_EXITING},
+    [VMX_EXIT_BUS_LOCK] = {R_PROC2, VMX_PROC2_BUS_LOCK_DETECTION},
+    [VMX_EXIT_NOTIFY] = {R_PROC2, VMX_PROC2_NOTIFY_VM_EXITING},
 };
 
 static inline bool bit_set(const uint8_t *bm, uint32_t bit)
@@ -186,15 +186,15 @@ bool nest__vmx_io_bitmap_exits(const uint8_t *bitmaps, uint32_t port, unsigned s
 static uint32_t proc2_of(const struct nest__vmcs12 *v)
 {
 	return (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
-		       ? v->SECONDARY_VM_EXEC_CONTROL
-		       : 0;
+		   ? v->SECONDARY_VM_EXEC_CONTROL
+		   : 0;
 }
 
 static uint64_t proc3_of(const struct nest__vmcs12 *v)
 {
 	return (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_TERTIARY)
-		       ? v->TERTIARY_VM_EXEC_CONTROL
-		       : 0;
+		   ? v->TERTIARY_VM_EXEC_CONTROL
+		   : 0;
 }
 
 /* MOV to CR3 with "CR3-load exiting": no exit if the value equals one of
@@ -263,7 +263,8 @@ bool nest__vmx_exception_exits(const struct nest__vmcs12 *v, unsigned vector, ui
 	if (vector == X86_EXC_PF) {
 		/* SDM 26.2: with bit 14 set, #PF exits iff PFEC & mask ==
 		 * match; with it clear, iff they differ. */
-		bool match = (pfec & v->PAGE_FAULT_ERROR_CODE_MASK) == v->PAGE_FAULT_ERROR_CODE_MATCH;
+		bool match =
+		    (pfec & v->PAGE_FAULT_ERROR_CODE_MASK) == v->PAGE_FAULT_ERROR_CODE_MATCH;
 
 		return bit == match;
 	}
@@ -383,7 +384,8 @@ enum nest__vmx_owner nest__vmx_exit_owner(const struct nest__vmcs12 *v,
 		uint64_t leaf = e->gpr[GPR_RAX] & 0xffffffffull;
 		unsigned b = leaf < ENCLS_LEAF_LAST_BIT ? (unsigned)leaf : ENCLS_LEAF_LAST_BIT;
 
-		l1 = (proc2_of(v) & VMX_PROC2_ENCLS_EXITING) && ((v->ENCLS_EXITING_BITMAP >> b) & 1u);
+		l1 = (proc2_of(v) & VMX_PROC2_ENCLS_EXITING) &&
+		     ((v->ENCLS_EXITING_BITMAP >> b) & 1u);
 		break;
 	}
 	default:

@@ -142,8 +142,7 @@ void nest__vmx_shadow_release(struct nest_vmx *ctx)
 {
 	nest__vmx_sync_rare(ctx);
 	nest__memset(&ctx->nested.dirty, 0, sizeof(ctx->nested.dirty));
-	if (shadowing(ctx) && ctx->nested.shadow_loaded &&
-	    shadow_to_vmcs12(ctx) != NEST_OK)
+	if (shadowing(ctx) && ctx->nested.shadow_loaded && shadow_to_vmcs12(ctx) != NEST_OK)
 		nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not read the shadow VMCS");
 	ctx->nested.shadow_loaded = false;
 }
@@ -328,7 +327,7 @@ static int fetch_msr_area(struct nest_vmx *ctx, uint64_t gpa, uint32_t count,
  * for a failed VM entry), host state into vmcs01, the VM-exit MSR-load
  * area (a failure there is a VMX abort, 28.7). */
 int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, bool save_guest,
-		   struct nest_vmx_action *act)
+		      struct nest_vmx_action *act)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	struct nest__vmcs12 *v = &ctx->vmcs12;
@@ -358,7 +357,8 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 		/* SDM 28.4: L2's MSRs into L1's store area (one write). */
 		if (n->pages.exit_msr_store_count != 0 &&
 		    nest__be_write(&ctx->be, v->VM_EXIT_MSR_STORE_ADDR, n->msr_store_hva,
-				   (size_t)n->pages.exit_msr_store_count * MSR_ENTRY_BYTES) != NEST_OK)
+				   (size_t)n->pages.exit_msr_store_count * MSR_ENTRY_BYTES) !=
+			NEST_OK)
 			n->msr_store_abort = true;
 	}
 	nest__vmx_write_exit_info(v, r);
@@ -383,8 +383,8 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 	if (save_guest && n->msr_store_abort) {
 		v->abort = VMX_ABORT_SAVE_GUEST_MSR;
 		act->flags |= NEST_VMX_ACT_F_ABORT;
-	} else if (fetch_msr_area(ctx, v->VM_EXIT_MSR_LOAD_ADDR, v->VM_EXIT_MSR_LOAD_COUNT,
-				  &res) != NEST_VMX_ENTRY_OK) {
+	} else if (fetch_msr_area(ctx, v->VM_EXIT_MSR_LOAD_ADDR, v->VM_EXIT_MSR_LOAD_COUNT, &res) !=
+		   NEST_VMX_ENTRY_OK) {
 		v->abort = VMX_ABORT_LOAD_HOST_MSR;
 		act->flags |= NEST_VMX_ACT_F_ABORT;
 	} else if (n->msr_count != 0) {
@@ -468,7 +468,8 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 	bm->io_valid = (proc & VMX_PROC_USE_IO_BITMAPS) != 0;
 	if (bm->io_valid) {
 		io_changed |= fetch_bitmap(ctx, v->IO_BITMAP_A, bm->io);
-		io_changed |= fetch_bitmap(ctx, v->IO_BITMAP_B, bm->io + NEST__VMX_IO_BITMAP_A_SIZE);
+		io_changed |=
+		    fetch_bitmap(ctx, v->IO_BITMAP_B, bm->io + NEST__VMX_IO_BITMAP_A_SIZE);
 	}
 	if (msr_changed)
 		nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
@@ -501,8 +502,8 @@ static int prepare_pages(struct nest_vmx *ctx)
 	struct nest__vmx_nested *n = &ctx->nested;
 	const struct nest__vmcs12 *v = &ctx->vmcs12;
 	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
-				 ? v->SECONDARY_VM_EXEC_CONTROL
-				 : 0;
+			     ? v->SECONDARY_VM_EXEC_CONTROL
+			     : 0;
 	int rc = NEST_OK;
 
 	if (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW)
@@ -521,7 +522,8 @@ static int prepare_pages(struct nest_vmx *ctx)
 		if (rc == NEST_OK) {
 			n->pages.eptp02 = info.pointer;
 			if (info.created && n->l0.pub.vpid02 != 0)
-				nest__be_flush(&ctx->be, NEST_FLUSH_VPID_CONTEXT, n->l0.pub.vpid02, 0);
+				nest__be_flush(&ctx->be, NEST_FLUSH_VPID_CONTEXT, n->l0.pub.vpid02,
+					       0);
 		}
 	}
 	return rc;
@@ -619,9 +621,10 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 		return rc;
 	if (outcome == NEST_VMX_ENTRY_OK) {
 		uint32_t count = v->VM_ENTRY_MSR_LOAD_COUNT;
-		uint32_t limit = MSR_LIST_UNIT * (uint32_t)(((ctx->caps.misc &
-							      VMX_MISC_MAX_MSR_LIST_MASK) >>
-							     VMX_MISC_MAX_MSR_LIST_SHIFT) + 1);
+		uint32_t limit =
+		    MSR_LIST_UNIT * (uint32_t)(((ctx->caps.misc & VMX_MISC_MAX_MSR_LIST_MASK) >>
+						VMX_MISC_MAX_MSR_LIST_SHIFT) +
+					       1);
 
 		if (count > NEST__VMX_MSR_AREA_MAX && count <= limit)
 			return NEST_E_UNSUPPORTED;

@@ -32,15 +32,15 @@
 
 /* Entries of an MSR-load area libnest copies from L1 memory. */
 #define NEST__VMX_MSR_STORE_MAX 256u /* one page of 16-byte entries */
-#define NEST__VMX_MSR_AREA_MAX 512u /* 512 * (IA32_VMX_MISC[27:25] + 1) with N = 0 */
+#define NEST__VMX_MSR_AREA_MAX 512u  /* 512 * (IA32_VMX_MISC[27:25] + 1) with N = 0 */
 
 /* ---- exit decision (exit_decide.c) ---- */
 
 /* Who handles an exit of L2. */
 enum nest__vmx_owner {
-	NEST__VMX_OWNER_L0 = 0,  /* L0's own reason: L0 handles, then resumes L2 */
-	NEST__VMX_OWNER_L1 = 1,  /* reflect into L1 */
-	NEST__VMX_OWNER_TDP = 2  /* an EPT exit with EPT12 in use: the shadow EPT02 decides */
+	NEST__VMX_OWNER_L0 = 0, /* L0's own reason: L0 handles, then resumes L2 */
+	NEST__VMX_OWNER_L1 = 1, /* reflect into L1 */
+	NEST__VMX_OWNER_TDP = 2 /* an EPT exit with EPT12 in use: the shadow EPT02 decides */
 };
 
 /* An exit of L2 as the decision sees it: vmcs02's exit-information fields
@@ -53,9 +53,9 @@ struct nest__vmx_l2_exit {
 	uint32_t idt_error;  /* IDT-vectoring error code */
 	uint32_t insn_len;   /* VM-exit instruction length */
 	uint32_t insn_info;  /* VM-exit instruction information */
-	uint64_t qual;       /* exit qualification */
-	uint64_t gla;        /* guest-linear address */
-	uint64_t gpa;        /* guest-physical address */
+	uint64_t qual;	     /* exit qualification */
+	uint64_t gla;	     /* guest-linear address */
+	uint64_t gpa;	     /* guest-physical address */
 	uint64_t gpr[16];    /* L2's general-purpose registers, encoding order */
 	/* The VMX-preemption timer that fired was L1's (its value was the
 	 * smaller one in vmcs02), not L0's. */
@@ -65,7 +65,7 @@ struct nest__vmx_l2_exit {
 /* L1's bitmaps, fetched from L1 memory once at VM entry. */
 struct nest__vmx_l1_bitmaps {
 	bool msr_valid; /* msr[] holds L1's MSR bitmap (use MSR bitmaps was 1) */
-	bool io_valid;  /* io[] holds L1's I/O bitmaps A and B (use I/O bitmaps was 1) */
+	bool io_valid;	/* io[] holds L1's I/O bitmaps A and B (use I/O bitmaps was 1) */
 	uint8_t msr[NEST__VMX_MSR_BITMAP_SIZE];
 	uint8_t io[NEST__VMX_IO_BITMAP_SIZE];
 };
@@ -102,10 +102,10 @@ enum nest__vmx_owner nest__vmx_exit_owner(const struct nest__vmcs12 *v,
 /* L0's side of vmcs02 (from vmcs01 and L0's policy, see struct nest_vmx_l0
  * in nest/vmx.h), as kept in the context. */
 struct nest__vmx_l0 {
-	struct nest_vmx_l0 pub; /* as last set by nest_vmx_set_l0() */
+	struct nest_vmx_l0 pub;	  /* as last set by nest_vmx_set_l0() */
 	struct nest__vmcs12 host; /* vmcs01's host-state fields (HOST_*) */
-	bool msr_bitmap_valid;  /* pub.msr_bitmap was given: msr_bitmap holds it */
-	bool io_bitmap_valid;   /* pub.io_bitmap was given: io_bitmap holds it */
+	bool msr_bitmap_valid;	  /* pub.msr_bitmap was given: msr_bitmap holds it */
+	bool io_bitmap_valid;	  /* pub.io_bitmap was given: io_bitmap holds it */
 	uint8_t msr_bitmap[NEST__VMX_MSR_BITMAP_SIZE];
 	uint8_t io_bitmap[NEST__VMX_IO_BITMAP_SIZE];
 };
@@ -115,9 +115,9 @@ struct nest__vmx_l0 {
 struct nest__vmx_vmcs02_pages {
 	uint64_t msr_bitmap; /* merged MSR bitmap */
 	uint64_t io_bitmap_a, io_bitmap_b;
-	uint64_t virtual_apic; /* vmcs12's virtual-APIC page, translated */
-	uint64_t apic_access;  /* vmcs12's APIC-access page, translated */
-	uint64_t eptp02;       /* root of the shadow EPT02 (L1 uses EPT) */
+	uint64_t virtual_apic;	 /* vmcs12's virtual-APIC page, translated */
+	uint64_t apic_access;	 /* vmcs12's APIC-access page, translated */
+	uint64_t eptp02;	 /* root of the shadow EPT02 (L1 uses EPT) */
 	uint64_t exit_msr_store; /* libnest's copy of L1's VM-exit MSR-store list */
 	uint32_t exit_msr_store_count;
 };
@@ -147,7 +147,8 @@ static inline bool nest__vmx_fs_has(const struct nest__vmx_fieldset *s, unsigned
  * guest state from vmcs12, host state from vmcs01 (l0->pub.host), the
  * L0 pages in `pages`. `o` is overwritten. */
 void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
-			    const struct nest__vmx_l0 *l0, const struct nest__vmx_vmcs02_pages *pages,
+			    const struct nest__vmx_l0 *l0,
+			    const struct nest__vmx_vmcs02_pages *pages,
 			    const struct nest__vmx_l1_now *l1);
 
 /* Merge MSR bitmaps: a bit is clear (pass through) only if clear in both.
@@ -157,8 +158,8 @@ void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *
 /* Merge I/O bitmaps (A then B, 8 KiB) into two 4 KiB pages: an access
  * passes only if both let it. `l1` NULL with l1_uncond means L1 exits on
  * all I/O; NULL without it, L1 exits on none. `l0` NULL: L0 exits on none. */
-void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0,
-			       const uint8_t *l1, bool l1_uncond);
+void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, const uint8_t *l1,
+			       bool l1_uncond);
 
 /* The vmcs02 fields libnest writes (guest state, controls, host state). */
 bool nest__vmx_vmcs02_field(unsigned index);
@@ -198,12 +199,12 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 /* ---- per-vCPU nested state (nested.c) ---- */
 
 struct nest__vmx_nested {
-	bool l0_set;        /* nest_vmx_set_l0() was called */
-	bool guest_mode;    /* L2 runs (vmcs02 is current for the caller) */
-	bool vpid12_valid;  /* last_vpid12 holds vmcs12's VPID at the last entry */
+	bool l0_set;	       /* nest_vmx_set_l0() was called */
+	bool guest_mode;       /* L2 runs (vmcs02 is current for the caller) */
+	bool vpid12_valid;     /* last_vpid12 holds vmcs12's VPID at the last entry */
 	bool l1_timer_smaller; /* vmcs02's preemption timer value was L1's */
-	bool timer_active;  /* vmcs02 runs a preemption timer */
-	bool shadow_loaded; /* the shadow VMCS holds the current vmcs12 (VMCS shadowing) */
+	bool timer_active;     /* vmcs02 runs a preemption timer */
+	bool shadow_loaded;    /* the shadow VMCS holds the current vmcs12 (VMCS shadowing) */
 	/* Rarely read guest-state fields (segments, descriptor tables, MSRs
 	 * other than EFER/PAT/DEBUGCTL) are not read from vmcs02 at a
 	 * reflected exit: vmcs02 holds them until L1 reads one, its VMCS is
@@ -215,7 +216,7 @@ struct nest__vmx_nested {
 	struct nest__vmx_l0 l0;
 	struct nest__vmx_vmcs02_pages pages;
 	void *msr_bitmap_hva, *io_bitmap_hva, *io_bitmap_b_hva;
-	struct nest__vmx_l1_now l1_now;    /* L1 at its last VMLAUNCH/VMRESUME */
+	struct nest__vmx_l1_now l1_now;	   /* L1 at its last VMLAUNCH/VMRESUME */
 	struct nest__vmx_l1_bitmaps l1_bm; /* fetched at the last entry */
 	bool merged_valid;   /* libnest's bitmap pages hold the merge of l1_bm and L0's */
 	uint32_t merged_use; /* L1's bitmap controls at that merge */

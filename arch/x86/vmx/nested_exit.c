@@ -86,11 +86,11 @@ static int reinject(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r,
 static int read_report(struct nest_vmx *ctx, struct nest__vmx_exit_report *r)
 {
 	static const uint32_t enc[] = {
-		NEST_VMCS_VM_EXIT_REASON,      NEST_VMCS_EXIT_QUALIFICATION,
-		NEST_VMCS_VM_EXIT_INTR_INFO,   NEST_VMCS_VM_EXIT_INTR_ERROR_CODE,
-		NEST_VMCS_IDT_VECTORING_INFO_FIELD, NEST_VMCS_IDT_VECTORING_ERROR_CODE,
-		NEST_VMCS_VM_EXIT_INSTRUCTION_LEN,  NEST_VMCS_VMX_INSTRUCTION_INFO,
-		NEST_VMCS_GUEST_LINEAR_ADDRESS,     NEST_VMCS_GUEST_PHYSICAL_ADDRESS,
+	    NEST_VMCS_VM_EXIT_REASON,		NEST_VMCS_EXIT_QUALIFICATION,
+	    NEST_VMCS_VM_EXIT_INTR_INFO,	NEST_VMCS_VM_EXIT_INTR_ERROR_CODE,
+	    NEST_VMCS_IDT_VECTORING_INFO_FIELD, NEST_VMCS_IDT_VECTORING_ERROR_CODE,
+	    NEST_VMCS_VM_EXIT_INSTRUCTION_LEN,	NEST_VMCS_VMX_INSTRUCTION_INFO,
+	    NEST_VMCS_GUEST_LINEAR_ADDRESS,	NEST_VMCS_GUEST_PHYSICAL_ADDRESS,
 	};
 	uint64_t v[NEST_ARRAY_SIZE(enc)];
 	unsigned i;
@@ -289,8 +289,8 @@ static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct ne
 		if (!(pin & VMX_PIN_NMI_EXITING))
 			break;
 		r.reason = VMX_EXIT_EXCEPTION_NMI;
-		r.intr_info = VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) |
-			      NMI_VECTOR;
+		r.intr_info = VMX_INTR_INFO_VALID |
+			      (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) | NMI_VECTOR;
 		return nest__vmx_reflect(ctx, &r, true, a);
 	case NEST_VMX_EVT_INIT:
 		/* INIT always exits in VMX non-root operation (SDM 26.2). */
@@ -316,11 +316,12 @@ static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct ne
 	a->kind = NEST_VMX_ACT_L0_HANDLES;
 	a->flags |= NEST_VMX_ACT_F_TO_L2;
 	a->vector = (uint8_t)(kind == NEST_VMX_EVT_NMI ? NMI_VECTOR : vector);
-	return inject_l2(ctx,
-			 VMX_INTR_INFO_VALID | a->vector |
-				 ((kind == NEST_VMX_EVT_NMI ? VMX_INTR_TYPE_NMI : VMX_INTR_TYPE_EXT_INTR)
-				  << VMX_INTR_INFO_TYPE_SHIFT),
-			 0, 0);
+	return inject_l2(
+	    ctx,
+	    VMX_INTR_INFO_VALID | a->vector |
+		((kind == NEST_VMX_EVT_NMI ? VMX_INTR_TYPE_NMI : VMX_INTR_TYPE_EXT_INTR)
+		 << VMX_INTR_INFO_TYPE_SHIFT),
+	    0, 0);
 }
 
 NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector,
@@ -363,7 +364,8 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
 		rc = nest__be_vmcs_read(&ctx->be, NEST_VMCS01, nest__vmcs_fields[i].encoding, &val);
 		if (rc == NEST_E_MISSING_OP)
 			return rc;
-		nest__vmcs12_write(&k->host, nest__vmcs_fields[i].encoding, rc == NEST_OK ? val : 0);
+		nest__vmcs12_write(&k->host, nest__vmcs_fields[i].encoding,
+				   rc == NEST_OK ? val : 0);
 	}
 	ctx->nested.l0_set = true;
 	ctx->nested.merged_valid = false; /* L0's bitmaps may have changed */
@@ -384,7 +386,7 @@ NEST_API int nest_vmx_shadow_bitmaps(uint8_t *vmread_bitmap, uint8_t *vmwrite_bi
 
 		for (k = 0; k < accesses; k++) {
 			uint32_t bit = (f->encoding + k) & VMRW_ENC_BITS;
-			uint8_t clear = (uint8_t)~(1u << (bit & 7u));
+			uint8_t clear = (uint8_t) ~(1u << (bit & 7u));
 
 			if (f->flags & NEST_VMCS_F_SHADOW_READ)
 				vmread_bitmap[bit >> 3] &= clear;

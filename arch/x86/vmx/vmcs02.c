@@ -30,19 +30,19 @@
  * not depend on an L1-physical address libnest would have to translate,
  * plus the APIC ones whose pages nested.c translates. */
 #define PROC2_FROM_L1                                                                              \
-	(VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_DESC_TABLE_EXITING | VMX_PROC2_ENABLE_RDTSCP |    \
-	 VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_WBINVD_EXITING | VMX_PROC2_UNRESTRICTED_GUEST |     \
-	 VMX_PROC2_APIC_REGISTER_VIRT | VMX_PROC2_VIRT_INTR_DELIVERY |                              \
-	 VMX_PROC2_PAUSE_LOOP_EXITING | VMX_PROC2_RDRAND_EXITING | VMX_PROC2_ENABLE_INVPCID |       \
-	 VMX_PROC2_ENCLS_EXITING | VMX_PROC2_RDSEED_EXITING | VMX_PROC2_ENABLE_XSAVES |             \
-	 VMX_PROC2_ENABLE_USER_WAIT_PAUSE | VMX_PROC2_ENABLE_ENCLV_EXITING |                        \
+	(VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_DESC_TABLE_EXITING | VMX_PROC2_ENABLE_RDTSCP |   \
+	 VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_WBINVD_EXITING | VMX_PROC2_UNRESTRICTED_GUEST |    \
+	 VMX_PROC2_APIC_REGISTER_VIRT | VMX_PROC2_VIRT_INTR_DELIVERY |                             \
+	 VMX_PROC2_PAUSE_LOOP_EXITING | VMX_PROC2_RDRAND_EXITING | VMX_PROC2_ENABLE_INVPCID |      \
+	 VMX_PROC2_ENCLS_EXITING | VMX_PROC2_RDSEED_EXITING | VMX_PROC2_ENABLE_XSAVES |            \
+	 VMX_PROC2_ENABLE_USER_WAIT_PAUSE | VMX_PROC2_ENABLE_ENCLV_EXITING |                       \
 	 VMX_PROC2_BUS_LOCK_DETECTION | VMX_PROC2_NOTIFY_VM_EXITING)
 
 /* L1's primary controls vmcs02 never takes from L1: the bitmaps are always
  * libnest's merged copies, TSC offsetting is always composed, tertiary
  * controls are not offered. */
 #define PROC_NOT_FROM_L1                                                                           \
-	(VMX_PROC_USE_IO_BITMAPS | VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_USE_MSR_BITMAPS |          \
+	(VMX_PROC_USE_IO_BITMAPS | VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_USE_MSR_BITMAPS |         \
 	 VMX_PROC_ACTIVATE_TERTIARY | VMX_PROC_ACTIVATE_SECONDARY)
 
 /* Pin controls from L1: posted interrupts need a translated descriptor. */
@@ -52,7 +52,7 @@
 
 /* VM-entry controls from L1 (what L2's entry loads). */
 #define ENTRY_FROM_L1                                                                              \
-	(VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_IA32E_MODE_GUEST |                               \
+	(VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_IA32E_MODE_GUEST |                              \
 	 VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL | VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_EFER)
 
 static void copy_field(struct nest__vmcs12 *o, const struct nest__vmcs12 *v, unsigned i)
@@ -92,8 +92,8 @@ void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *
 	or_words(out, l0, l1, UINT64_MAX, NEST__VMX_MSR_BITMAP_SIZE);
 }
 
-void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0,
-			       const uint8_t *l1, bool l1_uncond)
+void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, const uint8_t *l1,
+			       bool l1_uncond)
 {
 	uint64_t dflt = l1_uncond ? UINT64_MAX : 0;
 
@@ -120,8 +120,8 @@ static void compose_tsc(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 {
 	uint64_t m01 = l0->tsc_multiplier ? l0->tsc_multiplier : TSC_MULT_ONE;
 	uint64_t m12 = (proc2_12 & VMX_PROC2_USE_TSC_SCALING) ? v->TSC_MULTIPLIER : TSC_MULT_ONE;
-	uint64_t o12 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TSC_OFFSETTING) ? v->TSC_OFFSET
-										  : 0;
+	uint64_t o12 =
+	    (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TSC_OFFSETTING) ? v->TSC_OFFSET : 0;
 
 	o->TSC_OFFSET = (uint64_t)mul_frac_signed((int64_t)l0->tsc_offset, m12) + o12;
 	o->TSC_MULTIPLIER = mul_frac(m01, m12);
@@ -198,8 +198,8 @@ static void build_guest(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 		o->GUEST_IA32_DEBUGCTL = l1->debugctl;
 		o->GUEST_DR7 = l1->dr7;
 	}
-	o->VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_EFER | VMX_ENTRY_LOAD_PAT |
-				VMX_ENTRY_LOAD_DEBUG_CONTROLS;
+	o->VM_ENTRY_CONTROLS |=
+	    VMX_ENTRY_LOAD_EFER | VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_DEBUG_CONTROLS;
 }
 
 void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
@@ -208,8 +208,8 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 {
 	const struct nest_vmx_l0 *l0 = &l0x->pub;
 	uint32_t proc2_12 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
-				    ? v->SECONDARY_VM_EXEC_CONTROL
-				    : 0;
+				? v->SECONDARY_VM_EXEC_CONTROL
+				: 0;
 	unsigned i;
 
 	nest__memset(o, 0, sizeof(*o));
@@ -224,10 +224,10 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	 * and NMIs while L2 runs always reach L0 first (SDM 26.2). */
 	o->PIN_BASED_VM_EXEC_CONTROL = (v->PIN_BASED_VM_EXEC_CONTROL & PIN_FROM_L1) | l0->pin |
 				       VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING;
-	o->CPU_BASED_VM_EXEC_CONTROL = (v->CPU_BASED_VM_EXEC_CONTROL & ~PROC_NOT_FROM_L1) |
-				       (l0->proc & ~(VMX_PROC_ACTIVATE_TERTIARY |
-						     VMX_PROC_ACTIVATE_SECONDARY)) |
-				       VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS;
+	o->CPU_BASED_VM_EXEC_CONTROL =
+	    (v->CPU_BASED_VM_EXEC_CONTROL & ~PROC_NOT_FROM_L1) |
+	    (l0->proc & ~(VMX_PROC_ACTIVATE_TERTIARY | VMX_PROC_ACTIVATE_SECONDARY)) |
+	    VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS;
 	o->SECONDARY_VM_EXEC_CONTROL = (proc2_12 & PROC2_FROM_L1) | l0->proc2;
 	o->MSR_BITMAP = pg->msr_bitmap;
 	o->IO_BITMAP_A = pg->io_bitmap_a;
@@ -289,8 +289,8 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 
 	/* Exit controls are L0's: every exit of L2 goes to L0 first. PAT and
 	 * EFER are saved so that a reflection can report them. */
-	o->VM_EXIT_CONTROLS = l0->exit_ctls | VMX_EXIT_SAVE_PAT | VMX_EXIT_SAVE_EFER |
-			      VMX_EXIT_SAVE_DEBUG_CONTROLS;
+	o->VM_EXIT_CONTROLS =
+	    l0->exit_ctls | VMX_EXIT_SAVE_PAT | VMX_EXIT_SAVE_EFER | VMX_EXIT_SAVE_DEBUG_CONTROLS;
 	merge_timer(o, v, l0);
 
 	/* Entry: L1's mode and loads, its event injection. L1's MSR-load
