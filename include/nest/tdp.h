@@ -226,7 +226,8 @@ struct nest_tdp_config {
 /**
  * @brief Which L1 table a shadow is for.
  *
- * For EPT the key is the EPTP's address, walk length and A/D bit; for NPT
+ * For EPT the key is the EPTP's address, walk length and A/D bit, and the
+ * MBEC control; for NPT
  * it is nCR3 with the paging mode and EFER.NXE of L1 (the host mode at
  * VMRUN, APM 15.25.3).
  *
