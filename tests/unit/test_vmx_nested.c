@@ -718,6 +718,26 @@ START_TEST(vmclear_takes_shadow_writes_into_l1_memory)
 }
 END_TEST
 
+START_TEST(exit_msr_load_count_beyond_what_libnest_keeps_is_an_abort_not_a_crash)
+{
+	N.ctx->caps.misc |= 1ull << VMX_MISC_MAX_MSR_LIST_SHIFT; /* 1024 entries allowed */
+	V12()->VM_EXIT_MSR_LOAD_ADDR = N_EXIT_MSR_GPA;
+	V12()->VM_EXIT_MSR_LOAD_COUNT = 600;
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
+}
+END_TEST
+
+START_TEST(entry_msr_load_count_beyond_what_libnest_keeps_is_unsupported)
+{
+	N.ctx->caps.misc |= 1ull << VMX_MISC_MAX_MSR_LIST_SHIFT;
+	V12()->VM_ENTRY_MSR_LOAD_COUNT = 600;
+	ck_assert_int_eq(vmlaunch(), NEST_E_UNSUPPORTED);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_NONE);
+}
+END_TEST
+
 /* ---- API misuse ---- */
 
 START_TEST(l2_exit_outside_l2_is_a_state_error)
@@ -800,6 +820,8 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, l1_write_through_the_shadow_reaches_vmcs02_at_entry);
 	tcase_add_test(t, reflected_exit_shows_in_the_shadow_vmcs);
 	tcase_add_test(t, vmclear_takes_shadow_writes_into_l1_memory);
+	tcase_add_test(t, exit_msr_load_count_beyond_what_libnest_keeps_is_an_abort_not_a_crash);
+	tcase_add_test(t, entry_msr_load_count_beyond_what_libnest_keeps_is_unsupported);
 	tcase_add_test(t, l2_exit_outside_l2_is_a_state_error);
 	tcase_add_test(t, shadow_bitmaps_clear_exactly_the_shadowed_fields);
 	suite_add_tcase(s, t);

@@ -24,10 +24,9 @@
 #define CPL_MAX 3u
 #define MSR_ENTRY_BYTES 16u
 #define MSR_LIST_UNIT 512u /* SDM A.6: 512 * (N + 1) entries */
-#define EPT_QUAL_NMI_UNBLOCK (1ull << 12)
-#define VMRW_BITMAP_BYTES 4096u
-#define VMRW_ENC_MASK 0x7fffu
-#define MIN_EXTINT_VECTOR 16u
+/* fetch_msr_area(): more entries than libnest keeps (NEST__VMX_MSR_AREA_MAX)
+ * although the capabilities allow them. */
+#define MSR_AREA_TOO_LARGE (-1)
 
 /* Action flag: L0 loads the MSRs nest_vmx_pending_msrs() lists. */
 #define ACT_F_MSRS NEST_VMX_ACT_F_MSRS
@@ -309,10 +308,19 @@ static int fetch_msr_area(struct nest_vmx *ctx, uint64_t gpa, uint32_t count,
 			  struct nest_vmx_entry_result *res)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
+	uint32_t limit =
+	    MSR_LIST_UNIT * (uint32_t)(((ctx->caps.misc & VMX_MISC_MAX_MSR_LIST_MASK) >>
+					VMX_MISC_MAX_MSR_LIST_SHIFT) +
+				       1);
 
 	n->msr_count = 0;
-	if (count > NEST__VMX_MSR_AREA_MAX)
+	/* Beyond the SDM's limit the checks fail on the count alone (no
+	 * entry is looked at); within it but beyond what libnest keeps, the
+	 * area cannot be handled. */
+	if (count > limit)
 		return nest__vmx_check_msr_load(NULL, count, &ctx->caps, res);
+	if (count > NEST__VMX_MSR_AREA_MAX)
+		return MSR_AREA_TOO_LARGE;
 	if (count == 0)
 		return NEST_VMX_ENTRY_OK;
 	if (nest__be_read(&ctx->be, gpa, n->msrs, (size_t)count * MSR_ENTRY_BYTES) != NEST_OK)
@@ -620,15 +628,10 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	if (rc != NEST_OK)
 		return rc;
 	if (outcome == NEST_VMX_ENTRY_OK) {
-		uint32_t count = v->VM_ENTRY_MSR_LOAD_COUNT;
-		uint32_t limit =
-		    MSR_LIST_UNIT * (uint32_t)(((ctx->caps.misc & VMX_MISC_MAX_MSR_LIST_MASK) >>
-						VMX_MISC_MAX_MSR_LIST_SHIFT) +
-					       1);
-
-		if (count > NEST__VMX_MSR_AREA_MAX && count <= limit)
+		outcome = fetch_msr_area(ctx, v->VM_ENTRY_MSR_LOAD_ADDR, v->VM_ENTRY_MSR_LOAD_COUNT,
+					 &res);
+		if (outcome == MSR_AREA_TOO_LARGE)
 			return NEST_E_UNSUPPORTED;
-		outcome = fetch_msr_area(ctx, v->VM_ENTRY_MSR_LOAD_ADDR, count, &res);
 	}
 	if (outcome == NEST_VMX_ENTRY_FAILURE) {
 		/* SDM 27.8: L1 continues after its host state with the exit
