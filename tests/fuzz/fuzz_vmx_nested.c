@@ -170,6 +170,9 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 	    l1_m64(VMX_EXIT_VMPTRLD, VMCS_GPA, &a) != NEST_OK || a.result != NEST_VMX_SUCCEED)
 		abort();
 	fx_init(&base);
+	/* Some runs allow 1024-entry MSR lists (IA32_VMX_MISC[27:25] = 1). */
+	if (bitmap[L0_BITMAP_BYTES - 1] & 1)
+		base.caps.misc |= 1ull << VMX_MISC_MAX_MSR_LIST_SHIFT;
 	ctx->caps = base.caps;
 	rev = ctx->vmcs12.revision;
 	ctx->vmcs12 = base.v;
