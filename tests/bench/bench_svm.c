@@ -12,7 +12,8 @@
 
 #include "sim_svm.h"
 
-#define ROUNDS 200000
+#define ROUNDS 40000
+#define REPEATS 5 /* best of: a loaded machine disturbs the figures less */
 
 static double now_ns(void)
 {
@@ -80,6 +81,22 @@ static void round_trips(struct sim_svm *t, const struct nest_vmcb *v12, uint64_t
 	f->calls_per_trip = (double)calls / ROUNDS;
 }
 
+static void best_round_trips(struct sim_svm *t, const struct nest_vmcb *v12, uint64_t code,
+			     struct figures *f)
+{
+	struct figures g;
+	int r;
+
+	round_trips(t, v12, code, f);
+	for (r = 1; r < REPEATS; r++) {
+		round_trips(t, v12, code, &g);
+		if (g.vmrun_ns < f->vmrun_ns)
+			f->vmrun_ns = g.vmrun_ns;
+		if (g.exit_ns < f->exit_ns)
+			f->exit_ns = g.exit_ns;
+	}
+}
+
 static double l0_exits(struct sim_svm *t, const struct nest_vmcb *v12, double *calls)
 {
 	double t0, t1;
@@ -102,6 +119,8 @@ static double l0_exits(struct sim_svm *t, const struct nest_vmcb *v12, double *c
 	}
 	t1 = now_ns();
 	*calls = (double)sim_total_calls(&t->sim) / ROUNDS;
+	if (nest_svm_force_exit(t->ctx, t->vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t->act) != NEST_OK)
+		abort();
 	return (t1 - t0) / ROUNDS;
 }
 
@@ -117,16 +136,28 @@ int main(void)
 			 NEST_SVM_CFG_SVM_ALLOWED | NEST_SVM_CFG_LONG_MODE, 0, l0))
 		return 1;
 	copy = bench_copy();
+	for (int r = 1; r < REPEATS; r++) {
+		double c = bench_copy();
+
+		if (c < copy)
+			copy = c;
+	}
 
 	sim_svm_valid_vmcb12(&v12);
 	v12.control.intercept_misc1 |= 1u << (NEST_SVM_ICPT_CPUID % 32);
-	round_trips(&t, &v12, NEST_SVM_EXIT_CPUID, &plain);
+	best_round_trips(&t, &v12, NEST_SVM_EXIT_CPUID, &plain);
 	v12.control.intercept_misc1 |=
 	    (1u << (NEST_SVM_ICPT_MSR_PROT % 32)) | (1u << (NEST_SVM_ICPT_IOIO_PROT % 32));
-	round_trips(&t, &v12, NEST_SVM_EXIT_CPUID, &maps);
+	best_round_trips(&t, &v12, NEST_SVM_EXIT_CPUID, &maps);
 	v12.control.intercept_misc1 &=
 	    ~((1u << (NEST_SVM_ICPT_MSR_PROT % 32)) | (1u << (NEST_SVM_ICPT_IOIO_PROT % 32)));
 	l0_ns = l0_exits(&t, &v12, &l0_calls);
+	for (int r = 1; r < REPEATS; r++) {
+		double c, n = l0_exits(&t, &v12, &c);
+
+		if (n < l0_ns)
+			l0_ns = n;
+	}
 
 	printf("baseline: copy one 4 KiB VMCB            %8.1f ns\n", copy);
 	printf("VMRUN (no L1 permission maps)            %8.1f ns  (%.1fx copy)\n", plain.vmrun_ns,
