@@ -627,6 +627,15 @@ struct nest_vmx_l0 {
  *
  * Call once before L1's first VMLAUNCH and again whenever L0 changes what
  * it needs (the next VM entry then rewrites the affected vmcs02 fields).
+ *
+ * L1's VMLAUNCH and VMRESUME (exit reasons 20 and 24) go through
+ * nest_vmx_l1_exit(): the checks of SDM 27.1-27.4 give a VMfail (action
+ * RESUME_L1 with the error number), a VM-entry failure reported into L1
+ * (RESUME_L1, L1's host state loaded into vmcs01), or NEST_VMX_ACT_ENTER_L2
+ * once vmcs02 holds the merged state (only the fields that changed since
+ * the previous entry are written). Before this call, they fail with
+ * NEST_E_STATE.
+ *
  * The host-state fields of vmcs01 are read through the backend's
  * vmcs_read during the call.
  * @param ctx The context.
