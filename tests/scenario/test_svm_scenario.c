@@ -591,6 +591,27 @@ START_TEST(exitintinfo_of_l0_exit_is_reinjected)
 }
 END_TEST
 
+START_TEST(soft_interrupt_reinjected_with_l1s_next_rip)
+{
+	uint64_t ev = NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_SOFT << 8) | 0x80;
+
+	v12.control.event_inj = ev;
+	v12.control.next_rip = 0x8002;
+	run_l2();
+	ck_assert_uint_eq(t.vmcb02->control.next_rip, 0x8002);
+	/* Delivery hit an NPT01 fault: the hardware reports the event, its
+	 * NEXT_RIP is gone. */
+	t.vmcb02->control.event_inj = 0;
+	t.vmcb02->control.exitintinfo = ev;
+	t.vmcb02->control.next_rip = 0;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x6, 0x7ff8), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_L0_HANDLES);
+	ck_assert_int_eq(nest_svm_resume_l2(t.ctx, &t.act), NEST_OK);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj, ev);
+	ck_assert_uint_eq(t.vmcb02->control.next_rip, 0x8002);
+}
+END_TEST
+
 START_TEST(exitintinfo_of_l1_exit_goes_to_vmcb12)
 {
 	struct nest_vmcb m;
@@ -764,6 +785,7 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, eventinj_reaches_vmcb02);
 	tcase_add_test(tc, exitintinfo_of_l0_exit_is_reinjected);
 	tcase_add_test(tc, exitintinfo_of_l1_exit_goes_to_vmcb12);
+	tcase_add_test(tc, soft_interrupt_reinjected_with_l1s_next_rip);
 	tcase_add_test(tc, undelivered_eventinj_becomes_exitintinfo);
 	tcase_add_test(tc, interrupt_shadow_and_v_irq_go_back);
 	tcase_add_test(tc, no_nrip_when_not_offered);

@@ -377,8 +377,16 @@ NEST_API int nest_svm_resume_l2(struct nest_svm *ctx, struct nest_svm_action *ac
 	c2 = &ctx->vmcb02->control;
 	/* Re-deliver an event whose delivery the L0-handled exit interrupted
 	 * (APM 15.7.2), unless L0 queued one itself. */
-	if ((c2->exitintinfo & NEST_SVM_EVTINJ_VALID) && !(c2->event_inj & NEST_SVM_EVTINJ_VALID))
+	if ((c2->exitintinfo & NEST_SVM_EVTINJ_VALID) && !(c2->event_inj & NEST_SVM_EVTINJ_VALID)) {
 		c2->event_inj = c2->exitintinfo;
+		/* L1's software interrupt again: with the return address L1 gave. */
+		if (ctx->soft_inj && (c2->exitintinfo & ~NEST_SVM_EVTINJ_EV) ==
+					 (ctx->soft_inj_event & ~NEST_SVM_EVTINJ_EV))
+			c2->next_rip = ctx->soft_inj_next_rip;
+	} else {
+		/* Any other event ends the window of L1's injection. */
+		ctx->soft_inj = false;
+	}
 	c2->exitintinfo = 0;
 	c2->clean = 0;
 	nest__svm_act_run_l2(ctx, act);

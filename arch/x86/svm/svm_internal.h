@@ -103,7 +103,10 @@ struct nest_svm {
 	bool msrpm02_l0_only;	    /* msrpm02 is a copy of L0's map (no L1 bits) */
 	bool iopm02_l0_only;	    /* iopm02 likewise */
 	bool l1_iopm_used;
-	bool npt12; /* L2 runs on NPT02 */
+	bool npt12;		    /* L2 runs on NPT02 */
+	bool soft_inj;		    /* vmcb12 injected a software interrupt ... */
+	uint64_t soft_inj_event;    /* ... this EVENTINJ ... */
+	uint64_t soft_inj_next_rip; /* ... returning to this NEXT_RIP */
 	struct nest_tdp_l1_root tdp_root;
 	uint8_t l1_msrpm[NEST_SVM_MSRPM_SIZE];
 	uint8_t l1_iopm[NEST_SVM_IOPM_SIZE];

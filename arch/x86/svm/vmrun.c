@@ -192,6 +192,15 @@ static int build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	c2->event_inj = c12->event_inj;
 	if (ctx->features & NEST_SVM_F_NRIPS)
 		c2->next_rip = c12->next_rip;
+	/* A software interrupt is delivered with NEXT_RIP as its return
+	 * address; remember it in case an L0 exit interrupts the delivery
+	 * and the hardware's NEXT_RIP is gone (APM 15.20). */
+	ctx->soft_inj = (c12->event_inj & NEST_SVM_EVTINJ_VALID) &&
+			((c12->event_inj & NEST_SVM_EVTINJ_TYPE_MASK) >>
+			 NEST_SVM_EVTINJ_TYPE_SHIFT) == NEST_SVM_EVTINJ_TYPE_SOFT &&
+			(ctx->features & NEST_SVM_F_NRIPS);
+	ctx->soft_inj_event = c12->event_inj;
+	ctx->soft_inj_next_rip = c12->next_rip;
 
 	/* Pause filter: L1's values when L1 intercepts PAUSE and the filter is
 	 * offered, else L0's for L1. */
