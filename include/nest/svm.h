@@ -56,6 +56,10 @@
  *    intercepts INTR/NMI and whether L1 can take them now; to deliver, call
  *    nest_svm_force_exit() with NEST_SVM_EXIT_INTR (or NMI) and run L1. While
  *    nest_svm_state::gif is 0, hold interrupts and NMIs for L1.
+ * 6. Structures with a @c size member (config, regs, action, state, caps)
+ *    must have it set by the caller before each call that receives them.
+ *    After changing the contents of its own permission maps, L0 calls
+ *    nest_svm_l0_maps_changed().
  *
  * The VMRUN consistency checks are also a pure function,
  * nest_svm_check_vmcb(), with one named rule per check
