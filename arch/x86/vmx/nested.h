@@ -180,8 +180,8 @@ struct nest__vmx_exit_report {
 };
 
 /* Write the exit-information fields of vmcs12 (SDM 28.2) and clear the
- * valid bit of its VM-entry interruption information (28.2.1... "VM exits
- * clear" it, SDM 28.2.3 end). */
+ * valid bit of its VM-entry interruption-information field, as every VM
+ * exit does. */
 void nest__vmx_write_exit_info(struct nest__vmcs12 *v, const struct nest__vmx_exit_report *r);
 
 /* Save L2's guest state from a vmcs02 image into vmcs12 (SDM 28.3),

@@ -67,7 +67,7 @@ static int inject_l2(struct nest_vmx *ctx, uint32_t info, uint32_t error, uint32
 }
 
 /* L0 handles an exit and resumes L2: an event that was being delivered
- * (IDT-vectoring information, SDM 28.2.4) must be delivered again, or
+ * (IDT-vectoring information, SDM 28.2.3) must be delivered again, or
  * L2 loses it. Bit 12 (NMI unblocking) is not part of an injection. */
 static int reinject(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r,
 		    struct nest_vmx_action *a)
@@ -202,7 +202,7 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	if (rc != NEST_OK)
 		return rc;
 	/* Every exit clears the valid bit of vmcs02's VM-entry interruption
-	 * information, as it does in vmcs12 (SDM 28.2.4). */
+	 * information, as it does in vmcs12 (SDM 25.8.3). */
 	n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD &= ~VMX_INTR_INFO_VALID;
 
 	nest__memset(&e, 0, sizeof(e));

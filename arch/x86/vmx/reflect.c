@@ -81,8 +81,8 @@ void nest__vmx_write_exit_info(struct nest__vmcs12 *v, const struct nest__vmx_ex
 	v->IO_RDI = r->io_rdi;
 	v->IO_RIP = r->io_rip;
 	/* Every VM exit clears the valid bit of the VM-entry interruption-
-	 * information field (SDM 28.2.4, "Information for VM Exits During
-	 * Event Delivery", and 27.6.1 for entries that injected). */
+	 * information field (SDM 25.8.3, the field's description; 24.8.3 in
+	 * editions before 2023). */
 	v->VM_ENTRY_INTR_INFO_FIELD &= ~VMX_INTR_INFO_VALID;
 }
 
