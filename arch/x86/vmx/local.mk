@@ -91,6 +91,12 @@ tests_unit_test_vmx_nested_SOURCES = tests/unit/test_vmx_nested.c \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_vmx_nested_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_vmx_nested_sync
+TESTS += tests/unit/test_vmx_nested_sync
+tests_unit_test_vmx_nested_sync_SOURCES = tests/unit/test_vmx_nested_sync.c \
+	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_nested_sync_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_nested_sync_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_nested_ept
 TESTS += tests/unit/test_vmx_nested_ept
 tests_unit_test_vmx_nested_ept_SOURCES = tests/unit/test_vmx_nested_ept.c $(VMX_TEST_SIM)

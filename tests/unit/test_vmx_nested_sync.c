@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scenarios of nested VMX on the simulated backend: how vmcs12 and the
+ * hardware VMCSs stay in step - guest state left in vmcs02 until L1 needs
+ * it, and hardware VMCS shadowing.
+ */
+#include "test_vmx_nested_fixture.h"
+
+/* ---- rarely read guest state, left in vmcs02 until needed ---- */
+
+static int l1_vmread(uint32_t enc)
+{
+	N.regs.gpr[1] = enc; /* RCX */
+	return l1_exec(VMX_EXIT_VMREAD, sim_vmx_info_reg(0 /* RAX */, 1 /* RCX */));
+}
+
+static int l1_vmwrite(uint32_t enc, uint64_t value)
+{
+	N.regs.gpr[1] = enc;   /* RCX */
+	N.regs.gpr[2] = value; /* RDX */
+	return l1_exec(VMX_EXIT_VMWRITE, sim_vmx_info_reg(2 /* RDX */, 1 /* RCX */));
+}
+
+START_TEST(reflected_exit_reads_only_the_per_exit_guest_state)
+{
+	launch_ok();
+	sim_reset_counters(&N.s);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_lt(N.s.calls.vmcs_read, 40);
+}
+END_TEST
+
+START_TEST(l1_vmread_of_a_rare_field_sees_l2s_value)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_ES_BASE, 0x1234);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l1_vmread(NEST_VMCS_GUEST_ES_BASE), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
+	ck_assert_uint_eq(N.act.gpr_value, 0x1234);
+}
+END_TEST
+
+START_TEST(rare_field_l1_did_not_write_keeps_l2s_value_in_vmcs02)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_ES_BASE, 0x1234);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ES_BASE), 0x1234);
+}
+END_TEST
+
+START_TEST(rare_field_l1_wrote_reaches_vmcs02)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_ES_BASE, 0x1234);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l1_vmwrite(NEST_VMCS_GUEST_ES_BASE, 0x5678), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ES_BASE), 0x5678);
+}
+END_TEST
+
+START_TEST(vmclear_writes_l2s_rare_fields_to_l1_memory)
+{
+	struct nest__vmcs12 img;
+
+	launch_ok();
+	set02(NEST_VMCS_GUEST_GS_BASE, 0xabcd);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	memcpy(&img, sim_ptr(&N.s, N_VMCS_GPA, sizeof(img)), sizeof(img));
+	ck_assert_uint_eq(img.GUEST_GS_BASE, 0xabcd);
+}
+END_TEST
+
+/* ---- hardware VMCS shadowing ---- */
+
+static uint64_t shadow(uint32_t enc)
+{
+	uint64_t v = 0;
+
+	sim_vmcs_get(&N.s, NEST_VMCS_SHADOW, enc, &v);
+	return v;
+}
+
+/* L0 links a shadow VMCS; L1 makes its VMCS current again. */
+static void with_shadowing(void)
+{
+	N.l0.flags = NEST_VMX_L0_F_SHADOW_VMCS;
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
+}
+
+START_TEST(vmptrld_fills_the_shadow_vmcs)
+{
+	with_shadowing();
+	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RIP), V12()->GUEST_RIP);
+	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RSP), V12()->GUEST_RSP);
+}
+END_TEST
+
+START_TEST(l1_write_through_the_shadow_reaches_vmcs02_at_entry)
+{
+	with_shadowing();
+	sim_vmcs_set(&N.s, NEST_VMCS_SHADOW, NEST_VMCS_GUEST_RIP, 0x405000);
+	launch_ok();
+	ck_assert_uint_eq(V12()->GUEST_RIP, 0x405000);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_RIP), 0x405000);
+}
+END_TEST
+
+START_TEST(reflected_exit_shows_in_the_shadow_vmcs)
+{
+	with_shadowing();
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RIP, 0x401777);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(shadow(NEST_VMCS_VM_EXIT_REASON), VMX_EXIT_CPUID);
+	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RIP), 0x401777);
+}
+END_TEST
+
+START_TEST(vmclear_takes_shadow_writes_into_l1_memory)
+{
+	struct nest__vmcs12 img;
+
+	with_shadowing();
+	sim_vmcs_set(&N.s, NEST_VMCS_SHADOW, NEST_VMCS_GUEST_RIP, 0x406000);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	memcpy(&img, sim_ptr(&N.s, N_VMCS_GPA, sizeof(img)), sizeof(img));
+	ck_assert_uint_eq(img.GUEST_RIP, 0x406000);
+}
+END_TEST
+
+static Suite *nested_sync_suite(void)
+{
+	Suite *s = suite_create("vmx_nested_sync");
+	TCase *t = tcase_create("sync");
+
+	tcase_add_checked_fixture(t, nfx_setup, nfx_teardown);
+	tcase_add_test(t, reflected_exit_reads_only_the_per_exit_guest_state);
+	tcase_add_test(t, l1_vmread_of_a_rare_field_sees_l2s_value);
+	tcase_add_test(t, rare_field_l1_did_not_write_keeps_l2s_value_in_vmcs02);
+	tcase_add_test(t, rare_field_l1_wrote_reaches_vmcs02);
+	tcase_add_test(t, vmclear_writes_l2s_rare_fields_to_l1_memory);
+	tcase_add_test(t, vmptrld_fills_the_shadow_vmcs);
+	tcase_add_test(t, l1_write_through_the_shadow_reaches_vmcs02_at_entry);
+	tcase_add_test(t, reflected_exit_shows_in_the_shadow_vmcs);
+	tcase_add_test(t, vmclear_takes_shadow_writes_into_l1_memory);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(nested_sync_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
