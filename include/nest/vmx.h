@@ -181,11 +181,15 @@ enum nest_vmx_action_kind {
 	/** Inject the exception nest_vmx_action::vector into L1 (with its
 	 *  error code if @c has_error_code, with CR2 for \#PF); RIP unchanged. */
 	NEST_VMX_ACT_INJECT = 2,
-	/** Reserved for nested VM entry: enter L2 on vmcs02. */
+	/** L1's VMLAUNCH or VMRESUME succeeded: make vmcs02 current and enter
+	 *  L2 (hardware VMLAUNCH the first time vmcs02 runs, VMRESUME after);
+	 *  libnest has written the vmcs02 fields that changed. */
 	NEST_VMX_ACT_ENTER_L2 = 3,
-	/** Reserved for nested VM entry: resume L2 on vmcs02. */
+	/** An L2 exit was dealt with inside libnest (e.g. a shadow-EPT fault it
+	 *  fixed): resume L2 on vmcs02. */
 	NEST_VMX_ACT_RESUME_L2 = 4,
-	/** Reserved for exit handling: L0 handles this exit itself. */
+	/** The L2 exit (or event) is L0's own: L0 handles it, then resumes L2
+	 *  on vmcs02; any event to re-inject is already in vmcs02 and the action. */
 	NEST_VMX_ACT_L0_HANDLES = 5
 };
 
@@ -304,13 +308,16 @@ struct nest_vmx_exit {
 /**
  * @brief Handle an L1 exit caused by a VMX instruction.
  *
- * Handles VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD and VMWRITE as
- * the SDM's "Operation" sections specify (Vol. 3C chapter 32): mode and
+ * Handles VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE,
+ * VMLAUNCH and VMRESUME as the SDM's "Operation" sections specify (Vol. 3C chapter 32): mode and
  * privilege checks (\#UD, \#GP), operand decoding from the instruction
  * information (address sizes, segments, canonical and limit checks, L1
  * paging through the backend's l1_linear_to_phys, \#GP/\#SS/\#PF), every
  * VMfailInvalid and VMfailValid condition. Memory operands of VMPTRST and
- * VMREAD are written by libnest through the backend.
+ * VMREAD are written by libnest through the backend. VMLAUNCH and VMRESUME
+ * run the VM-entry checks (see the VM entry section below), build vmcs02
+ * and answer NEST_VMX_ACT_ENTER_L2, or VMfail, or
+ * a VM-entry failure reflected into L1 (NEST_VMX_ACT_RESUME_L1).
  *
  * The current VMCS is cached: VMPTRLD reads L1's VMCS region once into the
  * context, VMREAD and VMWRITE use the cached copy, VMCLEAR (and VMPTRLD of
