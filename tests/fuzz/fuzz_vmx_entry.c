@@ -153,6 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f.env.vtpr_fetched = take(&in, 1) & 1;
 		f.env.vtpr = (uint8_t)take(&in, 1);
 		f.env.perf_global_ctrl_reserved = take(&in, 8);
+		f.env.rtit_ctl_reserved = take(&in, 8);
+		f.env.lbr_ctl_reserved = take(&in, 8);
 		f.env.machine_check = (take(&in, 1) & 0x1f) == 0;
 	}
 	for (i = 0; i < FX_MSR_MAX && in.n >= 12; i++) {
@@ -172,7 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The public entry point assumes an L1 in IA-32e mode and fetches
 	 * nothing; with that environment it must agree with the internal one. */
 	if (f.env.l1_ia32e && !f.env.pdptes_fetched && !f.env.link_fetched && !f.env.vtpr_fetched &&
-	    !f.env.perf_global_ctrl_reserved && !f.env.machine_check) {
+	    !f.env.perf_global_ctrl_reserved && !f.env.rtit_ctl_reserved &&
+	    !f.env.lbr_ctl_reserved && !f.env.machine_check) {
 		struct nest_vmx_entry_result ri;
 
 		r3.size = sizeof(r3);

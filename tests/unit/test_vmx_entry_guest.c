@@ -141,6 +141,13 @@ MUT(GUEST_BNDCFGS)
 	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_BNDCFGS;
 	f->v.GUEST_IA32_BNDCFGS = 4;
 }
+MUT(GUEST_RTIT_CTL)
+{
+	fx_allow(&f->caps.entry, &f->caps.true_entry, VMX_ENTRY_LOAD_RTIT_CTL);
+	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_RTIT_CTL;
+	f->env.rtit_ctl_reserved = ~0x3ffull; /* a PT with few features */
+	f->v.GUEST_IA32_RTIT_CTL = 1ull << 40;
+}
 MUT(GUEST_PKRS)
 {
 	fx_allow(&f->caps.entry, &f->caps.true_entry, VMX_ENTRY_LOAD_PKRS);
@@ -152,6 +159,14 @@ MUT(GUEST_UINV)
 	fx_allow(&f->caps.entry, &f->caps.true_entry, VMX_ENTRY_LOAD_UINV);
 	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_UINV;
 	f->v.GUEST_UINV = 0x100;
+}
+MUT(GUEST_LBR_CTL)
+{
+	fx_allow(&f->caps.entry, &f->caps.true_entry, VMX_ENTRY_LOAD_LBR_CTL);
+	f->v.VM_ENTRY_CONTROLS |= VMX_ENTRY_LOAD_LBR_CTL;
+	f->env.lbr_ctl_reserved =
+	    ~0x7f000full; /* arch LBR: EN, OS, USR, CALL_STACK, branch types */
+	f->v.GUEST_IA32_LBR_CTL = 1ull << 30;
 }
 /* 27.3.1.2 */
 MUT(GUEST_TR_TI)
@@ -457,8 +472,10 @@ static const struct mutation mutations[] = {
     E(GUEST_EFER_LMA),
     E(GUEST_EFER_LME),
     E(GUEST_BNDCFGS),
+    E(GUEST_RTIT_CTL),
     E(GUEST_PKRS),
     E(GUEST_UINV),
+    E(GUEST_LBR_CTL),
     E(GUEST_TR_TI),
     E(GUEST_LDTR_TI),
     E(GUEST_SS_RPL),

@@ -78,11 +78,17 @@ int nest__vmx_check_guest_regs(const struct nest__vmx_entry_ctx *c)
 		    (v->GUEST_IA32_BNDCFGS & X86_BNDCFGS_RESERVED) == 0 &&
 			x86_is_canonical(v->GUEST_IA32_BNDCFGS & X86_BNDCFGS_BASE_MASK, c->va_bits),
 		    GUEST_BNDCFGS, NEST__F(GUEST_IA32_BNDCFGS));
+	if (c->entry & VMX_ENTRY_LOAD_RTIT_CTL)
+		NEST__CHECK(c, (v->GUEST_IA32_RTIT_CTL & c->env->rtit_ctl_reserved) == 0,
+			    GUEST_RTIT_CTL, NEST__F(GUEST_IA32_RTIT_CTL));
 	if (c->entry & VMX_ENTRY_LOAD_PKRS)
 		NEST__CHECK(c, (v->GUEST_IA32_PKRS & X86_HIGH32) == 0, GUEST_PKRS,
 			    NEST__F(GUEST_IA32_PKRS));
 	if (c->entry & VMX_ENTRY_LOAD_UINV)
 		NEST__CHECK(c, (v->GUEST_UINV & X86_UINV_RESERVED) == 0, GUEST_UINV,
 			    NEST__F(GUEST_UINV));
+	if (c->entry & VMX_ENTRY_LOAD_LBR_CTL)
+		NEST__CHECK(c, (v->GUEST_IA32_LBR_CTL & c->env->lbr_ctl_reserved) == 0,
+			    GUEST_LBR_CTL, NEST__F(GUEST_IA32_LBR_CTL));
 	return 0;
 }

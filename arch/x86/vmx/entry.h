@@ -50,6 +50,11 @@ struct nest__vmx_entry_env {
 	/* Bits of IA32_PERF_GLOBAL_CTRL that are reserved for L1 (the
 	 * architectural PMU L1 sees). Zero: no bit is known reserved. */
 	uint64_t perf_global_ctrl_reserved;
+	/* Reserved bits of IA32_RTIT_CTL (from the Intel PT capabilities, CPUID
+	 * leaf 14H) and of IA32_LBR_CTL (CPUID leaf 1CH) for L1. Zero: no bit
+	 * is known reserved. */
+	uint64_t rtit_ctl_reserved;
+	uint64_t lbr_ctl_reserved;
 	/* A machine check hit during VM entry (SDM 27.9): exit reason 41 after
 	 * the guest-state checks pass. */
 	bool machine_check;
