@@ -187,13 +187,13 @@ START_TEST(unrestricted_real_mode_guest_passes)
 	f.v.GUEST_##S##_SELECTOR = 0xf000;                                                         \
 	f.v.GUEST_##S##_BASE = 0xf0000;                                                            \
 	f.v.GUEST_##S##_LIMIT = 0xffff;                                                            \
-	f.v.GUEST_##S##_AR_BYTES = ar;
-	REAL(CS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED)
-	REAL(SS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED)
-	REAL(DS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED)
-	REAL(ES, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED)
-	REAL(FS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED)
-	REAL(GS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED)
+	f.v.GUEST_##S##_AR_BYTES = ar
+	REAL(CS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED);
+	REAL(SS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED);
+	REAL(DS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED);
+	REAL(ES, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED);
+	REAL(FS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED);
+	REAL(GS, X86_SEG_P | X86_SEG_S | VMX_SEG_TYPE_DATA_RW_ACCESSED);
 #undef REAL
 	f.v.GUEST_TR_AR_BYTES = X86_SEG_P | VMX_SEG_TYPE_TSS16_BUSY;
 	f.v.GUEST_RIP = 0xfff0;
@@ -218,11 +218,15 @@ START_TEST(virtual_8086_guest_passes)
 	f.v.GUEST_##S##_SELECTOR = 0x1234;                                                         \
 	f.v.GUEST_##S##_BASE = 0x12340;                                                            \
 	f.v.GUEST_##S##_LIMIT = VMX_SEG_V86_LIMIT;                                                 \
-	f.v.GUEST_##S##_AR_BYTES = VMX_SEG_V86_AR;
-	V86(CS)
-	V86(SS) V86(DS) V86(ES) V86(FS) V86(GS)
+	f.v.GUEST_##S##_AR_BYTES = VMX_SEG_V86_AR
+	V86(CS);
+	V86(SS);
+	V86(DS);
+	V86(ES);
+	V86(FS);
+	V86(GS);
 #undef V86
-	    f.v.GUEST_TR_AR_BYTES = X86_SEG_P | VMX_SEG_TYPE_TSS_BUSY;
+	f.v.GUEST_TR_AR_BYTES = X86_SEG_P | VMX_SEG_TYPE_TSS_BUSY;
 	ck_assert_uint_eq(run(&f).outcome, NEST_VMX_ENTRY_OK);
 }
 END_TEST

@@ -26,10 +26,15 @@ static void make_v86(struct fx *f)
 
 	v->GUEST_RFLAGS |= X86_RFLAGS_VM;
 #define V86(S)                                                                                     \
-	v->GUEST_##S##_BASE = (uint64_t)v->GUEST_##S##_SELECTOR << 4;                              \
+	v->GUEST_##S##_BASE = (uint64_t)v->GUEST_##S##_SELECTOR << VMX_SELECTOR_INDEX_SHIFT;       \
 	v->GUEST_##S##_LIMIT = VMX_SEG_V86_LIMIT;                                                  \
-	v->GUEST_##S##_AR_BYTES = VMX_SEG_V86_AR;
-	V86(ES) V86(CS) V86(SS) V86(DS) V86(FS) V86(GS)
+	v->GUEST_##S##_AR_BYTES = VMX_SEG_V86_AR
+	V86(ES);
+	V86(CS);
+	V86(SS);
+	V86(DS);
+	V86(FS);
+	V86(GS);
 #undef V86
 }
 
