@@ -7,6 +7,11 @@ EXTRA_DIST += \
 	examples/baremetal/README.md \
 	examples/baremetal/run-qemu.sh \
 	examples/baremetal/run-svm.sh \
+	examples/baremetal/bochs/README.md \
+	examples/baremetal/bochs/bochs.mk \
+	examples/baremetal/bochs/mkiso.sh \
+	examples/baremetal/bochs/bochsrc.sh \
+	examples/baremetal/bochs/run-bochs.sh \
 	examples/baremetal/common/README.md \
 	examples/baremetal/common/common.mk \
 	examples/baremetal/common/kernel.ld \
@@ -21,6 +26,8 @@ EXTRA_DIST += \
 	examples/baremetal/common/string.c \
 	examples/baremetal/common/alloc.c \
 	examples/baremetal/common/mb.c \
+	examples/baremetal/common/bochs.c \
+	examples/baremetal/common/bochs.h \
 	examples/baremetal/stub/stub.h \
 	examples/baremetal/stub/svm_hw.h \
 	examples/baremetal/stub/nested.h \

@@ -15,4 +15,13 @@ EXTRA_DIST += \
 	examples/guests/svm/ctl.c \
 	examples/guests/svm/svm_run.S \
 	examples/guests/svm/l2.S \
-	examples/guests/svm/l2.h
+	examples/guests/svm/l2.h \
+	examples/guests/vmx/Makefile \
+	examples/guests/vmx/README.md \
+	examples/guests/vmx/vmx.h \
+	examples/guests/vmx/l1.h \
+	examples/guests/vmx/l1.c \
+	examples/guests/vmx/checks.c \
+	examples/guests/vmx/l2.h \
+	examples/guests/vmx/l2.S \
+	examples/guests/vmx/vmx_run.S
