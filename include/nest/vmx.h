@@ -309,7 +309,8 @@ struct nest_vmx_exit {
  * @brief Handle an L1 exit caused by a VMX instruction.
  *
  * Handles VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE,
- * VMLAUNCH and VMRESUME as the SDM's "Operation" sections specify (Vol. 3C chapter 32): mode and
+ * INVEPT, INVVPID, VMLAUNCH and VMRESUME as the SDM's "Operation" sections
+ * specify (Vol. 3C chapter 32): mode and
  * privilege checks (\#UD, \#GP), operand decoding from the instruction
  * information (address sizes, segments, canonical and limit checks, L1
  * paging through the backend's l1_linear_to_phys, \#GP/\#SS/\#PF), every
@@ -317,7 +318,10 @@ struct nest_vmx_exit {
  * VMREAD are written by libnest through the backend. VMLAUNCH and VMRESUME
  * run the VM-entry checks (see the VM entry section below), build vmcs02
  * and answer NEST_VMX_ACT_ENTER_L2, or VMfail, or
- * a VM-entry failure reflected into L1 (NEST_VMX_ACT_RESUME_L1).
+ * a VM-entry failure reflected into L1 (NEST_VMX_ACT_RESUME_L1). INVEPT
+ * empties the shadow EPT02 of the EPTP (single-context) or all of them
+ * (global) in nest_vmx_l0::tdp; INVVPID flushes nest_vmx_l0::vpid02
+ * through the backend's flush op (every VPID of L1 runs as vpid02).
  *
  * The current VMCS is cached: VMPTRLD reads L1's VMCS region once into the
  * context, VMREAD and VMWRITE use the cached copy, VMCLEAR (and VMPTRLD of

@@ -5,3 +5,10 @@ TESTS += tests/unit/test_core
 tests_unit_test_core_SOURCES = tests/unit/test_core.c
 tests_unit_test_core_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_core_LDADD = $(TEST_LDADD)
+# INVEPT/INVVPID executed by L1 (arch/x86/vmx/invalidate.c).
+check_PROGRAMS += tests/unit/test_vmx_invalidate
+TESTS += tests/unit/test_vmx_invalidate
+tests_unit_test_vmx_invalidate_SOURCES = tests/unit/test_vmx_invalidate.c \
+	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_invalidate_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_invalidate_LDADD = $(TEST_LDADD)

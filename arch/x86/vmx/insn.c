@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * L1's VMX instructions as L0 sees them: VMXON, VMXOFF, VMCLEAR, VMPTRLD,
- * VMPTRST, VMREAD and VMWRITE, each following the "Operation" section of
- * its entry in the SDM (Vol. 3C chapter 32, "VMX Instruction Reference"),
- * checks in the manual's order.
+ * VMPTRST, VMREAD and VMWRITE (INVEPT and INVVPID: invalidate.c), each
+ * following the "Operation" section of its entry in the SDM (Vol. 3C
+ * chapter 32, "VMX Instruction Reference"), checks in the manual's order.
  *
  * L1 exits to L0 for each of these from VMX non-root operation, so the
  * hardware has made none of L1's architectural checks: libnest makes them
@@ -104,6 +104,22 @@ static int check_root_insn(struct nest__vmx_insn *in, bool memory_only)
 	if (in->regs.cpl > 0)
 		return inject_gp0(in);
 	return NEST_OK;
+}
+
+/* For the handlers of other files (operand.h). */
+int nest__vmx_succeed(struct nest__vmx_insn *in)
+{
+	return vmsucceed(in);
+}
+
+int nest__vmx_fail(struct nest__vmx_insn *in, uint32_t error)
+{
+	return vmfail(in, error);
+}
+
+int nest__vmx_check_root(struct nest__vmx_insn *in)
+{
+	return check_root_insn(in, false);
 }
 
 /* A VMCS or VMXON pointer must be 4 KiB aligned and within the physical-
@@ -351,18 +367,23 @@ static int handle_vmwrite(struct nest__vmx_insn *in)
 	return vmsucceed(in);
 }
 
-/* Basic exit reason to handler. INVEPT, INVVPID and VMFUNC belong to EPT
- * emulation; VMLAUNCH and VMRESUME to nested entry (nested.c). */
+/* Basic exit reason to handler. VMLAUNCH and VMRESUME are nested entry
+ * (nested.c), INVEPT and INVVPID are in invalidate.c. */
 static const struct {
 	uint16_t reason;
 	int (*handle)(struct nest__vmx_insn *in);
 } handlers[] = {
-	{VMX_EXIT_VMXON, handle_vmxon},     {VMX_EXIT_VMXOFF, handle_vmxoff},
-	{VMX_EXIT_VMCLEAR, handle_vmclear}, {VMX_EXIT_VMPTRLD, handle_vmptrld},
-	{VMX_EXIT_VMPTRST, handle_vmptrst}, {VMX_EXIT_VMREAD, handle_vmread},
-	{VMX_EXIT_VMWRITE, handle_vmwrite},
-	{VMX_EXIT_VMLAUNCH, nest__vmx_handle_vmlaunch}, /* nested.c */
-	{VMX_EXIT_VMRESUME, nest__vmx_handle_vmresume},
+    {VMX_EXIT_VMXON, handle_vmxon},
+    {VMX_EXIT_VMXOFF, handle_vmxoff},
+    {VMX_EXIT_VMCLEAR, handle_vmclear},
+    {VMX_EXIT_VMPTRLD, handle_vmptrld},
+    {VMX_EXIT_VMPTRST, handle_vmptrst},
+    {VMX_EXIT_VMREAD, handle_vmread},
+    {VMX_EXIT_VMWRITE, handle_vmwrite},
+    {VMX_EXIT_VMLAUNCH, nest__vmx_handle_vmlaunch}, /* nested.c */
+    {VMX_EXIT_VMRESUME, nest__vmx_handle_vmresume},
+    {VMX_EXIT_INVEPT, nest__vmx_handle_invept}, /* invalidate.c */
+    {VMX_EXIT_INVVPID, nest__vmx_handle_invvpid},
 };
 
 NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *exit,

@@ -15,7 +15,7 @@
 
 #define PAGE_SIZE 4096ull
 #define PAGE_OFFSET_MASK (PAGE_SIZE - 1)
-#define MAX_OPERAND 8u
+#define MAX_OPERAND 16u /* the INVEPT/INVVPID descriptors */
 #define LINEAR_VA_BITS 48u
 #define LINEAR_VA_BITS_LA57 57u
 #define OFFSET_MAX_16 0xffffull

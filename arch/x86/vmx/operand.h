@@ -30,7 +30,22 @@ struct nest__vmx_insn {
 int nest__vmx_inject(struct nest__vmx_insn *in, uint8_t vector, bool has_error_code,
 		     uint32_t error_code, uint64_t cr2);
 
-/* Read or write `size` (1..8) bytes of the instruction's memory operand.
+/* Outcomes and checks shared by the instruction handlers (insn.c):
+ * VMsucceed; VMfail(n) (VMfailValid with a current VMCS, else
+ * VMfailInvalid, SDM 31.2); the #UD/#GP(0) checks of every VMX
+ * instruction but VMXON (outside VMX operation, real/virtual-8086/
+ * compatibility mode, CPL > 0). Each returns NEST_OK with the action
+ * filled, or NEST__VMX_INJECTED; nest__vmx_check_root() returns NEST_OK
+ * when the instruction goes on. */
+int nest__vmx_succeed(struct nest__vmx_insn *in);
+int nest__vmx_fail(struct nest__vmx_insn *in, uint32_t error);
+int nest__vmx_check_root(struct nest__vmx_insn *in);
+
+/* INVEPT and INVVPID (invalidate.c). */
+int nest__vmx_handle_invept(struct nest__vmx_insn *in);
+int nest__vmx_handle_invvpid(struct nest__vmx_insn *in);
+
+/* Read or write `size` (1..16) bytes of the instruction's memory operand.
  * Returns NEST_OK, NEST__VMX_INJECTED (#GP/#SS/#PF queued), or a status
  * for the caller (malformed instruction information, no way to
  * translate under L1 paging, backend failure). Linear addresses go
