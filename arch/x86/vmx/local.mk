@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: MIT
 # arch/x86/vmx: nested VMX.
 NEST_CORE_SOURCES += arch/x86/vmx/vmcs12.c
+# Which VMCS fields the processor under L0 has.
+NEST_CORE_SOURCES += arch/x86/vmx/hwfields.c
+noinst_HEADERS += arch/x86/vmx/hwfields.h
 noinst_HEADERS += arch/x86/vmx/vmcs12.h
 include_nest_HEADERS += include/nest/vmcs-fields.def
 
@@ -112,3 +115,11 @@ NEST_BENCH_BINS += tests/bench/bench_vmx
 tests_bench_bench_vmx_SOURCES = tests/bench/bench_vmx.c $(VMX_TEST_SIM)
 tests_bench_bench_vmx_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_bench_bench_vmx_LDADD = $(TEST_LDADD)
+
+# A host without some VMX features: libnest touches none of their fields.
+check_PROGRAMS += tests/unit/test_vmx_hwfields
+TESTS += tests/unit/test_vmx_hwfields
+tests_unit_test_vmx_hwfields_SOURCES = tests/unit/test_vmx_hwfields.c \
+	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_hwfields_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_hwfields_LDADD = $(TEST_LDADD)

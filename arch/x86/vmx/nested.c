@@ -17,6 +17,7 @@
 
 #include "cpu/x86.h"
 #include "vmx/context.h"
+#include "vmx/hwfields.h"
 #include "vmx/entry.h"
 #include "vmx/operand.h"
 #include "vmx/vmx_arch.h"
@@ -78,7 +79,8 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img)
 	int rc;
 
 	for (i = 0; i < NEST__VF_COUNT; i++) {
-		if (!nest__vmx_vmcs02_field(i) || !field_differs(img, &n->vmcs02_cache, i))
+		if (!nest__vmx_vmcs02_field(i) || !field_differs(img, &n->vmcs02_cache, i) ||
+		    !nest__vmx_hw_field(&ctx->host, i))
 			continue;
 		field_value(img, i, &val);
 		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02, nest__vmcs_fields[i].encoding, val);
@@ -104,7 +106,8 @@ static int shadow_to_vmcs12(struct nest_vmx *ctx)
 	int rc;
 
 	for (i = 0; i < NEST__VF_COUNT; i++) {
-		if (!(nest__vmcs_fields[i].flags & NEST_VMCS_F_SHADOW_WRITE))
+		if (!(nest__vmcs_fields[i].flags & NEST_VMCS_F_SHADOW_WRITE) ||
+		    !nest__vmx_hw_field(&ctx->host, i))
 			continue;
 		rc = vmcs_rd(ctx, NEST_VMCS_SHADOW, nest__vmcs_fields[i].encoding, &val);
 		if (rc != NEST_OK)
@@ -124,7 +127,8 @@ static int vmcs12_to_shadow(struct nest_vmx *ctx)
 	int rc;
 
 	for (i = 0; i < NEST__VF_COUNT; i++) {
-		if (!(nest__vmcs_fields[i].flags & NEST_VMCS_F_SHADOW_READ))
+		if (!(nest__vmcs_fields[i].flags & NEST_VMCS_F_SHADOW_READ) ||
+		    !nest__vmx_hw_field(&ctx->host, i))
 			continue;
 		field_value(&ctx->vmcs12, i, &val);
 		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS_SHADOW, nest__vmcs_fields[i].encoding,
@@ -267,7 +271,8 @@ static int read_vmcs02_guest(struct nest_vmx *ctx, bool all)
 
 	for (i = 0; i < NEST__VF_COUNT; i++) {
 		if (nest__vmcs_fields[i].type != NEST_VMCS_T_GUEST ||
-		    i == NEST__VF_VMCS_LINK_POINTER || (!all && rare_field(i)))
+		    i == NEST__VF_VMCS_LINK_POINTER || (!all && rare_field(i)) ||
+		    !nest__vmx_hw_field(&ctx->host, i))
 			continue;
 		rc = vmcs_rd(ctx, NEST_VMCS02, nest__vmcs_fields[i].encoding, &val);
 		if (rc != NEST_OK)
@@ -289,7 +294,8 @@ void nest__vmx_sync_rare(struct nest_vmx *ctx)
 		uint32_t enc = nest__vmcs_fields[i].encoding;
 
 		/* A field L1 wrote since the exit keeps L1's value. */
-		if (!rare_field(i) || nest__vmx_fs_has(&n->dirty, i))
+		if (!rare_field(i) || nest__vmx_fs_has(&n->dirty, i) ||
+		    !nest__vmx_hw_field(&ctx->host, i))
 			continue;
 		if (vmcs_rd(ctx, NEST_VMCS02, enc, &val) != NEST_OK) {
 			nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not read vmcs02");
@@ -378,7 +384,7 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 
 	nest__vmx_load_host_state(&img, &set, v, &n->l1_now);
 	for (i = 0; i < NEST__VF_COUNT; i++) {
-		if (!nest__vmx_fs_has(&set, i))
+		if (!nest__vmx_fs_has(&set, i) || !nest__vmx_hw_field(&ctx->host, i))
 			continue;
 		field_value(&img, i, &val);
 		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS01, nest__vmcs_fields[i].encoding, val);

@@ -104,6 +104,10 @@ enum nest__vmx_owner nest__vmx_exit_owner(const struct nest__vmcs12 *v,
 struct nest__vmx_l0 {
 	struct nest_vmx_l0 pub;	  /* as last set by nest_vmx_set_l0() */
 	struct nest__vmcs12 host; /* vmcs01's host-state fields (HOST_*) */
+	/* The host's must-be-1 control bits (allowed-0 settings of its TRUE
+	 * capability MSRs when it has them, SDM A.3-A.5): pin, primary, VM-exit
+	 * and VM-entry controls; vmcs02 always has them. */
+	uint32_t host_must1_pin, host_must1_proc, host_must1_exit, host_must1_entry;
 	bool msr_bitmap_valid;	  /* pub.msr_bitmap was given: msr_bitmap holds it */
 	bool io_bitmap_valid;	  /* pub.io_bitmap was given: io_bitmap holds it */
 	uint8_t msr_bitmap[NEST__VMX_MSR_BITMAP_SIZE];

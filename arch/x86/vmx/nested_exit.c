@@ -10,6 +10,7 @@
 
 #include "cpu/x86.h"
 #include "vmx/context.h"
+#include "vmx/hwfields.h"
 #include "vmx/vmx_arch.h"
 
 #define VMRW_BITMAP_BYTES 4096u
@@ -335,6 +336,13 @@ NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t kind, uint32_t vec
 	return finish(act, &a, event(ctx, kind, vector, &a));
 }
 
+/* Bits 31:0 of a control capability MSR: its must-be-1 settings; the TRUE
+ * MSR's when IA32_VMX_BASIC[55] says they exist (SDM A.2). */
+static uint32_t host_must1(const struct nest_vmx_caps *h, uint64_t msr, uint64_t true_msr)
+{
+	return (uint32_t)((h->basic & VMX_BASIC_TRUE_CTLS) ? true_msr : msr);
+}
+
 NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
 {
 	struct nest__vmx_l0 *k;
@@ -361,12 +369,20 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
 		if (nest__vmcs_fields[i].type != NEST_VMCS_T_HOST)
 			continue;
 		val = 0;
+		if (!nest__vmx_hw_field(&ctx->host, i)) {
+			nest__vmcs12_write(&k->host, nest__vmcs_fields[i].encoding, 0);
+			continue;
+		}
 		rc = nest__be_vmcs_read(&ctx->be, NEST_VMCS01, nest__vmcs_fields[i].encoding, &val);
 		if (rc == NEST_E_MISSING_OP)
 			return rc;
 		nest__vmcs12_write(&k->host, nest__vmcs_fields[i].encoding,
 				   rc == NEST_OK ? val : 0);
 	}
+	k->host_must1_pin = host_must1(&ctx->host, ctx->host.pinbased, ctx->host.true_pinbased);
+	k->host_must1_proc = host_must1(&ctx->host, ctx->host.procbased, ctx->host.true_procbased);
+	k->host_must1_exit = host_must1(&ctx->host, ctx->host.exit, ctx->host.true_exit);
+	k->host_must1_entry = host_must1(&ctx->host, ctx->host.entry, ctx->host.true_entry);
 	ctx->nested.l0_set = true;
 	ctx->nested.merged_valid = false; /* L0's bitmaps may have changed */
 	return NEST_OK;

@@ -126,8 +126,12 @@ static void compose_tsc(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 	o->TSC_OFFSET = (uint64_t)mul_frac_signed((int64_t)l0->tsc_offset, m12) + o12;
 	o->TSC_MULTIPLIER = mul_frac(m01, m12);
 	o->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_USE_TSC_OFFSETTING;
+	/* Without scaling the field stays 0 and unwritten: a processor without
+	 * TSC scaling has no such VMCS field (VMWRITE fails, SDM 31.4). */
 	if (o->TSC_MULTIPLIER != TSC_MULT_ONE)
 		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_USE_TSC_SCALING;
+	else
+		o->TSC_MULTIPLIER = 0;
 }
 
 static void merge_cr_masks(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
@@ -300,6 +304,12 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	o->VM_ENTRY_CONTROLS |= v->VM_ENTRY_CONTROLS & ENTRY_FROM_L1;
 	o->VM_ENTRY_INTR_INFO_FIELD = v->VM_ENTRY_INTR_INFO_FIELD;
 	o->VM_ENTRY_EXCEPTION_ERROR_CODE = v->VM_ENTRY_EXCEPTION_ERROR_CODE;
+	/* The host's reserved must-be-1 bits, whatever L1 set in its own
+	 * (libnest may offer them as 0; SDM A.3-A.5, 27.2.1.1). */
+	o->PIN_BASED_VM_EXEC_CONTROL |= l0x->host_must1_pin;
+	o->CPU_BASED_VM_EXEC_CONTROL |= l0x->host_must1_proc;
+	o->VM_EXIT_CONTROLS |= l0x->host_must1_exit;
+	o->VM_ENTRY_CONTROLS |= l0x->host_must1_entry;
 	o->VM_ENTRY_INSTRUCTION_LEN = v->VM_ENTRY_INSTRUCTION_LEN;
 	/* Storing MSRs changes nothing but memory: the hardware stores L2's
 	 * values into libnest's copy of L1's list. */
