@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: MIT
 # The bare-metal example has its own GNU Makefile (it builds freestanding
 # kernels and links libnest's sources into the stub); automake only ships
-# its sources. tests/e2e/svm.sh runs its run-svm target.
+# its sources. tests/e2e/svm.sh runs its run-svm target, tests/e2e/vmx.sh its
+# run-vmx target.
 EXTRA_DIST += \
 	examples/baremetal/Makefile \
 	examples/baremetal/README.md \
 	examples/baremetal/run-qemu.sh \
 	examples/baremetal/run-svm.sh \
+	examples/baremetal/run-vmx.sh \
 	examples/baremetal/bochs/README.md \
 	examples/baremetal/bochs/bochs.mk \
 	examples/baremetal/bochs/mkiso.sh \
@@ -38,6 +40,11 @@ EXTRA_DIST += \
 	examples/baremetal/stub/l1load.c \
 	examples/baremetal/stub/fwcfg.c \
 	examples/baremetal/stub/strio.c \
+	examples/baremetal/stub/vmx_hw.h \
+	examples/baremetal/stub/vmx_stub.h \
+	examples/baremetal/stub/vmx_main.c \
+	examples/baremetal/stub/vmx_nested.c \
+	examples/baremetal/stub/vmx_entry.S \
 	examples/baremetal/stub/nested_off.c \
 	examples/baremetal/stub/nested_libnest.c \
 	examples/baremetal/stub/vmrun.S \

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 # End-to-end runs of the bare-metal example under emulators.
-TESTS += tests/e2e/svm.sh
-EXTRA_DIST += tests/e2e/svm.sh
+TESTS += tests/e2e/svm.sh tests/e2e/vmx.sh
+EXTRA_DIST += tests/e2e/svm.sh tests/e2e/vmx.sh
 
 # Everything the e2e run builds lives under tests/e2e/baremetal.
 clean-local: clean-e2e-baremetal
 clean-e2e-baremetal:
-	rm -rf tests/e2e/baremetal
+	rm -rf tests/e2e/baremetal tests/e2e/baremetal-vmx
 .PHONY: clean-e2e-baremetal

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stub's libnest backend: L1 memory through NPT01, pages from the
- * stub's allocator, TLB flushes by INVLPGA or the next VMRUN's TLB control.
+ * The stub's libnest backend: L1 memory through NPT01 (or EPT01), pages
+ * from the stub's allocator, TLB flushes by INVLPGA or the next VMRUN's TLB
+ * control. The VMX stub extends the table (vmx_nested.c).
  */
 #include <nest/nest.h>
 
@@ -89,7 +90,7 @@ static int be_l1_to_host(void *ctx, uint64_t gpa, struct nest_l0_map *out)
 	    .hpa = hpa,
 	    .rights = NEST_ACC_R | NEST_ACC_X | NEST_ACC_UX | NEST_ACC_U |
 		      ((flags & NPT_RW) ? NEST_ACC_W : 0),
-	    .memtype = (flags & NPT_PCD) ? NEST_MT_UC : NEST_MT_WB,
+	    .memtype = stub_map_uc(flags) ? NEST_MT_UC : NEST_MT_WB,
 	    .page_shift = (uint8_t)shift,
 	};
 	return NEST_OK;
@@ -142,7 +143,7 @@ static void be_log(void *ctx, int level, const char *msg)
 
 int stub_log_level = NEST_LOG_WARN;
 
-static const struct nest_backend_ops ops = {
+const struct nest_backend_ops stub_backend_ops = {
     .size = sizeof(struct nest_backend_ops),
     .read_l1 = be_read_l1,
     .write_l1 = be_write_l1,
@@ -154,4 +155,4 @@ static const struct nest_backend_ops ops = {
     .log = be_log,
 };
 
-const struct nest_backend stub_backend = {.ops = &ops, .ctx = &stub};
+const struct nest_backend stub_backend = {.ops = &stub_backend_ops, .ctx = &stub};

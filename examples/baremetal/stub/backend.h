@@ -17,9 +17,12 @@ extern struct stub_flush stub_flush;
 /* Backend calls libnest made (the stub prints them per transition). */
 struct stub_be_calls {
 	uint64_t read_l1, write_l1, cmpxchg_l1, l1_to_host, page_alloc, page_free, flush;
+	uint64_t vmcs_read, vmcs_write; /* VMX */
 };
 extern struct stub_be_calls stub_be_calls;
 extern const struct nest_backend stub_backend;
+/* Its operations: L1 memory, L0's map, pages, SVM flushes, log. */
+extern const struct nest_backend_ops stub_backend_ops;
 /* enum nest_log_level: messages up to this level are printed. */
 extern int stub_log_level;
 

@@ -111,7 +111,7 @@ void l1_setup_memory(const struct mb_info *mbi, uint64_t pool_bytes, uint64_t l1
 	}
 
 	stub.npt01 = bm_page_alloc();
-	const uint64_t rw = NPT_P | NPT_RW | NPT_US;
+	const uint64_t rw = stub.map_ram;
 	/* L1's RAM, and the legacy VGA/ROM window passed through. */
 	npt_map(stub.npt01, 0, stub.l1_host, L1_LOW_RAM_END, rw);
 	npt_map(stub.npt01, L1_LOW_RAM_END, L1_LOW_RAM_END, L1_HIGH_START - L1_LOW_RAM_END, rw);
@@ -124,7 +124,7 @@ void l1_setup_memory(const struct mb_info *mbi, uint64_t pool_bytes, uint64_t l1
 		if (gap_end > FOUR_GIB)
 			gap_end = FOUR_GIB;
 		if (gap_end > pos)
-			npt_map(stub.npt01, pos, pos, gap_end - pos, rw | NPT_PCD | NPT_PWT);
+			npt_map(stub.npt01, pos, pos, gap_end - pos, stub.map_dev);
 		if (i < nram && ram[i].end > pos)
 			pos = ram[i].end;
 	}

@@ -350,6 +350,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	uint64_t entry, mbi_gpa;
 
 	bm_printf("stub: libnest bare-metal L0, command line \"%s\"\n", cmd);
+	stub.map_ram = NPT_P | NPT_RW | NPT_US;
+	stub.map_dev = stub.map_ram | NPT_PCD | NPT_PWT;
 	l1_setup_memory(mbi, cmdline_mib(cmd, "pool", DEFAULT_POOL_MIB << 20),
 			cmdline_mib(cmd, "l1mem", 0));
 	bm_printf("stub: L1 RAM %llu MiB at host %#llx (guest-physical 0); stub pool %llu KiB\n",

@@ -24,6 +24,9 @@
 #define NPT_PCD (1ull << 4)
 #define NPT_PS (1ull << 7)
 #define NPT_ADDR_MASK 0x000FFFFFFFFFF000ull
+/* EPT leaf memory type (SDM 29.3.7), for EPT01 in the same tables. */
+#define STUB_EPT_MT_SHIFT 3
+#define STUB_EPT_MT_BITS 7u
 
 /* QEMU's fw_cfg I/O ports (QEMU docs/specs/fw_cfg.rst). */
 #define FW_CFG_PORT_SEL 0x510
@@ -52,7 +55,15 @@ struct stub {
 	/* L1's memory: guest-physical [0, l1_size) backed by host [l1_host, ...). */
 	uint64_t l1_host;
 	uint64_t l1_size;
-	uint64_t *npt01; /* PML4 of NPT01 */
+	/*
+	 * PML4 of L0's map of L1 (NPT01, or EPT01 on VMX: both are 4-level
+	 * radix tables with the same layout; a non-leaf entry with bits 2:0
+	 * set is present and grants everything in either format).
+	 */
+	uint64_t *npt01;
+	/* Leaf flags of that map for L1's RAM and for devices passed through. */
+	uint64_t map_ram, map_dev;
+	bool ept; /* the map is EPT01 (VMX): memory type in bits 5:3 */
 	/* What L1 is told about its memory (multiboot and fw_cfg). */
 	struct mb_mmap_entry l1_mmap[STUB_MAX_L1_MMAP];
 	unsigned l1_mmap_count;
@@ -67,6 +78,14 @@ struct stub {
 	struct stub_stats stats;
 };
 extern struct stub stub;
+
+/* Whether a leaf of L0's map of L1 is uncacheable (a device passed through). */
+static inline bool stub_map_uc(uint64_t flags)
+{
+	if (stub.ept)
+		return ((flags >> STUB_EPT_MT_SHIFT) & STUB_EPT_MT_BITS) == 0; /* EPT memory type UC */
+	return (flags & NPT_PCD) != 0;
+}
 
 /* npt.c */
 void npt_map(uint64_t *pml4, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t flags);

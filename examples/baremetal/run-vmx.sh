@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# run-vmx.sh ISO LOG TIMEOUT
+# Boots the VMX stub and its L1 (the GRUB image ISO) under Bochs with a
+# timeout (bochs/run-bochs.sh), keeps the serial output in LOG and judges
+# the run. It passes only if L1 reported at least one "check NAME: ok" line
+# and no "check NAME: FAIL" line, L1's own verdict is "e2e vmx: PASS (N
+# checks, M L2 exits reflected)" with N the checks seen, the stub printed
+# its figures, and the stub reflected M L2 exits. The last line is the
+# verdict:
+#   e2e vmx: PASS (<n> checks, <m> L2 exits reflected)
+#   e2e vmx: FAIL (<why>)
+iso=$1 log=$2 timeout=$3
+here=$(cd "$(dirname "$0")" && pwd)
+
+start=$(date +%s)
+sh "$here/bochs/run-bochs.sh" "$iso" "$log" "$timeout" >"$log.run" 2>&1
+tr -d '\r' <"$log.run"
+elapsed=$(($(date +%s) - start))
+
+fail() {
+	echo "e2e vmx: FAIL ($*)"
+	exit 1
+}
+
+[ -f "$log" ] || fail "Bochs wrote no serial log"
+tr -d '\r' <"$log" >"$log.txt"
+ok=$(grep -c '^check .*: ok$' "$log.txt")
+bad=$(grep -c '^check .*: FAIL' "$log.txt")
+reflected=$(sed -n 's/^stub: L0 exits .* L2 exits reflected \([0-9]*\),.*/\1/p' "$log.txt" | tail -n 1)
+l1line=$(grep '^e2e vmx: ' "$log.txt" | tail -n 1)
+
+case $l1line in
+"e2e vmx: PASS ("*) ;;
+"") fail "no verdict from L1 within ${timeout}s" ;;
+*) fail "the run said: ${l1line#e2e vmx: }" ;;
+esac
+[ "$bad" -eq 0 ] || fail "$bad of $((ok + bad)) checks failed"
+[ "$ok" -gt 0 ] || fail "no check ran"
+[ -n "$reflected" ] || fail "the stub printed no figures"
+n=$(echo "$l1line" | sed -n 's/^e2e vmx: PASS (\([0-9]*\) checks, \([0-9]*\) L2 exits reflected)$/\1/p')
+m=$(echo "$l1line" | sed -n 's/^e2e vmx: PASS (\([0-9]*\) checks, \([0-9]*\) L2 exits reflected)$/\2/p')
+[ "$n" = "$ok" ] || fail "L1 counted $n checks, its log shows $ok"
+[ "$m" = "$reflected" ] || fail "L1 saw $m L2 exits, the stub reflected $reflected"
+echo "run-vmx: ${elapsed}s under Bochs"
+echo "e2e vmx: PASS ($ok checks, $reflected L2 exits reflected)"
+exit 0

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the stub needs of VMX, from the Intel SDM Vol. 3C (chapters 25-33)
+ * and Vol. 3D (appendix A, capability MSRs; appendix C, exit reasons).
+ * VMCS field encodings are libnest's (nest/vmcs.h, NEST_VMCS_*).
+ */
+#ifndef STUB_VMX_HW_H
+#define STUB_VMX_HW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nest/vmcs.h>
+
+/* Included after svm_hw.h (through stub.h), whose GPR_*, VEC_*, PAT_DEFAULT
+ * and CPUID_EXT_FEATURES it shares. */
+
+#define CPUID_FEATURES 1u
+#define CPUID_1_ECX_VMX (1u << 5)
+#define CPUID_ADDR_SIZES 0x80000008u
+#define CPUID_EXT_EDX_GBPAGES (1u << 26)
+
+#define MSR_FEATURE_CONTROL 0x3Au
+#define FC_LOCK (1ull << 0)
+#define FC_VMXON_OUTSIDE_SMX (1ull << 2)
+#define MSR_SYSENTER_CS 0x174u
+#define MSR_SYSENTER_ESP 0x175u
+#define MSR_SYSENTER_EIP 0x176u
+#define MSR_DEBUGCTL 0x1D9u
+#define MSR_PAT 0x277u
+#define MSR_FS_BASE 0xC0000100u
+#define MSR_GS_BASE 0xC0000101u
+#define MSR_VMX_BASIC 0x480u
+#define MSR_VMX_LAST 0x493u /* IA32_VMX_EXIT_CTLS2 */
+#define VMX_BASIC_TRUE_CTLS (1ull << 55)
+
+/* Capability MSRs, in struct nest_vmx_caps order (SDM A.1-A.11). */
+#define MSR_VMX_PINBASED 0x481u
+#define MSR_VMX_PROCBASED 0x482u
+#define MSR_VMX_EXIT 0x483u
+#define MSR_VMX_ENTRY 0x484u
+#define MSR_VMX_MISC 0x485u
+#define MSR_VMX_CR0_FIXED0 0x486u
+#define MSR_VMX_CR0_FIXED1 0x487u
+#define MSR_VMX_CR4_FIXED0 0x488u
+#define MSR_VMX_CR4_FIXED1 0x489u
+#define MSR_VMX_VMCS_ENUM 0x48Au
+#define MSR_VMX_PROCBASED2 0x48Bu
+#define MSR_VMX_EPT_VPID 0x48Cu
+#define MSR_VMX_TRUE_PINBASED 0x48Du
+#define MSR_VMX_TRUE_PROCBASED 0x48Eu
+#define MSR_VMX_TRUE_EXIT 0x48Fu
+#define MSR_VMX_TRUE_ENTRY 0x490u
+#define MSR_VMX_VMFUNC 0x491u
+
+#define CR0_PE (1ull << 0)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_PG (1ull << 31)
+#define CR4_VMXE (1ull << 13)
+#define RFLAGS_FIXED 0x2ull
+#define RFLAGS_IF (1ull << 9)
+
+/* Controls (SDM 25.6). */
+#define PIN_EXT_INTR_EXITING (1u << 0)
+#define PROC_INTR_WINDOW_EXITING (1u << 2)
+#define PROC_USE_IO_BITMAPS (1u << 25)
+#define PROC_USE_MSR_BITMAPS (1u << 28)
+#define PROC_SECONDARY (1u << 31)
+#define PROC2_ENABLE_EPT (1u << 1)
+#define PROC2_ENABLE_VPID (1u << 5)
+#define PROC2_UNRESTRICTED_GUEST (1u << 7)
+#define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
+#define EXIT_SAVE_PAT (1u << 18)
+#define EXIT_LOAD_PAT (1u << 19)
+#define EXIT_SAVE_EFER (1u << 20)
+#define EXIT_LOAD_EFER (1u << 21)
+#define ENTRY_IA32E_GUEST (1u << 9)
+#define ENTRY_LOAD_PAT (1u << 14)
+#define ENTRY_LOAD_EFER (1u << 15)
+
+/* Interruption information (SDM 25.8.3, 26.9.2). */
+#define INTR_INFO_VALID (1u << 31)
+#define INTR_INFO_ERROR_CODE (1u << 11)
+#define INTR_TYPE_EXT_INTR (0u << 8)
+#define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define VEC_PF 14
+
+/* EPT (SDM 29.3). */
+#define EPT_R (1ull << 0)
+#define EPT_W (1ull << 1)
+#define EPT_X (1ull << 2)
+#define EPT_MT_SHIFT 3
+#define EPT_MT_MASK (7ull << EPT_MT_SHIFT)
+#define EPT_MT_UC 0ull
+#define EPT_MT_WB 6ull
+#define EPTP_WB 6ull
+#define EPTP_WALK_4 (3ull << 3)
+#define EPT_VPID_CAP_INVEPT_SINGLE (1ull << 25)
+#define EPT_VPID_CAP_INVVPID_SINGLE (1ull << 41)
+#define INVEPT_SINGLE 1ull
+#define INVEPT_ALL 2ull
+#define INVVPID_ADDR 0ull
+#define INVVPID_SINGLE 1ull
+#define INVVPID_ALL 2ull
+
+/* Access rights in the VMCS format (SDM 25.4.1). */
+#define AR_CODE32 0xC09Bu /* execute/read accessed, S, P, D, G */
+#define AR_DATA32 0xC093u /* read/write accessed, S, P, D, G */
+#define AR_LDT 0x0082u
+#define AR_TSS32_BUSY 0x008Bu
+#define AR_TSS64_BUSY 0x008Bu
+#define AR_DPL_SHIFT 5
+#define AR_DPL_MASK 3u
+
+/* Basic exit reasons (SDM appendix C). */
+#define EXIT_EXCEPTION_NMI 0
+#define EXIT_EXTERNAL_INTERRUPT 1
+#define EXIT_TRIPLE_FAULT 2
+#define EXIT_INIT 3
+#define EXIT_SIPI 4
+#define EXIT_INTERRUPT_WINDOW 7
+#define EXIT_CPUID 10
+#define EXIT_GETSEC 11
+#define EXIT_INVD 13
+#define EXIT_VMCALL 18
+#define EXIT_VMCLEAR 19
+#define EXIT_VMLAUNCH 20
+#define EXIT_VMPTRLD 21
+#define EXIT_VMPTRST 22
+#define EXIT_VMREAD 23
+#define EXIT_VMRESUME 24
+#define EXIT_VMWRITE 25
+#define EXIT_VMXOFF 26
+#define EXIT_VMXON 27
+#define EXIT_CR_ACCESS 28
+#define EXIT_IO 30
+#define EXIT_RDMSR 31
+#define EXIT_WRMSR 32
+#define EXIT_INVALID_GUEST_STATE 33
+#define EXIT_MSR_LOADING 34
+#define EXIT_EPT_VIOLATION 48
+#define EXIT_EPT_MISCONFIG 49
+#define EXIT_INVEPT 50
+#define EXIT_INVVPID 53
+#define EXIT_XSETBV 55
+#define EXIT_VMFUNC 59
+#define EXIT_REASON_BASIC(r) ((r)&0xFFFFu)
+#define EXIT_REASON_ENTRY_FAILURE (1u << 31)
+
+/* Exit qualifications (SDM 28.2.1). */
+#define CRQ_CR(q) ((unsigned)(q)&0xFu)
+#define CRQ_TYPE(q) ((unsigned)((q) >> 4) & 3u)
+#define CRQ_TYPE_MOV_TO 0
+#define CRQ_TYPE_MOV_FROM 1
+#define CRQ_TYPE_CLTS 2
+#define CRQ_TYPE_LMSW 3
+#define CRQ_GPR(q) ((unsigned)((q) >> 8) & 0xFu)
+#define CRQ_LMSW_DATA(q) ((uint16_t)((q) >> 16))
+#define IOQ_SIZE(q) ((unsigned)((q)&7u) + 1)
+#define IOQ_IN (1u << 3)
+#define IOQ_STRING (1u << 4)
+#define IOQ_REP (1u << 5)
+#define IOQ_PORT(q) ((uint16_t)((q) >> 16))
+
+/* General-purpose registers in instruction-encoding order, as libnest has them. */
+#define GPR_RAX 0
+#define GPR_RSP 4
+#define GPR_COUNT 16
+
+/* ---- instructions (SDM 31.3); each returns true on VMsucceed ---- */
+
+static inline bool vmx_ok(uint8_t fail)
+{
+	return !fail;
+}
+
+static inline bool vmxon(uint64_t pa)
+{
+	uint8_t fail;
+	__asm__ volatile("vmxon %1; setbe %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
+	return vmx_ok(fail);
+}
+
+static inline bool vmptrld(uint64_t pa)
+{
+	uint8_t fail;
+	__asm__ volatile("vmptrld %1; setbe %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
+	return vmx_ok(fail);
+}
+
+static inline bool vmclear(uint64_t pa)
+{
+	uint8_t fail;
+	__asm__ volatile("vmclear %1; setbe %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
+	return vmx_ok(fail);
+}
+
+static inline bool vmread_checked(uint64_t field, uint64_t *value)
+{
+	uint8_t fail;
+	__asm__ volatile("vmread %2, %1; setbe %0" : "=q"(fail), "=rm"(*value) : "r"(field) : "cc");
+	return vmx_ok(fail);
+}
+
+static inline bool vmwrite_checked(uint64_t field, uint64_t value)
+{
+	uint8_t fail;
+	__asm__ volatile("vmwrite %2, %1; setbe %0" : "=q"(fail) : "r"(field), "rm"(value) : "cc");
+	return vmx_ok(fail);
+}
+
+struct inv_desc {
+	uint64_t lo, hi;
+};
+
+static inline bool invept(uint64_t type, uint64_t eptp)
+{
+	struct inv_desc d = {eptp, 0};
+	uint8_t fail;
+	__asm__ volatile("invept %1, %2; setbe %0" : "=q"(fail) : "m"(d), "r"(type) : "cc", "memory");
+	return vmx_ok(fail);
+}
+
+static inline bool invvpid(uint64_t type, uint16_t vpid, uint64_t addr)
+{
+	struct inv_desc d = {vpid, addr};
+	uint8_t fail;
+	__asm__ volatile("invvpid %1, %2; setbe %0" : "=q"(fail) : "m"(d), "r"(type) : "cc", "memory");
+	return vmx_ok(fail);
+}
+
+#endif /* STUB_VMX_HW_H */

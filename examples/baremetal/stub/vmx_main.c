@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The L0 stub on Intel VMX: enters VMX operation, gives L1 a machine like
+ * the one the stub got (its RAM behind EPT01, devices passed through),
+ * boots L1 by the multiboot protocol and runs it on vmcs01, handling the
+ * few exits nesting needs; L1's VMX goes to libnest (vmx_nested.c).
+ *
+ * L1 starts as a multiboot loader leaves it: 32-bit protected mode without
+ * paging, which VMX runs as an "unrestricted guest" (SDM 27.3.1.1). L1 owns
+ * its CR0, CR4 and EFER except the bits VMX fixes (CR0.NE, CR4.VMXE), which
+ * L0 owns with L1's view in the read shadows. Interrupts go straight to L1
+ * (no external-interrupt exiting in vmcs01).
+ *
+ * Stub command line: "pool=MIB" (the stub's own page pool, default 32) and
+ * "l1mem=MIB" (L1's RAM, default: all the rest).
+ */
+#include "backend.h"
+#include "bochs.h"
+#include "vmx_stub.h"
+
+#define DEFAULT_POOL_MIB 32
+#define L1_VPID 1
+#define FLAT_LIMIT 0xFFFFFFFFu
+#define TABLE_LIMIT 0xFFFFu
+#define DR7_RESET 0x400ull
+#define LINK_POINTER_NONE UINT64_MAX
+#define TSS_SIZE 128
+#define SEL_TR 0x20 /* VM exits load TR from the VMCS: no GDT entry is read */
+#define BOCHS_SHUTDOWN_PORT 0x8900
+#define DEBUG_EXIT_PORTS 4
+#define MSR_BITMAP_WRITE_OFF 2048 /* write bitmap for low MSRs (SDM 25.6.9) */
+#define IO_BITMAP_PORTS_A 0x8000u
+#define LOW32 0xFFFFFFFFull
+
+struct stub stub;
+struct vmx_stub vs;
+static uint8_t host_tss[TSS_SIZE] __attribute__((aligned(16)));
+
+struct dtr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+static uint64_t cmdline_mib(const char *cmd, const char *key, uint64_t dflt)
+{
+	size_t kl = strlen(key);
+	for (const char *p = cmd; *p; p++) {
+		if ((p == cmd || p[-1] == ' ') && !strncmp(p, key, kl) && p[kl] == '=')
+			return bm_strtou64(p + kl + 1, NULL) << 20;
+	}
+	return dflt;
+}
+
+/* ---- VMCS access ---- */
+
+void vmcs_load(uint8_t *vmcs)
+{
+	if (vs.current == vmcs)
+		return;
+	if (!vmptrld((uint64_t)(uintptr_t)vmcs))
+		bm_panic("stub: VMPTRLD %p failed\n", (void *)vmcs);
+	vs.current = vmcs;
+}
+
+uint64_t vmr(uint32_t field)
+{
+	uint64_t v;
+	if (!vmread_checked(field, &v))
+		bm_panic("stub: VMREAD %#x failed\n", field);
+	return v;
+}
+
+void vmw(uint32_t field, uint64_t value)
+{
+	if (!vmwrite_checked(field, value))
+		bm_panic("stub: VMWRITE %#x = %#llx failed (error %llu)\n", field,
+			 (unsigned long long)value,
+			 (unsigned long long)vmr(NEST_VMCS_VM_INSTRUCTION_ERROR));
+}
+
+uint32_t ctl_adjust(uint64_t cap, uint32_t want, const char *what)
+{
+	uint32_t must = (uint32_t)cap, may = (uint32_t)(cap >> 32);
+	if (want & ~may)
+		bm_panic("stub: the CPU lacks %s controls %#x\n", what, want & ~may);
+	return want | must;
+}
+
+uint64_t gpr_get(unsigned reg)
+{
+	return reg == GPR_RSP ? vmr(NEST_VMCS_GUEST_RSP) : vs.gpr[reg];
+}
+
+void gpr_set(unsigned reg, uint64_t value)
+{
+	if (reg == GPR_RSP)
+		vmw(NEST_VMCS_GUEST_RSP, value);
+	else
+		vs.gpr[reg] = value;
+}
+
+void skip_insn(void)
+{
+	vmw(NEST_VMCS_GUEST_RIP,
+	    vmr(NEST_VMCS_GUEST_RIP) + vmr(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN));
+	/* Blocking by STI or MOV SS ends with the instruction (SDM 25.4.2). */
+	vmw(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+	    vmr(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO) & ~3ull);
+}
+
+void inject_exception(unsigned vector, bool has_error, uint32_t error)
+{
+	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
+	if (has_error) {
+		info |= INTR_INFO_ERROR_CODE;
+		vmw(NEST_VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+/* ---- figures and failures ---- */
+
+void vmx_print_figures(void)
+{
+	const struct stub_stats *s = &stub.stats;
+	const struct stub_be_calls *b = &stub_be_calls;
+	uint64_t per100 = s->l2_reflected ? s->l0_exits * 100 / s->l2_reflected : 0;
+	uint64_t cyc = s->transitions ? s->nest_cycles / s->transitions : 0;
+	uint64_t calls = b->read_l1 + b->write_l1 + b->cmpxchg_l1 + b->l1_to_host + b->page_alloc +
+			 b->page_free + b->flush;
+	uint64_t calls100 = s->transitions ? calls * 100 / s->transitions : 0;
+	uint64_t vmcs100 = s->transitions ? (b->vmcs_read + b->vmcs_write) * 100 / s->transitions : 0;
+
+	vs.figures_printed = true;
+	bm_printf("stub: L0 exits %llu (from L1 %llu, from L2 %llu); L1 VMLAUNCH/VMRESUMEs %llu "
+		  "(%llu failed); L2 exits reflected %llu, handled by L0 %llu\n",
+		  (unsigned long long)s->l0_exits, (unsigned long long)s->l1_exits,
+		  (unsigned long long)s->l2_exits, (unsigned long long)s->vmruns,
+		  (unsigned long long)s->vmrun_failed, (unsigned long long)s->l2_reflected,
+		  (unsigned long long)s->l2_handled);
+	bm_printf("stub: L0 exits per reflected L2 exit: %llu.%02llu\n",
+		  (unsigned long long)(per100 / 100), (unsigned long long)(per100 % 100));
+	bm_printf("stub: libnest: %llu transitions, %llu cycles per transition (rdtsc)\n",
+		  (unsigned long long)s->transitions, (unsigned long long)cyc);
+	bm_printf("stub: libnest: %llu.%02llu backend memory calls per transition (read_l1 %llu, "
+		  "write_l1 %llu, cmpxchg_l1 %llu, l1_to_host %llu, page_alloc %llu, page_free %llu, "
+		  "flush %llu); %llu.%02llu VMCS accesses per transition (reads %llu, writes %llu)\n",
+		  (unsigned long long)(calls100 / 100), (unsigned long long)(calls100 % 100),
+		  (unsigned long long)b->read_l1, (unsigned long long)b->write_l1,
+		  (unsigned long long)b->cmpxchg_l1, (unsigned long long)b->l1_to_host,
+		  (unsigned long long)b->page_alloc, (unsigned long long)b->page_free,
+		  (unsigned long long)b->flush, (unsigned long long)(vmcs100 / 100),
+		  (unsigned long long)(vmcs100 % 100), (unsigned long long)b->vmcs_read,
+		  (unsigned long long)b->vmcs_write);
+	bm_printf("stub: L1 exits by reason:");
+	for (unsigned i = 0; i < BM_ARRAY_SIZE(s->by_code); i++)
+		if (s->by_code[i])
+			bm_printf(" %u:%llu", i, (unsigned long long)s->by_code[i]);
+	bm_printf("\n");
+}
+
+void vmx_fatal(const char *why)
+{
+	if (vs.current) {
+		bm_printf("stub: %s: %s exit reason %#llx qualification %#llx at rip %#llx "
+			  "(cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx, intr info %#llx, "
+			  "idt-vectoring %#llx, instruction error %llu)\n",
+			  why, vs.in_l2 ? "L2" : "L1",
+			  (unsigned long long)vmr(NEST_VMCS_VM_EXIT_REASON),
+			  (unsigned long long)vmr(NEST_VMCS_EXIT_QUALIFICATION),
+			  (unsigned long long)vmr(NEST_VMCS_GUEST_RIP),
+			  (unsigned long long)vmr(NEST_VMCS_GUEST_CR0),
+			  (unsigned long long)vmr(NEST_VMCS_GUEST_CR3),
+			  (unsigned long long)vmr(NEST_VMCS_GUEST_CR4),
+			  (unsigned long long)vmr(NEST_VMCS_GUEST_IA32_EFER),
+			  (unsigned long long)vmr(NEST_VMCS_VM_EXIT_INTR_INFO),
+			  (unsigned long long)vmr(NEST_VMCS_IDT_VECTORING_INFO_FIELD),
+			  (unsigned long long)vmr(NEST_VMCS_VM_INSTRUCTION_ERROR));
+		bm_printf("stub: controls pin %#llx proc %#llx proc2 %#llx exit %#llx entry %#llx\n",
+			  (unsigned long long)vmr(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL),
+			  (unsigned long long)vmr(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL),
+			  (unsigned long long)vmr(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL),
+			  (unsigned long long)vmr(NEST_VMCS_VM_EXIT_CONTROLS),
+			  (unsigned long long)vmr(NEST_VMCS_VM_ENTRY_CONTROLS));
+	} else {
+		bm_printf("stub: %s\n", why);
+	}
+	vmx_print_figures();
+	bm_printf("e2e vmx: FAIL (stub: %s)\n", why);
+	bm_serial_drain();
+	bm_bochs_shutdown();
+}
+
+/* ---- VMX operation ---- */
+
+static uint64_t rdmsr_if(bool present, uint32_t msr)
+{
+	return present ? rdmsr(msr) : 0;
+}
+
+static void vmx_enable(void)
+{
+	uint32_t a, b, c, d;
+	struct nest_vmx_caps *h = &vs.host;
+
+	cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
+	if (!(c & CPUID_1_ECX_VMX))
+		bm_panic("stub: this CPU has no VMX (Bochs: cpuid vmx=2)\n");
+	uint64_t fc = rdmsr(MSR_FEATURE_CONTROL);
+	if (!(fc & FC_LOCK))
+		wrmsr(MSR_FEATURE_CONTROL, fc | FC_LOCK | FC_VMXON_OUTSIDE_SMX);
+	else if (!(fc & FC_VMXON_OUTSIDE_SMX))
+		bm_panic("stub: VMX is locked off by IA32_FEATURE_CONTROL\n");
+
+	/* The capability MSRs (SDM A.1-A.11), each read only if it exists. */
+	*h = (struct nest_vmx_caps){.size = sizeof(*h)};
+	h->basic = rdmsr(MSR_VMX_BASIC);
+	h->pinbased = rdmsr(MSR_VMX_PINBASED);
+	h->procbased = rdmsr(MSR_VMX_PROCBASED);
+	h->exit = rdmsr(MSR_VMX_EXIT);
+	h->entry = rdmsr(MSR_VMX_ENTRY);
+	h->misc = rdmsr(MSR_VMX_MISC);
+	h->cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
+	h->cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
+	h->cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
+	h->cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
+	h->vmcs_enum = rdmsr(MSR_VMX_VMCS_ENUM);
+	bool secondary = (h->procbased >> 32) & PROC_SECONDARY;
+	h->procbased2 = rdmsr_if(secondary, MSR_VMX_PROCBASED2);
+	uint32_t p2 = (uint32_t)(h->procbased2 >> 32);
+	h->ept_vpid = rdmsr_if(p2 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID), MSR_VMX_EPT_VPID);
+	bool true_ctls = h->basic & VMX_BASIC_TRUE_CTLS;
+	h->true_pinbased = rdmsr_if(true_ctls, MSR_VMX_TRUE_PINBASED);
+	h->true_procbased = rdmsr_if(true_ctls, MSR_VMX_TRUE_PROCBASED);
+	h->true_exit = rdmsr_if(true_ctls, MSR_VMX_TRUE_EXIT);
+	h->true_entry = rdmsr_if(true_ctls, MSR_VMX_TRUE_ENTRY);
+	h->feature_control = rdmsr(MSR_FEATURE_CONTROL);
+	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
+	h->maxphyaddr = a & 0xFF;
+	if (!(p2 & PROC2_ENABLE_EPT) || !(p2 & PROC2_UNRESTRICTED_GUEST))
+		bm_panic("stub: EPT and unrestricted guest are required\n");
+
+	vs.revision = (uint32_t)h->basic & 0x7FFFFFFFu;
+	bm_printf("stub: VMX revision %#x, controls pin %#llx (true %#llx) proc %#llx (true %#llx) "
+		  "proc2 %#llx, EPT/VPID %#llx, misc %#llx\n",
+		  vs.revision, (unsigned long long)h->pinbased, (unsigned long long)h->true_pinbased,
+		  (unsigned long long)h->procbased, (unsigned long long)h->true_procbased,
+		  (unsigned long long)h->procbased2, (unsigned long long)h->ept_vpid,
+		  (unsigned long long)h->misc);
+
+	write_cr0((read_cr0() | h->cr0_fixed0) & h->cr0_fixed1);
+	write_cr4((read_cr4() | h->cr4_fixed0 | CR4_VMXE) & h->cr4_fixed1);
+	vs.vmxon = bm_page_alloc();
+	*(uint32_t *)vs.vmxon = vs.revision;
+	if (!vmxon((uint64_t)(uintptr_t)vs.vmxon))
+		bm_panic("stub: VMXON failed\n");
+}
+
+/* Intercepts ports [port, port + n) in the I/O bitmaps (SDM 25.6.4). */
+static void io_intercept(uint16_t port, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned p = port + i;
+		vs.io_bitmap[p / 8] |= (uint8_t)(1u << (p % 8));
+	}
+}
+
+/* Intercepts reads and writes of a low MSR (0-1FFFH) in the MSR bitmap (SDM 25.6.9). */
+static void msr_intercept(uint32_t msr)
+{
+	vs.msr_bitmap[msr / 8] |= (uint8_t)(1u << (msr % 8));
+	vs.msr_bitmap[MSR_BITMAP_WRITE_OFF + msr / 8] |= (uint8_t)(1u << (msr % 8));
+}
+
+static void guest_seg(uint32_t sel_field, uint16_t sel, uint32_t limit, uint32_t ar,
+		      uint64_t base)
+{
+	/* Selector, limit, access rights and base of ES..TR are laid out in parallel. */
+	unsigned idx = (sel_field - NEST_VMCS_GUEST_ES_SELECTOR) / 2;
+
+	vmw(sel_field, sel);
+	vmw(NEST_VMCS_GUEST_ES_LIMIT + 2 * idx, limit);
+	vmw(NEST_VMCS_GUEST_ES_AR_BYTES + 2 * idx, ar);
+	vmw(NEST_VMCS_GUEST_ES_BASE + 2 * idx, base);
+}
+
+static void host_state(void)
+{
+	struct dtr gdtr, idtr;
+
+	__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	__asm__ volatile("sidt %0" : "=m"(idtr));
+	vmw(NEST_VMCS_HOST_CR0, read_cr0());
+	vmw(NEST_VMCS_HOST_CR3, read_cr3());
+	vmw(NEST_VMCS_HOST_CR4, read_cr4());
+	vmw(NEST_VMCS_HOST_CS_SELECTOR, BM_SEL_CODE64);
+	vmw(NEST_VMCS_HOST_SS_SELECTOR, BM_SEL_DATA);
+	vmw(NEST_VMCS_HOST_DS_SELECTOR, BM_SEL_DATA);
+	vmw(NEST_VMCS_HOST_ES_SELECTOR, BM_SEL_DATA);
+	vmw(NEST_VMCS_HOST_FS_SELECTOR, 0);
+	vmw(NEST_VMCS_HOST_GS_SELECTOR, 0);
+	vmw(NEST_VMCS_HOST_TR_SELECTOR, SEL_TR);
+	vmw(NEST_VMCS_HOST_FS_BASE, 0);
+	vmw(NEST_VMCS_HOST_GS_BASE, 0);
+	vmw(NEST_VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)host_tss);
+	vmw(NEST_VMCS_HOST_GDTR_BASE, gdtr.base);
+	vmw(NEST_VMCS_HOST_IDTR_BASE, idtr.base);
+	vmw(NEST_VMCS_HOST_IA32_SYSENTER_CS, 0);
+	vmw(NEST_VMCS_HOST_IA32_SYSENTER_ESP, 0);
+	vmw(NEST_VMCS_HOST_IA32_SYSENTER_EIP, 0);
+	vmw(NEST_VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
+	vmw(NEST_VMCS_HOST_IA32_PAT, rdmsr(MSR_PAT));
+	vmw(NEST_VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
+	vmw(NEST_VMCS_HOST_RSP, 0); /* vmx_enter writes the real value */
+}
+
+/* vmcs01: L1 as a multiboot loader leaves it (Multiboot Specification 3.2). */
+static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
+{
+	const struct nest_vmx_caps *h = &vs.host;
+	bool t = h->basic & VMX_BASIC_TRUE_CTLS;
+
+	vs.vmcs01 = bm_page_alloc();
+	*(uint32_t *)vs.vmcs01 = vs.revision;
+	if (!vmclear((uint64_t)(uintptr_t)vs.vmcs01))
+		bm_panic("stub: VMCLEAR of vmcs01 failed\n");
+	vmcs_load(vs.vmcs01);
+
+	vs.io_bitmap = bm_pages_alloc(2, BM_PAGE_SIZE);
+	vs.msr_bitmap = bm_page_alloc();
+	io_intercept(BM_DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS); /* to print the figures first */
+	io_intercept(BOCHS_SHUTDOWN_PORT, 1);
+	msr_intercept(MSR_FEATURE_CONTROL);
+	for (uint32_t m = MSR_VMX_BASIC; m <= MSR_VMX_LAST; m++)
+		msr_intercept(m);
+
+	vmw(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL,
+	    ctl_adjust(t ? h->true_pinbased : h->pinbased, 0, "pin-based"));
+	vmw(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL,
+	    ctl_adjust(t ? h->true_procbased : h->procbased,
+		       PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY,
+		       "processor-based"));
+	uint32_t p2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
+	if ((h->procbased2 >> 32) & PROC2_ENABLE_VPID)
+		p2 |= PROC2_ENABLE_VPID;
+	vmw(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL, ctl_adjust(h->procbased2, p2, "secondary"));
+	vmw(NEST_VMCS_VM_EXIT_CONTROLS,
+	    ctl_adjust(t ? h->true_exit : h->exit,
+		       EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
+			   EXIT_LOAD_PAT,
+		       "VM-exit"));
+	vmw(NEST_VMCS_VM_ENTRY_CONTROLS,
+	    ctl_adjust(t ? h->true_entry : h->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, "VM-entry"));
+	vmw(NEST_VMCS_EXCEPTION_BITMAP, 0);
+	vmw(NEST_VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)vs.io_bitmap);
+	vmw(NEST_VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)vs.io_bitmap + BM_PAGE_SIZE);
+	vmw(NEST_VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)vs.msr_bitmap);
+	if (p2 & PROC2_ENABLE_VPID)
+		vmw(NEST_VMCS_VIRTUAL_PROCESSOR_ID, L1_VPID);
+	vs.eptp01 = (uint64_t)(uintptr_t)stub.npt01 | EPTP_WB | EPTP_WALK_4;
+	vmw(NEST_VMCS_EPT_POINTER, vs.eptp01);
+
+	/* L0 owns the bits VMX fixes (besides PE and PG, free for an
+	 * unrestricted guest) and the ones it forbids; L1 sees its own. */
+	vs.cr0_mask = (h->cr0_fixed0 & ~(CR0_PE | CR0_PG)) | (~h->cr0_fixed1 & LOW32);
+	vs.cr4_mask = h->cr4_fixed0 | (~h->cr4_fixed1 & LOW32);
+	uint64_t cr0 = CR0_PE | CR0_ET, cr4 = 0;
+	vmw(NEST_VMCS_CR0_GUEST_HOST_MASK, vs.cr0_mask);
+	vmw(NEST_VMCS_CR4_GUEST_HOST_MASK, vs.cr4_mask);
+	vmw(NEST_VMCS_CR0_READ_SHADOW, cr0);
+	vmw(NEST_VMCS_CR4_READ_SHADOW, cr4);
+	vmw(NEST_VMCS_GUEST_CR0, (cr0 | (h->cr0_fixed0 & ~(CR0_PE | CR0_PG))) & h->cr0_fixed1);
+	vmw(NEST_VMCS_GUEST_CR4, (cr4 | h->cr4_fixed0) & h->cr4_fixed1);
+	vmw(NEST_VMCS_GUEST_CR3, 0);
+	vmw(NEST_VMCS_GUEST_DR7, DR7_RESET);
+
+	guest_seg(NEST_VMCS_GUEST_CS_SELECTOR, BM_SEL_CODE32, FLAT_LIMIT, AR_CODE32, 0);
+	guest_seg(NEST_VMCS_GUEST_SS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_DS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_ES_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_FS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_GS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_LDTR_SELECTOR, 0, TABLE_LIMIT, AR_LDT, 0);
+	guest_seg(NEST_VMCS_GUEST_TR_SELECTOR, 0, TABLE_LIMIT, AR_TSS32_BUSY, 0);
+	vmw(NEST_VMCS_GUEST_GDTR_BASE, 0);
+	vmw(NEST_VMCS_GUEST_GDTR_LIMIT, TABLE_LIMIT);
+	vmw(NEST_VMCS_GUEST_IDTR_BASE, 0);
+	vmw(NEST_VMCS_GUEST_IDTR_LIMIT, TABLE_LIMIT);
+	vmw(NEST_VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
+	vmw(NEST_VMCS_GUEST_RIP, entry);
+	vmw(NEST_VMCS_GUEST_RSP, 0);
+	vmw(NEST_VMCS_GUEST_IA32_EFER, 0);
+	vmw(NEST_VMCS_GUEST_IA32_PAT, PAT_DEFAULT);
+	vmw(NEST_VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmw(NEST_VMCS_GUEST_SYSENTER_CS, 0);
+	vmw(NEST_VMCS_GUEST_SYSENTER_ESP, 0);
+	vmw(NEST_VMCS_GUEST_SYSENTER_EIP, 0);
+	vmw(NEST_VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmw(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmw(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmw(NEST_VMCS_VMCS_LINK_POINTER, LINK_POINTER_NONE);
+	host_state();
+
+	vs.gpr[GPR_RAX] = MB_BOOTLOADER_MAGIC;
+	vs.gpr[GPR_RBX] = mbi_gpa;
+}
+
+/* ---- L1's exits ---- */
+
+static void handle_cpuid(void)
+{
+	uint32_t leaf = (uint32_t)vs.gpr[GPR_RAX], sub = (uint32_t)vs.gpr[GPR_RCX];
+	uint32_t r[4];
+
+	/* L1 sees the CPU's own answers, VMX included: libnest offers it. */
+	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	vs.gpr[GPR_RAX] = r[0];
+	vs.gpr[GPR_RBX] = r[1];
+	vs.gpr[GPR_RCX] = r[2];
+	vs.gpr[GPR_RDX] = r[3];
+	skip_insn();
+}
+
+/* L1's shutdown: the figures first, then the port (Bochs powers off at "Shutdown"). */
+static void port_out(uint16_t port, unsigned size, uint32_t val)
+{
+	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) {
+		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
+		vmx_print_figures();
+	} else if (port == BOCHS_SHUTDOWN_PORT && !vs.figures_printed) {
+		vmx_print_figures();
+	}
+	if (port == BOCHS_SHUTDOWN_PORT)
+		bm_serial_drain();
+	if (size == 1)
+		outb(port, (uint8_t)val);
+	else if (size == 2)
+		outw(port, (uint16_t)val);
+	else
+		outl(port, val);
+}
+
+bool l0_port_io(uint64_t qual)
+{
+	uint16_t port = IOQ_PORT(qual);
+	unsigned size = IOQ_SIZE(qual);
+
+	if (!(port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) &&
+	    port != BOCHS_SHUTDOWN_PORT)
+		return false;
+	if (qual & IOQ_STRING)
+		vmx_fatal("string I/O on a port L0 intercepts");
+	if (qual & IOQ_IN) {
+		uint32_t v = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+		uint64_t mask = size == 4 ? LOW32 : (1ull << (8 * size)) - 1;
+		vs.gpr[GPR_RAX] = size == 4 ? v : (vs.gpr[GPR_RAX] & ~mask) | (v & mask);
+	} else {
+		port_out(port, size, (uint32_t)vs.gpr[GPR_RAX]);
+	}
+	skip_insn();
+	return true;
+}
+
+/*
+ * MOV to CR0/CR4, CLTS or LMSW that would change a bit L0 owns (SDM
+ * 26.1.3): L1's view goes to the read shadow, the real register keeps the
+ * VMX fixed bits; a bit VMX forbids raises #GP as the CPU would.
+ */
+static void handle_cr(void)
+{
+	uint64_t q = vmr(NEST_VMCS_EXIT_QUALIFICATION);
+	unsigned cr = CRQ_CR(q), type = CRQ_TYPE(q);
+	const struct nest_vmx_caps *h = &vs.host;
+	uint64_t val;
+
+	if (cr == 0 && type == CRQ_TYPE_CLTS) {
+		val = vmr(NEST_VMCS_CR0_READ_SHADOW) & ~(1ull << 3);
+	} else if (cr == 0 && type == CRQ_TYPE_LMSW) {
+		/* LMSW loads bits 3:0 and cannot clear PE (SDM Vol. 2A, LMSW). */
+		uint64_t old = vmr(NEST_VMCS_CR0_READ_SHADOW);
+		val = (old & ~0xEull) | (CRQ_LMSW_DATA(q) & 0xFu) | (old & CR0_PE);
+	} else if (type == CRQ_TYPE_MOV_TO && (cr == 0 || cr == 4)) {
+		val = gpr_get(CRQ_GPR(q));
+	} else {
+		vmx_fatal("unexpected control-register exit of L1");
+	}
+	if (cr == 0) {
+		uint64_t fixed0 = h->cr0_fixed0 & ~(CR0_PE | CR0_PG);
+		if ((val >> 32) || (val & ~h->cr0_fixed1 & LOW32 & ~fixed0)) {
+			inject_exception(VEC_GP, true, 0);
+			return;
+		}
+		uint64_t efer = vmr(NEST_VMCS_GUEST_IA32_EFER);
+		uint64_t old = vmr(NEST_VMCS_GUEST_CR0);
+		uint32_t entry = (uint32_t)vmr(NEST_VMCS_VM_ENTRY_CONTROLS);
+		/* Paging turned on or off with EFER.LME: IA-32e mode follows (SDM 10.8.5). */
+		if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
+			efer |= EFER_LMA;
+			entry |= ENTRY_IA32E_GUEST;
+		} else if (!(val & CR0_PG) && (old & CR0_PG)) {
+			efer &= ~EFER_LMA;
+			entry &= ~ENTRY_IA32E_GUEST;
+		}
+		vmw(NEST_VMCS_GUEST_IA32_EFER, efer);
+		vmw(NEST_VMCS_VM_ENTRY_CONTROLS, entry);
+		vmw(NEST_VMCS_CR0_READ_SHADOW, val);
+		vmw(NEST_VMCS_GUEST_CR0, (val | fixed0) & h->cr0_fixed1);
+	} else {
+		if ((val >> 32) || (val & ~h->cr4_fixed1 & LOW32)) {
+			inject_exception(VEC_GP, true, 0);
+			return;
+		}
+		vmw(NEST_VMCS_CR4_READ_SHADOW, val);
+		vmw(NEST_VMCS_GUEST_CR4, val | h->cr4_fixed0);
+	}
+	skip_insn();
+}
+
+static void handle_msr(bool write)
+{
+	uint32_t msr = (uint32_t)vs.gpr[GPR_RCX];
+	uint64_t val = (vs.gpr[GPR_RAX] & LOW32) | (vs.gpr[GPR_RDX] << 32);
+	bool gp = false;
+
+	if (!vmx_nested_msr(msr, write, &val, &gp))
+		vmx_fatal("MSR access L0 does not know");
+	if (gp) {
+		inject_exception(VEC_GP, true, 0);
+		return;
+	}
+	if (!write) {
+		vs.gpr[GPR_RAX] = val & LOW32;
+		vs.gpr[GPR_RDX] = val >> 32;
+	}
+	skip_insn();
+}
+
+static void l1_exit(uint32_t reason)
+{
+	unsigned basic = EXIT_REASON_BASIC(reason);
+
+	stub.stats.l1_exits++;
+	if (basic < BM_ARRAY_SIZE(stub.stats.by_code))
+		stub.stats.by_code[basic]++;
+	if (reason & EXIT_REASON_ENTRY_FAILURE)
+		vmx_fatal("vmcs01 rejected by VM entry");
+	switch (basic) {
+	case EXIT_CPUID:
+		handle_cpuid();
+		break;
+	case EXIT_IO:
+		if (!l0_port_io(vmr(NEST_VMCS_EXIT_QUALIFICATION)))
+			vmx_fatal("unexpected I/O exit");
+		break;
+	case EXIT_CR_ACCESS:
+		handle_cr();
+		break;
+	case EXIT_RDMSR:
+	case EXIT_WRMSR:
+		handle_msr(basic == EXIT_WRMSR);
+		break;
+	case EXIT_VMCLEAR:
+	case EXIT_VMLAUNCH:
+	case EXIT_VMPTRLD:
+	case EXIT_VMPTRST:
+	case EXIT_VMREAD:
+	case EXIT_VMRESUME:
+	case EXIT_VMWRITE:
+	case EXIT_VMXOFF:
+	case EXIT_VMXON:
+	case EXIT_INVEPT:
+	case EXIT_INVVPID:
+		vmx_nested_l1_insn(reason);
+		break;
+	case EXIT_VMCALL:
+	case EXIT_VMFUNC:
+		/* No hypercalls; VM functions are not offered to L1 (SDM 26.5.6). */
+		inject_exception(VEC_UD, false, 0);
+		break;
+	case EXIT_TRIPLE_FAULT:
+		vmx_fatal("L1 shut down (triple fault)");
+	case EXIT_EPT_VIOLATION:
+		bm_printf("stub: L1 touched L1-physical %#llx, which it does not have\n",
+			  (unsigned long long)vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS));
+		vmx_fatal("EPT violation of L1");
+	default:
+		vmx_fatal("unexpected L1 exit");
+	}
+}
+
+int kmain(uint32_t magic, const struct mb_info *mbi)
+{
+	const char *cmd = bm_mb_cmdline(mbi);
+	uint64_t entry, mbi_gpa;
+
+	bm_printf("stub: libnest bare-metal L0 (VMX), command line \"%s\"\n", cmd);
+	stub.ept = true;
+	stub.map_ram = EPT_R | EPT_W | EPT_X | (EPT_MT_WB << EPT_MT_SHIFT);
+	stub.map_dev = EPT_R | EPT_W | EPT_X | (EPT_MT_UC << EPT_MT_SHIFT);
+	l1_setup_memory(mbi, cmdline_mib(cmd, "pool", DEFAULT_POOL_MIB << 20),
+			cmdline_mib(cmd, "l1mem", 0));
+	bm_printf("stub: L1 RAM %llu MiB at host %#llx (guest-physical 0); stub pool %llu KiB\n",
+		  (unsigned long long)(stub.l1_size >> 20), (unsigned long long)stub.l1_host,
+		  (unsigned long long)(bm_mem_free_bytes() >> 10));
+	vmx_enable();
+	l1_load(mbi, &entry, &mbi_gpa);
+	vmcs01_init(entry, mbi_gpa);
+	vmx_nested_init();
+	bm_printf("stub: starting L1\n");
+
+	for (;;) {
+		uint8_t *vmcs = vs.in_l2 ? vs.vmcs02 : vs.vmcs01;
+		bool *launched = vs.in_l2 ? &vs.launched02 : &vs.launched01;
+
+		vmcs_load(vmcs);
+		int rc = vmx_enter(vs.gpr, *launched);
+		if (rc != 0)
+			vmx_fatal(rc == 1 ? "VM entry: VMfailInvalid" : "VM entry: VMfailValid");
+		*launched = true;
+		stub.stats.l0_exits++;
+		uint32_t reason = (uint32_t)vmr(NEST_VMCS_VM_EXIT_REASON);
+		if (vs.in_l2)
+			vmx_nested_l2_exit(reason);
+		else
+			l1_exit(reason);
+	}
+}

@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nested VMX through libnest (include/nest/vmx.h): L1's VMX instructions
+ * and VMX MSRs go to nest_vmx_l1_exit()/nest_vmx_rdmsr()/nest_vmx_wrmsr(),
+ * L2's exits to nest_vmx_l2_exit(), and the stub carries out the action
+ * each returns. L2 runs on vmcs02, which libnest fills through the
+ * backend's VMCS access; with L1's EPT, on EPT02, libnest's shadow of
+ * L1's EPT over EPT01 (tdp.h).
+ *
+ * External interrupts: vmcs02 exits on them without acknowledging them, so
+ * an interrupt L1 wants reported without "acknowledge interrupt on exit"
+ * stays pending in the local APIC for L1, as on hardware. The stub reads
+ * the vector from the APIC's IRR and asks libnest where it goes; if L1
+ * acknowledges it on exit, or L2 is to receive it, the stub acknowledges
+ * it in the APIC itself (the CPU delivers it to the stub's IDT with
+ * interrupts briefly enabled, which sets its ISR bit as an acknowledge
+ * does), so that exactly one of L1 or L2 ends it with an EOI.
+ */
+#include <nest/nest.h>
+
+#include "backend.h"
+#include "vmx_stub.h"
+
+#define L2_VPID 2
+#define TDP_MAX_PAGES 4096
+#define TDP_MAX_ROOTS 8
+#define PAGE_SHIFT_2M 21
+#define DEFAULT_MAXPHYADDR 36
+#define MSR_APIC_BASE 0x1Bu
+#define APIC_BASE_ADDR_MASK 0xFFFFFF000ull
+#define APIC_IRR0 0x200u
+#define APIC_REG_STRIDE 0x10u
+#define FIRST_IRQ_VECTOR 32
+#define IRQ_VECTORS 256
+#define ACK_ATTEMPTS 1000
+
+static struct {
+	struct nest_vmx *vmx;
+	struct nest_tdp *tdp;
+	struct nest_backend be;
+	struct nest_backend_ops ops;
+	bool invept_single, invvpid_single;
+	volatile int acked_vector; /* set by the stub's interrupt handler */
+} n;
+
+/* Accounts one call into libnest. */
+#define NEST_CALL(expr)                                                                            \
+	({                                                                                         \
+		uint64_t t0_ = rdtsc();                                                            \
+		int rc_ = (expr);                                                                  \
+		stub.stats.nest_cycles += rdtsc() - t0_;                                           \
+		stub.stats.transitions++;                                                          \
+		rc_;                                                                               \
+	})
+
+static void check(int rc, const char *what)
+{
+	if (rc != NEST_OK)
+		bm_panic("stub: %s: %s\n", what, nest_strerror(rc));
+}
+
+static void *pages(size_t bytes)
+{
+	void *p = bm_pages_alloc((bytes + BM_PAGE_SIZE - 1) / BM_PAGE_SIZE, BM_PAGE_SIZE);
+	if (!p)
+		bm_panic("stub: out of memory for libnest\n");
+	return p;
+}
+
+/* ---- the backend's VMX operations ---- */
+
+static uint8_t *vmcs_of(enum nest_vmcs_id which)
+{
+	switch (which) {
+	case NEST_VMCS01:
+		return vs.vmcs01;
+	case NEST_VMCS02:
+		return vs.vmcs02;
+	default:
+		return NULL; /* no hardware VMCS shadowing here */
+	}
+}
+
+static int be_vmcs_read(void *ctx, enum nest_vmcs_id which, uint32_t enc, uint64_t *value)
+{
+	uint8_t *v = vmcs_of(which);
+
+	stub_be_calls.vmcs_read++;
+	if (!v)
+		return NEST_E_UNSUPPORTED;
+	vmcs_load(v);
+	if (vmread_checked(enc, value))
+		return NEST_OK;
+	bm_printf("stub: VMREAD of field %#x of vmcs0%u failed\n", enc, which + 1);
+	return NEST_E_BACKEND;
+}
+
+static int be_vmcs_write(void *ctx, enum nest_vmcs_id which, uint32_t enc, uint64_t value)
+{
+	uint8_t *v = vmcs_of(which);
+
+	stub_be_calls.vmcs_write++;
+	if (!v)
+		return NEST_E_UNSUPPORTED;
+	vmcs_load(v);
+	if (vmwrite_checked(enc, value))
+		return NEST_OK;
+	bm_printf("stub: VMWRITE of field %#x = %#llx to vmcs0%u failed\n", enc,
+		  (unsigned long long)value, which + 1);
+	return NEST_E_BACKEND;
+}
+
+static void be_flush(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr)
+{
+	bool ok = true;
+
+	stub_be_calls.flush++;
+	switch (kind) {
+	case NEST_FLUSH_EPT_CONTEXT:
+		ok = n.invept_single ? invept(INVEPT_SINGLE, tag) : invept(INVEPT_ALL, 0);
+		break;
+	case NEST_FLUSH_EPT_ALL:
+		ok = invept(INVEPT_ALL, 0);
+		break;
+	case NEST_FLUSH_VPID_ADDR:
+		ok = invvpid(INVVPID_ADDR, (uint16_t)tag, addr);
+		break;
+	case NEST_FLUSH_VPID_CONTEXT:
+		ok = n.invvpid_single ? invvpid(INVVPID_SINGLE, (uint16_t)tag, 0)
+				      : invvpid(INVVPID_ALL, 0, 0);
+		break;
+	case NEST_FLUSH_VPID_ALL:
+		ok = invvpid(INVVPID_ALL, 0, 0);
+		break;
+	default:
+		ok = invept(INVEPT_ALL, 0) && invvpid(INVVPID_ALL, 0, 0);
+		break;
+	}
+	if (!ok)
+		bm_printf("stub: flush kind %u tag %#llx failed\n", kind, (unsigned long long)tag);
+	stub_flush.count++;
+}
+
+/* ---- set-up ---- */
+
+static void irq_handler(struct bm_regs *regs)
+{
+	n.acked_vector = (int)regs->vector; /* no EOI: the vector stays in service */
+}
+
+void vmx_nested_init(void)
+{
+	uint32_t a, b, c, d;
+	struct nest_vmx_config cfg = {.size = sizeof(cfg)};
+
+	n.ops = stub_backend_ops;
+	n.ops.vmcs_read = be_vmcs_read;
+	n.ops.vmcs_write = be_vmcs_write;
+	n.ops.flush = be_flush;
+	n.be = (struct nest_backend){.ops = &n.ops, .ctx = &stub};
+	check(nest_backend_validate(&n.be), "nest_backend_validate");
+	n.invept_single = vs.host.ept_vpid & EPT_VPID_CAP_INVEPT_SINGLE;
+	n.invvpid_single = vs.host.ept_vpid & EPT_VPID_CAP_INVVPID_SINGLE;
+
+	cfg.vmx_allowed = 1;
+	cfg.host_caps = &vs.host;
+	cfg.features = NEST_VMX_F_EPT | NEST_VMX_F_VPID | NEST_VMX_F_UNRESTRICTED_GUEST |
+		       NEST_VMX_F_PREEMPTION_TIMER | NEST_VMX_F_VMWRITE_ANY;
+	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
+	cfg.l1_maxphyaddr = (a & 0xFF) ? (a & 0xFF) : DEFAULT_MAXPHYADDR;
+	cfg.feature_control = FC_LOCK | FC_VMXON_OUTSIDE_SMX;
+	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
+	cfg.l1_gbpages = !!(d & CPUID_EXT_EDX_GBPAGES);
+	size_t size = nest_vmx_size();
+	check(nest_vmx_init(pages(size), size, &n.be, &cfg, &n.vmx), "nest_vmx_init");
+
+	struct nest_vmx_caps offered = {.size = sizeof(offered)};
+	check(nest_vmx_offered_caps(n.vmx, &offered), "nest_vmx_offered_caps");
+	struct nest_tdp_config tc = {
+	    .size = sizeof(tc),
+	    .max_pages = TDP_MAX_PAGES,
+	    .max_roots = TDP_MAX_ROOTS,
+	    .ept_vpid_cap = offered.ept_vpid,
+	    .maxphyaddr = (uint8_t)cfg.l1_maxphyaddr,
+	    .max_page_shift = PAGE_SHIFT_2M,
+	};
+	size_t tsize = nest_tdp_size(&tc);
+	if (!tsize)
+		bm_panic("stub: nest_tdp_size refuses the configuration\n");
+	check(nest_tdp_init(pages(tsize), tsize, &n.be, &tc, &n.tdp), "nest_tdp_init");
+
+	/* vmcs02: libnest fills it; it only needs the revision and a clear launch state. */
+	vs.vmcs02 = bm_page_alloc();
+	*(uint32_t *)vs.vmcs02 = vs.revision;
+	if (!vmclear((uint64_t)(uintptr_t)vs.vmcs02))
+		bm_panic("stub: VMCLEAR of vmcs02 failed\n");
+	if (vs.current == vs.vmcs02)
+		vs.current = NULL;
+
+	/* What L0 keeps while L2 runs: its I/O and MSR intercepts, EPT01, VPID. */
+	vmcs_load(vs.vmcs01);
+	struct nest_vmx_l0 l0 = {
+	    .size = sizeof(l0),
+	    .proc = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY,
+	    .proc2 = PROC2_ENABLE_EPT | (vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? PROC2_ENABLE_VPID : 0),
+	    .exit_ctls = (uint32_t)vmr(NEST_VMCS_VM_EXIT_CONTROLS),
+	    .vpid02 = vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? L2_VPID : 0,
+	    .eptp01 = vs.eptp01,
+	    .msr_bitmap = vs.msr_bitmap,
+	    .io_bitmap = vs.io_bitmap,
+	    .tdp = n.tdp,
+	};
+	check(NEST_CALL(nest_vmx_set_l0(n.vmx, &l0)), "nest_vmx_set_l0");
+
+	for (unsigned v = FIRST_IRQ_VECTOR; v < IRQ_VECTORS; v++)
+		bm_set_handler(v, irq_handler);
+	bm_printf("stub: libnest offers L1 VMX: pin %#llx proc %#llx proc2 %#llx EPT/VPID %#llx, "
+		  "MAXPHYADDR %u\n",
+		  (unsigned long long)offered.pinbased, (unsigned long long)offered.procbased,
+		  (unsigned long long)offered.procbased2, (unsigned long long)offered.ept_vpid,
+		  offered.maxphyaddr);
+}
+
+bool vmx_nested_msr(uint32_t msr, bool write, uint64_t *value, bool *gp)
+{
+	struct nest_vmx_action act = {.size = sizeof(act)};
+	int rc = write ? nest_vmx_wrmsr(n.vmx, msr, *value, &act)
+		       : nest_vmx_rdmsr(n.vmx, msr, value, &act);
+
+	stub.stats.transitions++;
+	if (rc == NEST_E_NOENT)
+		return false;
+	check(rc, "nest_vmx_rdmsr/wrmsr");
+	*gp = act.kind == NEST_VMX_ACT_INJECT;
+	return true;
+}
+
+/* ---- actions ---- */
+
+/*
+ * MSRs libnest hands to L0 (NEST_VMX_ACT_F_MSRS), loaded as WRMSR would:
+ * those the VMCS switches go into the guest fields of @vmcs, the others
+ * into the processor, which L1 and L2 share.
+ */
+static void load_msrs(uint8_t *vmcs)
+{
+	const struct nest_vmx_msr_entry *e;
+	uint32_t count;
+	static const struct {
+		uint32_t msr, field;
+	} in_vmcs[] = {
+	    {MSR_SYSENTER_CS, NEST_VMCS_GUEST_SYSENTER_CS},
+	    {MSR_SYSENTER_ESP, NEST_VMCS_GUEST_SYSENTER_ESP},
+	    {MSR_SYSENTER_EIP, NEST_VMCS_GUEST_SYSENTER_EIP},
+	    {MSR_DEBUGCTL, NEST_VMCS_GUEST_IA32_DEBUGCTL},
+	    {MSR_PAT, NEST_VMCS_GUEST_IA32_PAT},
+	    {MSR_EFER, NEST_VMCS_GUEST_IA32_EFER},
+	    {MSR_FS_BASE, NEST_VMCS_GUEST_FS_BASE},
+	    {MSR_GS_BASE, NEST_VMCS_GUEST_GS_BASE},
+	};
+
+	check(nest_vmx_pending_msrs(n.vmx, &e, &count), "nest_vmx_pending_msrs");
+	vmcs_load(vmcs);
+	for (uint32_t i = 0; i < count; i++) {
+		unsigned j = 0;
+		while (j < BM_ARRAY_SIZE(in_vmcs) && in_vmcs[j].msr != e[i].index)
+			j++;
+		if (j < BM_ARRAY_SIZE(in_vmcs))
+			vmw(in_vmcs[j].field, e[i].value);
+		else
+			wrmsr(e[i].index, e[i].value);
+	}
+}
+
+/* The highest vector requested in the local APIC (IRR), or -1. */
+static int apic_pending_vector(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR_MASK;
+
+	for (int reg = IRQ_VECTORS / 32 - 1; reg >= 0; reg--) {
+		volatile uint32_t *irr =
+		    (volatile uint32_t *)(uintptr_t)(base + APIC_IRR0 + APIC_REG_STRIDE * reg);
+		uint32_t bits = *irr;
+		if (bits)
+			return reg * 32 + 31 - __builtin_clz(bits);
+	}
+	return -1;
+}
+
+/* Acknowledges the pending interrupt @vector in the local APIC (see above). */
+static void apic_ack(int vector)
+{
+	n.acked_vector = -1;
+	for (unsigned i = 0; i < ACK_ATTEMPTS && n.acked_vector < 0; i++)
+		__asm__ volatile("sti; nop; cli" ::: "memory");
+	if (n.acked_vector != vector) {
+		bm_printf("stub: acknowledged vector %d, expected %d\n", n.acked_vector, vector);
+		vmx_fatal("interrupt acknowledge");
+	}
+}
+
+static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act);
+
+static void apply(const struct nest_vmx_action *act, bool from_l2)
+{
+	switch (act->kind) {
+	case NEST_VMX_ACT_RESUME_L1:
+		if (from_l2)
+			stub.stats.l2_reflected++;
+		vs.in_l2 = false;
+		vmcs_load(vs.vmcs01);
+		if (act->flags & NEST_VMX_ACT_F_ABORT)
+			vmx_fatal("VMX abort: L1's vCPU shuts down");
+		if (act->flags & NEST_VMX_ACT_F_RIP) {
+			vmw(NEST_VMCS_GUEST_RIP, act->rip);
+			vmw(NEST_VMCS_GUEST_RFLAGS, act->rflags);
+			vmw(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+			    vmr(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO) & ~3ull);
+		}
+		if (act->flags & NEST_VMX_ACT_F_GPR)
+			gpr_set(act->gpr, act->gpr_value);
+		if (act->flags & NEST_VMX_ACT_F_MSRS)
+			load_msrs(vs.vmcs01);
+		/* L1 may have left IA-32e mode at the exit (host address-space size). */
+		break;
+	case NEST_VMX_ACT_INJECT:
+		vs.in_l2 = false;
+		vmcs_load(vs.vmcs01);
+		if (act->vector == VEC_PF)
+			write_cr2(act->cr2);
+		inject_exception(act->vector, act->has_error_code, act->error_code);
+		break;
+	case NEST_VMX_ACT_ENTER_L2:
+		vs.in_l2 = true;
+		if (act->flags & NEST_VMX_ACT_F_MSRS)
+			load_msrs(vs.vmcs02);
+		break;
+	case NEST_VMX_ACT_RESUME_L2:
+		stub.stats.l2_handled++;
+		break;
+	case NEST_VMX_ACT_L0_HANDLES:
+		vmcs_load(vs.vmcs02);
+		l2_exit_for_l0(EXIT_REASON_BASIC((uint32_t)vmr(NEST_VMCS_VM_EXIT_REASON)), act);
+		break;
+	default:
+		bm_panic("stub: libnest returned action %u\n", act->kind);
+	}
+}
+
+/* L1's registers for libnest, from vmcs01 and the saved GPRs. */
+static void l1_regs(struct nest_vmx_l1_regs *r)
+{
+	*r = (struct nest_vmx_l1_regs){.size = sizeof(*r)};
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		r->gpr[i] = vs.gpr[i];
+	r->gpr[GPR_RSP] = vmr(NEST_VMCS_GUEST_RSP);
+	r->rip = vmr(NEST_VMCS_GUEST_RIP);
+	r->rflags = vmr(NEST_VMCS_GUEST_RFLAGS);
+	r->cr0 = (vmr(NEST_VMCS_GUEST_CR0) & ~vs.cr0_mask) |
+		 (vmr(NEST_VMCS_CR0_READ_SHADOW) & vs.cr0_mask);
+	r->cr4 = (vmr(NEST_VMCS_GUEST_CR4) & ~vs.cr4_mask) |
+		 (vmr(NEST_VMCS_CR4_READ_SHADOW) & vs.cr4_mask);
+	r->cr3 = vmr(NEST_VMCS_GUEST_CR3);
+	r->efer = vmr(NEST_VMCS_GUEST_IA32_EFER);
+	for (unsigned s = 0; s < 6; s++) {
+		r->seg[s].selector = (uint16_t)vmr(NEST_VMCS_GUEST_ES_SELECTOR + 2 * s);
+		r->seg[s].limit = (uint32_t)vmr(NEST_VMCS_GUEST_ES_LIMIT + 2 * s);
+		r->seg[s].ar = (uint32_t)vmr(NEST_VMCS_GUEST_ES_AR_BYTES + 2 * s);
+		r->seg[s].base = vmr(NEST_VMCS_GUEST_ES_BASE + 2 * s);
+	}
+	r->cpl = (r->seg[NEST_VMX_SEG_SS].ar >> AR_DPL_SHIFT) & AR_DPL_MASK;
+}
+
+void vmx_nested_l1_insn(uint32_t reason)
+{
+	struct nest_vmx_exit ex = {
+	    .size = sizeof(ex),
+	    .reason = reason,
+	    .qualification = vmr(NEST_VMCS_EXIT_QUALIFICATION),
+	    .insn_info = (uint32_t)vmr(NEST_VMCS_VMX_INSTRUCTION_INFO),
+	    .insn_len = (uint32_t)vmr(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN),
+	};
+	struct nest_vmx_l1_regs regs;
+	struct nest_vmx_action act = {.size = sizeof(act)};
+	unsigned basic = EXIT_REASON_BASIC(reason);
+
+	l1_regs(&regs);
+	int rc = NEST_CALL(nest_vmx_l1_exit(n.vmx, &ex, &regs, &act));
+	if (rc != NEST_OK) {
+		bm_printf("stub: nest_vmx_l1_exit (reason %u): %s\n", basic, nest_strerror(rc));
+		vmcs_load(vs.vmcs01);
+		vmx_fatal("libnest refused an L1 exit");
+	}
+	if (basic == EXIT_VMLAUNCH || basic == EXIT_VMRESUME) {
+		stub.stats.vmruns++;
+		if (act.kind != NEST_VMX_ACT_ENTER_L2)
+			stub.stats.vmrun_failed++;
+	}
+	apply(&act, false);
+}
+
+/* An MSR access of L2's that L1 lets through and L0 intercepts: the VMX MSRs. */
+static void l2_msr(bool write)
+{
+	uint32_t msr = (uint32_t)vs.gpr[GPR_RCX];
+	uint64_t val = (vs.gpr[GPR_RAX] & 0xFFFFFFFFull) | (vs.gpr[GPR_RDX] << 32);
+	bool gp = false;
+
+	if (!vmx_nested_msr(msr, write, &val, &gp))
+		vmx_fatal("L2 MSR access L0 does not know");
+	if (gp) {
+		inject_exception(VEC_GP, true, 0);
+		return;
+	}
+	if (!write) {
+		vs.gpr[GPR_RAX] = val & 0xFFFFFFFFull;
+		vs.gpr[GPR_RDX] = val >> 32;
+	}
+	skip_insn();
+}
+
+/* An external interrupt arrived while L2 ran: L1's, or L2's if L1 lets it through. */
+static void l2_interrupt(void)
+{
+	int vector = apic_pending_vector();
+	struct nest_vmx_action act = {.size = sizeof(act)};
+
+	if (vector < FIRST_IRQ_VECTOR)
+		return; /* gone (or spurious): resume L2 */
+	int rc = NEST_CALL(nest_vmx_l2_event(n.vmx, NEST_VMX_EVT_EXTINT, (uint32_t)vector, &act));
+	if (rc != NEST_OK) {
+		bm_printf("stub: nest_vmx_l2_event: %s\n", nest_strerror(rc));
+		vmx_fatal("libnest refused an interrupt");
+	}
+	if ((act.kind == NEST_VMX_ACT_RESUME_L1 && (act.flags & NEST_VMX_ACT_F_ACKED)) ||
+	    (act.kind == NEST_VMX_ACT_L0_HANDLES && (act.flags & NEST_VMX_ACT_F_TO_L2)))
+		apic_ack(vector);
+	if (act.kind == NEST_VMX_ACT_L0_HANDLES) {
+		stub.stats.l2_handled++;
+		return; /* queued in vmcs02 for L2 */
+	}
+	apply(&act, true);
+}
+
+static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
+{
+	if (reason == EXIT_EXTERNAL_INTERRUPT) {
+		l2_interrupt();
+		return;
+	}
+	stub.stats.l2_handled++;
+	switch (reason) {
+	case EXIT_IO:
+		if (!l0_port_io(vmr(NEST_VMCS_EXIT_QUALIFICATION)))
+			vmx_fatal("L2 I/O exit that neither L1 nor L0 handles");
+		return;
+	case EXIT_RDMSR:
+	case EXIT_WRMSR:
+		l2_msr(reason == EXIT_WRMSR);
+		return;
+	case EXIT_EPT_VIOLATION:
+		bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
+			  (unsigned long long)vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS));
+		vmx_fatal("EPT violation outside L1's memory");
+	default:
+		vmx_fatal("L2 exit that neither L1 nor L0 handles");
+	}
+}
+
+void vmx_nested_l2_exit(uint32_t reason)
+{
+	struct nest_vmx_exit ex = {.size = sizeof(ex)};
+	struct nest_vmx_l2_regs regs = {.size = sizeof(regs)};
+	struct nest_vmx_action act = {.size = sizeof(act)};
+
+	stub.stats.l2_exits++;
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		regs.gpr[i] = vs.gpr[i];
+	regs.gpr[GPR_RSP] = vmr(NEST_VMCS_GUEST_RSP);
+	int rc = NEST_CALL(nest_vmx_l2_exit(n.vmx, &ex, &regs, &act));
+	if (rc != NEST_OK) {
+		bm_printf("stub: nest_vmx_l2_exit: %s\n", nest_strerror(rc));
+		vmcs_load(vs.vmcs02);
+		vmx_fatal("libnest refused an L2 exit");
+	}
+	apply(&act, true);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* The L0 stub on VMX: state shared by vmx_main.c and vmx_nested.c. */
+#ifndef STUB_VMX_STUB_H
+#define STUB_VMX_STUB_H
+
+#include <nest/vmx.h>
+
+#include "stub.h"
+#include "vmx_hw.h"
+
+struct vmx_stub {
+	uint8_t *vmxon;
+	uint8_t *vmcs01; /* L1 runs on it */
+	uint8_t *vmcs02; /* L2 runs on it; libnest fills it */
+	uint8_t *current; /* the current VMCS (VMPTRLD), NULL if none */
+	bool launched01, launched02;
+	uint32_t revision;
+	uint64_t gpr[GPR_COUNT]; /* the running guest's registers; RSP is the VMCS's */
+	uint8_t *io_bitmap;	 /* A then B, 8 KiB */
+	uint8_t *msr_bitmap;	 /* 4 KiB */
+	struct nest_vmx_caps host; /* the processor's capability MSRs */
+	uint64_t eptp01;
+	/* CR0/CR4 bits L0 owns in vmcs01 (the VMX fixed bits), with L1's view in the read shadows. */
+	uint64_t cr0_mask, cr4_mask;
+	bool in_l2;
+	bool figures_printed;
+};
+extern struct vmx_stub vs;
+
+/* vmx_main.c */
+/* Makes @vmcs current (VMPTRLD) unless it is. */
+void vmcs_load(uint8_t *vmcs);
+/* VMREAD/VMWRITE of the current VMCS; a failure is fatal. */
+uint64_t vmr(uint32_t field);
+void vmw(uint32_t field, uint64_t value);
+/* Adjusts wanted control bits to a capability MSR (allowed-0 in 31:0, allowed-1 in 63:32). */
+uint32_t ctl_adjust(uint64_t cap, uint32_t want, const char *what);
+/* The guest's RSP-aware register access on the current VMCS. */
+uint64_t gpr_get(unsigned reg);
+void gpr_set(unsigned reg, uint64_t value);
+/* Advances the current guest past the exiting instruction. */
+void skip_insn(void);
+/* Injects a hardware exception into the guest of the current VMCS. */
+void inject_exception(unsigned vector, bool has_error, uint32_t error);
+/* I/O on a port L0 intercepts, for L1 or for L2 (current VMCS); false if not one of L0's. */
+bool l0_port_io(uint64_t qual);
+void vmx_print_figures(void);
+__attribute__((noreturn)) void vmx_fatal(const char *why);
+
+/* vmx_nested.c */
+void vmx_nested_init(void);
+/* L1 executed a VMX instruction (exit @reason on vmcs01). */
+void vmx_nested_l1_insn(uint32_t reason);
+/* L1 read or wrote an MSR L0 intercepts for nesting; false if not one. */
+bool vmx_nested_msr(uint32_t msr, bool write, uint64_t *value, bool *gp);
+/* An exit from L2 (vs.in_l2, vmcs02 current). */
+void vmx_nested_l2_exit(uint32_t reason);
+
+/* vmx_entry.S */
+int vmx_enter(uint64_t *gpr, int resume);
+extern char vmx_exit_entry[];
+
+#endif /* STUB_VMX_STUB_H */
