@@ -126,6 +126,26 @@ START_TEST(reflected_exit_shows_in_the_shadow_vmcs)
 }
 END_TEST
 
+/* L1 reads the VM-instruction error through the shadow after a VMfail. */
+START_TEST(vmfail_error_number_shows_in_the_shadow_vmcs)
+{
+	with_shadowing();
+	ck_assert_int_eq(vmresume(), NEST_OK); /* not launched: VMfail(5), SDM 31.4 */
+	ck_assert_uint_eq(N.act.result, NEST_VMX_FAIL_VALID);
+	ck_assert_uint_eq(shadow(NEST_VMCS_VM_INSTRUCTION_ERROR), 5);
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(vmlaunch(), NEST_OK); /* launched: VMfail(4) */
+	ck_assert_uint_eq(shadow(NEST_VMCS_VM_INSTRUCTION_ERROR), 4);
+	/* An exiting VMREAD of a field that does not exist: VMfail(12). */
+	N.regs.gpr[N_RBX] = 0x7ffe;
+	ck_assert_int_eq(l1_exec(VMX_EXIT_VMREAD, sim_vmx_info_reg(0, N_RBX)),
+			 NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_FAIL_VALID);
+	ck_assert_uint_eq(shadow(NEST_VMCS_VM_INSTRUCTION_ERROR), 12);
+}
+END_TEST
+
 START_TEST(vmclear_takes_shadow_writes_into_l1_memory)
 {
 	struct nest__vmcs12 img;
@@ -152,6 +172,7 @@ static Suite *nested_sync_suite(void)
 	tcase_add_test(t, vmptrld_fills_the_shadow_vmcs);
 	tcase_add_test(t, l1_write_through_the_shadow_reaches_vmcs02_at_entry);
 	tcase_add_test(t, reflected_exit_shows_in_the_shadow_vmcs);
+	tcase_add_test(t, vmfail_error_number_shows_in_the_shadow_vmcs);
 	tcase_add_test(t, vmclear_takes_shadow_writes_into_l1_memory);
 	suite_add_tcase(s, t);
 	return s;

@@ -63,6 +63,7 @@ static int vmfail(struct nest__vmx_insn *in, uint32_t error)
 	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
 		return vmfail_invalid(in);
 	nest__vmcs12_write(&ctx->vmcs12, NEST_VMCS_VM_INSTRUCTION_ERROR, error);
+	nest__vmx_shadow_mirror(ctx, NEST_VMCS_VM_INSTRUCTION_ERROR); /* nested.c */
 	complete(in, NEST_VMX_FAIL_VALID, X86_RFLAGS_ZF);
 	in->act.vm_instruction_error = error;
 	return NEST_OK;

@@ -168,12 +168,20 @@ void nest__vmx_shadow_load(struct nest_vmx *ctx)
 void nest__vmx_shadow_field(struct nest_vmx *ctx, uint32_t enc)
 {
 	const struct nest_vmcs_field *f = nest__vmcs_field(enc);
-	uint64_t val;
 
 	if (f == NULL)
 		return;
 	nest__vmx_fs_set(&ctx->nested.dirty, (unsigned)(f - nest__vmcs_fields));
-	if (!shadowing(ctx) || !ctx->nested.shadow_loaded || !(f->flags & NEST_VMCS_F_SHADOW_READ))
+	nest__vmx_shadow_mirror(ctx, enc);
+}
+
+void nest__vmx_shadow_mirror(struct nest_vmx *ctx, uint32_t enc)
+{
+	const struct nest_vmcs_field *f = nest__vmcs_field(enc);
+	uint64_t val;
+
+	if (f == NULL || !shadowing(ctx) || !ctx->nested.shadow_loaded ||
+	    !(f->flags & NEST_VMCS_F_SHADOW_READ))
 		return;
 	nest__vmcs12_read(&ctx->vmcs12, f->encoding, &val);
 	if (nest__be_vmcs_write(&ctx->be, NEST_VMCS_SHADOW, f->encoding, val) != NEST_OK)
@@ -204,6 +212,7 @@ static int vmfail(struct nest__vmx_insn *in, uint32_t error)
 	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
 		return complete(in, NEST_VMX_FAIL_INVALID, X86_RFLAGS_CF);
 	ctx->vmcs12.VM_INSTRUCTION_ERROR = error;
+	nest__vmx_shadow_mirror(ctx, NEST_VMCS_VM_INSTRUCTION_ERROR);
 	in->act.vm_instruction_error = error;
 	return complete(in, NEST_VMX_FAIL_VALID, X86_RFLAGS_ZF);
 }

@@ -258,6 +258,9 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 void nest__vmx_shadow_release(struct nest_vmx *ctx);
 void nest__vmx_shadow_load(struct nest_vmx *ctx);
 void nest__vmx_shadow_field(struct nest_vmx *ctx, uint32_t enc);
+/* libnest itself changed field @enc of vmcs12 (the VM-instruction error of
+ * a VMfail): show the new value in the shadow VMCS if L1 reads it there. */
+void nest__vmx_shadow_mirror(struct nest_vmx *ctx, uint32_t enc);
 
 /* Bring the rarely read guest-state fields of vmcs12 up to date from
  * vmcs02 (before an exiting VMREAD; see rare_stale). */
