@@ -70,6 +70,8 @@
 #define PROC2_ENABLE_EPT (1u << 1)
 #define PROC2_ENABLE_VPID (1u << 5)
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
+#define PROC2_VMCS_SHADOWING (1u << 14)
+#define VMCS_SHADOW_INDICATOR (1u << 31) /* revision-identifier bit 31 (SDM 25.2) */
 #define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
 #define EXIT_SAVE_PAT (1u << 18)
 #define EXIT_LOAD_PAT (1u << 19)

@@ -343,6 +343,21 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	uint32_t p2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
 	if ((h->procbased2 >> 32) & PROC2_ENABLE_VPID)
 		p2 |= PROC2_ENABLE_VPID;
+	/* VMCS shadowing: L1's VMREAD and VMWRITE of the fields libnest marks
+	 * shadowable run without exits on a shadow VMCS libnest keeps in step
+	 * with vmcs12 (SDM 25.10, 26.3). Linked while L1 has a current VMCS. */
+	if ((h->procbased2 >> 32) & PROC2_VMCS_SHADOWING) {
+		p2 |= PROC2_VMCS_SHADOWING;
+		vs.shadow = bm_page_alloc();
+		*(uint32_t *)vs.shadow = vs.revision | VMCS_SHADOW_INDICATOR;
+		if (!vmclear((uint64_t)(uintptr_t)vs.shadow))
+			bm_panic("stub: VMCLEAR of the shadow VMCS failed\n");
+		uint8_t *rd = bm_page_alloc(), *wr = bm_page_alloc();
+		if (nest_vmx_shadow_bitmaps(rd, wr) != NEST_OK)
+			bm_panic("stub: nest_vmx_shadow_bitmaps failed\n");
+		vmw(NEST_VMCS_VMREAD_BITMAP, (uint64_t)(uintptr_t)rd);
+		vmw(NEST_VMCS_VMWRITE_BITMAP, (uint64_t)(uintptr_t)wr);
+	}
 	vmw(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL, ctl_adjust(h->procbased2, p2, "secondary"));
 	vmw(NEST_VMCS_VM_EXIT_CONTROLS,
 	    ctl_adjust(t ? h->true_exit : h->exit,

@@ -76,8 +76,10 @@ static uint8_t *vmcs_of(enum nest_vmcs_id which)
 		return vs.vmcs01;
 	case NEST_VMCS02:
 		return vs.vmcs02;
+	case NEST_VMCS_SHADOW:
+		return vs.shadow;
 	default:
-		return NULL; /* no hardware VMCS shadowing here */
+		return NULL;
 	}
 }
 
@@ -201,6 +203,7 @@ void vmx_nested_init(void)
 	vmcs_load(vs.vmcs01);
 	struct nest_vmx_l0 l0 = {
 	    .size = sizeof(l0),
+	    .flags = vs.shadow ? NEST_VMX_L0_F_SHADOW_VMCS : 0,
 	    .proc = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY,
 	    .proc2 = PROC2_ENABLE_EPT | (vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? PROC2_ENABLE_VPID : 0),
 	    .exit_ctls = (uint32_t)vmr(NEST_VMCS_VM_EXIT_CONTROLS),
@@ -371,6 +374,24 @@ static void l1_regs(struct nest_vmx_l1_regs *r)
 	r->cpl = (r->seg[NEST_VMX_SEG_SS].ar >> AR_DPL_SHIFT) & AR_DPL_MASK;
 }
 
+/*
+ * The shadow VMCS is linked from vmcs01 only while L1 has a current VMCS:
+ * without one, L1's VMREAD and VMWRITE must fail (VMfailInvalid), which
+ * they do with the link pointer at ~0 (SDM 31.3, VMREAD).
+ */
+static void link_shadow(void)
+{
+	struct nest_vmx_status st = {.size = sizeof(st)};
+
+	if (!vs.shadow)
+		return;
+	check(nest_vmx_get_status(n.vmx, &st), "nest_vmx_get_status");
+	vmcs_load(vs.vmcs01);
+	vmw(NEST_VMCS_VMCS_LINK_POINTER, st.current_vmptr != NEST_VMX_INVALID_VMPTR
+					     ? (uint64_t)(uintptr_t)vs.shadow
+					     : UINT64_MAX);
+}
+
 void vmx_nested_l1_insn(uint32_t reason)
 {
 	struct nest_vmx_exit ex = {
@@ -391,6 +412,7 @@ void vmx_nested_l1_insn(uint32_t reason)
 		vmcs_load(vs.vmcs01);
 		vmx_fatal("libnest refused an L1 exit");
 	}
+	link_shadow();
 	if (basic == EXIT_VMLAUNCH || basic == EXIT_VMRESUME) {
 		stub.stats.vmruns++;
 		if (act.kind != NEST_VMX_ACT_ENTER_L2)

@@ -12,6 +12,7 @@ struct vmx_stub {
 	uint8_t *vmxon;
 	uint8_t *vmcs01; /* L1 runs on it */
 	uint8_t *vmcs02; /* L2 runs on it; libnest fills it */
+	uint8_t *shadow; /* the shadow VMCS of vmcs01 (NULL without VMCS shadowing) */
 	uint8_t *current; /* the current VMCS (VMPTRLD), NULL if none */
 	bool launched01, launched02;
 	uint32_t revision;
