@@ -10,8 +10,8 @@ examples_vmx_demo_LDADD = libnest.la
 
 # The demo: the minimal program, then the bare-metal example under QEMU (the
 # L0 stub with libnest inside, running an L1 hypervisor that runs L2; see
-# examples/baremetal/README.md). Its outputs share tests/e2e/baremetal with
-# the e2e run.
+# examples/baremetal/README.md), then its VMX side under Bochs. Its outputs
+# share tests/e2e/baremetal and tests/e2e/baremetal-vmx with the e2e runs.
 DEMO_DEPS = examples/minimal examples/vmx_demo
 demo: $(DEMO_DEPS)
 	./examples/minimal
@@ -23,6 +23,15 @@ demo: $(DEMO_DEPS)
 			NEST_CORE_SOURCES='$(NEST_CORE_SOURCES)' run-svm; \
 	else \
 		echo "demo: qemu-system-x86_64 not found: the bare-metal example needs it" \
+			"(sudo .ci/deps installs it)"; exit 1; \
+	fi
+	@if command -v '$(or $(BOCHS),bochs)' >/dev/null 2>&1; then \
+		BOCHS='$(or $(BOCHS),bochs)' $(MAKE) --no-print-directory \
+			-C $(srcdir)/examples/baremetal \
+			O='$(abs_builddir)/tests/e2e/baremetal-vmx' \
+			NEST_CORE_SOURCES='$(NEST_CORE_SOURCES)' BOCHS_TIMEOUT=300 run-vmx; \
+	else \
+		echo "demo: bochs not found: the VMX bare-metal example needs it" \
 			"(sudo .ci/deps installs it)"; exit 1; \
 	fi
 .PHONY: demo
