@@ -30,11 +30,14 @@ EXTRA_DIST += \
 	examples/baremetal/common/mb.c \
 	examples/baremetal/common/bochs.c \
 	examples/baremetal/common/bochs.h \
+	examples/baremetal/common/bm_vmx.h \
+	examples/baremetal/common/vmx_run.S \
 	examples/baremetal/stub/stub.h \
 	examples/baremetal/stub/svm_hw.h \
 	examples/baremetal/stub/nested.h \
 	examples/baremetal/stub/backend.h \
 	examples/baremetal/stub/backend.c \
+	examples/baremetal/stub/figures.c \
 	examples/baremetal/stub/main.c \
 	examples/baremetal/stub/npt.c \
 	examples/baremetal/stub/l1load.c \
@@ -44,7 +47,6 @@ EXTRA_DIST += \
 	examples/baremetal/stub/vmx_stub.h \
 	examples/baremetal/stub/vmx_main.c \
 	examples/baremetal/stub/vmx_nested.c \
-	examples/baremetal/stub/vmx_entry.S \
 	examples/baremetal/stub/nested_off.c \
 	examples/baremetal/stub/nested_libnest.c \
 	examples/baremetal/stub/vmrun.S \

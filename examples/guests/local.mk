@@ -23,5 +23,4 @@ EXTRA_DIST += \
 	examples/guests/vmx/l1.c \
 	examples/guests/vmx/checks.c \
 	examples/guests/vmx/l2.h \
-	examples/guests/vmx/l2.S \
-	examples/guests/vmx/vmx_run.S
+	examples/guests/vmx/l2.S

@@ -33,26 +33,6 @@
 
 struct stub stub;
 
-static uint64_t cmdline_mib(const char *cmd, const char *key, uint64_t dflt)
-{
-	size_t kl = strlen(key);
-	for (const char *p = cmd; *p; p++) {
-		if ((p == cmd || p[-1] == ' ') && !strncmp(p, key, kl) && p[kl] == '=')
-			return bm_strtou64(p + kl + 1, NULL) << 20;
-	}
-	return dflt;
-}
-
-static bool cmdline_flag(const char *cmd, const char *key)
-{
-	size_t kl = strlen(key);
-	for (const char *p = cmd; *p; p++) {
-		if ((p == cmd || p[-1] == ' ') && !strncmp(p, key, kl) && (!p[kl] || p[kl] == ' '))
-			return true;
-	}
-	return false;
-}
-
 static void svm_enable(void)
 {
 	uint32_t a, b, c, d;
@@ -170,42 +150,6 @@ void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error)
 static void advance(uint8_t *vmcb, unsigned len)
 {
 	VMCB_U64(vmcb, VMCB_RIP) += len;
-}
-
-void stub_print_figures(void)
-{
-	const struct stub_stats *s = &stub.stats;
-	uint64_t per100 = s->l2_reflected ? s->l0_exits * 100 / s->l2_reflected : 0;
-	uint64_t cyc = s->transitions ? s->nest_cycles / s->transitions : 0;
-
-	bm_printf(
-	    "stub: L0 exits %llu (from L1 %llu, from L2 %llu); L1 VMRUNs %llu (%llu refused); "
-	    "L2 exits reflected %llu, handled by L0 %llu\n",
-	    (unsigned long long)s->l0_exits, (unsigned long long)s->l1_exits,
-	    (unsigned long long)s->l2_exits, (unsigned long long)s->vmruns,
-	    (unsigned long long)s->vmrun_failed, (unsigned long long)s->l2_reflected,
-	    (unsigned long long)s->l2_handled);
-	bm_printf("stub: L0 exits per reflected L2 exit: %llu.%02llu\n",
-		  (unsigned long long)(per100 / 100), (unsigned long long)(per100 % 100));
-	bm_printf("stub: libnest: %llu transitions, %llu cycles per transition (rdtsc)\n",
-		  (unsigned long long)s->transitions, (unsigned long long)cyc);
-	const struct stub_be_calls *b = &stub_be_calls;
-	uint64_t calls = b->read_l1 + b->write_l1 + b->cmpxchg_l1 + b->l1_to_host + b->page_alloc +
-			 b->page_free + b->flush;
-	uint64_t calls100 = s->transitions ? calls * 100 / s->transitions : 0;
-	bm_printf("stub: libnest: %llu.%02llu backend calls per transition (read_l1 %llu, write_l1 "
-		  "%llu, cmpxchg_l1 %llu, l1_to_host %llu, page_alloc %llu, page_free %llu, "
-		  "flush %llu)\n",
-		  (unsigned long long)(calls100 / 100), (unsigned long long)(calls100 % 100),
-		  (unsigned long long)b->read_l1, (unsigned long long)b->write_l1,
-		  (unsigned long long)b->cmpxchg_l1, (unsigned long long)b->l1_to_host,
-		  (unsigned long long)b->page_alloc, (unsigned long long)b->page_free,
-		  (unsigned long long)b->flush);
-	bm_printf("stub: L1 exits by code:");
-	for (unsigned i = 0; i < BM_ARRAY_SIZE(s->by_code); i++)
-		if (s->by_code[i])
-			bm_printf(" %#x:%llu", i, (unsigned long long)s->by_code[i]);
-	bm_printf("\n");
 }
 
 /* A guest's access to a port the stub intercepts. */
@@ -350,14 +294,17 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	uint64_t entry, mbi_gpa;
 
 	bm_printf("stub: libnest bare-metal L0, command line \"%s\"\n", cmd);
+	stub.entry_name = "VMRUNs";
+	stub.failed_name = "refused";
+	stub.exit_hex = true;
 	stub.map_ram = NPT_P | NPT_RW | NPT_US;
 	stub.map_dev = stub.map_ram | NPT_PCD | NPT_PWT;
-	l1_setup_memory(mbi, cmdline_mib(cmd, "pool", DEFAULT_POOL_MIB << 20),
-			cmdline_mib(cmd, "l1mem", 0));
+	l1_setup_memory(mbi, stub_cmdline_mib(cmd, "pool", DEFAULT_POOL_MIB << 20),
+			stub_cmdline_mib(cmd, "l1mem", 0));
 	bm_printf("stub: L1 RAM %llu MiB at host %#llx (guest-physical 0); stub pool %llu KiB\n",
 		  (unsigned long long)(stub.l1_size >> 20), (unsigned long long)stub.l1_host,
 		  (unsigned long long)(bm_mem_free_bytes() >> 10));
-	stub.l1_vgif = cmdline_flag(cmd, "vgif");
+	stub.l1_vgif = stub_cmdline_flag(cmd, "vgif");
 	svm_enable();
 	l1_load(mbi, &entry, &mbi_gpa);
 	fwcfg_init();

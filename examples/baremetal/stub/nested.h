@@ -25,7 +25,6 @@ bool nested_host_if(void);
 
 /* main.c */
 void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error);
-void stub_print_figures(void);
 __attribute__((noreturn)) void stub_fatal(const uint8_t *vmcb, const char *why);
 /* Handles an exit L0 owns (I/O, CPUID) for the guest on @vmcb; false if not one. */
 bool stub_l0_exit(uint8_t *vmcb, uint64_t code);

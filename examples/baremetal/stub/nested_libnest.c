@@ -165,16 +165,6 @@ void nested_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 		bm_panic("stub: nest_svm_cpuid: %s\n", nest_strerror(rc));
 }
 
-/* Accounts one call into libnest. */
-#define NEST_CALL(expr)                                                                            \
-	({                                                                                         \
-		uint64_t t0_ = rdtsc();                                                            \
-		int rc_ = (expr);                                                                  \
-		stub.stats.nest_cycles += rdtsc() - t0_;                                           \
-		stub.stats.transitions++;                                                          \
-		rc_;                                                                               \
-	})
-
 /* L1's GIF: hold physical interrupts for L1 while it is clear. */
 static void sync_gif(void)
 {

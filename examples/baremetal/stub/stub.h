@@ -76,6 +76,10 @@ struct stub {
 	bool in_l2;
 	bool l1_vgif; /* command line "vgif": run L1 with hardware vGIF */
 	struct stub_stats stats;
+	/* How the figures name L1's entries ("VMRUNs") and their failures
+	 * ("refused"), and whether exit codes print in hex. */
+	const char *entry_name, *failed_name;
+	bool exit_hex;
 };
 extern struct stub stub;
 
@@ -86,6 +90,21 @@ static inline bool stub_map_uc(uint64_t flags)
 		return ((flags >> STUB_EPT_MT_SHIFT) & STUB_EPT_MT_BITS) == 0; /* EPT memory type UC */
 	return (flags & NPT_PCD) != 0;
 }
+
+/* figures.c: the command line ("key=MIB", "flag"), and the figures. */
+uint64_t stub_cmdline_mib(const char *cmd, const char *key, uint64_t dflt);
+bool stub_cmdline_flag(const char *cmd, const char *key);
+void stub_print_figures(void);
+
+/* Accounts one call into libnest (cycles and count) around @expr. */
+#define NEST_CALL(expr)                                                                            \
+	({                                                                                         \
+		uint64_t t0_ = rdtsc();                                                            \
+		int rc_ = (expr);                                                                  \
+		stub.stats.nest_cycles += rdtsc() - t0_;                                           \
+		stub.stats.transitions++;                                                          \
+		rc_;                                                                               \
+	})
 
 /* npt.c */
 void npt_map(uint64_t *pml4, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t flags);

@@ -168,7 +168,6 @@
 /* General-purpose registers in instruction-encoding order, as libnest has them. */
 #define GPR_RAX 0
 #define GPR_RSP 4
-#define GPR_COUNT 16
 
 /* ---- instructions (SDM 31.3); each returns true on VMsucceed ---- */
 

@@ -41,16 +41,6 @@ struct dtr {
 	uint64_t base;
 } __attribute__((packed));
 
-static uint64_t cmdline_mib(const char *cmd, const char *key, uint64_t dflt)
-{
-	size_t kl = strlen(key);
-	for (const char *p = cmd; *p; p++) {
-		if ((p == cmd || p[-1] == ' ') && !strncmp(p, key, kl) && p[kl] == '=')
-			return bm_strtou64(p + kl + 1, NULL) << 20;
-	}
-	return dflt;
-}
-
 /* ---- VMCS access ---- */
 
 void vmcs_load(uint8_t *vmcs)
@@ -120,45 +110,6 @@ void inject_exception(unsigned vector, bool has_error, uint32_t error)
 
 /* ---- figures and failures ---- */
 
-void vmx_print_figures(void)
-{
-	const struct stub_stats *s = &stub.stats;
-	const struct stub_be_calls *b = &stub_be_calls;
-	uint64_t per100 = s->l2_reflected ? s->l0_exits * 100 / s->l2_reflected : 0;
-	uint64_t cyc = s->transitions ? s->nest_cycles / s->transitions : 0;
-	uint64_t calls = b->read_l1 + b->write_l1 + b->cmpxchg_l1 + b->l1_to_host + b->page_alloc +
-			 b->page_free + b->flush;
-	uint64_t calls100 = s->transitions ? calls * 100 / s->transitions : 0;
-	uint64_t vmcs100 = s->transitions ? (b->vmcs_read + b->vmcs_write) * 100 / s->transitions : 0;
-
-	vs.figures_printed = true;
-	bm_printf("stub: L0 exits %llu (from L1 %llu, from L2 %llu); L1 VMLAUNCH/VMRESUMEs %llu "
-		  "(%llu failed); L2 exits reflected %llu, handled by L0 %llu\n",
-		  (unsigned long long)s->l0_exits, (unsigned long long)s->l1_exits,
-		  (unsigned long long)s->l2_exits, (unsigned long long)s->vmruns,
-		  (unsigned long long)s->vmrun_failed, (unsigned long long)s->l2_reflected,
-		  (unsigned long long)s->l2_handled);
-	bm_printf("stub: L0 exits per reflected L2 exit: %llu.%02llu\n",
-		  (unsigned long long)(per100 / 100), (unsigned long long)(per100 % 100));
-	bm_printf("stub: libnest: %llu transitions, %llu cycles per transition (rdtsc)\n",
-		  (unsigned long long)s->transitions, (unsigned long long)cyc);
-	bm_printf("stub: libnest: %llu.%02llu backend memory calls per transition (read_l1 %llu, "
-		  "write_l1 %llu, cmpxchg_l1 %llu, l1_to_host %llu, page_alloc %llu, page_free %llu, "
-		  "flush %llu); %llu.%02llu VMCS accesses per transition (reads %llu, writes %llu)\n",
-		  (unsigned long long)(calls100 / 100), (unsigned long long)(calls100 % 100),
-		  (unsigned long long)b->read_l1, (unsigned long long)b->write_l1,
-		  (unsigned long long)b->cmpxchg_l1, (unsigned long long)b->l1_to_host,
-		  (unsigned long long)b->page_alloc, (unsigned long long)b->page_free,
-		  (unsigned long long)b->flush, (unsigned long long)(vmcs100 / 100),
-		  (unsigned long long)(vmcs100 % 100), (unsigned long long)b->vmcs_read,
-		  (unsigned long long)b->vmcs_write);
-	bm_printf("stub: L1 exits by reason:");
-	for (unsigned i = 0; i < BM_ARRAY_SIZE(s->by_code); i++)
-		if (s->by_code[i])
-			bm_printf(" %u:%llu", i, (unsigned long long)s->by_code[i]);
-	bm_printf("\n");
-}
-
 void vmx_fatal(const char *why)
 {
 	if (vs.current) {
@@ -185,7 +136,7 @@ void vmx_fatal(const char *why)
 	} else {
 		bm_printf("stub: %s\n", why);
 	}
-	vmx_print_figures();
+	stub_print_figures();
 	bm_printf("e2e vmx: FAIL (stub: %s)\n", why);
 	bm_serial_drain();
 	bm_bochs_shutdown();
@@ -310,8 +261,8 @@ static void host_state(void)
 	vmw(NEST_VMCS_HOST_IA32_SYSENTER_EIP, 0);
 	vmw(NEST_VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
 	vmw(NEST_VMCS_HOST_IA32_PAT, rdmsr(MSR_PAT));
-	vmw(NEST_VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
-	vmw(NEST_VMCS_HOST_RSP, 0); /* vmx_enter writes the real value */
+	vmw(NEST_VMCS_HOST_RIP, (uint64_t)(uintptr_t)bm_vmx_exit_entry);
+	vmw(NEST_VMCS_HOST_RSP, 0); /* bm_vmx_run writes the real value */
 }
 
 /* vmcs01: L1 as a multiboot loader leaves it (Multiboot Specification 3.2). */
@@ -441,9 +392,11 @@ static void port_out(uint16_t port, unsigned size, uint32_t val)
 {
 	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) {
 		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
-		vmx_print_figures();
+		stub_print_figures();
+		vs.figures_printed = true;
 	} else if (port == BOCHS_SHUTDOWN_PORT && !vs.figures_printed) {
-		vmx_print_figures();
+		stub_print_figures();
+		vs.figures_printed = true;
 	}
 	if (port == BOCHS_SHUTDOWN_PORT)
 		bm_serial_drain();
@@ -531,14 +484,14 @@ static void handle_cr(void)
 	skip_insn();
 }
 
-static void handle_msr(bool write)
+void vmx_msr_exit(bool write)
 {
 	uint32_t msr = (uint32_t)vs.gpr[GPR_RCX];
 	uint64_t val = (vs.gpr[GPR_RAX] & LOW32) | (vs.gpr[GPR_RDX] << 32);
 	bool gp = false;
 
 	if (!vmx_nested_msr(msr, write, &val, &gp))
-		vmx_fatal("MSR access L0 does not know");
+		vmx_fatal("an MSR access L0 intercepts but does not know");
 	if (gp) {
 		inject_exception(VEC_GP, true, 0);
 		return;
@@ -572,7 +525,7 @@ static void l1_exit(uint32_t reason)
 		break;
 	case EXIT_RDMSR:
 	case EXIT_WRMSR:
-		handle_msr(basic == EXIT_WRMSR);
+		vmx_msr_exit(basic == EXIT_WRMSR);
 		break;
 	case EXIT_VMCLEAR:
 	case EXIT_VMLAUNCH:
@@ -592,6 +545,12 @@ static void l1_exit(uint32_t reason)
 		/* No hypercalls; VM functions are not offered to L1 (SDM 26.5.6). */
 		inject_exception(VEC_UD, false, 0);
 		break;
+	case EXIT_INIT:
+		/* INIT is blocked in VMX root operation (SDM 26.2, 33.14); a
+		 * vCPU reset of L1 outside it is not emulated. */
+		if (!vmx_nested_in_vmx_root())
+			vmx_fatal("INIT of L1 outside VMX operation (a reset)");
+		break;
 	case EXIT_TRIPLE_FAULT:
 		vmx_fatal("L1 shut down (triple fault)");
 	case EXIT_EPT_VIOLATION:
@@ -609,11 +568,13 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	uint64_t entry, mbi_gpa;
 
 	bm_printf("stub: libnest bare-metal L0 (VMX), command line \"%s\"\n", cmd);
+	stub.entry_name = "VMLAUNCH/VMRESUMEs";
+	stub.failed_name = "failed";
 	stub.ept = true;
 	stub.map_ram = EPT_R | EPT_W | EPT_X | (EPT_MT_WB << EPT_MT_SHIFT);
 	stub.map_dev = EPT_R | EPT_W | EPT_X | (EPT_MT_UC << EPT_MT_SHIFT);
-	l1_setup_memory(mbi, cmdline_mib(cmd, "pool", DEFAULT_POOL_MIB << 20),
-			cmdline_mib(cmd, "l1mem", 0));
+	l1_setup_memory(mbi, stub_cmdline_mib(cmd, "pool", DEFAULT_POOL_MIB << 20),
+			stub_cmdline_mib(cmd, "l1mem", 0));
 	bm_printf("stub: L1 RAM %llu MiB at host %#llx (guest-physical 0); stub pool %llu KiB\n",
 		  (unsigned long long)(stub.l1_size >> 20), (unsigned long long)stub.l1_host,
 		  (unsigned long long)(bm_mem_free_bytes() >> 10));
@@ -628,7 +589,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		bool *launched = vs.in_l2 ? &vs.launched02 : &vs.launched01;
 
 		vmcs_load(vmcs);
-		int rc = vmx_enter(vs.gpr, *launched);
+		int rc = bm_vmx_run(vs.gpr, *launched);
 		if (rc != 0)
 			vmx_fatal(rc == 1 ? "VM entry: VMfailInvalid" : "VM entry: VMfailValid");
 		*launched = true;

@@ -43,16 +43,6 @@ static struct {
 	volatile int acked_vector; /* set by the stub's interrupt handler */
 } n;
 
-/* Accounts one call into libnest. */
-#define NEST_CALL(expr)                                                                            \
-	({                                                                                         \
-		uint64_t t0_ = rdtsc();                                                            \
-		int rc_ = (expr);                                                                  \
-		stub.stats.nest_cycles += rdtsc() - t0_;                                           \
-		stub.stats.transitions++;                                                          \
-		rc_;                                                                               \
-	})
-
 static void check(int rc, const char *what)
 {
 	if (rc != NEST_OK)
@@ -354,7 +344,7 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 static void l1_regs(struct nest_vmx_l1_regs *r)
 {
 	*r = (struct nest_vmx_l1_regs){.size = sizeof(*r)};
-	for (unsigned i = 0; i < GPR_COUNT; i++)
+	for (unsigned i = 0; i < BM_GPR_COUNT; i++)
 		r->gpr[i] = vs.gpr[i];
 	r->gpr[GPR_RSP] = vmr(NEST_VMCS_GUEST_RSP);
 	r->rip = vmr(NEST_VMCS_GUEST_RIP);
@@ -392,6 +382,14 @@ static void link_shadow(void)
 					     : UINT64_MAX);
 }
 
+bool vmx_nested_in_vmx_root(void)
+{
+	struct nest_vmx_status st = {.size = sizeof(st)};
+
+	check(nest_vmx_get_status(n.vmx, &st), "nest_vmx_get_status");
+	return st.in_vmx_operation;
+}
+
 void vmx_nested_l1_insn(uint32_t reason)
 {
 	struct nest_vmx_exit ex = {
@@ -421,26 +419,6 @@ void vmx_nested_l1_insn(uint32_t reason)
 	apply(&act, false);
 }
 
-/* An MSR access of L2's that L1 lets through and L0 intercepts: the VMX MSRs. */
-static void l2_msr(bool write)
-{
-	uint32_t msr = (uint32_t)vs.gpr[GPR_RCX];
-	uint64_t val = (vs.gpr[GPR_RAX] & 0xFFFFFFFFull) | (vs.gpr[GPR_RDX] << 32);
-	bool gp = false;
-
-	if (!vmx_nested_msr(msr, write, &val, &gp))
-		vmx_fatal("L2 MSR access L0 does not know");
-	if (gp) {
-		inject_exception(VEC_GP, true, 0);
-		return;
-	}
-	if (!write) {
-		vs.gpr[GPR_RAX] = val & 0xFFFFFFFFull;
-		vs.gpr[GPR_RDX] = val >> 32;
-	}
-	skip_insn();
-}
-
 /* An external interrupt arrived while L2 ran: L1's, or L2's if L1 lets it through. */
 static void l2_interrupt(void)
 {
@@ -464,10 +442,23 @@ static void l2_interrupt(void)
 	apply(&act, true);
 }
 
+/* An INIT signal while L2 runs: L1's, and it always exits (SDM 26.2). */
+static void l2_init(void)
+{
+	struct nest_vmx_action act = {.size = sizeof(act)};
+
+	check(NEST_CALL(nest_vmx_l2_event(n.vmx, NEST_VMX_EVT_INIT, 0, &act)), "nest_vmx_l2_event");
+	apply(&act, true);
+}
+
 static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 {
 	if (reason == EXIT_EXTERNAL_INTERRUPT) {
 		l2_interrupt();
+		return;
+	}
+	if (reason == EXIT_INIT) {
+		l2_init();
 		return;
 	}
 	stub.stats.l2_handled++;
@@ -478,7 +469,7 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 		return;
 	case EXIT_RDMSR:
 	case EXIT_WRMSR:
-		l2_msr(reason == EXIT_WRMSR);
+		vmx_msr_exit(reason == EXIT_WRMSR); /* the VMX MSRs, as L1 sees them */
 		return;
 	case EXIT_EPT_VIOLATION:
 		bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
@@ -496,7 +487,7 @@ void vmx_nested_l2_exit(uint32_t reason)
 	struct nest_vmx_action act = {.size = sizeof(act)};
 
 	stub.stats.l2_exits++;
-	for (unsigned i = 0; i < GPR_COUNT; i++)
+	for (unsigned i = 0; i < BM_GPR_COUNT; i++)
 		regs.gpr[i] = vs.gpr[i];
 	regs.gpr[GPR_RSP] = vmr(NEST_VMCS_GUEST_RSP);
 	int rc = NEST_CALL(nest_vmx_l2_exit(n.vmx, &ex, &regs, &act));

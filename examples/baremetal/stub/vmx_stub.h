@@ -5,6 +5,7 @@
 
 #include <nest/vmx.h>
 
+#include "bm_vmx.h"
 #include "stub.h"
 #include "vmx_hw.h"
 
@@ -16,7 +17,7 @@ struct vmx_stub {
 	uint8_t *current; /* the current VMCS (VMPTRLD), NULL if none */
 	bool launched01, launched02;
 	uint32_t revision;
-	uint64_t gpr[GPR_COUNT]; /* the running guest's registers; RSP is the VMCS's */
+	uint64_t gpr[BM_GPR_COUNT]; /* the running guest's registers; RSP is the VMCS's */
 	uint8_t *io_bitmap;	 /* A then B, 8 KiB */
 	uint8_t *msr_bitmap;	 /* 4 KiB */
 	struct nest_vmx_caps host; /* the processor's capability MSRs */
@@ -45,7 +46,8 @@ void skip_insn(void);
 void inject_exception(unsigned vector, bool has_error, uint32_t error);
 /* I/O on a port L0 intercepts, for L1 or for L2 (current VMCS); false if not one of L0's. */
 bool l0_port_io(uint64_t qual);
-void vmx_print_figures(void);
+/* RDMSR/WRMSR of an MSR L0 intercepts (the VMX ones), by L1 or by L2 (current VMCS). */
+void vmx_msr_exit(bool write);
 __attribute__((noreturn)) void vmx_fatal(const char *why);
 
 /* vmx_nested.c */
@@ -54,11 +56,10 @@ void vmx_nested_init(void);
 void vmx_nested_l1_insn(uint32_t reason);
 /* L1 read or wrote an MSR L0 intercepts for nesting; false if not one. */
 bool vmx_nested_msr(uint32_t msr, bool write, uint64_t *value, bool *gp);
+/* Whether L1 is in VMX operation (after its VMXON, before its VMXOFF). */
+bool vmx_nested_in_vmx_root(void);
 /* An exit from L2 (vs.in_l2, vmcs02 current). */
 void vmx_nested_l2_exit(uint32_t reason);
 
-/* vmx_entry.S */
-int vmx_enter(uint64_t *gpr, int resume);
-extern char vmx_exit_entry[];
 
 #endif /* STUB_VMX_STUB_H */

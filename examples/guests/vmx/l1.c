@@ -338,7 +338,7 @@ void l2_prepare(const struct l1_mode *mode, const void *entry)
 	vmw(VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
 	vmw(VM_ENTRY_INSTRUCTION_LEN, 0);
 
-	/* Host state (SDM 24.5): L1 as it runs now, continuing at vmx_exit_entry. */
+	/* Host state (SDM 24.5): L1 as it runs now, continuing at bm_vmx_exit_entry. */
 	vmw(HOST_CR0, read_cr0());
 	vmw(HOST_CR3, read_cr3());
 	vmw(HOST_CR4, read_cr4());
@@ -358,7 +358,7 @@ void l2_prepare(const struct l1_mode *mode, const void *entry)
 	vmw(HOST_IA32_SYSENTER_ESP, 0);
 	vmw(HOST_IA32_SYSENTER_EIP, 0);
 	vmw(HOST_IA32_EFER, rdmsr(MSR_EFER));
-	vmw(HOST_RIP, pa(vmx_exit_entry));
+	vmw(HOST_RIP, pa(bm_vmx_exit_entry));
 	vmw(HOST_RSP, 0); /* vmx_run writes the real value */
 
 	/* Guest state (SDM 24.4): 64-bit, CPL 0, flat segments, L1's GDT. */

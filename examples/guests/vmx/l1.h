@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "bm.h"
+#include "bm_vmx.h"
 #include "vmx.h"
 
 /* How L2's memory is translated: by L1's page tables alone, or also by L1's EPT. */
@@ -24,11 +25,14 @@ struct l1_mode {
 #define EPT_WIN_RO 2   /* read and execute */
 #define EPT_WIN_NX 3   /* read and write */
 
-/* General-purpose registers of L2 (RSP and RIP live in the VMCS); vmx_run.S knows the layout. */
+/* General-purpose registers of L2 in encoding order, as bm_vmx_run() takes them
+ * (RSP and RIP live in the VMCS). */
 struct l2_regs {
-	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t rax, rcx, rdx, rbx, rsp_slot, rbp, rsi, rdi;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
+_Static_assert(sizeof(struct l2_regs) == BM_GPR_COUNT * sizeof(uint64_t),
+	       "struct l2_regs is bm_vmx_run()'s register array");
 
 /* What L1 reads through VMREAD after each VM exit. */
 struct l2_exit {
@@ -99,8 +103,10 @@ int l2_skip_and_run(void);
 void io_bitmap_set(uint16_t port, bool intercept);
 void msr_bitmap_set(uint32_t msr, bool read, bool write);
 
-int vmx_run(struct l2_regs *regs, int resume);
-extern const char vmx_exit_entry[];
+static inline int vmx_run(struct l2_regs *regs, int resume)
+{
+	return bm_vmx_run(&regs->rax, resume);
+}
 
 /* ---- local APIC (l1.c) ---- */
 #define L1_IRQ_VECTOR 0x40

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VM entry and VM exit for the stub on VMX (Intel SDM Vol. 3C ch. 27, 28).
+ * VM entry and VM exit for a VMX hypervisor on the boot layer (Intel SDM
+ * Vol. 3C ch. 27, 28); see bm_vmx.h.
  *
- * int vmx_enter(uint64_t gpr[16], int resume)
+ * int bm_vmx_run(uint64_t gpr[16], int resume)
  *   loads the guest's general-purpose registers from gpr (encoding order:
  *   RAX RCX RDX RBX RSP RBP RSI RDI R8..R15; RSP is the VMCS's, its slot is
  *   ignored) and executes VMLAUNCH (resume == 0) or VMRESUME on the current
- *   VMCS. On a VM exit the processor continues at vmx_exit_entry (HOST_RIP)
+ *   VMCS. On a VM exit the processor continues at bm_vmx_exit_entry (HOST_RIP)
  *   with RSP = HOST_RSP, written here just before the entry; the guest's
  *   registers are stored back to gpr and 0 is returned. If the instruction
  *   itself fails, 1 (VMfailInvalid) or 2 (VMfailValid) is returned.
@@ -26,15 +27,15 @@
 
 	.text
 	.code64
-	.globl vmx_enter
-vmx_enter:
+	.globl bm_vmx_run
+bm_vmx_run:
 	pushq %rbp
 	pushq %rbx
 	pushq %r12
 	pushq %r13
 	pushq %r14
 	pushq %r15
-	pushq %rdi /* found at (%rsp) by vmx_exit_entry */
+	pushq %rdi /* found at (%rsp) by bm_vmx_exit_entry */
 	movl $HOST_RSP, %eax
 	vmwrite %rsp, %rax
 	testl %esi, %esi
@@ -74,8 +75,8 @@ vmx_enter:
 	popq %rbp
 	ret
 
-	.globl vmx_exit_entry
-vmx_exit_entry:
+	.globl bm_vmx_exit_entry
+bm_vmx_exit_entry:
 	pushq %rdi
 	movq 8(%rsp), %rdi
 	movq %rax, G_RAX(%rdi)
