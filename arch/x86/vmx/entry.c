@@ -92,8 +92,35 @@ bool nest__pat_valid(uint64_t pat)
 	return true;
 }
 
+unsigned nest__vmx_check_groups_reading(unsigned index)
+{
+	if (index >= NEST__VF_COUNT)
+		return 0;
+	switch (nest__vmcs_fields[index].type) {
+	case NEST_VMCS_T_CONTROL:
+		return NEST__VMX_CHECK_ALL;
+	case NEST_VMCS_T_HOST:
+		return NEST__VMX_CHECK_HOST;
+	case NEST_VMCS_T_GUEST:
+		/* 27.2.1.3: the error-code rule of event injection reads
+		 * CR0.PE when "unrestricted guest" is 1. */
+		if (index == NEST__VF_GUEST_CR0)
+			return NEST__VMX_CHECK_GUEST | NEST__VMX_CHECK_CONTROLS;
+		return NEST__VMX_CHECK_GUEST;
+	default:
+		return 0; /* VM-exit information: no VM-entry check reads it */
+	}
+}
+
 int nest__vmx_check_entry(const struct nest__vmcs12 *v, const struct nest_vmx_caps *caps,
 			  const struct nest__vmx_entry_env *env, struct nest_vmx_entry_result *res)
+{
+	return nest__vmx_check_entry_groups(v, caps, env, res, NEST__VMX_CHECK_ALL);
+}
+
+int nest__vmx_check_entry_groups(const struct nest__vmcs12 *v, const struct nest_vmx_caps *caps,
+				 const struct nest__vmx_entry_env *env,
+				 struct nest_vmx_entry_result *res, unsigned groups)
 {
 	struct nest__vmx_entry_ctx c;
 	int r;
@@ -121,17 +148,19 @@ int nest__vmx_check_entry(const struct nest__vmcs12 *v, const struct nest_vmx_ca
 	c.host64 = (c.exit & VMX_EXIT_HOST_ADDR_SPACE_SIZE) != 0;
 
 	/* SDM 27.2: controls, then host state (VMfailValid 7 or 8). */
-	if ((r = nest__vmx_check_controls(&c)) != 0)
+	if ((groups & NEST__VMX_CHECK_CONTROLS) && (r = nest__vmx_check_controls(&c)) != 0)
 		return r;
-	if ((r = nest__vmx_check_host(&c)) != 0)
+	if ((groups & NEST__VMX_CHECK_HOST) && (r = nest__vmx_check_host(&c)) != 0)
 		return r;
 	/* SDM 27.3.1: guest state (exit reason 33). */
-	if ((r = nest__vmx_check_guest_regs(&c)) != 0)
-		return r;
-	if ((r = nest__vmx_check_guest_segs(&c)) != 0)
-		return r;
-	if ((r = nest__vmx_check_guest_misc(&c)) != 0)
-		return r;
+	if (groups & NEST__VMX_CHECK_GUEST) {
+		if ((r = nest__vmx_check_guest_regs(&c)) != 0)
+			return r;
+		if ((r = nest__vmx_check_guest_segs(&c)) != 0)
+			return r;
+		if ((r = nest__vmx_check_guest_misc(&c)) != 0)
+			return r;
+	}
 	/* SDM 27.9: a machine check while loading guest state. */
 	if (env->machine_check)
 		return nest__vmx_entry_fail(res, NEST_VMX_RULE_MCE_DURING_ENTRY,

@@ -96,6 +96,33 @@ int nest__vmx_check_guest_misc(const struct nest__vmx_entry_ctx *c); /* SDM 27.3
 int nest__vmx_check_entry(const struct nest__vmcs12 *v, const struct nest_vmx_caps *caps,
 			  const struct nest__vmx_entry_env *env, struct nest_vmx_entry_result *res);
 
+/* Check groups, in the order nest__vmx_check_entry() runs them, for the
+ * VMRESUME fast path (nested.c). What each reads, besides the caps and the
+ * environment:
+ *   CONTROLS  (27.2.1)      every control field, and GUEST_CR0 (event
+ *                           injection under "unrestricted guest");
+ *   HOST      (27.2.2-4)    every control field and every host-state field;
+ *   GUEST     (27.3.1)      every control field and every guest-state field.
+ * No group reads a VM-exit information field or the image header.
+ * nest__vmx_check_groups_reading() is this table; tests verify it against
+ * the check functions by mutating fields outside a group's inputs. */
+#define NEST__VMX_CHECK_CONTROLS (1u << 0)
+#define NEST__VMX_CHECK_HOST (1u << 1)
+#define NEST__VMX_CHECK_GUEST (1u << 2)
+#define NEST__VMX_CHECK_ALL                                                                        \
+	(NEST__VMX_CHECK_CONTROLS | NEST__VMX_CHECK_HOST | NEST__VMX_CHECK_GUEST)
+
+/* The check groups that read field `index` (table position). */
+unsigned nest__vmx_check_groups_reading(unsigned index);
+
+/* nest__vmx_check_entry() running only the groups in `groups` (in their
+ * order), then 27.9. The caller asserts that the groups left out pass: their
+ * inputs are those of an earlier run that passed. With NEST__VMX_CHECK_ALL
+ * it is nest__vmx_check_entry(). */
+int nest__vmx_check_entry_groups(const struct nest__vmcs12 *v, const struct nest_vmx_caps *caps,
+				 const struct nest__vmx_entry_env *env,
+				 struct nest_vmx_entry_result *res, unsigned groups);
+
 /* SDM 27.4 over `count` entries already copied to L0 memory (single
  * fetch). `entries` may be NULL when `count` is 0 or above the limit of
  * IA32_VMX_MISC[27:25] (the count is refused before any entry is read).

@@ -70,25 +70,107 @@ static bool field_differs(const struct nest__vmcs12 *a, const struct nest__vmcs1
 	return raw_field(a, &nest__vmcs_fields[i]) != raw_field(b, &nest__vmcs_fields[i]);
 }
 
-/* Write the fields of vmcs02 that differ from what the backend holds. */
-int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img)
+/* Images are compared a 64-bit word at a time: every field is naturally
+ * aligned (vmcs12.h), so it lies within one word. */
+#define IMG_WORD 8u
+#define IMG_WORDS (sizeof(struct nest__vmcs12) / IMG_WORD)
+#define IMG_FIRST_WORD (offsetof(struct nest__vmcs12, VIRTUAL_PROCESSOR_ID) / IMG_WORD)
+_Static_assert(sizeof(struct nest__vmcs12) % IMG_WORD == 0, "vmcs12 image is whole words");
+
+static uint64_t img_word(const struct nest__vmcs12 *img, size_t w)
+{
+	uint64_t x;
+
+	nest__memcpy(&x, (const uint8_t *)img + w * IMG_WORD, sizeof(x));
+	return x;
+}
+
+static bool rare_field(unsigned i);
+
+/* Write the fields of vmcs02 that differ from what the backend holds, in
+ * field-table order; words that are equal are skipped whole. With
+ * keep_rare, the rarely read guest fields L1 did not write keep vmcs02's
+ * values (see rare_stale). */
+static int write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img, bool keep_rare)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
-	unsigned i;
+	unsigned i = 0;
+	size_t w;
 	uint64_t val;
 	int rc;
 
-	for (i = 0; i < NEST__VF_COUNT; i++) {
-		if (!nest__vmx_vmcs02_field(i) || !field_differs(img, &n->vmcs02_cache, i) ||
-		    !nest__vmx_hw_field(&ctx->host, i))
+	for (w = IMG_FIRST_WORD; w < IMG_WORDS; w++) {
+		if (img_word(img, w) == img_word(&n->vmcs02_cache, w))
 			continue;
-		field_value(img, i, &val);
-		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02, nest__vmcs_fields[i].encoding, val);
-		if (rc != NEST_OK)
-			return rc;
-		nest__vmcs12_write(&n->vmcs02_cache, nest__vmcs_fields[i].encoding, val);
+		while (i < NEST__VF_COUNT && nest__vmcs_fields[i].offset < w * IMG_WORD)
+			i++;
+		for (; i < NEST__VF_COUNT && nest__vmcs_fields[i].offset < (w + 1) * IMG_WORD;
+		     i++) {
+			if (!nest__vmx_vmcs02_field(i) ||
+			    !field_differs(img, &n->vmcs02_cache, i) ||
+			    !nest__vmx_hw_field(&ctx->host, i))
+				continue;
+			if (keep_rare && rare_field(i) && !nest__vmx_fs_has(&n->dirty, i))
+				continue;
+			field_value(img, i, &val);
+			rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02,
+						 nest__vmcs_fields[i].encoding, val);
+			if (rc != NEST_OK)
+				return rc;
+			nest__vmcs12_write(&n->vmcs02_cache, nest__vmcs_fields[i].encoding, val);
+		}
 	}
 	return NEST_OK;
+}
+
+int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img)
+{
+	return write_vmcs02(ctx, img, false);
+}
+
+/* ---- the VMRESUME fast path ---- */
+
+void nest__vmx_entry_force_full(struct nest_vmx *ctx, bool on)
+{
+	ctx->nested.fast.force_full = on;
+	ctx->nested.fast.valid = false;
+}
+
+/* Which vmcs12 fields differ from the last successful entry's (`changed`,
+ * by table position), and the check groups that read them; the snapshot
+ * takes the new values. Fields are found by value, not by who wrote them,
+ * so no writer of vmcs12 can be missed. */
+static unsigned fast_diff(struct nest__vmx_nested *n, const struct nest__vmcs12 *v,
+			  struct nest__vmx_fieldset *changed, bool *ctl_changed)
+{
+	struct nest__vmcs12 *s = &n->fast.v12;
+	const size_t first = IMG_FIRST_WORD * IMG_WORD;
+	unsigned groups = 0, i = 0;
+	size_t w;
+
+	nest__memset(changed, 0, sizeof(*changed));
+	*ctl_changed = false;
+	if (nest__memcmp((const uint8_t *)v + first, (const uint8_t *)s + first,
+			 sizeof(*v) - first) == 0)
+		return 0;
+	for (w = IMG_FIRST_WORD; w < IMG_WORDS; w++) {
+		uint64_t x = img_word(v, w);
+
+		if (x == img_word(s, w))
+			continue;
+		nest__memcpy((uint8_t *)s + w * IMG_WORD, &x, sizeof(x));
+		while (i < NEST__VF_COUNT && nest__vmcs_fields[i].offset < w * IMG_WORD)
+			i++;
+		/* Every field sharing the word counts as changed (a superset). */
+		for (; i < NEST__VF_COUNT && nest__vmcs_fields[i].offset < (w + 1) * IMG_WORD;
+		     i++) {
+			nest__vmx_fs_set(changed, i);
+			groups |= nest__vmx_check_groups_reading(i);
+			if (nest__vmcs_fields[i].type == NEST_VMCS_T_CONTROL)
+				*ctl_changed = true;
+		}
+	}
+	return groups;
 }
 
 /* ---- hardware VMCS shadowing ---- */
@@ -569,23 +651,6 @@ static void flush_vpid(struct nest_vmx *ctx)
 	n->vpid12_valid = l1_vpid;
 }
 
-/* vmcs12's rarely read guest fields are older than vmcs02's unless L1
- * wrote them: leave vmcs02's in place. */
-static void keep_rare_fields(struct nest_vmx *ctx, struct nest__vmcs12 *img)
-{
-	const struct nest__vmx_nested *n = &ctx->nested;
-	unsigned i;
-
-	for (i = 0; i < NEST__VF_COUNT; i++) {
-		const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
-
-		if (rare_field(i) && !nest__vmx_fs_has(&n->dirty, i))
-			nest__memcpy((uint8_t *)img + f->offset,
-				     (const uint8_t *)&n->vmcs02_cache + f->offset,
-				     nest_vmcs_width_bytes(f->width));
-	}
-}
-
 static bool real_or_v86_or_compat(const struct nest__vmx_insn *in)
 {
 	const struct nest_vmx_l1_regs *r = &in->regs;
@@ -599,9 +664,12 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	struct nest_vmx *ctx = in->ctx;
 	struct nest__vmx_nested *n = &ctx->nested;
 	struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest__vmx_fast *f = &n->fast;
 	struct nest__vmx_entry_env env;
 	struct nest_vmx_entry_result res;
-	struct nest__vmcs12 img;
+	struct nest__vmx_fieldset changed = {{0}};
+	unsigned groups = NEST__VMX_CHECK_ALL;
+	bool fast, ctl_changed = true, l0_changed;
 	uint64_t intr;
 	int rc, outcome;
 
@@ -632,7 +700,17 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	env.l1_ia32e = (in->regs.efer & X86_EFER_LMA) != 0;
 	nest__memset(&res, 0, sizeof(res));
 	res.size = sizeof(res);
-	outcome = nest__vmx_check_entry(v, &ctx->caps, &env, &res);
+	/* The fast path (VMRESUME only): the checks are a pure function of
+	 * vmcs12, the caps and env; groups whose inputs are those of the last
+	 * successful entry pass again. Anything else runs everything. */
+	fast = !launch && f->valid && !f->force_full && f->l1_ia32e == env.l1_ia32e &&
+	       nest__memcmp(&f->caps, &ctx->caps, sizeof(f->caps)) == 0;
+	f->valid = false;
+	if (fast)
+		groups = fast_diff(n, v, &changed, &ctl_changed);
+	f->last_groups = groups;
+	outcome = nest__vmx_check_entry_groups(v, &ctx->caps, &env, &res, groups);
+	f->last_rule = res.rule;
 	if (outcome == NEST_VMX_ENTRY_VMFAIL)
 		return vmfail(in, res.vm_instruction_error);
 	/* L1 using EPT needs the shadow EPT02 that L0 provides. */
@@ -647,6 +725,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 					 &res);
 		if (outcome == MSR_AREA_TOO_LARGE)
 			return NEST_E_UNSUPPORTED;
+		f->last_rule = res.rule;
 	}
 	if (outcome == NEST_VMX_ENTRY_FAILURE) {
 		/* SDM 27.8: L1 continues after its host state with the exit
@@ -661,6 +740,9 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 		return nest__vmx_reflect(ctx, &r, false, &in->act);
 	}
 
+	/* nest_vmx_set_l0() clears merged_valid: L0's side of the merge may
+	 * have changed. */
+	l0_changed = !n->merged_valid;
 	rc = prepare_bitmaps(ctx);
 	if (rc == NEST_OK)
 		rc = prepare_pages(ctx);
@@ -668,18 +750,34 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 		rc = prepare_msr_store(ctx);
 	if (rc != NEST_OK)
 		return rc;
-	nest__vmx_build_vmcs02(&img, v, &n->l0, &n->pages, &n->l1_now);
-	if (n->rare_stale)
-		keep_rare_fields(ctx, &img);
-	rc = nest__vmx_write_vmcs02(ctx, &img);
+	/* The merge reads vmcs12, L0, the pages and L1's state: with none
+	 * but guest-state fields and L1's state changed, the refresh re-derives
+	 * what those reach (L1's state only reaches guest fields, which the
+	 * refresh always re-derives from it). */
+	f->last_full_merge = !fast || ctl_changed || l0_changed ||
+			     nest__memcmp(&f->pages, &n->pages, sizeof(f->pages)) != 0;
+	if (f->last_full_merge)
+		nest__vmx_build_vmcs02(&f->v02, v, &n->l0, &n->pages, &n->l1_now);
+	else
+		nest__vmx_refresh_vmcs02(&f->v02, v, &n->l0, &changed, &n->l1_now);
+	/* vmcs12's rarely read guest fields are older than vmcs02's unless L1
+	 * wrote them: vmcs02 keeps its own. */
+	rc = write_vmcs02(ctx, &f->v02, n->rare_stale);
 	if (rc != NEST_OK)
 		return rc;
+	/* The inputs of this successful entry, for the next VMRESUME. */
+	if (!fast)
+		nest__memcpy(&f->v12, v, sizeof(f->v12));
+	f->caps = ctx->caps;
+	f->l1_ia32e = env.l1_ia32e;
+	f->pages = n->pages;
+	f->valid = true;
 	nest__memset(&n->dirty, 0, sizeof(n->dirty));
 	flush_vpid(ctx);
-	n->timer_active = (img.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
-	n->timer_start = img.VMX_PREEMPTION_TIMER_VALUE;
+	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
+	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
 	n->l1_timer_smaller = (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
-			      img.VMX_PREEMPTION_TIMER_VALUE == v->VMX_PREEMPTION_TIMER_VALUE;
+			      f->v02.VMX_PREEMPTION_TIMER_VALUE == v->VMX_PREEMPTION_TIMER_VALUE;
 	if (launch)
 		v->launch_state = NEST_VMCS12_STATE_LAUNCHED;
 	n->guest_mode = true;

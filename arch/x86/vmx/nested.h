@@ -155,6 +155,16 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 			    const struct nest__vmx_vmcs02_pages *pages,
 			    const struct nest__vmx_l1_now *l1);
 
+/* The VMRESUME fast path: `o` is the merge (nest__vmx_build_vmcs02()) of
+ * an earlier vmcs12 with the same control fields, the same L0 and pages;
+ * re-derive what depends on the guest-state fields in `changed` (a
+ * superset of those that differ) and on L1's state. The result equals the
+ * full merge. */
+void nest__vmx_refresh_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			      const struct nest__vmx_l0 *l0x,
+			      const struct nest__vmx_fieldset *changed,
+			      const struct nest__vmx_l1_now *l1);
+
 /* Merge MSR bitmaps: a bit is clear (pass through) only if clear in both.
  * `l1` NULL means L1 intercepts every MSR; `l0` NULL means L0 none. */
 void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1);
@@ -202,6 +212,32 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 
 /* ---- per-vCPU nested state (nested.c) ---- */
 
+/* The VMRESUME fast path: the inputs of the last successful VM entry, so
+ * the next VMRESUME re-checks and re-merges only what changed (see
+ * docs/conformance-vmx.md, "Nested entry fast path"). Which vmcs12 fields
+ * changed is found by comparing values with `v12`, whoever wrote them (L1's
+ * VMWRITEs, the shadow VMCS, a reflected exit, VMPTRLD of another VMCS). */
+struct nest__vmx_fast {
+	bool valid;	 /* the last VM entry succeeded; the fields below are its inputs */
+	bool force_full; /* internal switch (tests): every entry takes the full path */
+	bool l1_ia32e;	 /* the entry-check environment */
+	struct nest_vmx_caps caps;
+	struct nest__vmx_vmcs02_pages pages;
+	struct nest__vmcs12 v12; /* vmcs12 as checked and merged (fields; header unused) */
+	struct nest__vmcs12 v02; /* nest__vmx_build_vmcs02() of v12 (before keep_rare) */
+	/* What the last entry did (tests, bench): the check groups it ran
+	 * (NEST__VMX_CHECK_*) and whether it merged vmcs02 in full. */
+	unsigned last_groups;
+	bool last_full_merge;
+	uint32_t last_rule; /* the failing rule of the last entry (NEST_VMX_RULE_*) */
+};
+
+struct nest_vmx;
+
+/* Tests: with `on`, every VM entry runs all checks and the full merge
+ * (the reference the fast path must equal). Not a public API. */
+void nest__vmx_entry_force_full(struct nest_vmx *ctx, bool on);
+
 struct nest__vmx_nested {
 	bool l0_set;	       /* nest_vmx_set_l0() was called */
 	bool guest_mode;       /* L2 runs (vmcs02 is current for the caller) */
@@ -237,6 +273,7 @@ struct nest__vmx_nested {
 	 * the hardware stores L2's values into; copied to L1 at reflection. */
 	void *msr_store_hva;
 	bool msr_store_abort; /* an entry fails SDM 28.4: VMX abort at the exit */
+	struct nest__vmx_fast fast;
 };
 
 struct nest__vmx_insn;

@@ -178,15 +178,11 @@ static void merge_timer(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 		o->VM_EXIT_CONTROLS |= VMX_EXIT_SAVE_PREEMPTION_TIMER;
 }
 
-/* Guest state: vmcs12's, plus the MSR state vmcs02 always loads. */
-static void build_guest(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
-			const struct nest__vmx_l1_now *l1)
+/* The guest-state fields of vmcs02 that are not vmcs12's copied as they
+ * are: a function of vmcs12's controls and L1's state only. */
+static void guest_fixups(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			 const struct nest__vmx_l1_now *l1)
 {
-	unsigned i;
-
-	for (i = 0; i < NEST__VF_COUNT; i++)
-		if (nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST)
-			copy_field(o, v, i);
 	/* No VMCS shadowing for L2's own VMX instructions. */
 	o->VMCS_LINK_POINTER = UINT64_MAX;
 	/* What L1 does not load on entry, L2 inherits from L1 (SDM 27.3.2.1):
@@ -202,6 +198,18 @@ static void build_guest(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 		o->GUEST_IA32_DEBUGCTL = l1->debugctl;
 		o->GUEST_DR7 = l1->dr7;
 	}
+}
+
+/* Guest state: vmcs12's, plus the MSR state vmcs02 always loads. */
+static void build_guest(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			const struct nest__vmx_l1_now *l1)
+{
+	unsigned i;
+
+	for (i = 0; i < NEST__VF_COUNT; i++)
+		if (nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST)
+			copy_field(o, v, i);
+	guest_fixups(o, v, l1);
 	o->VM_ENTRY_CONTROLS |=
 	    VMX_ENTRY_LOAD_EFER | VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_DEBUG_CONTROLS;
 }
@@ -317,4 +325,34 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 		o->VM_EXIT_MSR_STORE_ADDR = pg->exit_msr_store;
 		o->VM_EXIT_MSR_STORE_COUNT = pg->exit_msr_store_count;
 	}
+}
+
+/*
+ * The fast path of VMRESUME. The merge above reads, besides vmcs12's
+ * control fields, L0 (l0x), the pages and L1's state: every guest-state
+ * field (copied, or replaced by guest_fixups() from controls and L1's
+ * state), GUEST_CR0 and GUEST_CR4 (the read shadows) and the
+ * VMX-preemption timer value (the smaller timer). When only guest-state
+ * fields changed, re-deriving exactly those reproduces the full merge.
+ */
+void nest__vmx_refresh_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
+			      const struct nest__vmx_l0 *l0x,
+			      const struct nest__vmx_fieldset *changed,
+			      const struct nest__vmx_l1_now *l1)
+{
+	unsigned w, i;
+
+	for (w = 0; w < sizeof(changed->w) / sizeof(changed->w[0]); w++) {
+		uint64_t bits = changed->w[w];
+
+		while (bits != 0) {
+			i = w * 64 + (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			if (i < NEST__VF_COUNT && nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST)
+				copy_field(o, v, i);
+		}
+	}
+	guest_fixups(o, v, l1);
+	merge_cr_masks(o, v, &l0x->pub);
+	merge_timer(o, v, &l0x->pub);
 }
