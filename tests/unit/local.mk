@@ -19,3 +19,10 @@ tests_unit_test_vmx_nested_fast_SOURCES = tests/unit/test_vmx_nested_fast.c \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_vmx_nested_fast_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_fast_LDADD = $(TEST_LDADD)
+# L1's blocking by NMI across nested entry and exit (arch/x86/vmx/reflect.c).
+check_PROGRAMS += tests/unit/test_vmx_nmi_blocking
+TESTS += tests/unit/test_vmx_nmi_blocking
+tests_unit_test_vmx_nmi_blocking_SOURCES = tests/unit/test_vmx_nmi_blocking.c \
+	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_nmi_blocking_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_nmi_blocking_LDADD = $(TEST_LDADD)

@@ -329,6 +329,105 @@ START_TEST(host_state_load_touches_only_guest_fields)
 }
 END_TEST
 
+/* ---- blocking by NMI after the exit (SDM 28.5.5, 27.7.1) ---- */
+
+#define NMI_BLOCKED VMX_INTERRUPTIBILITY_NMI
+#define STI_MOVSS (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS)
+
+static uint64_t l1_intr_after(uint32_t reason)
+{
+	v.VM_EXIT_REASON = reason;
+	nest__vmx_load_host_state(&o, &set, &v, &l1);
+	ck_assert(in_set(NEST__VF_GUEST_INTERRUPTIBILITY_INFO));
+	return o.GUEST_INTERRUPTIBILITY_INFO;
+}
+
+START_TEST(exit_never_leaves_blocking_by_sti_or_mov_ss)
+{
+	v.GUEST_INTERRUPTIBILITY_INFO = STI_MOVSS;
+	l1.intr = STI_MOVSS;
+	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_CPUID), 0);
+	ck_assert_uint_eq(
+	    l1_intr_after(VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE), 0);
+}
+END_TEST
+
+START_TEST(exit_keeps_l2_nmi_blocking_without_virtual_nmis)
+{
+	/* L1 was not blocking NMIs at VMLAUNCH; L2 is (in its NMI handler,
+	 * or from the entry's interruptibility state): L1 continues blocked. */
+	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING;
+	v.GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED | VMX_INTERRUPTIBILITY_STI;
+	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_CPUID), NMI_BLOCKED);
+}
+END_TEST
+
+START_TEST(exit_does_not_restore_l1_nmi_blocking_l2_left)
+{
+	/* L1 blocked NMIs at VMLAUNCH, L2 (without virtual NMIs) did not. */
+	l1.intr = NMI_BLOCKED;
+	v.GUEST_INTERRUPTIBILITY_INFO = 0;
+	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_HLT), 0);
+}
+END_TEST
+
+START_TEST(exit_with_virtual_nmis_leaves_nmis_unblocked)
+{
+	/* Bit 3 is virtual-NMI blocking; NMIs are not blocked in VMX non-root
+	 * operation, whatever L1's blocking at VMLAUNCH was. */
+	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS;
+	v.GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED;
+	l1.intr = NMI_BLOCKED;
+	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_CPUID), 0);
+}
+END_TEST
+
+START_TEST(exit_caused_by_an_nmi_blocks_nmis)
+{
+	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS;
+	v.VM_EXIT_INTR_INFO =
+	    VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_NMI;
+	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_EXCEPTION_NMI), NMI_BLOCKED);
+	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_NMI_EXITING;
+	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_EXCEPTION_NMI), NMI_BLOCKED);
+}
+END_TEST
+
+START_TEST(exit_caused_by_an_exception_does_not_block_nmis)
+{
+	v.VM_EXIT_INTR_INFO = VMX_INTR_INFO_VALID |
+			      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_GP;
+	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_EXCEPTION_NMI), 0);
+}
+END_TEST
+
+START_TEST(failed_guest_state_checks_keep_l1_nmi_blocking)
+{
+	/* Exit reason 33: guest state was never loaded. */
+	l1.intr = NMI_BLOCKED | VMX_INTERRUPTIBILITY_STI;
+	v.GUEST_INTERRUPTIBILITY_INFO = 0;
+	ck_assert_uint_eq(
+	    l1_intr_after(VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE),
+	    NMI_BLOCKED);
+	l1.intr = 0;
+	v.GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED;
+	ck_assert_uint_eq(
+	    l1_intr_after(VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE), 0);
+}
+END_TEST
+
+START_TEST(failed_msr_loading_has_the_loaded_guest_nmi_blocking)
+{
+	/* Exit reason 34 comes after the guest state was loaded. */
+	l1.intr = 0;
+	v.GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED;
+	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE),
+			  NMI_BLOCKED);
+	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS;
+	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE), 0);
+}
+END_TEST
+
 static Suite *reflect_suite(void)
 {
 	Suite *s = suite_create("vmx_reflect");
@@ -358,6 +457,14 @@ static Suite *reflect_suite(void)
 	tcase_add_test(t, gdtr_idtr_limits_are_ffff);
 	tcase_add_test(t, ldtr_is_null_and_unusable);
 	tcase_add_test(t, host_state_load_touches_only_guest_fields);
+	tcase_add_test(t, exit_never_leaves_blocking_by_sti_or_mov_ss);
+	tcase_add_test(t, exit_keeps_l2_nmi_blocking_without_virtual_nmis);
+	tcase_add_test(t, exit_does_not_restore_l1_nmi_blocking_l2_left);
+	tcase_add_test(t, exit_with_virtual_nmis_leaves_nmis_unblocked);
+	tcase_add_test(t, exit_caused_by_an_nmi_blocks_nmis);
+	tcase_add_test(t, exit_caused_by_an_exception_does_not_block_nmis);
+	tcase_add_test(t, failed_guest_state_checks_keep_l1_nmi_blocking);
+	tcase_add_test(t, failed_msr_loading_has_the_loaded_guest_nmi_blocking);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -720,6 +720,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	rc = read_l1_now(ctx);
 	if (rc != NEST_OK)
 		return rc;
+	n->l1_now.intr = intr;
 	if (outcome == NEST_VMX_ENTRY_OK) {
 		outcome = fetch_msr_area(ctx, v->VM_ENTRY_MSR_LOAD_ADDR, v->VM_ENTRY_MSR_LOAD_COUNT,
 					 &res);

@@ -129,6 +129,7 @@ struct nest__vmx_vmcs02_pages {
 /* L1's state when it executed VMLAUNCH/VMRESUME (vmcs01 guest fields). */
 struct nest__vmx_l1_now {
 	uint64_t cr0, cr4, efer, pat, debugctl, dr7;
+	uint64_t intr; /* guest interruptibility (its NMI blocking: reflect.c) */
 };
 
 /* A set of VMCS fields, by table position. */

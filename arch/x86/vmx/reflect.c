@@ -213,6 +213,43 @@ static void load_segments(struct nest__vmcs12 *o, struct nest__vmx_fieldset *set
 	SET(GUEST_IDTR_LIMIT, DT_LIMIT_AFTER_EXIT);
 }
 
+/*
+ * L1's blocking by NMI after the VM exit. The processor has one NMI-blocking
+ * state; a VM exit changes it only when an NMI causes the exit directly
+ * (SDM 28.5.5: "VM exits caused directly by NMIs cause blocking by NMI.
+ * Other VM exits do not affect blocking by NMI"). What was in effect in L2
+ * is what L1 continues with:
+ *   - without "virtual NMIs", the VM entry loaded blocking by NMI from
+ *     the guest interruptibility state (SDM 27.7.1) and L2 kept it up to
+ *     date (its IRETs and NMIs; with "NMI exiting" the blocking stays until
+ *     the exit): L2's blocking as saved into vmcs12 at the exit;
+ *   - with "virtual NMIs", NMIs are not blocked in VMX non-root operation
+ *     (bit 3 is virtual-NMI blocking): no blocking after the exit;
+ *   - a VM entry that failed its guest-state checks (exit reason 33) never
+ *     loaded guest state: L1's blocking when it executed VMLAUNCH/VMRESUME.
+ *     A failure in MSR loading (34) or a machine check (41) comes after the
+ *     guest state was loaded: as without/with virtual NMIs above, from the
+ *     vmcs12 guest state (not saved by a failed entry: what L1 wrote).
+ */
+static uint64_t nmi_blocking_after_exit(const struct nest__vmcs12 *v,
+					const struct nest__vmx_l1_now *l1)
+{
+	uint32_t reason = v->VM_EXIT_REASON;
+	uint32_t info = v->VM_EXIT_INTR_INFO;
+	uint32_t type = (info & VMX_INTR_INFO_TYPE_MASK) >> VMX_INTR_INFO_TYPE_SHIFT;
+	bool entry_failure = (reason & VMX_EXIT_REASON_ENTRY_FAILURE) != 0;
+
+	reason &= VMX_EXIT_REASON_BASIC_MASK;
+	if (!entry_failure && reason == VMX_EXIT_EXCEPTION_NMI && (info & VMX_INTR_INFO_VALID) &&
+	    type == VMX_INTR_TYPE_NMI)
+		return VMX_INTERRUPTIBILITY_NMI;
+	if (entry_failure && reason == VMX_EXIT_INVALID_GUEST_STATE)
+		return l1->intr & VMX_INTERRUPTIBILITY_NMI;
+	if (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_VIRTUAL_NMIS)
+		return 0;
+	return v->GUEST_INTERRUPTIBILITY_INFO & VMX_INTERRUPTIBILITY_NMI;
+}
+
 void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset *set,
 			       const struct nest__vmcs12 *v, const struct nest__vmx_l1_now *l1)
 {
@@ -260,8 +297,8 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 	SET(GUEST_RSP, v->HOST_RSP);
 	SET(GUEST_RFLAGS, X86_RFLAGS_FIXED1);
 	/* SDM 28.5.5: L1 is active, with no blocking by STI or MOV SS and no
-	 * pending debug exceptions. */
+	 * pending debug exceptions; blocking by NMI as above. */
 	SET(GUEST_ACTIVITY_STATE, VMX_ACTIVITY_ACTIVE);
-	SET(GUEST_INTERRUPTIBILITY_INFO, 0);
+	SET(GUEST_INTERRUPTIBILITY_INFO, nmi_blocking_after_exit(v, l1));
 	SET(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 }
