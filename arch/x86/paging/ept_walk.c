@@ -105,7 +105,7 @@ static int ept_walk_once(const struct nest_backend *be, const struct nest_ept_co
 	unsigned levels = (unsigned)((eptp & EPTP_PWL_MASK) >> EPTP_PWL_SHIFT) + 1;
 	uint32_t rights = NEST_ACC_R | NEST_ACC_W | NEST_ACC_X | NEST_ACC_UX;
 	bool ad = (eptp & EPTP_AD) && (cfg->ept_vpid_cap & NEST_EPT_CAP_AD);
-	unsigned level, shift = PG_PAGE_SHIFT, l;
+	unsigned level, shift = PG_PAGE_SHIFT;
 	int rc;
 
 	nest__memset(res, 0, sizeof(*res));
@@ -172,27 +172,9 @@ static int ept_walk_once(const struct nest_backend *be, const struct nest_ept_co
 	res->memtype = (uint8_t)((e & EPT_MT_MASK) >> EPT_MT_SHIFT);
 	res->ipat = (e & EPT_IPAT) != 0;
 	res->dirty = ad && (e & EPT_D);
-	if (ad && (flags & NEST_WALK_SET_AD)) {
-		/* SDM 29.3.5: every entry used gets A; the leaf gets D on a write. */
-		for (l = levels; l >= level; l--) {
-			uint64_t bits = EPT_A;
-
-			if (l == level && (access & NEST_ACC_W))
-				bits |= EPT_D;
-			rc = nest__pg_set_bits(be, res->entry_addr[l - 1], 8, res->entry[l - 1],
-					       bits);
-			if (rc == NEST_E_NOENT)
-				return rc;
-			if (rc != NEST_OK) {
-				res->status = NEST_WALK_NO_MEMORY;
-				res->fault_addr = res->entry_addr[l - 1];
-				return NEST_OK;
-			}
-			res->entry[l - 1] |= bits;
-		}
-		if (access & NEST_ACC_W)
-			res->dirty = 1;
-	}
+	/* SDM 29.3.5: every entry used gets A; the leaf gets D on a write. */
+	if (ad && (flags & NEST_WALK_SET_AD))
+		return nest__pg_set_ad(be, res, levels, level, sizeof(e), EPT_A, EPT_D, access, 0);
 	return NEST_OK;
 }
 

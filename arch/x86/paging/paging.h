@@ -109,6 +109,45 @@ void nest__x86_walk(const struct nest_backend *be, const struct nest_x86_config 
 int nest__pg_set_bits(const struct nest_backend *be, uint64_t addr, unsigned width, uint64_t old,
 		      uint64_t bits);
 
+/* The accessed/dirty update that ends a successful walk (SDM 4.8, 29.3.5):
+ * set `a_bit` in every entry used, from `top` down to the leaf at `leaf`
+ * (res->entry[] and res->entry_addr[] as the walk read them), and `d_bit`
+ * in the leaf too when `access` writes; levels whose bit is set in
+ * `no_a_levels` (bit n for level n) have no accessed flag and are skipped.
+ * Entries are `width` bytes (4 or 8). Updates res->entry[] and, on a write,
+ * sets res->dirty. Returns NEST_E_NOENT when L1 changed an entry meanwhile
+ * (the caller restarts the walk); otherwise NEST_OK, with res->status
+ * NEST_WALK_NO_MEMORY and res->fault_addr set when an update failed.
+ * Inline, so that each walker's loop keeps its constants. */
+static inline int nest__pg_set_ad(const struct nest_backend *be, struct nest_walk_result *res,
+				  unsigned top, unsigned leaf, unsigned width, uint64_t a_bit,
+				  uint64_t d_bit, uint32_t access, uint32_t no_a_levels)
+{
+	unsigned l;
+	int rc;
+
+	for (l = top; l >= leaf; l--) {
+		uint64_t bits = a_bit;
+
+		if (no_a_levels & (1u << l))
+			continue;
+		if (l == leaf && (access & NEST_ACC_W))
+			bits |= d_bit;
+		rc = nest__pg_set_bits(be, res->entry_addr[l - 1], width, res->entry[l - 1], bits);
+		if (rc == NEST_E_NOENT)
+			return rc;
+		if (rc != NEST_OK) {
+			res->status = NEST_WALK_NO_MEMORY;
+			res->fault_addr = res->entry_addr[l - 1];
+			return NEST_OK;
+		}
+		res->entry[l - 1] |= bits;
+	}
+	if (access & NEST_ACC_W)
+		res->dirty = 1;
+	return NEST_OK;
+}
+
 /* How many times a walk restarts when L1 changes an entry under it. */
 #define PG_WALK_RETRIES 4
 

@@ -172,7 +172,7 @@ static int x86_walk_once(const struct nest_backend *be, const struct nest_x86_co
 	const struct x86_mode_shape *sh = &x86_shapes[mode];
 	uint32_t rights = NEST_ACC_R | NEST_ACC_W | NEST_ACC_X | NEST_ACC_U;
 	uint64_t table, e = 0;
-	unsigned level, shift = PG_PAGE_SHIFT, l;
+	unsigned level, shift = PG_PAGE_SHIFT;
 	bool pae = mode == NEST_X86_MODE_PAE;
 	int rc;
 
@@ -262,28 +262,11 @@ static int x86_walk_once(const struct nest_backend *be, const struct nest_x86_co
 	    (uint8_t)(((e & X86_PTE_PWT) ? 1 : 0) | ((e & X86_PTE_PCD) ? 2 : 0) |
 		      ((e & (shift == PG_PAGE_SHIFT ? X86_PTE_PAT : X86_PTE_PAT_LARGE)) ? 4 : 0));
 	res->dirty = (e & X86_PTE_D) != 0;
-	if (flags & NEST_WALK_SET_AD) {
-		for (l = sh->levels; l >= level; l--) {
-			uint64_t bits = X86_PTE_A;
-
-			if (pae && l == 3)
-				continue; /* PDPTEs have no accessed flag */
-			if (l == level && (access & NEST_ACC_W))
-				bits |= X86_PTE_D;
-			rc = nest__pg_set_bits(be, res->entry_addr[l - 1], sh->width,
-					       res->entry[l - 1], bits);
-			if (rc == NEST_E_NOENT)
-				return rc;
-			if (rc != NEST_OK) {
-				res->status = NEST_WALK_NO_MEMORY;
-				res->fault_addr = res->entry_addr[l - 1];
-				return NEST_OK;
-			}
-			res->entry[l - 1] |= bits;
-		}
-		if (access & NEST_ACC_W)
-			res->dirty = 1;
-	}
+	/* SDM 4.8: every entry used gets A, but for the PAE PDPTEs (level 3),
+	 * which have no accessed flag; the leaf gets D on a write. */
+	if (flags & NEST_WALK_SET_AD)
+		return nest__pg_set_ad(be, res, sh->levels, level, sh->width, X86_PTE_A, X86_PTE_D,
+				       access, pae ? 1u << 3 : 0);
 	return NEST_OK;
 }
 
