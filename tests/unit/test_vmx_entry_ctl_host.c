@@ -6,19 +6,6 @@
  */
 #include "test_vmx_entry_fixture.h"
 
-#define PROC2(f) ((f)->v.SECONDARY_VM_EXEC_CONTROL)
-#define ALLOW_PROC2(f, bits) ((f)->caps.procbased2 |= (uint64_t)(bits) << 32)
-#define INFO(type, vec)                                                                            \
-	(VMX_INTR_INFO_VALID | ((uint32_t)(type) << VMX_INTR_INFO_TYPE_SHIFT) | (vec))
-#define BEYOND_46 (1ull << 46)
-#define NONCANON (1ull << 47)
-#define AR_DPL3 (3u << X86_SEG_DPL_SHIFT)
-#define EFER_RESERVED_BIT (1ull << 3)
-#define PERF_RESERVED 0xfffffff8fffffff0ull /* 4 general, 3 fixed counters */
-#define MSR_SMM_MONITOR_CTL 0x9bu
-#define MSR_BIOS_UPDT_TRIG 0x79u
-#define MSR_X2APIC_TPR 0x808u
-
 /* A host that is not 64-bit: L1 outside IA-32e mode, 32-bit guest. */
 static void make_host32(struct fx *f)
 {
@@ -26,8 +13,6 @@ static void make_host32(struct fx *f)
 	f->v.VM_EXIT_CONTROLS &= ~(VMX_EXIT_HOST_ADDR_SPACE_SIZE | VMX_EXIT_LOAD_EFER);
 	f->v.VM_ENTRY_CONTROLS &= ~VMX_ENTRY_IA32E_MODE_GUEST;
 }
-
-#define MUT(name) static void mut_##name(struct fx *f)
 
 /* 27.2.1.1 */
 MUT(CTL_PIN_RESERVED)
@@ -418,10 +403,6 @@ MUT(HOST_SSP)
 	f->v.HOST_SSP = NONCANON;
 }
 
-#define E(name)                                                                                    \
-	{                                                                                          \
-		NEST_VMX_RULE_##name, #name, mut_##name                                            \
-	}
 static const struct mutation mutations[] = {
     E(CTL_PIN_RESERVED),
     E(CTL_PROC_RESERVED),

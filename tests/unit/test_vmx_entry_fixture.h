@@ -20,6 +20,28 @@ struct mutation {
 	void (*apply)(struct fx *f);
 };
 
+/* Writing the mutations: MUT(RULE) { ... } defines the mutation of the rule
+ * NEST_VMX_RULE_RULE, and E(RULE) is its row in the table. */
+#define MUT(name) static void mut_##name(struct fx *f)
+#define E(name)                                                                                    \
+	{                                                                                          \
+		NEST_VMX_RULE_##name, #name, mut_##name                                            \
+	}
+
+/* Shorthands and values the mutations share. */
+#define PROC2(f) ((f)->v.SECONDARY_VM_EXEC_CONTROL)
+#define ALLOW_PROC2(f, bits) ((f)->caps.procbased2 |= (uint64_t)(bits) << 32)
+#define INFO(type, vec)                                                                            \
+	(VMX_INTR_INFO_VALID | ((uint32_t)(type) << VMX_INTR_INFO_TYPE_SHIFT) | (vec))
+#define BEYOND_46 (1ull << 46)
+#define NONCANON (1ull << 47)
+#define AR_DPL3 (3u << X86_SEG_DPL_SHIFT)
+#define EFER_RESERVED_BIT (1ull << 3)
+#define PERF_RESERVED 0xfffffff8fffffff0ull /* 4 general, 3 fixed counters */
+#define MSR_SMM_MONITOR_CTL 0x9bu
+#define MSR_BIOS_UPDT_TRIG 0x79u
+#define MSR_X2APIC_TPR 0x808u
+
 /* The table the current test program runs (set once by
  * fx_rule_suite_run(), read by the tests). */
 static const struct mutation *fx_table;

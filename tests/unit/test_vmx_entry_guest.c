@@ -6,19 +6,6 @@
  */
 #include "test_vmx_entry_fixture.h"
 
-#define PROC2(f) ((f)->v.SECONDARY_VM_EXEC_CONTROL)
-#define ALLOW_PROC2(f, bits) ((f)->caps.procbased2 |= (uint64_t)(bits) << 32)
-#define INFO(type, vec)                                                                            \
-	(VMX_INTR_INFO_VALID | ((uint32_t)(type) << VMX_INTR_INFO_TYPE_SHIFT) | (vec))
-#define BEYOND_46 (1ull << 46)
-#define NONCANON (1ull << 47)
-#define AR_DPL3 (3u << X86_SEG_DPL_SHIFT)
-#define EFER_RESERVED_BIT (1ull << 3)
-#define PERF_RESERVED 0xfffffff8fffffff0ull /* 4 general, 3 fixed counters */
-#define MSR_SMM_MONITOR_CTL 0x9bu
-#define MSR_BIOS_UPDT_TRIG 0x79u
-#define MSR_X2APIC_TPR 0x808u
-
 /* Put the guest in virtual-8086 mode with segments that satisfy 27.3.1.2. */
 static void make_v86(struct fx *f)
 {
@@ -54,8 +41,6 @@ static void msr_ok_then(struct fx *f, uint32_t index, uint32_t reserved, uint64_
 	f->msr[1].reserved = reserved;
 	f->msr[1].value = value;
 }
-
-#define MUT(name) static void mut_##name(struct fx *f)
 
 /* 27.3.1.1 */
 MUT(GUEST_CR0_FIXED)
@@ -454,10 +439,6 @@ MUT(MSR_LOAD_COUNT_LIMIT)
 	f->v.VM_ENTRY_MSR_LOAD_COUNT = 513;
 }
 
-#define E(name)                                                                                    \
-	{                                                                                          \
-		NEST_VMX_RULE_##name, #name, mut_##name                                            \
-	}
 static const struct mutation mutations[] = {
     E(GUEST_CR0_FIXED),
     E(GUEST_CR0_PG_WITHOUT_PE),
