@@ -12,13 +12,6 @@ static int vmptrst(uint32_t info, uint64_t disp)
 	return exec(VMX_EXIT_VMPTRST, info, disp);
 }
 
-static void setup_root(void)
-{
-	fx_setup();
-	do_vmxon();
-	do_vmptrld(VMCS_GPA);
-}
-
 START_TEST(operand_is_base_plus_scaled_index_plus_displacement)
 {
 	F.regs.gpr[RSI] = 0x400;
@@ -424,7 +417,7 @@ static Suite *operand_suite(void)
 	TCase *tc = tcase_create("operand");
 	TCase *raw = tcase_create("outside_vmx");
 
-	tcase_add_checked_fixture(tc, setup_root, fx_teardown);
+	tcase_add_checked_fixture(tc, fx_setup_current_vmcs, fx_teardown);
 	tcase_add_test(tc, operand_is_base_plus_scaled_index_plus_displacement);
 	tcase_add_test(tc, operand_displacement_is_sign_extended);
 	tcase_add_test(tc, operand_without_base_or_index_is_the_displacement);

@@ -167,6 +167,15 @@ static inline void do_vmptrld(uint64_t gpa)
 	assert_succeed();
 }
 
+/* fx_setup(), then VMXON and VMPTRLD of VMCS_GPA: L1 in VMX root operation
+ * with a current VMCS. */
+static inline void fx_setup_current_vmcs(void)
+{
+	fx_setup();
+	do_vmxon();
+	do_vmptrld(VMCS_GPA);
+}
+
 static inline void fx_status(struct nest_vmx_status *st)
 {
 	memset(st, 0, sizeof(*st));
