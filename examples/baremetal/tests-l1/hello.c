@@ -3,9 +3,11 @@
  * The smallest L1: checks the machine it was booted on as any multiboot
  * kernel would see it (multiboot information, fw_cfg's RAM size, the top of
  * its RAM) and reports "check NAME: ok|FAIL" lines, then exits through the
- * debug port. Runs alone under QEMU and as L1 under the stub, unchanged.
+ * debug port (and powers Bochs off). Runs alone under QEMU and as L1 under
+ * either stub (SVM under QEMU, VMX under Bochs), unchanged.
  */
 #include "../common/bm.h"
+#include "../common/bochs.h"
 
 #define FW_CFG_PORT_SEL 0x510
 #define FW_CFG_PORT_DATA 0x511
@@ -158,5 +160,11 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		if (!strncmp(cmd + i, "fault", 5))
 			__asm__ volatile("ud2");
 	printf("hello: %s (%u checks, %u failed)\n", failed ? "FAIL" : "PASS", checks, failed);
-	return failed ? BM_EXIT_FAIL : BM_EXIT_PASS;
+	uint32_t code = failed ? BM_EXIT_FAIL : BM_EXIT_PASS;
+	/* Bochs has no debug-exit device: after the port write, power off. */
+	if (bm_bochs_present()) {
+		bm_debug_exit(code);
+		bm_bochs_shutdown();
+	}
+	return code;
 }
