@@ -92,8 +92,11 @@ static void check_interrupt(const struct l1_mode *m)
 		if (v->rip < pa(l2_spin_loop) || v->rip > pa(l2_spin_end))
 			check_fail(&c, "rip 0x%llx outside L2's loop", (unsigned long long)v->rip);
 		expect(&c, "exitintinfo.v", v->exitintinfo & EVENT_V, 0);
-		if (l1.regs.rcx == 0 || l1.regs.rcx >= L2_SPIN_ITERATIONS)
-			check_fail(&c, "rcx = 0x%llx: L2 did not spin",
+		/* On a loaded host the PIT may fire before L2's first instruction:
+		 * pending at VMRUN, the interrupt then exits right away (rcx
+		 * untouched, rip at the loop), which is as correct. */
+		if (l1.regs.rcx == 0 || l1.regs.rcx > L2_SPIN_ITERATIONS)
+			check_fail(&c, "rcx = 0x%llx: L2's loop ran out before the interrupt",
 				   (unsigned long long)l1.regs.rcx);
 		expect(&c, "interrupts taken by L1 before STI", irq0_count, 0);
 		/* The interrupt is still pending at the PIC: L1 takes it now. */
