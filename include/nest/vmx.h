@@ -60,17 +60,20 @@ struct nest_vmx_caps {
  *
  * Features libnest may offer L1, each only if the host has it too. A
  * feature that is not asked for is hidden from L1: its controls read as
- * allowed-0 in the capability MSRs L1 sees.
+ * allowed-0 in the capability MSRs L1 sees. Some features are never offered,
+ * whatever the config and the host, because vmcs02 cannot give L2 the
+ * behaviour L1 would be promised (docs/conformance-vmx.md, "Capability
+ * MSRs"): their flags are accepted and ignored.
  * @{
  */
 #define NEST_VMX_F_EPT 0x00000001u               ///< EPT (nested paging for L2)
 #define NEST_VMX_F_VPID 0x00000002u              ///< VPID and INVVPID
 #define NEST_VMX_F_UNRESTRICTED_GUEST 0x00000004u ///< unrestricted guest (needs EPT)
 #define NEST_VMX_F_PREEMPTION_TIMER 0x00000008u  ///< VMX-preemption timer
-#define NEST_VMX_F_VMCS_SHADOWING 0x00000010u    ///< VMCS shadowing offered to L1
-#define NEST_VMX_F_PML 0x00000020u               ///< page-modification logging (needs EPT)
-#define NEST_VMX_F_APICV 0x00000040u             ///< APIC virtualization, posted interrupts
-#define NEST_VMX_F_VMFUNC 0x00000080u            ///< VM functions: EPTP switching (needs EPT)
+#define NEST_VMX_F_VMCS_SHADOWING 0x00000010u    ///< VMCS shadowing for L2: never offered (ignored)
+#define NEST_VMX_F_PML 0x00000020u               ///< page-modification logging: never offered (ignored)
+#define NEST_VMX_F_APICV 0x00000040u             ///< APIC virtualization (posted interrupts are never offered)
+#define NEST_VMX_F_VMFUNC 0x00000080u            ///< VM functions (EPTP switching): never offered (ignored)
 #define NEST_VMX_F_TSC_SCALING 0x00000100u       ///< TSC scaling
 #define NEST_VMX_F_VMWRITE_ANY 0x00000200u       ///< IA32_VMX_MISC bit 29 (VMWRITE to exit-information fields)
 #define NEST_VMX_F_ALL 0x000003ffu               ///< every feature above

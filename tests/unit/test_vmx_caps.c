@@ -117,11 +117,14 @@ START_TEST(features_the_host_has_and_policy_allows_are_offered)
 	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_ENABLE_EPT, 0);
 	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_ENABLE_VPID, 0);
 	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_UNRESTRICTED_GUEST, 0);
-	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_VMCS_SHADOWING, 0);
 	ck_assert_uint_ne(may1(c.pinbased) & VMX_PIN_PREEMPTION_TIMER, 0);
+	ck_assert_uint_ne(may1(c.procbased2) & (VMX_PROC2_VIRT_APIC_ACCESSES |
+						VMX_PROC2_VIRT_X2APIC_MODE |
+						VMX_PROC2_APIC_REGISTER_VIRT |
+						VMX_PROC2_VIRT_INTR_DELIVERY),
+			  0);
 	ck_assert_uint_ne(c.ept_vpid & VMX_EPT_CAP_PWL4, 0);
 	ck_assert_uint_ne(c.ept_vpid & VMX_VPID_CAP_INVVPID, 0);
-	ck_assert_uint_eq(c.vmfunc, 1);
 	ck_assert_uint_ne(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
 }
 END_TEST
@@ -167,18 +170,37 @@ START_TEST(host_without_a_feature_never_offers_it)
 }
 END_TEST
 
-START_TEST(vmwrite_any_field_needs_host_support_when_shadowing)
+START_TEST(vmwrite_any_field_is_offered_by_policy_alone)
 {
 	struct nest_vmx_caps c;
 
 	F.host.misc &= ~VMX_MISC_VMWRITE_ANY_FIELD;
 	ck_assert_int_eq(fx_init(), NEST_OK);
 	c = offered();
-	ck_assert_uint_eq(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
-	F.cfg.features &= ~NEST_VMX_F_VMCS_SHADOWING;
+	ck_assert_uint_ne(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
+	F.cfg.features &= ~NEST_VMX_F_VMWRITE_ANY;
 	ck_assert_int_eq(fx_init(), NEST_OK);
 	c = offered();
-	ck_assert_uint_ne(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
+	ck_assert_uint_eq(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
+}
+END_TEST
+
+/* Features vmcs02 cannot carry are never offered, whatever the host has
+ * and the config asks (docs/conformance-vmx.md). */
+START_TEST(features_vmcs02_cannot_carry_are_never_offered)
+{
+	struct nest_vmx_caps c = offered();
+
+	ck_assert_uint_eq(F.cfg.features, NEST_VMX_F_ALL);
+	ck_assert_uint_eq(may1(c.procbased2) & (VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_ENABLE_PML |
+						VMX_PROC2_EPT_VIOLATION_VE | VMX_PROC2_ENABLE_VMFUNC),
+			  0);
+	ck_assert_uint_eq(c.vmfunc, 0);
+	ck_assert_uint_eq(may1(c.pinbased) & VMX_PIN_POSTED_INTR, 0);
+	ck_assert_uint_eq(may1(c.true_pinbased) & VMX_PIN_POSTED_INTR, 0);
+	ck_assert_uint_eq(may1(c.procbased) & VMX_PROC_ACTIVATE_TERTIARY, 0);
+	ck_assert_uint_eq(may1(c.true_procbased) & VMX_PROC_ACTIVATE_TERTIARY, 0);
+	ck_assert_uint_eq(c.procbased3, 0);
 }
 END_TEST
 
@@ -270,8 +292,9 @@ START_TEST(rdmsr_returns_each_offered_capability)
 	ck_assert_uint_eq(v, c.true_entry);
 	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_EPT_VPID_CAP, &v), NEST_OK);
 	ck_assert_uint_eq(v, c.ept_vpid);
+	/* VM functions are never offered: IA32_VMX_VMFUNC does not exist. */
 	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_VMFUNC, &v), NEST_OK);
-	ck_assert_uint_eq(v, c.vmfunc);
+	assert_inject(VEC_GP, 1, 0);
 	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_CR4_FIXED1, &v), NEST_OK);
 	ck_assert_uint_eq(v, c.cr4_fixed1);
 }
@@ -387,7 +410,8 @@ static Suite *caps_suite(void)
 	tcase_add_test(tc, policy_without_ept_hides_ept_and_what_needs_it);
 	tcase_add_test(tc, policy_without_preemption_timer_hides_its_controls_and_rate);
 	tcase_add_test(tc, host_without_a_feature_never_offers_it);
-	tcase_add_test(tc, vmwrite_any_field_needs_host_support_when_shadowing);
+	tcase_add_test(tc, vmwrite_any_field_is_offered_by_policy_alone);
+	tcase_add_test(tc, features_vmcs02_cannot_carry_are_never_offered);
 	tcase_add_test(tc, host_without_true_ctls_yields_no_true_msrs);
 	tcase_add_test(tc, host_without_secondary_controls_yields_no_procbased2);
 	tcase_add_test(tc, vmcs_enum_reports_highest_field_index);

@@ -26,7 +26,8 @@ enum ctl_msr { CTL_PIN, CTL_PROC, CTL_PROC2, CTL_EXIT, CTL_ENTRY, CTL_COUNT };
  * such MSRs are offered), SMM dual-monitor treatment and entry to SMM,
  * ENCLS/ENCLV exiting, PCONFIG, PASID translation, sub-page write
  * permissions, Intel PT concealment and RTIT_CTL/LBR_CTL/UINV/CET/PKRS
- * state, EPT-violation #VE, bus-lock detection and notify exits. */
+ * state, EPT-violation #VE, bus-lock detection and notify exits, posted
+ * interrupts. */
 static const uint32_t ctl_base[CTL_COUNT] = {
 	[CTL_PIN] = VMX_PIN_DEFAULT1 | VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING |
 		    VMX_PIN_VIRTUAL_NMIS,
@@ -72,10 +73,28 @@ static const struct ctl_feature {
 	{NEST_VMX_F_APICV, CTL_PROC2,
 	 VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_VIRT_X2APIC_MODE |
 		 VMX_PROC2_APIC_REGISTER_VIRT | VMX_PROC2_VIRT_INTR_DELIVERY},
-	{NEST_VMX_F_APICV, CTL_PIN, VMX_PIN_POSTED_INTR},
 	{NEST_VMX_F_VMFUNC, CTL_PROC2, VMX_PROC2_ENABLE_VMFUNC},
 	{NEST_VMX_F_TSC_SCALING, CTL_PROC2, VMX_PROC2_USE_TSC_SCALING},
 };
+
+/*
+ * Features the policy may name but libnest never offers, whatever the host
+ * and the config: L2 must never behave otherwise than L1 was promised, and
+ * vmcs02 cannot carry these for L1 (they name L1-physical structures the
+ * processor would use without L0, or need emulation libnest lacks):
+ *   - VMCS shadowing for L2 (L2's VMREAD/VMWRITE through a shadow VMCS in
+ *     L1 memory and L1's bitmaps; vmcs02 runs without it, so L1 would see
+ *     exits it did not ask for);
+ *   - PML (the processor would log L2-physical addresses of EPT02's dirty
+ *     flags into L1's log page; libnest builds EPT02 without that);
+ *   - posted interrupts (the descriptor and notification vector of L1 are
+ *     not L0's; part of NEST_VMX_F_APICV, whose other controls are offered);
+ *   - VM functions (EPTP switching would run on L1's EPTP list of EPT12
+ *     pointers, which the processor would load as EPT02 roots).
+ * Tertiary controls, EPT-violation #VE and the others listed above
+ * ctl_base are not offered either.
+ */
+#define FEATURES_NEVER_OFFERED (NEST_VMX_F_VMCS_SHADOWING | NEST_VMX_F_PML | NEST_VMX_F_VMFUNC)
 
 /* Features that only make sense with EPT (SDM 26.2.1.1: unrestricted
  * guest and PML require "enable EPT"; EPTP switching switches EPTPs). */
@@ -145,7 +164,7 @@ static const uint64_t *host_ctl(const struct nest_vmx_caps *h, unsigned ctl)
 static uint32_t available_features(const struct nest_vmx *ctx)
 {
 	const struct nest_vmx_caps *h = &ctx->host;
-	uint32_t avail = ctx->features;
+	uint32_t avail = ctx->features & ~FEATURES_NEVER_OFFERED;
 	bool secondary = (allowed1(h->procbased) & VMX_PROC_ACTIVATE_SECONDARY) != 0;
 	size_t i;
 
@@ -164,10 +183,8 @@ static uint32_t available_features(const struct nest_vmx *ctx)
 	if ((avail & NEST_VMX_F_VMFUNC) && !(h->vmfunc & VMX_VMFUNC_EPTP_SWITCHING))
 		avail &= ~NEST_VMX_F_VMFUNC;
 	/* VMWRITE to exit-information fields is pure software on the cached
-	 * vmcs12, but a shadow VMCS in hardware needs the host to allow it. */
-	if ((avail & NEST_VMX_F_VMWRITE_ANY) && (avail & NEST_VMX_F_VMCS_SHADOWING) &&
-	    !(h->misc & VMX_MISC_VMWRITE_ANY_FIELD))
-		avail &= ~NEST_VMX_F_VMWRITE_ANY;
+	 * vmcs12 (no shadow VMCS of L1 ever runs in hardware for L2: VMCS
+	 * shadowing is never offered), so the host need not have it. */
 	return avail;
 }
 
