@@ -19,6 +19,12 @@
  * vmcs01's; an entry reads L1 memory at most five times (MSR bitmap, I/O
  * bitmaps A and B, MSR-load and MSR-store areas) and an exit at most once;
  * ASan/UBSan abort on undefined behaviour.
+ *
+ * Every input runs twice: with the VMRESUME fast path (the entry checks
+ * and the vmcs02 merge redone only for what changed), then with every
+ * entry forced through all checks and the full merge. After each record
+ * the two runs must agree on the status, the action (kind, result, VMfail
+ * number, flags), the entry's failing rule, vmcs12, vmcs01 and vmcs02.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +58,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                                  \
 	} while (0)
 
+/* What one record leaves observable (compared between the two runs). */
+struct obs {
+	int rc;
+	uint32_t kind, result, error, flags, rule;
+	uint64_t digest;
+};
+
 static struct sim S;
+static struct obs obs[2][MAX_RECORDS];
 static void *mem;
 static struct nest_vmx *ctx;
 static struct nest_vmx_l1_regs regs;
@@ -114,6 +128,40 @@ static void check_vmcs02(void)
 		if (f->type == NEST_VMCS_T_HOST)
 			CHECK(get(NEST_VMCS02, f->encoding) == get(NEST_VMCS01, f->encoding));
 	}
+}
+
+/* FNV-1a over vmcs12 and the fields of the three hardware VMCSs. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static void observe(struct obs *o, int rc, const struct nest_vmx_action *a, bool entry)
+{
+	uint64_t h = 0xcbf29ce484222325ull, v;
+	unsigned i, id;
+
+	memset(o, 0, sizeof(*o));
+	o->rc = rc;
+	if (a != NULL) {
+		o->kind = a->kind;
+		o->result = a->result;
+		o->error = a->vm_instruction_error;
+		o->flags = a->flags;
+	}
+	o->rule = entry ? ctx->nested.fast.last_rule : 0;
+	h = fnv(h, &ctx->vmcs12, sizeof(ctx->vmcs12));
+	for (id = NEST_VMCS01; id <= NEST_VMCS02; id++)
+		for (i = 0; i < nest_vmcs_field_count(); i++) {
+			v = get((enum nest_vmcs_id)id, nest_vmcs_field_at(i)->encoding);
+			h = fnv(h, &v, sizeof(v));
+		}
+	o->digest = h;
 }
 
 static void check_action(int rc, const struct nest_vmx_action *a)
@@ -181,7 +229,7 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 	    ~(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
 }
 
-static void one_record(const uint8_t *r)
+static void one_record(const uint8_t *r, struct obs *o)
 {
 	struct nest_vmx_action a;
 	struct nest_vmx_l2_regs l2;
@@ -207,12 +255,14 @@ static void one_record(const uint8_t *r)
 			sim_vmcs_set(&S, NEST_VMCS_SHADOW, f->encoding, w64);
 		else
 			nest__vmcs12_write(&ctx->vmcs12, f->encoding, w64);
+		observe(o, NEST_OK, NULL, false);
 		return;
 	}
 	case 2: /* VMLAUNCH / VMRESUME */
 		reads = S.calls.read_l1;
 		rc = l1_exec((r[1] & 1) ? VMX_EXIT_VMRESUME : VMX_EXIT_VMLAUNCH, 0, &a);
 		check_action(rc, &a);
+		observe(o, rc, &a, true);
 		CHECK(S.calls.read_l1 - reads <= 5);
 		if (rc == NEST_OK && a.kind == NEST_VMX_ACT_ENTER_L2) {
 			CHECK(nest_vmx_in_l2(ctx));
@@ -240,6 +290,7 @@ static void one_record(const uint8_t *r)
 		reads = S.calls.read_l1;
 		rc = nest_vmx_l2_exit(ctx, &e, &l2, &a);
 		check_action(rc, &a);
+		observe(o, rc, &a, false);
 		CHECK(S.calls.read_l1 - reads <= 1);
 		if (rc == NEST_OK && a.kind == NEST_VMX_ACT_RESUME_L1)
 			CHECK(!nest_vmx_in_l2(ctx));
@@ -249,11 +300,13 @@ static void one_record(const uint8_t *r)
 		a.size = sizeof(a);
 		rc = nest_vmx_l2_event(ctx, r[1] % 5, r[2], &a);
 		check_action(rc, &a);
+		observe(o, rc, &a, false);
 		return;
 	default: /* L0 changes its needs */
 		l0.exception_bitmap ^= 1u << (r[1] % 32);
 		l0.exception_bitmap |= 1u << X86_EXC_MC;
 		CHECK(nest_vmx_set_l0(ctx, &l0) == NEST_OK);
+		observe(o, NEST_OK, NULL, false);
 		return;
 	}
 }
@@ -261,6 +314,7 @@ static void one_record(const uint8_t *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t nrec, i, fill;
+	unsigned pass;
 
 	if (size < 1 + L0_BITMAP_BYTES)
 		return 0;
@@ -269,20 +323,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mem == NULL)
 			abort();
 	}
-	if (sim_init(&S, MEM_SIZE, 8) != 0)
-		abort();
-	setup(data[0], data + 1);
-	data += 1 + L0_BITMAP_BYTES;
-	size -= 1 + L0_BITMAP_BYTES;
-	nrec = size / RECORD;
+	nrec = (size - 1 - L0_BITMAP_BYTES) / RECORD;
 	if (nrec > MAX_RECORDS)
 		nrec = MAX_RECORDS;
-	fill = size - nrec * RECORD;
-	if (fill > MEM_SIZE - FILL_BASE)
-		fill = MEM_SIZE - FILL_BASE;
-	memcpy(sim_ptr(&S, FILL_BASE, fill), data + nrec * RECORD, fill);
-	for (i = 0; i < nrec; i++)
-		one_record(data + i * RECORD);
-	sim_fini(&S);
+	for (pass = 0; pass < 2; pass++) {
+		const uint8_t *rec = data + 1 + L0_BITMAP_BYTES;
+
+		if (sim_init(&S, MEM_SIZE, 8) != 0)
+			abort();
+		setup(data[0], data + 1);
+		/* Pass 1 is the reference: every entry takes the full path. */
+		nest__vmx_entry_force_full(ctx, pass == 1);
+		fill = size - 1 - L0_BITMAP_BYTES - nrec * RECORD;
+		if (fill > MEM_SIZE - FILL_BASE)
+			fill = MEM_SIZE - FILL_BASE;
+		memcpy(sim_ptr(&S, FILL_BASE, fill), rec + nrec * RECORD, fill);
+		for (i = 0; i < nrec; i++)
+			one_record(rec + i * RECORD, &obs[pass][i]);
+		sim_fini(&S);
+	}
+	for (i = 0; i < nrec; i++) {
+		CHECK(obs[0][i].rc == obs[1][i].rc);
+		CHECK(obs[0][i].kind == obs[1][i].kind);
+		CHECK(obs[0][i].result == obs[1][i].result);
+		CHECK(obs[0][i].error == obs[1][i].error);
+		CHECK(obs[0][i].flags == obs[1][i].flags);
+		CHECK(obs[0][i].rule == obs[1][i].rule);
+		CHECK(obs[0][i].digest == obs[1][i].digest);
+	}
 	return 0;
 }
