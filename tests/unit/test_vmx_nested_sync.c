@@ -126,6 +126,89 @@ START_TEST(reflected_exit_shows_in_the_shadow_vmcs)
 }
 END_TEST
 
+/* Every field L1 reads through the shadow equals vmcs12's. */
+static void assert_shadow_is_vmcs12(void)
+{
+	for (size_t i = 0; i < nest_vmcs_field_count(); i++) {
+		const struct nest_vmcs_field *f = nest_vmcs_field_at(i);
+		uint64_t want = 0;
+
+		if (!(f->flags & NEST_VMCS_F_SHADOW_READ))
+			continue;
+		nest_vmcs12_image_read(V12(), f->encoding, &want);
+		ck_assert_msg(shadow(f->encoding) == want, "shadow field %#x", f->encoding);
+	}
+}
+
+/* Counting the backend's writes to the shadow VMCS. */
+static struct nest_backend_ops counting_ops;
+static unsigned shadow_writes;
+
+static int counting_write(void *c, enum nest_vmcs_id which, uint32_t enc, uint64_t v)
+{
+	if (which == NEST_VMCS_SHADOW)
+		shadow_writes++;
+	return sim_backend(&N.s)->ops->vmcs_write(c, which, enc, v);
+}
+
+static void count_shadow_writes(void)
+{
+	counting_ops = *sim_backend(&N.s)->ops;
+	counting_ops.vmcs_write = counting_write;
+	N.ctx->be.ops = &counting_ops;
+	shadow_writes = 0;
+}
+
+static unsigned shadow_read_fields(void)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < nest_vmcs_field_count(); i++)
+		n += (nest_vmcs_field_at(i)->flags & NEST_VMCS_F_SHADOW_READ) != 0;
+	return n;
+}
+
+/* A reflected exit writes the shadow fields that changed, not all of them
+ * (the shadow holds what libnest last wrote or read back). */
+START_TEST(reflected_exit_writes_only_changed_shadow_fields)
+{
+	with_shadowing();
+	launch_ok();
+	count_shadow_writes();
+	set02(NEST_VMCS_GUEST_RIP, 0x401777);
+	set02(NEST_VMCS_GUEST_RSP, V12()->GUEST_RSP + 8);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_HLT, 0), NEST_OK);
+	assert_shadow_is_vmcs12();
+	ck_assert_uint_eq(shadow(NEST_VMCS_VM_EXIT_REASON), VMX_EXIT_HLT);
+	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RSP), V12()->GUEST_RSP);
+	ck_assert_uint_gt(shadow_writes, 0);
+	ck_assert_uint_lt(shadow_writes, shadow_read_fields() / 2);
+
+	/* L1 writes RIP through the shadow; the next exit still shows vmcs12. */
+	sim_vmcs_set(&N.s, NEST_VMCS_SHADOW, NEST_VMCS_GUEST_RIP, 0x401779);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert_uint_eq(V12()->GUEST_RIP, 0x401779);
+	set02(NEST_VMCS_GUEST_RIP, 0x401790);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	assert_shadow_is_vmcs12();
+}
+END_TEST
+
+/* L1 makes a VMCS current: the shadow is written in full. */
+START_TEST(vmptrld_rewrites_the_whole_shadow)
+{
+	with_shadowing();
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	count_shadow_writes();
+	ck_assert_int_eq(l1_m64(VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
+	ck_assert_uint_eq(shadow_writes, shadow_read_fields());
+	assert_shadow_is_vmcs12();
+}
+END_TEST
+
 /* L1 reads the VM-instruction error through the shadow after a VMfail. */
 START_TEST(vmfail_error_number_shows_in_the_shadow_vmcs)
 {
@@ -173,6 +256,8 @@ static Suite *nested_sync_suite(void)
 	tcase_add_test(t, l1_write_through_the_shadow_reaches_vmcs02_at_entry);
 	tcase_add_test(t, reflected_exit_shows_in_the_shadow_vmcs);
 	tcase_add_test(t, vmfail_error_number_shows_in_the_shadow_vmcs);
+	tcase_add_test(t, reflected_exit_writes_only_changed_shadow_fields);
+	tcase_add_test(t, vmptrld_rewrites_the_whole_shadow);
 	tcase_add_test(t, vmclear_takes_shadow_writes_into_l1_memory);
 	suite_add_tcase(s, t);
 	return s;

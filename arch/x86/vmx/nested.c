@@ -197,27 +197,41 @@ static int shadow_to_vmcs12(struct nest_vmx *ctx)
 		if (raw_field(&ctx->vmcs12, &nest__vmcs_fields[i]) != val)
 			nest__vmx_fs_set(&ctx->nested.dirty, i);
 		nest__vmcs12_write(&ctx->vmcs12, nest__vmcs_fields[i].encoding, val);
+		nest__vmcs12_write(&ctx->nested.shadow_cache, nest__vmcs_fields[i].encoding, val);
 	}
 	return NEST_OK;
 }
 
-/* After an exit L1 reads the shadow: give it every shadowed field. */
+/*
+ * After an exit L1 reads the shadow: give it every shadowed field. With
+ * shadow_cached, shadow_cache holds what the shadow VMCS holds (libnest
+ * wrote it, or read it back after L1's non-exiting VMWRITEs, and L1 does
+ * not run in between), so only the fields whose vmcs12 value differs are
+ * written: after a reflected exit, the exit information and the guest
+ * state L2 changed.
+ */
 static int vmcs12_to_shadow(struct nest_vmx *ctx)
 {
+	struct nest__vmx_nested *n = &ctx->nested;
+	bool cached = n->shadow_cached;
 	unsigned i;
 	uint64_t val;
 	int rc;
 
+	n->shadow_cached = false;
 	for (i = 0; i < NEST__VF_COUNT; i++) {
 		if (!(nest__vmcs_fields[i].flags & NEST_VMCS_F_SHADOW_READ) ||
-		    !nest__vmx_hw_field(&ctx->host, i))
+		    !nest__vmx_hw_field(&ctx->host, i) ||
+		    (cached && !field_differs(&ctx->vmcs12, &n->shadow_cache, i)))
 			continue;
 		field_value(&ctx->vmcs12, i, &val);
 		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS_SHADOW, nest__vmcs_fields[i].encoding,
 					 val);
 		if (rc != NEST_OK)
 			return rc;
+		nest__vmcs12_write(&n->shadow_cache, nest__vmcs_fields[i].encoding, val);
 	}
+	n->shadow_cached = true;
 	return NEST_OK;
 }
 
@@ -232,11 +246,13 @@ void nest__vmx_shadow_release(struct nest_vmx *ctx)
 	ctx->nested.shadow_loaded = false;
 }
 
-/* A VMCS became current (VMPTRLD): L1 reads it through the shadow. */
+/* A VMCS became current (VMPTRLD): L1 reads it through the shadow, all
+ * of it written anew. */
 void nest__vmx_shadow_load(struct nest_vmx *ctx)
 {
 	if (!shadowing(ctx))
 		return;
+	ctx->nested.shadow_cached = false;
 	if (vmcs12_to_shadow(ctx) != NEST_OK) {
 		nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not write the shadow VMCS");
 		return;
@@ -266,8 +282,12 @@ void nest__vmx_shadow_mirror(struct nest_vmx *ctx, uint32_t enc)
 	    !(f->flags & NEST_VMCS_F_SHADOW_READ))
 		return;
 	nest__vmcs12_read(&ctx->vmcs12, f->encoding, &val);
-	if (nest__be_vmcs_write(&ctx->be, NEST_VMCS_SHADOW, f->encoding, val) != NEST_OK)
+	if (nest__be_vmcs_write(&ctx->be, NEST_VMCS_SHADOW, f->encoding, val) != NEST_OK) {
 		nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not write the shadow VMCS");
+		ctx->nested.shadow_cached = false;
+		return;
+	}
+	nest__vmcs12_write(&ctx->nested.shadow_cache, f->encoding, val);
 }
 
 /* ---- outcomes of VMLAUNCH/VMRESUME (SDM 31.2) ---- */

@@ -246,12 +246,14 @@ struct nest__vmx_nested {
 	bool l1_timer_smaller; /* vmcs02's preemption timer value was L1's */
 	bool timer_active;     /* vmcs02 runs a preemption timer */
 	bool shadow_loaded;    /* the shadow VMCS holds the current vmcs12 (VMCS shadowing) */
+	bool shadow_cached;    /* shadow_cache holds what the shadow VMCS holds */
 	/* Rarely read guest-state fields (segments, descriptor tables, MSRs
 	 * other than EFER/PAT/DEBUGCTL) are not read from vmcs02 at a
 	 * reflected exit: vmcs02 holds them until L1 reads one, its VMCS is
 	 * written back, or the next entry (which leaves them in vmcs02). */
 	bool rare_stale;
 	struct nest__vmx_fieldset dirty; /* fields L1 wrote since the last entry */
+	struct nest__vmcs12 shadow_cache; /* the shadow VMCS's fields, with shadow_cached */
 	uint16_t last_vpid12;
 	uint32_t timer_start; /* vmcs02's timer value at the last entry */
 	struct nest__vmx_l0 l0;
