@@ -178,7 +178,7 @@ int main(void)
 	uint64_t t0, t_launch = 0, t_copy;
 	double launch = 1e30, resume = 1e30, exit_ns = 1e30, rip = 1e30, full = 1e30,
 	       full_rip = 1e30, floor = 1e30, e, r;
-	struct sim_calls before;
+	struct sim_calls before, trip;
 	volatile uint32_t sink = 0;
 	unsigned i, run;
 
@@ -229,6 +229,7 @@ int main(void)
 		if (l1_exec(VMX_EXIT_VMRESUME, 0) != NEST_OK)
 			die("VMRESUME failed");
 	}
+	trip = S.calls;
 	before = S.calls;
 	l2_cpuid_exit();
 	printf("reflected exit (CPUID):   vmcs_read %lu  vmcs_write %lu  read_l1 %lu\n",
@@ -242,6 +243,9 @@ int main(void)
 	       S.calls.vmcs_read - before.vmcs_read, S.calls.vmcs_write - before.vmcs_write,
 	       S.calls.read_l1 - before.read_l1, ctx->nested.fast.last_groups,
 	       ctx->nested.fast.last_full_merge);
+	printf("round trip (both):        vmcs_read %lu  vmcs_write %lu  read_l1 %lu\n",
+	       S.calls.vmcs_read - trip.vmcs_read, S.calls.vmcs_write - trip.vmcs_write,
+	       S.calls.read_l1 - trip.read_l1);
 	l2_cpuid_exit();
 	l1_vmwrite_rip(0x402000ull);
 	before = S.calls;
