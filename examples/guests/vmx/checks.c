@@ -757,6 +757,29 @@ void checks_ept(const struct l1_mode *m)
 	}
 	check_end(&c);
 
+	/*
+	 * INVEPT: L2 writes a read/write page (the translation is cached), L1
+	 * takes write permission away in its EPT and invalidates with INVEPT
+	 * single-context; L2's next write must fault (SDM 29.4.3: after INVEPT
+	 * no translation derived from the old entry is used).
+	 */
+	check_begin(&c, "ept-invept-write-revoked", m);
+	l2_prepare(m, l2_store);
+	l1.regs.rbx = pa(l1.ept_window) + EPT_WIN_NX * BM_PAGE_SIZE + 0x40;
+	if (run_expect(&c, EXIT_REASON_VMCALL, NULL, 0)) {
+		l1.ept_window_pt[EPT_WIN_NX] &= ~EPT_W;
+		expect(&c, "INVEPT status", invept(INVEPT_SINGLE_CONTEXT, vmr(EPT_POINTER)), VMX_OK);
+		vmw(GUEST_RIP, pa(l2_store));
+		if (run_expect(&c, EXIT_REASON_EPT_VIOLATION, l2_store_insn, 0))
+			expect(&c, "qualification", l1.exit.qual & EPTQ_CHECKED_MASK,
+			       EPTQ_WRITE | EPTQ_READABLE | EPTQ_LINEAR_VALID |
+				   EPTQ_FINAL_TRANSLATION);
+		l1.ept_window_pt[EPT_WIN_NX] |= EPT_W;
+		expect(&c, "INVEPT status (restore)",
+		       invept(INVEPT_SINGLE_CONTEXT, vmr(EPT_POINTER)), VMX_OK);
+	}
+	check_end(&c);
+
 	/* L2's own page walk reads its PDPT from the EPT hole: not the final translation. */
 	check_begin(&c, "ept-guest-walk", m);
 	l2_prepare(m, l2_load);

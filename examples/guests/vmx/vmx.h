@@ -411,4 +411,20 @@ static inline enum vmx_status vmread_status(uint64_t field, uint64_t *value)
 	return vmx_status_from(f);
 }
 
+/* INVEPT (SDM Vol. 3C 31.3): type 1 single-context (the EPTP), 2 all-context. */
+#define INVEPT_SINGLE_CONTEXT 1ull
+struct invept_desc {
+	uint64_t eptp, reserved;
+};
+static inline enum vmx_status invept(uint64_t type, uint64_t eptp)
+{
+	struct invept_desc d = {eptp, 0};
+	uint16_t f;
+	__asm__ volatile("invept %1, %2\n\t" VMX_STATUS_ASM
+			 : "=&Q"(f)
+			 : "m"(d), "r"(type)
+			 : "cc", "memory");
+	return vmx_status_from(f);
+}
+
 #endif /* VMX_H */
