@@ -2,6 +2,25 @@
 /**
  * @file state.h
  * @brief Save and restore of nested state (own format and KVM's).
+ *
+ * A nested vCPU is saved into a byte stream of libnest's own format and
+ * restored from it, on the same or another L0, so a nested guest can be
+ * snapshotted and migrated. The format is described field by field in
+ * docs/state.md: a struct nest_state_header, then an architecture's body,
+ * every integer little-endian, every offset fixed.
+ *
+ * A stream is untrusted input. Restore checks every field before it
+ * changes anything: on any error the context is left as it was, and the
+ * status says why (NEST_E_FORMAT for a malformed stream, NEST_E_STATE when
+ * the context cannot take it, NEST_E_UNSUPPORTED for what this build
+ * cannot represent). The context's previous nested state is discarded
+ * without any access to L1 memory.
+ *
+ * What the stream does not hold: L1's own registers and vmcs01/vmcb01
+ * (L0 saves them as for any guest), L1 memory (which holds L1's VMCS
+ * regions, bitmaps and page tables), L0's configuration (nest_vmx_set_l0(),
+ * the backend, the capabilities: restore into a context initialised with
+ * the same configuration).
  */
 #ifndef NEST_STATE_H
 #define NEST_STATE_H
@@ -11,6 +30,158 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct nest_vmx;
+struct nest_svm;
+struct nest_vmcb;
+
+/** Magic number of a libnest state stream: the bytes "NSTS". */
+#define NEST_STATE_MAGIC 0x5354534eu
+/** Version of the format this library writes and reads. */
+#define NEST_STATE_VERSION 1u
+/** nest_state_header::arch of a VMX stream. */
+#define NEST_STATE_ARCH_VMX 1u
+/** nest_state_header::arch of an SVM stream. */
+#define NEST_STATE_ARCH_SVM 2u
+
+/** @name VMX stream flags (nest_state_header::flags)
+ * @{ */
+/** L1 is in VMX operation (after VMXON). */
+#define NEST_STATE_VMX_F_VMXON (1u << 0)
+/** L1 has a current VMCS; the body holds its vmcs12 image. */
+#define NEST_STATE_VMX_F_CURRENT_VMCS (1u << 1)
+/** L2 runs (guest mode): the body holds what the exit back to L1 needs. */
+#define NEST_STATE_VMX_F_GUEST_MODE (1u << 2)
+/** vmcs02 runs a VMX-preemption timer (guest mode only). */
+#define NEST_STATE_VMX_F_TIMER_ACTIVE (1u << 3)
+/** vmcs02's timer value was L1's, not L0's (guest mode only). */
+#define NEST_STATE_VMX_F_L1_TIMER (1u << 4)
+/** Every VMX flag this version knows. */
+#define NEST_STATE_VMX_F_ALL 0x1fu
+/** @} */
+
+/** @name SVM stream flags (nest_state_header::flags)
+ * @{ */
+/** L1's EFER.SVME is set (as L1 sees it). */
+#define NEST_STATE_SVM_F_SVME (1u << 0)
+/** The global interrupt flag is set. */
+#define NEST_STATE_SVM_F_GIF (1u << 1)
+/** L2 runs (guest mode): the body holds vmcb12, L2's state and L1's host state. */
+#define NEST_STATE_SVM_F_GUEST_MODE (1u << 2)
+/** Every SVM flag this version knows. */
+#define NEST_STATE_SVM_F_ALL 0x7u
+/** @} */
+
+/**
+ * @brief The first 24 bytes of every libnest state stream.
+ *
+ * IMPORTANT: layout. A wire format (little-endian, offsets asserted in
+ * the library): magic at 0, version at 4, arch at 6, size at 8, flags at
+ * 12, reserved at 16.
+ */
+struct nest_state_header {
+	uint32_t magic;	   ///< NEST_STATE_MAGIC
+	uint16_t version;  ///< NEST_STATE_VERSION
+	uint16_t arch;	   ///< NEST_STATE_ARCH_VMX or NEST_STATE_ARCH_SVM
+	uint32_t size;	   ///< total size of the stream in bytes, header included
+	uint32_t flags;	   ///< NEST_STATE_VMX_F_* or NEST_STATE_SVM_F_*
+	uint64_t reserved; ///< zero
+};
+
+/**
+ * @brief Bytes a VMX state stream takes (the same for every state).
+ * @return The size nest_vmx_save_state() writes.
+ */
+NEST_API size_t nest_vmx_state_size(void);
+
+/**
+ * @brief Save a VMX context's nested state into libnest's format.
+ *
+ * Outside guest mode, the cached vmcs12 is first brought up to date (the
+ * rarely read guest fields from vmcs02, L1's writes to a shadow VMCS).
+ * In guest mode, L2's guest state is read from vmcs02 into the saved copy
+ * of vmcs12, as a VM exit would save it (the context itself keeps its
+ * vmcs12); vmcs02's pending event and timer are saved beside it.
+ *
+ * @param ctx A context from nest_vmx_init().
+ * @param buf Where to write the stream.
+ * @param len Bytes available at @p buf.
+ * @param written Receives the bytes written (nest_vmx_state_size()); may be NULL.
+ * @return NEST_OK; NEST_E_INVAL for bad arguments; NEST_E_NOSPC when @p len
+ *         is below nest_vmx_state_size(); a backend status if vmcs02 or the
+ *         shadow VMCS cannot be read.
+ */
+NEST_API int nest_vmx_save_state(struct nest_vmx *ctx, void *buf, size_t len, size_t *written);
+
+/**
+ * @brief Restore a VMX context's nested state from libnest's format.
+ *
+ * Every field is checked first (docs/state.md lists the rules; in guest
+ * mode vmcs12 must pass libnest's VM-entry checks). Then the state
+ * replaces the context's: with a current VMCS and VMCS shadowing, the
+ * shadow VMCS is loaded; in guest mode vmcs02 is rebuilt in full (L1's
+ * bitmaps fetched again, every field written, VPID02 flushed), so L0 may
+ * run L2 at once. nest_vmx_set_l0() must have been called first for a
+ * stream in guest mode.
+ *
+ * @param ctx A context from nest_vmx_init(), with the configuration of the
+ *        saved one.
+ * @param buf The stream.
+ * @param len Bytes at @p buf (at least the header's size).
+ * @return NEST_OK; NEST_E_INVAL for bad arguments; NEST_E_FORMAT for a
+ *         malformed or inconsistent stream; NEST_E_STATE when the context
+ *         cannot take it (VMX not allowed, guest mode without
+ *         nest_vmx_set_l0()); NEST_E_UNSUPPORTED for a newer vmcs12 image.
+ *         In these cases the context is unchanged. A backend status if
+ *         vmcs02 cannot be rebuilt: the context then holds the restored
+ *         state outside guest mode (L2's state in vmcs12).
+ */
+NEST_API int nest_vmx_restore_state(struct nest_vmx *ctx, const void *buf, size_t len);
+
+/**
+ * @brief Bytes an SVM state stream takes (the same for every state).
+ * @return The size nest_svm_save_state() writes.
+ */
+NEST_API size_t nest_svm_state_size(void);
+
+/**
+ * @brief Save an SVM context's nested state into libnest's format.
+ *
+ * In guest mode the stream holds the cached vmcb12 (as VMRUN read it),
+ * vmcb02 (L2's current state) and L1's host state saved at VMRUN.
+ *
+ * @param ctx A context from nest_svm_init().
+ * @param vmcb01 L1's VMCB: GIF is read from its V_GIF bit under
+ *        NEST_SVM_CFG_L0_VGIF outside guest mode; may be NULL otherwise.
+ * @param buf Where to write the stream.
+ * @param len Bytes available at @p buf.
+ * @param written Receives the bytes written (nest_svm_state_size()); may be NULL.
+ * @return NEST_OK; NEST_E_INVAL for bad arguments; NEST_E_NOSPC when @p len
+ *         is below nest_svm_state_size().
+ */
+NEST_API int nest_svm_save_state(const struct nest_svm *ctx, const struct nest_vmcb *vmcb01,
+				 void *buf, size_t len, size_t *written);
+
+/**
+ * @brief Restore an SVM context's nested state from libnest's format.
+ *
+ * Every field is checked first (docs/state.md lists the rules; in guest
+ * mode vmcb12 must pass libnest's VMRUN consistency checks).
+ *
+ * @param ctx A context from nest_svm_init(), with the configuration of the
+ *        saved one.
+ * @param vmcb01 L1's VMCB: under NEST_SVM_CFG_L0_VGIF its V_GIF bit
+ *        receives GIF; may be NULL otherwise.
+ * @param buf The stream.
+ * @param len Bytes at @p buf (at least the header's size).
+ * @return NEST_OK; NEST_E_INVAL for bad arguments; NEST_E_FORMAT for a
+ *         malformed or inconsistent stream (also one the context's
+ *         configuration could not have produced); NEST_E_UNSUPPORTED for a well-formed stream in guest mode (this
+ *         version restores L1's SVM state only, see docs/state.md). On
+ *         error the context is unchanged.
+ */
+NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
+				    const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -39,3 +39,10 @@ tests_bench_bench_svm_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_svm_LDADD = $(TEST_LDADD)
 
 EXTRA_DIST += docs/conformance-svm.md
+# Save and restore of nested SVM state in libnest's format (docs/state.md).
+NEST_CORE_SOURCES += arch/x86/svm/state.c
+check_PROGRAMS += tests/unit/test_state_svm
+TESTS += tests/unit/test_state_svm
+tests_unit_test_state_svm_SOURCES = tests/unit/test_state_svm.c $(SIM_SVM_SRCS)
+tests_unit_test_state_svm_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_state_svm_LDADD = $(TEST_LDADD)

@@ -123,3 +123,12 @@ tests_unit_test_vmx_hwfields_SOURCES = tests/unit/test_vmx_hwfields.c \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_vmx_hwfields_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_hwfields_LDADD = $(TEST_LDADD)
+# Save and restore of nested VMX state in libnest's format (docs/state.md).
+NEST_CORE_SOURCES += arch/x86/vmx/state.c
+check_PROGRAMS += tests/unit/test_state_vmx
+TESTS += tests/unit/test_state_vmx
+tests_unit_test_state_vmx_SOURCES = tests/unit/test_state_vmx.c \
+	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_state_vmx_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_state_vmx_LDADD = $(TEST_LDADD)
+EXTRA_DIST += docs/state.md

@@ -818,3 +818,47 @@ int nest__vmx_handle_vmresume(struct nest__vmx_insn *in)
 {
 	return enter(in, false);
 }
+
+/* ---- restored state (arch/x86/vmx/state.c) ---- */
+
+/* Saved state was restored in guest mode: vmcs02 is made whole again from
+ * vmcs12 and nothing cached survives. L1's bitmaps are fetched and merged
+ * again, every field libnest writes is written (the backend's vmcs02 is
+ * unknown), VPID02 is flushed; the next VMRESUME takes the full path. */
+int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmx_fast *f = &n->fast;
+	unsigned i;
+	uint64_t val;
+	int rc;
+
+	n->merged_valid = false;
+	f->valid = false;
+	rc = prepare_bitmaps(ctx);
+	if (rc == NEST_OK)
+		rc = prepare_pages(ctx);
+	if (rc == NEST_OK)
+		rc = prepare_msr_store(ctx);
+	if (rc != NEST_OK)
+		return rc;
+	nest__vmx_build_vmcs02(&f->v02, &ctx->vmcs12, &n->l0, &n->pages, &n->l1_now);
+	nest__memset(&n->vmcs02_cache, 0, sizeof(n->vmcs02_cache));
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		if (!nest__vmx_vmcs02_field(i) || !nest__vmx_hw_field(&ctx->host, i))
+			continue;
+		field_value(&f->v02, i, &val);
+		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02, nest__vmcs_fields[i].encoding, val);
+		if (rc != NEST_OK)
+			return rc;
+		nest__vmcs12_write(&n->vmcs02_cache, nest__vmcs_fields[i].encoding, val);
+	}
+	n->vpid12_valid = false;
+	flush_vpid(ctx);
+	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
+	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
+	n->l1_timer_smaller = (ctx->vmcs12.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
+			      f->v02.VMX_PREEMPTION_TIMER_VALUE ==
+				  ctx->vmcs12.VMX_PREEMPTION_TIMER_VALUE;
+	return NEST_OK;
+}

@@ -314,4 +314,7 @@ bool nest__vmx_per_exit_field(unsigned index);
 int nest__vmx_handle_vmlaunch(struct nest__vmx_insn *in);
 int nest__vmx_handle_vmresume(struct nest__vmx_insn *in);
 
+/* Saved state restored in guest mode (state.c): rebuild vmcs02 in full. */
+int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx);
+
 #endif /* NEST_VMX_NESTED_H */

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Save and restore of nested SVM state (nest/state.h, docs/state.md):
+ * round trips of L1's SVM state, guest mode saved and refused at restore,
+ * every rejection rule on a mutated stream, every truncation.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nest/state.h>
+#include <nest/svm.h>
+
+#include "cpu/x86.h"
+#include "sim_svm.h"
+
+#define ALL_FLAGS (NEST_SVM_CFG_SVM_ALLOWED | NEST_SVM_CFG_LONG_MODE)
+#define OFF_VERSION 4
+#define OFF_SIZE 8
+#define OFF_FLAGS 12
+#define OFF_RESERVED 16
+#define OFF_HSAVE 24
+#define OFF_VM_CR 32
+#define OFF_TSC_RATIO 40
+#define OFF_VMCB12_PA 48
+#define OFF_VMCB12 56
+#define OFF_VMCB02 4152
+#define OFF_HOST 8248
+#define OFF_HOST_EFER (OFF_HOST + 96)
+#define TSC_RATIO_ONE (1ull << 32)
+#define TSC_RATIO_1_5 (3ull << 31)
+
+static struct sim_svm t, u; /* u: the destination */
+static uint8_t *S, *BEFORE;
+static size_t SLEN;
+
+static void setup(void)
+{
+	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_SUPPORTED, ALL_FLAGS, 0, NULL), 0);
+	ck_assert_int_eq(sim_svm_init(&u, NEST_SVM_F_SUPPORTED, ALL_FLAGS, 0, NULL), 0);
+	SLEN = nest_svm_state_size();
+	S = calloc(1, SLEN);
+	BEFORE = malloc(nest_svm_size());
+	ck_assert_ptr_nonnull(S);
+	ck_assert_ptr_nonnull(BEFORE);
+}
+
+static void teardown(void)
+{
+	free(S);
+	free(BEFORE);
+	sim_svm_fini(&u);
+	sim_svm_fini(&t);
+}
+
+static void save(struct sim_svm *x, uint8_t *buf)
+{
+	size_t written = 0;
+
+	ck_assert_int_eq(nest_svm_save_state(x->ctx, x->vmcb01, buf, SLEN, &written), NEST_OK);
+	ck_assert_uint_eq(written, SLEN);
+}
+
+static void put32(size_t off, uint32_t v)
+{
+	memcpy(S + off, &v, sizeof(v));
+}
+
+static void put64(size_t off, uint64_t v)
+{
+	memcpy(S + off, &v, sizeof(v));
+}
+
+static uint32_t get32(size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, S + off, sizeof(v));
+	return v;
+}
+
+static uint64_t get64(size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, S + off, sizeof(v));
+	return v;
+}
+
+static void wrmsr(struct sim_svm *x, uint32_t msr, uint64_t value)
+{
+	uint64_t hw = 0;
+
+	memset(&x->act, 0, sizeof(x->act));
+	x->act.size = sizeof(x->act);
+	ck_assert_int_eq(nest_svm_wrmsr(x->ctx, msr, value, &hw, &x->act), NEST_OK);
+	ck_assert_uint_ne(x->act.kind, NEST_SVM_ACT_INJECT_L1);
+}
+
+static void assert_rejected(size_t len, int status)
+{
+	memcpy(BEFORE, u.ctx, nest_svm_size());
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, len), status);
+	ck_assert(memcmp(BEFORE, u.ctx, nest_svm_size()) == 0);
+}
+
+/* L1 state worth saving: VM_HSAVE_PA, a TSC ratio, GIF clear. */
+static void l1_state(void)
+{
+	wrmsr(&t, X86_MSR_VM_HSAVE_PA, SIM_SVM_HSAVE);
+	wrmsr(&t, X86_MSR_AMD_TSC_RATIO, TSC_RATIO_1_5);
+	ck_assert_int_eq(sim_svm_l1(&t, NEST_SVM_EXIT_CLGI, 0), NEST_OK);
+}
+
+START_TEST(stream_has_the_header_and_a_fixed_size)
+{
+	save(&t, S);
+	ck_assert_uint_eq(get32(0), NEST_STATE_MAGIC);
+	ck_assert_uint_eq(get32(OFF_VERSION), NEST_STATE_VERSION | (NEST_STATE_ARCH_SVM << 16));
+	ck_assert_uint_eq(get32(OFF_SIZE), SLEN);
+	ck_assert_uint_eq(SLEN, 8408);
+	ck_assert_int_eq(nest_svm_save_state(t.ctx, t.vmcb01, S, SLEN - 1, NULL), NEST_E_NOSPC);
+	ck_assert_int_eq(nest_svm_save_state(NULL, t.vmcb01, S, SLEN, NULL), NEST_E_INVAL);
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, NULL, SLEN), NEST_E_INVAL);
+}
+END_TEST
+
+START_TEST(round_trip_of_l1s_svm_state)
+{
+	struct nest_svm_state a, b;
+	uint8_t *again = calloc(1, SLEN);
+
+	l1_state();
+	save(&t, S);
+	ck_assert_uint_eq(get32(OFF_FLAGS), NEST_STATE_SVM_F_SVME);
+	ck_assert_uint_eq(get64(OFF_HSAVE), SIM_SVM_HSAVE);
+	ck_assert_uint_eq(get64(OFF_TSC_RATIO), TSC_RATIO_1_5);
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.size = b.size = sizeof(a);
+	ck_assert_int_eq(nest_svm_get_state(t.ctx, t.vmcb01, &a), NEST_OK);
+	ck_assert_int_eq(nest_svm_get_state(u.ctx, u.vmcb01, &b), NEST_OK);
+	ck_assert_uint_eq(a.gif, b.gif);
+	ck_assert_uint_eq(a.svme, b.svme);
+	ck_assert_uint_eq(a.hsave_pa, b.hsave_pa);
+	ck_assert_uint_eq(a.vm_cr, b.vm_cr);
+	ck_assert_uint_eq(a.tsc_ratio, b.tsc_ratio);
+	save(&u, again);
+	ck_assert(memcmp(S, again, SLEN) == 0);
+	free(again);
+}
+END_TEST
+
+START_TEST(round_trip_outside_svm)
+{
+	uint8_t *again = calloc(1, SLEN);
+	uint64_t hw = 0;
+
+	memset(&t.act, 0, sizeof(t.act));
+	t.act.size = sizeof(t.act);
+	ck_assert_int_eq(nest_svm_wrmsr(t.ctx, X86_MSR_IA32_EFER, X86_EFER_LME | X86_EFER_LMA, &hw,
+				       &t.act),
+			 NEST_OK);
+	save(&t, S);
+	ck_assert_uint_eq(get32(OFF_FLAGS), NEST_STATE_SVM_F_GIF);
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
+	save(&u, again);
+	ck_assert(memcmp(S, again, SLEN) == 0);
+	free(again);
+}
+END_TEST
+
+START_TEST(vmrun_after_a_restore_runs_l2)
+{
+	struct nest_vmcb v12;
+
+	l1_state();
+	ck_assert_int_eq(sim_svm_l1(&t, NEST_SVM_EXIT_STGI, 0), NEST_OK);
+	save(&t, S);
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&u, &v12), NEST_OK);
+	ck_assert_uint_eq(u.act.kind, NEST_SVM_ACT_RUN_L2);
+}
+END_TEST
+
+START_TEST(guest_mode_is_saved_whole_and_refused_at_restore)
+{
+	struct nest_vmcb v12;
+
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	t.vmcb02->save.rip = 0x4321;
+	save(&t, S);
+	ck_assert_uint_eq(get32(OFF_FLAGS), NEST_STATE_SVM_F_SVME | NEST_STATE_SVM_F_GIF |
+						NEST_STATE_SVM_F_GUEST_MODE);
+	ck_assert_uint_eq(get64(OFF_VMCB12_PA), SIM_SVM_VMCB12);
+	ck_assert(memcmp(S + OFF_VMCB12, &v12.control, sizeof(v12.control)) == 0);
+	ck_assert_uint_eq(get64(OFF_VMCB02 + 0x400 + offsetof(struct nest_vmcb_save, rip)), 0x4321);
+	ck_assert_uint_ne(get64(OFF_HOST_EFER) & X86_EFER_SVME, 0);
+	assert_rejected(SLEN, NEST_E_UNSUPPORTED);
+}
+END_TEST
+
+#define REJECT_TEST(name, prepare, mutate, status)                                                 \
+	START_TEST(name)                                                                           \
+	{                                                                                          \
+		prepare;                                                                           \
+		save(&t, S);                                                                       \
+		mutate;                                                                            \
+		assert_rejected(SLEN, status);                                                     \
+	}                                                                                          \
+	END_TEST
+
+static void run_l2(void)
+{
+	struct nest_vmcb v12;
+
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+}
+
+#define L1 l1_state()
+#define L2 run_l2()
+
+REJECT_TEST(bad_magic_is_format, L1, put32(0, 0), NEST_E_FORMAT)
+REJECT_TEST(other_version_is_format, L1, put32(OFF_VERSION, get32(OFF_VERSION) + 1),
+	    NEST_E_FORMAT)
+REJECT_TEST(vmx_stream_is_format, L1,
+	    put32(OFF_VERSION, NEST_STATE_VERSION | (NEST_STATE_ARCH_VMX << 16)), NEST_E_FORMAT)
+REJECT_TEST(other_size_is_format, L1, put32(OFF_SIZE, (uint32_t)SLEN - 8), NEST_E_FORMAT)
+REJECT_TEST(reserved_header_bits_are_format, L1, put64(OFF_RESERVED, 4), NEST_E_FORMAT)
+REJECT_TEST(unknown_flag_is_format, L1, put32(OFF_FLAGS, get32(OFF_FLAGS) | (1u << 9)),
+	    NEST_E_FORMAT)
+REJECT_TEST(unaligned_hsave_is_format, L1, put64(OFF_HSAVE, SIM_SVM_HSAVE + 0x10), NEST_E_FORMAT)
+REJECT_TEST(hsave_beyond_maxphyaddr_is_format, L1, put64(OFF_HSAVE, 1ull << SIM_SVM_MAXPHYADDR),
+	    NEST_E_FORMAT)
+REJECT_TEST(vm_cr_bit_l1_cannot_write_is_format, L1, put64(OFF_VM_CR, 1ull << 7), NEST_E_FORMAT)
+REJECT_TEST(svme_with_svm_disabled_is_format, L1, put64(OFF_VM_CR, X86_VM_CR_SVMDIS),
+	    NEST_E_FORMAT)
+REJECT_TEST(tsc_ratio_reserved_bits_are_format, L1, put64(OFF_TSC_RATIO, 1ull << 40),
+	    NEST_E_FORMAT)
+REJECT_TEST(gif_clear_without_svme_is_format, L1,
+	    put32(OFF_FLAGS, get32(OFF_FLAGS) & ~(NEST_STATE_SVM_F_SVME | NEST_STATE_SVM_F_GIF)),
+	    NEST_E_FORMAT)
+REJECT_TEST(guest_fields_outside_guest_mode_are_format, L1, put64(OFF_VMCB12_PA, 0x10000),
+	    NEST_E_FORMAT)
+REJECT_TEST(host_state_outside_guest_mode_is_format, L1, put64(OFF_HOST_EFER, 1),
+	    NEST_E_FORMAT)
+REJECT_TEST(guest_mode_without_svme_is_format, L2,
+	    put32(OFF_FLAGS, get32(OFF_FLAGS) & ~NEST_STATE_SVM_F_SVME), NEST_E_FORMAT)
+REJECT_TEST(guest_mode_with_an_unaligned_vmcb12_is_format, L2,
+	    put64(OFF_VMCB12_PA, SIM_SVM_VMCB12 + 8), NEST_E_FORMAT)
+REJECT_TEST(guest_mode_host_without_svme_is_format, L2,
+	    put64(OFF_HOST_EFER, get64(OFF_HOST_EFER) & ~X86_EFER_SVME), NEST_E_FORMAT)
+REJECT_TEST(guest_mode_vmcb12_failing_the_vmrun_checks_is_format, L2,
+	    put32(OFF_VMCB12 + offsetof(struct nest_vmcb_control, asid), 0), NEST_E_FORMAT)
+
+START_TEST(tsc_ratio_without_the_feature_is_format)
+{
+	sim_svm_fini(&u);
+	ck_assert_int_eq(sim_svm_init(&u, NEST_SVM_F_SUPPORTED & ~NEST_SVM_F_TSC_RATE, ALL_FLAGS, 0,
+				      NULL),
+			 0);
+	l1_state();
+	save(&t, S);
+	assert_rejected(SLEN, NEST_E_FORMAT);
+	put64(OFF_TSC_RATIO, TSC_RATIO_ONE);
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
+}
+END_TEST
+
+START_TEST(svme_into_a_context_without_svm_is_format)
+{
+	sim_svm_fini(&u);
+	ck_assert_int_eq(sim_svm_init(&u, NEST_SVM_F_SUPPORTED, NEST_SVM_CFG_LONG_MODE, 0, NULL), 0);
+	save(&t, S);
+	assert_rejected(SLEN, NEST_E_FORMAT);
+}
+END_TEST
+
+START_TEST(every_truncation_is_rejected_and_changes_nothing)
+{
+	size_t len;
+
+	l1_state();
+	save(&t, S);
+	for (len = 0; len < SLEN; len++)
+		assert_rejected(len, NEST_E_FORMAT);
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
+}
+END_TEST
+
+static Suite *state_suite(void)
+{
+	Suite *s = suite_create("state_svm");
+	TCase *tc = tcase_create("svm");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, stream_has_the_header_and_a_fixed_size);
+	tcase_add_test(tc, round_trip_of_l1s_svm_state);
+	tcase_add_test(tc, round_trip_outside_svm);
+	tcase_add_test(tc, vmrun_after_a_restore_runs_l2);
+	tcase_add_test(tc, guest_mode_is_saved_whole_and_refused_at_restore);
+	tcase_add_test(tc, bad_magic_is_format);
+	tcase_add_test(tc, other_version_is_format);
+	tcase_add_test(tc, vmx_stream_is_format);
+	tcase_add_test(tc, other_size_is_format);
+	tcase_add_test(tc, reserved_header_bits_are_format);
+	tcase_add_test(tc, unknown_flag_is_format);
+	tcase_add_test(tc, unaligned_hsave_is_format);
+	tcase_add_test(tc, hsave_beyond_maxphyaddr_is_format);
+	tcase_add_test(tc, vm_cr_bit_l1_cannot_write_is_format);
+	tcase_add_test(tc, svme_with_svm_disabled_is_format);
+	tcase_add_test(tc, tsc_ratio_reserved_bits_are_format);
+	tcase_add_test(tc, gif_clear_without_svme_is_format);
+	tcase_add_test(tc, guest_fields_outside_guest_mode_are_format);
+	tcase_add_test(tc, host_state_outside_guest_mode_is_format);
+	tcase_add_test(tc, guest_mode_without_svme_is_format);
+	tcase_add_test(tc, guest_mode_with_an_unaligned_vmcb12_is_format);
+	tcase_add_test(tc, guest_mode_host_without_svme_is_format);
+	tcase_add_test(tc, guest_mode_vmcb12_failing_the_vmrun_checks_is_format);
+	tcase_add_test(tc, tsc_ratio_without_the_feature_is_format);
+	tcase_add_test(tc, svme_into_a_context_without_svm_is_format);
+	tcase_add_test(tc, every_truncation_is_rejected_and_changes_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(state_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
