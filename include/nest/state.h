@@ -131,8 +131,10 @@ NEST_API int nest_vmx_save_state(struct nest_vmx *ctx, void *buf, size_t len, si
  * @return NEST_OK; NEST_E_INVAL for bad arguments; NEST_E_FORMAT for a
  *         malformed or inconsistent stream; NEST_E_STATE when the context
  *         cannot take it (VMX not allowed, guest mode without
- *         nest_vmx_set_l0()); NEST_E_UNSUPPORTED for a newer vmcs12 image.
- *         In these cases the context is unchanged. A backend status if
+ *         nest_vmx_set_l0()); NEST_E_UNSUPPORTED for a newer vmcs12 image;
+ *         NEST_E_NOT_MAPPED when L0 does not map an L1 page vmcs02 names
+ *         (virtual-APIC, APIC-access). In these cases the context is
+ *         unchanged. A backend status if
  *         vmcs02 cannot be rebuilt: the context then holds the restored
  *         state outside guest mode (L2's state in vmcs12).
  */

@@ -32,3 +32,6 @@ clean-local: clean-fuzz
 clean-fuzz:
 	-rm -rf tests/fuzz/work
 .PHONY: clean-fuzz
+# Restore of saved nested state (nest/state.h): arbitrary and mutated streams.
+FUZZ_TARGETS += state
+EXTRA_DIST += tests/fuzz/fuzz_state.c

@@ -507,6 +507,20 @@ REJECT_TEST(injection_still_valid_in_vmcs12_is_format, GUEST,
 		  VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) | 0x30),
 	    NEST_E_FORMAT)
 
+START_TEST(virtual_apic_page_l0_does_not_map_is_not_mapped)
+{
+	struct nest_vmx *c;
+
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_USE_TPR_SHADOW;
+	V12()->VIRTUAL_APIC_PAGE_ADDR = 0x3000;
+	V12()->TPR_THRESHOLD = 0;
+	save_guest_mode();
+	c = fresh_ctx(true);
+	put64(IMG(VIRTUAL_APIC_PAGE_ADDR), 0x40000000ull); /* beyond L1 memory */
+	assert_rejected(c, SLEN, NEST_E_NOT_MAPPED);
+}
+END_TEST
+
 START_TEST(guest_mode_without_l0_set_is_a_state_error)
 {
 	struct nest_vmx *c;
@@ -586,6 +600,7 @@ static Suite *state_suite(void)
 	tcase_add_test(t, event_fields_of_no_event_are_format);
 	tcase_add_test(t, guest_mode_fields_outside_guest_mode_are_format);
 	tcase_add_test(t, injection_still_valid_in_vmcs12_is_format);
+	tcase_add_test(t, virtual_apic_page_l0_does_not_map_is_not_mapped);
 	tcase_add_test(t, guest_mode_without_l0_set_is_a_state_error);
 	tcase_add_test(t, every_truncation_is_rejected_and_changes_nothing);
 	suite_add_tcase(s, t);

@@ -228,6 +228,23 @@ static bool event_ok(const struct vmx_wire *w)
 	return (w->event_info & VMX_INTR_INFO_DELIVER_ERROR_CODE) || w->event_error == 0;
 }
 
+/* The L1 pages vmcs02 names by host address must be L0's to give: the
+ * rebuild would fail after the context changed. (Queries only.) */
+static int check_l1_pages(const struct nest_vmx *ctx, const struct nest__vmcs12 *v)
+{
+	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+			     ? v->SECONDARY_VM_EXEC_CONTROL
+			     : 0;
+	struct nest_l0_map m;
+	int rc = NEST_OK;
+
+	if (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW)
+		rc = nest__be_l1_to_host(&ctx->be, v->VIRTUAL_APIC_PAGE_ADDR, &m);
+	if (rc == NEST_OK && (proc2 & VMX_PROC2_VIRT_APIC_ACCESSES))
+		rc = nest__be_l1_to_host(&ctx->be, v->APIC_ACCESS_ADDR, &m);
+	return rc;
+}
+
 /* Guest-mode fields: L1's state at the entry, the timer, the event. */
 static int check_guest_mode(const struct nest_vmx *ctx, const struct vmx_wire *w,
 			    const struct nest__vmcs12 *v)
@@ -284,7 +301,7 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct vmx_wire *w
 		return NEST_E_STATE;
 	if (v->VM_EXIT_MSR_STORE_COUNT > NEST__VMX_MSR_STORE_MAX)
 		return NEST_E_UNSUPPORTED;
-	return NEST_OK;
+	return check_l1_pages(ctx, v);
 }
 
 static int check_stream(const struct nest_vmx *ctx, const struct vmx_wire *w,
