@@ -73,7 +73,7 @@ struct nest_vmx_caps {
 #define NEST_VMX_F_VMCS_SHADOWING 0x00000010u    ///< VMCS shadowing for L2: never offered (ignored)
 #define NEST_VMX_F_PML 0x00000020u               ///< page-modification logging: never offered (ignored)
 #define NEST_VMX_F_APICV 0x00000040u             ///< APIC virtualization (posted interrupts are never offered)
-#define NEST_VMX_F_VMFUNC 0x00000080u            ///< VM functions (EPTP switching): never offered (ignored)
+#define NEST_VMX_F_VMFUNC 0x00000080u            ///< VM functions: EPTP switching (needs EPT), run by libnest for L2
 #define NEST_VMX_F_TSC_SCALING 0x00000100u       ///< TSC scaling
 #define NEST_VMX_F_VMWRITE_ANY 0x00000200u       ///< IA32_VMX_MISC bit 29 (VMWRITE to exit-information fields)
 #define NEST_VMX_F_ALL 0x000003ffu               ///< every feature above

@@ -26,3 +26,10 @@ tests_unit_test_vmx_nmi_blocking_SOURCES = tests/unit/test_vmx_nmi_blocking.c \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_vmx_nmi_blocking_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nmi_blocking_LDADD = $(TEST_LDADD)
+# VMFUNC (EPTP switching) executed by L2 (arch/x86/vmx/vmfunc.c).
+check_PROGRAMS += tests/unit/test_vmx_vmfunc
+TESTS += tests/unit/test_vmx_vmfunc
+tests_unit_test_vmx_vmfunc_SOURCES = tests/unit/test_vmx_vmfunc.c \
+	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_vmfunc_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_vmfunc_LDADD = $(TEST_LDADD)

@@ -126,6 +126,9 @@ START_TEST(features_the_host_has_and_policy_allows_are_offered)
 	ck_assert_uint_ne(c.ept_vpid & VMX_EPT_CAP_PWL4, 0);
 	ck_assert_uint_ne(c.ept_vpid & VMX_VPID_CAP_INVVPID, 0);
 	ck_assert_uint_ne(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
+	/* VM functions: EPTP switching only (vmfunc.c). */
+	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_ENABLE_VMFUNC, 0);
+	ck_assert_uint_eq(c.vmfunc, 1);
 }
 END_TEST
 
@@ -193,9 +196,8 @@ START_TEST(features_vmcs02_cannot_carry_are_never_offered)
 
 	ck_assert_uint_eq(F.cfg.features, NEST_VMX_F_ALL);
 	ck_assert_uint_eq(may1(c.procbased2) & (VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_ENABLE_PML |
-						VMX_PROC2_EPT_VIOLATION_VE | VMX_PROC2_ENABLE_VMFUNC),
+						VMX_PROC2_EPT_VIOLATION_VE),
 			  0);
-	ck_assert_uint_eq(c.vmfunc, 0);
 	ck_assert_uint_eq(may1(c.pinbased) & VMX_PIN_POSTED_INTR, 0);
 	ck_assert_uint_eq(may1(c.true_pinbased) & VMX_PIN_POSTED_INTR, 0);
 	ck_assert_uint_eq(may1(c.procbased) & VMX_PROC_ACTIVATE_TERTIARY, 0);
@@ -292,9 +294,8 @@ START_TEST(rdmsr_returns_each_offered_capability)
 	ck_assert_uint_eq(v, c.true_entry);
 	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_EPT_VPID_CAP, &v), NEST_OK);
 	ck_assert_uint_eq(v, c.ept_vpid);
-	/* VM functions are never offered: IA32_VMX_VMFUNC does not exist. */
 	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_VMFUNC, &v), NEST_OK);
-	assert_inject(VEC_GP, 1, 0);
+	ck_assert_uint_eq(v, c.vmfunc);
 	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_CR4_FIXED1, &v), NEST_OK);
 	ck_assert_uint_eq(v, c.cr4_fixed1);
 }

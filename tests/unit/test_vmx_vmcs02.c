@@ -84,13 +84,20 @@ START_TEST(l1_features_naming_untranslated_addresses_never_leak)
 				      VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_EPT_VIOLATION_VE;
 	v.PML_ADDRESS = 0x7000;
 	v.POSTED_INTR_DESC_ADDR = 0x8000;
+	v.VM_FUNCTION_CONTROL = 1;
+	v.EPTP_LIST_ADDRESS = 0x9000;
 	build();
 	ck_assert(!(o.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_POSTED_INTR));
 	ck_assert(!(o.CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_TERTIARY));
 	ck_assert_uint_eq(o.SECONDARY_VM_EXEC_CONTROL &
-			      (VMX_PROC2_ENABLE_PML | VMX_PROC2_ENABLE_VMFUNC |
-			       VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_EPT_VIOLATION_VE),
+			      (VMX_PROC2_ENABLE_PML | VMX_PROC2_VMCS_SHADOWING |
+			       VMX_PROC2_EPT_VIOLATION_VE),
 			  0);
+	/* VM functions: enabled with no function, so L2's VMFUNC exits to L0
+	 * (vmfunc.c runs L1's EPTP list). */
+	ck_assert(o.SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_VMFUNC);
+	ck_assert_uint_eq(o.VM_FUNCTION_CONTROL, 0);
+	ck_assert_uint_eq(o.EPTP_LIST_ADDRESS, 0);
 	ck_assert_uint_eq(o.PML_ADDRESS, 0);
 	ck_assert_uint_eq(o.POSTED_INTR_DESC_ADDR, 0);
 }

@@ -88,13 +88,12 @@ static const struct ctl_feature {
  *   - PML (the processor would log L2-physical addresses of EPT02's dirty
  *     flags into L1's log page; libnest builds EPT02 without that);
  *   - posted interrupts (the descriptor and notification vector of L1 are
- *     not L0's; part of NEST_VMX_F_APICV, whose other controls are offered);
- *   - VM functions (EPTP switching would run on L1's EPTP list of EPT12
- *     pointers, which the processor would load as EPT02 roots).
+ *     not L0's; part of NEST_VMX_F_APICV, whose other controls are offered).
+ * VM functions (EPTP switching) are offered: vmfunc.c runs them.
  * Tertiary controls, EPT-violation #VE and the others listed above
  * ctl_base are not offered either.
  */
-#define FEATURES_NEVER_OFFERED (NEST_VMX_F_VMCS_SHADOWING | NEST_VMX_F_PML | NEST_VMX_F_VMFUNC)
+#define FEATURES_NEVER_OFFERED (NEST_VMX_F_VMCS_SHADOWING | NEST_VMX_F_PML)
 
 /* Features that only make sense with EPT (SDM 26.2.1.1: unrestricted
  * guest and PML require "enable EPT"; EPTP switching switches EPTPs). */

@@ -19,6 +19,8 @@ EXTRA_DIST += arch/x86/vmx/exit-reasons.def
 NEST_CORE_SOURCES += arch/x86/vmx/context.c arch/x86/vmx/caps.c arch/x86/vmx/msr.c \
 	arch/x86/vmx/operand.c arch/x86/vmx/insn.c
 NEST_CORE_SOURCES += arch/x86/vmx/invalidate.c
+NEST_CORE_SOURCES += arch/x86/vmx/vmfunc.c
+noinst_HEADERS += arch/x86/vmx/vmfunc.h
 noinst_HEADERS += arch/x86/vmx/context.h arch/x86/vmx/operand.h
 
 # VMX tests: the simulated backend's VMX helpers are linked into each

@@ -11,6 +11,7 @@
 #include "cpu/x86.h"
 #include "vmx/context.h"
 #include "vmx/hwfields.h"
+#include "vmx/vmfunc.h"
 #include "vmx/vmx_arch.h"
 
 #define VMRW_BITMAP_BYTES 4096u
@@ -194,7 +195,7 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	struct nest__vmx_exit_report r;
 	struct nest__vmx_l2_exit e;
 	enum nest__vmx_owner owner;
-	bool to_l1 = false;
+	bool to_l1 = false, handled = false;
 	int rc;
 
 	rc = read_report(ctx, &r);
@@ -235,6 +236,12 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	if (owner == NEST__VMX_OWNER_L0) {
 		a->kind = NEST_VMX_ACT_L0_HANDLES;
 		return reinject(ctx, &r, a);
+	}
+	/* L1's EPTP switching runs here (vmfunc.c); a failing VMFUNC exits. */
+	rc = nest__vmx_vmfunc(ctx, &r, regs->gpr, &handled);
+	if (rc != NEST_OK || handled) {
+		a->kind = NEST_VMX_ACT_RESUME_L2;
+		return rc;
 	}
 	return nest__vmx_reflect(ctx, &r, true, a);
 }

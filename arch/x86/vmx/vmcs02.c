@@ -289,6 +289,12 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 		o->EPT_POINTER = l0->eptp01;
 	}
 
+	/* VM functions: enabled with no function (VM_FUNCTION_CONTROL 0), so
+	 * every VMFUNC of L2 exits to L0, which runs L1's EPTP switching on
+	 * the shadow EPT02 (vmfunc.c) or reflects the exit. */
+	if (proc2_12 & VMX_PROC2_ENABLE_VMFUNC)
+		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_ENABLE_VMFUNC;
+
 	/* VPID: L2 gets L0's vpid02 whatever vpid12 is (nested.c flushes it
 	 * when vpid12 changes, or on every entry when L1 uses no VPID). */
 	o->SECONDARY_VM_EXEC_CONTROL &= ~VMX_PROC2_ENABLE_VPID;

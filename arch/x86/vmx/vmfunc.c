@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMFUNC executed by L2. L1 may enable VM functions with EPTP switching
+ * (leaf 0, SDM 26.5.6.3): L2 then selects one of up to 512 EPT pointers
+ * from L1's EPTP list without an exit. The processor cannot run that list
+ * itself, because its entries are EPT12 pointers and L2 runs on libnest's
+ * shadow EPT02 (nest/tdp.h). So vmcs02 enables VM functions with all
+ * function controls 0: every VMFUNC of L2 exits to L0 (EAX >= 64 still
+ * raises #UD in L2 without an exit), and libnest does what the processor
+ * would have done for L1's vmcs12:
+ *
+ *   IF EAX is not enabled in L1's VM-function controls THEN VM exit (to L1)
+ *   ELSE (EAX = 0, the only function offered)
+ *     IF ECX >= 512 THEN VM exit (to L1)
+ *     tent_EPTP := 8 bytes at EPTP-list address + 8 * ECX (read once)
+ *     IF tent_EPTP would fail the VM-entry checks of an EPTP (27.2.1.1)
+ *       THEN VM exit (to L1)
+ *     EPTP field of vmcs12 := tent_EPTP; L2 continues on the shadow of
+ *     tent_EPTP; the instruction completes (RIP advances, blocking by STI
+ *     or MOV SS ends, a single-step trap is pending if RFLAGS.TF = 1 and
+ *     DEBUGCTL.BTF = 0).
+ *
+ * "EPT-violation #VE" is never offered, so the EPTP-index field is not
+ * written. A failed VMFUNC exits with reason 59 and the exit information
+ * the processor recorded in vmcs02.
+ */
+#include "vmx/vmfunc.h"
+
+#include <nest/tdp.h>
+
+#include "cpu/x86.h"
+#include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/vmx_arch.h"
+
+#define VMFUNC_EPTP_SWITCHING 0u /* leaf 0 */
+#define VMFUNC_LEAVES 64u	 /* EAX >= 64 is #UD, never an exit */
+#define EPTP_LIST_ENTRIES 512u	 /* one page of 8-byte EPTPs */
+#define EPTP_LIST_ENTRY_BYTES 8u
+#define GPR_RAX 0u
+#define GPR_RCX 1u
+#define LOW32 0xffffffffull
+
+static bool eptp_valid(const struct nest_vmx *ctx, uint64_t eptp)
+{
+	struct nest_ept_config cfg;
+
+	nest__memset(&cfg, 0, sizeof(cfg));
+	cfg.ept_vpid_cap = ctx->caps.ept_vpid;
+	cfg.maxphyaddr = (uint8_t)ctx->l1_maxphyaddr;
+	return nest_ept_eptp_valid(eptp, &cfg) != 0;
+}
+
+/* Write one vmcs02 field and keep the cache in step (the hardware changed
+ * guest state since the cache was written, so no comparison with it). */
+static int put02(struct nest_vmx *ctx, uint32_t enc, uint64_t val)
+{
+	int rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02, enc, val);
+
+	if (rc == NEST_OK)
+		nest__vmcs12_write(&ctx->nested.vmcs02_cache, enc, val);
+	return rc;
+}
+
+static int get02(struct nest_vmx *ctx, uint32_t enc, uint64_t *val)
+{
+	*val = 0;
+	return nest__be_vmcs_read(&ctx->be, NEST_VMCS02, enc, val);
+}
+
+/* The instruction completes in L2 (SDM 6.8.3, 18.3.1.4 on blocking and
+ * single-step). */
+static int complete_l2(struct nest_vmx *ctx, uint32_t insn_len)
+{
+	uint64_t rip, rflags, intr, debugctl, pending, efer, cs_ar;
+	int rc = get02(ctx, NEST_VMCS_GUEST_RIP, &rip);
+
+	if (rc == NEST_OK)
+		rc = get02(ctx, NEST_VMCS_GUEST_RFLAGS, &rflags);
+	if (rc == NEST_OK)
+		rc = get02(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
+	if (rc == NEST_OK)
+		rc = get02(ctx, NEST_VMCS_GUEST_IA32_DEBUGCTL, &debugctl);
+	if (rc == NEST_OK)
+		rc = get02(ctx, NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, &pending);
+	if (rc == NEST_OK)
+		rc = get02(ctx, NEST_VMCS_GUEST_IA32_EFER, &efer);
+	if (rc == NEST_OK)
+		rc = get02(ctx, NEST_VMCS_GUEST_CS_AR_BYTES, &cs_ar);
+	if (rc != NEST_OK)
+		return rc;
+	rip += insn_len;
+	/* Outside 64-bit mode EIP wraps at 4 GiB. */
+	if (!(efer & X86_EFER_LMA) || !(cs_ar & X86_SEG_L))
+		rip &= LOW32;
+	rc = put02(ctx, NEST_VMCS_GUEST_RIP, rip);
+	if (rc == NEST_OK && (intr & (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS)))
+		rc = put02(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+			   intr &
+			       ~(uint64_t)(VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS));
+	if (rc == NEST_OK && (rflags & X86_RFLAGS_TF) && !(debugctl & X86_DEBUGCTL_BTF))
+		rc = put02(ctx, NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			   pending | VMX_PENDING_DBG_BS);
+	return rc;
+}
+
+int nest__vmx_vmfunc(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r,
+		     const uint64_t *gpr, bool *handled)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmcs12 *v = &ctx->vmcs12;
+	uint64_t leaf = gpr[GPR_RAX] & LOW32, index = gpr[GPR_RCX] & LOW32, eptp;
+	struct nest_tdp_l1_root root;
+	struct nest_tdp_root_info info;
+	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+			     ? v->SECONDARY_VM_EXEC_CONTROL
+			     : 0;
+	int rc;
+
+	*handled = false;
+	if ((r->reason & VMX_EXIT_REASON_BASIC_MASK) != VMX_EXIT_VMFUNC ||
+	    !(proc2 & VMX_PROC2_ENABLE_VMFUNC) || !(proc2 & VMX_PROC2_ENABLE_EPT) ||
+	    n->l0.pub.tdp == NULL)
+		return NEST_OK;
+	if (leaf >= VMFUNC_LEAVES || !((v->VM_FUNCTION_CONTROL >> leaf) & 1u) ||
+	    leaf != VMFUNC_EPTP_SWITCHING || index >= EPTP_LIST_ENTRIES)
+		return NEST_OK; /* VM exit to L1 */
+	/* Single fetch: memory L0 does not back reads as all ones, which is
+	 * no valid EPTP. */
+	if (nest__be_read(&ctx->be, v->EPTP_LIST_ADDRESS + index * EPTP_LIST_ENTRY_BYTES, &eptp,
+			  sizeof(eptp)) != NEST_OK)
+		eptp = UINT64_MAX;
+	if (!eptp_valid(ctx, eptp))
+		return NEST_OK; /* VM exit to L1 */
+
+	nest__memset(&root, 0, sizeof(root));
+	root.kind = NEST_TDP_EPT;
+	root.pointer = eptp;
+	root.mbec = (proc2 & VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
+	rc = nest_tdp_root(n->l0.pub.tdp, &root, &info);
+	if (rc != NEST_OK)
+		return rc;
+	rc = put02(ctx, NEST_VMCS_EPT_POINTER, info.pointer);
+	if (rc == NEST_OK)
+		rc = complete_l2(ctx, r->insn_len);
+	if (rc != NEST_OK)
+		return rc;
+	/* A new or emptied shadow: L2's translations tagged vpid02 may come
+	 * from the table it replaced. */
+	if (info.created && n->l0.pub.vpid02 != 0)
+		nest__be_flush(&ctx->be, NEST_FLUSH_VPID_CONTEXT, n->l0.pub.vpid02, 0);
+	n->pages.eptp02 = info.pointer;
+	v->EPT_POINTER = eptp;
+	*handled = true;
+	return NEST_OK;
+}
