@@ -185,6 +185,85 @@ NEST_API int nest_svm_save_state(const struct nest_svm *ctx, const struct nest_v
 NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 				    const void *buf, size_t len);
 
+/** @name KVM's struct kvm_nested_state (Linux uapi asm/kvm.h), as bytes
+ * The layout: flags (u16) at 0, format (u16) at 2, size (u32) at 4, a
+ * 120-byte header union at 8, data at 128. VMX header: vmxon_pa (u64) at
+ * 8, vmcs12_pa (u64) at 16, smm.flags (u16) at 24, pad (u16) at 26, flags
+ * (u32) at 28, preemption_timer_deadline (u64) at 32. VMX data: vmcs12
+ * (4096 bytes, KVM's layout) at 128, shadow_vmcs12 (4096 bytes) at 4224.
+ * @{ */
+/** Size of struct kvm_nested_state without data. */
+#define NEST_KVM_NESTED_STATE_HDR_SIZE 128u
+/** kvm_nested_state::format of a VMX state. */
+#define NEST_KVM_STATE_NESTED_FORMAT_VMX 0u
+/** kvm_nested_state::format of an SVM state. */
+#define NEST_KVM_STATE_NESTED_FORMAT_SVM 1u
+/** kvm_nested_state::flags: L2 runs. */
+#define NEST_KVM_STATE_NESTED_GUEST_MODE 0x1u
+/** kvm_nested_state::flags: VMLAUNCH/VMRESUME/VMRUN emulated, L2 not yet entered. */
+#define NEST_KVM_STATE_NESTED_RUN_PENDING 0x2u
+/** kvm_nested_state::flags: L1 uses Hyper-V's enlightened VMCS. */
+#define NEST_KVM_STATE_NESTED_EVMCS 0x4u
+/** kvm_nested_state::flags: a monitor-trap-flag exit is pending. */
+#define NEST_KVM_STATE_NESTED_MTF_PENDING 0x8u
+/** kvm_nested_state::flags: GIF is set (SVM). */
+#define NEST_KVM_STATE_NESTED_GIF_SET 0x100u
+/** Size of the vmcs12 and shadow-vmcs12 areas of the VMX data. */
+#define NEST_KVM_STATE_NESTED_VMX_VMCS_SIZE 0x1000u
+/** kvm_vmx_nested_state_hdr::flags: preemption_timer_deadline is valid. */
+#define NEST_KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE 0x1u
+/** Revision identifier of KVM's vmcs12 layout (its first 31 bits). */
+#define NEST_KVM_VMCS12_REVISION 0x11e57ed0u
+/** @} */
+
+/**
+ * @brief Bytes nest_vmx_to_kvm_nested_state() may write at most.
+ * @return The header and one vmcs12 area (4224).
+ */
+NEST_API size_t nest_vmx_kvm_state_size(void);
+
+/**
+ * @brief Export a VMX context's nested state as KVM's struct kvm_nested_state.
+ *
+ * The state is first brought up to date as nest_vmx_save_state() does;
+ * vmcs12 is written in KVM's layout (the fields KVM's layout has, see
+ * docs/state.md). No shadow vmcs12 is written (libnest never offers VMCS
+ * shadowing to L1), nor a preemption-timer deadline.
+ *
+ * @param ctx A context from nest_vmx_init().
+ * @param buf Where to write the state.
+ * @param len Bytes available at @p buf.
+ * @param written Receives the bytes written (128, or 4224 with a current
+ *        VMCS); may be NULL.
+ * @return NEST_OK; NEST_E_INVAL; NEST_E_NOSPC when @p len is too small;
+ *         NEST_E_STATE in guest mode while vmcs02 holds an event to
+ *         deliver to L2 (KVM's format has no place for it: export after L2
+ *         ran again); a backend status.
+ */
+NEST_API int nest_vmx_to_kvm_nested_state(struct nest_vmx *ctx, void *buf, size_t len,
+					  size_t *written);
+
+/**
+ * @brief Import a VMX context's nested state from KVM's struct kvm_nested_state.
+ *
+ * Every field is checked before the context changes, then the state is
+ * taken as nest_vmx_restore_state() takes libnest's own. What KVM's format
+ * lacks comes from the destination: IA32_FEATURE_CONTROL from the context
+ * (L0 restores that MSR first) and, in guest mode, L1's state at its
+ * VMLAUNCH/VMRESUME from vmcs01's guest-state fields (L0 restores vmcs01
+ * first).
+ *
+ * @param ctx A context from nest_vmx_init().
+ * @param buf The state.
+ * @param len Bytes at @p buf.
+ * @return NEST_OK; NEST_E_INVAL; NEST_E_FORMAT for a malformed or
+ *         inconsistent state; NEST_E_UNSUPPORTED for what libnest cannot
+ *         represent (enlightened VMCS, SMM, a pending run, a pending MTF
+ *         exit, a shadow vmcs12); the other statuses of
+ *         nest_vmx_restore_state(). On these errors the context is unchanged.
+ */
+NEST_API int nest_vmx_from_kvm_nested_state(struct nest_vmx *ctx, const void *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,7 +7,8 @@
  *
  * Input: byte 0 selects the architecture (bit 0: SVM), the seed (bits
  * 2:1: outside, root, guest mode, raw input) and a truncation (bit 3: the
- * length is cut to byte 1 * 37); then records of three bytes XOR a byte of
+ * length is cut to byte 1 * 37; bit 4, VMX: KVM's struct kvm_nested_state
+ * instead of libnest's format); then records of three bytes XOR a byte of
  * the stream at a 16-bit offset.
  *
  * Oracle: a rejected stream leaves the context byte for byte as it was; an
@@ -41,6 +42,7 @@
 #define SEL_SEED_SHIFT 1
 #define SEL_SEED_MASK 0x3u
 #define SEL_TRUNC 0x8u
+#define SEL_KVM 0x10u
 #define SEED_OUTSIDE 0u
 #define SEED_ROOT 1u
 #define SEED_GUEST 2u
@@ -173,6 +175,23 @@ static void fuzz_vmx(const uint8_t *data, size_t size)
 		    l1_exec(&s, src, VMX_EXIT_VMLAUNCH, 0) != NEST_VMX_ACT_ENTER_L2)
 			abort();
 	}
+	if (data[0] & SEL_KVM) {
+		if (nest_vmx_to_kvm_nested_state(src, stream, sizeof(stream), &written) != NEST_OK)
+			abort();
+		len = mutate(written, data, size, sizeof(stream));
+		dst = vmx_ctx(&s, mem2, &base);
+		dst->feature_control = src->feature_control;
+		memcpy(before, dst, n);
+		rc = nest_vmx_from_kvm_nested_state(dst, stream, len);
+		if (rc != NEST_OK) {
+			CHECK(memcmp(before, dst, n) == 0 || rc == NEST_E_BACKEND ||
+			      rc == NEST_E_NOMEM);
+		} else {
+			vmx_invariants(dst);
+			CHECK(nest_vmx_save_state(dst, again, sizeof(again), &written) == NEST_OK);
+		}
+		goto out;
+	}
 	if (nest_vmx_save_state(src, stream, sizeof(stream), &written) != NEST_OK)
 		abort();
 	len = mutate(written, data, size, sizeof(stream));
@@ -202,6 +221,7 @@ static void fuzz_vmx(const uint8_t *data, size_t size)
 			CHECK(memcmp(stream, again, written) == 0);
 		}
 	}
+out:
 	sim_fini(&s);
 	free(before);
 	free(mem2);

@@ -11,6 +11,7 @@
 #include "vmx/entry.h"
 #include "vmx/hwfields.h"
 #include "vmx/nested.h"
+#include "vmx/state_internal.h"
 #include "vmx/vmx_arch.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -24,24 +25,6 @@
 /* Interruption type 1 is reserved (SDM 25.8.3). */
 #define INTR_TYPE_RESERVED 1u
 
-/* IMPORTANT: layout. The body of a VMX stream, after the header; then the
- * vmcs12 image of image_size bytes. Every field at a fixed offset. */
-struct vmx_wire {
-	struct nest_state_header hdr;
-	uint64_t vmxon_ptr;
-	uint64_t current_vmptr;
-	uint64_t feature_control;
-	/* guest mode: L1's state at its VMLAUNCH/VMRESUME */
-	uint64_t l1_cr0, l1_cr4, l1_efer, l1_pat, l1_debugctl, l1_dr7, l1_intr;
-	/* guest mode: vmcs02's preemption timer and pending event */
-	uint32_t timer_start;
-	uint32_t timer_now;
-	uint32_t event_info;
-	uint32_t event_error;
-	uint32_t event_len;
-	uint32_t image_size;
-};
-
 _Static_assert(offsetof(struct nest_state_header, magic) == 0, "header.magic");
 _Static_assert(offsetof(struct nest_state_header, version) == 4, "header.version");
 _Static_assert(offsetof(struct nest_state_header, arch) == 6, "header.arch");
@@ -49,25 +32,25 @@ _Static_assert(offsetof(struct nest_state_header, size) == 8, "header.size");
 _Static_assert(offsetof(struct nest_state_header, flags) == 12, "header.flags");
 _Static_assert(offsetof(struct nest_state_header, reserved) == 16, "header.reserved");
 _Static_assert(sizeof(struct nest_state_header) == 24, "header size");
-_Static_assert(offsetof(struct vmx_wire, vmxon_ptr) == 24, "vmx.vmxon_ptr");
-_Static_assert(offsetof(struct vmx_wire, current_vmptr) == 32, "vmx.current_vmptr");
-_Static_assert(offsetof(struct vmx_wire, feature_control) == 40, "vmx.feature_control");
-_Static_assert(offsetof(struct vmx_wire, l1_cr0) == 48, "vmx.l1_cr0");
-_Static_assert(offsetof(struct vmx_wire, l1_cr4) == 56, "vmx.l1_cr4");
-_Static_assert(offsetof(struct vmx_wire, l1_efer) == 64, "vmx.l1_efer");
-_Static_assert(offsetof(struct vmx_wire, l1_pat) == 72, "vmx.l1_pat");
-_Static_assert(offsetof(struct vmx_wire, l1_debugctl) == 80, "vmx.l1_debugctl");
-_Static_assert(offsetof(struct vmx_wire, l1_dr7) == 88, "vmx.l1_dr7");
-_Static_assert(offsetof(struct vmx_wire, l1_intr) == 96, "vmx.l1_intr");
-_Static_assert(offsetof(struct vmx_wire, timer_start) == 104, "vmx.timer_start");
-_Static_assert(offsetof(struct vmx_wire, timer_now) == 108, "vmx.timer_now");
-_Static_assert(offsetof(struct vmx_wire, event_info) == 112, "vmx.event_info");
-_Static_assert(offsetof(struct vmx_wire, event_error) == 116, "vmx.event_error");
-_Static_assert(offsetof(struct vmx_wire, event_len) == 120, "vmx.event_len");
-_Static_assert(offsetof(struct vmx_wire, image_size) == 124, "vmx.image_size");
-_Static_assert(sizeof(struct vmx_wire) == 128, "vmx body: the image starts at 128");
+_Static_assert(offsetof(struct nest__vmx_state_wire, vmxon_ptr) == 24, "vmx.vmxon_ptr");
+_Static_assert(offsetof(struct nest__vmx_state_wire, current_vmptr) == 32, "vmx.current_vmptr");
+_Static_assert(offsetof(struct nest__vmx_state_wire, feature_control) == 40, "vmx.feature_control");
+_Static_assert(offsetof(struct nest__vmx_state_wire, l1_cr0) == 48, "vmx.l1_cr0");
+_Static_assert(offsetof(struct nest__vmx_state_wire, l1_cr4) == 56, "vmx.l1_cr4");
+_Static_assert(offsetof(struct nest__vmx_state_wire, l1_efer) == 64, "vmx.l1_efer");
+_Static_assert(offsetof(struct nest__vmx_state_wire, l1_pat) == 72, "vmx.l1_pat");
+_Static_assert(offsetof(struct nest__vmx_state_wire, l1_debugctl) == 80, "vmx.l1_debugctl");
+_Static_assert(offsetof(struct nest__vmx_state_wire, l1_dr7) == 88, "vmx.l1_dr7");
+_Static_assert(offsetof(struct nest__vmx_state_wire, l1_intr) == 96, "vmx.l1_intr");
+_Static_assert(offsetof(struct nest__vmx_state_wire, timer_start) == 104, "vmx.timer_start");
+_Static_assert(offsetof(struct nest__vmx_state_wire, timer_now) == 108, "vmx.timer_now");
+_Static_assert(offsetof(struct nest__vmx_state_wire, event_info) == 112, "vmx.event_info");
+_Static_assert(offsetof(struct nest__vmx_state_wire, event_error) == 116, "vmx.event_error");
+_Static_assert(offsetof(struct nest__vmx_state_wire, event_len) == 120, "vmx.event_len");
+_Static_assert(offsetof(struct nest__vmx_state_wire, image_size) == 124, "vmx.image_size");
+_Static_assert(sizeof(struct nest__vmx_state_wire) == 128, "vmx body: the image starts at 128");
 
-#define IMAGE_OFFSET sizeof(struct vmx_wire)
+#define IMAGE_OFFSET sizeof(struct nest__vmx_state_wire)
 #define IMAGE_HEADER_SIZE offsetof(struct nest__vmcs12, VIRTUAL_PROCESSOR_ID)
 #define IMAGE_ALIGN 8u
 
@@ -100,7 +83,7 @@ static int read_l2_guest(struct nest_vmx *ctx, struct nest__vmcs12 *v02)
 	return NEST_OK;
 }
 
-static int save_guest_mode(struct nest_vmx *ctx, struct vmx_wire *w, struct nest__vmcs12 *img)
+static int save_guest_mode(struct nest_vmx *ctx, struct nest__vmx_state_wire *w, struct nest__vmcs12 *img)
 {
 	const struct nest__vmx_nested *n = &ctx->nested;
 	struct nest__vmcs12 v02;
@@ -143,9 +126,43 @@ static int save_guest_mode(struct nest_vmx *ctx, struct vmx_wire *w, struct nest
 	return NEST_OK;
 }
 
+int nest__vmx_state_save(struct nest_vmx *ctx, struct nest__vmx_state_wire *w,
+			 struct nest__vmcs12 *img)
+{
+	nest__memset(w, 0, sizeof(*w));
+	nest__memset(img, 0, sizeof(*img));
+	w->hdr.magic = NEST_STATE_MAGIC;
+	w->hdr.version = NEST_STATE_VERSION;
+	w->hdr.arch = NEST_STATE_ARCH_VMX;
+	w->hdr.size = (uint32_t)nest_vmx_state_size();
+	w->vmxon_ptr = ctx->vmxon_ptr;
+	w->current_vmptr = ctx->current_vmptr;
+	w->feature_control = ctx->feature_control;
+	w->image_size = sizeof(*img);
+	if (ctx->vmxon)
+		w->hdr.flags |= NEST_STATE_VMX_F_VMXON;
+	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
+		return NEST_OK;
+	w->hdr.flags |= NEST_STATE_VMX_F_CURRENT_VMCS;
+	if (!ctx->nested.guest_mode) {
+		/* L1's view of its VMCS: vmcs02's newer rarely read fields,
+		 * what L1 wrote to the shadow VMCS. */
+		if (ctx->nested.shadow_loaded) {
+			nest__vmx_shadow_release(ctx);
+			nest__vmx_shadow_load(ctx);
+		} else {
+			nest__vmx_sync_rare(ctx);
+		}
+	}
+	*img = ctx->vmcs12;
+	if (ctx->nested.guest_mode)
+		return save_guest_mode(ctx, w, img);
+	return NEST_OK;
+}
+
 NEST_API int nest_vmx_save_state(struct nest_vmx *ctx, void *buf, size_t len, size_t *written)
 {
-	struct vmx_wire w;
+	struct nest__vmx_state_wire w;
 	struct nest__vmcs12 img;
 	int rc;
 
@@ -153,37 +170,9 @@ NEST_API int nest_vmx_save_state(struct nest_vmx *ctx, void *buf, size_t len, si
 		return NEST_E_INVAL;
 	if (len < nest_vmx_state_size())
 		return NEST_E_NOSPC;
-	nest__memset(&w, 0, sizeof(w));
-	nest__memset(&img, 0, sizeof(img));
-	w.hdr.magic = NEST_STATE_MAGIC;
-	w.hdr.version = NEST_STATE_VERSION;
-	w.hdr.arch = NEST_STATE_ARCH_VMX;
-	w.hdr.size = (uint32_t)nest_vmx_state_size();
-	w.vmxon_ptr = ctx->vmxon_ptr;
-	w.current_vmptr = ctx->current_vmptr;
-	w.feature_control = ctx->feature_control;
-	w.image_size = sizeof(img);
-	if (ctx->vmxon)
-		w.hdr.flags |= NEST_STATE_VMX_F_VMXON;
-	if (ctx->current_vmptr != NEST_VMX_INVALID_VMPTR) {
-		w.hdr.flags |= NEST_STATE_VMX_F_CURRENT_VMCS;
-		if (!ctx->nested.guest_mode) {
-			/* L1's view of its VMCS: vmcs02's newer rarely read
-			 * fields, what L1 wrote to the shadow VMCS. */
-			if (ctx->nested.shadow_loaded) {
-				nest__vmx_shadow_release(ctx);
-				nest__vmx_shadow_load(ctx);
-			} else {
-				nest__vmx_sync_rare(ctx);
-			}
-		}
-		img = ctx->vmcs12;
-		if (ctx->nested.guest_mode) {
-			rc = save_guest_mode(ctx, &w, &img);
-			if (rc != NEST_OK)
-				return rc;
-		}
-	}
+	rc = nest__vmx_state_save(ctx, &w, &img);
+	if (rc != NEST_OK)
+		return rc;
 	nest__memcpy(buf, &w, sizeof(w));
 	nest__memcpy((uint8_t *)buf + IMAGE_OFFSET, &img, sizeof(img));
 	if (written != NULL)
@@ -216,7 +205,7 @@ static bool all_zero(const void *p, size_t n)
 
 /* An event vmcs02 was to deliver (SDM 25.8.3 format; 27.2.1.3 rules that
  * do not depend on guest state). */
-static bool event_ok(const struct vmx_wire *w)
+static bool event_ok(const struct nest__vmx_state_wire *w)
 {
 	uint32_t type = (w->event_info & VMX_INTR_INFO_TYPE_MASK) >> VMX_INTR_INFO_TYPE_SHIFT;
 
@@ -246,7 +235,7 @@ static int check_l1_pages(const struct nest_vmx *ctx, const struct nest__vmcs12 
 }
 
 /* Guest-mode fields: L1's state at the entry, the timer, the event. */
-static int check_guest_mode(const struct nest_vmx *ctx, const struct vmx_wire *w,
+static int check_guest_mode(const struct nest_vmx *ctx, const struct nest__vmx_state_wire *w,
 			    const struct nest__vmcs12 *v)
 {
 	uint32_t f = w->hdr.flags;
@@ -256,8 +245,8 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct vmx_wire *w
 	if (!(f & NEST_STATE_VMX_F_GUEST_MODE)) {
 		/* Nothing of a nested entry may be there. */
 		if ((f & (NEST_STATE_VMX_F_TIMER_ACTIVE | NEST_STATE_VMX_F_L1_TIMER)) ||
-		    !all_zero(&w->l1_cr0, offsetof(struct vmx_wire, image_size) -
-					      offsetof(struct vmx_wire, l1_cr0)))
+		    !all_zero(&w->l1_cr0, offsetof(struct nest__vmx_state_wire, image_size) -
+					      offsetof(struct nest__vmx_state_wire, l1_cr0)))
 			return NEST_E_FORMAT;
 		return NEST_OK;
 	}
@@ -304,7 +293,7 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct vmx_wire *w
 	return check_l1_pages(ctx, v);
 }
 
-static int check_stream(const struct nest_vmx *ctx, const struct vmx_wire *w,
+static int check_stream(const struct nest_vmx *ctx, const struct nest__vmx_state_wire *w,
 			const struct nest__vmcs12 *v, size_t len)
 {
 	uint32_t f = w->hdr.flags;
@@ -357,7 +346,7 @@ static int check_stream(const struct nest_vmx *ctx, const struct vmx_wire *w,
 }
 
 /* After vmcs02 is rebuilt: vmcs02's own event and timer count. */
-static int restore_vmcs02_extras(struct nest_vmx *ctx, const struct vmx_wire *w)
+static int restore_vmcs02_extras(struct nest_vmx *ctx, const struct nest__vmx_state_wire *w)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	struct nest__vmcs12 img = n->vmcs02_cache;
@@ -379,32 +368,22 @@ static int restore_vmcs02_extras(struct nest_vmx *ctx, const struct vmx_wire *w)
 	return nest__vmx_write_vmcs02(ctx, &img);
 }
 
-NEST_API int nest_vmx_restore_state(struct nest_vmx *ctx, const void *buf, size_t len)
+int nest__vmx_state_restore(struct nest_vmx *ctx, const struct nest__vmx_state_wire *w,
+			    const struct nest__vmcs12 *v, size_t len)
 {
 	struct nest__vmx_nested *n;
-	struct vmx_wire w;
-	struct nest__vmcs12 v;
 	int rc;
 
-	if (!nest__vmx_ctx_ok(ctx) || buf == NULL)
-		return NEST_E_INVAL;
-	if (len < sizeof(w))
-		return NEST_E_FORMAT;
-	/* One copy of the stream into L0 locals, then checks, then use. */
-	nest__memcpy(&w, buf, sizeof(w));
-	nest__memset(&v, 0, sizeof(v));
-	if (w.image_size <= sizeof(v) && w.image_size <= len - sizeof(w))
-		nest__memcpy(&v, (const uint8_t *)buf + IMAGE_OFFSET, w.image_size);
-	rc = check_stream(ctx, &w, &v, len);
+	rc = check_stream(ctx, w, v, len);
 	if (rc != NEST_OK)
 		return rc;
 
 	n = &ctx->nested;
-	ctx->vmxon = (w.hdr.flags & NEST_STATE_VMX_F_VMXON) != 0;
-	ctx->vmxon_ptr = w.vmxon_ptr;
-	ctx->current_vmptr = w.current_vmptr;
-	ctx->feature_control = w.feature_control;
-	ctx->vmcs12 = v;
+	ctx->vmxon = (w->hdr.flags & NEST_STATE_VMX_F_VMXON) != 0;
+	ctx->vmxon_ptr = w->vmxon_ptr;
+	ctx->current_vmptr = w->current_vmptr;
+	ctx->feature_control = w->feature_control;
+	ctx->vmcs12 = *v;
 	/* Nothing of the old nested state survives. */
 	n->guest_mode = false;
 	n->shadow_loaded = false;
@@ -422,23 +401,40 @@ NEST_API int nest_vmx_restore_state(struct nest_vmx *ctx, const void *buf, size_
 	nest__memset(&n->l1_now, 0, sizeof(n->l1_now));
 	if (ctx->current_vmptr != NEST_VMX_INVALID_VMPTR)
 		nest__vmx_shadow_load(ctx);
-	if (!(w.hdr.flags & NEST_STATE_VMX_F_GUEST_MODE))
+	if (!(w->hdr.flags & NEST_STATE_VMX_F_GUEST_MODE))
 		return NEST_OK;
 
-	n->l1_now.cr0 = w.l1_cr0;
-	n->l1_now.cr4 = w.l1_cr4;
-	n->l1_now.efer = w.l1_efer;
-	n->l1_now.pat = w.l1_pat;
-	n->l1_now.debugctl = w.l1_debugctl;
-	n->l1_now.dr7 = w.l1_dr7;
-	n->l1_now.intr = w.l1_intr;
+	n->l1_now.cr0 = w->l1_cr0;
+	n->l1_now.cr4 = w->l1_cr4;
+	n->l1_now.efer = w->l1_efer;
+	n->l1_now.pat = w->l1_pat;
+	n->l1_now.debugctl = w->l1_debugctl;
+	n->l1_now.dr7 = w->l1_dr7;
+	n->l1_now.intr = w->l1_intr;
 	rc = nest__vmx_rebuild_vmcs02(ctx);
 	if (rc == NEST_OK)
-		rc = restore_vmcs02_extras(ctx, &w);
+		rc = restore_vmcs02_extras(ctx, w);
 	if (rc != NEST_OK) {
 		nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not rebuild vmcs02 of a restore");
 		return rc;
 	}
 	n->guest_mode = true;
 	return NEST_OK;
+}
+
+NEST_API int nest_vmx_restore_state(struct nest_vmx *ctx, const void *buf, size_t len)
+{
+	struct nest__vmx_state_wire w;
+	struct nest__vmcs12 v;
+
+	if (!nest__vmx_ctx_ok(ctx) || buf == NULL)
+		return NEST_E_INVAL;
+	if (len < sizeof(w))
+		return NEST_E_FORMAT;
+	/* One copy of the stream into L0 locals, then checks, then use. */
+	nest__memcpy(&w, buf, sizeof(w));
+	nest__memset(&v, 0, sizeof(v));
+	if (w.image_size <= sizeof(v) && w.image_size <= len - sizeof(w))
+		nest__memcpy(&v, (const uint8_t *)buf + IMAGE_OFFSET, w.image_size);
+	return nest__vmx_state_restore(ctx, &w, &v, len);
 }

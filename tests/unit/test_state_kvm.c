@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * KVM's struct kvm_nested_state for VMX (nest/state.h, docs/state.md):
+ * export of each state, KVM -> libnest -> KVM identity, a guest-mode
+ * import that reflects the next exit as the original does, every
+ * rejection rule, every truncation.
+ */
+#include "test_vmx_nested_fixture.h"
+
+#include <nest/state.h>
+
+#include "vmx/nested.h"
+
+#define K_FLAGS 0
+#define K_FORMAT 2
+#define K_SIZE 4
+#define K_VMXON 8
+#define K_VMCS12 16
+#define K_SMM 24
+#define K_PAD 26
+#define K_VMX_FLAGS 28
+#define K_DEADLINE 32
+#define K_DATA 128
+#define K_SHADOW (K_DATA + 4096)
+/* Offsets in KVM's vmcs12 (Linux arch/x86/kvm/vmx/vmcs12.h). */
+#define KV_LAUNCH_STATE 8
+#define KV_GUEST_RIP 544
+#define KV_GUEST_CR0 424
+#define KV_HOST_RIP 672
+#define KV_PIN 744
+#define KV_GUEST_CS_SELECTOR 966
+#define FULL (K_DATA + 2 * 4096)
+
+#define L2_RIP 0x401234ull
+#define CPUID_LEN 2u
+
+static uint8_t S[FULL], T[FULL];
+static size_t SLEN;
+static void *MEM2;
+static uint8_t *BEFORE;
+
+static void setup(void)
+{
+	nfx_setup();
+	memset(S, 0, sizeof(S));
+	memset(T, 0, sizeof(T));
+	BEFORE = malloc(nest_vmx_size());
+	MEM2 = NULL;
+	ck_assert_ptr_nonnull(BEFORE);
+}
+
+static void teardown(void)
+{
+	free(BEFORE);
+	free(MEM2);
+	nfx_teardown();
+}
+
+static struct nest_vmx *fresh_ctx(void)
+{
+	struct nest_vmx *c;
+
+	free(MEM2);
+	MEM2 = aligned_alloc(64, (nest_vmx_size() + 63) & ~(size_t)63);
+	ck_assert_ptr_nonnull(MEM2);
+	ck_assert_int_eq(nest_vmx_init(MEM2, nest_vmx_size(), sim_backend(&N.s), &N.cfg, &c),
+			 NEST_OK);
+	c->caps = N.base.caps;
+	c->feature_control = N.ctx->feature_control;
+	ck_assert_int_eq(nest_vmx_set_l0(c, &N.l0), NEST_OK);
+	return c;
+}
+
+static void export(struct nest_vmx *c, uint8_t *buf)
+{
+	SLEN = 0;
+	ck_assert_int_eq(nest_vmx_to_kvm_nested_state(c, buf, FULL, &SLEN), NEST_OK);
+}
+
+static void put16(size_t off, uint16_t v)
+{
+	memcpy(S + off, &v, sizeof(v));
+}
+
+static void put32(size_t off, uint32_t v)
+{
+	memcpy(S + off, &v, sizeof(v));
+}
+
+static void put64(size_t off, uint64_t v)
+{
+	memcpy(S + off, &v, sizeof(v));
+}
+
+static uint32_t get32(size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, S + off, sizeof(v));
+	return v;
+}
+
+static uint64_t get64(size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, S + off, sizeof(v));
+	return v;
+}
+
+static void assert_rejected(struct nest_vmx *c, size_t len, int status)
+{
+	memcpy(BEFORE, c, nest_vmx_size());
+	ck_assert_int_eq(nest_vmx_from_kvm_nested_state(c, S, len), status);
+	ck_assert(memcmp(BEFORE, c, nest_vmx_size()) == 0);
+}
+
+static int cpuid_exit(void)
+{
+	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, CPUID_LEN);
+	return l2_exit(VMX_EXIT_CPUID, 0);
+}
+
+static void export_guest_mode(void)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RIP, L2_RIP);
+	export(N.ctx, S);
+}
+
+START_TEST(export_outside_vmx_operation_is_the_bare_header)
+{
+	export(fresh_ctx(), S);
+	ck_assert_uint_eq(SLEN, K_DATA);
+	ck_assert_uint_eq(get32(K_SIZE), K_DATA);
+	ck_assert_uint_eq(get32(K_FLAGS) & 0xffff, 0);
+	ck_assert_uint_eq(get32(K_FLAGS) >> 16, NEST_KVM_STATE_NESTED_FORMAT_VMX);
+	ck_assert_uint_eq(get64(K_VMXON), UINT64_MAX);
+	ck_assert_uint_eq(get64(K_VMCS12), UINT64_MAX);
+	ck_assert_int_eq(nest_vmx_to_kvm_nested_state(N.ctx, S, FULL - 4097, NULL), NEST_E_NOSPC);
+}
+END_TEST
+
+START_TEST(export_in_root_has_vmcs12_in_kvms_layout)
+{
+	V12()->GUEST_RIP = L2_RIP;
+	export(N.ctx, S);
+	ck_assert_uint_eq(SLEN, K_DATA + 4096);
+	ck_assert_uint_eq(get64(K_VMXON), N_VMXON_GPA);
+	ck_assert_uint_eq(get64(K_VMCS12), N_VMCS_GPA);
+	ck_assert_uint_eq(get32(K_DATA), NEST_KVM_VMCS12_REVISION);
+	ck_assert_uint_eq(get32(K_DATA + KV_LAUNCH_STATE), NEST_VMCS12_STATE_CLEAR);
+	ck_assert_uint_eq(get64(K_DATA + KV_GUEST_RIP), L2_RIP);
+	ck_assert_uint_eq(get64(K_DATA + KV_GUEST_CR0), V12()->GUEST_CR0);
+	ck_assert_uint_eq(get64(K_DATA + KV_HOST_RIP), V12()->HOST_RIP);
+	ck_assert_uint_eq(get32(K_DATA + KV_PIN), V12()->PIN_BASED_VM_EXEC_CONTROL);
+	ck_assert_uint_eq(S[K_DATA + KV_GUEST_CS_SELECTOR] | S[K_DATA + KV_GUEST_CS_SELECTOR + 1] << 8,
+			  V12()->GUEST_CS_SELECTOR);
+}
+END_TEST
+
+START_TEST(kvm_to_libnest_to_kvm_is_identity)
+{
+	struct nest_vmx *c;
+	size_t n;
+
+	V12()->launch_state = NEST_VMCS12_STATE_LAUNCHED;
+	export(N.ctx, S);
+	n = SLEN;
+	c = fresh_ctx();
+	ck_assert_int_eq(nest_vmx_from_kvm_nested_state(c, S, n), NEST_OK);
+	ck_assert(c->vmxon);
+	ck_assert_uint_eq(c->current_vmptr, N_VMCS_GPA);
+	ck_assert_uint_eq(c->vmcs12.revision, NEST_VMCS12_REVISION);
+	export(c, T);
+	ck_assert_uint_eq(SLEN, n);
+	ck_assert(memcmp(S, T, n) == 0);
+}
+END_TEST
+
+START_TEST(import_in_guest_mode_reflects_the_next_exit_as_the_original)
+{
+	static struct sim_vmcs snap[3];
+	static struct nest__vmcs12 after;
+	struct nest_vmx *c;
+	size_t n;
+
+	export_guest_mode();
+	n = SLEN;
+	ck_assert_uint_eq(get32(K_FLAGS) & 0xffff, NEST_KVM_STATE_NESTED_GUEST_MODE);
+	memcpy(snap, N.s.vmcs, sizeof(snap));
+	ck_assert_int_eq(cpuid_exit(), NEST_OK);
+	nest__vmx_sync_rare(N.ctx);
+	after = *V12();
+
+	memcpy(N.s.vmcs, snap, sizeof(snap));
+	sim_vmcs_clear(&N.s, NEST_VMCS02);
+	c = fresh_ctx();
+	ck_assert_int_eq(nest_vmx_from_kvm_nested_state(c, S, n), NEST_OK);
+	ck_assert(nest_vmx_in_l2(c));
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_RIP), L2_RIP);
+	N.ctx = c;
+	ck_assert_int_eq(cpuid_exit(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	nest__vmx_sync_rare(c);
+	ck_assert_uint_eq(c->vmcs12.GUEST_RIP, after.GUEST_RIP);
+	ck_assert_uint_eq(c->vmcs12.VM_EXIT_REASON, after.VM_EXIT_REASON);
+	ck_assert_uint_eq(c->vmcs12.VM_EXIT_INSTRUCTION_LEN, after.VM_EXIT_INSTRUCTION_LEN);
+	ck_assert_uint_eq(c->vmcs12.GUEST_CR0, after.GUEST_CR0);
+	ck_assert_uint_eq(v01(NEST_VMCS_GUEST_RIP), after.HOST_RIP);
+}
+END_TEST
+
+START_TEST(export_with_an_event_pending_in_vmcs02_is_a_state_error)
+{
+	uint32_t ev = VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
+		      X86_EXC_UD;
+
+	V12()->VM_ENTRY_INTR_INFO_FIELD = ev;
+	launch_ok();
+	ck_assert_int_eq(nest_vmx_to_kvm_nested_state(N.ctx, S, FULL, NULL), NEST_E_STATE);
+}
+END_TEST
+
+#define REJECT_TEST(name, prepare, mutate, status)                                                 \
+	START_TEST(name)                                                                           \
+	{                                                                                          \
+		struct nest_vmx *c;                                                                \
+		prepare;                                                                           \
+		c = fresh_ctx();                                                                   \
+		mutate;                                                                            \
+		assert_rejected(c, FULL, status);                                                  \
+	}                                                                                          \
+	END_TEST
+
+#define ROOT export(N.ctx, S)
+#define GUEST export_guest_mode()
+
+REJECT_TEST(svm_format_is_format, ROOT, put16(K_FORMAT, NEST_KVM_STATE_NESTED_FORMAT_SVM),
+	    NEST_E_FORMAT)
+REJECT_TEST(unknown_flag_is_format, ROOT, put16(K_FLAGS, 0x40), NEST_E_FORMAT)
+REJECT_TEST(gif_flag_is_format, ROOT, put16(K_FLAGS, NEST_KVM_STATE_NESTED_GIF_SET),
+	    NEST_E_FORMAT)
+REJECT_TEST(size_below_the_vmcs12_is_format, ROOT, put32(K_SIZE, K_DATA + 4095), NEST_E_FORMAT)
+REJECT_TEST(size_beyond_the_buffer_is_format, ROOT, put32(K_SIZE, FULL + 1), NEST_E_FORMAT)
+REJECT_TEST(header_padding_is_format, ROOT, S[100] = 1, NEST_E_FORMAT)
+REJECT_TEST(vmx_pad_is_format, ROOT, put16(K_PAD, 1), NEST_E_FORMAT)
+REJECT_TEST(unknown_vmx_flag_is_format, ROOT, put32(K_VMX_FLAGS, 2), NEST_E_FORMAT)
+REJECT_TEST(timer_deadline_outside_guest_mode_is_format, ROOT,
+	    put32(K_VMX_FLAGS, NEST_KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE), NEST_E_FORMAT)
+REJECT_TEST(other_vmcs12_revision_is_format, ROOT, put32(K_DATA, 0x1234), NEST_E_FORMAT)
+REJECT_TEST(vmcs12_without_vmxon_is_format, ROOT, put64(K_VMXON, UINT64_MAX), NEST_E_FORMAT)
+REJECT_TEST(unaligned_vmcs12_is_format, ROOT, put64(K_VMCS12, N_VMCS_GPA + 8), NEST_E_FORMAT)
+REJECT_TEST(bad_launch_state_is_format, ROOT, put32(K_DATA + KV_LAUNCH_STATE, 7), NEST_E_FORMAT)
+REJECT_TEST(guest_mode_without_vmcs12_is_format, GUEST,
+	    (put64(K_VMCS12, UINT64_MAX), put32(K_SIZE, K_DATA)), NEST_E_FORMAT)
+REJECT_TEST(guest_mode_vmcs12_failing_entry_checks_is_format, GUEST,
+	    put64(K_DATA + KV_HOST_RIP, 0x8000000000000000ull), NEST_E_FORMAT)
+REJECT_TEST(evmcs_is_unsupported, ROOT, put16(K_FLAGS, NEST_KVM_STATE_NESTED_EVMCS),
+	    NEST_E_UNSUPPORTED)
+REJECT_TEST(run_pending_is_unsupported, GUEST,
+	    put16(K_FLAGS, NEST_KVM_STATE_NESTED_GUEST_MODE | NEST_KVM_STATE_NESTED_RUN_PENDING),
+	    NEST_E_UNSUPPORTED)
+REJECT_TEST(mtf_pending_is_unsupported, GUEST,
+	    put16(K_FLAGS, NEST_KVM_STATE_NESTED_GUEST_MODE | NEST_KVM_STATE_NESTED_MTF_PENDING),
+	    NEST_E_UNSUPPORTED)
+REJECT_TEST(smm_is_unsupported, ROOT, put16(K_SMM, 2), NEST_E_UNSUPPORTED)
+REJECT_TEST(shadow_vmcs12_is_unsupported, ROOT, (put32(K_SIZE, FULL), S[K_SHADOW] = 1),
+	    NEST_E_UNSUPPORTED)
+
+START_TEST(empty_shadow_area_is_accepted)
+{
+	struct nest_vmx *c;
+
+	export(N.ctx, S);
+	put32(K_SIZE, FULL);
+	c = fresh_ctx();
+	ck_assert_int_eq(nest_vmx_from_kvm_nested_state(c, S, FULL), NEST_OK);
+}
+END_TEST
+
+START_TEST(every_truncation_is_rejected_and_changes_nothing)
+{
+	struct nest_vmx *c;
+	size_t len, n;
+
+	export_guest_mode();
+	n = SLEN;
+	c = fresh_ctx();
+	for (len = 0; len < n; len++)
+		assert_rejected(c, len, NEST_E_FORMAT);
+	ck_assert_int_eq(nest_vmx_from_kvm_nested_state(c, S, n), NEST_OK);
+}
+END_TEST
+
+static Suite *kvm_suite(void)
+{
+	Suite *s = suite_create("state_kvm");
+	TCase *t = tcase_create("kvm_vmx");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, export_outside_vmx_operation_is_the_bare_header);
+	tcase_add_test(t, export_in_root_has_vmcs12_in_kvms_layout);
+	tcase_add_test(t, kvm_to_libnest_to_kvm_is_identity);
+	tcase_add_test(t, import_in_guest_mode_reflects_the_next_exit_as_the_original);
+	tcase_add_test(t, export_with_an_event_pending_in_vmcs02_is_a_state_error);
+	tcase_add_test(t, svm_format_is_format);
+	tcase_add_test(t, unknown_flag_is_format);
+	tcase_add_test(t, gif_flag_is_format);
+	tcase_add_test(t, size_below_the_vmcs12_is_format);
+	tcase_add_test(t, size_beyond_the_buffer_is_format);
+	tcase_add_test(t, header_padding_is_format);
+	tcase_add_test(t, vmx_pad_is_format);
+	tcase_add_test(t, unknown_vmx_flag_is_format);
+	tcase_add_test(t, timer_deadline_outside_guest_mode_is_format);
+	tcase_add_test(t, other_vmcs12_revision_is_format);
+	tcase_add_test(t, vmcs12_without_vmxon_is_format);
+	tcase_add_test(t, unaligned_vmcs12_is_format);
+	tcase_add_test(t, bad_launch_state_is_format);
+	tcase_add_test(t, guest_mode_without_vmcs12_is_format);
+	tcase_add_test(t, guest_mode_vmcs12_failing_entry_checks_is_format);
+	tcase_add_test(t, evmcs_is_unsupported);
+	tcase_add_test(t, run_pending_is_unsupported);
+	tcase_add_test(t, mtf_pending_is_unsupported);
+	tcase_add_test(t, smm_is_unsupported);
+	tcase_add_test(t, shadow_vmcs12_is_unsupported);
+	tcase_add_test(t, empty_shadow_area_is_accepted);
+	tcase_add_test(t, every_truncation_is_rejected_and_changes_nothing);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(kvm_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
