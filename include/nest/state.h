@@ -178,12 +178,12 @@ NEST_API int nest_svm_save_state(const struct nest_svm *ctx, const struct nest_v
  * @param len Bytes at @p buf (at least the header's size).
  * @return NEST_OK; NEST_E_INVAL for bad arguments; NEST_E_FORMAT for a
  *         malformed or inconsistent stream (also one the context's
- *         configuration could not have produced); NEST_E_UNSUPPORTED for a well-formed stream in guest mode (this
- *         version restores L1's SVM state only, see docs/state.md). On
- *         error the context is unchanged.
+ *         configuration could not have produced); NEST_E_UNSUPPORTED for a well-formed stream in
+ * guest mode (this version restores L1's SVM state only, see docs/state.md). On error the context
+ * is unchanged.
  */
-NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
-				    const void *buf, size_t len);
+NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const void *buf,
+				    size_t len);
 
 /** @name KVM's struct kvm_nested_state (Linux uapi asm/kvm.h), as bytes
  * The layout: flags (u16) at 0, format (u16) at 2, size (u32) at 4, a

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_state: invariant violated: %s (line %d)\n", #cond,  \
+			fprintf(stderr, "fuzz_state: invariant violated: %s (line %d)\n", #cond,   \
 				__LINE__);                                                         \
 			abort();                                                                   \
 		}                                                                                  \
@@ -246,7 +246,8 @@ static void fuzz_svm(const uint8_t *data, size_t size)
 		abort();
 	t->act.size = sizeof(t->act);
 	if (seed == SEED_OUTSIDE)
-		nest_svm_wrmsr(t->ctx, X86_MSR_IA32_EFER, X86_EFER_LME | X86_EFER_LMA, &hw, &t->act);
+		nest_svm_wrmsr(t->ctx, X86_MSR_IA32_EFER, X86_EFER_LME | X86_EFER_LMA, &hw,
+			       &t->act);
 	if (seed == SEED_ROOT) {
 		nest_svm_wrmsr(t->ctx, X86_MSR_VM_HSAVE_PA, SIM_SVM_HSAVE, &hw, &t->act);
 		sim_svm_l1(t, NEST_SVM_EXIT_CLGI, 0);

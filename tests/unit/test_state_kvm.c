@@ -154,7 +154,8 @@ START_TEST(export_in_root_has_vmcs12_in_kvms_layout)
 	ck_assert_uint_eq(get64(K_DATA + KV_GUEST_CR0), V12()->GUEST_CR0);
 	ck_assert_uint_eq(get64(K_DATA + KV_HOST_RIP), V12()->HOST_RIP);
 	ck_assert_uint_eq(get32(K_DATA + KV_PIN), V12()->PIN_BASED_VM_EXEC_CONTROL);
-	ck_assert_uint_eq(S[K_DATA + KV_GUEST_CS_SELECTOR] | S[K_DATA + KV_GUEST_CS_SELECTOR + 1] << 8,
+	ck_assert_uint_eq(S[K_DATA + KV_GUEST_CS_SELECTOR] | S[K_DATA + KV_GUEST_CS_SELECTOR + 1]
+								 << 8,
 			  V12()->GUEST_CS_SELECTOR);
 }
 END_TEST
@@ -213,8 +214,8 @@ END_TEST
 
 START_TEST(export_with_an_event_pending_in_vmcs02_is_a_state_error)
 {
-	uint32_t ev = VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
-		      X86_EXC_UD;
+	uint32_t ev = VMX_INTR_INFO_VALID |
+		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_UD;
 
 	V12()->VM_ENTRY_INTR_INFO_FIELD = ev;
 	launch_ok();
@@ -239,8 +240,7 @@ END_TEST
 REJECT_TEST(svm_format_is_format, ROOT, put16(K_FORMAT, NEST_KVM_STATE_NESTED_FORMAT_SVM),
 	    NEST_E_FORMAT)
 REJECT_TEST(unknown_flag_is_format, ROOT, put16(K_FLAGS, 0x40), NEST_E_FORMAT)
-REJECT_TEST(gif_flag_is_format, ROOT, put16(K_FLAGS, NEST_KVM_STATE_NESTED_GIF_SET),
-	    NEST_E_FORMAT)
+REJECT_TEST(gif_flag_is_format, ROOT, put16(K_FLAGS, NEST_KVM_STATE_NESTED_GIF_SET), NEST_E_FORMAT)
 REJECT_TEST(size_below_the_vmcs12_is_format, ROOT, put32(K_SIZE, K_DATA + 4095), NEST_E_FORMAT)
 REJECT_TEST(size_beyond_the_buffer_is_format, ROOT, put32(K_SIZE, FULL + 1), NEST_E_FORMAT)
 REJECT_TEST(header_padding_is_format, ROOT, S[100] = 1, NEST_E_FORMAT)

@@ -159,9 +159,9 @@ START_TEST(round_trip_outside_svm)
 
 	memset(&t.act, 0, sizeof(t.act));
 	t.act.size = sizeof(t.act);
-	ck_assert_int_eq(nest_svm_wrmsr(t.ctx, X86_MSR_IA32_EFER, X86_EFER_LME | X86_EFER_LMA, &hw,
-				       &t.act),
-			 NEST_OK);
+	ck_assert_int_eq(
+	    nest_svm_wrmsr(t.ctx, X86_MSR_IA32_EFER, X86_EFER_LME | X86_EFER_LMA, &hw, &t.act),
+	    NEST_OK);
 	save(&t, S);
 	ck_assert_uint_eq(get32(OFF_FLAGS), NEST_STATE_SVM_F_GIF);
 	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
@@ -226,8 +226,7 @@ static void run_l2(void)
 #define L2 run_l2()
 
 REJECT_TEST(bad_magic_is_format, L1, put32(0, 0), NEST_E_FORMAT)
-REJECT_TEST(other_version_is_format, L1, put32(OFF_VERSION, get32(OFF_VERSION) + 1),
-	    NEST_E_FORMAT)
+REJECT_TEST(other_version_is_format, L1, put32(OFF_VERSION, get32(OFF_VERSION) + 1), NEST_E_FORMAT)
 REJECT_TEST(vmx_stream_is_format, L1,
 	    put32(OFF_VERSION, NEST_STATE_VERSION | (NEST_STATE_ARCH_VMX << 16)), NEST_E_FORMAT)
 REJECT_TEST(other_size_is_format, L1, put32(OFF_SIZE, (uint32_t)SLEN - 8), NEST_E_FORMAT)
@@ -238,17 +237,14 @@ REJECT_TEST(unaligned_hsave_is_format, L1, put64(OFF_HSAVE, SIM_SVM_HSAVE + 0x10
 REJECT_TEST(hsave_beyond_maxphyaddr_is_format, L1, put64(OFF_HSAVE, 1ull << SIM_SVM_MAXPHYADDR),
 	    NEST_E_FORMAT)
 REJECT_TEST(vm_cr_bit_l1_cannot_write_is_format, L1, put64(OFF_VM_CR, 1ull << 7), NEST_E_FORMAT)
-REJECT_TEST(svme_with_svm_disabled_is_format, L1, put64(OFF_VM_CR, X86_VM_CR_SVMDIS),
-	    NEST_E_FORMAT)
-REJECT_TEST(tsc_ratio_reserved_bits_are_format, L1, put64(OFF_TSC_RATIO, 1ull << 40),
-	    NEST_E_FORMAT)
+REJECT_TEST(svme_with_svm_disabled_is_format, L1, put64(OFF_VM_CR, X86_VM_CR_SVMDIS), NEST_E_FORMAT)
+REJECT_TEST(tsc_ratio_reserved_bits_are_format, L1, put64(OFF_TSC_RATIO, 1ull << 40), NEST_E_FORMAT)
 REJECT_TEST(gif_clear_without_svme_is_format, L1,
 	    put32(OFF_FLAGS, get32(OFF_FLAGS) & ~(NEST_STATE_SVM_F_SVME | NEST_STATE_SVM_F_GIF)),
 	    NEST_E_FORMAT)
 REJECT_TEST(guest_fields_outside_guest_mode_are_format, L1, put64(OFF_VMCB12_PA, 0x10000),
 	    NEST_E_FORMAT)
-REJECT_TEST(host_state_outside_guest_mode_is_format, L1, put64(OFF_HOST_EFER, 1),
-	    NEST_E_FORMAT)
+REJECT_TEST(host_state_outside_guest_mode_is_format, L1, put64(OFF_HOST_EFER, 1), NEST_E_FORMAT)
 REJECT_TEST(guest_mode_without_svme_is_format, L2,
 	    put32(OFF_FLAGS, get32(OFF_FLAGS) & ~NEST_STATE_SVM_F_SVME), NEST_E_FORMAT)
 REJECT_TEST(guest_mode_with_an_unaligned_vmcb12_is_format, L2,
@@ -261,9 +257,8 @@ REJECT_TEST(guest_mode_vmcb12_failing_the_vmrun_checks_is_format, L2,
 START_TEST(tsc_ratio_without_the_feature_is_format)
 {
 	sim_svm_fini(&u);
-	ck_assert_int_eq(sim_svm_init(&u, NEST_SVM_F_SUPPORTED & ~NEST_SVM_F_TSC_RATE, ALL_FLAGS, 0,
-				      NULL),
-			 0);
+	ck_assert_int_eq(
+	    sim_svm_init(&u, NEST_SVM_F_SUPPORTED & ~NEST_SVM_F_TSC_RATE, ALL_FLAGS, 0, NULL), 0);
 	l1_state();
 	save(&t, S);
 	assert_rejected(SLEN, NEST_E_FORMAT);
@@ -275,7 +270,8 @@ END_TEST
 START_TEST(svme_into_a_context_without_svm_is_format)
 {
 	sim_svm_fini(&u);
-	ck_assert_int_eq(sim_svm_init(&u, NEST_SVM_F_SUPPORTED, NEST_SVM_CFG_LONG_MODE, 0, NULL), 0);
+	ck_assert_int_eq(sim_svm_init(&u, NEST_SVM_F_SUPPORTED, NEST_SVM_CFG_LONG_MODE, 0, NULL),
+			 0);
 	save(&t, S);
 	assert_rejected(SLEN, NEST_E_FORMAT);
 }

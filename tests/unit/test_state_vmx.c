@@ -37,9 +37,9 @@
 #define L2_SYSENTER_ESP 0xffff8000ull
 #define CPUID_LEN 2u
 
-static uint8_t *S;   /* a saved stream */
-static size_t SLEN;  /* its length */
-static void *MEM2;   /* storage of a second context */
+static uint8_t *S;	/* a saved stream */
+static size_t SLEN;	/* its length */
+static void *MEM2;	/* storage of a second context */
 static uint8_t *BEFORE; /* a context's bytes before a rejected restore */
 
 static void setup(void)
@@ -348,7 +348,8 @@ END_TEST
 START_TEST(event_pending_in_vmcs02_survives_a_restore)
 {
 	struct nest_vmx *c;
-	uint32_t ev = VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) | 0x31;
+	uint32_t ev =
+	    VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) | 0x31;
 
 	launch_ok();
 	/* L0 handles an exit during delivery of an interrupt to L2. */
@@ -369,8 +370,8 @@ START_TEST(event_l1_injected_travels_as_vmcs02s_pending_event)
 {
 	struct nest_vmx *c;
 	/* #UD: a hardware exception without error code. */
-	uint32_t ev = VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
-		      X86_EXC_UD;
+	uint32_t ev = VMX_INTR_INFO_VALID |
+		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_UD;
 
 	V12()->VM_ENTRY_INTR_INFO_FIELD = ev;
 	launch_ok();
@@ -447,12 +448,12 @@ REJECT_TEST(vmxon_pointer_beyond_maxphyaddr_is_format, ROOT, put64(OFF_VMXON_PTR
 	    NEST_E_FORMAT)
 REJECT_TEST(unaligned_vmcs_pointer_is_format, ROOT, put64(OFF_CURRENT_VMPTR, N_VMCS_GPA + 1),
 	    NEST_E_FORMAT)
-REJECT_TEST(vmcs_pointer_beyond_maxphyaddr_is_format, ROOT,
-	    put64(OFF_CURRENT_VMPTR, 1ull << 50), NEST_E_FORMAT)
+REJECT_TEST(vmcs_pointer_beyond_maxphyaddr_is_format, ROOT, put64(OFF_CURRENT_VMPTR, 1ull << 50),
+	    NEST_E_FORMAT)
 REJECT_TEST(vmcs_pointer_equal_to_vmxon_is_format, ROOT, put64(OFF_CURRENT_VMPTR, N_VMXON_GPA),
 	    NEST_E_FORMAT)
-REJECT_TEST(current_vmcs_without_the_flag_is_format, ROOT,
-	    put32(OFF_FLAGS, NEST_STATE_VMX_F_VMXON), NEST_E_FORMAT)
+REJECT_TEST(current_vmcs_without_the_flag_is_format, ROOT, put32(OFF_FLAGS, NEST_STATE_VMX_F_VMXON),
+	    NEST_E_FORMAT)
 REJECT_TEST(pointer_outside_vmx_operation_is_format, OUTSIDE, put64(OFF_VMXON_PTR, N_VMXON_GPA),
 	    NEST_E_FORMAT)
 REJECT_TEST(image_without_a_current_vmcs_is_format, OUTSIDE, put32(IMG(GUEST_RIP), 1),
@@ -474,8 +475,8 @@ REJECT_TEST(guest_mode_without_a_current_vmcs_is_format, GUEST,
 	    NEST_E_FORMAT)
 REJECT_TEST(guest_mode_with_a_clear_vmcs_is_format, GUEST,
 	    put32(IMG(launch_state), NEST_VMCS12_STATE_CLEAR), NEST_E_FORMAT)
-REJECT_TEST(guest_mode_vmcs12_failing_the_entry_checks_is_format, GUEST,
-	    put64(IMG(HOST_CR0), 0), NEST_E_FORMAT)
+REJECT_TEST(guest_mode_vmcs12_failing_the_entry_checks_is_format, GUEST, put64(IMG(HOST_CR0), 0),
+	    NEST_E_FORMAT)
 REJECT_TEST(guest_mode_vmcs12_with_a_bad_guest_state_is_format, GUEST,
 	    put64(IMG(VMCS_LINK_POINTER), 0x1001), NEST_E_FORMAT)
 REJECT_TEST(guest_mode_l1_cr0_outside_the_fixed_bits_is_format, GUEST, put64(OFF_L1_CR0, 0),
@@ -498,13 +499,13 @@ REJECT_TEST(error_code_without_the_deliver_bit_is_format, GUEST,
 				       (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT)),
 	     put32(OFF_EVENT_ERROR, 2)),
 	    NEST_E_FORMAT)
-REJECT_TEST(event_fields_of_no_event_are_format, GUEST, put32(OFF_EVENT_ERROR, 2),
-	    NEST_E_FORMAT)
+REJECT_TEST(event_fields_of_no_event_are_format, GUEST, put32(OFF_EVENT_ERROR, 2), NEST_E_FORMAT)
 REJECT_TEST(guest_mode_fields_outside_guest_mode_are_format, ROOT, put64(OFF_L1_CR0, L1_CR0),
 	    NEST_E_FORMAT)
 REJECT_TEST(injection_still_valid_in_vmcs12_is_format, GUEST,
 	    put32(IMG(VM_ENTRY_INTR_INFO_FIELD),
-		  VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) | 0x30),
+		  VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) |
+		      0x30),
 	    NEST_E_FORMAT)
 
 START_TEST(virtual_apic_page_l0_does_not_map_is_not_mapped)

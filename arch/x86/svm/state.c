@@ -57,8 +57,9 @@ _Static_assert(sizeof(struct svm_wire) == 8408, "svm stream size");
 
 /* The wire's fields and the context's, one list for both directions. */
 #define SVM_HOST_FIELDS(X)                                                                         \
-	X(es) X(cs) X(ss) X(ds) X(gdtr) X(idtr) X(efer) X(cr0) X(cr3) X(cr4) X(rflags) X(rip)       \
-	    X(rsp) X(rax)
+	X(es)                                                                                      \
+	X(cs) X(ss) X(ds) X(gdtr) X(idtr) X(efer) X(cr0) X(cr3) X(cr4) X(rflags) X(rip) X(rsp)     \
+	    X(rax)
 
 NEST_API size_t nest_svm_state_size(void)
 {
@@ -155,8 +156,8 @@ static int check_guest_mode(const struct nest_svm *ctx, const uint8_t *buf, uint
 	return NEST_E_UNSUPPORTED;
 }
 
-NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
-				    const void *buf, size_t len)
+NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const void *buf,
+				    size_t len)
 {
 	const uint8_t *b = buf;
 	struct nest_state_header h;
@@ -177,8 +178,8 @@ NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb
 	gif = (h.flags & NEST_STATE_SVM_F_GIF) != 0;
 
 	if (h.magic != NEST_STATE_MAGIC || h.version != NEST_STATE_VERSION ||
-	    h.arch != NEST_STATE_ARCH_SVM || h.reserved != 0 ||
-	    h.size != sizeof(struct svm_wire) || (h.flags & ~NEST_STATE_SVM_F_ALL) != 0)
+	    h.arch != NEST_STATE_ARCH_SVM || h.reserved != 0 || h.size != sizeof(struct svm_wire) ||
+	    (h.flags & ~NEST_STATE_SVM_F_ALL) != 0)
 		return NEST_E_FORMAT;
 	/* The MSRs as WRMSR would have let L1 write them (APM 15.30). */
 	if (!pa_ok(ctx, hsave_pa) || (vm_cr & ~SVM_VM_CR_WRITABLE) ||

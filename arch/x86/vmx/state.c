@@ -83,7 +83,8 @@ static int read_l2_guest(struct nest_vmx *ctx, struct nest__vmcs12 *v02)
 	return NEST_OK;
 }
 
-static int save_guest_mode(struct nest_vmx *ctx, struct nest__vmx_state_wire *w, struct nest__vmcs12 *img)
+static int save_guest_mode(struct nest_vmx *ctx, struct nest__vmx_state_wire *w,
+			   struct nest__vmcs12 *img)
 {
 	const struct nest__vmx_nested *n = &ctx->nested;
 	struct nest__vmcs12 v02;

@@ -122,7 +122,8 @@ NEST_API int nest_vmx_to_kvm_nested_state(struct nest_vmx *ctx, void *buf, size_
 		for (i = 0; i < NEST_ARRAY_SIZE(kvm_fields); i++) {
 			const struct nest_vmcs_field *f = &nest__vmcs_fields[kvm_fields[i].index];
 
-			nest__memcpy(data + kvm_fields[i].kvm_offset, (const uint8_t *)&img + f->offset,
+			nest__memcpy(data + kvm_fields[i].kvm_offset,
+				     (const uint8_t *)&img + f->offset,
 				     nest_vmcs_width_bytes(f->width));
 		}
 	}
@@ -138,11 +139,15 @@ NEST_API int nest_vmx_to_kvm_nested_state(struct nest_vmx *ctx, void *buf, size_
 static int read_l1_state(struct nest_vmx *ctx, struct nest__vmx_state_wire *w)
 {
 	static const uint32_t enc[] = {
-	    NEST_VMCS_GUEST_CR0,	   NEST_VMCS_GUEST_CR4, NEST_VMCS_GUEST_IA32_EFER,
-	    NEST_VMCS_GUEST_IA32_PAT,	   NEST_VMCS_GUEST_IA32_DEBUGCTL,
-	    NEST_VMCS_GUEST_DR7,	   NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+	    NEST_VMCS_GUEST_CR0,
+	    NEST_VMCS_GUEST_CR4,
+	    NEST_VMCS_GUEST_IA32_EFER,
+	    NEST_VMCS_GUEST_IA32_PAT,
+	    NEST_VMCS_GUEST_IA32_DEBUGCTL,
+	    NEST_VMCS_GUEST_DR7,
+	    NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
 	};
-	uint64_t *dst[] = {&w->l1_cr0,	   &w->l1_cr4, &w->l1_efer, &w->l1_pat,
+	uint64_t *dst[] = {&w->l1_cr0,	    &w->l1_cr4, &w->l1_efer, &w->l1_pat,
 			   &w->l1_debugctl, &w->l1_dr7, &w->l1_intr};
 	unsigned i;
 	int rc;
