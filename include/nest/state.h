@@ -212,6 +212,8 @@ NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb
 #define NEST_KVM_STATE_NESTED_VMX_VMCS_SIZE 0x1000u
 /** kvm_vmx_nested_state_hdr::flags: preemption_timer_deadline is valid. */
 #define NEST_KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE 0x1u
+/** Size of the vmcb12 area of the SVM data (at 128; hdr.svm.vmcb_pa, u64, at 8). */
+#define NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE 0x1000u
 /** Revision identifier of KVM's vmcs12 layout (its first 31 bits). */
 #define NEST_KVM_VMCS12_REVISION 0x11e57ed0u
 /** @} */
@@ -263,6 +265,50 @@ NEST_API int nest_vmx_to_kvm_nested_state(struct nest_vmx *ctx, void *buf, size_
  *         nest_vmx_restore_state(). On these errors the context is unchanged.
  */
 NEST_API int nest_vmx_from_kvm_nested_state(struct nest_vmx *ctx, const void *buf, size_t len);
+
+/**
+ * @brief Bytes nest_svm_to_kvm_nested_state() may write at most.
+ * @return The header and the vmcb12 area (4224).
+ */
+NEST_API size_t nest_svm_kvm_state_size(void);
+
+/**
+ * @brief Export an SVM context's nested state as KVM's struct kvm_nested_state.
+ *
+ * Format 1: GIF_SET as L1's GIF; in guest mode GUEST_MODE, hdr.svm.vmcb_pa
+ * and data.svm.vmcb12 holding vmcb12's control area as VMRUN read it and
+ * L1's host state saved at VMRUN in the state-save area (as KVM keeps it).
+ * L2's own state is vmcb02's (nest_svm_vmcb02()), which L0 saves.
+ *
+ * @param ctx A context from nest_svm_init().
+ * @param vmcb01 L1's VMCB (GIF under NEST_SVM_CFG_L0_VGIF); may be NULL otherwise.
+ * @param buf Where to write the state.
+ * @param len Bytes available at @p buf (nest_svm_kvm_state_size()).
+ * @param written Receives the bytes written (128, or 4224 in guest mode); may be NULL.
+ * @return NEST_OK; NEST_E_INVAL; NEST_E_NOSPC.
+ */
+NEST_API int nest_svm_to_kvm_nested_state(const struct nest_svm *ctx,
+					  const struct nest_vmcb *vmcb01, void *buf, size_t len,
+					  size_t *written);
+
+/**
+ * @brief Import an SVM context's nested state from KVM's struct kvm_nested_state.
+ *
+ * Outside guest mode the state is GIF (EFER.SVME, VM_HSAVE_PA, VM_CR and
+ * TSC_RATIO are MSRs L0 restores first through nest_svm_wrmsr()).
+ *
+ * @param ctx A context from nest_svm_init().
+ * @param vmcb01 L1's VMCB: its V_GIF receives GIF under
+ *        NEST_SVM_CFG_L0_VGIF; may be NULL otherwise.
+ * @param buf The state.
+ * @param len Bytes at @p buf.
+ * @return NEST_OK; NEST_E_INVAL; NEST_E_FORMAT for a malformed or
+ *         inconsistent state; NEST_E_UNSUPPORTED for a well-formed state in
+ *         guest mode (see nest_svm_restore_state()). On error the context
+ *         is unchanged.
+ */
+NEST_API int nest_svm_from_kvm_nested_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
+					    const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
  *
  * Input: byte 0 selects the architecture (bit 0: SVM), the seed (bits
  * 2:1: outside, root, guest mode, raw input) and a truncation (bit 3: the
- * length is cut to byte 1 * 37; bit 4, VMX: KVM's struct kvm_nested_state
+ * length is cut to byte 1 * 37; bit 4: KVM's struct kvm_nested_state
  * instead of libnest's format); then records of three bytes XOR a byte of
  * the stream at a 16-bit offset.
  *
@@ -257,6 +257,22 @@ static void fuzz_svm(const uint8_t *data, size_t size)
 		if (sim_svm_vmrun(t, &v12) != NEST_OK)
 			abort();
 	}
+	if (data[0] & SEL_KVM) {
+		if (nest_svm_to_kvm_nested_state(t->ctx, t->vmcb01, stream, sizeof(stream),
+						 &written) != NEST_OK)
+			abort();
+		len = mutate(written, data, size, sizeof(stream));
+		memcpy(before, u->ctx, n);
+		rc = nest_svm_from_kvm_nested_state(u->ctx, u->vmcb01, stream, len);
+		if (rc != NEST_OK) {
+			CHECK(memcmp(before, u->ctx, n) == 0);
+		} else {
+			CHECK(nest_svm_to_kvm_nested_state(u->ctx, u->vmcb01, again, sizeof(again),
+							   &written) == NEST_OK);
+			CHECK(written == NEST_KVM_NESTED_STATE_HDR_SIZE);
+		}
+		goto out;
+	}
 	if (nest_svm_save_state(t->ctx, t->vmcb01, stream, sizeof(stream), &written) != NEST_OK)
 		abort();
 	len = mutate(written, data, size, sizeof(stream));
@@ -269,6 +285,7 @@ static void fuzz_svm(const uint8_t *data, size_t size)
 		      NEST_OK);
 		CHECK(memcmp(stream, again, written) == 0);
 	}
+out:
 	sim_svm_fini(u);
 	sim_svm_fini(t);
 	free(before);

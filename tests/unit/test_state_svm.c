@@ -289,6 +289,137 @@ START_TEST(every_truncation_is_rejected_and_changes_nothing)
 }
 END_TEST
 
+/* ---- KVM's struct kvm_nested_state, format 1 ---- */
+
+#define K_FLAGS 0
+#define K_FORMAT 2
+#define K_SIZE 4
+#define K_VMCB_PA 8
+#define K_DATA 128
+#define K_LEN (K_DATA + 4096)
+
+static void kvm_export(struct sim_svm *x, uint8_t *buf, size_t *n)
+{
+	ck_assert_int_eq(nest_svm_to_kvm_nested_state(x->ctx, x->vmcb01, buf, K_LEN, n), NEST_OK);
+}
+
+static void kvm_rejected(size_t len, int status)
+{
+	memcpy(BEFORE, u.ctx, nest_svm_size());
+	ck_assert_int_eq(nest_svm_from_kvm_nested_state(u.ctx, u.vmcb01, S, len), status);
+	ck_assert(memcmp(BEFORE, u.ctx, nest_svm_size()) == 0);
+}
+
+START_TEST(kvm_export_outside_guest_mode_is_the_header_with_gif)
+{
+	size_t n = 0;
+
+	kvm_export(&t, S, &n);
+	ck_assert_uint_eq(n, K_DATA);
+	ck_assert_uint_eq(get32(K_FLAGS),
+			  NEST_KVM_STATE_NESTED_GIF_SET | (NEST_KVM_STATE_NESTED_FORMAT_SVM << 16));
+	ck_assert_uint_eq(get32(K_SIZE), K_DATA);
+	ck_assert_int_eq(nest_svm_to_kvm_nested_state(t.ctx, t.vmcb01, S, K_LEN - 1, NULL),
+			 NEST_E_NOSPC);
+}
+END_TEST
+
+START_TEST(kvm_round_trip_of_gif)
+{
+	uint8_t again[K_LEN];
+	size_t n = 0, m = 0;
+	struct nest_svm_state st;
+
+	l1_state();
+	kvm_export(&t, S, &n);
+	ck_assert_uint_eq(get32(K_FLAGS) & 0xffff, 0);
+	ck_assert_int_eq(nest_svm_from_kvm_nested_state(u.ctx, u.vmcb01, S, n), NEST_OK);
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	ck_assert_int_eq(nest_svm_get_state(u.ctx, u.vmcb01, &st), NEST_OK);
+	ck_assert_uint_eq(st.gif, 0);
+	kvm_export(&u, again, &m);
+	ck_assert_uint_eq(m, n);
+	ck_assert(memcmp(S, again, n) == 0);
+}
+END_TEST
+
+START_TEST(kvm_export_in_guest_mode_holds_vmcb12_and_l1s_host_state)
+{
+	struct nest_vmcb v12, k;
+	size_t n = 0;
+
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+	kvm_export(&t, S, &n);
+	ck_assert_uint_eq(n, K_LEN);
+	ck_assert_uint_eq(get32(K_FLAGS) & 0xffff,
+			  NEST_KVM_STATE_NESTED_GUEST_MODE | NEST_KVM_STATE_NESTED_GIF_SET);
+	ck_assert_uint_eq(get64(K_VMCB_PA), SIM_SVM_VMCB12);
+	memcpy(&k, S + K_DATA, sizeof(k));
+	ck_assert(memcmp(&k.control, &v12.control, sizeof(k.control)) == 0);
+	ck_assert_uint_eq(k.save.efer, t.vmcb01->save.efer);
+	ck_assert_uint_eq(k.save.cr3, t.vmcb01->save.cr3);
+	kvm_rejected(n, NEST_E_UNSUPPORTED);
+}
+END_TEST
+
+#define KVM_REJECT_TEST(name, prepare, mutate, len, status)                                        \
+	START_TEST(name)                                                                           \
+	{                                                                                          \
+		size_t n = 0;                                                                      \
+		prepare;                                                                           \
+		kvm_export(&t, S, &n);                                                             \
+		mutate;                                                                            \
+		kvm_rejected(len, status);                                                         \
+	}                                                                                          \
+	END_TEST
+
+KVM_REJECT_TEST(kvm_vmx_format_is_format, L1, put32(K_FLAGS, 0), n, NEST_E_FORMAT)
+KVM_REJECT_TEST(kvm_vmx_flag_is_format, L1,
+		put32(K_FLAGS,
+		      NEST_KVM_STATE_NESTED_EVMCS | (NEST_KVM_STATE_NESTED_FORMAT_SVM << 16)),
+		n, NEST_E_FORMAT)
+KVM_REJECT_TEST(kvm_size_beyond_the_buffer_is_format, L1, put32(K_SIZE, K_DATA + 1), n,
+		NEST_E_FORMAT)
+KVM_REJECT_TEST(kvm_header_padding_is_format, L1, S[64] = 1, n, NEST_E_FORMAT)
+KVM_REJECT_TEST(kvm_trailing_bytes_are_format, L1, (put32(K_SIZE, K_LEN), S[K_DATA + 5] = 1), K_LEN,
+		NEST_E_FORMAT)
+KVM_REJECT_TEST(kvm_run_pending_outside_guest_mode_is_format, L1,
+		put32(K_FLAGS,
+		      NEST_KVM_STATE_NESTED_RUN_PENDING | (NEST_KVM_STATE_NESTED_FORMAT_SVM << 16)),
+		n, NEST_E_FORMAT)
+KVM_REJECT_TEST(kvm_guest_mode_with_an_unaligned_vmcb12_is_format, L2,
+		put64(K_VMCB_PA, SIM_SVM_VMCB12 + 8), n, NEST_E_FORMAT)
+KVM_REJECT_TEST(kvm_guest_mode_without_its_vmcb12_is_format, L2, put32(K_SIZE, K_DATA), n,
+		NEST_E_FORMAT)
+
+START_TEST(kvm_gif_clear_without_svme_is_format)
+{
+	size_t n = 0;
+	uint64_t hw = 0;
+
+	l1_state();
+	kvm_export(&t, S, &n);
+	u.act.size = sizeof(u.act);
+	ck_assert_int_eq(
+	    nest_svm_wrmsr(u.ctx, X86_MSR_IA32_EFER, X86_EFER_LME | X86_EFER_LMA, &hw, &u.act),
+	    NEST_OK);
+	kvm_rejected(n, NEST_E_FORMAT);
+}
+END_TEST
+
+START_TEST(kvm_every_truncation_is_rejected)
+{
+	size_t n = 0, len;
+
+	run_l2();
+	kvm_export(&t, S, &n);
+	for (len = 0; len < n; len++)
+		kvm_rejected(len, NEST_E_FORMAT);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state_svm");
@@ -322,6 +453,19 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, tsc_ratio_without_the_feature_is_format);
 	tcase_add_test(tc, svme_into_a_context_without_svm_is_format);
 	tcase_add_test(tc, every_truncation_is_rejected_and_changes_nothing);
+	tcase_add_test(tc, kvm_export_outside_guest_mode_is_the_header_with_gif);
+	tcase_add_test(tc, kvm_round_trip_of_gif);
+	tcase_add_test(tc, kvm_export_in_guest_mode_holds_vmcb12_and_l1s_host_state);
+	tcase_add_test(tc, kvm_vmx_format_is_format);
+	tcase_add_test(tc, kvm_vmx_flag_is_format);
+	tcase_add_test(tc, kvm_size_beyond_the_buffer_is_format);
+	tcase_add_test(tc, kvm_header_padding_is_format);
+	tcase_add_test(tc, kvm_trailing_bytes_are_format);
+	tcase_add_test(tc, kvm_run_pending_outside_guest_mode_is_format);
+	tcase_add_test(tc, kvm_guest_mode_with_an_unaligned_vmcb12_is_format);
+	tcase_add_test(tc, kvm_guest_mode_without_its_vmcb12_is_format);
+	tcase_add_test(tc, kvm_gif_clear_without_svme_is_format);
+	tcase_add_test(tc, kvm_every_truncation_is_rejected);
 	suite_add_tcase(s, tc);
 	return s;
 }

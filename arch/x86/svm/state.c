@@ -58,8 +58,8 @@ _Static_assert(sizeof(struct svm_wire) == 8408, "svm stream size");
 /* The wire's fields and the context's, one list for both directions. */
 #define SVM_HOST_FIELDS(X)                                                                         \
 	X(es)                                                                                      \
-	X(cs) X(ss) X(ds) X(gdtr) X(idtr) X(efer) X(cr0) X(cr3) X(cr4) X(rflags) X(rip) X(rsp)     \
-	    X(rax)
+	X(cs)                                                                                      \
+	X(ss) X(ds) X(gdtr) X(idtr) X(efer) X(cr0) X(cr3) X(cr4) X(rflags) X(rip) X(rsp) X(rax)
 
 NEST_API size_t nest_svm_state_size(void)
 {
@@ -156,6 +156,29 @@ static int check_guest_mode(const struct nest_svm *ctx, const uint8_t *buf, uint
 	return NEST_E_UNSUPPORTED;
 }
 
+/* Take L1's SVM state outside guest mode; nothing cached survives: the
+ * next VMRUN flushes and merges anew. */
+static void take_l1_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool svme, bool gif)
+{
+	ctx->svme = svme;
+	ctx->gif = gif;
+	if ((ctx->flags & NEST_SVM_CFG_L0_VGIF) && vmcb01) {
+		if (gif)
+			vmcb01->control.int_ctl |= NEST_SVM_INT_CTL_V_GIF;
+		else
+			vmcb01->control.int_ctl &= ~NEST_SVM_INT_CTL_V_GIF;
+	}
+	ctx->guest_mode = false;
+	ctx->vmcb12_pa = 0;
+	nest__memset(&ctx->vmcb12, 0, sizeof(ctx->vmcb12));
+	nest__memset(&ctx->host, 0, sizeof(ctx->host));
+	ctx->last_asid_valid = false;
+	ctx->msrpm02_l0_only = false;
+	ctx->iopm02_l0_only = false;
+	ctx->soft_inj = false;
+	ctx->npt12 = false;
+}
+
 NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const void *buf,
 				    size_t len)
 {
@@ -204,26 +227,111 @@ NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb
 		return check_guest_mode(ctx, b, vmcb12_pa);
 	}
 
-	ctx->svme = svme;
-	ctx->gif = gif;
-	if ((ctx->flags & NEST_SVM_CFG_L0_VGIF) && vmcb01) {
-		if (gif)
-			vmcb01->control.int_ctl |= NEST_SVM_INT_CTL_V_GIF;
-		else
-			vmcb01->control.int_ctl &= ~NEST_SVM_INT_CTL_V_GIF;
-	}
+	take_l1_state(ctx, vmcb01, svme, gif);
 	ctx->hsave_pa = hsave_pa;
 	ctx->vm_cr = vm_cr;
 	ctx->tsc_ratio = tsc_ratio;
-	ctx->guest_mode = false;
-	ctx->vmcb12_pa = 0;
-	nest__memset(&ctx->vmcb12, 0, sizeof(ctx->vmcb12));
-	nest__memset(&ctx->host, 0, sizeof(ctx->host));
-	/* Nothing cached survives: the next VMRUN flushes and merges anew. */
-	ctx->last_asid_valid = false;
-	ctx->msrpm02_l0_only = false;
-	ctx->iopm02_l0_only = false;
-	ctx->soft_inj = false;
-	ctx->npt12 = false;
+	return NEST_OK;
+}
+
+/* ---- KVM's struct kvm_nested_state, SVM flavour (format 1) ---- */
+
+/* Header: flags, format, size, hdr.svm.vmcb_pa, the rest of the 120-byte
+ * header union; data.svm.vmcb12 follows at 128. */
+struct kvm_svm_wire {
+	uint16_t flags;
+	uint16_t format;
+	uint32_t size;
+	uint64_t vmcb_pa;
+	uint8_t hdr_rest[NEST_KVM_NESTED_STATE_HDR_SIZE - 16];
+};
+
+_Static_assert(offsetof(struct kvm_svm_wire, format) == 2, "kvm.format");
+_Static_assert(offsetof(struct kvm_svm_wire, size) == 4, "kvm.size");
+_Static_assert(offsetof(struct kvm_svm_wire, vmcb_pa) == 8, "kvm.hdr.svm.vmcb_pa");
+_Static_assert(sizeof(struct kvm_svm_wire) == NEST_KVM_NESTED_STATE_HDR_SIZE, "kvm header");
+_Static_assert(sizeof(struct nest_vmcb) == NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE, "kvm vmcb12");
+
+#define KVM_SVM_FLAGS_KNOWN                                                                        \
+	(NEST_KVM_STATE_NESTED_GUEST_MODE | NEST_KVM_STATE_NESTED_RUN_PENDING |                    \
+	 NEST_KVM_STATE_NESTED_GIF_SET)
+
+NEST_API size_t nest_svm_kvm_state_size(void)
+{
+	return NEST_KVM_NESTED_STATE_HDR_SIZE + NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE;
+}
+
+NEST_API int nest_svm_to_kvm_nested_state(const struct nest_svm *ctx,
+					  const struct nest_vmcb *vmcb01, void *buf, size_t len,
+					  size_t *written)
+{
+	struct kvm_svm_wire k;
+	/* Built in place (4 KiB). */
+	struct nest_vmcb *v = (struct nest_vmcb *)((uint8_t *)buf + NEST_KVM_NESTED_STATE_HDR_SIZE);
+
+	if (!nest__svm_ctx_ok(ctx) || buf == NULL)
+		return NEST_E_INVAL;
+	if (len < nest_svm_kvm_state_size())
+		return NEST_E_NOSPC;
+	nest__memset(&k, 0, sizeof(k));
+	k.format = NEST_KVM_STATE_NESTED_FORMAT_SVM;
+	k.size = NEST_KVM_NESTED_STATE_HDR_SIZE;
+	if (gif_of(ctx, vmcb01))
+		k.flags |= NEST_KVM_STATE_NESTED_GIF_SET;
+	if (ctx->guest_mode) {
+		k.flags |= NEST_KVM_STATE_NESTED_GUEST_MODE;
+		k.size += NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE;
+		k.vmcb_pa = ctx->vmcb12_pa;
+		/* KVM's data: vmcb12's control area as VMRUN read it, and
+		 * L1's state saved at VMRUN in the save area's layout. */
+		nest__memset(v, 0, sizeof(*v));
+		nest__memcpy(&v->control, &ctx->vmcb12.control, sizeof(v->control));
+#define KVM_HOST(f) nest__memcpy(&v->save.f, &ctx->host.f, sizeof(ctx->host.f));
+		SVM_HOST_FIELDS(KVM_HOST)
+#undef KVM_HOST
+	}
+	nest__memcpy(buf, &k, sizeof(k));
+	if (written != NULL)
+		*written = k.size;
+	return NEST_OK;
+}
+
+NEST_API int nest_svm_from_kvm_nested_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
+					    const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	struct kvm_svm_wire k;
+	size_t need = NEST_KVM_NESTED_STATE_HDR_SIZE;
+	bool gif;
+
+	if (!nest__svm_ctx_ok(ctx) || buf == NULL)
+		return NEST_E_INVAL;
+	if (len < sizeof(k))
+		return NEST_E_FORMAT;
+	nest__memcpy(&k, buf, sizeof(k));
+	gif = (k.flags & NEST_KVM_STATE_NESTED_GIF_SET) != 0;
+	if (k.format != NEST_KVM_STATE_NESTED_FORMAT_SVM || (k.flags & ~KVM_SVM_FLAGS_KNOWN) ||
+	    !zero(k.hdr_rest, sizeof(k.hdr_rest)))
+		return NEST_E_FORMAT;
+	if (k.flags & NEST_KVM_STATE_NESTED_GUEST_MODE)
+		need += NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE;
+	if (k.size < need || k.size > len || !zero(b + need, k.size - need))
+		return NEST_E_FORMAT;
+	/* A pending run belongs to guest mode; GIF clear needs EFER.SVME
+	 * (CLGI #UDs without it), which L0 restores as an MSR first. */
+	if (((k.flags & NEST_KVM_STATE_NESTED_RUN_PENDING) &&
+	     !(k.flags & NEST_KVM_STATE_NESTED_GUEST_MODE)) ||
+	    (!gif && !ctx->svme))
+		return NEST_E_FORMAT;
+	if (k.flags & NEST_KVM_STATE_NESTED_GUEST_MODE) {
+		if (!ctx->svme || !pa_ok(ctx, k.vmcb_pa))
+			return NEST_E_FORMAT;
+		/* L2's state is vmcb02's, which KVM's format leaves to the
+		 * vCPU's registers; and the vmcb02 merge is not reachable
+		 * from here (docs/state.md). */
+		return NEST_E_UNSUPPORTED;
+	}
+	/* Outside guest mode KVM reports the last vmcb12 address: unused. */
+	take_l1_state(ctx, vmcb01, ctx->svme, gif);
 	return NEST_OK;
 }
