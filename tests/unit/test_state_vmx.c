@@ -243,6 +243,28 @@ START_TEST(save_in_root_brings_rarely_read_fields_up_to_date)
 }
 END_TEST
 
+START_TEST(save_in_root_takes_what_l1_wrote_to_the_shadow_vmcs)
+{
+	struct nest_vmx *c;
+	uint64_t rip = 0;
+
+	N.l0.flags |= NEST_VMX_L0_F_SHADOW_VMCS;
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	nest__vmx_shadow_load(N.ctx);
+	/* L1's VMWRITE without an exit. */
+	sim_vmcs_set(&N.s, NEST_VMCS_SHADOW, NEST_VMCS_GUEST_RIP, L2_RIP);
+	save(N.ctx, S);
+	ck_assert_uint_eq(get64(IMG(GUEST_RIP)), L2_RIP);
+	/* The destination's shadow VMCS shows the restored vmcs12. */
+	sim_vmcs_clear(&N.s, NEST_VMCS_SHADOW);
+	c = fresh_ctx(false);
+	ck_assert_int_eq(nest_vmx_set_l0(c, &N.l0), NEST_OK);
+	ck_assert_int_eq(nest_vmx_restore_state(c, S, SLEN), NEST_OK);
+	sim_vmcs_get(&N.s, NEST_VMCS_SHADOW, NEST_VMCS_GUEST_RIP, &rip);
+	ck_assert_uint_eq(rip, L2_RIP);
+}
+END_TEST
+
 START_TEST(save_in_guest_mode_holds_l2s_current_state_and_leaves_the_context)
 {
 	struct nest__vmcs12 before;
@@ -558,6 +580,7 @@ static Suite *state_suite(void)
 	tcase_add_test(t, round_trip_in_vmx_root_with_a_current_vmcs);
 	tcase_add_test(t, vmresume_after_a_root_restore_enters_l2);
 	tcase_add_test(t, save_in_root_brings_rarely_read_fields_up_to_date);
+	tcase_add_test(t, save_in_root_takes_what_l1_wrote_to_the_shadow_vmcs);
 	tcase_add_test(t, save_in_guest_mode_holds_l2s_current_state_and_leaves_the_context);
 	tcase_add_test(t, round_trip_in_guest_mode_reflects_the_next_exit_identically);
 	tcase_add_test(t, restore_in_guest_mode_rewrites_every_vmcs02_field);
