@@ -679,6 +679,14 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
  *  lists (L1's VM-entry MSR-load area as L2's values, or its VM-exit
  *  MSR-load area as L1's), as WRMSR would, before running the guest. */
 #define NEST_VMX_ACT_F_MSRS 0x40u
+/** L0_HANDLES after nest_vmx_l2_event(): L2 cannot take the event yet
+ *  (external interrupt: RFLAGS.IF clear, or blocking by STI or MOV SS;
+ *  NMI: blocking by NMI or MOV SS; or an event is already queued for its
+ *  entry). libnest has asked vmcs02 for an interrupt-window (NMI-window)
+ *  exit: L0 keeps the event pending and calls nest_vmx_l2_event() again
+ *  when nest_vmx_l2_exit() gives it that exit (L0_HANDLES), or gives it to
+ *  L1 itself if L2 exits to L1 first. */
+#define NEST_VMX_ACT_F_WINDOW 0x80u
 /** @} */
 
 /**
@@ -738,14 +746,16 @@ enum nest_vmx_event {
  * interrupt exits to L1 if vmcs12 has "external-interrupt exiting" (with
  * "acknowledge interrupt on exit", the vector is in the VM-exit
  * interruption information and NEST_VMX_ACT_F_ACKED is set), else it is
- * delivered to L2; an NMI exits with "NMI exiting", else goes to L2; INIT
- * always exits (reason 3); SIPI exits (reason 4) when L2 is in the
- * wait-for-SIPI state and is dropped otherwise.
+ * delivered to L2 as soon as L2 can take it (NEST_VMX_ACT_F_TO_L2 now, or
+ * NEST_VMX_ACT_F_WINDOW: later); an NMI exits with "NMI exiting", else goes
+ * to L2 likewise; INIT always exits (reason 3); SIPI exits (reason 4) when
+ * L2 is in the wait-for-SIPI state and is dropped otherwise.
  * @param ctx The context (L2 running).
  * @param event enum nest_vmx_event.
  * @param vector Interrupt or SIPI vector.
  * @param act Receives RESUME_L1 (reflected), L0_HANDLES with
- *        NEST_VMX_ACT_F_TO_L2 (injected into L2), or RESUME_L2 (dropped).
+ *        NEST_VMX_ACT_F_TO_L2 (injected into L2) or NEST_VMX_ACT_F_WINDOW
+ *        (L2 cannot take it yet), or RESUME_L2 (dropped).
  * @return NEST_OK, NEST_E_STATE, NEST_E_INVAL, NEST_E_SIZE or a backend status.
  */
 NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t event, uint32_t vector,

@@ -466,11 +466,105 @@ START_TEST(interrupt_for_l1_without_exiting_goes_to_l2)
 {
 	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
 	launch_ok();
+	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
 			  INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x31));
+}
+END_TEST
+
+/* L2 with RFLAGS.IF clear cannot take the interrupt L1 lets through: L0
+ * gets an interrupt-window exit first (SDM 25.4.2, 26.7.5). */
+START_TEST(interrupt_for_l2_with_if_clear_waits_for_the_window)
+{
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RFLAGS, 0x2);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
+	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_TO_L2));
+	ck_assert(!(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD) & VMX_INTR_INFO_VALID));
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_INTR_WINDOW_EXITING);
+
+	/* L2 sets IF: the window exit is L0's, and the bit goes away. */
+	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_INTERRUPT_WINDOW, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_INTR_WINDOW_EXITING));
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
+			  INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x31));
+}
+END_TEST
+
+START_TEST(interrupt_for_l2_in_an_sti_or_mov_ss_shadow_waits)
+{
+	static const uint32_t shadows[] = {VMX_INTERRUPTIBILITY_STI, VMX_INTERRUPTIBILITY_MOV_SS};
+
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
+	for (unsigned i = 0; i < 2; i++) {
+		set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, shadows[i]);
+		ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x40), NEST_OK);
+		ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
+		ck_assert(!(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD) & VMX_INTR_INFO_VALID));
+	}
+}
+END_TEST
+
+/* A second event while one is queued for L2's entry waits as well. */
+START_TEST(interrupt_for_l2_while_one_is_queued_waits)
+{
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x32), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
+			  INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x31));
+}
+END_TEST
+
+/* When L1 asked for the interrupt window too, the window exit is L1's;
+ * L0's request ends with it. */
+START_TEST(window_l1_asked_for_too_is_reflected_to_l1)
+{
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_INTR_WINDOW_EXITING;
+	V12()->GUEST_RFLAGS = 0x2;
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RFLAGS, 0x2);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
+	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_INTERRUPT_WINDOW, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_INTERRUPT_WINDOW);
+	ck_assert_uint_eq(N.ctx->nested.l0_window, 0);
+}
+END_TEST
+
+/* An NMI for L2 while it is blocked: the NMI window needs virtual NMIs;
+ * without them L0 is given the interrupt window. */
+START_TEST(nmi_for_l2_blocked_waits_for_a_window)
+{
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS);
+	launch_ok();
+	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, VMX_INTERRUPTIBILITY_NMI);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_INTR_WINDOW_EXITING);
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_NMI_WINDOW_EXITING));
+	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
 }
 END_TEST
 
@@ -671,6 +765,11 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, interrupt_for_l1_with_acknowledge_reports_its_vector);
 	tcase_add_test(t, interrupt_for_l1_without_acknowledge_leaves_it_pending);
 	tcase_add_test(t, interrupt_for_l1_without_exiting_goes_to_l2);
+	tcase_add_test(t, interrupt_for_l2_with_if_clear_waits_for_the_window);
+	tcase_add_test(t, interrupt_for_l2_in_an_sti_or_mov_ss_shadow_waits);
+	tcase_add_test(t, interrupt_for_l2_while_one_is_queued_waits);
+	tcase_add_test(t, window_l1_asked_for_too_is_reflected_to_l1);
+	tcase_add_test(t, nmi_for_l2_blocked_waits_for_a_window);
 	tcase_add_test(t, nmi_for_l1_with_nmi_exiting_is_reflected);
 	tcase_add_test(t, init_for_l1_always_exits_with_reason_3);
 	tcase_add_test(t, sipi_in_wait_for_sipi_exits_with_its_vector);

@@ -240,6 +240,9 @@ struct nest_vmx;
 void nest__vmx_entry_force_full(struct nest_vmx *ctx, bool on);
 
 struct nest__vmx_nested {
+	/* Window exits L0 asked for in vmcs02 (VMX_PROC_INTR_WINDOW_EXITING,
+	 * VMX_PROC_NMI_WINDOW_EXITING) to deliver an event to L2 later. */
+	uint32_t l0_window;
 	bool l0_set;	       /* nest_vmx_set_l0() was called */
 	bool guest_mode;       /* L2 runs (vmcs02 is current for the caller) */
 	bool vpid12_valid;     /* last_vpid12 holds vmcs12's VPID at the last entry */

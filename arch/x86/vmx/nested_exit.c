@@ -68,6 +68,18 @@ static int inject_l2(struct nest_vmx *ctx, uint32_t info, uint32_t error, uint32
 	return nest__vmx_write_vmcs02(ctx, &img);
 }
 
+/* Set or clear window-exiting bits of vmcs02's primary controls. */
+static int set_window(struct nest_vmx *ctx, uint32_t bits, bool on)
+{
+	struct nest__vmcs12 img = ctx->nested.vmcs02_cache;
+
+	if (on)
+		img.CPU_BASED_VM_EXEC_CONTROL |= bits;
+	else
+		img.CPU_BASED_VM_EXEC_CONTROL &= ~bits;
+	return nest__vmx_write_vmcs02(ctx, &img);
+}
+
 /* L0 handles an exit and resumes L2: an event that was being delivered
  * (IDT-vectoring information, SDM 28.2.3) must be delivered again, or
  * L2 loses it. Bit 12 (NMI unblocking) is not part of an injection. */
@@ -234,6 +246,18 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 		owner = NEST__VMX_OWNER_L1;
 	}
 	if (owner == NEST__VMX_OWNER_L0) {
+		uint32_t basic = r.reason & VMX_EXIT_REASON_BASIC_MASK;
+		uint32_t bit = basic == VMX_EXIT_INTERRUPT_WINDOW ? VMX_PROC_INTR_WINDOW_EXITING
+			       : basic == VMX_EXIT_NMI_WINDOW	   ? VMX_PROC_NMI_WINDOW_EXITING
+								   : 0;
+
+		/* L0's own window exit (L1 did not ask for one): done. */
+		if (bit & n->l0_window) {
+			n->l0_window &= ~bit;
+			rc = set_window(ctx, bit, false);
+			if (rc != NEST_OK)
+				return rc;
+		}
 		a->kind = NEST_VMX_ACT_L0_HANDLES;
 		return reinject(ctx, &r, a);
 	}
@@ -265,7 +289,38 @@ NEST_API int nest_vmx_l2_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	rc = nest__vmx_copy_in(&r, sizeof(r), regs, NEST_VMX_L2_REGS_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
-	return finish(act, &a, l2_exit(ctx, &r, &a));
+	rc = l2_exit(ctx, &r, &a);
+	if (rc == NEST_OK && a.kind == NEST_VMX_ACT_RESUME_L1)
+		ctx->nested.l0_window = 0; /* vmcs02's controls are vmcs12's again at the next entry */
+	return finish(act, &a, rc);
+}
+
+/*
+ * Whether L2 can take an event L1 lets through now (SDM 25.4.2, table
+ * 25-3; 6.8.1): an external interrupt needs RFLAGS.IF and no blocking by
+ * STI or MOV SS, an NMI no blocking by NMI, MOV SS or STI (STI blocks NMIs
+ * on some processors: waiting one instruction is always correct), and
+ * nothing may already be queued for L2's next entry.
+ */
+static int l2_can_take(struct nest_vmx *ctx, uint32_t kind, bool *take)
+{
+	uint64_t rflags, intr;
+	uint32_t blocking = VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS;
+	int rc;
+
+	*take = false;
+	if (ctx->nested.vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID)
+		return NEST_OK;
+	rc = rd(ctx, NEST_VMCS_GUEST_RFLAGS, &rflags);
+	if (rc == NEST_OK)
+		rc = rd(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
+	if (rc != NEST_OK)
+		return rc;
+	if (kind == NEST_VMX_EVT_NMI)
+		*take = !(intr & (blocking | VMX_INTERRUPTIBILITY_NMI));
+	else
+		*take = (rflags & X86_RFLAGS_IF) && !(intr & blocking);
+	return NEST_OK;
 }
 
 static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct nest_vmx_action *a)
@@ -274,6 +329,7 @@ static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct ne
 	struct nest__vmx_exit_report r;
 	uint32_t pin = v->PIN_BASED_VM_EXEC_CONTROL;
 	uint64_t activity;
+	bool take;
 	int rc;
 
 	nest__memset(&r, 0, sizeof(r));
@@ -318,10 +374,23 @@ static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct ne
 	default:
 		return NEST_E_INVAL;
 	}
-	/* Not an exit: the event goes to L2, unless one is already queued. */
-	if (ctx->nested.vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID)
-		return NEST_E_STATE;
+	/* Not an exit: the event goes to L2 once L2 can take it. */
+	rc = l2_can_take(ctx, kind, &take);
+	if (rc != NEST_OK)
+		return rc;
 	a->kind = NEST_VMX_ACT_L0_HANDLES;
+	if (!take) {
+		uint32_t bit = kind == NEST_VMX_EVT_NMI ? VMX_PROC_NMI_WINDOW_EXITING
+						       : VMX_PROC_INTR_WINDOW_EXITING;
+		/* The NMI window needs virtual NMIs (SDM 27.2.1.1); without
+		 * them, the interrupt window is the next chance L0 gets. */
+		if (bit == VMX_PROC_NMI_WINDOW_EXITING &&
+		    !(ctx->nested.vmcs02_cache.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_VIRTUAL_NMIS))
+			bit = VMX_PROC_INTR_WINDOW_EXITING;
+		ctx->nested.l0_window |= bit;
+		a->flags |= NEST_VMX_ACT_F_WINDOW;
+		return set_window(ctx, bit, true);
+	}
 	a->flags |= NEST_VMX_ACT_F_TO_L2;
 	a->vector = (uint8_t)(kind == NEST_VMX_EVT_NMI ? NMI_VECTOR : vector);
 	return inject_l2(
@@ -340,7 +409,10 @@ NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t kind, uint32_t vec
 
 	if (rc != NEST_OK)
 		return rc;
-	return finish(act, &a, event(ctx, kind, vector, &a));
+	rc = event(ctx, kind, vector, &a);
+	if (rc == NEST_OK && a.kind == NEST_VMX_ACT_RESUME_L1)
+		ctx->nested.l0_window = 0; /* L0 gives a pending event to L1 now */
+	return finish(act, &a, rc);
 }
 
 /* Bits 31:0 of a control capability MSR: its must-be-1 settings; the TRUE
