@@ -545,6 +545,9 @@ static void l1_exit(uint32_t reason)
 		/* No hypercalls; VM functions are not offered to L1 (SDM 26.5.6). */
 		inject_exception(VEC_UD, false, 0);
 		break;
+	case EXIT_INTERRUPT_WINDOW:
+		vmx_nested_l1_window();
+		break;
 	case EXIT_INIT:
 		/* INIT is blocked in VMX root operation (SDM 26.2, 33.14); a
 		 * vCPU reset of L1 outside it is not emulated. */

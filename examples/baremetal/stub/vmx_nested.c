@@ -293,6 +293,7 @@ static void apic_ack(int vector)
 }
 
 static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act);
+static void arm_l1_window(void);
 
 static void apply(const struct nest_vmx_action *act, bool from_l2)
 {
@@ -314,7 +315,7 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 			gpr_set(act->gpr, act->gpr_value);
 		if (act->flags & NEST_VMX_ACT_F_MSRS)
 			load_msrs(vs.vmcs01);
-		/* L1 may have left IA-32e mode at the exit (host address-space size). */
+		arm_l1_window();
 		break;
 	case NEST_VMX_ACT_INJECT:
 		vs.in_l2 = false;
@@ -419,27 +420,92 @@ void vmx_nested_l1_insn(uint32_t reason)
 	apply(&act, false);
 }
 
-/* An external interrupt arrived while L2 ran: L1's, or L2's if L1 lets it through. */
-static void l2_interrupt(void)
+/* ---- interrupts held by the stub (a guest could not take them yet) ---- */
+
+static void pending_set(int vector, bool on)
 {
-	int vector = apic_pending_vector();
+	uint8_t bit = (uint8_t)(1u << (vector % 8));
+
+	if (on)
+		vs.pending_irq[vector / 8] |= bit;
+	else
+		vs.pending_irq[vector / 8] &= (uint8_t)~bit;
+}
+
+/* The highest vector held, or -1. */
+static int pending_highest(void)
+{
+	for (int v = IRQ_VECTORS - 1; v >= FIRST_IRQ_VECTOR; v--)
+		if (vs.pending_irq[v / 8] & (1u << (v % 8)))
+			return v;
+	return -1;
+}
+
+/* Running L1 with interrupts held for it: exit when it can take one. */
+static void arm_l1_window(void)
+{
+	uint64_t proc;
+
+	vmcs_load(vs.vmcs01);
+	proc = vmr(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL);
+	if (pending_highest() >= 0)
+		proc |= PROC_INTR_WINDOW_EXITING;
+	else
+		proc &= ~(uint64_t)PROC_INTR_WINDOW_EXITING;
+	vmw(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+}
+
+void vmx_nested_l1_window(void)
+{
+	int vector = pending_highest();
+
+	if (vector >= 0) {
+		pending_set(vector, false);
+		vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vector);
+	}
+	arm_l1_window();
+}
+
+/*
+ * An external interrupt for L1's vCPU while L2 runs (the APIC's, or one
+ * the stub holds): libnest says whether L1 takes it as an exit, L2
+ * receives it, or L2 cannot take it yet. The stub acknowledges it in the
+ * APIC when L1 asked for that, or when L2 receives it now or later (held
+ * until libnest's window exit), so it does not keep L2 exiting.
+ */
+static void l2_interrupt(int vector, bool held)
+{
 	struct nest_vmx_action act = {.size = sizeof(act)};
 
-	if (vector < FIRST_IRQ_VECTOR)
-		return; /* gone (or spurious): resume L2 */
 	int rc = NEST_CALL(nest_vmx_l2_event(n.vmx, NEST_VMX_EVT_EXTINT, (uint32_t)vector, &act));
 	if (rc != NEST_OK) {
 		bm_printf("stub: nest_vmx_l2_event: %s\n", nest_strerror(rc));
 		vmx_fatal("libnest refused an interrupt");
 	}
-	if ((act.kind == NEST_VMX_ACT_RESUME_L1 && (act.flags & NEST_VMX_ACT_F_ACKED)) ||
-	    (act.kind == NEST_VMX_ACT_L0_HANDLES && (act.flags & NEST_VMX_ACT_F_TO_L2)))
+	bool acked = held || (act.kind == NEST_VMX_ACT_RESUME_L1 && (act.flags & NEST_VMX_ACT_F_ACKED)) ||
+		     (act.kind == NEST_VMX_ACT_L0_HANDLES &&
+		      (act.flags & (NEST_VMX_ACT_F_TO_L2 | NEST_VMX_ACT_F_WINDOW)));
+	if (acked && !held)
 		apic_ack(vector);
+	/* Held until a guest can take it: for L2 (window), or for L1 when it
+	 * exits without acknowledging it although the stub already did. */
+	pending_set(vector, acked && ((act.flags & NEST_VMX_ACT_F_WINDOW) ||
+				      (act.kind == NEST_VMX_ACT_RESUME_L1 &&
+				       !(act.flags & NEST_VMX_ACT_F_ACKED))));
 	if (act.kind == NEST_VMX_ACT_L0_HANDLES) {
 		stub.stats.l2_handled++;
-		return; /* queued in vmcs02 for L2 */
+		return; /* queued in vmcs02 for L2, or waiting for its window */
 	}
 	apply(&act, true);
+}
+
+static void l2_apic_interrupt(void)
+{
+	int vector = apic_pending_vector();
+
+	if (vector >= FIRST_IRQ_VECTOR)
+		l2_interrupt(vector, false);
+	/* else gone (or spurious): resume L2 */
 }
 
 /* An INIT signal while L2 runs: L1's, and it always exits (SDM 26.2). */
@@ -454,7 +520,14 @@ static void l2_init(void)
 static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 {
 	if (reason == EXIT_EXTERNAL_INTERRUPT) {
-		l2_interrupt();
+		l2_apic_interrupt();
+		return;
+	}
+	if (reason == EXIT_INTERRUPT_WINDOW) {
+		/* libnest's window for an interrupt the stub holds for L2. */
+		int vector = pending_highest();
+		if (vector >= 0)
+			l2_interrupt(vector, true);
 		return;
 	}
 	if (reason == EXIT_INIT) {

@@ -26,6 +26,9 @@ struct vmx_stub {
 	uint64_t cr0_mask, cr4_mask;
 	bool in_l2;
 	bool figures_printed;
+	/* Interrupts the stub acknowledged in the APIC for a guest that could
+	 * not take them yet (vector bitmap): delivered at a window exit. */
+	uint8_t pending_irq[32];
 };
 extern struct vmx_stub vs;
 
@@ -56,6 +59,8 @@ void vmx_nested_init(void);
 void vmx_nested_l1_insn(uint32_t reason);
 /* L1 read or wrote an MSR L0 intercepts for nesting; false if not one. */
 bool vmx_nested_msr(uint32_t msr, bool write, uint64_t *value, bool *gp);
+/* L1's interrupt-window exit: deliver an interrupt the stub holds for it. */
+void vmx_nested_l1_window(void);
 /* Whether L1 is in VMX operation (after its VMXON, before its VMXOFF). */
 bool vmx_nested_in_vmx_root(void);
 /* An exit from L2 (vs.in_l2, vmcs02 current). */
