@@ -96,37 +96,47 @@ static struct sim_vmcs *vmcs_of(struct sim *s, enum nest_vmcs_id which)
 	return &s->vmcs[which];
 }
 
+/* The slot of @enc: where it is, or the free slot where it would go. */
+static unsigned vmcs_slot(const struct sim_vmcs *vm, uint32_t enc)
+{
+	unsigned h = (unsigned)((enc * 2654435761u) >> 16) & (SIM_VMCS_SLOTS - 1);
+
+	while (vm->slot[h] != 0 && vm->enc[vm->slot[h] - 1] != enc)
+		h = (h + 1) & (SIM_VMCS_SLOTS - 1);
+	return h;
+}
+
 bool sim_vmcs_get(const struct sim *s, enum nest_vmcs_id which, uint32_t enc, uint64_t *v)
 {
 	const struct sim_vmcs *vm;
-	unsigned i;
+	unsigned h;
 
 	if ((unsigned)which > NEST_VMCS_SHADOW)
 		return false;
 	vm = &s->vmcs[which];
-	for (i = 0; i < vm->n; i++)
-		if (vm->enc[i] == enc) {
-			*v = vm->val[i];
-			return true;
-		}
-	return false;
+	h = vmcs_slot(vm, enc);
+	if (vm->slot[h] == 0)
+		return false;
+	*v = vm->val[vm->slot[h] - 1];
+	return true;
 }
 
 void sim_vmcs_set(struct sim *s, enum nest_vmcs_id which, uint32_t enc, uint64_t v)
 {
 	struct sim_vmcs *vm = vmcs_of(s, which);
-	unsigned i;
+	unsigned h;
 
 	if (vm == NULL)
 		return;
-	for (i = 0; i < vm->n; i++)
-		if (vm->enc[i] == enc) {
-			vm->val[i] = v;
-			return;
-		}
+	h = vmcs_slot(vm, enc);
+	if (vm->slot[h] != 0) {
+		vm->val[vm->slot[h] - 1] = v;
+		return;
+	}
 	if (vm->n < SIM_VMCS_MAX_FIELDS) {
 		vm->enc[vm->n] = enc;
 		vm->val[vm->n++] = v;
+		vm->slot[h] = (uint16_t)vm->n;
 	}
 }
 
@@ -134,8 +144,10 @@ void sim_vmcs_clear(struct sim *s, enum nest_vmcs_id which)
 {
 	struct sim_vmcs *vm = vmcs_of(s, which);
 
-	if (vm)
+	if (vm) {
 		vm->n = 0;
+		memset(vm->slot, 0, sizeof(vm->slot));
+	}
 }
 
 static int op_vmcs_read(void *ctx, enum nest_vmcs_id which, uint32_t enc, uint64_t *value)

@@ -22,10 +22,16 @@
 #define SIM_VMCS_MAX_FIELDS 512
 #define SIM_FLUSH_LOG 64
 
+#define SIM_VMCS_SLOTS 1024 /* hash slots, a power of two above 2 * SIM_VMCS_MAX_FIELDS */
+
 struct sim_vmcs {
 	uint32_t enc[SIM_VMCS_MAX_FIELDS];
 	uint64_t val[SIM_VMCS_MAX_FIELDS];
 	unsigned n;
+	/* 1 + the index of an encoding in enc/val, 0 for a free slot (open
+	 * addressing): a field access costs what a VMREAD would, not a search
+	 * that would weigh on libnest's figures in tests/bench. */
+	uint16_t slot[SIM_VMCS_SLOTS];
 };
 
 struct sim_calls {
