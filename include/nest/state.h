@@ -172,15 +172,20 @@ NEST_API int nest_svm_save_state(const struct nest_svm *ctx, const struct nest_v
  *
  * @param ctx A context from nest_svm_init(), with the configuration of the
  *        saved one.
- * @param vmcb01 L1's VMCB: under NEST_SVM_CFG_L0_VGIF its V_GIF bit
- *        receives GIF; may be NULL otherwise.
+ * @param vmcb01 L1's VMCB, restored by L0 first: under
+ *        NEST_SVM_CFG_L0_VGIF its V_GIF bit receives GIF; in guest mode
+ *        vmcb02 is built from it (required then); may be NULL otherwise.
  * @param buf The stream.
  * @param len Bytes at @p buf (at least the header's size).
  * @return NEST_OK; NEST_E_INVAL for bad arguments; NEST_E_FORMAT for a
  *         malformed or inconsistent stream (also one the context's
- *         configuration could not have produced); NEST_E_UNSUPPORTED for a well-formed stream in
- * guest mode (this version restores L1's SVM state only, see docs/state.md). On error the context
- * is unchanged.
+ *         configuration could not have produced); a backend status
+ *         when rebuilding vmcb02 in guest mode fails (the context is then
+ *         left outside guest mode, see docs/state.md). Otherwise, on error
+ *         the context is unchanged. After a restore in guest mode L2 runs
+ *         on vmcb02 (nest_svm_get_state() reports guest mode), rebuilt
+ *         from the saved vmcb12 and L1's state as VMRUN builds it, with
+ *         L2's own state from the stream.
  */
 NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const void *buf,
 				    size_t len);

@@ -281,9 +281,24 @@ static void fuzz_svm(const uint8_t *data, size_t size)
 	if (rc != NEST_OK) {
 		CHECK(memcmp(before, u->ctx, n) == 0);
 	} else {
+		uint32_t flags;
+
 		CHECK(nest_svm_save_state(u->ctx, u->vmcb01, again, sizeof(again), &written) ==
 		      NEST_OK);
-		CHECK(memcmp(stream, again, written) == 0);
+		memcpy(&flags, stream + offsetof(struct nest_state_header, flags), sizeof(flags));
+		if (!(flags & NEST_STATE_SVM_F_GUEST_MODE)) {
+			CHECK(memcmp(stream, again, written) == 0);
+		} else {
+			/* In guest mode vmcb02's controls are rebuilt, not taken
+			 * from the stream: a second restore and save give the
+			 * bytes of the first save. */
+			static uint8_t third[sizeof(again)];
+
+			CHECK(nest_svm_restore_state(u->ctx, u->vmcb01, again, written) == NEST_OK);
+			CHECK(nest_svm_save_state(u->ctx, u->vmcb01, third, sizeof(third),
+						  &written) == NEST_OK);
+			CHECK(memcmp(again, third, written) == 0);
+		}
 	}
 out:
 	sim_svm_fini(u);

@@ -185,7 +185,7 @@ START_TEST(vmrun_after_a_restore_runs_l2)
 }
 END_TEST
 
-START_TEST(guest_mode_is_saved_whole_and_refused_at_restore)
+START_TEST(guest_mode_is_saved_whole)
 {
 	struct nest_vmcb v12;
 
@@ -200,7 +200,82 @@ START_TEST(guest_mode_is_saved_whole_and_refused_at_restore)
 	ck_assert(memcmp(S + OFF_VMCB12, &v12.control, sizeof(v12.control)) == 0);
 	ck_assert_uint_eq(get64(OFF_VMCB02 + 0x400 + offsetof(struct nest_vmcb_save, rip)), 0x4321);
 	ck_assert_uint_ne(get64(OFF_HOST_EFER) & X86_EFER_SVME, 0);
-	assert_rejected(SLEN, NEST_E_UNSUPPORTED);
+}
+END_TEST
+
+/* Restored in guest mode, L2 goes on where it was: vmcb02 is rebuilt from
+ * vmcb12 and L1's state, with L2's own state from the stream, and the
+ * next exit reaches L1 exactly as it would have in the saved context. */
+START_TEST(guest_mode_restore_continues_l2)
+{
+	struct nest_vmcb v12, a, b;
+	struct nest_svm_state st = {.size = sizeof(st)};
+
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+	t.vmcb02->save.rip = 0x4321;
+	t.vmcb02->save.rax = 0x77;
+	t.vmcb02->control.int_ctl |= NEST_SVM_INT_CTL_V_IRQ | 0x5;
+	save(&t, S);
+	/* L0 restores L1's memory (vmcb12 among it) and vmcb01 first. */
+	memcpy(sim_ptr(&u.sim, SIM_SVM_VMCB12, sizeof(v12)), sim_ptr(&t.sim, SIM_SVM_VMCB12, sizeof(v12)),
+	       sizeof(v12));
+	*u.vmcb01 = *t.vmcb01;
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
+	ck_assert_int_eq(nest_svm_get_state(u.ctx, u.vmcb01, &st), NEST_OK);
+	ck_assert(st.guest_mode);
+	ck_assert_uint_eq(u.vmcb02->save.rip, 0x4321);
+	ck_assert_uint_eq(u.vmcb02->save.rax, 0x77);
+	ck_assert_uint_eq(u.vmcb02->control.int_ctl & (NEST_SVM_INT_CTL_V_IRQ | 0xff),
+			  NEST_SVM_INT_CTL_V_IRQ | 0x5);
+	/* The controls are rebuilt, not taken from the stream. */
+	ck_assert(memcmp(&u.vmcb02->control.intercept_cr, &t.vmcb02->control.intercept_cr,
+			 NEST_SVM_INTERCEPT_WORDS * sizeof(uint32_t)) == 0);
+	ck_assert_uint_eq(u.vmcb02->control.asid, t.vmcb02->control.asid);
+
+	/* The same exit (VMRUN, which vmcb12 always intercepts) in both. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	ck_assert_int_eq(sim_svm_l2(&u, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	ck_assert_uint_eq(u.act.kind, t.act.kind);
+	sim_svm_read_vmcb12(&t, &a);
+	sim_svm_read_vmcb12(&u, &b);
+	ck_assert(memcmp(&a, &b, sizeof(a)) == 0);
+	ck_assert(memcmp(&t.vmcb01->save, &u.vmcb01->save, sizeof(t.vmcb01->save)) == 0);
+}
+END_TEST
+
+/* L2's state in the saved vmcb02 passes VMRUN's checks, or the stream is
+ * refused (here: EFER.SVME clear, APM 15.5.1). */
+START_TEST(guest_mode_with_a_bad_l2_state_is_format)
+{
+	struct nest_vmcb v12;
+	uint64_t efer;
+	size_t off = OFF_VMCB02 + 0x400 + offsetof(struct nest_vmcb_save, efer);
+
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+	save(&t, S);
+	efer = get64(off);
+	put64(off, efer & ~X86_EFER_SVME);
+	assert_rejected(SLEN, NEST_E_FORMAT);
+}
+END_TEST
+
+/* The controls of the saved vmcb02 are not L2's to keep: an intercept
+ * cleared in the stream is back after the restore. */
+START_TEST(guest_mode_restore_takes_no_control_from_the_stream)
+{
+	struct nest_vmcb v12;
+
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+	save(&t, S);
+	memset(S + OFF_VMCB02, 0, 0x60); /* intercepts, map addresses, TSC offset, ASID */
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
+	ck_assert(memcmp(&u.vmcb02->control.intercept_cr, &t.vmcb02->control.intercept_cr,
+			 NEST_SVM_INTERCEPT_WORDS * sizeof(uint32_t)) == 0);
+	ck_assert_uint_eq(u.vmcb02->control.msrpm_base_pa, t.vmcb02->control.msrpm_base_pa);
+	ck_assert_uint_ne(u.vmcb02->control.asid, 0);
 }
 END_TEST
 
@@ -431,7 +506,10 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, round_trip_of_l1s_svm_state);
 	tcase_add_test(tc, round_trip_outside_svm);
 	tcase_add_test(tc, vmrun_after_a_restore_runs_l2);
-	tcase_add_test(tc, guest_mode_is_saved_whole_and_refused_at_restore);
+	tcase_add_test(tc, guest_mode_is_saved_whole);
+	tcase_add_test(tc, guest_mode_restore_continues_l2);
+	tcase_add_test(tc, guest_mode_restore_takes_no_control_from_the_stream);
+	tcase_add_test(tc, guest_mode_with_a_bad_l2_state_is_format);
 	tcase_add_test(tc, bad_magic_is_format);
 	tcase_add_test(tc, other_version_is_format);
 	tcase_add_test(tc, vmx_stream_is_format);

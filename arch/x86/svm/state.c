@@ -134,8 +134,8 @@ static bool zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* L2 runs: the state L1 had at VMRUN and the vmcb12 it ran. Checked so a
- * future version can take it; refused as unsupported today. */
+/* L2 runs: the state L1 had at VMRUN and the vmcb12 it ran, checked as
+ * VMRUN checks them. */
 static int check_guest_mode(const struct nest_svm *ctx, const uint8_t *buf, uint64_t vmcb12_pa)
 {
 	struct nest_vmcb v12;
@@ -153,7 +153,60 @@ static int check_guest_mode(const struct nest_svm *ctx, const uint8_t *buf, uint
 	nest__memset(&diag, 0, sizeof(diag));
 	if (nest__svm_check(&v12, &caps, &diag) != NEST_SVM_CHECK_OK)
 		return NEST_E_FORMAT;
-	return NEST_E_UNSUPPORTED;
+	/* L2's state as vmcb02 holds it must pass the same checks under
+	 * vmcb12's controls: it becomes the save area of vmcb02. */
+	nest__memcpy(&v12.save,
+		     buf + offsetof(struct svm_wire, vmcb02) + offsetof(struct nest_vmcb, save),
+		     sizeof(v12.save));
+	if (nest__svm_check(&v12, &caps, &diag) != NEST_SVM_CHECK_OK)
+		return NEST_E_FORMAT;
+	return NEST_OK;
+}
+
+/* vmcb02 control bits that change while L2 runs (APM 15.21: V_TPR, V_IRQ;
+ * V_GIF when vmcb02 runs L2 on vGIF), kept from the saved vmcb02. */
+#define INT_CTL_LIVE                                                                               \
+	(NEST_SVM_INT_CTL_V_TPR_MASK | NEST_SVM_INT_CTL_V_IRQ | NEST_SVM_INT_CTL_V_GIF)
+
+/*
+ * Back into guest mode: vmcb12 and L1's state at VMRUN as saved, vmcb02
+ * rebuilt from them as VMRUN builds it (controls, L1's permission maps
+ * read again, ASID flushed, NPT02 root), then L2's own state (the save
+ * area, and the virtual-interrupt state, interrupt shadow and pending
+ * injection of the control area) from the saved vmcb02. Its save area
+ * gives L2 nothing the checks of the next VMRUN by L0 would refuse
+ * (APM 15.5.1): the controls are rebuilt, not taken.
+ */
+static int take_guest_mode(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const uint8_t *b,
+			   uint64_t vmcb12_pa)
+{
+	const struct nest_vmcb *s02 =
+	    (const struct nest_vmcb *)(const void *)(b + offsetof(struct svm_wire, vmcb02));
+	struct nest_vmcb_control *c2 = &ctx->vmcb02->control;
+	uint64_t live;
+	int rc;
+
+	ctx->vmcb12_pa = vmcb12_pa;
+	nest__memcpy(&ctx->vmcb12, b + offsetof(struct svm_wire, vmcb12), sizeof(ctx->vmcb12));
+#define LOAD_HOST(f)                                                                               \
+	nest__memcpy(&ctx->host.f, b + offsetof(struct svm_wire, host) +                           \
+				       offsetof(struct svm_host_wire, f),                         \
+		     sizeof(ctx->host.f));
+	SVM_HOST_FIELDS(LOAD_HOST)
+#undef LOAD_HOST
+	rc = nest__svm_build_vmcb02(ctx, vmcb01);
+	if (rc != NEST_OK)
+		return rc;
+	nest__memcpy(&ctx->vmcb02->save, &s02->save, sizeof(ctx->vmcb02->save));
+	live = INT_CTL_LIVE;
+	if (!(c2->int_ctl & NEST_SVM_INT_CTL_V_GIF_ENABLE))
+		live &= ~NEST_SVM_INT_CTL_V_GIF;
+	c2->int_ctl = (c2->int_ctl & ~live) | (s02->control.int_ctl & live);
+	c2->int_state = s02->control.int_state & NEST_SVM_INT_STATE_SHADOW;
+	c2->event_inj = s02->control.event_inj;
+	ctx->guest_mode = true;
+	ctx->gif = true; /* VMRUN set it (APM 15.5.1) */
+	return NEST_OK;
 }
 
 /* Take L1's SVM state outside guest mode; nothing cached survives: the
@@ -222,15 +275,31 @@ NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb
 		if (!zero(b + guest_first, sizeof(struct svm_wire) - guest_first))
 			return NEST_E_FORMAT;
 	} else {
+		int rc;
+
 		if (!svme)
 			return NEST_E_FORMAT;
-		return check_guest_mode(ctx, b, vmcb12_pa);
+		if (vmcb01 == NULL)
+			return NEST_E_INVAL; /* vmcb02 is built from it */
+		rc = check_guest_mode(ctx, b, vmcb12_pa);
+		if (rc != NEST_OK)
+			return rc;
 	}
 
 	take_l1_state(ctx, vmcb01, svme, gif);
 	ctx->hsave_pa = hsave_pa;
 	ctx->vm_cr = vm_cr;
 	ctx->tsc_ratio = tsc_ratio;
+	if (h.flags & NEST_STATE_SVM_F_GUEST_MODE) {
+		/* A backend failure here (L1's maps, the NPT02 root) leaves the
+		 * context outside guest mode with L1's state (docs/state.md). */
+		int rc = take_guest_mode(ctx, vmcb01, b, vmcb12_pa);
+
+		if (rc != NEST_OK) {
+			take_l1_state(ctx, vmcb01, svme, gif);
+			return rc;
+		}
+	}
 	return NEST_OK;
 }
 

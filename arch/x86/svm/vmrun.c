@@ -99,7 +99,7 @@ void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act)
 }
 
 /* Build vmcb02 from the checked copy of vmcb12 and vmcb01. */
-static int build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
+int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 {
 	const struct nest_vmcb_control *c12 = &ctx->vmcb12.control;
 	const struct nest_vmcb_save *s12 = &ctx->vmcb12.save;
@@ -298,7 +298,7 @@ int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmc
 		return NEST_OK;
 	}
 
-	rc = build_vmcb02(ctx, vmcb01);
+	rc = nest__svm_build_vmcb02(ctx, vmcb01);
 	if (rc != NEST_OK)
 		return rc;
 	vmcb01->save.rip = next_rip;
