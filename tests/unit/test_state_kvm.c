@@ -9,6 +9,8 @@
 
 #include <nest/state.h>
 
+#include "state_bytes.h"
+
 #include "vmx/nested.h"
 
 #define K_FLAGS 0
@@ -80,32 +82,6 @@ static void export(struct nest_vmx *c, uint8_t *buf)
 static void put16(size_t off, uint16_t v)
 {
 	memcpy(S + off, &v, sizeof(v));
-}
-
-static void put32(size_t off, uint32_t v)
-{
-	memcpy(S + off, &v, sizeof(v));
-}
-
-static void put64(size_t off, uint64_t v)
-{
-	memcpy(S + off, &v, sizeof(v));
-}
-
-static uint32_t get32(size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, S + off, sizeof(v));
-	return v;
-}
-
-static uint64_t get64(size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, S + off, sizeof(v));
-	return v;
 }
 
 static void assert_rejected(struct nest_vmx *c, size_t len, int status)

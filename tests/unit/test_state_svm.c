@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <nest/state.h>
+
+#include "state_bytes.h"
 #include <nest/svm.h>
 
 #include "cpu/x86.h"
@@ -59,32 +61,6 @@ static void save(struct sim_svm *x, uint8_t *buf)
 
 	ck_assert_int_eq(nest_svm_save_state(x->ctx, x->vmcb01, buf, SLEN, &written), NEST_OK);
 	ck_assert_uint_eq(written, SLEN);
-}
-
-static void put32(size_t off, uint32_t v)
-{
-	memcpy(S + off, &v, sizeof(v));
-}
-
-static void put64(size_t off, uint64_t v)
-{
-	memcpy(S + off, &v, sizeof(v));
-}
-
-static uint32_t get32(size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, S + off, sizeof(v));
-	return v;
-}
-
-static uint64_t get64(size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, S + off, sizeof(v));
-	return v;
 }
 
 static void wrmsr(struct sim_svm *x, uint32_t msr, uint64_t value)

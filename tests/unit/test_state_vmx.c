@@ -10,6 +10,8 @@
 
 #include <nest/state.h>
 
+#include "state_bytes.h"
+
 #include "vmx/entry.h"
 #include "vmx/nested.h"
 
@@ -83,32 +85,6 @@ static void save(struct nest_vmx *c, uint8_t *buf)
 
 	ck_assert_int_eq(nest_vmx_save_state(c, buf, SLEN, &written), NEST_OK);
 	ck_assert_uint_eq(written, SLEN);
-}
-
-static void put32(size_t off, uint32_t v)
-{
-	memcpy(S + off, &v, sizeof(v));
-}
-
-static void put64(size_t off, uint64_t v)
-{
-	memcpy(S + off, &v, sizeof(v));
-}
-
-static uint32_t get32(size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, S + off, sizeof(v));
-	return v;
-}
-
-static uint64_t get64(size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, S + off, sizeof(v));
-	return v;
 }
 
 /* The restore fails with `status` and the context does not change. */

@@ -92,4 +92,9 @@ int nest__vmx_copy_in(void *dst, size_t dst_size, const void *src, size_t min);
  * `size` bytes and keeping its size field. */
 int nest__vmx_copy_out(void *dst, const void *src, size_t src_size, size_t min);
 
+/* Whether a VM entry with "enable EPT" would take @eptp (SDM 27.2.1.1),
+ * against the capabilities L1 was offered (invalidate.c; INVEPT and
+ * VMFUNC use it). */
+bool nest__vmx_eptp_valid(const struct nest_vmx *ctx, uint64_t eptp);
+
 #endif /* NEST_VMX_CONTEXT_H */

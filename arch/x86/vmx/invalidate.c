@@ -92,9 +92,9 @@ static int read_descriptor(struct nest__vmx_insn *in, uint64_t desc[2])
 	return nest__vmx_operand_read(in, desc, INV_DESC_SIZE);
 }
 
-/* Would a VM entry with "enable EPT" reject this EPTP (SDM 27.2.1.1)? The
+/* Whether a VM entry with "enable EPT" takes this EPTP (SDM 27.2.1.1): the
  * same rules as the entry checks, against the capabilities L1 was offered. */
-static bool eptp_valid(const struct nest_vmx *ctx, uint64_t eptp)
+bool nest__vmx_eptp_valid(const struct nest_vmx *ctx, uint64_t eptp)
 {
 	struct nest_ept_config cfg;
 
@@ -125,7 +125,7 @@ int nest__vmx_handle_invept(struct nest__vmx_insn *in)
 	if (type == INVEPT_SINGLE_CONTEXT) {
 		struct nest_tdp_l1_root root;
 
-		if (!eptp_valid(ctx, desc[0]))
+		if (!nest__vmx_eptp_valid(ctx, desc[0]))
 			return nest__vmx_fail(in, VMXERR_INVALID_OPERAND_INVEPT_INVVPID);
 		if (tdp != NULL) {
 			nest__memset(&root, 0, sizeof(root));

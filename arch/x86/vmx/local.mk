@@ -129,7 +129,7 @@ tests_unit_test_vmx_hwfields_LDADD = $(TEST_LDADD)
 NEST_CORE_SOURCES += arch/x86/vmx/state.c
 check_PROGRAMS += tests/unit/test_state_vmx
 TESTS += tests/unit/test_state_vmx
-tests_unit_test_state_vmx_SOURCES = tests/unit/test_state_vmx.c \
+tests_unit_test_state_vmx_SOURCES = tests/unit/test_state_vmx.c tests/unit/state_bytes.h \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_state_vmx_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_state_vmx_LDADD = $(TEST_LDADD)
@@ -140,7 +140,7 @@ noinst_HEADERS += arch/x86/vmx/state_internal.h
 EXTRA_DIST += arch/x86/vmx/kvm-vmcs12.def
 check_PROGRAMS += tests/unit/test_state_kvm
 TESTS += tests/unit/test_state_kvm
-tests_unit_test_state_kvm_SOURCES = tests/unit/test_state_kvm.c \
+tests_unit_test_state_kvm_SOURCES = tests/unit/test_state_kvm.c tests/unit/state_bytes.h \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_state_kvm_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_state_kvm_LDADD = $(TEST_LDADD)

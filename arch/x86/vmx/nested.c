@@ -654,6 +654,19 @@ static int prepare_pages(struct nest_vmx *ctx)
 	return rc;
 }
 
+/* What an entry takes from L1's memory and L0's map: L1's bitmaps, the
+ * pages vmcs02 names, the VM-exit MSR-store list. */
+static int prepare_inputs(struct nest_vmx *ctx)
+{
+	int rc = prepare_bitmaps(ctx);
+
+	if (rc == NEST_OK)
+		rc = prepare_pages(ctx);
+	if (rc == NEST_OK)
+		rc = prepare_msr_store(ctx);
+	return rc;
+}
+
 /* VPID (SDM 29.4.3): L2's translations are tagged vpid02; a new vpid12, or
  * an L1 without VPID (whose entries flush), flushes that tag. */
 static void flush_vpid(struct nest_vmx *ctx)
@@ -764,11 +777,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	/* nest_vmx_set_l0() clears merged_valid: L0's side of the merge may
 	 * have changed. */
 	l0_changed = !n->merged_valid;
-	rc = prepare_bitmaps(ctx);
-	if (rc == NEST_OK)
-		rc = prepare_pages(ctx);
-	if (rc == NEST_OK)
-		rc = prepare_msr_store(ctx);
+	rc = prepare_inputs(ctx);
 	if (rc != NEST_OK)
 		return rc;
 	/* The merge reads vmcs12, L0, the pages and L1's state: with none
@@ -835,11 +844,7 @@ int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
 
 	n->merged_valid = false;
 	f->valid = false;
-	rc = prepare_bitmaps(ctx);
-	if (rc == NEST_OK)
-		rc = prepare_pages(ctx);
-	if (rc == NEST_OK)
-		rc = prepare_msr_store(ctx);
+	rc = prepare_inputs(ctx);
 	if (rc != NEST_OK)
 		return rc;
 	nest__vmx_build_vmcs02(&f->v02, &ctx->vmcs12, &n->l0, &n->pages, &n->l1_now);

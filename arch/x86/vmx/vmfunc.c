@@ -41,16 +41,6 @@
 #define GPR_RCX 1u
 #define LOW32 0xffffffffull
 
-static bool eptp_valid(const struct nest_vmx *ctx, uint64_t eptp)
-{
-	struct nest_ept_config cfg;
-
-	nest__memset(&cfg, 0, sizeof(cfg));
-	cfg.ept_vpid_cap = ctx->caps.ept_vpid;
-	cfg.maxphyaddr = (uint8_t)ctx->l1_maxphyaddr;
-	return nest_ept_eptp_valid(eptp, &cfg) != 0;
-}
-
 /* Write one vmcs02 field and keep the cache in step (the hardware changed
  * guest state since the cache was written, so no comparison with it). */
 static int put02(struct nest_vmx *ctx, uint32_t enc, uint64_t val)
@@ -130,7 +120,7 @@ int nest__vmx_vmfunc(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r
 	if (nest__be_read(&ctx->be, v->EPTP_LIST_ADDRESS + index * EPTP_LIST_ENTRY_BYTES, &eptp,
 			  sizeof(eptp)) != NEST_OK)
 		eptp = UINT64_MAX;
-	if (!eptp_valid(ctx, eptp))
+	if (!nest__vmx_eptp_valid(ctx, eptp))
 		return NEST_OK; /* VM exit to L1 */
 
 	nest__memset(&root, 0, sizeof(root));
