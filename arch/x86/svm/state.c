@@ -66,14 +66,6 @@ NEST_API size_t nest_svm_state_size(void)
 	return sizeof(struct svm_wire);
 }
 
-static bool gif_of(const struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
-{
-	/* Under L0's vGIF, L1's GIF lives in vmcb01 while L1 runs. */
-	if ((ctx->flags & NEST_SVM_CFG_L0_VGIF) && vmcb01 && !ctx->guest_mode)
-		return (vmcb01->control.int_ctl & NEST_SVM_INT_CTL_V_GIF) != 0;
-	return ctx->gif;
-}
-
 NEST_API int nest_svm_save_state(const struct nest_svm *ctx, const struct nest_vmcb *vmcb01,
 				 void *buf, size_t len, size_t *written)
 {
@@ -94,7 +86,7 @@ NEST_API int nest_svm_save_state(const struct nest_svm *ctx, const struct nest_v
 	h.size = (uint32_t)sizeof(struct svm_wire);
 	if (ctx->svme)
 		h.flags |= NEST_STATE_SVM_F_SVME;
-	if (gif_of(ctx, vmcb01))
+	if (nest__svm_l1_gif(ctx, vmcb01))
 		h.flags |= NEST_STATE_SVM_F_GIF;
 	if (ctx->guest_mode)
 		h.flags |= NEST_STATE_SVM_F_GUEST_MODE;
@@ -214,13 +206,7 @@ static int take_guest_mode(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const
 static void take_l1_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool svme, bool gif)
 {
 	ctx->svme = svme;
-	ctx->gif = gif;
-	if ((ctx->flags & NEST_SVM_CFG_L0_VGIF) && vmcb01) {
-		if (gif)
-			vmcb01->control.int_ctl |= NEST_SVM_INT_CTL_V_GIF;
-		else
-			vmcb01->control.int_ctl &= ~NEST_SVM_INT_CTL_V_GIF;
-	}
+	nest__svm_set_l1_gif(ctx, vmcb01, gif);
 	ctx->guest_mode = false;
 	ctx->vmcb12_pa = 0;
 	nest__memset(&ctx->vmcb12, 0, sizeof(ctx->vmcb12));
@@ -345,7 +331,7 @@ NEST_API int nest_svm_to_kvm_nested_state(const struct nest_svm *ctx,
 	nest__memset(&k, 0, sizeof(k));
 	k.format = NEST_KVM_STATE_NESTED_FORMAT_SVM;
 	k.size = NEST_KVM_NESTED_STATE_HDR_SIZE;
-	if (gif_of(ctx, vmcb01))
+	if (nest__svm_l1_gif(ctx, vmcb01))
 		k.flags |= NEST_KVM_STATE_NESTED_GIF_SET;
 	if (ctx->guest_mode) {
 		k.flags |= NEST_KVM_STATE_NESTED_GUEST_MODE;

@@ -193,7 +193,7 @@ static bool act_size_ok(const struct nest_svm_action *act)
 
 /* ---- MSRs ---- */
 
-static void set_l1_gif(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool gif)
+void nest__svm_set_l1_gif(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool gif)
 {
 	ctx->gif = gif;
 	if ((ctx->flags & NEST_SVM_CFG_L0_VGIF) && vmcb01) {
@@ -204,7 +204,7 @@ static void set_l1_gif(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool gif)
 	}
 }
 
-static bool l1_gif(const struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
+bool nest__svm_l1_gif(const struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 {
 	if ((ctx->flags & NEST_SVM_CFG_L0_VGIF) && vmcb01 && !ctx->guest_mode)
 		return (vmcb01->control.int_ctl & NEST_SVM_INT_CTL_V_GIF) != 0;
@@ -265,7 +265,7 @@ static int wrmsr_(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint32_t msr, 
 		/* Leaving SVM with GIF clear would block L1's interrupts for
 		 * good: GIF is set again (docs/conformance-svm.md). */
 		if (!ctx->svme)
-			set_l1_gif(ctx, vmcb01, true);
+			nest__svm_set_l1_gif(ctx, vmcb01, true);
 		/* LMA is the processor's; SVME stays set in hardware for a guest. */
 		*hw_value = (value & ~X86_EFER_LMA) | (old & X86_EFER_LMA) | X86_EFER_SVME;
 		break;
@@ -437,7 +437,7 @@ NEST_API int nest_svm_l1_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 		return NEST_E_STATE;
 	nest__svm_act_reset(act);
 	if ((ctx->flags & NEST_SVM_CFG_L0_VGIF))
-		ctx->gif = l1_gif(ctx, vmcb01);
+		ctx->gif = nest__svm_l1_gif(ctx, vmcb01);
 	code = vmcb01->control.exitcode;
 	if (regs->insn_len > 15)
 		return NEST_E_INVAL;
@@ -495,10 +495,10 @@ NEST_API int nest_svm_l1_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 
 	switch (code) {
 	case NEST_SVM_EXIT_STGI:
-		set_l1_gif(ctx, vmcb01, true);
+		nest__svm_set_l1_gif(ctx, vmcb01, true);
 		break;
 	case NEST_SVM_EXIT_CLGI:
-		set_l1_gif(ctx, vmcb01, false);
+		nest__svm_set_l1_gif(ctx, vmcb01, false);
 		break;
 	case NEST_SVM_EXIT_INVLPGA:
 		do_invlpga(ctx, vmcb01, rax_operand(vmcb01), (uint32_t)regs->gpr[1]);
@@ -533,7 +533,7 @@ NEST_API int nest_svm_get_state(const struct nest_svm *ctx, const struct nest_vm
 		return NEST_E_SIZE;
 	nest__memset(&k, 0, sizeof(k));
 	k.size = st->size;
-	k.gif = l1_gif(ctx, vmcb01);
+	k.gif = nest__svm_l1_gif(ctx, vmcb01);
 	k.guest_mode = ctx->guest_mode;
 	k.svme = ctx->svme;
 	k.hsave_pa = ctx->hsave_pa;

@@ -152,6 +152,11 @@ bool nest__svm_iopm_test(const uint8_t *map, uint32_t port, unsigned size);
 /* vmrun.c */
 int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmcb12_pa,
 		    uint64_t next_rip, struct nest_svm_action *act);
+/* L1's GIF: under L0's vGIF it lives in vmcb01's V_GIF while L1 runs
+ * (APM 15.33), else in the context (svm.c). */
+bool nest__svm_l1_gif(const struct nest_svm *ctx, const struct nest_vmcb *vmcb01);
+void nest__svm_set_l1_gif(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool gif);
+
 /* Build vmcb02 (controls, merged maps, ASID, NPT02 root, save area) from
  * the checked copy of vmcb12, L1's state saved at VMRUN and vmcb01, as
  * VMRUN does (vmrun.c); used again by a restore in guest mode. */
