@@ -503,6 +503,10 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 			return rc;
 	}
 	n->guest_mode = false;
+	/* A window L0 asked for in vmcs02 ends with L2's run: vmcs02's
+	 * controls are vmcs12's again at the next entry, and L0 gives a
+	 * pending event to L1 now. */
+	n->l0_window = 0;
 	act->kind = NEST_VMX_ACT_RESUME_L1;
 	res.size = sizeof(res);
 	if (save_guest && n->msr_store_abort) {

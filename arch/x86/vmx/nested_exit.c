@@ -289,10 +289,7 @@ NEST_API int nest_vmx_l2_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	rc = nest__vmx_copy_in(&r, sizeof(r), regs, NEST_VMX_L2_REGS_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
-	rc = l2_exit(ctx, &r, &a);
-	if (rc == NEST_OK && a.kind == NEST_VMX_ACT_RESUME_L1)
-		ctx->nested.l0_window = 0; /* vmcs02's controls are vmcs12's again at the next entry */
-	return finish(act, &a, rc);
+	return finish(act, &a, l2_exit(ctx, &r, &a));
 }
 
 /*
@@ -409,10 +406,7 @@ NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t kind, uint32_t vec
 
 	if (rc != NEST_OK)
 		return rc;
-	rc = event(ctx, kind, vector, &a);
-	if (rc == NEST_OK && a.kind == NEST_VMX_ACT_RESUME_L1)
-		ctx->nested.l0_window = 0; /* L0 gives a pending event to L1 now */
-	return finish(act, &a, rc);
+	return finish(act, &a, event(ctx, kind, vector, &a));
 }
 
 /* Bits 31:0 of a control capability MSR: its must-be-1 settings; the TRUE
