@@ -30,7 +30,6 @@
 #define EPTP_WB_4 (6ull | (3ull << 3))
 #define EPTP12 (EPT12_PML4 | EPTP_WB_4)
 #define EPT_ADDR_MASK 0x000ffffffffff000ull
-#define EPT_PS (1ull << 7)
 
 static void *tdp_mem;
 static struct nest_tdp *tdp;
@@ -497,26 +496,6 @@ static void launch_with_ept12(void)
 	launch_ok();
 }
 
-/* The leaf EPT02 holds for an L2-physical address (0: none). */
-static uint64_t ept02_leaf(uint64_t gpa)
-{
-	uint64_t table = v02(NEST_VMCS_EPT_POINTER) & EPT_ADDR_MASK, e = 0;
-	unsigned level;
-
-	for (level = 4; level >= 1; level--) {
-		const uint64_t *t = sim_pool_hva(&N.s, table);
-
-		ck_assert_ptr_nonnull(t);
-		e = t[(gpa >> (12 + 9 * (level - 1))) & 511];
-		if (!(e & EPT_RWX))
-			return 0;
-		if (level == 1 || (e & EPT_PS))
-			return e;
-		table = e & EPT_ADDR_MASK;
-	}
-	return e;
-}
-
 static uint64_t host_of(uint64_t l1_gpa)
 {
 	return SIM_HPA_L1_BASE + l1_gpa;
@@ -553,13 +532,13 @@ START_TEST(ept12_change_is_not_seen_before_invept)
 {
 	launch_with_ept12();
 	l2_touches_the_page();
-	ck_assert_uint_eq(ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
 	l2_exits_to_l1();
 	l1_changes_the_leaf();
 	resume_ok();
 	/* The shadow is cached: L2 still reaches the old page (as a processor
 	 * that cached the translation would), until L1 invalidates. */
-	ck_assert_uint_eq(ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
 }
 END_TEST
 
@@ -579,9 +558,9 @@ START_TEST(invept_single_context_makes_l2_see_the_changed_ept12_entry)
 	assert_succeed();
 	ck_assert_uint_ge(count_flushes(NEST_FLUSH_EPT_CONTEXT, eptp02, 0), 1);
 	resume_ok();
-	ck_assert_uint_eq(ept02_leaf(L2_PAGE), 0);
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE), 0);
 	l2_touches_the_page();
-	ck_assert_uint_eq(ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_NEW));
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_NEW));
 }
 END_TEST
 
@@ -594,9 +573,9 @@ START_TEST(invept_global_makes_l2_see_the_changed_ept12_entry)
 	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_succeed();
 	resume_ok();
-	ck_assert_uint_eq(ept02_leaf(L2_PAGE), 0);
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE), 0);
 	l2_touches_the_page();
-	ck_assert_uint_eq(ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_NEW));
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_NEW));
 }
 END_TEST
 
@@ -609,7 +588,7 @@ START_TEST(invept_of_another_eptp_keeps_the_shadow)
 	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPT12_OTHER | EPTP_WB_4, 0), NEST_OK);
 	assert_succeed();
 	resume_ok();
-	ck_assert_uint_eq(ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
 }
 END_TEST
 
@@ -621,7 +600,7 @@ START_TEST(invept_failure_keeps_the_shadow)
 	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPT12_PML4 | 1 | (3ull << 3), 0), NEST_OK);
 	assert_fail28();
 	resume_ok();
-	ck_assert_uint_eq(ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
 }
 END_TEST
 

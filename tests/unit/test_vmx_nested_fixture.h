@@ -65,6 +65,32 @@ static inline uint64_t v02(uint32_t enc)
 	return v;
 }
 
+/* EPT entry bits the walk below reads (SDM 29.3.2). */
+#define NFX_EPT_RWX 0x7ull
+#define NFX_EPT_PS (1ull << 7)
+#define NFX_EPT_ADDR_MASK 0x000ffffffffff000ull
+
+/* The leaf entry the shadow EPT02 holds for L2-physical @gpa (0: none),
+ * walked from vmcs02's EPTP through the simulated page pool. */
+static inline uint64_t nfx_ept02_leaf(uint64_t gpa)
+{
+	uint64_t table = v02(NEST_VMCS_EPT_POINTER) & NFX_EPT_ADDR_MASK, e = 0;
+	unsigned level;
+
+	for (level = 4; level >= 1; level--) {
+		const uint64_t *t = sim_pool_hva(&N.s, table);
+
+		ck_assert_ptr_nonnull(t);
+		e = t[(gpa >> (12 + 9 * (level - 1))) & 511];
+		if (!(e & NFX_EPT_RWX))
+			return 0;
+		if (level == 1 || (e & NFX_EPT_PS))
+			return e;
+		table = e & NFX_EPT_ADDR_MASK;
+	}
+	return e;
+}
+
 static inline void set02(uint32_t enc, uint64_t v)
 {
 	sim_vmcs_set(&N.s, NEST_VMCS02, enc, v);

@@ -14,7 +14,6 @@
 #define EPT_LEAF (EPT_RWX | (6ull << 3)) /* RWX, WB */
 #define EPTP_WB_4 (6ull | (3ull << 3))
 #define EPT_ADDR_MASK 0x000ffffffffff000ull
-#define EPT_PS (1ull << 7)
 #define EPT12_A 0x40000ull /* four tables from here */
 #define EPT12_B 0x50000ull
 #define EPTP_A (EPT12_A | EPTP_WB_4)
@@ -112,26 +111,6 @@ static void back_to_l2(void)
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
 }
 
-/* The leaf EPT02 holds for L2_PAGE (0: none). */
-static uint64_t ept02_leaf(void)
-{
-	uint64_t table = v02(NEST_VMCS_EPT_POINTER) & EPT_ADDR_MASK, e = 0;
-	unsigned level;
-
-	for (level = 4; level >= 1; level--) {
-		const uint64_t *t = sim_pool_hva(&N.s, table);
-
-		ck_assert_ptr_nonnull(t);
-		e = t[(L2_PAGE >> (12 + 9 * (level - 1))) & 511];
-		if (!(e & EPT_RWX))
-			return 0;
-		if (level == 1 || (e & EPT_PS))
-			return e;
-		table = e & EPT_ADDR_MASK;
-	}
-	return e;
-}
-
 static void l2_touches_the_page(void)
 {
 	set02(NEST_VMCS_GUEST_PHYSICAL_ADDRESS, L2_PAGE);
@@ -152,7 +131,7 @@ START_TEST(eptp_switching_switches_ept12_and_ept02_and_resumes_l2)
 	uint64_t eptp02_a = v02(NEST_VMCS_EPT_POINTER);
 
 	l2_touches_the_page();
-	ck_assert_uint_eq(ept02_leaf() & EPT_ADDR_MASK, SIM_HPA_L1_BASE + L1_PAGE_A);
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, SIM_HPA_L1_BASE + L1_PAGE_A);
 	ck_assert_int_eq(vmfunc(0, 1), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
 	ck_assert(nest_vmx_in_l2(N.ctx));
@@ -161,13 +140,13 @@ START_TEST(eptp_switching_switches_ept12_and_ept02_and_resumes_l2)
 	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_RIP), L2_RIP + VMFUNC_LEN);
 	/* L2 now translates through EPT12 B. */
 	l2_touches_the_page();
-	ck_assert_uint_eq(ept02_leaf() & EPT_ADDR_MASK, SIM_HPA_L1_BASE + L1_PAGE_B);
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, SIM_HPA_L1_BASE + L1_PAGE_B);
 	/* And back: the shadow of A is still cached. */
 	ck_assert_int_eq(vmfunc(0, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
 	ck_assert_uint_eq(V12()->EPT_POINTER, EPTP_A);
 	ck_assert_uint_eq(v02(NEST_VMCS_EPT_POINTER), eptp02_a);
-	ck_assert_uint_eq(ept02_leaf() & EPT_ADDR_MASK, SIM_HPA_L1_BASE + L1_PAGE_A);
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, SIM_HPA_L1_BASE + L1_PAGE_A);
 }
 END_TEST
 
@@ -182,7 +161,7 @@ START_TEST(l1_sees_the_switched_eptp_after_an_exit)
 	ck_assert_int_eq(vmresume(), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
 	l2_touches_the_page();
-	ck_assert_uint_eq(ept02_leaf() & EPT_ADDR_MASK, SIM_HPA_L1_BASE + L1_PAGE_B);
+	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, SIM_HPA_L1_BASE + L1_PAGE_B);
 }
 END_TEST
 
