@@ -41,14 +41,8 @@ static const uint32_t msrs[] = {0x3a,  0x480, 0x481, 0x482, 0x483, 0x484,     0x
 				0x487, 0x488, 0x489, 0x48a, 0x48b, 0x48c,     0x48d, 0x48e,
 				0x48f, 0x490, 0x491, 0x492, 0x493, 0xc0000080};
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_vmx_insn: invariant violated: %s (line %d)\n",       \
-				#cond, __LINE__);                                                  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#define FUZZ_NAME "fuzz_vmx_insn"
+#include "invariant.h"
 
 static bool legal_vmfail(uint32_t n)
 {

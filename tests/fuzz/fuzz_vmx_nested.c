@@ -50,14 +50,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_vmx_nested: invariant violated: %s (line %d)\n",     \
-				#cond, __LINE__);                                                  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#define FUZZ_NAME "fuzz_vmx_nested"
+#include "invariant.h"
 
 /* What one record leaves observable (compared between the two runs). */
 struct obs {
