@@ -12,6 +12,7 @@
 #define MB_HDR_REQUIRED_MASK 0xFFFFu /* flags 0-15: the loader must support them */
 #define MB_HDR_VIDEO_MODE (1u << 2)
 #define LOADER_NAME "libnest baremetal stub"
+#define DEFAULT_POOL_MIB 32 /* the stub's own page pool */
 
 #define ELF_MAGIC 0x464C457Fu /* "\x7fELF" */
 #define ELFCLASS32 1
@@ -75,8 +76,10 @@ struct range {
 	uint64_t start, end;
 };
 
-void l1_setup_memory(const struct mb_info *mbi, uint64_t pool_bytes, uint64_t l1_bytes)
+void l1_setup_memory(const struct mb_info *mbi, const char *cmdline)
 {
+	uint64_t pool_bytes = stub_cmdline_mib(cmdline, "pool", DEFAULT_POOL_MIB << 20);
+	uint64_t l1_bytes = stub_cmdline_mib(cmdline, "l1mem", 0);
 	uint64_t first = bm_mb_first_free(mbi), avail_end;
 
 	if (!bm_mb_available_end(mbi, first, &avail_end))
@@ -145,6 +148,9 @@ void l1_setup_memory(const struct mb_info *mbi, uint64_t pool_bytes, uint64_t l1
 	uintptr_t low = 0;
 	__asm__("" : "+r"(low)); /* physical address 0 is a real address here */
 	memcpy((void *)(uintptr_t)stub.l1_host, (const void *)low, L1_LOW_RAM_END);
+	bm_printf("stub: L1 RAM %llu MiB at host %#llx (guest-physical 0); stub pool %llu KiB\n",
+		  (unsigned long long)(stub.l1_size >> 20), (unsigned long long)stub.l1_host,
+		  (unsigned long long)(bm_mem_free_bytes() >> 10));
 }
 
 /* ---- loading ----------------------------------------------------------- */

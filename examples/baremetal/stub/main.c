@@ -12,7 +12,6 @@
 #include "backend.h"
 #include "nested.h"
 
-#define DEFAULT_POOL_MIB 32
 #define L1_ASID 1
 #define GUEST_RFLAGS_FIXED 0x2ull /* bit 1 is reserved, set */
 #define CR0_PE 0x1ull
@@ -299,11 +298,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.exit_hex = true;
 	stub.map_ram = NPT_P | NPT_RW | NPT_US;
 	stub.map_dev = stub.map_ram | NPT_PCD | NPT_PWT;
-	l1_setup_memory(mbi, stub_cmdline_mib(cmd, "pool", DEFAULT_POOL_MIB << 20),
-			stub_cmdline_mib(cmd, "l1mem", 0));
-	bm_printf("stub: L1 RAM %llu MiB at host %#llx (guest-physical 0); stub pool %llu KiB\n",
-		  (unsigned long long)(stub.l1_size >> 20), (unsigned long long)stub.l1_host,
-		  (unsigned long long)(bm_mem_free_bytes() >> 10));
+	l1_setup_memory(mbi, cmd);
 	stub.l1_vgif = stub_cmdline_flag(cmd, "vgif");
 	svm_enable();
 	l1_load(mbi, &entry, &mbi_gpa);

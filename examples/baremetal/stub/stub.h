@@ -115,7 +115,9 @@ bool npt_lookup(const uint64_t *pml4, uint64_t gpa, uint64_t *hpa, unsigned *shi
 void *l1_ram_ptr(uint64_t gpa, uint64_t len);
 
 /* l1load.c: loads L1 and its modules, builds its multiboot information. */
-void l1_setup_memory(const struct mb_info *mbi, uint64_t pool_bytes, uint64_t l1_bytes);
+/* L1's memory from the stub's command line ("pool=MIB", default 32, and
+ * "l1mem=MIB"), with the stub's page pool below it; prints what it set. */
+void l1_setup_memory(const struct mb_info *mbi, const char *cmdline);
 void l1_load(const struct mb_info *mbi, uint64_t *entry, uint64_t *mbi_gpa);
 
 /* fwcfg.c */

@@ -51,18 +51,15 @@
 #define MSR_VMX_TRUE_PROCBASED 0x48Eu
 #define MSR_VMX_TRUE_EXIT 0x48Fu
 #define MSR_VMX_TRUE_ENTRY 0x490u
-#define MSR_VMX_VMFUNC 0x491u
 
 #define CR0_PE (1ull << 0)
 #define CR0_ET (1ull << 4)
-#define CR0_NE (1ull << 5)
 #define CR0_PG (1ull << 31)
 #define CR4_VMXE (1ull << 13)
 #define RFLAGS_FIXED 0x2ull
 #define RFLAGS_IF (1ull << 9)
 
 /* Controls (SDM 25.6). */
-#define PIN_EXT_INTR_EXITING (1u << 0)
 #define PROC_INTR_WINDOW_EXITING (1u << 2)
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
@@ -93,7 +90,6 @@
 #define EPT_W (1ull << 1)
 #define EPT_X (1ull << 2)
 #define EPT_MT_SHIFT 3
-#define EPT_MT_MASK (7ull << EPT_MT_SHIFT)
 #define EPT_MT_UC 0ull
 #define EPT_MT_WB 6ull
 #define EPTP_WB 6ull
@@ -111,20 +107,15 @@
 #define AR_DATA32 0xC093u /* read/write accessed, S, P, D, G */
 #define AR_LDT 0x0082u
 #define AR_TSS32_BUSY 0x008Bu
-#define AR_TSS64_BUSY 0x008Bu
 #define AR_DPL_SHIFT 5
 #define AR_DPL_MASK 3u
 
 /* Basic exit reasons (SDM appendix C). */
-#define EXIT_EXCEPTION_NMI 0
 #define EXIT_EXTERNAL_INTERRUPT 1
 #define EXIT_TRIPLE_FAULT 2
 #define EXIT_INIT 3
-#define EXIT_SIPI 4
 #define EXIT_INTERRUPT_WINDOW 7
 #define EXIT_CPUID 10
-#define EXIT_GETSEC 11
-#define EXIT_INVD 13
 #define EXIT_VMCALL 18
 #define EXIT_VMCLEAR 19
 #define EXIT_VMLAUNCH 20
@@ -139,13 +130,9 @@
 #define EXIT_IO 30
 #define EXIT_RDMSR 31
 #define EXIT_WRMSR 32
-#define EXIT_INVALID_GUEST_STATE 33
-#define EXIT_MSR_LOADING 34
 #define EXIT_EPT_VIOLATION 48
-#define EXIT_EPT_MISCONFIG 49
 #define EXIT_INVEPT 50
 #define EXIT_INVVPID 53
-#define EXIT_XSETBV 55
 #define EXIT_VMFUNC 59
 #define EXIT_REASON_BASIC(r) ((r)&0xFFFFu)
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)
@@ -154,7 +141,6 @@
 #define CRQ_CR(q) ((unsigned)(q)&0xFu)
 #define CRQ_TYPE(q) ((unsigned)((q) >> 4) & 3u)
 #define CRQ_TYPE_MOV_TO 0
-#define CRQ_TYPE_MOV_FROM 1
 #define CRQ_TYPE_CLTS 2
 #define CRQ_TYPE_LMSW 3
 #define CRQ_GPR(q) ((unsigned)((q) >> 8) & 0xFu)
@@ -162,7 +148,6 @@
 #define IOQ_SIZE(q) ((unsigned)((q)&7u) + 1)
 #define IOQ_IN (1u << 3)
 #define IOQ_STRING (1u << 4)
-#define IOQ_REP (1u << 5)
 #define IOQ_PORT(q) ((uint16_t)((q) >> 16))
 
 /* General-purpose registers in instruction-encoding order, as libnest has them. */

@@ -18,7 +18,6 @@
 #include "bochs.h"
 #include "vmx_stub.h"
 
-#define DEFAULT_POOL_MIB 32
 #define L1_VPID 1
 #define FLAT_LIMIT 0xFFFFFFFFu
 #define TABLE_LIMIT 0xFFFFu
@@ -576,11 +575,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.ept = true;
 	stub.map_ram = EPT_R | EPT_W | EPT_X | (EPT_MT_WB << EPT_MT_SHIFT);
 	stub.map_dev = EPT_R | EPT_W | EPT_X | (EPT_MT_UC << EPT_MT_SHIFT);
-	l1_setup_memory(mbi, stub_cmdline_mib(cmd, "pool", DEFAULT_POOL_MIB << 20),
-			stub_cmdline_mib(cmd, "l1mem", 0));
-	bm_printf("stub: L1 RAM %llu MiB at host %#llx (guest-physical 0); stub pool %llu KiB\n",
-		  (unsigned long long)(stub.l1_size >> 20), (unsigned long long)stub.l1_host,
-		  (unsigned long long)(bm_mem_free_bytes() >> 10));
+	l1_setup_memory(mbi, cmd);
 	vmx_enable();
 	l1_load(mbi, &entry, &mbi_gpa);
 	vmcs01_init(entry, mbi_gpa);
