@@ -13,7 +13,7 @@
 # default 2), CASES ("SUITE/CASE ..." to run only those).
 KUT_DIR ?= $(abs_top_srcdir)/../shared/kvm-unit-tests
 CONFORMANCE_OUT = $(abs_top_builddir)/tests/conformance/out
-CONFORMANCE_SCRIPTS = \
+CONFORMANCE_FILES = \
 	tests/conformance/README.md \
 	tests/conformance/kut-build.sh \
 	tests/conformance/cases.sh \
@@ -21,7 +21,7 @@ CONFORMANCE_SCRIPTS = \
 	tests/conformance/run.sh \
 	tests/conformance/expect-svm.txt \
 	tests/conformance/expect-vmx.txt
-EXTRA_DIST += $(CONFORMANCE_SCRIPTS)
+EXTRA_DIST += $(CONFORMANCE_FILES)
 BM_MAKE = $(MAKE) --no-print-directory -s -C $(srcdir)/examples/baremetal \
 	O=$(CONFORMANCE_OUT)/bm
 

@@ -37,7 +37,7 @@ svm | svm_npt)
 	else
 		set -- "$@" -kernel "$STUB" -initrd "$flat $case,$env"
 	fi
-	timeout --foreground "$timeout" "$qemu" "$@" </dev/null >"$log.raw" 2>&1
+	timeout -k 5 --foreground "$timeout" "$qemu" "$@" </dev/null >"$log.raw" 2>&1
 	status=$?
 	tr -d '\r' <"$log.raw" >"$log"
 	rm -f "$log.raw"

@@ -14,7 +14,7 @@
 #
 # Environment: KUT (the built suite), STUB / STUB_VMX, CASE_TIMEOUT, JOBS
 # (parallel VMs, default 2), CASES (a space-separated list of SUITE/CASE to
-# run instead of all), and run-case.sh's.
+# run instead of all), MODES (default "stub alone"), and run-case.sh's.
 set -u
 arch=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,17 +38,20 @@ for s in $suites; do
 			case " $CASES " in *" $s/$c "*) ;; *) continue ;; esac
 		fi
 		# The stub first: its runs are the longer ones.
-		echo "$s $c stub"
-		echo "$s $c alone"
+		for m in ${MODES:-stub alone}; do echo "$s $c $m"; done
 	done
 done >"$jobs"
-echo "conformance $arch: $(wc -l <"$jobs") runs, ${JOBS:-2} at a time," \
-	"at most ${CASE_TIMEOUT:-60}s each"
-: >"$results"
-# Each run appends one short line (an atomic append) and shows it.
-xargs -P "${JOBS:-2}" -L 1 sh -c \
-	'sh "$0/run-case.sh" "$1" "$2" "$3" "$4" | tee -a "$5"' "$here" \
-	<"$(sed "s|\$| $logs $results|" "$jobs" >"$jobs.args" && echo "$jobs.args")"
+# REPORT_ONLY=1: judge the results of an earlier run again (after an edit
+# of the expectations) without running anything.
+if [ -z "${REPORT_ONLY:-}" ]; then
+	echo "conformance $arch: $(wc -l <"$jobs") runs, ${JOBS:-2} at a time," \
+		"at most ${CASE_TIMEOUT:-60}s each"
+	: >"$results"
+	sed "s|\$| $logs $results|" "$jobs" >"$jobs.args"
+	# Each run appends one short line (an atomic append) and shows it.
+	xargs -P "${JOBS:-2}" -L 1 sh -c \
+		'sh "$0/run-case.sh" "$1" "$2" "$3" "$4" | tee -a "$5"' "$here" <"$jobs.args"
+fi
 
 # The table, the summary and the verdict against the expectations.
 awk -F '\t' -v arch="$arch" -v table="$table" -v expect="$here/expect-$arch.txt" -v jobs="$jobs" '
@@ -60,7 +63,7 @@ awk -F '\t' -v arch="$arch" -v table="$table" -v expect="$here/expect-$arch.txt"
 			split(line, w, /[ \t]+/)
 			exp_out[w[1]] = w[2]
 		}
-		# The table follows the suites' own order.
+		# The table follows the order of the suites.
 		while ((getline line < jobs) > 0) {
 			split(line, w, " ")
 			id = w[1] "/" w[2]
