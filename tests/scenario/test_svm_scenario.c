@@ -535,19 +535,145 @@ START_TEST(vmrun_by_l2_is_reflected)
 }
 END_TEST
 
+/* L2 stays in vmcb02's RIP + 3 after an SVM instruction libnest ran for it. */
+static void expect_l2_went_on(uint64_t rip)
+{
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj, 0);
+	ck_assert_uint_eq(t.vmcb02->save.rip, rip + 3);
+}
+
 START_TEST(vmload_vmsave_by_l2)
 {
+	struct nest_vmcb area;
+	uint64_t rip;
+
 	l1_icpt(NEST_SVM_ICPT_VMSAVE);
 	run_l2();
-	/* Not intercepted by L1: L2 has no SVM from libnest, #UD into L2. */
+	/* vmcb02 intercepts both whatever L1 asks (CVE-2021-3656). */
+	ck_assert(t.vmcb02->control.intercept_misc2 & (1u << (NEST_SVM_ICPT_VMLOAD % 32)));
+	ck_assert(t.vmcb02->control.intercept_misc2 & (1u << (NEST_SVM_ICPT_VMSAVE % 32)));
+	/* Not intercepted by L1: L2's VMLOAD loads L2's state from the VMCB
+	 * at its rAX (APM 15.5.2), here L1-physical (no NPT12). */
+	memset(&area, 0, sizeof(area));
+	area.save.fs.base = 0x1234f5;
+	area.save.lstar = 0xffff800000001000ull;
+	area.save.sysenter_cs = 0x10;
+	memcpy(sim_ptr(&t.sim, SIM_SVM_VMLOAD_AREA, sizeof(area)), &area, sizeof(area));
+	t.vmcb02->save.rax = SIM_SVM_VMLOAD_AREA;
+	rip = t.vmcb02->save.rip;
+	t.vmcb02->control.next_rip = 0;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMLOAD, 0, 0), NEST_OK);
+	expect_l2_went_on(rip);
+	ck_assert_uint_eq(t.vmcb02->save.fs.base, 0x1234f5);
+	ck_assert_uint_eq(t.vmcb02->save.lstar, 0xffff800000001000ull);
+	ck_assert_uint_eq(t.vmcb02->save.sysenter_cs, 0x10);
+	/* A misaligned operand is #GP(0) in L2. */
+	t.vmcb02->save.rax = SIM_SVM_VMLOAD_AREA + 8;
 	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMLOAD, 0, 0), NEST_OK);
 	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
 	ck_assert_uint_eq(t.vmcb02->control.event_inj,
-			  NEST_SVM_EVTINJ_VALID | (3ull << 8) | X86_EXC_UD);
+			  NEST_SVM_EVTINJ_VALID | NEST_SVM_EVTINJ_EV | (3ull << 8) | X86_EXC_GP);
 	t.vmcb02->control.event_inj = 0;
+	/* L1 intercepts VMSAVE: reflected. */
 	l2_ran();
 	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMSAVE, 0, 0), NEST_OK);
 	expect_reflected(NEST_SVM_EXIT_VMSAVE, 0, 0);
+}
+END_TEST
+
+START_TEST(vmsave_by_l2_goes_through_npt12)
+{
+	struct nest_vmcb m;
+
+	sim_svm_fini(&t);
+	start(NEST_SVM_F_SUPPORTED, 1);
+	build_npt12(); /* L2-physical [0, 2 MiB) is L1-physical [2 MiB, 4 MiB) */
+	run_l2();
+	t.vmcb02->save.kernel_gs_base = 0x6565;
+	t.vmcb02->save.rax = 0x5000;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMSAVE, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	memcpy(&m, sim_ptr(&t.sim, 0x205000, sizeof(m)), sizeof(m));
+	ck_assert_uint_eq(m.save.kernel_gs_base, 0x6565);
+	/* L1-physical 0x5000 itself is untouched. */
+	memcpy(&m, sim_ptr(&t.sim, 0x5000, sizeof(m)), sizeof(m));
+	ck_assert_uint_eq(m.save.kernel_gs_base, 0);
+	/* An address NPT12 does not map is L1's #NPF, on the final address. */
+	l2_ran();
+	t.vmcb02->save.rax = 0x40000000;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMSAVE, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.exitcode, NEST_SVM_EXIT_NPF);
+	ck_assert_uint_eq(m.control.exitinfo2, 0x40000000);
+	ck_assert_uint_eq(m.control.exitinfo1, NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL);
+}
+END_TEST
+
+START_TEST(stgi_clgi_by_l2_with_vgif)
+{
+	uint64_t rip;
+
+	v12.control.int_ctl = NEST_SVM_INT_CTL_V_GIF_ENABLE | NEST_SVM_INT_CTL_V_GIF;
+	run_l2();
+	rip = t.vmcb02->save.rip;
+	t.vmcb02->control.next_rip = 0;
+	/* vmcb02 may intercept them for L0: L2's CLGI still clears V_GIF. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CLGI, 0, 0), NEST_OK);
+	expect_l2_went_on(rip);
+	ck_assert_uint_eq(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_GIF, 0);
+	ck_assert(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_GIF_ENABLE);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_STGI, 0, 0), NEST_OK);
+	expect_l2_went_on(rip + 3);
+	ck_assert(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_GIF);
+	/* Above CPL 0: #GP(0), V_GIF unchanged. */
+	t.vmcb02->save.cpl = 3;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CLGI, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj & 0xff, X86_EXC_GP);
+	ck_assert(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_GIF);
+	/* V_GIF goes back to vmcb12 with the next #VMEXIT. */
+	t.vmcb02->control.event_inj = 0;
+	t.vmcb02->save.cpl = 0;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CLGI, 0, 0), NEST_OK);
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	{
+		struct nest_vmcb m;
+
+		sim_svm_read_vmcb12(&t, &m);
+		ck_assert_uint_eq(m.control.int_ctl & NEST_SVM_INT_CTL_V_GIF, 0);
+	}
+}
+END_TEST
+
+START_TEST(stgi_by_l2_without_vgif_is_ud)
+{
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_STGI, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj,
+			  NEST_SVM_EVTINJ_VALID | (3ull << 8) | X86_EXC_UD);
+}
+END_TEST
+
+START_TEST(vmcb02_refused_by_the_cpu_is_l1s_vmexit_invalid)
+{
+	struct nest_vmcb m;
+
+	run_l2();
+	l2_ran();
+	/* An event the processor will not inject (an "exception" 2). */
+	t.vmcb02->control.event_inj = NEST_SVM_EVTINJ_VALID | (3ull << 8) | 2;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_INVALID, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	ck_assert(t.act.flags & NEST_SVM_ACT_F_INVALID);
+	ck_assert_uint_eq(t.act.exitcode, NEST_SVM_EXIT_INVALID);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.exitcode, NEST_SVM_EXIT_INVALID);
+	ck_assert_uint_eq(m.save.rip, t.vmcb02->save.rip);
+	/* L1 runs again, out of guest mode. */
+	ck_assert_uint_eq(t.vmcb01->save.rip, VMRUN_RIP + 3);
 }
 END_TEST
 
@@ -781,6 +907,10 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, intr_without_v_intr_masking_follows_l2_if);
 	tcase_add_test(tc, vmrun_by_l2_is_reflected);
 	tcase_add_test(tc, vmload_vmsave_by_l2);
+	tcase_add_test(tc, vmsave_by_l2_goes_through_npt12);
+	tcase_add_test(tc, stgi_clgi_by_l2_with_vgif);
+	tcase_add_test(tc, stgi_by_l2_without_vgif_is_ud);
+	tcase_add_test(tc, vmcb02_refused_by_the_cpu_is_l1s_vmexit_invalid);
 	tcase_add_test(tc, shutdown_reflected_or_l1_shuts_down);
 	tcase_add_test(tc, eventinj_reaches_vmcb02);
 	tcase_add_test(tc, exitintinfo_of_l0_exit_is_reinjected);

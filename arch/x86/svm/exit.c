@@ -271,15 +271,6 @@ static int check_args(struct nest_svm *ctx, struct nest_svm_action *act)
 	return NEST_OK;
 }
 
-/* Inject #UD into L2 (vmcb02's EVENTINJ) and run it again. */
-static void l2_ud(struct nest_svm *ctx, struct nest_svm_action *act)
-{
-	ctx->vmcb02->control.event_inj =
-	    NEST_SVM_EVTINJ_VALID | X86_EXC_UD |
-	    ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << NEST_SVM_EVTINJ_TYPE_SHIFT);
-	nest__svm_act_run_l2(ctx, act);
-}
-
 static int l2_npf(struct nest_svm *ctx, struct nest_vmcb *vmcb01, struct nest_svm_action *act)
 {
 	const struct nest_vmcb_control *c2 = &ctx->vmcb02->control;
@@ -353,11 +344,17 @@ NEST_API int nest_svm_l2_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 			act->exitcode = code;
 			return NEST_OK;
 		}
-		/* L2 has no SVM of its own from libnest (no third level). */
-		if (is_svm_insn(code)) {
-			l2_ud(ctx, act);
-			return NEST_OK;
-		}
+		/* What the processor does for L2 (VMRUN is always L1's). */
+		if (is_svm_insn(code))
+			return nest__svm_l2_insn(ctx, vmcb01, regs, code, act);
+	}
+	/* The processor refused vmcb02 (APM 15.5.1): L1 gets what its VMRUN
+	 * would have given on that processor, #VMEXIT(VMEXIT_INVALID). Only a
+	 * vmcb02 that libnest's checks missed can get here (a defect to
+	 * report: vmcb02 is meant to pass every consistency check). */
+	if (code == NEST_SVM_EXIT_INVALID) {
+		act->flags |= NEST_SVM_ACT_F_INVALID;
+		return nest__svm_reflect(ctx, vmcb01, code, 0, 0, act);
 	}
 	act->kind = NEST_SVM_ACT_L0_HANDLES;
 	act->exitcode = code;

@@ -2,7 +2,7 @@
 # arch/x86/svm: nested SVM.
 include_nest_HEADERS += include/nest/vmcb-fields.def
 NEST_CORE_SOURCES += arch/x86/svm/vmcb.c arch/x86/svm/check.c arch/x86/svm/svm.c \
-	arch/x86/svm/vmrun.c arch/x86/svm/exit.c
+	arch/x86/svm/vmrun.c arch/x86/svm/exit.c arch/x86/svm/l2insn.c
 noinst_HEADERS += arch/x86/svm/svm_internal.h
 
 # Simulated-backend helpers for SVM tests, fuzzers and benchmarks. This file

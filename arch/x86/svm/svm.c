@@ -347,7 +347,7 @@ static enum insn_check svm_insn_check(const struct nest_svm *ctx, const struct n
 }
 
 /* rAX with the effective address size: RAX in 64-bit mode, else EAX. */
-static uint64_t rax_operand(const struct nest_vmcb *v)
+uint64_t nest__svm_rax_operand(const struct nest_vmcb *v)
 {
 	bool mode64 = (v->save.efer & X86_EFER_LMA) && (v->save.cs.attrib & (X86_SEG_L >> 4));
 
@@ -355,7 +355,7 @@ static uint64_t rax_operand(const struct nest_vmcb *v)
 }
 
 /* VMRUN/VMLOAD/VMSAVE: #GP unless page aligned and below MAXPHYADDR. */
-static bool vmcb_pa_ok(const struct nest_svm *ctx, uint64_t pa)
+bool nest__svm_vmcb_pa_ok(const struct nest_svm *ctx, uint64_t pa)
 {
 	return !(pa & SVM_PAGE_MASK) && !(pa & x86_pa_reserved_mask(ctx->maxphyaddr));
 }
@@ -380,7 +380,7 @@ static const struct vmload_part vmload_parts[] = {
     {NEST_VMCB_OFF_STAR, NEST_VMCB_OFF_SYSENTER_EIP + 8 - NEST_VMCB_OFF_STAR},
 };
 
-static int do_vmload(struct nest_svm *ctx, struct nest_vmcb *v, uint64_t pa)
+int nest__svm_vmload(struct nest_svm *ctx, struct nest_vmcb *v, uint64_t pa)
 {
 	uint8_t buf[NEST_VMCB_OFF_SYSENTER_EIP + 8 - NEST_VMCB_OFF_FS_SELECTOR];
 	size_t i;
@@ -397,7 +397,7 @@ static int do_vmload(struct nest_svm *ctx, struct nest_vmcb *v, uint64_t pa)
 	return NEST_OK;
 }
 
-static int do_vmsave(struct nest_svm *ctx, const struct nest_vmcb *v, uint64_t pa)
+int nest__svm_vmsave(struct nest_svm *ctx, const struct nest_vmcb *v, uint64_t pa)
 {
 	size_t i;
 	int rc;
@@ -501,18 +501,18 @@ NEST_API int nest_svm_l1_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 		nest__svm_set_l1_gif(ctx, vmcb01, false);
 		break;
 	case NEST_SVM_EXIT_INVLPGA:
-		do_invlpga(ctx, vmcb01, rax_operand(vmcb01), (uint32_t)regs->gpr[1]);
+		do_invlpga(ctx, vmcb01, nest__svm_rax_operand(vmcb01), (uint32_t)regs->gpr[1]);
 		break;
 	default:
-		pa = rax_operand(vmcb01);
-		if (!vmcb_pa_ok(ctx, pa)) {
+		pa = nest__svm_rax_operand(vmcb01);
+		if (!nest__svm_vmcb_pa_ok(ctx, pa)) {
 			act_gp(act);
 			return NEST_OK;
 		}
 		if (code == NEST_SVM_EXIT_VMRUN)
 			return nest__svm_vmrun(ctx, vmcb01, pa, next_rip, act);
-		rc = code == NEST_SVM_EXIT_VMLOAD ? do_vmload(ctx, vmcb01, pa)
-						  : do_vmsave(ctx, vmcb01, pa);
+		rc = code == NEST_SVM_EXIT_VMLOAD ? nest__svm_vmload(ctx, vmcb01, pa)
+						  : nest__svm_vmsave(ctx, vmcb01, pa);
 		if (rc != NEST_OK)
 			return rc;
 		break;

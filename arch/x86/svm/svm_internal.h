@@ -157,6 +157,18 @@ int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmc
 bool nest__svm_l1_gif(const struct nest_svm *ctx, const struct nest_vmcb *vmcb01);
 void nest__svm_set_l1_gif(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool gif);
 
+/* svm.c: the SVM instructions' shared parts. */
+/* rAX with the effective address size of the guest in @v. */
+uint64_t nest__svm_rax_operand(const struct nest_vmcb *v);
+/* A VMCB address of VMRUN/VMLOAD/VMSAVE: page aligned, below MAXPHYADDR. */
+bool nest__svm_vmcb_pa_ok(const struct nest_svm *ctx, uint64_t pa);
+/* VMLOAD/VMSAVE between @v and the VMCB at L1-physical @pa (APM 15.5.2). */
+int nest__svm_vmload(struct nest_svm *ctx, struct nest_vmcb *v, uint64_t pa);
+int nest__svm_vmsave(struct nest_svm *ctx, const struct nest_vmcb *v, uint64_t pa);
+/* L2's SVM instruction that L1 does not intercept (l2insn.c). */
+int nest__svm_l2_insn(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
+		      const struct nest_svm_regs *regs, uint64_t code, struct nest_svm_action *act);
+
 /* Build vmcb02 (controls, merged maps, ASID, NPT02 root, save area) from
  * the checked copy of vmcb12, L1's state saved at VMRUN and vmcb01, as
  * VMRUN does (vmrun.c); used again by a restore in guest mode. */
