@@ -5,7 +5,7 @@
  *
  * libnest is the L0 half of x86 nested virtualization as a library. This
  * header brings in the version macros and status codes (nest/base.h) and
- * every area header (backend.h, vmcs.h, vmx.h, svm.h, tdp.h, state.h); each
+ * every area header (backend.h, vmcs.h, vmx.h, svm.h, tdp.h, state.h, cpu.h); each
  * area header may also be included on its own.
  */
 #ifndef NEST_NEST_H
@@ -18,5 +18,6 @@
 #include <nest/svm.h>
 #include <nest/tdp.h>
 #include <nest/state.h>
+#include <nest/cpu.h>
 
 #endif /* NEST_NEST_H */
