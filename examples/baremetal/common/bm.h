@@ -130,6 +130,7 @@ static inline void pause(void)
 
 /* MSRs used by the boot layer and its users. */
 #define MSR_EFER 0xC0000080u
+#define MSR_APIC_BASE 0x1Bu
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)

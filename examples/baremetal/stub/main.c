@@ -8,6 +8,8 @@
  * "l1mem=MIB" (L1's RAM, default: all the rest) and "vgif" (run L1 with
  * hardware vGIF, see nested_libnest.c).
  */
+#include <nest/cpu.h>
+
 #include "stub.h"
 #include "backend.h"
 #include "nested.h"
@@ -47,7 +49,10 @@ static void svm_enable(void)
 		  d & CPUID_SVM_EDX_NRIPS ? " NRIPS" : "");
 	if (!(d & CPUID_SVM_EDX_NP))
 		bm_panic("stub: nested paging is required\n");
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	/* NPT02 carries L1's no-execute bits, which the nested walk honours
+	 * only under the host's EFER.NXE (else bit 63 is reserved). */
+	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME | (d & CPUID_EXT_EDX_NX ? EFER_NXE : 0));
 	void *hsave = bm_page_alloc();
 	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)hsave);
 	stub.host_save = bm_page_alloc();
@@ -216,6 +221,9 @@ static void handle_cpuid(uint8_t *v)
 	uint32_t r[4];
 
 	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	/* The bits that mirror CR4 and the APIC enable are the guest's, not
+	 * the stub's (the APIC base MSR is passed through: it is the guest's). */
+	nest_x86_cpuid_guest_state(leaf, sub, r, VMCB_U64(v, VMCB_CR4), rdmsr(MSR_APIC_BASE));
 	nested_cpuid(leaf, sub, r);
 	VMCB_U64(v, VMCB_RAX) = r[0];
 	stub.regs.gpr[GPR_RBX] = r[1];

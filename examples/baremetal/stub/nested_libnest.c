@@ -22,7 +22,6 @@
 #define INSN_LEN_MSR 2 /* RDMSR, WRMSR */
 #define RFLAGS_IF (1ull << 9)
 #define CPUID_ADDR_SIZES 0x80000008u
-#define CPUID_EXT_EDX_NX (1u << 20)
 #define CPUID_EXT_EDX_LM (1u << 29)
 #define DEFAULT_MAXPHYADDR 36
 #define PAGE_SHIFT_2M 21
@@ -305,15 +304,6 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 				return;
 			}
 			break; /* L2 takes it itself once it runs again */
-		case VMEXIT_VMLOAD:
-		case VMEXIT_VMSAVE:
-		case VMEXIT_STGI:
-		case VMEXIT_CLGI:
-		case VMEXIT_SKINIT:
-		case VMEXIT_INVLPGA:
-			/* L2 has no SVM of its own: L1 offers none it does not intercept. */
-			stub_inject(v02, VEC_UD, false, 0);
-			break;
 		case VMEXIT_NPF:
 			bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
 				  (unsigned long long)act->l1_gpa);
@@ -341,12 +331,25 @@ static void fix_qemu_exit(uint8_t *v)
 {
 	uint64_t info = VMCB_U64(v, VMCB_EXITINTINFO);
 
+	/* QEMU writes a refused VMRUN's VMEXIT_INVALID (-1) as a 32-bit code;
+	 * EXITCODE is 64 bits wide (APM 15.6, appendix C). */
+	if (VMCB_U64(v, VMCB_EXITCODE) == 0xFFFFFFFFull)
+		VMCB_U64(v, VMCB_EXITCODE) = VMEXIT_INVALID;
+
 	if ((info & NEST_SVM_EVTINJ_VALID) &&
 	    (info & NEST_SVM_EVTINJ_TYPE_MASK) >> NEST_SVM_EVTINJ_TYPE_SHIFT ==
 		NEST_SVM_EVTINJ_TYPE_EXCEPTION &&
 	    (info & NEST_SVM_EVTINJ_VECTOR_MASK) > MAX_EXCEPTION_VECTOR)
 		info = (info & ~NEST_SVM_EVTINJ_TYPE_MASK) |
 		       ((uint64_t)NEST_SVM_EVTINJ_TYPE_INTR << NEST_SVM_EVTINJ_TYPE_SHIFT);
+	/* The same for an NMI: QEMU reports it as exception 2, which VMRUN
+	 * refuses to inject (APM 15.20: an exception with vector 2 is illegal). */
+	if ((info & NEST_SVM_EVTINJ_VALID) &&
+	    (info & NEST_SVM_EVTINJ_TYPE_MASK) >> NEST_SVM_EVTINJ_TYPE_SHIFT ==
+		NEST_SVM_EVTINJ_TYPE_EXCEPTION &&
+	    (info & NEST_SVM_EVTINJ_VECTOR_MASK) == VEC_NMI)
+		info = (info & ~(NEST_SVM_EVTINJ_TYPE_MASK | NEST_SVM_EVTINJ_EV)) |
+		       ((uint64_t)NEST_SVM_EVTINJ_TYPE_NMI << NEST_SVM_EVTINJ_TYPE_SHIFT);
 	VMCB_U64(v, VMCB_EXITINTINFO) = info;
 
 	/*
@@ -372,6 +375,9 @@ void nested_l2_exit(uint8_t *vmcb02)
 
 	stub.stats.l2_exits++;
 	fix_qemu_exit(vmcb02);
+	/* No instruction length for L2's exits: libnest takes the processor's
+	 * next RIP (none on QEMU) or the unprefixed length. */
+	stub.regs.insn_len = 0;
 	int rc =
 	    NEST_CALL(nest_svm_l2_exit(n.svm, (struct nest_vmcb *)stub.vmcb01, &stub.regs, &act));
 	if (rc != NEST_OK) {

@@ -16,6 +16,7 @@
 
 #define CPUID_EXT_FEATURES 0x80000001u
 #define CPUID_EXT_ECX_SVM (1u << 2)
+#define CPUID_EXT_EDX_NX (1u << 20)
 #define CPUID_SVM_LEAF 0x8000000Au
 #define CPUID_SVM_EDX_NP (1u << 0)
 #define CPUID_SVM_EDX_NRIPS (1u << 3)
@@ -100,6 +101,7 @@
 #define EVENTINJ_VALID (1ull << 31)
 #define EVENTINJ_EV (1ull << 11)
 #define EVENTINJ_TYPE_EXCEPTION (3ull << 8)
+#define VEC_NMI 2
 #define VEC_UD 6
 #define VEC_GP 13
 
