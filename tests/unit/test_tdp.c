@@ -431,6 +431,27 @@ START_TEST(npt_fault_reflects_exitinfo)
 }
 END_TEST
 
+/* The I/D bit of a reflected #NPF is the #PF error code's: set for a fetch
+ * only under L1's EFER.NXE or CR4.SMEP (APM 15.25.6, SDM 4.7). */
+START_TEST(npt_fault_id_bit_follows_l1_nxe_and_smep)
+{
+	struct nest_tdp_l1_root r = npt_root();
+	struct nest_tdp_fault_out o;
+	uint64_t leaf;
+
+	leaf = tb_map64(&T, l1root, 4, 0x10000, 0x200000, 1, TB_P | TB_US, NPT_TBL);
+	sim_write64(&T.sim, leaf, 0x200000 | TB_P | TB_US | (1ull << MAXPHY));
+	r.efer &= ~X86_EFER_NXE;
+	o = fault(&r, 0x10000, NEST_ACC_X, NEST_TDP_F_FINAL);
+	ck_assert_int_eq(o.kind, NEST_TDP_REFLECT);
+	ck_assert_uint_eq(o.exitinfo1, NEST_NPF_P | NEST_NPF_RSVD | NEST_NPF_U | NEST_NPF_FINAL);
+	r.cr4 |= X86_CR4_SMEP;
+	o = fault(&r, 0x10000, NEST_ACC_X, NEST_TDP_F_FINAL);
+	ck_assert_uint_eq(o.exitinfo1,
+			  NEST_NPF_P | NEST_NPF_RSVD | NEST_NPF_U | NEST_NPF_ID | NEST_NPF_FINAL);
+}
+END_TEST
+
 START_TEST(npt_shadow_entry_is_user_nx_and_dirty_tracked)
 {
 	struct nest_tdp_l1_root r = npt_root();

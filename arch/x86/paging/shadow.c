@@ -722,12 +722,13 @@ static void tdp_reflect_ept(const struct nest_tdp_fault_in *in, const struct nes
 static void tdp_reflect_npt(const struct nest_tdp_fault_in *in, const struct nest_walk_result *w,
 			    struct nest_tdp_fault_out *out)
 {
-	uint64_t info = NEST_NPF_U | (w->pfec & (NEST_NPF_P | NEST_NPF_RSVD));
+	/* The #PF error code of the walk under L1's paging controls (APM
+	 * 15.25.6): I/D only where a #PF would have it, that is with L1's
+	 * EFER.NXE (PAE or long mode) or CR4.SMEP (SDM 4.7, APM 8.4.2). */
+	uint64_t info = NEST_NPF_U | (w->pfec & (NEST_NPF_P | NEST_NPF_RSVD | NEST_NPF_ID));
 
 	if (in->access & NEST_ACC_W)
 		info |= NEST_NPF_W;
-	if (in->access & NEST_ACC_X)
-		info |= NEST_NPF_ID;
 	info |= (in->flags & NEST_TDP_F_FINAL) ? NEST_NPF_FINAL : NEST_NPF_WALK;
 	out->kind = NEST_TDP_REFLECT;
 	out->exitinfo1 = info;
