@@ -452,6 +452,27 @@ START_TEST(npt_fault_id_bit_follows_l1_nxe_and_smep)
 }
 END_TEST
 
+/* A root built under one CR4 serves a later entry with another CR4.SMEP
+ * (same paging mode): the error code follows the CR4 of this entry. */
+START_TEST(npt_fault_id_bit_follows_the_current_smep_on_a_shared_root)
+{
+	struct nest_tdp_l1_root r = npt_root();
+	struct nest_tdp_fault_out o;
+	uint64_t leaf;
+
+	r.efer &= ~X86_EFER_NXE;
+	tb_map64(&T, l1root, 4, 0x20000, 0x300000, 1, TB_P | TB_US, NPT_TBL);
+	ck_assert_int_eq(fault(&r, 0x20000, NEST_ACC_R, NEST_TDP_F_FINAL).kind, NEST_TDP_FIXED);
+	leaf = tb_map64(&T, l1root, 4, 0x10000, 0x200000, 1, TB_P | TB_US, NPT_TBL);
+	sim_write64(&T.sim, leaf, 0x200000 | TB_P | TB_US | (1ull << MAXPHY));
+	r.cr4 |= X86_CR4_SMEP;
+	o = fault(&r, 0x10000, NEST_ACC_X, NEST_TDP_F_FINAL);
+	ck_assert_int_eq(o.kind, NEST_TDP_REFLECT);
+	ck_assert_uint_eq(o.exitinfo1,
+			  NEST_NPF_P | NEST_NPF_RSVD | NEST_NPF_U | NEST_NPF_ID | NEST_NPF_FINAL);
+}
+END_TEST
+
 START_TEST(npt_shadow_entry_is_user_nx_and_dirty_tracked)
 {
 	struct nest_tdp_l1_root r = npt_root();
@@ -760,6 +781,8 @@ static Suite *tdp_suite(void)
 	tcase_add_test(f, ad_flags_untouched_without_eptp_ad);
 	tcase_add_test(f, ad_update_racing_with_l1_asks_for_retry);
 	tcase_add_test(n, npt_fault_reflects_exitinfo);
+	tcase_add_test(n, npt_fault_id_bit_follows_l1_nxe_and_smep);
+	tcase_add_test(n, npt_fault_id_bit_follows_the_current_smep_on_a_shared_root);
 	tcase_add_test(n, npt_shadow_entry_is_user_nx_and_dirty_tracked);
 	tcase_add_test(n, npt_leaf_keeps_l1_pat_index_unless_l0_is_not_wb);
 	tcase_add_test(n, npt_32bit_host_mode_is_shadowed);

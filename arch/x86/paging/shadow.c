@@ -778,8 +778,10 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 			acc = (acc & ~NEST_ACC_X) | NEST_ACC_UX;
 		nest__ept_walk(&t->be, &ec, rt->l1.pointer, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
 	} else {
-		struct nest_x86_config xc = {rt->l1.cr0, rt->l1.cr4, rt->l1.efer, t->cfg.maxphyaddr,
-					     1,		 1,	     {0}};
+		/* L1's controls of this entry: a root is shared by every CR4 with the
+		 * same paging mode and EFER.NXE, but CR4.SMEP still shapes the
+		 * error code (the I/D bit) of a reflected fault. */
+		struct nest_x86_config xc = {l1->cr0, l1->cr4, l1->efer, t->cfg.maxphyaddr, 1, 1, {0}};
 
 		nest__x86_walk(&t->be, &xc, rt->l1.pointer, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
 	}
