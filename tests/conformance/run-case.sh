@@ -47,7 +47,7 @@ svm | svm_npt)
 	1) verdict=pass ;;
 	3) verdict=fail ;;
 	77) verdict=skip ;;
-	124) verdict=timeout ;;
+	124 | 137) verdict=timeout ;;
 	*) verdict=crash ;;
 	esac
 	;;
