@@ -497,6 +497,41 @@ START_TEST(x86_nested_walk_is_a_user_access)
 }
 END_TEST
 
+/* Bit 8 of a non-leaf PML4E or PDPE: reserved on AMD, so in a nested walk
+ * (APM 5.3.3); ignored by Intel's paging (SDM 4.5). */
+START_TEST(x86_nested_walk_reserves_bit_8_of_pml4e_and_pdpe)
+{
+	struct nest_x86_config c;
+	struct nest_walk_result r;
+	uint64_t leaf = tb_map64(&T, root, 4, 0x1000, 0x2000, 1, TBL, TBL);
+	uint64_t pml4e = sim_read64(&T.sim, root);
+	uint64_t pdpt = pml4e & ~0xfffull;
+
+	memset(&c, 0, sizeof(c));
+	c.cr0 = LM_CR0;
+	c.cr4 = LM_CR4;
+	c.efer = LM_EFER;
+	c.maxphyaddr = MAXPHY;
+	c.nested = 1;
+	sim_write64(&T.sim, root, pml4e | (1ull << 8));
+	ck_assert_int_eq(nest_x86_walk(&T.be, &c, root, 0x1000, NEST_ACC_R, 0, &r), NEST_OK);
+	ck_assert_int_eq(r.status, NEST_WALK_RSVD);
+	ck_assert_uint_eq(r.pfec, X86_PFEC_P | X86_PFEC_U | X86_PFEC_RSVD);
+	/* The same tables under Intel's rules translate. */
+	ck_assert_int_eq(x86(LM_CR0, LM_CR4, LM_EFER, root, 0x1000, NEST_ACC_R, 0).status,
+			 NEST_WALK_OK);
+	sim_write64(&T.sim, root, pml4e);
+	sim_write64(&T.sim, pdpt, sim_read64(&T.sim, pdpt) | (1ull << 8));
+	ck_assert_int_eq(nest_x86_walk(&T.be, &c, root, 0x1000, NEST_ACC_R, 0, &r), NEST_OK);
+	ck_assert_int_eq(r.status, NEST_WALK_RSVD);
+	/* A leaf's bit 8 is its G bit, allowed. */
+	sim_write64(&T.sim, pdpt, sim_read64(&T.sim, pdpt) & ~(1ull << 8));
+	sim_write64(&T.sim, leaf, sim_read64(&T.sim, leaf) | (1ull << 8));
+	ck_assert_int_eq(nest_x86_walk(&T.be, &c, root, 0x1000, NEST_ACC_R, 0, &r), NEST_OK);
+	ck_assert_int_eq(r.status, NEST_WALK_OK);
+}
+END_TEST
+
 static Suite *paging_suite(void)
 {
 	Suite *s = suite_create("paging");
@@ -528,6 +563,7 @@ static Suite *paging_suite(void)
 	tcase_add_test(x, x86_reserved_bits_give_rsvd_pfec);
 	tcase_add_test(x, x86_ad_flags_set_on_success);
 	tcase_add_test(x, x86_nested_walk_is_a_user_access);
+	tcase_add_test(x, x86_nested_walk_reserves_bit_8_of_pml4e_and_pdpe);
 	suite_add_tcase(s, e);
 	suite_add_tcase(s, x);
 	return s;

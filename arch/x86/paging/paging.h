@@ -75,6 +75,7 @@ static inline uint64_t pg_rsvd_phys(unsigned maxphyaddr)
 #define X86_PTE_A NEST_BIT(5)
 #define X86_PTE_D NEST_BIT(6)
 #define X86_PTE_PS NEST_BIT(7)
+#define X86_PTE_G NEST_BIT(8) /* global in a leaf; AMD: MBZ in non-leaf PML4E/PDPE */
 #define X86_PTE_PAT NEST_BIT(7)        /* in entries that map 4 KiB pages */
 #define X86_PTE_PAT_LARGE NEST_BIT(12) /* in entries that map 2 MiB / 4 MiB / 1 GiB pages */
 #define X86_PTE_NX NEST_BIT(63)

@@ -72,6 +72,11 @@ static bool x86_reserved(const struct nest_x86_config *cfg, uint32_t mode, unsig
 		if (level == 3 && !cfg->gbpages)
 			return true;
 	}
+	/* AMD reserves bit 8 (G in a leaf) of non-leaf PML4Es and PDPEs (APM
+	 * Vol. 2 5.3.3, figures 5-18 and 5-19: MBZ); a nested walk is always
+	 * AMD's. Intel ignores the bit (SDM 4.5 tables 4-15 and 4-17). */
+	if (cfg->nested && level >= 3 && !large && (e & X86_PTE_G))
+		return true;
 	if (large) {
 		shift = pg_level_shift(level);
 		/* Bits shift-1:13 of a large-page address are reserved (bit 12 is PAT). */
