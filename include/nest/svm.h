@@ -811,6 +811,12 @@ enum nest_svm_action_kind {
 #define NEST_SVM_ACT_F_GPRS 0x2u      ///< nest_svm_regs::gpr changed: write them back
 #define NEST_SVM_ACT_F_INVALID 0x4u   ///< the VMRUN failed its checks (nest_svm_action::check)
 #define NEST_SVM_ACT_F_TLB_FLUSH 0x8u ///< RUN_L2: vmcb02's TLB_CONTROL asks for a flush
+/** RUN_L2: L2 cleared the processor's GIF (CLGI without vGIF), so no
+ *  physical interrupt of L1's may reach L2 or L1 until its STGI: an L0
+ *  that passes interrupts through runs vmcb02 with RFLAGS.IF clear (vmcb02
+ *  has V_INTR_MASKING set meanwhile); one that virtualizes them keeps
+ *  them pending (nest_svm_state::l1_intr_allowed is 0). NMIs are not held. */
+#define NEST_SVM_ACT_F_HOLD_INTR 0x10u
 /** @} */
 
 /**

@@ -505,6 +505,30 @@ START_TEST(intr_with_v_intr_masking)
 }
 END_TEST
 
+/* Who masks physical interrupts while L2 runs (APM 15.21.1): vmcb02 keeps
+ * V_INTR_MASKING on for an L0 that intercepts INTR; for one that hands
+ * interrupts to L1, vmcb12's choice stands (L2's IF gates them when off). */
+START_TEST(v_intr_masking_is_l1s_unless_l0_intercepts_intr)
+{
+	uint32_t icpt[NEST_SVM_INTERCEPT_WORDS] = {0};
+
+	v12.control.int_ctl = 0;
+	run_l2();
+	ck_assert(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_INTR_MASKING);
+	sim_svm_fini(&t);
+	icpt_set(icpt, NEST_SVM_ICPT_CPUID); /* no INTR for L0 */
+	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_SUPPORTED, ALL_FLAGS, 0, icpt), 0);
+	run_l2();
+	ck_assert_uint_eq(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_INTR_MASKING, 0);
+	ck_assert(t.vmcb02->control.intercept_misc1 & (1u << (NEST_SVM_ICPT_CPUID % 32)));
+	v12.control.int_ctl = NEST_SVM_INT_CTL_V_INTR_MASKING;
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	run_l2();
+	ck_assert(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_INTR_MASKING);
+}
+END_TEST
+
 START_TEST(intr_without_v_intr_masking_follows_l2_if)
 {
 	struct nest_svm_state st = {.size = sizeof(st)};
@@ -647,13 +671,46 @@ START_TEST(stgi_clgi_by_l2_with_vgif)
 }
 END_TEST
 
-START_TEST(stgi_by_l2_without_vgif_is_ud)
+/* Without vGIF, L2's CLGI clears the processor's GIF: libnest keeps it
+ * and asks L0 to hold physical interrupts until L2's STGI. */
+START_TEST(clgi_by_l2_without_vgif_holds_interrupts)
 {
+	uint32_t icpt[NEST_SVM_INTERCEPT_WORDS] = {0};
+	struct nest_svm_state st = {.size = sizeof(st)};
+	uint64_t rip;
+
+	sim_svm_fini(&t);
+	icpt_set(icpt, NEST_SVM_ICPT_CPUID); /* L0 hands interrupts to L1 */
+	ck_assert_int_eq(sim_svm_init(&t, NEST_SVM_F_SUPPORTED, ALL_FLAGS, 0, icpt), 0);
+	l1_icpt(NEST_SVM_ICPT_INTR);
+	v12.control.int_ctl = 0; /* L2's IF gates physical interrupts */
 	run_l2();
+	ck_assert_uint_eq(t.act.flags & NEST_SVM_ACT_F_HOLD_INTR, 0);
+	t.vmcb02->save.rflags = 0x202;
+	rip = t.vmcb02->save.rip;
+	t.vmcb02->control.next_rip = 0;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CLGI, 0, 0), NEST_OK);
+	expect_l2_went_on(rip);
+	ck_assert(t.act.flags & NEST_SVM_ACT_F_HOLD_INTR);
+	ck_assert(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_INTR_MASKING);
+	ck_assert_int_eq(nest_svm_get_state(t.ctx, t.vmcb01, &st), NEST_OK);
+	ck_assert_uint_eq(st.l1_intr_allowed, 0);
+	/* Any later run of L2 holds them too, until STGI. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CPUID, 0, 0), NEST_OK);
+	ck_assert_int_eq(nest_svm_resume_l2(t.ctx, &t.act), NEST_OK);
+	ck_assert(t.act.flags & NEST_SVM_ACT_F_HOLD_INTR);
 	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_STGI, 0, 0), NEST_OK);
-	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
-	ck_assert_uint_eq(t.vmcb02->control.event_inj,
-			  NEST_SVM_EVTINJ_VALID | (3ull << 8) | X86_EXC_UD);
+	expect_l2_went_on(rip + 3);
+	ck_assert_uint_eq(t.act.flags & NEST_SVM_ACT_F_HOLD_INTR, 0);
+	ck_assert_uint_eq(t.vmcb02->control.int_ctl & NEST_SVM_INT_CTL_V_INTR_MASKING, 0);
+	ck_assert_int_eq(nest_svm_get_state(t.ctx, t.vmcb01, &st), NEST_OK);
+	ck_assert_uint_eq(st.l1_intr_allowed, 1);
+	/* The next VMRUN starts with GIF set. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CLGI, 0, 0), NEST_OK);
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	run_l2();
+	ck_assert_uint_eq(t.act.flags & NEST_SVM_ACT_F_HOLD_INTR, 0);
 }
 END_TEST
 
@@ -905,11 +962,12 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, npf_under_npt02_fixes_or_reflects);
 	tcase_add_test(tc, intr_with_v_intr_masking);
 	tcase_add_test(tc, intr_without_v_intr_masking_follows_l2_if);
+	tcase_add_test(tc, v_intr_masking_is_l1s_unless_l0_intercepts_intr);
 	tcase_add_test(tc, vmrun_by_l2_is_reflected);
 	tcase_add_test(tc, vmload_vmsave_by_l2);
 	tcase_add_test(tc, vmsave_by_l2_goes_through_npt12);
 	tcase_add_test(tc, stgi_clgi_by_l2_with_vgif);
-	tcase_add_test(tc, stgi_by_l2_without_vgif_is_ud);
+	tcase_add_test(tc, clgi_by_l2_without_vgif_holds_interrupts);
 	tcase_add_test(tc, vmcb02_refused_by_the_cpu_is_l1s_vmexit_invalid);
 	tcase_add_test(tc, shutdown_reflected_or_l1_shuts_down);
 	tcase_add_test(tc, eventinj_reaches_vmcb02);

@@ -103,12 +103,9 @@ int nest__svm_l2_insn(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 
 	/* The exceptions of each instruction: #UD outside protected mode
 	 * (EFER.SVME is set in any L2), #GP(0) above CPL 0. SKINIT is not
-	 * offered; STGI and CLGI of an L2 without vGIF would act on the
-	 * processor's GIF, which libnest does not give L2
-	 * (docs/conformance-svm.md). */
+	 * offered. */
 	if (!(v2->save.cr0 & X86_CR0_PE) || (v2->save.rflags & X86_RFLAGS_VM) ||
-	    code == NEST_SVM_EXIT_SKINIT ||
-	    ((code == NEST_SVM_EXIT_STGI || code == NEST_SVM_EXIT_CLGI) && !vgif)) {
+	    code == NEST_SVM_EXIT_SKINIT) {
 		l2_exception(ctx, X86_EXC_UD, act);
 		return NEST_OK;
 	}
@@ -118,11 +115,19 @@ int nest__svm_l2_insn(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 	}
 
 	switch (code) {
-	case NEST_SVM_EXIT_STGI: /* APM 15.33.2: with vGIF they set and clear V_GIF */
-		v2->control.int_ctl |= NEST_SVM_INT_CTL_V_GIF;
-		break;
+	case NEST_SVM_EXIT_STGI:
 	case NEST_SVM_EXIT_CLGI:
-		v2->control.int_ctl &= ~NEST_SVM_INT_CTL_V_GIF;
+		/* APM 15.33.2: with vGIF they set and clear V_GIF. Without it,
+		 * the processor's GIF, which libnest keeps for L2 and the L0
+		 * holds physical interrupts for (NEST_SVM_ACT_F_HOLD_INTR). */
+		if (vgif && code == NEST_SVM_EXIT_STGI)
+			v2->control.int_ctl |= NEST_SVM_INT_CTL_V_GIF;
+		else if (vgif)
+			v2->control.int_ctl &= ~NEST_SVM_INT_CTL_V_GIF;
+		else {
+			ctx->l2_gif_clear = code == NEST_SVM_EXIT_CLGI;
+			nest__svm_set_v_intr_masking(ctx);
+		}
 		break;
 	case NEST_SVM_EXIT_INVLPGA:
 		/* L2's ASIDs all live in L0's one ASID for L2: flush it. */

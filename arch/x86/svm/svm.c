@@ -552,7 +552,7 @@ NEST_API int nest_svm_get_state(const struct nest_svm *ctx, const struct nest_vm
 		 * physical interrupts; without it, L2's IF does. */
 		iflag = k.v_intr_masking ? (ctx->host.rflags & X86_RFLAGS_IF) != 0
 					 : (ctx->vmcb02->save.rflags & X86_RFLAGS_IF) != 0;
-		k.l1_intr_allowed = k.gif && iflag;
+		k.l1_intr_allowed = k.gif && iflag && !ctx->l2_gif_clear;
 	} else if (vmcb01) {
 		k.l1_intr_allowed = k.gif && (vmcb01->save.rflags & X86_RFLAGS_IF) &&
 				    !(vmcb01->control.int_state & NEST_SVM_INT_STATE_SHADOW);

@@ -104,6 +104,7 @@ struct nest_svm {
 	bool iopm02_l0_only;	    /* iopm02 likewise */
 	bool l1_iopm_used;
 	bool npt12;		    /* L2 runs on NPT02 */
+	bool l2_gif_clear;	    /* L2 ran CLGI without vGIF (l2insn.c) */
 	bool soft_inj;		    /* vmcb12 injected a software interrupt ... */
 	uint64_t soft_inj_event;    /* ... this EVENTINJ ... */
 	uint64_t soft_inj_next_rip; /* ... returning to this NEXT_RIP */
@@ -174,6 +175,8 @@ int nest__svm_l2_insn(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
  * VMRUN does (vmrun.c); used again by a restore in guest mode. */
 int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01);
 void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act);
+/* vmcb02's V_INTR_MASKING as L0's intercepts, vmcb12 and L2's GIF say. */
+void nest__svm_set_v_intr_masking(struct nest_svm *ctx);
 
 /* exit.c */
 int nest__svm_reflect(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t exitcode,

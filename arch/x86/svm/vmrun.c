@@ -96,6 +96,28 @@ void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act)
 		act->tsc_ratio = nest__svm_tsc_ratio_mul(ctx->l0_tsc_ratio, ctx->tsc_ratio);
 	if (ctx->vmcb02->control.tlb_control != NEST_SVM_TLB_DO_NOTHING)
 		act->flags |= NEST_SVM_ACT_F_TLB_FLUSH;
+	if (ctx->l2_gif_clear)
+		act->flags |= NEST_SVM_ACT_F_HOLD_INTR;
+}
+
+/*
+ * V_INTR_MASKING decides who masks physical interrupts while L2 runs (APM
+ * 15.21.1): the host's RFLAGS.IF, or the guest's. An L0 that intercepts
+ * INTR keeps physical interrupts (and the TPR) to itself: always set. An
+ * L0 that does not has handed them to L1, so L1's choice stands, and with
+ * it clear L2's own IF gates them, as on the processor; while L2 holds the
+ * processor's GIF clear, the host's IF (clear, NEST_SVM_ACT_F_HOLD_INTR)
+ * must hold them.
+ */
+void nest__svm_set_v_intr_masking(struct nest_svm *ctx)
+{
+	struct nest_vmcb_control *c2 = &ctx->vmcb02->control;
+
+	if (l0_icpt(ctx, NEST_SVM_ICPT_INTR) || ctx->l2_gif_clear ||
+	    (ctx->vmcb12.control.int_ctl & NEST_SVM_INT_CTL_V_INTR_MASKING))
+		c2->int_ctl |= NEST_SVM_INT_CTL_V_INTR_MASKING;
+	else
+		c2->int_ctl &= ~NEST_SVM_INT_CTL_V_INTR_MASKING;
 }
 
 /* Build vmcb02 from the checked copy of vmcb12 and vmcb01. */
@@ -112,6 +134,7 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	uint64_t r12;
 	size_t i;
 
+	ctx->l2_gif_clear = false; /* VMRUN sets GIF (APM 15.5.1) */
 	/* Save area: what VMRUN loads comes from vmcb12; the rest (FS, GS,
 	 * TR, LDTR, the syscall MSRs, ...) is L1's current state, which L2
 	 * inherits on the hardware (APM 15.5.1). */
@@ -177,9 +200,9 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	ctx->last_asid_valid = true;
 	ctx->last_asid12 = c12->asid;
 
-	/* Virtual interrupts (APM 15.21): L1's V_TPR/V_IRQ/vector/priority;
-	 * V_INTR_MASKING always on, so physical interrupts stay L0's. */
-	c2->int_ctl = (c12->int_ctl & INT_CTL_FROM_L1) | NEST_SVM_INT_CTL_V_INTR_MASKING;
+	/* Virtual interrupts (APM 15.21): L1's V_TPR/V_IRQ/vector/priority. */
+	c2->int_ctl = c12->int_ctl & INT_CTL_FROM_L1;
+	nest__svm_set_v_intr_masking(ctx);
 	if ((ctx->features & NEST_SVM_F_VGIF) && (c12->int_ctl & NEST_SVM_INT_CTL_V_GIF_ENABLE)) {
 		c2->int_ctl |= c12->int_ctl & INT_CTL_VGIF;
 		/* L2's STGI/CLGI run on vGIF, unless L0 or L1 intercepts them. */
