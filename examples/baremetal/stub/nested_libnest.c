@@ -44,6 +44,7 @@ static struct {
 	struct nest_tdp *tdp;
 	uint8_t *current; /* VMCB of the next run */
 	bool l2_host_if;  /* L1's RFLAGS.IF at its VMRUN */
+	bool hold_intr;	  /* L2 cleared GIF: hold physical interrupts */
 	bool l0_vgif;	  /* L1 runs with hardware vGIF */
 } n;
 
@@ -204,6 +205,7 @@ static void apply(const struct nest_svm_action *act)
 		if (!stub.in_l2)
 			n.l2_host_if = VMCB_U64(stub.vmcb01, VMCB_RFLAGS) & RFLAGS_IF;
 		n.current = (uint8_t *)(uintptr_t)act->vmcb_pa;
+		n.hold_intr = act->flags & NEST_SVM_ACT_F_HOLD_INTR;
 		stub.in_l2 = true;
 		break;
 	case NEST_SVM_ACT_L0_HANDLES:
@@ -270,15 +272,6 @@ static void l2_msr(uint8_t *v)
 	VMCB_U64(v, VMCB_RIP) += INSN_LEN_MSR;
 }
 
-static bool l1_intercepts_event(uint64_t code)
-{
-	struct nest_svm_state st = {.size = sizeof(st)};
-
-	check(nest_svm_get_state(n.svm, (struct nest_vmcb *)stub.vmcb01, &st),
-	      "nest_svm_get_state");
-	return code == VMEXIT_INTR ? st.l1_intercepts_intr : st.l1_intercepts_nmi;
-}
-
 static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 {
 	uint64_t code = VMCB_U64(v02, VMCB_EXITCODE);
@@ -291,9 +284,10 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 			break;
 		case VMEXIT_INTR:
 		case VMEXIT_NMI:
+		case VMEXIT_SMI:
 			/* Physical events are L0's; the devices are L1's, so is the
 			 * event: a #VMEXIT for L1 if it intercepts it (APM 15.21). */
-			if (l1_intercepts_event(code)) {
+			if (nest_svm_l1_intercepts(n.svm, code, 0, 0) == 1) {
 				struct nest_svm_action fwd = {.size = sizeof(fwd)};
 				int rc = NEST_CALL(nest_svm_force_exit(
 				    n.svm, (struct nest_vmcb *)stub.vmcb01, code, 0, 0, &fwd));
@@ -394,5 +388,5 @@ uint8_t *nested_current_vmcb(void)
 
 bool nested_host_if(void)
 {
-	return stub.in_l2 && n.l2_host_if;
+	return stub.in_l2 && n.l2_host_if && !n.hold_intr;
 }
