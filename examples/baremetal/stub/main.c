@@ -284,6 +284,10 @@ void stub_l1_exit(uint8_t *v)
 	case VMEXIT_SKINIT:
 		nested_l1_exit(v, code);
 		break;
+	case VMEXIT_NMI:
+		/* Intercepted while L1's GIF is clear: the stub took the NMI at
+		 * its STGI and holds it for L1 (nested_before_run()). */
+		break;
 	case VMEXIT_SHUTDOWN:
 		stub_fatal(v, "L1 shut down (triple fault)");
 	case VMEXIT_NPF:
@@ -320,6 +324,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	for (;;) {
 		uint8_t *vmcb = nested_current_vmcb();
 		/* TLB work asked for since the last run (first run: flush all). */
+		nested_before_run();
+		vmcb = nested_current_vmcb();
 		if (stub_flush.control)
 			VMCB_U8(vmcb, VMCB_TLB_CONTROL) = stub_flush.control;
 		svm_run(&stub.regs, (uint64_t)(uintptr_t)vmcb, (uint64_t)(uintptr_t)stub.host_save,

@@ -22,6 +22,8 @@ void nested_l2_exit(uint8_t *vmcb02);
 uint8_t *nested_current_vmcb(void);
 /* RFLAGS.IF for the next VMRUN (L1's IF while L2 runs: V_INTR_MASKING's host IF). */
 bool nested_host_if(void);
+/* Just before each VMRUN: hand a physical NMI the stub holds to L1 or L2. */
+void nested_before_run(void);
 
 /* main.c */
 void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error);

@@ -9,6 +9,9 @@
  * L1's GIF: STGI and CLGI exit and libnest keeps L1's GIF. While it is
  * clear the stub runs L1 with V_INTR_MASKING set and RFLAGS.IF clear at
  * VMRUN, so physical interrupts stay pending (APM 15.21.1) until STGI.
+ * NMIs cannot be held that way: vmcb01 intercepts them while L1's GIF is
+ * clear, the stub takes the NMI itself at its own STGI after the #VMEXIT,
+ * and holds it until L1 (or L2) may take it, then injects it.
  */
 #include <nest/nest.h>
 
@@ -39,12 +42,15 @@
 #define CR4_SMAP (1ull << 21)
 #define CR4_PKE (1ull << 22)
 
+#define EVENTINJ_NMI (EVENTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_NMI << 8) | VEC_NMI)
+
 static struct {
 	struct nest_svm *svm;
 	struct nest_tdp *tdp;
 	uint8_t *current; /* VMCB of the next run */
 	bool l2_host_if;  /* L1's RFLAGS.IF at its VMRUN */
 	bool hold_intr;	  /* L2 cleared GIF: hold physical interrupts */
+	volatile bool nmi_pending; /* a physical NMI the stub took: L1's */
 	bool l0_vgif;	  /* L1 runs with hardware vGIF */
 } n;
 
@@ -91,6 +97,14 @@ static void check(int rc, const char *what)
 {
 	if (rc != NEST_OK)
 		bm_panic("stub: %s: %s\n", what, nest_strerror(rc));
+}
+
+/* The stub's own NMI handler: an NMI reaches the stub only after a
+ * #VMEXIT(NMI), at its STGI; the devices are L1's, so is the NMI. */
+static void take_nmi(struct bm_regs *r)
+{
+	(void)r;
+	n.nmi_pending = true;
 }
 
 void nested_init(void)
@@ -146,6 +160,7 @@ void nested_init(void)
 	size_t size = nest_svm_size();
 	check(nest_svm_init(pages(size), size, &stub_backend, &cfg, &n.svm), "nest_svm_init");
 	n.current = stub.vmcb01;
+	bm_set_handler(VEC_NMI, take_nmi);
 
 	struct nest_svm_caps caps = {.size = sizeof(caps)};
 	check(nest_svm_get_caps(n.svm, &caps), "nest_svm_get_caps");
@@ -175,11 +190,16 @@ static void sync_gif(void)
 	check(nest_svm_get_state(n.svm, (struct nest_vmcb *)stub.vmcb01, &st),
 	      "nest_svm_get_state");
 	uint64_t ctl = VMCB_U64(stub.vmcb01, VMCB_INT_CTL);
-	if (st.gif)
+	uint32_t icpt = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1);
+	if (st.gif) {
 		ctl &= ~NEST_SVM_INT_CTL_V_INTR_MASKING;
-	else
+		icpt &= ~ICPT1_NMI;
+	} else {
 		ctl |= NEST_SVM_INT_CTL_V_INTR_MASKING;
+		icpt |= ICPT1_NMI;
+	}
 	VMCB_U64(stub.vmcb01, VMCB_INT_CTL) = ctl;
+	VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1) = icpt;
 }
 
 static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act);
@@ -282,8 +302,11 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 		case VMEXIT_MSR:
 			l2_msr(v02);
 			break;
-		case VMEXIT_INTR:
 		case VMEXIT_NMI:
+			/* Held by the stub (take_nmi): nested_before_run() hands
+			 * it on once L2's GIF allows. */
+			break;
+		case VMEXIT_INTR:
 		case VMEXIT_SMI:
 			/* Physical events are L0's; the devices are L1's, so is the
 			 * event: a #VMEXIT for L1 if it intercepts it (APM 15.21). */
@@ -379,6 +402,38 @@ void nested_l2_exit(uint8_t *vmcb02)
 		stub_fatal(vmcb02, "libnest refused an L2 exit");
 	}
 	apply(&act);
+}
+
+void nested_before_run(void)
+{
+	struct nest_svm_state st = {.size = sizeof(st)};
+
+	if (!n.nmi_pending)
+		return;
+	if (stub.in_l2) {
+		if (n.hold_intr)
+			return; /* L2 holds GIF clear: until its STGI */
+		if (nest_svm_l1_intercepts(n.svm, VMEXIT_NMI, 0, 0) == 1) {
+			/* L1's #VMEXIT(NMI); the NMI waits for L1's STGI. */
+			struct nest_svm_action fwd = {.size = sizeof(fwd)};
+			int rc = NEST_CALL(nest_svm_force_exit(n.svm, (struct nest_vmcb *)stub.vmcb01,
+							       VMEXIT_NMI, 0, 0, &fwd));
+			if (rc != NEST_OK)
+				bm_panic("stub: nest_svm_force_exit: %s\n", nest_strerror(rc));
+			apply(&fwd);
+			return;
+		}
+		if (!(VMCB_U64(n.current, VMCB_EVENTINJ) & EVENTINJ_VALID)) {
+			VMCB_U64(n.current, VMCB_EVENTINJ) = EVENTINJ_NMI;
+			n.nmi_pending = false;
+		}
+		return;
+	}
+	check(nest_svm_get_state(n.svm, (struct nest_vmcb *)stub.vmcb01, &st), "nest_svm_get_state");
+	if (st.gif && !(VMCB_U64(stub.vmcb01, VMCB_EVENTINJ) & EVENTINJ_VALID)) {
+		VMCB_U64(stub.vmcb01, VMCB_EVENTINJ) = EVENTINJ_NMI;
+		n.nmi_pending = false;
+	}
 }
 
 uint8_t *nested_current_vmcb(void)

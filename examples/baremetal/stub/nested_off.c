@@ -80,3 +80,7 @@ bool nested_host_if(void)
 {
 	return false;
 }
+
+void nested_before_run(void)
+{
+}
