@@ -9,7 +9,7 @@
 #   make conformance       both
 #
 # Variables: KUT_DIR (default ../shared/kvm-unit-tests beside the source
-# tree), CASE_TIMEOUT (seconds per run, default 60), JOBS (VMs at a time,
+# tree), CASE_TIMEOUT (seconds per run, default 90), JOBS (VMs at a time,
 # default 2), CASES ("SUITE/CASE ..." to run only those).
 KUT_DIR ?= $(abs_top_srcdir)/../shared/kvm-unit-tests
 CONFORMANCE_OUT = $(abs_top_builddir)/tests/conformance/out

@@ -13,12 +13,12 @@
 # stopped without the suite's verdict).
 #
 # Environment: KUT (the built kvm-unit-tests tree), STUB (stub.elf) for SVM,
-# STUB_VMX (stub-vmx.elf) for VMX, CASE_TIMEOUT (seconds, default 60),
+# STUB_VMX (stub-vmx.elf) for VMX, CASE_TIMEOUT (seconds, default 90),
 # QEMU, QEMU_MEM (MiB, default 1024), BOCHS_MEGS (default 2048), MKISO and
 # RUN_BOCHS (the bare-metal example's Bochs scripts).
 set -u
 suite=$1 case=$2 mode=$3 logdir=$4
-timeout=${CASE_TIMEOUT:-60}
+timeout=${CASE_TIMEOUT:-90}
 log=$logdir/$suite.$case.$mode.log
 mkdir -p "$logdir"
 env=$logdir/env

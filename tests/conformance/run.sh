@@ -45,7 +45,7 @@ done >"$jobs"
 # of the expectations) without running anything.
 if [ -z "${REPORT_ONLY:-}" ]; then
 	echo "conformance $arch: $(wc -l <"$jobs") runs, ${JOBS:-2} at a time," \
-		"at most ${CASE_TIMEOUT:-60}s each"
+		"at most ${CASE_TIMEOUT:-90}s each"
 	: >"$results"
 	sed "s|\$| $logs $results|" "$jobs" >"$jobs.args"
 	# Each run appends one short line (an atomic append) and shows it.
