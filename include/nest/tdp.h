@@ -258,8 +258,14 @@ enum nest_tdp_fault_kind {
 	NEST_TDP_REFLECT = 1,   ///< reflect an EPT violation (exit reason 48) / \#NPF to L1
 	NEST_TDP_MISCONFIG = 2, ///< reflect an EPT misconfiguration (exit reason 49) to L1
 	NEST_TDP_L0 = 3,        ///< L0 must handle: L1-physical l1_gpa is not mapped (or lacks rights) in L0's map
-	NEST_TDP_RETRY = 4      ///< nothing done (L1 changed its tables meanwhile); resume L2
+	NEST_TDP_RETRY = 4,     ///< nothing done (L1 changed its tables meanwhile); resume L2
+	/** L2 writes an L1-physical page that nest_tdp_watch_writes() watches
+	 *  (l1_gpa says where); nothing was installed. Added in 0.2. */
+	NEST_TDP_WRITE_WATCHED = 5
 };
+
+/** How many L1-physical pages nest_tdp_watch_writes() watches at most. */
+#define NEST_TDP_MAX_WATCHED 8
 
 /** @name Fault input flags (nest_tdp_fault_in::flags)
  *  @{ */
@@ -432,6 +438,25 @@ NEST_API int nest_tdp_invalidate_range(struct nest_tdp *ctx, const struct nest_t
  * @return NEST_OK or NEST_E_INVAL.
  */
 NEST_API int nest_tdp_l1_map_changed(struct nest_tdp *ctx, uint64_t l1_gpa, uint64_t len);
+
+/**
+ * @brief Make L2's writes to some L1-physical pages come to L0 first.
+ *
+ * For data the processor consults in L1's memory while L2 runs (L1's I/O
+ * and MSR permission maps, say), which L2 may be able to write. Replaces
+ * the watched set: the shadow entries that map those pages go, and later
+ * ones map them read-only (in 4 KiB pages). A write of L2 to one of them
+ * then ends nest_tdp_fault() with NEST_TDP_WRITE_WATCHED before anything is
+ * installed; the caller takes note, removes the page from the set (or
+ * clears it) and resumes L2, whose write then goes through.
+ *
+ * @param ctx The context.
+ * @param l1_pages L1-physical addresses (any offset: the page is watched),
+ *        or NULL with @p n = 0 to watch nothing.
+ * @param n At most NEST_TDP_MAX_WATCHED.
+ * @return NEST_OK, NEST_E_INVAL.
+ */
+NEST_API int nest_tdp_watch_writes(struct nest_tdp *ctx, const uint64_t *l1_pages, unsigned n);
 
 /**
  * @brief Read the counters.

@@ -151,6 +151,8 @@ static void expect_l0(uint64_t code)
 	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
 }
 
+static void build_npt12(void);
+
 /* ---- VMRUN and vmcb02 ---- */
 
 START_TEST(vmrun_builds_vmcb02)
@@ -347,6 +349,56 @@ START_TEST(ioio_follows_l1s_iopm)
 	l2_ran();
 	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in60, 0x8002), NEST_OK);
 	expect_reflected(NEST_SVM_EXIT_IOIO, in60, 0x8002);
+}
+END_TEST
+
+/* L2 writes the IOPM it runs under (reachable through NPT12): the next IN
+ * follows the new bit, as the processor reads the map at each access
+ * (APM 15.10.1); the next VMRUN merges the map again. */
+START_TEST(ioio_follows_l2s_write_to_the_live_iopm)
+{
+	const uint64_t iopm_l1 = 0x300000; /* L2-physical 0x100000 through NPT12 */
+	uint8_t *iopm12;
+	uint64_t in60 = (0x60ull << 16) | NEST_SVM_IOIO_TYPE_IN | NEST_SVM_IOIO_SZ8;
+	uint64_t in61 = (0x61ull << 16) | NEST_SVM_IOIO_TYPE_IN | NEST_SVM_IOIO_SZ8;
+
+	sim_svm_fini(&t);
+	start(NEST_SVM_F_SUPPORTED, 1);
+	iopm12 = sim_ptr(&t.sim, iopm_l1, NEST_SVM_IOPM_SIZE);
+	memset(iopm12, 0, NEST_SVM_IOPM_SIZE);
+	build_npt12();
+	l1_icpt(NEST_SVM_ICPT_IOIO_PROT);
+	v12.control.iopm_base_pa = iopm_l1;
+	run_l2();
+	ck_assert_uint_eq(t.iopm02[0x60 / 8] & (1u << (0x60 % 8)), 0);
+	/* L2 reads the map page: read-only in NPT02. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, NEST_NPF_U | NEST_NPF_FINAL, 0x100000),
+			 NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	/* L2 writes it: libnest notes it, and every I/O exits from now on. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF,
+				    NEST_NPF_P | NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL, 0x100008),
+			 NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_uint_eq(t.iopm02[0x61 / 8] & (1u << (0x61 % 8)), 1u << (0x61 % 8));
+	/* The write completes (a second fault installs a writable entry). */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF,
+				    NEST_NPF_P | NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL, 0x100008),
+			 NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	iopm12[0x60 / 8] |= 1u << (0x60 % 8);
+	/* Port 0x61 is still L1's to leave alone: L0 performs it. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in61, 0x8002), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_IOIO);
+	/* Port 0x60 now exits to L1. */
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in60, 0x8002), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	ck_assert_uint_eq(t.act.exitcode, NEST_SVM_EXIT_IOIO);
+	/* The next VMRUN merges L1's map as it now is. */
+	run_l2();
+	ck_assert(t.iopm02[0x60 / 8] & (1u << (0x60 % 8)));
+	ck_assert_uint_eq(t.iopm02[0x61 / 8] & (1u << (0x61 % 8)), 0);
 }
 END_TEST
 
@@ -953,6 +1005,7 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, cpuid_is_l0s_when_only_l0_intercepts);
 	tcase_add_test(tc, hlt_reflected_or_l0s);
 	tcase_add_test(tc, ioio_follows_l1s_iopm);
+	tcase_add_test(tc, ioio_follows_l2s_write_to_the_live_iopm);
 	tcase_add_test(tc, ioio_without_iopm_intercept_is_l0s);
 	tcase_add_test(tc, msr_follows_l1s_msrpm);
 	tcase_add_test(tc, l0_msrpm_bits_survive_the_merge);

@@ -272,6 +272,47 @@ START_TEST(page_size_is_the_smaller_of_both_levels)
 }
 END_TEST
 
+/* A watched L1 page: writes come to the caller before anything is built,
+ * reads get a read-only 4 KiB entry even inside a large page on both
+ * sides, and the rest of that large page stays writable. */
+START_TEST(watched_page_writes_come_to_the_caller)
+{
+	struct nest_tdp_l1_root r = ept_root(0);
+	struct nest_tdp_fault_out o;
+	uint64_t i, e, page = 0x805000;
+	unsigned lvl;
+
+	tb_map64(&T, l1root, 4, 0x400000, 0x800000, 2, TB_EPT_RWX | TB_EPT_PS | TB_EPT_MT(6),
+		 TB_EPT_RWX);
+	for (i = 0; i < 512; i++)
+		tb_map(&T, 0x800000 + i * 4096, 0x40000000 + i * 4096, RWX, NEST_MT_WB, 21);
+	/* Built before the watch: a writable 2 MiB entry, which the watch drops. */
+	ck_assert_uint_eq(fault(&r, 0x405000, NEST_ACC_W, 0).page_shift, 21);
+	ck_assert_int_eq(nest_tdp_watch_writes(ctx, &page, 1), NEST_OK);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x405000, &lvl), 0);
+	o = fault(&r, 0x405008, NEST_ACC_W, 0);
+	ck_assert_int_eq(o.kind, NEST_TDP_WRITE_WATCHED);
+	ck_assert_uint_eq(o.l1_gpa, 0x805008);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x405000, &lvl), 0);
+	o = fault(&r, 0x405008, NEST_ACC_R, 0);
+	ck_assert_int_eq(o.kind, NEST_TDP_FIXED);
+	ck_assert_uint_eq(o.page_shift, 12);
+	e = shadow_leaf(&r, 0x405000, &lvl);
+	ck_assert_uint_eq(lvl, 1);
+	ck_assert_uint_eq(e & TB_EPT_RWX, TB_EPT_R | TB_EPT_X);
+	/* A neighbour in the same 2 MiB: writable, in 4 KiB. */
+	o = fault(&r, 0x406000, NEST_ACC_W, 0);
+	ck_assert_int_eq(o.kind, NEST_TDP_FIXED);
+	ck_assert_uint_eq(o.page_shift, 12);
+	/* Unwatched: the write goes through. */
+	ck_assert_int_eq(nest_tdp_watch_writes(ctx, NULL, 0), NEST_OK);
+	ck_assert_int_eq(fault(&r, 0x405008, NEST_ACC_W, 0).kind, NEST_TDP_FIXED);
+	ck_assert_int_eq(nest_tdp_watch_writes(ctx, NULL, 1), NEST_E_INVAL);
+	ck_assert_int_eq(nest_tdp_watch_writes(ctx, &page, NEST_TDP_MAX_WATCHED + 1),
+			 NEST_E_INVAL);
+}
+END_TEST
+
 START_TEST(one_gib_pages_on_both_sides_give_a_one_gib_shadow_page)
 {
 	struct nest_tdp_l1_root r = ept_root(0);
@@ -781,6 +822,7 @@ static Suite *tdp_suite(void)
 	tcase_add_test(f, ad_flags_untouched_without_eptp_ad);
 	tcase_add_test(f, ad_update_racing_with_l1_asks_for_retry);
 	tcase_add_test(n, npt_fault_reflects_exitinfo);
+	tcase_add_test(n, watched_page_writes_come_to_the_caller);
 	tcase_add_test(n, npt_fault_id_bit_follows_l1_nxe_and_smep);
 	tcase_add_test(n, npt_fault_id_bit_follows_the_current_smep_on_a_shared_root);
 	tcase_add_test(n, npt_shadow_entry_is_user_nx_and_dirty_tracked);

@@ -71,6 +71,8 @@ struct nest_tdp {
 	struct nest_tdp_config cfg;
 	struct nest_tdp_stats st;
 	struct tdp_root roots[NEST_TDP_MAX_ROOTS];
+	uint64_t watched[NEST_TDP_MAX_WATCHED]; /* L1-physical pages, write-watched */
+	uint32_t n_watched;
 	struct tdp_page *pages;
 	uint32_t *buckets;
 };
@@ -719,6 +721,18 @@ static void tdp_reflect_ept(const struct nest_tdp_fault_in *in, const struct nes
 	out->gpa = in->l2_gpa;
 }
 
+/* Does the aligned L1 range of 2^shift bytes around @l1 hold a watched page? */
+static bool tdp_watched(const struct nest_tdp *t, uint64_t l1, unsigned shift)
+{
+	uint64_t lo = l1 & ~((1ull << shift) - 1);
+	uint32_t i;
+
+	for (i = 0; i < t->n_watched; i++)
+		if (t->watched[i] - lo < (1ull << shift))
+			return true;
+	return false;
+}
+
 static void tdp_reflect_npt(const struct nest_tdp_fault_in *in, const struct nest_walk_result *w,
 			    struct nest_tdp_fault_out *out)
 {
@@ -844,6 +858,16 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 	}
 	nest__memset(&ins, 0, sizeof(ins));
 	ins.rights = l1_rights & l0_rights;
+	/* A watched page: a write comes to the caller, and the entry that
+	 * maps it is a read-only 4 KiB one (nest_tdp_watch_writes()). */
+	if ((ins.rights & NEST_ACC_W) && tdp_watched(t, w.addr, PG_PAGE_SHIFT)) {
+		if (acc & NEST_ACC_W) {
+			out->kind = NEST_TDP_WRITE_WATCHED;
+			out->l1_gpa = w.addr;
+			return NEST_OK;
+		}
+		ins.rights &= ~NEST_ACC_W;
+	}
 	/* Dirty tracking: until L1's leaf is dirty, writes must fault (SDM 29.3.5, APM 15.25.5). */
 	if (rt->ad && !w.dirty)
 		ins.rights &= ~NEST_ACC_W;
@@ -854,6 +878,9 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 	if (s0 != PG_SHIFT_2M && s0 != PG_SHIFT_1G)
 		s0 = PG_PAGE_SHIFT;
 	shift = tdp_min(tdp_min(w.page_shift, s0), t->cfg.max_page_shift);
+	if (shift > PG_PAGE_SHIFT && (l1_rights & l0_rights & NEST_ACC_W) &&
+	    tdp_watched(t, w.addr, shift))
+		shift = PG_PAGE_SHIFT; /* keep the watched page's entry apart */
 	ins.shift = shift;
 	ins.l2_gpa = in->l2_gpa;
 	ins.l1_gpa = w.addr;
@@ -870,6 +897,25 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 	out->l1_gpa = w.addr;
 	out->page_shift = (uint8_t)shift;
 	t->st.fixed++;
+	return NEST_OK;
+}
+
+NEST_API int nest_tdp_watch_writes(struct nest_tdp *t, const uint64_t *l1_pages, unsigned n)
+{
+	unsigned i;
+	int rc;
+
+	if (!tdp_ok(t) || n > NEST_TDP_MAX_WATCHED || (n && l1_pages == NULL))
+		return NEST_E_INVAL;
+	t->n_watched = 0;
+	for (i = 0; i < n; i++) {
+		t->watched[i] = l1_pages[i] & ~(PG_PAGE_SIZE - 1);
+		/* Entries built before may map it writable (or in a large page). */
+		rc = nest_tdp_l1_map_changed(t, t->watched[i], PG_PAGE_SIZE);
+		if (rc != NEST_OK)
+			return rc;
+	}
+	t->n_watched = n;
 	return NEST_OK;
 }
 

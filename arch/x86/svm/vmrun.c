@@ -44,7 +44,7 @@ static void save_host(struct svm_host_state *h, const struct nest_vmcb_save *s, 
 
 /* Read one of L1's permission maps once. An unreadable map reads as all
  * ones (every access intercepted), as unbacked memory reads on a PC. */
-static void read_map(struct nest_svm *ctx, uint64_t base, uint8_t *dst, size_t len)
+void nest__svm_read_map(struct nest_svm *ctx, uint64_t base, uint8_t *dst, size_t len)
 {
 	if (nest__be_read(&ctx->be, base & ~SVM_PAGE_MASK, dst, len) != NEST_OK)
 		nest__memset(dst, 0xff, len);
@@ -75,6 +75,49 @@ static void merge_map(uint8_t *dst, const uint8_t *l0, const uint8_t *l1, size_t
 		a |= b;
 		nest__memcpy(dst + i, &a, 8);
 	}
+}
+
+/*
+ * The processor reads the IOPM in memory at each I/O (APM 15.10.1), so a
+ * write of L2 to the IOPM it runs under takes effect at its next IN or OUT.
+ * vmcb02's IOPM is merged at VMRUN; to stay exact, L1's IOPM pages are
+ * write-watched in NPT02 (L2 reaches L1's memory only through it when L1
+ * uses nested paging). The set changes only when the map moves.
+ */
+static int watch_maps(struct nest_svm *ctx)
+{
+	uint64_t pages[NEST_SVM_IOPM_SIZE / SVM_PAGE_SIZE];
+	unsigned i, n = 0;
+	int rc;
+
+	ctx->maps_live = false;
+	if (ctx->npt12 && ctx->l1_iopm_used)
+		for (i = 0; i < NEST_SVM_IOPM_SIZE / SVM_PAGE_SIZE; i++)
+			pages[n++] = (ctx->vmcb12.control.iopm_base_pa & ~SVM_PAGE_MASK) +
+				     i * SVM_PAGE_SIZE;
+	if (n == ctx->n_watched &&
+	    (n == 0 || nest__memcmp(pages, ctx->watched, n * sizeof(pages[0])) == 0))
+		return NEST_OK;
+	rc = nest_tdp_watch_writes(ctx->tdp, n ? pages : NULL, n);
+	if (rc != NEST_OK)
+		return rc;
+	if (n)
+		nest__memcpy(ctx->watched, pages, n * sizeof(pages[0]));
+	ctx->n_watched = n;
+	return NEST_OK;
+}
+
+int nest__svm_maps_written(struct nest_svm *ctx)
+{
+	int rc = nest_tdp_watch_writes(ctx->tdp, NULL, 0);
+
+	if (rc != NEST_OK)
+		return rc;
+	ctx->n_watched = 0;
+	ctx->maps_live = true;
+	nest__memset(ctx->iopm02, 0xff, NEST_SVM_IOPM_SIZE);
+	ctx->iopm02_l0_only = false;
+	return NEST_OK;
 }
 
 static bool l0_icpt(const struct nest_svm *ctx, unsigned n)
@@ -133,6 +176,7 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	bool flush = c12->tlb_control != NEST_SVM_TLB_DO_NOTHING;
 	uint64_t r12;
 	size_t i;
+	int rc;
 
 	ctx->l2_gif_clear = false; /* VMRUN sets GIF (APM 15.5.1) */
 	/* Save area: what VMRUN loads comes from vmcb12; the rest (FS, GS,
@@ -170,9 +214,9 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	ctx->l1_msrpm_used = svm_icpt_test(c12, NEST_SVM_ICPT_MSR_PROT);
 	ctx->l1_iopm_used = svm_icpt_test(c12, NEST_SVM_ICPT_IOIO_PROT);
 	if (ctx->l1_msrpm_used)
-		read_map(ctx, c12->msrpm_base_pa, ctx->l1_msrpm, NEST_SVM_MSRPM_SIZE);
+		nest__svm_read_map(ctx, c12->msrpm_base_pa, ctx->l1_msrpm, NEST_SVM_MSRPM_SIZE);
 	if (ctx->l1_iopm_used)
-		read_map(ctx, c12->iopm_base_pa, ctx->l1_iopm, NEST_SVM_IOPM_SIZE);
+		nest__svm_read_map(ctx, c12->iopm_base_pa, ctx->l1_iopm, NEST_SVM_IOPM_SIZE);
 	/* A map that holds L0's bits only is kept from the last VMRUN (L0's
 	 * maps change only with nest_svm_l0_maps_changed()). */
 	if (ctx->l1_msrpm_used || !ctx->msrpm02_l0_only)
@@ -255,7 +299,6 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	ctx->npt12 = (c12->np_ctl & NEST_SVM_NP_ENABLE) && ctx->tdp;
 	if (ctx->npt12) {
 		struct nest_tdp_root_info info;
-		int rc;
 
 		nest__memset(&ctx->tdp_root, 0, sizeof(ctx->tdp_root));
 		ctx->tdp_root.kind = NEST_TDP_NPT;
@@ -277,6 +320,9 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 		c2->n_cr3 = ctx->npt01_ncr3;
 		s2->g_pat = vmcb01->save.g_pat;
 	}
+	rc = watch_maps(ctx);
+	if (rc != NEST_OK)
+		return rc;
 	c2->tlb_control = flush ? flush_kind(ctx) : NEST_SVM_TLB_DO_NOTHING;
 	/* Every VMRUN of L1 rebuilds vmcb02: nothing is clean. */
 	c2->clean = 0;
