@@ -414,6 +414,49 @@ START_TEST(ioio_without_iopm_intercept_is_l0s)
 }
 END_TEST
 
+/* The same for the MSRPM (APM 15.11): L2 writes it, the next WRMSR follows,
+ * and the IOPM, still watched, is not made live by that write. */
+START_TEST(msr_follows_l2s_write_to_the_live_msrpm)
+{
+	const uint64_t msrpm_l1 = 0x340000; /* L2-physical 0x140000 through NPT12 */
+	const uint64_t iopm_l1 = 0x300000;
+	unsigned bit = 0x81 * 2 + 1; /* STAR write: range 1 at 0x800 */
+	uint8_t *msrpm12;
+
+	sim_svm_fini(&t);
+	start(NEST_SVM_F_SUPPORTED, 1);
+	msrpm12 = sim_ptr(&t.sim, msrpm_l1, NEST_SVM_MSRPM_SIZE);
+	memset(msrpm12, 0, NEST_SVM_MSRPM_SIZE);
+	memset(sim_ptr(&t.sim, iopm_l1, NEST_SVM_IOPM_SIZE), 0, NEST_SVM_IOPM_SIZE);
+	build_npt12();
+	l1_icpt(NEST_SVM_ICPT_MSR_PROT);
+	l1_icpt(NEST_SVM_ICPT_IOIO_PROT);
+	v12.control.msrpm_base_pa = msrpm_l1;
+	v12.control.iopm_base_pa = iopm_l1;
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF,
+				    NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL, 0x140000 + 0x800),
+			 NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_uint_eq(t.msrpm02[0x800 + bit / 8], 0xff);
+	ck_assert_uint_eq(t.iopm02[0x60 / 8] & (1u << (0x60 % 8)), 0);
+	msrpm12[0x800 + bit / 8] |= 1u << (bit % 8);
+	t.regs.gpr[1] = X86_MSR_IA32_STAR;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_MSR, 0, 0), NEST_OK); /* read: L0's */
+	expect_l0(NEST_SVM_EXIT_MSR);
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_MSR, 1, 0), NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_MSR, 1, 0);
+	/* The IOPM page is still watched: L2's write to it is noticed too. */
+	run_l2();
+	ck_assert_uint_eq(t.msrpm02[0], 0);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF,
+				    NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL, 0x100000),
+			 NEST_OK);
+	ck_assert_uint_eq(t.iopm02[0], 0xff);
+}
+END_TEST
+
 START_TEST(msr_follows_l1s_msrpm)
 {
 	uint8_t *msrpm12 = sim_ptr(&t.sim, SIM_SVM_MSRPM12, NEST_SVM_MSRPM_SIZE);
@@ -1008,6 +1051,7 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, ioio_follows_l2s_write_to_the_live_iopm);
 	tcase_add_test(tc, ioio_without_iopm_intercept_is_l0s);
 	tcase_add_test(tc, msr_follows_l1s_msrpm);
+	tcase_add_test(tc, msr_follows_l2s_write_to_the_live_msrpm);
 	tcase_add_test(tc, l0_msrpm_bits_survive_the_merge);
 	tcase_add_test(tc, cr_and_dr_accesses);
 	tcase_add_test(tc, exceptions_reflect_per_bitmap_and_mc_stays_l0s);

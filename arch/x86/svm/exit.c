@@ -301,8 +301,9 @@ static int l2_npf(struct nest_svm *ctx, struct nest_vmcb *vmcb01, struct nest_sv
 		act->l0_access = out.l0_access;
 		return NEST_OK;
 	case NEST_TDP_WRITE_WATCHED:
-		/* L2 writes L1's IOPM: from now on L1's map as it is decides. */
-		rc = nest__svm_maps_written(ctx);
+		/* L2 writes L1's IOPM or MSRPM: from now on that map, as it is
+		 * in L1's memory, decides. */
+		rc = nest__svm_maps_written(ctx, out.l1_gpa);
 		if (rc != NEST_OK)
 			return rc;
 		return nest_svm_resume_l2(ctx, act);
@@ -334,9 +335,12 @@ NEST_API int nest_svm_l2_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 
 	if (code == NEST_SVM_EXIT_NPF && ctx->npt12)
 		return l2_npf(ctx, vmcb01, act);
-	if (code == NEST_SVM_EXIT_IOIO && ctx->maps_live)
+	if (code == NEST_SVM_EXIT_IOIO && ctx->iopm_live)
 		nest__svm_read_map(ctx, ctx->vmcb12.control.iopm_base_pa, ctx->l1_iopm,
 				   NEST_SVM_IOPM_SIZE);
+	if (code == NEST_SVM_EXIT_MSR && ctx->msrpm_live)
+		nest__svm_read_map(ctx, ctx->vmcb12.control.msrpm_base_pa, ctx->l1_msrpm,
+				   NEST_SVM_MSRPM_SIZE);
 	if (!l0_only(code)) {
 		if (l1_intercepts(ctx, code, info1, (uint32_t)regs->gpr[1]))
 			return nest__svm_reflect(ctx, vmcb01, code, info1, info2, act);

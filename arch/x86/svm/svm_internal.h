@@ -105,12 +105,12 @@ struct nest_svm {
 	bool l1_iopm_used;
 	bool npt12;		    /* L2 runs on NPT02 */
 	bool l2_gif_clear;	    /* L2 ran CLGI without vGIF (l2insn.c) */
-	/* L1's IOPM pages watched in NPT02 (L2 may write them); after such a
-	 * write, until the next VMRUN, every I/O exits and is decided from
-	 * L1's map as it is in memory (maps_live). */
-	uint64_t watched[NEST_SVM_IOPM_SIZE / SVM_PAGE_SIZE];
+	/* L1's IOPM and MSRPM pages watched in NPT02 (L2 may write them);
+	 * after a write to one map, until the next VMRUN, every access that
+	 * map governs exits and is decided from L1's map as it is in memory. */
+	uint64_t watched[(NEST_SVM_IOPM_SIZE + NEST_SVM_MSRPM_SIZE) / SVM_PAGE_SIZE];
 	unsigned n_watched;
-	bool maps_live;
+	bool iopm_live, msrpm_live;
 	bool soft_inj;		    /* vmcb12 injected a software interrupt ... */
 	uint64_t soft_inj_event;    /* ... this EVENTINJ ... */
 	uint64_t soft_inj_next_rip; /* ... returning to this NEXT_RIP */
@@ -185,8 +185,9 @@ void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act);
 void nest__svm_set_v_intr_masking(struct nest_svm *ctx);
 /* Read one of L1's permission maps (all ones where unreadable). */
 void nest__svm_read_map(struct nest_svm *ctx, uint64_t base, uint8_t *dst, size_t len);
-/* L2 wrote a watched map page: every I/O exits until the next VMRUN. */
-int nest__svm_maps_written(struct nest_svm *ctx);
+/* L2 writes L1-physical @l1_gpa, a watched map page: every access that map
+ * governs exits until the next VMRUN. */
+int nest__svm_maps_written(struct nest_svm *ctx, uint64_t l1_gpa);
 
 /* exit.c */
 int nest__svm_reflect(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t exitcode,

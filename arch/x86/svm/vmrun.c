@@ -78,23 +78,26 @@ static void merge_map(uint8_t *dst, const uint8_t *l0, const uint8_t *l1, size_t
 }
 
 /*
- * The processor reads the IOPM in memory at each I/O (APM 15.10.1), so a
- * write of L2 to the IOPM it runs under takes effect at its next IN or OUT.
- * vmcb02's IOPM is merged at VMRUN; to stay exact, L1's IOPM pages are
- * write-watched in NPT02 (L2 reaches L1's memory only through it when L1
- * uses nested paging). The set changes only when the map moves.
+ * The processor reads the IOPM and MSRPM in memory at each access (APM
+ * 15.10.1, 15.11), so a write of L2 to a map it runs under takes effect at
+ * its next IN, OUT, RDMSR or WRMSR. vmcb02's maps are merged at VMRUN; to
+ * stay exact, L1's map pages are write-watched in NPT02 (L2 reaches L1's
+ * memory only through it when L1 uses nested paging). The set changes
+ * only when the maps move.
  */
-static int watch_maps(struct nest_svm *ctx)
+static unsigned map_pages(uint64_t base, size_t len, uint64_t *pages)
 {
-	uint64_t pages[NEST_SVM_IOPM_SIZE / SVM_PAGE_SIZE];
-	unsigned i, n = 0;
+	unsigned i;
+
+	for (i = 0; i < len / SVM_PAGE_SIZE; i++)
+		pages[i] = (base & ~SVM_PAGE_MASK) + i * SVM_PAGE_SIZE;
+	return i;
+}
+
+static int watch(struct nest_svm *ctx, const uint64_t *pages, unsigned n)
+{
 	int rc;
 
-	ctx->maps_live = false;
-	if (ctx->npt12 && ctx->l1_iopm_used)
-		for (i = 0; i < NEST_SVM_IOPM_SIZE / SVM_PAGE_SIZE; i++)
-			pages[n++] = (ctx->vmcb12.control.iopm_base_pa & ~SVM_PAGE_MASK) +
-				     i * SVM_PAGE_SIZE;
 	if (n == ctx->n_watched &&
 	    (n == 0 || nest__memcmp(pages, ctx->watched, n * sizeof(pages[0])) == 0))
 		return NEST_OK;
@@ -107,17 +110,47 @@ static int watch_maps(struct nest_svm *ctx)
 	return NEST_OK;
 }
 
-int nest__svm_maps_written(struct nest_svm *ctx)
+static int watch_maps(struct nest_svm *ctx)
 {
-	int rc = nest_tdp_watch_writes(ctx->tdp, NULL, 0);
+	const struct nest_vmcb_control *c12 = &ctx->vmcb12.control;
+	uint64_t pages[NEST_ARRAY_SIZE(ctx->watched)];
+	unsigned n = 0;
 
-	if (rc != NEST_OK)
-		return rc;
-	ctx->n_watched = 0;
-	ctx->maps_live = true;
-	nest__memset(ctx->iopm02, 0xff, NEST_SVM_IOPM_SIZE);
-	ctx->iopm02_l0_only = false;
-	return NEST_OK;
+	ctx->iopm_live = ctx->msrpm_live = false;
+	if (ctx->npt12 && ctx->l1_iopm_used)
+		n += map_pages(c12->iopm_base_pa, NEST_SVM_IOPM_SIZE, pages + n);
+	if (ctx->npt12 && ctx->l1_msrpm_used)
+		n += map_pages(c12->msrpm_base_pa, NEST_SVM_MSRPM_SIZE, pages + n);
+	return watch(ctx, pages, n);
+}
+
+static bool in_map(uint64_t pa, uint64_t base, size_t len)
+{
+	return pa - (base & ~SVM_PAGE_MASK) < len;
+}
+
+int nest__svm_maps_written(struct nest_svm *ctx, uint64_t l1_gpa)
+{
+	const struct nest_vmcb_control *c12 = &ctx->vmcb12.control;
+	uint64_t pages[NEST_ARRAY_SIZE(ctx->watched)];
+	unsigned n = 0;
+
+	if (ctx->l1_iopm_used && in_map(l1_gpa, c12->iopm_base_pa, NEST_SVM_IOPM_SIZE)) {
+		ctx->iopm_live = true;
+		nest__memset(ctx->iopm02, 0xff, NEST_SVM_IOPM_SIZE);
+		ctx->iopm02_l0_only = false;
+	}
+	if (ctx->l1_msrpm_used && in_map(l1_gpa, c12->msrpm_base_pa, NEST_SVM_MSRPM_SIZE)) {
+		ctx->msrpm_live = true;
+		nest__memset(ctx->msrpm02, 0xff, NEST_SVM_MSRPM_SIZE);
+		ctx->msrpm02_l0_only = false;
+	}
+	/* A live map is read at each access: only the other stays watched. */
+	if (ctx->l1_iopm_used && !ctx->iopm_live)
+		n += map_pages(c12->iopm_base_pa, NEST_SVM_IOPM_SIZE, pages + n);
+	if (ctx->l1_msrpm_used && !ctx->msrpm_live)
+		n += map_pages(c12->msrpm_base_pa, NEST_SVM_MSRPM_SIZE, pages + n);
+	return watch(ctx, pages, n);
 }
 
 static bool l0_icpt(const struct nest_svm *ctx, unsigned n)

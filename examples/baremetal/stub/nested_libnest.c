@@ -257,6 +257,29 @@ void nested_l1_exit(uint8_t *vmcb01, uint64_t code)
 	apply(&act);
 }
 
+static volatile bool msr_faulted;
+
+static void msr_gp(struct bm_regs *r)
+{
+	msr_faulted = true;
+	r->rip += INSN_LEN_MSR; /* past the stub's own RDMSR/WRMSR */
+}
+
+/* An MSR that neither L0 nor L1 intercepts, reaching the stub only while
+ * libnest decides from L1's MSRPM as it is (L2 wrote it): the processor's,
+ * as L2 would have had it without the exit. False if it faults (#GP). */
+static bool msr_passthrough(bool wr, uint32_t msr, uint64_t *val)
+{
+	msr_faulted = false;
+	bm_set_handler(VEC_GP, msr_gp);
+	if (wr)
+		wrmsr(msr, *val);
+	else
+		*val = rdmsr(msr);
+	bm_set_handler(VEC_GP, NULL);
+	return !msr_faulted;
+}
+
 /* An MSR access of L2's that L1 does not intercept and L0 does. */
 static void l2_msr(uint8_t *v)
 {
@@ -278,8 +301,12 @@ static void l2_msr(uint8_t *v)
 		/* VM_HSAVE_PA, VM_CR: the "hardware" L2 reaches is L1's. */
 		rc = wr ? nest_svm_wrmsr(n.svm, msr, val, NULL, &act)
 			: nest_svm_rdmsr(n.svm, msr, &val, &act);
-		if (rc != NEST_OK)
-			stub_fatal(v, "L2 MSR access libnest does not know");
+		if (rc == NEST_E_NOENT && !msr_passthrough(wr, msr, &val)) {
+			stub_inject(v, VEC_GP, true, 0);
+			return;
+		}
+		if (rc != NEST_OK && rc != NEST_E_NOENT)
+			stub_fatal(v, "L2 MSR access libnest refuses");
 	}
 	if (act.kind == NEST_SVM_ACT_INJECT_L1) {
 		stub_inject(v, act.vector, act.has_error_code, act.error_code);
