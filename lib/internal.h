@@ -40,7 +40,7 @@ static inline int nest__memcmp(const void *a, const void *b, size_t n)
 
 /* Is operation `op` inside the part of the ops table the caller knows, and set? */
 #define NEST_BE_HAS(be, op)                                                                        \
-	((be)->ops->size >= offsetof(struct nest_backend_ops, op) + sizeof((be)->ops->op) &&        \
+	((be)->ops->size >= offsetof(struct nest_backend_ops, op) + sizeof((be)->ops->op) &&       \
 	 (be)->ops->op != NULL)
 
 /* Backend calls with the size check folded in; absent ops fail cleanly. */
@@ -57,6 +57,8 @@ int nest__be_page_alloc(const struct nest_backend *be, uint64_t *hpa, void **hva
 void nest__be_page_free(const struct nest_backend *be, uint64_t hpa, void *hva);
 void nest__be_flush(const struct nest_backend *be, uint32_t kind, uint64_t tag, uint64_t addr);
 void nest__be_log(const struct nest_backend *be, int level, const char *msg);
+bool nest__be_has_guest_rdmsr(const struct nest_backend *be);
+int nest__be_guest_rdmsr(const struct nest_backend *be, uint32_t msr, uint64_t *value);
 
 /* Copy a backend descriptor after validating it. */
 int nest__be_init(struct nest_backend *dst, const struct nest_backend *src);

@@ -325,10 +325,14 @@ static int vmfail(struct nest__vmx_insn *in, uint32_t error)
 #define MSR_X2APIC_SHIFT 8
 #define MSR_X2APIC_RANGE 0x8u
 
-/* Copy L1's MSR-store list once into libnest's page, where the hardware
- * stores L2's values at each exit. An entry that processing would fail
- * (x2APIC range, IA32_SMBASE, reserved bits 63:32) makes the exit a VMX
- * abort; the list the hardware sees is then empty. */
+/* Copy L1's MSR-store list once into libnest's page. The store itself is
+ * done in software at the exit (store_msrs()): the list never reaches
+ * vmcs02's hardware store list, where a write-only or nonexistent MSR
+ * (0x79, 0x40000000) would make the processor itself VMX-abort at L2's
+ * exit and a host-private MSR (IA32_VMX_BASIC, IA32_TSC, energy counters)
+ * would hand the host's value to L1. An entry that processing would fail
+ * (x2APIC range, IA32_SMBASE, reserved bits 63:32, SDM 28.4) makes the
+ * exit a VMX abort. */
 static int prepare_msr_store(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
@@ -342,7 +346,7 @@ static int prepare_msr_store(struct nest_vmx *ctx)
 	n->msr_store_abort = false;
 	if (count == 0)
 		return NEST_OK;
-	if (count > NEST__VMX_MSR_STORE_MAX)
+	if (count > NEST__VMX_MSR_STORE_MAX || !nest__be_has_guest_rdmsr(&ctx->be))
 		return NEST_E_UNSUPPORTED;
 	if (n->msr_store_hva == NULL) {
 		rc = nest__be_page_alloc(&ctx->be, &n->pages.exit_msr_store, &n->msr_store_hva);
@@ -361,6 +365,29 @@ static int prepare_msr_store(struct nest_vmx *ctx)
 	if (!n->msr_store_abort)
 		n->pages.exit_msr_store_count = count;
 	return NEST_OK;
+}
+
+/* SDM 28.4: each listed MSR's value as L2 has it, read through L0's view
+ * of the guest (backend guest_rdmsr), never from the hardware; an MSR the
+ * guest cannot read (RDMSR would #GP) makes the exit a VMX abort. Then one
+ * write of the list into L1's store area. */
+static void store_msrs(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest_vmx_msr_entry *e = n->msr_store_hva;
+	uint32_t count = n->pages.exit_msr_store_count, i;
+
+	if (count == 0 || n->msr_store_abort)
+		return;
+	for (i = 0; i < count; i++) {
+		if (nest__be_guest_rdmsr(&ctx->be, e[i].index, &e[i].value) != NEST_OK) {
+			n->msr_store_abort = true;
+			return;
+		}
+	}
+	if (nest__be_write(&ctx->be, ctx->vmcs12.VM_EXIT_MSR_STORE_ADDR, e,
+			   (size_t)count * MSR_ENTRY_BYTES) != NEST_OK)
+		n->msr_store_abort = true;
 }
 
 /* ---- the VM exit into L1 ---- */
@@ -479,12 +506,7 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 			r->idt_error = n->vmcs02_cache.VM_ENTRY_EXCEPTION_ERROR_CODE;
 		}
 		nest__vmx_save_guest(v, &n->vmcs02_cache, r);
-		/* SDM 28.4: L2's MSRs into L1's store area (one write). */
-		if (n->pages.exit_msr_store_count != 0 &&
-		    nest__be_write(&ctx->be, v->VM_EXIT_MSR_STORE_ADDR, n->msr_store_hva,
-				   (size_t)n->pages.exit_msr_store_count * MSR_ENTRY_BYTES) !=
-			NEST_OK)
-			n->msr_store_abort = true;
+		store_msrs(ctx);
 	}
 	nest__vmx_write_exit_info(v, r);
 	if (!save_guest) {
@@ -866,8 +888,8 @@ int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
 	flush_vpid(ctx);
 	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
 	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
-	n->l1_timer_smaller = (ctx->vmcs12.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
-			      f->v02.VMX_PREEMPTION_TIMER_VALUE ==
-				  ctx->vmcs12.VMX_PREEMPTION_TIMER_VALUE;
+	n->l1_timer_smaller =
+	    (ctx->vmcs12.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
+	    f->v02.VMX_PREEMPTION_TIMER_VALUE == ctx->vmcs12.VMX_PREEMPTION_TIMER_VALUE;
 	return NEST_OK;
 }

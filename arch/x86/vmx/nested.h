@@ -122,7 +122,9 @@ struct nest__vmx_vmcs02_pages {
 	uint64_t virtual_apic;	 /* vmcs12's virtual-APIC page, translated */
 	uint64_t apic_access;	 /* vmcs12's APIC-access page, translated */
 	uint64_t eptp02;	 /* root of the shadow EPT02 (L1 uses EPT) */
-	uint64_t exit_msr_store; /* libnest's copy of L1's VM-exit MSR-store list */
+	/* libnest's copy of L1's VM-exit MSR-store list (stored in software at
+	 * the exit; never given to vmcs02's hardware store list). */
+	uint64_t exit_msr_store;
 	uint32_t exit_msr_store_count;
 };
 
@@ -276,7 +278,8 @@ struct nest__vmx_nested {
 	uint32_t msr_count;
 	struct nest_vmx_msr_entry msrs[NEST__VMX_MSR_AREA_MAX];
 	/* L1's VM-exit MSR-store list (SDM 28.4), copied at entry into a page
-	 * the hardware stores L2's values into; copied to L1 at reflection. */
+	 * of libnest; at reflection each value is read through the backend's
+	 * guest_rdmsr and the list written to L1. */
 	void *msr_store_hva;
 	bool msr_store_abort; /* an entry fails SDM 28.4: VMX abort at the exit */
 	struct nest__vmx_fast fast;

@@ -325,12 +325,9 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	o->VM_EXIT_CONTROLS |= l0x->host_must1_exit;
 	o->VM_ENTRY_CONTROLS |= l0x->host_must1_entry;
 	o->VM_ENTRY_INSTRUCTION_LEN = v->VM_ENTRY_INSTRUCTION_LEN;
-	/* Storing MSRs changes nothing but memory: the hardware stores L2's
-	 * values into libnest's copy of L1's list. */
-	if (pg->exit_msr_store_count != 0) {
-		o->VM_EXIT_MSR_STORE_ADDR = pg->exit_msr_store;
-		o->VM_EXIT_MSR_STORE_COUNT = pg->exit_msr_store_count;
-	}
+	/* vmcs02's hardware MSR lists stay empty: L1's VM-exit MSR-store list
+	 * is stored in software at the exit (nested.c), from L0's view of L2's
+	 * MSRs; the hardware would read any MSR, the host's own included. */
 }
 
 /*
