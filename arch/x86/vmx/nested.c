@@ -602,7 +602,8 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
 	uint32_t use = proc & (VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS |
 			       VMX_PROC_UNCOND_IO_EXITING);
-	bool msr_changed = !n->merged_valid || use != n->merged_use;
+	uint32_t apicv = nest__vmx_apicv02(v);
+	bool msr_changed = !n->merged_valid || use != n->merged_use || apicv != n->merged_apicv;
 	bool io_changed = msr_changed;
 	int rc;
 
@@ -622,10 +623,12 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 		io_changed |=
 		    fetch_bitmap(ctx, v->IO_BITMAP_B, bm->io + NEST__VMX_IO_BITMAP_A_SIZE);
 	}
-	if (msr_changed)
+	if (msr_changed) {
 		nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
 					   n->l0.msr_bitmap_valid ? n->l0.msr_bitmap : NULL,
 					   bm->msr_valid ? bm->msr : NULL);
+		nest__vmx_msr_bitmap_x2apic(n->msr_bitmap_hva, apicv);
+	}
 	if (io_changed)
 		nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,
 					  n->l0.io_bitmap_valid ? n->l0.io_bitmap : NULL,
@@ -633,6 +636,7 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 					  (proc & VMX_PROC_UNCOND_IO_EXITING) != 0);
 	n->merged_valid = true;
 	n->merged_use = use;
+	n->merged_apicv = apicv;
 	return NEST_OK;
 }
 

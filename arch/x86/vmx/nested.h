@@ -172,6 +172,16 @@ void nest__vmx_refresh_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 
  * `l1` NULL means L1 intercepts every MSR; `l0` NULL means L0 none. */
 void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1);
 
+/* The APIC-virtualization controls vmcs02 has for vmcs12 (L1's, never
+ * L0's): VMX_PROC2_VIRT_APIC_ACCESSES, _VIRT_X2APIC_MODE,
+ * _APIC_REGISTER_VIRT, _VIRT_INTR_DELIVERY. */
+uint32_t nest__vmx_apicv02(const struct nest__vmcs12 *v);
+
+/* After the merge: every x2APIC MSR access (800H-8FFH) that vmcs02's
+ * controls `apicv` (nest__vmx_apicv02()) do not virtualize exits, so L2
+ * never reaches the physical x2APIC through L0's pass-through for L1. */
+void nest__vmx_msr_bitmap_x2apic(uint8_t *out, uint32_t apicv);
+
 /* Merge I/O bitmaps (A then B, 8 KiB) into two 4 KiB pages: an access
  * passes only if both let it. `l1` NULL with l1_uncond means L1 exits on
  * all I/O; NULL without it, L1 exits on none. `l0` NULL: L0 exits on none. */
@@ -268,6 +278,7 @@ struct nest__vmx_nested {
 	struct nest__vmx_l1_bitmaps l1_bm; /* fetched at the last entry */
 	bool merged_valid;   /* libnest's bitmap pages hold the merge of l1_bm and L0's */
 	uint32_t merged_use; /* L1's bitmap controls at that merge */
+	uint32_t merged_apicv; /* vmcs02's APIC virtualization at that merge */
 	uint8_t scratch[NEST__VMX_IO_BITMAP_A_SIZE]; /* one page of L1 being fetched */
 	/* vmcs02 as last written through the backend (all zero before the
 	 * first entry, as the backend's fresh vmcs02 is). */

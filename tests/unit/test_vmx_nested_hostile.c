@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hostile L1 against vmcs02 (issue #13): what L0 sets up for L1 itself
+ * (its APIC virtualization, its pass-through MSRs, its I/O exiting) must
+ * never become L2's, and vmcs02 must never let L2 reach hardware that L1
+ * alone would not let it reach. Each test names the dangerous state it
+ * rules out.
+ */
+#include "test_vmx_nested_fixture.h"
+
+#include "vmx/nested.h"
+
+#define X2APIC_TPR 0x808u
+#define X2APIC_EOI 0x80bu
+#define X2APIC_ICR 0x830u
+#define X2APIC_SELF_IPI 0x83fu
+
+static const uint8_t *merged_msr_bitmap(void)
+{
+	const uint8_t *b = sim_pool_hva(&N.s, v02(NEST_VMCS_MSR_BITMAP));
+
+	ck_assert_ptr_nonnull(b);
+	return b;
+}
+
+static bool intercepts(uint32_t msr, bool write)
+{
+	return nest__vmx_msr_bitmap_exits(merged_msr_bitmap(), msr, write);
+}
+
+/* L0 passes every MSR through for L1 (its APICv bitmap), L1 too for L2. */
+static void pass_everything(void)
+{
+	memset(N.l0_msr_bitmap, 0, sizeof(N.l0_msr_bitmap));
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	memset(sim_ptr(&N.s, N.base.v.MSR_BITMAP, 4096), 0, 4096);
+}
+
+static void l1_proc2(uint32_t set)
+{
+	V12()->SECONDARY_VM_EXEC_CONTROL |= set;
+}
+
+/* ---- 2. x2APIC MSRs follow what vmcs02 virtualizes ---- */
+
+START_TEST(l2_reaches_no_x2apic_msr_without_virtualize_x2apic_mode)
+{
+	uint32_t msr;
+
+	pass_everything();
+	launch_ok();
+	ck_assert(!(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & VMX_PROC2_VIRT_X2APIC_MODE));
+	/* A non-x2APIC MSR both pass still passes: the rule is the range's. */
+	ck_assert(!intercepts(X86_MSR_IA32_SYSENTER_CS, false));
+	for (msr = 0x800; msr <= 0x8ff; msr++) {
+		ck_assert(intercepts(msr, false));
+		ck_assert(intercepts(msr, true));
+	}
+}
+END_TEST
+
+START_TEST(x2apic_mode_without_vid_still_intercepts_eoi_and_self_ipi_writes)
+{
+	pass_everything();
+	l1_proc2(VMX_PROC2_VIRT_X2APIC_MODE);
+	launch_ok();
+	ck_assert(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & VMX_PROC2_VIRT_X2APIC_MODE);
+	ck_assert(!intercepts(X2APIC_TPR, false));
+	ck_assert(!intercepts(X2APIC_TPR, true));
+	ck_assert(intercepts(X2APIC_EOI, true));
+	ck_assert(intercepts(X2APIC_SELF_IPI, true));
+	ck_assert(intercepts(X2APIC_ICR, true));
+	/* Without APIC-register virtualization, reads other than TPR reach
+	 * the APIC (SDM 30.5): they exit. */
+	ck_assert(intercepts(X2APIC_ICR, false));
+	ck_assert(intercepts(X2APIC_EOI, false));
+}
+END_TEST
+
+START_TEST(x2apic_mode_with_register_virt_and_vid_passes_what_it_virtualizes)
+{
+	pass_everything();
+	l1_proc2(VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_APIC_REGISTER_VIRT |
+		 VMX_PROC2_VIRT_INTR_DELIVERY);
+	V12()->PIN_BASED_VM_EXEC_CONTROL |= VMX_PIN_EXT_INTR_EXITING;
+	launch_ok();
+	ck_assert(!intercepts(X2APIC_ICR, false));
+	ck_assert(!intercepts(X2APIC_EOI, true));
+	ck_assert(!intercepts(X2APIC_SELF_IPI, true));
+	ck_assert(intercepts(X2APIC_ICR, true));
+	ck_assert(intercepts(0x8ff, true));
+}
+END_TEST
+
+START_TEST(l1_x2apic_intercepts_survive_virtualization)
+{
+	uint8_t *b;
+
+	pass_everything();
+	b = sim_ptr(&N.s, N.base.v.MSR_BITMAP, 4096);
+	b[2048 + X2APIC_TPR / 8] |= 1u << (X2APIC_TPR % 8);
+	l1_proc2(VMX_PROC2_VIRT_X2APIC_MODE);
+	launch_ok();
+	ck_assert(intercepts(X2APIC_TPR, true));
+	ck_assert(!intercepts(X2APIC_TPR, false));
+}
+END_TEST
+
+/* The merged bitmap follows a change of L1's APIC controls between two
+ * entries (the merge is otherwise skipped when the bitmaps are equal). */
+START_TEST(x2apic_intercepts_follow_l1s_controls_from_entry_to_entry)
+{
+	pass_everything();
+	l1_proc2(VMX_PROC2_VIRT_X2APIC_MODE);
+	launch_ok();
+	ck_assert(!intercepts(X2APIC_TPR, true));
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	V12()->SECONDARY_VM_EXEC_CONTROL &= ~VMX_PROC2_VIRT_X2APIC_MODE;
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert(intercepts(X2APIC_TPR, true));
+}
+END_TEST
+
+/* ---- 3. L2 never reaches the hardware TPR ---- */
+
+START_TEST(mov_cr8_exits_when_l1_has_no_tpr_shadow_and_no_cr8_exiting)
+{
+	V12()->CPU_BASED_VM_EXEC_CONTROL &=
+	    ~(VMX_PROC_USE_TPR_SHADOW | VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING);
+	launch_ok();
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_TPR_SHADOW));
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_CR8_LOAD_EXITING);
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_CR8_STORE_EXITING);
+	/* The exit is L0's (L1 did not ask): L0 gives L2 L1's TPR. */
+	N.l2regs.gpr[0] = 5;
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CR_ACCESS, 8 /* MOV to CR8 from RAX */), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+}
+END_TEST
+
+START_TEST(l0s_tpr_shadow_never_reaches_vmcs02_with_a_zero_virtual_apic_page)
+{
+	N.l0.proc |= VMX_PROC_USE_TPR_SHADOW;
+	N.l0.proc2 |= VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_APIC_REGISTER_VIRT |
+		      VMX_PROC2_VIRT_INTR_DELIVERY;
+	N.l0.pin |= VMX_PIN_POSTED_INTR;
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_USE_TPR_SHADOW;
+	launch_ok();
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_TPR_SHADOW));
+	ck_assert(!(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) &
+		    (VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_APIC_REGISTER_VIRT |
+		     VMX_PROC2_VIRT_INTR_DELIVERY)));
+	ck_assert(!(v02(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & VMX_PIN_POSTED_INTR));
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_CR8_LOAD_EXITING);
+}
+END_TEST
+
+START_TEST(l1s_tpr_shadow_uses_l1s_translated_virtual_apic_page)
+{
+	launch_ok();
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_TPR_SHADOW);
+	ck_assert_uint_eq(v02(NEST_VMCS_VIRTUAL_APIC_PAGE_ADDR),
+			  SIM_HPA_L1_BASE + N.base.v.VIRTUAL_APIC_PAGE_ADDR);
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_CR8_LOAD_EXITING));
+}
+END_TEST
+
+static Suite *hostile_suite(void)
+{
+	Suite *s = suite_create("vmx_nested_hostile");
+	TCase *t = tcase_create("hostile");
+
+	tcase_add_checked_fixture(t, nfx_setup, nfx_teardown);
+	tcase_add_test(t, l2_reaches_no_x2apic_msr_without_virtualize_x2apic_mode);
+	tcase_add_test(t, x2apic_mode_without_vid_still_intercepts_eoi_and_self_ipi_writes);
+	tcase_add_test(t, x2apic_mode_with_register_virt_and_vid_passes_what_it_virtualizes);
+	tcase_add_test(t, l1_x2apic_intercepts_survive_virtualization);
+	tcase_add_test(t, x2apic_intercepts_follow_l1s_controls_from_entry_to_entry);
+	tcase_add_test(t, mov_cr8_exits_when_l1_has_no_tpr_shadow_and_no_cr8_exiting);
+	tcase_add_test(t, l0s_tpr_shadow_never_reaches_vmcs02_with_a_zero_virtual_apic_page);
+	tcase_add_test(t, l1s_tpr_shadow_uses_l1s_translated_virtual_apic_page);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(hostile_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
