@@ -60,6 +60,14 @@ void nest__be_log(const struct nest_backend *be, int level, const char *msg);
 bool nest__be_has_guest_rdmsr(const struct nest_backend *be);
 int nest__be_guest_rdmsr(const struct nest_backend *be, uint32_t msr, uint64_t *value);
 
+/* Size-versioned output structs (lib/sized.c): the caller's struct starts
+ * with the uint32_t size it was compiled with. nest__copy_out() writes
+ * min(that size, src_size) bytes of `src` and keeps the caller's size
+ * (NEST_E_SIZE below `min`, nothing written); nest__reset_out() zeroes the
+ * same prefix of a struct of `full_size` bytes. */
+int nest__copy_out(void *dst, const void *src, size_t src_size, size_t min);
+void nest__reset_out(void *dst, size_t full_size);
+
 /* Copy a backend descriptor after validating it. */
 int nest__be_init(struct nest_backend *dst, const struct nest_backend *src);
 

@@ -287,11 +287,7 @@ static int load_caps(struct nest_vmx_caps *dst, const struct nest_vmx_caps *src)
 
 static void store_result(struct nest_vmx_entry_result *dst, const struct nest_vmx_entry_result *src)
 {
-	uint32_t size = dst->size;
-	size_t n = size < sizeof(*src) ? size : sizeof(*src);
-
-	nest__memcpy(dst, src, n);
-	dst->size = size;
+	nest__copy_out(dst, src, sizeof(*src), RESULT_MIN_SIZE);
 }
 
 /* The typical capability set's scalar choices. */
@@ -311,7 +307,6 @@ NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps)
 	if (size < CAPS_MIN_SIZE)
 		return NEST_E_SIZE;
 	nest__memset(&c, 0, sizeof(c));
-	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
 	c.basic = NEST_VMCS12_REVISION |
 		  ((uint64_t)NEST_VMCS12_REGION_SIZE << VMX_BASIC_VMCS_SIZE_SHIFT) |
 		  (VMX_BASIC_MEMTYPE_WB << VMX_BASIC_MEMTYPE_SHIFT) | VMX_BASIC_INOUT |
@@ -377,8 +372,7 @@ NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps)
 	c.vmfunc = VMX_VMFUNC_EPTP_SWITCHING;
 	c.feature_control = X86_FEATURE_CONTROL_LOCK | X86_FEATURE_CONTROL_VMXON_OUTSIDE_SMX;
 	c.maxphyaddr = NEST_DEFAULT_MAXPHYADDR;
-	nest__memcpy(caps, &c, c.size);
-	return NEST_OK;
+	return nest__copy_out(caps, &c, sizeof(c), CAPS_MIN_SIZE);
 }
 
 NEST_API size_t nest_vmcs12_image_size(void)

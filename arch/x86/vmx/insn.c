@@ -403,7 +403,7 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	nest__memset(&in, 0, sizeof(in));
 	in.act.size = sizeof(in.act);
 	/* Until the instruction is handled, the caller's action says "nothing". */
-	nest__vmx_copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
+	nest__copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
 	rc = nest__vmx_copy_in(&in.exit, sizeof(in.exit), exit, NEST_VMX_EXIT_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
@@ -431,5 +431,5 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 		rc = NEST_OK;
 	if (rc != NEST_OK)
 		return rc; /* the caller's action still says NEST_VMX_ACT_NONE */
-	return nest__vmx_copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
+	return nest__copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
 }

@@ -52,7 +52,7 @@ static int finish(struct nest_vmx_action *act, struct nest_vmx_action *a, int rc
 		nest__memset(a, 0, sizeof(*a));
 		a->size = sizeof(*a);
 	}
-	nest__vmx_copy_out(act, a, sizeof(*a), NEST_VMX_ACTION_MIN_SIZE);
+	nest__copy_out(act, a, sizeof(*a), NEST_VMX_ACTION_MIN_SIZE);
 	return rc;
 }
 
