@@ -167,6 +167,60 @@ START_TEST(l1s_tpr_shadow_uses_l1s_translated_virtual_apic_page)
 }
 END_TEST
 
+/* ---- 8. L0's unconditional I/O exiting survives without an L0 bitmap ---- */
+
+#define IOQ(port, size, in) (((uint64_t)(port) << 16) | ((size)-1u) | ((in) ? 8u : 0u))
+
+static void l1_passes_every_port(void)
+{
+	memset(sim_ptr(&N.s, N.base.v.IO_BITMAP_A, 4096), 0, 4096);
+	memset(sim_ptr(&N.s, N.base.v.IO_BITMAP_B, 4096), 0, 4096);
+}
+
+START_TEST(l0_unconditional_io_exiting_without_a_bitmap_intercepts_every_port)
+{
+	const uint8_t *a, *b;
+	unsigned i;
+
+	N.l0.proc |= VMX_PROC_UNCOND_IO_EXITING;
+	N.l0.io_bitmap = NULL;
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	l1_passes_every_port();
+	launch_ok();
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_IO_BITMAPS);
+	a = sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_A));
+	b = sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_B));
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	for (i = 0; i < 4096; i++) {
+		ck_assert_uint_eq(a[i], 0xff);
+		ck_assert_uint_eq(b[i], 0xff);
+	}
+	/* L1 did not ask for it: the exit is L0's. */
+	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x3f8, 1, false)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+}
+END_TEST
+
+START_TEST(l0_io_bitmap_is_kept_when_l0_uses_io_bitmaps)
+{
+	static uint8_t l0io[8192];
+	const uint8_t *a;
+
+	memset(l0io, 0, sizeof(l0io));
+	l0io[0x70 / 8] = 1u << (0x70 % 8);
+	N.l0.proc |= VMX_PROC_USE_IO_BITMAPS | VMX_PROC_UNCOND_IO_EXITING;
+	N.l0.io_bitmap = l0io;
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	l1_passes_every_port();
+	launch_ok();
+	a = sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_A));
+	ck_assert_uint_eq(a[0x70 / 8], 1u << (0x70 % 8));
+	ck_assert_uint_eq(a[0x3f8 / 8], 0);
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_UNCOND_IO_EXITING));
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("vmx_nested_hostile");
@@ -181,6 +235,8 @@ static Suite *hostile_suite(void)
 	tcase_add_test(t, mov_cr8_exits_when_l1_has_no_tpr_shadow_and_no_cr8_exiting);
 	tcase_add_test(t, l0s_tpr_shadow_never_reaches_vmcs02_with_a_zero_virtual_apic_page);
 	tcase_add_test(t, l1s_tpr_shadow_uses_l1s_translated_virtual_apic_page);
+	tcase_add_test(t, l0_unconditional_io_exiting_without_a_bitmap_intercepts_every_port);
+	tcase_add_test(t, l0_io_bitmap_is_kept_when_l0_uses_io_bitmaps);
 	suite_add_tcase(s, t);
 	return s;
 }

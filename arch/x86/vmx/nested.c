@@ -603,6 +603,7 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 	uint32_t use = proc & (VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS |
 			       VMX_PROC_UNCOND_IO_EXITING);
 	uint32_t apicv = nest__vmx_apicv02(v);
+	bool l0_all = nest__vmx_l0_io_uncond(&n->l0.pub);
 	bool msr_changed = !n->merged_valid || use != n->merged_use || apicv != n->merged_apicv;
 	bool io_changed = msr_changed;
 	int rc;
@@ -631,8 +632,8 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 	}
 	if (io_changed)
 		nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,
-					  n->l0.io_bitmap_valid ? n->l0.io_bitmap : NULL,
-					  bm->io_valid ? bm->io : NULL,
+					  n->l0.io_bitmap_valid && !l0_all ? n->l0.io_bitmap : NULL,
+					  l0_all, bm->io_valid ? bm->io : NULL,
 					  (proc & VMX_PROC_UNCOND_IO_EXITING) != 0);
 	n->merged_valid = true;
 	n->merged_use = use;

@@ -184,9 +184,15 @@ void nest__vmx_msr_bitmap_x2apic(uint8_t *out, uint32_t apicv);
 
 /* Merge I/O bitmaps (A then B, 8 KiB) into two 4 KiB pages: an access
  * passes only if both let it. `l1` NULL with l1_uncond means L1 exits on
- * all I/O; NULL without it, L1 exits on none. `l0` NULL: L0 exits on none. */
-void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, const uint8_t *l1,
-			       bool l1_uncond);
+ * all I/O; NULL without it, L1 exits on none; the same for `l0` and
+ * l0_uncond. */
+void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, bool l0_uncond,
+			       const uint8_t *l1, bool l1_uncond);
+
+/* L0 asks for every I/O access of L2: unconditional I/O exiting without
+ * "use I/O bitmaps" in nest_vmx_l0::proc (its bitmap, if any, then does
+ * not count, as on the processor). */
+bool nest__vmx_l0_io_uncond(const struct nest_vmx_l0 *l0);
 
 /* The vmcs02 fields libnest writes (guest state, controls, host state). */
 bool nest__vmx_vmcs02_field(unsigned index);

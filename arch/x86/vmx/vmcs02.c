@@ -94,15 +94,16 @@ bool nest__vmx_vmcs02_field(unsigned index)
 	return index < NEST__VF_COUNT && nest__vmcs_fields[index].type != NEST_VMCS_T_RO;
 }
 
-/* OR of two bitmaps, a word at a time; `b` NULL stands for all ones. */
-static void or_words(uint8_t *out, const uint8_t *a, const uint8_t *b, uint64_t b_default,
-		     size_t len)
+/* OR of two bitmaps, a word at a time; a NULL bitmap stands for its
+ * default word (0 or all ones). */
+static void or_words(uint8_t *out, const uint8_t *a, uint64_t a_default, const uint8_t *b,
+		     uint64_t b_default, size_t len)
 {
 	size_t i;
 	uint64_t x, y;
 
 	for (i = 0; i < len; i += sizeof(x)) {
-		x = 0;
+		x = a_default;
 		y = b_default;
 		if (a)
 			nest__memcpy(&x, a + i, sizeof(x));
@@ -115,7 +116,7 @@ static void or_words(uint8_t *out, const uint8_t *a, const uint8_t *b, uint64_t 
 
 void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1)
 {
-	or_words(out, l0, l1, UINT64_MAX, NEST__VMX_MSR_BITMAP_SIZE);
+	or_words(out, l0, 0, l1, UINT64_MAX, NEST__VMX_MSR_BITMAP_SIZE);
 }
 
 uint32_t nest__vmx_apicv02(const struct nest__vmcs12 *v)
@@ -156,14 +157,22 @@ void nest__vmx_msr_bitmap_x2apic(uint8_t *out, uint32_t apicv)
 	}
 }
 
-void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, const uint8_t *l1,
-			       bool l1_uncond)
+void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, bool l0_uncond,
+			       const uint8_t *l1, bool l1_uncond)
 {
-	uint64_t dflt = l1_uncond ? UINT64_MAX : 0;
+	uint64_t d0 = l0_uncond ? UINT64_MAX : 0;
+	uint64_t d1 = l1_uncond ? UINT64_MAX : 0;
 
-	or_words(out_a, l0, l1, dflt, NEST__VMX_IO_BITMAP_A_SIZE);
-	or_words(out_b, l0 ? l0 + NEST__VMX_IO_BITMAP_A_SIZE : NULL,
-		 l1 ? l1 + NEST__VMX_IO_BITMAP_A_SIZE : NULL, dflt, NEST__VMX_IO_BITMAP_A_SIZE);
+	or_words(out_a, l0, d0, l1, d1, NEST__VMX_IO_BITMAP_A_SIZE);
+	or_words(out_b, l0 ? l0 + NEST__VMX_IO_BITMAP_A_SIZE : NULL, d0,
+		 l1 ? l1 + NEST__VMX_IO_BITMAP_A_SIZE : NULL, d1, NEST__VMX_IO_BITMAP_A_SIZE);
+}
+
+bool nest__vmx_l0_io_uncond(const struct nest_vmx_l0 *l0)
+{
+	/* SDM 26.1.3: unconditional I/O exiting counts only without I/O
+	 * bitmaps. */
+	return (l0->proc & VMX_PROC_UNCOND_IO_EXITING) && !(l0->proc & VMX_PROC_USE_IO_BITMAPS);
 }
 
 /* 64x64 -> 128 bit product shifted right by 48 (fixed-point multiply). */
@@ -309,6 +318,9 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	if (!(o->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW))
 		o->CPU_BASED_VM_EXEC_CONTROL |=
 		    VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING;
+	/* With the I/O bitmaps on, unconditional I/O exiting is ignored (SDM
+	 * 26.1.3): L0's and L1's wishes are in the merged bitmaps instead. */
+	o->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_UNCOND_IO_EXITING;
 	o->SECONDARY_VM_EXEC_CONTROL =
 	    (proc2_12 & PROC2_FROM_L1) | (l0->proc2 & ~L0_PROC2_NOT_TO_L2);
 	o->MSR_BITMAP = pg->msr_bitmap;
