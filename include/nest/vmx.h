@@ -797,6 +797,32 @@ NEST_API int nest_vmx_in_l2(const struct nest_vmx *ctx);
 NEST_API int nest_vmx_pending_msrs(const struct nest_vmx *ctx,
 				   const struct nest_vmx_msr_entry **entries, uint32_t *count);
 
+/**
+ * @brief L0 could not load entry @p index of the MSRs that
+ *        nest_vmx_pending_msrs() lists: WRMSR of that value would fault in
+ *        L0's emulation of the guest's MSRs.
+ *
+ * Call it after an action with NEST_VMX_ACT_F_MSRS, having loaded the
+ * entries before @p index and none after, before the guest runs.
+ * - After NEST_VMX_ACT_ENTER_L2 (L1's VM-entry MSR-load area): the VM entry
+ *   fails as the SDM specifies (27.4, 27.8): vmcs12 receives exit reason 34
+ *   with bit 31 set and exit qualification @p index + 1, L1's host state
+ *   is loaded into vmcs01, no guest state is saved, and a VMLAUNCH leaves
+ *   the launch state clear; @p act is NEST_VMX_ACT_RESUME_L1 (with
+ *   NEST_VMX_ACT_F_MSRS if L1's VM-exit MSR-load area is now pending).
+ * - After NEST_VMX_ACT_RESUME_L1 (L1's VM-exit MSR-load area): a VMX abort
+ *   (SDM 28.7, indicator 4): NEST_VMX_ACT_RESUME_L1 with
+ *   NEST_VMX_ACT_F_ABORT.
+ * @param ctx The context.
+ * @param index 0-based index into the pending list.
+ * @param act Receives what to do; set @c act->size first.
+ * @return NEST_OK; NEST_E_STATE (no pending list, or the guest already
+ *         ran); NEST_E_INVAL (@p index beyond the list, NULL); NEST_E_SIZE;
+ *         a backend status.
+ */
+NEST_API int nest_vmx_pending_msr_failed(struct nest_vmx *ctx, uint32_t index,
+					 struct nest_vmx_action *act);
+
 #ifdef __cplusplus
 }
 #endif

@@ -107,7 +107,20 @@ END_TEST
 	     (launch_ok(), set02(NEST_VMCS_VM_EXIT_REASON, VMX_EXIT_CPUID),                        \
 	      nest_vmx_l2_exit(N.ctx, &N.exit, &N.l2regs, p)))                                     \
 	CALL(vmx_l2_event, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                       \
-	     (launch_ok(), nest_vmx_l2_event(N.ctx, NEST_VMX_EVT_INIT, 0, p)))
+	     (launch_ok(), nest_vmx_l2_event(N.ctx, NEST_VMX_EVT_INIT, 0, p)))                     \
+	CALL(vmx_pending_msr_failed, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,             \
+	     (launch_with_msr(), nest_vmx_pending_msr_failed(N.ctx, 0, p)))
+
+/* L1 enters L2 with one MSR for L0 to load. */
+static void launch_with_msr(void)
+{
+	static const struct nest_vmx_msr_entry e = {0x174, 0, 8}; /* IA32_SYSENTER_CS */
+
+	memcpy(sim_ptr(&N.s, 0x1d000, sizeof(e)), &e, sizeof(e));
+	V12()->VM_ENTRY_MSR_LOAD_ADDR = 0x1d000;
+	V12()->VM_ENTRY_MSR_LOAD_COUNT = 1;
+	launch_ok();
+}
 
 #define VMX_TEST(name, type, min, call)                                                            \
 	START_TEST(name##_older_caller)                                                            \

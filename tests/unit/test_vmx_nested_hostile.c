@@ -221,6 +221,101 @@ START_TEST(l0_io_bitmap_is_kept_when_l0_uses_io_bitmaps)
 }
 END_TEST
 
+/* ---- 5. MSR loading: IA32_SMBASE, and L0 refusing one entry ---- */
+
+#define ENTRY_MSR_GPA 0x1d000ull
+
+static void entry_msrs(const struct nest_vmx_msr_entry *e, uint32_t n)
+{
+	memcpy(sim_ptr(&N.s, ENTRY_MSR_GPA, n * sizeof(*e)), e, n * sizeof(*e));
+	V12()->VM_ENTRY_MSR_LOAD_ADDR = ENTRY_MSR_GPA;
+	V12()->VM_ENTRY_MSR_LOAD_COUNT = n;
+}
+
+static int refuse(uint32_t index)
+{
+	memset(&N.act, 0xcc, sizeof(N.act));
+	N.act.size = sizeof(N.act);
+	return nest_vmx_pending_msr_failed(N.ctx, index, &N.act);
+}
+
+START_TEST(smbase_in_the_entry_msr_load_area_fails_the_entry_with_reason_34)
+{
+	struct nest_vmx_msr_entry e[2] = {{X86_MSR_IA32_SYSENTER_CS, 0, 8}, {0x9e, 0, 0x30000}};
+
+	entry_msrs(e, 2);
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON,
+			  VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 2);
+	ck_assert(!nest_vmx_in_l2(N.ctx));
+}
+END_TEST
+
+START_TEST(l0_refusing_a_pending_entry_msr_fails_the_entry_with_its_index)
+{
+	struct nest_vmx_msr_entry e[3] = {{X86_MSR_IA32_SYSENTER_CS, 0, 8},
+					  {X86_MSR_IA32_SYSENTER_ESP, 0, 0x1000},
+					  {X86_MSR_IA32_SYSENTER_EIP, 0, 0x2000}};
+
+	entry_msrs(e, 3);
+	launch_ok();
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_MSRS);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+	/* L0 loaded entry 0; entry 1 faults in its emulation. */
+	ck_assert_int_eq(refuse(1), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON,
+			  VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 2);
+	ck_assert_uint_eq(V12()->launch_state, NEST_VMCS12_STATE_CLEAR);
+	assert_l1_host_state_loaded();
+	/* Once: the list is gone, and L1 may launch again. */
+	ck_assert_int_eq(refuse(1), NEST_E_STATE);
+	launch_ok();
+}
+END_TEST
+
+START_TEST(a_pending_msr_cannot_be_refused_once_the_guest_ran)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_CS, 0, 8};
+
+	entry_msrs(&e, 1);
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(refuse(0), NEST_E_STATE);
+}
+END_TEST
+
+START_TEST(refusing_beyond_the_pending_list_is_invalid)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_CS, 0, 8};
+
+	entry_msrs(&e, 1);
+	launch_ok();
+	ck_assert_int_eq(refuse(1), NEST_E_INVAL);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+}
+END_TEST
+
+START_TEST(l0_refusing_a_pending_exit_msr_is_a_vmx_abort)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_ESP, 0, 0x5000};
+
+	memcpy(sim_ptr(&N.s, N_EXIT_MSR_GPA, sizeof(e)), &e, sizeof(e));
+	V12()->VM_EXIT_MSR_LOAD_ADDR = N_EXIT_MSR_GPA;
+	V12()->VM_EXIT_MSR_LOAD_COUNT = 1;
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_MSRS);
+	ck_assert_int_eq(refuse(0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
+	ck_assert_uint_eq(V12()->abort, VMX_ABORT_LOAD_HOST_MSR);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("vmx_nested_hostile");
@@ -237,6 +332,11 @@ static Suite *hostile_suite(void)
 	tcase_add_test(t, l1s_tpr_shadow_uses_l1s_translated_virtual_apic_page);
 	tcase_add_test(t, l0_unconditional_io_exiting_without_a_bitmap_intercepts_every_port);
 	tcase_add_test(t, l0_io_bitmap_is_kept_when_l0_uses_io_bitmaps);
+	tcase_add_test(t, smbase_in_the_entry_msr_load_area_fails_the_entry_with_reason_34);
+	tcase_add_test(t, l0_refusing_a_pending_entry_msr_fails_the_entry_with_its_index);
+	tcase_add_test(t, a_pending_msr_cannot_be_refused_once_the_guest_ran);
+	tcase_add_test(t, refusing_beyond_the_pending_list_is_invalid);
+	tcase_add_test(t, l0_refusing_a_pending_exit_msr_is_a_vmx_abort);
 	suite_add_tcase(s, t);
 	return s;
 }

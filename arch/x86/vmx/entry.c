@@ -172,6 +172,7 @@ int nest__vmx_check_entry_groups(const struct nest__vmcs12 *v, const struct nest
 #define MSR_IA32_BIOS_UPDT_TRIG 0x00000079u
 #define MSR_IA32_BIOS_SIGN_ID 0x0000008bu
 #define MSR_IA32_SMM_MONITOR_CTL 0x0000009bu
+#define MSR_IA32_SMBASE 0x0000009eu
 #define MSR_X2APIC_RANGE_SHIFT 8
 #define MSR_X2APIC_RANGE (X86_MSR_X2APIC_BASE >> MSR_X2APIC_RANGE_SHIFT)
 /* Entries per 512 in IA32_VMX_MISC[27:25] (SDM A.6). */
@@ -226,7 +227,7 @@ int nest__vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t 
 			rule = NEST_VMX_RULE_MSR_LOAD_FS_GS_BASE;
 		else if ((e->index >> MSR_X2APIC_RANGE_SHIFT) == MSR_X2APIC_RANGE)
 			rule = NEST_VMX_RULE_MSR_LOAD_X2APIC;
-		else if (e->index == MSR_IA32_SMM_MONITOR_CTL)
+		else if (e->index == MSR_IA32_SMM_MONITOR_CTL || e->index == MSR_IA32_SMBASE)
 			rule = NEST_VMX_RULE_MSR_LOAD_SMM_ONLY;
 		else if (e->index == MSR_IA32_BIOS_UPDT_TRIG || e->index == MSR_IA32_BIOS_SIGN_ID)
 			rule = NEST_VMX_RULE_MSR_LOAD_MODEL_SPECIFIC;

@@ -426,6 +426,8 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	if (i == NEST_ARRAY_SIZE(handlers))
 		return NEST_E_INVAL;
 
+	/* L1 ran: an MSR list L0 was given before can no longer be refused. */
+	nest__vmx_msrs_consumed(&ctx->nested);
 	rc = handlers[i].handle(&in);
 	if (rc == NEST__VMX_INJECTED)
 		rc = NEST_OK;

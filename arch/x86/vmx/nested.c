@@ -525,6 +525,7 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 			return rc;
 	}
 	n->guest_mode = false;
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
 	/* A window L0 asked for in vmcs02 ends with L2's run: vmcs02's
 	 * controls are vmcs12's again at the next entry, and L0 gives a
 	 * pending event to L1 now. */
@@ -540,6 +541,7 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 		act->flags |= NEST_VMX_ACT_F_ABORT;
 	} else if (n->msr_count != 0) {
 		act->flags |= ACT_F_MSRS;
+		n->msrs_kind = NEST__VMX_MSRS_EXIT;
 	}
 	if (shadowing(ctx)) {
 		rc = vmcs12_to_shadow(ctx);
@@ -844,9 +846,45 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	n->guest_mode = true;
 	in->act.kind = NEST_VMX_ACT_ENTER_L2;
 	in->act.result = NEST_VMX_NO_RESULT;
-	if (n->msr_count != 0)
+	if (n->msr_count != 0) {
 		in->act.flags |= ACT_F_MSRS;
+		n->msrs_kind = NEST__VMX_MSRS_ENTRY;
+		n->entry_launch = launch;
+	}
 	return NEST_OK;
+}
+
+int nest__vmx_msr_load_failed(struct nest_vmx *ctx, uint32_t index, struct nest_vmx_action *act)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmx_exit_report r;
+	int kind = n->msrs_kind;
+
+	if (kind == NEST__VMX_MSRS_NONE)
+		return NEST_E_STATE;
+	if (index >= n->msr_count)
+		return NEST_E_INVAL;
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
+	n->msr_count = 0;
+	if (kind == NEST__VMX_MSRS_EXIT) {
+		/* SDM 28.7: a failure loading the VM-exit MSR-load area is a
+		 * VMX abort. */
+		ctx->vmcs12.abort = VMX_ABORT_LOAD_HOST_MSR;
+		act->kind = NEST_VMX_ACT_RESUME_L1;
+		act->flags |= NEST_VMX_ACT_F_ABORT;
+		return NEST_OK;
+	}
+	/* SDM 27.4, 27.8: the entries before `index` stay loaded; the VM
+	 * entry fails with exit reason 34 and the entry's 1-based index, L1's
+	 * host state is loaded as for a VM exit, no guest state is saved,
+	 * and a VMLAUNCH leaves the launch state clear (SDM 31 VMLAUNCH). */
+	if (n->entry_launch)
+		ctx->vmcs12.launch_state = NEST_VMCS12_STATE_CLEAR;
+	n->fast.valid = false;
+	nest__memset(&r, 0, sizeof(r));
+	r.reason = VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE;
+	r.qual = (uint64_t)index + 1;
+	return nest__vmx_reflect(ctx, &r, false, act);
 }
 
 int nest__vmx_handle_vmlaunch(struct nest__vmx_insn *in)

@@ -294,6 +294,10 @@ struct nest__vmx_nested {
 	 * reflected exit. Copied once from L1 memory and checked. */
 	uint32_t msr_count;
 	struct nest_vmx_msr_entry msrs[NEST__VMX_MSR_AREA_MAX];
+	/* Which list msrs[] holds while L0 may still refuse one of its
+	 * entries (nest_vmx_pending_msr_failed()): until the guest runs. */
+	enum { NEST__VMX_MSRS_NONE, NEST__VMX_MSRS_ENTRY, NEST__VMX_MSRS_EXIT } msrs_kind;
+	bool entry_launch; /* the entry that gave the list was a VMLAUNCH */
 	/* L1's VM-exit MSR-store list (SDM 28.4), copied at entry into a page
 	 * of libnest; at reflection each value is read through the backend's
 	 * guest_rdmsr and the list written to L1. */
@@ -324,6 +328,17 @@ void nest__vmx_shadow_field(struct nest_vmx *ctx, uint32_t enc);
 /* libnest itself changed field @enc of vmcs12 (the VM-instruction error of
  * a VMfail): show the new value in the shadow VMCS if L1 reads it there. */
 void nest__vmx_shadow_mirror(struct nest_vmx *ctx, uint32_t enc);
+
+/* L0 could not load entry `index` of the pending MSR list
+ * (nest_vmx_pending_msr_failed()): the VM entry fails with exit reason 34
+ * (SDM 27.4, 27.8), or the VM exit becomes a VMX abort (28.7). */
+int nest__vmx_msr_load_failed(struct nest_vmx *ctx, uint32_t index, struct nest_vmx_action *act);
+
+/* The guest ran: the pending MSR list can no longer be refused. */
+static inline void nest__vmx_msrs_consumed(struct nest__vmx_nested *n)
+{
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
+}
 
 /* Bring the rarely read guest-state fields of vmcs12 up to date from
  * vmcs02 (before an exiting VMREAD; see rare_stale). */
