@@ -316,6 +316,58 @@ START_TEST(l0_refusing_a_pending_exit_msr_is_a_vmx_abort)
 }
 END_TEST
 
+/* ---- 9. PAE PDPTEs come from L2's CR3 when L1 runs L2 without EPT ---- */
+
+#define PDPT_GPA 0x1e000ull
+#define PDPTE_P 0x1ull
+#define PDPTE_RESERVED_BIT1 0x2ull /* bits 2:1 are reserved (SDM 4.4.1) */
+
+/* L2 in 32-bit protected mode with PAE paging, its PDPT at PDPT_GPA. */
+static void l2_in_pae_paging(uint64_t pdpte0)
+{
+	struct nest__vmcs12 *v = V12();
+
+	v->VM_ENTRY_CONTROLS &= ~VMX_ENTRY_IA32E_MODE_GUEST;
+	v->GUEST_IA32_EFER &= ~(X86_EFER_LMA | X86_EFER_LME);
+	v->GUEST_CS_AR_BYTES = FX_CODE32_AR;
+	v->GUEST_CR4 |= X86_CR4_PAE;
+	v->GUEST_CR3 = PDPT_GPA;
+	sim_write64(&N.s, PDPT_GPA, pdpte0);
+	sim_write64(&N.s, PDPT_GPA + 8, 0x6000 | PDPTE_P);
+	sim_write64(&N.s, PDPT_GPA + 16, 0);
+	sim_write64(&N.s, PDPT_GPA + 24, 0);
+	/* vmcs12's PDPTE fields hold junk: entry does not read them. */
+	v->GUEST_PDPTE0 = PDPTE_P | PDPTE_RESERVED_BIT1;
+	v->GUEST_PDPTE1 = ~0ull;
+}
+
+START_TEST(pae_entry_without_ept_loads_the_pdptes_from_l2s_cr3)
+{
+	l2_in_pae_paging(0x5000 | PDPTE_P);
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PDPTE0), 0x5000 | PDPTE_P);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PDPTE1), 0x6000 | PDPTE_P);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PDPTE2), 0);
+	/* The fast path of VMRESUME keeps them too, and follows memory. */
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	sim_write64(&N.s, PDPT_GPA, 0x7000 | PDPTE_P);
+	V12()->GUEST_PDPTE0 = 0x123;
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PDPTE0), 0x7000 | PDPTE_P);
+}
+END_TEST
+
+START_TEST(pae_entry_without_ept_fails_on_a_bad_pdpte_at_cr3)
+{
+	l2_in_pae_paging(0x5000 | PDPTE_P | PDPTE_RESERVED_BIT1);
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON,
+			  VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("vmx_nested_hostile");
@@ -337,6 +389,8 @@ static Suite *hostile_suite(void)
 	tcase_add_test(t, a_pending_msr_cannot_be_refused_once_the_guest_ran);
 	tcase_add_test(t, refusing_beyond_the_pending_list_is_invalid);
 	tcase_add_test(t, l0_refusing_a_pending_exit_msr_is_a_vmx_abort);
+	tcase_add_test(t, pae_entry_without_ept_loads_the_pdptes_from_l2s_cr3);
+	tcase_add_test(t, pae_entry_without_ept_fails_on_a_bad_pdpte_at_cr3);
 	suite_add_tcase(s, t);
 	return s;
 }

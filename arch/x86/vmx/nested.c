@@ -553,6 +553,21 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 
 /* ---- VM entry ---- */
 
+bool nest__vmx_fetch_pdptes(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
+			    uint64_t pdpte[4])
+{
+	bool ept = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
+		   (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT);
+
+	if (ept || !(v->GUEST_CR0 & X86_CR0_PG) || !(v->GUEST_CR4 & X86_CR4_PAE) ||
+	    (v->VM_ENTRY_CONTROLS & VMX_ENTRY_IA32E_MODE_GUEST))
+		return false;
+	if (nest__be_read(&ctx->be, v->GUEST_CR3 & VMX_PDPTE_ADDR_MASK, pdpte,
+			  4 * sizeof(uint64_t)) != NEST_OK)
+		nest__memset(pdpte, 0xff, 4 * sizeof(uint64_t));
+	return true;
+}
+
 static int read_l1_now(struct nest_vmx *ctx)
 {
 	struct nest__vmx_l1_now *l = &ctx->nested.l1_now;
@@ -764,6 +779,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 
 	nest__memset(&env, 0, sizeof(env));
 	env.l1_ia32e = (in->regs.efer & X86_EFER_LMA) != 0;
+	env.pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env.pdpte);
 	nest__memset(&res, 0, sizeof(res));
 	res.size = sizeof(res);
 	/* The fast path (VMRESUME only): the checks are a pure function of
@@ -774,6 +790,9 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	f->valid = false;
 	if (fast)
 		groups = fast_diff(n, v, &changed, &ctl_changed);
+	/* PDPTEs read from L1 memory are not vmcs12 fields: checked anew. */
+	if (env.pdptes_fetched)
+		groups |= NEST__VMX_CHECK_GUEST;
 	f->last_groups = groups;
 	outcome = nest__vmx_check_entry_groups(v, &ctx->caps, &env, &res, groups);
 	f->last_rule = res.rule;
@@ -787,6 +806,8 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	if (rc != NEST_OK)
 		return rc;
 	n->l1_now.intr = intr;
+	n->l1_now.pdptes_loaded = env.pdptes_fetched;
+	nest__memcpy(n->l1_now.pdpte, env.pdpte, sizeof(n->l1_now.pdpte));
 	if (outcome == NEST_VMX_ENTRY_OK) {
 		outcome = fetch_msr_area(ctx, v->VM_ENTRY_MSR_LOAD_ADDR, v->VM_ENTRY_MSR_LOAD_COUNT,
 					 &res);
@@ -913,6 +934,7 @@ int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
 
 	n->merged_valid = false;
 	f->valid = false;
+	n->l1_now.pdptes_loaded = nest__vmx_fetch_pdptes(ctx, &ctx->vmcs12, n->l1_now.pdpte);
 	rc = prepare_inputs(ctx);
 	if (rc != NEST_OK)
 		return rc;

@@ -132,6 +132,11 @@ struct nest__vmx_vmcs02_pages {
 struct nest__vmx_l1_now {
 	uint64_t cr0, cr4, efer, pat, debugctl, dr7;
 	uint64_t intr; /* guest interruptibility (its NMI blocking: reflect.c) */
+	/* L2 in PAE paging that L1 runs without EPT: the PDPTEs the entry
+	 * loaded from L2's CR3 in L1 memory (SDM 27.3.2.4), which vmcs02 (on
+	 * EPT01, so loading them from its fields) must carry. */
+	bool pdptes_loaded;
+	uint64_t pdpte[4];
 };
 
 /* A set of VMCS fields, by table position. */
@@ -339,6 +344,14 @@ static inline void nest__vmx_msrs_consumed(struct nest__vmx_nested *n)
 {
 	n->msrs_kind = NEST__VMX_MSRS_NONE;
 }
+
+/* SDM 27.3.2.4: an L2 in PAE paging outside IA-32e mode that L1 runs
+ * without EPT has its PDPTEs loaded from L2's CR3 (an L1-physical
+ * address), not from vmcs12's fields. Returns whether vmcs12 is such an
+ * entry; if so `pdpte` receives them, read once (memory L0 does not back
+ * reads as all ones, which the checks refuse). */
+bool nest__vmx_fetch_pdptes(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
+			    uint64_t pdpte[4]);
 
 /* Bring the rarely read guest-state fields of vmcs12 up to date from
  * vmcs02 (before an exiting VMREAD; see rare_stale). */

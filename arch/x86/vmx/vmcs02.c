@@ -271,6 +271,15 @@ static void guest_fixups(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 		o->GUEST_IA32_DEBUGCTL = l1->debugctl;
 		o->GUEST_DR7 = l1->dr7;
 	}
+	/* PAE paging without EPT12: vmcs02 runs on EPT01, whose entry takes
+	 * the PDPTEs from the fields, so they are the ones L1's entry would
+	 * have loaded from L2's CR3 (SDM 27.3.2.4), never vmcs12's. */
+	if (l1->pdptes_loaded) {
+		o->GUEST_PDPTE0 = l1->pdpte[0];
+		o->GUEST_PDPTE1 = l1->pdpte[1];
+		o->GUEST_PDPTE2 = l1->pdpte[2];
+		o->GUEST_PDPTE3 = l1->pdpte[3];
+	}
 }
 
 /* Guest state: vmcs12's, plus the MSR state vmcs02 always loads. */
