@@ -798,6 +798,34 @@ NEST_API int nest_vmx_pending_msrs(const struct nest_vmx *ctx,
 				   const struct nest_vmx_msr_entry **entries, uint32_t *count);
 
 /**
+ * @brief Would L1 intercept this exit of L2 (vmcs12's controls, its MSR
+ *        and I/O bitmaps as fetched at the last entry, CR masks and
+ *        shadows, exception bitmap and \#PF mask/match)?
+ *
+ * For an L0 that carries out an instruction on L2's behalf (its
+ * instruction emulator, an MMIO access, a string I/O instruction): before
+ * it performs an access, it asks whether the hardware would have exited to
+ * L1 for it; if so, it gives the exit to L1 instead (the emulator half of
+ * CVE-2020-2732). The answer is the decision nest_vmx_l2_exit() takes for
+ * the same exit: one implementation. EPT exits while L1 uses EPT are the
+ * shadow EPT02's (nest_vmx_l2_exit() decides them) and answer 0.
+ * @param ctx The context (L2 running).
+ * @param reason Basic exit reason (e.g. 30 I/O instruction, 31/32 RDMSR/WRMSR,
+ *        28 control-register access, 0 exception).
+ * @param qualification Exit qualification as the processor would report it
+ *        (I/O: port, size, direction; CR access: register and operand).
+ * @param intr_info Exceptions: VM-exit interruption information (vector, type).
+ * @param intr_error Exceptions: the error code (\#PF mask/match).
+ * @param regs L2's general-purpose registers (RDMSR/WRMSR: ECX; MOV to CR:
+ *        the source register).
+ * @return 1 if L1 intercepts, 0 if not (or L2 is not running, or an
+ *         argument is invalid).
+ */
+NEST_API int nest_vmx_l1_intercepts(const struct nest_vmx *ctx, uint32_t reason,
+				    uint64_t qualification, uint32_t intr_info, uint32_t intr_error,
+				    const struct nest_vmx_l2_regs *regs);
+
+/**
  * @brief L0 could not load entry @p index of the MSRs that
  *        nest_vmx_pending_msrs() lists: WRMSR of that value would fault in
  *        L0's emulation of the guest's MSRs.

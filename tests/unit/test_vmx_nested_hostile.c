@@ -368,6 +368,58 @@ START_TEST(pae_entry_without_ept_fails_on_a_bad_pdpte_at_cr3)
 }
 END_TEST
 
+/* ---- 6. The emulator's question: would L1 intercept this? ---- */
+
+static int l1_intercepts(uint32_t reason, uint64_t qual)
+{
+	return nest_vmx_l1_intercepts(N.ctx, reason, qual, 0, 0, &N.l2regs);
+}
+
+/* The same answer as the reflection's, for every kind of exit it asks
+ * about: the port L1's bitmap intercepts and one it passes, an MSR. */
+START_TEST(l1_intercepts_answers_as_the_reflection_decides)
+{
+	uint8_t *io = sim_ptr(&N.s, N.base.v.IO_BITMAP_A, 4096);
+	uint8_t *msr = sim_ptr(&N.s, N.base.v.MSR_BITMAP, 4096);
+
+	memset(io, 0, 4096);
+	memset(msr, 0, 4096);
+	io[0x60 / 8] |= 1u << (0x60 % 8);
+	msr[2048 + X86_MSR_IA32_SYSENTER_CS / 8] |= 1u << (X86_MSR_IA32_SYSENTER_CS % 8);
+	ck_assert_int_eq(l1_intercepts(VMX_EXIT_CPUID, 0), 0); /* L2 not running */
+	launch_ok();
+	ck_assert_int_eq(l1_intercepts(VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), 1);
+	ck_assert_int_eq(l1_intercepts(VMX_EXIT_IO_INSTRUCTION, IOQ(0x61, 1, true)), 0);
+	/* A 2-byte access at 5FH touches port 60H. */
+	ck_assert_int_eq(l1_intercepts(VMX_EXIT_IO_INSTRUCTION, IOQ(0x5f, 2, false)), 1);
+	N.l2regs.gpr[1] = X86_MSR_IA32_SYSENTER_CS;
+	ck_assert_int_eq(l1_intercepts(VMX_EXIT_MSR_WRITE, 0), 1);
+	ck_assert_int_eq(l1_intercepts(VMX_EXIT_MSR_READ, 0), 0);
+	ck_assert_int_eq(l1_intercepts(VMX_EXIT_CPUID, 0), 1);
+	/* The reflection agrees. */
+	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x61, 1, true)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+}
+END_TEST
+
+START_TEST(l1_intercepts_follows_l1s_exception_bitmap)
+{
+	uint32_t ud = VMX_INTR_INFO_VALID |
+		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_UD;
+
+	V12()->EXCEPTION_BITMAP = 1u << X86_EXC_UD;
+	launch_ok();
+	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, VMX_EXIT_EXCEPTION_NMI, 0, ud, 0, &N.l2regs),
+			 1);
+	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, VMX_EXIT_EXCEPTION_NMI, 0,
+						(ud & ~0xffu) | X86_EXC_GP, 0, &N.l2regs),
+			 0);
+	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, VMX_EXIT_EXCEPTION_NMI, 0, ud, 0, NULL), 0);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("vmx_nested_hostile");
@@ -391,6 +443,8 @@ static Suite *hostile_suite(void)
 	tcase_add_test(t, l0_refusing_a_pending_exit_msr_is_a_vmx_abort);
 	tcase_add_test(t, pae_entry_without_ept_loads_the_pdptes_from_l2s_cr3);
 	tcase_add_test(t, pae_entry_without_ept_fails_on_a_bad_pdpte_at_cr3);
+	tcase_add_test(t, l1_intercepts_answers_as_the_reflection_decides);
+	tcase_add_test(t, l1_intercepts_follows_l1s_exception_bitmap);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -493,6 +493,27 @@ NEST_API int nest_vmx_in_l2(const struct nest_vmx *ctx)
 	return nest__vmx_ctx_ok(ctx) && ctx->nested.guest_mode;
 }
 
+NEST_API int nest_vmx_l1_intercepts(const struct nest_vmx *ctx, uint32_t reason,
+				    uint64_t qualification, uint32_t intr_info, uint32_t intr_error,
+				    const struct nest_vmx_l2_regs *regs)
+{
+	struct nest__vmx_l2_exit e;
+
+	if (!nest__vmx_ctx_ok(ctx) || regs == NULL || regs->size < NEST_VMX_L2_REGS_MIN_SIZE ||
+	    !ctx->nested.guest_mode)
+		return 0;
+	/* The decision nest_vmx_l2_exit() takes for the same exit, on the
+	 * bitmaps fetched at the last entry (one implementation: SDM 26.1,
+	 * 26.2). EPT exits under EPT12 belong to the shadow EPT02. */
+	nest__memset(&e, 0, sizeof(e));
+	e.reason = reason;
+	e.intr_info = intr_info;
+	e.intr_error = intr_error;
+	e.qual = qualification;
+	nest__memcpy(e.gpr, regs->gpr, sizeof(e.gpr));
+	return nest__vmx_exit_owner(&ctx->vmcs12, &e, &ctx->nested.l1_bm) == NEST__VMX_OWNER_L1;
+}
+
 NEST_API int nest_vmx_pending_msr_failed(struct nest_vmx *ctx, uint32_t index,
 					 struct nest_vmx_action *act)
 {
