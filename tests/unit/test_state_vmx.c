@@ -520,6 +520,27 @@ REJECT_TEST(external_interrupt_with_rflags_if_clear_is_format, GUEST,
 	     put64(IMG(GUEST_RFLAGS), X86_RFLAGS_FIXED1)),
 	    NEST_E_FORMAT)
 
+/* A restore ends any MSR list L0 could still refuse
+ * (nest_vmx_pending_msr_failed()): it belonged to the replaced state. */
+START_TEST(a_restore_leaves_no_pending_msr_to_refuse)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_CS, 0, 8};
+	struct nest_vmx_action a;
+
+	memcpy(sim_ptr(&N.s, 0x1d000, sizeof(e)), &e, sizeof(e));
+	V12()->VM_ENTRY_MSR_LOAD_ADDR = 0x1d000;
+	V12()->VM_ENTRY_MSR_LOAD_COUNT = 1;
+	launch_ok();
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_MSRS);
+	save(N.ctx, S);
+	ck_assert_int_eq(nest_vmx_restore_state(N.ctx, S, SLEN), NEST_OK);
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	ck_assert_int_eq(nest_vmx_pending_msr_failed(N.ctx, 0, &a), NEST_E_STATE);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+}
+END_TEST
+
 START_TEST(software_interrupt_with_its_length_is_restored)
 {
 	struct nest_vmx *c;
@@ -640,6 +661,7 @@ static Suite *state_suite(void)
 	tcase_add_test(t, software_interrupt_of_length_0_is_format);
 	tcase_add_test(t, external_interrupt_with_rflags_if_clear_is_format);
 	tcase_add_test(t, software_interrupt_with_its_length_is_restored);
+	tcase_add_test(t, a_restore_leaves_no_pending_msr_to_refuse);
 	tcase_add_test(t, guest_mode_fields_outside_guest_mode_are_format);
 	tcase_add_test(t, injection_still_valid_in_vmcs12_is_format);
 	tcase_add_test(t, virtual_apic_page_l0_does_not_map_is_not_mapped);

@@ -407,6 +407,7 @@ int nest__vmx_state_restore(struct nest_vmx *ctx, const struct nest__vmx_state_w
 	n->timer_start = 0;
 	n->merged_valid = false;
 	n->msr_count = 0;
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
 	n->msr_store_abort = false;
 	n->pages.exit_msr_store_count = 0;
 	n->fast.valid = false;
