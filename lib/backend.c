@@ -110,3 +110,16 @@ void nest__be_log(const struct nest_backend *be, int level, const char *msg)
 	if (NEST_BE_HAS(be, log))
 		be->ops->log(be->ctx, level, msg);
 }
+
+bool nest__be_has_guest_rdmsr(const struct nest_backend *be)
+{
+	return NEST_BE_HAS(be, guest_rdmsr);
+}
+
+int nest__be_guest_rdmsr(const struct nest_backend *be, uint32_t msr, uint64_t *value)
+{
+	*value = 0;
+	if (!NEST_BE_HAS(be, guest_rdmsr))
+		return NEST_E_MISSING_OP;
+	return be->ops->guest_rdmsr(be->ctx, msr, value);
+}

@@ -40,7 +40,7 @@ static inline int nest__memcmp(const void *a, const void *b, size_t n)
 
 /* Is operation `op` inside the part of the ops table the caller knows, and set? */
 #define NEST_BE_HAS(be, op)                                                                        \
-	((be)->ops->size >= offsetof(struct nest_backend_ops, op) + sizeof((be)->ops->op) &&        \
+	((be)->ops->size >= offsetof(struct nest_backend_ops, op) + sizeof((be)->ops->op) &&       \
 	 (be)->ops->op != NULL)
 
 /* Backend calls with the size check folded in; absent ops fail cleanly. */
@@ -57,6 +57,16 @@ int nest__be_page_alloc(const struct nest_backend *be, uint64_t *hpa, void **hva
 void nest__be_page_free(const struct nest_backend *be, uint64_t hpa, void *hva);
 void nest__be_flush(const struct nest_backend *be, uint32_t kind, uint64_t tag, uint64_t addr);
 void nest__be_log(const struct nest_backend *be, int level, const char *msg);
+bool nest__be_has_guest_rdmsr(const struct nest_backend *be);
+int nest__be_guest_rdmsr(const struct nest_backend *be, uint32_t msr, uint64_t *value);
+
+/* Size-versioned output structs (lib/sized.c): the caller's struct starts
+ * with the uint32_t size it was compiled with. nest__copy_out() writes
+ * min(that size, src_size) bytes of `src` and keeps the caller's size
+ * (NEST_E_SIZE below `min`, nothing written); nest__reset_out() zeroes the
+ * same prefix of a struct of `full_size` bytes. */
+int nest__copy_out(void *dst, const void *src, size_t src_size, size_t min);
+void nest__reset_out(void *dst, size_t full_size);
 
 /* Copy a backend descriptor after validating it. */
 int nest__be_init(struct nest_backend *dst, const struct nest_backend *src);

@@ -141,6 +141,18 @@ struct nest_backend_ops {
 	 */
 	int (*l1_linear_to_phys)(void *ctx, uint64_t gla, uint32_t access, uint64_t *gpa,
 				 uint32_t *pf_error);
+	/**
+	 * Optional: the value of MSR @p msr that RDMSR executed by the guest
+	 * L0 runs now would read in L0's emulation: at an exit of L2, L2's
+	 * value as L1 is allowed to see it, never a host value L0 keeps from
+	 * its guests. Return NEST_E_FAULT if that RDMSR would raise \#GP
+	 * (write-only, nonexistent or host-private MSR). libnest stores these
+	 * values into L1's VM-exit MSR-store area in software (SDM 28.4); L1's
+	 * list never reaches vmcs02's hardware store list. Without this op a
+	 * nested entry with a nonempty VM-exit MSR-store list fails with
+	 * NEST_E_UNSUPPORTED. Added in 0.1.
+	 */
+	int (*guest_rdmsr)(void *ctx, uint32_t msr, uint64_t *value);
 };
 
 /** The smallest nest_backend_ops::size libnest accepts. */

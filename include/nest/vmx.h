@@ -797,6 +797,60 @@ NEST_API int nest_vmx_in_l2(const struct nest_vmx *ctx);
 NEST_API int nest_vmx_pending_msrs(const struct nest_vmx *ctx,
 				   const struct nest_vmx_msr_entry **entries, uint32_t *count);
 
+/**
+ * @brief Would L1 intercept this exit of L2 (vmcs12's controls, its MSR
+ *        and I/O bitmaps as fetched at the last entry, CR masks and
+ *        shadows, exception bitmap and \#PF mask/match)?
+ *
+ * For an L0 that carries out an instruction on L2's behalf (its
+ * instruction emulator, an MMIO access, a string I/O instruction): before
+ * it performs an access, it asks whether the hardware would have exited to
+ * L1 for it; if so, it gives the exit to L1 instead (the emulator half of
+ * CVE-2020-2732). The answer is the decision nest_vmx_l2_exit() takes for
+ * the same exit: one implementation. EPT exits while L1 uses EPT are the
+ * shadow EPT02's (nest_vmx_l2_exit() decides them) and answer 0.
+ * @param ctx The context (L2 running).
+ * @param reason Basic exit reason (e.g. 30 I/O instruction, 31/32 RDMSR/WRMSR,
+ *        28 control-register access, 0 exception).
+ * @param qualification Exit qualification as the processor would report it
+ *        (I/O: port, size, direction; CR access: register and operand).
+ * @param intr_info Exceptions: VM-exit interruption information (vector, type).
+ * @param intr_error Exceptions: the error code (\#PF mask/match).
+ * @param regs L2's general-purpose registers (RDMSR/WRMSR: ECX; MOV to CR:
+ *        the source register).
+ * @return 1 if L1 intercepts, 0 if not (or L2 is not running, or an
+ *         argument is invalid).
+ */
+NEST_API int nest_vmx_l1_intercepts(const struct nest_vmx *ctx, uint32_t reason,
+				    uint64_t qualification, uint32_t intr_info, uint32_t intr_error,
+				    const struct nest_vmx_l2_regs *regs);
+
+/**
+ * @brief L0 could not load entry @p index of the MSRs that
+ *        nest_vmx_pending_msrs() lists: WRMSR of that value would fault in
+ *        L0's emulation of the guest's MSRs.
+ *
+ * Call it after an action with NEST_VMX_ACT_F_MSRS, having loaded the
+ * entries before @p index and none after, before the guest runs.
+ * - After NEST_VMX_ACT_ENTER_L2 (L1's VM-entry MSR-load area): the VM entry
+ *   fails as the SDM specifies (27.4, 27.8): vmcs12 receives exit reason 34
+ *   with bit 31 set and exit qualification @p index + 1, L1's host state
+ *   is loaded into vmcs01, no guest state is saved, and a VMLAUNCH leaves
+ *   the launch state clear; @p act is NEST_VMX_ACT_RESUME_L1 (with
+ *   NEST_VMX_ACT_F_MSRS if L1's VM-exit MSR-load area is now pending).
+ * - After NEST_VMX_ACT_RESUME_L1 (L1's VM-exit MSR-load area): a VMX abort
+ *   (SDM 28.7, indicator 4): NEST_VMX_ACT_RESUME_L1 with
+ *   NEST_VMX_ACT_F_ABORT.
+ * @param ctx The context.
+ * @param index 0-based index into the pending list.
+ * @param act Receives what to do; set @c act->size first.
+ * @return NEST_OK; NEST_E_STATE (no pending list, or the guest already
+ *         ran); NEST_E_INVAL (@p index beyond the list, NULL); NEST_E_SIZE;
+ *         a backend status.
+ */
+NEST_API int nest_vmx_pending_msr_failed(struct nest_vmx *ctx, uint32_t index,
+					 struct nest_vmx_action *act);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,3 +18,11 @@ installcheck-local:
 	$(CC) -std=c11 -Wall -Werror -o $$tmp/consumer $(srcdir)/tests/abi/consumer.c $$flags && \
 	LD_LIBRARY_PATH="$(DESTDIR)$(libdir)" $$tmp/consumer && rm -rf $$tmp
 EXTRA_DIST += tests/abi/consumer.c
+
+# Every public entry point that fills a size-versioned struct, called as an
+# older and a newer caller with a guard after the struct.
+check_PROGRAMS += tests/abi/test_abi_sizes
+TESTS += tests/abi/test_abi_sizes
+tests_abi_test_abi_sizes_SOURCES = tests/abi/test_abi_sizes.c $(VMX_TEST_SIM) $(SIM_SVM_SRCS)
+tests_abi_test_abi_sizes_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/unit
+tests_abi_test_abi_sizes_LDADD = $(TEST_LDADD)

@@ -16,6 +16,13 @@
  * back to the same bytes (same build, full image). In guest mode a save
  * reads L2's state from vmcs02, which holds what the entry loaded: there a
  * second restore and save must give the bytes of the first save.
+ *
+ * After every accepted restore into guest mode (issue #13): the rebuilt
+ * vmcs02 passes libnest's VM-entry checks as the processor would apply
+ * them to it (the host's capabilities: controls, host state, guest state,
+ * the pending event), its hardware MSR lists are empty and its MSR bitmap
+ * intercepts every x2APIC access it does not virtualize; the rebuilt
+ * vmcb02 passes every VMRUN consistency check.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_NAME "fuzz_state"
 #include "invariant.h"
+#include "oracle_vmx.h"
 
 static uint8_t stream[16384], again[16384];
 
@@ -105,10 +113,20 @@ static struct nest_vmx *vmx_ctx(struct sim *s, void *mem, const struct fx *base)
 	struct nest_vmx_l0 l0;
 	struct nest_vmx *ctx;
 
+	unsigned i;
+
 	sim_vmx_host_caps(&host);
 	sim_vmx_config(&c, &host);
 	if (nest_vmx_init(mem, nest_vmx_size(), sim_backend(s), &c, &ctx) != NEST_OK)
 		abort();
+	/* L0's host state in vmcs01 is a valid one (vmcs02 takes it). */
+	for (i = 0; i < nest_vmcs_field_count(); i++) {
+		const struct nest_vmcs_field *f = nest_vmcs_field_at(i);
+		uint64_t v;
+
+		if (f->type == NEST_VMCS_T_HOST && nest__vmcs12_read(&base->v, f->encoding, &v))
+			sim_vmcs_set(s, NEST_VMCS01, f->encoding, v);
+	}
 	memset(&l0, 0, sizeof(l0));
 	l0.size = sizeof(l0);
 	l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE;
@@ -117,6 +135,25 @@ static struct nest_vmx *vmx_ctx(struct sim *s, void *mem, const struct fx *base)
 		abort();
 	ctx->caps = base->caps;
 	return ctx;
+}
+
+/* Issue #13: the vmcs02 a guest-mode restore rebuilt is one the
+ * processor enters. */
+static void vmx_vmcs02_oracles(struct sim *s, const struct nest_vmx *ctx)
+{
+	const struct nest__vmcs12 *v02 = &ctx->nested.vmcs02_cache;
+	struct nest_vmx_caps host;
+
+	if (!ctx->nested.guest_mode)
+		return;
+	sim_vmx_host_caps(&host);
+	oracle_vmcs02_msr_lists(v02);
+	oracle_msr_bitmap(sim_pool_hva(s, v02->MSR_BITMAP),
+			  (v02->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+			      ? v02->SECONDARY_VM_EXEC_CONTROL
+			      : 0,
+			  NULL, ctx->nested.l1_bm.msr_valid ? ctx->nested.l1_bm.msr : NULL);
+	oracle_vmcs02_enterable(v02, &host);
 }
 
 static void vmx_invariants(const struct nest_vmx *ctx)
@@ -182,6 +219,7 @@ static void fuzz_vmx(const uint8_t *data, size_t size)
 			      rc == NEST_E_NOMEM);
 		} else {
 			vmx_invariants(dst);
+			vmx_vmcs02_oracles(&s, dst);
 			CHECK(nest_vmx_save_state(dst, again, sizeof(again), &written) == NEST_OK);
 		}
 		goto out;
@@ -197,6 +235,7 @@ static void fuzz_vmx(const uint8_t *data, size_t size)
 		CHECK(memcmp(before, dst, n) == 0 || rc == NEST_E_BACKEND || rc == NEST_E_NOMEM);
 	} else {
 		vmx_invariants(dst);
+		vmx_vmcs02_oracles(&s, dst);
 		memcpy(&image_size, stream + 124, sizeof(image_size));
 		memcpy(&flags, stream + 12, sizeof(flags));
 		CHECK(nest_vmx_save_state(dst, again, sizeof(again), &written) == NEST_OK);
@@ -276,7 +315,24 @@ static void fuzz_svm(const uint8_t *data, size_t size)
 		CHECK(memcmp(before, u->ctx, n) == 0);
 	} else {
 		uint32_t flags;
+		struct nest_svm_state st = {.size = sizeof(st)};
 
+		/* Issue #13: a vmcb02 rebuilt in guest mode passes every VMRUN
+		 * consistency check with the host's features. */
+		CHECK(nest_svm_get_state(u->ctx, u->vmcb01, &st) == NEST_OK);
+		if (st.guest_mode) {
+			struct nest_svm_caps caps = {.size = sizeof(caps)};
+			struct nest_svm_diag d;
+
+			CHECK(nest_svm_get_caps(u->ctx, &caps) == NEST_OK);
+			caps.features |= NEST_SVM_F_NP;
+			memset(&d, 0, sizeof(d));
+			CHECK(nest_svm_check_vmcb(u->vmcb02, &caps, &d) == NEST_OK);
+			if (d.rule != NEST_SVM_CHECK_OK)
+				fprintf(stderr, "fuzz_state: vmcb02 fails %s\n",
+					nest_svm_check_name(d.rule));
+			CHECK(d.rule == NEST_SVM_CHECK_OK);
+		}
 		CHECK(nest_svm_save_state(u->ctx, u->vmcb01, again, sizeof(again), &written) ==
 		      NEST_OK);
 		memcpy(&flags, stream + offsetof(struct nest_state_header, flags), sizeof(flags));

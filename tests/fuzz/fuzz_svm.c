@@ -13,7 +13,10 @@
  *    merged maps hold every bit of L0's maps;
  *  - vmcb02 never carries AVIC, vNMI, virtual VMLOAD/VMSAVE, SEV, or an
  *    ASID or nCR3 that is not L0's;
- *  - after a reflection vmcb01 is L1's host state (CPL 0, DR7 0x400, PE).
+ *  - after a reflection vmcb01 is L1's host state (CPL 0, DR7 0x400, PE);
+ *  - a vmcb02 that a VMRUN of L1 built passes every VMRUN consistency
+ *    check itself (nest_svm_check_vmcb() with the host's features): L0's
+ *    own VMRUN of it never fails.
  * Built with ASan/UBSan: any undefined behaviour aborts too.
  */
 #include <stdio.h>
@@ -103,6 +106,23 @@ static void check_vmcb02(struct sim_svm *t)
 		FAIL("vmcb02 carries L1 pointers");
 }
 
+/* vmcb02 is a VMCB the processor runs (APM 15.5.1): the checks libnest
+ * applies to vmcb12, applied to vmcb02 with the host's features (vmcb02
+ * runs on L0's nested paging). */
+static void check_vmcb02_runnable(struct sim_svm *t)
+{
+	struct nest_svm_caps caps = {.size = sizeof(caps)};
+	struct nest_svm_diag d;
+
+	nest_svm_get_caps(t->ctx, &caps);
+	caps.features |= NEST_SVM_F_NP;
+	memset(&d, 0, sizeof(d));
+	if (nest_svm_check_vmcb(t->vmcb02, &caps, &d) != NEST_OK || d.rule != NEST_SVM_CHECK_OK) {
+		fprintf(stderr, "fuzz_svm: vmcb02 fails %s\n", nest_svm_check_name(d.rule));
+		FAIL("vmcb02 fails a VMRUN consistency check");
+	}
+}
+
 static void check_host_state(struct sim_svm *t)
 {
 	if (t->vmcb01->save.cpl != 0 || t->vmcb01->save.dr7 != 0x400 ||
@@ -170,8 +190,10 @@ static void run(struct sim_svm *t, struct input *in)
 				    d.rule != t->act.check)
 					FAIL("VMRUN refused for another rule");
 			}
-			if (rc == NEST_OK && t->act.kind == NEST_SVM_ACT_RUN_L2)
+			if (rc == NEST_OK && t->act.kind == NEST_SVM_ACT_RUN_L2) {
 				check_vmcb02(t);
+				check_vmcb02_runnable(t);
+			}
 			break;
 		}
 		case 3:

@@ -52,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_NAME "fuzz_vmx_nested"
 #include "invariant.h"
+#include "oracle_vmx.h"
 
 /* What one record leaves observable (compared between the two runs). */
 struct obs {
@@ -70,6 +71,8 @@ static struct nest_vmx *ctx;
 static struct nest_vmx_l1_regs regs;
 static struct nest_vmx_l0 l0;
 static uint8_t l0_msr[4096];
+static uint8_t l0_io[8192];
+static struct nest_vmx_caps host;
 
 static uint64_t get(enum nest_vmcs_id id, uint32_t enc)
 {
@@ -101,23 +104,46 @@ static int l1_m64(uint32_t reason, uint64_t value, struct nest_vmx_action *a)
 	return l1_exec(reason, sim_vmx_info_mem(NEST_VMX_SEG_DS, 3, SIM_NO_REG, 0, SIM_ADDR64), a);
 }
 
-/* Invariants 2 and 4 of DESIGN.md on the vmcs02 the backend holds. */
+/* Invariants 2 and 4 of DESIGN.md on the vmcs02 the backend holds, and
+ * the oracles of issue #13: vmcs02 is one the processor enters, its MSR
+ * lists are empty, its bitmaps keep L0's, L1's and the x2APIC intercepts
+ * (with and without L0 bitmaps). */
 static void check_vmcs02(void)
 {
 	const uint8_t *merged = sim_pool_hva(&S, get(NEST_VMCS02, NEST_VMCS_MSR_BITMAP));
+	const struct nest__vmx_l1_bitmaps *bm = &ctx->nested.l1_bm;
+	/* With the I/O bitmaps on, unconditional I/O exiting is ignored: it
+	 * is in the merged bitmaps instead (checked below). */
+	uint32_t proc = l0.proc & ~VMX_PROC_UNCOND_IO_EXITING;
+	bool l0_all_io =
+	    (l0.proc & VMX_PROC_UNCOND_IO_EXITING) && !(l0.proc & VMX_PROC_USE_IO_BITMAPS);
 	unsigned i;
 
 	CHECK((get(NEST_VMCS02, NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & l0.pin) == l0.pin);
-	CHECK((get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & l0.proc) == l0.proc);
+	CHECK((get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & proc) == proc);
 	CHECK((get(NEST_VMCS02, NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & l0.proc2) == l0.proc2);
+	CHECK(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_IO_BITMAPS);
+	/* Without a TPR shadow, L2's MOV CR8 exits (never the hardware TPR). */
+	if (!(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_TPR_SHADOW))
+		CHECK((get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) &
+		       (VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING)) ==
+		      (VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING));
+	oracle_vmcs02_msr_lists(&ctx->nested.vmcs02_cache);
+	oracle_msr_bitmap(merged,
+			  (uint32_t)((get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) &
+				      VMX_PROC_ACTIVATE_SECONDARY)
+					 ? get(NEST_VMCS02, NEST_VMCS_SECONDARY_VM_EXEC_CONTROL)
+					 : 0),
+			  l0.msr_bitmap ? l0_msr : NULL, bm->msr_valid ? bm->msr : NULL);
+	oracle_io_bitmaps(sim_pool_hva(&S, get(NEST_VMCS02, NEST_VMCS_IO_BITMAP_A)),
+			  sim_pool_hva(&S, get(NEST_VMCS02, NEST_VMCS_IO_BITMAP_B)),
+			  l0.io_bitmap ? l0_io : NULL, l0_all_io);
+	oracle_vmcs02_enterable(&ctx->nested.vmcs02_cache, &host);
 	CHECK((get(NEST_VMCS02, NEST_VMCS_EXCEPTION_BITMAP) & l0.exception_bitmap) ==
 	      l0.exception_bitmap);
 	CHECK((get(NEST_VMCS02, NEST_VMCS_CR0_GUEST_HOST_MASK) & l0.cr0_mask) == l0.cr0_mask);
 	CHECK((get(NEST_VMCS02, NEST_VMCS_CR4_GUEST_HOST_MASK) & l0.cr4_mask) == l0.cr4_mask);
 	CHECK(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_MSR_BITMAPS);
-	CHECK(merged != NULL);
-	for (i = 0; i < sizeof(l0_msr); i++)
-		CHECK((merged[i] & l0_msr[i]) == l0_msr[i]);
 	CHECK(get(NEST_VMCS02, NEST_VMCS_VM_ENTRY_MSR_LOAD_COUNT) == 0);
 	CHECK(get(NEST_VMCS02, NEST_VMCS_VM_EXIT_MSR_LOAD_COUNT) == 0);
 	for (i = 0; i < nest_vmcs_field_count(); i++) {
@@ -172,13 +198,14 @@ static void check_action(int rc, const struct nest_vmx_action *a)
 
 static void setup(uint8_t cfg, const uint8_t *bitmap)
 {
-	struct nest_vmx_caps host;
 	struct nest_vmx_config c;
 	struct nest_vmx_action a;
 	struct fx base;
 	uint32_t rev;
 	unsigned i;
+	uint8_t more = bitmap[L0_BITMAP_BYTES - 1];
 
+	fx_init(&base);
 	sim_vmx_host_caps(&host);
 	sim_vmx_config(&c, &host);
 	if (nest_vmx_init(mem, nest_vmx_size(), sim_backend(&S), &c, &ctx) != NEST_OK)
@@ -186,10 +213,17 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 	sim_vmx_regs64(&regs);
 	sim_vmx_region(&S, VMXON_GPA, NEST_VMCS12_REVISION);
 	sim_vmx_region(&S, VMCS_GPA, NEST_VMCS12_REVISION);
-	/* vmcs01: L0's host state, L1's guest state. */
+	/* vmcs01: L0's host state (a valid one: vmcs02 takes it, and the
+	 * processor checks it), L1's guest state. */
+	for (i = 0; i < nest_vmcs_field_count(); i++) {
+		const struct nest_vmcs_field *f = nest_vmcs_field_at(i);
+		uint64_t v;
+
+		if (f->type == NEST_VMCS_T_HOST && nest__vmcs12_read(&base.v, f->encoding, &v))
+			sim_vmcs_set(&S, NEST_VMCS01, f->encoding, v);
+	}
 	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_HOST_RIP, 0xffffffff80100000ull);
 	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_HOST_CR3, 0x7000000ull);
-	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_HOST_CS_SELECTOR, 0x8);
 	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_GUEST_CR0, FX_CR0);
 	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_GUEST_IA32_EFER, FX_EFER);
 
@@ -205,17 +239,27 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 	l0.cr4_mask = (cfg & 32) ? X86_CR4_VMXE : 0;
 	l0.flags = (cfg & 64) ? NEST_VMX_L0_F_SHADOW_VMCS : 0;
 	l0.vpid02 = (cfg & 128) ? 5 : 0;
-	l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE;
+	l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE | VMX_EXIT_LOAD_EFER | VMX_EXIT_LOAD_PAT;
+	l0.eptp01 = 0x7100000ull | VMX_EPTP_MEMTYPE_WB | VMX_EPTP_PWL_4;
 	memset(l0_msr, 0, sizeof(l0_msr));
 	for (i = 0; i < L0_BITMAP_BYTES; i++)
 		l0_msr[i] = l0_msr[2048 + i] = bitmap[i];
-	l0.msr_bitmap = l0_msr;
+	/* Issue #13: L0's intercepts must survive with and without its
+	 * bitmaps: the last bitmap byte picks whether L0 gives an MSR bitmap,
+	 * an I/O bitmap, and unconditional I/O exiting. */
+	l0.msr_bitmap = (more & 2) ? NULL : l0_msr;
+	for (i = 0; i < sizeof(l0_io); i++)
+		l0_io[i] = bitmap[i % L0_BITMAP_BYTES] & bitmap[(i * 7) % L0_BITMAP_BYTES];
+	l0.io_bitmap = (more & 4) ? l0_io : NULL;
+	if (more & 8)
+		l0.proc |= VMX_PROC_UNCOND_IO_EXITING;
+	if ((more & 16) && l0.io_bitmap != NULL)
+		l0.proc |= VMX_PROC_USE_IO_BITMAPS;
 	if (nest_vmx_set_l0(ctx, &l0) != NEST_OK)
 		abort();
 	if (l1_m64(VMX_EXIT_VMXON, VMXON_GPA, &a) != NEST_OK ||
 	    l1_m64(VMX_EXIT_VMPTRLD, VMCS_GPA, &a) != NEST_OK || a.result != NEST_VMX_SUCCEED)
 		abort();
-	fx_init(&base);
 	/* Some runs allow 1024-entry MSR lists (IA32_VMX_MISC[27:25] = 1). */
 	if (bitmap[L0_BITMAP_BYTES - 1] & 1)
 		base.caps.misc |= 1ull << VMX_MISC_MAX_MSR_LIST_SHIFT;

@@ -10,7 +10,8 @@ FUZZ_CFLAGS = -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined \
 FUZZ_SIM_SRCS = tests/sim/sim.c
 FUZZ_DEPS = $(addprefix $(srcdir)/,$(filter %.c,$(NEST_CORE_SOURCES)) $(FUZZ_SIM_SRCS))
 
-tests/fuzz/fuzz_%: $(srcdir)/tests/fuzz/fuzz_%.c $(srcdir)/tests/fuzz/invariant.h $(FUZZ_DEPS)
+tests/fuzz/fuzz_%: $(srcdir)/tests/fuzz/fuzz_%.c $(srcdir)/tests/fuzz/invariant.h \
+		$(srcdir)/tests/fuzz/oracle_vmx.h $(FUZZ_DEPS)
 	@mkdir -p tests/fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DEPS)
 
@@ -27,7 +28,7 @@ fuzz-run: fuzz
 	  else tail -n 80 tests/fuzz/work/$$t.out; exit 1; fi; \
 	done
 .PHONY: fuzz fuzz-run
-EXTRA_DIST += tests/fuzz/invariant.h
+EXTRA_DIST += tests/fuzz/invariant.h tests/fuzz/oracle_vmx.h
 CLEANFILES += $(addprefix tests/fuzz/fuzz_,$(FUZZ_TARGETS))
 clean-local: clean-fuzz
 clean-fuzz:

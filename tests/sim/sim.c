@@ -266,6 +266,21 @@ static int op_l1_linear_to_phys(void *ctx, uint64_t gla, uint32_t access, uint64
 	return NEST_OK;
 }
 
+static int op_guest_rdmsr(void *ctx, uint32_t msr, uint64_t *value)
+{
+	struct sim *s = ctx;
+	unsigned i;
+
+	s->calls.guest_rdmsr++;
+	for (i = 0; i < s->guest_msrs; i++) {
+		if (s->guest_msr_index[i] == msr) {
+			*value = s->guest_msr_value[i];
+			return NEST_OK;
+		}
+	}
+	return NEST_E_FAULT;
+}
+
 int sim_init(struct sim *s, uint64_t mem_size, unsigned pool_pages)
 {
 	uint64_t npages = mem_size / PAGE, i;
@@ -307,6 +322,7 @@ int sim_init(struct sim *s, uint64_t mem_size, unsigned pool_pages)
 	s->ops.flush = op_flush;
 	s->ops.log = op_log;
 	s->ops.l1_linear_to_phys = op_l1_linear_to_phys;
+	s->ops.guest_rdmsr = op_guest_rdmsr;
 	s->be.ops = &s->ops;
 	s->be.ctx = s;
 	return 0;
@@ -322,6 +338,22 @@ void sim_fini(struct sim *s)
 	free(s->pool);
 	free(s->pool_used);
 	memset(s, 0, sizeof(*s));
+}
+
+void sim_guest_msr(struct sim *s, uint32_t msr, uint64_t value)
+{
+	unsigned i;
+
+	for (i = 0; i < s->guest_msrs; i++) {
+		if (s->guest_msr_index[i] == msr) {
+			s->guest_msr_value[i] = value;
+			return;
+		}
+	}
+	if (s->guest_msrs < SIM_GUEST_MSRS) {
+		s->guest_msr_index[s->guest_msrs] = msr;
+		s->guest_msr_value[s->guest_msrs++] = value;
+	}
 }
 
 const struct nest_backend *sim_backend(struct sim *s)
@@ -341,7 +373,7 @@ unsigned long sim_total_calls(const struct sim *s)
 
 	return c->read_l1 + c->write_l1 + c->cmpxchg_l1 + c->l1_to_host + c->vmcs_read +
 	       c->vmcs_write + c->page_alloc + c->page_free + c->flush + c->log +
-	       c->l1_linear_to_phys;
+	       c->l1_linear_to_phys + c->guest_rdmsr;
 }
 
 void *sim_ptr(struct sim *s, uint64_t gpa, size_t len)

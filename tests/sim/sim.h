@@ -17,11 +17,12 @@
 #include <nest/backend.h>
 
 /* Host-physical addresses the simulation hands out. */
-#define SIM_HPA_L1_BASE 0x100000000000ull  /* L1 page N maps to base + N*4K by default */
+#define SIM_HPA_L1_BASE 0x100000000000ull   /* L1 page N maps to base + N*4K by default */
 #define SIM_HPA_POOL_BASE 0x200000000000ull /* page_alloc pages */
 #define SIM_VMCS_MAX_FIELDS 512
 #define SIM_FLUSH_LOG 64
 
+#define SIM_GUEST_MSRS 16   /* MSRs the simulated guest can read */
 #define SIM_VMCS_SLOTS 1024 /* hash slots, a power of two above 2 * SIM_VMCS_MAX_FIELDS */
 
 struct sim_vmcs {
@@ -35,8 +36,8 @@ struct sim_vmcs {
 };
 
 struct sim_calls {
-	unsigned long read_l1, write_l1, cmpxchg_l1, l1_to_host, vmcs_read, vmcs_write,
-		page_alloc, page_free, flush, log, l1_linear_to_phys;
+	unsigned long read_l1, write_l1, cmpxchg_l1, l1_to_host, vmcs_read, vmcs_write, page_alloc,
+	    page_free, flush, log, l1_linear_to_phys, guest_rdmsr;
 };
 
 struct sim_flush {
@@ -54,7 +55,7 @@ struct sim {
 
 	/* L0's map of L1 memory, per 4 KiB page of mem. */
 	uint64_t *page_hpa;
-	uint8_t *page_rights;  /* NEST_ACC_*; 0 with page_mapped false = not mapped */
+	uint8_t *page_rights; /* NEST_ACC_*; 0 with page_mapped false = not mapped */
 	uint8_t *page_memtype;
 	bool *page_mapped;
 
@@ -74,6 +75,11 @@ struct sim {
 	 * below mem_size, #PF above); when false the op is absent. */
 	bool l1_identity_paging;
 
+	/* The guest's MSRs as L0 emulates RDMSR for it (guest_rdmsr): any
+	 * other MSR #GPs. */
+	uint32_t guest_msr_index[SIM_GUEST_MSRS];
+	uint64_t guest_msr_value[SIM_GUEST_MSRS];
+	unsigned guest_msrs;
 	struct sim_calls calls;
 	struct sim_flush flushes[SIM_FLUSH_LOG];
 	unsigned nflushes;
@@ -106,6 +112,8 @@ bool sim_vmcs_get(const struct sim *s, enum nest_vmcs_id which, uint32_t enc, ui
 void sim_vmcs_set(struct sim *s, enum nest_vmcs_id which, uint32_t enc, uint64_t v);
 void sim_vmcs_clear(struct sim *s, enum nest_vmcs_id which);
 
+/* The value the guest reads from MSR @msr (guest_rdmsr); added or replaced. */
+void sim_guest_msr(struct sim *s, uint32_t msr, uint64_t value);
 /* Translate a pool hpa to its host pointer (NULL if not a pool page). */
 void *sim_pool_hva(struct sim *s, uint64_t hpa);
 

@@ -33,3 +33,10 @@ tests_unit_test_vmx_vmfunc_SOURCES = tests/unit/test_vmx_vmfunc.c \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_vmx_vmfunc_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_vmfunc_LDADD = $(TEST_LDADD)
+# A hostile L1 against vmcs02: APIC, MSR lists, L0's intercepts (issue #13).
+check_PROGRAMS += tests/unit/test_vmx_nested_hostile
+TESTS += tests/unit/test_vmx_nested_hostile
+tests_unit_test_vmx_nested_hostile_SOURCES = tests/unit/test_vmx_nested_hostile.c \
+	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_nested_hostile_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_nested_hostile_LDADD = $(TEST_LDADD)

@@ -194,8 +194,8 @@ START_TEST(guest_mode_restore_continues_l2)
 	t.vmcb02->control.int_ctl |= NEST_SVM_INT_CTL_V_IRQ | 0x5;
 	save(&t, S);
 	/* L0 restores L1's memory (vmcb12 among it) and vmcb01 first. */
-	memcpy(sim_ptr(&u.sim, SIM_SVM_VMCB12, sizeof(v12)), sim_ptr(&t.sim, SIM_SVM_VMCB12, sizeof(v12)),
-	       sizeof(v12));
+	memcpy(sim_ptr(&u.sim, SIM_SVM_VMCB12, sizeof(v12)),
+	       sim_ptr(&t.sim, SIM_SVM_VMCB12, sizeof(v12)), sizeof(v12));
 	*u.vmcb01 = *t.vmcb01;
 	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
 	ck_assert_int_eq(nest_svm_get_state(u.ctx, u.vmcb01, &st), NEST_OK);
@@ -252,6 +252,55 @@ START_TEST(guest_mode_restore_takes_no_control_from_the_stream)
 			 NEST_SVM_INTERCEPT_WORDS * sizeof(uint32_t)) == 0);
 	ck_assert_uint_eq(u.vmcb02->control.msrpm_base_pa, t.vmcb02->control.msrpm_base_pa);
 	ck_assert_uint_ne(u.vmcb02->control.asid, 0);
+}
+END_TEST
+
+/* Issue #13.4: a G_PAT with reserved memory types in the saved vmcb02 of
+ * an L1 without nested paging never reaches vmcb02 (VMRUN gave it L1's
+ * PAT), and the vmcb02 rebuilt passes VMRUN's checks. */
+START_TEST(guest_mode_restore_keeps_l1s_pat_without_nested_paging)
+{
+	struct nest_vmcb v12;
+	size_t off = OFF_VMCB02 + 0x400 + offsetof(struct nest_vmcb_save, g_pat);
+	struct nest_svm_caps caps = {.size = sizeof(caps)};
+	struct nest_svm_diag diag;
+
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+	save(&t, S);
+	put64(off, 0x0202020202020202ull); /* type 2: reserved */
+	*u.vmcb01 = *t.vmcb01;
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
+	ck_assert_uint_eq(u.vmcb02->save.g_pat, t.vmcb01->save.g_pat);
+	ck_assert_int_eq(nest_svm_get_caps(u.ctx, &caps), NEST_OK);
+	caps.features |= NEST_SVM_F_NP; /* vmcb02 runs on L0's NPT01: the host has it */
+	memset(&diag, 0, sizeof(diag));
+	ck_assert_int_eq(nest_svm_check_vmcb(u.vmcb02, &caps, &diag), NEST_OK);
+	ck_assert_uint_eq(diag.rule, NEST_SVM_CHECK_OK);
+}
+END_TEST
+
+/* EVENTINJ of the saved vmcb02 passes VMRUN's EVENTINJ checks or the
+ * stream is refused (APM 15.20: type 1, or an exception with vector 2). */
+START_TEST(guest_mode_with_a_bad_pending_event_is_format)
+{
+	struct nest_vmcb v12;
+	size_t off = OFF_VMCB02 + offsetof(struct nest_vmcb_control, event_inj);
+
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+	save(&t, S);
+	put64(off, NEST_SVM_EVTINJ_VALID | (1ull << NEST_SVM_EVTINJ_TYPE_SHIFT) | 0x20);
+	assert_rejected(SLEN, NEST_E_FORMAT);
+	put64(off, NEST_SVM_EVTINJ_VALID |
+		       ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << NEST_SVM_EVTINJ_TYPE_SHIFT) |
+		       2);
+	assert_rejected(SLEN, NEST_E_FORMAT);
+	put64(off, NEST_SVM_EVTINJ_VALID |
+		       ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << NEST_SVM_EVTINJ_TYPE_SHIFT) |
+		       6);
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, S, SLEN), NEST_OK);
+	ck_assert_uint_eq(u.vmcb02->control.event_inj, get64(off));
 }
 END_TEST
 
@@ -486,6 +535,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, guest_mode_restore_continues_l2);
 	tcase_add_test(tc, guest_mode_restore_takes_no_control_from_the_stream);
 	tcase_add_test(tc, guest_mode_with_a_bad_l2_state_is_format);
+	tcase_add_test(tc, guest_mode_restore_keeps_l1s_pat_without_nested_paging);
+	tcase_add_test(tc, guest_mode_with_a_bad_pending_event_is_format);
 	tcase_add_test(tc, bad_magic_is_format);
 	tcase_add_test(tc, other_version_is_format);
 	tcase_add_test(tc, vmx_stream_is_format);

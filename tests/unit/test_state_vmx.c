@@ -29,6 +29,7 @@
 #define OFF_TIMER_NOW 108
 #define OFF_EVENT_INFO 112
 #define OFF_EVENT_ERROR 116
+#define OFF_EVENT_LEN 120
 #define OFF_IMAGE_SIZE 124
 #define OFF_IMAGE 128
 #define IMG(field) (OFF_IMAGE + offsetof(struct nest__vmcs12, field))
@@ -349,6 +350,9 @@ START_TEST(event_pending_in_vmcs02_survives_a_restore)
 	uint32_t ev =
 	    VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) | 0x31;
 
+	/* L2 takes interrupts: an external interrupt is injected only with
+	 * RFLAGS.IF set (SDM 27.3.1.5), which a restore checks as entry does. */
+	V12()->GUEST_RFLAGS |= X86_RFLAGS_IF;
 	launch_ok();
 	/* L0 handles an exit during delivery of an interrupt to L2. */
 	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD, ev);
@@ -498,6 +502,59 @@ REJECT_TEST(error_code_without_the_deliver_bit_is_format, GUEST,
 	     put32(OFF_EVENT_ERROR, 2)),
 	    NEST_E_FORMAT)
 REJECT_TEST(event_fields_of_no_event_are_format, GUEST, put32(OFF_EVENT_ERROR, 2), NEST_E_FORMAT)
+/* Issue #13.4: what VMLAUNCH refuses (SDM 27.2.1.3), a restore refuses. */
+#define EVT(type, vector) (VMX_INTR_INFO_VALID | ((type) << VMX_INTR_INFO_TYPE_SHIFT) | (vector))
+REJECT_TEST(exception_with_vector_64_is_format, GUEST,
+	    put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_HW_EXCEPTION, 64u)), NEST_E_FORMAT)
+REJECT_TEST(nmi_with_vector_5_is_format, GUEST, put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_NMI, 5u)),
+	    NEST_E_FORMAT)
+REJECT_TEST(ud_with_an_error_code_is_format, GUEST,
+	    put32(OFF_EVENT_INFO,
+		  EVT(VMX_INTR_TYPE_HW_EXCEPTION, 6u) | VMX_INTR_INFO_DELIVER_ERROR_CODE),
+	    NEST_E_FORMAT)
+REJECT_TEST(software_interrupt_of_length_0_is_format, GUEST,
+	    (put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_SOFT_INTR, 0x80u)), put32(OFF_EVENT_LEN, 0)),
+	    NEST_E_FORMAT)
+REJECT_TEST(external_interrupt_with_rflags_if_clear_is_format, GUEST,
+	    (put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_EXT_INTR, 0x30u)),
+	     put64(IMG(GUEST_RFLAGS), X86_RFLAGS_FIXED1)),
+	    NEST_E_FORMAT)
+
+/* A restore ends any MSR list L0 could still refuse
+ * (nest_vmx_pending_msr_failed()): it belonged to the replaced state. */
+START_TEST(a_restore_leaves_no_pending_msr_to_refuse)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_CS, 0, 8};
+	struct nest_vmx_action a;
+
+	memcpy(sim_ptr(&N.s, 0x1d000, sizeof(e)), &e, sizeof(e));
+	V12()->VM_ENTRY_MSR_LOAD_ADDR = 0x1d000;
+	V12()->VM_ENTRY_MSR_LOAD_COUNT = 1;
+	launch_ok();
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_MSRS);
+	save(N.ctx, S);
+	ck_assert_int_eq(nest_vmx_restore_state(N.ctx, S, SLEN), NEST_OK);
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	ck_assert_int_eq(nest_vmx_pending_msr_failed(N.ctx, 0, &a), NEST_E_STATE);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+}
+END_TEST
+
+START_TEST(software_interrupt_with_its_length_is_restored)
+{
+	struct nest_vmx *c;
+
+	save_guest_mode();
+	c = fresh_ctx(true);
+	put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_SOFT_INTR, 0x80u));
+	put32(OFF_EVENT_LEN, 2);
+	ck_assert_int_eq(nest_vmx_restore_state(c, S, SLEN), NEST_OK);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
+			  EVT(VMX_INTR_TYPE_SOFT_INTR, 0x80u));
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INSTRUCTION_LEN), 2);
+}
+END_TEST
 REJECT_TEST(guest_mode_fields_outside_guest_mode_are_format, ROOT, put64(OFF_L1_CR0, L1_CR0),
 	    NEST_E_FORMAT)
 REJECT_TEST(injection_still_valid_in_vmcs12_is_format, GUEST,
@@ -598,6 +655,13 @@ static Suite *state_suite(void)
 	tcase_add_test(t, event_of_reserved_type_is_format);
 	tcase_add_test(t, error_code_without_the_deliver_bit_is_format);
 	tcase_add_test(t, event_fields_of_no_event_are_format);
+	tcase_add_test(t, exception_with_vector_64_is_format);
+	tcase_add_test(t, nmi_with_vector_5_is_format);
+	tcase_add_test(t, ud_with_an_error_code_is_format);
+	tcase_add_test(t, software_interrupt_of_length_0_is_format);
+	tcase_add_test(t, external_interrupt_with_rflags_if_clear_is_format);
+	tcase_add_test(t, software_interrupt_with_its_length_is_restored);
+	tcase_add_test(t, a_restore_leaves_no_pending_msr_to_refuse);
 	tcase_add_test(t, guest_mode_fields_outside_guest_mode_are_format);
 	tcase_add_test(t, injection_still_valid_in_vmcs12_is_format);
 	tcase_add_test(t, virtual_apic_page_l0_does_not_map_is_not_mapped);

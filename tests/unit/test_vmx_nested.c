@@ -648,20 +648,68 @@ END_TEST
 START_TEST(exit_msr_store_area_receives_l2s_values)
 {
 	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_CS, 0, 0xdeadbeef};
-	struct nest_vmx_msr_entry *hw;
 
 	memcpy(sim_ptr(&N.s, N_STORE_GPA, sizeof(e)), &e, sizeof(e));
 	V12()->VM_EXIT_MSR_STORE_ADDR = N_STORE_GPA;
 	V12()->VM_EXIT_MSR_STORE_COUNT = 1;
 	launch_ok();
-	ck_assert_uint_eq(v02(NEST_VMCS_VM_EXIT_MSR_STORE_COUNT), 1);
-	hw = sim_pool_hva(&N.s, v02(NEST_VMCS_VM_EXIT_MSR_STORE_ADDR));
-	ck_assert_ptr_nonnull(hw);
-	ck_assert_uint_eq(hw[0].index, X86_MSR_IA32_SYSENTER_CS);
-	hw[0].value = 0x23; /* the hardware stores L2's value at the exit */
+	sim_guest_msr(&N.s, X86_MSR_IA32_SYSENTER_CS, 0x23); /* L2's value, in L0's view */
 	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(sim_read32(&N.s, N_STORE_GPA), X86_MSR_IA32_SYSENTER_CS);
 	ck_assert_uint_eq(sim_read64(&N.s, N_STORE_GPA + 8), 0x23);
 	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_ABORT));
+}
+END_TEST
+
+/* Issue #13.1: a write-only or nonexistent MSR (0x79, 0x40000000) in the
+ * hardware store list VMX-aborts the physical CPU at L2's exit, and a host
+ * MSR (IA32_VMX_BASIC, IA32_TSC) would be read with the host's value: L1's
+ * list never reaches vmcs02's hardware list. */
+START_TEST(exit_msr_store_list_never_reaches_the_hardware_list)
+{
+	struct nest_vmx_msr_entry e[4] = {
+	    {0x79, 0, 0}, {0x40000000u, 0, 0}, {0x480, 0, 0}, {0x10, 0, 0}};
+
+	memcpy(sim_ptr(&N.s, N_STORE_GPA, sizeof(e)), e, sizeof(e));
+	V12()->VM_EXIT_MSR_STORE_ADDR = N_STORE_GPA;
+	V12()->VM_EXIT_MSR_STORE_COUNT = 4;
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_EXIT_MSR_STORE_COUNT), 0);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_EXIT_MSR_STORE_ADDR), 0);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_EXIT_MSR_LOAD_COUNT), 0);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_MSR_LOAD_COUNT), 0);
+}
+END_TEST
+
+/* The values come from L0's view of the guest: an MSR the guest cannot
+ * read there (write-only, nonexistent, host-private) is a VMX abort into
+ * L1 (SDM 28.4), never a host value. */
+START_TEST(exit_msr_store_of_an_msr_the_guest_cannot_read_is_a_vmx_abort)
+{
+	struct nest_vmx_msr_entry e[2] = {{X86_MSR_IA32_SYSENTER_CS, 0, 0}, {0x480, 0, 0}};
+
+	memcpy(sim_ptr(&N.s, N_STORE_GPA, sizeof(e)), e, sizeof(e));
+	V12()->VM_EXIT_MSR_STORE_ADDR = N_STORE_GPA;
+	V12()->VM_EXIT_MSR_STORE_COUNT = 2;
+	sim_guest_msr(&N.s, X86_MSR_IA32_SYSENTER_CS, 0x23);
+	launch_ok();
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
+	ck_assert_uint_eq(V12()->abort, VMX_ABORT_SAVE_GUEST_MSR);
+	ck_assert_uint_eq(sim_read64(&N.s, N_STORE_GPA + 24), 0);
+}
+END_TEST
+
+START_TEST(exit_msr_store_without_a_guest_rdmsr_op_is_unsupported)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_CS, 0, 0};
+
+	memcpy(sim_ptr(&N.s, N_STORE_GPA, sizeof(e)), &e, sizeof(e));
+	V12()->VM_EXIT_MSR_STORE_ADDR = N_STORE_GPA;
+	V12()->VM_EXIT_MSR_STORE_COUNT = 1;
+	N.s.ops.guest_rdmsr = NULL;
+	ck_assert_int_eq(vmlaunch(), NEST_E_UNSUPPORTED);
+	ck_assert(!nest_vmx_in_l2(N.ctx));
 }
 END_TEST
 
@@ -777,6 +825,9 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, exit_msr_load_area_is_given_to_l0);
 	tcase_add_test(t, bad_exit_msr_load_entry_is_a_vmx_abort);
 	tcase_add_test(t, exit_msr_store_area_receives_l2s_values);
+	tcase_add_test(t, exit_msr_store_list_never_reaches_the_hardware_list);
+	tcase_add_test(t, exit_msr_store_of_an_msr_the_guest_cannot_read_is_a_vmx_abort);
+	tcase_add_test(t, exit_msr_store_without_a_guest_rdmsr_op_is_unsupported);
 	tcase_add_test(t, exit_msr_store_of_an_x2apic_msr_is_a_vmx_abort);
 	tcase_add_test(t, exit_msr_load_count_beyond_what_libnest_keeps_is_an_abort_not_a_crash);
 	tcase_add_test(t, entry_msr_load_count_beyond_what_libnest_keeps_is_unsupported);

@@ -381,10 +381,10 @@ START_TEST(io_bitmap_merge_follows_l1_unconditional_exiting)
 {
 	static uint8_t out[8192];
 
-	nest__vmx_merge_io_bitmap(out, out + 4096, NULL, NULL, true);
+	nest__vmx_merge_io_bitmap(out, out + 4096, NULL, false, NULL, true);
 	ck_assert_uint_eq(out[0], 0xff);
 	ck_assert_uint_eq(out[8191], 0xff);
-	nest__vmx_merge_io_bitmap(out, out + 4096, NULL, NULL, false);
+	nest__vmx_merge_io_bitmap(out, out + 4096, NULL, false, NULL, false);
 	ck_assert_uint_eq(out[0], 0);
 }
 END_TEST

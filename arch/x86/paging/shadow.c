@@ -1054,19 +1054,11 @@ NEST_API int nest_tdp_l1_map_changed(struct nest_tdp *t, uint64_t l1_gpa, uint64
 NEST_API int nest_tdp_get_stats(const struct nest_tdp *t, struct nest_tdp_stats *st)
 {
 	struct nest_tdp_stats cur;
-	uint32_t want;
 
 	if (!tdp_ok(t) || st == NULL)
 		return NEST_E_INVAL;
-	want = st->size;
-	if (want < sizeof(uint32_t) * 4)
-		return NEST_E_SIZE;
 	cur = t->st;
 	cur.pages_in_use = t->pages_in_use;
 	cur.pages_max = t->max_pages;
-	if (want > sizeof(cur))
-		want = sizeof(cur);
-	cur.size = want;
-	nest__memcpy(st, &cur, want);
-	return NEST_OK;
+	return nest__copy_out(st, &cur, sizeof(cur), sizeof(uint32_t) * 4);
 }

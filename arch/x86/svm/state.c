@@ -146,10 +146,16 @@ static int check_guest_mode(const struct nest_svm *ctx, const uint8_t *buf, uint
 	if (nest__svm_check(&v12, &caps, &diag) != NEST_SVM_CHECK_OK)
 		return NEST_E_FORMAT;
 	/* L2's state as vmcb02 holds it must pass the same checks under
-	 * vmcb12's controls: it becomes the save area of vmcb02. */
+	 * vmcb12's controls: it becomes the save area of vmcb02, and its
+	 * pending EVENTINJ vmcb02's (APM 15.5.1, 15.20: what VMRUN refuses,
+	 * a restore refuses). */
 	nest__memcpy(&v12.save,
 		     buf + offsetof(struct svm_wire, vmcb02) + offsetof(struct nest_vmcb, save),
 		     sizeof(v12.save));
+	nest__memcpy(&v12.control.event_inj,
+		     buf + offsetof(struct svm_wire, vmcb02) + offsetof(struct nest_vmcb, control) +
+			 offsetof(struct nest_vmcb_control, event_inj),
+		     sizeof(v12.control.event_inj));
 	if (nest__svm_check(&v12, &caps, &diag) != NEST_SVM_CHECK_OK)
 		return NEST_E_FORMAT;
 	return NEST_OK;
@@ -175,7 +181,7 @@ static int take_guest_mode(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const
 	const struct nest_vmcb *s02 =
 	    (const struct nest_vmcb *)(const void *)(b + offsetof(struct svm_wire, vmcb02));
 	struct nest_vmcb_control *c2 = &ctx->vmcb02->control;
-	uint64_t live;
+	uint64_t live, g_pat;
 	int rc;
 
 	ctx->vmcb12_pa = vmcb12_pa;
@@ -189,7 +195,13 @@ static int take_guest_mode(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const
 	rc = nest__svm_build_vmcb02(ctx, vmcb01);
 	if (rc != NEST_OK)
 		return rc;
+	/* G_PAT is L2's own only with L1's nested paging; otherwise VMRUN
+	 * gave vmcb02 L1's PAT (vmrun.c), which the saved one must not
+	 * replace: unchecked, its reserved types would reach vmcb02. */
+	g_pat = ctx->vmcb02->save.g_pat;
 	nest__memcpy(&ctx->vmcb02->save, &s02->save, sizeof(ctx->vmcb02->save));
+	if (!ctx->npt12)
+		ctx->vmcb02->save.g_pat = g_pat;
 	live = INT_CTL_LIVE;
 	if (!(c2->int_ctl & NEST_SVM_INT_CTL_V_GIF_ENABLE))
 		live &= ~NEST_SVM_INT_CTL_V_GIF;

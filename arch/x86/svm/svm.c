@@ -21,10 +21,7 @@ bool nest__svm_ctx_ok(const struct nest_svm *ctx)
 
 void nest__svm_act_reset(struct nest_svm_action *act)
 {
-	uint32_t size = act->size;
-
-	nest__memset(act, 0, sizeof(*act));
-	act->size = size;
+	nest__reset_out(act, sizeof(*act));
 }
 
 /* (a * b) >> 32 for 8.32 fixed-point ratios and offsets, in 32-bit halves
@@ -133,9 +130,7 @@ NEST_API int nest_svm_get_caps(const struct nest_svm *ctx, struct nest_svm_caps 
 	if (caps->size < NEST_SVM_CAPS_MIN_SIZE)
 		return NEST_E_SIZE;
 	nest__svm_caps_of(ctx, &k);
-	k.size = caps->size;
-	nest__memcpy(caps, &k, sizeof(k));
-	return NEST_OK;
+	return nest__copy_out(caps, &k, sizeof(k), NEST_SVM_CAPS_MIN_SIZE);
 }
 
 NEST_API int nest_svm_cpuid(const struct nest_svm *ctx, uint32_t leaf, uint32_t subleaf,
@@ -557,8 +552,7 @@ NEST_API int nest_svm_get_state(const struct nest_svm *ctx, const struct nest_vm
 		k.l1_intr_allowed = k.gif && (vmcb01->save.rflags & X86_RFLAGS_IF) &&
 				    !(vmcb01->control.int_state & NEST_SVM_INT_STATE_SHADOW);
 	}
-	nest__memcpy(st, &k, sizeof(k));
-	return NEST_OK;
+	return nest__copy_out(st, &k, sizeof(k), NEST_SVM_STATE_MIN_SIZE);
 }
 
 NEST_API int nest_svm_l0_maps_changed(struct nest_svm *ctx)

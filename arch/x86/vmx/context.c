@@ -21,18 +21,6 @@ int nest__vmx_copy_in(void *dst, size_t dst_size, const void *src, size_t min)
 	return NEST_OK;
 }
 
-int nest__vmx_copy_out(void *dst, const void *src, size_t src_size, size_t min)
-{
-	uint32_t size;
-
-	nest__memcpy(&size, dst, sizeof(size));
-	if (size < min)
-		return NEST_E_SIZE;
-	nest__memcpy(dst, src, size < src_size ? size : src_size);
-	nest__memcpy(dst, &size, sizeof(size));
-	return NEST_OK;
-}
-
 NEST_API size_t nest_vmx_size(void)
 {
 	return sizeof(struct nest_vmx);
@@ -94,7 +82,7 @@ NEST_API int nest_vmx_offered_caps(const struct nest_vmx *ctx, struct nest_vmx_c
 		return NEST_E_INVAL;
 	c = ctx->caps;
 	c.feature_control = ctx->feature_control; /* L1 may have written it since */
-	return nest__vmx_copy_out(caps, &c, sizeof(c), NEST_VMX_CAPS_MIN_SIZE);
+	return nest__copy_out(caps, &c, sizeof(c), NEST_VMX_CAPS_MIN_SIZE);
 }
 
 NEST_API int nest_vmx_get_status(const struct nest_vmx *ctx, struct nest_vmx_status *st)
@@ -111,7 +99,7 @@ NEST_API int nest_vmx_get_status(const struct nest_vmx *ctx, struct nest_vmx_sta
 	if (ctx->current_vmptr != NEST_VMX_INVALID_VMPTR)
 		s.launch_state = ctx->vmcs12.launch_state;
 	s.feature_control = ctx->feature_control;
-	return nest__vmx_copy_out(st, &s, sizeof(s), NEST_VMX_STATUS_MIN_SIZE);
+	return nest__copy_out(st, &s, sizeof(s), NEST_VMX_STATUS_MIN_SIZE);
 }
 
 void nest__vmx_writeback_vmcs12(struct nest_vmx *ctx)

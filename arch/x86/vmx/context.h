@@ -88,10 +88,6 @@ static inline bool nest__vmx_ctx_ok(const struct nest_vmx *ctx)
  * know read as zero. Returns NEST_E_SIZE below `min`. */
 int nest__vmx_copy_in(void *dst, size_t dst_size, const void *src, size_t min);
 
-/* Copy a filled output struct to a caller's, writing only the caller's
- * `size` bytes and keeping its size field. */
-int nest__vmx_copy_out(void *dst, const void *src, size_t src_size, size_t min);
-
 /* Whether a VM entry with "enable EPT" would take @eptp (SDM 27.2.1.1),
  * against the capabilities L1 was offered (invalidate.c; INVEPT and
  * VMFUNC use it). */

@@ -172,6 +172,7 @@ int nest__vmx_check_entry_groups(const struct nest__vmcs12 *v, const struct nest
 #define MSR_IA32_BIOS_UPDT_TRIG 0x00000079u
 #define MSR_IA32_BIOS_SIGN_ID 0x0000008bu
 #define MSR_IA32_SMM_MONITOR_CTL 0x0000009bu
+#define MSR_IA32_SMBASE 0x0000009eu
 #define MSR_X2APIC_RANGE_SHIFT 8
 #define MSR_X2APIC_RANGE (X86_MSR_X2APIC_BASE >> MSR_X2APIC_RANGE_SHIFT)
 /* Entries per 512 in IA32_VMX_MISC[27:25] (SDM A.6). */
@@ -226,7 +227,7 @@ int nest__vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t 
 			rule = NEST_VMX_RULE_MSR_LOAD_FS_GS_BASE;
 		else if ((e->index >> MSR_X2APIC_RANGE_SHIFT) == MSR_X2APIC_RANGE)
 			rule = NEST_VMX_RULE_MSR_LOAD_X2APIC;
-		else if (e->index == MSR_IA32_SMM_MONITOR_CTL)
+		else if (e->index == MSR_IA32_SMM_MONITOR_CTL || e->index == MSR_IA32_SMBASE)
 			rule = NEST_VMX_RULE_MSR_LOAD_SMM_ONLY;
 		else if (e->index == MSR_IA32_BIOS_UPDT_TRIG || e->index == MSR_IA32_BIOS_SIGN_ID)
 			rule = NEST_VMX_RULE_MSR_LOAD_MODEL_SPECIFIC;
@@ -287,11 +288,7 @@ static int load_caps(struct nest_vmx_caps *dst, const struct nest_vmx_caps *src)
 
 static void store_result(struct nest_vmx_entry_result *dst, const struct nest_vmx_entry_result *src)
 {
-	uint32_t size = dst->size;
-	size_t n = size < sizeof(*src) ? size : sizeof(*src);
-
-	nest__memcpy(dst, src, n);
-	dst->size = size;
+	nest__copy_out(dst, src, sizeof(*src), RESULT_MIN_SIZE);
 }
 
 /* The typical capability set's scalar choices. */
@@ -311,7 +308,6 @@ NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps)
 	if (size < CAPS_MIN_SIZE)
 		return NEST_E_SIZE;
 	nest__memset(&c, 0, sizeof(c));
-	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
 	c.basic = NEST_VMCS12_REVISION |
 		  ((uint64_t)NEST_VMCS12_REGION_SIZE << VMX_BASIC_VMCS_SIZE_SHIFT) |
 		  (VMX_BASIC_MEMTYPE_WB << VMX_BASIC_MEMTYPE_SHIFT) | VMX_BASIC_INOUT |
@@ -377,8 +373,7 @@ NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps)
 	c.vmfunc = VMX_VMFUNC_EPTP_SWITCHING;
 	c.feature_control = X86_FEATURE_CONTROL_LOCK | X86_FEATURE_CONTROL_VMXON_OUTSIDE_SMX;
 	c.maxphyaddr = NEST_DEFAULT_MAXPHYADDR;
-	nest__memcpy(caps, &c, c.size);
-	return NEST_OK;
+	return nest__copy_out(caps, &c, sizeof(c), CAPS_MIN_SIZE);
 }
 
 NEST_API size_t nest_vmcs12_image_size(void)

@@ -403,7 +403,7 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	nest__memset(&in, 0, sizeof(in));
 	in.act.size = sizeof(in.act);
 	/* Until the instruction is handled, the caller's action says "nothing". */
-	nest__vmx_copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
+	nest__copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
 	rc = nest__vmx_copy_in(&in.exit, sizeof(in.exit), exit, NEST_VMX_EXIT_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
@@ -426,10 +426,12 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	if (i == NEST_ARRAY_SIZE(handlers))
 		return NEST_E_INVAL;
 
+	/* L1 ran: an MSR list L0 was given before can no longer be refused. */
+	nest__vmx_msrs_consumed(&ctx->nested);
 	rc = handlers[i].handle(&in);
 	if (rc == NEST__VMX_INJECTED)
 		rc = NEST_OK;
 	if (rc != NEST_OK)
 		return rc; /* the caller's action still says NEST_VMX_ACT_NONE */
-	return nest__vmx_copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
+	return nest__copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
 }

@@ -146,7 +146,7 @@ NEST_API int nest_vmx_rdmsr(struct nest_vmx *ctx, uint32_t msr, uint64_t *value,
 	} else {
 		return NEST_E_NOENT;
 	}
-	return nest__vmx_copy_out(act, &a, sizeof(a), NEST_VMX_ACTION_MIN_SIZE);
+	return nest__copy_out(act, &a, sizeof(a), NEST_VMX_ACTION_MIN_SIZE);
 }
 
 NEST_API int nest_vmx_wrmsr(struct nest_vmx *ctx, uint32_t msr, uint64_t value,
@@ -169,5 +169,5 @@ NEST_API int nest_vmx_wrmsr(struct nest_vmx *ctx, uint32_t msr, uint64_t value,
 	} else {
 		return NEST_E_NOENT;
 	}
-	return nest__vmx_copy_out(act, &a, sizeof(a), NEST_VMX_ACTION_MIN_SIZE);
+	return nest__copy_out(act, &a, sizeof(a), NEST_VMX_ACTION_MIN_SIZE);
 }

@@ -325,10 +325,14 @@ static int vmfail(struct nest__vmx_insn *in, uint32_t error)
 #define MSR_X2APIC_SHIFT 8
 #define MSR_X2APIC_RANGE 0x8u
 
-/* Copy L1's MSR-store list once into libnest's page, where the hardware
- * stores L2's values at each exit. An entry that processing would fail
- * (x2APIC range, IA32_SMBASE, reserved bits 63:32) makes the exit a VMX
- * abort; the list the hardware sees is then empty. */
+/* Copy L1's MSR-store list once into libnest's page. The store itself is
+ * done in software at the exit (store_msrs()): the list never reaches
+ * vmcs02's hardware store list, where a write-only or nonexistent MSR
+ * (0x79, 0x40000000) would make the processor itself VMX-abort at L2's
+ * exit and a host-private MSR (IA32_VMX_BASIC, IA32_TSC, energy counters)
+ * would hand the host's value to L1. An entry that processing would fail
+ * (x2APIC range, IA32_SMBASE, reserved bits 63:32, SDM 28.4) makes the
+ * exit a VMX abort. */
 static int prepare_msr_store(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
@@ -342,7 +346,7 @@ static int prepare_msr_store(struct nest_vmx *ctx)
 	n->msr_store_abort = false;
 	if (count == 0)
 		return NEST_OK;
-	if (count > NEST__VMX_MSR_STORE_MAX)
+	if (count > NEST__VMX_MSR_STORE_MAX || !nest__be_has_guest_rdmsr(&ctx->be))
 		return NEST_E_UNSUPPORTED;
 	if (n->msr_store_hva == NULL) {
 		rc = nest__be_page_alloc(&ctx->be, &n->pages.exit_msr_store, &n->msr_store_hva);
@@ -361,6 +365,29 @@ static int prepare_msr_store(struct nest_vmx *ctx)
 	if (!n->msr_store_abort)
 		n->pages.exit_msr_store_count = count;
 	return NEST_OK;
+}
+
+/* SDM 28.4: each listed MSR's value as L2 has it, read through L0's view
+ * of the guest (backend guest_rdmsr), never from the hardware; an MSR the
+ * guest cannot read (RDMSR would #GP) makes the exit a VMX abort. Then one
+ * write of the list into L1's store area. */
+static void store_msrs(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest_vmx_msr_entry *e = n->msr_store_hva;
+	uint32_t count = n->pages.exit_msr_store_count, i;
+
+	if (count == 0 || n->msr_store_abort)
+		return;
+	for (i = 0; i < count; i++) {
+		if (nest__be_guest_rdmsr(&ctx->be, e[i].index, &e[i].value) != NEST_OK) {
+			n->msr_store_abort = true;
+			return;
+		}
+	}
+	if (nest__be_write(&ctx->be, ctx->vmcs12.VM_EXIT_MSR_STORE_ADDR, e,
+			   (size_t)count * MSR_ENTRY_BYTES) != NEST_OK)
+		n->msr_store_abort = true;
 }
 
 /* ---- the VM exit into L1 ---- */
@@ -479,12 +506,7 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 			r->idt_error = n->vmcs02_cache.VM_ENTRY_EXCEPTION_ERROR_CODE;
 		}
 		nest__vmx_save_guest(v, &n->vmcs02_cache, r);
-		/* SDM 28.4: L2's MSRs into L1's store area (one write). */
-		if (n->pages.exit_msr_store_count != 0 &&
-		    nest__be_write(&ctx->be, v->VM_EXIT_MSR_STORE_ADDR, n->msr_store_hva,
-				   (size_t)n->pages.exit_msr_store_count * MSR_ENTRY_BYTES) !=
-			NEST_OK)
-			n->msr_store_abort = true;
+		store_msrs(ctx);
 	}
 	nest__vmx_write_exit_info(v, r);
 	if (!save_guest) {
@@ -503,6 +525,7 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 			return rc;
 	}
 	n->guest_mode = false;
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
 	/* A window L0 asked for in vmcs02 ends with L2's run: vmcs02's
 	 * controls are vmcs12's again at the next entry, and L0 gives a
 	 * pending event to L1 now. */
@@ -518,6 +541,7 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 		act->flags |= NEST_VMX_ACT_F_ABORT;
 	} else if (n->msr_count != 0) {
 		act->flags |= ACT_F_MSRS;
+		n->msrs_kind = NEST__VMX_MSRS_EXIT;
 	}
 	if (shadowing(ctx)) {
 		rc = vmcs12_to_shadow(ctx);
@@ -528,6 +552,21 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 }
 
 /* ---- VM entry ---- */
+
+bool nest__vmx_fetch_pdptes(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
+			    uint64_t pdpte[4])
+{
+	bool ept = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
+		   (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT);
+
+	if (ept || !(v->GUEST_CR0 & X86_CR0_PG) || !(v->GUEST_CR4 & X86_CR4_PAE) ||
+	    (v->VM_ENTRY_CONTROLS & VMX_ENTRY_IA32E_MODE_GUEST))
+		return false;
+	if (nest__be_read(&ctx->be, v->GUEST_CR3 & VMX_PDPTE_ADDR_MASK, pdpte,
+			  4 * sizeof(uint64_t)) != NEST_OK)
+		nest__memset(pdpte, 0xff, 4 * sizeof(uint64_t));
+	return true;
+}
 
 static int read_l1_now(struct nest_vmx *ctx)
 {
@@ -580,7 +619,9 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
 	uint32_t use = proc & (VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS |
 			       VMX_PROC_UNCOND_IO_EXITING);
-	bool msr_changed = !n->merged_valid || use != n->merged_use;
+	uint32_t apicv = nest__vmx_apicv02(v);
+	bool l0_all = nest__vmx_l0_io_uncond(&n->l0.pub);
+	bool msr_changed = !n->merged_valid || use != n->merged_use || apicv != n->merged_apicv;
 	bool io_changed = msr_changed;
 	int rc;
 
@@ -600,17 +641,20 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 		io_changed |=
 		    fetch_bitmap(ctx, v->IO_BITMAP_B, bm->io + NEST__VMX_IO_BITMAP_A_SIZE);
 	}
-	if (msr_changed)
+	if (msr_changed) {
 		nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
 					   n->l0.msr_bitmap_valid ? n->l0.msr_bitmap : NULL,
 					   bm->msr_valid ? bm->msr : NULL);
+		nest__vmx_msr_bitmap_x2apic(n->msr_bitmap_hva, apicv);
+	}
 	if (io_changed)
 		nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,
-					  n->l0.io_bitmap_valid ? n->l0.io_bitmap : NULL,
-					  bm->io_valid ? bm->io : NULL,
+					  n->l0.io_bitmap_valid && !l0_all ? n->l0.io_bitmap : NULL,
+					  l0_all, bm->io_valid ? bm->io : NULL,
 					  (proc & VMX_PROC_UNCOND_IO_EXITING) != 0);
 	n->merged_valid = true;
 	n->merged_use = use;
+	n->merged_apicv = apicv;
 	return NEST_OK;
 }
 
@@ -735,6 +779,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 
 	nest__memset(&env, 0, sizeof(env));
 	env.l1_ia32e = (in->regs.efer & X86_EFER_LMA) != 0;
+	env.pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env.pdpte);
 	nest__memset(&res, 0, sizeof(res));
 	res.size = sizeof(res);
 	/* The fast path (VMRESUME only): the checks are a pure function of
@@ -745,6 +790,9 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	f->valid = false;
 	if (fast)
 		groups = fast_diff(n, v, &changed, &ctl_changed);
+	/* PDPTEs read from L1 memory are not vmcs12 fields: checked anew. */
+	if (env.pdptes_fetched)
+		groups |= NEST__VMX_CHECK_GUEST;
 	f->last_groups = groups;
 	outcome = nest__vmx_check_entry_groups(v, &ctx->caps, &env, &res, groups);
 	f->last_rule = res.rule;
@@ -758,6 +806,8 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	if (rc != NEST_OK)
 		return rc;
 	n->l1_now.intr = intr;
+	n->l1_now.pdptes_loaded = env.pdptes_fetched;
+	nest__memcpy(n->l1_now.pdpte, env.pdpte, sizeof(n->l1_now.pdpte));
 	if (outcome == NEST_VMX_ENTRY_OK) {
 		outcome = fetch_msr_area(ctx, v->VM_ENTRY_MSR_LOAD_ADDR, v->VM_ENTRY_MSR_LOAD_COUNT,
 					 &res);
@@ -817,9 +867,45 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	n->guest_mode = true;
 	in->act.kind = NEST_VMX_ACT_ENTER_L2;
 	in->act.result = NEST_VMX_NO_RESULT;
-	if (n->msr_count != 0)
+	if (n->msr_count != 0) {
 		in->act.flags |= ACT_F_MSRS;
+		n->msrs_kind = NEST__VMX_MSRS_ENTRY;
+		n->entry_launch = launch;
+	}
 	return NEST_OK;
+}
+
+int nest__vmx_msr_load_failed(struct nest_vmx *ctx, uint32_t index, struct nest_vmx_action *act)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmx_exit_report r;
+	int kind = n->msrs_kind;
+
+	if (kind == NEST__VMX_MSRS_NONE)
+		return NEST_E_STATE;
+	if (index >= n->msr_count)
+		return NEST_E_INVAL;
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
+	n->msr_count = 0;
+	if (kind == NEST__VMX_MSRS_EXIT) {
+		/* SDM 28.7: a failure loading the VM-exit MSR-load area is a
+		 * VMX abort. */
+		ctx->vmcs12.abort = VMX_ABORT_LOAD_HOST_MSR;
+		act->kind = NEST_VMX_ACT_RESUME_L1;
+		act->flags |= NEST_VMX_ACT_F_ABORT;
+		return NEST_OK;
+	}
+	/* SDM 27.4, 27.8: the entries before `index` stay loaded; the VM
+	 * entry fails with exit reason 34 and the entry's 1-based index, L1's
+	 * host state is loaded as for a VM exit, no guest state is saved,
+	 * and a VMLAUNCH leaves the launch state clear (SDM 31 VMLAUNCH). */
+	if (n->entry_launch)
+		ctx->vmcs12.launch_state = NEST_VMCS12_STATE_CLEAR;
+	n->fast.valid = false;
+	nest__memset(&r, 0, sizeof(r));
+	r.reason = VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE;
+	r.qual = (uint64_t)index + 1;
+	return nest__vmx_reflect(ctx, &r, false, act);
 }
 
 int nest__vmx_handle_vmlaunch(struct nest__vmx_insn *in)
@@ -848,6 +934,7 @@ int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
 
 	n->merged_valid = false;
 	f->valid = false;
+	n->l1_now.pdptes_loaded = nest__vmx_fetch_pdptes(ctx, &ctx->vmcs12, n->l1_now.pdpte);
 	rc = prepare_inputs(ctx);
 	if (rc != NEST_OK)
 		return rc;
@@ -866,8 +953,8 @@ int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
 	flush_vpid(ctx);
 	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
 	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
-	n->l1_timer_smaller = (ctx->vmcs12.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
-			      f->v02.VMX_PREEMPTION_TIMER_VALUE ==
-				  ctx->vmcs12.VMX_PREEMPTION_TIMER_VALUE;
+	n->l1_timer_smaller =
+	    (ctx->vmcs12.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
+	    f->v02.VMX_PREEMPTION_TIMER_VALUE == ctx->vmcs12.VMX_PREEMPTION_TIMER_VALUE;
 	return NEST_OK;
 }

@@ -122,7 +122,9 @@ struct nest__vmx_vmcs02_pages {
 	uint64_t virtual_apic;	 /* vmcs12's virtual-APIC page, translated */
 	uint64_t apic_access;	 /* vmcs12's APIC-access page, translated */
 	uint64_t eptp02;	 /* root of the shadow EPT02 (L1 uses EPT) */
-	uint64_t exit_msr_store; /* libnest's copy of L1's VM-exit MSR-store list */
+	/* libnest's copy of L1's VM-exit MSR-store list (stored in software at
+	 * the exit; never given to vmcs02's hardware store list). */
+	uint64_t exit_msr_store;
 	uint32_t exit_msr_store_count;
 };
 
@@ -130,6 +132,11 @@ struct nest__vmx_vmcs02_pages {
 struct nest__vmx_l1_now {
 	uint64_t cr0, cr4, efer, pat, debugctl, dr7;
 	uint64_t intr; /* guest interruptibility (its NMI blocking: reflect.c) */
+	/* L2 in PAE paging that L1 runs without EPT: the PDPTEs the entry
+	 * loaded from L2's CR3 in L1 memory (SDM 27.3.2.4), which vmcs02 (on
+	 * EPT01, so loading them from its fields) must carry. */
+	bool pdptes_loaded;
+	uint64_t pdpte[4];
 };
 
 /* A set of VMCS fields, by table position. */
@@ -170,11 +177,27 @@ void nest__vmx_refresh_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 
  * `l1` NULL means L1 intercepts every MSR; `l0` NULL means L0 none. */
 void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1);
 
+/* The APIC-virtualization controls vmcs02 has for vmcs12 (L1's, never
+ * L0's): VMX_PROC2_VIRT_APIC_ACCESSES, _VIRT_X2APIC_MODE,
+ * _APIC_REGISTER_VIRT, _VIRT_INTR_DELIVERY. */
+uint32_t nest__vmx_apicv02(const struct nest__vmcs12 *v);
+
+/* After the merge: every x2APIC MSR access (800H-8FFH) that vmcs02's
+ * controls `apicv` (nest__vmx_apicv02()) do not virtualize exits, so L2
+ * never reaches the physical x2APIC through L0's pass-through for L1. */
+void nest__vmx_msr_bitmap_x2apic(uint8_t *out, uint32_t apicv);
+
 /* Merge I/O bitmaps (A then B, 8 KiB) into two 4 KiB pages: an access
  * passes only if both let it. `l1` NULL with l1_uncond means L1 exits on
- * all I/O; NULL without it, L1 exits on none. `l0` NULL: L0 exits on none. */
-void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, const uint8_t *l1,
-			       bool l1_uncond);
+ * all I/O; NULL without it, L1 exits on none; the same for `l0` and
+ * l0_uncond. */
+void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, bool l0_uncond,
+			       const uint8_t *l1, bool l1_uncond);
+
+/* L0 asks for every I/O access of L2: unconditional I/O exiting without
+ * "use I/O bitmaps" in nest_vmx_l0::proc (its bitmap, if any, then does
+ * not count, as on the processor). */
+bool nest__vmx_l0_io_uncond(const struct nest_vmx_l0 *l0);
 
 /* The vmcs02 fields libnest writes (guest state, controls, host state). */
 bool nest__vmx_vmcs02_field(unsigned index);
@@ -266,6 +289,7 @@ struct nest__vmx_nested {
 	struct nest__vmx_l1_bitmaps l1_bm; /* fetched at the last entry */
 	bool merged_valid;   /* libnest's bitmap pages hold the merge of l1_bm and L0's */
 	uint32_t merged_use; /* L1's bitmap controls at that merge */
+	uint32_t merged_apicv; /* vmcs02's APIC virtualization at that merge */
 	uint8_t scratch[NEST__VMX_IO_BITMAP_A_SIZE]; /* one page of L1 being fetched */
 	/* vmcs02 as last written through the backend (all zero before the
 	 * first entry, as the backend's fresh vmcs02 is). */
@@ -275,8 +299,13 @@ struct nest__vmx_nested {
 	 * reflected exit. Copied once from L1 memory and checked. */
 	uint32_t msr_count;
 	struct nest_vmx_msr_entry msrs[NEST__VMX_MSR_AREA_MAX];
+	/* Which list msrs[] holds while L0 may still refuse one of its
+	 * entries (nest_vmx_pending_msr_failed()): until the guest runs. */
+	enum { NEST__VMX_MSRS_NONE, NEST__VMX_MSRS_ENTRY, NEST__VMX_MSRS_EXIT } msrs_kind;
+	bool entry_launch; /* the entry that gave the list was a VMLAUNCH */
 	/* L1's VM-exit MSR-store list (SDM 28.4), copied at entry into a page
-	 * the hardware stores L2's values into; copied to L1 at reflection. */
+	 * of libnest; at reflection each value is read through the backend's
+	 * guest_rdmsr and the list written to L1. */
 	void *msr_store_hva;
 	bool msr_store_abort; /* an entry fails SDM 28.4: VMX abort at the exit */
 	struct nest__vmx_fast fast;
@@ -304,6 +333,25 @@ void nest__vmx_shadow_field(struct nest_vmx *ctx, uint32_t enc);
 /* libnest itself changed field @enc of vmcs12 (the VM-instruction error of
  * a VMfail): show the new value in the shadow VMCS if L1 reads it there. */
 void nest__vmx_shadow_mirror(struct nest_vmx *ctx, uint32_t enc);
+
+/* L0 could not load entry `index` of the pending MSR list
+ * (nest_vmx_pending_msr_failed()): the VM entry fails with exit reason 34
+ * (SDM 27.4, 27.8), or the VM exit becomes a VMX abort (28.7). */
+int nest__vmx_msr_load_failed(struct nest_vmx *ctx, uint32_t index, struct nest_vmx_action *act);
+
+/* The guest ran: the pending MSR list can no longer be refused. */
+static inline void nest__vmx_msrs_consumed(struct nest__vmx_nested *n)
+{
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
+}
+
+/* SDM 27.3.2.4: an L2 in PAE paging outside IA-32e mode that L1 runs
+ * without EPT has its PDPTEs loaded from L2's CR3 (an L1-physical
+ * address), not from vmcs12's fields. Returns whether vmcs12 is such an
+ * entry; if so `pdpte` receives them, read once (memory L0 does not back
+ * reads as all ones, which the checks refuse). */
+bool nest__vmx_fetch_pdptes(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
+			    uint64_t pdpte[4]);
 
 /* Bring the rarely read guest-state fields of vmcs12 up to date from
  * vmcs02 (before an exiting VMREAD; see rare_stale). */

@@ -41,6 +41,7 @@ static int begin(struct nest_vmx *ctx, struct nest_vmx_action *act, struct nest_
 		return NEST_E_SIZE;
 	if (!ctx->nested.guest_mode)
 		return NEST_E_STATE;
+	nest__vmx_msrs_consumed(&ctx->nested);
 	nest__memset(a, 0, sizeof(*a));
 	a->size = sizeof(*a);
 	return NEST_OK;
@@ -52,7 +53,7 @@ static int finish(struct nest_vmx_action *act, struct nest_vmx_action *a, int rc
 		nest__memset(a, 0, sizeof(*a));
 		a->size = sizeof(*a);
 	}
-	nest__vmx_copy_out(act, a, sizeof(*a), NEST_VMX_ACTION_MIN_SIZE);
+	nest__copy_out(act, a, sizeof(*a), NEST_VMX_ACTION_MIN_SIZE);
 	return rc;
 }
 
@@ -248,8 +249,8 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	if (owner == NEST__VMX_OWNER_L0) {
 		uint32_t basic = r.reason & VMX_EXIT_REASON_BASIC_MASK;
 		uint32_t bit = basic == VMX_EXIT_INTERRUPT_WINDOW ? VMX_PROC_INTR_WINDOW_EXITING
-			       : basic == VMX_EXIT_NMI_WINDOW	   ? VMX_PROC_NMI_WINDOW_EXITING
-								   : 0;
+			       : basic == VMX_EXIT_NMI_WINDOW	  ? VMX_PROC_NMI_WINDOW_EXITING
+								  : 0;
 
 		/* L0's own window exit (L1 did not ask for one): done. */
 		if (bit & n->l0_window) {
@@ -378,7 +379,7 @@ static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct ne
 	a->kind = NEST_VMX_ACT_L0_HANDLES;
 	if (!take) {
 		uint32_t bit = kind == NEST_VMX_EVT_NMI ? VMX_PROC_NMI_WINDOW_EXITING
-						       : VMX_PROC_INTR_WINDOW_EXITING;
+							: VMX_PROC_INTR_WINDOW_EXITING;
 		/* The NMI window needs virtual NMIs (SDM 27.2.1.1); without
 		 * them, the interrupt window is the next chance L0 gets. */
 		if (bit == VMX_PROC_NMI_WINDOW_EXITING &&
@@ -458,7 +459,7 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
 	k->host_must1_entry = host_must1(&ctx->host, ctx->host.entry, ctx->host.true_entry);
 	ctx->nested.l0_set = true;
 	ctx->nested.shadow_cached = false; /* L0 may link another shadow VMCS */
-	ctx->nested.merged_valid = false; /* L0's bitmaps may have changed */
+	ctx->nested.merged_valid = false;  /* L0's bitmaps may have changed */
 	return NEST_OK;
 }
 
@@ -490,6 +491,43 @@ NEST_API int nest_vmx_shadow_bitmaps(uint8_t *vmread_bitmap, uint8_t *vmwrite_bi
 NEST_API int nest_vmx_in_l2(const struct nest_vmx *ctx)
 {
 	return nest__vmx_ctx_ok(ctx) && ctx->nested.guest_mode;
+}
+
+NEST_API int nest_vmx_l1_intercepts(const struct nest_vmx *ctx, uint32_t reason,
+				    uint64_t qualification, uint32_t intr_info, uint32_t intr_error,
+				    const struct nest_vmx_l2_regs *regs)
+{
+	struct nest__vmx_l2_exit e;
+
+	if (!nest__vmx_ctx_ok(ctx) || regs == NULL || regs->size < NEST_VMX_L2_REGS_MIN_SIZE ||
+	    !ctx->nested.guest_mode)
+		return 0;
+	/* The decision nest_vmx_l2_exit() takes for the same exit, on the
+	 * bitmaps fetched at the last entry (one implementation: SDM 26.1,
+	 * 26.2). EPT exits under EPT12 belong to the shadow EPT02. */
+	nest__memset(&e, 0, sizeof(e));
+	e.reason = reason;
+	e.intr_info = intr_info;
+	e.intr_error = intr_error;
+	e.qual = qualification;
+	nest__memcpy(e.gpr, regs->gpr, sizeof(e.gpr));
+	return nest__vmx_exit_owner(&ctx->vmcs12, &e, &ctx->nested.l1_bm) == NEST__VMX_OWNER_L1;
+}
+
+NEST_API int nest_vmx_pending_msr_failed(struct nest_vmx *ctx, uint32_t index,
+					 struct nest_vmx_action *act)
+{
+	struct nest_vmx_action a;
+	uint32_t size;
+
+	if (!nest__vmx_ctx_ok(ctx) || act == NULL)
+		return NEST_E_INVAL;
+	nest__memcpy(&size, act, sizeof(size));
+	if (size < NEST_VMX_ACTION_MIN_SIZE)
+		return NEST_E_SIZE;
+	nest__memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	return finish(act, &a, nest__vmx_msr_load_failed(ctx, index, &a));
 }
 
 NEST_API int nest_vmx_pending_msrs(const struct nest_vmx *ctx,

@@ -242,6 +242,7 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct nest__vmx_s
 	uint32_t f = w->hdr.flags;
 	struct nest__vmx_entry_env env;
 	struct nest_vmx_entry_result res;
+	struct nest__vmcs12 with_event, *ev = &with_event;
 
 	if (!(f & NEST_STATE_VMX_F_GUEST_MODE)) {
 		/* Nothing of a nested entry may be there. */
@@ -275,12 +276,23 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct nest__vmx_s
 		return NEST_E_FORMAT;
 	if (!event_ok(w) || (v->VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID))
 		return NEST_E_FORMAT;
-	/* vmcs12 must be one libnest would have entered (SDM 27.2-27.3). */
+	/* vmcs12 must be one libnest would have entered (SDM 27.2-27.3), and
+	 * the event vmcs02 delivers at its next entry one that entry accepts
+	 * with this guest state (27.2.1.3 and the interruptibility rules of
+	 * 27.3.1.5): both checked at once, by the entry checks themselves, on
+	 * vmcs12 carrying the event. */
+	nest__memcpy(ev, v, sizeof(*ev));
+	if (w->event_info & VMX_INTR_INFO_VALID) {
+		ev->VM_ENTRY_INTR_INFO_FIELD = w->event_info;
+		ev->VM_ENTRY_EXCEPTION_ERROR_CODE = w->event_error;
+		ev->VM_ENTRY_INSTRUCTION_LEN = w->event_len;
+	}
 	nest__memset(&env, 0, sizeof(env));
 	env.l1_ia32e = (w->l1_efer & X86_EFER_LMA) != 0;
+	env.pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env.pdpte);
 	nest__memset(&res, 0, sizeof(res));
 	res.size = sizeof(res);
-	if (nest__vmx_check_entry(v, &ctx->caps, &env, &res) != NEST_VMX_ENTRY_OK)
+	if (nest__vmx_check_entry(ev, &ctx->caps, &env, &res) != NEST_VMX_ENTRY_OK)
 		return NEST_E_FORMAT;
 	/* The context must be able to run L2: L0's side is set, and L1's
 	 * EPT needs the shadow EPT02. */
@@ -395,6 +407,7 @@ int nest__vmx_state_restore(struct nest_vmx *ctx, const struct nest__vmx_state_w
 	n->timer_start = 0;
 	n->merged_valid = false;
 	n->msr_count = 0;
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
 	n->msr_store_abort = false;
 	n->pages.exit_msr_store_count = 0;
 	n->fast.valid = false;

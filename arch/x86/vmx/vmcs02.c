@@ -45,6 +45,32 @@
 	(VMX_PROC_USE_IO_BITMAPS | VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_USE_MSR_BITMAPS |         \
 	 VMX_PROC_ACTIVATE_TERTIARY | VMX_PROC_ACTIVATE_SECONDARY)
 
+/* L0's controls that never reach vmcs02: its APIC virtualization for L1
+ * names L0's own pages for L1 (virtual-APIC page, APIC-access page,
+ * posted-interrupt descriptor), which vmcs02 does not carry; with them
+ * vmcs02 would run L2 on host page 0 or on L1's virtual APIC. vmcs02
+ * virtualizes the APIC only as L1 asks, with L1's pages. */
+#define L0_PROC_NOT_TO_L2                                                                          \
+	(VMX_PROC_USE_TPR_SHADOW | VMX_PROC_ACTIVATE_TERTIARY | VMX_PROC_ACTIVATE_SECONDARY)
+#define L0_PROC2_NOT_TO_L2                                                                         \
+	(VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_VIRT_X2APIC_MODE |                               \
+	 VMX_PROC2_APIC_REGISTER_VIRT | VMX_PROC2_VIRT_INTR_DELIVERY)
+#define L0_PIN_NOT_TO_L2 VMX_PIN_POSTED_INTR
+
+/* The APIC-virtualization controls of vmcs02 (secondary): L1's, never
+ * L0's (L0_PROC2_NOT_TO_L2). */
+#define PROC2_APICV                                                                                \
+	(VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_VIRT_X2APIC_MODE |                               \
+	 VMX_PROC2_APIC_REGISTER_VIRT | VMX_PROC2_VIRT_INTR_DELIVERY)
+
+/* x2APIC MSRs (SDM 30.5) and their places in an MSR bitmap (SDM 25.6.9). */
+#define X2APIC_MSR_FIRST 0x800u
+#define X2APIC_MSR_COUNT 0x100u
+#define X2APIC_MSR_TPR 0x808u
+#define X2APIC_MSR_EOI 0x80bu
+#define X2APIC_MSR_SELF_IPI 0x83fu
+#define MSR_BITMAP_WRITE_LOW 2048u
+
 /* Pin controls from L1: posted interrupts need a translated descriptor. */
 #define PIN_FROM_L1                                                                                \
 	(VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS |                   \
@@ -68,15 +94,16 @@ bool nest__vmx_vmcs02_field(unsigned index)
 	return index < NEST__VF_COUNT && nest__vmcs_fields[index].type != NEST_VMCS_T_RO;
 }
 
-/* OR of two bitmaps, a word at a time; `b` NULL stands for all ones. */
-static void or_words(uint8_t *out, const uint8_t *a, const uint8_t *b, uint64_t b_default,
-		     size_t len)
+/* OR of two bitmaps, a word at a time; a NULL bitmap stands for its
+ * default word (0 or all ones). */
+static void or_words(uint8_t *out, const uint8_t *a, uint64_t a_default, const uint8_t *b,
+		     uint64_t b_default, size_t len)
 {
 	size_t i;
 	uint64_t x, y;
 
 	for (i = 0; i < len; i += sizeof(x)) {
-		x = 0;
+		x = a_default;
 		y = b_default;
 		if (a)
 			nest__memcpy(&x, a + i, sizeof(x));
@@ -89,17 +116,63 @@ static void or_words(uint8_t *out, const uint8_t *a, const uint8_t *b, uint64_t 
 
 void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1)
 {
-	or_words(out, l0, l1, UINT64_MAX, NEST__VMX_MSR_BITMAP_SIZE);
+	or_words(out, l0, 0, l1, UINT64_MAX, NEST__VMX_MSR_BITMAP_SIZE);
 }
 
-void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, const uint8_t *l1,
-			       bool l1_uncond)
+uint32_t nest__vmx_apicv02(const struct nest__vmcs12 *v)
 {
-	uint64_t dflt = l1_uncond ? UINT64_MAX : 0;
+	if (!(v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY))
+		return 0;
+	return v->SECONDARY_VM_EXEC_CONTROL & PROC2_APICV & PROC2_FROM_L1;
+}
 
-	or_words(out_a, l0, l1, dflt, NEST__VMX_IO_BITMAP_A_SIZE);
-	or_words(out_b, l0 ? l0 + NEST__VMX_IO_BITMAP_A_SIZE : NULL,
-		 l1 ? l1 + NEST__VMX_IO_BITMAP_A_SIZE : NULL, dflt, NEST__VMX_IO_BITMAP_A_SIZE);
+/* Which x2APIC MSR accesses vmcs02's controls virtualize (SDM 30.5):
+ * with "virtualize x2APIC mode", TPR reads and writes; with "APIC-register
+ * virtualization" too, every read; with "virtual-interrupt delivery", EOI
+ * and SELF-IPI writes. Every other access would reach the physical x2APIC
+ * (KVM's fix of CVE-2019-3887 follows the same rule). */
+static bool x2apic_virtualized(uint32_t msr, bool write, uint32_t apicv)
+{
+	if (!(apicv & VMX_PROC2_VIRT_X2APIC_MODE))
+		return false;
+	if (msr == X2APIC_MSR_TPR)
+		return true;
+	if (!write)
+		return (apicv & VMX_PROC2_APIC_REGISTER_VIRT) != 0;
+	return (apicv & VMX_PROC2_VIRT_INTR_DELIVERY) &&
+	       (msr == X2APIC_MSR_EOI || msr == X2APIC_MSR_SELF_IPI);
+}
+
+void nest__vmx_msr_bitmap_x2apic(uint8_t *out, uint32_t apicv)
+{
+	uint32_t msr;
+
+	for (msr = X2APIC_MSR_FIRST; msr < X2APIC_MSR_FIRST + X2APIC_MSR_COUNT; msr++) {
+		uint8_t bit = (uint8_t)(1u << (msr % 8));
+
+		if (!x2apic_virtualized(msr, false, apicv))
+			out[msr / 8] |= bit;
+		if (!x2apic_virtualized(msr, true, apicv))
+			out[MSR_BITMAP_WRITE_LOW + msr / 8] |= bit;
+	}
+}
+
+void nest__vmx_merge_io_bitmap(uint8_t *out_a, uint8_t *out_b, const uint8_t *l0, bool l0_uncond,
+			       const uint8_t *l1, bool l1_uncond)
+{
+	uint64_t d0 = l0_uncond ? UINT64_MAX : 0;
+	uint64_t d1 = l1_uncond ? UINT64_MAX : 0;
+
+	or_words(out_a, l0, d0, l1, d1, NEST__VMX_IO_BITMAP_A_SIZE);
+	or_words(out_b, l0 ? l0 + NEST__VMX_IO_BITMAP_A_SIZE : NULL, d0,
+		 l1 ? l1 + NEST__VMX_IO_BITMAP_A_SIZE : NULL, d1, NEST__VMX_IO_BITMAP_A_SIZE);
+}
+
+bool nest__vmx_l0_io_uncond(const struct nest_vmx_l0 *l0)
+{
+	/* SDM 26.1.3: unconditional I/O exiting counts only without I/O
+	 * bitmaps. */
+	return (l0->proc & VMX_PROC_UNCOND_IO_EXITING) && !(l0->proc & VMX_PROC_USE_IO_BITMAPS);
 }
 
 /* 64x64 -> 128 bit product shifted right by 48 (fixed-point multiply). */
@@ -198,6 +271,15 @@ static void guest_fixups(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 		o->GUEST_IA32_DEBUGCTL = l1->debugctl;
 		o->GUEST_DR7 = l1->dr7;
 	}
+	/* PAE paging without EPT12: vmcs02 runs on EPT01, whose entry takes
+	 * the PDPTEs from the fields, so they are the ones L1's entry would
+	 * have loaded from L2's CR3 (SDM 27.3.2.4), never vmcs12's. */
+	if (l1->pdptes_loaded) {
+		o->GUEST_PDPTE0 = l1->pdpte[0];
+		o->GUEST_PDPTE1 = l1->pdpte[1];
+		o->GUEST_PDPTE2 = l1->pdpte[2];
+		o->GUEST_PDPTE3 = l1->pdpte[3];
+	}
 }
 
 /* Guest state: vmcs12's, plus the MSR state vmcs02 always loads. */
@@ -234,13 +316,22 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 
 	/* Execution controls: OR of L0's and L1's exits. External interrupts
 	 * and NMIs while L2 runs always reach L0 first (SDM 26.2). */
-	o->PIN_BASED_VM_EXEC_CONTROL = (v->PIN_BASED_VM_EXEC_CONTROL & PIN_FROM_L1) | l0->pin |
-				       VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING;
-	o->CPU_BASED_VM_EXEC_CONTROL =
-	    (v->CPU_BASED_VM_EXEC_CONTROL & ~PROC_NOT_FROM_L1) |
-	    (l0->proc & ~(VMX_PROC_ACTIVATE_TERTIARY | VMX_PROC_ACTIVATE_SECONDARY)) |
-	    VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS;
-	o->SECONDARY_VM_EXEC_CONTROL = (proc2_12 & PROC2_FROM_L1) | l0->proc2;
+	o->PIN_BASED_VM_EXEC_CONTROL = (v->PIN_BASED_VM_EXEC_CONTROL & PIN_FROM_L1) |
+				       (l0->pin & ~L0_PIN_NOT_TO_L2) | VMX_PIN_EXT_INTR_EXITING |
+				       VMX_PIN_NMI_EXITING;
+	o->CPU_BASED_VM_EXEC_CONTROL = (v->CPU_BASED_VM_EXEC_CONTROL & ~PROC_NOT_FROM_L1) |
+				       (l0->proc & ~L0_PROC_NOT_TO_L2) | VMX_PROC_USE_MSR_BITMAPS |
+				       VMX_PROC_USE_IO_BITMAPS;
+	/* Without a TPR shadow, L2's MOV CR8 would reach the physical TPR:
+	 * it exits to L0, which gives L2 L1's TPR (SDM 26.1.3, 30.3). */
+	if (!(o->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW))
+		o->CPU_BASED_VM_EXEC_CONTROL |=
+		    VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING;
+	/* With the I/O bitmaps on, unconditional I/O exiting is ignored (SDM
+	 * 26.1.3): L0's and L1's wishes are in the merged bitmaps instead. */
+	o->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_UNCOND_IO_EXITING;
+	o->SECONDARY_VM_EXEC_CONTROL =
+	    (proc2_12 & PROC2_FROM_L1) | (l0->proc2 & ~L0_PROC2_NOT_TO_L2);
 	o->MSR_BITMAP = pg->msr_bitmap;
 	o->IO_BITMAP_A = pg->io_bitmap_a;
 	o->IO_BITMAP_B = pg->io_bitmap_b;
@@ -325,12 +416,9 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	o->VM_EXIT_CONTROLS |= l0x->host_must1_exit;
 	o->VM_ENTRY_CONTROLS |= l0x->host_must1_entry;
 	o->VM_ENTRY_INSTRUCTION_LEN = v->VM_ENTRY_INSTRUCTION_LEN;
-	/* Storing MSRs changes nothing but memory: the hardware stores L2's
-	 * values into libnest's copy of L1's list. */
-	if (pg->exit_msr_store_count != 0) {
-		o->VM_EXIT_MSR_STORE_ADDR = pg->exit_msr_store;
-		o->VM_EXIT_MSR_STORE_COUNT = pg->exit_msr_store_count;
-	}
+	/* vmcs02's hardware MSR lists stay empty: L1's VM-exit MSR-store list
+	 * is stored in software at the exit (nested.c), from L0's view of L2's
+	 * MSRs; the hardware would read any MSR, the host's own included. */
 }
 
 /*

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Oracles on vmcs02, shared by the VMX harnesses (issue #13): vmcs02 as
+ * the backend holds it must be a VMCS the processor under L0 accepts, its
+ * hardware MSR lists must hold nothing of L1's, and its merged MSR bitmap
+ * must intercept every x2APIC access vmcs02 does not virtualize. A harness
+ * defines FUZZ_NAME and includes invariant.h first.
+ */
+#ifndef FUZZ_ORACLE_VMX_H
+#define FUZZ_ORACLE_VMX_H
+
+#include <string.h>
+
+#include "vmx/entry.h"
+#include "vmx/nested.h"
+#include "vmx/vmx_arch.h"
+
+/* The entry checks libnest applies to vmcs12, applied to vmcs02 with the
+ * host's capabilities, L0 in IA-32e mode: the processor's own VM entry of
+ * vmcs02 (controls, host state, guest state, event injection, MSR-load
+ * area) would succeed. */
+static inline void oracle_vmcs02_enterable(const struct nest__vmcs12 *v02,
+					   const struct nest_vmx_caps *host)
+{
+	struct nest__vmx_entry_env env;
+	struct nest_vmx_entry_result res;
+	int outcome;
+
+	memset(&env, 0, sizeof(env));
+	env.l1_ia32e = true;
+	memset(&res, 0, sizeof(res));
+	res.size = sizeof(res);
+	outcome = nest__vmx_check_entry(v02, host, &env, &res);
+	if (outcome != NEST_VMX_ENTRY_OK)
+		fprintf(stderr, "%s: vmcs02 fails rule %s (%s)\n", FUZZ_NAME,
+			nest_vmx_rule_name(res.rule), nest_vmx_rule_text(res.rule));
+	CHECK(outcome == NEST_VMX_ENTRY_OK);
+}
+
+/* vmcs02's hardware MSR lists are L0's: libnest puts none of L1's there. */
+static inline void oracle_vmcs02_msr_lists(const struct nest__vmcs12 *v02)
+{
+	CHECK(v02->VM_ENTRY_MSR_LOAD_COUNT == 0);
+	CHECK(v02->VM_EXIT_MSR_LOAD_COUNT == 0);
+	CHECK(v02->VM_EXIT_MSR_STORE_COUNT == 0);
+}
+
+/* SDM 30.5, written out independently of vmcs02.c: which x2APIC accesses
+ * vmcs02's secondary controls virtualize. */
+static inline bool oracle_x2apic_virtualized(uint32_t proc2, uint32_t msr, bool write)
+{
+	if (!(proc2 & VMX_PROC2_VIRT_X2APIC_MODE))
+		return false;
+	if (msr == 0x808)
+		return true;
+	if (!write)
+		return (proc2 & VMX_PROC2_APIC_REGISTER_VIRT) != 0;
+	return (proc2 & VMX_PROC2_VIRT_INTR_DELIVERY) && (msr == 0x80b || msr == 0x83f);
+}
+
+/* The merged MSR bitmap: L0's intercepts survive (`l0` NULL: none), L1's
+ * too (`l1` NULL: L1 intercepts everything), and every x2APIC access that
+ * vmcs02 does not virtualize exits. */
+static inline void oracle_msr_bitmap(const uint8_t *merged, uint32_t proc2_02, const uint8_t *l0,
+				     const uint8_t *l1)
+{
+	uint32_t msr;
+	unsigned i;
+
+	CHECK(merged != NULL);
+	for (i = 0; i < NEST__VMX_MSR_BITMAP_SIZE; i++) {
+		if (l0 != NULL)
+			CHECK((merged[i] & l0[i]) == l0[i]);
+		CHECK((merged[i] & (l1 ? l1[i] : 0xff)) == (l1 ? l1[i] : 0xff));
+	}
+	for (msr = 0x800; msr <= 0x8ff; msr++) {
+		if (!oracle_x2apic_virtualized(proc2_02, msr, false))
+			CHECK(nest__vmx_msr_bitmap_exits(merged, msr, false));
+		if (!oracle_x2apic_virtualized(proc2_02, msr, true))
+			CHECK(nest__vmx_msr_bitmap_exits(merged, msr, true));
+	}
+}
+
+/* The merged I/O bitmaps (A then B): L0's intercepts survive, all ports
+ * when L0 asks for unconditional I/O exiting without bitmaps. */
+static inline void oracle_io_bitmaps(const uint8_t *a, const uint8_t *b, const uint8_t *l0,
+				     bool l0_all)
+{
+	unsigned i;
+
+	CHECK(a != NULL && b != NULL);
+	for (i = 0; i < NEST__VMX_IO_BITMAP_A_SIZE; i++) {
+		uint8_t la = l0_all ? 0xff : l0 ? l0[i] : 0;
+		uint8_t lb = l0_all ? 0xff : l0 ? l0[NEST__VMX_IO_BITMAP_A_SIZE + i] : 0;
+
+		CHECK((a[i] & la) == la);
+		CHECK((b[i] & lb) == lb);
+	}
+}
+
+#endif /* FUZZ_ORACLE_VMX_H */
