@@ -260,7 +260,7 @@ enum nest_tdp_fault_kind {
 	NEST_TDP_L0 = 3,        ///< L0 must handle: L1-physical l1_gpa is not mapped (or lacks rights) in L0's map
 	NEST_TDP_RETRY = 4,     ///< nothing done (L1 changed its tables meanwhile); resume L2
 	/** L2 writes an L1-physical page that nest_tdp_watch_writes() watches
-	 *  (l1_gpa says where); nothing was installed. Added in 0.2. */
+	 *  (l1_gpa says where); nothing was installed. Added after 0.1.0. */
 	NEST_TDP_WRITE_WATCHED = 5
 };
 
