@@ -13,7 +13,7 @@
 # default 2), CASES ("SUITE/CASE ..." to run only those).
 KUT_DIR ?= $(abs_top_srcdir)/../shared/kvm-unit-tests
 CONFORMANCE_OUT = $(abs_top_builddir)/tests/conformance/out
-CONFORMANCE_SCRIPTS = \
+CONFORMANCE_DIST = \
 	tests/conformance/README.md \
 	tests/conformance/kut-build.sh \
 	tests/conformance/cases.sh \
@@ -21,7 +21,7 @@ CONFORMANCE_SCRIPTS = \
 	tests/conformance/run.sh \
 	tests/conformance/expect-svm.txt \
 	tests/conformance/expect-vmx.txt
-EXTRA_DIST += $(CONFORMANCE_SCRIPTS)
+EXTRA_DIST += $(CONFORMANCE_DIST)
 BM_MAKE = $(MAKE) --no-print-directory -s -C $(srcdir)/examples/baremetal \
 	O=$(CONFORMANCE_OUT)/bm
 
@@ -39,7 +39,7 @@ conformance-vmx: conformance-kut
 		{ cat $(CONFORMANCE_OUT)/bm-vmx.log; exit 1; }
 	@KUT=$(CONFORMANCE_OUT)/kut STUB_VMX=$(CONFORMANCE_OUT)/bm/stub-vmx.elf \
 		MKISO=$(abs_top_srcdir)/examples/baremetal/bochs/mkiso.sh \
-		RUN_BOCHS=$(abs_top_srcdir)/examples/baremetal/bochs/run-bochs.sh \
+		BOCHSRC=$(abs_top_srcdir)/examples/baremetal/bochs/bochsrc.sh \
 		BOCHS=$(BOCHS) sh $(srcdir)/tests/conformance/run.sh vmx $(CONFORMANCE_OUT)
 
 conformance: conformance-svm conformance-vmx

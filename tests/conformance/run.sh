@@ -14,7 +14,9 @@
 #
 # Environment: KUT (the built suite), STUB / STUB_VMX, CASE_TIMEOUT, JOBS
 # (parallel VMs, default 2), CASES (a space-separated list of SUITE/CASE to
-# run instead of all), and run-case.sh's.
+# run instead of all), MODES (default "stub alone"; "stub" alone takes the
+# emulator-alone column from the committed reference alone-ARCH.tsv beside
+# this script, when there is one), and run-case.sh's.
 set -u
 arch=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +28,8 @@ vmx) suites="vmx" ;;
 	exit 2
 	;;
 esac
+modes=${MODES:-stub alone}
+reference=$here/alone-$arch.tsv
 mkdir -p "$out"
 results=$out/$arch-results.tsv
 table=$out/$arch-table.md
@@ -38,8 +42,7 @@ for s in $suites; do
 			case " $CASES " in *" $s/$c "*) ;; *) continue ;; esac
 		fi
 		# The stub first: its runs are the longer ones.
-		echo "$s $c stub"
-		echo "$s $c alone"
+		for m in $modes; do echo "$s $c $m"; done
 	done
 done >"$jobs"
 echo "conformance $arch: $(wc -l <"$jobs") runs, ${JOBS:-2} at a time," \
@@ -49,6 +52,20 @@ echo "conformance $arch: $(wc -l <"$jobs") runs, ${JOBS:-2} at a time," \
 xargs -P "${JOBS:-2}" -L 1 sh -c \
 	'sh "$0/run-case.sh" "$1" "$2" "$3" "$4" | tee -a "$5"' "$here" \
 	<"$(sed "s|\$| $logs $results|" "$jobs" >"$jobs.args" && echo "$jobs.args")"
+# Without "alone" in MODES, the emulator-alone column comes from the
+# committed reference run (alone-ARCH.tsv, run-case.sh's lines of a full
+# run), for the cases this run took.
+case " $modes " in
+*" alone "*) ;;
+*)
+	if [ -f "$reference" ]; then
+		echo "conformance $arch: the alone column is the reference run $(basename "$reference")"
+		awk -F '\t' -v jobs="$jobs" '
+			BEGIN { while ((getline line < jobs) > 0) { split(line, w, " "); want[w[1] "/" w[2]] = 1 } }
+			!/^#/ && $3 == "alone" && (($1 "/" $2) in want)' "$reference" >>"$results"
+	fi
+	;;
+esac
 
 # The table, the summary and the verdict against the expectations.
 awk -F '\t' -v arch="$arch" -v table="$table" -v expect="$here/expect-$arch.txt" -v jobs="$jobs" '
@@ -60,7 +77,7 @@ awk -F '\t' -v arch="$arch" -v table="$table" -v expect="$here/expect-$arch.txt"
 			split(line, w, /[ \t]+/)
 			exp_out[w[1]] = w[2]
 		}
-		# The table follows the suites' own order.
+		# The table follows the order of the suites.
 		while ((getline line < jobs) > 0) {
 			split(line, w, " ")
 			id = w[1] "/" w[2]
