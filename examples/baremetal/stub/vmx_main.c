@@ -457,6 +457,10 @@ static void port_out(uint16_t port, unsigned size, uint32_t val)
 		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
 		stub_print_figures();
 		vs.figures_printed = true;
+		/* Bochs has no debug-exit device: L1 asked to power off, so do
+		 * it, once the UART has sent L1's last bytes and the figures. */
+		if (bm_bochs_present())
+			bm_bochs_shutdown();
 	} else if (port == BOCHS_SHUTDOWN_PORT && !vs.figures_printed) {
 		stub_print_figures();
 		vs.figures_printed = true;
@@ -647,6 +651,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	vmcs01_init(entry, mbi_gpa);
 	vmx_nested_init();
 	bm_printf("stub: starting L1\n");
+	/* L1 may reset the UART's FIFO first thing: let the stub's lines out. */
+	bm_serial_drain();
 
 	for (;;) {
 		uint8_t *vmcs = vs.in_l2 ? vs.vmcs02 : vs.vmcs01;
