@@ -311,13 +311,18 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 		vmw(NEST_VMCS_VMWRITE_BITMAP, (uint64_t)(uintptr_t)wr);
 	}
 	vmw(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL, ctl_adjust(h->procbased2, p2, "secondary"));
+	/* L1's DR7 and DEBUGCTL survive L0's exits only if vmcs01 saves and
+	 * loads them: a VM exit sets DR7 to 400H and clears DEBUGCTL (SDM
+	 * 28.5.1), and libnest reads L1's values from vmcs01 for an L2 that
+	 * L1 enters without "load debug controls" (SDM 27.3.2.1). */
 	vmw(NEST_VMCS_VM_EXIT_CONTROLS,
 	    ctl_adjust(t ? h->true_exit : h->exit,
-		       EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
-			   EXIT_LOAD_PAT,
+		       EXIT_SAVE_DEBUG | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER |
+			   EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT,
 		       "VM-exit"));
 	vmw(NEST_VMCS_VM_ENTRY_CONTROLS,
-	    ctl_adjust(t ? h->true_entry : h->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, "VM-entry"));
+	    ctl_adjust(t ? h->true_entry : h->entry,
+		       ENTRY_LOAD_DEBUG | ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, "VM-entry"));
 	vmw(NEST_VMCS_EXCEPTION_BITMAP, 0);
 	vmw(NEST_VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)vs.io_bitmap);
 	vmw(NEST_VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)vs.io_bitmap + BM_PAGE_SIZE);

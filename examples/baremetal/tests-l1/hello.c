@@ -29,6 +29,8 @@
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
 #define CPUID_1_EDX_APIC (1u << 9)
 #define CR4_OSXSAVE (1ull << 18)
+/* DR7 with GE set and no breakpoint enabled (bit 10 reads as 1). */
+#define DR7_TEST 0x600ul
 /* 8259 PIC (ICW1-ICW4) and 8254 PIT channel 0, mode 0 (interrupt on terminal count). */
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21
@@ -123,6 +125,20 @@ static void cpuid_osxsave(void)
 	check("cpuid-osxsave-follows-cr4", set && clear);
 }
 
+/* DR7 keeps what L1 wrote across an instruction that exits to L0 (CPUID). */
+static void dr7_kept(void)
+{
+	uint32_t a, b, c, d;
+	unsigned long dr7 = DR7_TEST, back, saved;
+
+	__asm__ volatile("mov %%dr7, %0" : "=r"(saved));
+	__asm__ volatile("mov %0, %%dr7" ::"r"(dr7));
+	cpuid(0, 0, &a, &b, &c, &d);
+	__asm__ volatile("mov %%dr7, %0" : "=r"(back));
+	__asm__ volatile("mov %0, %%dr7" ::"r"(saved));
+	check("dr7-kept-across-exits", back == dr7);
+}
+
 static void check(const char *name, bool ok)
 {
 	checks++;
@@ -185,6 +201,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	check("pit-interrupt", pit_interrupt());
 	apic_reenable();
 	cpuid_osxsave();
+	dr7_kept();
 
 	bm_mem_init_from_mb(mbi, 0);
 	check("allocator", bm_page_alloc() != NULL);
