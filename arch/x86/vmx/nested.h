@@ -23,6 +23,7 @@
 
 #include <nest/vmx.h>
 
+#include "vmx/entry.h"
 #include "vmx/vmcs12.h"
 
 /* Sizes of the bitmaps (SDM 26.6.4, 26.6.9). */
@@ -221,7 +222,9 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 struct nest__vmx_fast {
 	bool valid;	 /* the last VM entry succeeded; the fields below are its inputs */
 	bool force_full; /* internal switch (tests): every entry takes the full path */
-	bool l1_ia32e;	 /* the entry-check environment */
+	/* The entry-check environment: L1's mode and what the checks read
+	 * from L1 memory (VTPR, the link pointer's header, the PDPTEs). */
+	struct nest__vmx_entry_env env;
 	struct nest_vmx_caps caps;
 	struct nest__vmx_vmcs02_pages pages;
 	struct nest__vmcs12 v12; /* vmcs12 as checked and merged (fields; header unused) */
