@@ -14,7 +14,8 @@
 #
 # Environment: KUT (the built suite), STUB / STUB_VMX, CASE_TIMEOUT, JOBS
 # (parallel VMs, default 2), CASES (a space-separated list of SUITE/CASE to
-# run instead of all), MODES (default "stub alone"; "stub" alone takes the
+# run instead of all), EXCLUDE (shell patterns of SUITE/CASE not to run,
+# e.g. "vmx/ept_access_*"), MODES (default "stub alone"; "stub" alone takes the
 # emulator-alone column from the committed reference alone-ARCH.tsv beside
 # this script, when there is one), and run-case.sh's.
 set -u
@@ -41,6 +42,14 @@ for s in $suites; do
 		if [ -n "${CASES:-}" ]; then
 			case " $CASES " in *" $s/$c "*) ;; *) continue ;; esac
 		fi
+		skip=
+		set -f # the patterns are for case, not for file names
+		for x in ${EXCLUDE:-}; do
+			# shellcheck disable=SC2254
+			case $s/$c in $x) skip=1 ;; esac
+		done
+		set +f
+		[ -n "$skip" ] && continue
 		# The stub first: its runs are the longer ones.
 		for m in $modes; do echo "$s $c $m"; done
 	done
