@@ -10,7 +10,10 @@
 #
 # Variables: KUT_DIR (default ../shared/kvm-unit-tests beside the source
 # tree), CASE_TIMEOUT (seconds per run, default 60), JOBS (VMs at a time,
-# default 2), CASES ("SUITE/CASE ..." to run only those).
+# default 2), CASES ("SUITE/CASE ..." to run only those), EXCLUDE (shell
+# patterns of SUITE/CASE to leave out), MODES ("stub
+# alone", or "stub" with the committed alone-ARCH.tsv), CASE_STALL (VMX:
+# seconds without serial output that end a run).
 KUT_DIR ?= $(abs_top_srcdir)/../shared/kvm-unit-tests
 CONFORMANCE_OUT = $(abs_top_builddir)/tests/conformance/out
 CONFORMANCE_DIST = \
@@ -20,7 +23,8 @@ CONFORMANCE_DIST = \
 	tests/conformance/run-case.sh \
 	tests/conformance/run.sh \
 	tests/conformance/expect-svm.txt \
-	tests/conformance/expect-vmx.txt
+	tests/conformance/expect-vmx.txt \
+	tests/conformance/alone-vmx.tsv
 EXTRA_DIST += $(CONFORMANCE_DIST)
 BM_MAKE = $(MAKE) --no-print-directory -s -C $(srcdir)/examples/baremetal \
 	O=$(CONFORMANCE_OUT)/bm
