@@ -10,18 +10,22 @@
 #
 # Variables: KUT_DIR (default ../shared/kvm-unit-tests beside the source
 # tree), CASE_TIMEOUT (seconds per run, default 90), JOBS (VMs at a time,
-# default 2), CASES ("SUITE/CASE ..." to run only those).
+# default 2), CASES ("SUITE/CASE ..." to run only those), EXCLUDE (shell
+# patterns of SUITE/CASE to leave out), MODES ("stub
+# alone", or "stub" with the committed alone-ARCH.tsv), CASE_STALL (VMX:
+# seconds without serial output that end a run).
 KUT_DIR ?= $(abs_top_srcdir)/../shared/kvm-unit-tests
 CONFORMANCE_OUT = $(abs_top_builddir)/tests/conformance/out
-CONFORMANCE_FILES = \
+CONFORMANCE_DIST = \
 	tests/conformance/README.md \
 	tests/conformance/kut-build.sh \
 	tests/conformance/cases.sh \
 	tests/conformance/run-case.sh \
 	tests/conformance/run.sh \
 	tests/conformance/expect-svm.txt \
-	tests/conformance/expect-vmx.txt
-EXTRA_DIST += $(CONFORMANCE_FILES)
+	tests/conformance/expect-vmx.txt \
+	tests/conformance/alone-vmx.tsv
+EXTRA_DIST += $(CONFORMANCE_DIST)
 BM_MAKE = $(MAKE) --no-print-directory -s -C $(srcdir)/examples/baremetal \
 	O=$(CONFORMANCE_OUT)/bm
 
@@ -39,7 +43,7 @@ conformance-vmx: conformance-kut
 		{ cat $(CONFORMANCE_OUT)/bm-vmx.log; exit 1; }
 	@KUT=$(CONFORMANCE_OUT)/kut STUB_VMX=$(CONFORMANCE_OUT)/bm/stub-vmx.elf \
 		MKISO=$(abs_top_srcdir)/examples/baremetal/bochs/mkiso.sh \
-		RUN_BOCHS=$(abs_top_srcdir)/examples/baremetal/bochs/run-bochs.sh \
+		BOCHSRC=$(abs_top_srcdir)/examples/baremetal/bochs/bochsrc.sh \
 		BOCHS=$(BOCHS) sh $(srcdir)/tests/conformance/run.sh vmx $(CONFORMANCE_OUT)
 
 conformance: conformance-svm conformance-vmx

@@ -14,7 +14,10 @@
 #
 # Environment: KUT (the built suite), STUB / STUB_VMX, CASE_TIMEOUT, JOBS
 # (parallel VMs, default 2), CASES (a space-separated list of SUITE/CASE to
-# run instead of all), MODES (default "stub alone"), and run-case.sh's.
+# run instead of all), EXCLUDE (shell patterns of SUITE/CASE not to run,
+# e.g. "vmx/ept_access_*"), MODES (default "stub alone"; "stub" alone takes the
+# emulator-alone column from the committed reference alone-ARCH.tsv beside
+# this script, when there is one), and run-case.sh's.
 set -u
 arch=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +29,8 @@ vmx) suites="vmx" ;;
 	exit 2
 	;;
 esac
+modes=${MODES:-stub alone}
+reference=$here/alone-$arch.tsv
 mkdir -p "$out"
 results=$out/$arch-results.tsv
 table=$out/$arch-table.md
@@ -37,8 +42,16 @@ for s in $suites; do
 		if [ -n "${CASES:-}" ]; then
 			case " $CASES " in *" $s/$c "*) ;; *) continue ;; esac
 		fi
+		skip=
+		set -f # the patterns are for case, not for file names
+		for x in ${EXCLUDE:-}; do
+			# shellcheck disable=SC2254
+			case $s/$c in $x) skip=1 ;; esac
+		done
+		set +f
+		[ -n "$skip" ] && continue
 		# The stub first: its runs are the longer ones.
-		for m in ${MODES:-stub alone}; do echo "$s $c $m"; done
+		for m in $modes; do echo "$s $c $m"; done
 	done
 done >"$jobs"
 # REPORT_ONLY=1: judge the results of an earlier run again (after an edit
@@ -51,6 +64,20 @@ if [ -z "${REPORT_ONLY:-}" ]; then
 	# Each run appends one short line (an atomic append) and shows it.
 	xargs -P "${JOBS:-2}" -L 1 sh -c \
 		'sh "$0/run-case.sh" "$1" "$2" "$3" "$4" | tee -a "$5"' "$here" <"$jobs.args"
+	# Without "alone" in MODES, the emulator-alone column comes from the
+	# committed reference run (alone-ARCH.tsv, run-case.sh's lines of a full
+	# run), for the cases this run took.
+	case " $modes " in
+	*" alone "*) ;;
+	*)
+		if [ -f "$reference" ]; then
+			echo "conformance $arch: the alone column is the reference run $(basename "$reference")"
+			awk -F '\t' -v jobs="$jobs" '
+				BEGIN { while ((getline line < jobs) > 0) { split(line, w, " "); want[w[1] "/" w[2]] = 1 } }
+				!/^#/ && $3 == "alone" && (($1 "/" $2) in want)' "$reference" >>"$results"
+		fi
+		;;
+	esac
 fi
 
 # The table, the summary and the verdict against the expectations.

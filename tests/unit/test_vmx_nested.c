@@ -107,6 +107,61 @@ START_TEST(invalid_control_fails_with_error_7_and_no_vmcs02_write)
 }
 END_TEST
 
+/* VTPR, byte 80H of the fixture's virtual-APIC page (vmcs12 0x13000). */
+#define N_VTPR_GPA (0x13000ull + 0x80)
+
+/* SDM 27.2.1.1: with "use TPR shadow" and neither "virtualize APIC accesses"
+ * nor "virtual-interrupt delivery", TPR threshold bits 3:0 must not exceed
+ * VTPR bits 7:4, read from the virtual-APIC page in L1 memory. */
+START_TEST(tpr_threshold_above_vtpr_fails_with_error_7)
+{
+	*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = 0x40;
+	V12()->TPR_THRESHOLD = 5;
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(N.act.vm_instruction_error, 7);
+	ck_assert_uint_eq(V12()->launch_state, NEST_VMCS12_STATE_CLEAR);
+	*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = 0x50;
+	launch_ok();
+}
+END_TEST
+
+/* VTPR lives in L1 memory, not in vmcs12: a VMRESUME with vmcs12 unchanged
+ * still checks the VTPR of that entry (one read per entry, no stale copy). */
+START_TEST(vmresume_checks_the_vtpr_l1_wrote_since_the_last_entry)
+{
+	*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = 0x50;
+	V12()->TPR_THRESHOLD = 5;
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RIP, 0x401002);
+	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = 0x30;
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.vm_instruction_error, 7);
+}
+END_TEST
+
+/* SDM 27.3.1.5: the VMCS the link pointer names must carry the VMCS
+ * revision identifier, and its shadow-VMCS indicator must equal "VMCS
+ * shadowing"; both read from L1 memory at entry. */
+START_TEST(link_pointer_to_a_wrong_revision_fails_with_reason_33)
+{
+	const uint64_t link = 0x14000;
+	uint32_t *hdr = sim_ptr(&N.s, link, sizeof(*hdr));
+
+	V12()->VMCS_LINK_POINTER = link;
+	*hdr = (uint32_t)(N.ctx->caps.basic & VMX_BASIC_REVISION_MASK) + 1;
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_INVALID_GUEST_STATE);
+	ck_assert_uint_eq(V12()->launch_state, NEST_VMCS12_STATE_CLEAR);
+	*hdr =
+	    (uint32_t)(N.ctx->caps.basic & VMX_BASIC_REVISION_MASK) | NEST_VMCS12_SHADOW_INDICATOR;
+	ck_assert_int_eq(vmlaunch(), NEST_OK);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_INVALID_GUEST_STATE);
+	*hdr = (uint32_t)(N.ctx->caps.basic & VMX_BASIC_REVISION_MASK);
+	launch_ok();
+}
+END_TEST
+
 START_TEST(invalid_guest_state_exits_into_l1_with_reason_33)
 {
 	V12()->GUEST_RFLAGS = 0; /* reserved bit 1 clear */
@@ -784,6 +839,9 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, vmresume_of_a_clear_vmcs_fails_with_error_5);
 	tcase_add_test(t, entry_blocked_by_mov_ss_fails_with_error_26);
 	tcase_add_test(t, invalid_control_fails_with_error_7_and_no_vmcs02_write);
+	tcase_add_test(t, tpr_threshold_above_vtpr_fails_with_error_7);
+	tcase_add_test(t, vmresume_checks_the_vtpr_l1_wrote_since_the_last_entry);
+	tcase_add_test(t, link_pointer_to_a_wrong_revision_fails_with_reason_33);
 	tcase_add_test(t, invalid_guest_state_exits_into_l1_with_reason_33);
 	tcase_add_test(t, bad_msr_load_entry_exits_with_reason_34_and_its_index);
 	tcase_add_test(t, entry_msr_load_area_is_read_once_and_given_to_l0);

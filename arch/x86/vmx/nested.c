@@ -732,6 +732,38 @@ static void flush_vpid(struct nest_vmx *ctx)
 	n->vpid12_valid = l1_vpid;
 }
 
+/* VTPR: byte 80H of the virtual-APIC page (SDM 30.1.1). */
+#define VAPIC_VTPR_OFFSET 0x80u
+
+/*
+ * The entry checks that depend on L1 memory rather than on vmcs12, each
+ * read once here and checked on that copy (DESIGN: single fetch): VTPR
+ * for the TPR threshold (SDM 27.2.1.1), the header of the VMCS the link
+ * pointer names (SDM 27.3.1.5), the PDPTEs at guest CR3 for PAE paging
+ * without EPT (SDM 27.3.1.6). Only well-formed addresses are read (a bad
+ * one fails its own check first); a read L0 does not back leaves the rule
+ * unchecked, as before.
+ */
+void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
+			       struct nest__vmx_entry_env *env)
+{
+	const unsigned w = ctx->caps.maxphyaddr;
+	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
+	uint32_t proc2 = (proc & VMX_PROC_ACTIVATE_SECONDARY) ? v->SECONDARY_VM_EXEC_CONTROL : 0;
+
+	if ((proc & VMX_PROC_USE_TPR_SHADOW) &&
+	    !(proc2 & (VMX_PROC2_VIRT_INTR_DELIVERY | VMX_PROC2_VIRT_APIC_ACCESSES)) &&
+	    nest__vmx_page_addr_ok(v->VIRTUAL_APIC_PAGE_ADDR, w))
+		env->vtpr_fetched =
+		    nest__be_read(&ctx->be, v->VIRTUAL_APIC_PAGE_ADDR + VAPIC_VTPR_OFFSET,
+				  &env->vtpr, sizeof(env->vtpr)) == NEST_OK;
+	if (v->VMCS_LINK_POINTER != VMX_VMCS_LINK_NONE &&
+	    nest__vmx_page_addr_ok(v->VMCS_LINK_POINTER, w))
+		env->link_fetched = nest__be_read(&ctx->be, v->VMCS_LINK_POINTER, &env->link_header,
+						  sizeof(env->link_header)) == NEST_OK;
+	env->pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env->pdpte);
+}
+
 static bool real_or_v86_or_compat(const struct nest__vmx_insn *in)
 {
 	const struct nest_vmx_l1_regs *r = &in->regs;
@@ -779,13 +811,14 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 
 	nest__memset(&env, 0, sizeof(env));
 	env.l1_ia32e = (in->regs.efer & X86_EFER_LMA) != 0;
-	env.pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env.pdpte);
+	nest__vmx_fetch_entry_env(ctx, v, &env);
 	nest__memset(&res, 0, sizeof(res));
 	res.size = sizeof(res);
 	/* The fast path (VMRESUME only): the checks are a pure function of
 	 * vmcs12, the caps and env; groups whose inputs are those of the last
 	 * successful entry pass again. Anything else runs everything. */
-	fast = !launch && f->valid && !f->force_full && f->l1_ia32e == env.l1_ia32e &&
+	fast = !launch && f->valid && !f->force_full &&
+	       nest__memcmp(&f->env, &env, sizeof(env)) == 0 &&
 	       nest__memcmp(&f->caps, &ctx->caps, sizeof(f->caps)) == 0;
 	f->valid = false;
 	if (fast)
@@ -853,7 +886,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	if (!fast)
 		nest__memcpy(&f->v12, v, sizeof(f->v12));
 	f->caps = ctx->caps;
-	f->l1_ia32e = env.l1_ia32e;
+	nest__memcpy(&f->env, &env, sizeof(f->env));
 	f->pages = n->pages;
 	f->valid = true;
 	nest__memset(&n->dirty, 0, sizeof(n->dirty));

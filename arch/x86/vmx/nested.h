@@ -23,6 +23,7 @@
 
 #include <nest/vmx.h>
 
+#include "vmx/entry.h"
 #include "vmx/vmcs12.h"
 
 /* Sizes of the bitmaps (SDM 26.6.4, 26.6.9). */
@@ -244,7 +245,9 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 struct nest__vmx_fast {
 	bool valid;	 /* the last VM entry succeeded; the fields below are its inputs */
 	bool force_full; /* internal switch (tests): every entry takes the full path */
-	bool l1_ia32e;	 /* the entry-check environment */
+	/* The entry-check environment: L1's mode and what the checks read
+	 * from L1 memory (VTPR, the link pointer's header, the PDPTEs). */
+	struct nest__vmx_entry_env env;
 	struct nest_vmx_caps caps;
 	struct nest__vmx_vmcs02_pages pages;
 	struct nest__vmcs12 v12; /* vmcs12 as checked and merged (fields; header unused) */
@@ -352,6 +355,10 @@ static inline void nest__vmx_msrs_consumed(struct nest__vmx_nested *n)
  * reads as all ones, which the checks refuse). */
 bool nest__vmx_fetch_pdptes(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
 			    uint64_t pdpte[4]);
+/* What entry checks read from L1 memory, once: VTPR, the link pointer's
+ * VMCS header and the PDPTEs, each where vmcs12 makes it matter. */
+void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
+			       struct nest__vmx_entry_env *env);
 
 /* Bring the rarely read guest-state fields of vmcs12 up to date from
  * vmcs02 (before an exiting VMREAD; see rare_stale). */

@@ -289,7 +289,7 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct nest__vmx_s
 	}
 	nest__memset(&env, 0, sizeof(env));
 	env.l1_ia32e = (w->l1_efer & X86_EFER_LMA) != 0;
-	env.pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env.pdpte);
+	nest__vmx_fetch_entry_env(ctx, v, &env);
 	nest__memset(&res, 0, sizeof(res));
 	res.size = sizeof(res);
 	if (nest__vmx_check_entry(ev, &ctx->caps, &env, &res) != NEST_VMX_ENTRY_OK)

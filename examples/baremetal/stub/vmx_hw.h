@@ -17,9 +17,21 @@
 
 #define CPUID_FEATURES 1u
 #define CPUID_1_ECX_VMX (1u << 5)
+#define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
+#define CPUID_1_EDX_APIC (1u << 9)
+#define CPUID_EXT_FEATURE_FLAGS 7u
+#define CPUID_7_ECX_OSPKE (1u << 4)
 #define CPUID_ADDR_SIZES 0x80000008u
 #define CPUID_EXT_EDX_GBPAGES (1u << 26)
 
+#define MSR_APIC_BASE 0x1Bu
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_EXTD (1ull << 10)
+#define APIC_BASE_EN (1ull << 11)
+#define APIC_BASE_ADDR_MASK 0xFFFFFF000ull
+#define APIC_SPIV 0xF0u
+#define APIC_SPIV_ENABLE (1u << 8)
 #define MSR_FEATURE_CONTROL 0x3Au
 #define FC_LOCK (1ull << 0)
 #define FC_VMXON_OUTSIDE_SMX (1ull << 2)
@@ -56,6 +68,8 @@
 #define CR0_ET (1ull << 4)
 #define CR0_PG (1ull << 31)
 #define CR4_VMXE (1ull << 13)
+#define CR4_OSXSAVE (1ull << 18)
+#define CR4_PKE (1ull << 22)
 #define RFLAGS_FIXED 0x2ull
 #define RFLAGS_IF (1ull << 9)
 
@@ -69,11 +83,13 @@
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
 #define PROC2_VMCS_SHADOWING (1u << 14)
 #define VMCS_SHADOW_INDICATOR (1u << 31) /* revision-identifier bit 31 (SDM 25.2) */
+#define EXIT_SAVE_DEBUG (1u << 2)
 #define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
 #define EXIT_SAVE_PAT (1u << 18)
 #define EXIT_LOAD_PAT (1u << 19)
 #define EXIT_SAVE_EFER (1u << 20)
 #define EXIT_LOAD_EFER (1u << 21)
+#define ENTRY_LOAD_DEBUG (1u << 2)
 #define ENTRY_IA32E_GUEST (1u << 9)
 #define ENTRY_LOAD_PAT (1u << 14)
 #define ENTRY_LOAD_EFER (1u << 15)

@@ -281,6 +281,8 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	io_intercept(BM_DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS); /* to print the figures first */
 	io_intercept(BOCHS_SHUTDOWN_PORT, 1);
 	msr_intercept(MSR_FEATURE_CONTROL);
+	msr_intercept(MSR_APIC_BASE);
+	vs.apic_base = rdmsr(MSR_APIC_BASE);
 	for (uint32_t m = MSR_VMX_BASIC; m <= MSR_VMX_LAST; m++)
 		msr_intercept(m);
 
@@ -309,13 +311,18 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 		vmw(NEST_VMCS_VMWRITE_BITMAP, (uint64_t)(uintptr_t)wr);
 	}
 	vmw(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL, ctl_adjust(h->procbased2, p2, "secondary"));
+	/* L1's DR7 and DEBUGCTL survive L0's exits only if vmcs01 saves and
+	 * loads them: a VM exit sets DR7 to 400H and clears DEBUGCTL (SDM
+	 * 28.5.1), and libnest reads L1's values from vmcs01 for an L2 that
+	 * L1 enters without "load debug controls" (SDM 27.3.2.1). */
 	vmw(NEST_VMCS_VM_EXIT_CONTROLS,
 	    ctl_adjust(t ? h->true_exit : h->exit,
-		       EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
-			   EXIT_LOAD_PAT,
+		       EXIT_SAVE_DEBUG | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER |
+			   EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT,
 		       "VM-exit"));
 	vmw(NEST_VMCS_VM_ENTRY_CONTROLS,
-	    ctl_adjust(t ? h->true_entry : h->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, "VM-entry"));
+	    ctl_adjust(t ? h->true_entry : h->entry,
+		       ENTRY_LOAD_DEBUG | ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, "VM-entry"));
 	vmw(NEST_VMCS_EXCEPTION_BITMAP, 0);
 	vmw(NEST_VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)vs.io_bitmap);
 	vmw(NEST_VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)vs.io_bitmap + BM_PAGE_SIZE);
@@ -372,6 +379,30 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 
 /* ---- L1's exits ---- */
 
+/*
+ * The CPUID bits that report software state rather than the processor's
+ * (SDM Vol. 2A, CPUID): OSXSAVE is CR4.OSXSAVE, OSPKE is CR4.PKE, and the
+ * APIC bit is IA32_APIC_BASE.EN (SDM 11.4.3). The stub's own CPUID answers
+ * with L0's state; L1 must see its own (L1 owns both CR4 bits, so vmcs01's
+ * guest CR4 holds them).
+ */
+static void cpuid_l1_state(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	uint64_t cr4 = vmr(NEST_VMCS_GUEST_CR4);
+
+	if (leaf == CPUID_FEATURES) {
+		r[2] &= ~CPUID_1_ECX_OSXSAVE;
+		if (cr4 & CR4_OSXSAVE)
+			r[2] |= CPUID_1_ECX_OSXSAVE;
+		if (!(vs.apic_base & APIC_BASE_EN))
+			r[3] &= ~CPUID_1_EDX_APIC;
+	} else if (leaf == CPUID_EXT_FEATURE_FLAGS && sub == 0) {
+		r[2] &= ~CPUID_7_ECX_OSPKE;
+		if (cr4 & CR4_PKE)
+			r[2] |= CPUID_7_ECX_OSPKE;
+	}
+}
+
 static void handle_cpuid(void)
 {
 	uint32_t leaf = (uint32_t)vs.gpr[GPR_RAX], sub = (uint32_t)vs.gpr[GPR_RCX];
@@ -379,11 +410,49 @@ static void handle_cpuid(void)
 
 	/* L1 sees the CPU's own answers, VMX included: libnest offers it. */
 	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	cpuid_l1_state(leaf, sub, r);
 	vs.gpr[GPR_RAX] = r[0];
 	vs.gpr[GPR_RBX] = r[1];
 	vs.gpr[GPR_RCX] = r[2];
 	vs.gpr[GPR_RDX] = r[3];
 	skip_insn();
+}
+
+/*
+ * IA32_APIC_BASE as L1 sees it. L0's local APIC stays globally enabled
+ * whatever L1 writes: Bochs 2.7 ignores a set of EN after a clear, which
+ * real processors honour (SDM 11.4.3), and L0 reads the APIC itself (the
+ * IRR, for L2's interrupts). L1 reads back its own value. Clearing EN
+ * software-disables the APIC (SPIV bit 8, as after a reset: SDM 11.4.7.1,
+ * 11.4.7.2) so that it delivers nothing to L1 until L1 enables it again;
+ * the register page stays reachable, which a disabled APIC would not be.
+ * A write that sets a reserved bit, enables x2APIC on a CPU without it or
+ * sets EXTD without EN is refused with #GP (SDM 11.12.5).
+ */
+static bool apic_base_msr(bool write, uint64_t *val)
+{
+	if (!write) {
+		*val = vs.apic_base;
+		return true;
+	}
+	uint32_t a, b, c, d;
+	cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
+	uint64_t writable = APIC_BASE_EN | (APIC_BASE_ADDR_MASK & ((1ull << vs.host.maxphyaddr) - 1));
+	if (c & CPUID_1_ECX_X2APIC)
+		writable |= APIC_BASE_EXTD;
+	uint64_t v = *val & ~APIC_BASE_BSP;
+	if ((v & ~writable) || ((v & APIC_BASE_EXTD) && !(v & APIC_BASE_EN)))
+		return false;
+	uint64_t hw = rdmsr(MSR_APIC_BASE);
+	volatile uint32_t *spiv =
+	    (volatile uint32_t *)(uintptr_t)((hw & APIC_BASE_ADDR_MASK) + APIC_SPIV);
+	if ((vs.apic_base & APIC_BASE_EN) && !(v & APIC_BASE_EN))
+		*spiv &= ~APIC_SPIV_ENABLE;
+	uint64_t want = (hw & APIC_BASE_BSP) | (v & ~APIC_BASE_EN) | APIC_BASE_EN;
+	if (want != hw)
+		wrmsr(MSR_APIC_BASE, want);
+	vs.apic_base = (hw & APIC_BASE_BSP) | v;
+	return true;
 }
 
 /* L1's shutdown: the figures first, then the port (Bochs powers off at "Shutdown"). */
@@ -393,6 +462,10 @@ static void port_out(uint16_t port, unsigned size, uint32_t val)
 		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
 		stub_print_figures();
 		vs.figures_printed = true;
+		/* Bochs has no debug-exit device: L1 asked to power off, so do
+		 * it, once the UART has sent L1's last bytes and the figures. */
+		if (bm_bochs_present())
+			bm_bochs_shutdown();
 	} else if (port == BOCHS_SHUTDOWN_PORT && !vs.figures_printed) {
 		stub_print_figures();
 		vs.figures_printed = true;
@@ -489,7 +562,9 @@ void vmx_msr_exit(bool write)
 	uint64_t val = (vs.gpr[GPR_RAX] & LOW32) | (vs.gpr[GPR_RDX] << 32);
 	bool gp = false;
 
-	if (!vmx_nested_msr(msr, write, &val, &gp))
+	if (msr == MSR_APIC_BASE)
+		gp = !apic_base_msr(write, &val);
+	else if (!vmx_nested_msr(msr, write, &val, &gp))
 		vmx_fatal("an MSR access L0 intercepts but does not know");
 	if (gp) {
 		inject_exception(VEC_GP, true, 0);
@@ -581,6 +656,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	vmcs01_init(entry, mbi_gpa);
 	vmx_nested_init();
 	bm_printf("stub: starting L1\n");
+	/* L1 may reset the UART's FIFO first thing: let the stub's lines out. */
+	bm_serial_drain();
 
 	for (;;) {
 		uint8_t *vmcs = vs.in_l2 ? vs.vmcs02 : vs.vmcs01;

@@ -26,6 +26,7 @@ struct vmx_stub {
 	uint64_t cr0_mask, cr4_mask;
 	bool in_l2;
 	bool figures_printed;
+	uint64_t apic_base; /* IA32_APIC_BASE as L1 sees it (L0's APIC stays enabled) */
 	/* Interrupts the stub acknowledged in the APIC for a guest that could
 	 * not take them yet (vector bitmap): delivered at a window exit. */
 	uint8_t pending_irq[32];

@@ -20,6 +20,17 @@
 #define LAPIC_BASE 0xFEE00000ull
 #define LAPIC_VERSION 0x30
 #define LAPIC_VERSION_MASK 0xFF
+#define LAPIC_SPIV 0xF0
+#define LAPIC_SPIV_ENABLE (1u << 8)
+#define MSR_APIC_BASE 0x1B
+#define APIC_BASE_EN (1ull << 11)
+/* CPUID bits that report software state (SDM Vol. 2A, CPUID; SDM 11.4.3). */
+#define CPUID_1_ECX_XSAVE (1u << 26)
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
+#define CPUID_1_EDX_APIC (1u << 9)
+#define CR4_OSXSAVE (1ull << 18)
+/* DR7 with GE set and no breakpoint enabled (bit 10 reads as 1). */
+#define DR7_TEST 0x600ul
 /* 8259 PIC (ICW1-ICW4) and 8254 PIT channel 0, mode 0 (interrupt on terminal count). */
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21
@@ -69,6 +80,74 @@ static bool pit_interrupt(void)
 }
 
 static unsigned checks, failed;
+
+static void check(const char *name, bool ok);
+
+static uint32_t cpuid1(bool edx)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	return edx ? d : c;
+}
+
+/*
+ * IA32_APIC_BASE.EN cleared, then set again: the APIC is back (SDM 11.4.3,
+ * as on processors since the P6 family), and CPUID.1:EDX.APIC follows EN.
+ * Bochs 2.7 alone ignores the set; the VMX stub keeps L0's APIC enabled.
+ */
+static void apic_reenable(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+	volatile uint32_t *spiv = (volatile uint32_t *)(uintptr_t)(LAPIC_BASE + LAPIC_SPIV);
+	uint32_t spiv_before = *spiv;
+
+	wrmsr(MSR_APIC_BASE, base & ~APIC_BASE_EN);
+	bool off = !(rdmsr(MSR_APIC_BASE) & APIC_BASE_EN) && !(cpuid1(true) & CPUID_1_EDX_APIC);
+	wrmsr(MSR_APIC_BASE, base);
+	bool on = rdmsr(MSR_APIC_BASE) == base && (cpuid1(true) & CPUID_1_EDX_APIC);
+	*spiv = spiv_before | LAPIC_SPIV_ENABLE;
+	uint32_t ver = *(volatile uint32_t *)(uintptr_t)(LAPIC_BASE + LAPIC_VERSION);
+	check("apic-base-clear-and-set",
+	      off && on && ver != 0 && ver != 0xFFFFFFFFu && (*spiv & LAPIC_SPIV_ENABLE));
+}
+
+/* CPUID.1:ECX.OSXSAVE is CR4.OSXSAVE (SDM Vol. 2A, CPUID), whoever answers CPUID. */
+static void cpuid_osxsave(void)
+{
+	if (!(cpuid1(false) & CPUID_1_ECX_XSAVE))
+		return;
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 | CR4_OSXSAVE);
+	bool set = cpuid1(false) & CPUID_1_ECX_OSXSAVE;
+	write_cr4(cr4 & ~CR4_OSXSAVE);
+	bool clear = !(cpuid1(false) & CPUID_1_ECX_OSXSAVE);
+	write_cr4(cr4);
+	check("cpuid-osxsave-follows-cr4", set && clear);
+}
+
+/* DR7 keeps what L1 wrote across an instruction that exits to L0 (CPUID). */
+static void dr7_kept(void)
+{
+	uint32_t a, b, c, d;
+	unsigned long dr7 = DR7_TEST, back, saved;
+
+	__asm__ volatile("mov %%dr7, %0" : "=r"(saved));
+	__asm__ volatile("mov %0, %%dr7" ::"r"(dr7));
+	cpuid(0, 0, &a, &b, &c, &d);
+	__asm__ volatile("mov %%dr7, %0" : "=r"(back));
+	__asm__ volatile("mov %0, %%dr7" ::"r"(saved));
+	check("dr7-kept-across-exits", back == dr7);
+}
+
+static bool cmdline_has(const char *cmd, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (size_t i = 0; cmd[i]; i++)
+		if (!strncmp(cmd + i, word, n))
+			return true;
+	return false;
+}
 
 static void check(const char *name, bool ok)
 {
@@ -130,6 +209,13 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	printf("hello: local APIC version %#x\n", apic_ver & LAPIC_VERSION_MASK);
 	check("lapic-mmio", apic_ver != 0 && apic_ver != 0xFFFFFFFFu);
 	check("pit-interrupt", pit_interrupt());
+	/* "cpu-state": what an L1 sees of its own CPU state (APIC base, the
+	 * CPUID bits of CR4, DR7 across exits); the VMX boot run asks for it. */
+	if (cmdline_has(bm_mb_cmdline(mbi), "cpu-state")) {
+		apic_reenable();
+		cpuid_osxsave();
+		dr7_kept();
+	}
 
 	bm_mem_init_from_mb(mbi, 0);
 	check("allocator", bm_page_alloc() != NULL);
