@@ -18,14 +18,9 @@
 #define CPUID_FEATURES 1u
 #define CPUID_1_ECX_VMX (1u << 5)
 #define CPUID_1_ECX_X2APIC (1u << 21)
-#define CPUID_1_ECX_OSXSAVE (1u << 27)
-#define CPUID_1_EDX_APIC (1u << 9)
-#define CPUID_EXT_FEATURE_FLAGS 7u
-#define CPUID_7_ECX_OSPKE (1u << 4)
 #define CPUID_ADDR_SIZES 0x80000008u
 #define CPUID_EXT_EDX_GBPAGES (1u << 26)
 
-#define MSR_APIC_BASE 0x1Bu
 #define APIC_BASE_BSP (1ull << 8)
 #define APIC_BASE_EXTD (1ull << 10)
 #define APIC_BASE_EN (1ull << 11)
@@ -68,8 +63,6 @@
 #define CR0_ET (1ull << 4)
 #define CR0_PG (1ull << 31)
 #define CR4_VMXE (1ull << 13)
-#define CR4_OSXSAVE (1ull << 18)
-#define CR4_PKE (1ull << 22)
 #define RFLAGS_FIXED 0x2ull
 #define RFLAGS_IF (1ull << 9)
 

@@ -14,6 +14,8 @@
  * Stub command line: "pool=MIB" (the stub's own page pool, default 32) and
  * "l1mem=MIB" (L1's RAM, default: all the rest).
  */
+#include <nest/cpu.h>
+
 #include "backend.h"
 #include "bochs.h"
 #include "vmx_stub.h"
@@ -379,30 +381,6 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 
 /* ---- L1's exits ---- */
 
-/*
- * The CPUID bits that report software state rather than the processor's
- * (SDM Vol. 2A, CPUID): OSXSAVE is CR4.OSXSAVE, OSPKE is CR4.PKE, and the
- * APIC bit is IA32_APIC_BASE.EN (SDM 11.4.3). The stub's own CPUID answers
- * with L0's state; L1 must see its own (L1 owns both CR4 bits, so vmcs01's
- * guest CR4 holds them).
- */
-static void cpuid_l1_state(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-	uint64_t cr4 = vmr(NEST_VMCS_GUEST_CR4);
-
-	if (leaf == CPUID_FEATURES) {
-		r[2] &= ~CPUID_1_ECX_OSXSAVE;
-		if (cr4 & CR4_OSXSAVE)
-			r[2] |= CPUID_1_ECX_OSXSAVE;
-		if (!(vs.apic_base & APIC_BASE_EN))
-			r[3] &= ~CPUID_1_EDX_APIC;
-	} else if (leaf == CPUID_EXT_FEATURE_FLAGS && sub == 0) {
-		r[2] &= ~CPUID_7_ECX_OSPKE;
-		if (cr4 & CR4_PKE)
-			r[2] |= CPUID_7_ECX_OSPKE;
-	}
-}
-
 static void handle_cpuid(void)
 {
 	uint32_t leaf = (uint32_t)vs.gpr[GPR_RAX], sub = (uint32_t)vs.gpr[GPR_RCX];
@@ -410,7 +388,10 @@ static void handle_cpuid(void)
 
 	/* L1 sees the CPU's own answers, VMX included: libnest offers it. */
 	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
-	cpuid_l1_state(leaf, sub, r);
+	/* The bits that report software state (OSXSAVE, OSPKE, APIC) are L1's,
+	 * not the stub's: L1 owns both CR4 bits, so vmcs01's guest CR4 holds
+	 * them, and its IA32_APIC_BASE is its own view. */
+	nest_x86_cpuid_guest_state(leaf, sub, r, vmr(NEST_VMCS_GUEST_CR4), vs.apic_base);
 	vs.gpr[GPR_RAX] = r[0];
 	vs.gpr[GPR_RBX] = r[1];
 	vs.gpr[GPR_RCX] = r[2];
