@@ -478,18 +478,24 @@ START_TEST(x86_ad_flags_set_on_success)
 }
 END_TEST
 
+/* An AMD nested walk of 4-level long-mode tables. */
+static void nested_cfg(struct nest_x86_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cr0 = LM_CR0;
+	c->cr4 = LM_CR4;
+	c->efer = LM_EFER;
+	c->maxphyaddr = MAXPHY;
+	c->nested = 1;
+}
+
 START_TEST(x86_nested_walk_is_a_user_access)
 {
 	struct nest_x86_config c;
 	struct nest_walk_result r;
 
 	tb_map64(&T, root, 4, 0x1000, 0x2000, 1, TB_P | TB_RW, TBL);
-	memset(&c, 0, sizeof(c));
-	c.cr0 = LM_CR0;
-	c.cr4 = LM_CR4;
-	c.efer = LM_EFER;
-	c.maxphyaddr = MAXPHY;
-	c.nested = 1;
+	nested_cfg(&c);
 	ck_assert_int_eq(nest_x86_walk(&T.be, &c, root, 0x1000, NEST_ACC_R, 0, &r), NEST_OK);
 	ck_assert_int_eq(r.status, NEST_WALK_FAULT);
 	ck_assert_uint_eq(r.pfec, X86_PFEC_P | X86_PFEC_U);
@@ -507,12 +513,7 @@ START_TEST(x86_nested_walk_reserves_bit_8_of_pml4e_and_pdpe)
 	uint64_t pml4e = sim_read64(&T.sim, root);
 	uint64_t pdpt = pml4e & ~0xfffull;
 
-	memset(&c, 0, sizeof(c));
-	c.cr0 = LM_CR0;
-	c.cr4 = LM_CR4;
-	c.efer = LM_EFER;
-	c.maxphyaddr = MAXPHY;
-	c.nested = 1;
+	nested_cfg(&c);
 	sim_write64(&T.sim, root, pml4e | (1ull << 8));
 	ck_assert_int_eq(nest_x86_walk(&T.be, &c, root, 0x1000, NEST_ACC_R, 0, &r), NEST_OK);
 	ck_assert_int_eq(r.status, NEST_WALK_RSVD);

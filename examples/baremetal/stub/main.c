@@ -171,23 +171,18 @@ static uint32_t port_in(uint16_t port, unsigned size)
 static void port_out(uint16_t port, unsigned size, uint32_t val)
 {
 	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) {
+		/* The figures first; without the device QEMU goes on: so does L1. */
 		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
 		stub_print_figures();
-		if (size == 1)
-			outb(port, (uint8_t)val);
-		else if (size == 2)
-			outw(port, (uint16_t)val);
-		else
-			outl(port, val);
-		/* Without the device QEMU goes on: so does L1. */
-	} else if (!fwcfg_io(port, false, size, &val)) {
-		if (size == 1)
-			outb(port, (uint8_t)val);
-		else if (size == 2)
-			outw(port, (uint16_t)val);
-		else
-			outl(port, val);
+	} else if (fwcfg_io(port, false, size, &val)) {
+		return;
 	}
+	if (size == 1)
+		outb(port, (uint8_t)val);
+	else if (size == 2)
+		outw(port, (uint16_t)val);
+	else
+		outl(port, val);
 }
 
 static void handle_ioio(uint8_t *v)
