@@ -143,6 +143,38 @@ static void be_log(void *ctx, int level, const char *msg)
 
 int stub_log_level = NEST_LOG_WARN;
 
+static volatile bool msr_faulted;
+
+static void msr_gp(struct bm_regs *r)
+{
+	msr_faulted = true;
+	r->rip += 2; /* past RDMSR/WRMSR (0F 32, 0F 30) */
+}
+
+bool stub_rdmsr_safe(uint32_t msr, uint64_t *value)
+{
+	msr_faulted = false;
+	bm_set_handler(VEC_GP, msr_gp);
+	*value = rdmsr(msr);
+	bm_set_handler(VEC_GP, NULL);
+	return !msr_faulted;
+}
+
+bool stub_wrmsr_safe(uint32_t msr, uint64_t value)
+{
+	msr_faulted = false;
+	bm_set_handler(VEC_GP, msr_gp);
+	wrmsr(msr, value);
+	bm_set_handler(VEC_GP, NULL);
+	return !msr_faulted;
+}
+
+static int be_guest_rdmsr(void *ctx, uint32_t msr, uint64_t *value)
+{
+	(void)ctx;
+	return stub_guest_rdmsr(msr, value) ? NEST_OK : NEST_E_FAULT;
+}
+
 const struct nest_backend_ops stub_backend_ops = {
     .size = sizeof(struct nest_backend_ops),
     .read_l1 = be_read_l1,
@@ -153,6 +185,7 @@ const struct nest_backend_ops stub_backend_ops = {
     .page_free = be_page_free,
     .flush = be_flush,
     .log = be_log,
+    .guest_rdmsr = be_guest_rdmsr,
 };
 
 const struct nest_backend stub_backend = {.ops = &stub_backend_ops, .ctx = &stub};

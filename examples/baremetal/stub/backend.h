@@ -26,4 +26,11 @@ extern const struct nest_backend_ops stub_backend_ops;
 /* enum nest_log_level: messages up to this level are printed. */
 extern int stub_log_level;
 
+/* RDMSR/WRMSR on the processor that turn a #GP into false. */
+bool stub_rdmsr_safe(uint32_t msr, uint64_t *value);
+bool stub_wrmsr_safe(uint32_t msr, uint64_t value);
+/* The guest's view of an MSR for libnest's software VM-exit MSR store
+ * (nest_backend_ops::guest_rdmsr): defined by each stub. */
+bool stub_guest_rdmsr(uint32_t msr, uint64_t *value);
+
 #endif /* STUB_BACKEND_H */

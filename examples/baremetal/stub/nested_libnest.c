@@ -257,27 +257,12 @@ void nested_l1_exit(uint8_t *vmcb01, uint64_t code)
 	apply(&act);
 }
 
-static volatile bool msr_faulted;
-
-static void msr_gp(struct bm_regs *r)
-{
-	msr_faulted = true;
-	r->rip += INSN_LEN_MSR; /* past the stub's own RDMSR/WRMSR */
-}
-
 /* An MSR that neither L0 nor L1 intercepts, reaching the stub only while
  * libnest decides from L1's MSRPM as it is (L2 wrote it): the processor's,
  * as L2 would have had it without the exit. False if it faults (#GP). */
 static bool msr_passthrough(bool wr, uint32_t msr, uint64_t *val)
 {
-	msr_faulted = false;
-	bm_set_handler(VEC_GP, msr_gp);
-	if (wr)
-		wrmsr(msr, *val);
-	else
-		*val = rdmsr(msr);
-	bm_set_handler(VEC_GP, NULL);
-	return !msr_faulted;
+	return wr ? stub_wrmsr_safe(msr, *val) : stub_rdmsr_safe(msr, val);
 }
 
 /* An MSR access of L2's that L1 does not intercept and L0 does. */

@@ -150,6 +150,7 @@
 #define CRQ_CR(q) ((unsigned)(q)&0xFu)
 #define CRQ_TYPE(q) ((unsigned)((q) >> 4) & 3u)
 #define CRQ_TYPE_MOV_TO 0
+#define CRQ_TYPE_MOV_FROM 1
 #define CRQ_TYPE_CLTS 2
 #define CRQ_TYPE_LMSW 3
 #define CRQ_GPR(q) ((unsigned)((q) >> 8) & 0xFu)

@@ -483,6 +483,30 @@ bool l0_port_io(uint64_t qual)
 }
 
 /*
+ * vmcs02 exits on CR8 when L1 gives L2 neither a TPR shadow nor CR8
+ * exiting, so that L2 never reaches a TPR L0 has not granted (SDM 29.1).
+ * The stub has granted it: the local APIC is L1's, and L1 lets L2 use it,
+ * so the stub carries the MOV out on the processor's TPR.
+ */
+bool l0_cr8_access(uint64_t qual)
+{
+	unsigned type = CRQ_TYPE(qual);
+
+	if (CRQ_CR(qual) != 8 || (type != CRQ_TYPE_MOV_TO && type != CRQ_TYPE_MOV_FROM))
+		return false;
+	if (type == CRQ_TYPE_MOV_TO) {
+		uint64_t v = gpr_get(CRQ_GPR(qual));
+		__asm__ volatile("mov %0, %%cr8" ::"r"(v));
+	} else {
+		uint64_t v;
+		__asm__ volatile("mov %%cr8, %0" : "=r"(v));
+		gpr_set(CRQ_GPR(qual), v);
+	}
+	skip_insn();
+	return true;
+}
+
+/*
  * MOV to CR0/CR4, CLTS or LMSW that would change a bit L0 owns (SDM
  * 26.1.3): L1's view goes to the read shadow, the real register keeps the
  * VMX fixed bits; a bit VMX forbids raises #GP as the CPU would.
@@ -535,6 +559,22 @@ static void handle_cr(void)
 		vmw(NEST_VMCS_GUEST_CR4, val | h->cr4_fixed0);
 	}
 	skip_insn();
+}
+
+/* The value of an MSR as the guest that exited sees it, for L1's VM-exit
+ * MSR-store list: L1's own view where L0 keeps one (IA32_APIC_BASE, the
+ * VMX MSRs libnest answers), else the processor's, which L1 and L2 share. */
+bool stub_guest_rdmsr(uint32_t msr, uint64_t *value)
+{
+	bool gp = false;
+
+	if (msr == MSR_APIC_BASE) {
+		*value = vs.apic_base;
+		return true;
+	}
+	if (vmx_nested_msr(msr, false, value, &gp))
+		return !gp;
+	return stub_rdmsr_safe(msr, value);
 }
 
 void vmx_msr_exit(bool write)

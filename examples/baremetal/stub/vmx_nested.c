@@ -542,6 +542,10 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 	case EXIT_WRMSR:
 		vmx_msr_exit(reason == EXIT_WRMSR); /* the VMX MSRs, as L1 sees them */
 		return;
+	case EXIT_CR_ACCESS:
+		if (!l0_cr8_access(vmr(NEST_VMCS_EXIT_QUALIFICATION)))
+			vmx_fatal("L2 CR access that neither L1 nor L0 handles");
+		return;
 	case EXIT_EPT_VIOLATION:
 		bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
 			  (unsigned long long)vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS));

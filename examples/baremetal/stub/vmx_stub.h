@@ -50,6 +50,9 @@ void skip_insn(void);
 void inject_exception(unsigned vector, bool has_error, uint32_t error);
 /* I/O on a port L0 intercepts, for L1 or for L2 (current VMCS); false if not one of L0's. */
 bool l0_port_io(uint64_t qual);
+/* L2's MOV to or from CR8 that only L0 intercepts (libnest keeps L2 off
+ * the TPR it may not reach); false if the exit is not one. */
+bool l0_cr8_access(uint64_t qual);
 /* RDMSR/WRMSR of an MSR L0 intercepts (the VMX ones), by L1 or by L2 (current VMCS). */
 void vmx_msr_exit(bool write);
 __attribute__((noreturn)) void vmx_fatal(const char *why);
