@@ -30,15 +30,23 @@ static int rd(struct nest_vmx *ctx, uint32_t enc, uint64_t *v)
 	return nest__be_vmcs_read(&ctx->be, NEST_VMCS02, enc, v);
 }
 
-static int begin(struct nest_vmx *ctx, struct nest_vmx_action *act, struct nest_vmx_action *a)
+/* The context and the caller's action, whose size may be an older one. */
+static int action_args(const struct nest_vmx *ctx, const struct nest_vmx_action *act)
 {
 	uint32_t size;
 
 	if (!nest__vmx_ctx_ok(ctx) || act == NULL)
 		return NEST_E_INVAL;
 	nest__memcpy(&size, act, sizeof(size));
-	if (size < NEST_VMX_ACTION_MIN_SIZE)
-		return NEST_E_SIZE;
+	return size < NEST_VMX_ACTION_MIN_SIZE ? NEST_E_SIZE : NEST_OK;
+}
+
+static int begin(struct nest_vmx *ctx, struct nest_vmx_action *act, struct nest_vmx_action *a)
+{
+	int rc = action_args(ctx, act);
+
+	if (rc != NEST_OK)
+		return rc;
 	if (!ctx->nested.guest_mode)
 		return NEST_E_STATE;
 	nest__vmx_msrs_consumed(&ctx->nested);
@@ -518,13 +526,10 @@ NEST_API int nest_vmx_pending_msr_failed(struct nest_vmx *ctx, uint32_t index,
 					 struct nest_vmx_action *act)
 {
 	struct nest_vmx_action a;
-	uint32_t size;
+	int rc = action_args(ctx, act);
 
-	if (!nest__vmx_ctx_ok(ctx) || act == NULL)
-		return NEST_E_INVAL;
-	nest__memcpy(&size, act, sizeof(size));
-	if (size < NEST_VMX_ACTION_MIN_SIZE)
-		return NEST_E_SIZE;
+	if (rc != NEST_OK)
+		return rc;
 	nest__memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
 	return finish(act, &a, nest__vmx_msr_load_failed(ctx, index, &a));
