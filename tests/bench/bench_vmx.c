@@ -20,6 +20,7 @@
 #include "sim.h"
 #include "sim_vmx.h"
 #include "vmx/context.h"
+#include "vmx/entry.h"
 
 #define ITER 20000u
 #define RUNS 5u

@@ -12,7 +12,7 @@ tests_unit_test_vmx_invalidate_SOURCES = tests/unit/test_vmx_invalidate.c \
 	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
 tests_unit_test_vmx_invalidate_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_invalidate_LDADD = $(TEST_LDADD)
-# The VMRESUME fast path of nested VMX entry (arch/x86/vmx/nested.c).
+# The VMRESUME fast path of nested VMX entry (arch/x86/vmx/entry.c).
 check_PROGRAMS += tests/unit/test_vmx_nested_fast
 TESTS += tests/unit/test_vmx_nested_fast
 tests_unit_test_vmx_nested_fast_SOURCES = tests/unit/test_vmx_nested_fast.c \

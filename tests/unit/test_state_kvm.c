@@ -11,7 +11,11 @@
 
 #include "state_bytes.h"
 
-#include "vmx/nested.h"
+#include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 #define K_FLAGS 0
 #define K_FORMAT 2

@@ -12,8 +12,12 @@
 
 #include "state_bytes.h"
 
+#include "vmx/check.h"
+#include "vmx/context.h"
 #include "vmx/entry.h"
-#include "vmx/nested.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 #define OFF_VERSION 4
 #define OFF_ARCH 6

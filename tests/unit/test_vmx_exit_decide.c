@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the exit decision (arch/x86/vmx/exit_decide.c): which of
+/* Unit tests of the exit decision (arch/x86/vmx/decide.c): which of
  * L0 and L1 an exit of L2 belongs to, SDM 26.1 and 26.2. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/x86.h"
-#include "vmx/nested.h"
+#include "vmx/decide.h"
 #include "vmx/vmx_arch.h"
 
 static struct nest__vmcs12 v;

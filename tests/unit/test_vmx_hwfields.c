@@ -66,6 +66,7 @@ static void setup(void)
 	/* The context as nest_vmx_init() would leave it for this host. */
 	N.ctx->be.ops = &strict_ops;
 	N.ctx->host = small;
+	nest__vmx_build_lists(N.ctx);
 	refused = 0;
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
 }

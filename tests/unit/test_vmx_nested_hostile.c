@@ -8,7 +8,11 @@
  */
 #include "test_vmx_nested_fixture.h"
 
-#include "vmx/nested.h"
+#include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 #define X2APIC_TPR 0x808u
 #define X2APIC_EOI 0x80bu

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cpu/x86.h"
-#include "vmx/nested.h"
+#include "vmx/reflect.h"
 #include "vmx/vmx_arch.h"
 
 static struct nest__vmcs12 v, v02, o;

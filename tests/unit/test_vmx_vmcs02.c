@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cpu/x86.h"
-#include "vmx/nested.h"
+#include "vmx/vmcs02.h"
 #include "vmx/vmx_arch.h"
 
 static struct nest__vmcs12 v, o;

@@ -3,6 +3,8 @@
 #include "vmx/context.h"
 
 #include "cpu/x86.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 /* L1 physical-address widths libnest accepts (SDM 4.1.4: MAXPHYADDR is at
  * most 52; 32 without PAE-era extensions is the smallest a 64-bit L1 has). */
@@ -55,6 +57,7 @@ NEST_API int nest_vmx_init(void *mem, size_t size, const struct nest_backend *be
 	if (rc != NEST_OK)
 		return rc;
 	ctx->host.size = sizeof(ctx->host);
+	nest__vmx_build_lists(ctx);
 	ctx->vmx_allowed = c.vmx_allowed != 0;
 	ctx->l1_maxphyaddr = c.l1_maxphyaddr;
 	ctx->l1_gbpages = c.l1_gbpages != 0;
@@ -108,7 +111,7 @@ void nest__vmx_writeback_vmcs12(struct nest_vmx *ctx)
 
 	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
 		return;
-	nest__vmx_shadow_release(ctx); /* nested.c: VMCS shadowing */
+	nest__vmx_shadow_release(ctx); /* shadow.c */
 	rc = nest__be_write(&ctx->be, ctx->current_vmptr, &ctx->vmcs12, sizeof(ctx->vmcs12));
 	if (rc != NEST_OK)
 		nest__be_log(&ctx->be, NEST_LOG_WARN,

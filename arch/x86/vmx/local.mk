@@ -50,10 +50,10 @@ FUZZ_TARGETS += vmx_insn
 EXTRA_DIST += tests/fuzz/fuzz_vmx_insn.c tests/fuzz/corpus/vmx_insn/script
 EXTRA_DIST += docs/conformance-vmx.md
 # VM-entry checks (SDM 27.2-27.4), the rule table and their tests.
-NEST_CORE_SOURCES += arch/x86/vmx/entry.c arch/x86/vmx/checks_controls.c \
-	arch/x86/vmx/checks_host.c arch/x86/vmx/checks_guest_regs.c \
-	arch/x86/vmx/checks_guest_segs.c arch/x86/vmx/checks_guest_misc.c
-noinst_HEADERS += arch/x86/vmx/entry.h
+NEST_CORE_SOURCES += arch/x86/vmx/check.c arch/x86/vmx/check_controls.c \
+	arch/x86/vmx/check_host.c arch/x86/vmx/check_guest_regs.c \
+	arch/x86/vmx/check_guest_segs.c arch/x86/vmx/check_guest_misc.c
+noinst_HEADERS += arch/x86/vmx/check.h
 include_nest_HEADERS += include/nest/vmx-entry-rules.def
 check_PROGRAMS += tests/unit/test_vmx_entry_ctl_host tests/unit/test_vmx_entry_guest
 TESTS += tests/unit/test_vmx_entry_ctl_host tests/unit/test_vmx_entry_guest
@@ -77,9 +77,10 @@ EXTRA_DIST += tests/fuzz/fuzz_vmx_entry.c tests/fuzz/corpus/vmx_entry/baseline \
 	tests/fuzz/corpus/vmx_entry/baseline-env
 # (end of the VM-entry checks)
 # Nested entry and exit: exit decision, vmcs02 merge, exit reflection.
-NEST_CORE_SOURCES += arch/x86/vmx/exit_decide.c arch/x86/vmx/vmcs02.c arch/x86/vmx/reflect.c \
-	arch/x86/vmx/nested.c arch/x86/vmx/nested_exit.c
-noinst_HEADERS += arch/x86/vmx/nested.h
+NEST_CORE_SOURCES += arch/x86/vmx/decide.c arch/x86/vmx/vmcs02.c arch/x86/vmx/reflect.c \
+	arch/x86/vmx/sync.c arch/x86/vmx/shadow.c arch/x86/vmx/entry.c arch/x86/vmx/exit.c
+noinst_HEADERS += arch/x86/vmx/vmx_limits.h arch/x86/vmx/decide.h arch/x86/vmx/vmcs02.h \
+	arch/x86/vmx/reflect.h arch/x86/vmx/sync.h arch/x86/vmx/shadow.h arch/x86/vmx/entry.h
 check_PROGRAMS += tests/unit/test_vmx_exit_decide tests/unit/test_vmx_vmcs02 tests/unit/test_vmx_reflect
 TESTS += tests/unit/test_vmx_exit_decide tests/unit/test_vmx_vmcs02 tests/unit/test_vmx_reflect
 tests_unit_test_vmx_exit_decide_SOURCES = tests/unit/test_vmx_exit_decide.c

@@ -4,7 +4,7 @@
  * MSRs (Intel SDM Vol. 3C 27.3.1.1; 26.3.1.1 in editions before 2023).
  * A failure is a VM-entry failure with exit reason 33, qualification 0.
  */
-#include "vmx/entry.h"
+#include "vmx/check.h"
 
 int nest__vmx_check_guest_regs(const struct nest__vmx_entry_ctx *c)
 {

@@ -4,7 +4,7 @@
  * 27.2.4; 26.2.2 - 26.2.4 in editions before 2023). A failure is
  * VMfailValid with error 8. The checks follow the SDM's bullets in order.
  */
-#include "vmx/entry.h"
+#include "vmx/check.h"
 
 /* Bits FIXED0 requires set and FIXED1 requires clear (SDM A.7, A.8). */
 static bool fixed_ok(uint64_t val, uint64_t fixed0, uint64_t fixed1)
