@@ -21,6 +21,7 @@
 #include "sim_vmx.h"
 #include "vmx/context.h"
 #include "vmx/entry.h"
+#include "vmx/sync.h"
 
 #define ITER 20000u
 #define RUNS 5u
