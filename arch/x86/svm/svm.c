@@ -57,10 +57,11 @@ NEST_API int nest_svm_init(void *mem, size_t size, const struct nest_backend *be
 
 	if (!mem || !be || !cfg_in || !out || !aligned8(mem))
 		return NEST_E_INVAL;
-	if (size < sizeof(struct nest_svm) || cfg_in->size < NEST_SVM_CONFIG_MIN_SIZE)
+	if (size < sizeof(struct nest_svm))
 		return NEST_E_SIZE;
-	nest__memset(&cfg, 0, sizeof(cfg));
-	nest__memcpy(&cfg, cfg_in, cfg_in->size < sizeof(cfg) ? cfg_in->size : sizeof(cfg));
+	rc = nest__copy_in(&cfg, sizeof(cfg), cfg_in, NEST_SVM_CONFIG_MIN_SIZE);
+	if (rc != NEST_OK)
+		return rc;
 	if (cfg.l1_maxphyaddr < 32 || cfg.l1_maxphyaddr > 52 || cfg.l2_asid == 0)
 		return NEST_E_INVAL;
 	if (!page_ok(&cfg.vmcb02) || !page_ok(&cfg.msrpm02) || !page_ok(&cfg.iopm02))

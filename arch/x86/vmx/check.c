@@ -77,21 +77,6 @@ static void result_ok(struct nest_vmx_entry_result *res)
 	res->field = NEST_VMX_ENTRY_NO_FIELD;
 }
 
-bool nest__pat_valid(uint64_t pat)
-{
-	unsigned i;
-
-	/* SDM 11.12.2: types 2 and 3 and 8-255 are reserved. */
-	for (i = 0; i < X86_PAT_ENTRIES; i++) {
-		uint8_t t = (uint8_t)(pat >> (i * X86_PAT_ENTRY_BITS));
-
-		if (t == X86_PAT_TYPE_RESERVED2 || t == X86_PAT_TYPE_RESERVED3 ||
-		    t > X86_PAT_TYPE_MAX)
-			return false;
-	}
-	return true;
-}
-
 unsigned nest__vmx_check_groups_reading(unsigned index)
 {
 	if (index >= NEST__VF_COUNT)
@@ -186,7 +171,7 @@ static bool wrmsr_ok(uint32_t index, uint64_t value, unsigned va_bits)
 	case X86_MSR_IA32_EFER:
 		return (value & ~NEST__EFER_INTEL_VALID) == 0;
 	case X86_MSR_IA32_PAT:
-		return nest__pat_valid(value);
+		return nest__x86_pat_valid(value);
 	case X86_MSR_IA32_SYSENTER_ESP:
 	case X86_MSR_IA32_SYSENTER_EIP:
 	case X86_MSR_IA32_LSTAR:

@@ -136,12 +136,6 @@ int nest__vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t 
 #define VMX_CAP_ALLOWED1_SHIFT 32	      /* allowed-1 settings: bits 63:32 (SDM A.3) */
 #define VMX_INTR_TYPE_RESERVED 1u	      /* interruption type 1 (SDM 25.8.3) */
 #define VMX_VMCS_ENUM_INDEX_SHIFT 1	      /* IA32_VMX_VMCS_ENUM bits 9:1 (SDM A.9) */
-/* IA32_PAT memory types (SDM 11.12.2): 2, 3 and above 7 are reserved. */
-#define X86_PAT_TYPE_RESERVED2 2u
-#define X86_PAT_TYPE_RESERVED3 3u
-#define X86_PAT_TYPE_MAX 7u
-#define X86_PAT_ENTRIES 8u
-#define X86_PAT_ENTRY_BITS 8u
 #define VMX_PROC3_LOADIWKEY_EXITING (1ull << 0) /* SDM 25.6.2 */
 #define VMX_POSTED_INTR_VECTOR_RESERVED 0xff00u /* bits 15:8 (SDM 27.2.1.1) */
 #define VMX_POSTED_INTR_DESC_ALIGN 0x3full	/* 64-byte aligned */
@@ -227,8 +221,6 @@ static inline bool nest__s_cet_ok(uint64_t s_cet, unsigned va_bits)
 	       x86_is_canonical(s_cet, va_bits);
 }
 
-/* IA32_PAT: every byte one of UC, WC, WT, WP, WB, UC- (SDM 11.12.2). */
-bool nest__pat_valid(uint64_t pat);
 
 /* The VMCS encoding of a field, for results. */
 #define NEST__F(name) ((uint32_t)NEST_VMCS_##name)

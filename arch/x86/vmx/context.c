@@ -11,18 +11,6 @@
 #define L1_MAXPHYADDR_MIN 32u
 #define L1_MAXPHYADDR_MAX 52u
 
-int nest__vmx_copy_in(void *dst, size_t dst_size, const void *src, size_t min)
-{
-	uint32_t size;
-
-	nest__memcpy(&size, src, sizeof(size));
-	if (size < min)
-		return NEST_E_SIZE;
-	nest__memset(dst, 0, dst_size);
-	nest__memcpy(dst, src, size < dst_size ? size : dst_size);
-	return NEST_OK;
-}
-
 NEST_API size_t nest_vmx_size(void)
 {
 	return sizeof(struct nest_vmx);
@@ -41,7 +29,7 @@ NEST_API int nest_vmx_init(void *mem, size_t size, const struct nest_backend *be
 		return NEST_E_INVAL;
 	if (size < sizeof(struct nest_vmx))
 		return NEST_E_SIZE;
-	rc = nest__vmx_copy_in(&c, sizeof(c), cfg, NEST_VMX_CONFIG_MIN_SIZE);
+	rc = nest__copy_in(&c, sizeof(c), cfg, NEST_VMX_CONFIG_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	if (c.host_caps == NULL)
@@ -53,7 +41,7 @@ NEST_API int nest_vmx_init(void *mem, size_t size, const struct nest_backend *be
 	rc = nest__be_init(&ctx->be, be);
 	if (rc != NEST_OK)
 		return rc;
-	rc = nest__vmx_copy_in(&ctx->host, sizeof(ctx->host), c.host_caps, NEST_VMX_CAPS_MIN_SIZE);
+	rc = nest__copy_in(&ctx->host, sizeof(ctx->host), c.host_caps, NEST_VMX_CAPS_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	ctx->host.size = sizeof(ctx->host);

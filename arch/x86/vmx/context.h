@@ -176,10 +176,6 @@ static inline bool nest__vmx_ctx_ok(const struct nest_vmx *ctx)
 	return ctx != NULL && ctx->magic == NEST_VMX_MAGIC;
 }
 
-/* Copy an input struct that starts with `uint32_t size` into a zeroed
- * local of the current layout: fields a smaller (older) caller does not
- * know read as zero. Returns NEST_E_SIZE below `min`. */
-int nest__vmx_copy_in(void *dst, size_t dst_size, const void *src, size_t min);
 
 /* Whether a VM entry with "enable EPT" would take @eptp (SDM 27.2.1.1),
  * against the capabilities L1 was offered (invalidate.c; INVEPT and

@@ -299,7 +299,7 @@ NEST_API int nest_vmx_l2_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	nest__memcpy(&size, exit, sizeof(size));
 	if (size < NEST_VMX_EXIT_MIN_SIZE)
 		return NEST_E_SIZE;
-	rc = nest__vmx_copy_in(&r, sizeof(r), regs, NEST_VMX_L2_REGS_MIN_SIZE);
+	rc = nest__copy_in(&r, sizeof(r), regs, NEST_VMX_L2_REGS_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	return finish(act, &a, l2_exit(ctx, &r, &a));
@@ -439,7 +439,7 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
 	if (!nest__vmx_ctx_ok(ctx) || l0 == NULL)
 		return NEST_E_INVAL;
 	k = &ctx->nested.l0;
-	rc = nest__vmx_copy_in(&k->pub, sizeof(k->pub), l0, NEST_VMX_L0_MIN_SIZE);
+	rc = nest__copy_in(&k->pub, sizeof(k->pub), l0, NEST_VMX_L0_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	k->msr_bitmap_valid = k->pub.msr_bitmap != NULL;

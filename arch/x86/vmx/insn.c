@@ -408,10 +408,10 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	in.act.size = sizeof(in.act);
 	/* Until the instruction is handled, the caller's action says "nothing". */
 	nest__copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
-	rc = nest__vmx_copy_in(&in.exit, sizeof(in.exit), exit, NEST_VMX_EXIT_MIN_SIZE);
+	rc = nest__copy_in(&in.exit, sizeof(in.exit), exit, NEST_VMX_EXIT_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
-	rc = nest__vmx_copy_in(&in.regs, sizeof(in.regs), regs, NEST_VMX_L1_REGS_MIN_SIZE);
+	rc = nest__copy_in(&in.regs, sizeof(in.regs), regs, NEST_VMX_L1_REGS_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	in.has_cr3 = regs->size >= offsetof(struct nest_vmx_l1_regs, cr3) + sizeof(regs->cr3);
