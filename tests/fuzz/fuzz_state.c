@@ -34,8 +34,8 @@
 #include "vmx/context.h"
 
 #include "../unit/test_vmx_entry_baseline.h"
-#include "sim_vmx.c"
-#include "sim_svm.c"
+#include "sim_vmx.h"
+#include "sim_svm.h"
 
 #define MEM_SIZE (256u * 1024u)
 #define VMXON_GPA 0x1000ull

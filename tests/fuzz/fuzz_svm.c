@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_svm.c" /* the helpers, compiled into the harness */
+#include "sim_svm.h"
 
 #include "cpu/x86.h"
 

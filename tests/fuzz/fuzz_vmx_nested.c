@@ -37,7 +37,7 @@
 #include "vmx/context.h"
 /* The valid baseline vmcs12 and the simulated backend's VMX helpers. */
 #include "../unit/test_vmx_entry_baseline.h"
-#include "sim_vmx.c"
+#include "sim_vmx.h"
 
 #define MEM_SIZE (256u * 1024u)
 #define RECORD 12u

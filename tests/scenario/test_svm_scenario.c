@@ -6,6 +6,8 @@
  * restored host state, vmcb02 as libnest built it, and backend calls.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -1084,11 +1086,5 @@ static Suite *svm_scenario_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(svm_scenario_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(svm_scenario_suite());
 }

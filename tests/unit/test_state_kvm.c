@@ -5,6 +5,7 @@
  * import that reflects the next exit as the original does, every
  * rejection rule, every truncation.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 #include <nest/state.h>
@@ -313,11 +314,5 @@ static Suite *kvm_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(kvm_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(kvm_suite());
 }

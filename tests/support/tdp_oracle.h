@@ -17,7 +17,7 @@
 
 #include <stdio.h>
 
-#include "paging/tdp_testlib.h"
+#include "tdp_testlib.h"
 
 #define OR_MEM (8ull << 20)
 #define OR_MAXPHY 46
