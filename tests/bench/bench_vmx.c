@@ -16,7 +16,7 @@
 
 #include <nest/nest.h>
 
-#include "../unit/test_vmx_entry_baseline.h"
+#include "test_vmx_entry_baseline.h"
 #include "sim.h"
 #include "sim_vmx.h"
 #include "vmx/context.h"

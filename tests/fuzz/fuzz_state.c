@@ -33,7 +33,7 @@
 #include "sim.h"
 #include "vmx/context.h"
 
-#include "../unit/test_vmx_entry_baseline.h"
+#include "test_vmx_entry_baseline.h"
 #include "sim_vmx.h"
 #include "sim_svm.h"
 

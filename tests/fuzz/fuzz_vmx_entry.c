@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../unit/test_vmx_entry_baseline.h"
+#include "test_vmx_entry_baseline.h"
 
 struct input {
 	const uint8_t *p;

@@ -36,7 +36,7 @@
 #include "sim.h"
 #include "vmx/context.h"
 /* The valid baseline vmcs12 and the simulated backend's VMX helpers. */
-#include "../unit/test_vmx_entry_baseline.h"
+#include "test_vmx_entry_baseline.h"
 #include "sim_vmx.h"
 
 #define MEM_SIZE (256u * 1024u)

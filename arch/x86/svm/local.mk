@@ -39,6 +39,6 @@ EXTRA_DIST += docs/conformance-svm.md
 NEST_CORE_SOURCES += arch/x86/svm/state.c
 check_PROGRAMS += tests/unit/test_state_svm
 TESTS += tests/unit/test_state_svm
-tests_unit_test_state_svm_SOURCES = tests/unit/test_state_svm.c tests/unit/state_bytes.h
+tests_unit_test_state_svm_SOURCES = tests/unit/test_state_svm.c
 tests_unit_test_state_svm_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_state_svm_LDADD = $(TEST_LDADD)

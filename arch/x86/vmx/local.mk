@@ -34,10 +34,10 @@ tests_unit_test_vmx_context_LDADD = $(TEST_LDADD)
 tests_unit_test_vmx_caps_SOURCES = tests/unit/test_vmx_caps.c
 tests_unit_test_vmx_caps_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_caps_LDADD = $(TEST_LDADD)
-tests_unit_test_vmx_insn_SOURCES = tests/unit/test_vmx_insn.c tests/unit/vmx_fixture.h
+tests_unit_test_vmx_insn_SOURCES = tests/unit/test_vmx_insn.c
 tests_unit_test_vmx_insn_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_insn_LDADD = $(TEST_LDADD)
-tests_unit_test_vmx_operand_SOURCES = tests/unit/test_vmx_operand.c tests/unit/vmx_fixture.h
+tests_unit_test_vmx_operand_SOURCES = tests/unit/test_vmx_operand.c
 tests_unit_test_vmx_operand_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_operand_LDADD = $(TEST_LDADD)
 # libFuzzer harness of the VMX instructions and MSRs.
@@ -52,21 +52,17 @@ noinst_HEADERS += arch/x86/vmx/check.h
 include_nest_HEADERS += include/nest/vmx-entry-rules.def
 check_PROGRAMS += tests/unit/test_vmx_entry_ctl_host tests/unit/test_vmx_entry_guest
 TESTS += tests/unit/test_vmx_entry_ctl_host tests/unit/test_vmx_entry_guest
-tests_unit_test_vmx_entry_ctl_host_SOURCES = tests/unit/test_vmx_entry_ctl_host.c \
-	tests/unit/test_vmx_entry_fixture.h
+tests_unit_test_vmx_entry_ctl_host_SOURCES = tests/unit/test_vmx_entry_ctl_host.c
 tests_unit_test_vmx_entry_ctl_host_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_entry_ctl_host_LDADD = $(TEST_LDADD)
-tests_unit_test_vmx_entry_guest_SOURCES = tests/unit/test_vmx_entry_guest.c \
-	tests/unit/test_vmx_entry_fixture.h
+tests_unit_test_vmx_entry_guest_SOURCES = tests/unit/test_vmx_entry_guest.c
 tests_unit_test_vmx_entry_guest_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_entry_guest_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_entry_api
 TESTS += tests/unit/test_vmx_entry_api
-tests_unit_test_vmx_entry_api_SOURCES = tests/unit/test_vmx_entry_api.c \
-	tests/unit/test_vmx_entry_fixture.h tests/unit/test_vmx_entry_baseline.h
+tests_unit_test_vmx_entry_api_SOURCES = tests/unit/test_vmx_entry_api.c
 tests_unit_test_vmx_entry_api_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_entry_api_LDADD = $(TEST_LDADD)
-EXTRA_DIST += tests/unit/test_vmx_entry_baseline.h
 FUZZ_TARGETS += vmx_entry
 EXTRA_DIST += tests/fuzz/fuzz_vmx_entry.c tests/fuzz/corpus/vmx_entry/baseline \
 	tests/fuzz/corpus/vmx_entry/baseline-env
@@ -89,14 +85,12 @@ tests_unit_test_vmx_reflect_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_reflect_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_nested
 TESTS += tests/unit/test_vmx_nested
-tests_unit_test_vmx_nested_SOURCES = tests/unit/test_vmx_nested.c \
-	tests/unit/test_vmx_nested_fixture.h
+tests_unit_test_vmx_nested_SOURCES = tests/unit/test_vmx_nested.c
 tests_unit_test_vmx_nested_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_nested_sync
 TESTS += tests/unit/test_vmx_nested_sync
-tests_unit_test_vmx_nested_sync_SOURCES = tests/unit/test_vmx_nested_sync.c \
-	tests/unit/test_vmx_nested_fixture.h
+tests_unit_test_vmx_nested_sync_SOURCES = tests/unit/test_vmx_nested_sync.c
 tests_unit_test_vmx_nested_sync_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_sync_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_nested_ept
@@ -117,16 +111,14 @@ tests_bench_bench_vmx_LDADD = $(TEST_LDADD)
 # A host without some VMX features: libnest touches none of their fields.
 check_PROGRAMS += tests/unit/test_vmx_hwfields
 TESTS += tests/unit/test_vmx_hwfields
-tests_unit_test_vmx_hwfields_SOURCES = tests/unit/test_vmx_hwfields.c \
-	tests/unit/test_vmx_nested_fixture.h
+tests_unit_test_vmx_hwfields_SOURCES = tests/unit/test_vmx_hwfields.c
 tests_unit_test_vmx_hwfields_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_hwfields_LDADD = $(TEST_LDADD)
 # Save and restore of nested VMX state in libnest's format (docs/state.md).
 NEST_CORE_SOURCES += arch/x86/vmx/state.c
 check_PROGRAMS += tests/unit/test_state_vmx
 TESTS += tests/unit/test_state_vmx
-tests_unit_test_state_vmx_SOURCES = tests/unit/test_state_vmx.c tests/unit/state_bytes.h \
-	tests/unit/test_vmx_nested_fixture.h
+tests_unit_test_state_vmx_SOURCES = tests/unit/test_state_vmx.c
 tests_unit_test_state_vmx_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_state_vmx_LDADD = $(TEST_LDADD)
 EXTRA_DIST += docs/state.md
@@ -136,7 +128,6 @@ noinst_HEADERS += arch/x86/vmx/state_internal.h
 EXTRA_DIST += arch/x86/vmx/kvm-vmcs12.def
 check_PROGRAMS += tests/unit/test_state_kvm
 TESTS += tests/unit/test_state_kvm
-tests_unit_test_state_kvm_SOURCES = tests/unit/test_state_kvm.c tests/unit/state_bytes.h \
-	tests/unit/test_vmx_nested_fixture.h
+tests_unit_test_state_kvm_SOURCES = tests/unit/test_state_kvm.c
 tests_unit_test_state_kvm_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_state_kvm_LDADD = $(TEST_LDADD)
