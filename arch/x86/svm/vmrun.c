@@ -66,7 +66,7 @@ static void merge_map(uint8_t *dst, const uint8_t *l0, const uint8_t *l1, size_t
 		nest__memcpy(dst, l0, len);
 		return;
 	}
-	/* OR of both: L0 never loses an intercept (DESIGN invariant 2). */
+	/* OR of both: L0 never loses an intercept (invariant 2, docs/trust-model.md). */
 	for (i = 0; i + 8 <= len; i += 8) {
 		uint64_t a, b;
 

@@ -348,7 +348,7 @@ static void flush_vpid(struct nest_vmx *ctx)
 
 /*
  * The entry checks that depend on L1 memory rather than on vmcs12, each
- * read once here and checked on that copy (DESIGN: single fetch): VTPR
+ * read once here and checked on that copy (invariant 1, single fetch, docs/trust-model.md): VTPR
  * for the TPR threshold (SDM 27.2.1.1), the header of the VMCS the link
  * pointer names (SDM 27.3.1.5), the PDPTEs at guest CR3 for PAE paging
  * without EPT (SDM 27.3.1.6). Only well-formed addresses are read (a bad

@@ -99,7 +99,7 @@ tests_unit_test_vmx_nested_ept_SOURCES = tests/unit/test_vmx_nested_ept.c
 tests_unit_test_vmx_nested_ept_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_ept_LDADD = $(TEST_LDADD)
 # libFuzzer harness of nested entry and exit (random vmcs12 writes, entries,
-# exits and events; the DESIGN.md invariants as oracle).
+# exits and events; the invariants of docs/trust-model.md as oracle).
 FUZZ_TARGETS += vmx_nested
 EXTRA_DIST += tests/fuzz/fuzz_vmx_nested.c
 # Figures of nested entry and exit (make bench).
