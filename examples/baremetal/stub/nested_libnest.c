@@ -117,6 +117,11 @@ void nested_init(void)
 	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
 	cfg.flags =
 	    NEST_SVM_CFG_SVM_ALLOWED | ((d & CPUID_EXT_EDX_LM) ? NEST_SVM_CFG_LONG_MODE : 0);
+	/* What the host lacks of these, libnest carries out in software: the
+	 * stub decodes L2's instruction lengths (insnlen.c) and reads the TSC
+	 * (guest_rdmsr). */
+	cfg.flags |=
+	    NEST_SVM_CFG_SOFT_NRIPS | NEST_SVM_CFG_SOFT_PAUSE_FILTER | NEST_SVM_CFG_SOFT_TSC_RATE;
 	cfg.l1_efer_allowed = EFER_SCE | ((d & CPUID_EXT_EDX_LM) ? EFER_LME : 0) |
 			      ((d & CPUID_EXT_EDX_NX) ? EFER_NXE : 0);
 	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
@@ -398,15 +403,27 @@ static void fix_qemu_exit(uint8_t *v)
 		VMCB_U64(v, VMCB_INT_CTL) = ctl & ~NEST_SVM_INT_CTL_V_IRQ;
 }
 
+/* Instruction intercepts (APM 15.9), MSR and IOIO (whose next RIP is in
+ * EXITINFO2), #BP, #OF and #BR of INT3, INTO and BOUND. */
+static bool saves_nrip(uint64_t code)
+{
+	return (code >= VMEXIT_EXCP_BASE + 3 && code <= VMEXIT_EXCP_BASE + 5) ||
+	       (code >= NEST_SVM_EXIT_IDTR_READ && code <= NEST_SVM_EXIT_MSR &&
+		code != NEST_SVM_EXIT_IOIO) ||
+	       (code >= NEST_SVM_EXIT_VMRUN && code <= NEST_SVM_EXIT_RDPRU) ||
+	       (code >= NEST_SVM_EXIT_INVLPGB && code <= NEST_SVM_EXIT_TLBSYNC);
+}
+
 void nested_l2_exit(uint8_t *vmcb02)
 {
 	struct nest_svm_action act = {.size = sizeof(act)};
 
 	stub.stats.l2_exits++;
 	fix_qemu_exit(vmcb02);
-	/* No instruction length for L2's exits: libnest takes the processor's
-	 * next RIP (none on QEMU) or the unprefixed length. */
-	stub.regs.insn_len = 0;
+	/* QEMU has no nRIP save: the length of L2's instruction, for the
+	 * exits on which the processor saves nRIP (APM 15.7.1). */
+	stub.regs.insn_len =
+	    saves_nrip(VMCB_U64(vmcb02, VMCB_EXITCODE)) ? stub_l2_insn_len(vmcb02) : 0;
 	int rc =
 	    NEST_CALL(nest_svm_l2_exit(n.svm, (struct nest_vmcb *)stub.vmcb01, &stub.regs, &act));
 	if (rc != NEST_OK) {
