@@ -51,6 +51,7 @@ static struct {
 	bool l2_host_if;  /* L1's RFLAGS.IF at its VMRUN */
 	bool hold_intr;	  /* L2 cleared GIF: hold physical interrupts */
 	volatile bool nmi_pending; /* a physical NMI the stub took: L1's */
+	bool smi_pending;	   /* an SMI L1 intercepts, held while L2's GIF is clear */
 	bool l0_vgif;	  /* L1 runs with hardware vGIF */
 } n;
 
@@ -326,7 +327,15 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 		case VMEXIT_INTR:
 		case VMEXIT_SMI:
 			/* Physical events are L0's; the devices are L1's, so is the
-			 * event: a #VMEXIT for L1 if it intercepts it (APM 15.21). */
+			 * event: a #VMEXIT for L1 if it intercepts it (APM 15.21).
+			 * GIF holds an SMI (APM 15.17): while L2 holds it clear, the
+			 * #VMEXIT(SMI) waits for its STGI (nested_before_run()); the
+			 * platform takes the SMI itself at the stub's STGI. */
+			if (code == VMEXIT_SMI && n.hold_intr &&
+			    nest_svm_l1_intercepts(n.svm, code, 0, 0) == 1) {
+				n.smi_pending = true;
+				break;
+			}
 			if (nest_svm_l1_intercepts(n.svm, code, 0, 0) == 1) {
 				struct nest_svm_action fwd = {.size = sizeof(fwd)};
 				int rc = NEST_CALL(nest_svm_force_exit(
@@ -437,6 +446,19 @@ void nested_before_run(void)
 {
 	struct nest_svm_state st = {.size = sizeof(st)};
 
+	if (n.smi_pending && (!stub.in_l2 || !n.hold_intr)) {
+		n.smi_pending = false;
+		/* L2 set GIF again: L1's #VMEXIT(SMI), after L2's STGI. Once L1
+		 * runs, the SMI was the platform's. */
+		if (stub.in_l2 && nest_svm_l1_intercepts(n.svm, VMEXIT_SMI, 0, 0) == 1) {
+			struct nest_svm_action fwd = {.size = sizeof(fwd)};
+			int rc = NEST_CALL(nest_svm_force_exit(n.svm, (struct nest_vmcb *)stub.vmcb01,
+							       VMEXIT_SMI, 0, 0, &fwd));
+			if (rc != NEST_OK)
+				bm_panic("stub: nest_svm_force_exit: %s\n", nest_strerror(rc));
+			apply(&fwd);
+		}
+	}
 	if (!n.nmi_pending)
 		return;
 	if (stub.in_l2) {
