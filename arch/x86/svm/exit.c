@@ -322,9 +322,12 @@ int nest__svm_reflect(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t e
 	c12->exitintinfo =
 	    (c2->event_inj & NEST_SVM_EVTINJ_VALID) ? c2->event_inj : c2->exitintinfo;
 	c12->event_inj = 0;
-	c12->next_rip = !(ctx->features & NEST_SVM_F_NRIPS)	   ? 0
-			: (ctx->soft_features & NEST_SVM_F_NRIPS) ? soft_next_rip(ctx, exitcode, exitinfo2)
-								  : c2->next_rip;
+	if (!(ctx->features & NEST_SVM_F_NRIPS))
+		c12->next_rip = 0;
+	else if (ctx->soft_features & NEST_SVM_F_NRIPS)
+		c12->next_rip = soft_next_rip(ctx, exitcode, exitinfo2);
+	else
+		c12->next_rip = c2->next_rip;
 	if (ctx->features & NEST_SVM_F_DECODE_ASSISTS) {
 		c12->insn_len = c2->insn_len;
 		nest__memcpy(c12->insn_bytes, c2->insn_bytes, sizeof(c12->insn_bytes));
