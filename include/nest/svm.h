@@ -87,7 +87,8 @@ struct nest_tdp; /* tdp.h: the NPT02 shadow context */
  *       nest_svm_config::features uses the same bits)
  *
  * A feature is offered to L1 only if the policy asks for it, the host has it
- * and libnest implements it (NEST_SVM_F_SUPPORTED).
+ * (or L0 and libnest carry it out in software: NEST_SVM_CFG_SOFT_*) and
+ * libnest implements it (NEST_SVM_F_SUPPORTED).
  * @{
  */
 #define NEST_SVM_F_NP (1u << 0)		      ///< nested paging (needs nest_svm_config::tdp)
@@ -117,6 +118,25 @@ struct nest_tdp; /* tdp.h: the NPT02 shadow context */
 #define NEST_SVM_CFG_LONG_MODE 0x2u   ///< L1 has long mode (CPUID 0x80000001 EDX.LM)
 /** L0 runs L1 with hardware vGIF: L1's GIF is vmcb01's V_GIF and STGI/CLGI of L1 need not exit. */
 #define NEST_SVM_CFG_L0_VGIF 0x4u
+/** The host has no nRIP save and L0 gives nest_svm_regs::insn_len at every
+ *  exit of L2 for which the processor saves nRIP (APM 15.7.1: instruction
+ *  intercepts, MSR and IOIO intercepts, \#BP, \#OF and \#BR of INT3, INTO
+ *  and BOUND): libnest offers NEST_SVM_F_NRIPS (when the policy allows it),
+ *  fills vmcb12's NEXT_RIP from that length on those exits (0 on the
+ *  others) and delivers L1's software interrupts at L1's NEXT_RIP. */
+#define NEST_SVM_CFG_SOFT_NRIPS 0x8u
+/** The host has no pause filter: libnest offers NEST_SVM_F_PAUSE_FILTER
+ *  (not the threshold) and counts L2's PAUSE exits against vmcb12's pause
+ *  filter count (APM 15.14.4): L1 gets the PAUSE intercept at the count-th
+ *  PAUSE after its VMRUN; the PAUSEs before it libnest completes for L2. */
+#define NEST_SVM_CFG_SOFT_PAUSE_FILTER 0x10u
+/** The host has no TSC ratio: libnest offers NEST_SVM_F_TSC_RATE and, while
+ *  L1's TSC_RATIO is not 1.0, runs vmcb02 on L1's time base, intercepts
+ *  L2's RDTSC, RDTSCP and TSC reads and answers those L1 does not intercept
+ *  itself (APM 15.30.5). Needs nest_backend_ops::guest_rdmsr: at an exit of
+ *  L2 it reads IA32_TSC as vmcb02 runs (host TSC + vmcb02's TSC_OFFSET)
+ *  and TSC_AUX (RDTSCP). */
+#define NEST_SVM_CFG_SOFT_TSC_RATE 0x20u
 /** @} */
 
 /**
@@ -424,7 +444,8 @@ struct nest_svm_action {
 struct nest_svm_regs {
 	uint32_t size; ///< sizeof(struct nest_svm_regs) as the caller compiled it
 	/** Length of the intercepted instruction of an L1 exit, when the host
-	 *  has no nRIP save; 0: use vmcb01's NEXT_RIP. */
+	 *  has no nRIP save; 0: use vmcb01's NEXT_RIP. At an exit of L2, the
+	 *  length of L2's instruction (NEST_SVM_CFG_SOFT_NRIPS), or 0. */
 	uint32_t insn_len;
 	uint64_t gpr[16]; ///< RAX (ignored), RCX, RDX, RBX, RSP (ignored), RBP, RSI, RDI, R8..R15
 };

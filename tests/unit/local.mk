@@ -35,3 +35,10 @@ TESTS += tests/unit/test_vmx_nested_hostile
 tests_unit_test_vmx_nested_hostile_SOURCES = tests/unit/test_vmx_nested_hostile.c
 tests_unit_test_vmx_nested_hostile_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_hostile_LDADD = $(TEST_LDADD)
+# The bare-metal stub's instruction-length decoder (software nRIP save).
+check_PROGRAMS += tests/unit/test_stub_insn_decode
+TESTS += tests/unit/test_stub_insn_decode
+tests_unit_test_stub_insn_decode_SOURCES = tests/unit/test_stub_insn_decode.c \
+	examples/baremetal/stub/insn_decode.c examples/baremetal/stub/insn_decode.h
+tests_unit_test_stub_insn_decode_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_stub_insn_decode_LDADD = $(TEST_LDADD)
