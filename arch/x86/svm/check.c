@@ -4,7 +4,7 @@
  * Checks", 15.20 event injection, 15.25 nested paging), in the order the
  * APM lists them. Pure functions of a VMCB copy in L0 memory.
  */
-#include "svm/svm_internal.h"
+#include "svm/context.h"
 
 static const char *const check_names[] = {"ok",
 #define NAME_(name, id, text, ref) id,

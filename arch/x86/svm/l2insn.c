@@ -10,7 +10,7 @@
  * L2 address as a host-physical one), and libnest carries them out here
  * on L2's state in vmcb02, with L2's addresses translated through NPT12.
  */
-#include "svm_internal.h"
+#include "svm/context.h"
 
 /* #NPF EXITINFO1 bits 4:0 share the #PF error code's layout (APM 15.25.6). */
 #define NPF_PFEC_BITS (NEST_NPF_P | NEST_NPF_W | NEST_NPF_U | NEST_NPF_RSVD | NEST_NPF_ID)

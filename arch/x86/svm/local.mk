@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
 # arch/x86/svm: nested SVM.
 include_nest_HEADERS += include/nest/vmcb-fields.def
-NEST_CORE_SOURCES += arch/x86/svm/vmcb.c arch/x86/svm/check.c arch/x86/svm/svm.c \
-	arch/x86/svm/vmrun.c arch/x86/svm/exit.c arch/x86/svm/l2insn.c
-noinst_HEADERS += arch/x86/svm/svm_internal.h
+NEST_CORE_SOURCES += arch/x86/svm/vmcb.c arch/x86/svm/context.c arch/x86/svm/caps.c \
+	arch/x86/svm/msr.c arch/x86/svm/insn.c arch/x86/svm/l2insn.c arch/x86/svm/check.c \
+	arch/x86/svm/entry.c arch/x86/svm/vmcb02.c arch/x86/svm/decide.c arch/x86/svm/reflect.c \
+	arch/x86/svm/exit.c
+noinst_HEADERS += arch/x86/svm/context.h arch/x86/svm/state_internal.h
 
 # SVM tests link the simulated backend's SVM helpers from tests/support.
 
@@ -36,7 +38,7 @@ tests_bench_bench_svm_LDADD = $(TEST_LDADD)
 
 EXTRA_DIST += docs/conformance-svm.md
 # Save and restore of nested SVM state in libnest's format (docs/state.md).
-NEST_CORE_SOURCES += arch/x86/svm/state.c
+NEST_CORE_SOURCES += arch/x86/svm/state.c arch/x86/svm/state_kvm.c
 check_PROGRAMS += tests/unit/test_state_svm
 TESTS += tests/unit/test_state_svm
 tests_unit_test_state_svm_SOURCES = tests/unit/test_state_svm.c

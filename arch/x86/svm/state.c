@@ -6,7 +6,8 @@
  */
 #include <nest/state.h>
 
-#include "svm/svm_internal.h"
+#include "svm/context.h"
+#include "svm/state_internal.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the state stream is little-endian, as x86 is: this file assumes a little-endian host"
@@ -56,11 +57,6 @@ _Static_assert(offsetof(struct svm_host_wire, rax) == 152, "host.rax");
 _Static_assert(sizeof(struct svm_wire) == 8408, "svm stream size");
 
 /* The wire's fields and the context's, one list for both directions. */
-#define SVM_HOST_FIELDS(X)                                                                         \
-	X(es)                                                                                      \
-	X(cs)                                                                                      \
-	X(ss) X(ds) X(gdtr) X(idtr) X(efer) X(cr0) X(cr3) X(cr4) X(rflags) X(rip) X(rsp) X(rax)
-
 NEST_API size_t nest_svm_state_size(void)
 {
 	return sizeof(struct svm_wire);
@@ -111,12 +107,12 @@ NEST_API int nest_svm_save_state(const struct nest_svm *ctx, const struct nest_v
 	return NEST_OK;
 }
 
-static bool pa_ok(const struct nest_svm *ctx, uint64_t pa)
+bool nest__svm_state_pa_ok(const struct nest_svm *ctx, uint64_t pa)
 {
 	return !(pa & SVM_PAGE_MASK) && !(pa & x86_pa_reserved_mask(ctx->maxphyaddr));
 }
 
-static bool zero(const uint8_t *p, size_t n)
+bool nest__svm_state_zero(const uint8_t *p, size_t n)
 {
 	size_t i;
 
@@ -138,7 +134,7 @@ static int check_guest_mode(const struct nest_svm *ctx, const uint8_t *buf, uint
 	nest__memcpy(&h, buf + offsetof(struct svm_wire, host), sizeof(h));
 	/* VMRUN needs EFER.SVME and protected mode (APM 15.5.1), an
 	 * aligned vmcb12 within the physical address space. */
-	if (!(h.efer & X86_EFER_SVME) || !(h.cr0 & X86_CR0_PE) || !pa_ok(ctx, vmcb12_pa))
+	if (!(h.efer & X86_EFER_SVME) || !(h.cr0 & X86_CR0_PE) || !nest__svm_state_pa_ok(ctx, vmcb12_pa))
 		return NEST_E_FORMAT;
 	nest__memcpy(&v12, buf + offsetof(struct svm_wire, vmcb12), sizeof(v12));
 	nest__svm_caps_of(ctx, &caps);
@@ -196,7 +192,7 @@ static int take_guest_mode(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const
 	if (rc != NEST_OK)
 		return rc;
 	/* G_PAT is L2's own only with L1's nested paging; otherwise VMRUN
-	 * gave vmcb02 L1's PAT (vmrun.c), which the saved one must not
+	 * gave vmcb02 L1's PAT (vmcb02.c), which the saved one must not
 	 * replace: unchecked, its reserved types would reach vmcb02. */
 	g_pat = ctx->vmcb02->save.g_pat;
 	nest__memcpy(&ctx->vmcb02->save, &s02->save, sizeof(ctx->vmcb02->save));
@@ -215,7 +211,7 @@ static int take_guest_mode(struct nest_svm *ctx, struct nest_vmcb *vmcb01, const
 
 /* Take L1's SVM state outside guest mode; nothing cached survives: the
  * next VMRUN flushes and merges anew. */
-static void take_l1_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool svme, bool gif)
+void nest__svm_take_l1_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool svme, bool gif)
 {
 	ctx->svme = svme;
 	nest__svm_set_l1_gif(ctx, vmcb01, gif);
@@ -256,7 +252,7 @@ NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb
 	    (h.flags & ~NEST_STATE_SVM_F_ALL) != 0)
 		return NEST_E_FORMAT;
 	/* The MSRs as WRMSR would have let L1 write them (APM 15.30). */
-	if (!pa_ok(ctx, hsave_pa) || (vm_cr & ~SVM_VM_CR_WRITABLE) ||
+	if (!nest__svm_state_pa_ok(ctx, hsave_pa) || (vm_cr & ~SVM_VM_CR_WRITABLE) ||
 	    (tsc_ratio & SVM_TSC_RATIO_MBZ) ||
 	    (!(ctx->features & NEST_SVM_F_TSC_RATE) && tsc_ratio != SVM_TSC_RATIO_ONE))
 		return NEST_E_FORMAT;
@@ -270,7 +266,7 @@ NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb
 	if (!svme && !gif)
 		return NEST_E_FORMAT;
 	if (!(h.flags & NEST_STATE_SVM_F_GUEST_MODE)) {
-		if (!zero(b + guest_first, sizeof(struct svm_wire) - guest_first))
+		if (!nest__svm_state_zero(b + guest_first, sizeof(struct svm_wire) - guest_first))
 			return NEST_E_FORMAT;
 	} else {
 		int rc;
@@ -284,7 +280,7 @@ NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb
 			return rc;
 	}
 
-	take_l1_state(ctx, vmcb01, svme, gif);
+	nest__svm_take_l1_state(ctx, vmcb01, svme, gif);
 	ctx->hsave_pa = hsave_pa;
 	ctx->vm_cr = vm_cr;
 	ctx->tsc_ratio = tsc_ratio;
@@ -294,111 +290,9 @@ NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb
 		int rc = take_guest_mode(ctx, vmcb01, b, vmcb12_pa);
 
 		if (rc != NEST_OK) {
-			take_l1_state(ctx, vmcb01, svme, gif);
+			nest__svm_take_l1_state(ctx, vmcb01, svme, gif);
 			return rc;
 		}
 	}
-	return NEST_OK;
-}
-
-/* ---- KVM's struct kvm_nested_state, SVM flavour (format 1) ---- */
-
-/* Header: flags, format, size, hdr.svm.vmcb_pa, the rest of the 120-byte
- * header union; data.svm.vmcb12 follows at 128. */
-struct kvm_svm_wire {
-	uint16_t flags;
-	uint16_t format;
-	uint32_t size;
-	uint64_t vmcb_pa;
-	uint8_t hdr_rest[NEST_KVM_NESTED_STATE_HDR_SIZE - 16];
-};
-
-_Static_assert(offsetof(struct kvm_svm_wire, format) == 2, "kvm.format");
-_Static_assert(offsetof(struct kvm_svm_wire, size) == 4, "kvm.size");
-_Static_assert(offsetof(struct kvm_svm_wire, vmcb_pa) == 8, "kvm.hdr.svm.vmcb_pa");
-_Static_assert(sizeof(struct kvm_svm_wire) == NEST_KVM_NESTED_STATE_HDR_SIZE, "kvm header");
-_Static_assert(sizeof(struct nest_vmcb) == NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE, "kvm vmcb12");
-
-#define KVM_SVM_FLAGS_KNOWN                                                                        \
-	(NEST_KVM_STATE_NESTED_GUEST_MODE | NEST_KVM_STATE_NESTED_RUN_PENDING |                    \
-	 NEST_KVM_STATE_NESTED_GIF_SET)
-
-NEST_API size_t nest_svm_kvm_state_size(void)
-{
-	return NEST_KVM_NESTED_STATE_HDR_SIZE + NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE;
-}
-
-NEST_API int nest_svm_to_kvm_nested_state(const struct nest_svm *ctx,
-					  const struct nest_vmcb *vmcb01, void *buf, size_t len,
-					  size_t *written)
-{
-	struct kvm_svm_wire k;
-	/* Built in place (4 KiB). */
-	struct nest_vmcb *v = (struct nest_vmcb *)((uint8_t *)buf + NEST_KVM_NESTED_STATE_HDR_SIZE);
-
-	if (!nest__svm_ctx_ok(ctx) || buf == NULL)
-		return NEST_E_INVAL;
-	if (len < nest_svm_kvm_state_size())
-		return NEST_E_NOSPC;
-	nest__memset(&k, 0, sizeof(k));
-	k.format = NEST_KVM_STATE_NESTED_FORMAT_SVM;
-	k.size = NEST_KVM_NESTED_STATE_HDR_SIZE;
-	if (nest__svm_l1_gif(ctx, vmcb01))
-		k.flags |= NEST_KVM_STATE_NESTED_GIF_SET;
-	if (ctx->guest_mode) {
-		k.flags |= NEST_KVM_STATE_NESTED_GUEST_MODE;
-		k.size += NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE;
-		k.vmcb_pa = ctx->vmcb12_pa;
-		/* KVM's data: vmcb12's control area as VMRUN read it, and
-		 * L1's state saved at VMRUN in the save area's layout. */
-		nest__memset(v, 0, sizeof(*v));
-		nest__memcpy(&v->control, &ctx->vmcb12.control, sizeof(v->control));
-#define KVM_HOST(f) nest__memcpy(&v->save.f, &ctx->host.f, sizeof(ctx->host.f));
-		SVM_HOST_FIELDS(KVM_HOST)
-#undef KVM_HOST
-	}
-	nest__memcpy(buf, &k, sizeof(k));
-	if (written != NULL)
-		*written = k.size;
-	return NEST_OK;
-}
-
-NEST_API int nest_svm_from_kvm_nested_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
-					    const void *buf, size_t len)
-{
-	const uint8_t *b = buf;
-	struct kvm_svm_wire k;
-	size_t need = NEST_KVM_NESTED_STATE_HDR_SIZE;
-	bool gif;
-
-	if (!nest__svm_ctx_ok(ctx) || buf == NULL)
-		return NEST_E_INVAL;
-	if (len < sizeof(k))
-		return NEST_E_FORMAT;
-	nest__memcpy(&k, buf, sizeof(k));
-	gif = (k.flags & NEST_KVM_STATE_NESTED_GIF_SET) != 0;
-	if (k.format != NEST_KVM_STATE_NESTED_FORMAT_SVM || (k.flags & ~KVM_SVM_FLAGS_KNOWN) ||
-	    !zero(k.hdr_rest, sizeof(k.hdr_rest)))
-		return NEST_E_FORMAT;
-	if (k.flags & NEST_KVM_STATE_NESTED_GUEST_MODE)
-		need += NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE;
-	if (k.size < need || k.size > len || !zero(b + need, k.size - need))
-		return NEST_E_FORMAT;
-	/* A pending run belongs to guest mode; GIF clear needs EFER.SVME
-	 * (CLGI #UDs without it), which L0 restores as an MSR first. */
-	if (((k.flags & NEST_KVM_STATE_NESTED_RUN_PENDING) &&
-	     !(k.flags & NEST_KVM_STATE_NESTED_GUEST_MODE)) ||
-	    (!gif && !ctx->svme))
-		return NEST_E_FORMAT;
-	if (k.flags & NEST_KVM_STATE_NESTED_GUEST_MODE) {
-		if (!ctx->svme || !pa_ok(ctx, k.vmcb_pa))
-			return NEST_E_FORMAT;
-		/* L2's state is vmcb02's, which KVM's format leaves to the
-		 * vCPU's registers; and the vmcb02 merge is not reachable
-		 * from here (docs/state.md). */
-		return NEST_E_UNSUPPORTED;
-	}
-	/* Outside guest mode KVM reports the last vmcb12 address: unused. */
-	take_l1_state(ctx, vmcb01, ctx->svme, gif);
 	return NEST_OK;
 }

@@ -5,7 +5,7 @@
  */
 #include <stddef.h>
 
-#include "svm/svm_internal.h"
+#include "svm/context.h"
 
 /* Layout asserts (APM appendix B): the struct, then every table entry. */
 NEST_STATIC_ASSERT(sizeof(struct nest_vmcb_seg) == 16, "VMCB segment is 16 bytes");

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Nested SVM internals: the context behind struct nest_svm and the helpers
- * shared by the instruction emulation, VMRUN (vmcb02) and #VMEXIT code.
+ * The per-vCPU nested-SVM context: the internal layout of struct nest_svm,
+ * the action helpers, and the functions the files of arch/x86/svm share,
+ * grouped by the file that defines them.
  */
-#ifndef NEST_SVM_INTERNAL_H
-#define NEST_SVM_INTERNAL_H
+#ifndef NEST_SVM_CONTEXT_H
+#define NEST_SVM_CONTEXT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -152,24 +153,52 @@ static inline void svm_icpt_clear(struct nest_vmcb_control *c, unsigned n)
 		w[n / 32] &= ~(1u << (n % 32));
 }
 
-/* check.c */
-uint32_t nest__svm_check(const struct nest_vmcb *vmcb, const struct nest_svm_caps *caps,
-			 struct nest_svm_diag *diag);
-void nest__svm_caps_of(const struct nest_svm *ctx, struct nest_svm_caps *caps);
+/* ---- actions ---- */
 
-/* Bitmap lookups (exit.c): does the map intercept this access? */
-bool nest__svm_msrpm_test(const uint8_t *map, uint32_t msr, bool write);
-bool nest__svm_iopm_test(const uint8_t *map, uint32_t port, unsigned size);
+static inline void act_inject(struct nest_svm_action *act, uint8_t vector, bool has_ec, uint32_t ec)
+{
+	act->kind = NEST_SVM_ACT_INJECT_L1;
+	act->vector = vector;
+	act->has_error_code = has_ec;
+	act->error_code = ec;
+}
 
-/* vmrun.c */
-int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmcb12_pa,
-		    uint64_t next_rip, struct nest_svm_action *act);
+static inline void act_gp(struct nest_svm_action *act)
+{
+	act_inject(act, X86_EXC_GP, true, 0);
+}
+
+static inline void act_ud(struct nest_svm_action *act)
+{
+	act_inject(act, X86_EXC_UD, false, 0);
+}
+
+static inline bool act_size_ok(const struct nest_svm_action *act)
+{
+	return act && act->size >= NEST_SVM_ACTION_MIN_SIZE;
+}
+
+/* ---- what the files of arch/x86/svm share, by the file that defines it ---- */
+
+/* context.c */
+void nest__svm_act_reset(struct nest_svm_action *act);
+bool nest__svm_ctx_ok(const struct nest_svm *ctx);
+uint64_t nest__svm_tsc_ratio_mul(uint64_t a, uint64_t b);
 /* L1's GIF: under L0's vGIF it lives in vmcb01's V_GIF while L1 runs
- * (APM 15.33), else in the context (svm.c). */
+ * (APM 15.33), else in the context. */
 bool nest__svm_l1_gif(const struct nest_svm *ctx, const struct nest_vmcb *vmcb01);
 void nest__svm_set_l1_gif(struct nest_svm *ctx, struct nest_vmcb *vmcb01, bool gif);
 
-/* svm.c: the SVM instructions' shared parts. */
+/* caps.c */
+void nest__svm_caps_of(const struct nest_svm *ctx, struct nest_svm_caps *caps);
+
+/* msr.c: L1's RDMSR/WRMSR of the SVM MSRs (NEST_E_NOENT: not libnest's). */
+int nest__svm_msr_read(struct nest_svm *ctx, uint32_t msr, uint64_t *value,
+		       struct nest_svm_action *act);
+int nest__svm_msr_write(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint32_t msr,
+			uint64_t value, uint64_t *hw_value, struct nest_svm_action *act);
+
+/* insn.c: the SVM instructions' shared parts. */
 /* rAX with the effective address size of the guest in @v. */
 uint64_t nest__svm_rax_operand(const struct nest_vmcb *v);
 /* A VMCB address of VMRUN/VMLOAD/VMSAVE: page aligned, below MAXPHYADDR. */
@@ -177,15 +206,25 @@ bool nest__svm_vmcb_pa_ok(const struct nest_svm *ctx, uint64_t pa);
 /* VMLOAD/VMSAVE between @v and the VMCB at L1-physical @pa (APM 15.5.2). */
 int nest__svm_vmload(struct nest_svm *ctx, struct nest_vmcb *v, uint64_t pa);
 int nest__svm_vmsave(struct nest_svm *ctx, const struct nest_vmcb *v, uint64_t pa);
-/* L2's SVM instruction that L1 does not intercept (l2insn.c). */
+
+/* l2insn.c: L2's SVM instruction that L1 does not intercept. */
 int nest__svm_l2_insn(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 		      const struct nest_svm_regs *regs, uint64_t code, struct nest_svm_action *act);
 
+/* check.c: VMRUN's consistency checks on a copy of vmcb12. */
+uint32_t nest__svm_check(const struct nest_vmcb *vmcb, const struct nest_svm_caps *caps,
+			 struct nest_svm_diag *diag);
+
+/* entry.c */
+int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmcb12_pa,
+		    uint64_t next_rip, struct nest_svm_action *act);
+void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act);
+
+/* vmcb02.c */
 /* Build vmcb02 (controls, merged maps, ASID, NPT02 root, save area) from
  * the checked copy of vmcb12, L1's state saved at VMRUN and vmcb01, as
- * VMRUN does (vmrun.c); used again by a restore in guest mode. */
+ * VMRUN does; used again by a restore in guest mode. */
 int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01);
-void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act);
 /* vmcb02's V_INTR_MASKING as L0's intercepts, vmcb12 and L2's GIF say. */
 void nest__svm_set_v_intr_masking(struct nest_svm *ctx);
 /* Read one of L1's permission maps (all ones where unreadable). */
@@ -194,13 +233,20 @@ void nest__svm_read_map(struct nest_svm *ctx, uint64_t base, uint8_t *dst, size_
  * governs exits until the next VMRUN. */
 int nest__svm_maps_written(struct nest_svm *ctx, uint64_t l1_gpa);
 
-/* exit.c */
+/* decide.c */
+/* Bitmap lookups: does the map intercept this access? */
+bool nest__svm_msrpm_test(const uint8_t *map, uint32_t msr, bool write);
+bool nest__svm_iopm_test(const uint8_t *map, uint32_t port, unsigned size);
+/* Does L1 intercept this exit of L2 (vmcb12's intercepts and maps)? */
+bool nest__svm_l1_icpt(const struct nest_svm *ctx, uint64_t code, uint64_t info1, uint32_t msr);
+bool nest__svm_cr0_write_is_selective(const struct nest_svm *ctx, uint64_t info1,
+				      const struct nest_svm_regs *regs);
+/* Exits only L0 handles (physical events, L0's own faults). */
+bool nest__svm_l0_only(uint64_t code);
+bool nest__svm_is_svm_insn(uint64_t code);
+
+/* reflect.c */
 int nest__svm_reflect(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t exitcode,
 		      uint64_t exitinfo1, uint64_t exitinfo2, struct nest_svm_action *act);
 
-/* svm.c */
-void nest__svm_act_reset(struct nest_svm_action *act);
-bool nest__svm_ctx_ok(const struct nest_svm *ctx);
-uint64_t nest__svm_tsc_ratio_mul(uint64_t a, uint64_t b);
-
-#endif /* NEST_SVM_INTERNAL_H */
+#endif /* NEST_SVM_CONTEXT_H */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VMRUN of L1 (APM 15.5.1): read vmcb12 once, save L1's host state, check,
- * then build vmcb02 from vmcb12 and L0's needs.
+ * vmcb02: the VMCB L0 really runs L2 with, built from the checked copy of
+ * vmcb12 and L0's needs (intercepts, merged permission maps, ASID, NPT02
+ * root, save area), and L1's permission maps watched while L2 runs.
  */
-#include "svm/svm_internal.h"
+#include "svm/context.h"
 
 /* Intercepts vmcb02 always has, whatever vmcb12 and the config say: the
  * SVM instructions (L2 never reaches the hardware's; CVE-2021-3656 was a
@@ -22,25 +23,8 @@ static const uint8_t forced_intercepts[] = {
 	(NEST_SVM_INT_CTL_V_TPR_MASK | NEST_SVM_INT_CTL_V_IRQ |                                    \
 	 NEST_SVM_INT_CTL_V_INTR_PRIO_MASK | NEST_SVM_INT_CTL_V_IGN_TPR |                          \
 	 NEST_SVM_INT_CTL_V_INTR_MASKING | NEST_SVM_INT_CTL_V_INTR_VECTOR_MASK)
-#define INT_CTL_VGIF (NEST_SVM_INT_CTL_V_GIF | NEST_SVM_INT_CTL_V_GIF_ENABLE)
 
-static void save_host(struct svm_host_state *h, const struct nest_vmcb_save *s, uint64_t next_rip)
-{
-	h->es = s->es;
-	h->cs = s->cs;
-	h->ss = s->ss;
-	h->ds = s->ds;
-	h->gdtr = s->gdtr;
-	h->idtr = s->idtr;
-	h->efer = s->efer;
-	h->cr0 = s->cr0;
-	h->cr3 = s->cr3;
-	h->cr4 = s->cr4;
-	h->rflags = s->rflags;
-	h->rip = next_rip;
-	h->rsp = s->rsp;
-	h->rax = s->rax;
-}
+#define INT_CTL_VGIF (NEST_SVM_INT_CTL_V_GIF | NEST_SVM_INT_CTL_V_GIF_ENABLE)
 
 /* Read one of L1's permission maps once. An unreadable map reads as all
  * ones (every access intercepted), as unbacked memory reads on a PC. */
@@ -162,18 +146,6 @@ static uint8_t flush_kind(const struct nest_svm *ctx)
 {
 	return (ctx->host_features & NEST_SVM_F_FLUSH_BY_ASID) ? NEST_SVM_TLB_FLUSH_ASID
 							       : NEST_SVM_TLB_FLUSH_ALL;
-}
-
-void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act)
-{
-	act->kind = NEST_SVM_ACT_RUN_L2;
-	act->vmcb_pa = ctx->vmcb02_hpa;
-	if (ctx->features & ~ctx->soft_features & NEST_SVM_F_TSC_RATE)
-		act->tsc_ratio = nest__svm_tsc_ratio_mul(ctx->l0_tsc_ratio, ctx->tsc_ratio);
-	if (ctx->vmcb02->control.tlb_control != NEST_SVM_TLB_DO_NOTHING)
-		act->flags |= NEST_SVM_ACT_F_TLB_FLUSH;
-	if (ctx->l2_gif_clear)
-		act->flags |= NEST_SVM_ACT_F_HOLD_INTR;
 }
 
 /*
@@ -316,7 +288,7 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	ctx->soft_inj_rip = s12->rip;
 	/* Without the host's nRIP save the processor pushes RIP as the return
 	 * address of an injected software interrupt: vmcb02 starts at L1's
-	 * NEXT_RIP (exit.c reports RIP again if the delivery is interrupted). */
+	 * NEXT_RIP (reflect.c reports RIP again if the delivery is interrupted). */
 	if (ctx->soft_inj && (ctx->soft_features & NEST_SVM_F_NRIPS))
 		s2->rip = c12->next_rip;
 
@@ -381,54 +353,5 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	c2->tlb_control = flush ? flush_kind(ctx) : NEST_SVM_TLB_DO_NOTHING;
 	/* Every VMRUN of L1 rebuilds vmcb02: nothing is clean. */
 	c2->clean = 0;
-	return NEST_OK;
-}
-
-int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmcb12_pa,
-		    uint64_t next_rip, struct nest_svm_action *act)
-{
-	struct nest_svm_caps caps;
-	struct nest_svm_diag diag;
-	int rc;
-
-	/* Single fetch: vmcb12 is read once; everything below uses the copy. */
-	rc = nest__be_read(&ctx->be, vmcb12_pa, &ctx->vmcb12, sizeof(ctx->vmcb12));
-	if (rc != NEST_OK)
-		return rc;
-	save_host(&ctx->host, &vmcb01->save, next_rip);
-	ctx->vmcb12_pa = vmcb12_pa;
-
-	nest__svm_caps_of(ctx, &caps);
-	if (nest__svm_check(&ctx->vmcb12, &caps, &diag) != NEST_SVM_CHECK_OK) {
-		/* #VMEXIT with VMEXIT_INVALID: EXITCODE -1, EXITINFO1/2 zero, L1
-		 * resumes after VMRUN with GIF clear (APM 15.5.1, 15.6). */
-		uint64_t exitinfo[3] = {NEST_SVM_EXIT_INVALID, 0, 0};
-
-		rc = nest__be_write(&ctx->be, vmcb12_pa + NEST_VMCB_OFF_EXITCODE, exitinfo,
-				    sizeof(exitinfo));
-		if (rc != NEST_OK)
-			return rc;
-		vmcb01->save.rip = next_rip;
-		vmcb01->save.dr7 = SVM_DR7_RESET;
-		vmcb01->control.int_state &= ~NEST_SVM_INT_STATE_SHADOW;
-		ctx->gif = false;
-		if (ctx->flags & NEST_SVM_CFG_L0_VGIF)
-			vmcb01->control.int_ctl &= ~NEST_SVM_INT_CTL_V_GIF;
-		act->kind = NEST_SVM_ACT_RESUME_L1;
-		act->flags |= NEST_SVM_ACT_F_INVALID | NEST_SVM_ACT_F_REFLECTED;
-		act->check = diag.rule;
-		act->exitcode = NEST_SVM_EXIT_INVALID;
-		nest__be_log(&ctx->be, NEST_LOG_DEBUG, nest_svm_check_text(diag.rule));
-		return NEST_OK;
-	}
-
-	rc = nest__svm_build_vmcb02(ctx, vmcb01);
-	if (rc != NEST_OK)
-		return rc;
-	vmcb01->save.rip = next_rip;
-	ctx->guest_mode = true;
-	ctx->gif = true; /* VMRUN sets GIF (APM 15.5.1) */
-	ctx->vmruns++;
-	nest__svm_act_run_l2(ctx, act);
 	return NEST_OK;
 }
