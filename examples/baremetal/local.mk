@@ -34,11 +34,11 @@ EXTRA_DIST += \
 	examples/baremetal/common/vmx_run.S \
 	examples/baremetal/stub/stub.h \
 	examples/baremetal/stub/svm_hw.h \
-	examples/baremetal/stub/nested.h \
+	examples/baremetal/stub/svm_nested.h \
 	examples/baremetal/stub/backend.h \
 	examples/baremetal/stub/backend.c \
 	examples/baremetal/stub/figures.c \
-	examples/baremetal/stub/main.c \
+	examples/baremetal/stub/svm_main.c \
 	examples/baremetal/stub/npt.c \
 	examples/baremetal/stub/l1load.c \
 	examples/baremetal/stub/fwcfg.c \
@@ -50,7 +50,7 @@ EXTRA_DIST += \
 	examples/baremetal/stub/vmx_stub.h \
 	examples/baremetal/stub/vmx_main.c \
 	examples/baremetal/stub/vmx_nested.c \
-	examples/baremetal/stub/nested_off.c \
-	examples/baremetal/stub/nested_libnest.c \
+	examples/baremetal/stub/svm_nested_off.c \
+	examples/baremetal/stub/svm_nested_libnest.c \
 	examples/baremetal/stub/vmrun.S \
 	examples/baremetal/tests-l1/hello.c

@@ -14,7 +14,7 @@
 
 #include "backend.h"
 #include "insn_decode.h"
-#include "nested.h"
+#include "svm_nested.h"
 
 #define INSN_MAX 15
 #define SEG_ATTR_L (1u << 9)

@@ -13,7 +13,7 @@
 #include <nest/tdp.h>
 
 #include "backend.h"
-#include "nested.h"
+#include "svm_nested.h"
 
 #define VEC_PF 14
 #define RFLAGS_DF (1ull << 10)

@@ -16,7 +16,7 @@
 #include <nest/nest.h>
 
 #include "backend.h"
-#include "nested.h"
+#include "svm_nested.h"
 
 #define L2_ASID 2 /* L1 runs with ASID 1 */
 #define TDP_MAX_PAGES 4096

@@ -5,7 +5,7 @@
  * they do when EFER.SVME is clear). The EFER the hardware runs L1 with
  * keeps SVME set, as VMRUN requires; L1 reads its own value.
  */
-#include "nested.h"
+#include "svm_nested.h"
 
 #define INSN_LEN_MSR 2
 #define EFER_LMSLE (1ull << 13)

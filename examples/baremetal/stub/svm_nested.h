@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The stub's nesting: L1's SVM instructions and L2's exits, through libnest. */
-#ifndef STUB_NESTED_H
-#define STUB_NESTED_H
+#ifndef STUB_SVM_NESTED_H
+#define STUB_SVM_NESTED_H
 
 #include "stub.h"
 
@@ -25,7 +25,7 @@ bool nested_host_if(void);
 /* Just before each VMRUN: hand a physical NMI the stub holds to L1 or L2. */
 void nested_before_run(void);
 
-/* main.c */
+/* svm_main.c */
 void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error);
 __attribute__((noreturn)) void stub_fatal(const uint8_t *vmcb, const char *why);
 /* Handles an exit L0 owns (I/O, CPUID) for the guest on @vmcb; false if not one. */
@@ -40,4 +40,4 @@ void stub_string_io(uint8_t *vmcb, uint16_t port, bool in, unsigned size, bool r
 /* insnlen.c: the length of L2's instruction at CS:RIP of vmcb02, or 0. */
 unsigned stub_l2_insn_len(const uint8_t *vmcb02);
 
-#endif /* STUB_NESTED_H */
+#endif /* STUB_SVM_NESTED_H */

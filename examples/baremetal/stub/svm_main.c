@@ -12,7 +12,7 @@
 
 #include "stub.h"
 #include "backend.h"
-#include "nested.h"
+#include "svm_nested.h"
 
 #define L1_ASID 1
 #define GUEST_RFLAGS_FIXED 0x2ull /* bit 1 is reserved, set */
