@@ -15,6 +15,7 @@
 #include <nest/backend.h>
 #include <nest/vmcs.h>
 #include <nest/vmx.h>
+#include <nest/vmx-arch.h>
 #include <nest/svm.h>
 #include <nest/tdp.h>
 #include <nest/state.h>

@@ -10,6 +10,7 @@
 #include <nest/base.h>
 #include <nest/backend.h>
 #include <nest/vmcs.h>
+#include <nest/vmx-arch.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -102,10 +102,10 @@ END_TEST
 	CALL(vmx_wrmsr, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                          \
 	     nest_vmx_wrmsr(N.ctx, 0x480, 0, p))                                                   \
 	CALL(vmx_l1_exit, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                        \
-	     (sim_vmx_exit(&N.exit, VMX_EXIT_VMLAUNCH, 0, 0),                                      \
+	     (sim_vmx_exit(&N.exit, NEST_VMX_EXIT_VMLAUNCH, 0, 0),                                 \
 	      nest_vmx_l1_exit(N.ctx, &N.exit, &N.regs, p)))                                       \
 	CALL(vmx_l2_exit, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                        \
-	     (launch_ok(), set02(NEST_VMCS_VM_EXIT_REASON, VMX_EXIT_CPUID),                        \
+	     (launch_ok(), set02(NEST_VMCS_VM_EXIT_REASON, NEST_VMX_EXIT_CPUID),                   \
 	      nest_vmx_l2_exit(N.ctx, &N.exit, &N.l2regs, p)))                                     \
 	CALL(vmx_l2_event, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                       \
 	     (launch_ok(), nest_vmx_l2_event(N.ctx, NEST_VMX_EVT_INIT, 0, p)))                     \

@@ -90,21 +90,21 @@ static void setup(void)
 	sim_vmcs_set(&S, NEST_VMCS01, NEST_VMCS_GUEST_IA32_EFER, FX_EFER);
 	memset(&l0, 0, sizeof(l0));
 	l0.size = sizeof(l0);
-	l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE;
-	l0.proc2 = VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID;
+	l0.exit_ctls = NEST_VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE;
+	l0.proc2 = NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_ENABLE_VPID;
 	l0.vpid02 = 3;
 	l0.exception_bitmap = 1u << X86_EXC_MC;
 	if (nest_vmx_set_l0(ctx, &l0) != NEST_OK)
 		die("set_l0");
-	l1_m64(VMX_EXIT_VMXON, 0x1000);
-	l1_m64(VMX_EXIT_VMPTRLD, 0x2000);
+	l1_m64(NEST_VMX_EXIT_VMXON, 0x1000);
+	l1_m64(NEST_VMX_EXIT_VMPTRLD, 0x2000);
 	fx_init(&base);
 	ctx->caps = base.caps;
 	rev = ctx->vmcs12.revision;
 	ctx->vmcs12 = base.v;
 	ctx->vmcs12.revision = rev;
 	ctx->vmcs12.SECONDARY_VM_EXEC_CONTROL &=
-	    ~(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
+	    ~(NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST);
 }
 
 static void l2_cpuid_exit(void)
@@ -112,7 +112,7 @@ static void l2_cpuid_exit(void)
 	struct nest_vmx_exit e;
 	struct nest_vmx_l2_regs r;
 
-	sim_vmcs_set(&S, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON, VMX_EXIT_CPUID);
+	sim_vmcs_set(&S, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON, NEST_VMX_EXIT_CPUID);
 	memset(&e, 0, sizeof(e));
 	e.size = sizeof(e);
 	memset(&r, 0, sizeof(r));
@@ -140,7 +140,7 @@ static void l1_vmwrite_rip(uint64_t rip)
 {
 	regs.gpr[1] = NEST_VMCS_GUEST_RIP;
 	regs.gpr[2] = rip;
-	if (l1_exec(VMX_EXIT_VMWRITE, sim_vmx_info_reg(2, 1)) != NEST_OK ||
+	if (l1_exec(NEST_VMX_EXIT_VMWRITE, sim_vmx_info_reg(2, 1)) != NEST_OK ||
 	    act.result != NEST_VMX_SUCCEED)
 		die("VMWRITE failed");
 }
@@ -160,7 +160,8 @@ static void round_trips(bool full, bool rip, double *ns_exit, double *ns_resume)
 		if (rip)
 			l1_vmwrite_rip(0x401000ull + (i & 0xff));
 		t0 = now_ns();
-		if (l1_exec(VMX_EXIT_VMRESUME, 0) != NEST_OK || act.kind != NEST_VMX_ACT_ENTER_L2)
+		if (l1_exec(NEST_VMX_EXIT_VMRESUME, 0) != NEST_OK ||
+		    act.kind != NEST_VMX_ACT_ENTER_L2)
 			die("VMRESUME failed");
 		t_resume += now_ns() - t0;
 	}
@@ -192,7 +193,7 @@ int main(void)
 		for (i = 0; i < ITER / 10; i++) {
 			fresh_vmcs02();
 			t0 = now_ns();
-			if (l1_exec(VMX_EXIT_VMLAUNCH, 0) != NEST_OK ||
+			if (l1_exec(NEST_VMX_EXIT_VMLAUNCH, 0) != NEST_OK ||
 			    act.kind != NEST_VMX_ACT_ENTER_L2)
 				die("VMLAUNCH failed");
 			t_launch += now_ns() - t0;
@@ -222,13 +223,13 @@ int main(void)
 	/* Backend calls (after two round trips, L1's state is steady). */
 	fresh_vmcs02();
 	sim_reset_counters(&S);
-	if (l1_exec(VMX_EXIT_VMLAUNCH, 0) != NEST_OK)
+	if (l1_exec(NEST_VMX_EXIT_VMLAUNCH, 0) != NEST_OK)
 		die("VMLAUNCH failed");
 	printf("VMLAUNCH (fresh vmcs02):  vmcs_read %lu  vmcs_write %lu  read_l1 %lu\n",
 	       S.calls.vmcs_read, S.calls.vmcs_write, S.calls.read_l1);
 	for (i = 0; i < 2; i++) {
 		l2_cpuid_exit();
-		if (l1_exec(VMX_EXIT_VMRESUME, 0) != NEST_OK)
+		if (l1_exec(NEST_VMX_EXIT_VMRESUME, 0) != NEST_OK)
 			die("VMRESUME failed");
 	}
 	trip = S.calls;
@@ -238,7 +239,7 @@ int main(void)
 	       S.calls.vmcs_read - before.vmcs_read, S.calls.vmcs_write - before.vmcs_write,
 	       S.calls.read_l1 - before.read_l1);
 	before = S.calls;
-	if (l1_exec(VMX_EXIT_VMRESUME, 0) != NEST_OK)
+	if (l1_exec(NEST_VMX_EXIT_VMRESUME, 0) != NEST_OK)
 		die("VMRESUME failed");
 	printf("VMRESUME (no change):     vmcs_read %lu  vmcs_write %lu  read_l1 %lu"
 	       "  (check groups run %u, full merge %d)\n",
@@ -251,7 +252,7 @@ int main(void)
 	l2_cpuid_exit();
 	l1_vmwrite_rip(0x402000ull);
 	before = S.calls;
-	if (l1_exec(VMX_EXIT_VMRESUME, 0) != NEST_OK)
+	if (l1_exec(NEST_VMX_EXIT_VMRESUME, 0) != NEST_OK)
 		die("VMRESUME failed");
 	printf("VMRESUME (RIP written):   vmcs_read %lu  vmcs_write %lu  read_l1 %lu"
 	       "  (check groups run %u, full merge %d)\n",

@@ -95,7 +95,7 @@ static int l1_exec(struct sim *s, struct nest_vmx *ctx, uint32_t reason, uint64_
 	sim_write64(s, PTR_GPA, m64);
 	regs.gpr[RBX] = PTR_GPA;
 	sim_vmx_exit(&e, reason,
-		     reason == VMX_EXIT_VMLAUNCH
+		     reason == NEST_VMX_EXIT_VMLAUNCH
 			 ? 0
 			 : sim_vmx_info_mem(NEST_VMX_SEG_DS, RBX, SIM_NO_REG, 0, SIM_ADDR64),
 		     0);
@@ -129,7 +129,7 @@ static struct nest_vmx *vmx_ctx(struct sim *s, void *mem, const struct fx *base)
 	}
 	memset(&l0, 0, sizeof(l0));
 	l0.size = sizeof(l0);
-	l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE;
+	l0.exit_ctls = NEST_VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE;
 	l0.vpid02 = 5;
 	if (nest_vmx_set_l0(ctx, &l0) != NEST_OK)
 		abort();
@@ -149,7 +149,7 @@ static void vmx_vmcs02_oracles(struct sim *s, const struct nest_vmx *ctx)
 	sim_vmx_host_caps(&host);
 	oracle_vmcs02_msr_lists(v02);
 	oracle_msr_bitmap(sim_pool_hva(s, v02->MSR_BITMAP),
-			  (v02->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+			  (v02->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
 			      ? v02->SECONDARY_VM_EXEC_CONTROL
 			      : 0,
 			  NULL, ctx->nested.l1_bm.msr_valid ? ctx->nested.l1_bm.msr : NULL);
@@ -192,18 +192,18 @@ static void fuzz_vmx(const uint8_t *data, size_t size)
 	sim_vmcs_set(&s, NEST_VMCS01, NEST_VMCS_GUEST_IA32_EFER, FX_EFER);
 	src = vmx_ctx(&s, mem, &base);
 	if (seed == SEED_ROOT || seed == SEED_GUEST) {
-		if (l1_exec(&s, src, VMX_EXIT_VMXON, VMXON_GPA) != NEST_VMX_ACT_RESUME_L1 ||
-		    l1_exec(&s, src, VMX_EXIT_VMPTRLD, VMCS_GPA) != NEST_VMX_ACT_RESUME_L1)
+		if (l1_exec(&s, src, NEST_VMX_EXIT_VMXON, VMXON_GPA) != NEST_VMX_ACT_RESUME_L1 ||
+		    l1_exec(&s, src, NEST_VMX_EXIT_VMPTRLD, VMCS_GPA) != NEST_VMX_ACT_RESUME_L1)
 			abort();
 		rev = src->vmcs12.revision;
 		src->vmcs12 = base.v;
 		src->vmcs12.revision = rev;
 		src->vmcs12.launch_state = NEST_VMCS12_STATE_CLEAR;
 		src->vmcs12.SECONDARY_VM_EXEC_CONTROL &=
-		    ~(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
+		    ~(NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST);
 		src->vmcs12.EPT_POINTER = 0;
 		if (seed == SEED_GUEST &&
-		    l1_exec(&s, src, VMX_EXIT_VMLAUNCH, 0) != NEST_VMX_ACT_ENTER_L2)
+		    l1_exec(&s, src, NEST_VMX_EXIT_VMLAUNCH, 0) != NEST_VMX_ACT_ENTER_L2)
 			abort();
 	}
 	if (data[0] & SEL_KVM) {

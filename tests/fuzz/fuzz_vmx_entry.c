@@ -37,7 +37,7 @@ static uint64_t take(struct input *in, size_t bytes)
 static void check_consistent(const struct nest_vmx_entry_result *r)
 {
 	const char *name = nest_vmx_rule_name(r->rule);
-	uint32_t basic = r->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
+	uint32_t basic = r->exit_reason & NEST_VMX_EXIT_REASON_BASIC_MASK;
 
 	if (r->rule >= NEST_VMX_RULE_END_)
 		abort();
@@ -55,17 +55,18 @@ static void check_consistent(const struct nest_vmx_entry_result *r)
 			abort();
 		break;
 	case NEST_VMX_ENTRY_FAILURE:
-		if (r->vm_instruction_error || !(r->exit_reason & VMX_EXIT_REASON_ENTRY_FAILURE))
+		if (r->vm_instruction_error ||
+		    !(r->exit_reason & NEST_VMX_EXIT_REASON_ENTRY_FAILURE))
 			abort();
 		if (strncmp(name, "GUEST_", 6) == 0) {
-			if (basic != VMX_EXIT_INVALID_GUEST_STATE ||
-			    r->exit_qualification > VMX_ENTRY_FAIL_QUAL_LINK_POINTER)
+			if (basic != NEST_VMX_EXIT_INVALID_GUEST_STATE ||
+			    r->exit_qualification > NEST_VMX_ENTRY_FAIL_QUAL_LINK_POINTER)
 				abort();
 		} else if (strncmp(name, "MSR_LOAD_", 9) == 0 &&
 			   r->rule != NEST_VMX_RULE_MSR_LOAD_COUNT_LIMIT) {
-			if (basic != VMX_EXIT_MSR_LOADING || r->exit_qualification == 0)
+			if (basic != NEST_VMX_EXIT_MSR_LOADING || r->exit_qualification == 0)
 				abort();
-		} else if (basic != VMX_EXIT_MCE_DURING_VMENTRY) {
+		} else if (basic != NEST_VMX_EXIT_MCE_DURING_VMENTRY) {
 			abort();
 		}
 		break;
@@ -79,16 +80,17 @@ static void check_ok_is_sound(const struct fx *f)
 {
 	const struct nest__vmcs12 *v = &f->v;
 	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
-	uint32_t proc2 = (proc & VMX_PROC_ACTIVATE_SECONDARY) ? v->SECONDARY_VM_EXEC_CONTROL : 0;
+	uint32_t proc2 =
+	    (proc & NEST_VMX_PROC_ACTIVATE_SECONDARY) ? v->SECONDARY_VM_EXEC_CONTROL : 0;
 	uint64_t must0 =
 	    (f->caps.basic & VMX_BASIC_TRUE_CTLS) ? f->caps.true_pinbased : f->caps.pinbased;
 
 	/* 27.2.1.1 */
 	if ((v->PIN_BASED_VM_EXEC_CONTROL & (uint32_t)must0) != (uint32_t)must0)
 		abort();
-	if ((proc2 & VMX_PROC2_ENABLE_VPID) && v->VIRTUAL_PROCESSOR_ID == 0)
+	if ((proc2 & NEST_VMX_PROC2_ENABLE_VPID) && v->VIRTUAL_PROCESSOR_ID == 0)
 		abort();
-	if ((proc2 & VMX_PROC2_UNRESTRICTED_GUEST) && !(proc2 & VMX_PROC2_ENABLE_EPT))
+	if ((proc2 & NEST_VMX_PROC2_UNRESTRICTED_GUEST) && !(proc2 & NEST_VMX_PROC2_ENABLE_EPT))
 		abort();
 	/* 27.2.3 */
 	if (v->HOST_CS_SELECTOR == 0 || v->HOST_TR_SELECTOR == 0)

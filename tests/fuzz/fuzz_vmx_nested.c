@@ -114,24 +114,24 @@ static void check_vmcs02(void)
 	const struct nest__vmx_l1_bitmaps *bm = &ctx->nested.l1_bm;
 	/* With the I/O bitmaps on, unconditional I/O exiting is ignored: it
 	 * is in the merged bitmaps instead (checked below). */
-	uint32_t proc = l0.proc & ~VMX_PROC_UNCOND_IO_EXITING;
-	bool l0_all_io =
-	    (l0.proc & VMX_PROC_UNCOND_IO_EXITING) && !(l0.proc & VMX_PROC_USE_IO_BITMAPS);
+	uint32_t proc = l0.proc & ~NEST_VMX_PROC_UNCOND_IO_EXITING;
+	bool l0_all_io = (l0.proc & NEST_VMX_PROC_UNCOND_IO_EXITING) &&
+			 !(l0.proc & NEST_VMX_PROC_USE_IO_BITMAPS);
 	unsigned i;
 
 	CHECK((get(NEST_VMCS02, NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & l0.pin) == l0.pin);
 	CHECK((get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & proc) == proc);
 	CHECK((get(NEST_VMCS02, NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & l0.proc2) == l0.proc2);
-	CHECK(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_IO_BITMAPS);
+	CHECK(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_USE_IO_BITMAPS);
 	/* Without a TPR shadow, L2's MOV CR8 exits (never the hardware TPR). */
-	if (!(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_TPR_SHADOW))
+	if (!(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_USE_TPR_SHADOW))
 		CHECK((get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) &
-		       (VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING)) ==
-		      (VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING));
+		       (NEST_VMX_PROC_CR8_LOAD_EXITING | NEST_VMX_PROC_CR8_STORE_EXITING)) ==
+		      (NEST_VMX_PROC_CR8_LOAD_EXITING | NEST_VMX_PROC_CR8_STORE_EXITING));
 	oracle_vmcs02_msr_lists(&ctx->nested.vmcs02_cache);
 	oracle_msr_bitmap(merged,
 			  (uint32_t)((get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) &
-				      VMX_PROC_ACTIVATE_SECONDARY)
+				      NEST_VMX_PROC_ACTIVATE_SECONDARY)
 					 ? get(NEST_VMCS02, NEST_VMCS_SECONDARY_VM_EXEC_CONTROL)
 					 : 0),
 			  l0.msr_bitmap ? l0_msr : NULL, bm->msr_valid ? bm->msr : NULL);
@@ -143,7 +143,8 @@ static void check_vmcs02(void)
 	      l0.exception_bitmap);
 	CHECK((get(NEST_VMCS02, NEST_VMCS_CR0_GUEST_HOST_MASK) & l0.cr0_mask) == l0.cr0_mask);
 	CHECK((get(NEST_VMCS02, NEST_VMCS_CR4_GUEST_HOST_MASK) & l0.cr4_mask) == l0.cr4_mask);
-	CHECK(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_MSR_BITMAPS);
+	CHECK(get(NEST_VMCS02, NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) &
+	      NEST_VMX_PROC_USE_MSR_BITMAPS);
 	CHECK(get(NEST_VMCS02, NEST_VMCS_VM_ENTRY_MSR_LOAD_COUNT) == 0);
 	CHECK(get(NEST_VMCS02, NEST_VMCS_VM_EXIT_MSR_LOAD_COUNT) == 0);
 	for (i = 0; i < nest_vmcs_field_count(); i++) {
@@ -229,17 +230,18 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 
 	memset(&l0, 0, sizeof(l0));
 	l0.size = sizeof(l0);
-	l0.pin = (cfg & 1) ? VMX_PIN_PREEMPTION_TIMER : 0;
+	l0.pin = (cfg & 1) ? NEST_VMX_PIN_PREEMPTION_TIMER : 0;
 	l0.preemption_timer = (cfg & 1) ? 1000u : 0;
-	l0.proc =
-	    ((cfg & 2) ? VMX_PROC_HLT_EXITING : 0) | ((cfg & 4) ? VMX_PROC_CR3_LOAD_EXITING : 0);
-	l0.proc2 = VMX_PROC2_ENABLE_EPT | ((cfg & 8) ? VMX_PROC2_WBINVD_EXITING : 0);
+	l0.proc = ((cfg & 2) ? NEST_VMX_PROC_HLT_EXITING : 0) |
+		  ((cfg & 4) ? NEST_VMX_PROC_CR3_LOAD_EXITING : 0);
+	l0.proc2 = NEST_VMX_PROC2_ENABLE_EPT | ((cfg & 8) ? NEST_VMX_PROC2_WBINVD_EXITING : 0);
 	l0.exception_bitmap = (1u << X86_EXC_MC) | ((cfg & 16) ? (1u << X86_EXC_PF) : 0);
 	l0.cr0_mask = (cfg & 32) ? X86_CR0_TS : 0;
 	l0.cr4_mask = (cfg & 32) ? X86_CR4_VMXE : 0;
 	l0.flags = (cfg & 64) ? NEST_VMX_L0_F_SHADOW_VMCS : 0;
 	l0.vpid02 = (cfg & 128) ? 5 : 0;
-	l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE | VMX_EXIT_LOAD_EFER | VMX_EXIT_LOAD_PAT;
+	l0.exit_ctls = NEST_VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE | NEST_VMX_EXIT_CTL_LOAD_EFER |
+		       NEST_VMX_EXIT_CTL_LOAD_PAT;
 	l0.eptp01 = 0x7100000ull | VMX_EPTP_MEMTYPE_WB | VMX_EPTP_PWL_4;
 	memset(l0_msr, 0, sizeof(l0_msr));
 	for (i = 0; i < L0_BITMAP_BYTES; i++)
@@ -252,13 +254,13 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 		l0_io[i] = bitmap[i % L0_BITMAP_BYTES] & bitmap[(i * 7) % L0_BITMAP_BYTES];
 	l0.io_bitmap = (more & 4) ? l0_io : NULL;
 	if (more & 8)
-		l0.proc |= VMX_PROC_UNCOND_IO_EXITING;
+		l0.proc |= NEST_VMX_PROC_UNCOND_IO_EXITING;
 	if ((more & 16) && l0.io_bitmap != NULL)
-		l0.proc |= VMX_PROC_USE_IO_BITMAPS;
+		l0.proc |= NEST_VMX_PROC_USE_IO_BITMAPS;
 	if (nest_vmx_set_l0(ctx, &l0) != NEST_OK)
 		abort();
-	if (l1_m64(VMX_EXIT_VMXON, VMXON_GPA, &a) != NEST_OK ||
-	    l1_m64(VMX_EXIT_VMPTRLD, VMCS_GPA, &a) != NEST_OK || a.result != NEST_VMX_SUCCEED)
+	if (l1_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA, &a) != NEST_OK ||
+	    l1_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA, &a) != NEST_OK || a.result != NEST_VMX_SUCCEED)
 		abort();
 	/* Some runs allow 1024-entry MSR lists (IA32_VMX_MISC[27:25] = 1). */
 	if (bitmap[L0_BITMAP_BYTES - 1] & 1)
@@ -268,7 +270,7 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 	ctx->vmcs12 = base.v;
 	ctx->vmcs12.revision = rev;
 	ctx->vmcs12.SECONDARY_VM_EXEC_CONTROL &=
-	    ~(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
+	    ~(NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST);
 }
 
 static void one_record(const uint8_t *r, struct obs *o)
@@ -302,7 +304,7 @@ static void one_record(const uint8_t *r, struct obs *o)
 	}
 	case 2: /* VMLAUNCH / VMRESUME */
 		reads = S.calls.read_l1;
-		rc = l1_exec((r[1] & 1) ? VMX_EXIT_VMRESUME : VMX_EXIT_VMLAUNCH, 0, &a);
+		rc = l1_exec((r[1] & 1) ? NEST_VMX_EXIT_VMRESUME : NEST_VMX_EXIT_VMLAUNCH, 0, &a);
 		check_action(rc, &a);
 		observe(o, rc, &a, true);
 		if (ctx->nested.fast.last_groups != NEST__VMX_CHECK_ALL ||

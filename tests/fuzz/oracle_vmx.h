@@ -53,13 +53,13 @@ static inline void oracle_vmcs02_msr_lists(const struct nest__vmcs12 *v02)
  * vmcs02's secondary controls virtualize. */
 static inline bool oracle_x2apic_virtualized(uint32_t proc2, uint32_t msr, bool write)
 {
-	if (!(proc2 & VMX_PROC2_VIRT_X2APIC_MODE))
+	if (!(proc2 & NEST_VMX_PROC2_VIRT_X2APIC_MODE))
 		return false;
 	if (msr == 0x808)
 		return true;
 	if (!write)
-		return (proc2 & VMX_PROC2_APIC_REGISTER_VIRT) != 0;
-	return (proc2 & VMX_PROC2_VIRT_INTR_DELIVERY) && (msr == 0x80b || msr == 0x83f);
+		return (proc2 & NEST_VMX_PROC2_APIC_REGISTER_VIRT) != 0;
+	return (proc2 & NEST_VMX_PROC2_VIRT_INTR_DELIVERY) && (msr == 0x80b || msr == 0x83f);
 }
 
 /* The merged MSR bitmap: L0's intercepts survive (`l0` NULL: none), L1's

@@ -32,7 +32,7 @@ struct mutation {
 #define PROC2(f) ((f)->v.SECONDARY_VM_EXEC_CONTROL)
 #define ALLOW_PROC2(f, bits) ((f)->caps.procbased2 |= (uint64_t)(bits) << 32)
 #define INFO(type, vec)                                                                            \
-	(VMX_INTR_INFO_VALID | ((uint32_t)(type) << VMX_INTR_INFO_TYPE_SHIFT) | (vec))
+	(NEST_VMX_INTR_INFO_VALID | ((uint32_t)(type) << NEST_VMX_INTR_INFO_TYPE_SHIFT) | (vec))
 #define BEYOND_46 (1ull << 46)
 #define NONCANON (1ull << 47)
 #define AR_DPL3 (3u << X86_SEG_DPL_SHIFT)

@@ -145,8 +145,8 @@ static inline void nfx_setup(void)
 
 	memset(&N.l0, 0, sizeof(N.l0));
 	N.l0.size = sizeof(N.l0);
-	N.l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE | VMX_EXIT_LOAD_EFER;
-	N.l0.proc2 = VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID;
+	N.l0.exit_ctls = NEST_VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE | NEST_VMX_EXIT_CTL_LOAD_EFER;
+	N.l0.proc2 = NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_ENABLE_VPID;
 	N.l0.eptp01 = 0x800001eull;
 	N.l0.vpid02 = L0_VPID02;
 	N.l0.exception_bitmap = 1u << X86_EXC_MC;
@@ -154,9 +154,9 @@ static inline void nfx_setup(void)
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
 
 	/* L1: VMXON, VMPTRLD, then its vmcs12 (the baseline, without EPT). */
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMXON, N_VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMXON, N_VMXON_GPA), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
 	fx_init(&N.base);
 	N.ctx->caps = N.base.caps;
@@ -165,7 +165,8 @@ static inline void nfx_setup(void)
 	*v = N.base.v;
 	v->revision = rev;
 	v->launch_state = NEST_VMCS12_STATE_CLEAR;
-	v->SECONDARY_VM_EXEC_CONTROL &= ~(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
+	v->SECONDARY_VM_EXEC_CONTROL &=
+	    ~(NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST);
 	v->EPT_POINTER = 0;
 
 	memset(&N.l2regs, 0, sizeof(N.l2regs));
@@ -180,12 +181,12 @@ static inline void nfx_teardown(void)
 
 static inline int vmlaunch(void)
 {
-	return l1_exec(VMX_EXIT_VMLAUNCH, 0);
+	return l1_exec(NEST_VMX_EXIT_VMLAUNCH, 0);
 }
 
 static inline int vmresume(void)
 {
-	return l1_exec(VMX_EXIT_VMRESUME, 0);
+	return l1_exec(NEST_VMX_EXIT_VMRESUME, 0);
 }
 
 static inline void launch_ok(void)

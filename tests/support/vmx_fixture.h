@@ -105,7 +105,7 @@ static inline int exec_m64(uint32_t reason, uint64_t value)
 static inline int vmread_reg(uint32_t enc)
 {
 	F.regs.gpr[RCX] = enc;
-	return exec(VMX_EXIT_VMREAD, sim_vmx_info_reg(RAX, RCX), 0);
+	return exec(NEST_VMX_EXIT_VMREAD, sim_vmx_info_reg(RAX, RCX), 0);
 }
 
 /* VMWRITE RCX, RDX (encoding in RCX, value in RDX). */
@@ -113,14 +113,14 @@ static inline int vmwrite_reg(uint32_t enc, uint64_t value)
 {
 	F.regs.gpr[RCX] = enc;
 	F.regs.gpr[RDX] = value;
-	return exec(VMX_EXIT_VMWRITE, sim_vmx_info_reg(RDX, RCX), 0);
+	return exec(NEST_VMX_EXIT_VMWRITE, sim_vmx_info_reg(RDX, RCX), 0);
 }
 
 #define assert_succeed()                                                                           \
 	do {                                                                                       \
 		ck_assert_uint_eq(F.act.kind, NEST_VMX_ACT_RESUME_L1);                             \
 		ck_assert_uint_eq(F.act.result, NEST_VMX_SUCCEED);                                 \
-		ck_assert_uint_eq(F.act.rflags & X86_ARITH, 0);                                    \
+		ck_assert_uint_eq(F.act.rflags &X86_ARITH, 0);                                     \
 		ck_assert_uint_eq(F.act.rip, F.regs.rip + F.exit.insn_len);                        \
 	} while (0)
 
@@ -128,7 +128,7 @@ static inline int vmwrite_reg(uint32_t enc, uint64_t value)
 	do {                                                                                       \
 		ck_assert_uint_eq(F.act.kind, NEST_VMX_ACT_RESUME_L1);                             \
 		ck_assert_uint_eq(F.act.result, NEST_VMX_FAIL_INVALID);                            \
-		ck_assert_uint_eq(F.act.rflags & X86_ARITH, 1u /* CF */);                          \
+		ck_assert_uint_eq(F.act.rflags &X86_ARITH, 1u /* CF */);                           \
 		ck_assert_uint_eq(F.act.vm_instruction_error, 0);                                  \
 	} while (0)
 
@@ -136,7 +136,7 @@ static inline int vmwrite_reg(uint32_t enc, uint64_t value)
 	do {                                                                                       \
 		ck_assert_uint_eq(F.act.kind, NEST_VMX_ACT_RESUME_L1);                             \
 		ck_assert_uint_eq(F.act.result, NEST_VMX_FAIL_VALID);                              \
-		ck_assert_uint_eq(F.act.rflags & X86_ARITH, 0x40u /* ZF */);                       \
+		ck_assert_uint_eq(F.act.rflags &X86_ARITH, 0x40u /* ZF */);                        \
 		ck_assert_uint_eq(F.act.vm_instruction_error, (n));                                \
 	} while (0)
 
@@ -157,13 +157,13 @@ static inline int vmwrite_reg(uint32_t enc, uint64_t value)
 
 static inline void do_vmxon(void)
 {
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_succeed();
 }
 
 static inline void do_vmptrld(uint64_t gpa)
 {
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, gpa), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, gpa), NEST_OK);
 	assert_succeed();
 }
 

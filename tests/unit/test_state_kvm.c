@@ -99,7 +99,7 @@ static void assert_rejected(struct nest_vmx *c, size_t len, int status)
 static int cpuid_exit(void)
 {
 	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, CPUID_LEN);
-	return l2_exit(VMX_EXIT_CPUID, 0);
+	return l2_exit(NEST_VMX_EXIT_CPUID, 0);
 }
 
 static void export_guest_mode(void)
@@ -195,8 +195,9 @@ END_TEST
 
 START_TEST(export_with_an_event_pending_in_vmcs02_is_a_state_error)
 {
-	uint32_t ev = VMX_INTR_INFO_VALID |
-		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_UD;
+	uint32_t ev = NEST_VMX_INTR_INFO_VALID |
+		      (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+		      X86_EXC_UD;
 
 	V12()->VM_ENTRY_INTR_INFO_FIELD = ev;
 	launch_ok();

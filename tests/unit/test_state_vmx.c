@@ -113,7 +113,7 @@ static void l2_progress(void)
 static int cpuid_exit(void)
 {
 	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, CPUID_LEN);
-	return l2_exit(VMX_EXIT_CPUID, 0);
+	return l2_exit(NEST_VMX_EXIT_CPUID, 0);
 }
 
 /* A guest-mode stream of the fixture's L2 in S. */
@@ -352,8 +352,8 @@ END_TEST
 START_TEST(event_pending_in_vmcs02_survives_a_restore)
 {
 	struct nest_vmx *c;
-	uint32_t ev =
-	    VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) | 0x31;
+	uint32_t ev = NEST_VMX_INTR_INFO_VALID |
+		      (NEST_VMX_INTR_TYPE_EXT_INTR << NEST_VMX_INTR_INFO_TYPE_SHIFT) | 0x31;
 
 	/* L2 takes interrupts: an external interrupt is injected only with
 	 * RFLAGS.IF set (SDM 27.3.1.5), which a restore checks as entry does. */
@@ -361,7 +361,7 @@ START_TEST(event_pending_in_vmcs02_survives_a_restore)
 	launch_ok();
 	/* L0 handles an exit during delivery of an interrupt to L2. */
 	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD, ev);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_EXTERNAL_INTERRUPT, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_EXTERNAL_INTERRUPT, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD), ev);
 	save(N.ctx, S);
@@ -377,20 +377,21 @@ START_TEST(event_l1_injected_travels_as_vmcs02s_pending_event)
 {
 	struct nest_vmx *c;
 	/* #UD: a hardware exception without error code. */
-	uint32_t ev = VMX_INTR_INFO_VALID |
-		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_UD;
+	uint32_t ev = NEST_VMX_INTR_INFO_VALID |
+		      (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+		      X86_EXC_UD;
 
 	V12()->VM_ENTRY_INTR_INFO_FIELD = ev;
 	launch_ok();
 	save(N.ctx, S);
 	/* vmcs12's copy was handed over at the entry: one pending event. */
-	ck_assert_uint_eq(get32(IMG(VM_ENTRY_INTR_INFO_FIELD)) & VMX_INTR_INFO_VALID, 0);
+	ck_assert_uint_eq(get32(IMG(VM_ENTRY_INTR_INFO_FIELD)) & NEST_VMX_INTR_INFO_VALID, 0);
 	ck_assert_uint_eq(get32(OFF_EVENT_INFO), ev);
 	sim_vmcs_clear(&N.s, NEST_VMCS02);
 	c = fresh_ctx(true);
 	ck_assert_int_eq(nest_vmx_restore_state(c, S, SLEN), NEST_OK);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD), ev);
-	ck_assert_uint_eq(c->vmcs12.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID, 0);
+	ck_assert_uint_eq(c->vmcs12.VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID, 0);
 }
 END_TEST
 
@@ -398,7 +399,7 @@ START_TEST(restored_timer_counts_on_from_where_it_was)
 {
 	struct nest_vmx *c;
 
-	V12()->PIN_BASED_VM_EXEC_CONTROL |= VMX_PIN_PREEMPTION_TIMER;
+	V12()->PIN_BASED_VM_EXEC_CONTROL |= NEST_VMX_PIN_PREEMPTION_TIMER;
 	V12()->VMX_PREEMPTION_TIMER_VALUE = 1000;
 	launch_ok();
 	set02(NEST_VMCS_VMX_PREEMPTION_TIMER_VALUE, 600);
@@ -489,7 +490,7 @@ REJECT_TEST(guest_mode_vmcs12_with_a_bad_guest_state_is_format, GUEST,
 REJECT_TEST(guest_mode_l1_cr0_outside_the_fixed_bits_is_format, GUEST, put64(OFF_L1_CR0, 0),
 	    NEST_E_FORMAT)
 REJECT_TEST(guest_mode_l1_blocked_by_mov_ss_is_format, GUEST,
-	    put64(OFF_L1_INTR, VMX_INTERRUPTIBILITY_MOV_SS), NEST_E_FORMAT)
+	    put64(OFF_L1_INTR, NEST_VMX_INTERRUPTIBILITY_MOV_SS), NEST_E_FORMAT)
 REJECT_TEST(timer_count_above_its_start_is_format, GUEST,
 	    (put32(OFF_FLAGS, get32(OFF_FLAGS) | NEST_STATE_VMX_F_TIMER_ACTIVE),
 	     put32(OFF_TIMER_START, 5), put32(OFF_TIMER_NOW, 6)),
@@ -499,29 +500,32 @@ REJECT_TEST(timer_values_without_a_timer_are_format, GUEST, put32(OFF_TIMER_STAR
 REJECT_TEST(l1_timer_without_an_active_timer_is_format, GUEST,
 	    put32(OFF_FLAGS, get32(OFF_FLAGS) | NEST_STATE_VMX_F_L1_TIMER), NEST_E_FORMAT)
 REJECT_TEST(event_of_reserved_type_is_format, GUEST,
-	    put32(OFF_EVENT_INFO, VMX_INTR_INFO_VALID | (1u << VMX_INTR_INFO_TYPE_SHIFT)),
+	    put32(OFF_EVENT_INFO, NEST_VMX_INTR_INFO_VALID | (1u << NEST_VMX_INTR_INFO_TYPE_SHIFT)),
 	    NEST_E_FORMAT)
 REJECT_TEST(error_code_without_the_deliver_bit_is_format, GUEST,
-	    (put32(OFF_EVENT_INFO, VMX_INTR_INFO_VALID | 14u |
-				       (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT)),
+	    (put32(OFF_EVENT_INFO,
+		   NEST_VMX_INTR_INFO_VALID | 14u |
+		       (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT)),
 	     put32(OFF_EVENT_ERROR, 2)),
 	    NEST_E_FORMAT)
 REJECT_TEST(event_fields_of_no_event_are_format, GUEST, put32(OFF_EVENT_ERROR, 2), NEST_E_FORMAT)
 /* Issue #13.4: what VMLAUNCH refuses (SDM 27.2.1.3), a restore refuses. */
-#define EVT(type, vector) (VMX_INTR_INFO_VALID | ((type) << VMX_INTR_INFO_TYPE_SHIFT) | (vector))
+#define EVT(type, vector)                                                                          \
+	(NEST_VMX_INTR_INFO_VALID | ((type) << NEST_VMX_INTR_INFO_TYPE_SHIFT) | (vector))
 REJECT_TEST(exception_with_vector_64_is_format, GUEST,
-	    put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_HW_EXCEPTION, 64u)), NEST_E_FORMAT)
-REJECT_TEST(nmi_with_vector_5_is_format, GUEST, put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_NMI, 5u)),
-	    NEST_E_FORMAT)
+	    put32(OFF_EVENT_INFO, EVT(NEST_VMX_INTR_TYPE_HW_EXCEPTION, 64u)), NEST_E_FORMAT)
+REJECT_TEST(nmi_with_vector_5_is_format, GUEST,
+	    put32(OFF_EVENT_INFO, EVT(NEST_VMX_INTR_TYPE_NMI, 5u)), NEST_E_FORMAT)
 REJECT_TEST(ud_with_an_error_code_is_format, GUEST,
 	    put32(OFF_EVENT_INFO,
-		  EVT(VMX_INTR_TYPE_HW_EXCEPTION, 6u) | VMX_INTR_INFO_DELIVER_ERROR_CODE),
+		  EVT(NEST_VMX_INTR_TYPE_HW_EXCEPTION, 6u) | NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE),
 	    NEST_E_FORMAT)
 REJECT_TEST(software_interrupt_of_length_0_is_format, GUEST,
-	    (put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_SOFT_INTR, 0x80u)), put32(OFF_EVENT_LEN, 0)),
+	    (put32(OFF_EVENT_INFO, EVT(NEST_VMX_INTR_TYPE_SOFT_INTR, 0x80u)),
+	     put32(OFF_EVENT_LEN, 0)),
 	    NEST_E_FORMAT)
 REJECT_TEST(external_interrupt_with_rflags_if_clear_is_format, GUEST,
-	    (put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_EXT_INTR, 0x30u)),
+	    (put32(OFF_EVENT_INFO, EVT(NEST_VMX_INTR_TYPE_EXT_INTR, 0x30u)),
 	     put64(IMG(GUEST_RFLAGS), X86_RFLAGS_FIXED1)),
 	    NEST_E_FORMAT)
 
@@ -552,11 +556,11 @@ START_TEST(software_interrupt_with_its_length_is_restored)
 
 	save_guest_mode();
 	c = fresh_ctx(true);
-	put32(OFF_EVENT_INFO, EVT(VMX_INTR_TYPE_SOFT_INTR, 0x80u));
+	put32(OFF_EVENT_INFO, EVT(NEST_VMX_INTR_TYPE_SOFT_INTR, 0x80u));
 	put32(OFF_EVENT_LEN, 2);
 	ck_assert_int_eq(nest_vmx_restore_state(c, S, SLEN), NEST_OK);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
-			  EVT(VMX_INTR_TYPE_SOFT_INTR, 0x80u));
+			  EVT(NEST_VMX_INTR_TYPE_SOFT_INTR, 0x80u));
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INSTRUCTION_LEN), 2);
 }
 END_TEST
@@ -564,15 +568,15 @@ REJECT_TEST(guest_mode_fields_outside_guest_mode_are_format, ROOT, put64(OFF_L1_
 	    NEST_E_FORMAT)
 REJECT_TEST(injection_still_valid_in_vmcs12_is_format, GUEST,
 	    put32(IMG(VM_ENTRY_INTR_INFO_FIELD),
-		  VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) |
-		      0x30),
+		  NEST_VMX_INTR_INFO_VALID |
+		      (NEST_VMX_INTR_TYPE_EXT_INTR << NEST_VMX_INTR_INFO_TYPE_SHIFT) | 0x30),
 	    NEST_E_FORMAT)
 
 START_TEST(virtual_apic_page_l0_does_not_map_is_not_mapped)
 {
 	struct nest_vmx *c;
 
-	V12()->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_USE_TPR_SHADOW;
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_USE_TPR_SHADOW;
 	V12()->VIRTUAL_APIC_PAGE_ADDR = 0x3000;
 	V12()->TPR_THRESHOLD = 0;
 	save_guest_mode();

@@ -61,9 +61,9 @@ END_TEST
 START_TEST(allowed0_settings_are_a_subset_of_allowed1_in_every_control_msr)
 {
 	struct nest_vmx_caps c = offered();
-	const uint64_t *m[] = {&c.pinbased,      &c.procbased,      &c.exit,
-			       &c.entry,         &c.procbased2,     &c.true_pinbased,
-			       &c.true_procbased, &c.true_exit,      &c.true_entry};
+	const uint64_t *m[] = {&c.pinbased,	  &c.procbased,	 &c.exit,
+			       &c.entry,	  &c.procbased2, &c.true_pinbased,
+			       &c.true_procbased, &c.true_exit,	 &c.true_entry};
 	size_t i;
 
 	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
@@ -80,8 +80,8 @@ START_TEST(true_msrs_require_no_more_than_the_plain_ones)
 	ck_assert_uint_eq(must1(c.true_exit) & ~must1(c.exit), 0);
 	ck_assert_uint_eq(must1(c.true_entry) & ~must1(c.entry), 0);
 	/* CR3-load exiting may be 0 only through the TRUE MSR. */
-	ck_assert_uint_eq(must1(c.true_procbased) & VMX_PROC_CR3_LOAD_EXITING, 0);
-	ck_assert_uint_ne(must1(c.procbased) & VMX_PROC_CR3_LOAD_EXITING, 0);
+	ck_assert_uint_eq(must1(c.true_procbased) & NEST_VMX_PROC_CR3_LOAD_EXITING, 0);
+	ck_assert_uint_ne(must1(c.procbased) & NEST_VMX_PROC_CR3_LOAD_EXITING, 0);
 }
 END_TEST
 
@@ -90,18 +90,21 @@ START_TEST(controls_libnest_cannot_emulate_are_never_offered)
 	struct nest_vmx_caps c = offered();
 
 	ck_assert_uint_eq(may1(c.procbased2) &
-				  (VMX_PROC2_ENCLS_EXITING | VMX_PROC2_ENABLE_ENCLV_EXITING |
-				   VMX_PROC2_ENABLE_PCONFIG | VMX_PROC2_PASID_TRANSLATION |
-				   VMX_PROC2_SUBPAGE_WRITE_PERM | VMX_PROC2_CONCEAL_VMX_FROM_PT |
-				   VMX_PROC2_PT_USE_GPA | VMX_PROC2_EPT_VIOLATION_VE),
+			      (NEST_VMX_PROC2_ENCLS_EXITING | NEST_VMX_PROC2_ENABLE_ENCLV_EXITING |
+			       NEST_VMX_PROC2_ENABLE_PCONFIG | NEST_VMX_PROC2_PASID_TRANSLATION |
+			       NEST_VMX_PROC2_SUBPAGE_WRITE_PERM |
+			       NEST_VMX_PROC2_CONCEAL_VMX_FROM_PT | NEST_VMX_PROC2_PT_USE_GPA |
+			       NEST_VMX_PROC2_EPT_VIOLATION_VE),
 			  0);
-	ck_assert_uint_eq(may1(c.procbased) & VMX_PROC_ACTIVATE_TERTIARY, 0);
-	ck_assert_uint_eq(may1(c.exit) & (VMX_EXIT_CONCEAL_VMX_FROM_PT | VMX_EXIT_CLEAR_RTIT_CTL |
-					  VMX_EXIT_ACTIVATE_SECONDARY),
+	ck_assert_uint_eq(may1(c.procbased) & NEST_VMX_PROC_ACTIVATE_TERTIARY, 0);
+	ck_assert_uint_eq(may1(c.exit) & (NEST_VMX_EXIT_CTL_CONCEAL_VMX_FROM_PT |
+					  NEST_VMX_EXIT_CTL_CLEAR_RTIT_CTL |
+					  NEST_VMX_EXIT_CTL_ACTIVATE_SECONDARY),
 			  0);
-	ck_assert_uint_eq(may1(c.entry) & (VMX_ENTRY_ENTRY_TO_SMM | VMX_ENTRY_DEACT_DUAL_MONITOR |
-					   VMX_ENTRY_CONCEAL_VMX_FROM_PT |
-					   VMX_ENTRY_LOAD_RTIT_CTL),
+	ck_assert_uint_eq(may1(c.entry) & (NEST_VMX_ENTRY_CTL_ENTRY_TO_SMM |
+					   NEST_VMX_ENTRY_CTL_DEACT_DUAL_MONITOR |
+					   NEST_VMX_ENTRY_CTL_CONCEAL_VMX_FROM_PT |
+					   NEST_VMX_ENTRY_CTL_LOAD_RTIT_CTL),
 			  0);
 	ck_assert_uint_eq(c.procbased3, 0);
 	ck_assert_uint_eq(c.misc & (VMX_MISC_INTEL_PT | VMX_MISC_RDMSR_IN_SMM |
@@ -114,20 +117,20 @@ START_TEST(features_the_host_has_and_policy_allows_are_offered)
 {
 	struct nest_vmx_caps c = offered();
 
-	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_ENABLE_EPT, 0);
-	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_ENABLE_VPID, 0);
-	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_UNRESTRICTED_GUEST, 0);
-	ck_assert_uint_ne(may1(c.pinbased) & VMX_PIN_PREEMPTION_TIMER, 0);
-	ck_assert_uint_ne(may1(c.procbased2) & (VMX_PROC2_VIRT_APIC_ACCESSES |
-						VMX_PROC2_VIRT_X2APIC_MODE |
-						VMX_PROC2_APIC_REGISTER_VIRT |
-						VMX_PROC2_VIRT_INTR_DELIVERY),
+	ck_assert_uint_ne(may1(c.procbased2) & NEST_VMX_PROC2_ENABLE_EPT, 0);
+	ck_assert_uint_ne(may1(c.procbased2) & NEST_VMX_PROC2_ENABLE_VPID, 0);
+	ck_assert_uint_ne(may1(c.procbased2) & NEST_VMX_PROC2_UNRESTRICTED_GUEST, 0);
+	ck_assert_uint_ne(may1(c.pinbased) & NEST_VMX_PIN_PREEMPTION_TIMER, 0);
+	ck_assert_uint_ne(may1(c.procbased2) &
+			      (NEST_VMX_PROC2_VIRT_APIC_ACCESSES | NEST_VMX_PROC2_VIRT_X2APIC_MODE |
+			       NEST_VMX_PROC2_APIC_REGISTER_VIRT |
+			       NEST_VMX_PROC2_VIRT_INTR_DELIVERY),
 			  0);
 	ck_assert_uint_ne(c.ept_vpid & VMX_EPT_CAP_PWL4, 0);
 	ck_assert_uint_ne(c.ept_vpid & VMX_VPID_CAP_INVVPID, 0);
 	ck_assert_uint_ne(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
 	/* VM functions: EPTP switching only (vmfunc.c). */
-	ck_assert_uint_ne(may1(c.procbased2) & VMX_PROC2_ENABLE_VMFUNC, 0);
+	ck_assert_uint_ne(may1(c.procbased2) & NEST_VMX_PROC2_ENABLE_VMFUNC, 0);
 	ck_assert_uint_eq(c.vmfunc, 1);
 }
 END_TEST
@@ -139,8 +142,9 @@ START_TEST(policy_without_ept_hides_ept_and_what_needs_it)
 	F.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_EPT;
 	ck_assert_int_eq(fx_init(), NEST_OK);
 	c = offered();
-	ck_assert_uint_eq(may1(c.procbased2) & (VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST |
-						VMX_PROC2_ENABLE_PML | VMX_PROC2_ENABLE_VMFUNC),
+	ck_assert_uint_eq(may1(c.procbased2) &
+			      (NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST |
+			       NEST_VMX_PROC2_ENABLE_PML | NEST_VMX_PROC2_ENABLE_VMFUNC),
 			  0);
 	ck_assert_uint_eq(c.ept_vpid & 0xffffffffull, 0);
 	ck_assert_uint_ne(c.ept_vpid & VMX_VPID_CAP_INVVPID, 0);
@@ -155,8 +159,8 @@ START_TEST(policy_without_preemption_timer_hides_its_controls_and_rate)
 	F.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_PREEMPTION_TIMER;
 	ck_assert_int_eq(fx_init(), NEST_OK);
 	c = offered();
-	ck_assert_uint_eq(may1(c.pinbased) & VMX_PIN_PREEMPTION_TIMER, 0);
-	ck_assert_uint_eq(may1(c.exit) & VMX_EXIT_SAVE_PREEMPTION_TIMER, 0);
+	ck_assert_uint_eq(may1(c.pinbased) & NEST_VMX_PIN_PREEMPTION_TIMER, 0);
+	ck_assert_uint_eq(may1(c.exit) & NEST_VMX_EXIT_CTL_SAVE_PREEMPTION_TIMER, 0);
 	ck_assert_uint_eq(c.misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK, 0);
 }
 END_TEST
@@ -165,10 +169,10 @@ START_TEST(host_without_a_feature_never_offers_it)
 {
 	struct nest_vmx_caps c;
 
-	F.host.procbased2 &= ~((uint64_t)VMX_PROC2_ENABLE_VPID << 32);
+	F.host.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_VPID << 32);
 	ck_assert_int_eq(fx_init(), NEST_OK);
 	c = offered();
-	ck_assert_uint_eq(may1(c.procbased2) & VMX_PROC2_ENABLE_VPID, 0);
+	ck_assert_uint_eq(may1(c.procbased2) & NEST_VMX_PROC2_ENABLE_VPID, 0);
 	ck_assert_uint_eq(c.ept_vpid >> 32, 0);
 }
 END_TEST
@@ -195,13 +199,14 @@ START_TEST(features_vmcs02_cannot_carry_are_never_offered)
 	struct nest_vmx_caps c = offered();
 
 	ck_assert_uint_eq(F.cfg.features, NEST_VMX_F_ALL);
-	ck_assert_uint_eq(may1(c.procbased2) & (VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_ENABLE_PML |
-						VMX_PROC2_EPT_VIOLATION_VE),
+	ck_assert_uint_eq(may1(c.procbased2) &
+			      (NEST_VMX_PROC2_VMCS_SHADOWING | NEST_VMX_PROC2_ENABLE_PML |
+			       NEST_VMX_PROC2_EPT_VIOLATION_VE),
 			  0);
-	ck_assert_uint_eq(may1(c.pinbased) & VMX_PIN_POSTED_INTR, 0);
-	ck_assert_uint_eq(may1(c.true_pinbased) & VMX_PIN_POSTED_INTR, 0);
-	ck_assert_uint_eq(may1(c.procbased) & VMX_PROC_ACTIVATE_TERTIARY, 0);
-	ck_assert_uint_eq(may1(c.true_procbased) & VMX_PROC_ACTIVATE_TERTIARY, 0);
+	ck_assert_uint_eq(may1(c.pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
+	ck_assert_uint_eq(may1(c.true_pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
+	ck_assert_uint_eq(may1(c.procbased) & NEST_VMX_PROC_ACTIVATE_TERTIARY, 0);
+	ck_assert_uint_eq(may1(c.true_procbased) & NEST_VMX_PROC_ACTIVATE_TERTIARY, 0);
 	ck_assert_uint_eq(c.procbased3, 0);
 }
 END_TEST
@@ -225,8 +230,8 @@ START_TEST(host_without_secondary_controls_yields_no_procbased2)
 {
 	uint64_t v;
 
-	F.host.procbased &= ~((uint64_t)VMX_PROC_ACTIVATE_SECONDARY << 32);
-	F.host.true_procbased &= ~((uint64_t)VMX_PROC_ACTIVATE_SECONDARY << 32);
+	F.host.procbased &= ~((uint64_t)NEST_VMX_PROC_ACTIVATE_SECONDARY << 32);
+	F.host.true_procbased &= ~((uint64_t)NEST_VMX_PROC_ACTIVATE_SECONDARY << 32);
 	ck_assert_int_eq(fx_init(), NEST_OK);
 	ck_assert_uint_eq(offered().procbased2, 0);
 	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_PROCBASED_CTLS2, &v), NEST_OK);
@@ -390,7 +395,7 @@ START_TEST(vmxon_after_l1_enables_and_locks_feature_control_succeeds)
 {
 	F.cfg.feature_control = 0;
 	ck_assert_int_eq(fx_init(), NEST_OK);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x5), NEST_OK);
 	do_vmxon();

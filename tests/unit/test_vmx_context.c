@@ -33,9 +33,8 @@ START_TEST(init_rejects_storage_smaller_than_size)
 {
 	struct nest_vmx *out;
 
-	ck_assert_int_eq(
-		nest_vmx_init(F.mem, nest_vmx_size() - 1, sim_backend(&F.s), &F.cfg, &out),
-		NEST_E_SIZE);
+	ck_assert_int_eq(nest_vmx_init(F.mem, nest_vmx_size() - 1, sim_backend(&F.s), &F.cfg, &out),
+			 NEST_E_SIZE);
 }
 END_TEST
 
@@ -68,8 +67,7 @@ START_TEST(init_accepts_config_from_a_newer_caller)
 	big.cfg = F.cfg;
 	big.cfg.size = sizeof(big);
 	big.future = 0xdead;
-	ck_assert_int_eq(nest_vmx_init(F.mem, nest_vmx_size(), sim_backend(&F.s), &big.cfg,
-				       &F.ctx),
+	ck_assert_int_eq(nest_vmx_init(F.mem, nest_vmx_size(), sim_backend(&F.s), &big.cfg, &F.ctx),
 			 NEST_OK);
 }
 END_TEST
@@ -106,7 +104,7 @@ START_TEST(init_accepts_oldest_backend_ops_table)
 	/* l1_linear_to_phys lies beyond that size: absent; without CR3 in
 	 * the registers libnest cannot walk L1's tables either. */
 	F.regs.size = NEST_VMX_L1_REGS_MIN_SIZE;
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_E_MISSING_OP);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_E_MISSING_OP);
 }
 END_TEST
 
@@ -127,7 +125,7 @@ START_TEST(calls_on_uninitialised_context_are_caller_errors)
 	uint64_t v;
 
 	memset(F.mem, 0, nest_vmx_size());
-	sim_vmx_exit(&F.exit, VMX_EXIT_VMXOFF, 0, 0);
+	sim_vmx_exit(&F.exit, NEST_VMX_EXIT_VMXOFF, 0, 0);
 	ck_assert_int_eq(nest_vmx_l1_exit(F.ctx, &F.exit, &F.regs, &act), NEST_E_INVAL);
 	ck_assert_int_eq(nest_vmx_offered_caps(F.ctx, &caps), NEST_E_INVAL);
 	ck_assert_int_eq(nest_vmx_get_status(F.ctx, &st), NEST_E_INVAL);
@@ -141,7 +139,7 @@ END_TEST
 
 START_TEST(l1_exit_rejects_null_pointers)
 {
-	sim_vmx_exit(&F.exit, VMX_EXIT_VMXOFF, 0, 0);
+	sim_vmx_exit(&F.exit, NEST_VMX_EXIT_VMXOFF, 0, 0);
 	F.act.size = sizeof(F.act);
 	ck_assert_int_eq(nest_vmx_l1_exit(F.ctx, NULL, &F.regs, &F.act), NEST_E_INVAL);
 	ck_assert_int_eq(nest_vmx_l1_exit(F.ctx, &F.exit, NULL, &F.act), NEST_E_INVAL);
@@ -151,7 +149,7 @@ END_TEST
 
 START_TEST(l1_exit_rejects_structs_below_minimum_size)
 {
-	sim_vmx_exit(&F.exit, VMX_EXIT_VMXOFF, 0, 0);
+	sim_vmx_exit(&F.exit, NEST_VMX_EXIT_VMXOFF, 0, 0);
 	F.act.size = NEST_VMX_ACTION_MIN_SIZE - 1;
 	ck_assert_int_eq(nest_vmx_l1_exit(F.ctx, &F.exit, &F.regs, &F.act), NEST_E_SIZE);
 	F.act.size = sizeof(F.act);
@@ -172,7 +170,7 @@ START_TEST(l1_exit_writes_only_the_callers_action_size)
 
 	memset(&big, 0xab, sizeof(big));
 	big.act.size = sizeof(big.act);
-	sim_vmx_exit(&F.exit, VMX_EXIT_VMXOFF, 0, 0);
+	sim_vmx_exit(&F.exit, NEST_VMX_EXIT_VMXOFF, 0, 0);
 	ck_assert_int_eq(nest_vmx_l1_exit(F.ctx, &F.exit, &F.regs, &big.act), NEST_OK);
 	ck_assert_uint_eq(big.act.size, sizeof(big.act));
 	ck_assert_uint_eq(big.act.kind, NEST_VMX_ACT_INJECT);
@@ -182,16 +180,16 @@ END_TEST
 
 START_TEST(l1_exit_rejects_exit_reasons_it_does_not_handle)
 {
-	ck_assert_int_eq(exec(VMX_EXIT_CPUID, 0, 0), NEST_E_INVAL);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_CPUID, 0, 0), NEST_E_INVAL);
 	ck_assert_uint_eq(F.act.kind, NEST_VMX_ACT_NONE);
-	ck_assert_int_eq(exec(VMX_EXIT_VMXOFF | (1u << 31), 0, 0), NEST_E_INVAL);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMXOFF | (1u << 31), 0, 0), NEST_E_INVAL);
 	ck_assert_int_eq(exec(0xffff, 0, 0), NEST_E_INVAL);
 }
 END_TEST
 
 START_TEST(l1_exit_rejects_impossible_instruction_length_or_cpl)
 {
-	sim_vmx_exit(&F.exit, VMX_EXIT_VMXOFF, 0, 0);
+	sim_vmx_exit(&F.exit, NEST_VMX_EXIT_VMXOFF, 0, 0);
 	F.act.size = sizeof(F.act);
 	F.exit.insn_len = 0;
 	ck_assert_int_eq(nest_vmx_l1_exit(F.ctx, &F.exit, &F.regs, &F.act), NEST_E_INVAL);

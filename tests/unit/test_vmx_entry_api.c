@@ -49,7 +49,7 @@ START_TEST(caps_default_checks_its_argument)
 	ck_assert_uint_eq(caps.size, sizeof(caps));
 	ck_assert(caps.basic & VMX_BASIC_TRUE_CTLS);
 	ck_assert_uint_eq(caps.basic & VMX_BASIC_REVISION_MASK, NEST_VMCS12_REVISION);
-	ck_assert(caps.procbased2 >> 32 & VMX_PROC2_UNRESTRICTED_GUEST);
+	ck_assert(caps.procbased2 >> 32 & NEST_VMX_PROC2_UNRESTRICTED_GUEST);
 	ck_assert(caps.ept_vpid & VMX_EPT_CAP_PWL4);
 }
 END_TEST
@@ -92,7 +92,7 @@ START_TEST(check_vmcs12_matches_the_internal_checks)
 	ck_assert_rule(res, GUEST_RIP_CANONICAL);
 	ck_assert_uint_eq(res.field, NEST_VMCS_GUEST_RIP);
 	ck_assert_uint_eq(res.exit_reason,
-			  VMX_EXIT_REASON_ENTRY_FAILURE | VMX_EXIT_INVALID_GUEST_STATE);
+			  NEST_VMX_EXIT_REASON_ENTRY_FAILURE | NEST_VMX_EXIT_INVALID_GUEST_STATE);
 }
 END_TEST
 
@@ -135,7 +135,8 @@ START_TEST(msr_load_qualification_counts_from_one)
 	ck_assert_uint_eq(res.outcome, NEST_VMX_ENTRY_OK);
 	ck_assert_int_eq(nest_vmx_check_msr_load(e, 3, &f.caps, &res), NEST_OK);
 	ck_assert_rule(res, MSR_LOAD_FS_GS_BASE);
-	ck_assert_uint_eq(res.exit_reason, VMX_EXIT_REASON_ENTRY_FAILURE | VMX_EXIT_MSR_LOADING);
+	ck_assert_uint_eq(res.exit_reason,
+			  NEST_VMX_EXIT_REASON_ENTRY_FAILURE | NEST_VMX_EXIT_MSR_LOADING);
 	ck_assert_uint_eq(res.exit_qualification, 3);
 	ck_assert_int_eq(nest_vmx_check_msr_load(NULL, 1, &f.caps, &res), NEST_E_INVAL);
 	ck_assert_int_eq(nest_vmx_check_msr_load(NULL, 0, &f.caps, &res), NEST_OK);
@@ -155,7 +156,7 @@ START_TEST(msr_load_limit_follows_misc)
 	ck_assert_int_eq(nest__vmx_check_msr_load(f.msr, 513, &f.caps, &res),
 			 NEST_VMX_ENTRY_FAILURE);
 	ck_assert_uint_eq(res.exit_reason,
-			  VMX_EXIT_REASON_ENTRY_FAILURE | VMX_EXIT_MCE_DURING_VMENTRY);
+			  NEST_VMX_EXIT_REASON_ENTRY_FAILURE | NEST_VMX_EXIT_MCE_DURING_VMENTRY);
 }
 END_TEST
 
@@ -166,7 +167,7 @@ START_TEST(protected_mode_32bit_guest_passes)
 	struct fx f;
 
 	fx_init(&f);
-	f.v.VM_ENTRY_CONTROLS &= ~VMX_ENTRY_IA32E_MODE_GUEST;
+	f.v.VM_ENTRY_CONTROLS &= ~NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST;
 	f.v.GUEST_IA32_EFER &= ~(X86_EFER_LMA | X86_EFER_LME);
 	f.v.GUEST_CR4 &= ~X86_CR4_PAE;
 	f.v.GUEST_CS_AR_BYTES = FX_CODE32_AR;
@@ -180,7 +181,7 @@ START_TEST(unrestricted_real_mode_guest_passes)
 	struct fx f;
 
 	fx_init(&f);
-	f.v.VM_ENTRY_CONTROLS &= ~VMX_ENTRY_IA32E_MODE_GUEST;
+	f.v.VM_ENTRY_CONTROLS &= ~NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST;
 	f.v.GUEST_IA32_EFER = 0;
 	f.v.GUEST_CR0 = X86_CR0_ET | X86_CR0_NE;
 	f.v.GUEST_CR4 = X86_CR4_VMXE;
@@ -200,7 +201,7 @@ START_TEST(unrestricted_real_mode_guest_passes)
 	f.v.GUEST_RIP = 0xfff0;
 	ck_assert_uint_eq(run(&f).outcome, NEST_VMX_ENTRY_OK);
 	/* Without unrestricted guest, CR0.PE is required. */
-	f.v.SECONDARY_VM_EXEC_CONTROL &= ~VMX_PROC2_UNRESTRICTED_GUEST;
+	f.v.SECONDARY_VM_EXEC_CONTROL &= ~NEST_VMX_PROC2_UNRESTRICTED_GUEST;
 	ck_assert_rule(run(&f), GUEST_CR0_FIXED);
 }
 END_TEST
@@ -210,8 +211,8 @@ START_TEST(virtual_8086_guest_passes)
 	struct fx f;
 
 	fx_init(&f);
-	f.v.SECONDARY_VM_EXEC_CONTROL &= ~VMX_PROC2_UNRESTRICTED_GUEST;
-	f.v.VM_ENTRY_CONTROLS &= ~VMX_ENTRY_IA32E_MODE_GUEST;
+	f.v.SECONDARY_VM_EXEC_CONTROL &= ~NEST_VMX_PROC2_UNRESTRICTED_GUEST;
+	f.v.VM_ENTRY_CONTROLS &= ~NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST;
 	f.v.GUEST_IA32_EFER &= ~(X86_EFER_LMA | X86_EFER_LME);
 	f.v.GUEST_CR4 &= ~X86_CR4_PAE;
 	f.v.GUEST_RFLAGS |= X86_RFLAGS_VM;
@@ -238,10 +239,11 @@ START_TEST(pdptes_come_from_l1_memory_without_ept)
 	struct nest_vmx_entry_result res;
 
 	fx_init(&f);
-	f.v.VM_ENTRY_CONTROLS &= ~VMX_ENTRY_IA32E_MODE_GUEST;
+	f.v.VM_ENTRY_CONTROLS &= ~NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST;
 	f.v.GUEST_IA32_EFER &= ~(X86_EFER_LMA | X86_EFER_LME);
 	f.v.GUEST_CS_AR_BYTES = FX_CODE32_AR;
-	f.v.SECONDARY_VM_EXEC_CONTROL &= ~(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
+	f.v.SECONDARY_VM_EXEC_CONTROL &=
+	    ~(NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST);
 	f.v.GUEST_PDPTE0 = VMX_PDPTE_P | (1ull << 5); /* ignored: EPT is off */
 	f.env.pdptes_fetched = true;
 	f.env.pdpte[1] = 0x5000 | VMX_PDPTE_P;
@@ -249,7 +251,7 @@ START_TEST(pdptes_come_from_l1_memory_without_ept)
 	f.env.pdpte[3] = 0x6000 | VMX_PDPTE_P | (1ull << 63);
 	res = run(&f);
 	ck_assert_rule(res, GUEST_PDPTE_RESERVED);
-	ck_assert_uint_eq(res.exit_qualification, VMX_ENTRY_FAIL_QUAL_PDPTE);
+	ck_assert_uint_eq(res.exit_qualification, NEST_VMX_ENTRY_FAIL_QUAL_PDPTE);
 	ck_assert_uint_eq(res.field, NEST_VMCS_GUEST_PDPTE3);
 	/* A non-present PDPTE may hold anything. */
 	f.env.pdpte[3] = ~VMX_PDPTE_P;
@@ -262,7 +264,7 @@ START_TEST(link_pointer_with_shadowing_needs_the_indicator)
 	struct fx f;
 
 	fx_init(&f);
-	f.v.SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_VMCS_SHADOWING;
+	f.v.SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_VMCS_SHADOWING;
 	f.v.VMREAD_BITMAP = 0x19000;
 	f.v.VMWRITE_BITMAP = 0x1a000;
 	f.v.VMCS_LINK_POINTER = FX_LINK_PTR;
@@ -280,9 +282,9 @@ END_TEST
 START_TEST(basic_bit56_relaxes_error_code_delivery)
 {
 	struct fx f;
-	uint32_t ud_with_code = VMX_INTR_INFO_VALID |
-				(VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
-				VMX_INTR_INFO_DELIVER_ERROR_CODE | X86_EXC_UD;
+	uint32_t ud_with_code = NEST_VMX_INTR_INFO_VALID |
+				(NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+				NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE | X86_EXC_UD;
 
 	fx_init(&f);
 	f.v.VM_ENTRY_INTR_INFO_FIELD = ud_with_code;
@@ -290,9 +292,9 @@ START_TEST(basic_bit56_relaxes_error_code_delivery)
 	f.caps.basic |= VMX_BASIC_NO_HW_ERRCODE_CHECK;
 	ck_assert_uint_eq(run(&f).outcome, NEST_VMX_ENTRY_OK);
 	/* Still only for hardware exceptions. */
-	f.v.VM_ENTRY_INTR_INFO_FIELD = VMX_INTR_INFO_VALID |
-				       (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) |
-				       VMX_INTR_INFO_DELIVER_ERROR_CODE | X86_EXC_NMI;
+	f.v.VM_ENTRY_INTR_INFO_FIELD = NEST_VMX_INTR_INFO_VALID |
+				       (NEST_VMX_INTR_TYPE_NMI << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+				       NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE | X86_EXC_NMI;
 	ck_assert_rule(run(&f), CTL_EVENT_DELIVER_ERROR_CODE);
 }
 END_TEST
@@ -305,7 +307,8 @@ START_TEST(non_true_caps_keep_default1_controls)
 	/* Without IA32_VMX_BASIC[55], CR3-load/store exiting are default1. */
 	f.caps.basic &= ~VMX_BASIC_TRUE_CTLS;
 	ck_assert_rule(run(&f), CTL_PROC_RESERVED);
-	f.v.CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_CR3_LOAD_EXITING | VMX_PROC_CR3_STORE_EXITING;
+	f.v.CPU_BASED_VM_EXEC_CONTROL |=
+	    NEST_VMX_PROC_CR3_LOAD_EXITING | NEST_VMX_PROC_CR3_STORE_EXITING;
 	ck_assert_rule(run(&f), CTL_EXIT_RESERVED);
 }
 END_TEST
@@ -315,14 +318,14 @@ START_TEST(injected_events_allowed_in_hlt)
 	struct fx f;
 
 	fx_init(&f);
-	f.v.GUEST_ACTIVITY_STATE = VMX_ACTIVITY_HLT;
-	f.v.VM_ENTRY_INTR_INFO_FIELD = VMX_INTR_INFO_VALID |
-				       (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
-				       X86_EXC_MC;
+	f.v.GUEST_ACTIVITY_STATE = NEST_VMX_ACTIVITY_HLT;
+	f.v.VM_ENTRY_INTR_INFO_FIELD =
+	    NEST_VMX_INTR_INFO_VALID |
+	    (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_MC;
 	ck_assert_uint_eq(run(&f).outcome, NEST_VMX_ENTRY_OK);
-	f.v.VM_ENTRY_INTR_INFO_FIELD = VMX_INTR_INFO_VALID |
-				       (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
-				       X86_EXC_UD;
+	f.v.VM_ENTRY_INTR_INFO_FIELD =
+	    NEST_VMX_INTR_INFO_VALID |
+	    (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_UD;
 	ck_assert_rule(run(&f), GUEST_ACTIVITY_INJECTION);
 }
 END_TEST

@@ -37,22 +37,23 @@ static void set_bit(uint8_t *b, unsigned n)
 
 START_TEST(cpuid_always_goes_to_l1)
 {
-	ck_assert_int_eq(owner(VMX_EXIT_CPUID), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_CPUID), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
 START_TEST(triple_fault_always_goes_to_l1)
 {
-	ck_assert_int_eq(owner(VMX_EXIT_TRIPLE_FAULT), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_TRIPLE_FAULT), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
 START_TEST(vmx_instructions_of_l2_go_to_l1)
 {
-	static const uint32_t r[] = {VMX_EXIT_VMCALL,	VMX_EXIT_VMCLEAR, VMX_EXIT_VMLAUNCH,
-				     VMX_EXIT_VMPTRLD,	VMX_EXIT_VMPTRST, VMX_EXIT_VMREAD,
-				     VMX_EXIT_VMRESUME, VMX_EXIT_VMWRITE, VMX_EXIT_VMXOFF,
-				     VMX_EXIT_VMXON,	VMX_EXIT_INVEPT,  VMX_EXIT_INVVPID};
+	static const uint32_t r[] = {
+	    NEST_VMX_EXIT_VMCALL,   NEST_VMX_EXIT_VMCLEAR, NEST_VMX_EXIT_VMLAUNCH,
+	    NEST_VMX_EXIT_VMPTRLD,  NEST_VMX_EXIT_VMPTRST, NEST_VMX_EXIT_VMREAD,
+	    NEST_VMX_EXIT_VMRESUME, NEST_VMX_EXIT_VMWRITE, NEST_VMX_EXIT_VMXOFF,
+	    NEST_VMX_EXIT_VMXON,    NEST_VMX_EXIT_INVEPT,  NEST_VMX_EXIT_INVVPID};
 	unsigned i;
 
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
@@ -62,8 +63,9 @@ END_TEST
 
 START_TEST(entry_failure_goes_to_l1)
 {
-	ck_assert_int_eq(owner(VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE),
-			 NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(
+	    owner(NEST_VMX_EXIT_INVALID_GUEST_STATE | NEST_VMX_EXIT_REASON_ENTRY_FAILURE),
+	    NEST__VMX_OWNER_L1);
 }
 END_TEST
 
@@ -78,33 +80,35 @@ END_TEST
 
 START_TEST(external_interrupt_belongs_to_l0_even_with_l1_exiting)
 {
-	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_EXT_INTR_EXITING;
-	ck_assert_int_eq(owner(VMX_EXIT_EXTERNAL_INTERRUPT), NEST__VMX_OWNER_L0);
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_EXT_INTR_EXITING;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_EXTERNAL_INTERRUPT), NEST__VMX_OWNER_L0);
 }
 END_TEST
 
 START_TEST(hardware_nmi_belongs_to_l0)
 {
-	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_NMI_EXITING;
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_NMI_EXITING;
 	v.EXCEPTION_BITMAP = 0xffffffffu;
-	e.intr_info = VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) | 2;
-	ck_assert_int_eq(owner(VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L0);
+	e.intr_info = NEST_VMX_INTR_INFO_VALID |
+		      (NEST_VMX_INTR_TYPE_NMI << NEST_VMX_INTR_INFO_TYPE_SHIFT) | 2;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L0);
 }
 END_TEST
 
 START_TEST(machine_check_belongs_to_l0)
 {
 	v.EXCEPTION_BITMAP = 1u << X86_EXC_MC;
-	e.intr_info = VMX_INTR_INFO_VALID |
-		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_MC;
-	ck_assert_int_eq(owner(VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L0);
+	e.intr_info = NEST_VMX_INTR_INFO_VALID |
+		      (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+		      X86_EXC_MC;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L0);
 }
 END_TEST
 
 START_TEST(hardware_init_and_sipi_belong_to_l0)
 {
-	ck_assert_int_eq(owner(VMX_EXIT_INIT_SIGNAL), NEST__VMX_OWNER_L0);
-	ck_assert_int_eq(owner(VMX_EXIT_SIPI), NEST__VMX_OWNER_L0);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_INIT_SIGNAL), NEST__VMX_OWNER_L0);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_SIPI), NEST__VMX_OWNER_L0);
 }
 END_TEST
 
@@ -112,54 +116,54 @@ END_TEST
 
 START_TEST(hlt_follows_hlt_exiting)
 {
-	ck_assert_int_eq(owner(VMX_EXIT_HLT), NEST__VMX_OWNER_L0);
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_HLT_EXITING;
-	ck_assert_int_eq(owner(VMX_EXIT_HLT), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_HLT), NEST__VMX_OWNER_L0);
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_HLT_EXITING;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_HLT), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
 START_TEST(secondary_control_counts_only_when_activated)
 {
-	v.SECONDARY_VM_EXEC_CONTROL = VMX_PROC2_WBINVD_EXITING;
-	ck_assert_int_eq(owner(VMX_EXIT_WBINVD), NEST__VMX_OWNER_L0);
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_ACTIVATE_SECONDARY;
-	ck_assert_int_eq(owner(VMX_EXIT_WBINVD), NEST__VMX_OWNER_L1);
+	v.SECONDARY_VM_EXEC_CONTROL = NEST_VMX_PROC2_WBINVD_EXITING;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_WBINVD), NEST__VMX_OWNER_L0);
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_ACTIVATE_SECONDARY;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_WBINVD), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
 START_TEST(rdtscp_needs_rdtsc_exiting_and_enable_rdtscp)
 {
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_RDTSC_EXITING;
-	ck_assert_int_eq(owner(VMX_EXIT_RDTSCP), NEST__VMX_OWNER_L0);
-	v.CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_ACTIVATE_SECONDARY;
-	v.SECONDARY_VM_EXEC_CONTROL = VMX_PROC2_ENABLE_RDTSCP;
-	ck_assert_int_eq(owner(VMX_EXIT_RDTSCP), NEST__VMX_OWNER_L1);
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_RDTSC_EXITING;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_RDTSCP), NEST__VMX_OWNER_L0);
+	v.CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_ACTIVATE_SECONDARY;
+	v.SECONDARY_VM_EXEC_CONTROL = NEST_VMX_PROC2_ENABLE_RDTSCP;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_RDTSCP), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
 START_TEST(pause_follows_pause_exiting_or_ple)
 {
-	ck_assert_int_eq(owner(VMX_EXIT_PAUSE), NEST__VMX_OWNER_L0);
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_ACTIVATE_SECONDARY;
-	v.SECONDARY_VM_EXEC_CONTROL = VMX_PROC2_PAUSE_LOOP_EXITING;
-	ck_assert_int_eq(owner(VMX_EXIT_PAUSE), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_PAUSE), NEST__VMX_OWNER_L0);
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_ACTIVATE_SECONDARY;
+	v.SECONDARY_VM_EXEC_CONTROL = NEST_VMX_PROC2_PAUSE_LOOP_EXITING;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_PAUSE), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
 START_TEST(preemption_timer_goes_to_l1_only_when_its_timer_fired)
 {
-	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_PREEMPTION_TIMER;
-	ck_assert_int_eq(owner(VMX_EXIT_PREEMPTION_TIMER), NEST__VMX_OWNER_L0);
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_PREEMPTION_TIMER;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_PREEMPTION_TIMER), NEST__VMX_OWNER_L0);
 	e.l1_timer_fired = true;
-	ck_assert_int_eq(owner(VMX_EXIT_PREEMPTION_TIMER), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_PREEMPTION_TIMER), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
 START_TEST(interrupt_window_follows_l1_control)
 {
-	ck_assert_int_eq(owner(VMX_EXIT_INTERRUPT_WINDOW), NEST__VMX_OWNER_L0);
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_INTR_WINDOW_EXITING;
-	ck_assert_int_eq(owner(VMX_EXIT_INTERRUPT_WINDOW), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_INTERRUPT_WINDOW), NEST__VMX_OWNER_L0);
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_INTR_WINDOW_EXITING;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_INTERRUPT_WINDOW), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
@@ -168,7 +172,7 @@ END_TEST
 START_TEST(msr_without_bitmaps_always_exits_to_l1)
 {
 	e.gpr[1] = 0x10;
-	ck_assert_int_eq(owner(VMX_EXIT_MSR_READ), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_MSR_READ), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
@@ -207,12 +211,12 @@ END_TEST
 
 START_TEST(msr_with_bitmap_clear_stays_with_l0)
 {
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_USE_MSR_BITMAPS;
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_USE_MSR_BITMAPS;
 	bm.msr_valid = true;
 	e.gpr[1] = 0xffffffff00000010ull; /* only ECX counts */
-	ck_assert_int_eq(owner(VMX_EXIT_MSR_WRITE), NEST__VMX_OWNER_L0);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_MSR_WRITE), NEST__VMX_OWNER_L0);
 	set_bit(bm.msr + 2048, 0x10);
-	ck_assert_int_eq(owner(VMX_EXIT_MSR_WRITE), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_MSR_WRITE), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
@@ -223,24 +227,25 @@ END_TEST
 START_TEST(io_without_controls_stays_with_l0)
 {
 	e.qual = IOQ(0x80, 1);
-	ck_assert_int_eq(owner(VMX_EXIT_IO_INSTRUCTION), NEST__VMX_OWNER_L0);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_IO_INSTRUCTION), NEST__VMX_OWNER_L0);
 }
 END_TEST
 
 START_TEST(io_unconditional_exiting_goes_to_l1)
 {
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_UNCOND_IO_EXITING;
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_UNCOND_IO_EXITING;
 	e.qual = IOQ(0x80, 1);
-	ck_assert_int_eq(owner(VMX_EXIT_IO_INSTRUCTION), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_IO_INSTRUCTION), NEST__VMX_OWNER_L1);
 }
 END_TEST
 
 START_TEST(io_bitmaps_override_unconditional_exiting)
 {
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_USE_IO_BITMAPS;
+	v.CPU_BASED_VM_EXEC_CONTROL =
+	    NEST_VMX_PROC_UNCOND_IO_EXITING | NEST_VMX_PROC_USE_IO_BITMAPS;
 	bm.io_valid = true;
 	e.qual = IOQ(0x80, 1);
-	ck_assert_int_eq(owner(VMX_EXIT_IO_INSTRUCTION), NEST__VMX_OWNER_L0);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_IO_INSTRUCTION), NEST__VMX_OWNER_L0);
 }
 END_TEST
 
@@ -301,7 +306,7 @@ START_TEST(mov_to_cr3_matching_a_target_value_does_not_exit)
 {
 	uint64_t g[16] = {0};
 
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_CR3_LOAD_EXITING;
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_CR3_LOAD_EXITING;
 	v.CR3_TARGET_COUNT = 2;
 	v.CR3_TARGET_VALUE1 = 0x5000;
 	v.CR3_TARGET_VALUE2 = 0x6000; /* beyond the count */
@@ -327,7 +332,8 @@ START_TEST(mov_from_cr3_and_cr8_follow_store_exiting)
 
 	ck_assert(!nest__vmx_cr_access_exits(&v, CRQ(3, 1, 0), g));
 	ck_assert(!nest__vmx_cr_access_exits(&v, CRQ(8, 1, 0), g));
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_CR3_STORE_EXITING | VMX_PROC_CR8_STORE_EXITING;
+	v.CPU_BASED_VM_EXEC_CONTROL =
+	    NEST_VMX_PROC_CR3_STORE_EXITING | NEST_VMX_PROC_CR8_STORE_EXITING;
 	ck_assert(nest__vmx_cr_access_exits(&v, CRQ(3, 1, 0), g));
 	ck_assert(nest__vmx_cr_access_exits(&v, CRQ(8, 1, 0), g));
 }
@@ -338,7 +344,7 @@ START_TEST(mov_to_cr8_follows_load_exiting)
 	uint64_t g[16] = {0};
 
 	ck_assert(!nest__vmx_cr_access_exits(&v, CRQ(8, 0, 0), g));
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_CR8_LOAD_EXITING;
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_CR8_LOAD_EXITING;
 	ck_assert(nest__vmx_cr_access_exits(&v, CRQ(8, 0, 0), g));
 }
 END_TEST
@@ -384,9 +390,9 @@ START_TEST(cr_access_reflects_through_the_decision)
 	e.gpr[5] = X86_CR0_CD;
 	v.CR0_GUEST_HOST_MASK = X86_CR0_CD;
 	e.qual = CRQ(0, 0, 5);
-	ck_assert_int_eq(owner(VMX_EXIT_CR_ACCESS), NEST__VMX_OWNER_L1);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_CR_ACCESS), NEST__VMX_OWNER_L1);
 	v.CR0_READ_SHADOW = X86_CR0_CD;
-	ck_assert_int_eq(owner(VMX_EXIT_CR_ACCESS), NEST__VMX_OWNER_L0);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_CR_ACCESS), NEST__VMX_OWNER_L0);
 }
 END_TEST
 
@@ -422,14 +428,14 @@ END_TEST
 START_TEST(exception_exit_goes_through_decision_with_error_code)
 {
 	v.EXCEPTION_BITMAP = 1u << X86_EXC_PF;
-	e.intr_info = VMX_INTR_INFO_VALID |
-		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
-		      VMX_INTR_INFO_DELIVER_ERROR_CODE | X86_EXC_PF;
-	ck_assert_int_eq(owner(VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L1);
+	e.intr_info = NEST_VMX_INTR_INFO_VALID |
+		      (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+		      NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE | X86_EXC_PF;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L1);
 	v.PAGE_FAULT_ERROR_CODE_MASK = X86_PFEC_U;
 	v.PAGE_FAULT_ERROR_CODE_MATCH = X86_PFEC_U;
 	e.intr_error = 0;
-	ck_assert_int_eq(owner(VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L0);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_EXCEPTION_NMI), NEST__VMX_OWNER_L0);
 }
 END_TEST
 
@@ -437,16 +443,16 @@ END_TEST
 
 START_TEST(ept_violation_without_ept12_is_an_ept01_fault_for_l0)
 {
-	ck_assert_int_eq(owner(VMX_EXIT_EPT_VIOLATION), NEST__VMX_OWNER_L0);
-	ck_assert_int_eq(owner(VMX_EXIT_EPT_MISCONFIG), NEST__VMX_OWNER_L0);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_EPT_VIOLATION), NEST__VMX_OWNER_L0);
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_EPT_MISCONFIG), NEST__VMX_OWNER_L0);
 }
 END_TEST
 
 START_TEST(ept_violation_with_ept12_goes_to_the_shadow)
 {
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_ACTIVATE_SECONDARY;
-	v.SECONDARY_VM_EXEC_CONTROL = VMX_PROC2_ENABLE_EPT;
-	ck_assert_int_eq(owner(VMX_EXIT_EPT_VIOLATION), NEST__VMX_OWNER_TDP);
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_ACTIVATE_SECONDARY;
+	v.SECONDARY_VM_EXEC_CONTROL = NEST_VMX_PROC2_ENABLE_EPT;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_EPT_VIOLATION), NEST__VMX_OWNER_TDP);
 }
 END_TEST
 

@@ -45,16 +45,17 @@ static int strict_write(void *c, enum nest_vmcs_id which, uint32_t enc, uint64_t
 static void small_caps(struct nest_vmx_caps *c)
 {
 	sim_vmx_host_caps(c);
-	c->procbased &= ~ALLOWED1(VMX_PROC_ACTIVATE_TERTIARY);
-	c->true_procbased &= ~ALLOWED1(VMX_PROC_ACTIVATE_TERTIARY);
-	c->pinbased &= ~ALLOWED1(VMX_PIN_POSTED_INTR);
-	c->true_pinbased &= ~ALLOWED1(VMX_PIN_POSTED_INTR);
-	c->procbased2 &= ~ALLOWED1(VMX_PROC2_USE_TSC_SCALING | VMX_PROC2_ENABLE_PML |
-				   VMX_PROC2_VIRT_INTR_DELIVERY);
-	c->exit &= ~ALLOWED1(VMX_EXIT_LOAD_PKRS | VMX_EXIT_LOAD_CET_STATE);
-	c->true_exit &= ~ALLOWED1(VMX_EXIT_LOAD_PKRS | VMX_EXIT_LOAD_CET_STATE);
-	c->entry &= ~ALLOWED1(VMX_ENTRY_LOAD_PKRS | VMX_ENTRY_LOAD_CET_STATE);
-	c->true_entry &= ~ALLOWED1(VMX_ENTRY_LOAD_PKRS | VMX_ENTRY_LOAD_CET_STATE);
+	c->procbased &= ~ALLOWED1(NEST_VMX_PROC_ACTIVATE_TERTIARY);
+	c->true_procbased &= ~ALLOWED1(NEST_VMX_PROC_ACTIVATE_TERTIARY);
+	c->pinbased &= ~ALLOWED1(NEST_VMX_PIN_POSTED_INTR);
+	c->true_pinbased &= ~ALLOWED1(NEST_VMX_PIN_POSTED_INTR);
+	c->procbased2 &= ~ALLOWED1(NEST_VMX_PROC2_USE_TSC_SCALING | NEST_VMX_PROC2_ENABLE_PML |
+				   NEST_VMX_PROC2_VIRT_INTR_DELIVERY);
+	c->exit &= ~ALLOWED1(NEST_VMX_EXIT_CTL_LOAD_PKRS | NEST_VMX_EXIT_CTL_LOAD_CET_STATE);
+	c->true_exit &= ~ALLOWED1(NEST_VMX_EXIT_CTL_LOAD_PKRS | NEST_VMX_EXIT_CTL_LOAD_CET_STATE);
+	c->entry &= ~ALLOWED1(NEST_VMX_ENTRY_CTL_LOAD_PKRS | NEST_VMX_ENTRY_CTL_LOAD_CET_STATE);
+	c->true_entry &=
+	    ~ALLOWED1(NEST_VMX_ENTRY_CTL_LOAD_PKRS | NEST_VMX_ENTRY_CTL_LOAD_CET_STATE);
 }
 
 static void setup(void)
@@ -101,7 +102,7 @@ START_TEST(eptp_list_needs_both_vm_functions_and_eptp_switching)
 	c.vmfunc = 0;
 	ck_assert(!nest__vmx_hw_field(&c, NEST__VF_EPTP_LIST_ADDRESS));
 	sim_vmx_host_caps(&c);
-	c.procbased &= ~ALLOWED1(VMX_PROC_ACTIVATE_SECONDARY);
+	c.procbased &= ~ALLOWED1(NEST_VMX_PROC_ACTIVATE_SECONDARY);
 	ck_assert(!nest__vmx_hw_field(&c, NEST__VF_EPTP_LIST_ADDRESS));
 	ck_assert(!nest__vmx_hw_field(&c, NEST__VF_EPT_POINTER));
 }
@@ -116,7 +117,7 @@ END_TEST
 START_TEST(entry_and_reflected_exit_touch_no_field_the_host_lacks)
 {
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	V12()->GUEST_RIP += 2;
 	ck_assert_int_eq(vmresume(), NEST_OK);
@@ -129,25 +130,27 @@ START_TEST(no_tsc_multiplier_is_written_without_scaling)
 {
 	launch_ok();
 	ck_assert_uint_eq(v02(NEST_VMCS_TSC_MULTIPLIER), 0);
-	ck_assert_uint_eq(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & VMX_PROC2_USE_TSC_SCALING, 0);
+	ck_assert_uint_eq(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & NEST_VMX_PROC2_USE_TSC_SCALING,
+			  0);
 }
 END_TEST
 
 START_TEST(vmcs02_has_the_hosts_must_be_one_bits_that_l1_cleared)
 {
 	/* The TRUE MSRs let L1 clear default-1 bits the host still requires. */
-	N.ctx->host.true_pinbased |= VMX_PIN_DEFAULT1;
-	N.ctx->host.true_entry |= VMX_ENTRY_DEFAULT1;
+	N.ctx->host.true_pinbased |= NEST_VMX_PIN_DEFAULT1;
+	N.ctx->host.true_entry |= NEST_VMX_ENTRY_CTL_DEFAULT1;
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
-	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~VMX_PIN_DEFAULT1;
-	V12()->VM_ENTRY_CONTROLS &= ~(VMX_ENTRY_DEFAULT1 & ~VMX_ENTRY_LOAD_DEBUG_CONTROLS);
-	N.ctx->caps.true_pinbased &= ~(uint64_t)VMX_PIN_DEFAULT1;
-	N.ctx->caps.true_entry &= ~(uint64_t)VMX_ENTRY_DEFAULT1;
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PIN_DEFAULT1;
+	V12()->VM_ENTRY_CONTROLS &=
+	    ~(NEST_VMX_ENTRY_CTL_DEFAULT1 & ~NEST_VMX_ENTRY_CTL_LOAD_DEBUG_CONTROLS);
+	N.ctx->caps.true_pinbased &= ~(uint64_t)NEST_VMX_PIN_DEFAULT1;
+	N.ctx->caps.true_entry &= ~(uint64_t)NEST_VMX_ENTRY_CTL_DEFAULT1;
 	launch_ok();
-	ck_assert_uint_eq(v02(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & VMX_PIN_DEFAULT1,
-			  VMX_PIN_DEFAULT1);
-	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_CONTROLS) & VMX_ENTRY_DEFAULT1,
-			  VMX_ENTRY_DEFAULT1);
+	ck_assert_uint_eq(v02(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & NEST_VMX_PIN_DEFAULT1,
+			  NEST_VMX_PIN_DEFAULT1);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_CONTROLS) & NEST_VMX_ENTRY_CTL_DEFAULT1,
+			  NEST_VMX_ENTRY_CTL_DEFAULT1);
 }
 END_TEST
 

@@ -26,7 +26,7 @@ END_TEST
 START_TEST(vmxon_with_register_operand_is_ud)
 {
 	F.regs.gpr[RBX] = VMXON_GPA;
-	ck_assert_int_eq(exec(VMX_EXIT_VMXON, sim_vmx_info_reg(RBX, 0), 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMXON, sim_vmx_info_reg(RBX, 0), 0), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -34,7 +34,7 @@ END_TEST
 START_TEST(vmxon_with_cr4_vmxe_clear_is_ud)
 {
 	F.regs.cr4 &= ~0x2000ull;
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -43,7 +43,7 @@ START_TEST(vmxon_in_real_mode_is_ud)
 {
 	sim_vmx_regs32(&F.regs);
 	F.regs.cr0 &= ~1ull;
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -52,7 +52,7 @@ START_TEST(vmxon_in_virtual_8086_mode_is_ud)
 {
 	sim_vmx_regs32(&F.regs);
 	F.regs.rflags |= 1ull << 17;
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -60,7 +60,7 @@ END_TEST
 START_TEST(vmxon_in_compatibility_mode_is_ud)
 {
 	F.regs.seg[SEG_CS].ar &= ~(1u << 13); /* CS.L = 0 with EFER.LMA = 1 */
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -69,7 +69,7 @@ START_TEST(vmxon_when_vmx_not_allowed_is_ud)
 {
 	F.cfg.vmx_allowed = 0;
 	ck_assert_int_eq(fx_init(), NEST_OK);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -77,7 +77,7 @@ END_TEST
 START_TEST(vmxon_at_cpl3_is_gp)
 {
 	F.regs.cpl = 3;
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -85,7 +85,7 @@ END_TEST
 START_TEST(vmxon_with_cr0_fixed0_bit_clear_is_gp)
 {
 	F.regs.cr0 &= ~0x20ull; /* CR0.NE must be 1 in VMX operation */
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -93,7 +93,7 @@ END_TEST
 START_TEST(vmxon_with_cr4_fixed1_bit_set_is_gp)
 {
 	F.regs.cr4 |= 1ull << 27; /* not allowed to be 1 by CR4_FIXED1 */
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -102,7 +102,7 @@ START_TEST(vmxon_with_feature_control_unlocked_is_gp)
 {
 	F.cfg.feature_control = 0x4;
 	ck_assert_int_eq(fx_init(), NEST_OK);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -111,21 +111,21 @@ START_TEST(vmxon_with_vmxon_outside_smx_disabled_is_gp)
 {
 	F.cfg.feature_control = 0x1;
 	ck_assert_int_eq(fx_init(), NEST_OK);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
 
 START_TEST(vmxon_region_not_4k_aligned_is_vmfailinvalid)
 {
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA + 8), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA + 8), NEST_OK);
 	assert_fail_invalid();
 }
 END_TEST
 
 START_TEST(vmxon_region_beyond_physical_address_width_is_vmfailinvalid)
 {
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, 1ull << 46), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, 1ull << 46), NEST_OK);
 	assert_fail_invalid();
 }
 END_TEST
@@ -133,7 +133,7 @@ END_TEST
 START_TEST(vmxon_region_revision_mismatch_is_vmfailinvalid)
 {
 	sim_write32(&F.s, VMXON_GPA, NEST_VMCS12_REVISION + 1);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_fail_invalid();
 }
 END_TEST
@@ -141,7 +141,7 @@ END_TEST
 START_TEST(vmxon_region_with_bit31_set_is_vmfailinvalid)
 {
 	sim_write32(&F.s, VMXON_GPA, NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_fail_invalid();
 }
 END_TEST
@@ -149,7 +149,7 @@ END_TEST
 START_TEST(vmxon_region_in_unbacked_memory_is_vmfailinvalid)
 {
 	sim_unmap_page(&F.s, VMXON_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_fail_invalid();
 }
 END_TEST
@@ -157,7 +157,7 @@ END_TEST
 START_TEST(vmxon_in_vmx_root_without_current_vmcs_is_vmfailinvalid)
 {
 	do_vmxon();
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_fail_invalid();
 }
 END_TEST
@@ -166,7 +166,7 @@ START_TEST(vmxon_in_vmx_root_is_vmfail15)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_fail_valid(15);
 }
 END_TEST
@@ -175,7 +175,7 @@ START_TEST(vmxon_in_vmx_root_at_cpl3_is_gp)
 {
 	do_vmxon();
 	F.regs.cpl = 3;
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -184,7 +184,7 @@ END_TEST
 
 START_TEST(vmxoff_outside_vmx_operation_is_ud)
 {
-	ck_assert_int_eq(exec(VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -193,7 +193,7 @@ START_TEST(vmxoff_at_cpl3_is_gp)
 {
 	do_vmxon();
 	F.regs.cpl = 3;
-	ck_assert_int_eq(exec(VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -204,7 +204,7 @@ START_TEST(vmxoff_leaves_vmx_operation)
 
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec(VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
 	assert_succeed();
 	fx_status(&st);
 	ck_assert_uint_eq(st.in_vmx_operation, 0);
@@ -220,7 +220,7 @@ START_TEST(vmxoff_writes_the_cached_vmcs_back)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RIP, 0x1234), NEST_OK);
-	ck_assert_int_eq(exec(VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
 	ck_assert_uint_eq(sim_read64(&F.s, VMCS_GPA + offsetof(struct nest__vmcs12, GUEST_RIP)),
 			  0x1234);
 }
@@ -230,7 +230,7 @@ END_TEST
 
 START_TEST(vmclear_outside_vmx_operation_is_ud)
 {
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -238,7 +238,7 @@ END_TEST
 START_TEST(vmclear_with_register_operand_is_ud)
 {
 	do_vmxon();
-	ck_assert_int_eq(exec(VMX_EXIT_VMCLEAR, sim_vmx_info_reg(RBX, 0), 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMCLEAR, sim_vmx_info_reg(RBX, 0), 0), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -247,7 +247,7 @@ START_TEST(vmclear_at_cpl3_is_gp)
 {
 	do_vmxon();
 	F.regs.cpl = 3;
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -256,7 +256,7 @@ START_TEST(vmclear_unaligned_address_is_vmfail2)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMCLEAR, VMCS2_GPA + 0x10), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, VMCS2_GPA + 0x10), NEST_OK);
 	assert_fail_valid(2);
 }
 END_TEST
@@ -265,7 +265,7 @@ START_TEST(vmclear_address_beyond_width_is_vmfail2)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMCLEAR, 1ull << 50), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, 1ull << 50), NEST_OK);
 	assert_fail_valid(2);
 }
 END_TEST
@@ -273,7 +273,7 @@ END_TEST
 START_TEST(vmclear_invalid_address_without_current_vmcs_is_vmfailinvalid)
 {
 	do_vmxon();
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMCLEAR, 0x10), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, 0x10), NEST_OK);
 	assert_fail_invalid();
 }
 END_TEST
@@ -282,7 +282,7 @@ START_TEST(vmclear_of_vmxon_pointer_is_vmfail3)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMCLEAR, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, VMXON_GPA), NEST_OK);
 	assert_fail_valid(3);
 }
 END_TEST
@@ -296,7 +296,7 @@ START_TEST(vmclear_of_current_vmcs_writes_back_and_invalidates_pointer)
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RSP, 0xabcd), NEST_OK);
 	ck_assert_uint_eq(sim_read64(&F.s, VMCS_GPA + off), 0); /* cached until VMCLEAR */
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
 	assert_succeed();
 	ck_assert_uint_eq(sim_read64(&F.s, VMCS_GPA + off), 0xabcd);
 	ck_assert_uint_eq(sim_read32(&F.s, VMCS_GPA + offsetof(struct nest__vmcs12, launch_state)),
@@ -314,7 +314,7 @@ START_TEST(vmclear_of_other_vmcs_sets_its_launch_state_clear)
 	sim_write32(&F.s, ls, NEST_VMCS12_STATE_LAUNCHED);
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMCLEAR, VMCS2_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, VMCS2_GPA), NEST_OK);
 	assert_succeed();
 	ck_assert_uint_eq(sim_read32(&F.s, ls), NEST_VMCS12_STATE_CLEAR);
 	fx_status(&st);
@@ -326,7 +326,7 @@ END_TEST
 
 START_TEST(vmptrld_outside_vmx_operation_is_ud)
 {
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -334,7 +334,7 @@ END_TEST
 START_TEST(vmptrld_with_register_operand_is_ud)
 {
 	do_vmxon();
-	ck_assert_int_eq(exec(VMX_EXIT_VMPTRLD, sim_vmx_info_reg(RBX, 0), 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMPTRLD, sim_vmx_info_reg(RBX, 0), 0), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -343,7 +343,7 @@ START_TEST(vmptrld_in_compatibility_mode_is_ud)
 {
 	do_vmxon();
 	F.regs.seg[SEG_CS].ar &= ~(1u << 13);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -352,7 +352,7 @@ START_TEST(vmptrld_at_cpl3_is_gp)
 {
 	do_vmxon();
 	F.regs.cpl = 3;
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -361,7 +361,7 @@ START_TEST(vmptrld_unaligned_address_is_vmfail9)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, VMCS2_GPA + 0x800), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS2_GPA + 0x800), NEST_OK);
 	assert_fail_valid(9);
 }
 END_TEST
@@ -370,7 +370,7 @@ START_TEST(vmptrld_address_beyond_width_is_vmfail9)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, 0xfffff000ull << 20), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, 0xfffff000ull << 20), NEST_OK);
 	assert_fail_valid(9);
 }
 END_TEST
@@ -378,7 +378,7 @@ END_TEST
 START_TEST(vmptrld_invalid_address_without_current_vmcs_is_vmfailinvalid)
 {
 	do_vmxon();
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, 1), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, 1), NEST_OK);
 	assert_fail_invalid();
 }
 END_TEST
@@ -387,7 +387,7 @@ START_TEST(vmptrld_of_vmxon_pointer_is_vmfail10)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMXON_GPA), NEST_OK);
 	assert_fail_valid(10);
 }
 END_TEST
@@ -397,7 +397,7 @@ START_TEST(vmptrld_revision_mismatch_is_vmfail11)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	sim_write32(&F.s, VMCS2_GPA, 0x12345678);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
 	assert_fail_valid(11);
 }
 END_TEST
@@ -409,7 +409,7 @@ START_TEST(vmptrld_shadow_indicator_without_shadowing_is_vmfail11)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	sim_write32(&F.s, VMCS2_GPA, NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
 	assert_fail_valid(11);
 }
 END_TEST
@@ -420,7 +420,7 @@ START_TEST(vmptrld_shadow_indicator_is_vmfail11_as_shadowing_is_never_offered)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	sim_write32(&F.s, VMCS2_GPA, NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
 	assert_fail_valid(11);
 }
 END_TEST
@@ -430,7 +430,7 @@ START_TEST(vmptrld_of_unbacked_memory_is_vmfail11)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	sim_unmap_page(&F.s, VMCS2_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
 	assert_fail_valid(11);
 }
 END_TEST
@@ -502,7 +502,7 @@ END_TEST
 START_TEST(vmptrst_without_current_vmcs_stores_all_ones)
 {
 	do_vmxon();
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRST, 0), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRST, 0), NEST_OK);
 	assert_succeed();
 	ck_assert_uint_eq(sim_read64(&F.s, PTR_GPA), UINT64_MAX);
 }
@@ -512,7 +512,7 @@ START_TEST(vmptrst_stores_current_vmcs_pointer)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRST, 0), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRST, 0), NEST_OK);
 	assert_succeed();
 	ck_assert_uint_eq(sim_read64(&F.s, PTR_GPA), VMCS_GPA);
 }
@@ -521,7 +521,7 @@ END_TEST
 START_TEST(vmptrst_with_register_operand_is_ud)
 {
 	do_vmxon();
-	ck_assert_int_eq(exec(VMX_EXIT_VMPTRST, sim_vmx_info_reg(RBX, 0), 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMPTRST, sim_vmx_info_reg(RBX, 0), 0), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
 END_TEST
@@ -530,7 +530,7 @@ START_TEST(vmptrst_at_cpl3_is_gp)
 {
 	do_vmxon();
 	F.regs.cpl = 3;
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMPTRST, 0), NEST_OK);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRST, 0), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -587,7 +587,7 @@ START_TEST(vmread_encoding_with_bits_63_32_set_is_vmfail12)
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmread_reg(0), NEST_OK);
 	F.regs.gpr[RCX] = (1ull << 32) | NEST_VMCS_GUEST_RIP;
-	ck_assert_int_eq(exec(VMX_EXIT_VMREAD, sim_vmx_info_reg(RAX, RCX), 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD, sim_vmx_info_reg(RAX, RCX), 0), NEST_OK);
 	assert_fail_valid(12);
 }
 END_TEST
@@ -621,9 +621,9 @@ START_TEST(vmread_to_memory_writes_eight_bytes_in_64bit_mode)
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RSP, 0x1122334455667788ull), NEST_OK);
 	F.regs.gpr[RCX] = NEST_VMCS_GUEST_RSP;
 	F.regs.gpr[RSI] = DATA_GPA;
-	ck_assert_int_eq(exec(VMX_EXIT_VMREAD,
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD,
 			      sim_vmx_info_mem_reg2(
-				      sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
+				  sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
 			      0),
 			 NEST_OK);
 	assert_succeed();
@@ -663,7 +663,7 @@ START_TEST(vmread_in_32bit_mode_ignores_encoding_register_high_bits)
 	do_vmptrld(VMCS_GPA);
 	sim_vmx_regs32(&F.regs);
 	F.regs.gpr[RCX] = (1ull << 40) | NEST_VMCS_GUEST_RIP;
-	ck_assert_int_eq(exec(VMX_EXIT_VMREAD, sim_vmx_info_reg(RAX, RCX), 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD, sim_vmx_info_reg(RAX, RCX), 0), NEST_OK);
 	assert_succeed();
 }
 END_TEST
@@ -677,9 +677,9 @@ START_TEST(vmread_in_32bit_mode_writes_four_bytes_to_memory)
 	sim_vmx_regs32(&F.regs);
 	F.regs.gpr[RCX] = NEST_VMCS_GUEST_RSP;
 	F.regs.gpr[RSI] = DATA_GPA;
-	ck_assert_int_eq(exec(VMX_EXIT_VMREAD,
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD,
 			      sim_vmx_info_mem_reg2(
-				      sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR32), RCX),
+				  sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR32), RCX),
 			      0),
 			 NEST_OK);
 	assert_succeed();
@@ -727,7 +727,7 @@ START_TEST(vmwrite_encoding_with_bits_63_32_set_is_vmfail12)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	F.regs.gpr[RCX] = (1ull << 63) | NEST_VMCS_GUEST_RIP;
-	ck_assert_int_eq(exec(VMX_EXIT_VMWRITE, sim_vmx_info_reg(RDX, RCX), 0), NEST_OK);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMWRITE, sim_vmx_info_reg(RDX, RCX), 0), NEST_OK);
 	assert_fail_valid(12);
 }
 END_TEST
@@ -773,9 +773,9 @@ START_TEST(vmwrite_from_memory_reads_the_operand)
 	sim_write64(&F.s, DATA_GPA, 0xcafef00dull);
 	F.regs.gpr[RCX] = NEST_VMCS_GUEST_RIP;
 	F.regs.gpr[RDI] = DATA_GPA;
-	ck_assert_int_eq(exec(VMX_EXIT_VMWRITE,
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMWRITE,
 			      sim_vmx_info_mem_reg2(
-				      sim_vmx_info_mem(SEG_DS, RDI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
+				  sim_vmx_info_mem(SEG_DS, RDI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
 			      0),
 			 NEST_OK);
 	assert_succeed();
@@ -788,11 +788,11 @@ START_TEST(vmwrite_memory_fault_comes_before_field_check)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	F.regs.gpr[RCX] = 0x8000; /* unsupported */
+	F.regs.gpr[RCX] = 0x8000;     /* unsupported */
 	F.regs.gpr[RDI] = 1ull << 47; /* non-canonical */
-	ck_assert_int_eq(exec(VMX_EXIT_VMWRITE,
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMWRITE,
 			      sim_vmx_info_mem_reg2(
-				      sim_vmx_info_mem(SEG_DS, RDI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
+				  sim_vmx_info_mem(SEG_DS, RDI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
 			      0),
 			 NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
@@ -805,9 +805,9 @@ START_TEST(vmread_field_check_comes_before_memory_fault)
 	do_vmptrld(VMCS_GPA);
 	F.regs.gpr[RCX] = 0x8000;
 	F.regs.gpr[RDI] = 1ull << 47;
-	ck_assert_int_eq(exec(VMX_EXIT_VMREAD,
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD,
 			      sim_vmx_info_mem_reg2(
-				      sim_vmx_info_mem(SEG_DS, RDI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
+				  sim_vmx_info_mem(SEG_DS, RDI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
 			      0),
 			 NEST_OK);
 	assert_fail_valid(12);

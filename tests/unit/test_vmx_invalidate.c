@@ -110,16 +110,16 @@ static unsigned count_flushes(uint32_t kind, uint64_t tag, uint64_t addr)
 
 START_TEST(invept_outside_vmx_operation_is_ud)
 {
-	ck_assert_int_eq(l1_exec(VMX_EXIT_VMXOFF, 0), NEST_OK);
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_VMXOFF, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
 
 START_TEST(invept_without_ept_offered_is_ud)
 {
-	N.ctx->caps.procbased2 &= ~((uint64_t)VMX_PROC2_ENABLE_EPT << 32);
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
+	N.ctx->caps.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_EPT << 32);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
@@ -127,7 +127,7 @@ END_TEST
 START_TEST(invept_without_the_invept_capability_is_ud)
 {
 	N.ctx->caps.ept_vpid &= ~VMX_EPT_CAP_INVEPT;
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
@@ -137,9 +137,9 @@ START_TEST(invept_when_the_policy_hides_ept_is_ud)
 	N.cfg.features &= ~NEST_VMX_F_EPT;
 	ck_assert_int_eq(nest_vmx_init(N.mem, nest_vmx_size(), sim_backend(&N.s), &N.cfg, &N.ctx),
 			 NEST_OK);
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMXON, N_VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMXON, N_VMXON_GPA), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
@@ -147,7 +147,7 @@ END_TEST
 START_TEST(invept_in_compatibility_mode_is_ud)
 {
 	N.regs.seg[NEST_VMX_SEG_CS].ar &= ~X86_SEG_L;
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
@@ -156,7 +156,7 @@ START_TEST(invept_in_virtual_8086_mode_is_ud)
 {
 	sim_vmx_regs32(&N.regs);
 	N.regs.rflags |= X86_RFLAGS_VM;
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
@@ -164,7 +164,7 @@ END_TEST
 START_TEST(invept_at_cpl3_is_gp0)
 {
 	N.regs.cpl = 3;
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_GP, true);
 }
 END_TEST
@@ -173,7 +173,7 @@ START_TEST(invept_descriptor_at_a_non_canonical_address_is_gp0)
 {
 	N.regs.gpr[TYPE_REG] = 2;
 	N.regs.gpr[DESC_REG] = 0x0000800000000000ull;
-	ck_assert_int_eq(l1_exec(VMX_EXIT_INVEPT,
+	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_INVEPT,
 				 sim_vmx_info_mem_reg2(sim_vmx_info_mem(NEST_VMX_SEG_DS, DESC_REG,
 									SIM_NO_REG, 0, SIM_ADDR64),
 						       TYPE_REG)),
@@ -184,7 +184,7 @@ END_TEST
 
 START_TEST(invept_descriptor_fault_comes_after_the_type_check)
 {
-	ck_assert_int_eq(inv_at(VMX_EXIT_INVEPT, 3, 0x0000800000000000ull), NEST_OK);
+	ck_assert_int_eq(inv_at(NEST_VMX_EXIT_INVEPT, 3, 0x0000800000000000ull), NEST_OK);
 	assert_fail28();
 }
 END_TEST
@@ -193,7 +193,7 @@ START_TEST(invept_descriptor_crossing_into_an_unmapped_page_is_pf)
 {
 	/* The sim's identity paging faults above L1 memory: bytes 8-15 of a
 	 * descriptor at the last 8 bytes of memory are on a missing page. */
-	ck_assert_int_eq(inv_at(VMX_EXIT_INVEPT, 2, N_MEM_SIZE - 8), NEST_OK);
+	ck_assert_int_eq(inv_at(NEST_VMX_EXIT_INVEPT, 2, N_MEM_SIZE - 8), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_INJECT);
 	ck_assert_uint_eq(N.act.vector, X86_EXC_PF);
 	ck_assert_uint_eq(N.act.cr2, N_MEM_SIZE);
@@ -204,21 +204,21 @@ END_TEST
 
 START_TEST(invept_type_0_is_an_invalid_operand)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 0, EPTP12, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 0, EPTP12, 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
 
 START_TEST(invept_type_3_is_an_invalid_operand)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 3, EPTP12, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 3, EPTP12, 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
 
 START_TEST(invept_type_with_bits_63_32_set_in_64bit_mode_is_an_invalid_operand)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, (1ull << 32) | 2, EPTP12, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, (1ull << 32) | 2, EPTP12, 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
@@ -226,7 +226,7 @@ END_TEST
 START_TEST(invept_type_register_is_32_bits_outside_64bit_mode)
 {
 	sim_vmx_regs32(&N.regs);
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, (1ull << 32) | 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, (1ull << 32) | 2, 0, 0), NEST_OK);
 	assert_succeed();
 }
 END_TEST
@@ -234,7 +234,7 @@ END_TEST
 START_TEST(invept_single_context_not_offered_is_an_invalid_operand)
 {
 	N.ctx->caps.ept_vpid &= ~VMX_EPT_CAP_INVEPT_SINGLE;
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPTP12, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPTP12, 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
@@ -242,21 +242,21 @@ END_TEST
 START_TEST(invept_global_not_offered_is_an_invalid_operand)
 {
 	N.ctx->caps.ept_vpid &= ~VMX_EPT_CAP_INVEPT_ALL;
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
 
 START_TEST(invept_single_context_with_a_bad_memory_type_is_an_invalid_operand)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPT12_PML4 | (3ull << 3) | 1, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPT12_PML4 | (3ull << 3) | 1, 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
 
 START_TEST(invept_single_context_with_a_5level_walk_not_offered_is_an_invalid_operand)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPT12_PML4 | 6 | (4ull << 3), 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPT12_PML4 | 6 | (4ull << 3), 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
@@ -264,38 +264,38 @@ END_TEST
 START_TEST(invept_single_context_with_ad_not_offered_is_an_invalid_operand)
 {
 	N.ctx->caps.ept_vpid &= ~VMX_EPT_CAP_AD_FLAGS;
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPTP12 | VMX_EPTP_AD_ENABLE, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPTP12 | VMX_EPTP_AD_ENABLE, 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
 
 START_TEST(invept_single_context_with_reserved_eptp_bits_is_an_invalid_operand)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPTP12 | (1ull << 8), 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPTP12 | (1ull << 8), 0), NEST_OK);
 	assert_fail28();
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPTP12 | (1ull << 46), 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPTP12 | (1ull << 46), 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
 
 START_TEST(invept_global_ignores_the_descriptor)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, ~0ull, ~0ull), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, ~0ull, ~0ull), NEST_OK);
 	assert_succeed();
 }
 END_TEST
 
 START_TEST(invept_single_context_succeeds_with_a_valid_eptp)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPTP12 | VMX_EPTP_AD_ENABLE, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPTP12 | VMX_EPTP_AD_ENABLE, 0), NEST_OK);
 	assert_succeed();
 }
 END_TEST
 
 START_TEST(invept_failure_without_a_current_vmcs_is_vmfail_invalid)
 {
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 0, 0, 0), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 0, 0, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_FAIL_INVALID);
 	ck_assert_uint_eq(N.act.rflags & X86_ARITH, X86_RFLAGS_CF);
 }
@@ -305,16 +305,16 @@ END_TEST
 
 START_TEST(invvpid_outside_vmx_operation_is_ud)
 {
-	ck_assert_int_eq(l1_exec(VMX_EXIT_VMXOFF, 0), NEST_OK);
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_VMXOFF, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
 
 START_TEST(invvpid_without_vpid_offered_is_ud)
 {
-	N.ctx->caps.procbased2 &= ~((uint64_t)VMX_PROC2_ENABLE_VPID << 32);
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
+	N.ctx->caps.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_VPID << 32);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
@@ -322,7 +322,7 @@ END_TEST
 START_TEST(invvpid_without_the_invvpid_capability_is_ud)
 {
 	N.ctx->caps.ept_vpid &= ~VMX_VPID_CAP_INVVPID;
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
@@ -330,7 +330,7 @@ END_TEST
 START_TEST(invvpid_in_real_mode_is_ud)
 {
 	N.regs.cr0 &= ~X86_CR0_PE;
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_UD, false);
 }
 END_TEST
@@ -338,14 +338,14 @@ END_TEST
 START_TEST(invvpid_at_cpl1_is_gp0)
 {
 	N.regs.cpl = 1;
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
 	assert_inject(X86_EXC_GP, true);
 }
 END_TEST
 
 START_TEST(invvpid_type_4_is_an_invalid_operand)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 4, 1, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 4, 1, 0), NEST_OK);
 	assert_fail28();
 }
 END_TEST
@@ -360,7 +360,7 @@ START_TEST(invvpid_type_not_offered_is_an_invalid_operand)
 
 	for (t = 0; t < 4; t++) {
 		N.ctx->caps.ept_vpid = saved & ~cap[t];
-		ck_assert_int_eq(inv(VMX_EXIT_INVVPID, t, 1, 0), NEST_OK);
+		ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, t, 1, 0), NEST_OK);
 		assert_fail28();
 	}
 }
@@ -371,9 +371,9 @@ START_TEST(invvpid_descriptor_bits_63_16_are_reserved)
 	unsigned t;
 
 	for (t = 0; t < 4; t++) {
-		ck_assert_int_eq(inv(VMX_EXIT_INVVPID, t, 1 | (1ull << 16), 0), NEST_OK);
+		ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, t, 1 | (1ull << 16), 0), NEST_OK);
 		assert_fail28();
-		ck_assert_int_eq(inv(VMX_EXIT_INVVPID, t, 1 | (1ull << 63), 0), NEST_OK);
+		ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, t, 1 | (1ull << 63), 0), NEST_OK);
 		assert_fail28();
 	}
 }
@@ -381,13 +381,13 @@ END_TEST
 
 START_TEST(invvpid_vpid_0_is_an_invalid_operand_except_for_all_context)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 0, 0, 0x1000), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 0, 0, 0x1000), NEST_OK);
 	assert_fail28();
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 1, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 1, 0, 0), NEST_OK);
 	assert_fail28();
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 3, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 3, 0, 0), NEST_OK);
 	assert_fail28();
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
 	assert_succeed();
 }
 END_TEST
@@ -395,9 +395,9 @@ END_TEST
 START_TEST(invvpid_individual_address_must_be_canonical)
 {
 	/* The baseline caps do not allow CR4.LA57: 48-bit canonical addresses. */
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 0, 1, 0x0000800000000000ull), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 0, 1, 0x0000800000000000ull), NEST_OK);
 	assert_fail28();
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 0, 1, 0xffff800000000000ull), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 0, 1, 0xffff800000000000ull), NEST_OK);
 	assert_succeed();
 }
 END_TEST
@@ -405,16 +405,16 @@ END_TEST
 START_TEST(invvpid_canonical_width_is_57_bits_with_la57)
 {
 	N.ctx->caps.cr4_fixed1 |= X86_CR4_LA57;
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 0, 1, 0x0000800000000000ull), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 0, 1, 0x0000800000000000ull), NEST_OK);
 	assert_succeed();
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 0, 1, 0x0100000000000000ull), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 0, 1, 0x0100000000000000ull), NEST_OK);
 	assert_fail28();
 }
 END_TEST
 
 START_TEST(invvpid_other_types_ignore_the_address)
 {
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 1, 1, 0x0100000000000000ull), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 1, 1, 0x0100000000000000ull), NEST_OK);
 	assert_succeed();
 }
 END_TEST
@@ -422,7 +422,7 @@ END_TEST
 START_TEST(invvpid_individual_address_flushes_that_address_of_vpid02)
 {
 	N.s.nflushes = 0;
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 0, 5, 0x7000), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 0, 5, 0x7000), NEST_OK);
 	assert_succeed();
 	ck_assert_uint_eq(N.s.nflushes, 1);
 	ck_assert_uint_eq(count_flushes(NEST_FLUSH_VPID_ADDR, L0_VPID02, 0x7000), 1);
@@ -435,7 +435,7 @@ START_TEST(invvpid_context_types_flush_vpid02)
 
 	for (t = 1; t < 4; t++) {
 		N.s.nflushes = 0;
-		ck_assert_int_eq(inv(VMX_EXIT_INVVPID, t, 5, 0), NEST_OK);
+		ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, t, 5, 0), NEST_OK);
 		assert_succeed();
 		ck_assert_uint_eq(N.s.nflushes, 1);
 		/* Never L0's other tags: only the one L2 runs with. */
@@ -449,7 +449,7 @@ START_TEST(invvpid_without_vpid02_flushes_nothing)
 	N.l0.vpid02 = 0;
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
 	N.s.nflushes = 0;
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 1, 5, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 1, 5, 0), NEST_OK);
 	assert_succeed();
 	ck_assert_uint_eq(N.s.nflushes, 0);
 }
@@ -458,7 +458,7 @@ END_TEST
 START_TEST(invvpid_failure_flushes_nothing)
 {
 	N.s.nflushes = 0;
-	ck_assert_int_eq(inv(VMX_EXIT_INVVPID, 1, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 1, 0, 0), NEST_OK);
 	assert_fail28();
 	ck_assert_uint_eq(N.s.nflushes, 0);
 }
@@ -492,7 +492,7 @@ static void launch_with_ept12(void)
 	sim_write64(&N.s, EPT12_PDPT + ((L2_PAGE >> 30) & 511) * 8, EPT12_PD | EPT_RWX);
 	sim_write64(&N.s, EPT12_PD + ((L2_PAGE >> 21) & 511) * 8, EPT12_PT | EPT_RWX);
 	sim_write64(&N.s, EPT12_PT + ((L2_PAGE >> 12) & 511) * 8, L1_PAGE_OLD | EPT_LEAF);
-	v->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_ENABLE_EPT;
+	v->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_ENABLE_EPT;
 	v->EPT_POINTER = EPTP12;
 	launch_ok();
 }
@@ -506,7 +506,7 @@ static uint64_t host_of(uint64_t l1_gpa)
 static void l2_touches_the_page(void)
 {
 	set02(NEST_VMCS_GUEST_PHYSICAL_ADDRESS, L2_PAGE + 0x10);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_EPT_VIOLATION, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_EPT_VIOLATION, NEST_EPT_QUAL_READ), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
 }
 
@@ -514,7 +514,7 @@ static void l2_touches_the_page(void)
 static void l2_exits_to_l1(void)
 {
 	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, 2);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 }
 
@@ -554,8 +554,9 @@ START_TEST(invept_single_context_makes_l2_see_the_changed_ept12_entry)
 	eptp02 = v02(NEST_VMCS_EPT_POINTER);
 	N.s.nflushes = 0;
 	/* INVEPT ignores the EPTP's memory type and A/D bit: same table. */
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPT12_PML4 | VMX_EPTP_MEMTYPE_UC | (3ull << 3), 0),
-			 NEST_OK);
+	ck_assert_int_eq(
+	    inv(NEST_VMX_EXIT_INVEPT, 1, EPT12_PML4 | VMX_EPTP_MEMTYPE_UC | (3ull << 3), 0),
+	    NEST_OK);
 	assert_succeed();
 	ck_assert_uint_ge(count_flushes(NEST_FLUSH_EPT_CONTEXT, eptp02, 0), 1);
 	resume_ok();
@@ -571,7 +572,7 @@ START_TEST(invept_global_makes_l2_see_the_changed_ept12_entry)
 	l2_touches_the_page();
 	l2_exits_to_l1();
 	l1_changes_the_leaf();
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
 	assert_succeed();
 	resume_ok();
 	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE), 0);
@@ -586,7 +587,7 @@ START_TEST(invept_of_another_eptp_keeps_the_shadow)
 	l2_touches_the_page();
 	l2_exits_to_l1();
 	l1_changes_the_leaf();
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPT12_OTHER | EPTP_WB_4, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPT12_OTHER | EPTP_WB_4, 0), NEST_OK);
 	assert_succeed();
 	resume_ok();
 	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
@@ -598,7 +599,7 @@ START_TEST(invept_failure_keeps_the_shadow)
 	launch_with_ept12();
 	l2_touches_the_page();
 	l2_exits_to_l1();
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPT12_PML4 | 1 | (3ull << 3), 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPT12_PML4 | 1 | (3ull << 3), 0), NEST_OK);
 	assert_fail28();
 	resume_ok();
 	ck_assert_uint_eq(nfx_ept02_leaf(L2_PAGE) & EPT_ADDR_MASK, host_of(L1_PAGE_OLD));
@@ -608,7 +609,7 @@ END_TEST
 START_TEST(invept_without_a_shadow_context_succeeds)
 {
 	/* The fixture's L0 has no nest_tdp: nothing is cached for EPT12. */
-	ck_assert_int_eq(inv(VMX_EXIT_INVEPT, 1, EPTP12, 0), NEST_OK);
+	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 1, EPTP12, 0), NEST_OK);
 	assert_succeed();
 }
 END_TEST

@@ -7,7 +7,8 @@
 #include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
-#define INTR_INFO(type, vec) (VMX_INTR_INFO_VALID | ((type) << VMX_INTR_INFO_TYPE_SHIFT) | (vec))
+#define INTR_INFO(type, vec)                                                                       \
+	(NEST_VMX_INTR_INFO_VALID | ((type) << NEST_VMX_INTR_INFO_TYPE_SHIFT) | (vec))
 #define IOQ(port, size, in) (((uint64_t)(port) << 16) | ((size)-1u) | ((in) ? 8u : 0u))
 #define CRQ_MOV_TO(cr, gpr) ((uint64_t)(cr) | ((uint64_t)(gpr) << 8))
 
@@ -55,7 +56,7 @@ START_TEST(l0_owned_msr_stays_intercepted_when_l1_passes_it)
 	ck_assert_uint_eq(merged[0], 0); /* everything else passes */
 	/* And the exit it causes is L0's, not L1's. */
 	N.l2regs.gpr[1] = X86_MSR_IA32_SPEC_CTRL;
-	ck_assert_int_eq(l2_exit(VMX_EXIT_MSR_WRITE, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_MSR_WRITE, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 }
 END_TEST
@@ -91,7 +92,7 @@ END_TEST
 START_TEST(entry_blocked_by_mov_ss_fails_with_error_26)
 {
 	sim_vmcs_set(&N.s, NEST_VMCS01, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
-		     VMX_INTERRUPTIBILITY_MOV_SS);
+		     NEST_VMX_INTERRUPTIBILITY_MOV_SS);
 	ck_assert_int_eq(vmlaunch(), NEST_OK);
 	ck_assert_uint_eq(N.act.vm_instruction_error, 26);
 }
@@ -134,7 +135,7 @@ START_TEST(vmresume_checks_the_vtpr_l1_wrote_since_the_last_entry)
 	V12()->TPR_THRESHOLD = 5;
 	launch_ok();
 	set02(NEST_VMCS_GUEST_RIP, 0x401002);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = 0x30;
 	ck_assert_int_eq(vmresume(), NEST_OK);
 	ck_assert_uint_eq(N.act.vm_instruction_error, 7);
@@ -152,12 +153,12 @@ START_TEST(link_pointer_to_a_wrong_revision_fails_with_reason_33)
 	V12()->VMCS_LINK_POINTER = link;
 	*hdr = (uint32_t)(N.ctx->caps.basic & VMX_BASIC_REVISION_MASK) + 1;
 	ck_assert_int_eq(vmlaunch(), NEST_OK);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_INVALID_GUEST_STATE);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | NEST_VMX_EXIT_INVALID_GUEST_STATE);
 	ck_assert_uint_eq(V12()->launch_state, NEST_VMCS12_STATE_CLEAR);
 	*hdr =
 	    (uint32_t)(N.ctx->caps.basic & VMX_BASIC_REVISION_MASK) | NEST_VMCS12_SHADOW_INDICATOR;
 	ck_assert_int_eq(vmlaunch(), NEST_OK);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_INVALID_GUEST_STATE);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | NEST_VMX_EXIT_INVALID_GUEST_STATE);
 	*hdr = (uint32_t)(N.ctx->caps.basic & VMX_BASIC_REVISION_MASK);
 	launch_ok();
 }
@@ -168,7 +169,7 @@ START_TEST(invalid_guest_state_exits_into_l1_with_reason_33)
 	V12()->GUEST_RFLAGS = 0; /* reserved bit 1 clear */
 	ck_assert_int_eq(vmlaunch(), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_INVALID_GUEST_STATE);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | NEST_VMX_EXIT_INVALID_GUEST_STATE);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
 	ck_assert_uint_eq(V12()->launch_state, NEST_VMCS12_STATE_CLEAR);
 	assert_l1_host_state_loaded();
@@ -183,7 +184,7 @@ START_TEST(bad_msr_load_entry_exits_with_reason_34_and_its_index)
 	memcpy(sim_ptr(&N.s, 0x1d000, sizeof(e)), e, sizeof(e));
 	V12()->VM_ENTRY_MSR_LOAD_COUNT = 2;
 	ck_assert_int_eq(vmlaunch(), NEST_OK);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_MSR_LOADING);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | NEST_VMX_EXIT_MSR_LOADING);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 2);
 }
 END_TEST
@@ -210,7 +211,7 @@ START_TEST(vmresume_with_nothing_changed_writes_no_vmcs02_field)
 {
 	launch_ok();
 	set02(NEST_VMCS_GUEST_RIP, 0x401002);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	sim_reset_counters(&N.s);
 	ck_assert_int_eq(vmresume(), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
@@ -221,7 +222,7 @@ END_TEST
 START_TEST(vmresume_writes_only_the_field_l1_changed)
 {
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	V12()->GUEST_RIP += 2; /* L1 skips the instruction */
 	sim_reset_counters(&N.s);
 	ck_assert_int_eq(vmresume(), NEST_OK);
@@ -238,11 +239,11 @@ START_TEST(cpuid_is_reflected_with_exit_information_and_guest_state)
 	set02(NEST_VMCS_GUEST_RIP, 0x401234);
 	set02(NEST_VMCS_GUEST_RSP, 0x7fe000);
 	set02(NEST_VMCS_GUEST_RFLAGS, 0x246);
-	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, VMX_INTERRUPTIBILITY_STI);
+	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, NEST_VMX_INTERRUPTIBILITY_STI);
 	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, 2);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_CPUID);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_CPUID);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
 	ck_assert_uint_eq(V12()->VM_EXIT_INSTRUCTION_LEN, 2);
 	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, 0);
@@ -250,7 +251,7 @@ START_TEST(cpuid_is_reflected_with_exit_information_and_guest_state)
 	ck_assert_uint_eq(V12()->GUEST_RIP, 0x401234);
 	ck_assert_uint_eq(V12()->GUEST_RSP, 0x7fe000);
 	ck_assert_uint_eq(V12()->GUEST_RFLAGS, 0x246);
-	ck_assert_uint_eq(V12()->GUEST_INTERRUPTIBILITY_INFO, VMX_INTERRUPTIBILITY_STI);
+	ck_assert_uint_eq(V12()->GUEST_INTERRUPTIBILITY_INFO, NEST_VMX_INTERRUPTIBILITY_STI);
 	ck_assert_uint_eq(V12()->GUEST_CR3, N.base.v.GUEST_CR3);
 	ck_assert_uint_eq(V12()->GUEST_CS_AR_BYTES, FX_CODE64_AR);
 	ck_assert_uint_eq(V12()->VMCS_LINK_POINTER, UINT64_MAX);
@@ -263,7 +264,7 @@ START_TEST(efer_and_pat_saved_under_l1s_save_controls)
 	launch_ok();
 	set02(NEST_VMCS_GUEST_IA32_EFER, FX_EFER & ~X86_EFER_SCE);
 	set02(NEST_VMCS_GUEST_IA32_PAT, 0x0606);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_eq(V12()->GUEST_IA32_EFER, FX_EFER & ~X86_EFER_SCE);
 	ck_assert_uint_eq(V12()->GUEST_IA32_PAT, 0x0606);
 }
@@ -272,17 +273,17 @@ END_TEST
 START_TEST(hlt_with_l1_hlt_exiting_is_reflected)
 {
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_HLT, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_HLT, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_HLT);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_HLT);
 }
 END_TEST
 
 START_TEST(hlt_without_l1_hlt_exiting_is_l0s)
 {
-	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_HLT_EXITING;
+	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PROC_HLT_EXITING;
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_HLT, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_HLT, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 	ck_assert(nest_vmx_in_l2(N.ctx));
 	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0);
@@ -295,7 +296,7 @@ START_TEST(io_with_l1_bitmap_bit_set_is_reflected_with_qualification)
 
 	a[0x60 / 8] |= 1u << (0x60 % 8);
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, IOQ(0x60, 1, true));
 }
@@ -304,18 +305,18 @@ END_TEST
 START_TEST(io_with_l1_bitmap_clear_is_l0s)
 {
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 }
 END_TEST
 
 START_TEST(io_without_bitmaps_but_unconditional_exiting_is_reflected)
 {
-	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_USE_IO_BITMAPS;
-	V12()->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_UNCOND_IO_EXITING;
+	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PROC_USE_IO_BITMAPS;
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_UNCOND_IO_EXITING;
 	launch_ok();
 	ck_assert(*(uint8_t *)sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_B)) == 0xff);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x3f8, 1, false)), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ(0x3f8, 1, false)), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 }
 END_TEST
@@ -327,19 +328,19 @@ START_TEST(msr_read_with_l1_bitmap_bit_set_is_reflected)
 	b[1024 + 0x80 / 8] |= 1u << (0x80 % 8); /* read of 0xc0000080 */
 	launch_ok();
 	N.l2regs.gpr[1] = X86_MSR_IA32_EFER;
-	ck_assert_int_eq(l2_exit(VMX_EXIT_MSR_READ, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_MSR_READ, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_MSR_READ);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_MSR_READ);
 }
 END_TEST
 
 START_TEST(msr_without_l1_bitmaps_is_reflected)
 {
-	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_USE_MSR_BITMAPS;
+	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PROC_USE_MSR_BITMAPS;
 	launch_ok();
 	ck_assert_uint_eq(*(uint8_t *)sim_pool_hva(&N.s, v02(NEST_VMCS_MSR_BITMAP)), 0xff);
 	N.l2regs.gpr[1] = X86_MSR_IA32_SYSENTER_CS;
-	ck_assert_int_eq(l2_exit(VMX_EXIT_MSR_WRITE, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_MSR_WRITE, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 }
 END_TEST
@@ -349,7 +350,7 @@ START_TEST(cr0_write_to_an_l1_owned_bit_is_reflected)
 	V12()->CR0_GUEST_HOST_MASK = X86_CR0_CD;
 	launch_ok();
 	N.l2regs.gpr[0] = FX_CR0 | X86_CR0_CD;
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CR_ACCESS, CRQ_MOV_TO(0, 0)), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CR_ACCESS, CRQ_MOV_TO(0, 0)), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, CRQ_MOV_TO(0, 0));
 }
@@ -360,7 +361,7 @@ START_TEST(cr0_write_matching_l1s_shadow_is_l0s)
 	V12()->CR0_GUEST_HOST_MASK = X86_CR0_CD;
 	launch_ok();
 	N.l2regs.gpr[0] = FX_CR0;
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CR_ACCESS, CRQ_MOV_TO(0, 0)), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CR_ACCESS, CRQ_MOV_TO(0, 0)), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 }
 END_TEST
@@ -371,14 +372,14 @@ START_TEST(page_fault_matching_l1s_mask_is_reflected_with_error_code)
 	V12()->PAGE_FAULT_ERROR_CODE_MASK = X86_PFEC_P;
 	V12()->PAGE_FAULT_ERROR_CODE_MATCH = 0;
 	launch_ok();
-	set02(NEST_VMCS_VM_EXIT_INTR_INFO,
-	      INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) | VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	set02(NEST_VMCS_VM_EXIT_INTR_INFO, INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) |
+					       NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE);
 	set02(NEST_VMCS_VM_EXIT_INTR_ERROR_CODE, X86_PFEC_W);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_EXCEPTION_NMI, 0xdead000), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_EXCEPTION_NMI, 0xdead000), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO,
-			  INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) |
-			      VMX_INTR_INFO_DELIVER_ERROR_CODE);
+			  INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) |
+			      NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE);
 	ck_assert_uint_eq(V12()->VM_EXIT_INTR_ERROR_CODE, X86_PFEC_W);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0xdead000);
 }
@@ -390,10 +391,10 @@ START_TEST(page_fault_not_matching_l1s_mask_is_l0s)
 	V12()->PAGE_FAULT_ERROR_CODE_MASK = X86_PFEC_P;
 	V12()->PAGE_FAULT_ERROR_CODE_MATCH = 0;
 	launch_ok();
-	set02(NEST_VMCS_VM_EXIT_INTR_INFO,
-	      INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) | VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	set02(NEST_VMCS_VM_EXIT_INTR_INFO, INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_PF) |
+					       NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE);
 	set02(NEST_VMCS_VM_EXIT_INTR_ERROR_CODE, X86_PFEC_P);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_EXCEPTION_NMI, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_EXCEPTION_NMI, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 }
 END_TEST
@@ -401,9 +402,9 @@ END_TEST
 START_TEST(triple_fault_is_reflected)
 {
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_TRIPLE_FAULT);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_TRIPLE_FAULT);
 }
 END_TEST
 
@@ -412,9 +413,9 @@ START_TEST(vmx_instruction_of_l2_is_reflected_with_instruction_information)
 	launch_ok();
 	set02(NEST_VMCS_VMX_INSTRUCTION_INFO, 0x12345);
 	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, 3);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_VMREAD, 0x10), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_VMREAD, 0x10), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_VMREAD);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_VMREAD);
 	ck_assert_uint_eq(V12()->VMX_INSTRUCTION_INFO, 0x12345);
 	ck_assert_uint_eq(V12()->VM_EXIT_INSTRUCTION_LEN, 3);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0x10);
@@ -425,7 +426,7 @@ START_TEST(ept_violation_without_ept12_is_an_ept01_fault_for_l0)
 {
 	launch_ok();
 	set02(NEST_VMCS_GUEST_PHYSICAL_ADDRESS, 0x123000);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_EPT_VIOLATION, 1), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_EPT_VIOLATION, 1), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 }
 END_TEST
@@ -433,8 +434,8 @@ END_TEST
 START_TEST(hardware_external_interrupt_is_l0s)
 {
 	launch_ok();
-	set02(NEST_VMCS_VM_EXIT_INTR_INFO, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x30));
-	ck_assert_int_eq(l2_exit(VMX_EXIT_EXTERNAL_INTERRUPT, 0), NEST_OK);
+	set02(NEST_VMCS_VM_EXIT_INTR_INFO, INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x30));
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_EXTERNAL_INTERRUPT, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 }
 END_TEST
@@ -445,16 +446,17 @@ START_TEST(event_being_delivered_is_reinjected_when_l0_handles_the_exit)
 {
 	launch_ok();
 	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD,
-	      INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP) | VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	      INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP) |
+		  NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE);
 	set02(NEST_VMCS_IDT_VECTORING_ERROR_CODE, 0x18);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_EPT_VIOLATION, 1), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_EPT_VIOLATION, 1), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_REINJECT);
 	ck_assert_uint_eq(N.act.vector, X86_EXC_GP);
 	ck_assert_uint_eq(N.act.error_code, 0x18);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
-			  INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP) |
-			      VMX_INTR_INFO_DELIVER_ERROR_CODE);
+			  INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP) |
+			      NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0x18);
 }
 END_TEST
@@ -462,33 +464,36 @@ END_TEST
 START_TEST(event_being_delivered_is_reported_to_l1_when_reflected)
 {
 	launch_ok();
-	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x40));
-	ck_assert_int_eq(l2_exit(VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
-	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x40));
+	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD, INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x40));
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD,
+			  INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x40));
 }
 END_TEST
 
 START_TEST(reinjected_event_pending_at_a_later_reflection_goes_to_l1)
 {
 	launch_ok();
-	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x41));
-	ck_assert_int_eq(l2_exit(VMX_EXIT_EPT_VIOLATION, 1), NEST_OK);
+	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD, INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x41));
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_EPT_VIOLATION, 1), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 	/* Before L2 runs again, L0 has an INIT for L1. */
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_INIT, 0), NEST_OK);
-	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x41));
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD,
+			  INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x41));
 }
 END_TEST
 
 START_TEST(entry_injection_valid_bit_is_cleared_by_the_exit)
 {
-	V12()->VM_ENTRY_INTR_INFO_FIELD = INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_UD);
+	V12()->VM_ENTRY_INTR_INFO_FIELD = INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_UD);
 	launch_ok();
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
-			  INTR_INFO(VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_UD));
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+			  INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_UD));
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_eq(V12()->VM_ENTRY_INTR_INFO_FIELD,
-			  (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_UD);
+			  (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+			      X86_EXC_UD);
 }
 END_TEST
 
@@ -500,8 +505,8 @@ START_TEST(interrupt_for_l1_with_acknowledge_reports_its_vector)
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_ACKED);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_EXTERNAL_INTERRUPT);
-	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x31));
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_EXTERNAL_INTERRUPT);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x31));
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
 	assert_l1_host_state_loaded();
 }
@@ -509,7 +514,7 @@ END_TEST
 
 START_TEST(interrupt_for_l1_without_acknowledge_leaves_it_pending)
 {
-	V12()->VM_EXIT_CONTROLS &= ~VMX_EXIT_ACK_INTR_ON_EXIT;
+	V12()->VM_EXIT_CONTROLS &= ~NEST_VMX_EXIT_CTL_ACK_INTR_ON_EXIT;
 	launch_ok();
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
@@ -520,14 +525,14 @@ END_TEST
 
 START_TEST(interrupt_for_l1_without_exiting_goes_to_l2)
 {
-	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_EXT_INTR_EXITING);
 	launch_ok();
 	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
-			  INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x31));
+			  INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x31));
 }
 END_TEST
 
@@ -535,40 +540,41 @@ END_TEST
  * gets an interrupt-window exit first (SDM 25.4.2, 26.7.5). */
 START_TEST(interrupt_for_l2_with_if_clear_waits_for_the_window)
 {
-	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_EXT_INTR_EXITING);
 	launch_ok();
 	set02(NEST_VMCS_GUEST_RFLAGS, 0x2);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
 	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_TO_L2));
-	ck_assert(!(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD) & VMX_INTR_INFO_VALID));
-	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_INTR_WINDOW_EXITING);
+	ck_assert(!(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD) & NEST_VMX_INTR_INFO_VALID));
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_INTR_WINDOW_EXITING);
 
 	/* L2 sets IF: the window exit is L0's, and the bit goes away. */
 	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_INTERRUPT_WINDOW, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_INTERRUPT_WINDOW, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
-	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_INTR_WINDOW_EXITING));
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_INTR_WINDOW_EXITING));
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
-			  INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x31));
+			  INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x31));
 }
 END_TEST
 
 START_TEST(interrupt_for_l2_in_an_sti_or_mov_ss_shadow_waits)
 {
-	static const uint32_t shadows[] = {VMX_INTERRUPTIBILITY_STI, VMX_INTERRUPTIBILITY_MOV_SS};
+	static const uint32_t shadows[] = {NEST_VMX_INTERRUPTIBILITY_STI,
+					   NEST_VMX_INTERRUPTIBILITY_MOV_SS};
 
-	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_EXT_INTR_EXITING);
 	launch_ok();
 	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
 	for (unsigned i = 0; i < 2; i++) {
 		set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, shadows[i]);
 		ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x40), NEST_OK);
 		ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
-		ck_assert(!(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD) & VMX_INTR_INFO_VALID));
+		ck_assert(!(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD) & NEST_VMX_INTR_INFO_VALID));
 	}
 }
 END_TEST
@@ -576,7 +582,7 @@ END_TEST
 /* A second event while one is queued for L2's entry waits as well. */
 START_TEST(interrupt_for_l2_while_one_is_queued_waits)
 {
-	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_EXT_INTR_EXITING);
 	launch_ok();
 	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
@@ -584,7 +590,7 @@ START_TEST(interrupt_for_l2_while_one_is_queued_waits)
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x32), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
-			  INTR_INFO(VMX_INTR_TYPE_EXT_INTR, 0x31));
+			  INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x31));
 }
 END_TEST
 
@@ -592,17 +598,17 @@ END_TEST
  * L0's request ends with it. */
 START_TEST(window_l1_asked_for_too_is_reflected_to_l1)
 {
-	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_EXT_INTR_EXITING);
-	V12()->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_INTR_WINDOW_EXITING;
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_EXT_INTR_EXITING);
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_INTR_WINDOW_EXITING;
 	V12()->GUEST_RFLAGS = 0x2;
 	launch_ok();
 	set02(NEST_VMCS_GUEST_RFLAGS, 0x2);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
 	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_INTERRUPT_WINDOW, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_INTERRUPT_WINDOW, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_INTERRUPT_WINDOW);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_INTERRUPT_WINDOW);
 	ck_assert_uint_eq(N.ctx->nested.l0_window, 0);
 }
 END_TEST
@@ -611,13 +617,13 @@ END_TEST
  * without them L0 is given the interrupt window. */
 START_TEST(nmi_for_l2_blocked_waits_for_a_window)
 {
-	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS);
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_NMI_EXITING | NEST_VMX_PIN_VIRTUAL_NMIS);
 	launch_ok();
-	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, VMX_INTERRUPTIBILITY_NMI);
+	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, NEST_VMX_INTERRUPTIBILITY_NMI);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
-	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_INTR_WINDOW_EXITING);
-	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_NMI_WINDOW_EXITING));
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_INTR_WINDOW_EXITING);
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_NMI_WINDOW_EXITING));
 	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
@@ -628,8 +634,8 @@ START_TEST(nmi_for_l1_with_nmi_exiting_is_reflected)
 {
 	launch_ok();
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_EXCEPTION_NMI);
-	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, INTR_INFO(VMX_INTR_TYPE_NMI, 2));
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_EXCEPTION_NMI);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, INTR_INFO(NEST_VMX_INTR_TYPE_NMI, 2));
 }
 END_TEST
 
@@ -638,7 +644,7 @@ START_TEST(init_for_l1_always_exits_with_reason_3)
 	launch_ok();
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_INIT, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_INIT_SIGNAL);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_INIT_SIGNAL);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
 }
 END_TEST
@@ -646,11 +652,11 @@ END_TEST
 START_TEST(sipi_in_wait_for_sipi_exits_with_its_vector)
 {
 	launch_ok();
-	set02(NEST_VMCS_GUEST_ACTIVITY_STATE, VMX_ACTIVITY_WAIT_SIPI);
+	set02(NEST_VMCS_GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_WAIT_SIPI);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_SIPI, 0x9a), NEST_OK);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_SIPI);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_SIPI);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0x9a);
-	ck_assert_uint_eq(V12()->GUEST_ACTIVITY_STATE, VMX_ACTIVITY_WAIT_SIPI);
+	ck_assert_uint_eq(V12()->GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_WAIT_SIPI);
 }
 END_TEST
 
@@ -675,7 +681,7 @@ START_TEST(exit_msr_load_area_is_given_to_l0)
 	V12()->VM_EXIT_MSR_LOAD_ADDR = N_EXIT_MSR_GPA;
 	V12()->VM_EXIT_MSR_LOAD_COUNT = 1;
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_MSRS);
 	ck_assert_int_eq(nest_vmx_pending_msrs(N.ctx, &list, &n), NEST_OK);
 	ck_assert_uint_eq(n, 1);
@@ -691,7 +697,7 @@ START_TEST(bad_exit_msr_load_entry_is_a_vmx_abort)
 	V12()->VM_EXIT_MSR_LOAD_ADDR = N_EXIT_MSR_GPA;
 	V12()->VM_EXIT_MSR_LOAD_COUNT = 1;
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
 	ck_assert_uint_eq(V12()->abort, VMX_ABORT_LOAD_HOST_MSR);
 }
@@ -710,7 +716,7 @@ START_TEST(exit_msr_store_area_receives_l2s_values)
 	V12()->VM_EXIT_MSR_STORE_COUNT = 1;
 	launch_ok();
 	sim_guest_msr(&N.s, X86_MSR_IA32_SYSENTER_CS, 0x23); /* L2's value, in L0's view */
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_eq(sim_read32(&N.s, N_STORE_GPA), X86_MSR_IA32_SYSENTER_CS);
 	ck_assert_uint_eq(sim_read64(&N.s, N_STORE_GPA + 8), 0x23);
 	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_ABORT));
@@ -749,7 +755,7 @@ START_TEST(exit_msr_store_of_an_msr_the_guest_cannot_read_is_a_vmx_abort)
 	V12()->VM_EXIT_MSR_STORE_COUNT = 2;
 	sim_guest_msr(&N.s, X86_MSR_IA32_SYSENTER_CS, 0x23);
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
 	ck_assert_uint_eq(V12()->abort, VMX_ABORT_SAVE_GUEST_MSR);
 	ck_assert_uint_eq(sim_read64(&N.s, N_STORE_GPA + 24), 0);
@@ -778,7 +784,7 @@ START_TEST(exit_msr_store_of_an_x2apic_msr_is_a_vmx_abort)
 	V12()->VM_EXIT_MSR_STORE_COUNT = 1;
 	launch_ok();
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_EXIT_MSR_STORE_COUNT), 0);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
 	ck_assert_uint_eq(V12()->abort, VMX_ABORT_SAVE_GUEST_MSR);
 }
@@ -790,7 +796,7 @@ START_TEST(exit_msr_load_count_beyond_what_libnest_keeps_is_an_abort_not_a_crash
 	V12()->VM_EXIT_MSR_LOAD_ADDR = N_EXIT_MSR_GPA;
 	V12()->VM_EXIT_MSR_LOAD_COUNT = 600;
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
 }
 END_TEST
@@ -808,7 +814,7 @@ END_TEST
 
 START_TEST(l2_exit_outside_l2_is_a_state_error)
 {
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_E_STATE);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_E_STATE);
 }
 END_TEST
 

@@ -128,8 +128,8 @@ static void setup(void)
 
 	memset(&l0, 0, sizeof(l0));
 	l0.size = sizeof(l0);
-	l0.exit_ctls = VMX_EXIT_HOST_ADDR_SPACE_SIZE;
-	l0.proc2 = VMX_PROC2_ENABLE_EPT;
+	l0.exit_ctls = NEST_VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE;
+	l0.proc2 = NEST_VMX_PROC2_ENABLE_EPT;
 	l0.eptp01 = 0x900001eull;
 	l0.tdp = tdp;
 	ck_assert_int_eq(nest_vmx_set_l0(ctx, &l0), NEST_OK);
@@ -140,15 +140,15 @@ static void setup(void)
 	tb_map64(&T, root, 4, L2_MAPPED, L1_BACKING, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
 	eptp12 = TB_EPTP(root, 4, 1);
 
-	l1_m64(VMX_EXIT_VMXON, VMXON_GPA);
-	l1_m64(VMX_EXIT_VMPTRLD, VMCS_GPA);
+	l1_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA);
+	l1_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA);
 	fx_init(&base);
 	ctx->caps = base.caps;
 	rev = ctx->vmcs12.revision;
 	ctx->vmcs12 = base.v;
 	ctx->vmcs12.revision = rev;
 	ctx->vmcs12.EPT_POINTER = eptp12;
-	ck_assert_int_eq(l1_exec(VMX_EXIT_VMLAUNCH, 0), NEST_OK);
+	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_VMLAUNCH, 0), NEST_OK);
 	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_ENTER_L2);
 }
 
@@ -165,7 +165,7 @@ static int ept_exit(uint64_t gpa, uint64_t qual)
 	struct nest_vmx_exit e;
 	struct nest_vmx_l2_regs r;
 
-	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON, VMX_EXIT_EPT_VIOLATION);
+	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON, NEST_VMX_EXIT_EPT_VIOLATION);
 	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_EXIT_QUALIFICATION, qual);
 	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_GUEST_PHYSICAL_ADDRESS, gpa);
 	memset(&e, 0, sizeof(e));
@@ -184,7 +184,7 @@ START_TEST(vmcs02_runs_on_the_shadow_ept02_not_on_eptp12)
 	ck_assert_uint_ne(eptp02, eptp12);
 	ck_assert_uint_ne(eptp02, 0x900001eull);
 	ck_assert_ptr_nonnull(sim_pool_hva(&T.sim, eptp02 & ~0xfffull));
-	ck_assert(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & VMX_PROC2_ENABLE_EPT);
+	ck_assert(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & NEST_VMX_PROC2_ENABLE_EPT);
 }
 END_TEST
 
@@ -201,7 +201,7 @@ START_TEST(violation_on_a_page_ept12_does_not_map_is_reflected_as_exit_48)
 {
 	ck_assert_int_eq(ept_exit(L2_UNMAPPED + 0x20, NEST_EPT_QUAL_WRITE), NEST_OK);
 	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(ctx->vmcs12.VM_EXIT_REASON, VMX_EXIT_EPT_VIOLATION);
+	ck_assert_uint_eq(ctx->vmcs12.VM_EXIT_REASON, NEST_VMX_EXIT_EPT_VIOLATION);
 	ck_assert_uint_eq(ctx->vmcs12.GUEST_PHYSICAL_ADDRESS, L2_UNMAPPED + 0x20);
 	ck_assert(ctx->vmcs12.EXIT_QUALIFICATION & NEST_EPT_QUAL_WRITE);
 	ck_assert(!(ctx->vmcs12.EXIT_QUALIFICATION & NEST_EPT_QUAL_READABLE));

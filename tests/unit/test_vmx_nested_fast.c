@@ -77,9 +77,9 @@ START_TEST(check_groups_read_no_field_outside_their_inputs)
 		 * code (rules that read guest state from the control checks). */
 		if (iter & 1)
 			v.VM_ENTRY_INTR_INFO_FIELD =
-			    VMX_INTR_INFO_VALID |
-			    (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) |
-			    VMX_INTR_INFO_DELIVER_ERROR_CODE | X86_EXC_GP;
+			    NEST_VMX_INTR_INFO_VALID |
+			    (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+			    NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE | X86_EXC_GP;
 		/* A few mutations anywhere, so groups fail at many rules. */
 		for (k = rnd_below(4); k > 0; k--) {
 			i = rnd_below(NEST__VF_COUNT);
@@ -166,7 +166,7 @@ static int l1_vmwrite(uint32_t enc, uint64_t value)
 {
 	N.regs.gpr[1] = enc;   /* RCX */
 	N.regs.gpr[2] = value; /* RDX */
-	return l1_exec(VMX_EXIT_VMWRITE, sim_vmx_info_reg(2 /* RDX */, 1 /* RCX */));
+	return l1_exec(NEST_VMX_EXIT_VMWRITE, sim_vmx_info_reg(2 /* RDX */, 1 /* RCX */));
 }
 
 static const struct nest__vmx_fast *F(void)
@@ -178,7 +178,7 @@ static const struct nest__vmx_fast *F(void)
 static void launched_and_exited(void)
 {
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 }
 
@@ -320,7 +320,7 @@ START_TEST(a_guest_state_failure_is_reported_by_the_fast_path)
 	ck_assert_uint_eq(F()->last_groups, NEST__VMX_CHECK_GUEST);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert_uint_eq(V12()->VM_EXIT_REASON,
-			  VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE);
+			  NEST_VMX_EXIT_INVALID_GUEST_STATE | NEST_VMX_EXIT_REASON_ENTRY_FAILURE);
 	ck_assert_uint_eq(F()->last_rule, NEST_VMX_RULE_GUEST_RFLAGS_RESERVED);
 }
 END_TEST
@@ -372,8 +372,9 @@ static const struct {
     {NEST_VMCS_GUEST_DR7, 0xffull},
     {NEST_VMCS_GUEST_SYSENTER_EIP, 0xfffull},
     {NEST_VMCS_VMX_PREEMPTION_TIMER_VALUE, 0xffffull},
-    {NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL, VMX_PIN_PREEMPTION_TIMER},
-    {NEST_VMCS_VM_ENTRY_CONTROLS, VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_DEBUG_CONTROLS},
+    {NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL, NEST_VMX_PIN_PREEMPTION_TIMER},
+    {NEST_VMCS_VM_ENTRY_CONTROLS,
+     NEST_VMX_ENTRY_CTL_LOAD_PAT | NEST_VMX_ENTRY_CTL_LOAD_DEBUG_CONTROLS},
 };
 
 /* A benign change of the current value of one of the fields above. */
@@ -432,7 +433,8 @@ static void run(uint64_t seed, bool full, struct step *trace, struct tally *t)
 	rnd_state = seed;
 	/* Odd seeds: L2 inherits PAT, DEBUGCTL and DR7 from L1 (SDM 27.3.2.1). */
 	if (seed & 1)
-		V12()->VM_ENTRY_CONTROLS &= ~(VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_DEBUG_CONTROLS);
+		V12()->VM_ENTRY_CONTROLS &=
+		    ~(NEST_VMX_ENTRY_CTL_LOAD_PAT | NEST_VMX_ENTRY_CTL_LOAD_DEBUG_CONTROLS);
 	launch_ok();
 	in_l2 = true;
 	for (i = 0; i < EQ_STEPS; i++) {
@@ -458,7 +460,8 @@ static void run(uint64_t seed, bool full, struct step *trace, struct tally *t)
 					 f != NEST__VF_VMCS_LINK_POINTER && rnd_below(4) == 0)
 					set02(nest__vmcs_fields[f].encoding, mutated(&N.base.v, f));
 			}
-			rc = l2_exit(rnd_below(2) ? VMX_EXIT_CPUID : VMX_EXIT_HLT, rnd_below(4));
+			rc = l2_exit(rnd_below(2) ? NEST_VMX_EXIT_CPUID : NEST_VMX_EXIT_HLT,
+				     rnd_below(4));
 			in_l2 = nest_vmx_in_l2(N.ctx);
 			record(s, rc, false);
 			continue;
@@ -502,7 +505,7 @@ static void run(uint64_t seed, bool full, struct step *trace, struct tally *t)
 			N.l0.exception_bitmap ^= 1u << rnd_below(32);
 			N.l0.exception_bitmap |= 1u << X86_EXC_MC;
 			if (rnd_below(2)) {
-				N.l0.pin ^= VMX_PIN_PREEMPTION_TIMER;
+				N.l0.pin ^= NEST_VMX_PIN_PREEMPTION_TIMER;
 				N.l0.preemption_timer = (uint32_t)rnd_below(0x20000);
 			}
 			rc = nest_vmx_set_l0(N.ctx, &N.l0);
@@ -522,11 +525,12 @@ static void run(uint64_t seed, bool full, struct step *trace, struct tally *t)
 			V12()->revision = rev;
 			V12()->launch_state = ls;
 			V12()->SECONDARY_VM_EXEC_CONTROL &=
-			    ~(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
+			    ~(NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST);
 			V12()->EPT_POINTER = 0;
 			if (seed & 1)
 				V12()->VM_ENTRY_CONTROLS &=
-				    ~(VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_DEBUG_CONTROLS);
+				    ~(NEST_VMX_ENTRY_CTL_LOAD_PAT |
+				      NEST_VMX_ENTRY_CTL_LOAD_DEBUG_CONTROLS);
 			N.regs.efer |= X86_EFER_LMA;
 		} else {
 			rc = vmresume();

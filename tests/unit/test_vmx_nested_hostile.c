@@ -54,7 +54,7 @@ START_TEST(l2_reaches_no_x2apic_msr_without_virtualize_x2apic_mode)
 
 	pass_everything();
 	launch_ok();
-	ck_assert(!(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & VMX_PROC2_VIRT_X2APIC_MODE));
+	ck_assert(!(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & NEST_VMX_PROC2_VIRT_X2APIC_MODE));
 	/* A non-x2APIC MSR both pass still passes: the rule is the range's. */
 	ck_assert(!intercepts(X86_MSR_IA32_SYSENTER_CS, false));
 	for (msr = 0x800; msr <= 0x8ff; msr++) {
@@ -67,9 +67,9 @@ END_TEST
 START_TEST(x2apic_mode_without_vid_still_intercepts_eoi_and_self_ipi_writes)
 {
 	pass_everything();
-	l1_proc2(VMX_PROC2_VIRT_X2APIC_MODE);
+	l1_proc2(NEST_VMX_PROC2_VIRT_X2APIC_MODE);
 	launch_ok();
-	ck_assert(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & VMX_PROC2_VIRT_X2APIC_MODE);
+	ck_assert(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & NEST_VMX_PROC2_VIRT_X2APIC_MODE);
 	ck_assert(!intercepts(X2APIC_TPR, false));
 	ck_assert(!intercepts(X2APIC_TPR, true));
 	ck_assert(intercepts(X2APIC_EOI, true));
@@ -85,9 +85,9 @@ END_TEST
 START_TEST(x2apic_mode_with_register_virt_and_vid_passes_what_it_virtualizes)
 {
 	pass_everything();
-	l1_proc2(VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_APIC_REGISTER_VIRT |
-		 VMX_PROC2_VIRT_INTR_DELIVERY);
-	V12()->PIN_BASED_VM_EXEC_CONTROL |= VMX_PIN_EXT_INTR_EXITING;
+	l1_proc2(NEST_VMX_PROC2_VIRT_X2APIC_MODE | NEST_VMX_PROC2_APIC_REGISTER_VIRT |
+		 NEST_VMX_PROC2_VIRT_INTR_DELIVERY);
+	V12()->PIN_BASED_VM_EXEC_CONTROL |= NEST_VMX_PIN_EXT_INTR_EXITING;
 	launch_ok();
 	ck_assert(!intercepts(X2APIC_ICR, false));
 	ck_assert(!intercepts(X2APIC_EOI, true));
@@ -104,7 +104,7 @@ START_TEST(l1_x2apic_intercepts_survive_virtualization)
 	pass_everything();
 	b = sim_ptr(&N.s, N.base.v.MSR_BITMAP, 4096);
 	b[2048 + X2APIC_TPR / 8] |= 1u << (X2APIC_TPR % 8);
-	l1_proc2(VMX_PROC2_VIRT_X2APIC_MODE);
+	l1_proc2(NEST_VMX_PROC2_VIRT_X2APIC_MODE);
 	launch_ok();
 	ck_assert(intercepts(X2APIC_TPR, true));
 	ck_assert(!intercepts(X2APIC_TPR, false));
@@ -116,11 +116,11 @@ END_TEST
 START_TEST(x2apic_intercepts_follow_l1s_controls_from_entry_to_entry)
 {
 	pass_everything();
-	l1_proc2(VMX_PROC2_VIRT_X2APIC_MODE);
+	l1_proc2(NEST_VMX_PROC2_VIRT_X2APIC_MODE);
 	launch_ok();
 	ck_assert(!intercepts(X2APIC_TPR, true));
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
-	V12()->SECONDARY_VM_EXEC_CONTROL &= ~VMX_PROC2_VIRT_X2APIC_MODE;
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	V12()->SECONDARY_VM_EXEC_CONTROL &= ~NEST_VMX_PROC2_VIRT_X2APIC_MODE;
 	ck_assert_int_eq(vmresume(), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
 	ck_assert(intercepts(X2APIC_TPR, true));
@@ -132,43 +132,44 @@ END_TEST
 START_TEST(mov_cr8_exits_when_l1_has_no_tpr_shadow_and_no_cr8_exiting)
 {
 	V12()->CPU_BASED_VM_EXEC_CONTROL &=
-	    ~(VMX_PROC_USE_TPR_SHADOW | VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING);
+	    ~(NEST_VMX_PROC_USE_TPR_SHADOW | NEST_VMX_PROC_CR8_LOAD_EXITING |
+	      NEST_VMX_PROC_CR8_STORE_EXITING);
 	launch_ok();
-	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_TPR_SHADOW));
-	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_CR8_LOAD_EXITING);
-	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_CR8_STORE_EXITING);
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_USE_TPR_SHADOW));
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_CR8_LOAD_EXITING);
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_CR8_STORE_EXITING);
 	/* The exit is L0's (L1 did not ask): L0 gives L2 L1's TPR. */
 	N.l2regs.gpr[0] = 5;
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CR_ACCESS, 8 /* MOV to CR8 from RAX */), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CR_ACCESS, 8 /* MOV to CR8 from RAX */), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 }
 END_TEST
 
 START_TEST(l0s_tpr_shadow_never_reaches_vmcs02_with_a_zero_virtual_apic_page)
 {
-	N.l0.proc |= VMX_PROC_USE_TPR_SHADOW;
-	N.l0.proc2 |= VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_APIC_REGISTER_VIRT |
-		      VMX_PROC2_VIRT_INTR_DELIVERY;
-	N.l0.pin |= VMX_PIN_POSTED_INTR;
+	N.l0.proc |= NEST_VMX_PROC_USE_TPR_SHADOW;
+	N.l0.proc2 |= NEST_VMX_PROC2_VIRT_X2APIC_MODE | NEST_VMX_PROC2_APIC_REGISTER_VIRT |
+		      NEST_VMX_PROC2_VIRT_INTR_DELIVERY;
+	N.l0.pin |= NEST_VMX_PIN_POSTED_INTR;
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
-	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_USE_TPR_SHADOW;
+	V12()->CPU_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PROC_USE_TPR_SHADOW;
 	launch_ok();
-	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_TPR_SHADOW));
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_USE_TPR_SHADOW));
 	ck_assert(!(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) &
-		    (VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_APIC_REGISTER_VIRT |
-		     VMX_PROC2_VIRT_INTR_DELIVERY)));
-	ck_assert(!(v02(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & VMX_PIN_POSTED_INTR));
-	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_CR8_LOAD_EXITING);
+		    (NEST_VMX_PROC2_VIRT_X2APIC_MODE | NEST_VMX_PROC2_APIC_REGISTER_VIRT |
+		     NEST_VMX_PROC2_VIRT_INTR_DELIVERY)));
+	ck_assert(!(v02(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & NEST_VMX_PIN_POSTED_INTR));
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_CR8_LOAD_EXITING);
 }
 END_TEST
 
 START_TEST(l1s_tpr_shadow_uses_l1s_translated_virtual_apic_page)
 {
 	launch_ok();
-	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_TPR_SHADOW);
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_USE_TPR_SHADOW);
 	ck_assert_uint_eq(v02(NEST_VMCS_VIRTUAL_APIC_PAGE_ADDR),
 			  SIM_HPA_L1_BASE + N.base.v.VIRTUAL_APIC_PAGE_ADDR);
-	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_CR8_LOAD_EXITING));
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_CR8_LOAD_EXITING));
 }
 END_TEST
 
@@ -187,12 +188,12 @@ START_TEST(l0_unconditional_io_exiting_without_a_bitmap_intercepts_every_port)
 	const uint8_t *a, *b;
 	unsigned i;
 
-	N.l0.proc |= VMX_PROC_UNCOND_IO_EXITING;
+	N.l0.proc |= NEST_VMX_PROC_UNCOND_IO_EXITING;
 	N.l0.io_bitmap = NULL;
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
 	l1_passes_every_port();
 	launch_ok();
-	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_USE_IO_BITMAPS);
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_USE_IO_BITMAPS);
 	a = sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_A));
 	b = sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_B));
 	ck_assert_ptr_nonnull(a);
@@ -202,7 +203,7 @@ START_TEST(l0_unconditional_io_exiting_without_a_bitmap_intercepts_every_port)
 		ck_assert_uint_eq(b[i], 0xff);
 	}
 	/* L1 did not ask for it: the exit is L0's. */
-	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x3f8, 1, false)), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ(0x3f8, 1, false)), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
 }
 END_TEST
@@ -214,7 +215,7 @@ START_TEST(l0_io_bitmap_is_kept_when_l0_uses_io_bitmaps)
 
 	memset(l0io, 0, sizeof(l0io));
 	l0io[0x70 / 8] = 1u << (0x70 % 8);
-	N.l0.proc |= VMX_PROC_USE_IO_BITMAPS | VMX_PROC_UNCOND_IO_EXITING;
+	N.l0.proc |= NEST_VMX_PROC_USE_IO_BITMAPS | NEST_VMX_PROC_UNCOND_IO_EXITING;
 	N.l0.io_bitmap = l0io;
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
 	l1_passes_every_port();
@@ -222,7 +223,7 @@ START_TEST(l0_io_bitmap_is_kept_when_l0_uses_io_bitmaps)
 	a = sim_pool_hva(&N.s, v02(NEST_VMCS_IO_BITMAP_A));
 	ck_assert_uint_eq(a[0x70 / 8], 1u << (0x70 % 8));
 	ck_assert_uint_eq(a[0x3f8 / 8], 0);
-	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_PROC_UNCOND_IO_EXITING));
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_UNCOND_IO_EXITING));
 }
 END_TEST
 
@@ -252,7 +253,7 @@ START_TEST(smbase_in_the_entry_msr_load_area_fails_the_entry_with_reason_34)
 	ck_assert_int_eq(vmlaunch(), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert_uint_eq(V12()->VM_EXIT_REASON,
-			  VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE);
+			  NEST_VMX_EXIT_MSR_LOADING | NEST_VMX_EXIT_REASON_ENTRY_FAILURE);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 2);
 	ck_assert(!nest_vmx_in_l2(N.ctx));
 }
@@ -272,7 +273,7 @@ START_TEST(l0_refusing_a_pending_entry_msr_fails_the_entry_with_its_index)
 	ck_assert_int_eq(refuse(1), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert_uint_eq(V12()->VM_EXIT_REASON,
-			  VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE);
+			  NEST_VMX_EXIT_MSR_LOADING | NEST_VMX_EXIT_REASON_ENTRY_FAILURE);
 	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 2);
 	ck_assert_uint_eq(V12()->launch_state, NEST_VMCS12_STATE_CLEAR);
 	assert_l1_host_state_loaded();
@@ -288,7 +289,7 @@ START_TEST(a_pending_msr_cannot_be_refused_once_the_guest_ran)
 
 	entry_msrs(&e, 1);
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_int_eq(refuse(0), NEST_E_STATE);
 }
 END_TEST
@@ -312,7 +313,7 @@ START_TEST(l0_refusing_a_pending_exit_msr_is_a_vmx_abort)
 	V12()->VM_EXIT_MSR_LOAD_ADDR = N_EXIT_MSR_GPA;
 	V12()->VM_EXIT_MSR_LOAD_COUNT = 1;
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_MSRS);
 	ck_assert_int_eq(refuse(0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
@@ -332,7 +333,7 @@ static void l2_in_pae_paging(uint64_t pdpte0)
 {
 	struct nest__vmcs12 *v = V12();
 
-	v->VM_ENTRY_CONTROLS &= ~VMX_ENTRY_IA32E_MODE_GUEST;
+	v->VM_ENTRY_CONTROLS &= ~NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST;
 	v->GUEST_IA32_EFER &= ~(X86_EFER_LMA | X86_EFER_LME);
 	v->GUEST_CS_AR_BYTES = FX_CODE32_AR;
 	v->GUEST_CR4 |= X86_CR4_PAE;
@@ -354,7 +355,7 @@ START_TEST(pae_entry_without_ept_loads_the_pdptes_from_l2s_cr3)
 	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PDPTE1), 0x6000 | PDPTE_P);
 	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PDPTE2), 0);
 	/* The fast path of VMRESUME keeps them too, and follows memory. */
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	sim_write64(&N.s, PDPT_GPA, 0x7000 | PDPTE_P);
 	V12()->GUEST_PDPTE0 = 0x123;
 	ck_assert_int_eq(vmresume(), NEST_OK);
@@ -369,7 +370,7 @@ START_TEST(pae_entry_without_ept_fails_on_a_bad_pdpte_at_cr3)
 	ck_assert_int_eq(vmlaunch(), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert_uint_eq(V12()->VM_EXIT_REASON,
-			  VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE);
+			  NEST_VMX_EXIT_INVALID_GUEST_STATE | NEST_VMX_EXIT_REASON_ENTRY_FAILURE);
 }
 END_TEST
 
@@ -391,37 +392,39 @@ START_TEST(l1_intercepts_answers_as_the_reflection_decides)
 	memset(msr, 0, 4096);
 	io[0x60 / 8] |= 1u << (0x60 % 8);
 	msr[2048 + X86_MSR_IA32_SYSENTER_CS / 8] |= 1u << (X86_MSR_IA32_SYSENTER_CS % 8);
-	ck_assert_int_eq(l1_intercepts(VMX_EXIT_CPUID, 0), 0); /* L2 not running */
+	ck_assert_int_eq(l1_intercepts(NEST_VMX_EXIT_CPUID, 0), 0); /* L2 not running */
 	launch_ok();
-	ck_assert_int_eq(l1_intercepts(VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), 1);
-	ck_assert_int_eq(l1_intercepts(VMX_EXIT_IO_INSTRUCTION, IOQ(0x61, 1, true)), 0);
+	ck_assert_int_eq(l1_intercepts(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), 1);
+	ck_assert_int_eq(l1_intercepts(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ(0x61, 1, true)), 0);
 	/* A 2-byte access at 5FH touches port 60H. */
-	ck_assert_int_eq(l1_intercepts(VMX_EXIT_IO_INSTRUCTION, IOQ(0x5f, 2, false)), 1);
+	ck_assert_int_eq(l1_intercepts(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ(0x5f, 2, false)), 1);
 	N.l2regs.gpr[1] = X86_MSR_IA32_SYSENTER_CS;
-	ck_assert_int_eq(l1_intercepts(VMX_EXIT_MSR_WRITE, 0), 1);
-	ck_assert_int_eq(l1_intercepts(VMX_EXIT_MSR_READ, 0), 0);
-	ck_assert_int_eq(l1_intercepts(VMX_EXIT_CPUID, 0), 1);
+	ck_assert_int_eq(l1_intercepts(NEST_VMX_EXIT_MSR_WRITE, 0), 1);
+	ck_assert_int_eq(l1_intercepts(NEST_VMX_EXIT_MSR_READ, 0), 0);
+	ck_assert_int_eq(l1_intercepts(NEST_VMX_EXIT_CPUID, 0), 1);
 	/* The reflection agrees. */
-	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x61, 1, true)), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ(0x61, 1, true)), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ(0x60, 1, true)), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 }
 END_TEST
 
 START_TEST(l1_intercepts_follows_l1s_exception_bitmap)
 {
-	uint32_t ud = VMX_INTR_INFO_VALID |
-		      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_UD;
+	uint32_t ud = NEST_VMX_INTR_INFO_VALID |
+		      (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+		      X86_EXC_UD;
 
 	V12()->EXCEPTION_BITMAP = 1u << X86_EXC_UD;
 	launch_ok();
-	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, VMX_EXIT_EXCEPTION_NMI, 0, ud, 0, &N.l2regs),
-			 1);
-	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, VMX_EXIT_EXCEPTION_NMI, 0,
+	ck_assert_int_eq(
+	    nest_vmx_l1_intercepts(N.ctx, NEST_VMX_EXIT_EXCEPTION_NMI, 0, ud, 0, &N.l2regs), 1);
+	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, NEST_VMX_EXIT_EXCEPTION_NMI, 0,
 						(ud & ~0xffu) | X86_EXC_GP, 0, &N.l2regs),
 			 0);
-	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, VMX_EXIT_EXCEPTION_NMI, 0, ud, 0, NULL), 0);
+	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, NEST_VMX_EXIT_EXCEPTION_NMI, 0, ud, 0, NULL),
+			 0);
 }
 END_TEST
 

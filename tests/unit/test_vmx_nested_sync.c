@@ -12,21 +12,21 @@
 static int l1_vmread(uint32_t enc)
 {
 	N.regs.gpr[1] = enc; /* RCX */
-	return l1_exec(VMX_EXIT_VMREAD, sim_vmx_info_reg(0 /* RAX */, 1 /* RCX */));
+	return l1_exec(NEST_VMX_EXIT_VMREAD, sim_vmx_info_reg(0 /* RAX */, 1 /* RCX */));
 }
 
 static int l1_vmwrite(uint32_t enc, uint64_t value)
 {
 	N.regs.gpr[1] = enc;   /* RCX */
 	N.regs.gpr[2] = value; /* RDX */
-	return l1_exec(VMX_EXIT_VMWRITE, sim_vmx_info_reg(2 /* RDX */, 1 /* RCX */));
+	return l1_exec(NEST_VMX_EXIT_VMWRITE, sim_vmx_info_reg(2 /* RDX */, 1 /* RCX */));
 }
 
 START_TEST(reflected_exit_reads_only_the_per_exit_guest_state)
 {
 	launch_ok();
 	sim_reset_counters(&N.s);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_lt(N.s.calls.vmcs_read, 40);
 }
 END_TEST
@@ -35,7 +35,7 @@ START_TEST(l1_vmread_of_a_rare_field_sees_l2s_value)
 {
 	launch_ok();
 	set02(NEST_VMCS_GUEST_ES_BASE, 0x1234);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_int_eq(l1_vmread(NEST_VMCS_GUEST_ES_BASE), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
 	ck_assert_uint_eq(N.act.gpr_value, 0x1234);
@@ -46,7 +46,7 @@ START_TEST(rare_field_l1_did_not_write_keeps_l2s_value_in_vmcs02)
 {
 	launch_ok();
 	set02(NEST_VMCS_GUEST_ES_BASE, 0x1234);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_int_eq(vmresume(), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
 	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ES_BASE), 0x1234);
@@ -57,7 +57,7 @@ START_TEST(rare_field_l1_wrote_reaches_vmcs02)
 {
 	launch_ok();
 	set02(NEST_VMCS_GUEST_ES_BASE, 0x1234);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_int_eq(l1_vmwrite(NEST_VMCS_GUEST_ES_BASE, 0x5678), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
 	ck_assert_int_eq(vmresume(), NEST_OK);
@@ -71,8 +71,8 @@ START_TEST(vmclear_writes_l2s_rare_fields_to_l1_memory)
 
 	launch_ok();
 	set02(NEST_VMCS_GUEST_GS_BASE, 0xabcd);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
 	memcpy(&img, sim_ptr(&N.s, N_VMCS_GPA, sizeof(img)), sizeof(img));
 	ck_assert_uint_eq(img.GUEST_GS_BASE, 0xabcd);
 }
@@ -93,8 +93,8 @@ static void with_shadowing(void)
 {
 	N.l0.flags = NEST_VMX_L0_F_SHADOW_VMCS;
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
 }
 
@@ -121,8 +121,8 @@ START_TEST(reflected_exit_shows_in_the_shadow_vmcs)
 	with_shadowing();
 	launch_ok();
 	set02(NEST_VMCS_GUEST_RIP, 0x401777);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
-	ck_assert_uint_eq(shadow(NEST_VMCS_VM_EXIT_REASON), VMX_EXIT_CPUID);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(shadow(NEST_VMCS_VM_EXIT_REASON), NEST_VMX_EXIT_CPUID);
 	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RIP), 0x401777);
 }
 END_TEST
@@ -178,9 +178,9 @@ START_TEST(reflected_exit_writes_only_changed_shadow_fields)
 	count_shadow_writes();
 	set02(NEST_VMCS_GUEST_RIP, 0x401777);
 	set02(NEST_VMCS_GUEST_RSP, V12()->GUEST_RSP + 8);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_HLT, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_HLT, 0), NEST_OK);
 	assert_shadow_is_vmcs12();
-	ck_assert_uint_eq(shadow(NEST_VMCS_VM_EXIT_REASON), VMX_EXIT_HLT);
+	ck_assert_uint_eq(shadow(NEST_VMCS_VM_EXIT_REASON), NEST_VMX_EXIT_HLT);
 	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RSP), V12()->GUEST_RSP);
 	ck_assert_uint_gt(shadow_writes, 0);
 	ck_assert_uint_lt(shadow_writes, shadow_read_fields() / 2);
@@ -191,7 +191,7 @@ START_TEST(reflected_exit_writes_only_changed_shadow_fields)
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
 	ck_assert_uint_eq(V12()->GUEST_RIP, 0x401779);
 	set02(NEST_VMCS_GUEST_RIP, 0x401790);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	assert_shadow_is_vmcs12();
 }
 END_TEST
@@ -201,10 +201,10 @@ START_TEST(vmptrld_rewrites_the_whole_shadow)
 {
 	with_shadowing();
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
 	count_shadow_writes();
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
 	ck_assert_uint_eq(shadow_writes, shadow_read_fields());
 	assert_shadow_is_vmcs12();
 }
@@ -218,13 +218,12 @@ START_TEST(vmfail_error_number_shows_in_the_shadow_vmcs)
 	ck_assert_uint_eq(N.act.result, NEST_VMX_FAIL_VALID);
 	ck_assert_uint_eq(shadow(NEST_VMCS_VM_INSTRUCTION_ERROR), 5);
 	launch_ok();
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_int_eq(vmlaunch(), NEST_OK); /* launched: VMfail(4) */
 	ck_assert_uint_eq(shadow(NEST_VMCS_VM_INSTRUCTION_ERROR), 4);
 	/* An exiting VMREAD of a field that does not exist: VMfail(12). */
 	N.regs.gpr[N_RBX] = 0x7ffe;
-	ck_assert_int_eq(l1_exec(VMX_EXIT_VMREAD, sim_vmx_info_reg(0, N_RBX)),
-			 NEST_OK);
+	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_VMREAD, sim_vmx_info_reg(0, N_RBX)), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_FAIL_VALID);
 	ck_assert_uint_eq(shadow(NEST_VMCS_VM_INSTRUCTION_ERROR), 12);
 }
@@ -236,7 +235,7 @@ START_TEST(vmclear_takes_shadow_writes_into_l1_memory)
 
 	with_shadowing();
 	sim_vmcs_set(&N.s, NEST_VMCS_SHADOW, NEST_VMCS_GUEST_RIP, 0x406000);
-	ck_assert_int_eq(l1_m64(VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
 	memcpy(&img, sim_ptr(&N.s, N_VMCS_GPA, sizeof(img)), sizeof(img));
 	ck_assert_uint_eq(img.GUEST_RIP, 0x406000);
 }

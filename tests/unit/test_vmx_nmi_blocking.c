@@ -9,7 +9,7 @@
 #include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
-#define NMI_BLOCKED VMX_INTERRUPTIBILITY_NMI
+#define NMI_BLOCKED NEST_VMX_INTERRUPTIBILITY_NMI
 
 static void setup(void)
 {
@@ -37,13 +37,13 @@ static void cpuid_exit_with_l2_intr(uint64_t intr)
 {
 	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, intr);
 	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, 2);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 }
 
 START_TEST(without_virtual_nmis_l1_continues_with_l2_nmi_blocking)
 {
-	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~VMX_PIN_VIRTUAL_NMIS;
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PIN_VIRTUAL_NMIS;
 	launch_with_l1_intr(0);
 	cpuid_exit_with_l2_intr(NMI_BLOCKED);
 	ck_assert_uint_eq(l1_intr(), NMI_BLOCKED);
@@ -53,7 +53,7 @@ END_TEST
 
 START_TEST(without_virtual_nmis_l2_unblocked_leaves_l1_unblocked)
 {
-	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~VMX_PIN_VIRTUAL_NMIS;
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PIN_VIRTUAL_NMIS;
 	launch_with_l1_intr(NMI_BLOCKED);
 	cpuid_exit_with_l2_intr(0);
 	ck_assert_uint_eq(l1_intr(), 0);
@@ -80,8 +80,8 @@ END_TEST
 
 START_TEST(sti_blocking_of_l1_does_not_survive_the_exit)
 {
-	launch_with_l1_intr(VMX_INTERRUPTIBILITY_STI | NMI_BLOCKED);
-	cpuid_exit_with_l2_intr(VMX_INTERRUPTIBILITY_STI);
+	launch_with_l1_intr(NEST_VMX_INTERRUPTIBILITY_STI | NMI_BLOCKED);
+	cpuid_exit_with_l2_intr(NEST_VMX_INTERRUPTIBILITY_STI);
 	ck_assert_uint_eq(l1_intr(), 0);
 }
 END_TEST
@@ -89,10 +89,10 @@ END_TEST
 START_TEST(failed_guest_state_check_keeps_l1_nmi_blocking)
 {
 	sim_vmcs_set(&N.s, NEST_VMCS01, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
-		     VMX_INTERRUPTIBILITY_STI | NMI_BLOCKED);
+		     NEST_VMX_INTERRUPTIBILITY_STI | NMI_BLOCKED);
 	V12()->GUEST_RFLAGS = 0; /* reserved bit 1 clear: exit reason 33 */
 	ck_assert_int_eq(vmlaunch(), NEST_OK);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_INVALID_GUEST_STATE);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | NEST_VMX_EXIT_INVALID_GUEST_STATE);
 	ck_assert_uint_eq(l1_intr(), NMI_BLOCKED);
 }
 END_TEST
@@ -102,7 +102,7 @@ START_TEST(failed_guest_state_check_keeps_l1_unblocked)
 	V12()->GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED;
 	V12()->GUEST_RFLAGS = 0;
 	ck_assert_int_eq(vmlaunch(), NEST_OK);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | VMX_EXIT_INVALID_GUEST_STATE);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0x80000000u | NEST_VMX_EXIT_INVALID_GUEST_STATE);
 	ck_assert_uint_eq(l1_intr(), 0);
 }
 END_TEST

@@ -9,7 +9,7 @@
 
 static int vmptrst(uint32_t info, uint64_t disp)
 {
-	return exec(VMX_EXIT_VMPTRST, info, disp);
+	return exec(NEST_VMX_EXIT_VMPTRST, info, disp);
 }
 
 START_TEST(operand_is_base_plus_scaled_index_plus_displacement)
@@ -25,9 +25,9 @@ END_TEST
 START_TEST(operand_displacement_is_sign_extended)
 {
 	F.regs.gpr[RSI] = 0x900;
-	ck_assert_int_eq(vmptrst(sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64),
-				 (uint64_t)-0x100),
-			 NEST_OK);
+	ck_assert_int_eq(
+	    vmptrst(sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64), (uint64_t)-0x100),
+	    NEST_OK);
 	assert_succeed();
 	ck_assert_uint_eq(sim_read64(&F.s, 0x800), VMCS_GPA);
 }
@@ -36,8 +36,8 @@ END_TEST
 START_TEST(operand_without_base_or_index_is_the_displacement)
 {
 	ck_assert_int_eq(
-		vmptrst(sim_vmx_info_mem(SEG_DS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR64), 0x840),
-		NEST_OK);
+	    vmptrst(sim_vmx_info_mem(SEG_DS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR64), 0x840),
+	    NEST_OK);
 	assert_succeed();
 	ck_assert_uint_eq(sim_read64(&F.s, 0x840), VMCS_GPA);
 }
@@ -181,9 +181,9 @@ START_TEST(operand_in_unusable_segment_is_gp)
 {
 	sim_vmx_regs32(&F.regs);
 	F.regs.seg[SEG_FS].ar |= 1u << 16;
-	ck_assert_int_eq(vmptrst(sim_vmx_info_mem(SEG_FS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32),
-				 0x800),
-			 NEST_OK);
+	ck_assert_int_eq(
+	    vmptrst(sim_vmx_info_mem(SEG_FS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32), 0x800),
+	    NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -192,9 +192,9 @@ START_TEST(operand_write_to_read_only_data_segment_is_gp)
 {
 	sim_vmx_regs32(&F.regs);
 	F.regs.seg[SEG_DS].ar &= ~0x2u; /* read-only data */
-	ck_assert_int_eq(vmptrst(sim_vmx_info_mem(SEG_DS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32),
-				 0x800),
-			 NEST_OK);
+	ck_assert_int_eq(
+	    vmptrst(sim_vmx_info_mem(SEG_DS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32), 0x800),
+	    NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -202,9 +202,9 @@ END_TEST
 START_TEST(operand_write_to_code_segment_is_gp)
 {
 	sim_vmx_regs32(&F.regs);
-	ck_assert_int_eq(vmptrst(sim_vmx_info_mem(SEG_CS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32),
-				 0x800),
-			 NEST_OK);
+	ck_assert_int_eq(
+	    vmptrst(sim_vmx_info_mem(SEG_CS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32), 0x800),
+	    NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
 END_TEST
@@ -214,7 +214,7 @@ START_TEST(operand_read_from_execute_only_code_segment_is_gp)
 	sim_vmx_regs32(&F.regs);
 	F.regs.seg[SEG_CS].ar &= ~0x2u; /* execute-only */
 	sim_write64(&F.s, 0x800, VMCS2_GPA);
-	ck_assert_int_eq(exec(VMX_EXIT_VMPTRLD,
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMPTRLD,
 			      sim_vmx_info_mem(SEG_CS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32),
 			      0x800),
 			 NEST_OK);
@@ -228,7 +228,7 @@ START_TEST(operand_read_from_readable_code_segment_succeeds)
 
 	sim_vmx_regs32(&F.regs);
 	sim_write64(&F.s, 0x800, VMCS2_GPA);
-	ck_assert_int_eq(exec(VMX_EXIT_VMPTRLD,
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMPTRLD,
 			      sim_vmx_info_mem(SEG_CS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32),
 			      0x800),
 			 NEST_OK);
@@ -253,7 +253,7 @@ END_TEST
 START_TEST(operand_read_fault_has_read_error_code)
 {
 	F.regs.gpr[RSI] = MEM_SIZE;
-	ck_assert_int_eq(exec(VMX_EXIT_VMPTRLD,
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMPTRLD,
 			      sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64), 0),
 			 NEST_OK);
 	assert_inject(VEC_PF, 1, 0);
@@ -292,9 +292,9 @@ START_TEST(operand_without_paging_is_physical)
 	sim_backend(&F.s);
 	sim_vmx_regs32(&F.regs);
 	F.regs.cr0 &= ~(1ull << 31);
-	ck_assert_int_eq(vmptrst(sim_vmx_info_mem(SEG_DS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32),
-				 0x800),
-			 NEST_OK);
+	ck_assert_int_eq(
+	    vmptrst(sim_vmx_info_mem(SEG_DS, SIM_NO_REG, SIM_NO_REG, 0, SIM_ADDR32), 0x800),
+	    NEST_OK);
 	assert_succeed();
 	ck_assert_uint_eq(sim_read64(&F.s, 0x800), VMCS_GPA);
 }
@@ -305,9 +305,9 @@ START_TEST(operand_under_paging_without_translation_op_is_missing_op)
 	struct nest_vmx_status st;
 
 	F.s.l1_identity_paging = false;
-	ck_assert_int_eq(fx_init(), NEST_OK); /* the context copies the backend */
+	ck_assert_int_eq(fx_init(), NEST_OK);	 /* the context copies the backend */
 	F.regs.size = NEST_VMX_L1_REGS_MIN_SIZE; /* no CR3: libnest cannot walk either */
-	ck_assert_int_eq(exec_m64(VMX_EXIT_VMXON, VMXON_GPA), NEST_E_MISSING_OP);
+	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_E_MISSING_OP);
 	ck_assert_uint_eq(F.act.kind, NEST_VMX_ACT_NONE);
 	fx_status(&st);
 	ck_assert_uint_eq(st.in_vmx_operation, 0);

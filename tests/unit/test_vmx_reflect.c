@@ -22,7 +22,7 @@ static void setup(void)
 	memset(&v02, 0, sizeof(v02));
 	memset(&r, 0, sizeof(r));
 	memset(&l1, 0, sizeof(l1));
-	v.VM_EXIT_CONTROLS = VMX_EXIT_HOST_ADDR_SPACE_SIZE;
+	v.VM_EXIT_CONTROLS = NEST_VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE;
 	v.HOST_CR0 = X86_CR0_PE | X86_CR0_NE | X86_CR0_PG | X86_CR0_WP;
 	v.HOST_CR4 = X86_CR4_VMXE | X86_CR4_PAE;
 	v.HOST_CR3 = 0x3000;
@@ -43,7 +43,7 @@ static bool in_set(unsigned i)
 
 START_TEST(exit_information_fields_are_written)
 {
-	r.reason = VMX_EXIT_IO_INSTRUCTION;
+	r.reason = NEST_VMX_EXIT_IO_INSTRUCTION;
 	r.qual = 0x800008;
 	r.gla = 0x1111;
 	r.gpa = 0x2222;
@@ -54,7 +54,7 @@ START_TEST(exit_information_fields_are_written)
 	r.insn_len = 2;
 	r.insn_info = 0x55;
 	nest__vmx_write_exit_info(&v, &r);
-	ck_assert_uint_eq(v.VM_EXIT_REASON, VMX_EXIT_IO_INSTRUCTION);
+	ck_assert_uint_eq(v.VM_EXIT_REASON, NEST_VMX_EXIT_IO_INSTRUCTION);
 	ck_assert_uint_eq(v.EXIT_QUALIFICATION, 0x800008);
 	ck_assert_uint_eq(v.GUEST_LINEAR_ADDRESS, 0x1111);
 	ck_assert_uint_eq(v.GUEST_PHYSICAL_ADDRESS, 0x2222);
@@ -69,7 +69,7 @@ END_TEST
 
 START_TEST(exit_clears_entry_interruption_valid_bit_only)
 {
-	v.VM_ENTRY_INTR_INFO_FIELD = VMX_INTR_INFO_VALID | 0x30e;
+	v.VM_ENTRY_INTR_INFO_FIELD = NEST_VMX_INTR_INFO_VALID | 0x30e;
 	nest__vmx_write_exit_info(&v, &r);
 	ck_assert_uint_eq(v.VM_ENTRY_INTR_INFO_FIELD, 0x30e);
 }
@@ -93,8 +93,8 @@ START_TEST(guest_registers_and_segments_are_saved)
 	v02.GUEST_CR3 = 0x9000;
 	v02.GUEST_FS_BASE = 0x1234;
 	v02.GUEST_SS_AR_BYTES = 0xc093;
-	v02.GUEST_INTERRUPTIBILITY_INFO = VMX_INTERRUPTIBILITY_STI;
-	v02.GUEST_ACTIVITY_STATE = VMX_ACTIVITY_HLT;
+	v02.GUEST_INTERRUPTIBILITY_INFO = NEST_VMX_INTERRUPTIBILITY_STI;
+	v02.GUEST_ACTIVITY_STATE = NEST_VMX_ACTIVITY_HLT;
 	nest__vmx_save_guest(&v, &v02, &r);
 	ck_assert_uint_eq(v.GUEST_RIP, 0x401000);
 	ck_assert_uint_eq(v.GUEST_RSP, 0x7000);
@@ -102,8 +102,8 @@ START_TEST(guest_registers_and_segments_are_saved)
 	ck_assert_uint_eq(v.GUEST_CR3, 0x9000);
 	ck_assert_uint_eq(v.GUEST_FS_BASE, 0x1234);
 	ck_assert_uint_eq(v.GUEST_SS_AR_BYTES, 0xc093);
-	ck_assert_uint_eq(v.GUEST_INTERRUPTIBILITY_INFO, VMX_INTERRUPTIBILITY_STI);
-	ck_assert_uint_eq(v.GUEST_ACTIVITY_STATE, VMX_ACTIVITY_HLT);
+	ck_assert_uint_eq(v.GUEST_INTERRUPTIBILITY_INFO, NEST_VMX_INTERRUPTIBILITY_STI);
+	ck_assert_uint_eq(v.GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_HLT);
 }
 END_TEST
 
@@ -131,7 +131,8 @@ START_TEST(efer_pat_debug_saved_only_under_their_save_controls)
 	ck_assert_uint_eq(v.GUEST_IA32_PAT, 2);
 	ck_assert_uint_eq(v.GUEST_DR7, 0x400);
 	ck_assert_uint_eq(v.GUEST_IA32_DEBUGCTL, 0);
-	v.VM_EXIT_CONTROLS |= VMX_EXIT_SAVE_EFER | VMX_EXIT_SAVE_PAT | VMX_EXIT_SAVE_DEBUG_CONTROLS;
+	v.VM_EXIT_CONTROLS |= NEST_VMX_EXIT_CTL_SAVE_EFER | NEST_VMX_EXIT_CTL_SAVE_PAT |
+			      NEST_VMX_EXIT_CTL_SAVE_DEBUG_CONTROLS;
 	nest__vmx_save_guest(&v, &v02, &r);
 	ck_assert_uint_eq(v.GUEST_IA32_EFER, 0xd01);
 	ck_assert_uint_eq(v.GUEST_IA32_PAT, 0x0606);
@@ -142,12 +143,12 @@ END_TEST
 
 START_TEST(preemption_timer_saved_only_with_save_control)
 {
-	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_PREEMPTION_TIMER;
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_PREEMPTION_TIMER;
 	v.VMX_PREEMPTION_TIMER_VALUE = 1000;
 	r.timer = 250;
 	nest__vmx_save_guest(&v, &v02, &r);
 	ck_assert_uint_eq(v.VMX_PREEMPTION_TIMER_VALUE, 1000);
-	v.VM_EXIT_CONTROLS |= VMX_EXIT_SAVE_PREEMPTION_TIMER;
+	v.VM_EXIT_CONTROLS |= NEST_VMX_EXIT_CTL_SAVE_PREEMPTION_TIMER;
 	nest__vmx_save_guest(&v, &v02, &r);
 	ck_assert_uint_eq(v.VMX_PREEMPTION_TIMER_VALUE, 250);
 }
@@ -171,8 +172,8 @@ START_TEST(pdptes_saved_only_when_l2_uses_ept)
 	v02.GUEST_PDPTE0 = 0x1001;
 	nest__vmx_save_guest(&v, &v02, &r);
 	ck_assert_uint_eq(v.GUEST_PDPTE0, 0);
-	v.CPU_BASED_VM_EXEC_CONTROL = VMX_PROC_ACTIVATE_SECONDARY;
-	v.SECONDARY_VM_EXEC_CONTROL = VMX_PROC2_ENABLE_EPT;
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_ACTIVATE_SECONDARY;
+	v.SECONDARY_VM_EXEC_CONTROL = NEST_VMX_PROC2_ENABLE_EPT;
 	nest__vmx_save_guest(&v, &v02, &r);
 	ck_assert_uint_eq(v.GUEST_PDPTE0, 0x1001);
 }
@@ -232,7 +233,7 @@ END_TEST
 
 START_TEST(efer_loaded_from_host_field_with_load_efer)
 {
-	v.VM_EXIT_CONTROLS |= VMX_EXIT_LOAD_EFER;
+	v.VM_EXIT_CONTROLS |= NEST_VMX_EXIT_CTL_LOAD_EFER;
 	v.HOST_IA32_EFER = X86_EFER_LMA | X86_EFER_LME;
 	l1.efer = X86_EFER_SCE;
 	nest__vmx_load_host_state(&o, &set, &v, &l1);
@@ -247,7 +248,7 @@ START_TEST(pat_and_perf_global_ctrl_loaded_only_under_their_controls)
 	nest__vmx_load_host_state(&o, &set, &v, &l1);
 	ck_assert(!in_set(NEST__VF_GUEST_IA32_PAT));
 	ck_assert(!in_set(NEST__VF_GUEST_IA32_PERF_GLOBAL_CTRL));
-	v.VM_EXIT_CONTROLS |= VMX_EXIT_LOAD_PAT | VMX_EXIT_LOAD_PERF_GLOBAL_CTRL;
+	v.VM_EXIT_CONTROLS |= NEST_VMX_EXIT_CTL_LOAD_PAT | NEST_VMX_EXIT_CTL_LOAD_PERF_GLOBAL_CTRL;
 	nest__vmx_load_host_state(&o, &set, &v, &l1);
 	ck_assert_uint_eq(o.GUEST_IA32_PAT, 0x0606);
 	ck_assert_uint_eq(o.GUEST_IA32_PERF_GLOBAL_CTRL, 3);
@@ -333,8 +334,8 @@ END_TEST
 
 /* ---- blocking by NMI after the exit (SDM 28.5.5, 27.7.1) ---- */
 
-#define NMI_BLOCKED VMX_INTERRUPTIBILITY_NMI
-#define STI_MOVSS (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS)
+#define NMI_BLOCKED NEST_VMX_INTERRUPTIBILITY_NMI
+#define STI_MOVSS (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)
 
 static uint64_t l1_intr_after(uint32_t reason)
 {
@@ -348,9 +349,10 @@ START_TEST(exit_never_leaves_blocking_by_sti_or_mov_ss)
 {
 	v.GUEST_INTERRUPTIBILITY_INFO = STI_MOVSS;
 	l1.intr = STI_MOVSS;
-	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_CPUID), 0);
+	ck_assert_uint_eq(l1_intr_after(NEST_VMX_EXIT_CPUID), 0);
 	ck_assert_uint_eq(
-	    l1_intr_after(VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE), 0);
+	    l1_intr_after(NEST_VMX_EXIT_INVALID_GUEST_STATE | NEST_VMX_EXIT_REASON_ENTRY_FAILURE),
+	    0);
 }
 END_TEST
 
@@ -358,9 +360,9 @@ START_TEST(exit_keeps_l2_nmi_blocking_without_virtual_nmis)
 {
 	/* L1 was not blocking NMIs at VMLAUNCH; L2 is (in its NMI handler,
 	 * or from the entry's interruptibility state): L1 continues blocked. */
-	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING;
-	v.GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED | VMX_INTERRUPTIBILITY_STI;
-	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_CPUID), NMI_BLOCKED);
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_EXT_INTR_EXITING | NEST_VMX_PIN_NMI_EXITING;
+	v.GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED | NEST_VMX_INTERRUPTIBILITY_STI;
+	ck_assert_uint_eq(l1_intr_after(NEST_VMX_EXIT_CPUID), NMI_BLOCKED);
 }
 END_TEST
 
@@ -369,7 +371,7 @@ START_TEST(exit_does_not_restore_l1_nmi_blocking_l2_left)
 	/* L1 blocked NMIs at VMLAUNCH, L2 (without virtual NMIs) did not. */
 	l1.intr = NMI_BLOCKED;
 	v.GUEST_INTERRUPTIBILITY_INFO = 0;
-	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_HLT), 0);
+	ck_assert_uint_eq(l1_intr_after(NEST_VMX_EXIT_HLT), 0);
 }
 END_TEST
 
@@ -377,44 +379,47 @@ START_TEST(exit_with_virtual_nmis_leaves_nmis_unblocked)
 {
 	/* Bit 3 is virtual-NMI blocking; NMIs are not blocked in VMX non-root
 	 * operation, whatever L1's blocking at VMLAUNCH was. */
-	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS;
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_NMI_EXITING | NEST_VMX_PIN_VIRTUAL_NMIS;
 	v.GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED;
 	l1.intr = NMI_BLOCKED;
-	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_CPUID), 0);
+	ck_assert_uint_eq(l1_intr_after(NEST_VMX_EXIT_CPUID), 0);
 }
 END_TEST
 
 START_TEST(exit_caused_by_an_nmi_blocks_nmis)
 {
-	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS;
-	v.VM_EXIT_INTR_INFO =
-	    VMX_INTR_INFO_VALID | (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_NMI;
-	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_EXCEPTION_NMI), NMI_BLOCKED);
-	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_NMI_EXITING;
-	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_EXCEPTION_NMI), NMI_BLOCKED);
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_NMI_EXITING | NEST_VMX_PIN_VIRTUAL_NMIS;
+	v.VM_EXIT_INTR_INFO = NEST_VMX_INTR_INFO_VALID |
+			      (NEST_VMX_INTR_TYPE_NMI << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+			      X86_EXC_NMI;
+	ck_assert_uint_eq(l1_intr_after(NEST_VMX_EXIT_EXCEPTION_NMI), NMI_BLOCKED);
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_NMI_EXITING;
+	ck_assert_uint_eq(l1_intr_after(NEST_VMX_EXIT_EXCEPTION_NMI), NMI_BLOCKED);
 }
 END_TEST
 
 START_TEST(exit_caused_by_an_exception_does_not_block_nmis)
 {
-	v.VM_EXIT_INTR_INFO = VMX_INTR_INFO_VALID |
-			      (VMX_INTR_TYPE_HW_EXCEPTION << VMX_INTR_INFO_TYPE_SHIFT) | X86_EXC_GP;
-	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_EXCEPTION_NMI), 0);
+	v.VM_EXIT_INTR_INFO = NEST_VMX_INTR_INFO_VALID |
+			      (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+			      X86_EXC_GP;
+	ck_assert_uint_eq(l1_intr_after(NEST_VMX_EXIT_EXCEPTION_NMI), 0);
 }
 END_TEST
 
 START_TEST(failed_guest_state_checks_keep_l1_nmi_blocking)
 {
 	/* Exit reason 33: guest state was never loaded. */
-	l1.intr = NMI_BLOCKED | VMX_INTERRUPTIBILITY_STI;
+	l1.intr = NMI_BLOCKED | NEST_VMX_INTERRUPTIBILITY_STI;
 	v.GUEST_INTERRUPTIBILITY_INFO = 0;
 	ck_assert_uint_eq(
-	    l1_intr_after(VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE),
+	    l1_intr_after(NEST_VMX_EXIT_INVALID_GUEST_STATE | NEST_VMX_EXIT_REASON_ENTRY_FAILURE),
 	    NMI_BLOCKED);
 	l1.intr = 0;
 	v.GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED;
 	ck_assert_uint_eq(
-	    l1_intr_after(VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE), 0);
+	    l1_intr_after(NEST_VMX_EXIT_INVALID_GUEST_STATE | NEST_VMX_EXIT_REASON_ENTRY_FAILURE),
+	    0);
 }
 END_TEST
 
@@ -423,10 +428,12 @@ START_TEST(failed_msr_loading_has_the_loaded_guest_nmi_blocking)
 	/* Exit reason 34 comes after the guest state was loaded. */
 	l1.intr = 0;
 	v.GUEST_INTERRUPTIBILITY_INFO = NMI_BLOCKED;
-	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE),
-			  NMI_BLOCKED);
-	v.PIN_BASED_VM_EXEC_CONTROL = VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS;
-	ck_assert_uint_eq(l1_intr_after(VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE), 0);
+	ck_assert_uint_eq(
+	    l1_intr_after(NEST_VMX_EXIT_MSR_LOADING | NEST_VMX_EXIT_REASON_ENTRY_FAILURE),
+	    NMI_BLOCKED);
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_NMI_EXITING | NEST_VMX_PIN_VIRTUAL_NMIS;
+	ck_assert_uint_eq(
+	    l1_intr_after(NEST_VMX_EXIT_MSR_LOADING | NEST_VMX_EXIT_REASON_ENTRY_FAILURE), 0);
 }
 END_TEST
 

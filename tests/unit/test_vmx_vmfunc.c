@@ -70,7 +70,7 @@ static void setup(void)
 	sim_write64(&N.s, EPTP_LIST + 8, EPTP_B);
 	sim_write64(&N.s, EPTP_LIST + 16, EPT12_B | 1u | (3ull << 3)); /* memory type 1 */
 	v = V12();
-	v->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VMFUNC;
+	v->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_ENABLE_VMFUNC;
 	v->EPT_POINTER = EPTP_A;
 	v->VM_FUNCTION_CONTROL = 1; /* EPTP switching */
 	v->EPTP_LIST_ADDRESS = EPTP_LIST;
@@ -93,13 +93,13 @@ static int vmfunc(uint64_t leaf, uint64_t index)
 	N.l2regs.gpr[RAX] = leaf;
 	N.l2regs.gpr[RCX] = index;
 	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, VMFUNC_LEN);
-	return l2_exit(VMX_EXIT_VMFUNC, 0);
+	return l2_exit(NEST_VMX_EXIT_VMFUNC, 0);
 }
 
 static void assert_exit_to_l1(void)
 {
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(V12()->VM_EXIT_REASON, VMX_EXIT_VMFUNC);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_VMFUNC);
 	ck_assert_uint_eq(V12()->VM_EXIT_INSTRUCTION_LEN, VMFUNC_LEN);
 	ck_assert_uint_eq(V12()->EPT_POINTER, EPTP_A);
 	ck_assert_uint_eq(V12()->GUEST_RIP, L2_RIP); /* fault-like: RIP unchanged */
@@ -115,13 +115,13 @@ static void back_to_l2(void)
 static void l2_touches_the_page(void)
 {
 	set02(NEST_VMCS_GUEST_PHYSICAL_ADDRESS, L2_PAGE);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_EPT_VIOLATION, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_EPT_VIOLATION, NEST_EPT_QUAL_READ), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
 }
 
 START_TEST(vmcs02_enables_vm_functions_with_no_function)
 {
-	ck_assert(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & VMX_PROC2_ENABLE_VMFUNC);
+	ck_assert(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & NEST_VMX_PROC2_ENABLE_VMFUNC);
 	ck_assert_uint_eq(v02(NEST_VMCS_VM_FUNCTION_CONTROL), 0);
 	ck_assert_uint_eq(v02(NEST_VMCS_EPTP_LIST_ADDRESS), 0);
 }
@@ -155,7 +155,7 @@ START_TEST(l1_sees_the_switched_eptp_after_an_exit)
 {
 	ck_assert_int_eq(vmfunc(0, 1), NEST_OK);
 	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, 2);
-	ck_assert_int_eq(l2_exit(VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert_uint_eq(V12()->EPT_POINTER, EPTP_B);
 	/* VMRESUME runs L2 on the shadow of EPT12 B. */
@@ -219,7 +219,7 @@ END_TEST
 
 START_TEST(completion_ends_sti_blocking_and_traps_a_single_step)
 {
-	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, VMX_INTERRUPTIBILITY_STI);
+	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, NEST_VMX_INTERRUPTIBILITY_STI);
 	set02(NEST_VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED1 | X86_RFLAGS_TF | X86_RFLAGS_IF);
 	set02(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	ck_assert_int_eq(vmfunc(0, 1), NEST_OK);

@@ -18,26 +18,26 @@ static struct event injected(const struct nest__vmcs12 *v)
 	uint32_t info = v->VM_ENTRY_INTR_INFO_FIELD;
 	struct event e;
 
-	e.valid = (info & VMX_INTR_INFO_VALID) != 0;
-	e.type = (info & VMX_INTR_INFO_TYPE_MASK) >> VMX_INTR_INFO_TYPE_SHIFT;
-	e.vector = info & VMX_INTR_INFO_VECTOR_MASK;
+	e.valid = (info & NEST_VMX_INTR_INFO_VALID) != 0;
+	e.type = (info & NEST_VMX_INTR_INFO_TYPE_MASK) >> NEST_VMX_INTR_INFO_TYPE_SHIFT;
+	e.vector = info & NEST_VMX_INTR_INFO_VECTOR_MASK;
 	return e;
 }
 
 /* May `e` be injected in activity state `act` (SDM 27.3.1.5)? */
 static bool event_allowed(uint32_t act, const struct event *e)
 {
-	bool nmi = e->type == VMX_INTR_TYPE_NMI;
-	bool mc = e->type == VMX_INTR_TYPE_HW_EXCEPTION && e->vector == X86_EXC_MC;
+	bool nmi = e->type == NEST_VMX_INTR_TYPE_NMI;
+	bool mc = e->type == NEST_VMX_INTR_TYPE_HW_EXCEPTION && e->vector == X86_EXC_MC;
 
 	switch (act) {
-	case VMX_ACTIVITY_HLT:
-		return e->type == VMX_INTR_TYPE_EXT_INTR || nmi || mc ||
-		       (e->type == VMX_INTR_TYPE_HW_EXCEPTION && e->vector == X86_EXC_DB) ||
-		       (e->type == VMX_INTR_TYPE_OTHER_EVENT && e->vector == 0);
-	case VMX_ACTIVITY_SHUTDOWN:
+	case NEST_VMX_ACTIVITY_HLT:
+		return e->type == NEST_VMX_INTR_TYPE_EXT_INTR || nmi || mc ||
+		       (e->type == NEST_VMX_INTR_TYPE_HW_EXCEPTION && e->vector == X86_EXC_DB) ||
+		       (e->type == NEST_VMX_INTR_TYPE_OTHER_EVENT && e->vector == 0);
+	case NEST_VMX_ACTIVITY_SHUTDOWN:
 		return nmi || mc;
-	case VMX_ACTIVITY_WAIT_SIPI:
+	case NEST_VMX_ACTIVITY_WAIT_SIPI:
 		return false;
 	default:
 		return true;
@@ -50,17 +50,18 @@ static int check_activity(const struct nest__vmx_entry_ctx *c, const struct even
 	const struct nest__vmcs12 *v = c->v;
 	uint32_t act = v->GUEST_ACTIVITY_STATE, intr = v->GUEST_INTERRUPTIBILITY_INFO;
 	uint64_t misc = c->caps->misc;
-	bool supported = act == VMX_ACTIVITY_ACTIVE ||
-			 (act == VMX_ACTIVITY_HLT && (misc & VMX_MISC_ACTIVITY_HLT)) ||
-			 (act == VMX_ACTIVITY_SHUTDOWN && (misc & VMX_MISC_ACTIVITY_SHUTDOWN)) ||
-			 (act == VMX_ACTIVITY_WAIT_SIPI && (misc & VMX_MISC_ACTIVITY_WAIT_SIPI));
+	bool supported =
+	    act == NEST_VMX_ACTIVITY_ACTIVE ||
+	    (act == NEST_VMX_ACTIVITY_HLT && (misc & VMX_MISC_ACTIVITY_HLT)) ||
+	    (act == NEST_VMX_ACTIVITY_SHUTDOWN && (misc & VMX_MISC_ACTIVITY_SHUTDOWN)) ||
+	    (act == NEST_VMX_ACTIVITY_WAIT_SIPI && (misc & VMX_MISC_ACTIVITY_WAIT_SIPI));
 
 	NEST__CHECK(c, supported, GUEST_ACTIVITY_UNSUPPORTED, NEST__F(GUEST_ACTIVITY_STATE));
-	if (act == VMX_ACTIVITY_HLT)
+	if (act == NEST_VMX_ACTIVITY_HLT)
 		NEST__CHECK(c, (v->GUEST_SS_AR_BYTES & X86_SEG_DPL_MASK) == 0,
 			    GUEST_ACTIVITY_HLT_SS_DPL, NEST__F(GUEST_ACTIVITY_STATE));
-	if (intr & (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS))
-		NEST__CHECK(c, act == VMX_ACTIVITY_ACTIVE, GUEST_ACTIVITY_BLOCKING,
+	if (intr & (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS))
+		NEST__CHECK(c, act == NEST_VMX_ACTIVITY_ACTIVE, GUEST_ACTIVITY_BLOCKING,
 			    NEST__F(GUEST_ACTIVITY_STATE));
 	if (e->valid)
 		NEST__CHECK(c, event_allowed(act, e), GUEST_ACTIVITY_INJECTION,
@@ -74,16 +75,19 @@ static int check_interruptibility(const struct nest__vmx_entry_ctx *c, const str
 	const struct nest__vmcs12 *v = c->v;
 	uint32_t intr = v->GUEST_INTERRUPTIBILITY_INFO;
 	const uint32_t f = NEST__F(GUEST_INTERRUPTIBILITY_INFO);
-	bool sti = intr & VMX_INTERRUPTIBILITY_STI, movss = intr & VMX_INTERRUPTIBILITY_MOV_SS;
-	bool nmi = e->valid && e->type == VMX_INTR_TYPE_NMI;
+	bool sti = intr & NEST_VMX_INTERRUPTIBILITY_STI,
+	     movss = intr & NEST_VMX_INTERRUPTIBILITY_MOV_SS;
+	bool nmi = e->valid && e->type == NEST_VMX_INTR_TYPE_NMI;
 	/* SGX is offered when ENCLS exiting may be set (SDM 25.6.2). */
-	bool sgx = ((c->caps->procbased2 >> VMX_CAP_ALLOWED1_SHIFT) & VMX_PROC2_ENCLS_EXITING) != 0;
+	bool sgx =
+	    ((c->caps->procbased2 >> VMX_CAP_ALLOWED1_SHIFT) & NEST_VMX_PROC2_ENCLS_EXITING) != 0;
 
-	NEST__CHECK(c, (intr & VMX_INTERRUPTIBILITY_RESERVED_MASK) == 0, GUEST_INTR_RESERVED, f);
+	NEST__CHECK(c, (intr & NEST_VMX_INTERRUPTIBILITY_RESERVED_MASK) == 0, GUEST_INTR_RESERVED,
+		    f);
 	NEST__CHECK(c, !(sti && movss), GUEST_INTR_STI_AND_MOV_SS, f);
 	if (!(v->GUEST_RFLAGS & X86_RFLAGS_IF))
 		NEST__CHECK(c, !sti, GUEST_INTR_STI_WITHOUT_IF, f);
-	if (e->valid && e->type == VMX_INTR_TYPE_EXT_INTR)
+	if (e->valid && e->type == NEST_VMX_INTR_TYPE_EXT_INTR)
 		NEST__CHECK(c, !sti && !movss, GUEST_INTR_EXT_INT_BLOCKED, f);
 	if (nmi) {
 		NEST__CHECK(c, !movss, GUEST_INTR_NMI_MOV_SS, f);
@@ -91,11 +95,11 @@ static int check_interruptibility(const struct nest__vmx_entry_ctx *c, const str
 		NEST__CHECK(c, !sti, GUEST_INTR_NMI_STI, f);
 	}
 	/* L1 never runs in SMM under libnest. */
-	NEST__CHECK(c, !(intr & VMX_INTERRUPTIBILITY_SMI), GUEST_INTR_SMI, f);
-	if (nmi && (c->pin & VMX_PIN_VIRTUAL_NMIS))
-		NEST__CHECK(c, !(intr & VMX_INTERRUPTIBILITY_NMI), GUEST_INTR_VIRTUAL_NMI_BLOCKED,
-			    f);
-	if (intr & VMX_INTERRUPTIBILITY_ENCLAVE)
+	NEST__CHECK(c, !(intr & NEST_VMX_INTERRUPTIBILITY_SMI), GUEST_INTR_SMI, f);
+	if (nmi && (c->pin & NEST_VMX_PIN_VIRTUAL_NMIS))
+		NEST__CHECK(c, !(intr & NEST_VMX_INTERRUPTIBILITY_NMI),
+			    GUEST_INTR_VIRTUAL_NMI_BLOCKED, f);
+	if (intr & NEST_VMX_INTERRUPTIBILITY_ENCLAVE)
 		NEST__CHECK(c, sgx && !movss, GUEST_INTR_ENCLAVE, f);
 	return 0;
 }
@@ -112,8 +116,8 @@ static int check_pending_dbg(const struct nest__vmx_entry_ctx *c)
 	/* RTM (bit 16) is not offered to L1, so bit 16 is reserved too. */
 	NEST__CHECK(c, (pde & ~VMX_PENDING_DBG_VALID) == 0, GUEST_PENDING_DBG_RESERVED, f);
 	if ((v->GUEST_INTERRUPTIBILITY_INFO &
-	     (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS)) ||
-	    v->GUEST_ACTIVITY_STATE == VMX_ACTIVITY_HLT) {
+	     (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)) ||
+	    v->GUEST_ACTIVITY_STATE == NEST_VMX_ACTIVITY_HLT) {
 		if (tf && !btf)
 			NEST__CHECK(c, pde & VMX_PENDING_DBG_BS, GUEST_PENDING_DBG_BS_SET, f);
 		else
@@ -129,7 +133,7 @@ static int check_link_pointer(const struct nest__vmx_entry_ctx *c)
 	uint64_t link = v->VMCS_LINK_POINTER;
 	const uint32_t f = NEST__F(VMCS_LINK_POINTER);
 	uint32_t hdr = c->env->link_header;
-	bool shadowing = (c->proc2 & VMX_PROC2_VMCS_SHADOWING) != 0;
+	bool shadowing = (c->proc2 & NEST_VMX_PROC2_VMCS_SHADOWING) != 0;
 
 	if (link == VMX_VMCS_LINK_NONE)
 		return 0;
@@ -159,7 +163,7 @@ static int check_pdptes(const struct nest__vmx_entry_ctx *c)
 
 	if (!(v->GUEST_CR0 & X86_CR0_PG) || !(v->GUEST_CR4 & X86_CR4_PAE) || c->ia32e_guest)
 		return 0;
-	if (!(c->proc2 & VMX_PROC2_ENABLE_EPT) && c->env->pdptes_fetched)
+	if (!(c->proc2 & NEST_VMX_PROC2_ENABLE_EPT) && c->env->pdptes_fetched)
 		for (i = 0; i < 4; i++)
 			pdpte[i] = c->env->pdpte[i];
 	for (i = 0; i < 4; i++)

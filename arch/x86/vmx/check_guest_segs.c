@@ -281,8 +281,9 @@ static int check_rip_rflags(const struct nest__vmx_entry_ctx *c)
 		    GUEST_RFLAGS_RESERVED, NEST__F(GUEST_RFLAGS));
 	if (c->ia32e_guest || !(v->GUEST_CR0 & X86_CR0_PE))
 		NEST__CHECK(c, !(rflags & X86_RFLAGS_VM), GUEST_RFLAGS_VM, NEST__F(GUEST_RFLAGS));
-	if ((info & VMX_INTR_INFO_VALID) && ((info & VMX_INTR_INFO_TYPE_MASK) >>
-					     VMX_INTR_INFO_TYPE_SHIFT) == VMX_INTR_TYPE_EXT_INTR)
+	if ((info & NEST_VMX_INTR_INFO_VALID) &&
+	    ((info & NEST_VMX_INTR_INFO_TYPE_MASK) >> NEST_VMX_INTR_INFO_TYPE_SHIFT) ==
+		NEST_VMX_INTR_TYPE_EXT_INTR)
 		NEST__CHECK(c, rflags & X86_RFLAGS_IF, GUEST_RFLAGS_IF_FOR_EXT_INTR,
 			    NEST__F(GUEST_RFLAGS));
 	return 0;

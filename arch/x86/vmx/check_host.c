@@ -31,7 +31,7 @@ static int check_host_regs(const struct nest__vmx_entry_ctx *c)
 		    HOST_SYSENTER_CANONICAL, NEST__F(HOST_IA32_SYSENTER_ESP));
 	NEST__CHECK(c, x86_is_canonical(v->HOST_IA32_SYSENTER_EIP, c->va_bits),
 		    HOST_SYSENTER_CANONICAL, NEST__F(HOST_IA32_SYSENTER_EIP));
-	if (c->exit & VMX_EXIT_LOAD_CET_STATE) {
+	if (c->exit & NEST_VMX_EXIT_CTL_LOAD_CET_STATE) {
 		NEST__CHECK(c, nest__s_cet_ok(v->HOST_S_CET, c->va_bits), HOST_CET_MSRS,
 			    NEST__F(HOST_S_CET));
 		NEST__CHECK(c, x86_is_canonical(v->HOST_INTR_SSP_TABLE_ADDR, c->va_bits),
@@ -39,13 +39,14 @@ static int check_host_regs(const struct nest__vmx_entry_ctx *c)
 		NEST__CHECK(c, (v->HOST_SSP & X86_SSP_ALIGN_MASK) == 0, HOST_SSP_ALIGNMENT,
 			    NEST__F(HOST_SSP));
 	}
-	if (c->exit & VMX_EXIT_LOAD_PERF_GLOBAL_CTRL)
+	if (c->exit & NEST_VMX_EXIT_CTL_LOAD_PERF_GLOBAL_CTRL)
 		NEST__CHECK(
 		    c, (v->HOST_IA32_PERF_GLOBAL_CTRL & c->env->perf_global_ctrl_reserved) == 0,
 		    HOST_PERF_GLOBAL_CTRL, NEST__F(HOST_IA32_PERF_GLOBAL_CTRL));
-	if (c->exit & VMX_EXIT_LOAD_PAT)
-		NEST__CHECK(c, nest__x86_pat_valid(v->HOST_IA32_PAT), HOST_PAT, NEST__F(HOST_IA32_PAT));
-	if (c->exit & VMX_EXIT_LOAD_EFER) {
+	if (c->exit & NEST_VMX_EXIT_CTL_LOAD_PAT)
+		NEST__CHECK(c, nest__x86_pat_valid(v->HOST_IA32_PAT), HOST_PAT,
+			    NEST__F(HOST_IA32_PAT));
+	if (c->exit & NEST_VMX_EXIT_CTL_LOAD_EFER) {
 		bool lma = (v->HOST_IA32_EFER & X86_EFER_LMA) != 0;
 		bool lme = (v->HOST_IA32_EFER & X86_EFER_LME) != 0;
 
@@ -54,7 +55,7 @@ static int check_host_regs(const struct nest__vmx_entry_ctx *c)
 		NEST__CHECK(c, lma == c->host64 && lme == c->host64, HOST_EFER_LMA_LME,
 			    NEST__F(HOST_IA32_EFER));
 	}
-	if (c->exit & VMX_EXIT_LOAD_PKRS)
+	if (c->exit & NEST_VMX_EXIT_CTL_LOAD_PKRS)
 		NEST__CHECK(c, (v->HOST_IA32_PKRS & X86_HIGH32) == 0, HOST_PKRS,
 			    NEST__F(HOST_IA32_PKRS));
 	return 0;
@@ -109,7 +110,7 @@ static int check_host_addr_size(const struct nest__vmx_entry_ctx *c)
 		NEST__CHECK(c, !(v->HOST_CR4 & X86_CR4_PCIDE), HOST_PCIDE_WITHOUT_64BIT_HOST,
 			    NEST__F(HOST_CR4));
 		NEST__CHECK(c, (v->HOST_RIP & X86_HIGH32) == 0, HOST_RIP_UPPER, NEST__F(HOST_RIP));
-		if (c->exit & VMX_EXIT_LOAD_CET_STATE)
+		if (c->exit & NEST_VMX_EXIT_CTL_LOAD_CET_STATE)
 			NEST__CHECK(c, (v->HOST_SSP & X86_HIGH32) == 0, HOST_SSP,
 				    NEST__F(HOST_SSP));
 	} else {
@@ -119,7 +120,7 @@ static int check_host_addr_size(const struct nest__vmx_entry_ctx *c)
 			    x86_is_canonical(v->HOST_RIP,
 					     (v->HOST_CR4 & X86_CR4_LA57) ? X86_LA57 : X86_LA48),
 			    HOST_RIP_CANONICAL, NEST__F(HOST_RIP));
-		if (c->exit & VMX_EXIT_LOAD_CET_STATE)
+		if (c->exit & NEST_VMX_EXIT_CTL_LOAD_CET_STATE)
 			NEST__CHECK(c, x86_is_canonical(v->HOST_SSP, c->va_bits), HOST_SSP,
 				    NEST__F(HOST_SSP));
 	}

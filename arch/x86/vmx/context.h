@@ -48,7 +48,7 @@ struct nest__vmx_list {
 };
 
 struct nest__vmx_lists {
-	struct nest__vmx_list v02;	 /* fields libnest writes in vmcs02 */
+	struct nest__vmx_list v02;	  /* fields libnest writes in vmcs02 */
 	struct nest__vmx_list guest_exit; /* guest state read at every reflected exit */
 	struct nest__vmx_list guest_rare; /* guest state read when L1 asks (rare_stale) */
 	struct nest__vmx_list shadow_rd;  /* fields L1 reads through the shadow VMCS */
@@ -78,8 +78,8 @@ struct nest__vmx_fast {
 };
 
 struct nest__vmx_nested {
-	/* Window exits L0 asked for in vmcs02 (VMX_PROC_INTR_WINDOW_EXITING,
-	 * VMX_PROC_NMI_WINDOW_EXITING) to deliver an event to L2 later. */
+	/* Window exits L0 asked for in vmcs02 (NEST_VMX_PROC_INTR_WINDOW_EXITING,
+	 * NEST_VMX_PROC_NMI_WINDOW_EXITING) to deliver an event to L2 later. */
 	uint32_t l0_window;
 	bool l0_set;	       /* nest_vmx_set_l0() was called */
 	bool guest_mode;       /* L2 runs (vmcs02 is current for the caller) */
@@ -93,7 +93,7 @@ struct nest__vmx_nested {
 	 * reflected exit: vmcs02 holds them until L1 reads one, its VMCS is
 	 * written back, or the next entry (which leaves them in vmcs02). */
 	bool rare_stale;
-	struct nest__vmx_fieldset dirty; /* fields L1 wrote since the last entry */
+	struct nest__vmx_fieldset dirty;  /* fields L1 wrote since the last entry */
 	struct nest__vmcs12 shadow_cache; /* the shadow VMCS's fields, with shadow_cached */
 	uint16_t last_vpid12;
 	uint32_t timer_start; /* vmcs02's timer value at the last entry */
@@ -102,8 +102,8 @@ struct nest__vmx_nested {
 	void *msr_bitmap_hva, *io_bitmap_hva, *io_bitmap_b_hva;
 	struct nest__vmx_l1_now l1_now;	   /* L1 at its last VMLAUNCH/VMRESUME */
 	struct nest__vmx_l1_bitmaps l1_bm; /* fetched at the last entry */
-	bool merged_valid;   /* libnest's bitmap pages hold the merge of l1_bm and L0's */
-	uint32_t merged_use; /* L1's bitmap controls at that merge */
+	bool merged_valid;     /* libnest's bitmap pages hold the merge of l1_bm and L0's */
+	uint32_t merged_use;   /* L1's bitmap controls at that merge */
 	uint32_t merged_apicv; /* vmcs02's APIC virtualization at that merge */
 	uint8_t scratch[NEST__VMX_IO_BITMAP_A_SIZE]; /* one page of L1 being fetched */
 	/* vmcs02 as last written through the backend (all zero before the
@@ -126,24 +126,23 @@ struct nest__vmx_nested {
 	struct nest__vmx_fast fast;
 };
 
-
 struct nest_vmx {
-	uint32_t magic; /* NEST_VMX_MAGIC once nest_vmx_init() succeeded */
+	uint32_t magic;	   /* NEST_VMX_MAGIC once nest_vmx_init() succeeded */
 	uint32_t features; /* NEST_VMX_F_* actually offered (policy AND host) */
 
 	/* ---- setup ---- */
 	struct nest_backend be;
-	bool vmx_allowed;       /* config: L1 may use VMX at all */
-	uint32_t l1_maxphyaddr; /* L1's physical-address width */
-	bool l1_gbpages;        /* L1 has 1 GiB pages (for libnest's walk of L1 paging) */
+	bool vmx_allowed;	   /* config: L1 may use VMX at all */
+	uint32_t l1_maxphyaddr;	   /* L1's physical-address width */
+	bool l1_gbpages;	   /* L1 has 1 GiB pages (for libnest's walk of L1 paging) */
 	struct nest_vmx_caps host; /* host's capability MSRs, as given */
 	struct nest_vmx_caps caps; /* what L1 is offered (RDMSR values, entry-check reference) */
 	uint64_t feature_control_valid; /* IA32_FEATURE_CONTROL bits L1 may write */
-	uint64_t feature_control;       /* L1's IA32_FEATURE_CONTROL */
+	uint64_t feature_control;	/* L1's IA32_FEATURE_CONTROL */
 
 	/* ---- VMX operation (VMXON ... VMXOFF) ---- */
-	bool vmxon;             /* L1 is in VMX operation (root, from L1's view) */
-	uint64_t vmxon_ptr;     /* VMXON pointer, NEST_VMX_INVALID_VMPTR outside VMX operation */
+	bool vmxon;		/* L1 is in VMX operation (root, from L1's view) */
+	uint64_t vmxon_ptr;	/* VMXON pointer, NEST_VMX_INVALID_VMPTR outside VMX operation */
 	uint64_t current_vmptr; /* current-VMCS pointer, NEST_VMX_INVALID_VMPTR if none */
 	/* The current VMCS, cached in L0 memory (valid iff current_vmptr is).
 	 * Nested entry reads controls and guest state from here; exit
@@ -175,7 +174,6 @@ static inline bool nest__vmx_ctx_ok(const struct nest_vmx *ctx)
 {
 	return ctx != NULL && ctx->magic == NEST_VMX_MAGIC;
 }
-
 
 /* Whether a VM entry with "enable EPT" would take @eptp (SDM 27.2.1.1),
  * against the capabilities L1 was offered (invalidate.c; INVEPT and

@@ -77,78 +77,78 @@ struct exit_rule {
 /* One entry per basic exit reason (exit-reasons.def). Reasons absent here
  * are zero: R_L0. */
 static const struct exit_rule rules[VMX_EXIT_REASON_MAX_] = {
-    [VMX_EXIT_EXCEPTION_NMI] = {R_EXCEPTION, 0},
+    [NEST_VMX_EXIT_EXCEPTION_NMI] = {R_EXCEPTION, 0},
     /* External interrupts while L2 runs are the host's (SDM 26.2: an
      * exit only with the pin control; L0 always sets it in vmcs02).
      * Interrupts for L1 reach it through nest_vmx_l2_event(). */
-    [VMX_EXIT_EXTERNAL_INTERRUPT] = {R_L0, 0},
-    [VMX_EXIT_TRIPLE_FAULT] = {R_L1, 0},
+    [NEST_VMX_EXIT_EXTERNAL_INTERRUPT] = {R_L0, 0},
+    [NEST_VMX_EXIT_TRIPLE_FAULT] = {R_L1, 0},
     /* INIT and SIPI signals in hardware are the host's; L1's virtual ones
      * come through nest_vmx_l2_event(). */
-    [VMX_EXIT_INIT_SIGNAL] = {R_L0, 0},
-    [VMX_EXIT_SIPI] = {R_L0, 0},
-    [VMX_EXIT_INTERRUPT_WINDOW] = {R_PROC, VMX_PROC_INTR_WINDOW_EXITING},
-    [VMX_EXIT_NMI_WINDOW] = {R_PROC, VMX_PROC_NMI_WINDOW_EXITING},
-    [VMX_EXIT_TASK_SWITCH] = {R_L1, 0},
-    [VMX_EXIT_CPUID] = {R_L1, 0},
-    [VMX_EXIT_GETSEC] = {R_L1, 0},
-    [VMX_EXIT_HLT] = {R_PROC, VMX_PROC_HLT_EXITING},
-    [VMX_EXIT_INVD] = {R_L1, 0},
-    [VMX_EXIT_INVLPG] = {R_PROC, VMX_PROC_INVLPG_EXITING},
-    [VMX_EXIT_RDPMC] = {R_PROC, VMX_PROC_RDPMC_EXITING},
-    [VMX_EXIT_RDTSC] = {R_PROC, VMX_PROC_RDTSC_EXITING},
-    [VMX_EXIT_RSM] = {R_L1, 0},
-    [VMX_EXIT_VMCALL] = {R_L1, 0},
-    [VMX_EXIT_VMCLEAR] = {R_L1, 0},
-    [VMX_EXIT_VMLAUNCH] = {R_L1, 0},
-    [VMX_EXIT_VMPTRLD] = {R_L1, 0},
-    [VMX_EXIT_VMPTRST] = {R_L1, 0},
-    [VMX_EXIT_VMREAD] = {R_L1, 0},
-    [VMX_EXIT_VMRESUME] = {R_L1, 0},
-    [VMX_EXIT_VMWRITE] = {R_L1, 0},
-    [VMX_EXIT_VMXOFF] = {R_L1, 0},
-    [VMX_EXIT_VMXON] = {R_L1, 0},
-    [VMX_EXIT_CR_ACCESS] = {R_CR, 0},
-    [VMX_EXIT_DR_ACCESS] = {R_DR, VMX_PROC_MOV_DR_EXITING},
-    [VMX_EXIT_IO_INSTRUCTION] = {R_IO, 0},
-    [VMX_EXIT_MSR_READ] = {R_MSR_READ, 0},
-    [VMX_EXIT_MSR_WRITE] = {R_MSR_WRITE, 0},
-    [VMX_EXIT_MWAIT] = {R_PROC, VMX_PROC_MWAIT_EXITING},
-    [VMX_EXIT_MONITOR_TRAP_FLAG] = {R_PROC, VMX_PROC_MONITOR_TRAP_FLAG},
-    [VMX_EXIT_MONITOR] = {R_PROC, VMX_PROC_MONITOR_EXITING},
-    [VMX_EXIT_PAUSE] = {R_PAUSE, 0},
-    [VMX_EXIT_TPR_BELOW_THRESHOLD] = {R_PROC, VMX_PROC_USE_TPR_SHADOW},
-    [VMX_EXIT_APIC_ACCESS] = {R_PROC2, VMX_PROC2_VIRT_APIC_ACCESSES},
-    [VMX_EXIT_EOI_INDUCED] = {R_PROC2, VMX_PROC2_VIRT_INTR_DELIVERY},
-    [VMX_EXIT_GDTR_IDTR] = {R_PROC2, VMX_PROC2_DESC_TABLE_EXITING},
-    [VMX_EXIT_LDTR_TR] = {R_PROC2, VMX_PROC2_DESC_TABLE_EXITING},
-    [VMX_EXIT_EPT_VIOLATION] = {R_EPT, 0},
-    [VMX_EXIT_EPT_MISCONFIG] = {R_EPT, 0},
-    [VMX_EXIT_INVEPT] = {R_L1, 0},
-    [VMX_EXIT_RDTSCP] = {R_RDTSCP, 0},
-    [VMX_EXIT_PREEMPTION_TIMER] = {R_TIMER, 0},
-    [VMX_EXIT_INVVPID] = {R_L1, 0},
-    [VMX_EXIT_WBINVD] = {R_PROC2, VMX_PROC2_WBINVD_EXITING},
-    [VMX_EXIT_XSETBV] = {R_L1, 0},
-    [VMX_EXIT_APIC_WRITE] = {R_PROC2, VMX_PROC2_APIC_REGISTER_VIRT},
-    [VMX_EXIT_RDRAND] = {R_PROC2, VMX_PROC2_RDRAND_EXITING},
-    [VMX_EXIT_INVPCID] = {R_INVPCID, 0},
+    [NEST_VMX_EXIT_INIT_SIGNAL] = {R_L0, 0},
+    [NEST_VMX_EXIT_SIPI] = {R_L0, 0},
+    [NEST_VMX_EXIT_INTERRUPT_WINDOW] = {R_PROC, NEST_VMX_PROC_INTR_WINDOW_EXITING},
+    [NEST_VMX_EXIT_NMI_WINDOW] = {R_PROC, NEST_VMX_PROC_NMI_WINDOW_EXITING},
+    [NEST_VMX_EXIT_TASK_SWITCH] = {R_L1, 0},
+    [NEST_VMX_EXIT_CPUID] = {R_L1, 0},
+    [NEST_VMX_EXIT_GETSEC] = {R_L1, 0},
+    [NEST_VMX_EXIT_HLT] = {R_PROC, NEST_VMX_PROC_HLT_EXITING},
+    [NEST_VMX_EXIT_INVD] = {R_L1, 0},
+    [NEST_VMX_EXIT_INVLPG] = {R_PROC, NEST_VMX_PROC_INVLPG_EXITING},
+    [NEST_VMX_EXIT_RDPMC] = {R_PROC, NEST_VMX_PROC_RDPMC_EXITING},
+    [NEST_VMX_EXIT_RDTSC] = {R_PROC, NEST_VMX_PROC_RDTSC_EXITING},
+    [NEST_VMX_EXIT_RSM] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMCALL] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMCLEAR] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMLAUNCH] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMPTRLD] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMPTRST] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMREAD] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMRESUME] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMWRITE] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMXOFF] = {R_L1, 0},
+    [NEST_VMX_EXIT_VMXON] = {R_L1, 0},
+    [NEST_VMX_EXIT_CR_ACCESS] = {R_CR, 0},
+    [NEST_VMX_EXIT_DR_ACCESS] = {R_DR, NEST_VMX_PROC_MOV_DR_EXITING},
+    [NEST_VMX_EXIT_IO_INSTRUCTION] = {R_IO, 0},
+    [NEST_VMX_EXIT_MSR_READ] = {R_MSR_READ, 0},
+    [NEST_VMX_EXIT_MSR_WRITE] = {R_MSR_WRITE, 0},
+    [NEST_VMX_EXIT_MWAIT] = {R_PROC, NEST_VMX_PROC_MWAIT_EXITING},
+    [NEST_VMX_EXIT_MONITOR_TRAP_FLAG] = {R_PROC, NEST_VMX_PROC_MONITOR_TRAP_FLAG},
+    [NEST_VMX_EXIT_MONITOR] = {R_PROC, NEST_VMX_PROC_MONITOR_EXITING},
+    [NEST_VMX_EXIT_PAUSE] = {R_PAUSE, 0},
+    [NEST_VMX_EXIT_TPR_BELOW_THRESHOLD] = {R_PROC, NEST_VMX_PROC_USE_TPR_SHADOW},
+    [NEST_VMX_EXIT_APIC_ACCESS] = {R_PROC2, NEST_VMX_PROC2_VIRT_APIC_ACCESSES},
+    [NEST_VMX_EXIT_EOI_INDUCED] = {R_PROC2, NEST_VMX_PROC2_VIRT_INTR_DELIVERY},
+    [NEST_VMX_EXIT_GDTR_IDTR] = {R_PROC2, NEST_VMX_PROC2_DESC_TABLE_EXITING},
+    [NEST_VMX_EXIT_LDTR_TR] = {R_PROC2, NEST_VMX_PROC2_DESC_TABLE_EXITING},
+    [NEST_VMX_EXIT_EPT_VIOLATION] = {R_EPT, 0},
+    [NEST_VMX_EXIT_EPT_MISCONFIG] = {R_EPT, 0},
+    [NEST_VMX_EXIT_INVEPT] = {R_L1, 0},
+    [NEST_VMX_EXIT_RDTSCP] = {R_RDTSCP, 0},
+    [NEST_VMX_EXIT_PREEMPTION_TIMER] = {R_TIMER, 0},
+    [NEST_VMX_EXIT_INVVPID] = {R_L1, 0},
+    [NEST_VMX_EXIT_WBINVD] = {R_PROC2, NEST_VMX_PROC2_WBINVD_EXITING},
+    [NEST_VMX_EXIT_XSETBV] = {R_L1, 0},
+    [NEST_VMX_EXIT_APIC_WRITE] = {R_PROC2, NEST_VMX_PROC2_APIC_REGISTER_VIRT},
+    [NEST_VMX_EXIT_RDRAND] = {R_PROC2, NEST_VMX_PROC2_RDRAND_EXITING},
+    [NEST_VMX_EXIT_INVPCID] = {R_INVPCID, 0},
     /* VMFUNC exits only for a function L1 did not enable, or a failing
      * EPTP switch: both are L1's to see (SDM 26.5.6). */
-    [VMX_EXIT_VMFUNC] = {R_PROC2, VMX_PROC2_ENABLE_VMFUNC},
-    [VMX_EXIT_ENCLS] = {R_ENCLS, 0},
-    [VMX_EXIT_RDSEED] = {R_PROC2, VMX_PROC2_RDSEED_EXITING},
-    [VMX_EXIT_PML_FULL] = {R_PROC2, VMX_PROC2_ENABLE_PML},
-    [VMX_EXIT_XSAVES] = {R_XSAVES, 0},
-    [VMX_EXIT_XRSTORS] = {R_XSAVES, 0},
-    [VMX_EXIT_PCONFIG] = {R_PROC2, VMX_PROC2_ENABLE_PCONFIG},
-    [VMX_EXIT_SPP_EVENT] = {R_PROC2, VMX_PROC2_SUBPAGE_WRITE_PERM},
-    [VMX_EXIT_UMWAIT] = {R_PROC2, VMX_PROC2_ENABLE_USER_WAIT_PAUSE},
-    [VMX_EXIT_TPAUSE] = {R_PROC2, VMX_PROC2_ENABLE_USER_WAIT_PAUSE},
-    [VMX_EXIT_LOADIWKEY] = {R_PROC3, 1u /* LOADIWKEY exiting, tertiary bit 0 */},
-    [VMX_EXIT_ENCLV] = {R_PROC2, VMX_PROC2_ENABLE_ENCLV_EXITING},
-    [VMX_EXIT_BUS_LOCK] = {R_PROC2, VMX_PROC2_BUS_LOCK_DETECTION},
-    [VMX_EXIT_NOTIFY] = {R_PROC2, VMX_PROC2_NOTIFY_VM_EXITING},
+    [NEST_VMX_EXIT_VMFUNC] = {R_PROC2, NEST_VMX_PROC2_ENABLE_VMFUNC},
+    [NEST_VMX_EXIT_ENCLS] = {R_ENCLS, 0},
+    [NEST_VMX_EXIT_RDSEED] = {R_PROC2, NEST_VMX_PROC2_RDSEED_EXITING},
+    [NEST_VMX_EXIT_PML_FULL] = {R_PROC2, NEST_VMX_PROC2_ENABLE_PML},
+    [NEST_VMX_EXIT_XSAVES] = {R_XSAVES, 0},
+    [NEST_VMX_EXIT_XRSTORS] = {R_XSAVES, 0},
+    [NEST_VMX_EXIT_PCONFIG] = {R_PROC2, NEST_VMX_PROC2_ENABLE_PCONFIG},
+    [NEST_VMX_EXIT_SPP_EVENT] = {R_PROC2, NEST_VMX_PROC2_SUBPAGE_WRITE_PERM},
+    [NEST_VMX_EXIT_UMWAIT] = {R_PROC2, NEST_VMX_PROC2_ENABLE_USER_WAIT_PAUSE},
+    [NEST_VMX_EXIT_TPAUSE] = {R_PROC2, NEST_VMX_PROC2_ENABLE_USER_WAIT_PAUSE},
+    [NEST_VMX_EXIT_LOADIWKEY] = {R_PROC3, 1u /* LOADIWKEY exiting, tertiary bit 0 */},
+    [NEST_VMX_EXIT_ENCLV] = {R_PROC2, NEST_VMX_PROC2_ENABLE_ENCLV_EXITING},
+    [NEST_VMX_EXIT_BUS_LOCK] = {R_PROC2, NEST_VMX_PROC2_BUS_LOCK_DETECTION},
+    [NEST_VMX_EXIT_NOTIFY] = {R_PROC2, NEST_VMX_PROC2_NOTIFY_VM_EXITING},
 };
 
 static inline bool bit_set(const uint8_t *bm, uint32_t bit)
@@ -185,14 +185,14 @@ bool nest__vmx_io_bitmap_exits(const uint8_t *bitmaps, uint32_t port, unsigned s
 
 static uint32_t proc2_of(const struct nest__vmcs12 *v)
 {
-	return (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+	return (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
 		   ? v->SECONDARY_VM_EXEC_CONTROL
 		   : 0;
 }
 
 static uint64_t proc3_of(const struct nest__vmcs12 *v)
 {
-	return (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_TERTIARY)
+	return (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_TERTIARY)
 		   ? v->TERTIARY_VM_EXEC_CONTROL
 		   : 0;
 }
@@ -207,7 +207,7 @@ static bool cr3_load_exits(const struct nest__vmcs12 *v, uint64_t value)
 	uint32_t n = v->CR3_TARGET_COUNT < 4 ? v->CR3_TARGET_COUNT : 4;
 	uint32_t i;
 
-	if (!(v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_CR3_LOAD_EXITING))
+	if (!(v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_CR3_LOAD_EXITING))
 		return false;
 	for (i = 0; i < n; i++)
 		if (targets[i] == value)
@@ -230,14 +230,14 @@ bool nest__vmx_cr_access_exits(const struct nest__vmcs12 *v, uint64_t qual, cons
 		if (cr == 4)
 			return ((val ^ v->CR4_READ_SHADOW) & v->CR4_GUEST_HOST_MASK) != 0;
 		if (cr == 8)
-			return (proc & VMX_PROC_CR8_LOAD_EXITING) != 0;
+			return (proc & NEST_VMX_PROC_CR8_LOAD_EXITING) != 0;
 		return false;
 	case CRQ_TYPE_MOV_FROM:
 		/* Reads of CR0/CR4 never exit: they return the shadows. */
 		if (cr == 3)
-			return (proc & VMX_PROC_CR3_STORE_EXITING) != 0;
+			return (proc & NEST_VMX_PROC_CR3_STORE_EXITING) != 0;
 		if (cr == 8)
-			return (proc & VMX_PROC_CR8_STORE_EXITING) != 0;
+			return (proc & NEST_VMX_PROC_CR8_STORE_EXITING) != 0;
 		return false;
 	case CRQ_TYPE_CLTS:
 		return (v->CR0_GUEST_HOST_MASK & X86_CR0_TS) && (v->CR0_READ_SHADOW & X86_CR0_TS);
@@ -273,14 +273,15 @@ bool nest__vmx_exception_exits(const struct nest__vmcs12 *v, unsigned vector, ui
 
 static bool exception_to_l1(const struct nest__vmcs12 *v, const struct nest__vmx_l2_exit *e)
 {
-	unsigned type = (e->intr_info & VMX_INTR_INFO_TYPE_MASK) >> VMX_INTR_INFO_TYPE_SHIFT;
-	unsigned vector = e->intr_info & VMX_INTR_INFO_VECTOR_MASK;
+	unsigned type =
+	    (e->intr_info & NEST_VMX_INTR_INFO_TYPE_MASK) >> NEST_VMX_INTR_INFO_TYPE_SHIFT;
+	unsigned vector = e->intr_info & NEST_VMX_INTR_INFO_VECTOR_MASK;
 
-	if (!(e->intr_info & VMX_INTR_INFO_VALID))
+	if (!(e->intr_info & NEST_VMX_INTR_INFO_VALID))
 		return false;
 	/* A hardware NMI or machine check is the host's (SDM 26.2: NMIs exit
 	 * with "NMI exiting"; #MC is delivered to L0 whatever L1 asked). */
-	if (type == VMX_INTR_TYPE_NMI || vector == X86_EXC_MC)
+	if (type == NEST_VMX_INTR_TYPE_NMI || vector == X86_EXC_MC)
 		return false;
 	return nest__vmx_exception_exits(v, vector, e->intr_error);
 }
@@ -292,10 +293,10 @@ static bool io_to_l1(const struct nest__vmcs12 *v, const struct nest__vmx_l2_exi
 
 	/* SDM 26.1.3: with "use I/O bitmaps" the bitmaps decide and the
 	 * unconditional control is ignored. */
-	if (proc & VMX_PROC_USE_IO_BITMAPS)
+	if (proc & NEST_VMX_PROC_USE_IO_BITMAPS)
 		return bm == NULL || !bm->io_valid ||
 		       nest__vmx_io_bitmap_exits(bm->io, IOQ_PORT(e->qual), IOQ_SIZE(e->qual));
-	return (proc & VMX_PROC_UNCOND_IO_EXITING) != 0;
+	return (proc & NEST_VMX_PROC_UNCOND_IO_EXITING) != 0;
 }
 
 static bool msr_to_l1(const struct nest__vmcs12 *v, const struct nest__vmx_l2_exit *e,
@@ -303,7 +304,7 @@ static bool msr_to_l1(const struct nest__vmcs12 *v, const struct nest__vmx_l2_ex
 {
 	uint32_t msr = (uint32_t)e->gpr[GPR_RCX];
 
-	if (!(v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_MSR_BITMAPS))
+	if (!(v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_USE_MSR_BITMAPS))
 		return true;
 	if (bm == NULL || !bm->msr_valid)
 		return true;
@@ -314,14 +315,14 @@ enum nest__vmx_owner nest__vmx_exit_owner(const struct nest__vmcs12 *v,
 					  const struct nest__vmx_l2_exit *e,
 					  const struct nest__vmx_l1_bitmaps *bm)
 {
-	uint32_t basic = e->reason & VMX_EXIT_REASON_BASIC_MASK;
+	uint32_t basic = e->reason & NEST_VMX_EXIT_REASON_BASIC_MASK;
 	const struct exit_rule *r;
 	bool l1;
 
 	/* A failed VM entry is reported to L1 whatever its controls. */
-	if (e->reason & VMX_EXIT_REASON_ENTRY_FAILURE)
-		return basic == VMX_EXIT_MCE_DURING_VMENTRY ? NEST__VMX_OWNER_L0
-							    : NEST__VMX_OWNER_L1;
+	if (e->reason & NEST_VMX_EXIT_REASON_ENTRY_FAILURE)
+		return basic == NEST_VMX_EXIT_MCE_DURING_VMENTRY ? NEST__VMX_OWNER_L0
+								 : NEST__VMX_OWNER_L1;
 	if (basic >= NEST_ARRAY_SIZE(rules))
 		return NEST__VMX_OWNER_L0;
 	r = &rules[basic];
@@ -360,31 +361,32 @@ enum nest__vmx_owner nest__vmx_exit_owner(const struct nest__vmcs12 *v,
 	case R_EPT:
 		/* With EPT12, the shadow decides between a fixed EPT02 entry,
 		 * a reflection and L0; without, the fault is in EPT01. */
-		return (proc2_of(v) & VMX_PROC2_ENABLE_EPT) ? NEST__VMX_OWNER_TDP
-							    : NEST__VMX_OWNER_L0;
+		return (proc2_of(v) & NEST_VMX_PROC2_ENABLE_EPT) ? NEST__VMX_OWNER_TDP
+								 : NEST__VMX_OWNER_L0;
 	case R_TIMER:
-		l1 = (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) && e->l1_timer_fired;
+		l1 = (v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) &&
+		     e->l1_timer_fired;
 		break;
 	case R_RDTSCP:
-		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_RDTSC_EXITING) &&
-		     (proc2_of(v) & VMX_PROC2_ENABLE_RDTSCP);
+		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_RDTSC_EXITING) &&
+		     (proc2_of(v) & NEST_VMX_PROC2_ENABLE_RDTSCP);
 		break;
 	case R_INVPCID:
-		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_INVLPG_EXITING) &&
-		     (proc2_of(v) & VMX_PROC2_ENABLE_INVPCID);
+		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_INVLPG_EXITING) &&
+		     (proc2_of(v) & NEST_VMX_PROC2_ENABLE_INVPCID);
 		break;
 	case R_PAUSE:
-		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_PAUSE_EXITING) ||
-		     (proc2_of(v) & VMX_PROC2_PAUSE_LOOP_EXITING);
+		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_PAUSE_EXITING) ||
+		     (proc2_of(v) & NEST_VMX_PROC2_PAUSE_LOOP_EXITING);
 		break;
 	case R_XSAVES:
-		l1 = (proc2_of(v) & VMX_PROC2_ENABLE_XSAVES) && v->XSS_EXIT_BITMAP != 0;
+		l1 = (proc2_of(v) & NEST_VMX_PROC2_ENABLE_XSAVES) && v->XSS_EXIT_BITMAP != 0;
 		break;
 	case R_ENCLS: {
 		uint64_t leaf = e->gpr[GPR_RAX] & 0xffffffffull;
 		unsigned b = leaf < ENCLS_LEAF_LAST_BIT ? (unsigned)leaf : ENCLS_LEAF_LAST_BIT;
 
-		l1 = (proc2_of(v) & VMX_PROC2_ENCLS_EXITING) &&
+		l1 = (proc2_of(v) & NEST_VMX_PROC2_ENCLS_EXITING) &&
 		     ((v->ENCLS_EXITING_BITMAP >> b) & 1u);
 		break;
 	}

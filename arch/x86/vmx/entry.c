@@ -71,7 +71,8 @@ static unsigned fast_diff(struct nest__vmx_nested *n, const struct nest__vmcs12 
 		while (i < NEST__VF_COUNT && nest__vmcs_fields[i].offset < w * NEST__VMX_IMG_WORD)
 			i++;
 		/* Every field sharing the word counts as changed (a superset). */
-		for (; i < NEST__VF_COUNT && nest__vmcs_fields[i].offset < (w + 1) * NEST__VMX_IMG_WORD;
+		for (; i < NEST__VF_COUNT &&
+		       nest__vmcs_fields[i].offset < (w + 1) * NEST__VMX_IMG_WORD;
 		     i++) {
 			nest__vmx_fs_set(changed, i);
 			groups |= nest__vmx_check_groups_reading(i);
@@ -167,11 +168,11 @@ int nest__vmx_fetch_msr_area(struct nest_vmx *ctx, uint64_t gpa, uint32_t count,
 bool nest__vmx_fetch_pdptes(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
 			    uint64_t pdpte[4])
 {
-	bool ept = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
-		   (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT);
+	bool ept = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
+		   (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_EPT);
 
 	if (ept || !(v->GUEST_CR0 & X86_CR0_PG) || !(v->GUEST_CR4 & X86_CR4_PAE) ||
-	    (v->VM_ENTRY_CONTROLS & VMX_ENTRY_IA32E_MODE_GUEST))
+	    (v->VM_ENTRY_CONTROLS & NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST))
 		return false;
 	if (nest__be_read(&ctx->be, v->GUEST_CR3 & VMX_PDPTE_ADDR_MASK, pdpte,
 			  4 * sizeof(uint64_t)) != NEST_OK)
@@ -228,8 +229,8 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 	const struct nest__vmcs12 *v = &ctx->vmcs12;
 	struct nest__vmx_l1_bitmaps *bm = &n->l1_bm;
 	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
-	uint32_t use = proc & (VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS |
-			       VMX_PROC_UNCOND_IO_EXITING);
+	uint32_t use = proc & (NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_USE_IO_BITMAPS |
+			       NEST_VMX_PROC_UNCOND_IO_EXITING);
 	uint32_t apicv = nest__vmx_apicv02(v);
 	bool l0_all = nest__vmx_l0_io_uncond(&n->l0.pub);
 	bool msr_changed = !n->merged_valid || use != n->merged_use || apicv != n->merged_apicv;
@@ -243,10 +244,10 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 		rc = alloc_page(ctx, &n->pages.io_bitmap_b, &n->io_bitmap_b_hva);
 	if (rc != NEST_OK)
 		return rc;
-	bm->msr_valid = (proc & VMX_PROC_USE_MSR_BITMAPS) != 0;
+	bm->msr_valid = (proc & NEST_VMX_PROC_USE_MSR_BITMAPS) != 0;
 	if (bm->msr_valid)
 		msr_changed |= fetch_bitmap(ctx, v->MSR_BITMAP, bm->msr);
-	bm->io_valid = (proc & VMX_PROC_USE_IO_BITMAPS) != 0;
+	bm->io_valid = (proc & NEST_VMX_PROC_USE_IO_BITMAPS) != 0;
 	if (bm->io_valid) {
 		io_changed |= fetch_bitmap(ctx, v->IO_BITMAP_A, bm->io);
 		io_changed |=
@@ -262,7 +263,7 @@ static int prepare_bitmaps(struct nest_vmx *ctx)
 		nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,
 					  n->l0.io_bitmap_valid && !l0_all ? n->l0.io_bitmap : NULL,
 					  l0_all, bm->io_valid ? bm->io : NULL,
-					  (proc & VMX_PROC_UNCOND_IO_EXITING) != 0);
+					  (proc & NEST_VMX_PROC_UNCOND_IO_EXITING) != 0);
 	n->merged_valid = true;
 	n->merged_use = use;
 	n->merged_apicv = apicv;
@@ -285,23 +286,23 @@ static int prepare_pages(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	const struct nest__vmcs12 *v = &ctx->vmcs12;
-	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
 			     ? v->SECONDARY_VM_EXEC_CONTROL
 			     : 0;
 	int rc = NEST_OK;
 
-	if (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW)
+	if (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_USE_TPR_SHADOW)
 		rc = translate(ctx, v->VIRTUAL_APIC_PAGE_ADDR, &n->pages.virtual_apic);
-	if (rc == NEST_OK && (proc2 & VMX_PROC2_VIRT_APIC_ACCESSES))
+	if (rc == NEST_OK && (proc2 & NEST_VMX_PROC2_VIRT_APIC_ACCESSES))
 		rc = translate(ctx, v->APIC_ACCESS_ADDR, &n->pages.apic_access);
-	if (rc == NEST_OK && (proc2 & VMX_PROC2_ENABLE_EPT)) {
+	if (rc == NEST_OK && (proc2 & NEST_VMX_PROC2_ENABLE_EPT)) {
 		struct nest_tdp_l1_root root;
 		struct nest_tdp_root_info info;
 
 		nest__memset(&root, 0, sizeof(root));
 		root.kind = NEST_TDP_EPT;
 		root.pointer = v->EPT_POINTER;
-		root.mbec = (proc2 & VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
+		root.mbec = (proc2 & NEST_VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
 		rc = nest_tdp_root(n->l0.pub.tdp, &root, &info);
 		if (rc == NEST_OK) {
 			n->pages.eptp02 = info.pointer;
@@ -332,8 +333,8 @@ static void flush_vpid(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	const struct nest__vmcs12 *v = &ctx->vmcs12;
-	bool l1_vpid = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
-		       (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_VPID);
+	bool l1_vpid = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
+		       (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_VPID);
 
 	if (n->l0.pub.vpid02 == 0)
 		return;
@@ -360,10 +361,11 @@ void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vm
 {
 	const unsigned w = ctx->caps.maxphyaddr;
 	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
-	uint32_t proc2 = (proc & VMX_PROC_ACTIVATE_SECONDARY) ? v->SECONDARY_VM_EXEC_CONTROL : 0;
+	uint32_t proc2 =
+	    (proc & NEST_VMX_PROC_ACTIVATE_SECONDARY) ? v->SECONDARY_VM_EXEC_CONTROL : 0;
 
-	if ((proc & VMX_PROC_USE_TPR_SHADOW) &&
-	    !(proc2 & (VMX_PROC2_VIRT_INTR_DELIVERY | VMX_PROC2_VIRT_APIC_ACCESSES)) &&
+	if ((proc & NEST_VMX_PROC_USE_TPR_SHADOW) &&
+	    !(proc2 & (NEST_VMX_PROC2_VIRT_INTR_DELIVERY | NEST_VMX_PROC2_VIRT_APIC_ACCESSES)) &&
 	    nest__vmx_page_addr_ok(v->VIRTUAL_APIC_PAGE_ADDR, w))
 		env->vtpr_fetched =
 		    nest__be_read(&ctx->be, v->VIRTUAL_APIC_PAGE_ADDR + VAPIC_VTPR_OFFSET,
@@ -399,7 +401,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
 	if (rc != NEST_OK)
 		return rc;
-	if (intr & VMX_INTERRUPTIBILITY_MOV_SS)
+	if (intr & NEST_VMX_INTERRUPTIBILITY_MOV_SS)
 		return nest__vmx_fail(in, VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS);
 	if (launch && v->launch_state != NEST_VMCS12_STATE_CLEAR)
 		return nest__vmx_fail(in, VMXERR_VMLAUNCH_NONCLEAR_VMCS);
@@ -432,8 +434,8 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	if (outcome == NEST_VMX_ENTRY_VMFAIL)
 		return nest__vmx_fail(in, res.vm_instruction_error);
 	/* L1 using EPT needs the shadow EPT02 that L0 provides. */
-	if ((v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
-	    (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT) && n->l0.pub.tdp == NULL)
+	if ((v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
+	    (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_EPT) && n->l0.pub.tdp == NULL)
 		return nest__vmx_fail(in, VMXERR_ENTRY_INVALID_CONTROL_FIELD);
 	rc = read_l1_now(ctx);
 	if (rc != NEST_OK)
@@ -442,8 +444,8 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	n->l1_now.pdptes_loaded = env.pdptes_fetched;
 	nest__memcpy(n->l1_now.pdpte, env.pdpte, sizeof(n->l1_now.pdpte));
 	if (outcome == NEST_VMX_ENTRY_OK) {
-		outcome = nest__vmx_fetch_msr_area(ctx, v->VM_ENTRY_MSR_LOAD_ADDR, v->VM_ENTRY_MSR_LOAD_COUNT,
-					 &res);
+		outcome = nest__vmx_fetch_msr_area(ctx, v->VM_ENTRY_MSR_LOAD_ADDR,
+						   v->VM_ENTRY_MSR_LOAD_COUNT, &res);
 		if (outcome == NEST__VMX_MSR_AREA_TOO_LARGE)
 			return NEST_E_UNSUPPORTED;
 		f->last_rule = res.rule;
@@ -491,9 +493,9 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	f->valid = true;
 	nest__memset(&n->dirty, 0, sizeof(n->dirty));
 	flush_vpid(ctx);
-	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
+	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) != 0;
 	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
-	n->l1_timer_smaller = (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
+	n->l1_timer_smaller = (v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) &&
 			      f->v02.VMX_PREEMPTION_TIMER_VALUE == v->VMX_PREEMPTION_TIMER_VALUE;
 	if (launch)
 		v->launch_state = NEST_VMCS12_STATE_LAUNCHED;
@@ -536,7 +538,7 @@ int nest__vmx_msr_load_failed(struct nest_vmx *ctx, uint32_t index, struct nest_
 		ctx->vmcs12.launch_state = NEST_VMCS12_STATE_CLEAR;
 	n->fast.valid = false;
 	nest__memset(&r, 0, sizeof(r));
-	r.reason = VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE;
+	r.reason = NEST_VMX_EXIT_MSR_LOADING | NEST_VMX_EXIT_REASON_ENTRY_FAILURE;
 	r.qual = (uint64_t)index + 1;
 	return nest__vmx_reflect(ctx, &r, false, act);
 }
@@ -575,10 +577,10 @@ int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
 		return rc;
 	n->vpid12_valid = false;
 	flush_vpid(ctx);
-	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
+	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) != 0;
 	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
 	n->l1_timer_smaller =
-	    (ctx->vmcs12.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
+	    (ctx->vmcs12.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) &&
 	    f->v02.VMX_PREEMPTION_TIMER_VALUE == ctx->vmcs12.VMX_PREEMPTION_TIMER_VALUE;
 	return NEST_OK;
 }

@@ -99,13 +99,13 @@ static int set_window(struct nest_vmx *ctx, uint32_t bits, bool on)
 static int reinject(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r,
 		    struct nest_vmx_action *a)
 {
-	uint32_t info = r->idt_info & ~VMX_INTR_INFO_NMI_UNBLOCKING_IRET;
+	uint32_t info = r->idt_info & ~NEST_VMX_INTR_INFO_NMI_UNBLOCKING_IRET;
 
-	if (!(r->idt_info & VMX_INTR_INFO_VALID))
+	if (!(r->idt_info & NEST_VMX_INTR_INFO_VALID))
 		return NEST_OK;
 	a->flags |= NEST_VMX_ACT_F_REINJECT;
-	a->vector = (uint8_t)(info & VMX_INTR_INFO_VECTOR_MASK);
-	a->has_error_code = (info & VMX_INTR_INFO_DELIVER_ERROR_CODE) != 0;
+	a->vector = (uint8_t)(info & NEST_VMX_INTR_INFO_VECTOR_MASK);
+	a->has_error_code = (info & NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE) != 0;
 	a->error_code = r->idt_error;
 	return inject_l2(ctx, info, r->idt_error, r->insn_len);
 }
@@ -177,7 +177,7 @@ static int ept_fault(struct nest_vmx *ctx, struct nest__vmx_exit_report *r,
 	nest__memset(&root, 0, sizeof(root));
 	root.kind = NEST_TDP_EPT;
 	root.pointer = v->EPT_POINTER;
-	root.mbec = (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
+	root.mbec = (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
 	nest__memset(&in, 0, sizeof(in));
 	in.l2_gpa = r->gpa;
 	in.gla = r->gla;
@@ -191,14 +191,14 @@ static int ept_fault(struct nest_vmx *ctx, struct nest__vmx_exit_report *r,
 		return rc;
 	switch (out.kind) {
 	case NEST_TDP_REFLECT:
-		r->reason = VMX_EXIT_EPT_VIOLATION;
+		r->reason = NEST_VMX_EXIT_EPT_VIOLATION;
 		r->qual = out.exit_qual | (r->qual & EPT_QUAL_NMI_UNBLOCK);
 		r->gpa = out.gpa;
 		r->gla = out.gla;
 		*to_l1 = true;
 		return NEST_OK;
 	case NEST_TDP_MISCONFIG:
-		r->reason = VMX_EXIT_EPT_MISCONFIG;
+		r->reason = NEST_VMX_EXIT_EPT_MISCONFIG;
 		r->qual = 0;
 		r->gpa = out.gpa;
 		r->gla = 0;
@@ -230,7 +230,7 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 		return rc;
 	/* Every exit clears the valid bit of vmcs02's VM-entry interruption
 	 * information, as it does in vmcs12 (SDM 25.8.3). */
-	n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD &= ~VMX_INTR_INFO_VALID;
+	n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD &= ~NEST_VMX_INTR_INFO_VALID;
 
 	nest__memset(&e, 0, sizeof(e));
 	e.reason = r.reason;
@@ -247,7 +247,7 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	e.l1_timer_fired = n->l1_timer_smaller;
 	owner = nest__vmx_exit_owner(&ctx->vmcs12, &e, &n->l1_bm);
 	if (owner == NEST__VMX_OWNER_TDP) {
-		if ((r.reason & VMX_EXIT_REASON_BASIC_MASK) != VMX_EXIT_EPT_VIOLATION) {
+		if ((r.reason & NEST_VMX_EXIT_REASON_BASIC_MASK) != NEST_VMX_EXIT_EPT_VIOLATION) {
 			/* EPT02 holds no misconfigured entry: a misconfiguration
 			 * is L0's to diagnose. */
 			a->kind = NEST_VMX_ACT_L0_HANDLES;
@@ -259,10 +259,11 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 		owner = NEST__VMX_OWNER_L1;
 	}
 	if (owner == NEST__VMX_OWNER_L0) {
-		uint32_t basic = r.reason & VMX_EXIT_REASON_BASIC_MASK;
-		uint32_t bit = basic == VMX_EXIT_INTERRUPT_WINDOW ? VMX_PROC_INTR_WINDOW_EXITING
-			       : basic == VMX_EXIT_NMI_WINDOW	  ? VMX_PROC_NMI_WINDOW_EXITING
-								  : 0;
+		uint32_t basic = r.reason & NEST_VMX_EXIT_REASON_BASIC_MASK;
+		uint32_t bit =
+		    basic == NEST_VMX_EXIT_INTERRUPT_WINDOW ? NEST_VMX_PROC_INTR_WINDOW_EXITING
+		    : basic == NEST_VMX_EXIT_NMI_WINDOW	    ? NEST_VMX_PROC_NMI_WINDOW_EXITING
+							    : 0;
 
 		/* L0's own window exit (L1 did not ask for one): done. */
 		if (bit & n->l0_window) {
@@ -315,11 +316,11 @@ NEST_API int nest_vmx_l2_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 static int l2_can_take(struct nest_vmx *ctx, uint32_t kind, bool *take)
 {
 	uint64_t rflags, intr;
-	uint32_t blocking = VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS;
+	uint32_t blocking = NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS;
 	int rc;
 
 	*take = false;
-	if (ctx->nested.vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID)
+	if (ctx->nested.vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID)
 		return NEST_OK;
 	rc = rd(ctx, NEST_VMCS_GUEST_RFLAGS, &rflags);
 	if (rc == NEST_OK)
@@ -327,7 +328,7 @@ static int l2_can_take(struct nest_vmx *ctx, uint32_t kind, bool *take)
 	if (rc != NEST_OK)
 		return rc;
 	if (kind == NEST_VMX_EVT_NMI)
-		*take = !(intr & (blocking | VMX_INTERRUPTIBILITY_NMI));
+		*take = !(intr & (blocking | NEST_VMX_INTERRUPTIBILITY_NMI));
 	else
 		*take = (rflags & X86_RFLAGS_IF) && !(intr & blocking);
 	return NEST_OK;
@@ -345,40 +346,42 @@ static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct ne
 	nest__memset(&r, 0, sizeof(r));
 	switch (kind) {
 	case NEST_VMX_EVT_EXTINT:
-		if (vector < MIN_EXTINT_VECTOR || vector > VMX_INTR_INFO_VECTOR_MASK)
+		if (vector < MIN_EXTINT_VECTOR || vector > NEST_VMX_INTR_INFO_VECTOR_MASK)
 			return NEST_E_INVAL;
-		if (!(pin & VMX_PIN_EXT_INTR_EXITING))
+		if (!(pin & NEST_VMX_PIN_EXT_INTR_EXITING))
 			break;
-		r.reason = VMX_EXIT_EXTERNAL_INTERRUPT;
+		r.reason = NEST_VMX_EXIT_EXTERNAL_INTERRUPT;
 		/* SDM 28.2.2: with "acknowledge interrupt on exit" the vector
 		 * is reported and the interrupt is acknowledged; without, the
 		 * field is invalid and the interrupt stays pending. */
-		if (v->VM_EXIT_CONTROLS & VMX_EXIT_ACK_INTR_ON_EXIT) {
-			r.intr_info = VMX_INTR_INFO_VALID |
-				      (VMX_INTR_TYPE_EXT_INTR << VMX_INTR_INFO_TYPE_SHIFT) | vector;
+		if (v->VM_EXIT_CONTROLS & NEST_VMX_EXIT_CTL_ACK_INTR_ON_EXIT) {
+			r.intr_info =
+			    NEST_VMX_INTR_INFO_VALID |
+			    (NEST_VMX_INTR_TYPE_EXT_INTR << NEST_VMX_INTR_INFO_TYPE_SHIFT) | vector;
 			a->flags |= NEST_VMX_ACT_F_ACKED;
 		}
 		return nest__vmx_reflect(ctx, &r, true, a);
 	case NEST_VMX_EVT_NMI:
-		if (!(pin & VMX_PIN_NMI_EXITING))
+		if (!(pin & NEST_VMX_PIN_NMI_EXITING))
 			break;
-		r.reason = VMX_EXIT_EXCEPTION_NMI;
-		r.intr_info = VMX_INTR_INFO_VALID |
-			      (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) | NMI_VECTOR;
+		r.reason = NEST_VMX_EXIT_EXCEPTION_NMI;
+		r.intr_info = NEST_VMX_INTR_INFO_VALID |
+			      (NEST_VMX_INTR_TYPE_NMI << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+			      NMI_VECTOR;
 		return nest__vmx_reflect(ctx, &r, true, a);
 	case NEST_VMX_EVT_INIT:
 		/* INIT always exits in VMX non-root operation (SDM 26.2). */
-		r.reason = VMX_EXIT_INIT_SIGNAL;
+		r.reason = NEST_VMX_EXIT_INIT_SIGNAL;
 		return nest__vmx_reflect(ctx, &r, true, a);
 	case NEST_VMX_EVT_SIPI:
 		rc = rd(ctx, NEST_VMCS_GUEST_ACTIVITY_STATE, &activity);
 		if (rc != NEST_OK)
 			return rc;
-		if (activity != VMX_ACTIVITY_WAIT_SIPI) {
+		if (activity != NEST_VMX_ACTIVITY_WAIT_SIPI) {
 			a->kind = NEST_VMX_ACT_RESUME_L2; /* SIPIs are ignored otherwise */
 			return NEST_OK;
 		}
-		r.reason = VMX_EXIT_SIPI;
+		r.reason = NEST_VMX_EXIT_SIPI;
 		r.qual = vector & SIPI_VECTOR_MASK;
 		return nest__vmx_reflect(ctx, &r, true, a);
 	default:
@@ -390,13 +393,14 @@ static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct ne
 		return rc;
 	a->kind = NEST_VMX_ACT_L0_HANDLES;
 	if (!take) {
-		uint32_t bit = kind == NEST_VMX_EVT_NMI ? VMX_PROC_NMI_WINDOW_EXITING
-							: VMX_PROC_INTR_WINDOW_EXITING;
+		uint32_t bit = kind == NEST_VMX_EVT_NMI ? NEST_VMX_PROC_NMI_WINDOW_EXITING
+							: NEST_VMX_PROC_INTR_WINDOW_EXITING;
 		/* The NMI window needs virtual NMIs (SDM 27.2.1.1); without
 		 * them, the interrupt window is the next chance L0 gets. */
-		if (bit == VMX_PROC_NMI_WINDOW_EXITING &&
-		    !(ctx->nested.vmcs02_cache.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_VIRTUAL_NMIS))
-			bit = VMX_PROC_INTR_WINDOW_EXITING;
+		if (bit == NEST_VMX_PROC_NMI_WINDOW_EXITING &&
+		    !(ctx->nested.vmcs02_cache.PIN_BASED_VM_EXEC_CONTROL &
+		      NEST_VMX_PIN_VIRTUAL_NMIS))
+			bit = NEST_VMX_PROC_INTR_WINDOW_EXITING;
 		ctx->nested.l0_window |= bit;
 		a->flags |= NEST_VMX_ACT_F_WINDOW;
 		return set_window(ctx, bit, true);
@@ -405,9 +409,9 @@ static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct ne
 	a->vector = (uint8_t)(kind == NEST_VMX_EVT_NMI ? NMI_VECTOR : vector);
 	return inject_l2(
 	    ctx,
-	    VMX_INTR_INFO_VALID | a->vector |
-		((kind == NEST_VMX_EVT_NMI ? VMX_INTR_TYPE_NMI : VMX_INTR_TYPE_EXT_INTR)
-		 << VMX_INTR_INFO_TYPE_SHIFT),
+	    NEST_VMX_INTR_INFO_VALID | a->vector |
+		((kind == NEST_VMX_EVT_NMI ? NEST_VMX_INTR_TYPE_NMI : NEST_VMX_INTR_TYPE_EXT_INTR)
+		 << NEST_VMX_INTR_INFO_TYPE_SHIFT),
 	    0, 0);
 }
 

@@ -378,17 +378,17 @@ static const struct {
 	uint16_t reason;
 	int (*handle)(struct nest__vmx_insn *in);
 } handlers[] = {
-    {VMX_EXIT_VMXON, handle_vmxon},
-    {VMX_EXIT_VMXOFF, handle_vmxoff},
-    {VMX_EXIT_VMCLEAR, handle_vmclear},
-    {VMX_EXIT_VMPTRLD, handle_vmptrld},
-    {VMX_EXIT_VMPTRST, handle_vmptrst},
-    {VMX_EXIT_VMREAD, handle_vmread},
-    {VMX_EXIT_VMWRITE, handle_vmwrite},
-    {VMX_EXIT_VMLAUNCH, nest__vmx_handle_vmlaunch}, /* entry.c */
-    {VMX_EXIT_VMRESUME, nest__vmx_handle_vmresume},
-    {VMX_EXIT_INVEPT, nest__vmx_handle_invept}, /* invalidate.c */
-    {VMX_EXIT_INVVPID, nest__vmx_handle_invvpid},
+    {NEST_VMX_EXIT_VMXON, handle_vmxon},
+    {NEST_VMX_EXIT_VMXOFF, handle_vmxoff},
+    {NEST_VMX_EXIT_VMCLEAR, handle_vmclear},
+    {NEST_VMX_EXIT_VMPTRLD, handle_vmptrld},
+    {NEST_VMX_EXIT_VMPTRST, handle_vmptrst},
+    {NEST_VMX_EXIT_VMREAD, handle_vmread},
+    {NEST_VMX_EXIT_VMWRITE, handle_vmwrite},
+    {NEST_VMX_EXIT_VMLAUNCH, nest__vmx_handle_vmlaunch}, /* entry.c */
+    {NEST_VMX_EXIT_VMRESUME, nest__vmx_handle_vmresume},
+    {NEST_VMX_EXIT_INVEPT, nest__vmx_handle_invept}, /* invalidate.c */
+    {NEST_VMX_EXIT_INVVPID, nest__vmx_handle_invvpid},
 };
 
 NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *exit,
@@ -421,9 +421,9 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	/* Exit information only hardware produces: anything else is the
 	 * caller's mistake, not L1's. */
 	if (in.exit.insn_len == 0 || in.exit.insn_len > INSN_LEN_MAX || in.regs.cpl > CPL_MAX ||
-	    (in.exit.reason & VMX_EXIT_REASON_ENTRY_FAILURE))
+	    (in.exit.reason & NEST_VMX_EXIT_REASON_ENTRY_FAILURE))
 		return NEST_E_INVAL;
-	basic = in.exit.reason & VMX_EXIT_REASON_BASIC_MASK;
+	basic = in.exit.reason & NEST_VMX_EXIT_REASON_BASIC_MASK;
 	for (i = 0; i < NEST_ARRAY_SIZE(handlers); i++)
 		if (handlers[i].reason == basic)
 			break;

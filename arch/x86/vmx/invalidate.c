@@ -109,7 +109,7 @@ int nest__vmx_handle_invept(struct nest__vmx_insn *in)
 	struct nest_vmx *ctx = in->ctx;
 	struct nest_tdp *tdp = ctx->nested.l0.pub.tdp;
 	uint64_t type, desc[2];
-	int rc = check_offered(in, VMX_PROC2_ENABLE_EPT, VMX_EPT_CAP_INVEPT);
+	int rc = check_offered(in, NEST_VMX_PROC2_ENABLE_EPT, VMX_EPT_CAP_INVEPT);
 
 	if (rc != NEST_OK)
 		return rc;
@@ -153,7 +153,7 @@ int nest__vmx_handle_invvpid(struct nest__vmx_insn *in)
 	uint32_t vpid02 = ctx->nested.l0.pub.vpid02;
 	uint64_t type, desc[2];
 	unsigned va_bits;
-	int rc = check_offered(in, VMX_PROC2_ENABLE_VPID, VMX_VPID_CAP_INVVPID);
+	int rc = check_offered(in, NEST_VMX_PROC2_ENABLE_VPID, VMX_VPID_CAP_INVVPID);
 
 	if (rc != NEST_OK)
 		return rc;

@@ -13,7 +13,7 @@ tests_unit_test_vmcs_fields_SOURCES = tests/unit/test_vmcs_fields.c
 tests_unit_test_vmcs_fields_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmcs_fields_LDADD = $(TEST_LDADD)
 noinst_HEADERS += arch/x86/vmx/vmx_arch.h
-EXTRA_DIST += arch/x86/vmx/exit-reasons.def
+include_nest_HEADERS += include/nest/vmx-exit-reasons.def
 
 # Per-vCPU context, capability MSRs, VMX instruction emulation.
 NEST_CORE_SOURCES += arch/x86/vmx/context.c arch/x86/vmx/caps.c arch/x86/vmx/msr.c \

@@ -33,27 +33,30 @@ static const struct vmx_msr {
 	uint16_t offset; /* in struct nest_vmx_caps */
 	uint8_t cond;
 } vmx_msrs[] = {
-#define M(name, field, cond) {X86_MSR_IA32_VMX_##name, offsetof(struct nest_vmx_caps, field), cond}
-	M(BASIC, basic, MSR_ALWAYS),
-	M(PINBASED_CTLS, pinbased, MSR_ALWAYS),
-	M(PROCBASED_CTLS, procbased, MSR_ALWAYS),
-	M(EXIT_CTLS, exit, MSR_ALWAYS),
-	M(ENTRY_CTLS, entry, MSR_ALWAYS),
-	M(MISC, misc, MSR_ALWAYS),
-	M(CR0_FIXED0, cr0_fixed0, MSR_ALWAYS),
-	M(CR0_FIXED1, cr0_fixed1, MSR_ALWAYS),
-	M(CR4_FIXED0, cr4_fixed0, MSR_ALWAYS),
-	M(CR4_FIXED1, cr4_fixed1, MSR_ALWAYS),
-	M(VMCS_ENUM, vmcs_enum, MSR_ALWAYS),
-	M(PROCBASED_CTLS2, procbased2, MSR_SECONDARY),
-	M(EPT_VPID_CAP, ept_vpid, MSR_EPT_VPID),
-	M(TRUE_PINBASED_CTLS, true_pinbased, MSR_TRUE_CTLS),
-	M(TRUE_PROCBASED_CTLS, true_procbased, MSR_TRUE_CTLS),
-	M(TRUE_EXIT_CTLS, true_exit, MSR_TRUE_CTLS),
-	M(TRUE_ENTRY_CTLS, true_entry, MSR_TRUE_CTLS),
-	M(VMFUNC, vmfunc, MSR_VMFUNC),
-	M(PROCBASED_CTLS3, procbased3, MSR_TERTIARY),
-	M(EXIT_CTLS2, exit2, MSR_EXIT2),
+#define M(name, field, cond)                                                                       \
+	{                                                                                          \
+		X86_MSR_IA32_VMX_##name, offsetof(struct nest_vmx_caps, field), cond               \
+	}
+    M(BASIC, basic, MSR_ALWAYS),
+    M(PINBASED_CTLS, pinbased, MSR_ALWAYS),
+    M(PROCBASED_CTLS, procbased, MSR_ALWAYS),
+    M(EXIT_CTLS, exit, MSR_ALWAYS),
+    M(ENTRY_CTLS, entry, MSR_ALWAYS),
+    M(MISC, misc, MSR_ALWAYS),
+    M(CR0_FIXED0, cr0_fixed0, MSR_ALWAYS),
+    M(CR0_FIXED1, cr0_fixed1, MSR_ALWAYS),
+    M(CR4_FIXED0, cr4_fixed0, MSR_ALWAYS),
+    M(CR4_FIXED1, cr4_fixed1, MSR_ALWAYS),
+    M(VMCS_ENUM, vmcs_enum, MSR_ALWAYS),
+    M(PROCBASED_CTLS2, procbased2, MSR_SECONDARY),
+    M(EPT_VPID_CAP, ept_vpid, MSR_EPT_VPID),
+    M(TRUE_PINBASED_CTLS, true_pinbased, MSR_TRUE_CTLS),
+    M(TRUE_PROCBASED_CTLS, true_procbased, MSR_TRUE_CTLS),
+    M(TRUE_EXIT_CTLS, true_exit, MSR_TRUE_CTLS),
+    M(TRUE_ENTRY_CTLS, true_entry, MSR_TRUE_CTLS),
+    M(VMFUNC, vmfunc, MSR_VMFUNC),
+    M(PROCBASED_CTLS3, procbased3, MSR_TERTIARY),
+    M(EXIT_CTLS2, exit2, MSR_EXIT2),
 #undef M
 };
 
@@ -72,16 +75,17 @@ static bool msr_exists(const struct nest_vmx *ctx, unsigned cond)
 	case MSR_TRUE_CTLS:
 		return (c->basic & VMX_BASIC_TRUE_CTLS) != 0;
 	case MSR_SECONDARY:
-		return (proc1 & VMX_PROC_ACTIVATE_SECONDARY) != 0;
+		return (proc1 & NEST_VMX_PROC_ACTIVATE_SECONDARY) != 0;
 	case MSR_EPT_VPID:
-		return (proc1 & VMX_PROC_ACTIVATE_SECONDARY) &&
-		       (proc2 & (VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID));
+		return (proc1 & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
+		       (proc2 & (NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_ENABLE_VPID));
 	case MSR_VMFUNC:
-		return (proc1 & VMX_PROC_ACTIVATE_SECONDARY) && (proc2 & VMX_PROC2_ENABLE_VMFUNC);
+		return (proc1 & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
+		       (proc2 & NEST_VMX_PROC2_ENABLE_VMFUNC);
 	case MSR_TERTIARY:
-		return (proc1 & VMX_PROC_ACTIVATE_TERTIARY) != 0;
+		return (proc1 & NEST_VMX_PROC_ACTIVATE_TERTIARY) != 0;
 	case MSR_EXIT2:
-		return (exit1 & VMX_EXIT_ACTIVATE_SECONDARY) != 0;
+		return (exit1 & NEST_VMX_EXIT_CTL_ACTIVATE_SECONDARY) != 0;
 	default:
 		return false;
 	}
@@ -141,7 +145,8 @@ NEST_API int nest_vmx_rdmsr(struct nest_vmx *ctx, uint32_t msr, uint64_t *value,
 		bool exists = msr_exists(ctx, m->cond);
 
 		if (exists)
-			nest__memcpy(value, (const uint8_t *)&ctx->caps + m->offset, sizeof(*value));
+			nest__memcpy(value, (const uint8_t *)&ctx->caps + m->offset,
+				     sizeof(*value));
 		act_msr(&a, !exists);
 	} else {
 		return NEST_E_NOENT;

@@ -88,7 +88,7 @@ void nest__vmx_write_exit_info(struct nest__vmcs12 *v, const struct nest__vmx_ex
 	/* Every VM exit clears the valid bit of the VM-entry interruption-
 	 * information field (SDM 25.8.3, the field's description; 24.8.3 in
 	 * editions before 2023). */
-	v->VM_ENTRY_INTR_INFO_FIELD &= ~VMX_INTR_INFO_VALID;
+	v->VM_ENTRY_INTR_INFO_FIELD &= ~NEST_VMX_INTR_INFO_VALID;
 }
 
 /* Guest-state fields saved only under a VM-exit control, or never. */
@@ -143,22 +143,22 @@ void nest__vmx_save_guest(struct nest__vmcs12 *v, const struct nest__vmcs12 *v02
 			       v02->CR4_GUEST_HOST_MASK, v02->CR4_READ_SHADOW);
 	/* SDM 28.3.1: DR7 and DEBUGCTL with "save debug controls", PAT and
 	 * EFER with their save controls, the timer with its save control. */
-	if (ctl & VMX_EXIT_SAVE_DEBUG_CONTROLS) {
+	if (ctl & NEST_VMX_EXIT_CTL_SAVE_DEBUG_CONTROLS) {
 		v->GUEST_DR7 = v02->GUEST_DR7;
 		v->GUEST_IA32_DEBUGCTL = v02->GUEST_IA32_DEBUGCTL;
 	}
-	if (ctl & VMX_EXIT_SAVE_PAT)
+	if (ctl & NEST_VMX_EXIT_CTL_SAVE_PAT)
 		v->GUEST_IA32_PAT = v02->GUEST_IA32_PAT;
-	if (ctl & VMX_EXIT_SAVE_EFER)
+	if (ctl & NEST_VMX_EXIT_CTL_SAVE_EFER)
 		v->GUEST_IA32_EFER = v02->GUEST_IA32_EFER;
-	if (ctl & VMX_EXIT_SAVE_PERF_GLOBAL_CTL)
+	if (ctl & NEST_VMX_EXIT_CTL_SAVE_PERF_GLOBAL_CTL)
 		v->GUEST_IA32_PERF_GLOBAL_CTRL = v02->GUEST_IA32_PERF_GLOBAL_CTRL;
-	if ((ctl & VMX_EXIT_SAVE_PREEMPTION_TIMER) &&
-	    (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER))
+	if ((ctl & NEST_VMX_EXIT_CTL_SAVE_PREEMPTION_TIMER) &&
+	    (v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER))
 		v->VMX_PREEMPTION_TIMER_VALUE = r->timer;
 	/* SDM 28.3.4: the PDPTEs are saved when EPT is in use by L2. */
-	if ((v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
-	    (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT)) {
+	if ((v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
+	    (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_EPT)) {
 		v->GUEST_PDPTE0 = v02->GUEST_PDPTE0;
 		v->GUEST_PDPTE1 = v02->GUEST_PDPTE1;
 		v->GUEST_PDPTE2 = v02->GUEST_PDPTE2;
@@ -241,25 +241,25 @@ static uint64_t nmi_blocking_after_exit(const struct nest__vmcs12 *v,
 {
 	uint32_t reason = v->VM_EXIT_REASON;
 	uint32_t info = v->VM_EXIT_INTR_INFO;
-	uint32_t type = (info & VMX_INTR_INFO_TYPE_MASK) >> VMX_INTR_INFO_TYPE_SHIFT;
-	bool entry_failure = (reason & VMX_EXIT_REASON_ENTRY_FAILURE) != 0;
+	uint32_t type = (info & NEST_VMX_INTR_INFO_TYPE_MASK) >> NEST_VMX_INTR_INFO_TYPE_SHIFT;
+	bool entry_failure = (reason & NEST_VMX_EXIT_REASON_ENTRY_FAILURE) != 0;
 
-	reason &= VMX_EXIT_REASON_BASIC_MASK;
-	if (!entry_failure && reason == VMX_EXIT_EXCEPTION_NMI && (info & VMX_INTR_INFO_VALID) &&
-	    type == VMX_INTR_TYPE_NMI)
-		return VMX_INTERRUPTIBILITY_NMI;
-	if (entry_failure && reason == VMX_EXIT_INVALID_GUEST_STATE)
-		return l1->intr & VMX_INTERRUPTIBILITY_NMI;
-	if (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_VIRTUAL_NMIS)
+	reason &= NEST_VMX_EXIT_REASON_BASIC_MASK;
+	if (!entry_failure && reason == NEST_VMX_EXIT_EXCEPTION_NMI &&
+	    (info & NEST_VMX_INTR_INFO_VALID) && type == NEST_VMX_INTR_TYPE_NMI)
+		return NEST_VMX_INTERRUPTIBILITY_NMI;
+	if (entry_failure && reason == NEST_VMX_EXIT_INVALID_GUEST_STATE)
+		return l1->intr & NEST_VMX_INTERRUPTIBILITY_NMI;
+	if (v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_VIRTUAL_NMIS)
 		return 0;
-	return v->GUEST_INTERRUPTIBILITY_INFO & VMX_INTERRUPTIBILITY_NMI;
+	return v->GUEST_INTERRUPTIBILITY_INFO & NEST_VMX_INTERRUPTIBILITY_NMI;
 }
 
 void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset *set,
 			       const struct nest__vmcs12 *v, const struct nest__vmx_l1_now *l1)
 {
 	uint32_t ctl = v->VM_EXIT_CONTROLS;
-	bool host64 = (ctl & VMX_EXIT_HOST_ADDR_SPACE_SIZE) != 0;
+	bool host64 = (ctl & NEST_VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE) != 0;
 	uint64_t efer;
 
 	nest__memset(o, 0, sizeof(*o));
@@ -273,25 +273,25 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 	SET(GUEST_SYSENTER_CS, v->HOST_IA32_SYSENTER_CS);
 	SET(GUEST_SYSENTER_ESP, v->HOST_IA32_SYSENTER_ESP);
 	SET(GUEST_SYSENTER_EIP, v->HOST_IA32_SYSENTER_EIP);
-	if (ctl & VMX_EXIT_LOAD_EFER)
+	if (ctl & NEST_VMX_EXIT_CTL_LOAD_EFER)
 		efer = v->HOST_IA32_EFER;
 	else
 		efer = (l1->efer & ~(X86_EFER_LMA | X86_EFER_LME)) |
 		       (host64 ? X86_EFER_LMA | X86_EFER_LME : 0);
 	SET(GUEST_IA32_EFER, efer);
-	if (ctl & VMX_EXIT_LOAD_PAT)
+	if (ctl & NEST_VMX_EXIT_CTL_LOAD_PAT)
 		SET(GUEST_IA32_PAT, v->HOST_IA32_PAT);
-	if (ctl & VMX_EXIT_LOAD_PERF_GLOBAL_CTRL)
+	if (ctl & NEST_VMX_EXIT_CTL_LOAD_PERF_GLOBAL_CTRL)
 		SET(GUEST_IA32_PERF_GLOBAL_CTRL, v->HOST_IA32_PERF_GLOBAL_CTRL);
-	if (ctl & VMX_EXIT_CLEAR_BNDCFGS)
+	if (ctl & NEST_VMX_EXIT_CTL_CLEAR_BNDCFGS)
 		SET(GUEST_IA32_BNDCFGS, 0);
-	if (ctl & VMX_EXIT_CLEAR_RTIT_CTL)
+	if (ctl & NEST_VMX_EXIT_CTL_CLEAR_RTIT_CTL)
 		SET(GUEST_IA32_RTIT_CTL, 0);
-	if (ctl & VMX_EXIT_CLEAR_LBR_CTL)
+	if (ctl & NEST_VMX_EXIT_CTL_CLEAR_LBR_CTL)
 		SET(GUEST_IA32_LBR_CTL, 0);
-	if (ctl & VMX_EXIT_LOAD_PKRS)
+	if (ctl & NEST_VMX_EXIT_CTL_LOAD_PKRS)
 		SET(GUEST_IA32_PKRS, v->HOST_IA32_PKRS);
-	if (ctl & VMX_EXIT_LOAD_CET_STATE) {
+	if (ctl & NEST_VMX_EXIT_CTL_LOAD_CET_STATE) {
 		SET(GUEST_S_CET, v->HOST_S_CET);
 		SET(GUEST_SSP, v->HOST_SSP);
 		SET(GUEST_INTR_SSP_TABLE_ADDR, v->HOST_INTR_SSP_TABLE_ADDR);
@@ -303,7 +303,7 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 	SET(GUEST_RFLAGS, X86_RFLAGS_FIXED1);
 	/* SDM 28.5.5: L1 is active, with no blocking by STI or MOV SS and no
 	 * pending debug exceptions; blocking by NMI as above. */
-	SET(GUEST_ACTIVITY_STATE, VMX_ACTIVITY_ACTIVE);
+	SET(GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_ACTIVE);
 	SET(GUEST_INTERRUPTIBILITY_INFO, nmi_blocking_after_exit(v, l1));
 	SET(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 }
@@ -356,8 +356,8 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 		nest__memset(&n->dirty, 0, sizeof(n->dirty));
 		/* An event L0 was to re-inject into L2 was being delivered
 		 * when the exit happened: L1 sees it as IDT-vectoring info. */
-		if ((n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID) &&
-		    !(r->idt_info & VMX_INTR_INFO_VALID)) {
+		if ((n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID) &&
+		    !(r->idt_info & NEST_VMX_INTR_INFO_VALID)) {
 			r->idt_info = n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD;
 			r->idt_error = n->vmcs02_cache.VM_ENTRY_EXCEPTION_ERROR_CODE;
 		}
@@ -386,8 +386,8 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 	if (save_guest && n->msr_store_abort) {
 		v->abort = VMX_ABORT_SAVE_GUEST_MSR;
 		act->flags |= NEST_VMX_ACT_F_ABORT;
-	} else if (nest__vmx_fetch_msr_area(ctx, v->VM_EXIT_MSR_LOAD_ADDR, v->VM_EXIT_MSR_LOAD_COUNT, &res) !=
-		   NEST_VMX_ENTRY_OK) {
+	} else if (nest__vmx_fetch_msr_area(ctx, v->VM_EXIT_MSR_LOAD_ADDR,
+					    v->VM_EXIT_MSR_LOAD_COUNT, &res) != NEST_VMX_ENTRY_OK) {
 		v->abort = VMX_ABORT_LOAD_HOST_MSR;
 		act->flags |= NEST_VMX_ACT_F_ABORT;
 	} else if (n->msr_count != 0) {

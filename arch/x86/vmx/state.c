@@ -105,7 +105,7 @@ static int save_guest_mode(struct nest_vmx *ctx, struct nest__vmx_state_wire *w,
 	/* The event L1 injected was handed to vmcs02 at the entry: only
 	 * vmcs02's copy is pending. L1 cannot read vmcs12 before the next
 	 * exit, which clears the bit anyway (SDM 25.8.3). */
-	img->VM_ENTRY_INTR_INFO_FIELD &= ~VMX_INTR_INFO_VALID;
+	img->VM_ENTRY_INTR_INFO_FIELD &= ~NEST_VMX_INTR_INFO_VALID;
 	w->hdr.flags |= NEST_STATE_VMX_F_GUEST_MODE;
 	w->l1_cr0 = n->l1_now.cr0;
 	w->l1_cr4 = n->l1_now.cr4;
@@ -123,7 +123,7 @@ static int save_guest_mode(struct nest_vmx *ctx, struct nest__vmx_state_wire *w,
 		if (w->timer_now > w->timer_start)
 			w->timer_now = w->timer_start;
 	}
-	if (n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID) {
+	if (n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID) {
 		w->event_info = n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD;
 		w->event_error = n->vmcs02_cache.VM_ENTRY_EXCEPTION_ERROR_CODE;
 		w->event_len = n->vmcs02_cache.VM_ENTRY_INSTRUCTION_LEN;
@@ -212,29 +212,30 @@ static bool all_zero(const void *p, size_t n)
  * do not depend on guest state). */
 static bool event_ok(const struct nest__vmx_state_wire *w)
 {
-	uint32_t type = (w->event_info & VMX_INTR_INFO_TYPE_MASK) >> VMX_INTR_INFO_TYPE_SHIFT;
+	uint32_t type =
+	    (w->event_info & NEST_VMX_INTR_INFO_TYPE_MASK) >> NEST_VMX_INTR_INFO_TYPE_SHIFT;
 
-	if (!(w->event_info & VMX_INTR_INFO_VALID))
+	if (!(w->event_info & NEST_VMX_INTR_INFO_VALID))
 		return w->event_info == 0 && w->event_error == 0 && w->event_len == 0;
-	if ((w->event_info & VMX_INTR_INFO_RESERVED_MASK) != 0 || type == INTR_TYPE_RESERVED ||
+	if ((w->event_info & NEST_VMX_INTR_INFO_RESERVED_MASK) != 0 || type == INTR_TYPE_RESERVED ||
 	    w->event_len > INSN_LEN_MAX)
 		return false;
-	return (w->event_info & VMX_INTR_INFO_DELIVER_ERROR_CODE) || w->event_error == 0;
+	return (w->event_info & NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE) || w->event_error == 0;
 }
 
 /* The L1 pages vmcs02 names by host address must be L0's to give: the
  * rebuild would fail after the context changed. (Queries only.) */
 static int check_l1_pages(const struct nest_vmx *ctx, const struct nest__vmcs12 *v)
 {
-	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
 			     ? v->SECONDARY_VM_EXEC_CONTROL
 			     : 0;
 	struct nest_l0_map m;
 	int rc = NEST_OK;
 
-	if (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW)
+	if (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_USE_TPR_SHADOW)
 		rc = nest__be_l1_to_host(&ctx->be, v->VIRTUAL_APIC_PAGE_ADDR, &m);
-	if (rc == NEST_OK && (proc2 & VMX_PROC2_VIRT_APIC_ACCESSES))
+	if (rc == NEST_OK && (proc2 & NEST_VMX_PROC2_VIRT_APIC_ACCESSES))
 		rc = nest__be_l1_to_host(&ctx->be, v->APIC_ACCESS_ADDR, &m);
 	return rc;
 }
@@ -265,20 +266,21 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct nest__vmx_s
 	 * 24.8); L1 ran in 64-bit or protected mode (VMLAUNCH #UDs else). */
 	if (!cr_fixed_ok(w->l1_cr0, ctx->caps.cr0_fixed0, ctx->caps.cr0_fixed1) ||
 	    !cr_fixed_ok(w->l1_cr4, ctx->caps.cr4_fixed0, ctx->caps.cr4_fixed1) ||
-	    (w->l1_intr & ~(uint64_t)(VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_SMI |
-				      VMX_INTERRUPTIBILITY_NMI | VMX_INTERRUPTIBILITY_ENCLAVE)) ||
+	    (w->l1_intr &
+	     ~(uint64_t)(NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_SMI |
+			 NEST_VMX_INTERRUPTIBILITY_NMI | NEST_VMX_INTERRUPTIBILITY_ENCLAVE)) ||
 	    ((w->l1_efer & X86_EFER_LMA) && !(w->l1_efer & X86_EFER_LME)))
 		return NEST_E_FORMAT;
 	if ((f & NEST_STATE_VMX_F_L1_TIMER) && !(f & NEST_STATE_VMX_F_TIMER_ACTIVE))
 		return NEST_E_FORMAT;
 	if ((f & NEST_STATE_VMX_F_L1_TIMER) &&
-	    !(v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER))
+	    !(v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER))
 		return NEST_E_FORMAT;
 	if (!(f & NEST_STATE_VMX_F_TIMER_ACTIVE) && (w->timer_start != 0 || w->timer_now != 0))
 		return NEST_E_FORMAT;
 	if (w->timer_now > w->timer_start)
 		return NEST_E_FORMAT;
-	if (!event_ok(w) || (v->VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID))
+	if (!event_ok(w) || (v->VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID))
 		return NEST_E_FORMAT;
 	/* vmcs12 must be one libnest would have entered (SDM 27.2-27.3), and
 	 * the event vmcs02 delivers at its next entry one that entry accepts
@@ -286,7 +288,7 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct nest__vmx_s
 	 * 27.3.1.5): both checked at once, by the entry checks themselves, on
 	 * vmcs12 carrying the event. */
 	nest__memcpy(ev, v, sizeof(*ev));
-	if (w->event_info & VMX_INTR_INFO_VALID) {
+	if (w->event_info & NEST_VMX_INTR_INFO_VALID) {
 		ev->VM_ENTRY_INTR_INFO_FIELD = w->event_info;
 		ev->VM_ENTRY_EXCEPTION_ERROR_CODE = w->event_error;
 		ev->VM_ENTRY_INSTRUCTION_LEN = w->event_len;
@@ -302,8 +304,9 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct nest__vmx_s
 	 * EPT needs the shadow EPT02. */
 	if (!ctx->nested.l0_set)
 		return NEST_E_STATE;
-	if ((v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
-	    (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT) && ctx->nested.l0.pub.tdp == NULL)
+	if ((v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
+	    (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_EPT) &&
+	    ctx->nested.l0.pub.tdp == NULL)
 		return NEST_E_STATE;
 	if (v->VM_EXIT_MSR_STORE_COUNT > NEST__VMX_MSR_STORE_MAX)
 		return NEST_E_UNSUPPORTED;
@@ -368,7 +371,7 @@ static int restore_vmcs02_extras(struct nest_vmx *ctx, const struct nest__vmx_st
 	struct nest__vmx_nested *n = &ctx->nested;
 	struct nest__vmcs12 img = n->vmcs02_cache;
 
-	if (w->event_info & VMX_INTR_INFO_VALID) {
+	if (w->event_info & NEST_VMX_INTR_INFO_VALID) {
 		img.VM_ENTRY_INTR_INFO_FIELD = w->event_info;
 		img.VM_ENTRY_EXCEPTION_ERROR_CODE = w->event_error;
 		img.VM_ENTRY_INSTRUCTION_LEN = w->event_len;

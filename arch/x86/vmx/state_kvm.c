@@ -104,7 +104,7 @@ NEST_API int nest_vmx_to_kvm_nested_state(struct nest_vmx *ctx, void *buf, size_
 	rc = nest__vmx_state_save(ctx, &w, &img);
 	if (rc != NEST_OK)
 		return rc;
-	if (w.event_info & VMX_INTR_INFO_VALID)
+	if (w.event_info & NEST_VMX_INTR_INFO_VALID)
 		return NEST_E_STATE;
 	nest__memset(&k, 0, sizeof(k));
 	k.format = NEST_KVM_STATE_NESTED_FORMAT_VMX;
@@ -229,7 +229,7 @@ NEST_API int nest_vmx_from_kvm_nested_state(struct nest_vmx *ctx, const void *bu
 		w.hdr.flags |= NEST_STATE_VMX_F_GUEST_MODE;
 		/* Without a pending run, the event vmcs12 injected was
 		 * handed to the hardware at the entry (as in state.c). */
-		v.VM_ENTRY_INTR_INFO_FIELD &= ~VMX_INTR_INFO_VALID;
+		v.VM_ENTRY_INTR_INFO_FIELD &= ~NEST_VMX_INTR_INFO_VALID;
 		rc = read_l1_state(ctx, &w);
 		if (rc != NEST_OK)
 			return rc;

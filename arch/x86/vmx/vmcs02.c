@@ -30,20 +30,23 @@
  * not depend on an L1-physical address libnest would have to translate,
  * plus the APIC ones whose pages entry.c translates. */
 #define PROC2_FROM_L1                                                                              \
-	(VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_DESC_TABLE_EXITING | VMX_PROC2_ENABLE_RDTSCP |   \
-	 VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_WBINVD_EXITING | VMX_PROC2_UNRESTRICTED_GUEST |    \
-	 VMX_PROC2_APIC_REGISTER_VIRT | VMX_PROC2_VIRT_INTR_DELIVERY |                             \
-	 VMX_PROC2_PAUSE_LOOP_EXITING | VMX_PROC2_RDRAND_EXITING | VMX_PROC2_ENABLE_INVPCID |      \
-	 VMX_PROC2_ENCLS_EXITING | VMX_PROC2_RDSEED_EXITING | VMX_PROC2_ENABLE_XSAVES |            \
-	 VMX_PROC2_ENABLE_USER_WAIT_PAUSE | VMX_PROC2_ENABLE_ENCLV_EXITING |                       \
-	 VMX_PROC2_BUS_LOCK_DETECTION | VMX_PROC2_NOTIFY_VM_EXITING)
+	(NEST_VMX_PROC2_VIRT_APIC_ACCESSES | NEST_VMX_PROC2_DESC_TABLE_EXITING |                   \
+	 NEST_VMX_PROC2_ENABLE_RDTSCP | NEST_VMX_PROC2_VIRT_X2APIC_MODE |                          \
+	 NEST_VMX_PROC2_WBINVD_EXITING | NEST_VMX_PROC2_UNRESTRICTED_GUEST |                       \
+	 NEST_VMX_PROC2_APIC_REGISTER_VIRT | NEST_VMX_PROC2_VIRT_INTR_DELIVERY |                   \
+	 NEST_VMX_PROC2_PAUSE_LOOP_EXITING | NEST_VMX_PROC2_RDRAND_EXITING |                       \
+	 NEST_VMX_PROC2_ENABLE_INVPCID | NEST_VMX_PROC2_ENCLS_EXITING |                            \
+	 NEST_VMX_PROC2_RDSEED_EXITING | NEST_VMX_PROC2_ENABLE_XSAVES |                            \
+	 NEST_VMX_PROC2_ENABLE_USER_WAIT_PAUSE | NEST_VMX_PROC2_ENABLE_ENCLV_EXITING |             \
+	 NEST_VMX_PROC2_BUS_LOCK_DETECTION | NEST_VMX_PROC2_NOTIFY_VM_EXITING)
 
 /* L1's primary controls vmcs02 never takes from L1: the bitmaps are always
  * libnest's merged copies, TSC offsetting is always composed, tertiary
  * controls are not offered. */
 #define PROC_NOT_FROM_L1                                                                           \
-	(VMX_PROC_USE_IO_BITMAPS | VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_USE_MSR_BITMAPS |         \
-	 VMX_PROC_ACTIVATE_TERTIARY | VMX_PROC_ACTIVATE_SECONDARY)
+	(NEST_VMX_PROC_USE_IO_BITMAPS | NEST_VMX_PROC_UNCOND_IO_EXITING |                          \
+	 NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_ACTIVATE_TERTIARY |                         \
+	 NEST_VMX_PROC_ACTIVATE_SECONDARY)
 
 /* L0's controls that never reach vmcs02: its APIC virtualization for L1
  * names L0's own pages for L1 (virtual-APIC page, APIC-access page,
@@ -51,17 +54,18 @@
  * vmcs02 would run L2 on host page 0 or on L1's virtual APIC. vmcs02
  * virtualizes the APIC only as L1 asks, with L1's pages. */
 #define L0_PROC_NOT_TO_L2                                                                          \
-	(VMX_PROC_USE_TPR_SHADOW | VMX_PROC_ACTIVATE_TERTIARY | VMX_PROC_ACTIVATE_SECONDARY)
+	(NEST_VMX_PROC_USE_TPR_SHADOW | NEST_VMX_PROC_ACTIVATE_TERTIARY |                          \
+	 NEST_VMX_PROC_ACTIVATE_SECONDARY)
 #define L0_PROC2_NOT_TO_L2                                                                         \
-	(VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_VIRT_X2APIC_MODE |                               \
-	 VMX_PROC2_APIC_REGISTER_VIRT | VMX_PROC2_VIRT_INTR_DELIVERY)
-#define L0_PIN_NOT_TO_L2 VMX_PIN_POSTED_INTR
+	(NEST_VMX_PROC2_VIRT_APIC_ACCESSES | NEST_VMX_PROC2_VIRT_X2APIC_MODE |                     \
+	 NEST_VMX_PROC2_APIC_REGISTER_VIRT | NEST_VMX_PROC2_VIRT_INTR_DELIVERY)
+#define L0_PIN_NOT_TO_L2 NEST_VMX_PIN_POSTED_INTR
 
 /* The APIC-virtualization controls of vmcs02 (secondary): L1's, never
  * L0's (L0_PROC2_NOT_TO_L2). */
 #define PROC2_APICV                                                                                \
-	(VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_VIRT_X2APIC_MODE |                               \
-	 VMX_PROC2_APIC_REGISTER_VIRT | VMX_PROC2_VIRT_INTR_DELIVERY)
+	(NEST_VMX_PROC2_VIRT_APIC_ACCESSES | NEST_VMX_PROC2_VIRT_X2APIC_MODE |                     \
+	 NEST_VMX_PROC2_APIC_REGISTER_VIRT | NEST_VMX_PROC2_VIRT_INTR_DELIVERY)
 
 /* x2APIC MSRs (SDM 30.5) and their places in an MSR bitmap (SDM 25.6.9). */
 #define X2APIC_MSR_FIRST 0x800u
@@ -73,13 +77,14 @@
 
 /* Pin controls from L1: posted interrupts need a translated descriptor. */
 #define PIN_FROM_L1                                                                                \
-	(VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS |                   \
-	 VMX_PIN_PREEMPTION_TIMER)
+	(NEST_VMX_PIN_EXT_INTR_EXITING | NEST_VMX_PIN_NMI_EXITING | NEST_VMX_PIN_VIRTUAL_NMIS |    \
+	 NEST_VMX_PIN_PREEMPTION_TIMER)
 
 /* VM-entry controls from L1 (what L2's entry loads). */
 #define ENTRY_FROM_L1                                                                              \
-	(VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_IA32E_MODE_GUEST |                              \
-	 VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL | VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_EFER)
+	(NEST_VMX_ENTRY_CTL_LOAD_DEBUG_CONTROLS | NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST |            \
+	 NEST_VMX_ENTRY_CTL_LOAD_PERF_GLOBAL_CTRL | NEST_VMX_ENTRY_CTL_LOAD_PAT |                  \
+	 NEST_VMX_ENTRY_CTL_LOAD_EFER)
 
 static void copy_field(struct nest__vmcs12 *o, const struct nest__vmcs12 *v, unsigned i)
 {
@@ -121,7 +126,7 @@ void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *
 
 uint32_t nest__vmx_apicv02(const struct nest__vmcs12 *v)
 {
-	if (!(v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY))
+	if (!(v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY))
 		return 0;
 	return v->SECONDARY_VM_EXEC_CONTROL & PROC2_APICV & PROC2_FROM_L1;
 }
@@ -133,13 +138,13 @@ uint32_t nest__vmx_apicv02(const struct nest__vmcs12 *v)
  * (KVM's fix of CVE-2019-3887 follows the same rule). */
 static bool x2apic_virtualized(uint32_t msr, bool write, uint32_t apicv)
 {
-	if (!(apicv & VMX_PROC2_VIRT_X2APIC_MODE))
+	if (!(apicv & NEST_VMX_PROC2_VIRT_X2APIC_MODE))
 		return false;
 	if (msr == X2APIC_MSR_TPR)
 		return true;
 	if (!write)
-		return (apicv & VMX_PROC2_APIC_REGISTER_VIRT) != 0;
-	return (apicv & VMX_PROC2_VIRT_INTR_DELIVERY) &&
+		return (apicv & NEST_VMX_PROC2_APIC_REGISTER_VIRT) != 0;
+	return (apicv & NEST_VMX_PROC2_VIRT_INTR_DELIVERY) &&
 	       (msr == X2APIC_MSR_EOI || msr == X2APIC_MSR_SELF_IPI);
 }
 
@@ -172,7 +177,8 @@ bool nest__vmx_l0_io_uncond(const struct nest_vmx_l0 *l0)
 {
 	/* SDM 26.1.3: unconditional I/O exiting counts only without I/O
 	 * bitmaps. */
-	return (l0->proc & VMX_PROC_UNCOND_IO_EXITING) && !(l0->proc & VMX_PROC_USE_IO_BITMAPS);
+	return (l0->proc & NEST_VMX_PROC_UNCOND_IO_EXITING) &&
+	       !(l0->proc & NEST_VMX_PROC_USE_IO_BITMAPS);
 }
 
 /* 64x64 -> 128 bit product shifted right by 48 (fixed-point multiply). */
@@ -192,17 +198,18 @@ static void compose_tsc(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 			const struct nest_vmx_l0 *l0, uint32_t proc2_12)
 {
 	uint64_t m01 = l0->tsc_multiplier ? l0->tsc_multiplier : TSC_MULT_ONE;
-	uint64_t m12 = (proc2_12 & VMX_PROC2_USE_TSC_SCALING) ? v->TSC_MULTIPLIER : TSC_MULT_ONE;
+	uint64_t m12 =
+	    (proc2_12 & NEST_VMX_PROC2_USE_TSC_SCALING) ? v->TSC_MULTIPLIER : TSC_MULT_ONE;
 	uint64_t o12 =
-	    (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TSC_OFFSETTING) ? v->TSC_OFFSET : 0;
+	    (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_USE_TSC_OFFSETTING) ? v->TSC_OFFSET : 0;
 
 	o->TSC_OFFSET = (uint64_t)mul_frac_signed((int64_t)l0->tsc_offset, m12) + o12;
 	o->TSC_MULTIPLIER = mul_frac(m01, m12);
-	o->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_USE_TSC_OFFSETTING;
+	o->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_USE_TSC_OFFSETTING;
 	/* Without scaling the field stays 0 and unwritten: a processor without
 	 * TSC scaling has no such VMCS field (VMWRITE fails, SDM 31.4). */
 	if (o->TSC_MULTIPLIER != TSC_MULT_ONE)
-		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_USE_TSC_SCALING;
+		o->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_USE_TSC_SCALING;
 	else
 		o->TSC_MULTIPLIER = 0;
 }
@@ -238,8 +245,8 @@ static void merge_exceptions(struct nest__vmcs12 *o, const struct nest__vmcs12 *
 static void merge_timer(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 			const struct nest_vmx_l0 *l0)
 {
-	bool l0t = (l0->pin & VMX_PIN_PREEMPTION_TIMER) != 0;
-	bool l1t = (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
+	bool l0t = (l0->pin & NEST_VMX_PIN_PREEMPTION_TIMER) != 0;
+	bool l1t = (v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) != 0;
 
 	if (l1t && (!l0t || v->VMX_PREEMPTION_TIMER_VALUE <= l0->preemption_timer))
 		o->VMX_PREEMPTION_TIMER_VALUE = v->VMX_PREEMPTION_TIMER_VALUE;
@@ -248,7 +255,7 @@ static void merge_timer(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 	/* The value L2 leaves is needed back at the exit (vmcs12's save
 	 * control, or the other timer's remaining time). */
 	if (l0t || l1t)
-		o->VM_EXIT_CONTROLS |= VMX_EXIT_SAVE_PREEMPTION_TIMER;
+		o->VM_EXIT_CONTROLS |= NEST_VMX_EXIT_CTL_SAVE_PREEMPTION_TIMER;
 }
 
 /* The guest-state fields of vmcs02 that are not vmcs12's copied as they
@@ -260,14 +267,14 @@ static void guest_fixups(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 	o->VMCS_LINK_POINTER = UINT64_MAX;
 	/* What L1 does not load on entry, L2 inherits from L1 (SDM 27.3.2.1):
 	 * vmcs02 loads it explicitly, as the hardware holds L0's values. */
-	if (!(v->VM_ENTRY_CONTROLS & VMX_ENTRY_LOAD_EFER)) {
+	if (!(v->VM_ENTRY_CONTROLS & NEST_VMX_ENTRY_CTL_LOAD_EFER)) {
 		o->GUEST_IA32_EFER = l1->efer & ~(X86_EFER_LMA | X86_EFER_LME);
-		if (v->VM_ENTRY_CONTROLS & VMX_ENTRY_IA32E_MODE_GUEST)
+		if (v->VM_ENTRY_CONTROLS & NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST)
 			o->GUEST_IA32_EFER |= X86_EFER_LMA | X86_EFER_LME;
 	}
-	if (!(v->VM_ENTRY_CONTROLS & VMX_ENTRY_LOAD_PAT))
+	if (!(v->VM_ENTRY_CONTROLS & NEST_VMX_ENTRY_CTL_LOAD_PAT))
 		o->GUEST_IA32_PAT = l1->pat;
-	if (!(v->VM_ENTRY_CONTROLS & VMX_ENTRY_LOAD_DEBUG_CONTROLS)) {
+	if (!(v->VM_ENTRY_CONTROLS & NEST_VMX_ENTRY_CTL_LOAD_DEBUG_CONTROLS)) {
 		o->GUEST_IA32_DEBUGCTL = l1->debugctl;
 		o->GUEST_DR7 = l1->dr7;
 	}
@@ -292,8 +299,8 @@ static void build_guest(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 		if (nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST)
 			copy_field(o, v, i);
 	guest_fixups(o, v, l1);
-	o->VM_ENTRY_CONTROLS |=
-	    VMX_ENTRY_LOAD_EFER | VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_DEBUG_CONTROLS;
+	o->VM_ENTRY_CONTROLS |= NEST_VMX_ENTRY_CTL_LOAD_EFER | NEST_VMX_ENTRY_CTL_LOAD_PAT |
+				NEST_VMX_ENTRY_CTL_LOAD_DEBUG_CONTROLS;
 }
 
 void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
@@ -301,7 +308,7 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 			    const struct nest__vmx_l1_now *l1)
 {
 	const struct nest_vmx_l0 *l0 = &l0x->pub;
-	uint32_t proc2_12 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+	uint32_t proc2_12 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
 				? v->SECONDARY_VM_EXEC_CONTROL
 				: 0;
 	unsigned i;
@@ -317,19 +324,19 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	/* Execution controls: OR of L0's and L1's exits. External interrupts
 	 * and NMIs while L2 runs always reach L0 first (SDM 26.2). */
 	o->PIN_BASED_VM_EXEC_CONTROL = (v->PIN_BASED_VM_EXEC_CONTROL & PIN_FROM_L1) |
-				       (l0->pin & ~L0_PIN_NOT_TO_L2) | VMX_PIN_EXT_INTR_EXITING |
-				       VMX_PIN_NMI_EXITING;
+				       (l0->pin & ~L0_PIN_NOT_TO_L2) |
+				       NEST_VMX_PIN_EXT_INTR_EXITING | NEST_VMX_PIN_NMI_EXITING;
 	o->CPU_BASED_VM_EXEC_CONTROL = (v->CPU_BASED_VM_EXEC_CONTROL & ~PROC_NOT_FROM_L1) |
-				       (l0->proc & ~L0_PROC_NOT_TO_L2) | VMX_PROC_USE_MSR_BITMAPS |
-				       VMX_PROC_USE_IO_BITMAPS;
+				       (l0->proc & ~L0_PROC_NOT_TO_L2) |
+				       NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_USE_IO_BITMAPS;
 	/* Without a TPR shadow, L2's MOV CR8 would reach the physical TPR:
 	 * it exits to L0, which gives L2 L1's TPR (SDM 26.1.3, 30.3). */
-	if (!(o->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW))
+	if (!(o->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_USE_TPR_SHADOW))
 		o->CPU_BASED_VM_EXEC_CONTROL |=
-		    VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING;
+		    NEST_VMX_PROC_CR8_LOAD_EXITING | NEST_VMX_PROC_CR8_STORE_EXITING;
 	/* With the I/O bitmaps on, unconditional I/O exiting is ignored (SDM
 	 * 26.1.3): L0's and L1's wishes are in the merged bitmaps instead. */
-	o->CPU_BASED_VM_EXEC_CONTROL &= ~VMX_PROC_UNCOND_IO_EXITING;
+	o->CPU_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PROC_UNCOND_IO_EXITING;
 	o->SECONDARY_VM_EXEC_CONTROL =
 	    (proc2_12 & PROC2_FROM_L1) | (l0->proc2 & ~L0_PROC2_NOT_TO_L2);
 	o->MSR_BITMAP = pg->msr_bitmap;
@@ -340,7 +347,7 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	compose_tsc(o, v, l0, proc2_12);
 
 	/* CR3 targets spare an exit only when L0 does not want CR3 loads. */
-	if (!(l0->proc & VMX_PROC_CR3_LOAD_EXITING)) {
+	if (!(l0->proc & NEST_VMX_PROC_CR3_LOAD_EXITING)) {
 		o->CR3_TARGET_COUNT = v->CR3_TARGET_COUNT;
 		o->CR3_TARGET_VALUE0 = v->CR3_TARGET_VALUE0;
 		o->CR3_TARGET_VALUE1 = v->CR3_TARGET_VALUE1;
@@ -349,57 +356,57 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	}
 
 	/* APIC virtualization: the pages entry.c translated. */
-	if (o->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW) {
+	if (o->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_USE_TPR_SHADOW) {
 		o->VIRTUAL_APIC_PAGE_ADDR = pg->virtual_apic;
 		o->TPR_THRESHOLD = v->TPR_THRESHOLD;
 	}
-	if (proc2_12 & VMX_PROC2_VIRT_APIC_ACCESSES)
+	if (proc2_12 & NEST_VMX_PROC2_VIRT_APIC_ACCESSES)
 		o->APIC_ACCESS_ADDR = pg->apic_access;
-	if (proc2_12 & VMX_PROC2_VIRT_INTR_DELIVERY) {
+	if (proc2_12 & NEST_VMX_PROC2_VIRT_INTR_DELIVERY) {
 		o->EOI_EXIT_BITMAP0 = v->EOI_EXIT_BITMAP0;
 		o->EOI_EXIT_BITMAP1 = v->EOI_EXIT_BITMAP1;
 		o->EOI_EXIT_BITMAP2 = v->EOI_EXIT_BITMAP2;
 		o->EOI_EXIT_BITMAP3 = v->EOI_EXIT_BITMAP3;
 	}
-	if (proc2_12 & VMX_PROC2_PAUSE_LOOP_EXITING) {
+	if (proc2_12 & NEST_VMX_PROC2_PAUSE_LOOP_EXITING) {
 		o->PLE_GAP = v->PLE_GAP;
 		o->PLE_WINDOW = v->PLE_WINDOW;
 	}
-	if (proc2_12 & VMX_PROC2_ENABLE_XSAVES)
+	if (proc2_12 & NEST_VMX_PROC2_ENABLE_XSAVES)
 		o->XSS_EXIT_BITMAP = v->XSS_EXIT_BITMAP;
-	if (proc2_12 & VMX_PROC2_ENCLS_EXITING)
+	if (proc2_12 & NEST_VMX_PROC2_ENCLS_EXITING)
 		o->ENCLS_EXITING_BITMAP = v->ENCLS_EXITING_BITMAP;
-	if (proc2_12 & VMX_PROC2_NOTIFY_VM_EXITING)
+	if (proc2_12 & NEST_VMX_PROC2_NOTIFY_VM_EXITING)
 		o->NOTIFY_WINDOW = v->NOTIFY_WINDOW;
 
 	/* Paging: EPT02 (the shadow of EPT12) or EPT01. */
-	if (proc2_12 & VMX_PROC2_ENABLE_EPT) {
-		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_ENABLE_EPT;
+	if (proc2_12 & NEST_VMX_PROC2_ENABLE_EPT) {
+		o->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_ENABLE_EPT;
 		o->EPT_POINTER = pg->eptp02;
-	} else if (l0->proc2 & VMX_PROC2_ENABLE_EPT) {
+	} else if (l0->proc2 & NEST_VMX_PROC2_ENABLE_EPT) {
 		o->EPT_POINTER = l0->eptp01;
 	}
 
 	/* VM functions: enabled with no function (VM_FUNCTION_CONTROL 0), so
 	 * every VMFUNC of L2 exits to L0, which runs L1's EPTP switching on
 	 * the shadow EPT02 (vmfunc.c) or reflects the exit. */
-	if (proc2_12 & VMX_PROC2_ENABLE_VMFUNC)
-		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_ENABLE_VMFUNC;
+	if (proc2_12 & NEST_VMX_PROC2_ENABLE_VMFUNC)
+		o->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_ENABLE_VMFUNC;
 
 	/* VPID: L2 gets L0's vpid02 whatever vpid12 is (entry.c flushes it
 	 * when vpid12 changes, or on every entry when L1 uses no VPID). */
-	o->SECONDARY_VM_EXEC_CONTROL &= ~VMX_PROC2_ENABLE_VPID;
+	o->SECONDARY_VM_EXEC_CONTROL &= ~NEST_VMX_PROC2_ENABLE_VPID;
 	if (l0->vpid02 != 0) {
-		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_ENABLE_VPID;
+		o->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_ENABLE_VPID;
 		o->VIRTUAL_PROCESSOR_ID = (uint16_t)l0->vpid02;
 	}
 	if (o->SECONDARY_VM_EXEC_CONTROL)
-		o->CPU_BASED_VM_EXEC_CONTROL |= VMX_PROC_ACTIVATE_SECONDARY;
+		o->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_ACTIVATE_SECONDARY;
 
 	/* Exit controls are L0's: every exit of L2 goes to L0 first. PAT and
 	 * EFER are saved so that a reflection can report them. */
-	o->VM_EXIT_CONTROLS =
-	    l0->exit_ctls | VMX_EXIT_SAVE_PAT | VMX_EXIT_SAVE_EFER | VMX_EXIT_SAVE_DEBUG_CONTROLS;
+	o->VM_EXIT_CONTROLS = l0->exit_ctls | NEST_VMX_EXIT_CTL_SAVE_PAT |
+			      NEST_VMX_EXIT_CTL_SAVE_EFER | NEST_VMX_EXIT_CTL_SAVE_DEBUG_CONTROLS;
 	merge_timer(o, v, l0);
 
 	/* Entry: L1's mode and loads, its event injection. L1's MSR-load

@@ -24,8 +24,8 @@ struct nest__vmx_l0 {
 	 * capability MSRs when it has them, SDM A.3-A.5): pin, primary, VM-exit
 	 * and VM-entry controls; vmcs02 always has them. */
 	uint32_t host_must1_pin, host_must1_proc, host_must1_exit, host_must1_entry;
-	bool msr_bitmap_valid;	  /* pub.msr_bitmap was given: msr_bitmap holds it */
-	bool io_bitmap_valid;	  /* pub.io_bitmap was given: io_bitmap holds it */
+	bool msr_bitmap_valid; /* pub.msr_bitmap was given: msr_bitmap holds it */
+	bool io_bitmap_valid;  /* pub.io_bitmap was given: io_bitmap holds it */
 	uint8_t msr_bitmap[NEST__VMX_MSR_BITMAP_SIZE];
 	uint8_t io_bitmap[NEST__VMX_IO_BITMAP_SIZE];
 };
@@ -35,9 +35,9 @@ struct nest__vmx_l0 {
 struct nest__vmx_vmcs02_pages {
 	uint64_t msr_bitmap; /* merged MSR bitmap */
 	uint64_t io_bitmap_a, io_bitmap_b;
-	uint64_t virtual_apic;	 /* vmcs12's virtual-APIC page, translated */
-	uint64_t apic_access;	 /* vmcs12's APIC-access page, translated */
-	uint64_t eptp02;	 /* root of the shadow EPT02 (L1 uses EPT) */
+	uint64_t virtual_apic; /* vmcs12's virtual-APIC page, translated */
+	uint64_t apic_access;  /* vmcs12's APIC-access page, translated */
+	uint64_t eptp02;       /* root of the shadow EPT02 (L1 uses EPT) */
 	/* libnest's copy of L1's VM-exit MSR-store list (stored in software at
 	 * the exit; never given to vmcs02's hardware store list). */
 	uint64_t exit_msr_store;
@@ -94,7 +94,7 @@ void nest__vmx_refresh_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 
 void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1);
 
 /* The APIC-virtualization controls vmcs02 has for vmcs12 (L1's, never
- * L0's): VMX_PROC2_VIRT_APIC_ACCESSES, _VIRT_X2APIC_MODE,
+ * L0's): NEST_VMX_PROC2_VIRT_APIC_ACCESSES, _VIRT_X2APIC_MODE,
  * _APIC_REGISTER_VIRT, _VIRT_INTR_DELIVERY. */
 uint32_t nest__vmx_apicv02(const struct nest__vmcs12 *v);
 

@@ -84,10 +84,11 @@ static int complete_l2(struct nest_vmx *ctx, uint32_t insn_len)
 	if (!(efer & X86_EFER_LMA) || !(cs_ar & X86_SEG_L))
 		rip &= LOW32;
 	rc = put02(ctx, NEST_VMCS_GUEST_RIP, rip);
-	if (rc == NEST_OK && (intr & (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS)))
+	if (rc == NEST_OK &&
+	    (intr & (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)))
 		rc = put02(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
-			   intr &
-			       ~(uint64_t)(VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS));
+			   intr & ~(uint64_t)(NEST_VMX_INTERRUPTIBILITY_STI |
+					      NEST_VMX_INTERRUPTIBILITY_MOV_SS));
 	if (rc == NEST_OK && (rflags & X86_RFLAGS_TF) && !(debugctl & X86_DEBUGCTL_BTF))
 		rc = put02(ctx, NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
 			   pending | VMX_PENDING_DBG_BS);
@@ -102,14 +103,14 @@ int nest__vmx_vmfunc(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r
 	uint64_t leaf = gpr[GPR_RAX] & LOW32, index = gpr[GPR_RCX] & LOW32, eptp;
 	struct nest_tdp_l1_root root;
 	struct nest_tdp_root_info info;
-	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
 			     ? v->SECONDARY_VM_EXEC_CONTROL
 			     : 0;
 	int rc;
 
 	*handled = false;
-	if ((r->reason & VMX_EXIT_REASON_BASIC_MASK) != VMX_EXIT_VMFUNC ||
-	    !(proc2 & VMX_PROC2_ENABLE_VMFUNC) || !(proc2 & VMX_PROC2_ENABLE_EPT) ||
+	if ((r->reason & NEST_VMX_EXIT_REASON_BASIC_MASK) != NEST_VMX_EXIT_VMFUNC ||
+	    !(proc2 & NEST_VMX_PROC2_ENABLE_VMFUNC) || !(proc2 & NEST_VMX_PROC2_ENABLE_EPT) ||
 	    n->l0.pub.tdp == NULL)
 		return NEST_OK;
 	if (leaf >= VMFUNC_LEAVES || !((v->VM_FUNCTION_CONTROL >> leaf) & 1u) ||
@@ -126,7 +127,7 @@ int nest__vmx_vmfunc(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r
 	nest__memset(&root, 0, sizeof(root));
 	root.kind = NEST_TDP_EPT;
 	root.pointer = eptp;
-	root.mbec = (proc2 & VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
+	root.mbec = (proc2 & NEST_VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
 	rc = nest_tdp_root(n->l0.pub.tdp, &root, &info);
 	if (rc != NEST_OK)
 		return rc;

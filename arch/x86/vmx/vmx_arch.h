@@ -10,20 +10,12 @@
 
 #include <stdint.h>
 
-/* Basic exit reasons (exit-reasons.def); VMX_EXIT_CPUID and so on. */
-enum vmx_exit_reason {
-#define NEST_VMX_EXIT(name, nr) VMX_EXIT_##name = nr,
-#include "vmx/exit-reasons.def"
-#undef NEST_VMX_EXIT
-	VMX_EXIT_REASON_MAX_ = 78
-};
-/* Exit-reason field bits above the basic reason (SDM 28.2.1). */
-#define VMX_EXIT_REASON_BASIC_MASK 0xffffu
-#define VMX_EXIT_REASON_BUS_LOCK_DETECTED (1u << 26)
-#define VMX_EXIT_REASON_ENCLAVE_MODE (1u << 27)
-#define VMX_EXIT_REASON_PENDING_MTF (1u << 28)
-#define VMX_EXIT_REASON_FROM_ROOT (1u << 29)
-#define VMX_EXIT_REASON_ENTRY_FAILURE (1u << 31)
+/* The public constants (exit reasons NEST_VMX_EXIT_*, control bits
+ * NEST_VMX_PIN_*, _PROC_*, _PROC2_*, _EXIT_CTL_*, _ENTRY_CTL_*, event
+ * information) are in nest/vmx-arch.h; what follows is libnest's own. */
+#include <nest/vmx-arch.h>
+
+#define VMX_EXIT_REASON_MAX_ NEST_VMX_EXIT_REASON_COUNT
 
 /* VM-instruction error numbers (SDM 31.4). */
 enum vmx_insn_error {
@@ -53,112 +45,6 @@ enum vmx_insn_error {
 	VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS = 26,
 	VMXERR_INVALID_OPERAND_INVEPT_INVVPID = 28
 };
-
-/* Pin-based VM-execution controls (SDM 25.6.1). */
-#define VMX_PIN_EXT_INTR_EXITING (1u << 0)
-#define VMX_PIN_NMI_EXITING (1u << 3)
-#define VMX_PIN_VIRTUAL_NMIS (1u << 5)
-#define VMX_PIN_PREEMPTION_TIMER (1u << 6)
-#define VMX_PIN_POSTED_INTR (1u << 7)
-
-/* Primary processor-based VM-execution controls (SDM 25.6.2). */
-#define VMX_PROC_INTR_WINDOW_EXITING (1u << 2)
-#define VMX_PROC_USE_TSC_OFFSETTING (1u << 3)
-#define VMX_PROC_HLT_EXITING (1u << 7)
-#define VMX_PROC_INVLPG_EXITING (1u << 9)
-#define VMX_PROC_MWAIT_EXITING (1u << 10)
-#define VMX_PROC_RDPMC_EXITING (1u << 11)
-#define VMX_PROC_RDTSC_EXITING (1u << 12)
-#define VMX_PROC_CR3_LOAD_EXITING (1u << 15)
-#define VMX_PROC_CR3_STORE_EXITING (1u << 16)
-#define VMX_PROC_ACTIVATE_TERTIARY (1u << 17)
-#define VMX_PROC_CR8_LOAD_EXITING (1u << 19)
-#define VMX_PROC_CR8_STORE_EXITING (1u << 20)
-#define VMX_PROC_USE_TPR_SHADOW (1u << 21)
-#define VMX_PROC_NMI_WINDOW_EXITING (1u << 22)
-#define VMX_PROC_MOV_DR_EXITING (1u << 23)
-#define VMX_PROC_UNCOND_IO_EXITING (1u << 24)
-#define VMX_PROC_USE_IO_BITMAPS (1u << 25)
-#define VMX_PROC_MONITOR_TRAP_FLAG (1u << 27)
-#define VMX_PROC_USE_MSR_BITMAPS (1u << 28)
-#define VMX_PROC_MONITOR_EXITING (1u << 29)
-#define VMX_PROC_PAUSE_EXITING (1u << 30)
-#define VMX_PROC_ACTIVATE_SECONDARY (1u << 31)
-
-/* Secondary processor-based VM-execution controls (SDM 25.6.2). */
-#define VMX_PROC2_VIRT_APIC_ACCESSES (1u << 0)
-#define VMX_PROC2_ENABLE_EPT (1u << 1)
-#define VMX_PROC2_DESC_TABLE_EXITING (1u << 2)
-#define VMX_PROC2_ENABLE_RDTSCP (1u << 3)
-#define VMX_PROC2_VIRT_X2APIC_MODE (1u << 4)
-#define VMX_PROC2_ENABLE_VPID (1u << 5)
-#define VMX_PROC2_WBINVD_EXITING (1u << 6)
-#define VMX_PROC2_UNRESTRICTED_GUEST (1u << 7)
-#define VMX_PROC2_APIC_REGISTER_VIRT (1u << 8)
-#define VMX_PROC2_VIRT_INTR_DELIVERY (1u << 9)
-#define VMX_PROC2_PAUSE_LOOP_EXITING (1u << 10)
-#define VMX_PROC2_RDRAND_EXITING (1u << 11)
-#define VMX_PROC2_ENABLE_INVPCID (1u << 12)
-#define VMX_PROC2_ENABLE_VMFUNC (1u << 13)
-#define VMX_PROC2_VMCS_SHADOWING (1u << 14)
-#define VMX_PROC2_ENCLS_EXITING (1u << 15)
-#define VMX_PROC2_RDSEED_EXITING (1u << 16)
-#define VMX_PROC2_ENABLE_PML (1u << 17)
-#define VMX_PROC2_EPT_VIOLATION_VE (1u << 18)
-#define VMX_PROC2_CONCEAL_VMX_FROM_PT (1u << 19)
-#define VMX_PROC2_ENABLE_XSAVES (1u << 20)
-#define VMX_PROC2_PASID_TRANSLATION (1u << 21)
-#define VMX_PROC2_MODE_BASED_EPT_EXEC (1u << 22)
-#define VMX_PROC2_SUBPAGE_WRITE_PERM (1u << 23)
-#define VMX_PROC2_PT_USE_GPA (1u << 24)
-#define VMX_PROC2_USE_TSC_SCALING (1u << 25)
-#define VMX_PROC2_ENABLE_USER_WAIT_PAUSE (1u << 26)
-#define VMX_PROC2_ENABLE_PCONFIG (1u << 27)
-#define VMX_PROC2_ENABLE_ENCLV_EXITING (1u << 28)
-#define VMX_PROC2_BUS_LOCK_DETECTION (1u << 30)
-#define VMX_PROC2_NOTIFY_VM_EXITING (1u << 31)
-
-/* Primary VM-exit controls (SDM 25.7.1). */
-#define VMX_EXIT_SAVE_DEBUG_CONTROLS (1u << 2)
-#define VMX_EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
-#define VMX_EXIT_LOAD_PERF_GLOBAL_CTRL (1u << 12)
-#define VMX_EXIT_ACK_INTR_ON_EXIT (1u << 15)
-#define VMX_EXIT_SAVE_PAT (1u << 18)
-#define VMX_EXIT_LOAD_PAT (1u << 19)
-#define VMX_EXIT_SAVE_EFER (1u << 20)
-#define VMX_EXIT_LOAD_EFER (1u << 21)
-#define VMX_EXIT_SAVE_PREEMPTION_TIMER (1u << 22)
-#define VMX_EXIT_CLEAR_BNDCFGS (1u << 23)
-#define VMX_EXIT_CONCEAL_VMX_FROM_PT (1u << 24)
-#define VMX_EXIT_CLEAR_RTIT_CTL (1u << 25)
-#define VMX_EXIT_CLEAR_LBR_CTL (1u << 26)
-#define VMX_EXIT_CLEAR_UINV (1u << 27)
-#define VMX_EXIT_LOAD_CET_STATE (1u << 28)
-#define VMX_EXIT_LOAD_PKRS (1u << 29)
-#define VMX_EXIT_SAVE_PERF_GLOBAL_CTL (1u << 30)
-#define VMX_EXIT_ACTIVATE_SECONDARY (1u << 31)
-
-/* VM-entry controls (SDM 25.8.1). */
-#define VMX_ENTRY_LOAD_DEBUG_CONTROLS (1u << 2)
-#define VMX_ENTRY_IA32E_MODE_GUEST (1u << 9)
-#define VMX_ENTRY_ENTRY_TO_SMM (1u << 10)
-#define VMX_ENTRY_DEACT_DUAL_MONITOR (1u << 11)
-#define VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL (1u << 13)
-#define VMX_ENTRY_LOAD_PAT (1u << 14)
-#define VMX_ENTRY_LOAD_EFER (1u << 15)
-#define VMX_ENTRY_LOAD_BNDCFGS (1u << 16)
-#define VMX_ENTRY_CONCEAL_VMX_FROM_PT (1u << 17)
-#define VMX_ENTRY_LOAD_RTIT_CTL (1u << 18)
-#define VMX_ENTRY_LOAD_UINV (1u << 19)
-#define VMX_ENTRY_LOAD_CET_STATE (1u << 20)
-#define VMX_ENTRY_LOAD_LBR_CTL (1u << 21)
-#define VMX_ENTRY_LOAD_PKRS (1u << 22)
-
-/* Controls that are "default1" in the non-TRUE capability MSRs (SDM A.2). */
-#define VMX_PIN_DEFAULT1 0x00000016u
-#define VMX_PROC_DEFAULT1 0x0401e172u
-#define VMX_EXIT_DEFAULT1 0x00036dffu
-#define VMX_ENTRY_DEFAULT1 0x000011ffu
 
 /* IA32_VMX_BASIC (SDM A.1). */
 #define VMX_BASIC_REVISION_MASK 0x7fffffffull
@@ -221,43 +107,13 @@ enum vmx_insn_error {
 #define VMX_EPTP_SSS_ENABLE (1ull << 7)
 #define VMX_EPTP_RESERVED_LOW (0xf00ull)
 
-/* VM-entry/exit interruption information (SDM 25.8.3, 28.2.2). */
-#define VMX_INTR_INFO_VECTOR_MASK 0xffu
-#define VMX_INTR_INFO_TYPE_SHIFT 8
-#define VMX_INTR_INFO_TYPE_MASK (7u << 8)
-#define VMX_INTR_INFO_DELIVER_ERROR_CODE (1u << 11)
-#define VMX_INTR_INFO_NMI_UNBLOCKING_IRET (1u << 12)
-#define VMX_INTR_INFO_RESERVED_MASK 0x7ffff000u /* bits 30:12 for entry */
-#define VMX_INTR_INFO_VALID (1u << 31)
-#define VMX_INTR_TYPE_EXT_INTR 0u
-#define VMX_INTR_TYPE_NMI 2u
-#define VMX_INTR_TYPE_HW_EXCEPTION 3u
-#define VMX_INTR_TYPE_SOFT_INTR 4u
-#define VMX_INTR_TYPE_PRIV_SW_EXCEPTION 5u
-#define VMX_INTR_TYPE_SOFT_EXCEPTION 6u
-#define VMX_INTR_TYPE_OTHER_EVENT 7u
-
-/* Guest interruptibility state (SDM 25.4.2). */
-#define VMX_INTERRUPTIBILITY_STI (1u << 0)
-#define VMX_INTERRUPTIBILITY_MOV_SS (1u << 1)
-#define VMX_INTERRUPTIBILITY_SMI (1u << 2)
-#define VMX_INTERRUPTIBILITY_NMI (1u << 3)
-#define VMX_INTERRUPTIBILITY_ENCLAVE (1u << 4)
-#define VMX_INTERRUPTIBILITY_RESERVED_MASK 0xffffffe0u
-
-/* Guest activity state (SDM 25.4.2). */
-#define VMX_ACTIVITY_ACTIVE 0u
-#define VMX_ACTIVITY_HLT 1u
-#define VMX_ACTIVITY_SHUTDOWN 2u
-#define VMX_ACTIVITY_WAIT_SIPI 3u
-
 /* VM-exit instruction-information field for VMX instructions and
  * INVEPT/INVVPID/INVPCID (SDM 28.2.5, table 28-13/28-14). */
-#define VMX_INSN_INFO_SCALE(i) ((i) & 3u)
-#define VMX_INSN_INFO_REG1(i) (((i) >> 3) & 0xfu) /* VMREAD/VMWRITE: register operand */
+#define VMX_INSN_INFO_SCALE(i) ((i)&3u)
+#define VMX_INSN_INFO_REG1(i) (((i) >> 3) & 0xfu)    /* VMREAD/VMWRITE: register operand */
 #define VMX_INSN_INFO_ADDR_SIZE(i) (((i) >> 7) & 7u) /* 0: 16, 1: 32, 2: 64 */
-#define VMX_INSN_INFO_MEM_REG(i) (((i) >> 10) & 1u)   /* 1: register operand */
-#define VMX_INSN_INFO_SEG(i) (((i) >> 15) & 7u)       /* ES CS SS DS FS GS */
+#define VMX_INSN_INFO_MEM_REG(i) (((i) >> 10) & 1u)  /* 1: register operand */
+#define VMX_INSN_INFO_SEG(i) (((i) >> 15) & 7u)	     /* ES CS SS DS FS GS */
 #define VMX_INSN_INFO_INDEX(i) (((i) >> 18) & 0xfu)
 #define VMX_INSN_INFO_INDEX_INVALID(i) (((i) >> 22) & 1u)
 #define VMX_INSN_INFO_BASE(i) (((i) >> 23) & 0xfu)
@@ -271,12 +127,6 @@ enum vmx_insn_error {
 #define VMX_SEG_DS 3u
 #define VMX_SEG_FS 4u
 #define VMX_SEG_GS 5u
-
-/* Exit qualification for VM-entry failures (SDM 27.8). */
-#define VMX_ENTRY_FAIL_QUAL_DEFAULT 0u
-#define VMX_ENTRY_FAIL_QUAL_PDPTE 2u
-#define VMX_ENTRY_FAIL_QUAL_NMI_INJECT 3u
-#define VMX_ENTRY_FAIL_QUAL_LINK_POINTER 4u
 
 /* VMX-abort indicators (SDM 28.7). */
 #define VMX_ABORT_SAVE_GUEST_MSR 1u
