@@ -70,7 +70,7 @@ static uint64_t le(const uint8_t *p, unsigned bytes)
 
 static int load(const char *file, struct snap *s)
 {
-	FILE *fp = fopen(file, "rb");
+	FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
 	size_t n;
 
 	memset(s, 0, sizeof(*s));
@@ -81,11 +81,13 @@ static int load(const char *file, struct snap *s)
 	}
 	s->d = calloc(1, MAX_FILE + 1);
 	if (s->d == NULL) {
-		fclose(fp);
+		if (fp != stdin)
+			fclose(fp);
 		return NESTCTL_EXIT_USAGE;
 	}
 	n = fread(s->d, 1, MAX_FILE + 1, fp);
-	fclose(fp);
+	if (fp != stdin)
+		fclose(fp);
 	if (n > MAX_FILE) {
 		fprintf(stderr, "nestctl state: %s: larger than 1 MiB\n", file);
 		return NESTCTL_EXIT_USAGE;
@@ -248,15 +250,12 @@ static void show_vmx_image_header(const uint8_t *img)
 	field("vmcs12.launch_state", le(img + 8, 4));
 }
 
-static int cmd_show(const char *file, const struct nest_vmx_caps *host, uint32_t features,
+static int cmd_show(struct snap *sp, const struct nest_vmx_caps *host, uint32_t features,
 		    uint32_t maxphyaddr, const uint32_t svm_cpuid[4])
 {
-	struct snap s;
-	int rc = load(file, &s);
+	struct snap s = *sp;
 	unsigned i;
 
-	if (rc != 0)
-		return rc;
 	printf("format: %s %s\n", s.kvm ? "kvm" : "libnest", s.vmx ? "vmx" : "svm");
 	print_flags(&s);
 	if (!s.kvm) {
@@ -318,7 +317,6 @@ static int cmd_show(const char *file, const struct nest_vmx_caps *host, uint32_t
 			}
 		}
 	}
-	free(s.d);
 	return NESTCTL_EXIT_OK;
 }
 
@@ -519,23 +517,20 @@ static void svm_problem(struct snap *s, uint32_t maxphyaddr)
 	nproblems++;
 }
 
-static int cmd_check(const char *file, const struct nest_vmx_caps *host, uint32_t features,
+static int cmd_check(struct snap *sp, const struct nest_vmx_caps *host, uint32_t features,
 		     uint32_t maxphyaddr, const uint32_t svm_cpuid[4])
 {
-	struct snap s;
+	struct snap s = *sp;
 	uint8_t *out = NULL;
 	size_t out_len;
 	const char *what = "";
-	int rc = load(file, &s);
+	int rc;
 
-	if (rc != 0)
-		return rc;
 	/* The check is a conversion into libnest's format: a restore. */
 	rc = convert(&s, false, host, features, maxphyaddr, svm_cpuid, &out, &out_len, &what);
 	free(out);
 	if (rc == NEST_OK) {
 		printf("ok\n");
-		free(s.d);
 		return NESTCTL_EXIT_OK;
 	}
 	printf("rejected: %s (%s)\n", nest_status_name(rc), nest_strerror(rc));
@@ -557,28 +552,23 @@ static int cmd_check(const char *file, const struct nest_vmx_caps *host, uint32_
 	}
 	if (nproblems == 0)
 		printf("  -: %s: %s\n", nest_status_name(rc), nest_strerror(rc));
-	free(s.d);
 	return NESTCTL_EXIT_FAIL;
 }
 
-static int cmd_convert(const char *file, const char *outfile, int to,
+static int cmd_convert(struct snap *s, const char *outfile, int to,
 		       const struct nest_vmx_caps *host, uint32_t features, uint32_t maxphyaddr,
 		       const uint32_t svm_cpuid[4])
 {
-	struct snap s;
 	uint8_t *out = NULL;
 	size_t out_len;
 	const char *what = "";
 	FILE *fp;
-	int rc = load(file, &s);
+	int rc;
 
-	if (rc != 0)
-		return rc;
-	rc = convert(&s, to < 0 ? !s.kvm : to == 1, host, features, maxphyaddr, svm_cpuid, &out,
+	rc = convert(s, to < 0 ? !s->kvm : to == 1, host, features, maxphyaddr, svm_cpuid, &out,
 		     &out_len, &what);
-	free(s.d);
 	if (rc != NEST_OK) {
-		fprintf(stderr, "nestctl state: %s: %s: %s (%s)\n", file, what, nest_status_name(rc),
+		fprintf(stderr, "nestctl state: %s: %s: %s (%s)\n", s->file, what, nest_status_name(rc),
 			nest_strerror(rc));
 		free(out);
 		return NESTCTL_EXIT_FAIL;
@@ -594,13 +584,42 @@ static int cmd_convert(const char *file, const char *outfile, int to,
 	return NESTCTL_EXIT_OK;
 }
 
+static int run(const char *cmd, struct snap *s, int npos, const char *out, int to,
+	       const struct nestctl_host *host, const char *caps_file, const char *features,
+	       uint32_t maxphyaddr)
+{
+	uint32_t policy;
+
+	if (host->arch != NESTCTL_ARCH_ANY && (host->arch == NESTCTL_ARCH_VMX) != s->vmx) {
+		fprintf(stderr, "nestctl state: %s is a %s dump, %s a %s snapshot\n", caps_file,
+			s->vmx ? "SVM" : "VMX", s->file, s->vmx ? "VMX" : "SVM");
+		return NESTCTL_EXIT_USAGE;
+	}
+	if (maxphyaddr == 0)
+		maxphyaddr = s->vmx ? host->vmx.maxphyaddr : host->svm_maxphyaddr;
+	if (maxphyaddr < 32 || maxphyaddr > 52) {
+		fprintf(stderr, "nestctl state: --maxphyaddr must be 32..52\n");
+		return NESTCTL_EXIT_USAGE;
+	}
+	if (nestctl_policy(features, s->vmx, &policy) != 0)
+		return NESTCTL_EXIT_USAGE;
+	if (!strcmp(cmd, "show") && npos == 1)
+		return cmd_show(s, &host->vmx, policy, maxphyaddr, host->svm_cpuid);
+	if (!strcmp(cmd, "check") && npos == 1)
+		return cmd_check(s, &host->vmx, policy, maxphyaddr, host->svm_cpuid);
+	if (!strcmp(cmd, "convert") && npos == 2)
+		return cmd_convert(s, out, to, &host->vmx, policy, maxphyaddr, host->svm_cpuid);
+	fputs(usage_text, stderr);
+	return NESTCTL_EXIT_USAGE;
+}
+
 int nestctl_state(int argc, char **argv)
 {
 	struct nestctl_host host;
 	const char *caps_file = NULL, *features = NULL, *cmd;
-	uint32_t maxphyaddr = 0, policy;
+	uint32_t maxphyaddr = 0;
 	int to = -1, i, rc;
-	char *pos[2];
+	char *pos[2] = {NULL, NULL};
 	int npos = 0;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -641,32 +660,12 @@ int nestctl_state(int argc, char **argv)
 	if (npos >= 1 && (!strcmp(cmd, "show") || !strcmp(cmd, "check") ||
 			  !strcmp(cmd, "convert"))) {
 		struct snap s;
-		int vmx;
 
 		if ((rc = load(pos[0], &s)) != 0)
 			return rc;
-		vmx = s.vmx;
+		rc = run(cmd, &s, npos, pos[1], to, &host, caps_file, features, maxphyaddr);
 		free(s.d);
-		if (host.arch != NESTCTL_ARCH_ANY && (host.arch == NESTCTL_ARCH_VMX) != vmx) {
-			fprintf(stderr, "nestctl state: %s is a %s dump, %s a %s snapshot\n",
-				caps_file, vmx ? "SVM" : "VMX", pos[0], vmx ? "VMX" : "SVM");
-			return NESTCTL_EXIT_USAGE;
-		}
-		if (maxphyaddr == 0)
-			maxphyaddr = vmx ? host.vmx.maxphyaddr : host.svm_maxphyaddr;
-		if (maxphyaddr < 32 || maxphyaddr > 52) {
-			fprintf(stderr, "nestctl state: --maxphyaddr must be 32..52\n");
-			return NESTCTL_EXIT_USAGE;
-		}
-		if (nestctl_policy(features, vmx, &policy) != 0)
-			return NESTCTL_EXIT_USAGE;
-		if (!strcmp(cmd, "show") && npos == 1)
-			return cmd_show(pos[0], &host.vmx, policy, maxphyaddr, host.svm_cpuid);
-		if (!strcmp(cmd, "check") && npos == 1)
-			return cmd_check(pos[0], &host.vmx, policy, maxphyaddr, host.svm_cpuid);
-		if (!strcmp(cmd, "convert") && npos == 2)
-			return cmd_convert(pos[0], pos[1], to, &host.vmx, policy, maxphyaddr,
-					   host.svm_cpuid);
+		return rc;
 	}
 	fputs(usage_text, stderr);
 	return NESTCTL_EXIT_USAGE;

@@ -83,6 +83,10 @@ cmp -s "$tmp/same.nst" "$s/state-vmx-root.nst" || { echo "FAIL: libnest -> libne
 run 1 state convert "$s/state-vmx-bad-vmxon.nst" "$tmp/bad.kvm"
 grep -q "nest_vmx_restore_state: NEST_E_FORMAT" "$tmp/err" || { echo "FAIL: convert of a bad stream"; cat "$tmp/err"; fail=1; }
 
+# standard input and output ('-'), as in a pipe
+"$tool" state convert "$s/state-vmx-guest.nst" - | "$tool" state show - >"$tmp/out"
+has "format: kvm vmx"; has "flags: guest_mode"
+
 # bad input
 printf 'NSTS' >"$tmp/short"; run 2 state show "$tmp/short"
 printf 'hello' >"$tmp/junk"; run 2 state check "$tmp/junk"
