@@ -14,3 +14,19 @@ check_DATA = bindings/python/libnest/_constants.py
 CLEANFILES += bindings/python/libnest/_constants.py
 TESTS += tests/bindings/python.sh
 EXTRA_DIST += tests/bindings/python.sh
+
+# The Rust binding: libnest-sys (raw declarations, constants generated from
+# the headers by its build.rs) and the safe libnest crate; no crates from
+# outside. `make check` runs `cargo test --offline` when cargo is installed.
+RUST_BINDING_FILES = bindings/rust/Cargo.toml bindings/rust/Cargo.lock \
+	bindings/rust/README.md \
+	bindings/rust/libnest-sys/Cargo.toml bindings/rust/libnest-sys/build.rs \
+	bindings/rust/libnest-sys/src/lib.rs \
+	bindings/rust/libnest/Cargo.toml bindings/rust/libnest/src/lib.rs \
+	bindings/rust/libnest/src/offline.rs bindings/rust/libnest/tests/samples.rs
+EXTRA_DIST += $(RUST_BINDING_FILES) tests/bindings/rust.sh
+TESTS += tests/bindings/rust.sh
+clean-local: clean-local-rust
+clean-local-rust:
+	-rm -rf bindings/rust/target
+.PHONY: clean-local-rust

@@ -115,13 +115,23 @@ class EntryCheckTest(unittest.TestCase):
                  if not os.path.basename(f).startswith("bad-")]
         self.assertGreater(len(files), 20)
         for f in files:
-            rc, out, _ = nestctl("svm", "check", f)
-            r = libnest.check_vmcb(f)
+            with open(f, encoding="utf-8") as fp:
+                opts = [o for line in fp if line.startswith("# nestctl-options: ")
+                        for o in line.split()[2:]]
+            kw = {}
+            if "--no-long-mode" in opts:
+                kw["long_mode"] = False
+            if "--features" in opts:
+                kw["features"] = int(opts[opts.index("--features") + 1], 0)
+            rc, out, _ = nestctl("svm", "check", *opts, f)
+            r = libnest.check_vmcb(f, **kw)
             self.assertEqual(r.line(), out.strip(), f)
             self.assertEqual(rc, 0 if r.ok else 1, f)
+            stem = os.path.basename(f)[:-len(".vmcb")]
+            self.assertTrue(r.ok if stem == "valid" else stem.startswith(r.rule), f)
             if not r.ok:
                 self.assertTrue(r.section.startswith("APM "), f)
-                _, verbose, _ = nestctl("svm", "check", "-v", f)
+                _, verbose, _ = nestctl("svm", "check", "-v", *opts, f)
                 self.assertIn(r.section, verbose, f)
 
 
