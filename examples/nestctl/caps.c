@@ -67,14 +67,17 @@ struct cap_name {
 };
 
 static const struct cap_name caps_table[] = {
-#define C(n, m) {#n, m, offsetof(struct nest_vmx_caps, n)}
-    C(basic, 0x480),	      C(pinbased, 0x481),      C(procbased, 0x482),
-    C(exit, 0x483),	      C(entry, 0x484),	       C(misc, 0x485),
-    C(cr0_fixed0, 0x486),     C(cr0_fixed1, 0x487),    C(cr4_fixed0, 0x488),
-    C(cr4_fixed1, 0x489),     C(vmcs_enum, 0x48a),     C(procbased2, 0x48b),
-    C(ept_vpid, 0x48c),	      C(true_pinbased, 0x48d), C(true_procbased, 0x48e),
-    C(true_exit, 0x48f),      C(true_entry, 0x490),    C(vmfunc, 0x491),
-    C(procbased3, 0x492),     C(exit2, 0x493),	       C(feature_control, 0x3a),
+#define C(n, m)                                                                                    \
+	{                                                                                          \
+#n, m, offsetof(struct nest_vmx_caps, n)                                           \
+	}
+    C(basic, 0x480),	  C(pinbased, 0x481),	   C(procbased, 0x482),
+    C(exit, 0x483),	  C(entry, 0x484),	   C(misc, 0x485),
+    C(cr0_fixed0, 0x486), C(cr0_fixed1, 0x487),	   C(cr4_fixed0, 0x488),
+    C(cr4_fixed1, 0x489), C(vmcs_enum, 0x48a),	   C(procbased2, 0x48b),
+    C(ept_vpid, 0x48c),	  C(true_pinbased, 0x48d), C(true_procbased, 0x48e),
+    C(true_exit, 0x48f),  C(true_entry, 0x490),	   C(vmfunc, 0x491),
+    C(procbased3, 0x492), C(exit2, 0x493),	   C(feature_control, 0x3a),
 #undef C
 };
 #define NCAPS (sizeof(caps_table) / sizeof(caps_table[0]))
@@ -231,16 +234,19 @@ int nestctl_host_read(const char *file, struct nestctl_host *h)
 			char *tok, *save;
 			unsigned k = 0;
 
-			for (tok = strtok_r(val, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+			for (tok = strtok_r(val, " \t", &save); tok;
+			     tok = strtok_r(NULL, " \t", &save)) {
 				if (k == 4 || parse_num(tok, &x) || x > UINT32_MAX) {
 					fclose(fp);
-					return bad(file, n, "cpuid_8000000a needs EAX EBX ECX EDX, at", tok);
+					return bad(file, n,
+						   "cpuid_8000000a needs EAX EBX ECX EDX, at", tok);
 				}
 				h->svm_cpuid[k++] = (uint32_t)x;
 			}
 			if (k != 4) {
 				fclose(fp);
-				return bad(file, n, "cpuid_8000000a needs EAX EBX ECX EDX, got", val);
+				return bad(file, n, "cpuid_8000000a needs EAX EBX ECX EDX, got",
+					   val);
 			}
 			have_cpuid = 1;
 			continue;
@@ -271,8 +277,10 @@ int nestctl_host_read(const char *file, struct nestctl_host *h)
 	if (fp != stdin)
 		fclose(fp);
 	if (have_cpuid && have_msr) {
-		fprintf(stderr, "nestctl caps: %s: a dump is either VMX (MSRs) or SVM "
-				"(cpuid_8000000a)\n", file);
+		fprintf(stderr,
+			"nestctl caps: %s: a dump is either VMX (MSRs) or SVM "
+			"(cpuid_8000000a)\n",
+			file);
 		return NESTCTL_EXIT_USAGE;
 	}
 	if (!have_cpuid && !have_basic) {
@@ -425,12 +433,12 @@ static uint64_t min64(uint64_t a, uint64_t b)
  * another does not allow (conflicts). */
 static uint64_t vmx_meet(struct nest_vmx_caps *a, const struct nest_vmx_caps *b)
 {
-	uint64_t *ctl[] = {&a->pinbased,      &a->procbased,  &a->exit,	     &a->entry,
-			   &a->true_pinbased, &a->true_procbased, &a->true_exit, &a->true_entry,
-			   &a->procbased2};
-	const uint64_t *bctl[] = {&b->pinbased,	     &b->procbased,	 &b->exit,
-				  &b->entry,	     &b->true_pinbased, &b->true_procbased,
-				  &b->true_exit,     &b->true_entry,	 &b->procbased2};
+	uint64_t *ctl[] = {&a->pinbased,  &a->procbased,     &a->exit,
+			   &a->entry,	  &a->true_pinbased, &a->true_procbased,
+			   &a->true_exit, &a->true_entry,    &a->procbased2};
+	const uint64_t *bctl[] = {&b->pinbased,	 &b->procbased,	    &b->exit,
+				  &b->entry,	 &b->true_pinbased, &b->true_procbased,
+				  &b->true_exit, &b->true_entry,    &b->procbased2};
 	/* misc: bit fields compared by value, the rest ANDed as flags */
 	static const struct {
 		unsigned shift, bits;
@@ -454,8 +462,8 @@ static uint64_t vmx_meet(struct nest_vmx_caps *a, const struct nest_vmx_caps *b)
 		misc_num_mask |= m;
 	}
 	misc_num_mask |= 0xffffffff00000000ull; /* MSEG revision: the first host's */
-	a->misc = (a->misc & 0xffffffff00000000ull) | misc_num |
-		  (a->misc & b->misc & ~misc_num_mask);
+	a->misc =
+	    (a->misc & 0xffffffff00000000ull) | misc_num | (a->misc & b->misc & ~misc_num_mask);
 	a->cr0_fixed0 |= b->cr0_fixed0;
 	a->cr0_fixed1 &= b->cr0_fixed1;
 	a->cr4_fixed0 |= b->cr4_fixed0;
@@ -522,7 +530,8 @@ static int cmd_dump(void)
 	if (rc != 0)
 		return rc;
 	if (h.arch == NESTCTL_ARCH_SVM)
-		printf("cpuid_8000000a   = 0x%" PRIx32 " 0x%" PRIx32 " 0x%" PRIx32 " 0x%" PRIx32 "\n"
+		printf("cpuid_8000000a   = 0x%" PRIx32 " 0x%" PRIx32 " 0x%" PRIx32 " 0x%" PRIx32
+		       "\n"
 		       "maxphyaddr       = %" PRIu32 "\n",
 		       h.svm_cpuid[0], h.svm_cpuid[1], h.svm_cpuid[2], h.svm_cpuid[3],
 		       h.svm_maxphyaddr);
@@ -594,9 +603,8 @@ int nestctl_caps(int argc, char **argv)
 		}
 	if ((rc = nestctl_policy(features, vmx, &policy)) != 0)
 		return rc;
-	printf("# libnest %s offers L1 on %s (%s, policy 0x%" PRIx32 "):\n",
-	       nest_version_string(), pool ? "every host of the pool" : names[0],
-	       vmx ? "VMX" : "SVM", policy);
+	printf("# libnest %s offers L1 on %s (%s, policy 0x%" PRIx32 "):\n", nest_version_string(),
+	       pool ? "every host of the pool" : names[0], vmx ? "VMX" : "SVM", policy);
 	if (pool)
 		for (i = 0; i < nhosts; i++)
 			printf("#   %s\n", names[i]);

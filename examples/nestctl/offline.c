@@ -204,8 +204,8 @@ int offline_vmx(const struct nest_vmx_caps *host, uint32_t features, uint32_t ma
 	return nest_vmx_set_l0(*out, &O.l0);
 }
 
-int offline_svm(const uint32_t host_cpuid[4], uint32_t features, uint32_t maxphyaddr,
-		int long_mode, struct nest_svm **out, struct nest_vmcb **vmcb01)
+int offline_svm(const uint32_t host_cpuid[4], uint32_t features, uint32_t maxphyaddr, int long_mode,
+		struct nest_svm **out, struct nest_vmcb **vmcb01)
 {
 	struct nest_svm_config cfg;
 	static const size_t sizes[3] = {PAGE, 2 * PAGE, 3 * PAGE};

@@ -18,7 +18,7 @@ int offline_vmx(const struct nest_vmx_caps *host, uint32_t features, uint32_t ma
 
 /* An SVM context for an L1 of a host with CPUID 0x8000000A = @p host_cpuid,
  * and L1's vmcb01 (zero). */
-int offline_svm(const uint32_t host_cpuid[4], uint32_t features, uint32_t maxphyaddr,
-		int long_mode, struct nest_svm **out, struct nest_vmcb **vmcb01);
+int offline_svm(const uint32_t host_cpuid[4], uint32_t features, uint32_t maxphyaddr, int long_mode,
+		struct nest_svm **out, struct nest_vmcb **vmcb01);
 
 #endif /* NESTCTL_OFFLINE_H */

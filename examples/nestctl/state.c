@@ -53,8 +53,8 @@ struct snap {
 	const char *file;
 	uint8_t *d;
 	size_t len;
-	bool kvm;	 /* KVM's format, else libnest's */
-	bool vmx;	 /* VMX, else SVM */
+	bool kvm; /* KVM's format, else libnest's */
+	bool vmx; /* VMX, else SVM */
 	uint32_t flags;
 	uint64_t body[16]; /* libnest VMX body fields */
 };
@@ -95,13 +95,14 @@ static int load(const char *file, struct snap *s)
 	s->len = n;
 	if (n >= 4 && le(s->d, 4) == NEST_STATE_MAGIC) {
 		if (n < sizeof(struct nest_state_header)) {
-			fprintf(stderr, "nestctl state: %s: shorter than the 24-byte header\n", file);
+			fprintf(stderr, "nestctl state: %s: shorter than the 24-byte header\n",
+				file);
 			return NESTCTL_EXIT_USAGE;
 		}
 		s->vmx = le(s->d + 6, 2) == NEST_STATE_ARCH_VMX;
 		if (!s->vmx && le(s->d + 6, 2) != NEST_STATE_ARCH_SVM) {
-			fprintf(stderr, "nestctl state: %s: unknown architecture %" PRIu64 "\n", file,
-				le(s->d + 6, 2));
+			fprintf(stderr, "nestctl state: %s: unknown architecture %" PRIu64 "\n",
+				file, le(s->d + 6, 2));
 			return NESTCTL_EXIT_USAGE;
 		}
 		s->flags = (uint32_t)le(s->d + 12, 4);
@@ -130,9 +131,8 @@ static int load(const char *file, struct snap *s)
 static const char *const vmx_flags[] = {"vmxon", "current_vmcs", "guest_mode", "timer_active",
 					"l1_timer"};
 static const char *const svm_flags[] = {"svme", "gif", "guest_mode"};
-static const char *const kvm_flags[] = {"guest_mode", "run_pending", "evmcs", "mtf_pending",
-					NULL,	      NULL,	     NULL,    NULL,
-					"gif_set"};
+static const char *const kvm_flags[] = {"guest_mode", "run_pending", "evmcs", "mtf_pending", NULL,
+					NULL,	      NULL,	     NULL,    "gif_set"};
 
 static void print_flags(const struct snap *s)
 {
@@ -164,10 +164,9 @@ static void field(const char *name, uint64_t v)
 }
 
 static const char *const vmx_body_names[] = {
-    "vmxon_ptr",  "current_vmptr", "feature_control", "l1_cr0",	    "l1_cr4",
-    "l1_efer",	  "l1_pat",	   "l1_debugctl",     "l1_dr7",	    "l1_intr",
-    "timer_start", "timer_now",	   "event_info",      "event_error", "event_len",
-    "image_size"};
+    "vmxon_ptr",  "current_vmptr", "feature_control", "l1_cr0",	   "l1_cr4",	  "l1_efer",
+    "l1_pat",	  "l1_debugctl",   "l1_dr7",	      "l1_intr",   "timer_start", "timer_now",
+    "event_info", "event_error",   "event_len",	      "image_size"};
 
 static void read_vmx_body(struct snap *s)
 {
@@ -217,7 +216,8 @@ static void show_vmcb(const char *prefix, const uint8_t *img, uint32_t from, uin
 static void show_svm_host(const uint8_t *b)
 {
 	static const char *const segs[] = {"es", "cs", "ss", "ds", "gdtr", "idtr"};
-	static const char *const regs[] = {"efer", "cr0", "cr3", "cr4", "rflags", "rip", "rsp", "rax"};
+	static const char *const regs[] = {"efer",   "cr0", "cr3", "cr4",
+					   "rflags", "rip", "rsp", "rax"};
 	char name[64];
 	unsigned i;
 
@@ -391,7 +391,8 @@ static void vmx_problems(struct snap *s)
 			problem("flags", "RUN_PENDING, EVMCS or MTF_PENDING: %s",
 				"libnest cannot represent it");
 		if (le(s->d + 24, 2))
-			problem("hdr.vmx.smm_flags", "SMM state: %s", "libnest cannot represent it");
+			problem("hdr.vmx.smm_flags", "SMM state: %s",
+				"libnest cannot represent it");
 		if (le(s->d + 4, 4) > 128 && s->len >= 132 &&
 		    (le(s->d + 128, 4) & 0x7fffffffu) != NEST_KVM_VMCS12_REVISION)
 			problem("vmcs12.revision", "%s", "not KVM's vmcs12 revision");
@@ -483,8 +484,8 @@ static void vmx_entry_problem(struct snap *s, const struct nest_vmx_caps *offere
 			 "entry-failure reason=%" PRIu32 " qualification=%" PRIu64 ": ",
 			 res.exit_reason & 0xffffu, res.exit_qualification);
 	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s (SDM %s%s%s): %s",
-		 nest_vmx_rule_name(res.rule), nest_vmx_rule_section(res.rule),
-		 f ? ", field " : "", f ? f->name : "", nest_vmx_rule_text(res.rule));
+		 nest_vmx_rule_name(res.rule), nest_vmx_rule_section(res.rule), f ? ", field " : "",
+		 f ? f->name : "", nest_vmx_rule_text(res.rule));
 	snprintf(name, sizeof(name), "vmcs12.%s", f ? f->name : nest_vmx_rule_name(res.rule));
 	problem(name, "%s", line);
 }
@@ -568,8 +569,8 @@ static int cmd_convert(struct snap *s, const char *outfile, int to,
 	rc = convert(s, to < 0 ? !s->kvm : to == 1, host, features, maxphyaddr, svm_cpuid, &out,
 		     &out_len, &what);
 	if (rc != NEST_OK) {
-		fprintf(stderr, "nestctl state: %s: %s: %s (%s)\n", s->file, what, nest_status_name(rc),
-			nest_strerror(rc));
+		fprintf(stderr, "nestctl state: %s: %s: %s (%s)\n", s->file, what,
+			nest_status_name(rc), nest_strerror(rc));
 		free(out);
 		return NESTCTL_EXIT_FAIL;
 	}
@@ -657,8 +658,8 @@ int nestctl_state(int argc, char **argv)
 	rc = caps_file ? nestctl_host_read(caps_file, &host) : nestctl_host_default(&host);
 	if (rc != 0)
 		return rc;
-	if (npos >= 1 && (!strcmp(cmd, "show") || !strcmp(cmd, "check") ||
-			  !strcmp(cmd, "convert"))) {
+	if (npos >= 1 &&
+	    (!strcmp(cmd, "show") || !strcmp(cmd, "check") || !strcmp(cmd, "convert"))) {
 		struct snap s;
 
 		if ((rc = load(pos[0], &s)) != 0)
