@@ -116,6 +116,15 @@ has "# feature pf_threshold       no"; has "maxphyaddr       = 40"
 has "cpuid_8000000a   = 0x1 0x40 0x0 0x4ff  # revision, ASIDs, -, features"
 run 0 caps --host "$s/caps-svm-a.txt"
 has "# feature vgif               yes"; has "# feature avic               no"
+# a pool whose hosts disagree: one requires a pin-based control (bit 3)
+# the other does not allow: status 1, the bits named
+sed -e 's/^0x481 = .*/0x481 = 0x000000ff0000001e/' -e 's/^0x48d = .*/0x48d = 0x000000ff0000001e/' \
+	"$s/caps-vmx-a.txt" >"$tmp/x.txt"
+sed -e 's/^0x481 = .*/0x481 = 0x000000f700000016/' -e 's/^0x48d = .*/0x48d = 0x000000f700000016/' \
+	"$s/caps-vmx-a.txt" >"$tmp/y.txt"
+run 1 caps --pool "$tmp/x.txt" "$tmp/y.txt"
+has "# conflict: control bits 0x8 are required by one host and not allowed by another"
+run 0 caps --pool "$tmp/x.txt" "$s/caps-vmx-a.txt"
 # bad input
 run 2 caps --pool "$s/caps-vmx-a.txt" "$s/caps-svm-a.txt"
 printf '0x480 = 1\nfoo = 2\n' >"$tmp/bad.txt"; run 2 caps --host "$tmp/bad.txt"
