@@ -91,6 +91,8 @@ class EntryCheckTest(unittest.TestCase):
             libnest.check_vmcs12({"NO_SUCH_FIELD": 1})
         with self.assertRaises(ValueError):
             libnest.check_vmcs12({"VIRTUAL_PROCESSOR_ID": 1 << 16})
+        with self.assertRaises(ValueError):
+            libnest.check_vmcs12(dict(fields, VM_ENTRY_MSR_LOAD_COUNT=2), msr_load=[(0x10, 0)])
 
     def test_vmcb_dict(self):
         r = libnest.check_vmcb({"GUEST_ASID": 1})

@@ -265,6 +265,9 @@ def check_vmcs12(vmcs12, caps=None, msr_load=None):
     lib.nest_vmcs12_image_read(img, MACROS.get("NEST_VMCS_VM_ENTRY_MSR_LOAD_COUNT", 0x4014),
                                ctypes.byref(count))
     if res.outcome == 0 and count.value:
+        if count.value > len(msrs):
+            raise ValueError(f"VM_ENTRY_MSR_LOAD_COUNT is {count.value}, "
+                             f"{len(msrs)} MSR-load entries given")
         arr = (F.VmxMsrEntry * max(1, len(msrs)))(*[F.VmxMsrEntry(i, 0, v) for i, v in msrs])
         _ok(lib.nest_vmx_check_msr_load(arr, count.value, ctypes.byref(ccaps),
                                         ctypes.byref(res)), "nest_vmx_check_msr_load")
