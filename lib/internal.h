@@ -67,6 +67,10 @@ int nest__be_guest_rdmsr(const struct nest_backend *be, uint32_t msr, uint64_t *
  * same prefix of a struct of `full_size` bytes. */
 int nest__copy_out(void *dst, const void *src, size_t src_size, size_t min);
 void nest__reset_out(void *dst, size_t full_size);
+/* Size-versioned input structs: copy the caller's struct (starting with
+ * its uint32_t size) into a zeroed local of the current layout, so fields
+ * an older caller does not know read as zero. NEST_E_SIZE below `min`. */
+int nest__copy_in(void *dst, size_t dst_size, const void *src, size_t min);
 
 /* Copy a backend descriptor after validating it. */
 int nest__be_init(struct nest_backend *dst, const struct nest_backend *src);

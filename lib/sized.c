@@ -16,6 +16,17 @@ static uint32_t caller_size(const void *dst)
 	return size;
 }
 
+int nest__copy_in(void *dst, size_t dst_size, const void *src, size_t min)
+{
+	uint32_t size = caller_size(src);
+
+	if (size < min)
+		return NEST_E_SIZE;
+	nest__memset(dst, 0, dst_size);
+	nest__memcpy(dst, src, size < dst_size ? size : dst_size);
+	return NEST_OK;
+}
+
 int nest__copy_out(void *dst, const void *src, size_t src_size, size_t min)
 {
 	uint32_t size = caller_size(dst);

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 
-HEADERS = ("base.h", "backend.h", "vmcs.h", "vmx.h", "svm.h", "tdp.h", "state.h", "cpu.h")
+HEADERS = ("base.h", "backend.h", "vmcs.h", "vmx.h", "vmcb.h", "svm.h", "tdp.h", "state.h", "cpu.h")
 _NUM = re.compile(r"\b(0[xX][0-9a-fA-F]+|[0-9]+)(?:[uU]?[lL]{0,2}|[lL]{1,2}[uU]?)\b")
 _SAFE = re.compile(r"^[0-9a-fA-FxX\s()|&<>~+\-*]*$")
 

@@ -43,6 +43,9 @@ EXTRA_DIST += \
 	examples/baremetal/stub/l1load.c \
 	examples/baremetal/stub/fwcfg.c \
 	examples/baremetal/stub/strio.c \
+	examples/baremetal/stub/insnlen.c \
+	examples/baremetal/stub/insn_decode.c \
+	examples/baremetal/stub/insn_decode.h \
 	examples/baremetal/stub/vmx_hw.h \
 	examples/baremetal/stub/vmx_stub.h \
 	examples/baremetal/stub/vmx_main.c \

@@ -23,6 +23,6 @@ EXTRA_DIST += tests/abi/consumer.c
 # older and a newer caller with a guard after the struct.
 check_PROGRAMS += tests/abi/test_abi_sizes
 TESTS += tests/abi/test_abi_sizes
-tests_abi_test_abi_sizes_SOURCES = tests/abi/test_abi_sizes.c $(VMX_TEST_SIM) $(SIM_SVM_SRCS)
+tests_abi_test_abi_sizes_SOURCES = tests/abi/test_abi_sizes.c
 tests_abi_test_abi_sizes_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/unit
 tests_abi_test_abi_sizes_LDADD = $(TEST_LDADD)

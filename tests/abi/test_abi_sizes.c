@@ -7,7 +7,8 @@
  * what the library may write. Nothing past min(caller's size, this build's
  * struct) may change, and the caller's size field stays as it set it.
  */
-#include "../unit/test_vmx_nested_fixture.h"
+#include "check_main.h"
+#include "test_vmx_nested_fixture.h"
 
 #include <nest/nest.h>
 
@@ -221,11 +222,5 @@ static Suite *abi_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(abi_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(abi_suite());
 }

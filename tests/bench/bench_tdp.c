@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "paging/tdp_testlib.h"
+#include "tdp_testlib.h"
 
 #define MEM (16ull << 20)
 #define POOL 1200

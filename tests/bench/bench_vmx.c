@@ -16,10 +16,12 @@
 
 #include <nest/nest.h>
 
-#include "../unit/test_vmx_entry_baseline.h"
+#include "test_vmx_entry_baseline.h"
 #include "sim.h"
 #include "sim_vmx.h"
 #include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/sync.h"
 
 #define ITER 20000u
 #define RUNS 5u

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
-# Microbenchmarks: not tests. `make bench` builds and runs them.
+# Microbenchmarks: not tests. `make bench` builds and runs them; `make check`
+# builds them (so they follow the internal headers) without running them.
 EXTRA_PROGRAMS = $(NEST_BENCH_BINS)
+check_PROGRAMS += $(NEST_BENCH_BINS)
 bench: $(NEST_BENCH_BINS)
 	@for b in $(NEST_BENCH_BINS); do echo "== $$b"; ./$$b || exit 1; done
 .PHONY: bench

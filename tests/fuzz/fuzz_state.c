@@ -33,9 +33,9 @@
 #include "sim.h"
 #include "vmx/context.h"
 
-#include "../unit/test_vmx_entry_baseline.h"
-#include "sim_vmx.c"
-#include "sim_svm.c"
+#include "test_vmx_entry_baseline.h"
+#include "sim_vmx.h"
+#include "sim_svm.h"
 
 #define MEM_SIZE (256u * 1024u)
 #define VMXON_GPA 0x1000ull

@@ -4,7 +4,7 @@
  * events (L1 writes its vmcb12 and permission maps, executes SVM
  * instructions and MSR accesses; L2 exits with any code and information;
  * L0 forces exits and resumes L2). After every call the invariants of
- * docs/DESIGN hold or the harness aborts:
+ * docs/trust-model.md hold or the harness aborts:
  *  - status codes are the documented ones; actions are well formed;
  *  - a VMRUN that ran L2 had a vmcb12 that passes nest_svm_check_vmcb(), a
  *    refused one fails it with the rule the action names;
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_svm.c" /* the helpers, compiled into the harness */
+#include "sim_svm.h"
 
 #include "cpu/x86.h"
 

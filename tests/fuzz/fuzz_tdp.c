@@ -4,14 +4,14 @@
  * tables (EPT, EPT with A/D, or long-mode NPT: first byte) and random L0
  * maps, then drives faults, INVEPT after L1 table changes, L0 map changes
  * and range invalidations; after every fault the oracle of
- * arch/x86/paging/tdp_oracle.h asserts "paging is a subset" over every
+ * tests/support/tdp_oracle.h asserts "paging is a subset" over every
  * shadow leaf, and that the fault's outcome matches a reference walk.
  * Built with ASan/UBSan: any undefined behaviour aborts too.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "paging/tdp_oracle.h"
+#include "tdp_oracle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

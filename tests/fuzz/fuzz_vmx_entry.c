@@ -7,7 +7,7 @@
  * baseline and overwrite fields, else from a raw image; bit 1: random
  * caps; bit 2: random environment); the rest is consumed as data.
  *
- * Oracle (DESIGN.md invariants 5 and 6): no crash or undefined behaviour;
+ * Oracle (invariants 5 and 6, docs/trust-model.md): no crash or undefined behaviour;
  * the result is deterministic and agrees with the public entry point; the
  * outcome, error number, exit reason and qualification agree with the
  * failing rule's class; OK is reported only if independent re-checks of a
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../unit/test_vmx_entry_baseline.h"
+#include "test_vmx_entry_baseline.h"
 
 struct input {
 	const uint8_t *p;

@@ -26,7 +26,7 @@
 #include "sim.h"
 #include "vmx/vmcs12.h"
 /* The VMX helpers of the simulated backend, compiled into this harness. */
-#include "sim_vmx.c"
+#include "sim_vmx.h"
 
 #define MEM_SIZE (64u * 1024u)
 #define RECORD 64u

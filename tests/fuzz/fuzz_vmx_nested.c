@@ -13,7 +13,7 @@
  *   - an event for L1 (interrupt, NMI, INIT, SIPI).
  * The rest of the input fills L1 memory (bitmaps, MSR areas).
  *
- * Oracle, after every call (DESIGN.md invariants): statuses are known
+ * Oracle, after every call (the invariants of docs/trust-model.md): statuses are known
  * codes and actions legal; after an entry, every exit control and bitmap
  * bit L0 asked for is set in vmcs02 and vmcs02's host state equals
  * vmcs01's; an entry reads L1 memory at most five times (MSR bitmap, I/O
@@ -36,8 +36,8 @@
 #include "sim.h"
 #include "vmx/context.h"
 /* The valid baseline vmcs12 and the simulated backend's VMX helpers. */
-#include "../unit/test_vmx_entry_baseline.h"
-#include "sim_vmx.c"
+#include "test_vmx_entry_baseline.h"
+#include "sim_vmx.h"
 
 #define MEM_SIZE (256u * 1024u)
 #define RECORD 12u
@@ -104,7 +104,7 @@ static int l1_m64(uint32_t reason, uint64_t value, struct nest_vmx_action *a)
 	return l1_exec(reason, sim_vmx_info_mem(NEST_VMX_SEG_DS, 3, SIM_NO_REG, 0, SIM_ADDR64), a);
 }
 
-/* Invariants 2 and 4 of DESIGN.md on the vmcs02 the backend holds, and
+/* Invariants 2 and 4 (docs/trust-model.md) on the vmcs02 the backend holds, and
  * the oracles of issue #13: vmcs02 is one the processor enters, its MSR
  * lists are empty, its bitmaps keep L0's, L1's and the x2APIC intercepts
  * (with and without L0 bitmaps). */

@@ -6,8 +6,8 @@ FUZZ_SECONDS = 15
 FUZZ_CFLAGS = -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-I$(top_srcdir)/include -I$(top_srcdir)/lib -I$(top_srcdir)/arch/x86 \
-	-I$(top_srcdir)/tests/sim -DNEST_BUILDING_LIBRARY $(LIBBSD_OVERLAY_CFLAGS)
-FUZZ_SIM_SRCS = tests/sim/sim.c
+	-I$(top_srcdir)/tests/support -DNEST_BUILDING_LIBRARY $(LIBBSD_OVERLAY_CFLAGS)
+FUZZ_SIM_SRCS = tests/support/sim.c tests/support/sim_vmx.c tests/support/sim_svm.c
 FUZZ_DEPS = $(addprefix $(srcdir)/,$(filter %.c,$(NEST_CORE_SOURCES)) $(FUZZ_SIM_SRCS))
 
 tests/fuzz/fuzz_%: $(srcdir)/tests/fuzz/fuzz_%.c $(srcdir)/tests/fuzz/invariant.h \

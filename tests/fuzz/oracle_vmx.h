@@ -11,8 +11,12 @@
 
 #include <string.h>
 
+#include "vmx/check.h"
+#include "vmx/context.h"
 #include "vmx/entry.h"
-#include "vmx/nested.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 #include "vmx/vmx_arch.h"
 
 /* The entry checks libnest applies to vmcs12, applied to vmcs02 with the

@@ -6,6 +6,8 @@
  * restored host state, vmcb02 as libnest built it, and backend calls.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -1031,6 +1033,243 @@ START_TEST(l0_vgif_keeps_l1_gif_in_vmcb01)
 }
 END_TEST
 
+/* ---- features carried out in software (NEST_SVM_CFG_SOFT_*) ---- */
+
+#define SOFT_FEATURES (NEST_SVM_F_NRIPS | NEST_SVM_F_PAUSE_FILTER | NEST_SVM_F_TSC_RATE)
+#define SOFT_FLAGS                                                                                 \
+	(NEST_SVM_CFG_SOFT_NRIPS | NEST_SVM_CFG_SOFT_PAUSE_FILTER | NEST_SVM_CFG_SOFT_TSC_RATE)
+
+/* The context again, on a host without nRIP save, pause filter (count and
+ * threshold) and TSC ratio, with the NEST_SVM_CFG_SOFT_* flags given. */
+static void restart_without_soft_features(uint32_t soft_flags)
+{
+	uint64_t hw;
+
+	t.cfg.host_cpuid[3] = SIM_SVM_HOST_FEATURES & ~(SOFT_FEATURES | NEST_SVM_F_PF_THRESHOLD);
+	t.cfg.flags = ALL_FLAGS | soft_flags;
+	ck_assert_int_eq(
+	    nest_svm_init(t.ctx_mem, nest_svm_size(), sim_backend(&t.sim), &t.cfg, &t.ctx),
+	    NEST_OK);
+	hw = t.vmcb01->save.efer;
+	ck_assert_int_eq(nest_svm_wrmsr(t.ctx, 0xc0000080u, hw, &hw, &t.act), NEST_OK);
+	t.vmcb01->save.efer = hw;
+}
+
+static uint32_t offered(void)
+{
+	uint32_t r[4] = {0, 0, 0, 0};
+
+	ck_assert_int_eq(nest_svm_cpuid(t.ctx, 0x8000000Au, 0, r), NEST_OK);
+	return r[3];
+}
+
+START_TEST(soft_features_offered_only_with_their_flags)
+{
+	restart_without_soft_features(0);
+	ck_assert_uint_eq(offered() & (SOFT_FEATURES | NEST_SVM_F_PF_THRESHOLD), 0);
+	restart_without_soft_features(SOFT_FLAGS);
+	ck_assert_uint_eq(offered() & (SOFT_FEATURES | NEST_SVM_F_PF_THRESHOLD), SOFT_FEATURES);
+	/* The policy still decides. */
+	t.cfg.features = NEST_SVM_F_SUPPORTED & ~NEST_SVM_F_NRIPS;
+	restart_without_soft_features(SOFT_FLAGS);
+	ck_assert_uint_eq(offered() & SOFT_FEATURES, NEST_SVM_F_PAUSE_FILTER | NEST_SVM_F_TSC_RATE);
+	/* No software TSC ratio without guest_rdmsr to read the TSC. */
+	t.cfg.features = NEST_SVM_F_SUPPORTED;
+	t.sim.ops.guest_rdmsr = NULL;
+	restart_without_soft_features(SOFT_FLAGS);
+	ck_assert_uint_eq(offered() & SOFT_FEATURES, NEST_SVM_F_NRIPS | NEST_SVM_F_PAUSE_FILTER);
+}
+END_TEST
+
+START_TEST(soft_nrip_from_l0s_length_on_the_exits_that_save_it)
+{
+	struct nest_vmcb m;
+	uint64_t rip;
+
+	restart_without_soft_features(NEST_SVM_CFG_SOFT_NRIPS);
+	l1_icpt(NEST_SVM_ICPT_RDTSC);
+	run_l2();
+	rip = t.vmcb02->save.rip;
+	t.regs.insn_len = 2;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_RDTSC, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.next_rip, rip + 2);
+	ck_assert_uint_eq(m.save.rip, rip);
+
+	/* IOIO: the next RIP is EXITINFO2 (APM 15.10.2). */
+	memset(sim_ptr(&t.sim, SIM_SVM_IOPM12, NEST_SVM_IOPM_SIZE), 0xff, NEST_SVM_IOPM_SIZE);
+	l1_icpt(NEST_SVM_ICPT_IOIO_PROT);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	run_l2();
+	t.regs.insn_len = 0;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, (0x80ull << 16) | NEST_SVM_IOIO_SZ8,
+				    t.vmcb02->save.rip + 1),
+			 NEST_OK);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.next_rip, t.vmcb02->save.rip + 1);
+
+	/* #BP of INT3: saved. */
+	l1_icpt(NEST_SVM_ICPT_EXCEPTION(X86_EXC_BP));
+	t.vmcb01->save.rip = VMRUN_RIP;
+	run_l2();
+	t.regs.insn_len = 1;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_EXCP_BASE + X86_EXC_BP, 0, 0), NEST_OK);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.next_rip, t.vmcb02->save.rip + 1);
+
+	/* A CR read is not an instruction intercept of APM 15.9: 0, whatever
+	 * the length; so is an event L0 forwards. */
+	l1_icpt(NEST_SVM_ICPT_CR_READ(3));
+	t.vmcb01->save.rip = VMRUN_RIP;
+	run_l2();
+	t.regs.insn_len = 3;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CR0_READ + 3, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.next_rip, 0);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	run_l2();
+	ck_assert_int_eq(nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act),
+			 NEST_OK);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.control.next_rip, 0);
+}
+END_TEST
+
+START_TEST(soft_nrip_software_interrupt_returns_to_next_rip)
+{
+	struct nest_vmcb m;
+	uint64_t ev = NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_SOFT << 8) | 0x80;
+
+	restart_without_soft_features(NEST_SVM_CFG_SOFT_NRIPS);
+	l1_icpt(NEST_SVM_ICPT_EXCEPTION(X86_EXC_PF));
+	v12.control.event_inj = ev;
+	v12.control.next_rip = v12.save.rip + 2;
+	run_l2();
+	/* The host pushes RIP: vmcb02 starts past the INT. */
+	ck_assert_uint_eq(t.vmcb02->save.rip, v12.save.rip + 2);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj, ev);
+	/* The delivery faults (#PF on the IDT): L1 sees L2 at the INT. */
+	t.vmcb02->control.event_inj = 0;
+	t.vmcb02->control.exitintinfo = ev;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_EXCP_BASE + X86_EXC_PF, 0, 0x1000), NEST_OK);
+	sim_svm_read_vmcb12(&t, &m);
+	ck_assert_uint_eq(m.save.rip, v12.save.rip);
+	ck_assert_uint_eq(m.control.exitintinfo, ev);
+}
+END_TEST
+
+START_TEST(soft_pause_filter_counts_pauses)
+{
+	uint64_t rip;
+	unsigned i;
+
+	restart_without_soft_features(NEST_SVM_CFG_SOFT_PAUSE_FILTER);
+	l1_icpt(NEST_SVM_ICPT_PAUSE);
+	v12.control.pause_filter_count = 3;
+	run_l2();
+	rip = t.vmcb02->save.rip;
+	ck_assert(t.vmcb02->control.intercept_misc1 & (1u << (NEST_SVM_ICPT_PAUSE % 32)));
+	/* The first two PAUSEs are completed for L2 ... */
+	for (i = 1; i <= 2; i++) {
+		t.vmcb02->control.int_state = NEST_SVM_INT_STATE_SHADOW;
+		ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_PAUSE, 0, 0), NEST_OK);
+		ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+		ck_assert_uint_eq(t.vmcb02->save.rip, rip + 2 * i);
+		ck_assert_uint_eq(t.vmcb02->control.int_state, 0);
+	}
+	/* ... an exit L0 handles does not reset the count ... */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CPUID, 0, 0), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_CPUID);
+	/* ... the third is L1's. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_PAUSE, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	ck_assert_uint_eq(t.act.exitcode, NEST_SVM_EXIT_PAUSE);
+	/* VMRUN loads the count again; count 0 filters nothing. */
+	t.vmcb01->save.rip = VMRUN_RIP;
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_PAUSE, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_int_eq(nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act),
+			 NEST_OK);
+	v12.control.pause_filter_count = 0;
+	t.vmcb01->save.rip = VMRUN_RIP;
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_PAUSE, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+}
+END_TEST
+
+START_TEST(soft_tsc_ratio_scales_l2s_reads)
+{
+	const uint64_t l1_tsc = 0x100000100ull;
+	struct nest_vmcb_control *c2 = &t.vmcb02->control;
+
+	restart_without_soft_features(NEST_SVM_CFG_SOFT_TSC_RATE);
+	/* Ratio 1.0: the hardware's offset does it all, no intercepts. */
+	t.vmcb01->control.tsc_offset = 1000;
+	v12.control.tsc_offset = 50;
+	run_l2();
+	ck_assert_uint_eq(c2->tsc_offset, 1050);
+	ck_assert_uint_eq(c2->intercept_misc1 & (1u << (NEST_SVM_ICPT_RDTSC % 32)), 0);
+	ck_assert_uint_eq(t.act.tsc_ratio, 0);
+	ck_assert_int_eq(nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act),
+			 NEST_OK);
+
+	/* L1 sets 2.0: vmcb02 keeps L1's time base and every read exits. */
+	t.regs.gpr[1] = X86_MSR_AMD_TSC_RATIO;
+	t.vmcb01->save.rax = 0;
+	t.regs.gpr[2] = 2;
+	ck_assert_int_eq(sim_svm_l1(&t, NEST_SVM_EXIT_MSR, 1), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	run_l2();
+	ck_assert_uint_eq(t.act.tsc_ratio, 0); /* the host has no ratio to load */
+	ck_assert_uint_eq(c2->tsc_offset, 1000);
+	ck_assert(c2->intercept_misc1 & (1u << (NEST_SVM_ICPT_RDTSC % 32)));
+	ck_assert(c2->intercept_misc2 & (1u << (NEST_SVM_ICPT_RDTSCP % 32)));
+	ck_assert(t.msrpm02[0x10 * 2 / 8] & (1u << (0x10 * 2 % 8)));
+
+	/* RDTSC: (L1's TSC * 2.0) + 50 in EDX:EAX, past the instruction. */
+	sim_guest_msr(&t.sim, 0x10, l1_tsc);
+	sim_guest_msr(&t.sim, 0xc0000103u, 0x1234567);
+	t.vmcb02->save.rip = 0x8000;
+	t.vmcb02->save.rax = ~0ull;
+	t.regs.insn_len = 0;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_RDTSC, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert(t.act.flags & NEST_SVM_ACT_F_GPRS);
+	ck_assert_uint_eq(t.vmcb02->save.rax, 0x232);
+	ck_assert_uint_eq(t.regs.gpr[2], 2);
+	ck_assert_uint_eq(t.vmcb02->save.rip, 0x8002);
+	/* RDTSCP also gives TSC_AUX in ECX; L0's length wins. */
+	t.regs.insn_len = 4;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_RDTSCP, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.regs.gpr[1], 0x1234567);
+	ck_assert_uint_eq(t.vmcb02->save.rip, 0x8006);
+	/* RDMSR of IA32_TSC. */
+	t.regs.insn_len = 0;
+	t.regs.gpr[1] = 0x10;
+	t.regs.gpr[2] = 0;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_MSR, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_uint_eq(t.vmcb02->save.rax, 0x232);
+	ck_assert_uint_eq(t.regs.gpr[2], 2);
+	ck_assert_uint_eq(t.vmcb02->save.rip, 0x8008);
+
+	/* A read L1 intercepts is L1's. */
+	ck_assert_int_eq(nest_svm_force_exit(t.ctx, t.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, &t.act),
+			 NEST_OK);
+	l1_icpt(NEST_SVM_ICPT_RDTSC);
+	t.vmcb01->save.rip = VMRUN_RIP;
+	run_l2();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_RDTSC, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	ck_assert_uint_eq(t.act.exitcode, NEST_SVM_EXIT_RDTSC);
+}
+END_TEST
+
 static Suite *svm_scenario_suite(void)
 {
 	Suite *su = suite_create("svm_scenario");
@@ -1078,17 +1317,16 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, l0_map_changes_need_the_call);
 	tcase_add_test(tc, selective_cr0_write_hidden_by_l0);
 	tcase_add_test(tc, l0_vgif_keeps_l1_gif_in_vmcb01);
+	tcase_add_test(tc, soft_features_offered_only_with_their_flags);
+	tcase_add_test(tc, soft_nrip_from_l0s_length_on_the_exits_that_save_it);
+	tcase_add_test(tc, soft_nrip_software_interrupt_returns_to_next_rip);
+	tcase_add_test(tc, soft_pause_filter_counts_pauses);
+	tcase_add_test(tc, soft_tsc_ratio_scales_l2s_reads);
 	suite_add_tcase(su, tc);
 	return su;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(svm_scenario_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(svm_scenario_suite());
 }

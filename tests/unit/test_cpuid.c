@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* CPUID bits that mirror the asking guest's state (include/nest/cpu.h). */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 
 #include <nest/cpu.h>
@@ -77,17 +79,11 @@ int main(void)
 {
 	Suite *su = suite_create("cpuid");
 	TCase *tc = tcase_create("cpuid");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, osxsave_follows_cr4);
 	tcase_add_test(tc, ospke_follows_cr4_in_subleaf_0_only);
 	tcase_add_test(tc, apic_flag_clears_with_apic_base_en);
 	tcase_add_test(tc, other_leaves_untouched);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(su);
 }

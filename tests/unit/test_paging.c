@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the EPT and x86 page walkers against hand-built tables. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include <nest/nest.h>
 
 #include "cpu/x86.h"
-#include "paging/tdp_testlib.h"
+#include "tdp_testlib.h"
 
 #define MEM (64ull << 20)
 #define MAXPHY 46
@@ -572,11 +574,5 @@ static Suite *paging_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(paging_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(paging_suite());
 }

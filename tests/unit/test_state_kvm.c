@@ -5,13 +5,18 @@
  * import that reflects the next exit as the original does, every
  * rejection rule, every truncation.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 #include <nest/state.h>
 
 #include "state_bytes.h"
 
-#include "vmx/nested.h"
+#include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 #define K_FLAGS 0
 #define K_FORMAT 2
@@ -309,11 +314,5 @@ static Suite *kvm_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(kvm_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(kvm_suite());
 }

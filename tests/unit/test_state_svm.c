@@ -5,6 +5,8 @@
  * every rejection rule on a mutated stream, every truncation.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -577,11 +579,5 @@ static Suite *state_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(state_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(state_suite());
 }

@@ -6,14 +6,19 @@
  * original context), every rejection rule on a mutated stream, and every
  * truncation.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 #include <nest/state.h>
 
 #include "state_bytes.h"
 
+#include "vmx/check.h"
+#include "vmx/context.h"
 #include "vmx/entry.h"
-#include "vmx/nested.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 #define OFF_VERSION 4
 #define OFF_ARCH 6
@@ -673,11 +678,5 @@ static Suite *state_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(state_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(state_suite());
 }

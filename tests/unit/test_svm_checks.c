@@ -2,6 +2,8 @@
 /* VMRUN consistency checks (APM 15.5.1, 15.20, 15.25): one failing vmcb12
  * per rule, through the pure checker and through an emulated VMRUN. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -395,11 +397,5 @@ static Suite *svm_checks_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(svm_checks_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(svm_checks_suite());
 }

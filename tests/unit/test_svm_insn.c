@@ -2,6 +2,8 @@
 /* L1's SVM instructions, MSRs and CPUID leaf (APM Vol. 3 instruction
  * pages; Vol. 2 15.4, 15.5.2, 15.30), and the VMCB field table. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -548,11 +550,5 @@ static Suite *svm_insn_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(svm_insn_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(svm_insn_suite());
 }

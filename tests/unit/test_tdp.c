@@ -2,13 +2,15 @@
 /* Unit tests of the shadow EPT02/NPT02: fault outcomes, exit qualifications,
  * rights, page sizes, memory types, A/D, the root cache, invalidation. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include <nest/nest.h>
 
 #include "cpu/x86.h"
-#include "paging/tdp_testlib.h"
+#include "tdp_testlib.h"
 
 #define MEM (64ull << 20)
 #define MAXPHY 46
@@ -847,11 +849,5 @@ static Suite *tdp_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tdp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(tdp_suite());
 }

@@ -4,10 +4,12 @@
  * reference walk and every shadow leaf is a subset of the composition of
  * L1's table and L0's map (tdp_oracle.h). Deterministic seeds. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
-#include "paging/tdp_oracle.h"
+#include "tdp_oracle.h"
 
 #define RUNS 160
 #define BYTES 2048
@@ -66,17 +68,11 @@ int main(void)
 {
 	Suite *s = suite_create("tdp-property");
 	TCase *tc = tcase_create("subset");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, ept_shadow_is_subset_of_composition);
 	tcase_add_test(tc, ept_ad_shadow_is_subset_and_dirty_tracked);
 	tcase_add_test(tc, npt_shadow_is_subset_of_composition);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(s);
 }

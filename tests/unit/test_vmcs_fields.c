@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The VMCS field table: lookups, encodings, and the vmcs12 image. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,8 +134,6 @@ int main(void)
 {
 	Suite *su = suite_create("vmcs_fields");
 	TCase *tc = tcase_create("fields");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, lookup_by_encoding_finds_sdm_fields);
 	tcase_add_test(tc, high_access_only_for_64bit_fields);
@@ -144,9 +144,5 @@ int main(void)
 	tcase_add_test(tc, image_high_access_touches_upper_half);
 	tcase_add_test(tc, max_index_matches_table);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(su);
 }

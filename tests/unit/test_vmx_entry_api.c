@@ -5,6 +5,7 @@
  * results; and the checks in every guest mode (no false failures), with
  * the environment's L1-memory inputs (PDPTEs, link pointer, VTPR).
  */
+#include "check_main.h"
 #include "test_vmx_entry_fixture.h"
 
 static struct nest_vmx_entry_result run(struct fx *f)
@@ -352,11 +353,5 @@ static Suite *entry_api_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(entry_api_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return nest_test_run(entry_api_suite());
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the exit decision (arch/x86/vmx/exit_decide.c): which of
+/* Unit tests of the exit decision (arch/x86/vmx/decide.c): which of
  * L0 and L1 an exit of L2 belongs to, SDM 26.1 and 26.2. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/x86.h"
-#include "vmx/nested.h"
+#include "vmx/decide.h"
 #include "vmx/vmx_arch.h"
 
 static struct nest__vmcs12 v;
@@ -500,11 +502,5 @@ static Suite *exit_decide_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(exit_decide_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(exit_decide_suite());
 }

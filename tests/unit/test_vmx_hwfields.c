@@ -8,6 +8,7 @@
  * CET, PML, virtual-interrupt delivery, posted interrupts, tertiary
  * controls) and counts the attempts.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 #include "vmx/hwfields.h"
@@ -66,6 +67,7 @@ static void setup(void)
 	/* The context as nest_vmx_init() would leave it for this host. */
 	N.ctx->be.ops = &strict_ops;
 	N.ctx->host = small;
+	nest__vmx_build_lists(N.ctx);
 	refused = 0;
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
 }
@@ -167,11 +169,5 @@ static Suite *hwfields_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hwfields_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(hwfields_suite());
 }

@@ -6,6 +6,7 @@
  * that EPTP12 (a changed EPT12 entry is seen after INVEPT, not before),
  * INVVPID flushes L0's vpid02.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 #include <nest/tdp.h>
@@ -678,13 +679,5 @@ int main(void)
 	tcase_add_test(shadow, invept_without_a_shadow_context_succeeds);
 	suite_add_tcase(s, shadow);
 
-	{
-		SRunner *sr = srunner_create(s);
-		int failed;
-
-		srunner_run_all(sr, CK_NORMAL);
-		failed = srunner_ntests_failed(sr);
-		srunner_free(sr);
-		return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-	}
+	return nest_test_run(s);
 }

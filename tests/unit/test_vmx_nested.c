@@ -4,6 +4,7 @@
  * and launches L2, L2 exits with each class of reason, and the tests check
  * vmcs12 field by field after each reflection, and L1's state in vmcs01.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 #define INTR_INFO(type, vec) (VMX_INTR_INFO_VALID | ((type) << VMX_INTR_INFO_TYPE_SHIFT) | (vec))
@@ -897,11 +898,5 @@ static Suite *nested_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(nested_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(nested_suite());
 }

@@ -5,12 +5,14 @@
  * L2 resumes; not mapped by EPT12: exit 48 into L1).
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "test_vmx_entry_baseline.h"
 
-#include "paging/tdp_testlib.h"
+#include "tdp_testlib.h"
 #include "sim_vmx.h"
 #include "vmx/context.h"
 
@@ -210,17 +212,11 @@ int main(void)
 {
 	Suite *s = suite_create("vmx_nested_ept");
 	TCase *t = tcase_create("ept12");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, vmcs02_runs_on_the_shadow_ept02_not_on_eptp12);
 	tcase_add_test(t, violation_on_a_page_ept12_maps_is_fixed_and_l2_resumes);
 	tcase_add_test(t, violation_on_a_page_ept12_does_not_map_is_reflected_as_exit_48);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(s);
 }

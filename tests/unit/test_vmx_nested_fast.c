@@ -14,6 +14,7 @@
  *     the same outcome, VMfail number, exit reason, qualification, rule,
  *     vmcs12 and vmcs02 with the fast path as with the full one.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 /* xorshift64: deterministic, seeded per test. */
@@ -598,8 +599,6 @@ int main(void)
 {
 	Suite *s = suite_create("vmx_nested_fast");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, nfx_setup, nfx_teardown);
 	tcase_add_test(tc, vmlaunch_runs_every_check_and_the_full_merge);
@@ -627,9 +626,5 @@ int main(void)
 	tcase_add_loop_test(tc, random_vmwrites_between_entries_match_the_full_path, 0, 8);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return nest_test_run(s);
 }

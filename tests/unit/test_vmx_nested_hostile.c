@@ -6,9 +6,14 @@
  * alone would not let it reach. Each test names the dangerous state it
  * rules out.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
-#include "vmx/nested.h"
+#include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 #define X2APIC_TPR 0x808u
 #define X2APIC_EOI 0x80bu
@@ -451,11 +456,5 @@ static Suite *hostile_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hostile_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(hostile_suite());
 }

@@ -4,6 +4,7 @@
  * hardware VMCSs stay in step - guest state left in vmcs02 until L1 needs
  * it, and hardware VMCS shadowing.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 /* ---- rarely read guest state, left in vmcs02 until needed ---- */
@@ -265,11 +266,5 @@ static Suite *nested_sync_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(nested_sync_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(nested_sync_suite());
 }

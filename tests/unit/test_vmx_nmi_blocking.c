@@ -6,6 +6,7 @@
  * blocking L2 had; with "virtual NMIs" NMIs are not blocked in L2) and a
  * failed guest-state check keeps L1's own blocking.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 #define NMI_BLOCKED VMX_INTERRUPTIBILITY_NMI
@@ -110,8 +111,6 @@ int main(void)
 {
 	Suite *s = suite_create("vmx_nmi_blocking");
 	TCase *t = tcase_create("nmi_blocking");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, without_virtual_nmis_l1_continues_with_l2_nmi_blocking);
@@ -122,9 +121,5 @@ int main(void)
 	tcase_add_test(t, failed_guest_state_check_keeps_l1_nmi_blocking);
 	tcase_add_test(t, failed_guest_state_check_keeps_l1_unblocked);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(s);
 }

@@ -2,11 +2,13 @@
 /* Unit tests of the synthesized VM exit (arch/x86/vmx/reflect.c): exit
  * information, guest-state saving, host-state loading (SDM 28.2-28.5). */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/x86.h"
-#include "vmx/nested.h"
+#include "vmx/reflect.h"
 #include "vmx/vmx_arch.h"
 
 static struct nest__vmcs12 v, v02, o;
@@ -471,11 +473,5 @@ static Suite *reflect_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reflect_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(reflect_suite());
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the vmcs02 merge (arch/x86/vmx/vmcs02.c). */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/x86.h"
-#include "vmx/nested.h"
+#include "vmx/vmcs02.h"
 #include "vmx/vmx_arch.h"
 
 static struct nest__vmcs12 v, o;
@@ -429,11 +431,5 @@ static Suite *vmcs02_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(vmcs02_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(vmcs02_suite());
 }

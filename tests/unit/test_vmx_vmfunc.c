@@ -6,6 +6,7 @@
  * L1's EPTP list and resumes L2, or gives L1 the VM exit (reason 59) the
  * SDM specifies for a failing VMFUNC.
  */
+#include "check_main.h"
 #include "test_vmx_nested_fixture.h"
 
 #include <nest/tdp.h>
@@ -241,8 +242,6 @@ int main(void)
 {
 	Suite *s = suite_create("vmx_vmfunc");
 	TCase *t = tcase_create("eptp_switching");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, vmcs02_enables_vm_functions_with_no_function);
@@ -257,9 +256,5 @@ int main(void)
 	tcase_add_test(t, completion_ends_sti_blocking_and_traps_a_single_step);
 	tcase_add_test(t, rip_wraps_at_4gib_outside_64bit_mode);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(s);
 }

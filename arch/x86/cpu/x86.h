@@ -244,4 +244,13 @@ static inline uint64_t x86_pa_reserved_mask(unsigned maxphyaddr)
 	return maxphyaddr >= 64 ? 0 : ~((1ull << maxphyaddr) - 1);
 }
 
+/* IA32_PAT: eight 8-bit entries; types 2, 3 and above 7 are reserved. */
+#define X86_PAT_TYPE_RESERVED2 2u
+#define X86_PAT_TYPE_RESERVED3 3u
+#define X86_PAT_TYPE_MAX 7u
+#define X86_PAT_ENTRIES 8u
+#define X86_PAT_ENTRY_BITS 8u
+/* IA32_PAT holds only architecturally defined memory types (rules.c). */
+bool nest__x86_pat_valid(uint64_t pat);
+
 #endif /* NEST_X86_H */

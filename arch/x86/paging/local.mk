@@ -5,7 +5,6 @@
 NEST_CORE_SOURCES += arch/x86/paging/memtype.c arch/x86/paging/ept_walk.c \
 	arch/x86/paging/x86_walk.c arch/x86/paging/shadow.c
 noinst_HEADERS += arch/x86/paging/paging.h
-noinst_HEADERS += arch/x86/paging/tdp_testlib.h
 
 check_PROGRAMS += tests/unit/test_paging
 TESTS += tests/unit/test_paging
@@ -18,7 +17,6 @@ TESTS += tests/unit/test_tdp
 tests_unit_test_tdp_SOURCES = tests/unit/test_tdp.c
 tests_unit_test_tdp_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_tdp_LDADD = $(TEST_LDADD)
-noinst_HEADERS += arch/x86/paging/tdp_oracle.h
 
 check_PROGRAMS += tests/unit/test_tdp_prop
 TESTS += tests/unit/test_tdp_prop

@@ -12,7 +12,7 @@
  * nest_tdp_config::max_pages: when full, whole roots are reclaimed, least
  * recently used first.
  *
- * Invariant ("paging is a subset", DESIGN.md): a leaf maps an L2 page to a
+ * Invariant 3 ("paging is a subset", docs/trust-model.md): a leaf maps an L2 page to a
  * host page only if L1's table maps it to an L1 page that L0 maps to that
  * host page, with rights no wider than both.
  */

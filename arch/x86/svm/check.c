@@ -32,21 +32,6 @@ NEST_API const char *nest_svm_check_text(uint32_t rule)
 #define VMCB_ATTR_L (X86_SEG_L >> 4)
 #define VMCB_ATTR_DB (X86_SEG_DB >> 4)
 
-/* Memory types a PAT entry may hold (APM 7.8.1): UC, WC, WT, WP, WB, UC-. */
-static bool pat_valid(uint64_t pat)
-{
-	unsigned i;
-
-	for (i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (8 * i));
-
-		if (t != NEST_MT_UC && t != NEST_MT_WC && t != NEST_MT_WT && t != NEST_MT_WP &&
-		    t != NEST_MT_WB && t != NEST_MT_UC_MINUS)
-			return false;
-	}
-	return true;
-}
-
 /* Does [base, base + size) reach MAXPHYADDR? Bits 11:0 of the base are ignored. */
 static bool map_out_of_range(uint64_t base_pa, uint64_t size, unsigned maxphyaddr)
 {
@@ -133,7 +118,7 @@ uint32_t nest__svm_check(const struct nest_vmcb *vmcb, const struct nest_svm_cap
 	if (c->np_ctl & NEST_SVM_NP_ENABLE) {
 		if (c->n_cr3 & x86_pa_reserved_mask(caps->maxphyaddr))
 			FAIL(NCR3_MBZ, N_CR3, c->n_cr3);
-		if (!pat_valid(s->g_pat))
+		if (!nest__x86_pat_valid(s->g_pat))
 			FAIL(GPAT_INVALID, G_PAT, s->g_pat);
 	}
 	return NEST_SVM_CHECK_OK;

@@ -121,6 +121,98 @@ static bool is_svm_insn(uint64_t code)
 	       code == NEST_SVM_EXIT_INVLPGA;
 }
 
+/* ---- features carried out in software (NEST_SVM_CFG_SOFT_*) ---- */
+
+/* APM 15.7.1: the processor saves nRIP on the #VMEXITs of instruction
+ * intercepts (15.9), of MSR and IOIO intercepts, and of the #BP, #OF and
+ * #BR that INT3, INTO and BOUND raise; for every other exit nRIP is 0. */
+static bool saves_nrip(uint64_t code)
+{
+	return (code >= NEST_SVM_EXIT_IDTR_READ && code <= NEST_SVM_EXIT_MSR) ||
+	       (code >= NEST_SVM_EXIT_VMRUN && code <= NEST_SVM_EXIT_RDPRU) ||
+	       (code >= NEST_SVM_EXIT_INVLPGB && code <= NEST_SVM_EXIT_TLBSYNC) ||
+	       code == NEST_SVM_EXIT_EXCP_BASE + X86_EXC_BP ||
+	       code == NEST_SVM_EXIT_EXCP_BASE + X86_EXC_OF ||
+	       code == NEST_SVM_EXIT_EXCP_BASE + X86_EXC_BR;
+}
+
+/* vmcb12's NEXT_RIP for an exit of L2, from the length L0 gave (an IOIO
+ * exit carries the next RIP in EXITINFO2, APM 15.10.2). */
+static uint64_t soft_next_rip(const struct nest_svm *ctx, uint64_t code, uint64_t exitinfo2)
+{
+	if (!saves_nrip(code))
+		return 0;
+	if (code == NEST_SVM_EXIT_IOIO)
+		return exitinfo2;
+	return ctx->l2_insn_len ? ctx->vmcb02->save.rip + ctx->l2_insn_len : 0;
+}
+
+/* Lengths of instructions libnest completes for L2, when L0 gave none
+ * (the encodings without prefixes). */
+#define PAUSE_LEN 2u  /* F3 90 */
+#define RDTSC_LEN 2u  /* 0F 31 */
+#define RDTSCP_LEN 3u /* 0F 01 F9 */
+#define RDMSR_LEN 2u  /* 0F 32 */
+#define INSN_LEN_MAX 15u
+
+/* L2 goes on after an instruction libnest carried out for it: past it,
+ * out of any interrupt shadow. */
+static int l2_complete(struct nest_svm *ctx, uint32_t len, uint32_t flags,
+		       struct nest_svm_action *act)
+{
+	struct nest_vmcb *v2 = ctx->vmcb02;
+	int rc;
+
+	v2->save.rip += ctx->l2_insn_len ? ctx->l2_insn_len : len;
+	v2->control.int_state &= ~NEST_SVM_INT_STATE_SHADOW;
+	rc = nest_svm_resume_l2(ctx, act);
+	act->flags |= flags;
+	return rc;
+}
+
+/* A software pause filter (APM 15.14.4): the count-th PAUSE after VMRUN is
+ * L1's intercept; libnest completes the ones before it. */
+static bool pause_filtered(struct nest_svm *ctx)
+{
+	if (ctx->pause_left <= 1)
+		return false;
+	ctx->pause_left--;
+	return true;
+}
+
+/* Is this exit a read of L2's TSC (RDTSC, RDTSCP, RDMSR of IA32_TSC)? */
+static bool is_tsc_read(uint64_t code, uint64_t info1, uint32_t msr)
+{
+	return code == NEST_SVM_EXIT_RDTSC || code == NEST_SVM_EXIT_RDTSCP ||
+	       (code == NEST_SVM_EXIT_MSR && info1 == 0 && msr == X86_MSR_IA32_TIME_STAMP_COUNTER);
+}
+
+/* A software TSC ratio (APM 15.30.5): vmcb02 runs on L1's time base, so
+ * L2 reads (L1's TSC * L1's ratio) + vmcb12's offset; EDX:EAX (and ECX =
+ * TSC_AUX for RDTSCP) as the instruction writes them. */
+static int l2_tsc_read(struct nest_svm *ctx, struct nest_svm_regs *regs, uint64_t code,
+		       struct nest_svm_action *act)
+{
+	uint64_t tsc, aux = 0;
+	int rc;
+
+	rc = nest__be_guest_rdmsr(&ctx->be, X86_MSR_IA32_TIME_STAMP_COUNTER, &tsc);
+	if (rc == NEST_OK && code == NEST_SVM_EXIT_RDTSCP)
+		rc = nest__be_guest_rdmsr(&ctx->be, X86_MSR_IA32_TSC_AUX, &aux);
+	if (rc != NEST_OK)
+		return rc;
+	tsc = nest__svm_tsc_ratio_mul(tsc, ctx->tsc_ratio) + ctx->vmcb12.control.tsc_offset;
+	ctx->vmcb02->save.rax = (uint32_t)tsc;
+	regs->gpr[2] = tsc >> 32;
+	if (code == NEST_SVM_EXIT_RDTSCP)
+		regs->gpr[1] = (uint32_t)aux;
+	return l2_complete(ctx,
+			   code == NEST_SVM_EXIT_RDTSC    ? RDTSC_LEN
+			   : code == NEST_SVM_EXIT_RDTSCP ? RDTSCP_LEN
+							  : RDMSR_LEN,
+			   NEST_SVM_ACT_F_GPRS, act);
+}
+
 /* ---- reflection ---- */
 
 static void restore_host(struct nest_svm *ctx, struct nest_vmcb *vmcb01)
@@ -194,6 +286,12 @@ int nest__svm_reflect(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t e
 	v12->save.cr4 = v2->save.cr4;
 	v12->save.rflags = v2->save.rflags;
 	v12->save.rip = v2->save.rip;
+	/* L1's software interrupt, its delivery interrupted, on a host without
+	 * nRIP save: vmcb02 ran from NEXT_RIP; L2 is still at the INT's RIP. */
+	if (ctx->soft_inj && (ctx->soft_features & NEST_SVM_F_NRIPS) &&
+	    (((c2->event_inj & NEST_SVM_EVTINJ_VALID) ? c2->event_inj : c2->exitintinfo) &
+	     ~NEST_SVM_EVTINJ_EV) == (ctx->soft_inj_event & ~NEST_SVM_EVTINJ_EV))
+		v12->save.rip = ctx->soft_inj_rip;
 	v12->save.rsp = v2->save.rsp;
 	v12->save.rax = v2->save.rax;
 	v12->save.dr7 = v2->save.dr7;
@@ -224,7 +322,12 @@ int nest__svm_reflect(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t e
 	c12->exitintinfo =
 	    (c2->event_inj & NEST_SVM_EVTINJ_VALID) ? c2->event_inj : c2->exitintinfo;
 	c12->event_inj = 0;
-	c12->next_rip = (ctx->features & NEST_SVM_F_NRIPS) ? c2->next_rip : 0;
+	if (!(ctx->features & NEST_SVM_F_NRIPS))
+		c12->next_rip = 0;
+	else if (ctx->soft_features & NEST_SVM_F_NRIPS)
+		c12->next_rip = soft_next_rip(ctx, exitcode, exitinfo2);
+	else
+		c12->next_rip = c2->next_rip;
 	if (ctx->features & NEST_SVM_F_DECODE_ASSISTS) {
 		c12->insn_len = c2->insn_len;
 		nest__memcpy(c12->insn_bytes, c2->insn_bytes, sizeof(c12->insn_bytes));
@@ -332,6 +435,7 @@ NEST_API int nest_svm_l2_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 	code = c2->exitcode;
 	info1 = c2->exitinfo1;
 	info2 = c2->exitinfo2;
+	ctx->l2_insn_len = regs->insn_len <= INSN_LEN_MAX ? regs->insn_len : 0;
 
 	if (code == NEST_SVM_EXIT_NPF && ctx->npt12)
 		return l2_npf(ctx, vmcb01, act);
@@ -342,8 +446,14 @@ NEST_API int nest_svm_l2_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 		nest__svm_read_map(ctx, ctx->vmcb12.control.msrpm_base_pa, ctx->l1_msrpm,
 				   NEST_SVM_MSRPM_SIZE);
 	if (!l0_only(code)) {
-		if (l1_intercepts(ctx, code, info1, (uint32_t)regs->gpr[1]))
+		bool l1 = l1_intercepts(ctx, code, info1, (uint32_t)regs->gpr[1]);
+
+		if (l1 && code == NEST_SVM_EXIT_PAUSE && pause_filtered(ctx))
+			return l2_complete(ctx, PAUSE_LEN, 0, act);
+		if (l1)
 			return nest__svm_reflect(ctx, vmcb01, code, info1, info2, act);
+		if (ctx->tsc_soft && is_tsc_read(code, info1, (uint32_t)regs->gpr[1]))
+			return l2_tsc_read(ctx, regs, code, act);
 		/* L0's CR0-write intercept hid L1's selective one (APM 15.9). */
 		if (code == NEST_SVM_EXIT_CR0_WRITE &&
 		    svm_icpt_test(&ctx->vmcb12.control, NEST_SVM_ICPT_CR0_SEL_WRITE) &&
@@ -413,5 +523,6 @@ NEST_API int nest_svm_force_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 		return rc;
 	if (!vmcb01)
 		return NEST_E_INVAL;
+	ctx->l2_insn_len = 0; /* no instruction of L2's */
 	return nest__svm_reflect(ctx, vmcb01, exitcode, exitinfo1, exitinfo2, act);
 }

@@ -5,27 +5,23 @@ NEST_CORE_SOURCES += arch/x86/svm/vmcb.c arch/x86/svm/check.c arch/x86/svm/svm.c
 	arch/x86/svm/vmrun.c arch/x86/svm/exit.c arch/x86/svm/l2insn.c
 noinst_HEADERS += arch/x86/svm/svm_internal.h
 
-# Simulated-backend helpers for SVM tests, fuzzers and benchmarks. This file
-# is included before tests/sim/local.mk and tests/fuzz/local.mk, so it cannot
-# append to libnestsim or FUZZ_SIM_SRCS: test programs list sim_svm.c in
-# their sources and the fuzzers include it.
-SIM_SVM_SRCS = tests/sim/sim_svm.c tests/sim/sim_svm.h
+# SVM tests link the simulated backend's SVM helpers from tests/support.
 
 check_PROGRAMS += tests/unit/test_svm_checks
 TESTS += tests/unit/test_svm_checks
-tests_unit_test_svm_checks_SOURCES = tests/unit/test_svm_checks.c $(SIM_SVM_SRCS)
+tests_unit_test_svm_checks_SOURCES = tests/unit/test_svm_checks.c
 tests_unit_test_svm_checks_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_svm_checks_LDADD = $(TEST_LDADD)
 
 check_PROGRAMS += tests/unit/test_svm_insn
 TESTS += tests/unit/test_svm_insn
-tests_unit_test_svm_insn_SOURCES = tests/unit/test_svm_insn.c $(SIM_SVM_SRCS)
+tests_unit_test_svm_insn_SOURCES = tests/unit/test_svm_insn.c
 tests_unit_test_svm_insn_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_svm_insn_LDADD = $(TEST_LDADD)
 
 check_PROGRAMS += tests/scenario/test_svm_scenario
 TESTS += tests/scenario/test_svm_scenario
-tests_scenario_test_svm_scenario_SOURCES = tests/scenario/test_svm_scenario.c $(SIM_SVM_SRCS)
+tests_scenario_test_svm_scenario_SOURCES = tests/scenario/test_svm_scenario.c
 tests_scenario_test_svm_scenario_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_scenario_test_svm_scenario_LDADD = $(TEST_LDADD)
 
@@ -33,7 +29,7 @@ FUZZ_TARGETS += svm
 EXTRA_DIST += tests/fuzz/fuzz_svm.c
 
 NEST_BENCH_BINS += tests/bench/bench_svm
-tests_bench_bench_svm_SOURCES = tests/bench/bench_svm.c $(SIM_SVM_SRCS)
+tests_bench_bench_svm_SOURCES = tests/bench/bench_svm.c
 tests_bench_bench_svm_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_bench_bench_svm_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_svm_LDADD = $(TEST_LDADD)
@@ -43,6 +39,6 @@ EXTRA_DIST += docs/conformance-svm.md
 NEST_CORE_SOURCES += arch/x86/svm/state.c
 check_PROGRAMS += tests/unit/test_state_svm
 TESTS += tests/unit/test_state_svm
-tests_unit_test_state_svm_SOURCES = tests/unit/test_state_svm.c tests/unit/state_bytes.h $(SIM_SVM_SRCS)
+tests_unit_test_state_svm_SOURCES = tests/unit/test_state_svm.c
 tests_unit_test_state_svm_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_state_svm_LDADD = $(TEST_LDADD)

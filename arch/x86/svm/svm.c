@@ -57,10 +57,11 @@ NEST_API int nest_svm_init(void *mem, size_t size, const struct nest_backend *be
 
 	if (!mem || !be || !cfg_in || !out || !aligned8(mem))
 		return NEST_E_INVAL;
-	if (size < sizeof(struct nest_svm) || cfg_in->size < NEST_SVM_CONFIG_MIN_SIZE)
+	if (size < sizeof(struct nest_svm))
 		return NEST_E_SIZE;
-	nest__memset(&cfg, 0, sizeof(cfg));
-	nest__memcpy(&cfg, cfg_in, cfg_in->size < sizeof(cfg) ? cfg_in->size : sizeof(cfg));
+	rc = nest__copy_in(&cfg, sizeof(cfg), cfg_in, NEST_SVM_CONFIG_MIN_SIZE);
+	if (rc != NEST_OK)
+		return rc;
 	if (cfg.l1_maxphyaddr < 32 || cfg.l1_maxphyaddr > 52 || cfg.l2_asid == 0)
 		return NEST_E_INVAL;
 	if (!page_ok(&cfg.vmcb02) || !page_ok(&cfg.msrpm02) || !page_ok(&cfg.iopm02))
@@ -74,11 +75,21 @@ NEST_API int nest_svm_init(void *mem, size_t size, const struct nest_backend *be
 	nest__memcpy(ctx->host_cpuid, cfg.host_cpuid, sizeof(ctx->host_cpuid));
 	host_edx = cfg.host_cpuid[3];
 	ctx->host_features = host_edx;
-	ctx->features = cfg.features & host_edx & NEST_SVM_F_SUPPORTED;
+	/* Features L0 and libnest carry out in software where the host lacks
+	 * them (NEST_SVM_CFG_SOFT_*). */
+	if (cfg.flags & NEST_SVM_CFG_SOFT_NRIPS)
+		ctx->soft_features |= NEST_SVM_F_NRIPS;
+	if (cfg.flags & NEST_SVM_CFG_SOFT_PAUSE_FILTER)
+		ctx->soft_features |= NEST_SVM_F_PAUSE_FILTER;
+	if ((cfg.flags & NEST_SVM_CFG_SOFT_TSC_RATE) && nest__be_has_guest_rdmsr(&ctx->be))
+		ctx->soft_features |= NEST_SVM_F_TSC_RATE;
+	ctx->soft_features &= cfg.features & ~host_edx;
+	ctx->features = cfg.features & (host_edx | ctx->soft_features) & NEST_SVM_F_SUPPORTED;
 	if (!cfg.tdp)
 		ctx->features &= ~NEST_SVM_F_NP;
 	if (!(cfg.flags & NEST_SVM_CFG_SVM_ALLOWED))
 		ctx->features = 0;
+	ctx->soft_features &= ctx->features;
 	ctx->maxphyaddr = cfg.l1_maxphyaddr;
 	ctx->l1_asids = cfg.l1_asids ? cfg.l1_asids : cfg.host_cpuid[1];
 	ctx->l2_asid = cfg.l2_asid;

@@ -65,6 +65,7 @@ struct nest_svm {
 	uint32_t flags;	   /* NEST_SVM_CFG_* */
 	uint32_t features; /* offered NEST_SVM_F_* */
 	uint32_t host_features;
+	uint32_t soft_features; /* offered, not on the host: carried out in software */
 	uint32_t host_cpuid[4];
 	uint32_t maxphyaddr;
 	uint32_t l1_asids;
@@ -114,6 +115,10 @@ struct nest_svm {
 	bool soft_inj;		    /* vmcb12 injected a software interrupt ... */
 	uint64_t soft_inj_event;    /* ... this EVENTINJ ... */
 	uint64_t soft_inj_next_rip; /* ... returning to this NEXT_RIP */
+	uint64_t soft_inj_rip;	    /* ... from this RIP (software nRIP: vmcb02 runs at NEXT_RIP) */
+	uint32_t l2_insn_len;	    /* L0's length of L2's instruction at this exit (software nRIP) */
+	uint32_t pause_left;	    /* software pause filter: PAUSEs until L1's intercept, 0 = next */
+	bool tsc_soft;		    /* software TSC ratio: vmcb02 runs on L1's time base */
 	struct nest_tdp_l1_root tdp_root;
 	uint8_t l1_msrpm[NEST_SVM_MSRPM_SIZE];
 	uint8_t l1_iopm[NEST_SVM_IOPM_SIZE];

@@ -66,7 +66,7 @@ static void merge_map(uint8_t *dst, const uint8_t *l0, const uint8_t *l1, size_t
 		nest__memcpy(dst, l0, len);
 		return;
 	}
-	/* OR of both: L0 never loses an intercept (DESIGN invariant 2). */
+	/* OR of both: L0 never loses an intercept (invariant 2, docs/trust-model.md). */
 	for (i = 0; i + 8 <= len; i += 8) {
 		uint64_t a, b;
 
@@ -168,7 +168,7 @@ void nest__svm_act_run_l2(struct nest_svm *ctx, struct nest_svm_action *act)
 {
 	act->kind = NEST_SVM_ACT_RUN_L2;
 	act->vmcb_pa = ctx->vmcb02_hpa;
-	if (ctx->features & NEST_SVM_F_TSC_RATE)
+	if (ctx->features & ~ctx->soft_features & NEST_SVM_F_TSC_RATE)
 		act->tsc_ratio = nest__svm_tsc_ratio_mul(ctx->l0_tsc_ratio, ctx->tsc_ratio);
 	if (ctx->vmcb02->control.tlb_control != NEST_SVM_TLB_DO_NOTHING)
 		act->flags |= NEST_SVM_ACT_F_TLB_FLUSH;
@@ -269,6 +269,18 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	    (r12 == SVM_TSC_RATIO_ONE ? vmcb01->control.tsc_offset
 				      : nest__svm_tsc_ratio_mul(vmcb01->control.tsc_offset, r12)) +
 	    c12->tsc_offset;
+	/* A ratio the host cannot apply: vmcb02 runs on L1's time base and
+	 * every read of L2's TSC exits; exit.c scales the reads L1 leaves to
+	 * L2. The TSC read bit goes into msrpm02 (never L0's map alone). */
+	ctx->tsc_soft = (ctx->soft_features & NEST_SVM_F_TSC_RATE) && r12 != SVM_TSC_RATIO_ONE;
+	if (ctx->tsc_soft) {
+		c2->tsc_offset = vmcb01->control.tsc_offset;
+		svm_icpt_set(c2, NEST_SVM_ICPT_RDTSC);
+		svm_icpt_set(c2, NEST_SVM_ICPT_RDTSCP);
+		ctx->msrpm02[X86_MSR_IA32_TIME_STAMP_COUNTER * 2 / 8] |=
+		    (uint8_t)(1u << (X86_MSR_IA32_TIME_STAMP_COUNTER * 2 % 8));
+		ctx->msrpm02_l0_only = false;
+	}
 
 	/* ASID: every ASID of L1 maps to L0's l2_asid; switching flushes. */
 	c2->asid = ctx->l2_asid;
@@ -301,11 +313,21 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 			(ctx->features & NEST_SVM_F_NRIPS);
 	ctx->soft_inj_event = c12->event_inj;
 	ctx->soft_inj_next_rip = c12->next_rip;
+	ctx->soft_inj_rip = s12->rip;
+	/* Without the host's nRIP save the processor pushes RIP as the return
+	 * address of an injected software interrupt: vmcb02 starts at L1's
+	 * NEXT_RIP (exit.c reports RIP again if the delivery is interrupted). */
+	if (ctx->soft_inj && (ctx->soft_features & NEST_SVM_F_NRIPS))
+		s2->rip = c12->next_rip;
 
 	/* Pause filter: L1's values when L1 intercepts PAUSE and the filter is
-	 * offered, else L0's for L1. */
+	 * offered, else L0's for L1. A software filter counts in the context
+	 * (APM 15.14.4: loaded at VMRUN; 0 disables it, every PAUSE exits). */
+	ctx->pause_left = 0;
 	if (svm_icpt_test(c12, NEST_SVM_ICPT_PAUSE)) {
-		if (ctx->features & NEST_SVM_F_PAUSE_FILTER)
+		if (ctx->soft_features & NEST_SVM_F_PAUSE_FILTER)
+			ctx->pause_left = c12->pause_filter_count;
+		else if (ctx->features & NEST_SVM_F_PAUSE_FILTER)
 			c2->pause_filter_count = c12->pause_filter_count;
 		if (ctx->features & NEST_SVM_F_PF_THRESHOLD)
 			c2->pause_filter_threshold = c12->pause_filter_threshold;

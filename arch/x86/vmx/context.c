@@ -3,23 +3,13 @@
 #include "vmx/context.h"
 
 #include "cpu/x86.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 /* L1 physical-address widths libnest accepts (SDM 4.1.4: MAXPHYADDR is at
  * most 52; 32 without PAE-era extensions is the smallest a 64-bit L1 has). */
 #define L1_MAXPHYADDR_MIN 32u
 #define L1_MAXPHYADDR_MAX 52u
-
-int nest__vmx_copy_in(void *dst, size_t dst_size, const void *src, size_t min)
-{
-	uint32_t size;
-
-	nest__memcpy(&size, src, sizeof(size));
-	if (size < min)
-		return NEST_E_SIZE;
-	nest__memset(dst, 0, dst_size);
-	nest__memcpy(dst, src, size < dst_size ? size : dst_size);
-	return NEST_OK;
-}
 
 NEST_API size_t nest_vmx_size(void)
 {
@@ -39,7 +29,7 @@ NEST_API int nest_vmx_init(void *mem, size_t size, const struct nest_backend *be
 		return NEST_E_INVAL;
 	if (size < sizeof(struct nest_vmx))
 		return NEST_E_SIZE;
-	rc = nest__vmx_copy_in(&c, sizeof(c), cfg, NEST_VMX_CONFIG_MIN_SIZE);
+	rc = nest__copy_in(&c, sizeof(c), cfg, NEST_VMX_CONFIG_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	if (c.host_caps == NULL)
@@ -51,10 +41,11 @@ NEST_API int nest_vmx_init(void *mem, size_t size, const struct nest_backend *be
 	rc = nest__be_init(&ctx->be, be);
 	if (rc != NEST_OK)
 		return rc;
-	rc = nest__vmx_copy_in(&ctx->host, sizeof(ctx->host), c.host_caps, NEST_VMX_CAPS_MIN_SIZE);
+	rc = nest__copy_in(&ctx->host, sizeof(ctx->host), c.host_caps, NEST_VMX_CAPS_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	ctx->host.size = sizeof(ctx->host);
+	nest__vmx_build_lists(ctx);
 	ctx->vmx_allowed = c.vmx_allowed != 0;
 	ctx->l1_maxphyaddr = c.l1_maxphyaddr;
 	ctx->l1_gbpages = c.l1_gbpages != 0;
@@ -108,7 +99,7 @@ void nest__vmx_writeback_vmcs12(struct nest_vmx *ctx)
 
 	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
 		return;
-	nest__vmx_shadow_release(ctx); /* nested.c: VMCS shadowing */
+	nest__vmx_shadow_release(ctx); /* shadow.c */
 	rc = nest__be_write(&ctx->be, ctx->current_vmptr, &ctx->vmcs12, sizeof(ctx->vmcs12));
 	if (rc != NEST_OK)
 		nest__be_log(&ctx->be, NEST_LOG_WARN,

@@ -29,11 +29,103 @@
 #include <nest/vmx.h>
 
 #include "internal.h"
-#include "vmx/nested.h"
+#include "vmx/check.h"
+#include "vmx/decide.h"
+#include "vmx/vmcs02.h"
 #include "vmx/vmcs12.h"
 
 /* "NVMX": marks an initialised context, so calls on stray memory fail. */
 #define NEST_VMX_MAGIC 0x584d564eu
+
+/* ---- the nested entry and exit state of one vCPU (entry.c, exit.c) ---- */
+
+/* Field lists (table positions, in table order) built once per context
+ * from the fields the processor under L0 has (sync.c): every loop over
+ * VMCS fields on a hot path walks one of these, never the whole table. */
+struct nest__vmx_list {
+	uint16_t n;
+	uint16_t i[NEST__VF_COUNT];
+};
+
+struct nest__vmx_lists {
+	struct nest__vmx_list v02;	 /* fields libnest writes in vmcs02 */
+	struct nest__vmx_list guest_exit; /* guest state read at every reflected exit */
+	struct nest__vmx_list guest_rare; /* guest state read when L1 asks (rare_stale) */
+	struct nest__vmx_list shadow_rd;  /* fields L1 reads through the shadow VMCS */
+	struct nest__vmx_list shadow_wr;  /* fields L1 writes through the shadow VMCS */
+};
+
+/* The VMRESUME fast path: the inputs of the last successful VM entry, so
+ * the next VMRESUME re-checks and re-merges only what changed (see
+ * docs/conformance-vmx.md, "Nested entry fast path"). Which vmcs12 fields
+ * changed is found by comparing values with `v12`, whoever wrote them (L1's
+ * VMWRITEs, the shadow VMCS, a reflected exit, VMPTRLD of another VMCS). */
+struct nest__vmx_fast {
+	bool valid;	 /* the last VM entry succeeded; the fields below are its inputs */
+	bool force_full; /* internal switch (tests): every entry takes the full path */
+	/* The entry-check environment: L1's mode and what the checks read
+	 * from L1 memory (VTPR, the link pointer's header, the PDPTEs). */
+	struct nest__vmx_entry_env env;
+	struct nest_vmx_caps caps;
+	struct nest__vmx_vmcs02_pages pages;
+	struct nest__vmcs12 v12; /* vmcs12 as checked and merged (fields; header unused) */
+	struct nest__vmcs12 v02; /* nest__vmx_build_vmcs02() of v12 (before keep_rare) */
+	/* What the last entry did (tests, bench): the check groups it ran
+	 * (NEST__VMX_CHECK_*) and whether it merged vmcs02 in full. */
+	unsigned last_groups;
+	bool last_full_merge;
+	uint32_t last_rule; /* the failing rule of the last entry (NEST_VMX_RULE_*) */
+};
+
+struct nest__vmx_nested {
+	/* Window exits L0 asked for in vmcs02 (VMX_PROC_INTR_WINDOW_EXITING,
+	 * VMX_PROC_NMI_WINDOW_EXITING) to deliver an event to L2 later. */
+	uint32_t l0_window;
+	bool l0_set;	       /* nest_vmx_set_l0() was called */
+	bool guest_mode;       /* L2 runs (vmcs02 is current for the caller) */
+	bool vpid12_valid;     /* last_vpid12 holds vmcs12's VPID at the last entry */
+	bool l1_timer_smaller; /* vmcs02's preemption timer value was L1's */
+	bool timer_active;     /* vmcs02 runs a preemption timer */
+	bool shadow_loaded;    /* the shadow VMCS holds the current vmcs12 (VMCS shadowing) */
+	bool shadow_cached;    /* shadow_cache holds what the shadow VMCS holds */
+	/* Rarely read guest-state fields (segments, descriptor tables, MSRs
+	 * other than EFER/PAT/DEBUGCTL) are not read from vmcs02 at a
+	 * reflected exit: vmcs02 holds them until L1 reads one, its VMCS is
+	 * written back, or the next entry (which leaves them in vmcs02). */
+	bool rare_stale;
+	struct nest__vmx_fieldset dirty; /* fields L1 wrote since the last entry */
+	struct nest__vmcs12 shadow_cache; /* the shadow VMCS's fields, with shadow_cached */
+	uint16_t last_vpid12;
+	uint32_t timer_start; /* vmcs02's timer value at the last entry */
+	struct nest__vmx_l0 l0;
+	struct nest__vmx_vmcs02_pages pages;
+	void *msr_bitmap_hva, *io_bitmap_hva, *io_bitmap_b_hva;
+	struct nest__vmx_l1_now l1_now;	   /* L1 at its last VMLAUNCH/VMRESUME */
+	struct nest__vmx_l1_bitmaps l1_bm; /* fetched at the last entry */
+	bool merged_valid;   /* libnest's bitmap pages hold the merge of l1_bm and L0's */
+	uint32_t merged_use; /* L1's bitmap controls at that merge */
+	uint32_t merged_apicv; /* vmcs02's APIC virtualization at that merge */
+	uint8_t scratch[NEST__VMX_IO_BITMAP_A_SIZE]; /* one page of L1 being fetched */
+	/* vmcs02 as last written through the backend (all zero before the
+	 * first entry, as the backend's fresh vmcs02 is). */
+	struct nest__vmcs12 vmcs02_cache;
+	/* MSRs L0 must load (nest_vmx_pending_msrs()): L1's VM-entry
+	 * MSR-load area after an entry, its VM-exit MSR-load area after a
+	 * reflected exit. Copied once from L1 memory and checked. */
+	uint32_t msr_count;
+	struct nest_vmx_msr_entry msrs[NEST__VMX_MSR_AREA_MAX];
+	/* Which list msrs[] holds while L0 may still refuse one of its
+	 * entries (nest_vmx_pending_msr_failed()): until the guest runs. */
+	enum { NEST__VMX_MSRS_NONE, NEST__VMX_MSRS_ENTRY, NEST__VMX_MSRS_EXIT } msrs_kind;
+	bool entry_launch; /* the entry that gave the list was a VMLAUNCH */
+	/* L1's VM-exit MSR-store list (SDM 28.4), copied at entry into a page
+	 * of libnest; at reflection each value is read through the backend's
+	 * guest_rdmsr and the list written to L1. */
+	void *msr_store_hva;
+	bool msr_store_abort; /* an entry fails SDM 28.4: VMX abort at the exit */
+	struct nest__vmx_fast fast;
+};
+
 
 struct nest_vmx {
 	uint32_t magic; /* NEST_VMX_MAGIC once nest_vmx_init() succeeded */
@@ -65,8 +157,9 @@ struct nest_vmx {
 	 * dirty-field tracking for the vmcs02 merge, pending nested events.
 	 * Add members here; nest_vmx_size() follows sizeof(struct nest_vmx)
 	 * and nest_vmx_init() zeroes the whole structure first. */
-	/* -- begin: nested entry and exit (arch/x86/vmx/nested.h) -- */
+	/* -- begin: nested entry and exit (entry.c, exit.c, reflect.c) -- */
 	struct nest__vmx_nested nested;
+	struct nest__vmx_lists lists;
 	/* -- end: nested entry and exit -- */
 };
 
@@ -83,14 +176,16 @@ static inline bool nest__vmx_ctx_ok(const struct nest_vmx *ctx)
 	return ctx != NULL && ctx->magic == NEST_VMX_MAGIC;
 }
 
-/* Copy an input struct that starts with `uint32_t size` into a zeroed
- * local of the current layout: fields a smaller (older) caller does not
- * know read as zero. Returns NEST_E_SIZE below `min`. */
-int nest__vmx_copy_in(void *dst, size_t dst_size, const void *src, size_t min);
 
 /* Whether a VM entry with "enable EPT" would take @eptp (SDM 27.2.1.1),
  * against the capabilities L1 was offered (invalidate.c; INVEPT and
  * VMFUNC use it). */
 bool nest__vmx_eptp_valid(const struct nest_vmx *ctx, uint64_t eptp);
+
+/* The guest ran: the pending MSR list can no longer be refused. */
+static inline void nest__vmx_msrs_consumed(struct nest__vmx_nested *n)
+{
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
+}
 
 #endif /* NEST_VMX_CONTEXT_H */

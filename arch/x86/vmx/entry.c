@@ -1,455 +1,584 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VM-entry checks: the rule table, the order of the check groups (SDM
- * 27.2, 27.3, 27.9), the public pure entry points over a vmcs12 image, and
- * a typical capability set for tools and tests.
+ * Nested VM entry: L1's VMLAUNCH and VMRESUME through the backend (SDM
+ * 27.1-27.4 "VM Entries", 31 VMLAUNCH/VMRESUME). What L1 controls is
+ * fetched once into L0 memory (vmcs12 is already there; L1's bitmaps, MSR
+ * lists, PDPTEs, VTPR and the link pointer's header are read here), the
+ * entry checks run on that copy (check.c), vmcs02 is merged (vmcs02.c)
+ * and its changed fields written (sync.c).
+ *
+ * Order of VMLAUNCH/VMRESUME: #UD and #GP checks, VMfailInvalid without a
+ * current VMCS, VMfail(26) under MOV-SS blocking, VMfail(4)/(5) for the
+ * launch state, the checks of controls and host state (VMfail 7/8), the
+ * guest-state checks and MSR loading (exit reason 33/34 into L1).
  */
 #include "vmx/entry.h"
 
-/* Outcome per rule kind (see nest/vmx-entry-rules.def). */
-enum rule_kind { KIND_NONE, KIND_CTL, KIND_HOST, KIND_GUEST, KIND_MSR, KIND_MCE };
+#include <nest/tdp.h>
 
-struct rule_desc {
-	const char *name;
-	const char *section;
-	const char *text;
-	uint8_t kind;
-	uint8_t qual;
-};
+#include "cpu/x86.h"
+#include "vmx/check.h"
+#include "vmx/context.h"
+#include "vmx/operand.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
+#include "vmx/vmx_arch.h"
 
-static const struct rule_desc rules[NEST_VMX_RULE_END_] = {
-#define NEST_VMX_RULE(name, kind, qual, section, text)                                             \
-	[NEST_VMX_RULE_##name] = {#name, section, text, KIND_##kind, VMX_ENTRY_FAIL_QUAL_##qual},
-#include <nest/vmx-entry-rules.def>
-#undef NEST_VMX_RULE
-};
+#define MSR_ENTRY_BYTES 16u
+#define MSR_LIST_UNIT 512u /* SDM A.6: 512 * (N + 1) entries */
 
-int nest__vmx_entry_fail(struct nest_vmx_entry_result *res, enum nest_vmx_rule rule, uint32_t field,
-			 uint64_t msr_qual)
+/* Action flag: L0 loads the MSRs nest_vmx_pending_msrs() lists. */
+#define ACT_F_MSRS NEST_VMX_ACT_F_MSRS
+
+static int vmcs01_rd(struct nest_vmx *ctx, uint32_t enc, uint64_t *v)
 {
-	const struct rule_desc *d = &rules[rule];
-
-	res->rule = rule;
-	res->field = field;
-	res->vm_instruction_error = 0;
-	res->exit_reason = 0;
-	res->exit_qualification = 0;
-	switch (d->kind) {
-	case KIND_CTL:
-		res->outcome = NEST_VMX_ENTRY_VMFAIL;
-		res->vm_instruction_error = VMXERR_ENTRY_INVALID_CONTROL_FIELD;
-		break;
-	case KIND_HOST:
-		res->outcome = NEST_VMX_ENTRY_VMFAIL;
-		res->vm_instruction_error = VMXERR_ENTRY_INVALID_HOST_STATE_FIELD;
-		break;
-	case KIND_GUEST:
-		/* SDM 27.8: exit reason 33, qualification per the rule. */
-		res->outcome = NEST_VMX_ENTRY_FAILURE;
-		res->exit_reason = VMX_EXIT_INVALID_GUEST_STATE | VMX_EXIT_REASON_ENTRY_FAILURE;
-		res->exit_qualification = d->qual;
-		break;
-	case KIND_MSR:
-		/* SDM 27.8: the qualification counts entries from 1. */
-		res->outcome = NEST_VMX_ENTRY_FAILURE;
-		res->exit_reason = VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE;
-		res->exit_qualification = msr_qual;
-		break;
-	case KIND_MCE:
-		res->outcome = NEST_VMX_ENTRY_FAILURE;
-		res->exit_reason = VMX_EXIT_MCE_DURING_VMENTRY | VMX_EXIT_REASON_ENTRY_FAILURE;
-		break;
-	default:
-		res->outcome = NEST_VMX_ENTRY_OK;
-		break;
-	}
-	return (int)res->outcome;
+	*v = 0;
+	return nest__be_vmcs_read(&ctx->be, NEST_VMCS01, enc, v);
 }
 
-static void result_ok(struct nest_vmx_entry_result *res)
-{
-	uint32_t size = res->size;
+/* ---- the VMRESUME fast path ---- */
 
-	nest__memset(res, 0, sizeof(*res));
-	res->size = size;
-	res->outcome = NEST_VMX_ENTRY_OK;
-	res->rule = NEST_VMX_RULE_NONE;
-	res->field = NEST_VMX_ENTRY_NO_FIELD;
+void nest__vmx_entry_force_full(struct nest_vmx *ctx, bool on)
+{
+	ctx->nested.fast.force_full = on;
+	ctx->nested.fast.valid = false;
 }
 
-bool nest__pat_valid(uint64_t pat)
+/* Which vmcs12 fields differ from the last successful entry's (`changed`,
+ * by table position), and the check groups that read them; the snapshot
+ * takes the new values. Fields are found by value, not by who wrote them,
+ * so no writer of vmcs12 can be missed. */
+static unsigned fast_diff(struct nest__vmx_nested *n, const struct nest__vmcs12 *v,
+			  struct nest__vmx_fieldset *changed, bool *ctl_changed)
 {
-	unsigned i;
+	struct nest__vmcs12 *s = &n->fast.v12;
+	const size_t first = NEST__VMX_IMG_FIRST_WORD * NEST__VMX_IMG_WORD;
+	unsigned groups = 0, i = 0;
+	size_t w;
 
-	/* SDM 11.12.2: types 2 and 3 and 8-255 are reserved. */
-	for (i = 0; i < X86_PAT_ENTRIES; i++) {
-		uint8_t t = (uint8_t)(pat >> (i * X86_PAT_ENTRY_BITS));
+	nest__memset(changed, 0, sizeof(*changed));
+	*ctl_changed = false;
+	if (nest__memcmp((const uint8_t *)v + first, (const uint8_t *)s + first,
+			 sizeof(*v) - first) == 0)
+		return 0;
+	for (w = NEST__VMX_IMG_FIRST_WORD; w < NEST__VMX_IMG_WORDS; w++) {
+		uint64_t x = nest__vmx_img_word(v, w);
 
-		if (t == X86_PAT_TYPE_RESERVED2 || t == X86_PAT_TYPE_RESERVED3 ||
-		    t > X86_PAT_TYPE_MAX)
-			return false;
+		if (x == nest__vmx_img_word(s, w))
+			continue;
+		nest__memcpy((uint8_t *)s + w * NEST__VMX_IMG_WORD, &x, sizeof(x));
+		while (i < NEST__VF_COUNT && nest__vmcs_fields[i].offset < w * NEST__VMX_IMG_WORD)
+			i++;
+		/* Every field sharing the word counts as changed (a superset). */
+		for (; i < NEST__VF_COUNT && nest__vmcs_fields[i].offset < (w + 1) * NEST__VMX_IMG_WORD;
+		     i++) {
+			nest__vmx_fs_set(changed, i);
+			groups |= nest__vmx_check_groups_reading(i);
+			if (nest__vmcs_fields[i].type == NEST_VMCS_T_CONTROL)
+				*ctl_changed = true;
+		}
 	}
+	return groups;
+}
+
+/* ---- VM-exit MSR-store area (SDM 28.4) ---- */
+
+#define MSR_IA32_SMBASE 0x9eu
+#define MSR_X2APIC_SHIFT 8
+#define MSR_X2APIC_RANGE 0x8u
+
+/* Copy L1's MSR-store list once into libnest's page. The store itself is
+ * done in software at the exit (store_msrs()): the list never reaches
+ * vmcs02's hardware store list, where a write-only or nonexistent MSR
+ * (0x79, 0x40000000) would make the processor itself VMX-abort at L2's
+ * exit and a host-private MSR (IA32_VMX_BASIC, IA32_TSC, energy counters)
+ * would hand the host's value to L1. An entry that processing would fail
+ * (x2APIC range, IA32_SMBASE, reserved bits 63:32, SDM 28.4) makes the
+ * exit a VMX abort. */
+static int prepare_msr_store(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest_vmx_msr_entry *e;
+	uint32_t count = v->VM_EXIT_MSR_STORE_COUNT, i;
+	size_t bytes = (size_t)count * MSR_ENTRY_BYTES;
+	int rc;
+
+	n->pages.exit_msr_store_count = 0;
+	n->msr_store_abort = false;
+	if (count == 0)
+		return NEST_OK;
+	if (count > NEST__VMX_MSR_STORE_MAX || !nest__be_has_guest_rdmsr(&ctx->be))
+		return NEST_E_UNSUPPORTED;
+	if (n->msr_store_hva == NULL) {
+		rc = nest__be_page_alloc(&ctx->be, &n->pages.exit_msr_store, &n->msr_store_hva);
+		if (rc != NEST_OK)
+			return rc;
+	}
+	e = n->msr_store_hva;
+	if (nest__be_read(&ctx->be, v->VM_EXIT_MSR_STORE_ADDR, e, bytes) != NEST_OK)
+		nest__memset(e, 0xff, bytes);
+	for (i = 0; i < count; i++) {
+		if ((e[i].index >> MSR_X2APIC_SHIFT) == MSR_X2APIC_RANGE ||
+		    e[i].index == MSR_IA32_SMBASE || e[i].reserved != 0)
+			n->msr_store_abort = true;
+		e[i].value = 0;
+	}
+	if (!n->msr_store_abort)
+		n->pages.exit_msr_store_count = count;
+	return NEST_OK;
+}
+
+/* ---- the VM-entry MSR-load area (SDM 27.4) ---- */
+
+/* Read an MSR area of `count` entries once from L1 memory and check it
+ * (SDM 27.4 / 28.6 rules). Memory L0 does not back reads as all ones, so
+ * its entries fail the checks. Returns the check outcome (0 = OK). */
+int nest__vmx_fetch_msr_area(struct nest_vmx *ctx, uint64_t gpa, uint32_t count,
+			     struct nest_vmx_entry_result *res)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	uint32_t limit =
+	    MSR_LIST_UNIT * (uint32_t)(((ctx->caps.misc & VMX_MISC_MAX_MSR_LIST_MASK) >>
+					VMX_MISC_MAX_MSR_LIST_SHIFT) +
+				       1);
+
+	n->msr_count = 0;
+	/* Beyond the SDM's limit the checks fail on the count alone (no
+	 * entry is looked at); within it but beyond what libnest keeps, the
+	 * area cannot be handled. */
+	if (count > limit)
+		return nest__vmx_check_msr_load(NULL, count, &ctx->caps, res);
+	if (count > NEST__VMX_MSR_AREA_MAX)
+		return NEST__VMX_MSR_AREA_TOO_LARGE;
+	if (count == 0)
+		return NEST_VMX_ENTRY_OK;
+	if (nest__be_read(&ctx->be, gpa, n->msrs, (size_t)count * MSR_ENTRY_BYTES) != NEST_OK)
+		nest__memset(n->msrs, 0xff, (size_t)count * MSR_ENTRY_BYTES);
+	if (nest__vmx_check_msr_load(n->msrs, count, &ctx->caps, res) != NEST_VMX_ENTRY_OK)
+		return res->outcome;
+	n->msr_count = count;
+	return NEST_VMX_ENTRY_OK;
+}
+
+/* ---- VM entry ---- */
+
+bool nest__vmx_fetch_pdptes(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
+			    uint64_t pdpte[4])
+{
+	bool ept = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
+		   (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT);
+
+	if (ept || !(v->GUEST_CR0 & X86_CR0_PG) || !(v->GUEST_CR4 & X86_CR4_PAE) ||
+	    (v->VM_ENTRY_CONTROLS & VMX_ENTRY_IA32E_MODE_GUEST))
+		return false;
+	if (nest__be_read(&ctx->be, v->GUEST_CR3 & VMX_PDPTE_ADDR_MASK, pdpte,
+			  4 * sizeof(uint64_t)) != NEST_OK)
+		nest__memset(pdpte, 0xff, 4 * sizeof(uint64_t));
 	return true;
 }
 
-unsigned nest__vmx_check_groups_reading(unsigned index)
+static int read_l1_now(struct nest_vmx *ctx)
 {
-	if (index >= NEST__VF_COUNT)
-		return 0;
-	switch (nest__vmcs_fields[index].type) {
-	case NEST_VMCS_T_CONTROL:
-		return NEST__VMX_CHECK_ALL;
-	case NEST_VMCS_T_HOST:
-		return NEST__VMX_CHECK_HOST;
-	case NEST_VMCS_T_GUEST:
-		/* 27.2.1.3: the error-code rule of event injection reads
-		 * CR0.PE when "unrestricted guest" is 1. */
-		if (index == NEST__VF_GUEST_CR0)
-			return NEST__VMX_CHECK_GUEST | NEST__VMX_CHECK_CONTROLS;
-		return NEST__VMX_CHECK_GUEST;
-	default:
-		return 0; /* VM-exit information: no VM-entry check reads it */
+	struct nest__vmx_l1_now *l = &ctx->nested.l1_now;
+	int rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_CR0, &l->cr0);
+
+	if (rc == NEST_OK)
+		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_CR4, &l->cr4);
+	if (rc == NEST_OK)
+		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_IA32_EFER, &l->efer);
+	if (rc == NEST_OK)
+		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_IA32_PAT, &l->pat);
+	if (rc == NEST_OK)
+		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_IA32_DEBUGCTL, &l->debugctl);
+	if (rc == NEST_OK)
+		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_DR7, &l->dr7);
+	return rc;
+}
+
+static int alloc_page(struct nest_vmx *ctx, uint64_t *hpa, void **hva)
+{
+	if (*hva != NULL)
+		return NEST_OK;
+	return nest__be_page_alloc(&ctx->be, hpa, hva);
+}
+
+/* Read one 4 KiB bitmap of L1 into its snapshot; memory L0 does not back
+ * reads as all ones (everything exits). Returns whether it changed. */
+static bool fetch_bitmap(struct nest_vmx *ctx, uint64_t gpa, uint8_t *snap)
+{
+	uint8_t *tmp = ctx->nested.scratch;
+
+	if (nest__be_read(&ctx->be, gpa, tmp, NEST__VMX_IO_BITMAP_A_SIZE) != NEST_OK)
+		nest__memset(tmp, 0xff, NEST__VMX_IO_BITMAP_A_SIZE);
+	if (nest__memcmp(tmp, snap, NEST__VMX_IO_BITMAP_A_SIZE) == 0)
+		return false;
+	nest__memcpy(snap, tmp, NEST__VMX_IO_BITMAP_A_SIZE);
+	return true;
+}
+
+/* Bitmaps: L1's read once per entry from its memory (the processor
+ * consults them on every access, so a change between entries counts),
+ * merged with L0's into libnest's pages; the merge is redone only when an
+ * input changed. */
+static int prepare_bitmaps(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest__vmx_l1_bitmaps *bm = &n->l1_bm;
+	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
+	uint32_t use = proc & (VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_USE_IO_BITMAPS |
+			       VMX_PROC_UNCOND_IO_EXITING);
+	uint32_t apicv = nest__vmx_apicv02(v);
+	bool l0_all = nest__vmx_l0_io_uncond(&n->l0.pub);
+	bool msr_changed = !n->merged_valid || use != n->merged_use || apicv != n->merged_apicv;
+	bool io_changed = msr_changed;
+	int rc;
+
+	rc = alloc_page(ctx, &n->pages.msr_bitmap, &n->msr_bitmap_hva);
+	if (rc == NEST_OK)
+		rc = alloc_page(ctx, &n->pages.io_bitmap_a, &n->io_bitmap_hva);
+	if (rc == NEST_OK)
+		rc = alloc_page(ctx, &n->pages.io_bitmap_b, &n->io_bitmap_b_hva);
+	if (rc != NEST_OK)
+		return rc;
+	bm->msr_valid = (proc & VMX_PROC_USE_MSR_BITMAPS) != 0;
+	if (bm->msr_valid)
+		msr_changed |= fetch_bitmap(ctx, v->MSR_BITMAP, bm->msr);
+	bm->io_valid = (proc & VMX_PROC_USE_IO_BITMAPS) != 0;
+	if (bm->io_valid) {
+		io_changed |= fetch_bitmap(ctx, v->IO_BITMAP_A, bm->io);
+		io_changed |=
+		    fetch_bitmap(ctx, v->IO_BITMAP_B, bm->io + NEST__VMX_IO_BITMAP_A_SIZE);
 	}
-}
-
-int nest__vmx_check_entry(const struct nest__vmcs12 *v, const struct nest_vmx_caps *caps,
-			  const struct nest__vmx_entry_env *env, struct nest_vmx_entry_result *res)
-{
-	return nest__vmx_check_entry_groups(v, caps, env, res, NEST__VMX_CHECK_ALL);
-}
-
-int nest__vmx_check_entry_groups(const struct nest__vmcs12 *v, const struct nest_vmx_caps *caps,
-				 const struct nest__vmx_entry_env *env,
-				 struct nest_vmx_entry_result *res, unsigned groups)
-{
-	struct nest__vmx_entry_ctx c;
-	int r;
-
-	result_ok(res);
-	c.v = v;
-	c.caps = caps;
-	c.env = env;
-	c.res = res;
-	c.pin = v->PIN_BASED_VM_EXEC_CONTROL;
-	c.proc = v->CPU_BASED_VM_EXEC_CONTROL;
-	/* SDM 25.6.2: a control group that is not activated acts as all 0. */
-	c.proc2 = (c.proc & VMX_PROC_ACTIVATE_SECONDARY) ? v->SECONDARY_VM_EXEC_CONTROL : 0;
-	c.proc3 = (c.proc & VMX_PROC_ACTIVATE_TERTIARY) ? v->TERTIARY_VM_EXEC_CONTROL : 0;
-	c.exit = v->VM_EXIT_CONTROLS;
-	c.exit2 = (c.exit & VMX_EXIT_ACTIVATE_SECONDARY) ? v->SECONDARY_VM_EXIT_CONTROLS : 0;
-	c.entry = v->VM_ENTRY_CONTROLS;
-	c.maxphyaddr = caps->maxphyaddr;
-	/* Linear-address width: 57 bits when L1 may enable 5-level paging
-	 * (CR4.LA57 allowed by IA32_VMX_CR4_FIXED1), else 48 (SDM 4.1.1). */
-	c.va_bits = (caps->cr4_fixed1 & X86_CR4_LA57) ? X86_LA57 : X86_LA48;
-	c.ia32e_guest = (c.entry & VMX_ENTRY_IA32E_MODE_GUEST) != 0;
-	c.ug = (c.proc2 & VMX_PROC2_UNRESTRICTED_GUEST) != 0;
-	c.v86 = (v->GUEST_RFLAGS & X86_RFLAGS_VM) != 0;
-	c.host64 = (c.exit & VMX_EXIT_HOST_ADDR_SPACE_SIZE) != 0;
-
-	/* SDM 27.2: controls, then host state (VMfailValid 7 or 8). */
-	if ((groups & NEST__VMX_CHECK_CONTROLS) && (r = nest__vmx_check_controls(&c)) != 0)
-		return r;
-	if ((groups & NEST__VMX_CHECK_HOST) && (r = nest__vmx_check_host(&c)) != 0)
-		return r;
-	/* SDM 27.3.1: guest state (exit reason 33). */
-	if (groups & NEST__VMX_CHECK_GUEST) {
-		if ((r = nest__vmx_check_guest_regs(&c)) != 0)
-			return r;
-		if ((r = nest__vmx_check_guest_segs(&c)) != 0)
-			return r;
-		if ((r = nest__vmx_check_guest_misc(&c)) != 0)
-			return r;
+	if (msr_changed) {
+		nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
+					   n->l0.msr_bitmap_valid ? n->l0.msr_bitmap : NULL,
+					   bm->msr_valid ? bm->msr : NULL);
+		nest__vmx_msr_bitmap_x2apic(n->msr_bitmap_hva, apicv);
 	}
-	/* SDM 27.9: a machine check while loading guest state. */
-	if (env->machine_check)
-		return nest__vmx_entry_fail(res, NEST_VMX_RULE_MCE_DURING_ENTRY,
-					    NEST_VMX_ENTRY_NO_FIELD, 0);
-	return 0;
-}
-
-/* MSRs that no VM entry may load (SDM 27.4). */
-#define MSR_IA32_BIOS_UPDT_TRIG 0x00000079u
-#define MSR_IA32_BIOS_SIGN_ID 0x0000008bu
-#define MSR_IA32_SMM_MONITOR_CTL 0x0000009bu
-#define MSR_IA32_SMBASE 0x0000009eu
-#define MSR_X2APIC_RANGE_SHIFT 8
-#define MSR_X2APIC_RANGE (X86_MSR_X2APIC_BASE >> MSR_X2APIC_RANGE_SHIFT)
-/* Entries per 512 in IA32_VMX_MISC[27:25] (SDM A.6). */
-#define MSR_LIST_UNIT 512u
-
-/* Would WRMSR at CPL 0 accept `value` for `index`? Only the MSRs whose
- * architectural rules need no model knowledge are judged; others pass. */
-static bool wrmsr_ok(uint32_t index, uint64_t value, unsigned va_bits)
-{
-	switch (index) {
-	case X86_MSR_IA32_EFER:
-		return (value & ~NEST__EFER_INTEL_VALID) == 0;
-	case X86_MSR_IA32_PAT:
-		return nest__pat_valid(value);
-	case X86_MSR_IA32_SYSENTER_ESP:
-	case X86_MSR_IA32_SYSENTER_EIP:
-	case X86_MSR_IA32_LSTAR:
-	case X86_MSR_IA32_CSTAR:
-	case X86_MSR_IA32_KERNEL_GS_BASE:
-		/* SDM 2.2.1, 5.8.8: these hold linear addresses. */
-		return x86_is_canonical(value, va_bits);
-	case X86_MSR_IA32_TSC_AUX:
-		return (value & X86_HIGH32) == 0;
-	default:
-		return true;
-	}
-}
-
-int nest__vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t count,
-			     const struct nest_vmx_caps *caps, struct nest_vmx_entry_result *res)
-{
-	uint32_t limit, i;
-	unsigned va_bits = (caps->cr4_fixed1 & X86_CR4_LA57) ? X86_LA57 : X86_LA48;
-
-	result_ok(res);
-	/* SDM A.6: beyond the recommended maximum, behaviour is undefined and
-	 * may include a machine check during the VMX transition; libnest
-	 * reports that machine check, before loading anything. */
-	limit = MSR_LIST_UNIT * (uint32_t)(((caps->misc & VMX_MISC_MAX_MSR_LIST_MASK) >>
-					    VMX_MISC_MAX_MSR_LIST_SHIFT) +
-					   1);
-	if (count > limit)
-		return nest__vmx_entry_fail(res, NEST_VMX_RULE_MSR_LOAD_COUNT_LIMIT,
-					    NEST__F(VM_ENTRY_MSR_LOAD_COUNT), 0);
-	for (i = 0; i < count; i++) {
-		const struct nest_vmx_msr_entry *e = &entries[i];
-		uint64_t q = (uint64_t)i + 1;
-		enum nest_vmx_rule rule = NEST_VMX_RULE_NONE;
-
-		/* SDM 27.4, in the order of its list. */
-		if (e->index == X86_MSR_IA32_FS_BASE || e->index == X86_MSR_IA32_GS_BASE)
-			rule = NEST_VMX_RULE_MSR_LOAD_FS_GS_BASE;
-		else if ((e->index >> MSR_X2APIC_RANGE_SHIFT) == MSR_X2APIC_RANGE)
-			rule = NEST_VMX_RULE_MSR_LOAD_X2APIC;
-		else if (e->index == MSR_IA32_SMM_MONITOR_CTL || e->index == MSR_IA32_SMBASE)
-			rule = NEST_VMX_RULE_MSR_LOAD_SMM_ONLY;
-		else if (e->index == MSR_IA32_BIOS_UPDT_TRIG || e->index == MSR_IA32_BIOS_SIGN_ID)
-			rule = NEST_VMX_RULE_MSR_LOAD_MODEL_SPECIFIC;
-		else if (e->reserved != 0)
-			rule = NEST_VMX_RULE_MSR_LOAD_RESERVED;
-		else if (!wrmsr_ok(e->index, e->value, va_bits))
-			rule = NEST_VMX_RULE_MSR_LOAD_WRMSR_GP;
-		if (rule != NEST_VMX_RULE_NONE)
-			return nest__vmx_entry_fail(res, rule, NEST__F(VM_ENTRY_MSR_LOAD_ADDR), q);
-	}
-	return 0;
-}
-
-/* Public API. */
-
-NEST_API const char *nest_vmx_rule_name(uint32_t rule)
-{
-	return rule < NEST_VMX_RULE_END_ ? rules[rule].name : "UNKNOWN";
-}
-
-NEST_API const char *nest_vmx_rule_text(uint32_t rule)
-{
-	return rule < NEST_VMX_RULE_END_ ? rules[rule].text : "unknown rule";
-}
-
-NEST_API const char *nest_vmx_rule_section(uint32_t rule)
-{
-	return rule < NEST_VMX_RULE_END_ ? rules[rule].section : "";
-}
-
-#define CAPS_MIN_SIZE (offsetof(struct nest_vmx_caps, reserved1) + sizeof(uint32_t))
-#define RESULT_MIN_SIZE (offsetof(struct nest_vmx_entry_result, field) + sizeof(uint32_t))
-
-_Static_assert(offsetof(struct nest_vmx_entry_result, outcome) == 4, "result layout");
-_Static_assert(offsetof(struct nest_vmx_entry_result, vm_instruction_error) == 8, "result layout");
-_Static_assert(offsetof(struct nest_vmx_entry_result, exit_reason) == 12, "result layout");
-_Static_assert(offsetof(struct nest_vmx_entry_result, exit_qualification) == 16, "result layout");
-_Static_assert(offsetof(struct nest_vmx_entry_result, rule) == 24, "result layout");
-_Static_assert(offsetof(struct nest_vmx_entry_result, field) == 28, "result layout");
-_Static_assert(sizeof(struct nest_vmx_msr_entry) == 16, "MSR entries are 16 bytes (SDM 25.7.2)");
-_Static_assert(offsetof(struct nest_vmx_msr_entry, reserved) == 4, "MSR entry layout");
-_Static_assert(offsetof(struct nest_vmx_msr_entry, value) == 8, "MSR entry layout");
-
-/* Copy a caller's caps (any size from the minimum up) into a full struct. */
-static int load_caps(struct nest_vmx_caps *dst, const struct nest_vmx_caps *src)
-{
-	size_t n;
-
-	if (src == NULL)
-		return NEST_E_INVAL;
-	if (src->size < CAPS_MIN_SIZE)
-		return NEST_E_SIZE;
-	n = src->size < sizeof(*dst) ? src->size : sizeof(*dst);
-	nest__memset(dst, 0, sizeof(*dst));
-	nest__memcpy(dst, src, n);
+	if (io_changed)
+		nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,
+					  n->l0.io_bitmap_valid && !l0_all ? n->l0.io_bitmap : NULL,
+					  l0_all, bm->io_valid ? bm->io : NULL,
+					  (proc & VMX_PROC_UNCOND_IO_EXITING) != 0);
+	n->merged_valid = true;
+	n->merged_use = use;
+	n->merged_apicv = apicv;
 	return NEST_OK;
 }
 
-static void store_result(struct nest_vmx_entry_result *dst, const struct nest_vmx_entry_result *src)
+/* L1-physical pages vmcs02 names: translated through L0's map. */
+static int translate(struct nest_vmx *ctx, uint64_t gpa, uint64_t *hpa)
 {
-	nest__copy_out(dst, src, sizeof(*src), RESULT_MIN_SIZE);
-}
+	struct nest_l0_map m;
+	int rc = nest__be_l1_to_host(&ctx->be, gpa, &m);
 
-/* The typical capability set's scalar choices. */
-#define NEST_DEFAULT_PREEMPTION_RATE 5ull /* timer ticks every 2^5 TSC cycles (SDM A.6) */
-#define NEST_DEFAULT_CR3_TARGETS 4u	  /* CR3-target values (SDM A.6) */
-#define NEST_DEFAULT_MAXPHYADDR 46u	  /* physical-address width */
-
-NEST_API int nest_vmx_caps_default(struct nest_vmx_caps *caps)
-{
-	struct nest_vmx_caps c;
-	uint32_t size;
-	uint64_t pin1, proc1, proc2_1, exit1, entry1;
-
-	if (caps == NULL)
-		return NEST_E_INVAL;
-	size = caps->size;
-	if (size < CAPS_MIN_SIZE)
-		return NEST_E_SIZE;
-	nest__memset(&c, 0, sizeof(c));
-	c.basic = NEST_VMCS12_REVISION |
-		  ((uint64_t)NEST_VMCS12_REGION_SIZE << VMX_BASIC_VMCS_SIZE_SHIFT) |
-		  (VMX_BASIC_MEMTYPE_WB << VMX_BASIC_MEMTYPE_SHIFT) | VMX_BASIC_INOUT |
-		  VMX_BASIC_TRUE_CTLS;
-	pin1 = VMX_PIN_DEFAULT1 | VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING |
-	       VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER | VMX_PIN_POSTED_INTR;
-	c.pinbased = (pin1 << VMX_CAP_ALLOWED1_SHIFT) | VMX_PIN_DEFAULT1;
-	c.true_pinbased = c.pinbased;
-	proc1 = VMX_PROC_DEFAULT1 | VMX_PROC_INTR_WINDOW_EXITING | VMX_PROC_USE_TSC_OFFSETTING |
-		VMX_PROC_HLT_EXITING | VMX_PROC_INVLPG_EXITING | VMX_PROC_MWAIT_EXITING |
-		VMX_PROC_RDPMC_EXITING | VMX_PROC_RDTSC_EXITING | VMX_PROC_CR3_LOAD_EXITING |
-		VMX_PROC_CR3_STORE_EXITING | VMX_PROC_CR8_LOAD_EXITING |
-		VMX_PROC_CR8_STORE_EXITING | VMX_PROC_USE_TPR_SHADOW | VMX_PROC_NMI_WINDOW_EXITING |
-		VMX_PROC_MOV_DR_EXITING | VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_USE_IO_BITMAPS |
-		VMX_PROC_MONITOR_TRAP_FLAG | VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_MONITOR_EXITING |
-		VMX_PROC_PAUSE_EXITING | VMX_PROC_ACTIVATE_SECONDARY;
-	c.procbased = (proc1 << VMX_CAP_ALLOWED1_SHIFT) | VMX_PROC_DEFAULT1;
-	/* SDM A.3.2: the true MSR lets CR3-load and CR3-store exiting be 0. */
-	c.true_procbased =
-	    (proc1 << VMX_CAP_ALLOWED1_SHIFT) |
-	    (VMX_PROC_DEFAULT1 & ~(VMX_PROC_CR3_LOAD_EXITING | VMX_PROC_CR3_STORE_EXITING));
-	proc2_1 = VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_ENABLE_EPT |
-		  VMX_PROC2_DESC_TABLE_EXITING | VMX_PROC2_ENABLE_RDTSCP |
-		  VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_ENABLE_VPID | VMX_PROC2_WBINVD_EXITING |
-		  VMX_PROC2_UNRESTRICTED_GUEST | VMX_PROC2_APIC_REGISTER_VIRT |
-		  VMX_PROC2_VIRT_INTR_DELIVERY | VMX_PROC2_PAUSE_LOOP_EXITING |
-		  VMX_PROC2_RDRAND_EXITING | VMX_PROC2_ENABLE_INVPCID | VMX_PROC2_ENABLE_VMFUNC |
-		  VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_RDSEED_EXITING | VMX_PROC2_ENABLE_PML |
-		  VMX_PROC2_EPT_VIOLATION_VE | VMX_PROC2_ENABLE_XSAVES | VMX_PROC2_USE_TSC_SCALING;
-	c.procbased2 = proc2_1 << VMX_CAP_ALLOWED1_SHIFT;
-	exit1 = VMX_EXIT_DEFAULT1 | VMX_EXIT_SAVE_DEBUG_CONTROLS | VMX_EXIT_HOST_ADDR_SPACE_SIZE |
-		VMX_EXIT_LOAD_PERF_GLOBAL_CTRL | VMX_EXIT_ACK_INTR_ON_EXIT | VMX_EXIT_SAVE_PAT |
-		VMX_EXIT_LOAD_PAT | VMX_EXIT_SAVE_EFER | VMX_EXIT_LOAD_EFER |
-		VMX_EXIT_SAVE_PREEMPTION_TIMER;
-	c.exit = (exit1 << VMX_CAP_ALLOWED1_SHIFT) | VMX_EXIT_DEFAULT1;
-	/* SDM A.4.2: the true MSR lets "save debug controls" be 0. */
-	c.true_exit =
-	    (exit1 << VMX_CAP_ALLOWED1_SHIFT) | (VMX_EXIT_DEFAULT1 & ~VMX_EXIT_SAVE_DEBUG_CONTROLS);
-	entry1 = VMX_ENTRY_DEFAULT1 | VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_IA32E_MODE_GUEST |
-		 VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL | VMX_ENTRY_LOAD_PAT | VMX_ENTRY_LOAD_EFER;
-	c.entry = (entry1 << VMX_CAP_ALLOWED1_SHIFT) | VMX_ENTRY_DEFAULT1;
-	/* SDM A.5.2: the true MSR lets "load debug controls" be 0. */
-	c.true_entry = (entry1 << VMX_CAP_ALLOWED1_SHIFT) |
-		       (VMX_ENTRY_DEFAULT1 & ~VMX_ENTRY_LOAD_DEBUG_CONTROLS);
-	c.misc = NEST_DEFAULT_PREEMPTION_RATE | VMX_MISC_SAVE_EFER_LMA | VMX_MISC_ACTIVITY_HLT |
-		 VMX_MISC_ACTIVITY_SHUTDOWN | VMX_MISC_ACTIVITY_WAIT_SIPI |
-		 ((uint64_t)NEST_DEFAULT_CR3_TARGETS << VMX_MISC_CR3_TARGET_COUNT_SHIFT) |
-		 VMX_MISC_VMWRITE_ANY_FIELD;
-	c.cr0_fixed0 = X86_CR0_PE | X86_CR0_NE | X86_CR0_PG;
-	c.cr0_fixed1 = UINT32_MAX;
-	c.cr4_fixed0 = X86_CR4_VMXE;
-	c.cr4_fixed1 = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE |
-		       X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR |
-		       X86_CR4_OSXMMEXCPT | X86_CR4_UMIP | X86_CR4_VMXE | X86_CR4_FSGSBASE |
-		       X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE;
-	c.vmcs_enum = (uint64_t)nest__vmcs_max_index() << VMX_VMCS_ENUM_INDEX_SHIFT;
-	c.ept_vpid = VMX_EPT_CAP_EXECUTE_ONLY | VMX_EPT_CAP_PWL4 | VMX_EPT_CAP_MEMTYPE_UC |
-		     VMX_EPT_CAP_MEMTYPE_WB | VMX_EPT_CAP_2MB_PAGES | VMX_EPT_CAP_1GB_PAGES |
-		     VMX_EPT_CAP_INVEPT | VMX_EPT_CAP_AD_FLAGS | VMX_EPT_CAP_INVEPT_SINGLE |
-		     VMX_EPT_CAP_INVEPT_ALL | VMX_VPID_CAP_INVVPID | VMX_VPID_CAP_INVVPID_ADDR |
-		     VMX_VPID_CAP_INVVPID_SINGLE | VMX_VPID_CAP_INVVPID_ALL |
-		     VMX_VPID_CAP_INVVPID_SINGLE_NONGLOBAL;
-	c.vmfunc = VMX_VMFUNC_EPTP_SWITCHING;
-	c.feature_control = X86_FEATURE_CONTROL_LOCK | X86_FEATURE_CONTROL_VMXON_OUTSIDE_SMX;
-	c.maxphyaddr = NEST_DEFAULT_MAXPHYADDR;
-	return nest__copy_out(caps, &c, sizeof(c), CAPS_MIN_SIZE);
-}
-
-NEST_API size_t nest_vmcs12_image_size(void)
-{
-	return sizeof(struct nest__vmcs12);
-}
-
-NEST_API int nest_vmcs12_image_init(void *img)
-{
-	struct nest__vmcs12 *v = img;
-
-	if (img == NULL)
-		return NEST_E_INVAL;
-	nest__memset(v, 0, sizeof(*v));
-	v->revision = NEST_VMCS12_REVISION;
-	v->launch_state = NEST_VMCS12_STATE_CLEAR;
+	if (rc != NEST_OK)
+		return rc;
+	*hpa = m.hpa;
 	return NEST_OK;
 }
 
-NEST_API int nest_vmcs12_image_read(const void *img, uint32_t encoding, uint64_t *value)
+static int prepare_pages(struct nest_vmx *ctx)
 {
-	if (img == NULL || value == NULL)
-		return NEST_E_INVAL;
-	return nest__vmcs12_read(img, encoding, value) ? NEST_OK : NEST_E_NOENT;
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY)
+			     ? v->SECONDARY_VM_EXEC_CONTROL
+			     : 0;
+	int rc = NEST_OK;
+
+	if (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW)
+		rc = translate(ctx, v->VIRTUAL_APIC_PAGE_ADDR, &n->pages.virtual_apic);
+	if (rc == NEST_OK && (proc2 & VMX_PROC2_VIRT_APIC_ACCESSES))
+		rc = translate(ctx, v->APIC_ACCESS_ADDR, &n->pages.apic_access);
+	if (rc == NEST_OK && (proc2 & VMX_PROC2_ENABLE_EPT)) {
+		struct nest_tdp_l1_root root;
+		struct nest_tdp_root_info info;
+
+		nest__memset(&root, 0, sizeof(root));
+		root.kind = NEST_TDP_EPT;
+		root.pointer = v->EPT_POINTER;
+		root.mbec = (proc2 & VMX_PROC2_MODE_BASED_EPT_EXEC) != 0;
+		rc = nest_tdp_root(n->l0.pub.tdp, &root, &info);
+		if (rc == NEST_OK) {
+			n->pages.eptp02 = info.pointer;
+			if (info.created && n->l0.pub.vpid02 != 0)
+				nest__be_flush(&ctx->be, NEST_FLUSH_VPID_CONTEXT, n->l0.pub.vpid02,
+					       0);
+		}
+	}
+	return rc;
 }
 
-NEST_API int nest_vmcs12_image_write(void *img, uint32_t encoding, uint64_t value)
+/* What an entry takes from L1's memory and L0's map: L1's bitmaps, the
+ * pages vmcs02 names, the VM-exit MSR-store list. */
+static int prepare_inputs(struct nest_vmx *ctx)
 {
-	if (img == NULL)
-		return NEST_E_INVAL;
-	return nest__vmcs12_write(img, encoding, value) ? NEST_OK : NEST_E_NOENT;
+	int rc = prepare_bitmaps(ctx);
+
+	if (rc == NEST_OK)
+		rc = prepare_pages(ctx);
+	if (rc == NEST_OK)
+		rc = prepare_msr_store(ctx);
+	return rc;
 }
 
-NEST_API int nest_vmx_check_vmcs12(const void *img, size_t len, const struct nest_vmx_caps *caps,
-				   struct nest_vmx_entry_result *res)
+/* VPID (SDM 29.4.3): L2's translations are tagged vpid02; a new vpid12, or
+ * an L1 without VPID (whose entries flush), flushes that tag. */
+static void flush_vpid(struct nest_vmx *ctx)
 {
-	struct nest__vmcs12 v;
-	struct nest_vmx_caps c;
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	bool l1_vpid = (v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
+		       (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_VPID);
+
+	if (n->l0.pub.vpid02 == 0)
+		return;
+	if (!l1_vpid || !n->vpid12_valid || n->last_vpid12 != v->VIRTUAL_PROCESSOR_ID)
+		nest__be_flush(&ctx->be, NEST_FLUSH_VPID_CONTEXT, n->l0.pub.vpid02, 0);
+	n->last_vpid12 = v->VIRTUAL_PROCESSOR_ID;
+	n->vpid12_valid = l1_vpid;
+}
+
+/* VTPR: byte 80H of the virtual-APIC page (SDM 30.1.1). */
+#define VAPIC_VTPR_OFFSET 0x80u
+
+/*
+ * The entry checks that depend on L1 memory rather than on vmcs12, each
+ * read once here and checked on that copy (invariant 1, single fetch, docs/trust-model.md): VTPR
+ * for the TPR threshold (SDM 27.2.1.1), the header of the VMCS the link
+ * pointer names (SDM 27.3.1.5), the PDPTEs at guest CR3 for PAE paging
+ * without EPT (SDM 27.3.1.6). Only well-formed addresses are read (a bad
+ * one fails its own check first); a read L0 does not back leaves the rule
+ * unchecked, as before.
+ */
+void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vmcs12 *v,
+			       struct nest__vmx_entry_env *env)
+{
+	const unsigned w = ctx->caps.maxphyaddr;
+	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
+	uint32_t proc2 = (proc & VMX_PROC_ACTIVATE_SECONDARY) ? v->SECONDARY_VM_EXEC_CONTROL : 0;
+
+	if ((proc & VMX_PROC_USE_TPR_SHADOW) &&
+	    !(proc2 & (VMX_PROC2_VIRT_INTR_DELIVERY | VMX_PROC2_VIRT_APIC_ACCESSES)) &&
+	    nest__vmx_page_addr_ok(v->VIRTUAL_APIC_PAGE_ADDR, w))
+		env->vtpr_fetched =
+		    nest__be_read(&ctx->be, v->VIRTUAL_APIC_PAGE_ADDR + VAPIC_VTPR_OFFSET,
+				  &env->vtpr, sizeof(env->vtpr)) == NEST_OK;
+	if (v->VMCS_LINK_POINTER != VMX_VMCS_LINK_NONE &&
+	    nest__vmx_page_addr_ok(v->VMCS_LINK_POINTER, w))
+		env->link_fetched = nest__be_read(&ctx->be, v->VMCS_LINK_POINTER, &env->link_header,
+						  sizeof(env->link_header)) == NEST_OK;
+	env->pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env->pdpte);
+}
+
+static int enter(struct nest__vmx_insn *in, bool launch)
+{
+	struct nest_vmx *ctx = in->ctx;
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest__vmx_fast *f = &n->fast;
 	struct nest__vmx_entry_env env;
-	struct nest_vmx_entry_result r;
-	int st;
+	struct nest_vmx_entry_result res;
+	struct nest__vmx_fieldset changed = {{0}};
+	unsigned groups = NEST__VMX_CHECK_ALL;
+	bool fast, ctl_changed = true, l0_changed;
+	uint64_t intr;
+	int rc, outcome;
 
-	if (img == NULL || res == NULL)
-		return NEST_E_INVAL;
-	if (res->size < RESULT_MIN_SIZE ||
-	    len < offsetof(struct nest__vmcs12, VIRTUAL_PROCESSOR_ID))
-		return NEST_E_SIZE;
-	if ((st = load_caps(&c, caps)) != NEST_OK)
-		return st;
-	/* One copy of the image; an older, shorter image reads as zeros. */
-	nest__memset(&v, 0, sizeof(v));
-	nest__memcpy(&v, img, len < sizeof(v) ? len : sizeof(v));
+	rc = nest__vmx_check_root(in);
+	if (rc != NEST_OK)
+		return rc;
+	if (!n->l0_set || n->guest_mode)
+		return NEST_E_STATE;
+	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
+		return nest__vmx_fail(in, 0); /* VMfailInvalid */
+	rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
+	if (rc != NEST_OK)
+		return rc;
+	if (intr & VMX_INTERRUPTIBILITY_MOV_SS)
+		return nest__vmx_fail(in, VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS);
+	if (launch && v->launch_state != NEST_VMCS12_STATE_CLEAR)
+		return nest__vmx_fail(in, VMXERR_VMLAUNCH_NONCLEAR_VMCS);
+	if (!launch && v->launch_state != NEST_VMCS12_STATE_LAUNCHED)
+		return nest__vmx_fail(in, VMXERR_VMRESUME_NONLAUNCHED_VMCS);
+	rc = nest__vmx_shadow_collect(ctx);
+	if (rc != NEST_OK)
+		return rc;
+
 	nest__memset(&env, 0, sizeof(env));
-	env.l1_ia32e = true;
-	r.size = sizeof(r);
-	nest__vmx_check_entry(&v, &c, &env, &r);
-	store_result(res, &r);
+	env.l1_ia32e = (in->regs.efer & X86_EFER_LMA) != 0;
+	nest__vmx_fetch_entry_env(ctx, v, &env);
+	nest__memset(&res, 0, sizeof(res));
+	res.size = sizeof(res);
+	/* The fast path (VMRESUME only): the checks are a pure function of
+	 * vmcs12, the caps and env; groups whose inputs are those of the last
+	 * successful entry pass again. Anything else runs everything. */
+	fast = !launch && f->valid && !f->force_full &&
+	       nest__memcmp(&f->env, &env, sizeof(env)) == 0 &&
+	       nest__memcmp(&f->caps, &ctx->caps, sizeof(f->caps)) == 0;
+	f->valid = false;
+	if (fast)
+		groups = fast_diff(n, v, &changed, &ctl_changed);
+	/* PDPTEs read from L1 memory are not vmcs12 fields: checked anew. */
+	if (env.pdptes_fetched)
+		groups |= NEST__VMX_CHECK_GUEST;
+	f->last_groups = groups;
+	outcome = nest__vmx_check_entry_groups(v, &ctx->caps, &env, &res, groups);
+	f->last_rule = res.rule;
+	if (outcome == NEST_VMX_ENTRY_VMFAIL)
+		return nest__vmx_fail(in, res.vm_instruction_error);
+	/* L1 using EPT needs the shadow EPT02 that L0 provides. */
+	if ((v->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_ACTIVATE_SECONDARY) &&
+	    (v->SECONDARY_VM_EXEC_CONTROL & VMX_PROC2_ENABLE_EPT) && n->l0.pub.tdp == NULL)
+		return nest__vmx_fail(in, VMXERR_ENTRY_INVALID_CONTROL_FIELD);
+	rc = read_l1_now(ctx);
+	if (rc != NEST_OK)
+		return rc;
+	n->l1_now.intr = intr;
+	n->l1_now.pdptes_loaded = env.pdptes_fetched;
+	nest__memcpy(n->l1_now.pdpte, env.pdpte, sizeof(n->l1_now.pdpte));
+	if (outcome == NEST_VMX_ENTRY_OK) {
+		outcome = nest__vmx_fetch_msr_area(ctx, v->VM_ENTRY_MSR_LOAD_ADDR, v->VM_ENTRY_MSR_LOAD_COUNT,
+					 &res);
+		if (outcome == NEST__VMX_MSR_AREA_TOO_LARGE)
+			return NEST_E_UNSUPPORTED;
+		f->last_rule = res.rule;
+	}
+	if (outcome == NEST_VMX_ENTRY_FAILURE) {
+		/* SDM 27.8: L1 continues after its host state with the exit
+		 * reason (bit 31 set) and qualification; no guest state is
+		 * saved and the launch state does not change. */
+		struct nest__vmx_exit_report r;
+
+		nest__memset(&r, 0, sizeof(r));
+		r.reason = res.exit_reason;
+		r.qual = res.exit_qualification;
+		ctx->nested.msr_count = 0;
+		return nest__vmx_reflect(ctx, &r, false, &in->act);
+	}
+
+	/* nest_vmx_set_l0() clears merged_valid: L0's side of the merge may
+	 * have changed. */
+	l0_changed = !n->merged_valid;
+	rc = prepare_inputs(ctx);
+	if (rc != NEST_OK)
+		return rc;
+	/* The merge reads vmcs12, L0, the pages and L1's state: with none
+	 * but guest-state fields and L1's state changed, the refresh re-derives
+	 * what those reach (L1's state only reaches guest fields, which the
+	 * refresh always re-derives from it). */
+	f->last_full_merge = !fast || ctl_changed || l0_changed ||
+			     nest__memcmp(&f->pages, &n->pages, sizeof(f->pages)) != 0;
+	if (f->last_full_merge)
+		nest__vmx_build_vmcs02(&f->v02, v, &n->l0, &n->pages, &n->l1_now);
+	else
+		nest__vmx_refresh_vmcs02(&f->v02, v, &n->l0, &changed, &n->l1_now);
+	/* vmcs12's rarely read guest fields are older than vmcs02's unless L1
+	 * wrote them: vmcs02 keeps its own. */
+	rc = nest__vmx_write_vmcs02(ctx, &f->v02, n->rare_stale);
+	if (rc != NEST_OK)
+		return rc;
+	/* The inputs of this successful entry, for the next VMRESUME. */
+	if (!fast)
+		nest__memcpy(&f->v12, v, sizeof(f->v12));
+	f->caps = ctx->caps;
+	nest__memcpy(&f->env, &env, sizeof(f->env));
+	f->pages = n->pages;
+	f->valid = true;
+	nest__memset(&n->dirty, 0, sizeof(n->dirty));
+	flush_vpid(ctx);
+	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
+	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
+	n->l1_timer_smaller = (v->PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
+			      f->v02.VMX_PREEMPTION_TIMER_VALUE == v->VMX_PREEMPTION_TIMER_VALUE;
+	if (launch)
+		v->launch_state = NEST_VMCS12_STATE_LAUNCHED;
+	n->guest_mode = true;
+	in->act.kind = NEST_VMX_ACT_ENTER_L2;
+	in->act.result = NEST_VMX_NO_RESULT;
+	if (n->msr_count != 0) {
+		in->act.flags |= ACT_F_MSRS;
+		n->msrs_kind = NEST__VMX_MSRS_ENTRY;
+		n->entry_launch = launch;
+	}
 	return NEST_OK;
 }
 
-NEST_API int nest_vmx_check_msr_load(const struct nest_vmx_msr_entry *entries, uint32_t count,
-				     const struct nest_vmx_caps *caps,
-				     struct nest_vmx_entry_result *res)
+int nest__vmx_msr_load_failed(struct nest_vmx *ctx, uint32_t index, struct nest_vmx_action *act)
 {
-	struct nest_vmx_caps c;
-	struct nest_vmx_entry_result r;
-	int st;
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmx_exit_report r;
+	int kind = n->msrs_kind;
 
-	if (res == NULL || (entries == NULL && count != 0))
+	if (kind == NEST__VMX_MSRS_NONE)
+		return NEST_E_STATE;
+	if (index >= n->msr_count)
 		return NEST_E_INVAL;
-	if (res->size < RESULT_MIN_SIZE)
-		return NEST_E_SIZE;
-	if ((st = load_caps(&c, caps)) != NEST_OK)
-		return st;
-	r.size = sizeof(r);
-	nest__vmx_check_msr_load(entries, count, &c, &r);
-	store_result(res, &r);
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
+	n->msr_count = 0;
+	if (kind == NEST__VMX_MSRS_EXIT) {
+		/* SDM 28.7: a failure loading the VM-exit MSR-load area is a
+		 * VMX abort. */
+		ctx->vmcs12.abort = VMX_ABORT_LOAD_HOST_MSR;
+		act->kind = NEST_VMX_ACT_RESUME_L1;
+		act->flags |= NEST_VMX_ACT_F_ABORT;
+		return NEST_OK;
+	}
+	/* SDM 27.4, 27.8: the entries before `index` stay loaded; the VM
+	 * entry fails with exit reason 34 and the entry's 1-based index, L1's
+	 * host state is loaded as for a VM exit, no guest state is saved,
+	 * and a VMLAUNCH leaves the launch state clear (SDM 31 VMLAUNCH). */
+	if (n->entry_launch)
+		ctx->vmcs12.launch_state = NEST_VMCS12_STATE_CLEAR;
+	n->fast.valid = false;
+	nest__memset(&r, 0, sizeof(r));
+	r.reason = VMX_EXIT_MSR_LOADING | VMX_EXIT_REASON_ENTRY_FAILURE;
+	r.qual = (uint64_t)index + 1;
+	return nest__vmx_reflect(ctx, &r, false, act);
+}
+
+int nest__vmx_handle_vmlaunch(struct nest__vmx_insn *in)
+{
+	return enter(in, true);
+}
+
+int nest__vmx_handle_vmresume(struct nest__vmx_insn *in)
+{
+	return enter(in, false);
+}
+
+/* ---- restored state (arch/x86/vmx/state.c) ---- */
+
+/* Saved state was restored in guest mode: vmcs02 is made whole again from
+ * vmcs12 and nothing cached survives. L1's bitmaps are fetched and merged
+ * again, every field libnest writes is written (the backend's vmcs02 is
+ * unknown), VPID02 is flushed; the next VMRESUME takes the full path. */
+int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmx_fast *f = &n->fast;
+	int rc;
+
+	n->merged_valid = false;
+	f->valid = false;
+	n->l1_now.pdptes_loaded = nest__vmx_fetch_pdptes(ctx, &ctx->vmcs12, n->l1_now.pdpte);
+	rc = prepare_inputs(ctx);
+	if (rc != NEST_OK)
+		return rc;
+	nest__vmx_build_vmcs02(&f->v02, &ctx->vmcs12, &n->l0, &n->pages, &n->l1_now);
+	rc = nest__vmx_write_vmcs02_all(ctx, &f->v02);
+	if (rc != NEST_OK)
+		return rc;
+	n->vpid12_valid = false;
+	flush_vpid(ctx);
+	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) != 0;
+	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
+	n->l1_timer_smaller =
+	    (ctx->vmcs12.PIN_BASED_VM_EXEC_CONTROL & VMX_PIN_PREEMPTION_TIMER) &&
+	    f->v02.VMX_PREEMPTION_TIMER_VALUE == ctx->vmcs12.VMX_PREEMPTION_TIMER_VALUE;
 	return NEST_OK;
 }

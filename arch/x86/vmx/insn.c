@@ -17,6 +17,10 @@
  */
 #include "vmx/operand.h"
 
+#include "vmx/entry.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
+
 #include "cpu/x86.h"
 #include "vmx/vmx_arch.h"
 
@@ -63,7 +67,7 @@ static int vmfail(struct nest__vmx_insn *in, uint32_t error)
 	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
 		return vmfail_invalid(in);
 	nest__vmcs12_write(&ctx->vmcs12, NEST_VMCS_VM_INSTRUCTION_ERROR, error);
-	nest__vmx_shadow_mirror(ctx, NEST_VMCS_VM_INSTRUCTION_ERROR); /* nested.c */
+	nest__vmx_shadow_mirror(ctx, NEST_VMCS_VM_INSTRUCTION_ERROR); /* shadow.c */
 	complete(in, NEST_VMX_FAIL_VALID, X86_RFLAGS_ZF);
 	in->act.vm_instruction_error = error;
 	return NEST_OK;
@@ -268,7 +272,7 @@ static int handle_vmptrld(struct nest__vmx_insn *in)
 	nest__vmx_writeback_vmcs12(ctx); /* the previous current VMCS stays active */
 	ctx->vmcs12 = image;
 	ctx->current_vmptr = addr;
-	nest__vmx_shadow_load(ctx); /* nested.c: VMCS shadowing */
+	nest__vmx_shadow_load(ctx); /* shadow.c */
 	return vmsucceed(in);
 }
 
@@ -317,7 +321,7 @@ static int handle_vmread(struct nest__vmx_insn *in)
 		return rc;
 	if (ctx->current_vmptr == NEST_VMX_INVALID_VMPTR)
 		return vmfail_invalid(in);
-	nest__vmx_sync_rare(ctx); /* nested.c: guest state L2 left in vmcs02 */
+	nest__vmx_sync_rare(ctx); /* sync.c: guest state L2 left in vmcs02 */
 	if (field_operand(in, &enc) == NULL || !nest__vmcs12_read(&ctx->vmcs12, enc, &value))
 		return vmfail(in, VMXERR_UNSUPPORTED_VMCS_COMPONENT);
 	if (size == OPERAND_32)
@@ -364,12 +368,12 @@ static int handle_vmwrite(struct nest__vmx_insn *in)
 	if (f->type == NEST_VMCS_T_RO && !(ctx->caps.misc & VMX_MISC_VMWRITE_ANY_FIELD))
 		return vmfail(in, VMXERR_VMWRITE_READ_ONLY_COMPONENT);
 	nest__vmcs12_write(&ctx->vmcs12, enc, value);
-	nest__vmx_shadow_field(ctx, enc); /* nested.c: VMCS shadowing */
+	nest__vmx_shadow_field(ctx, enc); /* shadow.c */
 	return vmsucceed(in);
 }
 
 /* Basic exit reason to handler. VMLAUNCH and VMRESUME are nested entry
- * (nested.c), INVEPT and INVVPID are in invalidate.c. */
+ * (entry.c), INVEPT and INVVPID are in invalidate.c. */
 static const struct {
 	uint16_t reason;
 	int (*handle)(struct nest__vmx_insn *in);
@@ -381,7 +385,7 @@ static const struct {
     {VMX_EXIT_VMPTRST, handle_vmptrst},
     {VMX_EXIT_VMREAD, handle_vmread},
     {VMX_EXIT_VMWRITE, handle_vmwrite},
-    {VMX_EXIT_VMLAUNCH, nest__vmx_handle_vmlaunch}, /* nested.c */
+    {VMX_EXIT_VMLAUNCH, nest__vmx_handle_vmlaunch}, /* entry.c */
     {VMX_EXIT_VMRESUME, nest__vmx_handle_vmresume},
     {VMX_EXIT_INVEPT, nest__vmx_handle_invept}, /* invalidate.c */
     {VMX_EXIT_INVVPID, nest__vmx_handle_invvpid},
@@ -404,10 +408,10 @@ NEST_API int nest_vmx_l1_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	in.act.size = sizeof(in.act);
 	/* Until the instruction is handled, the caller's action says "nothing". */
 	nest__copy_out(act, &in.act, sizeof(in.act), NEST_VMX_ACTION_MIN_SIZE);
-	rc = nest__vmx_copy_in(&in.exit, sizeof(in.exit), exit, NEST_VMX_EXIT_MIN_SIZE);
+	rc = nest__copy_in(&in.exit, sizeof(in.exit), exit, NEST_VMX_EXIT_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
-	rc = nest__vmx_copy_in(&in.regs, sizeof(in.regs), regs, NEST_VMX_L1_REGS_MIN_SIZE);
+	rc = nest__copy_in(&in.regs, sizeof(in.regs), regs, NEST_VMX_L1_REGS_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	in.has_cr3 = regs->size >= offsetof(struct nest_vmx_l1_regs, cr3) + sizeof(regs->cr3);

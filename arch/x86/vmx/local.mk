@@ -23,63 +23,55 @@ NEST_CORE_SOURCES += arch/x86/vmx/vmfunc.c
 noinst_HEADERS += arch/x86/vmx/vmfunc.h
 noinst_HEADERS += arch/x86/vmx/context.h arch/x86/vmx/operand.h
 
-# VMX tests: the simulated backend's VMX helpers are linked into each
-# program (this file is read before tests/sim/local.mk defines the sim).
-VMX_TEST_SIM = tests/sim/sim_vmx.c tests/sim/sim_vmx.h
+# VMX tests link the simulated backend's VMX helpers from tests/support.
 check_PROGRAMS += tests/unit/test_vmx_context tests/unit/test_vmx_caps tests/unit/test_vmx_insn \
 	tests/unit/test_vmx_operand
 TESTS += tests/unit/test_vmx_context tests/unit/test_vmx_caps tests/unit/test_vmx_insn \
 	tests/unit/test_vmx_operand
-tests_unit_test_vmx_context_SOURCES = tests/unit/test_vmx_context.c $(VMX_TEST_SIM)
+tests_unit_test_vmx_context_SOURCES = tests/unit/test_vmx_context.c
 tests_unit_test_vmx_context_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_context_LDADD = $(TEST_LDADD)
-tests_unit_test_vmx_caps_SOURCES = tests/unit/test_vmx_caps.c $(VMX_TEST_SIM)
+tests_unit_test_vmx_caps_SOURCES = tests/unit/test_vmx_caps.c
 tests_unit_test_vmx_caps_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_caps_LDADD = $(TEST_LDADD)
-tests_unit_test_vmx_insn_SOURCES = tests/unit/test_vmx_insn.c tests/unit/vmx_fixture.h \
-	$(VMX_TEST_SIM)
+tests_unit_test_vmx_insn_SOURCES = tests/unit/test_vmx_insn.c
 tests_unit_test_vmx_insn_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_insn_LDADD = $(TEST_LDADD)
-tests_unit_test_vmx_operand_SOURCES = tests/unit/test_vmx_operand.c tests/unit/vmx_fixture.h \
-	$(VMX_TEST_SIM)
+tests_unit_test_vmx_operand_SOURCES = tests/unit/test_vmx_operand.c
 tests_unit_test_vmx_operand_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_operand_LDADD = $(TEST_LDADD)
-# libFuzzer harness of the VMX instructions and MSRs (it compiles
-# tests/sim/sim_vmx.c in itself: FUZZ_SIM_SRCS is set after this file).
+# libFuzzer harness of the VMX instructions and MSRs.
 FUZZ_TARGETS += vmx_insn
 EXTRA_DIST += tests/fuzz/fuzz_vmx_insn.c tests/fuzz/corpus/vmx_insn/script
 EXTRA_DIST += docs/conformance-vmx.md
 # VM-entry checks (SDM 27.2-27.4), the rule table and their tests.
-NEST_CORE_SOURCES += arch/x86/vmx/entry.c arch/x86/vmx/checks_controls.c \
-	arch/x86/vmx/checks_host.c arch/x86/vmx/checks_guest_regs.c \
-	arch/x86/vmx/checks_guest_segs.c arch/x86/vmx/checks_guest_misc.c
-noinst_HEADERS += arch/x86/vmx/entry.h
+NEST_CORE_SOURCES += arch/x86/vmx/check.c arch/x86/vmx/check_controls.c \
+	arch/x86/vmx/check_host.c arch/x86/vmx/check_guest_regs.c \
+	arch/x86/vmx/check_guest_segs.c arch/x86/vmx/check_guest_misc.c
+noinst_HEADERS += arch/x86/vmx/check.h
 include_nest_HEADERS += include/nest/vmx-entry-rules.def
 check_PROGRAMS += tests/unit/test_vmx_entry_ctl_host tests/unit/test_vmx_entry_guest
 TESTS += tests/unit/test_vmx_entry_ctl_host tests/unit/test_vmx_entry_guest
-tests_unit_test_vmx_entry_ctl_host_SOURCES = tests/unit/test_vmx_entry_ctl_host.c \
-	tests/unit/test_vmx_entry_fixture.h
+tests_unit_test_vmx_entry_ctl_host_SOURCES = tests/unit/test_vmx_entry_ctl_host.c
 tests_unit_test_vmx_entry_ctl_host_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_entry_ctl_host_LDADD = $(TEST_LDADD)
-tests_unit_test_vmx_entry_guest_SOURCES = tests/unit/test_vmx_entry_guest.c \
-	tests/unit/test_vmx_entry_fixture.h
+tests_unit_test_vmx_entry_guest_SOURCES = tests/unit/test_vmx_entry_guest.c
 tests_unit_test_vmx_entry_guest_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_entry_guest_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_entry_api
 TESTS += tests/unit/test_vmx_entry_api
-tests_unit_test_vmx_entry_api_SOURCES = tests/unit/test_vmx_entry_api.c \
-	tests/unit/test_vmx_entry_fixture.h tests/unit/test_vmx_entry_baseline.h
+tests_unit_test_vmx_entry_api_SOURCES = tests/unit/test_vmx_entry_api.c
 tests_unit_test_vmx_entry_api_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_entry_api_LDADD = $(TEST_LDADD)
-EXTRA_DIST += tests/unit/test_vmx_entry_baseline.h
 FUZZ_TARGETS += vmx_entry
 EXTRA_DIST += tests/fuzz/fuzz_vmx_entry.c tests/fuzz/corpus/vmx_entry/baseline \
 	tests/fuzz/corpus/vmx_entry/baseline-env
 # (end of the VM-entry checks)
 # Nested entry and exit: exit decision, vmcs02 merge, exit reflection.
-NEST_CORE_SOURCES += arch/x86/vmx/exit_decide.c arch/x86/vmx/vmcs02.c arch/x86/vmx/reflect.c \
-	arch/x86/vmx/nested.c arch/x86/vmx/nested_exit.c
-noinst_HEADERS += arch/x86/vmx/nested.h
+NEST_CORE_SOURCES += arch/x86/vmx/decide.c arch/x86/vmx/vmcs02.c arch/x86/vmx/reflect.c \
+	arch/x86/vmx/sync.c arch/x86/vmx/shadow.c arch/x86/vmx/entry.c arch/x86/vmx/exit.c
+noinst_HEADERS += arch/x86/vmx/vmx_limits.h arch/x86/vmx/decide.h arch/x86/vmx/vmcs02.h \
+	arch/x86/vmx/reflect.h arch/x86/vmx/sync.h arch/x86/vmx/shadow.h arch/x86/vmx/entry.h
 check_PROGRAMS += tests/unit/test_vmx_exit_decide tests/unit/test_vmx_vmcs02 tests/unit/test_vmx_reflect
 TESTS += tests/unit/test_vmx_exit_decide tests/unit/test_vmx_vmcs02 tests/unit/test_vmx_reflect
 tests_unit_test_vmx_exit_decide_SOURCES = tests/unit/test_vmx_exit_decide.c
@@ -93,44 +85,40 @@ tests_unit_test_vmx_reflect_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_reflect_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_nested
 TESTS += tests/unit/test_vmx_nested
-tests_unit_test_vmx_nested_SOURCES = tests/unit/test_vmx_nested.c \
-	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_nested_SOURCES = tests/unit/test_vmx_nested.c
 tests_unit_test_vmx_nested_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_nested_sync
 TESTS += tests/unit/test_vmx_nested_sync
-tests_unit_test_vmx_nested_sync_SOURCES = tests/unit/test_vmx_nested_sync.c \
-	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_nested_sync_SOURCES = tests/unit/test_vmx_nested_sync.c
 tests_unit_test_vmx_nested_sync_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_sync_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_nested_ept
 TESTS += tests/unit/test_vmx_nested_ept
-tests_unit_test_vmx_nested_ept_SOURCES = tests/unit/test_vmx_nested_ept.c $(VMX_TEST_SIM)
+tests_unit_test_vmx_nested_ept_SOURCES = tests/unit/test_vmx_nested_ept.c
 tests_unit_test_vmx_nested_ept_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_ept_LDADD = $(TEST_LDADD)
 # libFuzzer harness of nested entry and exit (random vmcs12 writes, entries,
-# exits and events; the DESIGN.md invariants as oracle).
+# exits and events; the invariants of docs/trust-model.md as oracle).
 FUZZ_TARGETS += vmx_nested
 EXTRA_DIST += tests/fuzz/fuzz_vmx_nested.c
 # Figures of nested entry and exit (make bench).
 NEST_BENCH_BINS += tests/bench/bench_vmx
-tests_bench_bench_vmx_SOURCES = tests/bench/bench_vmx.c $(VMX_TEST_SIM)
+tests_bench_bench_vmx_SOURCES = tests/bench/bench_vmx.c
 tests_bench_bench_vmx_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_bench_bench_vmx_LDADD = $(TEST_LDADD)
 
 # A host without some VMX features: libnest touches none of their fields.
 check_PROGRAMS += tests/unit/test_vmx_hwfields
 TESTS += tests/unit/test_vmx_hwfields
-tests_unit_test_vmx_hwfields_SOURCES = tests/unit/test_vmx_hwfields.c \
-	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_vmx_hwfields_SOURCES = tests/unit/test_vmx_hwfields.c
 tests_unit_test_vmx_hwfields_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_hwfields_LDADD = $(TEST_LDADD)
 # Save and restore of nested VMX state in libnest's format (docs/state.md).
 NEST_CORE_SOURCES += arch/x86/vmx/state.c
 check_PROGRAMS += tests/unit/test_state_vmx
 TESTS += tests/unit/test_state_vmx
-tests_unit_test_state_vmx_SOURCES = tests/unit/test_state_vmx.c tests/unit/state_bytes.h \
-	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_state_vmx_SOURCES = tests/unit/test_state_vmx.c
 tests_unit_test_state_vmx_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_state_vmx_LDADD = $(TEST_LDADD)
 EXTRA_DIST += docs/state.md
@@ -140,7 +128,6 @@ noinst_HEADERS += arch/x86/vmx/state_internal.h
 EXTRA_DIST += arch/x86/vmx/kvm-vmcs12.def
 check_PROGRAMS += tests/unit/test_state_kvm
 TESTS += tests/unit/test_state_kvm
-tests_unit_test_state_kvm_SOURCES = tests/unit/test_state_kvm.c tests/unit/state_bytes.h \
-	tests/unit/test_vmx_nested_fixture.h $(VMX_TEST_SIM)
+tests_unit_test_state_kvm_SOURCES = tests/unit/test_state_kvm.c
 tests_unit_test_state_kvm_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_state_kvm_LDADD = $(TEST_LDADD)

@@ -5,7 +5,12 @@
  * guest state saved into vmcs12 (28.3), L1's state loaded from vmcs12's
  * host-state area (28.5). Pure functions over images.
  */
-#include "vmx/nested.h"
+#include "vmx/reflect.h"
+
+#include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 #include "cpu/x86.h"
 #include "internal.h"
@@ -301,4 +306,93 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 	SET(GUEST_ACTIVITY_STATE, VMX_ACTIVITY_ACTIVE);
 	SET(GUEST_INTERRUPTIBILITY_INFO, nmi_blocking_after_exit(v, l1));
 	SET(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+}
+
+/* ---- the VM exit through the backend ---- */
+
+/* SDM 28.4: each listed MSR's value as L2 has it, read through L0's view
+ * of the guest (backend guest_rdmsr), never from the hardware; an MSR the
+ * guest cannot read (RDMSR would #GP) makes the exit a VMX abort. Then one
+ * write of the list into L1's store area. */
+static void store_msrs(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest_vmx_msr_entry *e = n->msr_store_hva;
+	uint32_t count = n->pages.exit_msr_store_count, i;
+
+	if (count == 0 || n->msr_store_abort)
+		return;
+	for (i = 0; i < count; i++) {
+		if (nest__be_guest_rdmsr(&ctx->be, e[i].index, &e[i].value) != NEST_OK) {
+			n->msr_store_abort = true;
+			return;
+		}
+	}
+	if (nest__be_write(&ctx->be, ctx->vmcs12.VM_EXIT_MSR_STORE_ADDR, e,
+			   (size_t)count * sizeof(*e)) != NEST_OK)
+		n->msr_store_abort = true;
+}
+
+/* The VM exit into L1, SDM 28.2-28.6: exit information, guest state (not
+ * for a failed VM entry), host state into vmcs01, the VM-exit MSR-load
+ * area (a failure there is a VMX abort, 28.7). */
+int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, bool save_guest,
+		      struct nest_vmx_action *act)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	struct nest__vmcs12 *v = &ctx->vmcs12;
+	struct nest__vmcs12 img;
+	struct nest__vmx_fieldset set;
+	struct nest_vmx_entry_result res;
+	int rc;
+
+	if (save_guest) {
+		/* With VMCS shadowing L1 reads every field without an exit:
+		 * all of them are needed now. */
+		rc = nest__vmx_read_vmcs02_guest(ctx, nest__vmx_shadowing(ctx));
+		if (rc != NEST_OK)
+			return rc;
+		n->rare_stale = !nest__vmx_shadowing(ctx);
+		nest__memset(&n->dirty, 0, sizeof(n->dirty));
+		/* An event L0 was to re-inject into L2 was being delivered
+		 * when the exit happened: L1 sees it as IDT-vectoring info. */
+		if ((n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & VMX_INTR_INFO_VALID) &&
+		    !(r->idt_info & VMX_INTR_INFO_VALID)) {
+			r->idt_info = n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD;
+			r->idt_error = n->vmcs02_cache.VM_ENTRY_EXCEPTION_ERROR_CODE;
+		}
+		nest__vmx_save_guest(v, &n->vmcs02_cache, r);
+		store_msrs(ctx);
+	}
+	nest__vmx_write_exit_info(v, r);
+	if (!save_guest) {
+		/* SDM 27.8: a failed entry reports reason and qualification. */
+		v->VM_EXIT_INTR_INFO = 0;
+		v->IDT_VECTORING_INFO_FIELD = 0;
+	}
+
+	nest__vmx_load_host_state(&img, &set, v, &n->l1_now);
+	rc = nest__vmx_write_vmcs01(ctx, &img, &set);
+	if (rc != NEST_OK)
+		return rc;
+	n->guest_mode = false;
+	n->msrs_kind = NEST__VMX_MSRS_NONE;
+	/* A window L0 asked for in vmcs02 ends with L2's run: vmcs02's
+	 * controls are vmcs12's again at the next entry, and L0 gives a
+	 * pending event to L1 now. */
+	n->l0_window = 0;
+	act->kind = NEST_VMX_ACT_RESUME_L1;
+	res.size = sizeof(res);
+	if (save_guest && n->msr_store_abort) {
+		v->abort = VMX_ABORT_SAVE_GUEST_MSR;
+		act->flags |= NEST_VMX_ACT_F_ABORT;
+	} else if (nest__vmx_fetch_msr_area(ctx, v->VM_EXIT_MSR_LOAD_ADDR, v->VM_EXIT_MSR_LOAD_COUNT, &res) !=
+		   NEST_VMX_ENTRY_OK) {
+		v->abort = VMX_ABORT_LOAD_HOST_MSR;
+		act->flags |= NEST_VMX_ACT_F_ABORT;
+	} else if (n->msr_count != 0) {
+		act->flags |= NEST_VMX_ACT_F_MSRS;
+		n->msrs_kind = NEST__VMX_MSRS_EXIT;
+	}
+	return nest__vmx_shadow_publish(ctx);
 }

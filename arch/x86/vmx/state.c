@@ -8,9 +8,13 @@
 
 #include "cpu/x86.h"
 #include "vmx/context.h"
-#include "vmx/entry.h"
+#include "vmx/check.h"
 #include "vmx/hwfields.h"
-#include "vmx/nested.h"
+#include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 #include "vmx/state_internal.h"
 #include "vmx/vmx_arch.h"
 
@@ -378,7 +382,7 @@ static int restore_vmcs02_extras(struct nest_vmx *ctx, const struct nest__vmx_st
 		n->timer_start = start;
 		n->l1_timer_smaller = (w->hdr.flags & NEST_STATE_VMX_F_L1_TIMER) != 0;
 	}
-	return nest__vmx_write_vmcs02(ctx, &img);
+	return nest__vmx_write_vmcs02(ctx, &img, false);
 }
 
 int nest__vmx_state_restore(struct nest_vmx *ctx, const struct nest__vmx_state_wire *w,

@@ -16,7 +16,7 @@
  *     entry (L1's own values when L1 does not load them, SDM 27.3.2.1);
  *   - host state: vmcs01's (L0's), never vmcs12's.
  */
-#include "vmx/nested.h"
+#include "vmx/vmcs02.h"
 
 #include "cpu/x86.h"
 #include "internal.h"
@@ -28,7 +28,7 @@
 
 /* L1's secondary controls that vmcs02 may carry: those whose meaning does
  * not depend on an L1-physical address libnest would have to translate,
- * plus the APIC ones whose pages nested.c translates. */
+ * plus the APIC ones whose pages entry.c translates. */
 #define PROC2_FROM_L1                                                                              \
 	(VMX_PROC2_VIRT_APIC_ACCESSES | VMX_PROC2_DESC_TABLE_EXITING | VMX_PROC2_ENABLE_RDTSCP |   \
 	 VMX_PROC2_VIRT_X2APIC_MODE | VMX_PROC2_WBINVD_EXITING | VMX_PROC2_UNRESTRICTED_GUEST |    \
@@ -348,7 +348,7 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 		o->CR3_TARGET_VALUE3 = v->CR3_TARGET_VALUE3;
 	}
 
-	/* APIC virtualization: the pages nested.c translated. */
+	/* APIC virtualization: the pages entry.c translated. */
 	if (o->CPU_BASED_VM_EXEC_CONTROL & VMX_PROC_USE_TPR_SHADOW) {
 		o->VIRTUAL_APIC_PAGE_ADDR = pg->virtual_apic;
 		o->TPR_THRESHOLD = v->TPR_THRESHOLD;
@@ -386,7 +386,7 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	if (proc2_12 & VMX_PROC2_ENABLE_VMFUNC)
 		o->SECONDARY_VM_EXEC_CONTROL |= VMX_PROC2_ENABLE_VMFUNC;
 
-	/* VPID: L2 gets L0's vpid02 whatever vpid12 is (nested.c flushes it
+	/* VPID: L2 gets L0's vpid02 whatever vpid12 is (entry.c flushes it
 	 * when vpid12 changes, or on every entry when L1 uses no VPID). */
 	o->SECONDARY_VM_EXEC_CONTROL &= ~VMX_PROC2_ENABLE_VPID;
 	if (l0->vpid02 != 0) {
@@ -417,7 +417,7 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	o->VM_ENTRY_CONTROLS |= l0x->host_must1_entry;
 	o->VM_ENTRY_INSTRUCTION_LEN = v->VM_ENTRY_INSTRUCTION_LEN;
 	/* vmcs02's hardware MSR lists stay empty: L1's VM-exit MSR-store list
-	 * is stored in software at the exit (nested.c), from L0's view of L2's
+	 * is stored in software at the exit (reflect.c), from L0's view of L2's
 	 * MSRs; the hardware would read any MSR, the host's own included. */
 }
 

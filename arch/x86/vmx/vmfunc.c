@@ -30,7 +30,7 @@
 
 #include "cpu/x86.h"
 #include "vmx/context.h"
-#include "vmx/entry.h"
+#include "vmx/check.h"
 #include "vmx/vmx_arch.h"
 
 #define VMFUNC_EPTP_SWITCHING 0u /* leaf 0 */

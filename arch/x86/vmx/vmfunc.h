@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmx/nested.h"
+#include "vmx/reflect.h"
 
 struct nest_vmx;
 

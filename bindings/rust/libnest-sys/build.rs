@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const HEADERS: &[&str] = &[
-    "base.h", "backend.h", "vmcs.h", "vmx.h", "svm.h", "tdp.h", "state.h", "cpu.h",
+    "base.h", "backend.h", "vmcs.h", "vmx.h", "vmcb.h", "svm.h", "tdp.h", "state.h", "cpu.h",
 ];
 
 fn pkg_config(arg: &str) -> Option<String> {

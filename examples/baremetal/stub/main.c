@@ -105,6 +105,7 @@ static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
 	msrpm_intercept(MSR_EFER, true, true);
 	msrpm_intercept(MSR_VM_HSAVE_PA, true, true);
 	msrpm_intercept(MSR_VM_CR, false, true);
+	msrpm_intercept(MSR_TSC_RATIO, true, true); /* libnest's, when it offers the ratio */
 
 	VMCB_U32(v, VMCB_ICPT_MISC1) =
 	    ICPT1_CPUID | ICPT1_INVLPGA | ICPT1_IOIO | ICPT1_MSR | ICPT1_SHUTDOWN;
@@ -263,9 +264,14 @@ bool stub_l0_exit(uint8_t *v, uint64_t code)
 	}
 }
 
-/* No VM-exit MSR-store lists on SVM: the processor's own values. */
+/* The processor's own values, as the guest that ran last reads them: its
+ * TSC with the VMCB's offset (the stub sets no TSC ratio). */
 bool stub_guest_rdmsr(uint32_t msr, uint64_t *value)
 {
+	if (msr == MSR_TSC) {
+		*value = rdtsc() + VMCB_U64(nested_current_vmcb(), VMCB_TSC_OFFSET);
+		return true;
+	}
 	return stub_rdmsr_safe(msr, value);
 }
 

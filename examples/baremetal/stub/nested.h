@@ -37,4 +37,7 @@ void stub_string_io(uint8_t *vmcb, uint16_t port, bool in, unsigned size, bool r
 		    uint32_t (*port_in)(uint16_t port, unsigned size),
 		    void (*port_out)(uint16_t port, unsigned size, uint32_t val));
 
+/* insnlen.c: the length of L2's instruction at CS:RIP of vmcb02, or 0. */
+unsigned stub_l2_insn_len(const uint8_t *vmcb02);
+
 #endif /* STUB_NESTED_H */

@@ -51,6 +51,7 @@ static struct {
 	bool l2_host_if;  /* L1's RFLAGS.IF at its VMRUN */
 	bool hold_intr;	  /* L2 cleared GIF: hold physical interrupts */
 	volatile bool nmi_pending; /* a physical NMI the stub took: L1's */
+	bool smi_pending;	   /* an SMI L1 intercepts, held while L2's GIF is clear */
 	bool l0_vgif;	  /* L1 runs with hardware vGIF */
 } n;
 
@@ -117,6 +118,11 @@ void nested_init(void)
 	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
 	cfg.flags =
 	    NEST_SVM_CFG_SVM_ALLOWED | ((d & CPUID_EXT_EDX_LM) ? NEST_SVM_CFG_LONG_MODE : 0);
+	/* What the host lacks of these, libnest carries out in software: the
+	 * stub decodes L2's instruction lengths (insnlen.c) and reads the TSC
+	 * (guest_rdmsr). */
+	cfg.flags |=
+	    NEST_SVM_CFG_SOFT_NRIPS | NEST_SVM_CFG_SOFT_PAUSE_FILTER | NEST_SVM_CFG_SOFT_TSC_RATE;
 	cfg.l1_efer_allowed = EFER_SCE | ((d & CPUID_EXT_EDX_LM) ? EFER_LME : 0) |
 			      ((d & CPUID_EXT_EDX_NX) ? EFER_NXE : 0);
 	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
@@ -321,7 +327,15 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 		case VMEXIT_INTR:
 		case VMEXIT_SMI:
 			/* Physical events are L0's; the devices are L1's, so is the
-			 * event: a #VMEXIT for L1 if it intercepts it (APM 15.21). */
+			 * event: a #VMEXIT for L1 if it intercepts it (APM 15.21).
+			 * GIF holds an SMI (APM 15.17): while L2 holds it clear, the
+			 * #VMEXIT(SMI) waits for its STGI (nested_before_run()); the
+			 * platform takes the SMI itself at the stub's STGI. */
+			if (code == VMEXIT_SMI && n.hold_intr &&
+			    nest_svm_l1_intercepts(n.svm, code, 0, 0) == 1) {
+				n.smi_pending = true;
+				break;
+			}
 			if (nest_svm_l1_intercepts(n.svm, code, 0, 0) == 1) {
 				struct nest_svm_action fwd = {.size = sizeof(fwd)};
 				int rc = NEST_CALL(nest_svm_force_exit(
@@ -398,15 +412,27 @@ static void fix_qemu_exit(uint8_t *v)
 		VMCB_U64(v, VMCB_INT_CTL) = ctl & ~NEST_SVM_INT_CTL_V_IRQ;
 }
 
+/* Instruction intercepts (APM 15.9), MSR and IOIO (whose next RIP is in
+ * EXITINFO2), #BP, #OF and #BR of INT3, INTO and BOUND. */
+static bool saves_nrip(uint64_t code)
+{
+	return (code >= VMEXIT_EXCP_BASE + 3 && code <= VMEXIT_EXCP_BASE + 5) ||
+	       (code >= NEST_SVM_EXIT_IDTR_READ && code <= NEST_SVM_EXIT_MSR &&
+		code != NEST_SVM_EXIT_IOIO) ||
+	       (code >= NEST_SVM_EXIT_VMRUN && code <= NEST_SVM_EXIT_RDPRU) ||
+	       (code >= NEST_SVM_EXIT_INVLPGB && code <= NEST_SVM_EXIT_TLBSYNC);
+}
+
 void nested_l2_exit(uint8_t *vmcb02)
 {
 	struct nest_svm_action act = {.size = sizeof(act)};
 
 	stub.stats.l2_exits++;
 	fix_qemu_exit(vmcb02);
-	/* No instruction length for L2's exits: libnest takes the processor's
-	 * next RIP (none on QEMU) or the unprefixed length. */
-	stub.regs.insn_len = 0;
+	/* QEMU has no nRIP save: the length of L2's instruction, for the
+	 * exits on which the processor saves nRIP (APM 15.7.1). */
+	stub.regs.insn_len =
+	    saves_nrip(VMCB_U64(vmcb02, VMCB_EXITCODE)) ? stub_l2_insn_len(vmcb02) : 0;
 	int rc =
 	    NEST_CALL(nest_svm_l2_exit(n.svm, (struct nest_vmcb *)stub.vmcb01, &stub.regs, &act));
 	if (rc != NEST_OK) {
@@ -420,6 +446,19 @@ void nested_before_run(void)
 {
 	struct nest_svm_state st = {.size = sizeof(st)};
 
+	if (n.smi_pending && (!stub.in_l2 || !n.hold_intr)) {
+		n.smi_pending = false;
+		/* L2 set GIF again: L1's #VMEXIT(SMI), after L2's STGI. Once L1
+		 * runs, the SMI was the platform's. */
+		if (stub.in_l2 && nest_svm_l1_intercepts(n.svm, VMEXIT_SMI, 0, 0) == 1) {
+			struct nest_svm_action fwd = {.size = sizeof(fwd)};
+			int rc = NEST_CALL(nest_svm_force_exit(n.svm, (struct nest_vmcb *)stub.vmcb01,
+							       VMEXIT_SMI, 0, 0, &fwd));
+			if (rc != NEST_OK)
+				bm_panic("stub: nest_svm_force_exit: %s\n", nest_strerror(rc));
+			apply(&fwd);
+		}
+	}
 	if (!n.nmi_pending)
 		return;
 	if (stub.in_l2) {

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define MSR_TSC 0x10u
+#define MSR_TSC_RATIO 0xC0000104u
 #define MSR_VM_CR 0xC0010114u
 #define VM_CR_SVMDIS (1ull << 4)
 #define MSR_VM_HSAVE_PA 0xC0010117u

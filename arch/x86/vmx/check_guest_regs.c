@@ -4,7 +4,7 @@
  * MSRs (Intel SDM Vol. 3C 27.3.1.1; 26.3.1.1 in editions before 2023).
  * A failure is a VM-entry failure with exit reason 33, qualification 0.
  */
-#include "vmx/entry.h"
+#include "vmx/check.h"
 
 int nest__vmx_check_guest_regs(const struct nest__vmx_entry_ctx *c)
 {
@@ -59,7 +59,7 @@ int nest__vmx_check_guest_regs(const struct nest__vmx_entry_ctx *c)
 		    c, (v->GUEST_IA32_PERF_GLOBAL_CTRL & c->env->perf_global_ctrl_reserved) == 0,
 		    GUEST_PERF_GLOBAL_CTRL, NEST__F(GUEST_IA32_PERF_GLOBAL_CTRL));
 	if (c->entry & VMX_ENTRY_LOAD_PAT)
-		NEST__CHECK(c, nest__pat_valid(v->GUEST_IA32_PAT), GUEST_PAT,
+		NEST__CHECK(c, nest__x86_pat_valid(v->GUEST_IA32_PAT), GUEST_PAT,
 			    NEST__F(GUEST_IA32_PAT));
 	if (c->entry & VMX_ENTRY_LOAD_EFER) {
 		uint64_t efer = v->GUEST_IA32_EFER;

@@ -4,7 +4,11 @@
  * exits of L2 (nest_vmx_l2_exit), events L0 has for L1 while L2 runs
  * (nest_vmx_l2_event), and small queries.
  */
-#include "vmx/nested.h"
+#include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/reflect.h"
+#include "vmx/shadow.h"
+#include "vmx/sync.h"
 
 #include <nest/tdp.h>
 
@@ -74,7 +78,7 @@ static int inject_l2(struct nest_vmx *ctx, uint32_t info, uint32_t error, uint32
 	img.VM_ENTRY_INTR_INFO_FIELD = info;
 	img.VM_ENTRY_EXCEPTION_ERROR_CODE = error;
 	img.VM_ENTRY_INSTRUCTION_LEN = len;
-	return nest__vmx_write_vmcs02(ctx, &img);
+	return nest__vmx_write_vmcs02(ctx, &img, false);
 }
 
 /* Set or clear window-exiting bits of vmcs02's primary controls. */
@@ -86,7 +90,7 @@ static int set_window(struct nest_vmx *ctx, uint32_t bits, bool on)
 		img.CPU_BASED_VM_EXEC_CONTROL |= bits;
 	else
 		img.CPU_BASED_VM_EXEC_CONTROL &= ~bits;
-	return nest__vmx_write_vmcs02(ctx, &img);
+	return nest__vmx_write_vmcs02(ctx, &img, false);
 }
 
 /* L0 handles an exit and resumes L2: an event that was being delivered
@@ -295,7 +299,7 @@ NEST_API int nest_vmx_l2_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 	nest__memcpy(&size, exit, sizeof(size));
 	if (size < NEST_VMX_EXIT_MIN_SIZE)
 		return NEST_E_SIZE;
-	rc = nest__vmx_copy_in(&r, sizeof(r), regs, NEST_VMX_L2_REGS_MIN_SIZE);
+	rc = nest__copy_in(&r, sizeof(r), regs, NEST_VMX_L2_REGS_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	return finish(act, &a, l2_exit(ctx, &r, &a));
@@ -435,7 +439,7 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
 	if (!nest__vmx_ctx_ok(ctx) || l0 == NULL)
 		return NEST_E_INVAL;
 	k = &ctx->nested.l0;
-	rc = nest__vmx_copy_in(&k->pub, sizeof(k->pub), l0, NEST_VMX_L0_MIN_SIZE);
+	rc = nest__copy_in(&k->pub, sizeof(k->pub), l0, NEST_VMX_L0_MIN_SIZE);
 	if (rc != NEST_OK)
 		return rc;
 	k->msr_bitmap_valid = k->pub.msr_bitmap != NULL;

@@ -14,7 +14,7 @@
 #include <nest/nest.h>
 
 #include "internal.h"
-#include "vmx/entry.h"
+#include "vmx/check.h"
 
 #define FX_MSR_MAX 520u
 

@@ -4,7 +4,7 @@
  * 27.2.4; 26.2.2 - 26.2.4 in editions before 2023). A failure is
  * VMfailValid with error 8. The checks follow the SDM's bullets in order.
  */
-#include "vmx/entry.h"
+#include "vmx/check.h"
 
 /* Bits FIXED0 requires set and FIXED1 requires clear (SDM A.7, A.8). */
 static bool fixed_ok(uint64_t val, uint64_t fixed0, uint64_t fixed1)
@@ -44,7 +44,7 @@ static int check_host_regs(const struct nest__vmx_entry_ctx *c)
 		    c, (v->HOST_IA32_PERF_GLOBAL_CTRL & c->env->perf_global_ctrl_reserved) == 0,
 		    HOST_PERF_GLOBAL_CTRL, NEST__F(HOST_IA32_PERF_GLOBAL_CTRL));
 	if (c->exit & VMX_EXIT_LOAD_PAT)
-		NEST__CHECK(c, nest__pat_valid(v->HOST_IA32_PAT), HOST_PAT, NEST__F(HOST_IA32_PAT));
+		NEST__CHECK(c, nest__x86_pat_valid(v->HOST_IA32_PAT), HOST_PAT, NEST__F(HOST_IA32_PAT));
 	if (c->exit & VMX_EXIT_LOAD_EFER) {
 		bool lma = (v->HOST_IA32_EFER & X86_EFER_LMA) != 0;
 		bool lme = (v->HOST_IA32_EFER & X86_EFER_LME) != 0;

@@ -7,7 +7,7 @@
  * segment checks by field (selector, base, limit, access rights) and
  * then by property; so does this file.
  */
-#include "vmx/entry.h"
+#include "vmx/check.h"
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COUNT };
 

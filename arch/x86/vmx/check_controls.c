@@ -4,7 +4,7 @@
  * in editions before 2023). A failure is VMfailValid with error 7.
  * The checks follow the SDM's bullets one by one, in its order.
  */
-#include "vmx/entry.h"
+#include "vmx/check.h"
 
 /* Reserved-bit settings of a control group: the TRUE capability MSR when
  * IA32_VMX_BASIC[55] says it exists (SDM A.3.1, A.3.2, A.4.1, A.5.1). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The "paging is a subset" oracle (DESIGN.md invariant 3), shared by the
+ * The "paging is a subset" oracle (invariant 3, docs/trust-model.md), shared by the
  * property test and the fuzzer: a byte stream builds random L1 tables (EPT
  * with or without A/D, or NPT in the host paging modes L1 may use: 4-level,
  * PAE, 32-bit with and without PSE; with occasional garbage entries) and a
@@ -17,7 +17,7 @@
 
 #include <stdio.h>
 
-#include "paging/tdp_testlib.h"
+#include "tdp_testlib.h"
 
 #define OR_MEM (8ull << 20)
 #define OR_MAXPHY 46

@@ -9,7 +9,7 @@
  * reasons whose condition needs more than one control bit (CR accesses,
  * I/O, MSRs, exceptions, EPT) have a named condition.
  */
-#include "vmx/nested.h"
+#include "vmx/decide.h"
 
 #include "cpu/x86.h"
 #include "internal.h"

@@ -6,7 +6,7 @@
  * qualification is 3 (NMI with blocking by STI), 4 (VMCS link pointer) or
  * 2 (PDPTEs) where SDM 27.8 says so, 0 otherwise.
  */
-#include "vmx/entry.h"
+#include "vmx/check.h"
 
 struct event {
 	bool valid;

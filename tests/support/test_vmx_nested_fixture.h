@@ -18,6 +18,8 @@
 #include "sim.h"
 #include "sim_vmx.h"
 #include "vmx/context.h"
+#include "vmx/entry.h"
+#include "vmx/sync.h"
 
 #define N_MEM_SIZE (1u << 20)
 #define N_VMXON_GPA 0x1000ull

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM exit libnest synthesizes into L1 (reflect.c; SDM 28.2-28.7):
+ * the exit report, the pure steps (exit information, L2's guest state,
+ * L1's host state) and the reflection through the backend.
+ */
+#ifndef NEST_VMX_REFLECT_H
+#define NEST_VMX_REFLECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nest/vmx.h>
+
+#include "vmx/vmcs02.h"
+#include "vmx/vmcs12.h"
+
+/* What a VM exit into L1 reports (SDM 28.2), as read from vmcs02 or made
+ * up for an exit libnest synthesizes. */
+struct nest__vmx_exit_report {
+	uint32_t reason;
+	uint32_t intr_info, intr_error;
+	uint32_t idt_info, idt_error;
+	uint32_t insn_len, insn_info;
+	uint64_t qual;
+	uint64_t gla, gpa;
+	uint64_t io_rcx, io_rsi, io_rdi, io_rip;
+	uint32_t timer; /* L1's remaining VMX-preemption timer value */
+};
+
+/* Write the exit-information fields of vmcs12 (SDM 28.2) and clear the
+ * valid bit of its VM-entry interruption-information field, as every VM
+ * exit does. */
+void nest__vmx_write_exit_info(struct nest__vmcs12 *v, const struct nest__vmx_exit_report *r);
+
+/* Save L2's guest state from a vmcs02 image into vmcs12 (SDM 28.3),
+ * honouring vmcs12's VM-exit save controls; CR0/CR4 bits that only L0
+ * owns are taken from vmcs02's read shadows (L2's view of them). */
+void nest__vmx_save_guest(struct nest__vmcs12 *v, const struct nest__vmcs12 *v02,
+			  const struct nest__vmx_exit_report *r);
+
+/* L1's state after the VM exit (SDM 28.5 "Loading Host State"), from
+ * vmcs12's host-state area and VM-exit controls, as vmcs01 guest-state
+ * fields: `o` receives them, `set` names the fields to write. */
+void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset *set,
+			       const struct nest__vmcs12 *v, const struct nest__vmx_l1_now *l1);
+
+struct nest_vmx;
+
+/* The VM exit into L1 through the backend (SDM 28.2-28.6): exit
+ * information, L2's guest state (read from vmcs02) unless save_guest is
+ * false (failed VM entry), L1's host state into vmcs01, the VM-exit
+ * MSR-store and MSR-load areas (a failure there is a VMX abort, 28.7). */
+int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, bool save_guest,
+		      struct nest_vmx_action *act);
+
+/* Guest-state fields read from vmcs02 at every reflected exit. */
+bool nest__vmx_per_exit_field(unsigned index);
+
+#endif /* NEST_VMX_REFLECT_H */

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Moving VMCS fields between libnest's images and the hardware VMCSs
+ * through the backend (see sync.h). The context's field lists are built
+ * once from the fields the processor under L0 has (hwfields.c), so the
+ * loops below touch only fields that exist and that the copy concerns.
+ */
+#include "vmx/sync.h"
+
+#include "vmx/context.h"
+#include "vmx/hwfields.h"
+#include "vmx/reflect.h"
+
+_Static_assert(sizeof(struct nest__vmcs12) % NEST__VMX_IMG_WORD == 0,
+	       "vmcs12 image is whole words");
+_Static_assert(NEST__VF_COUNT <= UINT16_MAX, "field positions fit a list entry");
+
+uint64_t nest__vmx_img_field(const struct nest__vmcs12 *img, unsigned i)
+{
+	const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
+	const uint8_t *p = (const uint8_t *)img + f->offset;
+	uint16_t w16;
+	uint32_t w32;
+	uint64_t w64;
+
+	switch (f->width) {
+	case NEST_VMCS_W16:
+		nest__memcpy(&w16, p, sizeof(w16));
+		return w16;
+	case NEST_VMCS_W32:
+		nest__memcpy(&w32, p, sizeof(w32));
+		return w32;
+	default:
+		nest__memcpy(&w64, p, sizeof(w64));
+		return w64;
+	}
+}
+
+static bool field_differs(const struct nest__vmcs12 *a, const struct nest__vmcs12 *b, unsigned i)
+{
+	return nest__vmx_img_field(a, i) != nest__vmx_img_field(b, i);
+}
+
+/* Field `i` of an image by its table entry (no lookup by encoding). */
+static void img_set(struct nest__vmcs12 *img, unsigned i, uint64_t val)
+{
+	const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
+	uint8_t *p = (uint8_t *)img + f->offset;
+	uint16_t w16 = (uint16_t)val;
+	uint32_t w32 = (uint32_t)val;
+
+	switch (f->width) {
+	case NEST_VMCS_W16:
+		nest__memcpy(p, &w16, sizeof(w16));
+		break;
+	case NEST_VMCS_W32:
+		nest__memcpy(p, &w32, sizeof(w32));
+		break;
+	default:
+		nest__memcpy(p, &val, sizeof(val));
+		break;
+	}
+}
+
+/* Guest-state fields that a reflected exit leaves in vmcs02 until L1
+ * needs them (rare_stale). The link pointer is not guest state L2 changes. */
+static bool rare_field(unsigned i)
+{
+	return nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST && i != NEST__VF_VMCS_LINK_POINTER &&
+	       !nest__vmx_per_exit_field(i);
+}
+
+static bool guest_field(unsigned i)
+{
+	return nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST && i != NEST__VF_VMCS_LINK_POINTER;
+}
+
+static void list_add(struct nest__vmx_list *l, unsigned i)
+{
+	l->i[l->n++] = (uint16_t)i;
+}
+
+void nest__vmx_build_lists(struct nest_vmx *ctx)
+{
+	struct nest__vmx_lists *L = &ctx->lists;
+	unsigned i;
+
+	nest__memset(L, 0, sizeof(*L));
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		uint32_t flags = nest__vmcs_fields[i].flags;
+
+		if (!nest__vmx_hw_field(&ctx->host, i))
+			continue;
+		if (nest__vmx_vmcs02_field(i))
+			list_add(&L->v02, i);
+		if (guest_field(i))
+			list_add(rare_field(i) ? &L->guest_rare : &L->guest_exit, i);
+		if (flags & NEST_VMCS_F_SHADOW_READ)
+			list_add(&L->shadow_rd, i);
+		if (flags & NEST_VMCS_F_SHADOW_WRITE)
+			list_add(&L->shadow_wr, i);
+	}
+}
+
+static int hw_read(struct nest_vmx *ctx, enum nest_vmcs_id id, unsigned i, uint64_t *v)
+{
+	*v = 0;
+	return nest__be_vmcs_read(&ctx->be, id, nest__vmcs_fields[i].encoding, v);
+}
+
+static int hw_write(struct nest_vmx *ctx, enum nest_vmcs_id id, unsigned i, uint64_t v)
+{
+	return nest__be_vmcs_write(&ctx->be, id, nest__vmcs_fields[i].encoding, v);
+}
+
+/* Write the fields of vmcs02 that differ from what the backend holds, in
+ * table order; 64-bit words of the image that are equal are skipped
+ * whole. */
+int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img, bool keep_rare)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmx_list *l = &ctx->lists.v02;
+	unsigned j = 0;
+	size_t w;
+	int rc;
+
+	for (w = NEST__VMX_IMG_FIRST_WORD; w < NEST__VMX_IMG_WORDS && j < l->n; w++) {
+		const size_t lo = w * NEST__VMX_IMG_WORD, hi = lo + NEST__VMX_IMG_WORD;
+
+		if (nest__vmx_img_word(img, w) == nest__vmx_img_word(&n->vmcs02_cache, w))
+			continue;
+		while (j < l->n && nest__vmcs_fields[l->i[j]].offset < lo)
+			j++;
+		for (; j < l->n && nest__vmcs_fields[l->i[j]].offset < hi; j++) {
+			unsigned i = l->i[j];
+			uint64_t val;
+
+			if (!field_differs(img, &n->vmcs02_cache, i))
+				continue;
+			if (keep_rare && rare_field(i) && !nest__vmx_fs_has(&n->dirty, i))
+				continue;
+			val = nest__vmx_img_field(img, i);
+			rc = hw_write(ctx, NEST_VMCS02, i, val);
+			if (rc != NEST_OK)
+				return rc;
+			img_set(&n->vmcs02_cache, i, val);
+		}
+	}
+	return NEST_OK;
+}
+
+int nest__vmx_write_vmcs02_all(struct nest_vmx *ctx, const struct nest__vmcs12 *img)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmx_list *l = &ctx->lists.v02;
+	unsigned j;
+	int rc;
+
+	nest__memset(&n->vmcs02_cache, 0, sizeof(n->vmcs02_cache));
+	for (j = 0; j < l->n; j++) {
+		uint64_t val = nest__vmx_img_field(img, l->i[j]);
+
+		rc = hw_write(ctx, NEST_VMCS02, l->i[j], val);
+		if (rc != NEST_OK)
+			return rc;
+		img_set(&n->vmcs02_cache, l->i[j], val);
+	}
+	return NEST_OK;
+}
+
+static int read_list(struct nest_vmx *ctx, const struct nest__vmx_list *l)
+{
+	unsigned j;
+	uint64_t val;
+	int rc;
+
+	for (j = 0; j < l->n; j++) {
+		rc = hw_read(ctx, NEST_VMCS02, l->i[j], &val);
+		if (rc != NEST_OK)
+			return rc;
+		img_set(&ctx->nested.vmcs02_cache, l->i[j], val);
+	}
+	return NEST_OK;
+}
+
+int nest__vmx_read_vmcs02_guest(struct nest_vmx *ctx, bool all)
+{
+	int rc = read_list(ctx, &ctx->lists.guest_exit);
+
+	if (rc == NEST_OK && all)
+		rc = read_list(ctx, &ctx->lists.guest_rare);
+	return rc;
+}
+
+void nest__vmx_sync_rare(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmx_list *l = &ctx->lists.guest_rare;
+	unsigned j;
+	uint64_t val;
+
+	if (!n->rare_stale)
+		return;
+	for (j = 0; j < l->n; j++) {
+		/* A field L1 wrote since the exit keeps L1's value. */
+		if (nest__vmx_fs_has(&n->dirty, l->i[j]))
+			continue;
+		if (hw_read(ctx, NEST_VMCS02, l->i[j], &val) != NEST_OK) {
+			nest__be_log(&ctx->be, NEST_LOG_WARN, "vmx: could not read vmcs02");
+			return;
+		}
+		img_set(&n->vmcs02_cache, l->i[j], val);
+		img_set(&ctx->vmcs12, l->i[j], val);
+	}
+	n->rare_stale = false;
+}
+
+int nest__vmx_write_vmcs01(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
+			   const struct nest__vmx_fieldset *set)
+{
+	size_t w;
+	int rc;
+
+	for (w = 0; w < sizeof(set->w) / sizeof(set->w[0]); w++) {
+		uint64_t bits = set->w[w];
+
+		while (bits != 0) {
+			unsigned i = (unsigned)(w * 64u) + (unsigned)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (!nest__vmx_hw_field(&ctx->host, i))
+				continue;
+			rc = hw_write(ctx, NEST_VMCS01, i, nest__vmx_img_field(img, i));
+			if (rc != NEST_OK)
+				return rc;
+		}
+	}
+	return NEST_OK;
+}
+
+int nest__vmx_shadow_read_all(struct nest_vmx *ctx)
+{
+	const struct nest__vmx_list *l = &ctx->lists.shadow_wr;
+	unsigned j;
+	uint64_t val;
+	int rc;
+
+	for (j = 0; j < l->n; j++) {
+		unsigned i = l->i[j];
+
+		rc = hw_read(ctx, NEST_VMCS_SHADOW, i, &val);
+		if (rc != NEST_OK)
+			return rc;
+		if (nest__vmx_img_field(&ctx->vmcs12, i) != val)
+			nest__vmx_fs_set(&ctx->nested.dirty, i);
+		img_set(&ctx->vmcs12, i, val);
+		img_set(&ctx->nested.shadow_cache, i, val);
+	}
+	return NEST_OK;
+}
+
+int nest__vmx_shadow_write_all(struct nest_vmx *ctx, bool cached)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmx_list *l = &ctx->lists.shadow_rd;
+	unsigned j;
+	int rc;
+
+	for (j = 0; j < l->n; j++) {
+		unsigned i = l->i[j];
+		uint64_t val;
+
+		if (cached && !field_differs(&ctx->vmcs12, &n->shadow_cache, i))
+			continue;
+		val = nest__vmx_img_field(&ctx->vmcs12, i);
+		rc = hw_write(ctx, NEST_VMCS_SHADOW, i, val);
+		if (rc != NEST_OK)
+			return rc;
+		img_set(&n->shadow_cache, i, val);
+	}
+	return NEST_OK;
+}
