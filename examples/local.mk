@@ -8,30 +8,17 @@ noinst_PROGRAMS += examples/vmx_demo
 examples_vmx_demo_SOURCES = examples/vmx_demo.c
 examples_vmx_demo_LDADD = libnest.la
 
-# The demo: the minimal program, then the bare-metal example under QEMU (the
-# L0 stub with libnest inside, running an L1 hypervisor that runs L2; see
-# examples/baremetal/README.md), then its VMX side under Bochs. Its outputs
-# share tests/e2e/baremetal and tests/e2e/baremetal-vmx with the e2e runs.
+# The demo (examples/demo.sh): the minimal program, the VMX instruction
+# demo, then the bare-metal example under QEMU (the L0 stub with libnest
+# inside, running an L1 hypervisor that runs L2; see
+# examples/baremetal/README.md), then its VMX side under Bochs, and a summary
+# table. Its outputs share tests/e2e/baremetal and tests/e2e/baremetal-vmx
+# with the e2e runs; the demo's own are in tests/e2e/demo.
 DEMO_DEPS = examples/minimal examples/vmx_demo
+EXTRA_DIST += examples/demo.sh
 demo: $(DEMO_DEPS)
-	./examples/minimal
-	./examples/vmx_demo
-	@if command -v '$(or $(QEMU_SYSTEM_X86_64),qemu-system-x86_64)' >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory -C $(srcdir)/examples/baremetal \
-			O='$(abs_builddir)/tests/e2e/baremetal' \
-			QEMU='$(or $(QEMU_SYSTEM_X86_64),qemu-system-x86_64)' \
-			NEST_CORE_SOURCES='$(NEST_CORE_SOURCES)' run-svm; \
-	else \
-		echo "demo: qemu-system-x86_64 not found: the bare-metal example needs it" \
-			"(sudo .ci/deps installs it)"; exit 1; \
-	fi
-	@if command -v '$(or $(BOCHS),bochs)' >/dev/null 2>&1; then \
-		BOCHS='$(or $(BOCHS),bochs)' $(MAKE) --no-print-directory \
-			-C $(srcdir)/examples/baremetal \
-			O='$(abs_builddir)/tests/e2e/baremetal-vmx' \
-			NEST_CORE_SOURCES='$(NEST_CORE_SOURCES)' BOCHS_TIMEOUT=300 run-vmx; \
-	else \
-		echo "demo: bochs not found: the VMX bare-metal example needs it" \
-			"(sudo .ci/deps installs it)"; exit 1; \
-	fi
+	@srcdir='$(abs_srcdir)' builddir='$(abs_builddir)' MAKE='$(MAKE)' \
+		QEMU='$(or $(QEMU_SYSTEM_X86_64),qemu-system-x86_64)' BOCHS='$(or $(BOCHS),bochs)' \
+		NEST_CORE_SOURCES='$(NEST_CORE_SOURCES)' DEMO_OUT='$(abs_builddir)/tests/e2e/demo' \
+		$(SHELL) $(srcdir)/examples/demo.sh
 .PHONY: demo

@@ -24,10 +24,31 @@ if [ -n "$BOOT_LOG" ]; then
 	boot_bad=$(tr -d '\r' <"$BOOT_LOG" | grep -c '^check .*: FAIL')
 fi
 
-timeout --foreground "$timeout" "$qemu" "$@" </dev/null >"$log.raw" 2>&1
+# progress PID FILE WHAT: while PID runs, a line every 15 s with the time
+# and the checks FILE (the serial output so far) shows.
+progress() {
+	t0=$(date +%s) next=15
+	while kill -0 "$1" 2>/dev/null; do
+		sleep 1
+		t=$(($(date +%s) - t0))
+		if [ "$t" -ge "$next" ]; then
+			n=$(grep -ac '^check .*: ok' "$2" 2>/dev/null)
+			echo "  ... $3: ${t}s, ${n:-0} checks so far"
+			next=$((next + 15))
+		fi
+	done
+}
+
+echo "run-svm: QEMU boots the stub with its L1 hypervisor (time-out ${timeout}s)"
+start=$(date +%s)
+timeout --foreground "$timeout" "$qemu" "$@" </dev/null >"$log.raw" 2>&1 &
+pid=$!
+progress "$pid" "$log.raw" QEMU
+wait "$pid"
 status=$?
 tr -d '\r' <"$log.raw" >"$log" && rm -f "$log.raw"
 cat "$log"
+echo "run-svm: QEMU ran $(($(date +%s) - start))s"
 
 fail() {
 	echo "e2e svm: FAIL ($*)"

@@ -25,8 +25,8 @@ if [ -n "${BOOT_LOG:-}" ]; then
 fi
 
 start=$(date +%s)
-sh "$here/bochs/run-bochs.sh" "$iso" "$log" "$timeout" >"$log.run" 2>&1
-tr -d '\r' <"$log.run"
+# run-bochs.sh's progress lines show as they come; its output is kept too.
+sh "$here/bochs/run-bochs.sh" "$iso" "$log" "$timeout" 2>&1 | tr -d '\r' | tee "$log.run"
 elapsed=$(($(date +%s) - start))
 
 fail() {

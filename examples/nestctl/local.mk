@@ -2,7 +2,8 @@
 # nestctl: command-line access to libnest's checks (installed).
 bin_PROGRAMS += examples/nestctl/nestctl
 examples_nestctl_nestctl_SOURCES = examples/nestctl/nestctl.c examples/nestctl/nestctl.h \
-	examples/nestctl/svm.c examples/nestctl/vmx.c
+	examples/nestctl/svm.c examples/nestctl/vmx.c examples/nestctl/state.c \
+	examples/nestctl/caps.c examples/nestctl/offline.c examples/nestctl/offline.h
 examples_nestctl_nestctl_CFLAGS = $(AM_CFLAGS)
 examples_nestctl_nestctl_LDADD = libnest.la $(LIBBSD_LIBS)
 dist_man_MANS += examples/nestctl/nestctl.1
@@ -52,3 +53,25 @@ NESTCTL_VMX_SAMPLES = \
 	examples/nestctl/samples/vmx-ok-64bit.txt
 TESTS += tests/nestctl/vmx.sh
 EXTRA_DIST += tests/nestctl/vmx.sh $(NESTCTL_VMX_SAMPLES)
+
+# nestctl state and caps: snapshot samples (made by make-state-samples.py),
+# capability dumps, and their test.
+NESTCTL_STATE_SAMPLES = \
+	examples/nestctl/samples/state-svm-bad-asid.nst \
+	examples/nestctl/samples/state-svm-guest.nst \
+	examples/nestctl/samples/state-svm-off.kvm \
+	examples/nestctl/samples/state-svm-off.nst \
+	examples/nestctl/samples/state-vmx-bad-guest.nst \
+	examples/nestctl/samples/state-vmx-bad-vmxon.nst \
+	examples/nestctl/samples/state-vmx-guest.kvm \
+	examples/nestctl/samples/state-vmx-guest.nst \
+	examples/nestctl/samples/state-vmx-off.nst \
+	examples/nestctl/samples/state-vmx-root.kvm \
+	examples/nestctl/samples/state-vmx-root.nst \
+	examples/nestctl/samples/caps-svm-a.txt \
+	examples/nestctl/samples/caps-svm-b.txt \
+	examples/nestctl/samples/caps-vmx-a.txt \
+	examples/nestctl/samples/caps-vmx-b.txt \
+	examples/nestctl/samples/make-state-samples.py
+TESTS += tests/nestctl/state.sh
+EXTRA_DIST += tests/nestctl/state.sh $(NESTCTL_STATE_SAMPLES)

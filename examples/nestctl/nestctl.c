@@ -12,12 +12,17 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nestctl svm check [OPTIONS] FILE\n"
 		"       nestctl vmx ...\n"
+		"       nestctl state show|check|convert ...\n"
+		"       nestctl caps [--host FILE | --pool FILE...] [--features LIST]\n"
 		"       nestctl --help | --version\n"
 		"\n"
 		"svm check   apply VMRUN's consistency checks (AMD APM 15.5.1) to a VMCB\n"
 		"            written as FIELD = VALUE lines; prints \"ok\" or\n"
 		"            \"vmexit-invalid: RULE\". Run \"nestctl svm --help\" for options.\n"
 		"vmx         the VMX counterpart.\n"
+		"state       show, check or convert a nested-state snapshot (libnest's\n"
+		"            format or KVM's kvm_nested_state).\n"
+		"caps        what libnest offers L1 on a host or a migration pool.\n"
 		"\n"
 		"Exit status: 0 ok, 1 the architecture rejects the input, 2 bad input or usage.\n");
 }
@@ -40,6 +45,10 @@ int main(int argc, char **argv)
 		return nestctl_svm(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "vmx"))
 		return nestctl_vmx(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "state"))
+		return nestctl_state(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "caps"))
+		return nestctl_caps(argc - 1, argv + 1);
 	fprintf(stderr, "nestctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return NESTCTL_EXIT_USAGE;

@@ -13,7 +13,7 @@ BOCHS_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 BOCHS_TIMEOUT ?= 600
 
 define bochs_iso
-	sh $(BOCHS_DIR)/mkiso.sh $(1) $(2) "$(3)" $(4)
+	$(call bm_say,ISO,$(1))sh $(BOCHS_DIR)/mkiso.sh $(1) $(2) "$(3)" $(4)
 endef
 
 define bochs_run

@@ -42,12 +42,32 @@ rm -f "$log" "$blog"
 echo c >"$cmds"
 sh "$here/bochsrc.sh" "$iso" "$log" "${BOCHS_MEGS:-256}" "${BOCHS_CPU:-vmx}" >"$rc" || exit 1
 
+# progress PID FILE WHAT: while PID runs, a line every 15 s with the time
+# and the checks FILE (the serial output so far) shows.
+progress() {
+	t0=$(date +%s) next=15
+	while kill -0 "$1" 2>/dev/null; do
+		sleep 1
+		t=$(($(date +%s) - t0))
+		if [ "$t" -ge "$next" ]; then
+			n=$(grep -ac '^check .*: ok' "$2" 2>/dev/null)
+			echo "  ... $3: ${t}s, ${n:-0} checks so far"
+			next=$((next + 15))
+		fi
+	done
+}
+
+echo "run-bochs: Bochs boots $(basename "$iso") (time-out ${limit}s)"
 start=$(date +%s)
-timeout --foreground "$limit" "$bochs" -q -f "$rc" -rc "$cmds" </dev/null >"$blog" 2>&1
+timeout --foreground "$limit" "$bochs" -q -f "$rc" -rc "$cmds" </dev/null >"$blog" 2>&1 &
+pid=$!
+progress "$pid" "$log" Bochs
+wait "$pid"
 status=$?
 elapsed=$(($(date +%s) - start))
 
-[ -f "$log" ] && cat "$log"
+# (GRUB's screen-control sequences left out)
+[ -f "$log" ] && sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$log"
 echo "run-bochs: Bochs ran ${elapsed}s (exit status $status)"
 if [ $status -eq 124 ]; then
 	echo "run-bochs: timed out after ${limit}s" >&2

@@ -19,19 +19,31 @@ BM_ASFLAGS = -m64 -fno-pic -I$(BM_COMMON_DIR)
 BM_LDFLAGS = -m64 -nostdlib -static -no-pie -Wl,-T,$(BM_COMMON_DIR)/kernel.ld \
 	-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
+# Silent rules, as automake's: one short line per file built; V=1 shows the
+# commands. $(call bm_say,TAG,FILE) prefixes a recipe line; $(bm_q) hides
+# one that needs no line of its own.
+V ?= 0
+ifeq ($(V),1)
+bm_say =
+bm_q =
+else
+bm_say = @printf '  %-7s %s\n' '$(1)' '$(patsubst $(abspath $(BM_OUT))/%,%,$(abspath $(2)))';
+bm_q = @
+endif
+
 BM_COMMON_SRCS = boot.S isr.S start.c idt.c serial.c printf.c string.c alloc.c mb.c
 BM_COMMON_HDRS = bm.h multiboot.h
 BM_COMMON_OBJS = $(addprefix $(BM_OUT)/common/,$(addsuffix .o,$(basename $(BM_COMMON_SRCS))))
 
 $(BM_OUT)/common/%.o: $(BM_COMMON_DIR)/%.c $(addprefix $(BM_COMMON_DIR)/,$(BM_COMMON_HDRS))
 	@mkdir -p $(@D)
-	$(BM_CC) $(BM_CFLAGS) -c -o $@ $<
+	$(call bm_say,CC,$@)$(BM_CC) $(BM_CFLAGS) -c -o $@ $<
 
 $(BM_OUT)/common/%.o: $(BM_COMMON_DIR)/%.S $(BM_COMMON_DIR)/multiboot.h
 	@mkdir -p $(@D)
-	$(BM_CC) $(BM_ASFLAGS) -c -o $@ $<
+	$(call bm_say,AS,$@)$(BM_CC) $(BM_ASFLAGS) -c -o $@ $<
 
 define bm_link
-	$(BM_CC) $(BM_LDFLAGS) -o $(1).64 $(2) -lgcc
-	$(BM_OBJCOPY) -O elf32-i386 $(1).64 $(1)
+	$(call bm_say,LD,$(1))$(BM_CC) $(BM_LDFLAGS) -o $(1).64 $(2) -lgcc
+	$(bm_q)$(BM_OBJCOPY) -O elf32-i386 $(1).64 $(1)
 endef
