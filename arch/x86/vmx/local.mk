@@ -3,7 +3,7 @@
 NEST_CORE_SOURCES += arch/x86/vmx/vmcs12.c
 # Which VMCS fields the processor under L0 has.
 NEST_CORE_SOURCES += arch/x86/vmx/hwfields.c
-noinst_HEADERS += arch/x86/vmx/hwfields.h
+noinst_HEADERS += arch/x86/vmx/hwfields.h arch/x86/vmx/hwfields.def
 noinst_HEADERS += arch/x86/vmx/vmcs12.h
 include_nest_HEADERS += include/nest/vmcs-fields.def
 

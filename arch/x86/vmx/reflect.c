@@ -37,36 +37,35 @@
 /* The guest state every exit handler of L1 may need at once (RIP, RSP,
  * RFLAGS, control registers, CPL through CS/SS, events, the MSRs the
  * save controls name); the rest is read from vmcs02 on demand. */
+static const bool per_exit[NEST__VF_COUNT] = {
+    [NEST__VF_GUEST_RIP] = true,
+    [NEST__VF_GUEST_RSP] = true,
+    [NEST__VF_GUEST_RFLAGS] = true,
+    [NEST__VF_GUEST_CR0] = true,
+    [NEST__VF_GUEST_CR3] = true,
+    [NEST__VF_GUEST_CR4] = true,
+    [NEST__VF_GUEST_DR7] = true,
+    [NEST__VF_GUEST_IA32_DEBUGCTL] = true,
+    [NEST__VF_GUEST_IA32_EFER] = true,
+    [NEST__VF_GUEST_IA32_PAT] = true,
+    [NEST__VF_GUEST_CS_SELECTOR] = true,
+    [NEST__VF_GUEST_CS_AR_BYTES] = true,
+    [NEST__VF_GUEST_SS_AR_BYTES] = true,
+    [NEST__VF_GUEST_INTERRUPTIBILITY_INFO] = true,
+    [NEST__VF_GUEST_ACTIVITY_STATE] = true,
+    [NEST__VF_GUEST_PENDING_DBG_EXCEPTIONS] = true,
+    [NEST__VF_GUEST_INTR_STATUS] = true,
+    [NEST__VF_GUEST_PML_INDEX] = true,
+    [NEST__VF_GUEST_PDPTE0] = true,
+    [NEST__VF_GUEST_PDPTE1] = true,
+    [NEST__VF_GUEST_PDPTE2] = true,
+    [NEST__VF_GUEST_PDPTE3] = true,
+    [NEST__VF_VMX_PREEMPTION_TIMER_VALUE] = true,
+};
+
 bool nest__vmx_per_exit_field(unsigned i)
 {
-	switch (i) {
-	case NEST__VF_GUEST_RIP:
-	case NEST__VF_GUEST_RSP:
-	case NEST__VF_GUEST_RFLAGS:
-	case NEST__VF_GUEST_CR0:
-	case NEST__VF_GUEST_CR3:
-	case NEST__VF_GUEST_CR4:
-	case NEST__VF_GUEST_DR7:
-	case NEST__VF_GUEST_IA32_DEBUGCTL:
-	case NEST__VF_GUEST_IA32_EFER:
-	case NEST__VF_GUEST_IA32_PAT:
-	case NEST__VF_GUEST_CS_SELECTOR:
-	case NEST__VF_GUEST_CS_AR_BYTES:
-	case NEST__VF_GUEST_SS_AR_BYTES:
-	case NEST__VF_GUEST_INTERRUPTIBILITY_INFO:
-	case NEST__VF_GUEST_ACTIVITY_STATE:
-	case NEST__VF_GUEST_PENDING_DBG_EXCEPTIONS:
-	case NEST__VF_GUEST_INTR_STATUS:
-	case NEST__VF_GUEST_PML_INDEX:
-	case NEST__VF_GUEST_PDPTE0:
-	case NEST__VF_GUEST_PDPTE1:
-	case NEST__VF_GUEST_PDPTE2:
-	case NEST__VF_GUEST_PDPTE3:
-	case NEST__VF_VMX_PREEMPTION_TIMER_VALUE:
-		return true;
-	default:
-		return false;
-	}
+	return i < NEST__VF_COUNT && per_exit[i];
 }
 
 void nest__vmx_write_exit_info(struct nest__vmcs12 *v, const struct nest__vmx_exit_report *r)
