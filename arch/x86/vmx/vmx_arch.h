@@ -17,6 +17,21 @@
 
 #define VMX_EXIT_REASON_MAX_ NEST_VMX_EXIT_REASON_COUNT
 
+/* The primary processor-based controls libnest emulates for L1, all of
+ * them (SDM 25.6.2): what nest_vmx_caps_default() offers and what the
+ * capabilities are computed from (caps.c). */
+#define VMX_PROC_EMULATED                                                                          \
+	(NEST_VMX_PROC_INTR_WINDOW_EXITING | NEST_VMX_PROC_USE_TSC_OFFSETTING |                    \
+	 NEST_VMX_PROC_HLT_EXITING | NEST_VMX_PROC_INVLPG_EXITING | NEST_VMX_PROC_MWAIT_EXITING |  \
+	 NEST_VMX_PROC_RDPMC_EXITING | NEST_VMX_PROC_RDTSC_EXITING |                               \
+	 NEST_VMX_PROC_CR3_LOAD_EXITING | NEST_VMX_PROC_CR3_STORE_EXITING |                        \
+	 NEST_VMX_PROC_CR8_LOAD_EXITING | NEST_VMX_PROC_CR8_STORE_EXITING |                        \
+	 NEST_VMX_PROC_USE_TPR_SHADOW | NEST_VMX_PROC_NMI_WINDOW_EXITING |                         \
+	 NEST_VMX_PROC_MOV_DR_EXITING | NEST_VMX_PROC_UNCOND_IO_EXITING |                          \
+	 NEST_VMX_PROC_USE_IO_BITMAPS | NEST_VMX_PROC_MONITOR_TRAP_FLAG |                          \
+	 NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_MONITOR_EXITING |                           \
+	 NEST_VMX_PROC_PAUSE_EXITING | NEST_VMX_PROC_ACTIVATE_SECONDARY)
+
 /* VM-instruction error numbers (SDM 31.4). */
 enum vmx_insn_error {
 	VMXERR_VMCALL_IN_ROOT = 1,
