@@ -62,9 +62,7 @@ int nest__svm_vmrun(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t vmc
 		vmcb01->save.rip = next_rip;
 		vmcb01->save.dr7 = SVM_DR7_RESET;
 		vmcb01->control.int_state &= ~NEST_SVM_INT_STATE_SHADOW;
-		ctx->gif = false;
-		if (ctx->flags & NEST_SVM_CFG_L0_VGIF)
-			vmcb01->control.int_ctl &= ~NEST_SVM_INT_CTL_V_GIF;
+		nest__svm_set_l1_gif(ctx, vmcb01, false);
 		act->kind = NEST_SVM_ACT_RESUME_L1;
 		act->flags |= NEST_SVM_ACT_F_INVALID | NEST_SVM_ACT_F_REFLECTED;
 		act->check = diag.rule;

@@ -164,9 +164,7 @@ int nest__svm_reflect(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint64_t e
 
 	restore_host(ctx, vmcb01);
 	ctx->guest_mode = false;
-	ctx->gif = false; /* #VMEXIT clears GIF (APM 15.6) */
-	if (ctx->flags & NEST_SVM_CFG_L0_VGIF)
-		vmcb01->control.int_ctl &= ~NEST_SVM_INT_CTL_V_GIF;
+	nest__svm_set_l1_gif(ctx, vmcb01, false); /* #VMEXIT clears GIF (APM 15.6) */
 	ctx->reflected++;
 	act->kind = NEST_SVM_ACT_RESUME_L1;
 	act->flags |= NEST_SVM_ACT_F_REFLECTED;

@@ -29,6 +29,9 @@
 #define CPL_MAX 3u
 #define OPERAND_32 4u
 #define OPERAND_64 8u
+/* vmptr_operand(): the instruction ended in VMfail (negative, as
+ * NEST__VMX_INJECTED: statuses are zero or positive). */
+#define VMPTR_DONE (-2)
 
 /* ---- outcomes (SDM 31.2) ---- */
 
@@ -211,21 +214,40 @@ static int handle_vmxoff(struct nest__vmx_insn *in)
 	return vmsucceed(in);
 }
 
-static int handle_vmclear(struct nest__vmx_insn *in)
+/* The common start of VMCLEAR and VMPTRLD (SDM 31.3): #UD/#GP, the m64
+ * operand, then VMfail with `bad_addr` for an address that is not 4 KiB
+ * aligned or beyond the width, `vmxon` for the VMXON pointer. Returns
+ * NEST_OK with *addr to go on; anything else is the instruction's end. */
+static int vmptr_operand(struct nest__vmx_insn *in, uint32_t bad_addr, uint32_t vmxon,
+			 uint64_t *addr)
 {
-	struct nest_vmx *ctx = in->ctx;
-	uint64_t addr;
 	int rc = check_root_insn(in, true);
 
 	if (rc != NEST_OK)
 		return rc;
-	rc = read_m64(in, &addr);
+	rc = read_m64(in, addr);
 	if (rc != NEST_OK)
 		return rc;
-	if (!vmptr_valid(ctx, addr))
-		return vmfail(in, VMXERR_VMCLEAR_INVALID_ADDRESS);
-	if (addr == ctx->vmxon_ptr)
-		return vmfail(in, VMXERR_VMCLEAR_VMXON_POINTER);
+	if (!vmptr_valid(in->ctx, *addr)) {
+		vmfail(in, bad_addr);
+		return VMPTR_DONE;
+	}
+	if (*addr == in->ctx->vmxon_ptr) {
+		vmfail(in, vmxon);
+		return VMPTR_DONE;
+	}
+	return NEST_OK;
+}
+
+static int handle_vmclear(struct nest__vmx_insn *in)
+{
+	struct nest_vmx *ctx = in->ctx;
+	uint64_t addr;
+	int rc = vmptr_operand(in, VMXERR_VMCLEAR_INVALID_ADDRESS, VMXERR_VMCLEAR_VMXON_POINTER,
+			       &addr);
+
+	if (rc != NEST_OK)
+		return rc == VMPTR_DONE ? NEST_OK : rc;
 	if (addr == ctx->current_vmptr) {
 		ctx->vmcs12.launch_state = NEST_VMCS12_STATE_CLEAR;
 		nest__vmx_writeback_vmcs12(ctx);
@@ -248,17 +270,11 @@ static int handle_vmptrld(struct nest__vmx_insn *in)
 	struct nest__vmcs12 image;
 	bool shadow_ok = (ctx->features & NEST_VMX_F_VMCS_SHADOWING) != 0;
 	uint64_t addr;
-	int rc = check_root_insn(in, true);
+	int rc = vmptr_operand(in, VMXERR_VMPTRLD_INVALID_ADDRESS, VMXERR_VMPTRLD_VMXON_POINTER,
+			       &addr);
 
 	if (rc != NEST_OK)
-		return rc;
-	rc = read_m64(in, &addr);
-	if (rc != NEST_OK)
-		return rc;
-	if (!vmptr_valid(ctx, addr))
-		return vmfail(in, VMXERR_VMPTRLD_INVALID_ADDRESS);
-	if (addr == ctx->vmxon_ptr)
-		return vmfail(in, VMXERR_VMPTRLD_VMXON_POINTER);
+		return rc == VMPTR_DONE ? NEST_OK : rc;
 	if (addr == ctx->current_vmptr)
 		return vmsucceed(in); /* already current: keep the cached copy */
 	/* Single fetch: the region is copied once, then checked. */
