@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <nest/vmcs.h>
+#include <nest/vmx-arch.h>
 
 /* Included after svm_hw.h (through stub.h), whose GPR_*, VEC_*, PAT_DEFAULT
  * and CPUID_EXT_FEATURES it shares. */
@@ -66,32 +67,12 @@
 #define RFLAGS_FIXED 0x2ull
 #define RFLAGS_IF (1ull << 9)
 
-/* Controls (SDM 25.6). */
-#define PROC_INTR_WINDOW_EXITING (1u << 2)
-#define PROC_USE_IO_BITMAPS (1u << 25)
-#define PROC_USE_MSR_BITMAPS (1u << 28)
-#define PROC_SECONDARY (1u << 31)
-#define PROC2_ENABLE_EPT (1u << 1)
-#define PROC2_ENABLE_VPID (1u << 5)
-#define PROC2_UNRESTRICTED_GUEST (1u << 7)
-#define PROC2_VMCS_SHADOWING (1u << 14)
+/* Controls, exit reasons and event information: nest/vmx-arch.h. */
 #define VMCS_SHADOW_INDICATOR (1u << 31) /* revision-identifier bit 31 (SDM 25.2) */
-#define EXIT_SAVE_DEBUG (1u << 2)
-#define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
-#define EXIT_SAVE_PAT (1u << 18)
-#define EXIT_LOAD_PAT (1u << 19)
-#define EXIT_SAVE_EFER (1u << 20)
-#define EXIT_LOAD_EFER (1u << 21)
-#define ENTRY_LOAD_DEBUG (1u << 2)
-#define ENTRY_IA32E_GUEST (1u << 9)
-#define ENTRY_LOAD_PAT (1u << 14)
-#define ENTRY_LOAD_EFER (1u << 15)
 
 /* Interruption information (SDM 25.8.3, 26.9.2). */
-#define INTR_INFO_VALID (1u << 31)
-#define INTR_INFO_ERROR_CODE (1u << 11)
-#define INTR_TYPE_EXT_INTR (0u << 8)
-#define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_TYPE_EXT_INTR (NEST_VMX_INTR_TYPE_EXT_INTR << NEST_VMX_INTR_INFO_TYPE_SHIFT)
+#define INTR_TYPE_HW_EXCEPTION (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT)
 #define VEC_PF 14
 
 /* EPT (SDM 29.3). */
@@ -120,31 +101,7 @@
 #define AR_DPL_MASK 3u
 
 /* Basic exit reasons (SDM appendix C). */
-#define EXIT_EXTERNAL_INTERRUPT 1
-#define EXIT_TRIPLE_FAULT 2
-#define EXIT_INIT 3
-#define EXIT_INTERRUPT_WINDOW 7
-#define EXIT_CPUID 10
-#define EXIT_VMCALL 18
-#define EXIT_VMCLEAR 19
-#define EXIT_VMLAUNCH 20
-#define EXIT_VMPTRLD 21
-#define EXIT_VMPTRST 22
-#define EXIT_VMREAD 23
-#define EXIT_VMRESUME 24
-#define EXIT_VMWRITE 25
-#define EXIT_VMXOFF 26
-#define EXIT_VMXON 27
-#define EXIT_CR_ACCESS 28
-#define EXIT_IO 30
-#define EXIT_RDMSR 31
-#define EXIT_WRMSR 32
-#define EXIT_EPT_VIOLATION 48
-#define EXIT_INVEPT 50
-#define EXIT_INVVPID 53
-#define EXIT_VMFUNC 59
-#define EXIT_REASON_BASIC(r) ((r)&0xFFFFu)
-#define EXIT_REASON_ENTRY_FAILURE (1u << 31)
+#define EXIT_REASON_BASIC(r) ((r)&NEST_VMX_EXIT_REASON_BASIC_MASK)
 
 /* Exit qualifications (SDM 28.2.1). */
 #define CRQ_CR(q) ((unsigned)(q)&0xFu)

@@ -101,9 +101,9 @@ void skip_insn(void)
 
 void inject_exception(unsigned vector, bool has_error, uint32_t error)
 {
-	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
+	uint32_t info = NEST_VMX_INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
 	if (has_error) {
-		info |= INTR_INFO_ERROR_CODE;
+		info |= NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE;
 		vmw(NEST_VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error);
 	}
 	vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD, info);
@@ -177,10 +177,10 @@ static void vmx_enable(void)
 	h->cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
 	h->cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
 	h->vmcs_enum = rdmsr(MSR_VMX_VMCS_ENUM);
-	bool secondary = (h->procbased >> 32) & PROC_SECONDARY;
+	bool secondary = (h->procbased >> 32) & NEST_VMX_PROC_ACTIVATE_SECONDARY;
 	h->procbased2 = rdmsr_if(secondary, MSR_VMX_PROCBASED2);
 	uint32_t p2 = (uint32_t)(h->procbased2 >> 32);
-	h->ept_vpid = rdmsr_if(p2 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID), MSR_VMX_EPT_VPID);
+	h->ept_vpid = rdmsr_if(p2 & (NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_ENABLE_VPID), MSR_VMX_EPT_VPID);
 	bool true_ctls = h->basic & VMX_BASIC_TRUE_CTLS;
 	h->true_pinbased = rdmsr_if(true_ctls, MSR_VMX_TRUE_PINBASED);
 	h->true_procbased = rdmsr_if(true_ctls, MSR_VMX_TRUE_PROCBASED);
@@ -189,7 +189,7 @@ static void vmx_enable(void)
 	h->feature_control = rdmsr(MSR_FEATURE_CONTROL);
 	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
 	h->maxphyaddr = a & 0xFF;
-	if (!(p2 & PROC2_ENABLE_EPT) || !(p2 & PROC2_UNRESTRICTED_GUEST))
+	if (!(p2 & NEST_VMX_PROC2_ENABLE_EPT) || !(p2 & NEST_VMX_PROC2_UNRESTRICTED_GUEST))
 		bm_panic("stub: EPT and unrestricted guest are required\n");
 
 	vs.revision = (uint32_t)h->basic & 0x7FFFFFFFu;
@@ -292,16 +292,16 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	    ctl_adjust(t ? h->true_pinbased : h->pinbased, 0, "pin-based"));
 	vmw(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL,
 	    ctl_adjust(t ? h->true_procbased : h->procbased,
-		       PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY,
+		       NEST_VMX_PROC_USE_IO_BITMAPS | NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_ACTIVATE_SECONDARY,
 		       "processor-based"));
-	uint32_t p2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
-	if ((h->procbased2 >> 32) & PROC2_ENABLE_VPID)
-		p2 |= PROC2_ENABLE_VPID;
+	uint32_t p2 = NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST;
+	if ((h->procbased2 >> 32) & NEST_VMX_PROC2_ENABLE_VPID)
+		p2 |= NEST_VMX_PROC2_ENABLE_VPID;
 	/* VMCS shadowing: L1's VMREAD and VMWRITE of the fields libnest marks
 	 * shadowable run without exits on a shadow VMCS libnest keeps in step
 	 * with vmcs12 (SDM 25.10, 26.3). Linked while L1 has a current VMCS. */
-	if ((h->procbased2 >> 32) & PROC2_VMCS_SHADOWING) {
-		p2 |= PROC2_VMCS_SHADOWING;
+	if ((h->procbased2 >> 32) & NEST_VMX_PROC2_VMCS_SHADOWING) {
+		p2 |= NEST_VMX_PROC2_VMCS_SHADOWING;
 		vs.shadow = bm_page_alloc();
 		*(uint32_t *)vs.shadow = vs.revision | VMCS_SHADOW_INDICATOR;
 		if (!vmclear((uint64_t)(uintptr_t)vs.shadow))
@@ -319,17 +319,17 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	 * L1 enters without "load debug controls" (SDM 27.3.2.1). */
 	vmw(NEST_VMCS_VM_EXIT_CONTROLS,
 	    ctl_adjust(t ? h->true_exit : h->exit,
-		       EXIT_SAVE_DEBUG | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER |
-			   EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT,
+		       NEST_VMX_EXIT_CTL_SAVE_DEBUG_CONTROLS | NEST_VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE | NEST_VMX_EXIT_CTL_SAVE_EFER |
+			   NEST_VMX_EXIT_CTL_LOAD_EFER | NEST_VMX_EXIT_CTL_SAVE_PAT | NEST_VMX_EXIT_CTL_LOAD_PAT,
 		       "VM-exit"));
 	vmw(NEST_VMCS_VM_ENTRY_CONTROLS,
 	    ctl_adjust(t ? h->true_entry : h->entry,
-		       ENTRY_LOAD_DEBUG | ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, "VM-entry"));
+		       NEST_VMX_ENTRY_CTL_LOAD_DEBUG_CONTROLS | NEST_VMX_ENTRY_CTL_LOAD_EFER | NEST_VMX_ENTRY_CTL_LOAD_PAT, "VM-entry"));
 	vmw(NEST_VMCS_EXCEPTION_BITMAP, 0);
 	vmw(NEST_VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)vs.io_bitmap);
 	vmw(NEST_VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)vs.io_bitmap + BM_PAGE_SIZE);
 	vmw(NEST_VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)vs.msr_bitmap);
-	if (p2 & PROC2_ENABLE_VPID)
+	if (p2 & NEST_VMX_PROC2_ENABLE_VPID)
 		vmw(NEST_VMCS_VIRTUAL_PROCESSOR_ID, L1_VPID);
 	vs.eptp01 = (uint64_t)(uintptr_t)stub.npt01 | EPTP_WB | EPTP_WALK_4;
 	vmw(NEST_VMCS_EPT_POINTER, vs.eptp01);
@@ -541,10 +541,10 @@ static void handle_cr(void)
 		/* Paging turned on or off with EFER.LME: IA-32e mode follows (SDM 10.8.5). */
 		if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
 			efer |= EFER_LMA;
-			entry |= ENTRY_IA32E_GUEST;
+			entry |= NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST;
 		} else if (!(val & CR0_PG) && (old & CR0_PG)) {
 			efer &= ~EFER_LMA;
-			entry &= ~ENTRY_IA32E_GUEST;
+			entry &= ~NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST;
 		}
 		vmw(NEST_VMCS_GUEST_IA32_EFER, efer);
 		vmw(NEST_VMCS_VM_ENTRY_CONTROLS, entry);
@@ -605,53 +605,53 @@ static void l1_exit(uint32_t reason)
 	stub.stats.l1_exits++;
 	if (basic < BM_ARRAY_SIZE(stub.stats.by_code))
 		stub.stats.by_code[basic]++;
-	if (reason & EXIT_REASON_ENTRY_FAILURE)
+	if (reason & NEST_VMX_EXIT_REASON_ENTRY_FAILURE)
 		vmx_fatal("vmcs01 rejected by VM entry");
 	switch (basic) {
-	case EXIT_CPUID:
+	case NEST_VMX_EXIT_CPUID:
 		handle_cpuid();
 		break;
-	case EXIT_IO:
+	case NEST_VMX_EXIT_IO_INSTRUCTION:
 		if (!l0_port_io(vmr(NEST_VMCS_EXIT_QUALIFICATION)))
 			vmx_fatal("unexpected I/O exit");
 		break;
-	case EXIT_CR_ACCESS:
+	case NEST_VMX_EXIT_CR_ACCESS:
 		handle_cr();
 		break;
-	case EXIT_RDMSR:
-	case EXIT_WRMSR:
-		vmx_msr_exit(basic == EXIT_WRMSR);
+	case NEST_VMX_EXIT_MSR_READ:
+	case NEST_VMX_EXIT_MSR_WRITE:
+		vmx_msr_exit(basic == NEST_VMX_EXIT_MSR_WRITE);
 		break;
-	case EXIT_VMCLEAR:
-	case EXIT_VMLAUNCH:
-	case EXIT_VMPTRLD:
-	case EXIT_VMPTRST:
-	case EXIT_VMREAD:
-	case EXIT_VMRESUME:
-	case EXIT_VMWRITE:
-	case EXIT_VMXOFF:
-	case EXIT_VMXON:
-	case EXIT_INVEPT:
-	case EXIT_INVVPID:
+	case NEST_VMX_EXIT_VMCLEAR:
+	case NEST_VMX_EXIT_VMLAUNCH:
+	case NEST_VMX_EXIT_VMPTRLD:
+	case NEST_VMX_EXIT_VMPTRST:
+	case NEST_VMX_EXIT_VMREAD:
+	case NEST_VMX_EXIT_VMRESUME:
+	case NEST_VMX_EXIT_VMWRITE:
+	case NEST_VMX_EXIT_VMXOFF:
+	case NEST_VMX_EXIT_VMXON:
+	case NEST_VMX_EXIT_INVEPT:
+	case NEST_VMX_EXIT_INVVPID:
 		vmx_nested_l1_insn(reason);
 		break;
-	case EXIT_VMCALL:
-	case EXIT_VMFUNC:
+	case NEST_VMX_EXIT_VMCALL:
+	case NEST_VMX_EXIT_VMFUNC:
 		/* No hypercalls; VM functions are not offered to L1 (SDM 26.5.6). */
 		inject_exception(VEC_UD, false, 0);
 		break;
-	case EXIT_INTERRUPT_WINDOW:
+	case NEST_VMX_EXIT_INTERRUPT_WINDOW:
 		vmx_nested_l1_window();
 		break;
-	case EXIT_INIT:
+	case NEST_VMX_EXIT_INIT_SIGNAL:
 		/* INIT is blocked in VMX root operation (SDM 26.2, 33.14); a
 		 * vCPU reset of L1 outside it is not emulated. */
 		if (!vmx_nested_in_vmx_root())
 			vmx_fatal("INIT of L1 outside VMX operation (a reset)");
 		break;
-	case EXIT_TRIPLE_FAULT:
+	case NEST_VMX_EXIT_TRIPLE_FAULT:
 		vmx_fatal("L1 shut down (triple fault)");
-	case EXIT_EPT_VIOLATION:
+	case NEST_VMX_EXIT_EPT_VIOLATION:
 		bm_printf("stub: L1 touched L1-physical %#llx, which it does not have\n",
 			  (unsigned long long)vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS));
 		vmx_fatal("EPT violation of L1");

@@ -192,8 +192,8 @@ void vmx_nested_init(void)
 	struct nest_vmx_l0 l0 = {
 	    .size = sizeof(l0),
 	    .flags = vs.shadow ? NEST_VMX_L0_F_SHADOW_VMCS : 0,
-	    .proc = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY,
-	    .proc2 = PROC2_ENABLE_EPT | (vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? PROC2_ENABLE_VPID : 0),
+	    .proc = NEST_VMX_PROC_USE_IO_BITMAPS | NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_ACTIVATE_SECONDARY,
+	    .proc2 = NEST_VMX_PROC2_ENABLE_EPT | (vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? NEST_VMX_PROC2_ENABLE_VPID : 0),
 	    .exit_ctls = (uint32_t)vmr(NEST_VMCS_VM_EXIT_CONTROLS),
 	    .vpid02 = vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? L2_VPID : 0,
 	    .eptp01 = vs.eptp01,
@@ -410,7 +410,7 @@ void vmx_nested_l1_insn(uint32_t reason)
 		vmx_fatal("libnest refused an L1 exit");
 	}
 	link_shadow();
-	if (basic == EXIT_VMLAUNCH || basic == EXIT_VMRESUME) {
+	if (basic == NEST_VMX_EXIT_VMLAUNCH || basic == NEST_VMX_EXIT_VMRESUME) {
 		stub.stats.vmruns++;
 		if (act.kind != NEST_VMX_ACT_ENTER_L2)
 			stub.stats.vmrun_failed++;
@@ -447,9 +447,9 @@ static void arm_l1_window(void)
 	vmcs_load(vs.vmcs01);
 	proc = vmr(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL);
 	if (pending_highest() >= 0)
-		proc |= PROC_INTR_WINDOW_EXITING;
+		proc |= NEST_VMX_PROC_INTR_WINDOW_EXITING;
 	else
-		proc &= ~(uint64_t)PROC_INTR_WINDOW_EXITING;
+		proc &= ~(uint64_t)NEST_VMX_PROC_INTR_WINDOW_EXITING;
 	vmw(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
 }
 
@@ -459,7 +459,7 @@ void vmx_nested_l1_window(void)
 
 	if (vector >= 0) {
 		pending_set(vector, false);
-		vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vector);
+		vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD, NEST_VMX_INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vector);
 	}
 	arm_l1_window();
 }
@@ -517,36 +517,36 @@ static void l2_init(void)
 
 static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 {
-	if (reason == EXIT_EXTERNAL_INTERRUPT) {
+	if (reason == NEST_VMX_EXIT_EXTERNAL_INTERRUPT) {
 		l2_apic_interrupt();
 		return;
 	}
-	if (reason == EXIT_INTERRUPT_WINDOW) {
+	if (reason == NEST_VMX_EXIT_INTERRUPT_WINDOW) {
 		/* libnest's window for an interrupt the stub holds for L2. */
 		int vector = pending_highest();
 		if (vector >= 0)
 			l2_interrupt(vector, true);
 		return;
 	}
-	if (reason == EXIT_INIT) {
+	if (reason == NEST_VMX_EXIT_INIT_SIGNAL) {
 		l2_init();
 		return;
 	}
 	stub.stats.l2_handled++;
 	switch (reason) {
-	case EXIT_IO:
+	case NEST_VMX_EXIT_IO_INSTRUCTION:
 		if (!l0_port_io(vmr(NEST_VMCS_EXIT_QUALIFICATION)))
 			vmx_fatal("L2 I/O exit that neither L1 nor L0 handles");
 		return;
-	case EXIT_RDMSR:
-	case EXIT_WRMSR:
-		vmx_msr_exit(reason == EXIT_WRMSR); /* the VMX MSRs, as L1 sees them */
+	case NEST_VMX_EXIT_MSR_READ:
+	case NEST_VMX_EXIT_MSR_WRITE:
+		vmx_msr_exit(reason == NEST_VMX_EXIT_MSR_WRITE); /* the VMX MSRs, as L1 sees them */
 		return;
-	case EXIT_CR_ACCESS:
+	case NEST_VMX_EXIT_CR_ACCESS:
 		if (!l0_cr8_access(vmr(NEST_VMCS_EXIT_QUALIFICATION)))
 			vmx_fatal("L2 CR access that neither L1 nor L0 handles");
 		return;
-	case EXIT_EPT_VIOLATION:
+	case NEST_VMX_EXIT_EPT_VIOLATION:
 		bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
 			  (unsigned long long)vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS));
 		vmx_fatal("EPT violation outside L1's memory");
