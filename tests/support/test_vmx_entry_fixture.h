@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "test_vmx_entry_baseline.h"
 
 /* One mutation of the baseline that must fail exactly `rule`. */
@@ -145,8 +146,6 @@ static inline int fx_rule_suite_run(const char *name, const struct mutation *tab
 {
 	Suite *s = suite_create(name);
 	TCase *tc = tcase_create("rules");
-	SRunner *sr;
-	int failed;
 
 	fx_table = table;
 	fx_ntable = n;
@@ -156,11 +155,7 @@ static inline int fx_rule_suite_run(const char *name, const struct mutation *tab
 	tcase_add_loop_test(tc, each_rule_fails_alone, 0, (int)n);
 	tcase_add_test(tc, every_rule_has_a_mutation);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return nest_test_run(s);
 }
 
 #endif /* TEST_VMX_ENTRY_FIXTURE_H */

@@ -14,6 +14,7 @@
 
 #include <nest/nest.h>
 
+#include "check_main.h"
 #include "internal.h"
 #include "cpu/x86.h"
 #include "sim.h"
@@ -185,13 +186,7 @@ static inline void fx_status(struct nest_vmx_status *st)
 
 static inline int run_suite(Suite *su)
 {
-	SRunner *sr = srunner_create(su);
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(su);
 }
 
 #endif /* VMX_FIXTURE_H */
