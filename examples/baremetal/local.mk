@@ -41,6 +41,7 @@ EXTRA_DIST += \
 	examples/baremetal/stub/main.c \
 	examples/baremetal/stub/npt.c \
 	examples/baremetal/stub/l1load.c \
+	examples/baremetal/stub/linuxboot.c \
 	examples/baremetal/stub/fwcfg.c \
 	examples/baremetal/stub/strio.c \
 	examples/baremetal/stub/vmx_hw.h \

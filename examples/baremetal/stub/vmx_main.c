@@ -267,7 +267,7 @@ static void host_state(void)
 }
 
 /* vmcs01: L1 as a multiboot loader leaves it (Multiboot Specification 3.2). */
-static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
+static void vmcs01_init(const struct l1_boot *boot)
 {
 	const struct nest_vmx_caps *h = &vs.host;
 	bool t = h->basic & VMX_BASIC_TRUE_CTLS;
@@ -348,12 +348,12 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	vmw(NEST_VMCS_GUEST_CR3, 0);
 	vmw(NEST_VMCS_GUEST_DR7, DR7_RESET);
 
-	guest_seg(NEST_VMCS_GUEST_CS_SELECTOR, BM_SEL_CODE32, FLAT_LIMIT, AR_CODE32, 0);
-	guest_seg(NEST_VMCS_GUEST_SS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
-	guest_seg(NEST_VMCS_GUEST_DS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
-	guest_seg(NEST_VMCS_GUEST_ES_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
-	guest_seg(NEST_VMCS_GUEST_FS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
-	guest_seg(NEST_VMCS_GUEST_GS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_CS_SELECTOR, boot->cs_sel, FLAT_LIMIT, AR_CODE32, 0);
+	guest_seg(NEST_VMCS_GUEST_SS_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_DS_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_ES_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_FS_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_GS_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
 	guest_seg(NEST_VMCS_GUEST_LDTR_SELECTOR, 0, TABLE_LIMIT, AR_LDT, 0);
 	guest_seg(NEST_VMCS_GUEST_TR_SELECTOR, 0, TABLE_LIMIT, AR_TSS32_BUSY, 0);
 	vmw(NEST_VMCS_GUEST_GDTR_BASE, 0);
@@ -361,7 +361,7 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	vmw(NEST_VMCS_GUEST_IDTR_BASE, 0);
 	vmw(NEST_VMCS_GUEST_IDTR_LIMIT, TABLE_LIMIT);
 	vmw(NEST_VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
-	vmw(NEST_VMCS_GUEST_RIP, entry);
+	vmw(NEST_VMCS_GUEST_RIP, boot->rip);
 	vmw(NEST_VMCS_GUEST_RSP, 0);
 	vmw(NEST_VMCS_GUEST_IA32_EFER, 0);
 	vmw(NEST_VMCS_GUEST_IA32_PAT, PAT_DEFAULT);
@@ -375,8 +375,9 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	vmw(NEST_VMCS_VMCS_LINK_POINTER, LINK_POINTER_NONE);
 	host_state();
 
-	vs.gpr[GPR_RAX] = MB_BOOTLOADER_MAGIC;
-	vs.gpr[GPR_RBX] = mbi_gpa;
+	vs.gpr[GPR_RAX] = boot->rax;
+	vs.gpr[GPR_RBX] = boot->rbx;
+	vs.gpr[GPR_RSI] = boot->rsi;
 }
 
 /* ---- L1's exits ---- */
@@ -663,7 +664,7 @@ static void l1_exit(uint32_t reason)
 int kmain(uint32_t magic, const struct mb_info *mbi)
 {
 	const char *cmd = bm_mb_cmdline(mbi);
-	uint64_t entry, mbi_gpa;
+	struct l1_boot boot;
 
 	bm_printf("stub: libnest bare-metal L0 (VMX), command line \"%s\"\n", cmd);
 	stub.entry_name = "VMLAUNCH/VMRESUMEs";
@@ -673,8 +674,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.map_dev = EPT_R | EPT_W | EPT_X | (EPT_MT_UC << EPT_MT_SHIFT);
 	l1_setup_memory(mbi, cmd);
 	vmx_enable();
-	l1_load(mbi, &entry, &mbi_gpa);
-	vmcs01_init(entry, mbi_gpa);
+	l1_load(mbi, &boot);
+	vmcs01_init(&boot);
 	vmx_nested_init();
 	bm_printf("stub: starting L1\n");
 	/* L1 may reset the UART's FIFO first thing: let the stub's lines out. */
