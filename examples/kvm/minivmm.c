@@ -4,7 +4,9 @@
  * in. It uses the /dev/kvm API only: one VM (KVM_CREATE_VM), its RAM as
  * one memory slot, the in-kernel interrupt controllers (PIC, IOAPIC, local
  * APIC) and PIT, one vCPU, and KVM_RUN. It emulates a 16550 UART at COM1
- * (0x3F8, IRQ 4) whose output goes to standard output, and an exit port
+ * (0x3F8, IRQ 4) whose output goes to standard output, a read-only CMOS
+ * clock (0x70-0x71: the host's time, so that Linux finds its RTC without
+ * waiting on an update flag that never clears), and an exit port
  * (0xF4, as QEMU's isa-debug-exit: writing v ends the run with status
  * (v << 1) | 1). It boots
  *   - a Linux bzImage by the Linux/x86 32-bit boot protocol (command line,
@@ -43,8 +45,14 @@
 
 #define COM1 0x3F8
 #define COM1_IRQ 4
+#define RTC_INDEX 0x70
+#define RTC_DATA 0x71
 #define EXIT_PORT 0xF4
 #define EXIT_PORTS 4
+
+#define CPUID_FEATURES 1
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
 #define E820_RAM 1
 #define E820_RESERVED 2
@@ -95,6 +103,7 @@ struct vm {
 	struct e820 map[4];
 	unsigned nmap;
 	struct uart uart;
+	uint8_t rtc_index;
 	bool verbose;
 	uint64_t exits, io_exits, mmio_exits, serial_bytes;
 };
@@ -181,6 +190,16 @@ static void vm_create(struct vm *vm, uint64_t mem)
 			die("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		free(cpuid);
 		n *= 2;
+	}
+	/* What KVM reports as supported leaves two bits to the VMM: the
+	 * hypervisor bit (without it Linux looks for no hypervisor, so no
+	 * kvm-clock, and calibrates its TSC against the PIT) and the TSC
+	 * deadline timer, which the in-kernel local APIC has. */
+	bool deadline = ioctl(vm->kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+	for (unsigned i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+		if (e->function == CPUID_FEATURES)
+			e->ecx |= CPUID_1_ECX_HYPERVISOR | (deadline ? CPUID_1_ECX_TSC_DEADLINE : 0);
 	}
 	xioctl(vm->vcpu, KVM_SET_CPUID2, cpuid, "KVM_SET_CPUID2");
 	free(cpuid);
@@ -578,6 +597,46 @@ static void uart_out(struct vm *vm, unsigned reg, uint8_t v)
 	uart_irq(vm);
 }
 
+/* ---- the CMOS clock (read only: the host's time, in BCD, 24-hour) ---- */
+
+#define RTC_SEC 0x00
+#define RTC_MIN 0x02
+#define RTC_HOUR 0x04
+#define RTC_WDAY 0x06
+#define RTC_MDAY 0x07
+#define RTC_MON 0x08
+#define RTC_YEAR 0x09
+#define RTC_REG_A 0x0A /* bit 7: update in progress (never here) */
+#define RTC_REG_B 0x0B
+#define RTC_REG_D 0x0D
+#define RTC_CENTURY 0x32
+#define RTC_B_24H 0x02
+#define RTC_A_DIVIDER 0x26 /* 32.768 kHz, 1024 Hz periodic rate */
+#define RTC_D_VALID 0x80
+
+static uint8_t bcd(int v) { return (uint8_t)(((v / 10) << 4) | (v % 10)); }
+
+static uint8_t rtc_read(unsigned reg)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	switch (reg) {
+	case RTC_SEC: return bcd(tm.tm_sec);
+	case RTC_MIN: return bcd(tm.tm_min);
+	case RTC_HOUR: return bcd(tm.tm_hour);
+	case RTC_WDAY: return bcd(tm.tm_wday + 1);
+	case RTC_MDAY: return bcd(tm.tm_mday);
+	case RTC_MON: return bcd(tm.tm_mon + 1);
+	case RTC_YEAR: return bcd(tm.tm_year % 100);
+	case RTC_CENTURY: return bcd(19 + tm.tm_year / 100);
+	case RTC_REG_A: return RTC_A_DIVIDER;
+	case RTC_REG_B: return RTC_B_24H;
+	case RTC_REG_D: return RTC_D_VALID;
+	default: return 0;
+	}
+}
+
 /* ---- the run ------------------------------------------------------------------ */
 
 static volatile sig_atomic_t timed_out;
@@ -619,6 +678,14 @@ static int handle_io(struct vm *vm, double t0)
 				uart_out(vm, port - COM1, *data);
 			else
 				*data = uart_in(vm, port - COM1);
+		} else if (port == RTC_INDEX && r->io.size == 1) {
+			if (out)
+				vm->rtc_index = *data & 0x7F; /* bit 7 masks NMIs */
+			else
+				*data = vm->rtc_index;
+		} else if (port == RTC_DATA && r->io.size == 1) {
+			if (!out)
+				*data = rtc_read(vm->rtc_index);
 		} else if (port >= EXIT_PORT && port < EXIT_PORT + EXIT_PORTS && out) {
 			uint32_t v = 0;
 			memcpy(&v, data, r->io.size);
