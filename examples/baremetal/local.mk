@@ -9,6 +9,14 @@ EXTRA_DIST += \
 	examples/baremetal/run-qemu.sh \
 	examples/baremetal/run-svm.sh \
 	examples/baremetal/run-vmx.sh \
+	examples/baremetal/run-linux.sh \
+	examples/baremetal/linux/README.md \
+	examples/baremetal/linux/build-images.sh \
+	examples/baremetal/linux/l1-init \
+	examples/baremetal/linux/l2-init \
+	examples/baremetal/linux/l2-linux.run \
+	examples/baremetal/linux/l2-multiboot.run \
+	examples/baremetal/linux/l2exits.c \
 	examples/baremetal/bochs/README.md \
 	examples/baremetal/bochs/bochs.mk \
 	examples/baremetal/bochs/mkiso.sh \

@@ -293,8 +293,8 @@ static bool is_bzimage(const struct image *im)
 	       rd32(im->data + LX_HEADER) == 0x53726448; /* "HdrS" */
 }
 
-static void load_linux(struct vm *vm, const struct image *k, const char *cmdline,
-		       const struct image *initrd)
+/* The checks of a bzImage's setup header; returns the setup code's size. */
+static uint64_t check_linux(const struct image *k)
 {
 	const uint8_t *img = k->data;
 	unsigned version = rd16(img + LX_VERSION);
@@ -308,6 +308,16 @@ static void load_linux(struct vm *vm, const struct image *k, const char *cmdline
 	unsigned hdr_end = LX_JUMP + 2 + img[LX_JUMP + 1];
 	if (setup >= k->size || hdr_end > setup)
 		die("%s: shorter than its setup header says", k->path);
+	return setup;
+}
+
+static void load_linux(struct vm *vm, const struct image *k, const char *cmdline,
+		       const struct image *initrd)
+{
+	const uint8_t *img = k->data;
+	unsigned version = rd16(img + LX_VERSION);
+	uint64_t setup = check_linux(k);
+	unsigned hdr_end = LX_JUMP + 2 + img[LX_JUMP + 1];
 	uint64_t load = rd64(img + LX_PREF_ADDRESS);
 	uint64_t need = rd32(img + LX_INIT_SIZE);
 	if (need < k->size - setup)
@@ -820,8 +830,14 @@ int main(int argc, char **argv)
 	/* The image first: a bad one is said before KVM is asked anything. */
 	bool is_linux = is_bzimage(&kernel);
 	uint64_t hoff;
-	if (!is_linux && !find_mb_header(&kernel, &hoff))
+	const uint8_t *mb = is_linux ? NULL : find_mb_header(&kernel, &hoff);
+	if (is_linux)
+		check_linux(&kernel);
+	else if (!mb)
 		die("%s: neither a bzImage nor a multiboot kernel (no header in its first 8 KiB)",
+		    kernel.path);
+	else if (!(rd32(mb + 4) & MB_AOUT_KLUDGE) && rd32(kernel.data) != 0x464C457F)
+		die("%s: neither a bzImage, an ELF file nor an a.out-kludge multiboot image",
 		    kernel.path);
 	if (!is_linux && initrd_path)
 		die("-i: only a bzImage takes an initrd");
