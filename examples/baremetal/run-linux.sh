@@ -24,8 +24,11 @@ fail() {
 now() { date +%s.%N; }
 # Copies standard input to FILE, with the host time of each milestone
 # line (one that matches the extended regular expression RE) in FILE.times.
+# mawk (Debian's awk) reads a pipe in blocks unless told to read lines.
+interactive=
+awk -W version 2>/dev/null | grep -q mawk && interactive="-W interactive"
 stamp() { # stamp FILE RE
-	awk -v f="$1" -v re="$2" '{
+	awk $interactive -v f="$1" -v re="$2" '{
 		sub(/\r$/, "")
 		print > f
 		fflush(f)

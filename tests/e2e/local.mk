@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 # End-to-end runs of the bare-metal example under emulators.
-TESTS += tests/e2e/svm.sh tests/e2e/vmx.sh
-EXTRA_DIST += tests/e2e/svm.sh tests/e2e/vmx.sh
+TESTS += tests/e2e/svm.sh tests/e2e/vmx.sh tests/e2e/linux.sh
+EXTRA_DIST += tests/e2e/svm.sh tests/e2e/vmx.sh tests/e2e/linux.sh
 
 # Everything the e2e run builds lives under tests/e2e/baremetal.
 clean-local: clean-e2e-baremetal
 clean-e2e-baremetal:
-	rm -rf tests/e2e/baremetal tests/e2e/baremetal-vmx
+	rm -rf tests/e2e/baremetal tests/e2e/baremetal-vmx tests/e2e/linux
 .PHONY: clean-e2e-baremetal
