@@ -71,8 +71,9 @@ cat "$log"
 echo "run-linux: $(secs "$t0" "$t1") s under QEMU"
 
 status=$(sed -n 's/^run-linux: QEMU status \([0-9]*\)$/\1/p' "$log")
-ok=$(grep -c '^check .*: ok$' "$log")
-bad=$(grep -c '^check .*: FAIL' "$log")
+# L1's checks, and L2's as L1 passed them on ("l2-linux: check ...").
+ok=$(grep -Ec '^(l2-[a-z]+: )?check .*: ok$' "$log")
+bad=$(grep -Ec '^(l2-[a-z]+: )?check .*: FAIL' "$log")
 exits=$(sed -n 's/^stub: L0 exits \([0-9]*\) .*/\1/p' "$log" | tail -n 1)
 reflected=$(sed -n 's/^stub: L0 exits .* L2 exits reflected \([0-9]*\),.*/\1/p' "$log" | tail -n 1)
 per=$(sed -n 's/^stub: L0 exits per reflected L2 exit: \(.*\)$/\1/p' "$log" | tail -n 1)

@@ -3,8 +3,9 @@
 TESTS += tests/e2e/svm.sh tests/e2e/vmx.sh tests/e2e/linux.sh
 EXTRA_DIST += tests/e2e/svm.sh tests/e2e/vmx.sh tests/e2e/linux.sh
 
-# Everything the e2e run builds lives under tests/e2e/baremetal.
+# Everything the e2e runs build lives under tests/e2e/ (the Linux run also
+# keeps the Debian packages it fetched in tests/e2e/linux-cache).
 clean-local: clean-e2e-baremetal
 clean-e2e-baremetal:
-	rm -rf tests/e2e/baremetal tests/e2e/baremetal-vmx tests/e2e/linux
+	rm -rf tests/e2e/baremetal tests/e2e/baremetal-vmx tests/e2e/linux tests/e2e/linux-cache
 .PHONY: clean-e2e-baremetal
