@@ -63,6 +63,7 @@
 #define CR0_ET (1ull << 4)
 #define CR0_PG (1ull << 31)
 #define CR4_VMXE (1ull << 13)
+#define CR4_OSXSAVE (1ull << 18)
 #define RFLAGS_FIXED 0x2ull
 #define RFLAGS_IF (1ull << 9)
 
@@ -142,6 +143,7 @@
 #define EXIT_EPT_VIOLATION 48
 #define EXIT_INVEPT 50
 #define EXIT_INVVPID 53
+#define EXIT_XSETBV 55
 #define EXIT_VMFUNC 59
 #define EXIT_REASON_BASIC(r) ((r)&0xFFFFu)
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)

@@ -599,6 +599,44 @@ void vmx_msr_exit(bool write)
 	skip_insn();
 }
 
+/* XCR0 components (SDM Vol. 1, 13.3) whose combinations XSETBV checks. */
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_AVX (1ull << 2)
+#define XCR0_MPX (3ull << 3)     /* BNDREGS, BNDCSR: both or neither */
+#define XCR0_AVX512 (7ull << 5)  /* opmask, ZMM_Hi256, Hi16_ZMM: all or none */
+#define CPUID_XSAVE_LEAF 0xD
+
+/*
+ * XSETBV exits unconditionally in VMX non-root operation (SDM 26.1.3).
+ * VMX does not switch XCR0: L1's is the processor's, so the stub performs
+ * L1's XSETBV itself once the value passes the instruction's checks (SDM
+ * Vol. 2C, XSETBV; CPL and CR4.OSXSAVE faults come before the exit). The
+ * stub sets CR4.OSXSAVE for the one instruction; it saves no extended state
+ * of its own (general registers only), so L1's XCR0 costs it nothing.
+ */
+static void handle_xsetbv(void)
+{
+	uint64_t val = (vs.gpr[GPR_RAX] & LOW32) | (vs.gpr[GPR_RDX] << 32);
+	uint32_t a, b, c, d;
+
+	cpuid(CPUID_XSAVE_LEAF, 0, &a, &b, &c, &d);
+	uint64_t supported = ((uint64_t)d << 32) | a;
+	if ((uint32_t)vs.gpr[GPR_RCX] != 0 || !(val & XCR0_X87) || (val & ~supported) ||
+	    ((val & XCR0_AVX) && !(val & XCR0_SSE)) ||
+	    ((val & XCR0_MPX) && (val & XCR0_MPX) != XCR0_MPX) ||
+	    ((val & XCR0_AVX512) &&
+	     ((val & XCR0_AVX512) != XCR0_AVX512 || !(val & XCR0_AVX)))) {
+		inject_exception(VEC_GP, true, 0);
+		return;
+	}
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 | CR4_OSXSAVE);
+	__asm__ volatile("xsetbv" : : "a"((uint32_t)val), "d"((uint32_t)(val >> 32)), "c"(0));
+	write_cr4(cr4);
+	skip_insn();
+}
+
 static void l1_exit(uint32_t reason)
 {
 	unsigned basic = EXIT_REASON_BASIC(reason);
@@ -635,6 +673,9 @@ static void l1_exit(uint32_t reason)
 	case EXIT_INVEPT:
 	case EXIT_INVVPID:
 		vmx_nested_l1_insn(reason);
+		break;
+	case EXIT_XSETBV:
+		handle_xsetbv();
 		break;
 	case EXIT_VMCALL:
 	case EXIT_VMFUNC:
