@@ -73,7 +73,10 @@
 #define PROC_USE_MSR_BITMAPS (1u << 28)
 #define PROC_SECONDARY (1u << 31)
 #define PROC2_ENABLE_EPT (1u << 1)
+#define PROC2_ENABLE_RDTSCP (1u << 3)
 #define PROC2_ENABLE_VPID (1u << 5)
+#define PROC2_ENABLE_INVPCID (1u << 12)
+#define PROC2_ENABLE_XSAVES (1u << 20)
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
 #define PROC2_VMCS_SHADOWING (1u << 14)
 #define VMCS_SHADOW_INDICATOR (1u << 31) /* revision-identifier bit 31 (SDM 25.2) */

@@ -297,6 +297,12 @@ static void vmcs01_init(const struct l1_boot *boot)
 	uint32_t p2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
 	if ((h->procbased2 >> 32) & PROC2_ENABLE_VPID)
 		p2 |= PROC2_ENABLE_VPID;
+	/* L1 sees the CPU's CPUID: the instructions it reports must work in
+	 * L1, and without these controls RDTSCP, INVPCID and XSAVES/XRSTORS
+	 * raise #UD in a guest (SDM 25.6.2; Linux uses RDTSCP as soon as
+	 * CPUID reports it). Set where the CPU allows them. */
+	p2 |= (uint32_t)(h->procbased2 >> 32) &
+	      (PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES);
 	/* VMCS shadowing: L1's VMREAD and VMWRITE of the fields libnest marks
 	 * shadowable run without exits on a shadow VMCS libnest keeps in step
 	 * with vmcs12 (SDM 25.10, 26.3). Linked while L1 has a current VMCS. */
