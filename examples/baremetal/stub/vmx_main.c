@@ -593,7 +593,9 @@ void vmx_msr_exit(bool write)
 	if (msr == MSR_APIC_BASE)
 		gp = !apic_base_msr(write, &val);
 	else if (!vmx_nested_msr(msr, write, &val, &gp))
-		vmx_fatal("an MSR access L0 intercepts but does not know");
+		/* An MSR outside the bitmaps' ranges, which always exit (SDM
+		 * 26.1.3): the CPU's, as those inside are; its #GP is L1's. */
+		gp = write ? !stub_wrmsr_safe(msr, val) : !stub_rdmsr_safe(msr, &val);
 	if (gp) {
 		inject_exception(VEC_GP, true, 0);
 		return;
