@@ -39,7 +39,7 @@
 #define LOW_RAM_END 0x9FC00ull /* conventional memory, then the EBDA */
 #define BIOS_START 0xF0000ull
 #define HIGH_START 0x100000ull
-#define TSS_ADDR 0xFFFBD000ull	/* three pages KVM needs on VMX, outside RAM */
+#define TSS_ADDR 0xFFFBD000ull	 /* three pages KVM needs on VMX, outside RAM */
 #define IDMAP_ADDR 0xFFFBC000ull /* one page, below it */
 #define KVM_API 12
 
@@ -141,8 +141,8 @@ static void vm_create(struct vm *vm, uint64_t mem)
 		die("this KVM lacks the in-kernel irqchip, PIT2 or user memory");
 
 	vm->mem = mem;
-	vm->ram = mmap(NULL, mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	vm->ram = mmap(NULL, mem, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED)
 		die("cannot map %llu MiB of guest RAM: %s", (unsigned long long)(mem / MIB),
 		    strerror(errno));
@@ -199,7 +199,8 @@ static void vm_create(struct vm *vm, uint64_t mem)
 	for (unsigned i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 		if (e->function == CPUID_FEATURES)
-			e->ecx |= CPUID_1_ECX_HYPERVISOR | (deadline ? CPUID_1_ECX_TSC_DEADLINE : 0);
+			e->ecx |=
+			    CPUID_1_ECX_HYPERVISOR | (deadline ? CPUID_1_ECX_TSC_DEADLINE : 0);
 	}
 	xioctl(vm->vcpu, KVM_SET_CPUID2, cpuid, "KVM_SET_CPUID2");
 	free(cpuid);
@@ -212,8 +213,16 @@ static void vcpu_boot(struct vm *vm, uint64_t rip, uint64_t rax, uint64_t rbx, u
 	struct kvm_sregs s;
 	xioctl(vm->vcpu, KVM_GET_SREGS, &s, "KVM_GET_SREGS");
 	struct kvm_segment code = {
-	    .base = 0, .limit = 0xFFFFFFFF, .selector = 0x10, .type = 11, .present = 1,
-	    .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	    .base = 0,
+	    .limit = 0xFFFFFFFF,
+	    .selector = 0x10,
+	    .type = 11,
+	    .present = 1,
+	    .dpl = 0,
+	    .db = 1,
+	    .s = 1,
+	    .l = 0,
+	    .g = 1,
 	};
 	struct kvm_segment data = code;
 	data.selector = 0x18;
@@ -259,10 +268,28 @@ static void image_read(struct image *im, const char *path)
 	close(fd);
 }
 
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+static void wr32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
 
 /* Linux/x86 boot protocol: offsets in the image and the zero page. */
 #define LX_SETUP_SECTS 0x1F1
@@ -341,7 +368,8 @@ static void load_linux(struct vm *vm, const struct image *k, const char *cmdline
 	if (max_cmd > CMDLINE_ROOM - 1)
 		max_cmd = CMDLINE_ROOM - 1;
 	if (strlen(cmdline) > max_cmd)
-		die("command line longer than the kernel's %llu bytes", (unsigned long long)max_cmd);
+		die("command line longer than the kernel's %llu bytes",
+		    (unsigned long long)max_cmd);
 	strcpy(gpa(vm, CMDLINE_GPA, strlen(cmdline) + 1, "command line"), cmdline);
 
 	uint8_t *bp = gpa(vm, ZERO_PAGE, PAGE, "zero page");
@@ -485,7 +513,8 @@ static void load_multiboot(struct vm *vm, const struct image *k, const char *cmd
 	pos = (pos + sizeof(name) + 7) & ~7ull;
 	info.mmap_addr = (uint32_t)pos;
 	for (unsigned i = 0; i < vm->nmap; i++) {
-		struct mb_mmap m = {sizeof(m) - 4, vm->map[i].addr, vm->map[i].size, vm->map[i].type};
+		struct mb_mmap m = {sizeof(m) - 4, vm->map[i].addr, vm->map[i].size,
+				    vm->map[i].type};
 		memcpy(gpa(vm, pos, sizeof(m), "memory map"), &m, sizeof(m));
 		pos += sizeof(m);
 	}
@@ -624,7 +653,10 @@ static void uart_out(struct vm *vm, unsigned reg, uint8_t v)
 #define RTC_A_DIVIDER 0x26 /* 32.768 kHz, 1024 Hz periodic rate */
 #define RTC_D_VALID 0x80
 
-static uint8_t bcd(int v) { return (uint8_t)(((v / 10) << 4) | (v % 10)); }
+static uint8_t bcd(int v)
+{
+	return (uint8_t)(((v / 10) << 4) | (v % 10));
+}
 
 static uint8_t rtc_read(unsigned reg)
 {
@@ -632,18 +664,30 @@ static uint8_t rtc_read(unsigned reg)
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	switch (reg) {
-	case RTC_SEC: return bcd(tm.tm_sec);
-	case RTC_MIN: return bcd(tm.tm_min);
-	case RTC_HOUR: return bcd(tm.tm_hour);
-	case RTC_WDAY: return bcd(tm.tm_wday + 1);
-	case RTC_MDAY: return bcd(tm.tm_mday);
-	case RTC_MON: return bcd(tm.tm_mon + 1);
-	case RTC_YEAR: return bcd(tm.tm_year % 100);
-	case RTC_CENTURY: return bcd(19 + tm.tm_year / 100);
-	case RTC_REG_A: return RTC_A_DIVIDER;
-	case RTC_REG_B: return RTC_B_24H;
-	case RTC_REG_D: return RTC_D_VALID;
-	default: return 0;
+	case RTC_SEC:
+		return bcd(tm.tm_sec);
+	case RTC_MIN:
+		return bcd(tm.tm_min);
+	case RTC_HOUR:
+		return bcd(tm.tm_hour);
+	case RTC_WDAY:
+		return bcd(tm.tm_wday + 1);
+	case RTC_MDAY:
+		return bcd(tm.tm_mday);
+	case RTC_MON:
+		return bcd(tm.tm_mon + 1);
+	case RTC_YEAR:
+		return bcd(tm.tm_year % 100);
+	case RTC_CENTURY:
+		return bcd(19 + tm.tm_year / 100);
+	case RTC_REG_A:
+		return RTC_A_DIVIDER;
+	case RTC_REG_B:
+		return RTC_B_24H;
+	case RTC_REG_D:
+		return RTC_D_VALID;
+	default:
+		return 0;
 	}
 }
 
@@ -668,8 +712,9 @@ static void report(struct vm *vm, double t0, const char *end)
 {
 	fflush(stdout);
 	if (vm->verbose)
-		fprintf(stderr, "%s: %s after %.2f s: %llu exits to user space (I/O %llu, MMIO %llu), "
-				"%llu serial bytes\n",
+		fprintf(stderr,
+			"%s: %s after %.2f s: %llu exits to user space (I/O %llu, MMIO %llu), "
+			"%llu serial bytes\n",
 			prog, end, now() - t0, (unsigned long long)vm->exits,
 			(unsigned long long)vm->io_exits, (unsigned long long)vm->mmio_exits,
 			(unsigned long long)vm->serial_bytes);
@@ -720,8 +765,8 @@ static int vm_run(struct vm *vm, unsigned timeout)
 		if (ioctl(vm->vcpu, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && timed_out) {
 				report(vm, t0, "timed out");
-				fprintf(stderr, "%s: the guest did not finish within %u s (-t)\n", prog,
-					timeout);
+				fprintf(stderr, "%s: the guest did not finish within %u s (-t)\n",
+					prog, timeout);
 				return 124;
 			}
 			if (errno == EINTR || errno == EAGAIN)
@@ -753,7 +798,8 @@ static int vm_run(struct vm *vm, unsigned timeout)
 			die("VM entry failed: hardware reason %#llx",
 			    (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
 		case KVM_EXIT_INTERNAL_ERROR:
-			die("KVM internal error %u (1: emulation failed, 2: simultaneous exceptions, "
+			die("KVM internal error %u (1: emulation failed, 2: simultaneous "
+			    "exceptions, "
 			    "3: delivery event, 4: unexpected exit)",
 			    r->internal.suberror);
 		case KVM_EXIT_SYSTEM_EVENT:

@@ -16,24 +16,24 @@
 
 /* Offsets in the image and in struct boot_params (the setup header is
  * copied to the same offsets of the zero page). */
-#define LX_SETUP_SECTS 0x1F1     /* u8: 512-byte setup sectors after the boot sector (0: 4) */
-#define LX_BOOT_FLAG 0x1FE       /* u16: 0xAA55 */
-#define LX_JUMP 0x200            /* u16: a short jump; its second byte ends the header */
-#define LX_HEADER 0x202          /* u32: "HdrS" */
-#define LX_VERSION 0x206         /* u16: protocol version */
-#define LX_TYPE_OF_LOADER 0x210  /* u8 */
-#define LX_LOADFLAGS 0x211       /* u8 */
-#define LX_CODE32_START 0x214    /* u32 */
-#define LX_RAMDISK_IMAGE 0x218   /* u32 */
-#define LX_RAMDISK_SIZE 0x21C    /* u32 */
-#define LX_CMD_LINE_PTR 0x228    /* u32 */
+#define LX_SETUP_SECTS 0x1F1	 /* u8: 512-byte setup sectors after the boot sector (0: 4) */
+#define LX_BOOT_FLAG 0x1FE	 /* u16: 0xAA55 */
+#define LX_JUMP 0x200		 /* u16: a short jump; its second byte ends the header */
+#define LX_HEADER 0x202		 /* u32: "HdrS" */
+#define LX_VERSION 0x206	 /* u16: protocol version */
+#define LX_TYPE_OF_LOADER 0x210	 /* u8 */
+#define LX_LOADFLAGS 0x211	 /* u8 */
+#define LX_CODE32_START 0x214	 /* u32 */
+#define LX_RAMDISK_IMAGE 0x218	 /* u32 */
+#define LX_RAMDISK_SIZE 0x21C	 /* u32 */
+#define LX_CMD_LINE_PTR 0x228	 /* u32 */
 #define LX_INITRD_ADDR_MAX 0x22C /* u32: highest address the initrd may end at */
-#define LX_KERNEL_ALIGN 0x230    /* u32 */
-#define LX_RELOCATABLE 0x234     /* u8 */
-#define LX_CMDLINE_SIZE 0x238    /* u32: longest command line, without its NUL */
-#define LX_PREF_ADDRESS 0x258    /* u64 */
-#define LX_INIT_SIZE 0x260       /* u32: memory the kernel needs from its load address */
-#define BP_ALT_MEM_K 0x1E0       /* u32: KiB above 1 MiB */
+#define LX_KERNEL_ALIGN 0x230	 /* u32 */
+#define LX_RELOCATABLE 0x234	 /* u8 */
+#define LX_CMDLINE_SIZE 0x238	 /* u32: longest command line, without its NUL */
+#define LX_PREF_ADDRESS 0x258	 /* u64 */
+#define LX_INIT_SIZE 0x260	 /* u32: memory the kernel needs from its load address */
+#define BP_ALT_MEM_K 0x1E0	 /* u32: KiB above 1 MiB */
 #define BP_EXT_RAMDISK_IMAGE 0x0C0
 #define BP_EXT_RAMDISK_SIZE 0x0C4
 #define BP_EXT_CMD_LINE_PTR 0x0C8
@@ -58,7 +58,10 @@
 #define LX_CMDLINE_GPA 0x11000ull
 #define LX_CMDLINE_ROOM 0x8000ull
 
-static uint8_t rd8(const uint8_t *p, unsigned off) { return p[off]; }
+static uint8_t rd8(const uint8_t *p, unsigned off)
+{
+	return p[off];
+}
 static uint16_t rd16(const uint8_t *p, unsigned off)
 {
 	uint16_t v;
@@ -77,7 +80,10 @@ static uint64_t rd64(const uint8_t *p, unsigned off)
 	memcpy(&v, p + off, sizeof(v));
 	return v;
 }
-static void wr32(uint8_t *p, unsigned off, uint32_t v) { memcpy(p + off, &v, sizeof(v)); }
+static void wr32(uint8_t *p, unsigned off, uint32_t v)
+{
+	memcpy(p + off, &v, sizeof(v));
+}
 
 bool linux_is_bzimage(const uint8_t *img, uint64_t size)
 {
