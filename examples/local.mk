@@ -10,8 +10,11 @@ examples_vmx_demo_LDADD = libnest.la
 
 # The demo: the minimal program, then the bare-metal example under QEMU (the
 # L0 stub with libnest inside, running an L1 hypervisor that runs L2; see
-# examples/baremetal/README.md), then its VMX side under Bochs. Its outputs
-# share tests/e2e/baremetal and tests/e2e/baremetal-vmx with the e2e runs.
+# examples/baremetal/README.md), then its VMX side under Bochs, then Linux
+# as L1 on the stub (Debian's kernel, fetched with apt-get download; its KVM
+# runs L2s through examples/kvm's minivmm; about 3 minutes). Its outputs
+# share tests/e2e/baremetal, tests/e2e/baremetal-vmx and tests/e2e/linux
+# with the e2e runs.
 DEMO_DEPS = examples/minimal examples/vmx_demo
 demo: $(DEMO_DEPS)
 	./examples/minimal
@@ -34,4 +37,8 @@ demo: $(DEMO_DEPS)
 		echo "demo: bochs not found: the VMX bare-metal example needs it" \
 			"(sudo .ci/deps installs it)"; exit 1; \
 	fi
+	$(MAKE) --no-print-directory -C $(srcdir)/examples/baremetal \
+		O='$(abs_builddir)/tests/e2e/linux' LINUX_CACHE='$(abs_builddir)/tests/e2e/linux-cache' \
+		QEMU='$(or $(QEMU_SYSTEM_X86_64),qemu-system-x86_64)' \
+		NEST_CORE_SOURCES='$(NEST_CORE_SOURCES)' run-linux
 .PHONY: demo
