@@ -9,6 +9,14 @@ EXTRA_DIST += \
 	examples/baremetal/run-qemu.sh \
 	examples/baremetal/run-svm.sh \
 	examples/baremetal/run-vmx.sh \
+	examples/baremetal/run-linux.sh \
+	examples/baremetal/linux/README.md \
+	examples/baremetal/linux/build-images.sh \
+	examples/baremetal/linux/l1-init \
+	examples/baremetal/linux/l2-init \
+	examples/baremetal/linux/l2-linux.run \
+	examples/baremetal/linux/l2-multiboot.run \
+	examples/baremetal/linux/l2exits.c \
 	examples/baremetal/bochs/README.md \
 	examples/baremetal/bochs/bochs.mk \
 	examples/baremetal/bochs/mkiso.sh \
@@ -41,6 +49,7 @@ EXTRA_DIST += \
 	examples/baremetal/stub/svm_main.c \
 	examples/baremetal/stub/npt.c \
 	examples/baremetal/stub/l1load.c \
+	examples/baremetal/stub/linuxboot.c \
 	examples/baremetal/stub/fwcfg.c \
 	examples/baremetal/stub/strio.c \
 	examples/baremetal/stub/insnlen.c \

@@ -277,7 +277,17 @@ static uint32_t put_string(uint64_t *pos, const char *s)
 	return (uint32_t)gpa;
 }
 
-void l1_load(const struct mb_info *mbi, uint64_t *entry, uint64_t *mbi_gpa)
+/* A module's string without its first word (the image's path). */
+static const char *skip_path(const char *s)
+{
+	while (*s && *s != ' ')
+		s++;
+	while (*s == ' ')
+		s++;
+	return s;
+}
+
+void l1_load(const struct mb_info *mbi, struct l1_boot *boot)
 {
 	uint32_t nmod = bm_mb_module_count(mbi);
 	if (nmod == 0)
@@ -288,8 +298,24 @@ void l1_load(const struct mb_info *mbi, uint64_t *entry, uint64_t *mbi_gpa)
 	const struct mb_module *m0 = bm_mb_module(mbi, 0);
 	if (m0->mod_end < m0->mod_start)
 		bm_panic("stub: bad module 0\n");
+	const uint8_t *img = (const uint8_t *)(uintptr_t)m0->mod_start;
+	uint64_t img_len = m0->mod_end - m0->mod_start;
+	if (linux_is_bzimage(img, img_len)) {
+		/* Linux: the module's string after the path is its command
+		 * line, the next module its initrd; nothing else is handed on. */
+		const struct mb_module *rd = nmod > 1 ? bm_mb_module(mbi, 1) : NULL;
+		if (nmod > 2)
+			bm_panic("stub: Linux takes one module (its initrd), not %u\n", nmod - 1);
+		if (rd && rd->mod_end < rd->mod_start)
+			bm_panic("stub: bad module 1\n");
+		linux_load(img, img_len,
+			   skip_path(m0->string ? (const char *)(uintptr_t)m0->string : ""),
+			   rd ? (const uint8_t *)(uintptr_t)rd->mod_start : NULL,
+			   rd ? rd->mod_end - rd->mod_start : 0, boot);
+		return;
+	}
 	uint64_t top;
-	*entry = load_kernel((const uint8_t *)(uintptr_t)m0->mod_start, m0->mod_end - m0->mod_start,
+	uint64_t entry = load_kernel((const uint8_t *)(uintptr_t)m0->mod_start, m0->mod_end - m0->mod_start,
 			     &top);
 	if (top < L1_HIGH_START)
 		top = L1_HIGH_START;
@@ -335,8 +361,14 @@ void l1_load(const struct mb_info *mbi, uint64_t *entry, uint64_t *mbi_gpa)
 	pos += info.mmap_length;
 	memcpy(l1_ptr_or_panic(info_gpa, sizeof(info), "multiboot information"), &info,
 	       sizeof(info));
-	*mbi_gpa = info_gpa;
+	*boot = (struct l1_boot){
+	    .rip = entry,
+	    .rax = MB_BOOTLOADER_MAGIC,
+	    .rbx = info_gpa,
+	    .cs_sel = BM_SEL_CODE32,
+	    .ds_sel = BM_SEL_DATA,
+	};
 	bm_printf("stub: L1 loaded: entry %#llx, %u module(s), boot information at %#llx-%#llx\n",
-		  (unsigned long long)*entry, nmod - 1, (unsigned long long)info_gpa,
+		  (unsigned long long)entry, nmod - 1, (unsigned long long)info_gpa,
 		  (unsigned long long)pos);
 }

@@ -118,7 +118,20 @@ void *l1_ram_ptr(uint64_t gpa, uint64_t len);
 /* L1's memory from the stub's command line ("pool=MIB", default 32, and
  * "l1mem=MIB"), with the stub's page pool below it; prints what it set. */
 void l1_setup_memory(const struct mb_info *mbi, const char *cmdline);
-void l1_load(const struct mb_info *mbi, uint64_t *entry, uint64_t *mbi_gpa);
+/* How L1 starts: 32-bit protected mode, paging off, flat segments with
+ * these selectors, and these registers (the others zero). */
+struct l1_boot {
+	uint64_t rip, rax, rbx, rsi;
+	uint16_t cs_sel, ds_sel;
+};
+/* Loads L1 from the first module: a multiboot kernel (its further modules
+ * handed on), or a Linux bzImage (the next module its initrd). */
+void l1_load(const struct mb_info *mbi, struct l1_boot *boot);
+
+/* linuxboot.c: the Linux/x86 boot protocol. */
+bool linux_is_bzimage(const uint8_t *img, uint64_t size);
+void linux_load(const uint8_t *img, uint64_t size, const char *cmdline, const uint8_t *initrd,
+		uint64_t initrd_len, struct l1_boot *boot);
 
 /* fwcfg.c */
 void fwcfg_init(void);

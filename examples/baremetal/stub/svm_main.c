@@ -92,8 +92,9 @@ static void set_seg(uint8_t *vmcb, unsigned off, uint16_t sel, uint16_t attr, ui
 	VMCB_U64(vmcb, off + VMCB_SEG_BASE) = base;
 }
 
-/* vmcb01: L1 as a multiboot loader leaves it (Multiboot Specification 3.2). */
-static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
+/* vmcb01: L1 as its boot loader leaves it (Multiboot Specification 3.2, or
+ * Linux's 32-bit boot protocol): protected mode, flat segments, paging off. */
+static void vmcb01_init(const struct l1_boot *boot)
 {
 	uint8_t *v = stub.vmcb01 = bm_page_alloc();
 
@@ -118,12 +119,12 @@ static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
 	VMCB_U64(v, VMCB_NP_CTL) = NP_CTL_ENABLE;
 	VMCB_U64(v, VMCB_N_CR3) = (uint64_t)(uintptr_t)stub.npt01;
 
-	set_seg(v, VMCB_CS, BM_SEL_CODE32, SEG_ATTR_CODE32, FLAT_LIMIT, 0);
-	set_seg(v, VMCB_DS, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
-	set_seg(v, VMCB_ES, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
-	set_seg(v, VMCB_SS, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
-	set_seg(v, VMCB_FS, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
-	set_seg(v, VMCB_GS, BM_SEL_DATA, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_CS, boot->cs_sel, SEG_ATTR_CODE32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_DS, boot->ds_sel, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_ES, boot->ds_sel, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_SS, boot->ds_sel, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_FS, boot->ds_sel, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
+	set_seg(v, VMCB_GS, boot->ds_sel, SEG_ATTR_DATA32, FLAT_LIMIT, 0);
 	set_seg(v, VMCB_GDTR, 0, 0, TABLE_LIMIT, 0);
 	set_seg(v, VMCB_IDTR, 0, 0, TABLE_LIMIT, 0);
 	set_seg(v, VMCB_LDTR, 0, SEG_ATTR_LDT, TABLE_LIMIT, 0);
@@ -136,12 +137,13 @@ static void vmcb01_init(uint64_t entry, uint64_t mbi_gpa)
 	VMCB_U64(v, VMCB_DR6) = DR6_RESET;
 	VMCB_U64(v, VMCB_DR7) = DR7_RESET;
 	VMCB_U64(v, VMCB_RFLAGS) = GUEST_RFLAGS_FIXED;
-	VMCB_U64(v, VMCB_RIP) = entry;
+	VMCB_U64(v, VMCB_RIP) = boot->rip;
 	VMCB_U64(v, VMCB_RSP) = 0;
-	VMCB_U64(v, VMCB_RAX) = MB_BOOTLOADER_MAGIC;
+	VMCB_U64(v, VMCB_RAX) = boot->rax;
 	VMCB_U64(v, VMCB_G_PAT) = PAT_DEFAULT;
 	stub.regs.size = sizeof(stub.regs);
-	stub.regs.gpr[GPR_RBX] = mbi_gpa;
+	stub.regs.gpr[GPR_RBX] = boot->rbx;
+	stub.regs.gpr[GPR_RSI] = boot->rsi;
 }
 
 void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error)
@@ -314,7 +316,7 @@ void stub_l1_exit(uint8_t *v)
 int kmain(uint32_t magic, const struct mb_info *mbi)
 {
 	const char *cmd = bm_mb_cmdline(mbi);
-	uint64_t entry, mbi_gpa;
+	struct l1_boot boot;
 
 	bm_printf("stub: libnest bare-metal L0, command line \"%s\"\n", cmd);
 	stub.entry_name = "VMRUNs";
@@ -325,9 +327,9 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	l1_setup_memory(mbi, cmd);
 	stub.l1_vgif = stub_cmdline_flag(cmd, "vgif");
 	svm_enable();
-	l1_load(mbi, &entry, &mbi_gpa);
+	l1_load(mbi, &boot);
 	fwcfg_init();
-	vmcb01_init(entry, mbi_gpa);
+	vmcb01_init(&boot);
 	if (nest_backend_validate(&stub_backend) != NEST_OK)
 		bm_panic("stub: libnest refuses the backend\n");
 	nested_init();

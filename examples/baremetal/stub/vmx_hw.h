@@ -64,6 +64,7 @@
 #define CR0_ET (1ull << 4)
 #define CR0_PG (1ull << 31)
 #define CR4_VMXE (1ull << 13)
+#define CR4_OSXSAVE (1ull << 18)
 #define RFLAGS_FIXED 0x2ull
 #define RFLAGS_IF (1ull << 9)
 

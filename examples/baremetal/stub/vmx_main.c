@@ -267,7 +267,7 @@ static void host_state(void)
 }
 
 /* vmcs01: L1 as a multiboot loader leaves it (Multiboot Specification 3.2). */
-static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
+static void vmcs01_init(const struct l1_boot *boot)
 {
 	const struct nest_vmx_caps *h = &vs.host;
 	bool t = h->basic & VMX_BASIC_TRUE_CTLS;
@@ -297,6 +297,13 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	uint32_t p2 = NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST;
 	if ((h->procbased2 >> 32) & NEST_VMX_PROC2_ENABLE_VPID)
 		p2 |= NEST_VMX_PROC2_ENABLE_VPID;
+	/* L1 sees the CPU's CPUID: the instructions it reports must work in
+	 * L1, and without these controls RDTSCP, INVPCID and XSAVES/XRSTORS
+	 * raise #UD in a guest (SDM 25.6.2; Linux uses RDTSCP as soon as
+	 * CPUID reports it). Set where the CPU allows them. */
+	p2 |= (uint32_t)(h->procbased2 >> 32) &
+	      (NEST_VMX_PROC2_ENABLE_RDTSCP | NEST_VMX_PROC2_ENABLE_INVPCID |
+	       NEST_VMX_PROC2_ENABLE_XSAVES);
 	/* VMCS shadowing: L1's VMREAD and VMWRITE of the fields libnest marks
 	 * shadowable run without exits on a shadow VMCS libnest keeps in step
 	 * with vmcs12 (SDM 25.10, 26.3). Linked while L1 has a current VMCS. */
@@ -348,12 +355,12 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	vmw(NEST_VMCS_GUEST_CR3, 0);
 	vmw(NEST_VMCS_GUEST_DR7, DR7_RESET);
 
-	guest_seg(NEST_VMCS_GUEST_CS_SELECTOR, BM_SEL_CODE32, FLAT_LIMIT, AR_CODE32, 0);
-	guest_seg(NEST_VMCS_GUEST_SS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
-	guest_seg(NEST_VMCS_GUEST_DS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
-	guest_seg(NEST_VMCS_GUEST_ES_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
-	guest_seg(NEST_VMCS_GUEST_FS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
-	guest_seg(NEST_VMCS_GUEST_GS_SELECTOR, BM_SEL_DATA, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_CS_SELECTOR, boot->cs_sel, FLAT_LIMIT, AR_CODE32, 0);
+	guest_seg(NEST_VMCS_GUEST_SS_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_DS_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_ES_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_FS_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
+	guest_seg(NEST_VMCS_GUEST_GS_SELECTOR, boot->ds_sel, FLAT_LIMIT, AR_DATA32, 0);
 	guest_seg(NEST_VMCS_GUEST_LDTR_SELECTOR, 0, TABLE_LIMIT, AR_LDT, 0);
 	guest_seg(NEST_VMCS_GUEST_TR_SELECTOR, 0, TABLE_LIMIT, AR_TSS32_BUSY, 0);
 	vmw(NEST_VMCS_GUEST_GDTR_BASE, 0);
@@ -361,7 +368,7 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	vmw(NEST_VMCS_GUEST_IDTR_BASE, 0);
 	vmw(NEST_VMCS_GUEST_IDTR_LIMIT, TABLE_LIMIT);
 	vmw(NEST_VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
-	vmw(NEST_VMCS_GUEST_RIP, entry);
+	vmw(NEST_VMCS_GUEST_RIP, boot->rip);
 	vmw(NEST_VMCS_GUEST_RSP, 0);
 	vmw(NEST_VMCS_GUEST_IA32_EFER, 0);
 	vmw(NEST_VMCS_GUEST_IA32_PAT, PAT_DEFAULT);
@@ -375,8 +382,9 @@ static void vmcs01_init(uint64_t entry, uint64_t mbi_gpa)
 	vmw(NEST_VMCS_VMCS_LINK_POINTER, LINK_POINTER_NONE);
 	host_state();
 
-	vs.gpr[GPR_RAX] = MB_BOOTLOADER_MAGIC;
-	vs.gpr[GPR_RBX] = mbi_gpa;
+	vs.gpr[GPR_RAX] = boot->rax;
+	vs.gpr[GPR_RBX] = boot->rbx;
+	vs.gpr[GPR_RSI] = boot->rsi;
 }
 
 /* ---- L1's exits ---- */
@@ -586,7 +594,9 @@ void vmx_msr_exit(bool write)
 	if (msr == MSR_APIC_BASE)
 		gp = !apic_base_msr(write, &val);
 	else if (!vmx_nested_msr(msr, write, &val, &gp))
-		vmx_fatal("an MSR access L0 intercepts but does not know");
+		/* An MSR outside the bitmaps' ranges, which always exit (SDM
+		 * 26.1.3): the CPU's, as those inside are; its #GP is L1's. */
+		gp = write ? !stub_wrmsr_safe(msr, val) : !stub_rdmsr_safe(msr, &val);
 	if (gp) {
 		inject_exception(VEC_GP, true, 0);
 		return;
@@ -595,6 +605,44 @@ void vmx_msr_exit(bool write)
 		vs.gpr[GPR_RAX] = val & LOW32;
 		vs.gpr[GPR_RDX] = val >> 32;
 	}
+	skip_insn();
+}
+
+/* XCR0 components (SDM Vol. 1, 13.3) whose combinations XSETBV checks. */
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_AVX (1ull << 2)
+#define XCR0_MPX (3ull << 3)     /* BNDREGS, BNDCSR: both or neither */
+#define XCR0_AVX512 (7ull << 5)  /* opmask, ZMM_Hi256, Hi16_ZMM: all or none */
+#define CPUID_XSAVE_LEAF 0xD
+
+/*
+ * XSETBV exits unconditionally in VMX non-root operation (SDM 26.1.3).
+ * VMX does not switch XCR0: L1's is the processor's, so the stub performs
+ * L1's XSETBV itself once the value passes the instruction's checks (SDM
+ * Vol. 2C, XSETBV; CPL and CR4.OSXSAVE faults come before the exit). The
+ * stub sets CR4.OSXSAVE for the one instruction; it saves no extended state
+ * of its own (general registers only), so L1's XCR0 costs it nothing.
+ */
+static void handle_xsetbv(void)
+{
+	uint64_t val = (vs.gpr[GPR_RAX] & LOW32) | (vs.gpr[GPR_RDX] << 32);
+	uint32_t a, b, c, d;
+
+	cpuid(CPUID_XSAVE_LEAF, 0, &a, &b, &c, &d);
+	uint64_t supported = ((uint64_t)d << 32) | a;
+	if ((uint32_t)vs.gpr[GPR_RCX] != 0 || !(val & XCR0_X87) || (val & ~supported) ||
+	    ((val & XCR0_AVX) && !(val & XCR0_SSE)) ||
+	    ((val & XCR0_MPX) && (val & XCR0_MPX) != XCR0_MPX) ||
+	    ((val & XCR0_AVX512) &&
+	     ((val & XCR0_AVX512) != XCR0_AVX512 || !(val & XCR0_AVX)))) {
+		inject_exception(VEC_GP, true, 0);
+		return;
+	}
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 | CR4_OSXSAVE);
+	__asm__ volatile("xsetbv" : : "a"((uint32_t)val), "d"((uint32_t)(val >> 32)), "c"(0));
+	write_cr4(cr4);
 	skip_insn();
 }
 
@@ -635,6 +683,9 @@ static void l1_exit(uint32_t reason)
 	case NEST_VMX_EXIT_INVVPID:
 		vmx_nested_l1_insn(reason);
 		break;
+	case NEST_VMX_EXIT_XSETBV:
+		handle_xsetbv();
+		break;
 	case NEST_VMX_EXIT_VMCALL:
 	case NEST_VMX_EXIT_VMFUNC:
 		/* No hypercalls; VM functions are not offered to L1 (SDM 26.5.6). */
@@ -663,7 +714,7 @@ static void l1_exit(uint32_t reason)
 int kmain(uint32_t magic, const struct mb_info *mbi)
 {
 	const char *cmd = bm_mb_cmdline(mbi);
-	uint64_t entry, mbi_gpa;
+	struct l1_boot boot;
 
 	bm_printf("stub: libnest bare-metal L0 (VMX), command line \"%s\"\n", cmd);
 	stub.entry_name = "VMLAUNCH/VMRESUMEs";
@@ -673,8 +724,8 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.map_dev = EPT_R | EPT_W | EPT_X | (EPT_MT_UC << EPT_MT_SHIFT);
 	l1_setup_memory(mbi, cmd);
 	vmx_enable();
-	l1_load(mbi, &entry, &mbi_gpa);
-	vmcs01_init(entry, mbi_gpa);
+	l1_load(mbi, &boot);
+	vmcs01_init(&boot);
 	vmx_nested_init();
 	bm_printf("stub: starting L1\n");
 	/* L1 may reset the UART's FIFO first thing: let the stub's lines out. */

@@ -125,6 +125,31 @@ static void cpuid_osxsave(void)
 	check("cpuid-osxsave-follows-cr4", set && clear);
 }
 
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* XSETBV (which VMX makes exit unconditionally) sets XCR0, as Linux does
+ * at boot: x87 alone, then x87 and SSE, read back with XGETBV. */
+static void xsetbv_xcr0(void)
+{
+	if (!(cpuid1(false) & CPUID_1_ECX_XSAVE))
+		return;
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 | CR4_OSXSAVE);
+	uint64_t old = xgetbv0();
+	__asm__ volatile("xsetbv" : : "a"(1u), "d"(0u), "c"(0u));
+	bool x87 = xgetbv0() == 1;
+	__asm__ volatile("xsetbv" : : "a"(3u), "d"(0u), "c"(0u));
+	bool sse = xgetbv0() == 3;
+	__asm__ volatile("xsetbv" : : "a"((uint32_t)old), "d"((uint32_t)(old >> 32)), "c"(0u));
+	write_cr4(cr4);
+	check("xsetbv-sets-xcr0", x87 && sse);
+}
+
 /* DR7 keeps what L1 wrote across an instruction that exits to L0 (CPUID). */
 static void dr7_kept(void)
 {
@@ -214,6 +239,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	if (cmdline_has(bm_mb_cmdline(mbi), "cpu-state")) {
 		apic_reenable();
 		cpuid_osxsave();
+		xsetbv_xcr0();
 		dr7_kept();
 	}
 

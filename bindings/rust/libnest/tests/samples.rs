@@ -140,6 +140,19 @@ fn vmcb_samples_as_nestctl() {
     }
 }
 
+/// An SVM stream (docs/state.md, "SVM body") with vmcb02's host-physical
+/// page addresses cleared: IOPM_BASE_PA, MSRPM_BASE_PA and N_CR3.
+fn without_host_pages(stream: &[u8]) -> Vec<u8> {
+    const VMCB02: usize = 56 + 4096;
+    let mut s = stream.to_vec();
+    for off in [0x40usize, 0x48, 0xb0] {
+        for b in &mut s[VMCB02 + off..VMCB02 + off + 8] {
+            *b = 0;
+        }
+    }
+    s
+}
+
 #[test]
 fn state_samples_convert_and_round_trip() {
     let host = Host::default();
@@ -167,7 +180,11 @@ fn state_samples_convert_and_round_trip() {
         if vmx {
             assert!(again == data, "{}: libnest -> libnest changed the stream", name);
         } else {
-            assert!(convert_state(&again, Format::Libnest, &host).unwrap() == again, "{}", name);
+            // vmcb02's IOPM, MSRPM and nCR3 are host-physical addresses of
+            // the pages the converting context was given: they name that
+            // context's pages, not L1's state, and differ between contexts.
+            let third = convert_state(&again, Format::Libnest, &host).unwrap();
+            assert!(without_host_pages(&third) == without_host_pages(&again), "{}", name);
         }
         // libnest -> KVM gives the KVM sample (made by nestctl's library)
         let kvm = convert_state(&data, Format::Kvm, &host).unwrap();

@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Builds what the Linux-as-L1 run boots, from Debian packages only:
+#   build-images.sh OUT CACHE MINIVMM L2EXITS HELLO_ELF [L2 ...]
+# CACHE keeps the packages (apt-get download, never installed on the
+# host; dpkg-deb -x); OUT gets bzImage (L1's and L2's kernel), l2.cpio.gz
+# (busybox, l2exits, l2-init) and l1.cpio.gz (busybox, the KVM modules of
+# the same kernel, minivmm, l1-init, and for each L2 named, "multiboot"
+# and/or "linux" (default both), what it boots and its .run script).
+set -eu
+if [ $# -lt 5 ]; then
+	echo "usage: $0 OUT CACHE MINIVMM L2EXITS HELLO_ELF [multiboot] [linux]" >&2
+	exit 2
+fi
+OUT=$1 CACHE=$2 MINIVMM=$3 L2EXITS=$4 HELLO=$5
+shift 5
+L2S=${*:-multiboot linux}
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$OUT" "$CACHE"
+OUT=$(cd "$OUT" && pwd) CACHE=$(cd "$CACHE" && pwd)
+
+# The packages: the kernel's metapackage names the versioned image.
+fetch() { # fetch PACKAGE: the .deb of PACKAGE in $CACHE, downloaded once
+	deb=$(ls "$CACHE/$1"_*.deb 2>/dev/null | head -n 1 || true)
+	if [ -z "$deb" ]; then
+		(cd "$CACHE" && apt-get download "$1" >&2) || {
+			echo "build-images: apt-get download $1 failed (run apt-get update?)" >&2
+			exit 1
+		}
+		deb=$(ls "$CACHE/$1"_*.deb | head -n 1)
+	fi
+	echo "$deb"
+}
+meta=$(fetch linux-image-amd64)
+kpkg=$(dpkg-deb -f "$meta" Depends | tr ',|' '\n\n' | sed 's/ *(.*//; s/ //g' |
+	grep '^linux-image-[0-9]' | head -n 1)
+[ -n "$kpkg" ] || { echo "build-images: no kernel image in $meta's Depends" >&2; exit 1; }
+kdeb=$(fetch "$kpkg")
+bdeb=$(fetch busybox-static)
+for d in "$kdeb" "$bdeb"; do
+	x="$CACHE/x-$(basename "$d" .deb)"
+	[ -d "$x" ] || { rm -rf "$x.tmp" && dpkg-deb -x "$d" "$x.tmp" && mv "$x.tmp" "$x"; }
+done
+KROOT="$CACHE/x-$(basename "$kdeb" .deb)"
+BUSYBOX="$CACHE/x-$(basename "$bdeb" .deb)/bin/busybox"
+kver=$(ls "$KROOT/lib/modules" | head -n 1)
+MODS="$KROOT/lib/modules/$kver/kernel"
+cp "$KROOT/boot/vmlinuz-$kver" "$OUT/bzImage"
+echo "build-images: kernel $kver ($kpkg), busybox $(basename "$bdeb")"
+
+mkroot() { # mkroot DIR INIT: busybox and an init
+	rm -rf "$1"
+	mkdir -p "$1/bin" "$1/lib/modules" "$1/proc" "$1/sys" "$1/dev" "$1/tmp" "$1/l2"
+	cp "$BUSYBOX" "$1/bin/busybox"
+	for a in $("$BUSYBOX" --list); do
+		[ "$a" = busybox ] || ln -s busybox "$1/bin/$a"
+	done
+	cp "$2" "$1/init"
+	chmod 755 "$1/init"
+}
+pack() { # pack DIR ARCHIVE: a gzip'd newc cpio of DIR, owned by root
+	(cd "$1" && find . | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -6 >"$2"
+}
+
+mkroot "$OUT/l2root" "$HERE/l2-init"
+cp "$L2EXITS" "$OUT/l2root/bin/l2exits"
+pack "$OUT/l2root" "$OUT/l2.cpio.gz"
+
+mkroot "$OUT/l1root" "$HERE/l1-init"
+# kvm-amd needs kvm and ccp (its SEV part), kvm needs irqbypass.
+for m in arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko arch/x86/kvm/kvm-intel.ko \
+	virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko; do
+	cp "$MODS/$m" "$OUT/l1root/lib/modules/"
+done
+cp "$MINIVMM" "$OUT/l1root/bin/minivmm"
+for l2 in $L2S; do
+	case $l2 in
+	multiboot) cp "$HELLO" "$OUT/l1root/l2/hello.elf" ;;
+	linux) cp "$OUT/bzImage" "$OUT/l2.cpio.gz" "$OUT/l1root/l2/" ;;
+	*) echo "build-images: unknown L2 $l2 (multiboot, linux)" >&2; exit 2 ;;
+	esac
+	cp "$HERE/l2-$l2.run" "$OUT/l1root/l2/$l2.run"
+done
+pack "$OUT/l1root" "$OUT/l1.cpio.gz"
+echo "build-images: $OUT/l1.cpio.gz ($(($(wc -c <"$OUT/l1.cpio.gz") / 1024)) KiB; L2: $L2S)," \
+	"$OUT/l2.cpio.gz ($(($(wc -c <"$OUT/l2.cpio.gz") / 1024)) KiB)"

@@ -1,0 +1,102 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# run-linux.sh QEMU TIMEOUT OUTDIR STUB BZIMAGE L1_CPIO [L2_CPIO]
+# The Linux-as-L1 run: boots the stub under QEMU (TCG, SVM) with Linux as
+# L1 (BZIMAGE, initramfs L1_CPIO: KVM's modules, minivmm, the L2s), keeps
+# the serial output in OUTDIR/run-linux.log (with the host time of its
+# milestones in OUTDIR/run-linux.times) and judges it. With L2_CPIO, L2
+# Linux (BZIMAGE with L2_CPIO) first boots on QEMU alone, for comparison
+# (OUTDIR/run-linux-l2-alone.log). Passes only if QEMU exits through the
+# debug port with the pass code, every "check NAME" line is ok (and there
+# are some), L1 says "l1: PASS" and the stub printed its figures. The last
+# line is the verdict:
+#   e2e linux: PASS (<figures>)
+#   e2e linux: FAIL (<why>)
+qemu=$1 timeout=$2 out=$3 stub=$4 bzimage=$5 l1cpio=$6 l2cpio=${7:-}
+flags="-accel tcg -cpu max -display none -serial stdio -no-reboot
+	-device isa-debug-exit,iobase=0xf4,iosize=4"
+mkdir -p "$out"
+
+fail() {
+	echo "e2e linux: FAIL ($*)"
+	exit 1
+}
+now() { date +%s.%N; }
+# Copies standard input to FILE, with the host time of each milestone
+# line (one that matches the extended regular expression RE) in FILE.times.
+# mawk (Debian's awk) reads a pipe in blocks unless told to read lines.
+interactive=
+awk -W version 2>/dev/null | grep -q mawk && interactive="-W interactive"
+stamp() { # stamp FILE RE
+	awk $interactive -v f="$1" -v re="$2" '{
+		sub(/\r$/, "")
+		print > f
+		fflush(f)
+		if ($0 ~ re) {
+			cmd = "date +%s.%N"
+			cmd | getline t
+			close(cmd)
+			print t, $0 > (f ".times")
+			fflush(f ".times")
+		}
+	}'
+}
+at() { # at FILE PREFIX: the host time of the first milestone that starts with PREFIX
+	awk -v p="$2" 'index(substr($0, index($0, " ") + 1), p) == 1 { print $1; exit }' "$1.times"
+}
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "?"; else printf "%.1f", b - a }'; }
+
+l2alone="not run"
+if [ -n "$l2cpio" ]; then
+	log="$out/run-linux-l2-alone.log"
+	rm -f "$log" "$log.times"
+	t0=$(now)
+	timeout --foreground "$timeout" "$qemu" $flags -m 256 -kernel "$bzimage" -initrd "$l2cpio" \
+		-append "console=ttyS0 panic=-1" </dev/null 2>&1 | stamp "$log" '^l2: '
+	grep -q '^l2: PASS' "$log" || fail "L2 Linux alone on QEMU did not pass (see $log)"
+	l2alone="$(secs "$t0" "$(at "$log" 'l2: Linux ')") s"
+	echo "run-linux: L2 Linux alone on QEMU reached its init in $l2alone" \
+		"($(sed -n 's/^l2: Linux .* up at \([0-9.]*\) s.*/\1/p' "$log") s by its clock)"
+fi
+
+log="$out/run-linux.log"
+rm -f "$log"
+t0=$(now)
+( timeout --foreground "$timeout" "$qemu" $flags -m 1024 -kernel "$stub" \
+	-initrd "$bzimage console=ttyS0 panic=-1,$l1cpio" </dev/null 2>&1
+  echo "run-linux: QEMU status $?" ) |
+	stamp "$log" '^(stub: starting L1|l1: Linux |l1: KVM ready|l1: starting the |l2-linux: l2: Linux |l2-linux: l2: done|l2-mb: hello: PASS|l1: done)'
+t1=$(now)
+cat "$log"
+echo "run-linux: $(secs "$t0" "$t1") s under QEMU"
+
+status=$(sed -n 's/^run-linux: QEMU status \([0-9]*\)$/\1/p' "$log")
+# L1's checks, and L2's as L1 passed them on ("l2-linux: check ...").
+ok=$(grep -Ec '^(l2-[a-z]+: )?check .*: ok$' "$log")
+bad=$(grep -Ec '^(l2-[a-z]+: )?check .*: FAIL' "$log")
+exits=$(sed -n 's/^stub: L0 exits \([0-9]*\) .*/\1/p' "$log" | tail -n 1)
+reflected=$(sed -n 's/^stub: L0 exits .* L2 exits reflected \([0-9]*\),.*/\1/p' "$log" | tail -n 1)
+per=$(sed -n 's/^stub: L0 exits per reflected L2 exit: \(.*\)$/\1/p' "$log" | tail -n 1)
+case $status in
+33) ;;
+124) fail "timed out after ${timeout}s" ;;
+35) fail "L1 reported failure through the debug port" ;;
+*) fail "QEMU exited with status $status" ;;
+esac
+[ "$bad" -eq 0 ] || fail "$bad of $((ok + bad)) checks failed"
+[ "$ok" -gt 0 ] || fail "no check ran"
+grep -q '^l1: PASS' "$log" || fail "L1 did not say PASS"
+[ -n "$reflected" ] || fail "the stub printed no figures"
+
+l1boot=$(secs "$(at "$log" 'stub: starting L1')" "$(at "$log" 'l1: Linux ')")
+figures="$ok checks; L1 boot ${l1boot} s"
+if grep -q '^l2-linux: l2: Linux ' "$log"; then
+	l2boot=$(secs "$(at "$log" 'l1: starting the Linux L2')" "$(at "$log" 'l2-linux: l2: Linux ')")
+	figures="$figures, L2 Linux boot ${l2boot} s (QEMU alone: $l2alone)"
+fi
+if grep -q '^l2-mb: hello: PASS' "$log"; then
+	mb=$(secs "$(at "$log" 'l1: starting the multiboot L2')" "$(at "$log" 'l2-mb: hello: PASS')")
+	figures="$figures, multiboot L2 ${mb} s"
+fi
+echo "e2e linux: PASS ($figures; L0 exits $exits, L2 exits reflected $reflected, L0 exits per reflected exit $per)"
+exit 0
