@@ -5,7 +5,8 @@
 # runs reporting progress; then a summary table of every verdict, its time,
 # and the stub's figures. Outputs are kept in $DEMO_OUT.
 # Environment (from examples/local.mk): srcdir, builddir, MAKE, QEMU, BOCHS,
-# NEST_CORE_SOURCES, DEMO_OUT.
+# NEST_CORE_SOURCES, DEMO_OUT. Linux as L1 runs last when apt-get can fetch
+# Debian's kernel (examples/baremetal/linux/README.md).
 set -u
 out=$DEMO_OUT
 mkdir -p "$out"
@@ -47,6 +48,12 @@ else
 	echo "demo: $BOCHS not found: the VMX bare-metal example needs it (sudo .ci/deps installs it)"
 	fail=1
 fi
+if command -v "$QEMU" >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+	run linux "Linux as L1: Debian's kernel on the stub under QEMU, its KVM runs L2s (about 3 minutes)" \
+		$MAKE --no-print-directory -C "$bm" O="$builddir/tests/e2e/linux" QEMU="$QEMU" \
+		LINUX_CACHE="$builddir/tests/e2e/linux-cache" \
+		NEST_CORE_SOURCES="$NEST_CORE_SOURCES" run-linux
+fi
 
 # The summary: one row per run, then the stub's figures of each nested run
 # (exits per reflected L2 exit, cycles and backend calls per transition).
@@ -67,6 +74,7 @@ row minimal "minimal" ""
 row vmx_demo "vmx_demo" ""
 row svm "SVM under QEMU" '^e2e svm: '
 row vmx "VMX under Bochs" '^e2e vmx: '
+row linux "Linux as L1 (SVM)" '^e2e linux: '
 for f in "$builddir/tests/e2e/baremetal/run-svm.log:svm" \
 	"$builddir/tests/e2e/baremetal-vmx/run-vmx.log.txt:vmx"; do
 	log=${f%:*}
