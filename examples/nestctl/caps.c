@@ -179,18 +179,6 @@ static int parse_num(const char *s, uint64_t *out)
 	return errno || *end || end == buf + (hex ? 2 : 0) ? -1 : 0;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 static int bad(const char *file, unsigned line, const char *msg, const char *what)
 {
 	fprintf(stderr, "nestctl caps: %s:%u: %s '%s'\n", file, line, msg, what);
@@ -217,7 +205,7 @@ int nestctl_host_read(const char *file, struct nestctl_host *h)
 
 		n++;
 		line[strcspn(line, "#")] = '\0';
-		s = trim(line);
+		s = nestctl_trim(line);
 		if (*s == '\0')
 			continue;
 		eq = strchr(s, '=');
@@ -226,8 +214,8 @@ int nestctl_host_read(const char *file, struct nestctl_host *h)
 			return bad(file, n, "expected KEY = VALUE, got", s);
 		}
 		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
+		key = nestctl_trim(s);
+		val = nestctl_trim(eq + 1);
 		for (s = key; *s; s++)
 			*s = (char)tolower((unsigned char)*s);
 		if (!strcmp(key, "cpuid_8000000a")) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* nestctl: command-line access to libnest's architectural checks. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,4 +53,16 @@ int main(int argc, char **argv)
 	fprintf(stderr, "nestctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return NESTCTL_EXIT_USAGE;
+}
+
+char *nestctl_trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
 }

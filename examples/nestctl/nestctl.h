@@ -18,6 +18,8 @@ int nestctl_svm(int argc, char **argv);
 int nestctl_vmx(int argc, char **argv);
 int nestctl_state(int argc, char **argv); /* state.c */
 int nestctl_caps(int argc, char **argv);  /* caps.c */
+/* `s` without leading and trailing white space (trailing cut in place). */
+char *nestctl_trim(char *s);
 
 /* A host's capabilities (caps.c): a VMX host's IA32_VMX_* MSRs, an SVM
  * host's CPUID 0x8000000A; the default host has both (the typical VMX

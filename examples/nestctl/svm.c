@@ -68,18 +68,6 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* Parse FILE into vmcb; on bad input print a message and return -1. */
 static int load_vmcb(const char *path, struct nest_vmcb *vmcb)
 {
@@ -102,7 +90,7 @@ static int load_vmcb(const char *path, struct nest_vmcb *vmcb)
 		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
-		name = trim(line);
+		name = nestctl_trim(line);
 		if (!*name)
 			continue;
 		eq = strchr(name, '=');
@@ -112,8 +100,8 @@ static int load_vmcb(const char *path, struct nest_vmcb *vmcb)
 			break;
 		}
 		*eq = '\0';
-		name = trim(name);
-		val = trim(eq + 1);
+		name = nestctl_trim(name);
+		val = nestctl_trim(eq + 1);
 		if (isdigit((unsigned char)name[0])) {
 			if (parse_u64(name, &off) || off >= NEST_VMCB_SIZE ||
 			    !(fld = nest_vmcb_field_by_offset((uint32_t)off))) {

@@ -99,18 +99,6 @@ static int bad(const char *file, unsigned line, const char *fmt, const char *wha
 	return EXIT_BAD_INPUT;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* A number: decimal, or hex with 0x (underscores allowed between digits). */
 static bool parse_u64(const char *s, uint64_t *out)
 {
@@ -151,7 +139,7 @@ static int parse_cap(struct vmcs_text *t, const char *file, unsigned line, char 
 	uint64_t x;
 	size_t i;
 
-	name = trim(name);
+	name = nestctl_trim(name);
 	for (i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
 		if (strcmp(name, cap_names[i].name) == 0)
 			break;
@@ -179,8 +167,8 @@ static int parse_msr(struct vmcs_text *t, const char *file, unsigned line, char 
 	if (*sep == '\0')
 		return bad(file, line, "MSR_LOAD needs 'INDEX VALUE', got '%s'", val);
 	*sep++ = '\0';
-	sep = trim(sep);
-	if (!parse_u64(trim(val), &index) || index > UINT32_MAX)
+	sep = nestctl_trim(sep);
+	if (!parse_u64(nestctl_trim(val), &index) || index > UINT32_MAX)
 		return bad(file, line, "bad MSR index '%s'", val);
 	if (!parse_u64(sep, &value))
 		return bad(file, line, "bad MSR value '%s'", sep);
@@ -200,15 +188,15 @@ static int parse_line(struct vmcs_text *t, const char *file, unsigned line, char
 	uint64_t x;
 
 	s[strcspn(s, "#")] = '\0';
-	s = trim(s);
+	s = nestctl_trim(s);
 	if (*s == '\0')
 		return 0;
 	eq = strchr(s, '=');
 	if (eq == NULL)
 		return bad(file, line, "expected 'FIELD = VALUE', got '%s'", s);
 	*eq = '\0';
-	key = trim(s);
-	val = trim(eq + 1);
+	key = nestctl_trim(s);
+	val = nestctl_trim(eq + 1);
 	if (*val == '\0')
 		return bad(file, line, "missing value for '%s'", key);
 	if (strncmp(key, "CAP", 3) == 0 && isspace((unsigned char)key[3]))
