@@ -76,7 +76,7 @@ struct exit_rule {
 
 /* One entry per basic exit reason (exit-reasons.def). Reasons absent here
  * are zero: R_L0. */
-static const struct exit_rule rules[VMX_EXIT_REASON_MAX_] = {
+static const struct exit_rule rules[NEST_VMX_EXIT_REASON_COUNT] = {
     [NEST_VMX_EXIT_EXCEPTION_NMI] = {R_EXCEPTION, 0},
     /* External interrupts while L2 runs are the host's (SDM 26.2: an
      * exit only with the pin control; L0 always sets it in vmcs02).

@@ -15,8 +15,6 @@
  * information) are in nest/vmx-arch.h; what follows is libnest's own. */
 #include <nest/vmx-arch.h>
 
-#define VMX_EXIT_REASON_MAX_ NEST_VMX_EXIT_REASON_COUNT
-
 /* The primary processor-based controls libnest emulates for L1, all of
  * them (SDM 25.6.2): what nest_vmx_caps_default() offers and what the
  * capabilities are computed from (caps.c). */
