@@ -377,6 +377,19 @@ void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vm
 	env->pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env->pdpte);
 }
 
+/* The VMX-preemption timer vmcs02 runs with (the merge of L0's and L1's,
+ * vmcs02.c): whether it runs, its start value, and whether it is L1's. */
+static void note_timer(struct nest_vmx *ctx)
+{
+	struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmcs12 *v02 = &n->fast.v02, *v = &ctx->vmcs12;
+
+	n->timer_active = (v02->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) != 0;
+	n->timer_start = v02->VMX_PREEMPTION_TIMER_VALUE;
+	n->l1_timer_smaller = (v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) &&
+			      v02->VMX_PREEMPTION_TIMER_VALUE == v->VMX_PREEMPTION_TIMER_VALUE;
+}
+
 static int enter(struct nest__vmx_insn *in, bool launch)
 {
 	struct nest_vmx *ctx = in->ctx;
@@ -493,10 +506,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	f->valid = true;
 	nest__memset(&n->dirty, 0, sizeof(n->dirty));
 	flush_vpid(ctx);
-	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) != 0;
-	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
-	n->l1_timer_smaller = (v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) &&
-			      f->v02.VMX_PREEMPTION_TIMER_VALUE == v->VMX_PREEMPTION_TIMER_VALUE;
+	note_timer(ctx);
 	if (launch)
 		v->launch_state = NEST_VMCS12_STATE_LAUNCHED;
 	n->guest_mode = true;
@@ -577,10 +587,6 @@ int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
 		return rc;
 	n->vpid12_valid = false;
 	flush_vpid(ctx);
-	n->timer_active = (f->v02.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) != 0;
-	n->timer_start = f->v02.VMX_PREEMPTION_TIMER_VALUE;
-	n->l1_timer_smaller =
-	    (ctx->vmcs12.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) &&
-	    f->v02.VMX_PREEMPTION_TIMER_VALUE == ctx->vmcs12.VMX_PREEMPTION_TIMER_VALUE;
+	note_timer(ctx);
 	return NEST_OK;
 }
