@@ -192,6 +192,20 @@ START_TEST(vmwrite_any_field_is_offered_by_policy_alone)
 }
 END_TEST
 
+/* The MSR lists: libnest keeps 512 entries per list, the least the SDM
+ * allows (A.6: 512 * (N + 1)), so N is offered as 0 whatever the host says. */
+START_TEST(msr_list_size_is_offered_as_512_entries)
+{
+	struct nest_vmx_caps c;
+
+	F.host.misc |= 3ull << VMX_MISC_MAX_MSR_LIST_SHIFT;
+	ck_assert_int_eq(fx_init(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(c.misc & VMX_MISC_MAX_MSR_LIST_MASK, 0);
+	ck_assert_uint_ne(c.misc & VMX_MISC_ACTIVITY_HLT, 0);
+}
+END_TEST
+
 /* Features vmcs02 cannot carry are never offered, whatever the host has
  * and the config asks (docs/conformance-vmx.md). */
 START_TEST(features_vmcs02_cannot_carry_are_never_offered)
@@ -417,6 +431,7 @@ static Suite *caps_suite(void)
 	tcase_add_test(tc, policy_without_preemption_timer_hides_its_controls_and_rate);
 	tcase_add_test(tc, host_without_a_feature_never_offers_it);
 	tcase_add_test(tc, vmwrite_any_field_is_offered_by_policy_alone);
+	tcase_add_test(tc, msr_list_size_is_offered_as_512_entries);
 	tcase_add_test(tc, features_vmcs02_cannot_carry_are_never_offered);
 	tcase_add_test(tc, host_without_true_ctls_yields_no_true_msrs);
 	tcase_add_test(tc, host_without_secondary_controls_yields_no_procbased2);

@@ -775,6 +775,39 @@ START_TEST(exit_msr_store_without_a_guest_rdmsr_op_is_unsupported)
 }
 END_TEST
 
+/* A list of the full offered size (512 entries, IA32_VMX_MISC N = 0) is
+ * stored whole; one entry beyond it is a VMX abort, never a failed call. */
+START_TEST(exit_msr_store_of_the_offered_maximum_is_stored_whole)
+{
+	static struct nest_vmx_msr_entry e[513];
+	unsigned i;
+
+	for (i = 0; i < 513; i++)
+		e[i] = (struct nest_vmx_msr_entry){X86_MSR_IA32_SYSENTER_CS, 0, 0};
+	memcpy(sim_ptr(&N.s, N_STORE_GPA, sizeof(e)), e, sizeof(e));
+	sim_guest_msr(&N.s, X86_MSR_IA32_SYSENTER_CS, 0x23);
+	V12()->VM_EXIT_MSR_STORE_ADDR = N_STORE_GPA;
+	V12()->VM_EXIT_MSR_STORE_COUNT = 512;
+	launch_ok();
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_ABORT));
+	ck_assert_uint_eq(sim_read64(&N.s, N_STORE_GPA + 8), 0x23);
+	ck_assert_uint_eq(sim_read64(&N.s, N_STORE_GPA + 511 * 16 + 8), 0x23);
+	ck_assert_uint_eq(sim_read64(&N.s, N_STORE_GPA + 512 * 16 + 8), 0);
+}
+END_TEST
+
+START_TEST(exit_msr_store_beyond_the_offered_maximum_is_a_vmx_abort)
+{
+	V12()->VM_EXIT_MSR_STORE_ADDR = N_STORE_GPA;
+	V12()->VM_EXIT_MSR_STORE_COUNT = 513;
+	launch_ok();
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_ABORT);
+	ck_assert_uint_eq(V12()->abort, VMX_ABORT_SAVE_GUEST_MSR);
+}
+END_TEST
+
 START_TEST(exit_msr_store_of_an_x2apic_msr_is_a_vmx_abort)
 {
 	struct nest_vmx_msr_entry e = {0x808, 0, 0};
@@ -894,6 +927,8 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, exit_msr_store_of_an_msr_the_guest_cannot_read_is_a_vmx_abort);
 	tcase_add_test(t, exit_msr_store_without_a_guest_rdmsr_op_is_unsupported);
 	tcase_add_test(t, exit_msr_store_of_an_x2apic_msr_is_a_vmx_abort);
+	tcase_add_test(t, exit_msr_store_of_the_offered_maximum_is_stored_whole);
+	tcase_add_test(t, exit_msr_store_beyond_the_offered_maximum_is_a_vmx_abort);
 	tcase_add_test(t, exit_msr_load_count_beyond_what_libnest_keeps_is_an_abort_not_a_crash);
 	tcase_add_test(t, entry_msr_load_count_beyond_what_libnest_keeps_is_unsupported);
 	tcase_add_test(t, l2_exit_outside_l2_is_a_state_error);

@@ -104,10 +104,12 @@ static const struct ctl_feature {
 
 /* IA32_VMX_MISC bits passed through from the host (SDM A.6). Activity
  * states other than HLT, Intel PT in VMX, SMM features and the MSEG
- * revision are not offered. */
+ * revision are not offered. The MSR-list size field (bits 27:25) is
+ * offered as 0, that is 512 entries per list, the least the SDM allows
+ * and what libnest keeps (vmx_limits.h), whatever the host's value. */
 #define MISC_PASSED                                                                                \
 	(VMX_MISC_SAVE_EFER_LMA | VMX_MISC_ACTIVITY_HLT | VMX_MISC_CR3_TARGET_COUNT_MASK |         \
-	 VMX_MISC_MAX_MSR_LIST_MASK | VMX_MISC_ZERO_LEN_INJECTION)
+	 VMX_MISC_ZERO_LEN_INJECTION)
 
 /* IA32_VMX_BASIC bits passed through from the host (SDM A.1). */
 #define BASIC_PASSED (VMX_BASIC_INOUT | VMX_BASIC_TRUE_CTLS | VMX_BASIC_NO_HW_ERRCODE_CHECK)

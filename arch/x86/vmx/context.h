@@ -118,10 +118,11 @@ struct nest__vmx_nested {
 	 * entries (nest_vmx_pending_msr_failed()): until the guest runs. */
 	enum { NEST__VMX_MSRS_NONE, NEST__VMX_MSRS_ENTRY, NEST__VMX_MSRS_EXIT } msrs_kind;
 	bool entry_launch; /* the entry that gave the list was a VMLAUNCH */
-	/* L1's VM-exit MSR-store list (SDM 28.4), copied at entry into a page
-	 * of libnest; at reflection each value is read through the backend's
-	 * guest_rdmsr and the list written to L1. */
-	void *msr_store_hva;
+	/* L1's VM-exit MSR-store list (SDM 28.4), copied at entry; at
+	 * reflection each value is read through the backend's guest_rdmsr and
+	 * the list written to L1. */
+	uint32_t msr_store_count;
+	struct nest_vmx_msr_entry msr_store[NEST__VMX_MSR_AREA_MAX];
 	bool msr_store_abort; /* an entry fails SDM 28.4: VMX abort at the exit */
 	struct nest__vmx_fast fast;
 };

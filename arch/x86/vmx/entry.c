@@ -104,20 +104,21 @@ static int prepare_msr_store(struct nest_vmx *ctx)
 	struct nest_vmx_msr_entry *e;
 	uint32_t count = v->VM_EXIT_MSR_STORE_COUNT, i;
 	size_t bytes = (size_t)count * MSR_ENTRY_BYTES;
-	int rc;
 
-	n->pages.exit_msr_store_count = 0;
+	n->msr_store_count = 0;
 	n->msr_store_abort = false;
 	if (count == 0)
 		return NEST_OK;
-	if (count > NEST__VMX_MSR_STORE_MAX || !nest__be_has_guest_rdmsr(&ctx->be))
+	if (!nest__be_has_guest_rdmsr(&ctx->be))
 		return NEST_E_UNSUPPORTED;
-	if (n->msr_store_hva == NULL) {
-		rc = nest__be_page_alloc(&ctx->be, &n->pages.exit_msr_store, &n->msr_store_hva);
-		if (rc != NEST_OK)
-			return rc;
+	/* Beyond the recommended maximum (IA32_VMX_MISC, offered as 512) the
+	 * SDM leaves the behaviour undefined (A.6): libnest makes it a VMX
+	 * abort at the exit, as for an entry it cannot store. */
+	if (count > NEST__VMX_MSR_AREA_MAX) {
+		n->msr_store_abort = true;
+		return NEST_OK;
 	}
-	e = n->msr_store_hva;
+	e = n->msr_store;
 	if (nest__be_read(&ctx->be, v->VM_EXIT_MSR_STORE_ADDR, e, bytes) != NEST_OK)
 		nest__memset(e, 0xff, bytes);
 	for (i = 0; i < count; i++) {
@@ -127,7 +128,7 @@ static int prepare_msr_store(struct nest_vmx *ctx)
 		e[i].value = 0;
 	}
 	if (!n->msr_store_abort)
-		n->pages.exit_msr_store_count = count;
+		n->msr_store_count = count;
 	return NEST_OK;
 }
 

@@ -316,8 +316,8 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 static void store_msrs(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
-	struct nest_vmx_msr_entry *e = n->msr_store_hva;
-	uint32_t count = n->pages.exit_msr_store_count, i;
+	struct nest_vmx_msr_entry *e = n->msr_store;
+	uint32_t count = n->msr_store_count, i;
 
 	if (count == 0 || n->msr_store_abort)
 		return;

@@ -308,8 +308,6 @@ static int check_guest_mode(const struct nest_vmx *ctx, const struct nest__vmx_s
 	    (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_EPT) &&
 	    ctx->nested.l0.pub.tdp == NULL)
 		return NEST_E_STATE;
-	if (v->VM_EXIT_MSR_STORE_COUNT > NEST__VMX_MSR_STORE_MAX)
-		return NEST_E_UNSUPPORTED;
 	return check_l1_pages(ctx, v);
 }
 
@@ -416,7 +414,7 @@ int nest__vmx_state_restore(struct nest_vmx *ctx, const struct nest__vmx_state_w
 	n->msr_count = 0;
 	n->msrs_kind = NEST__VMX_MSRS_NONE;
 	n->msr_store_abort = false;
-	n->pages.exit_msr_store_count = 0;
+	n->msr_store_count = 0;
 	n->fast.valid = false;
 	nest__memset(&n->dirty, 0, sizeof(n->dirty));
 	nest__memset(&n->l1_now, 0, sizeof(n->l1_now));

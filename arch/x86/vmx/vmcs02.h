@@ -38,10 +38,6 @@ struct nest__vmx_vmcs02_pages {
 	uint64_t virtual_apic; /* vmcs12's virtual-APIC page, translated */
 	uint64_t apic_access;  /* vmcs12's APIC-access page, translated */
 	uint64_t eptp02;       /* root of the shadow EPT02 (L1 uses EPT) */
-	/* libnest's copy of L1's VM-exit MSR-store list (stored in software at
-	 * the exit; never given to vmcs02's hardware store list). */
-	uint64_t exit_msr_store;
-	uint32_t exit_msr_store_count;
 };
 
 /* L1's state when it executed VMLAUNCH/VMRESUME (vmcs01 guest fields). */
