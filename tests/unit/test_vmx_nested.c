@@ -775,6 +775,25 @@ START_TEST(exit_msr_store_without_a_guest_rdmsr_op_is_unsupported)
 }
 END_TEST
 
+/* The processor reads the store list at the exit (SDM 28.4): an entry
+ * that L2 writes while it runs is the one stored. */
+START_TEST(exit_msr_store_list_is_read_at_the_exit)
+{
+	struct nest_vmx_msr_entry e = {X86_MSR_IA32_SYSENTER_CS, 0, 0};
+
+	memset(sim_ptr(&N.s, N_STORE_GPA, sizeof(e)), 0, sizeof(e));
+	V12()->VM_EXIT_MSR_STORE_ADDR = N_STORE_GPA;
+	V12()->VM_EXIT_MSR_STORE_COUNT = 1;
+	launch_ok();
+	memcpy(sim_ptr(&N.s, N_STORE_GPA, sizeof(e)), &e, sizeof(e)); /* L2 writes it */
+	sim_guest_msr(&N.s, X86_MSR_IA32_SYSENTER_CS, 0x31415927);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_VMCALL, 0), NEST_OK);
+	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_ABORT));
+	ck_assert_uint_eq(sim_read32(&N.s, N_STORE_GPA), X86_MSR_IA32_SYSENTER_CS);
+	ck_assert_uint_eq(sim_read64(&N.s, N_STORE_GPA + 8), 0x31415927);
+}
+END_TEST
+
 /* A list of the full offered size (512 entries, IA32_VMX_MISC N = 0) is
  * stored whole; one entry beyond it is a VMX abort, never a failed call. */
 START_TEST(exit_msr_store_of_the_offered_maximum_is_stored_whole)
@@ -927,6 +946,7 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, exit_msr_store_of_an_msr_the_guest_cannot_read_is_a_vmx_abort);
 	tcase_add_test(t, exit_msr_store_without_a_guest_rdmsr_op_is_unsupported);
 	tcase_add_test(t, exit_msr_store_of_an_x2apic_msr_is_a_vmx_abort);
+	tcase_add_test(t, exit_msr_store_list_is_read_at_the_exit);
 	tcase_add_test(t, exit_msr_store_of_the_offered_maximum_is_stored_whole);
 	tcase_add_test(t, exit_msr_store_beyond_the_offered_maximum_is_a_vmx_abort);
 	tcase_add_test(t, exit_msr_load_count_beyond_what_libnest_keeps_is_an_abort_not_a_crash);

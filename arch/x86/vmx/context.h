@@ -118,9 +118,10 @@ struct nest__vmx_nested {
 	 * entries (nest_vmx_pending_msr_failed()): until the guest runs. */
 	enum { NEST__VMX_MSRS_NONE, NEST__VMX_MSRS_ENTRY, NEST__VMX_MSRS_EXIT } msrs_kind;
 	bool entry_launch; /* the entry that gave the list was a VMLAUNCH */
-	/* L1's VM-exit MSR-store list (SDM 28.4), copied at entry; at
-	 * reflection each value is read through the backend's guest_rdmsr and
-	 * the list written to L1. */
+	/* L1's VM-exit MSR-store list (SDM 28.4): its length, decided at
+	 * entry; the list is copied from L1 at the exit (reflect.c), each
+	 * value read through the backend's guest_rdmsr and the list written
+	 * back to L1. */
 	uint32_t msr_store_count;
 	struct nest_vmx_msr_entry msr_store[NEST__VMX_MSR_AREA_MAX];
 	bool msr_store_abort; /* an entry fails SDM 28.4: VMX abort at the exit */

@@ -85,25 +85,14 @@ static unsigned fast_diff(struct nest__vmx_nested *n, const struct nest__vmcs12 
 
 /* ---- VM-exit MSR-store area (SDM 28.4) ---- */
 
-#define MSR_IA32_SMBASE 0x9eu
-#define MSR_X2APIC_SHIFT 8
-#define MSR_X2APIC_RANGE 0x8u
-
-/* Copy L1's MSR-store list once into libnest's page. The store itself is
- * done in software at the exit (store_msrs()): the list never reaches
- * vmcs02's hardware store list, where a write-only or nonexistent MSR
- * (0x79, 0x40000000) would make the processor itself VMX-abort at L2's
- * exit and a host-private MSR (IA32_VMX_BASIC, IA32_TSC, energy counters)
- * would hand the host's value to L1. An entry that processing would fail
- * (x2APIC range, IA32_SMBASE, reserved bits 63:32, SDM 28.4) makes the
- * exit a VMX abort. */
+/* What an entry decides of L1's MSR-store list: whether the exit will
+ * store it (count within what libnest offers, a backend that reads the
+ * guest's MSRs). The list itself is read at the exit, where the processor
+ * reads it (SDM 28.4): L2 may write it while it runs (reflect.c). */
 static int prepare_msr_store(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
-	const struct nest__vmcs12 *v = &ctx->vmcs12;
-	struct nest_vmx_msr_entry *e;
-	uint32_t count = v->VM_EXIT_MSR_STORE_COUNT, i;
-	size_t bytes = (size_t)count * MSR_ENTRY_BYTES;
+	uint32_t count = ctx->vmcs12.VM_EXIT_MSR_STORE_COUNT;
 
 	n->msr_store_count = 0;
 	n->msr_store_abort = false;
@@ -114,20 +103,9 @@ static int prepare_msr_store(struct nest_vmx *ctx)
 	/* Beyond the recommended maximum (IA32_VMX_MISC, offered as 512) the
 	 * SDM leaves the behaviour undefined (A.6): libnest makes it a VMX
 	 * abort at the exit, as for an entry it cannot store. */
-	if (count > NEST__VMX_MSR_AREA_MAX) {
+	if (count > NEST__VMX_MSR_AREA_MAX)
 		n->msr_store_abort = true;
-		return NEST_OK;
-	}
-	e = n->msr_store;
-	if (nest__be_read(&ctx->be, v->VM_EXIT_MSR_STORE_ADDR, e, bytes) != NEST_OK)
-		nest__memset(e, 0xff, bytes);
-	for (i = 0; i < count; i++) {
-		if ((e[i].index >> MSR_X2APIC_SHIFT) == MSR_X2APIC_RANGE ||
-		    e[i].index == MSR_IA32_SMBASE || e[i].reserved != 0)
-			n->msr_store_abort = true;
-		e[i].value = 0;
-	}
-	if (!n->msr_store_abort)
+	else
 		n->msr_store_count = count;
 	return NEST_OK;
 }

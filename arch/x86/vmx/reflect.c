@@ -309,26 +309,44 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 
 /* ---- the VM exit through the backend ---- */
 
-/* SDM 28.4: each listed MSR's value as L2 has it, read through L0's view
- * of the guest (backend guest_rdmsr), never from the hardware; an MSR the
- * guest cannot read (RDMSR would #GP) makes the exit a VMX abort. Then one
- * write of the list into L1's store area. */
+#define MSR_IA32_SMBASE 0x9eu
+#define MSR_X2APIC_SHIFT 8
+#define MSR_X2APIC_RANGE 0x8u
+
+/* SDM 28.4: L1's VM-exit MSR-store list, read from L1 memory at the exit
+ * (where the processor reads it: L2 may have written it while it ran)
+ * once into libnest's copy, checked, then each listed MSR's value as L2
+ * has it, read through L0's view of the guest (backend guest_rdmsr),
+ * never from the hardware, and one write of the list into L1's area.
+ * The list never reaches vmcs02's hardware store list, where a write-only
+ * or nonexistent MSR (0x79, 0x40000000) would make the processor itself
+ * VMX-abort at L2's exit and a host-private MSR (IA32_VMX_BASIC, IA32_TSC)
+ * would hand the host's value to L1. An entry the processor could not
+ * store (x2APIC range, IA32_SMBASE, reserved bits 63:32), an MSR the guest
+ * cannot read (RDMSR would #GP) or a list L0 does not back makes the exit
+ * a VMX abort. */
 static void store_msrs(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	struct nest_vmx_msr_entry *e = n->msr_store;
 	uint32_t count = n->msr_store_count, i;
+	uint64_t gpa = ctx->vmcs12.VM_EXIT_MSR_STORE_ADDR;
 
 	if (count == 0 || n->msr_store_abort)
 		return;
+	if (nest__be_read(&ctx->be, gpa, e, (size_t)count * sizeof(*e)) != NEST_OK) {
+		n->msr_store_abort = true;
+		return;
+	}
 	for (i = 0; i < count; i++) {
-		if (nest__be_guest_rdmsr(&ctx->be, e[i].index, &e[i].value) != NEST_OK) {
+		if ((e[i].index >> MSR_X2APIC_SHIFT) == MSR_X2APIC_RANGE ||
+		    e[i].index == MSR_IA32_SMBASE || e[i].reserved != 0 ||
+		    nest__be_guest_rdmsr(&ctx->be, e[i].index, &e[i].value) != NEST_OK) {
 			n->msr_store_abort = true;
 			return;
 		}
 	}
-	if (nest__be_write(&ctx->be, ctx->vmcs12.VM_EXIT_MSR_STORE_ADDR, e,
-			   (size_t)count * sizeof(*e)) != NEST_OK)
+	if (nest__be_write(&ctx->be, gpa, e, (size_t)count * sizeof(*e)) != NEST_OK)
 		n->msr_store_abort = true;
 }
 
