@@ -131,6 +131,7 @@ static inline void pause(void)
 /* MSRs used by the boot layer and its users. */
 #define MSR_EFER 0xC0000080u
 #define MSR_APIC_BASE 0x1Bu
+#define MSR_IA32_TSC 0x10u
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)

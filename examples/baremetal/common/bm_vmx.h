@@ -22,4 +22,9 @@
 int bm_vmx_run(uint64_t *gpr, int resume);
 extern char bm_vmx_exit_entry[];
 
+/* The time-stamp counter read by the first instructions after the last VM
+ * exit (vmx_run.S): what a VM-exit MSR-store list holds for IA32_TSC,
+ * taken when the processor would take it (SDM 28.4), not later. */
+extern uint64_t bm_vmx_exit_tsc;
+
 #endif /* BM_VMX_H */

@@ -82,6 +82,10 @@ bm_vmx_exit_entry:
 	movq %rax, G_RAX(%rdi)
 	movq %rcx, G_RCX(%rdi)
 	movq %rdx, G_RDX(%rdi)
+	rdtsc
+	shlq $32, %rdx
+	orq %rdx, %rax
+	movq %rax, bm_vmx_exit_tsc(%rip)
 	movq %rbx, G_RBX(%rdi)
 	movq %rbp, G_RBP(%rdi)
 	movq %rsi, G_RSI(%rdi)
@@ -104,5 +108,11 @@ bm_vmx_exit_entry:
 	popq %rbp
 	xorl %eax, %eax
 	ret
+
+	.bss
+	.balign 8
+	.globl bm_vmx_exit_tsc
+bm_vmx_exit_tsc:
+	.quad 0
 
 	.section .note.GNU-stack, "", @progbits

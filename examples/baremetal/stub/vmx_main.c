@@ -571,11 +571,17 @@ static void handle_cr(void)
 
 /* The value of an MSR as the guest that exited sees it, for L1's VM-exit
  * MSR-store list: L1's own view where L0 keeps one (IA32_APIC_BASE, the
- * VMX MSRs libnest answers), else the processor's, which L1 and L2 share. */
+ * VMX MSRs libnest answers), else the processor's, which L1 and L2 share.
+ * IA32_TSC is L1's (the stub runs L1 without TSC offsetting) as the exit
+ * left it, not as it is when libnest stores the list. */
 bool stub_guest_rdmsr(uint32_t msr, uint64_t *value)
 {
 	bool gp = false;
 
+	if (msr == MSR_IA32_TSC) {
+		*value = bm_vmx_exit_tsc;
+		return true;
+	}
 	if (msr == MSR_APIC_BASE) {
 		*value = vs.apic_base;
 		return true;
