@@ -27,31 +27,31 @@ extern "C" {
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_vmx_caps {
-	uint32_t size;            ///< sizeof(struct nest_vmx_caps) as the caller compiled it
-	uint32_t reserved0;       ///< zero
-	uint64_t basic;           ///< IA32_VMX_BASIC (0x480)
-	uint64_t pinbased;        ///< IA32_VMX_PINBASED_CTLS (0x481)
-	uint64_t procbased;       ///< IA32_VMX_PROCBASED_CTLS (0x482)
-	uint64_t exit;            ///< IA32_VMX_EXIT_CTLS (0x483)
-	uint64_t entry;           ///< IA32_VMX_ENTRY_CTLS (0x484)
-	uint64_t misc;            ///< IA32_VMX_MISC (0x485)
-	uint64_t cr0_fixed0;      ///< IA32_VMX_CR0_FIXED0 (0x486)
-	uint64_t cr0_fixed1;      ///< IA32_VMX_CR0_FIXED1 (0x487)
-	uint64_t cr4_fixed0;      ///< IA32_VMX_CR4_FIXED0 (0x488)
-	uint64_t cr4_fixed1;      ///< IA32_VMX_CR4_FIXED1 (0x489)
-	uint64_t vmcs_enum;       ///< IA32_VMX_VMCS_ENUM (0x48a)
-	uint64_t procbased2;      ///< IA32_VMX_PROCBASED_CTLS2 (0x48b)
-	uint64_t ept_vpid;        ///< IA32_VMX_EPT_VPID_CAP (0x48c)
-	uint64_t true_pinbased;   ///< IA32_VMX_TRUE_PINBASED_CTLS (0x48d)
+	uint32_t size;		  ///< sizeof(struct nest_vmx_caps) as the caller compiled it
+	uint32_t reserved0;	  ///< zero
+	uint64_t basic;		  ///< IA32_VMX_BASIC (0x480)
+	uint64_t pinbased;	  ///< IA32_VMX_PINBASED_CTLS (0x481)
+	uint64_t procbased;	  ///< IA32_VMX_PROCBASED_CTLS (0x482)
+	uint64_t exit;		  ///< IA32_VMX_EXIT_CTLS (0x483)
+	uint64_t entry;		  ///< IA32_VMX_ENTRY_CTLS (0x484)
+	uint64_t misc;		  ///< IA32_VMX_MISC (0x485)
+	uint64_t cr0_fixed0;	  ///< IA32_VMX_CR0_FIXED0 (0x486)
+	uint64_t cr0_fixed1;	  ///< IA32_VMX_CR0_FIXED1 (0x487)
+	uint64_t cr4_fixed0;	  ///< IA32_VMX_CR4_FIXED0 (0x488)
+	uint64_t cr4_fixed1;	  ///< IA32_VMX_CR4_FIXED1 (0x489)
+	uint64_t vmcs_enum;	  ///< IA32_VMX_VMCS_ENUM (0x48a)
+	uint64_t procbased2;	  ///< IA32_VMX_PROCBASED_CTLS2 (0x48b)
+	uint64_t ept_vpid;	  ///< IA32_VMX_EPT_VPID_CAP (0x48c)
+	uint64_t true_pinbased;	  ///< IA32_VMX_TRUE_PINBASED_CTLS (0x48d)
 	uint64_t true_procbased;  ///< IA32_VMX_TRUE_PROCBASED_CTLS (0x48e)
-	uint64_t true_exit;       ///< IA32_VMX_TRUE_EXIT_CTLS (0x48f)
-	uint64_t true_entry;      ///< IA32_VMX_TRUE_ENTRY_CTLS (0x490)
-	uint64_t vmfunc;          ///< IA32_VMX_VMFUNC (0x491)
-	uint64_t procbased3;      ///< IA32_VMX_PROCBASED_CTLS3 (0x492)
-	uint64_t exit2;           ///< IA32_VMX_EXIT_CTLS2 (0x493)
+	uint64_t true_exit;	  ///< IA32_VMX_TRUE_EXIT_CTLS (0x48f)
+	uint64_t true_entry;	  ///< IA32_VMX_TRUE_ENTRY_CTLS (0x490)
+	uint64_t vmfunc;	  ///< IA32_VMX_VMFUNC (0x491)
+	uint64_t procbased3;	  ///< IA32_VMX_PROCBASED_CTLS3 (0x492)
+	uint64_t exit2;		  ///< IA32_VMX_EXIT_CTLS2 (0x493)
 	uint64_t feature_control; ///< IA32_FEATURE_CONTROL (0x3a)
-	uint32_t maxphyaddr;      ///< physical-address width (CPUID 0x80000008 EAX[7:0])
-	uint32_t reserved1;       ///< zero
+	uint32_t maxphyaddr;	  ///< physical-address width (CPUID 0x80000008 EAX[7:0])
+	uint32_t reserved1;	  ///< zero
 };
 
 /* ---- per-vCPU context, configuration and policy ---- */
@@ -67,17 +67,19 @@ struct nest_vmx_caps {
  * MSRs"): their flags are accepted and ignored.
  * @{
  */
-#define NEST_VMX_F_EPT 0x00000001u               ///< EPT (nested paging for L2)
-#define NEST_VMX_F_VPID 0x00000002u              ///< VPID and INVVPID
+#define NEST_VMX_F_EPT 0x00000001u		  ///< EPT (nested paging for L2)
+#define NEST_VMX_F_VPID 0x00000002u		  ///< VPID and INVVPID
 #define NEST_VMX_F_UNRESTRICTED_GUEST 0x00000004u ///< unrestricted guest (needs EPT)
-#define NEST_VMX_F_PREEMPTION_TIMER 0x00000008u  ///< VMX-preemption timer
-#define NEST_VMX_F_VMCS_SHADOWING 0x00000010u    ///< VMCS shadowing for L2: never offered (ignored)
-#define NEST_VMX_F_PML 0x00000020u               ///< page-modification logging: never offered (ignored)
-#define NEST_VMX_F_APICV 0x00000040u             ///< APIC virtualization (posted interrupts are never offered)
-#define NEST_VMX_F_VMFUNC 0x00000080u            ///< VM functions: EPTP switching (needs EPT), run by libnest for L2
-#define NEST_VMX_F_TSC_SCALING 0x00000100u       ///< TSC scaling
-#define NEST_VMX_F_VMWRITE_ANY 0x00000200u       ///< IA32_VMX_MISC bit 29 (VMWRITE to exit-information fields)
-#define NEST_VMX_F_ALL 0x000003ffu               ///< every feature above
+#define NEST_VMX_F_PREEMPTION_TIMER 0x00000008u	  ///< VMX-preemption timer
+#define NEST_VMX_F_VMCS_SHADOWING 0x00000010u ///< VMCS shadowing for L2: never offered (ignored)
+#define NEST_VMX_F_PML 0x00000020u   ///< page-modification logging: never offered (ignored)
+#define NEST_VMX_F_APICV 0x00000040u ///< APIC virtualization (posted interrupts are never offered)
+#define NEST_VMX_F_VMFUNC                                                                          \
+	0x00000080u ///< VM functions: EPTP switching (needs EPT), run by libnest for L2
+#define NEST_VMX_F_TSC_SCALING 0x00000100u ///< TSC scaling
+#define NEST_VMX_F_VMWRITE_ANY                                                                     \
+	0x00000200u		   ///< IA32_VMX_MISC bit 29 (VMWRITE to exit-information fields)
+#define NEST_VMX_F_ALL 0x000003ffu ///< every feature above
 /** @} */
 
 /** Value of the VMCS-pointer registers when no VMCS is current (SDM 31.3). */
@@ -90,14 +92,14 @@ struct nest_vmx_caps {
  * every size from NEST_VMX_CONFIG_MIN_SIZE up.
  */
 struct nest_vmx_config {
-	uint32_t size;        ///< sizeof(struct nest_vmx_config) as the caller compiled it
+	uint32_t size;	      ///< sizeof(struct nest_vmx_config) as the caller compiled it
 	uint32_t vmx_allowed; ///< nonzero: L1 may use VMX; zero: VMX MSRs \#GP, VMXON \#UD
 	/** The host's capability MSRs: what the hardware under L0 offers. Read
 	 *  during nest_vmx_init() only; its @c size must be at least
 	 *  NEST_VMX_CAPS_MIN_SIZE. */
 	const struct nest_vmx_caps *host_caps;
-	uint32_t features;       ///< NEST_VMX_F_* that L1 may be offered
-	uint32_t l1_maxphyaddr;  ///< L1's physical-address width (CPUID 0x80000008 EAX[7:0]), 32..52
+	uint32_t features;	///< NEST_VMX_F_* that L1 may be offered
+	uint32_t l1_maxphyaddr; ///< L1's physical-address width (CPUID 0x80000008 EAX[7:0]), 32..52
 	/** L1's IA32_FEATURE_CONTROL after reset, as L1's firmware leaves it
 	 *  (typically lock | VMXON outside SMX when VMX is allowed). */
 	uint64_t feature_control;
@@ -199,16 +201,17 @@ enum nest_vmx_action_kind {
 
 /** Outcome of a VMX instruction (nest_vmx_action::result), SDM 31.2. */
 enum nest_vmx_result {
-	NEST_VMX_NO_RESULT = 0,     ///< not a VMsucceed/VMfail outcome (e.g. an exception)
-	NEST_VMX_SUCCEED = 1,       ///< VMsucceed: CF, PF, AF, ZF, SF, OF cleared
-	NEST_VMX_FAIL_INVALID = 2,  ///< VMfailInvalid: CF set, others cleared
-	NEST_VMX_FAIL_VALID = 3     ///< VMfailValid(n): ZF set, others cleared, n in the VMCS
+	NEST_VMX_NO_RESULT = 0,	   ///< not a VMsucceed/VMfail outcome (e.g. an exception)
+	NEST_VMX_SUCCEED = 1,	   ///< VMsucceed: CF, PF, AF, ZF, SF, OF cleared
+	NEST_VMX_FAIL_INVALID = 2, ///< VMfailInvalid: CF set, others cleared
+	NEST_VMX_FAIL_VALID = 3	   ///< VMfailValid(n): ZF set, others cleared, n in the VMCS
 };
 
 /** @name Action flags (nest_vmx_action::flags)
  *  @{ */
 #define NEST_VMX_ACT_F_RIP 0x1u ///< load nest_vmx_action::rip and nest_vmx_action::rflags into L1
-#define NEST_VMX_ACT_F_GPR 0x2u ///< write nest_vmx_action::gpr_value to register nest_vmx_action::gpr
+#define NEST_VMX_ACT_F_GPR                                                                         \
+	0x2u ///< write nest_vmx_action::gpr_value to register nest_vmx_action::gpr
 /** @} */
 
 /**
@@ -218,22 +221,22 @@ enum nest_vmx_result {
  * writes only the first @c size bytes (at least NEST_VMX_ACTION_MIN_SIZE).
  */
 struct nest_vmx_action {
-	uint32_t size;     ///< sizeof(struct nest_vmx_action) as the caller compiled it
-	uint32_t kind;     ///< enum nest_vmx_action_kind
-	uint32_t flags;    ///< NEST_VMX_ACT_F_*
-	uint32_t result;   ///< enum nest_vmx_result (VMX instructions)
+	uint32_t size;	 ///< sizeof(struct nest_vmx_action) as the caller compiled it
+	uint32_t kind;	 ///< enum nest_vmx_action_kind
+	uint32_t flags;	 ///< NEST_VMX_ACT_F_*
+	uint32_t result; ///< enum nest_vmx_result (VMX instructions)
 	/** VM-instruction error number for NEST_VMX_FAIL_VALID (SDM 31.4),
 	 *  also stored in the current vmcs12's VM_INSTRUCTION_ERROR; 0 else. */
 	uint32_t vm_instruction_error;
-	uint32_t gpr;       ///< register number (0 RAX .. 15 R15) for NEST_VMX_ACT_F_GPR
-	uint64_t gpr_value; ///< full 64-bit value to store (zero-extended outside 64-bit mode)
-	uint64_t rip;       ///< new RIP (past the instruction) for NEST_VMX_ACT_F_RIP
-	uint64_t rflags;    ///< new RFLAGS for NEST_VMX_ACT_F_RIP
-	uint8_t vector;     ///< exception vector for NEST_VMX_ACT_INJECT
+	uint32_t gpr;		///< register number (0 RAX .. 15 R15) for NEST_VMX_ACT_F_GPR
+	uint64_t gpr_value;	///< full 64-bit value to store (zero-extended outside 64-bit mode)
+	uint64_t rip;		///< new RIP (past the instruction) for NEST_VMX_ACT_F_RIP
+	uint64_t rflags;	///< new RFLAGS for NEST_VMX_ACT_F_RIP
+	uint8_t vector;		///< exception vector for NEST_VMX_ACT_INJECT
 	uint8_t has_error_code; ///< nonzero: deliver @c error_code
-	uint16_t reserved0;     ///< zero
-	uint32_t error_code;    ///< exception error code
-	uint64_t cr2;           ///< faulting linear address for \#PF
+	uint16_t reserved0;	///< zero
+	uint32_t error_code;	///< exception error code
+	uint64_t cr2;		///< faulting linear address for \#PF
 };
 
 /** The smallest nest_vmx_action::size libnest accepts. */
@@ -247,10 +250,10 @@ struct nest_vmx_action {
  * IMPORTANT: layout.
  */
 struct nest_vmx_segment {
-	uint64_t base;     ///< base address
-	uint32_t limit;    ///< limit in bytes (granularity already applied)
-	uint32_t ar;       ///< access rights in VMCS format (type, S, DPL, P, L, D/B, G, unusable)
-	uint16_t selector; ///< selector
+	uint64_t base;	    ///< base address
+	uint32_t limit;	    ///< limit in bytes (granularity already applied)
+	uint32_t ar;	    ///< access rights in VMCS format (type, S, DPL, P, L, D/B, G, unusable)
+	uint16_t selector;  ///< selector
 	uint16_t reserved0; ///< zero
 	uint32_t reserved1; ///< zero
 };
@@ -274,14 +277,14 @@ struct nest_vmx_segment {
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_vmx_l1_regs {
-	uint32_t size;     ///< sizeof(struct nest_vmx_l1_regs) as the caller compiled it
-	uint32_t cpl;      ///< current privilege level (SS.DPL)
-	uint64_t gpr[16];  ///< RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 (encoding order)
-	uint64_t rip;      ///< RIP of the VMX instruction
-	uint64_t rflags;   ///< RFLAGS
-	uint64_t cr0;      ///< CR0 as L1 sees it
-	uint64_t cr4;      ///< CR4 as L1 sees it
-	uint64_t efer;     ///< IA32_EFER
+	uint32_t size;	  ///< sizeof(struct nest_vmx_l1_regs) as the caller compiled it
+	uint32_t cpl;	  ///< current privilege level (SS.DPL)
+	uint64_t gpr[16]; ///< RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 (encoding order)
+	uint64_t rip;	  ///< RIP of the VMX instruction
+	uint64_t rflags;  ///< RFLAGS
+	uint64_t cr0;	  ///< CR0 as L1 sees it
+	uint64_t cr4;	  ///< CR4 as L1 sees it
+	uint64_t efer;	  ///< IA32_EFER
 	struct nest_vmx_segment seg[6]; ///< ES, CS, SS, DS, FS, GS (NEST_VMX_SEG_*)
 	/** L1's CR3, for libnest's own walk of L1's page tables when the
 	 *  backend has no l1_linear_to_phys. Added in 0.1: a caller whose
@@ -299,11 +302,11 @@ struct nest_vmx_l1_regs {
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_vmx_exit {
-	uint32_t size;          ///< sizeof(struct nest_vmx_exit) as the caller compiled it
-	uint32_t reason;        ///< exit reason field (basic reason in bits 15:0)
+	uint32_t size;		///< sizeof(struct nest_vmx_exit) as the caller compiled it
+	uint32_t reason;	///< exit reason field (basic reason in bits 15:0)
 	uint64_t qualification; ///< exit qualification (the displacement, sign-extended)
-	uint32_t insn_info;     ///< VM-exit instruction-information field
-	uint32_t insn_len;      ///< VM-exit instruction length (1..15)
+	uint32_t insn_info;	///< VM-exit instruction-information field
+	uint32_t insn_len;	///< VM-exit instruction length (1..15)
 };
 
 /** The smallest nest_vmx_exit::size libnest accepts. */
@@ -385,17 +388,18 @@ NEST_API int nest_vmx_wrmsr(struct nest_vmx *ctx, uint32_t msr, uint64_t value,
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_vmx_status {
-	uint32_t size;             ///< sizeof(struct nest_vmx_status) as the caller compiled it
+	uint32_t size;		   ///< sizeof(struct nest_vmx_status) as the caller compiled it
 	uint32_t in_vmx_operation; ///< nonzero after a successful VMXON, until VMXOFF
-	uint64_t vmxon_ptr;        ///< VMXON pointer (NEST_VMX_INVALID_VMPTR outside VMX operation)
-	uint64_t current_vmptr;    ///< current-VMCS pointer (NEST_VMX_INVALID_VMPTR if none)
-	uint32_t launch_state;     ///< current VMCS: 0 clear, 1 launched (0 if none)
-	uint32_t reserved0;        ///< zero
+	uint64_t vmxon_ptr;	   ///< VMXON pointer (NEST_VMX_INVALID_VMPTR outside VMX operation)
+	uint64_t current_vmptr;	   ///< current-VMCS pointer (NEST_VMX_INVALID_VMPTR if none)
+	uint32_t launch_state;	   ///< current VMCS: 0 clear, 1 launched (0 if none)
+	uint32_t reserved0;	   ///< zero
 	uint64_t feature_control;  ///< L1's IA32_FEATURE_CONTROL
 };
 
 /** The smallest nest_vmx_status::size libnest accepts. */
-#define NEST_VMX_STATUS_MIN_SIZE (offsetof(struct nest_vmx_status, feature_control) + sizeof(uint64_t))
+#define NEST_VMX_STATUS_MIN_SIZE                                                                   \
+	(offsetof(struct nest_vmx_status, feature_control) + sizeof(uint64_t))
 
 /**
  * @brief Read L1's VMX-operation state.
@@ -420,14 +424,14 @@ enum nest_vmx_rule {
 #include <nest/vmx-entry-rules.def>
 #undef NEST_VMX_RULE
 	NEST_VMX_RULE_END_
-/// @endcond
+	/// @endcond
 };
 
 /** Outcome of the VM-entry checks (nest_vmx_entry_result::outcome). */
 enum nest_vmx_entry_outcome {
-	NEST_VMX_ENTRY_OK = 0,           ///< every check passed: L2 may run
-	NEST_VMX_ENTRY_VMFAIL = 1,       ///< VMfailValid with vm_instruction_error (SDM 27.2)
-	NEST_VMX_ENTRY_FAILURE = 2       ///< VM-entry failure: exit_reason, exit_qualification (SDM 27.8)
+	NEST_VMX_ENTRY_OK = 0,	   ///< every check passed: L2 may run
+	NEST_VMX_ENTRY_VMFAIL = 1, ///< VMfailValid with vm_instruction_error (SDM 27.2)
+	NEST_VMX_ENTRY_FAILURE = 2 ///< VM-entry failure: exit_reason, exit_qualification (SDM 27.8)
 };
 
 /** nest_vmx_entry_result::field when the rule names no single VMCS field. */
@@ -446,17 +450,18 @@ enum nest_vmx_entry_outcome {
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_vmx_entry_result {
-	uint32_t size;                 ///< sizeof(struct nest_vmx_entry_result) as the caller compiled it
-	uint32_t outcome;              ///< enum nest_vmx_entry_outcome
+	uint32_t size;	  ///< sizeof(struct nest_vmx_entry_result) as the caller compiled it
+	uint32_t outcome; ///< enum nest_vmx_entry_outcome
 	uint32_t vm_instruction_error; ///< VMfail error number; 0 unless outcome is VMFAIL
-	uint32_t exit_reason;          ///< full exit reason (bit 31 set); 0 unless outcome is FAILURE
-	uint64_t exit_qualification;   ///< exit qualification of a VM-entry failure
-	uint32_t rule;                 ///< enum nest_vmx_rule; NEST_VMX_RULE_NONE when OK
-	uint32_t field;                ///< encoding of the VMCS field examined, or NEST_VMX_ENTRY_NO_FIELD
+	uint32_t exit_reason;	     ///< full exit reason (bit 31 set); 0 unless outcome is FAILURE
+	uint64_t exit_qualification; ///< exit qualification of a VM-entry failure
+	uint32_t rule;		     ///< enum nest_vmx_rule; NEST_VMX_RULE_NONE when OK
+	uint32_t field; ///< encoding of the VMCS field examined, or NEST_VMX_ENTRY_NO_FIELD
 };
 
 /** The smallest nest_vmx_entry_result::size libnest accepts. */
-#define NEST_VMX_ENTRY_RESULT_MIN_SIZE (offsetof(struct nest_vmx_entry_result, field) + sizeof(uint32_t))
+#define NEST_VMX_ENTRY_RESULT_MIN_SIZE                                                             \
+	(offsetof(struct nest_vmx_entry_result, field) + sizeof(uint32_t))
 
 /**
  * @brief One entry of a VM-entry/VM-exit MSR area (SDM 25.7.2, 25.8.2).
@@ -464,9 +469,9 @@ struct nest_vmx_entry_result {
  * IMPORTANT: layout. A wire format (16 bytes, as in L1 memory).
  */
 struct nest_vmx_msr_entry {
-	uint32_t index;    ///< MSR index (bits 31:0)
+	uint32_t index;	   ///< MSR index (bits 31:0)
 	uint32_t reserved; ///< bits 63:32; must be 0
-	uint64_t value;    ///< MSR data (bits 127:64)
+	uint64_t value;	   ///< MSR data (bits 127:64)
 };
 
 /**
@@ -607,21 +612,25 @@ struct nest_tdp; /* nest/tdp.h */
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_vmx_l0 {
-	uint32_t size;   ///< sizeof(struct nest_vmx_l0) as the caller compiled it
-	uint32_t flags;  ///< NEST_VMX_L0_F_*
-	uint32_t pin;    ///< pin-based controls L0 requires in vmcs02 (external-interrupt and NMI exiting are always added)
-	uint32_t proc;   ///< primary processor-based controls L0 requires
-	uint32_t proc2;  ///< secondary controls L0 requires (its exits, and its own features such as enable EPT or VPID)
-	uint32_t exit_ctls; ///< VM-exit controls of vmcs02 (L0's: host address-space size, load EFER/PAT ...)
+	uint32_t size;	///< sizeof(struct nest_vmx_l0) as the caller compiled it
+	uint32_t flags; ///< NEST_VMX_L0_F_*
+	uint32_t pin;	///< pin-based controls L0 requires in vmcs02 (external-interrupt and NMI
+			///< exiting are always added)
+	uint32_t proc;	///< primary processor-based controls L0 requires
+	uint32_t proc2; ///< secondary controls L0 requires (its exits, and its own features such as
+			///< enable EPT or VPID)
+	uint32_t exit_ctls; ///< VM-exit controls of vmcs02 (L0's: host address-space size, load
+			    ///< EFER/PAT ...)
 	uint32_t exception_bitmap; ///< exceptions L0 intercepts in L2 (ORed with L1's)
-	uint32_t vpid02;  ///< VPID L0 reserves for L2 (0: L2 runs without VPID)
-	uint64_t cr0_mask; ///< CR0 bits L0 owns (ORed with L1's mask)
-	uint64_t cr4_mask; ///< CR4 bits L0 owns
-	uint64_t tsc_offset; ///< vmcs01's TSC offset (L1's offset against the host)
-	uint64_t tsc_multiplier; ///< vmcs01's TSC multiplier; 0: L0 does not scale L1's TSC
-	uint64_t eptp01;  ///< EPTP of EPT01, used for L2 when L1 does not use EPT
-	uint32_t preemption_timer; ///< L0's own VMX-preemption timer value for L2, if @c pin has the timer
-	uint32_t reserved0; ///< zero
+	uint32_t vpid02;	   ///< VPID L0 reserves for L2 (0: L2 runs without VPID)
+	uint64_t cr0_mask;	   ///< CR0 bits L0 owns (ORed with L1's mask)
+	uint64_t cr4_mask;	   ///< CR4 bits L0 owns
+	uint64_t tsc_offset;	   ///< vmcs01's TSC offset (L1's offset against the host)
+	uint64_t tsc_multiplier;   ///< vmcs01's TSC multiplier; 0: L0 does not scale L1's TSC
+	uint64_t eptp01;	   ///< EPTP of EPT01, used for L2 when L1 does not use EPT
+	uint32_t preemption_timer; ///< L0's own VMX-preemption timer value for L2, if @c pin has
+				   ///< the timer
+	uint32_t reserved0;	   ///< zero
 	/** L0's MSR bitmap for L1 (4 KiB, SDM 26.6.9), copied during
 	 *  nest_vmx_set_l0(); NULL: L0 intercepts no MSR access of L2. */
 	const void *msr_bitmap;
@@ -697,9 +706,9 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
  * IMPORTANT: layout. Append only; @c size first.
  */
 struct nest_vmx_l2_regs {
-	uint32_t size;    ///< sizeof(struct nest_vmx_l2_regs) as the caller compiled it
+	uint32_t size;	    ///< sizeof(struct nest_vmx_l2_regs) as the caller compiled it
 	uint32_t reserved0; ///< zero
-	uint64_t gpr[16]; ///< RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 (encoding order)
+	uint64_t gpr[16];   ///< RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 (encoding order)
 };
 
 /** The smallest nest_vmx_l2_regs::size libnest accepts. */
@@ -735,9 +744,9 @@ NEST_API int nest_vmx_l2_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *
 /** Events L0 has for L1's vCPU while L2 runs (nest_vmx_l2_event()). */
 enum nest_vmx_event {
 	NEST_VMX_EVT_EXTINT = 0, ///< an external interrupt for L1 (vector 16..255)
-	NEST_VMX_EVT_NMI = 1,    ///< an NMI for L1
-	NEST_VMX_EVT_INIT = 2,   ///< an INIT signal for L1
-	NEST_VMX_EVT_SIPI = 3    ///< a start-up IPI for L1 (vector: the SIPI vector)
+	NEST_VMX_EVT_NMI = 1,	 ///< an NMI for L1
+	NEST_VMX_EVT_INIT = 2,	 ///< an INIT signal for L1
+	NEST_VMX_EVT_SIPI = 3	 ///< a start-up IPI for L1 (vector: the SIPI vector)
 };
 
 /**
@@ -761,6 +770,25 @@ enum nest_vmx_event {
  */
 NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t event, uint32_t vector,
 			       struct nest_vmx_action *act);
+
+/**
+ * @brief Would an external interrupt for L1's vCPU, arriving now while L2
+ *        runs, be acknowledged (taken from the interrupt controller)?
+ *
+ * Yes when vmcs12 lacks "external-interrupt exiting" (the interrupt is
+ * L2's: nest_vmx_l2_event() gives NEST_VMX_ACT_F_TO_L2 or
+ * NEST_VMX_ACT_F_WINDOW) or has "acknowledge interrupt on exit" (the exit
+ * carries its vector, NEST_VMX_ACT_F_ACKED); no when L1 exits without
+ * acknowledging it, where the interrupt must stay pending for L1 (SDM
+ * 26.2, 28.2.2). For an L0 whose interrupt controller acknowledges the
+ * highest pending vector (a local APIC it passes through): acknowledge
+ * first when this says yes, then call nest_vmx_l2_event() with the vector
+ * acknowledged, so a higher vector arriving in between is not mistaken
+ * for the one reported.
+ * @param ctx The context.
+ * @return 1 or 0 (0 also when L2 is not running or @p ctx is invalid).
+ */
+NEST_API int nest_vmx_l2_extint_acked(const struct nest_vmx *ctx);
 
 /**
  * @brief The VMREAD and VMWRITE bitmaps for hardware VMCS shadowing

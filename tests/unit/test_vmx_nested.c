@@ -501,7 +501,9 @@ END_TEST
 
 START_TEST(interrupt_for_l1_with_acknowledge_reports_its_vector)
 {
+	ck_assert_int_eq(nest_vmx_l2_extint_acked(N.ctx), 0); /* L2 not running */
 	launch_ok();
+	ck_assert_int_eq(nest_vmx_l2_extint_acked(N.ctx), 1);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_ACKED);
@@ -516,6 +518,7 @@ START_TEST(interrupt_for_l1_without_acknowledge_leaves_it_pending)
 {
 	V12()->VM_EXIT_CONTROLS &= ~NEST_VMX_EXIT_CTL_ACK_INTR_ON_EXIT;
 	launch_ok();
+	ck_assert_int_eq(nest_vmx_l2_extint_acked(N.ctx), 0);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
 	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_ACKED));
@@ -526,7 +529,9 @@ END_TEST
 START_TEST(interrupt_for_l1_without_exiting_goes_to_l2)
 {
 	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_EXT_INTR_EXITING);
+	V12()->VM_EXIT_CONTROLS &= ~NEST_VMX_EXIT_CTL_ACK_INTR_ON_EXIT;
 	launch_ok();
+	ck_assert_int_eq(nest_vmx_l2_extint_acked(N.ctx), 1);
 	set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_IF);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);

@@ -509,6 +509,20 @@ NEST_API int nest_vmx_in_l2(const struct nest_vmx *ctx)
 	return nest__vmx_ctx_ok(ctx) && ctx->nested.guest_mode;
 }
 
+/* SDM 26.2, 28.2.2: without "external-interrupt exiting" the interrupt is
+ * L2's (taken, now or at its window); with it, the exit acknowledges it
+ * only with "acknowledge interrupt on exit". */
+NEST_API int nest_vmx_l2_extint_acked(const struct nest_vmx *ctx)
+{
+	const struct nest__vmcs12 *v;
+
+	if (!nest_vmx_in_l2(ctx))
+		return 0;
+	v = &ctx->vmcs12;
+	return !(v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_EXT_INTR_EXITING) ||
+	       (v->VM_EXIT_CONTROLS & NEST_VMX_EXIT_CTL_ACK_INTR_ON_EXIT) != 0;
+}
+
 NEST_API int nest_vmx_l1_intercepts(const struct nest_vmx *ctx, uint32_t reason,
 				    uint64_t qualification, uint32_t intr_info, uint32_t intr_error,
 				    const struct nest_vmx_l2_regs *regs)

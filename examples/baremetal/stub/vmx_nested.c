@@ -26,11 +26,11 @@
 #define TDP_MAX_ROOTS 8
 #define PAGE_SHIFT_2M 21
 #define DEFAULT_MAXPHYADDR 36
-#define APIC_IRR0 0x200u
-#define APIC_REG_STRIDE 0x10u
 #define FIRST_IRQ_VECTOR 32
 #define IRQ_VECTORS 256
 #define ACK_ATTEMPTS 1000
+#define APIC_IRR0 0x200u
+#define APIC_REG_STRIDE 0x10u
 
 static struct {
 	struct nest_vmx *vmx;
@@ -192,8 +192,10 @@ void vmx_nested_init(void)
 	struct nest_vmx_l0 l0 = {
 	    .size = sizeof(l0),
 	    .flags = vs.shadow ? NEST_VMX_L0_F_SHADOW_VMCS : 0,
-	    .proc = NEST_VMX_PROC_USE_IO_BITMAPS | NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_ACTIVATE_SECONDARY,
-	    .proc2 = NEST_VMX_PROC2_ENABLE_EPT | (vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? NEST_VMX_PROC2_ENABLE_VPID : 0),
+	    .proc = NEST_VMX_PROC_USE_IO_BITMAPS | NEST_VMX_PROC_USE_MSR_BITMAPS |
+		    NEST_VMX_PROC_ACTIVATE_SECONDARY,
+	    .proc2 = NEST_VMX_PROC2_ENABLE_EPT |
+		     (vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? NEST_VMX_PROC2_ENABLE_VPID : 0),
 	    .exit_ctls = (uint32_t)vmr(NEST_VMCS_VM_EXIT_CONTROLS),
 	    .vpid02 = vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? L2_VPID : 0,
 	    .eptp01 = vs.eptp01,
@@ -278,16 +280,20 @@ static int apic_pending_vector(void)
 	return -1;
 }
 
-/* Acknowledges the pending interrupt @vector in the local APIC (see above). */
-static void apic_ack(int vector)
+/*
+ * Acknowledges the interrupt the local APIC delivers now (the stub's
+ * handler records its vector and leaves it in service: the guest that
+ * receives it ends it with its EOI) and returns its vector, or -1 when
+ * none comes. Acknowledging first, then deciding, is what the processor
+ * does with "acknowledge interrupt on exit": reading the IRR and
+ * acknowledging later could take a higher vector that arrived in between.
+ */
+static int apic_take(void)
 {
 	n.acked_vector = -1;
 	for (unsigned i = 0; i < ACK_ATTEMPTS && n.acked_vector < 0; i++)
 		__asm__ volatile("sti; nop; cli" ::: "memory");
-	if (n.acked_vector != vector) {
-		bm_printf("stub: acknowledged vector %d, expected %d\n", n.acked_vector, vector);
-		vmx_fatal("interrupt acknowledge");
-	}
+	return n.acked_vector;
 }
 
 static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act);
@@ -459,19 +465,20 @@ void vmx_nested_l1_window(void)
 
 	if (vector >= 0) {
 		pending_set(vector, false);
-		vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD, NEST_VMX_INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vector);
+		vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD,
+		    NEST_VMX_INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vector);
 	}
 	arm_l1_window();
 }
 
 /*
- * An external interrupt for L1's vCPU while L2 runs (the APIC's, or one
- * the stub holds): libnest says whether L1 takes it as an exit, L2
- * receives it, or L2 cannot take it yet. The stub acknowledges it in the
- * APIC when L1 asked for that, or when L2 receives it now or later (held
- * until libnest's window exit), so it does not keep L2 exiting.
+ * An external interrupt for L1's vCPU while L2 runs: libnest says whether
+ * L1 takes it as an exit, L2 receives it, or L2 cannot take it yet.
+ * @acked: the stub has taken it from the APIC (apic_take(), or one it
+ * holds); else it stays pending there for L1, which exits without
+ * acknowledging it.
  */
-static void l2_interrupt(int vector, bool held)
+static void l2_interrupt(int vector, bool acked)
 {
 	struct nest_vmx_action act = {.size = sizeof(act)};
 
@@ -480,11 +487,6 @@ static void l2_interrupt(int vector, bool held)
 		bm_printf("stub: nest_vmx_l2_event: %s\n", nest_strerror(rc));
 		vmx_fatal("libnest refused an interrupt");
 	}
-	bool acked = held || (act.kind == NEST_VMX_ACT_RESUME_L1 && (act.flags & NEST_VMX_ACT_F_ACKED)) ||
-		     (act.kind == NEST_VMX_ACT_L0_HANDLES &&
-		      (act.flags & (NEST_VMX_ACT_F_TO_L2 | NEST_VMX_ACT_F_WINDOW)));
-	if (acked && !held)
-		apic_ack(vector);
 	/* Held until a guest can take it: for L2 (window), or for L1 when it
 	 * exits without acknowledging it although the stub already did. */
 	pending_set(vector, acked && ((act.flags & NEST_VMX_ACT_F_WINDOW) ||
@@ -497,12 +499,18 @@ static void l2_interrupt(int vector, bool held)
 	apply(&act, true);
 }
 
+/* An interrupt the APIC holds for L1's vCPU while L2 runs. When it is to
+ * be acknowledged (libnest: L2's, or L1 acknowledges on exit), it is
+ * acknowledged first and the vector taken is the one reported, as the
+ * processor does; reading the IRR and acknowledging after would take a
+ * higher vector arriving in between. Else it stays pending for L1. */
 static void l2_apic_interrupt(void)
 {
-	int vector = apic_pending_vector();
+	bool ack = nest_vmx_l2_extint_acked(n.vmx);
+	int vector = ack ? apic_take() : apic_pending_vector();
 
 	if (vector >= FIRST_IRQ_VECTOR)
-		l2_interrupt(vector, false);
+		l2_interrupt(vector, ack);
 	/* else gone (or spurious): resume L2 */
 }
 
