@@ -298,6 +298,8 @@ static int apic_take(void)
 
 static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act);
 static void arm_l1_window(void);
+static int pending_highest(void);
+static void l2_interrupt(int vector, bool acked);
 
 static void apply(const struct nest_vmx_action *act, bool from_l2)
 {
@@ -328,11 +330,20 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 			write_cr2(act->cr2);
 		inject_exception(act->vector, act->has_error_code, act->error_code);
 		break;
-	case NEST_VMX_ACT_ENTER_L2:
+	case NEST_VMX_ACT_ENTER_L2: {
 		vs.in_l2 = true;
 		if (act->flags & NEST_VMX_ACT_F_MSRS)
 			load_msrs(vs.vmcs02);
+		/* An interrupt the stub holds for L1's vCPU is pending there
+		 * when L2 starts: it exits at once with "external-interrupt
+		 * exiting", else L2 takes it when it can (SDM 26.7). */
+		int vector = pending_highest();
+		if (vector >= 0) {
+			vmcs_load(vs.vmcs02);
+			l2_interrupt(vector, true);
+		}
 		break;
+	}
 	case NEST_VMX_ACT_RESUME_L2:
 		stub.stats.l2_handled++;
 		break;
