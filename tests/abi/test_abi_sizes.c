@@ -8,7 +8,7 @@
  * struct) may change, and the caller's size field stays as it set it.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #include <nest/nest.h>
 

@@ -10,5 +10,5 @@ tests_support_libnestsim_la_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_support_libnestsim_la_CFLAGS = $(AM_CFLAGS)
 noinst_HEADERS += tests/support/tdp_oracle.h tests/support/tdp_testlib.h \
 	tests/support/check_main.h tests/support/state_bytes.h \
-	tests/support/vmx_fixture.h tests/support/test_vmx_nested_fixture.h \
+	tests/support/vmx_fixture.h \
 	tests/support/test_vmx_entry_fixture.h tests/support/test_vmx_entry_baseline.h

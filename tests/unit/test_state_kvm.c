@@ -6,7 +6,7 @@
  * rejection rule, every truncation.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #include <nest/state.h>
 
@@ -127,8 +127,8 @@ START_TEST(export_in_root_has_vmcs12_in_kvms_layout)
 	V12()->GUEST_RIP = L2_RIP;
 	export(N.ctx, S);
 	ck_assert_uint_eq(SLEN, K_DATA + 4096);
-	ck_assert_uint_eq(get64(K_VMXON), N_VMXON_GPA);
-	ck_assert_uint_eq(get64(K_VMCS12), N_VMCS_GPA);
+	ck_assert_uint_eq(get64(K_VMXON), VMXON_GPA);
+	ck_assert_uint_eq(get64(K_VMCS12), VMCS_GPA);
 	ck_assert_uint_eq(get32(K_DATA), NEST_KVM_VMCS12_REVISION);
 	ck_assert_uint_eq(get32(K_DATA + KV_LAUNCH_STATE), NEST_VMCS12_STATE_CLEAR);
 	ck_assert_uint_eq(get64(K_DATA + KV_GUEST_RIP), L2_RIP);
@@ -152,7 +152,7 @@ START_TEST(kvm_to_libnest_to_kvm_is_identity)
 	c = fresh_ctx();
 	ck_assert_int_eq(nest_vmx_from_kvm_nested_state(c, S, n), NEST_OK);
 	ck_assert(c->vmxon);
-	ck_assert_uint_eq(c->current_vmptr, N_VMCS_GPA);
+	ck_assert_uint_eq(c->current_vmptr, VMCS_GPA);
 	ck_assert_uint_eq(c->vmcs12.revision, NEST_VMCS12_REVISION);
 	export(c, T);
 	ck_assert_uint_eq(SLEN, n);
@@ -232,7 +232,7 @@ REJECT_TEST(timer_deadline_outside_guest_mode_is_format, ROOT,
 	    put32(K_VMX_FLAGS, NEST_KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE), NEST_E_FORMAT)
 REJECT_TEST(other_vmcs12_revision_is_format, ROOT, put32(K_DATA, 0x1234), NEST_E_FORMAT)
 REJECT_TEST(vmcs12_without_vmxon_is_format, ROOT, put64(K_VMXON, UINT64_MAX), NEST_E_FORMAT)
-REJECT_TEST(unaligned_vmcs12_is_format, ROOT, put64(K_VMCS12, N_VMCS_GPA + 8), NEST_E_FORMAT)
+REJECT_TEST(unaligned_vmcs12_is_format, ROOT, put64(K_VMCS12, VMCS_GPA + 8), NEST_E_FORMAT)
 REJECT_TEST(bad_launch_state_is_format, ROOT, put32(K_DATA + KV_LAUNCH_STATE, 7), NEST_E_FORMAT)
 REJECT_TEST(guest_mode_without_vmcs12_is_format, GUEST,
 	    (put64(K_VMCS12, UINT64_MAX), put32(K_SIZE, K_DATA)), NEST_E_FORMAT)

@@ -7,7 +7,7 @@
  * truncation.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #include <nest/state.h>
 
@@ -290,12 +290,12 @@ START_TEST(round_trip_in_guest_mode_reflects_the_next_exit_identically)
 {
 	static struct sim_vmcs snap[3], vmcs01_after;
 	static struct nest__vmcs12 v12_after;
-	uint8_t *mem = malloc(N_MEM_SIZE), *again = calloc(1, SLEN);
+	uint8_t *mem = malloc(MEM_SIZE), *again = calloc(1, SLEN);
 	struct nest_vmx *c;
 
 	save_guest_mode();
 	memcpy(snap, N.s.vmcs, sizeof(snap));
-	memcpy(mem, N.s.mem, N_MEM_SIZE);
+	memcpy(mem, N.s.mem, MEM_SIZE);
 	/* The original goes on. */
 	ck_assert_int_eq(cpuid_exit(), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
@@ -305,7 +305,7 @@ START_TEST(round_trip_in_guest_mode_reflects_the_next_exit_identically)
 
 	/* The destination: same L1 memory and vmcs01, an empty vmcs02. */
 	memcpy(N.s.vmcs, snap, sizeof(snap));
-	memcpy(N.s.mem, mem, N_MEM_SIZE);
+	memcpy(N.s.mem, mem, MEM_SIZE);
 	sim_vmcs_clear(&N.s, NEST_VMCS02);
 	c = fresh_ctx(true);
 	ck_assert_int_eq(nest_vmx_restore_state(c, S, SLEN), NEST_OK);
@@ -450,19 +450,19 @@ REJECT_TEST(larger_image_is_unsupported, GUEST,
 	    put32(OFF_IMAGE_SIZE, (uint32_t)sizeof(struct nest__vmcs12) + 8), NEST_E_UNSUPPORTED)
 REJECT_TEST(unaligned_image_size_is_format, GUEST,
 	    put32(OFF_IMAGE_SIZE, (uint32_t)sizeof(struct nest__vmcs12) - 4), NEST_E_FORMAT)
-REJECT_TEST(unaligned_vmxon_pointer_is_format, ROOT, put64(OFF_VMXON_PTR, N_VMXON_GPA + 8),
+REJECT_TEST(unaligned_vmxon_pointer_is_format, ROOT, put64(OFF_VMXON_PTR, VMXON_GPA + 8),
 	    NEST_E_FORMAT)
 REJECT_TEST(vmxon_pointer_beyond_maxphyaddr_is_format, ROOT, put64(OFF_VMXON_PTR, 1ull << 52),
 	    NEST_E_FORMAT)
-REJECT_TEST(unaligned_vmcs_pointer_is_format, ROOT, put64(OFF_CURRENT_VMPTR, N_VMCS_GPA + 1),
+REJECT_TEST(unaligned_vmcs_pointer_is_format, ROOT, put64(OFF_CURRENT_VMPTR, VMCS_GPA + 1),
 	    NEST_E_FORMAT)
 REJECT_TEST(vmcs_pointer_beyond_maxphyaddr_is_format, ROOT, put64(OFF_CURRENT_VMPTR, 1ull << 50),
 	    NEST_E_FORMAT)
-REJECT_TEST(vmcs_pointer_equal_to_vmxon_is_format, ROOT, put64(OFF_CURRENT_VMPTR, N_VMXON_GPA),
+REJECT_TEST(vmcs_pointer_equal_to_vmxon_is_format, ROOT, put64(OFF_CURRENT_VMPTR, VMXON_GPA),
 	    NEST_E_FORMAT)
 REJECT_TEST(current_vmcs_without_the_flag_is_format, ROOT, put32(OFF_FLAGS, NEST_STATE_VMX_F_VMXON),
 	    NEST_E_FORMAT)
-REJECT_TEST(pointer_outside_vmx_operation_is_format, OUTSIDE, put64(OFF_VMXON_PTR, N_VMXON_GPA),
+REJECT_TEST(pointer_outside_vmx_operation_is_format, OUTSIDE, put64(OFF_VMXON_PTR, VMXON_GPA),
 	    NEST_E_FORMAT)
 REJECT_TEST(image_without_a_current_vmcs_is_format, OUTSIDE, put32(IMG(GUEST_RIP), 1),
 	    NEST_E_FORMAT)

@@ -11,7 +11,7 @@ static struct nest_vmx_caps offered(void)
 
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
-	ck_assert_int_eq(nest_vmx_offered_caps(F.ctx, &c), NEST_OK);
+	ck_assert_int_eq(nest_vmx_offered_caps(N.ctx, &c), NEST_OK);
 	return c;
 }
 
@@ -27,22 +27,22 @@ static uint32_t must1(uint64_t msr)
 
 static int rdmsr(uint32_t msr, uint64_t *v)
 {
-	memset(&F.act, 0xcc, sizeof(F.act));
-	F.act.size = sizeof(F.act);
-	return nest_vmx_rdmsr(F.ctx, msr, v, &F.act);
+	memset(&N.act, 0xcc, sizeof(N.act));
+	N.act.size = sizeof(N.act);
+	return nest_vmx_rdmsr(N.ctx, msr, v, &N.act);
 }
 
 static int wrmsr(uint32_t msr, uint64_t v)
 {
-	memset(&F.act, 0xcc, sizeof(F.act));
-	F.act.size = sizeof(F.act);
-	return nest_vmx_wrmsr(F.ctx, msr, v, &F.act);
+	memset(&N.act, 0xcc, sizeof(N.act));
+	N.act.size = sizeof(N.act);
+	return nest_vmx_wrmsr(N.ctx, msr, v, &N.act);
 }
 
 #define assert_msr_ok()                                                                            \
 	do {                                                                                       \
-		ck_assert_uint_eq(F.act.kind, NEST_VMX_ACT_RESUME_L1);                             \
-		ck_assert_uint_eq(F.act.flags, 0);                                                 \
+		ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);                             \
+		ck_assert_uint_eq(N.act.flags, 0);                                                 \
 	} while (0)
 
 START_TEST(basic_carries_libnest_revision_4k_size_and_write_back)
@@ -139,8 +139,8 @@ START_TEST(policy_without_ept_hides_ept_and_what_needs_it)
 {
 	struct nest_vmx_caps c;
 
-	F.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_EPT;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_EPT;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	c = offered();
 	ck_assert_uint_eq(may1(c.procbased2) &
 			      (NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST |
@@ -156,8 +156,8 @@ START_TEST(policy_without_preemption_timer_hides_its_controls_and_rate)
 {
 	struct nest_vmx_caps c;
 
-	F.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_PREEMPTION_TIMER;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_PREEMPTION_TIMER;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	c = offered();
 	ck_assert_uint_eq(may1(c.pinbased) & NEST_VMX_PIN_PREEMPTION_TIMER, 0);
 	ck_assert_uint_eq(may1(c.exit) & NEST_VMX_EXIT_CTL_SAVE_PREEMPTION_TIMER, 0);
@@ -169,8 +169,8 @@ START_TEST(host_without_a_feature_never_offers_it)
 {
 	struct nest_vmx_caps c;
 
-	F.host.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_VPID << 32);
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.host.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_VPID << 32);
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	c = offered();
 	ck_assert_uint_eq(may1(c.procbased2) & NEST_VMX_PROC2_ENABLE_VPID, 0);
 	ck_assert_uint_eq(c.ept_vpid >> 32, 0);
@@ -181,12 +181,12 @@ START_TEST(vmwrite_any_field_is_offered_by_policy_alone)
 {
 	struct nest_vmx_caps c;
 
-	F.host.misc &= ~VMX_MISC_VMWRITE_ANY_FIELD;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.host.misc &= ~VMX_MISC_VMWRITE_ANY_FIELD;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	c = offered();
 	ck_assert_uint_ne(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
-	F.cfg.features &= ~NEST_VMX_F_VMWRITE_ANY;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.features &= ~NEST_VMX_F_VMWRITE_ANY;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	c = offered();
 	ck_assert_uint_eq(c.misc & VMX_MISC_VMWRITE_ANY_FIELD, 0);
 }
@@ -198,8 +198,8 @@ START_TEST(msr_list_size_is_offered_as_512_entries)
 {
 	struct nest_vmx_caps c;
 
-	F.host.misc |= 3ull << VMX_MISC_MAX_MSR_LIST_SHIFT;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.host.misc |= 3ull << VMX_MISC_MAX_MSR_LIST_SHIFT;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	c = offered();
 	ck_assert_uint_eq(c.misc & VMX_MISC_MAX_MSR_LIST_MASK, 0);
 	ck_assert_uint_ne(c.misc & VMX_MISC_ACTIVITY_HLT, 0);
@@ -212,7 +212,7 @@ START_TEST(features_vmcs02_cannot_carry_are_never_offered)
 {
 	struct nest_vmx_caps c = offered();
 
-	ck_assert_uint_eq(F.cfg.features, NEST_VMX_F_ALL);
+	ck_assert_uint_eq(N.cfg.features, NEST_VMX_F_ALL);
 	ck_assert_uint_eq(may1(c.procbased2) &
 			      (NEST_VMX_PROC2_VMCS_SHADOWING | NEST_VMX_PROC2_ENABLE_PML |
 			       NEST_VMX_PROC2_EPT_VIOLATION_VE),
@@ -230,8 +230,8 @@ START_TEST(host_without_true_ctls_yields_no_true_msrs)
 	struct nest_vmx_caps c;
 	uint64_t v;
 
-	F.host.basic &= ~VMX_BASIC_TRUE_CTLS;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.host.basic &= ~VMX_BASIC_TRUE_CTLS;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	c = offered();
 	ck_assert_uint_eq(c.basic & VMX_BASIC_TRUE_CTLS, 0);
 	ck_assert_uint_eq(c.true_pinbased | c.true_procbased | c.true_exit | c.true_entry, 0);
@@ -244,9 +244,9 @@ START_TEST(host_without_secondary_controls_yields_no_procbased2)
 {
 	uint64_t v;
 
-	F.host.procbased &= ~((uint64_t)NEST_VMX_PROC_ACTIVATE_SECONDARY << 32);
-	F.host.true_procbased &= ~((uint64_t)NEST_VMX_PROC_ACTIVATE_SECONDARY << 32);
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.host.procbased &= ~((uint64_t)NEST_VMX_PROC_ACTIVATE_SECONDARY << 32);
+	N.host.true_procbased &= ~((uint64_t)NEST_VMX_PROC_ACTIVATE_SECONDARY << 32);
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	ck_assert_uint_eq(offered().procbased2, 0);
 	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_PROCBASED_CTLS2, &v), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
@@ -265,10 +265,10 @@ START_TEST(cr_fixed_bits_come_from_the_host)
 {
 	struct nest_vmx_caps c = offered();
 
-	ck_assert_uint_eq(c.cr0_fixed0, F.host.cr0_fixed0);
-	ck_assert_uint_eq(c.cr0_fixed1, F.host.cr0_fixed1);
-	ck_assert_uint_eq(c.cr4_fixed0, F.host.cr4_fixed0);
-	ck_assert_uint_eq(c.cr4_fixed1, F.host.cr4_fixed1);
+	ck_assert_uint_eq(c.cr0_fixed0, N.host.cr0_fixed0);
+	ck_assert_uint_eq(c.cr0_fixed1, N.host.cr0_fixed1);
+	ck_assert_uint_eq(c.cr4_fixed0, N.host.cr4_fixed0);
+	ck_assert_uint_eq(c.cr4_fixed1, N.host.cr4_fixed1);
 	ck_assert_uint_eq(c.maxphyaddr, 46);
 }
 END_TEST
@@ -278,8 +278,8 @@ START_TEST(vmx_not_allowed_offers_nothing)
 	struct nest_vmx_caps c;
 	uint64_t v;
 
-	F.cfg.vmx_allowed = 0;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.vmx_allowed = 0;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	c = offered();
 	ck_assert_uint_eq(c.basic | c.pinbased | c.procbased | c.procbased2 | c.misc, 0);
 	ck_assert_int_eq(rdmsr(X86_MSR_IA32_VMX_BASIC, &v), NEST_OK);
@@ -294,8 +294,8 @@ START_TEST(offered_caps_rejects_bad_arguments)
 {
 	struct nest_vmx_caps c = {.size = 8};
 
-	ck_assert_int_eq(nest_vmx_offered_caps(F.ctx, &c), NEST_E_SIZE);
-	ck_assert_int_eq(nest_vmx_offered_caps(F.ctx, NULL), NEST_E_INVAL);
+	ck_assert_int_eq(nest_vmx_offered_caps(N.ctx, &c), NEST_E_SIZE);
+	ck_assert_int_eq(nest_vmx_offered_caps(N.ctx, NULL), NEST_E_INVAL);
 }
 END_TEST
 
@@ -345,12 +345,12 @@ START_TEST(msr_calls_reject_bad_arguments)
 {
 	uint64_t v;
 
-	F.act.size = sizeof(F.act);
-	ck_assert_int_eq(nest_vmx_rdmsr(F.ctx, X86_MSR_IA32_VMX_BASIC, NULL, &F.act), NEST_E_INVAL);
-	ck_assert_int_eq(nest_vmx_rdmsr(F.ctx, X86_MSR_IA32_VMX_BASIC, &v, NULL), NEST_E_INVAL);
-	F.act.size = 4;
-	ck_assert_int_eq(nest_vmx_rdmsr(F.ctx, X86_MSR_IA32_VMX_BASIC, &v, &F.act), NEST_E_SIZE);
-	ck_assert_int_eq(nest_vmx_wrmsr(F.ctx, X86_MSR_IA32_FEATURE_CONTROL, 0, &F.act),
+	N.act.size = sizeof(N.act);
+	ck_assert_int_eq(nest_vmx_rdmsr(N.ctx, X86_MSR_IA32_VMX_BASIC, NULL, &N.act), NEST_E_INVAL);
+	ck_assert_int_eq(nest_vmx_rdmsr(N.ctx, X86_MSR_IA32_VMX_BASIC, &v, NULL), NEST_E_INVAL);
+	N.act.size = 4;
+	ck_assert_int_eq(nest_vmx_rdmsr(N.ctx, X86_MSR_IA32_VMX_BASIC, &v, &N.act), NEST_E_SIZE);
+	ck_assert_int_eq(nest_vmx_wrmsr(N.ctx, X86_MSR_IA32_FEATURE_CONTROL, 0, &N.act),
 			 NEST_E_SIZE);
 }
 END_TEST
@@ -368,8 +368,8 @@ START_TEST(feature_control_is_writable_until_locked)
 {
 	uint64_t v;
 
-	F.cfg.feature_control = 0;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.feature_control = 0;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x4), NEST_OK);
 	assert_msr_ok();
 	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x5), NEST_OK);
@@ -386,8 +386,8 @@ END_TEST
 
 START_TEST(feature_control_rejects_bits_l1_may_not_set)
 {
-	F.cfg.feature_control = 0;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.feature_control = 0;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x2), NEST_OK); /* no SMX */
 	assert_inject(VEC_GP, 1, 0);
 	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 1ull << 20), NEST_OK);
@@ -397,9 +397,9 @@ END_TEST
 
 START_TEST(feature_control_accepts_extra_bits_the_config_allows)
 {
-	F.cfg.feature_control = 0;
-	F.cfg.feature_control_extra = 1ull << 20; /* LMCE */
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.feature_control = 0;
+	N.cfg.feature_control_extra = 1ull << 20; /* LMCE */
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, (1ull << 20) | 1), NEST_OK);
 	assert_msr_ok();
 }
@@ -407,8 +407,8 @@ END_TEST
 
 START_TEST(vmxon_after_l1_enables_and_locks_feature_control_succeeds)
 {
-	F.cfg.feature_control = 0;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.feature_control = 0;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 	ck_assert_int_eq(wrmsr(X86_MSR_IA32_FEATURE_CONTROL, 0x5), NEST_OK);

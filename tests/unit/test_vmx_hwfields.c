@@ -9,7 +9,7 @@
  * controls) and counts the attempts.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #include "vmx/hwfields.h"
 

@@ -12,10 +12,10 @@ START_TEST(vmxon_succeeds_enters_vmx_operation_and_advances_rip)
 {
 	struct nest_vmx_status st;
 
-	F.regs.rflags = 0x2 | 0x8d5; /* every arithmetic flag set before */
+	N.regs.rflags = 0x2 | 0x8d5; /* every arithmetic flag set before */
 	do_vmxon();
-	ck_assert_uint_eq(F.act.flags & NEST_VMX_ACT_F_RIP, NEST_VMX_ACT_F_RIP);
-	ck_assert_uint_eq(F.act.rflags, 0x2);
+	ck_assert_uint_eq(N.act.flags & NEST_VMX_ACT_F_RIP, NEST_VMX_ACT_F_RIP);
+	ck_assert_uint_eq(N.act.rflags, 0x2);
 	fx_status(&st);
 	ck_assert_uint_eq(st.in_vmx_operation, 1);
 	ck_assert_uint_eq(st.vmxon_ptr, VMXON_GPA);
@@ -25,7 +25,7 @@ END_TEST
 
 START_TEST(vmxon_with_register_operand_is_ud)
 {
-	F.regs.gpr[RBX] = VMXON_GPA;
+	N.regs.gpr[RBX] = VMXON_GPA;
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMXON, sim_vmx_info_reg(RBX, 0), 0), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
@@ -33,7 +33,7 @@ END_TEST
 
 START_TEST(vmxon_with_cr4_vmxe_clear_is_ud)
 {
-	F.regs.cr4 &= ~0x2000ull;
+	N.regs.cr4 &= ~0x2000ull;
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
@@ -41,8 +41,8 @@ END_TEST
 
 START_TEST(vmxon_in_real_mode_is_ud)
 {
-	sim_vmx_regs32(&F.regs);
-	F.regs.cr0 &= ~1ull;
+	sim_vmx_regs32(&N.regs);
+	N.regs.cr0 &= ~1ull;
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
@@ -50,8 +50,8 @@ END_TEST
 
 START_TEST(vmxon_in_virtual_8086_mode_is_ud)
 {
-	sim_vmx_regs32(&F.regs);
-	F.regs.rflags |= 1ull << 17;
+	sim_vmx_regs32(&N.regs);
+	N.regs.rflags |= 1ull << 17;
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
@@ -59,7 +59,7 @@ END_TEST
 
 START_TEST(vmxon_in_compatibility_mode_is_ud)
 {
-	F.regs.seg[SEG_CS].ar &= ~(1u << 13); /* CS.L = 0 with EFER.LMA = 1 */
+	N.regs.seg[SEG_CS].ar &= ~(1u << 13); /* CS.L = 0 with EFER.LMA = 1 */
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
@@ -67,8 +67,8 @@ END_TEST
 
 START_TEST(vmxon_when_vmx_not_allowed_is_ud)
 {
-	F.cfg.vmx_allowed = 0;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.vmx_allowed = 0;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
@@ -76,7 +76,7 @@ END_TEST
 
 START_TEST(vmxon_at_cpl3_is_gp)
 {
-	F.regs.cpl = 3;
+	N.regs.cpl = 3;
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -84,7 +84,7 @@ END_TEST
 
 START_TEST(vmxon_with_cr0_fixed0_bit_clear_is_gp)
 {
-	F.regs.cr0 &= ~0x20ull; /* CR0.NE must be 1 in VMX operation */
+	N.regs.cr0 &= ~0x20ull; /* CR0.NE must be 1 in VMX operation */
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -92,7 +92,7 @@ END_TEST
 
 START_TEST(vmxon_with_cr4_fixed1_bit_set_is_gp)
 {
-	F.regs.cr4 |= 1ull << 27; /* not allowed to be 1 by CR4_FIXED1 */
+	N.regs.cr4 |= 1ull << 27; /* not allowed to be 1 by CR4_FIXED1 */
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -100,8 +100,8 @@ END_TEST
 
 START_TEST(vmxon_with_feature_control_unlocked_is_gp)
 {
-	F.cfg.feature_control = 0x4;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.feature_control = 0x4;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -109,8 +109,8 @@ END_TEST
 
 START_TEST(vmxon_with_vmxon_outside_smx_disabled_is_gp)
 {
-	F.cfg.feature_control = 0x1;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.feature_control = 0x1;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -132,7 +132,7 @@ END_TEST
 
 START_TEST(vmxon_region_revision_mismatch_is_vmfailinvalid)
 {
-	sim_write32(&F.s, VMXON_GPA, NEST_VMCS12_REVISION + 1);
+	sim_write32(&N.s, VMXON_GPA, NEST_VMCS12_REVISION + 1);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_fail_invalid();
 }
@@ -140,7 +140,7 @@ END_TEST
 
 START_TEST(vmxon_region_with_bit31_set_is_vmfailinvalid)
 {
-	sim_write32(&F.s, VMXON_GPA, NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR);
+	sim_write32(&N.s, VMXON_GPA, NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_fail_invalid();
 }
@@ -148,7 +148,7 @@ END_TEST
 
 START_TEST(vmxon_region_in_unbacked_memory_is_vmfailinvalid)
 {
-	sim_unmap_page(&F.s, VMXON_GPA);
+	sim_unmap_page(&N.s, VMXON_GPA);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_fail_invalid();
 }
@@ -174,7 +174,7 @@ END_TEST
 START_TEST(vmxon_in_vmx_root_at_cpl3_is_gp)
 {
 	do_vmxon();
-	F.regs.cpl = 3;
+	N.regs.cpl = 3;
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -192,7 +192,7 @@ END_TEST
 START_TEST(vmxoff_at_cpl3_is_gp)
 {
 	do_vmxon();
-	F.regs.cpl = 3;
+	N.regs.cpl = 3;
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -221,7 +221,7 @@ START_TEST(vmxoff_writes_the_cached_vmcs_back)
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RIP, 0x1234), NEST_OK);
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMXOFF, 0, 0), NEST_OK);
-	ck_assert_uint_eq(sim_read64(&F.s, VMCS_GPA + offsetof(struct nest__vmcs12, GUEST_RIP)),
+	ck_assert_uint_eq(sim_read64(&N.s, VMCS_GPA + offsetof(struct nest__vmcs12, GUEST_RIP)),
 			  0x1234);
 }
 END_TEST
@@ -246,7 +246,7 @@ END_TEST
 START_TEST(vmclear_at_cpl3_is_gp)
 {
 	do_vmxon();
-	F.regs.cpl = 3;
+	N.regs.cpl = 3;
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -295,11 +295,11 @@ START_TEST(vmclear_of_current_vmcs_writes_back_and_invalidates_pointer)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RSP, 0xabcd), NEST_OK);
-	ck_assert_uint_eq(sim_read64(&F.s, VMCS_GPA + off), 0); /* cached until VMCLEAR */
+	ck_assert_uint_eq(sim_read64(&N.s, VMCS_GPA + off), 0); /* cached until VMCLEAR */
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(sim_read64(&F.s, VMCS_GPA + off), 0xabcd);
-	ck_assert_uint_eq(sim_read32(&F.s, VMCS_GPA + offsetof(struct nest__vmcs12, launch_state)),
+	ck_assert_uint_eq(sim_read64(&N.s, VMCS_GPA + off), 0xabcd);
+	ck_assert_uint_eq(sim_read32(&N.s, VMCS_GPA + offsetof(struct nest__vmcs12, launch_state)),
 			  NEST_VMCS12_STATE_CLEAR);
 	fx_status(&st);
 	ck_assert_uint_eq(st.current_vmptr, NEST_VMX_INVALID_VMPTR);
@@ -311,12 +311,12 @@ START_TEST(vmclear_of_other_vmcs_sets_its_launch_state_clear)
 	uint64_t ls = VMCS2_GPA + offsetof(struct nest__vmcs12, launch_state);
 	struct nest_vmx_status st;
 
-	sim_write32(&F.s, ls, NEST_VMCS12_STATE_LAUNCHED);
+	sim_write32(&N.s, ls, NEST_VMCS12_STATE_LAUNCHED);
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMCLEAR, VMCS2_GPA), NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(sim_read32(&F.s, ls), NEST_VMCS12_STATE_CLEAR);
+	ck_assert_uint_eq(sim_read32(&N.s, ls), NEST_VMCS12_STATE_CLEAR);
 	fx_status(&st);
 	ck_assert_uint_eq(st.current_vmptr, VMCS_GPA);
 }
@@ -342,7 +342,7 @@ END_TEST
 START_TEST(vmptrld_in_compatibility_mode_is_ud)
 {
 	do_vmxon();
-	F.regs.seg[SEG_CS].ar &= ~(1u << 13);
+	N.regs.seg[SEG_CS].ar &= ~(1u << 13);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
@@ -351,7 +351,7 @@ END_TEST
 START_TEST(vmptrld_at_cpl3_is_gp)
 {
 	do_vmxon();
-	F.regs.cpl = 3;
+	N.regs.cpl = 3;
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -396,7 +396,7 @@ START_TEST(vmptrld_revision_mismatch_is_vmfail11)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	sim_write32(&F.s, VMCS2_GPA, 0x12345678);
+	sim_write32(&N.s, VMCS2_GPA, 0x12345678);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
 	assert_fail_valid(11);
 }
@@ -404,11 +404,11 @@ END_TEST
 
 START_TEST(vmptrld_shadow_indicator_without_shadowing_is_vmfail11)
 {
-	F.cfg.features &= ~NEST_VMX_F_VMCS_SHADOWING;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.features &= ~NEST_VMX_F_VMCS_SHADOWING;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	sim_write32(&F.s, VMCS2_GPA, NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR);
+	sim_write32(&N.s, VMCS2_GPA, NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
 	assert_fail_valid(11);
 }
@@ -419,7 +419,7 @@ START_TEST(vmptrld_shadow_indicator_is_vmfail11_as_shadowing_is_never_offered)
 	/* The config asks for every feature; VMCS shadowing is never offered. */
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	sim_write32(&F.s, VMCS2_GPA, NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR);
+	sim_write32(&N.s, VMCS2_GPA, NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
 	assert_fail_valid(11);
 }
@@ -429,7 +429,7 @@ START_TEST(vmptrld_of_unbacked_memory_is_vmfail11)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	sim_unmap_page(&F.s, VMCS2_GPA);
+	sim_unmap_page(&N.s, VMCS2_GPA);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRLD, VMCS2_GPA), NEST_OK);
 	assert_fail_valid(11);
 }
@@ -438,24 +438,24 @@ END_TEST
 START_TEST(vmptrld_fetches_the_region_once)
 {
 	do_vmxon();
-	sim_reset_counters(&F.s);
+	sim_reset_counters(&N.s);
 	do_vmptrld(VMCS_GPA);
 	/* One read of the m64 operand, one of the region. */
-	ck_assert_uint_eq(F.s.calls.read_l1, 2);
-	sim_reset_counters(&F.s);
+	ck_assert_uint_eq(N.s.calls.read_l1, 2);
+	sim_reset_counters(&N.s);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_RIP), NEST_OK);
-	ck_assert_uint_eq(F.s.calls.read_l1, 0);
+	ck_assert_uint_eq(N.s.calls.read_l1, 0);
 }
 END_TEST
 
 START_TEST(vmptrld_uses_fields_from_l1_memory)
 {
-	sim_write64(&F.s, VMCS_GPA + offsetof(struct nest__vmcs12, GUEST_RIP), 0xfeedull);
+	sim_write64(&N.s, VMCS_GPA + offsetof(struct nest__vmcs12, GUEST_RIP), 0xfeedull);
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_RIP), NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(F.act.gpr_value, 0xfeed);
+	ck_assert_uint_eq(N.act.gpr_value, 0xfeed);
 }
 END_TEST
 
@@ -467,7 +467,7 @@ START_TEST(vmptrld_of_another_vmcs_writes_back_the_previous)
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RIP, 0x77), NEST_OK);
 	do_vmptrld(VMCS2_GPA);
-	ck_assert_uint_eq(sim_read64(&F.s, VMCS_GPA + offsetof(struct nest__vmcs12, GUEST_RIP)),
+	ck_assert_uint_eq(sim_read64(&N.s, VMCS_GPA + offsetof(struct nest__vmcs12, GUEST_RIP)),
 			  0x77);
 	fx_status(&st);
 	ck_assert_uint_eq(st.current_vmptr, VMCS2_GPA);
@@ -481,7 +481,7 @@ START_TEST(vmptrld_of_current_vmcs_keeps_cached_values)
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RIP, 0x55), NEST_OK);
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_RIP), NEST_OK);
-	ck_assert_uint_eq(F.act.gpr_value, 0x55);
+	ck_assert_uint_eq(N.act.gpr_value, 0x55);
 }
 END_TEST
 
@@ -489,7 +489,7 @@ START_TEST(vmptrld_normalises_a_corrupt_launch_state)
 {
 	struct nest_vmx_status st;
 
-	sim_write32(&F.s, VMCS_GPA + offsetof(struct nest__vmcs12, launch_state), 0xdead);
+	sim_write32(&N.s, VMCS_GPA + offsetof(struct nest__vmcs12, launch_state), 0xdead);
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	fx_status(&st);
@@ -504,7 +504,7 @@ START_TEST(vmptrst_without_current_vmcs_stores_all_ones)
 	do_vmxon();
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRST, 0), NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(sim_read64(&F.s, PTR_GPA), UINT64_MAX);
+	ck_assert_uint_eq(sim_read64(&N.s, PTR_GPA), UINT64_MAX);
 }
 END_TEST
 
@@ -514,7 +514,7 @@ START_TEST(vmptrst_stores_current_vmcs_pointer)
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRST, 0), NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(sim_read64(&F.s, PTR_GPA), VMCS_GPA);
+	ck_assert_uint_eq(sim_read64(&N.s, PTR_GPA), VMCS_GPA);
 }
 END_TEST
 
@@ -529,7 +529,7 @@ END_TEST
 START_TEST(vmptrst_at_cpl3_is_gp)
 {
 	do_vmxon();
-	F.regs.cpl = 3;
+	N.regs.cpl = 3;
 	ck_assert_int_eq(exec_m64(NEST_VMX_EXIT_VMPTRST, 0), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -547,8 +547,8 @@ END_TEST
 START_TEST(vmread_in_virtual_8086_mode_is_ud)
 {
 	do_vmxon();
-	sim_vmx_regs32(&F.regs);
-	F.regs.rflags |= 1ull << 17;
+	sim_vmx_regs32(&N.regs);
+	N.regs.rflags |= 1ull << 17;
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_RIP), NEST_OK);
 	assert_inject(VEC_UD, 0, 0);
 }
@@ -558,7 +558,7 @@ START_TEST(vmread_at_cpl3_is_gp)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	F.regs.cpl = 3;
+	N.regs.cpl = 3;
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_RIP), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -586,7 +586,7 @@ START_TEST(vmread_encoding_with_bits_63_32_set_is_vmfail12)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmread_reg(0), NEST_OK);
-	F.regs.gpr[RCX] = (1ull << 32) | NEST_VMCS_GUEST_RIP;
+	N.regs.gpr[RCX] = (1ull << 32) | NEST_VMCS_GUEST_RIP;
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD, sim_vmx_info_reg(RAX, RCX), 0), NEST_OK);
 	assert_fail_valid(12);
 }
@@ -608,9 +608,9 @@ START_TEST(vmread_to_register_returns_the_field)
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_CR3, 0x123456789000ull), NEST_OK);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_CR3), NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(F.act.flags & NEST_VMX_ACT_F_GPR, NEST_VMX_ACT_F_GPR);
-	ck_assert_uint_eq(F.act.gpr, RAX);
-	ck_assert_uint_eq(F.act.gpr_value, 0x123456789000ull);
+	ck_assert_uint_eq(N.act.flags & NEST_VMX_ACT_F_GPR, NEST_VMX_ACT_F_GPR);
+	ck_assert_uint_eq(N.act.gpr, RAX);
+	ck_assert_uint_eq(N.act.gpr_value, 0x123456789000ull);
 }
 END_TEST
 
@@ -619,16 +619,16 @@ START_TEST(vmread_to_memory_writes_eight_bytes_in_64bit_mode)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RSP, 0x1122334455667788ull), NEST_OK);
-	F.regs.gpr[RCX] = NEST_VMCS_GUEST_RSP;
-	F.regs.gpr[RSI] = DATA_GPA;
+	N.regs.gpr[RCX] = NEST_VMCS_GUEST_RSP;
+	N.regs.gpr[RSI] = DATA_GPA;
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD,
 			      sim_vmx_info_mem_reg2(
 				  sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
 			      0),
 			 NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(F.act.flags & NEST_VMX_ACT_F_GPR, 0);
-	ck_assert_uint_eq(sim_read64(&F.s, DATA_GPA), 0x1122334455667788ull);
+	ck_assert_uint_eq(N.act.flags & NEST_VMX_ACT_F_GPR, 0);
+	ck_assert_uint_eq(sim_read64(&N.s, DATA_GPA), 0x1122334455667788ull);
 }
 END_TEST
 
@@ -638,7 +638,7 @@ START_TEST(vmread_of_16bit_field_zero_extends)
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_CS_SELECTOR, 0xffffffffffff0008ull), NEST_OK);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_CS_SELECTOR), NEST_OK);
-	ck_assert_uint_eq(F.act.gpr_value, 0x0008);
+	ck_assert_uint_eq(N.act.gpr_value, 0x0008);
 }
 END_TEST
 
@@ -647,13 +647,13 @@ START_TEST(vmread_in_32bit_mode_returns_low_half_of_64bit_field)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_TSC_OFFSET, 0xaaaabbbbccccddddull), NEST_OK);
-	sim_vmx_regs32(&F.regs);
+	sim_vmx_regs32(&N.regs);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_TSC_OFFSET), NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(F.act.gpr_value, 0xccccddddull);
+	ck_assert_uint_eq(N.act.gpr_value, 0xccccddddull);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_TSC_OFFSET | 1), NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(F.act.gpr_value, 0xaaaabbbbull);
+	ck_assert_uint_eq(N.act.gpr_value, 0xaaaabbbbull);
 }
 END_TEST
 
@@ -661,8 +661,8 @@ START_TEST(vmread_in_32bit_mode_ignores_encoding_register_high_bits)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	sim_vmx_regs32(&F.regs);
-	F.regs.gpr[RCX] = (1ull << 40) | NEST_VMCS_GUEST_RIP;
+	sim_vmx_regs32(&N.regs);
+	N.regs.gpr[RCX] = (1ull << 40) | NEST_VMCS_GUEST_RIP;
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD, sim_vmx_info_reg(RAX, RCX), 0), NEST_OK);
 	assert_succeed();
 }
@@ -673,17 +673,17 @@ START_TEST(vmread_in_32bit_mode_writes_four_bytes_to_memory)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RSP, 0x1122334455667788ull), NEST_OK);
-	sim_write64(&F.s, DATA_GPA, UINT64_MAX);
-	sim_vmx_regs32(&F.regs);
-	F.regs.gpr[RCX] = NEST_VMCS_GUEST_RSP;
-	F.regs.gpr[RSI] = DATA_GPA;
+	sim_write64(&N.s, DATA_GPA, UINT64_MAX);
+	sim_vmx_regs32(&N.regs);
+	N.regs.gpr[RCX] = NEST_VMCS_GUEST_RSP;
+	N.regs.gpr[RSI] = DATA_GPA;
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD,
 			      sim_vmx_info_mem_reg2(
 				  sim_vmx_info_mem(SEG_DS, RSI, SIM_NO_REG, 0, SIM_ADDR32), RCX),
 			      0),
 			 NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(sim_read64(&F.s, DATA_GPA), 0xffffffff55667788ull);
+	ck_assert_uint_eq(sim_read64(&N.s, DATA_GPA), 0xffffffff55667788ull);
 }
 END_TEST
 
@@ -699,7 +699,7 @@ END_TEST
 START_TEST(vmwrite_at_cpl3_is_gp)
 {
 	do_vmxon();
-	F.regs.cpl = 3;
+	N.regs.cpl = 3;
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_RIP, 1), NEST_OK);
 	assert_inject(VEC_GP, 1, 0);
 }
@@ -726,7 +726,7 @@ START_TEST(vmwrite_encoding_with_bits_63_32_set_is_vmfail12)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	F.regs.gpr[RCX] = (1ull << 63) | NEST_VMCS_GUEST_RIP;
+	N.regs.gpr[RCX] = (1ull << 63) | NEST_VMCS_GUEST_RIP;
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMWRITE, sim_vmx_info_reg(RDX, RCX), 0), NEST_OK);
 	assert_fail_valid(12);
 }
@@ -734,8 +734,8 @@ END_TEST
 
 START_TEST(vmwrite_to_read_only_field_is_vmfail13_without_misc_bit29)
 {
-	F.cfg.features &= ~NEST_VMX_F_VMWRITE_ANY;
-	ck_assert_int_eq(fx_init(), NEST_OK);
+	N.cfg.features &= ~NEST_VMX_F_VMWRITE_ANY;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_EXIT_QUALIFICATION, 1), NEST_OK);
@@ -750,7 +750,7 @@ START_TEST(vmwrite_to_read_only_field_succeeds_with_misc_bit29)
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_EXIT_QUALIFICATION, 0x99), NEST_OK);
 	assert_succeed();
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_EXIT_QUALIFICATION), NEST_OK);
-	ck_assert_uint_eq(F.act.gpr_value, 0x99);
+	ck_assert_uint_eq(N.act.gpr_value, 0x99);
 }
 END_TEST
 
@@ -762,7 +762,7 @@ START_TEST(vmfail_valid_stores_the_error_number_in_the_vmcs)
 	assert_fail_valid(12);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_VM_INSTRUCTION_ERROR), NEST_OK);
 	assert_succeed();
-	ck_assert_uint_eq(F.act.gpr_value, 12);
+	ck_assert_uint_eq(N.act.gpr_value, 12);
 }
 END_TEST
 
@@ -770,9 +770,9 @@ START_TEST(vmwrite_from_memory_reads_the_operand)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	sim_write64(&F.s, DATA_GPA, 0xcafef00dull);
-	F.regs.gpr[RCX] = NEST_VMCS_GUEST_RIP;
-	F.regs.gpr[RDI] = DATA_GPA;
+	sim_write64(&N.s, DATA_GPA, 0xcafef00dull);
+	N.regs.gpr[RCX] = NEST_VMCS_GUEST_RIP;
+	N.regs.gpr[RDI] = DATA_GPA;
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMWRITE,
 			      sim_vmx_info_mem_reg2(
 				  sim_vmx_info_mem(SEG_DS, RDI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
@@ -780,7 +780,7 @@ START_TEST(vmwrite_from_memory_reads_the_operand)
 			 NEST_OK);
 	assert_succeed();
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_RIP), NEST_OK);
-	ck_assert_uint_eq(F.act.gpr_value, 0xcafef00dull);
+	ck_assert_uint_eq(N.act.gpr_value, 0xcafef00dull);
 }
 END_TEST
 
@@ -788,8 +788,8 @@ START_TEST(vmwrite_memory_fault_comes_before_field_check)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	F.regs.gpr[RCX] = 0x8000;     /* unsupported */
-	F.regs.gpr[RDI] = 1ull << 47; /* non-canonical */
+	N.regs.gpr[RCX] = 0x8000;     /* unsupported */
+	N.regs.gpr[RDI] = 1ull << 47; /* non-canonical */
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMWRITE,
 			      sim_vmx_info_mem_reg2(
 				  sim_vmx_info_mem(SEG_DS, RDI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
@@ -803,8 +803,8 @@ START_TEST(vmread_field_check_comes_before_memory_fault)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	F.regs.gpr[RCX] = 0x8000;
-	F.regs.gpr[RDI] = 1ull << 47;
+	N.regs.gpr[RCX] = 0x8000;
+	N.regs.gpr[RDI] = 1ull << 47;
 	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMREAD,
 			      sim_vmx_info_mem_reg2(
 				  sim_vmx_info_mem(SEG_DS, RDI, SIM_NO_REG, 0, SIM_ADDR64), RCX),
@@ -819,12 +819,12 @@ START_TEST(vmwrite_in_32bit_mode_full_access_clears_high_half)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_TSC_OFFSET, 0xffffffffffffffffull), NEST_OK);
-	sim_vmx_regs32(&F.regs);
+	sim_vmx_regs32(&N.regs);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_TSC_OFFSET, 0x1234), NEST_OK);
 	assert_succeed();
-	sim_vmx_regs64(&F.regs);
+	sim_vmx_regs64(&N.regs);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_TSC_OFFSET), NEST_OK);
-	ck_assert_uint_eq(F.act.gpr_value, 0x1234);
+	ck_assert_uint_eq(N.act.gpr_value, 0x1234);
 }
 END_TEST
 
@@ -833,12 +833,12 @@ START_TEST(vmwrite_high_access_writes_only_the_high_half)
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_TSC_OFFSET, 0x11112222ull), NEST_OK);
-	sim_vmx_regs32(&F.regs);
+	sim_vmx_regs32(&N.regs);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_TSC_OFFSET | 1, 0x33334444ull), NEST_OK);
 	assert_succeed();
-	sim_vmx_regs64(&F.regs);
+	sim_vmx_regs64(&N.regs);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_TSC_OFFSET), NEST_OK);
-	ck_assert_uint_eq(F.act.gpr_value, 0x3333444411112222ull);
+	ck_assert_uint_eq(N.act.gpr_value, 0x3333444411112222ull);
 }
 END_TEST
 
@@ -848,7 +848,7 @@ START_TEST(vmwrite_to_16bit_field_keeps_low_16_bits)
 	do_vmptrld(VMCS_GPA);
 	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_VIRTUAL_PROCESSOR_ID, 0x12345), NEST_OK);
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_VIRTUAL_PROCESSOR_ID), NEST_OK);
-	ck_assert_uint_eq(F.act.gpr_value, 0x2345);
+	ck_assert_uint_eq(N.act.gpr_value, 0x2345);
 }
 END_TEST
 
@@ -856,10 +856,10 @@ START_TEST(rip_wraps_at_4g_outside_64bit_mode)
 {
 	do_vmxon();
 	do_vmptrld(VMCS_GPA);
-	sim_vmx_regs32(&F.regs);
-	F.regs.rip = 0xfffffffeull;
+	sim_vmx_regs32(&N.regs);
+	N.regs.rip = 0xfffffffeull;
 	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_RIP), NEST_OK);
-	ck_assert_uint_eq(F.act.rip, 1);
+	ck_assert_uint_eq(N.act.rip, 1);
 }
 END_TEST
 

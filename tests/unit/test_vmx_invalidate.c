@@ -7,7 +7,7 @@
  * INVVPID flushes L0's vpid02.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #include <nest/tdp.h>
 
@@ -69,14 +69,6 @@ static int inv(uint32_t reason, uint64_t type, uint64_t lo, uint64_t hi)
 	return inv_at(reason, type, DESC_GPA);
 }
 
-static void assert_succeed(void)
-{
-	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
-	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
-	ck_assert_uint_eq(N.act.rflags & X86_ARITH, 0);
-	ck_assert_uint_eq(N.act.rip, N.regs.rip + N.exit.insn_len);
-}
-
 static void assert_fail28(void)
 {
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
@@ -84,15 +76,6 @@ static void assert_fail28(void)
 	ck_assert_uint_eq(N.act.rflags & X86_ARITH, X86_RFLAGS_ZF);
 	ck_assert_uint_eq(N.act.vm_instruction_error, ERR_INVALID_OPERAND);
 	ck_assert_uint_eq(V12()->VM_INSTRUCTION_ERROR, ERR_INVALID_OPERAND);
-}
-
-static void assert_inject(unsigned vector, bool has_ec)
-{
-	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_INJECT);
-	ck_assert_uint_eq(N.act.vector, vector);
-	ck_assert_uint_eq(N.act.has_error_code, has_ec);
-	if (has_ec)
-		ck_assert_uint_eq(N.act.error_code, 0);
 }
 
 static unsigned count_flushes(uint32_t kind, uint64_t tag, uint64_t addr)
@@ -112,7 +95,7 @@ START_TEST(invept_outside_vmx_operation_is_ud)
 {
 	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_VMXOFF, 0), NEST_OK);
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -120,7 +103,7 @@ START_TEST(invept_without_ept_offered_is_ud)
 {
 	N.ctx->caps.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_EPT << 32);
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -128,7 +111,7 @@ START_TEST(invept_without_the_invept_capability_is_ud)
 {
 	N.ctx->caps.ept_vpid &= ~VMX_EPT_CAP_INVEPT;
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -137,10 +120,10 @@ START_TEST(invept_when_the_policy_hides_ept_is_ud)
 	N.cfg.features &= ~NEST_VMX_F_EPT;
 	ck_assert_int_eq(nest_vmx_init(N.mem, nest_vmx_size(), sim_backend(&N.s), &N.cfg, &N.ctx),
 			 NEST_OK);
-	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMXON, N_VMXON_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -148,7 +131,7 @@ START_TEST(invept_in_compatibility_mode_is_ud)
 {
 	N.regs.seg[NEST_VMX_SEG_CS].ar &= ~X86_SEG_L;
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -157,7 +140,7 @@ START_TEST(invept_in_virtual_8086_mode_is_ud)
 	sim_vmx_regs32(&N.regs);
 	N.regs.rflags |= X86_RFLAGS_VM;
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -165,7 +148,7 @@ START_TEST(invept_at_cpl3_is_gp0)
 {
 	N.regs.cpl = 3;
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_GP, true);
+	assert_inject(X86_EXC_GP, true, 0);
 }
 END_TEST
 
@@ -178,7 +161,7 @@ START_TEST(invept_descriptor_at_a_non_canonical_address_is_gp0)
 									SIM_NO_REG, 0, SIM_ADDR64),
 						       TYPE_REG)),
 			 NEST_OK);
-	assert_inject(X86_EXC_GP, true);
+	assert_inject(X86_EXC_GP, true, 0);
 }
 END_TEST
 
@@ -193,10 +176,10 @@ START_TEST(invept_descriptor_crossing_into_an_unmapped_page_is_pf)
 {
 	/* The sim's identity paging faults above L1 memory: bytes 8-15 of a
 	 * descriptor at the last 8 bytes of memory are on a missing page. */
-	ck_assert_int_eq(inv_at(NEST_VMX_EXIT_INVEPT, 2, N_MEM_SIZE - 8), NEST_OK);
+	ck_assert_int_eq(inv_at(NEST_VMX_EXIT_INVEPT, 2, MEM_SIZE - 8), NEST_OK);
 	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_INJECT);
 	ck_assert_uint_eq(N.act.vector, X86_EXC_PF);
-	ck_assert_uint_eq(N.act.cr2, N_MEM_SIZE);
+	ck_assert_uint_eq(N.act.cr2, MEM_SIZE);
 }
 END_TEST
 
@@ -294,7 +277,7 @@ END_TEST
 
 START_TEST(invept_failure_without_a_current_vmcs_is_vmfail_invalid)
 {
-	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVEPT, 0, 0, 0), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_FAIL_INVALID);
 	ck_assert_uint_eq(N.act.rflags & X86_ARITH, X86_RFLAGS_CF);
@@ -307,7 +290,7 @@ START_TEST(invvpid_outside_vmx_operation_is_ud)
 {
 	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_VMXOFF, 0), NEST_OK);
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -315,7 +298,7 @@ START_TEST(invvpid_without_vpid_offered_is_ud)
 {
 	N.ctx->caps.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_VPID << 32);
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -323,7 +306,7 @@ START_TEST(invvpid_without_the_invvpid_capability_is_ud)
 {
 	N.ctx->caps.ept_vpid &= ~VMX_VPID_CAP_INVVPID;
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -331,7 +314,7 @@ START_TEST(invvpid_in_real_mode_is_ud)
 {
 	N.regs.cr0 &= ~X86_CR0_PE;
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_UD, false);
+	assert_inject(X86_EXC_UD, false, 0);
 }
 END_TEST
 
@@ -339,7 +322,7 @@ START_TEST(invvpid_at_cpl1_is_gp0)
 {
 	N.regs.cpl = 1;
 	ck_assert_int_eq(inv(NEST_VMX_EXIT_INVVPID, 2, 0, 0), NEST_OK);
-	assert_inject(X86_EXC_GP, true);
+	assert_inject(X86_EXC_GP, true, 0);
 }
 END_TEST
 

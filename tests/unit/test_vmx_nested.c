@@ -5,7 +5,7 @@
  * vmcs12 field by field after each reflection, and L1's state in vmcs01.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #define INTR_INFO(type, vec)                                                                       \
 	(NEST_VMX_INTR_INFO_VALID | ((type) << NEST_VMX_INTR_INFO_TYPE_SHIFT) | (vec))

@@ -15,7 +15,7 @@
  *     vmcs12 and vmcs02 with the fast path as with the full one.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 /* xorshift64: deterministic, seeded per test. */
 static uint64_t rnd_state;

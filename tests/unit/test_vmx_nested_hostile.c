@@ -7,7 +7,7 @@
  * rules out.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #include "vmx/context.h"
 #include "vmx/entry.h"

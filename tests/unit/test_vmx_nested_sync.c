@@ -5,7 +5,7 @@
  * it, and hardware VMCS shadowing.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 /* ---- rarely read guest state, left in vmcs02 until needed ---- */
 
@@ -72,8 +72,8 @@ START_TEST(vmclear_writes_l2s_rare_fields_to_l1_memory)
 	launch_ok();
 	set02(NEST_VMCS_GUEST_GS_BASE, 0xabcd);
 	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
-	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
-	memcpy(&img, sim_ptr(&N.s, N_VMCS_GPA, sizeof(img)), sizeof(img));
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
+	memcpy(&img, sim_ptr(&N.s, VMCS_GPA, sizeof(img)), sizeof(img));
 	ck_assert_uint_eq(img.GUEST_GS_BASE, 0xabcd);
 }
 END_TEST
@@ -93,8 +93,8 @@ static void with_shadowing(void)
 {
 	N.l0.flags = NEST_VMX_L0_F_SHADOW_VMCS;
 	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
-	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
-	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
 }
 
@@ -202,9 +202,9 @@ START_TEST(vmptrld_rewrites_the_whole_shadow)
 	with_shadowing();
 	launch_ok();
 	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
-	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
 	count_shadow_writes();
-	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMPTRLD, N_VMCS_GPA), NEST_OK);
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA), NEST_OK);
 	ck_assert_uint_eq(shadow_writes, shadow_read_fields());
 	assert_shadow_is_vmcs12();
 }
@@ -222,8 +222,8 @@ START_TEST(vmfail_error_number_shows_in_the_shadow_vmcs)
 	ck_assert_int_eq(vmlaunch(), NEST_OK); /* launched: VMfail(4) */
 	ck_assert_uint_eq(shadow(NEST_VMCS_VM_INSTRUCTION_ERROR), 4);
 	/* An exiting VMREAD of a field that does not exist: VMfail(12). */
-	N.regs.gpr[N_RBX] = 0x7ffe;
-	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_VMREAD, sim_vmx_info_reg(0, N_RBX)), NEST_OK);
+	N.regs.gpr[RBX] = 0x7ffe;
+	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_VMREAD, sim_vmx_info_reg(0, RBX)), NEST_OK);
 	ck_assert_uint_eq(N.act.result, NEST_VMX_FAIL_VALID);
 	ck_assert_uint_eq(shadow(NEST_VMCS_VM_INSTRUCTION_ERROR), 12);
 }
@@ -235,8 +235,8 @@ START_TEST(vmclear_takes_shadow_writes_into_l1_memory)
 
 	with_shadowing();
 	sim_vmcs_set(&N.s, NEST_VMCS_SHADOW, NEST_VMCS_GUEST_RIP, 0x406000);
-	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, N_VMCS_GPA), NEST_OK);
-	memcpy(&img, sim_ptr(&N.s, N_VMCS_GPA, sizeof(img)), sizeof(img));
+	ck_assert_int_eq(l1_m64(NEST_VMX_EXIT_VMCLEAR, VMCS_GPA), NEST_OK);
+	memcpy(&img, sim_ptr(&N.s, VMCS_GPA, sizeof(img)), sizeof(img));
 	ck_assert_uint_eq(img.GUEST_RIP, 0x406000);
 }
 END_TEST

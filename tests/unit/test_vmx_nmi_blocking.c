@@ -7,7 +7,7 @@
  * failed guest-state check keeps L1's own blocking.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #define NMI_BLOCKED NEST_VMX_INTERRUPTIBILITY_NMI
 

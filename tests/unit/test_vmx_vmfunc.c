@@ -7,7 +7,7 @@
  * SDM specifies for a failing VMFUNC.
  */
 #include "check_main.h"
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #include <nest/tdp.h>
 
