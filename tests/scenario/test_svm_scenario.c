@@ -306,6 +306,27 @@ START_TEST(cpuid_reflected_when_l1_intercepts)
 }
 END_TEST
 
+/* L1 single-stepped its VMRUN (TF set): the #DB trap comes at the
+ * #VMEXIT, before L1's next instruction, with DR6.BS. */
+START_TEST(single_stepped_vmrun_traps_after_the_vmexit)
+{
+	l1_icpt(NEST_SVM_ICPT_CPUID);
+	t.vmcb01->save.rflags = 0x2 | X86_RFLAGS_TF;
+	run_l2();
+	l2_ran();
+	t.vmcb02->save.dr6 = 0xffff0ff0;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_CPUID, 0, 0), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	ck_assert_uint_eq(t.vmcb01->save.rip, VMRUN_RIP + 3);
+	ck_assert(t.vmcb01->save.rflags & X86_RFLAGS_TF);
+	ck_assert_uint_eq(t.vmcb01->save.dr6, 0xffff0ff0 | X86_DR6_BS);
+	ck_assert_uint_eq(t.vmcb01->control.event_inj, NEST_SVM_EVTINJ_VALID |
+							   ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION
+							    << NEST_SVM_EVTINJ_TYPE_SHIFT) |
+							   X86_EXC_DB);
+}
+END_TEST
+
 START_TEST(cpuid_is_l0s_when_only_l0_intercepts)
 {
 	run_l2();
@@ -379,13 +400,15 @@ START_TEST(ioio_follows_l2s_write_to_the_live_iopm)
 	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
 	/* L2 writes it: libnest notes it, and every I/O exits from now on. */
 	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF,
-				    NEST_NPF_P | NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL, 0x100008),
+				    NEST_NPF_P | NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL,
+				    0x100008),
 			 NEST_OK);
 	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
 	ck_assert_uint_eq(t.iopm02[0x61 / 8] & (1u << (0x61 % 8)), 1u << (0x61 % 8));
 	/* The write completes (a second fault installs a writable entry). */
 	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF,
-				    NEST_NPF_P | NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL, 0x100008),
+				    NEST_NPF_P | NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL,
+				    0x100008),
 			 NEST_OK);
 	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
 	iopm12[0x60 / 8] |= 1u << (0x60 % 8);
@@ -436,8 +459,8 @@ START_TEST(msr_follows_l2s_write_to_the_live_msrpm)
 	v12.control.msrpm_base_pa = msrpm_l1;
 	v12.control.iopm_base_pa = iopm_l1;
 	run_l2();
-	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF,
-				    NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL, 0x140000 + 0x800),
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL,
+				    0x140000 + 0x800),
 			 NEST_OK);
 	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
 	ck_assert_uint_eq(t.msrpm02[0x800 + bit / 8], 0xff);
@@ -452,9 +475,9 @@ START_TEST(msr_follows_l2s_write_to_the_live_msrpm)
 	/* The IOPM page is still watched: L2's write to it is noticed too. */
 	run_l2();
 	ck_assert_uint_eq(t.msrpm02[0], 0);
-	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF,
-				    NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL, 0x100000),
-			 NEST_OK);
+	ck_assert_int_eq(
+	    sim_svm_l2(&t, NEST_SVM_EXIT_NPF, NEST_NPF_W | NEST_NPF_U | NEST_NPF_FINAL, 0x100000),
+	    NEST_OK);
 	ck_assert_uint_eq(t.iopm02[0], 0xff);
 }
 END_TEST
@@ -1284,6 +1307,7 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, tsc_ratio_composes);
 	tcase_add_test(tc, asid_switch_and_tlb_control_flush);
 	tcase_add_test(tc, cpuid_reflected_when_l1_intercepts);
+	tcase_add_test(tc, single_stepped_vmrun_traps_after_the_vmexit);
 	tcase_add_test(tc, cpuid_is_l0s_when_only_l0_intercepts);
 	tcase_add_test(tc, hlt_reflected_or_l0s);
 	tcase_add_test(tc, ioio_follows_l1s_iopm);

@@ -103,6 +103,7 @@
 /* DR6/DR7 (SDM 18.2) */
 #define X86_DR6_FIXED1 0xffff0ff0ull /* bits that read as 1 (without RTM/BLD) */
 #define X86_DR6_BLD (1ull << 11)
+#define X86_DR6_BS (1ull << 14) /* single step */
 #define X86_DR6_RTM (1ull << 16)
 #define X86_DR7_FIXED1 (1ull << 10)
 #define X86_DR7_GD (1ull << 13)

@@ -72,6 +72,17 @@ static void restore_host(struct nest_svm *ctx, struct nest_vmcb *vmcb01)
 
 	vmcb01->control.int_state &= ~NEST_SVM_INT_STATE_SHADOW;
 	vmcb01->control.event_inj = 0;
+	/* VMRUN ends at the #VMEXIT: when L1 single-stepped it (RFLAGS.TF set
+	 * at VMRUN), its single-step #DB trap comes now, before L1's next
+	 * instruction, with DR6.BS (VMRUN, APM 15.5; the single-step trap,
+	 * APM ch. 13): what the processor does for a host stepping over VMRUN. */
+	if (h->rflags & X86_RFLAGS_TF) {
+		s1->dr6 |= X86_DR6_BS;
+		vmcb01->control.event_inj =
+		    NEST_SVM_EVTINJ_VALID |
+		    ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << NEST_SVM_EVTINJ_TYPE_SHIFT) |
+		    X86_EXC_DB;
+	}
 	/* libnest rewrote CRx, segments, descriptor tables, DRx, CR2. */
 	vmcb01->control.clean = 0;
 }
