@@ -71,20 +71,20 @@ static struct {
 
 const char *const snap_tamper_names[] = {
     /* KVM's format, before libnest's import */
-    "kvm-flags",    /* an unknown flag */
-    "kvm-vmcb-pa",  /* vmcb12's address unaligned */
-    "kvm-asid",	    /* vmcb12's controls: ASID 0 */
-    "kvm-l1-efer",  /* L1's saved state: EFER.SVME clear */
-    "kvm-l1-cr0",   /* L1's saved state: paging off */
-    "kvm-l2-cr4",   /* L2's registers: a reserved CR4 bit */
+    "kvm-flags",   /* an unknown flag */
+    "kvm-vmcb-pa", /* vmcb12's address unaligned */
+    "kvm-asid",	   /* vmcb12's controls: ASID 0 */
+    "kvm-l1-efer", /* L1's saved state: EFER.SVME clear */
+    "kvm-l1-cr0",  /* L1's saved state: paging off */
+    "kvm-l2-cr4",  /* L2's registers: a reserved CR4 bit */
     /* libnest's format, read back from the file */
-    "nst-magic",    /* the header */
-    "nst-size",	    /* the header's size */
-    "nst-hsave",    /* VM_HSAVE_PA unaligned */
+    "nst-magic",     /* the header */
+    "nst-size",	     /* the header's size */
+    "nst-hsave",     /* VM_HSAVE_PA unaligned */
     "nst-vmcb12-pa", /* vmcb12's address unaligned */
-    "nst-asid",	    /* vmcb12's controls: ASID 0 */
+    "nst-asid",	     /* vmcb12's controls: ASID 0 */
     "nst-host-efer", /* L1's host state: EFER.SVME clear */
-    "nst-l2-efer",  /* L2's state in vmcb02: EFER.SVME clear */
+    "nst-l2-efer",   /* L2's state in vmcb02: EFER.SVME clear */
     NULL,
 };
 
@@ -330,7 +330,8 @@ static void tamper_all(size_t klen, size_t nlen)
 			rc = nest_svm_restore_state(S.ctx, S.vmcb01, S.kvm2, nlen);
 		}
 		if (rc == NEST_OK)
-			die("snapshot %u: libnest took a snapshot tampered with (%s)", S.rounds + 1, c);
+			die("snapshot %u: libnest took a snapshot tampered with (%s)", S.rounds + 1,
+			    c);
 		S.tampered++;
 	}
 }
@@ -409,13 +410,15 @@ void snap_round(void)
 		    nest_strerror(rc));
 	rc = nest_svm_to_kvm_nested_state(S.ctx, S.vmcb01, S.out, KVM_BUF, &n);
 	if (rc != NEST_OK)
-		die("snapshot %u: nest_svm_to_kvm_nested_state: %s", S.rounds + 1, nest_strerror(rc));
+		die("snapshot %u: nest_svm_to_kvm_nested_state: %s", S.rounds + 1,
+		    nest_strerror(rc));
 	/* What KVM takes back is what it gave: the header, vmcb12's controls,
 	 * and L1's state VMRUN saved. */
 	struct kvm_nested_state *o = (struct kvm_nested_state *)S.out;
 	const struct nest_vmcb *kv = (const struct nest_vmcb *)(S.kvm + K_DATA);
 	const struct nest_vmcb *ov = (const struct nest_vmcb *)(S.out + K_DATA);
-	if (o->flags != k->flags || o->size != k->size || o->hdr.svm.vmcb_pa != k->hdr.svm.vmcb_pa ||
+	if (o->flags != k->flags || o->size != k->size ||
+	    o->hdr.svm.vmcb_pa != k->hdr.svm.vmcb_pa ||
 	    memcmp(&ov->control, &kv->control, sizeof(kv->control)) ||
 	    memcmp(&ov->save.es, &kv->save.es, 4 * sizeof(kv->save.es)) ||
 	    memcmp(&ov->save.gdtr, &kv->save.gdtr, sizeof(kv->save.gdtr)) ||

@@ -531,7 +531,8 @@ END_TEST
 /* One tampered field per validation class of a guest-mode import: the
  * context and vmcb01 are left as they were. */
 #define K_SAVE(f) (K_DATA + offsetof(struct nest_vmcb, save) + offsetof(struct nest_vmcb_save, f))
-#define K_CTL(f) (K_DATA + offsetof(struct nest_vmcb, control) + offsetof(struct nest_vmcb_control, f))
+#define K_CTL(f)                                                                                   \
+	(K_DATA + offsetof(struct nest_vmcb, control) + offsetof(struct nest_vmcb_control, f))
 #define KVM_GUEST_REJECT_TEST(name, mutate, status)                                                \
 	START_TEST(name)                                                                           \
 	{                                                                                          \
