@@ -98,6 +98,15 @@ if grep -q '^l2-mb: hello: PASS' "$log"; then
 	mb=$(secs "$(at "$log" 'l1: starting the multiboot L2')" "$(at "$log" 'l2-mb: hello: PASS')")
 	figures="$figures, multiboot L2 ${mb} s"
 fi
+if grep -q '^l1-snapshot: ' "$log"; then
+	# The last snapshot minivmm wrote in L1, in libnest's format.
+	sed -n 's/^l1-snapshot: //p' "$log" | base64 -d >"$out/l3.nst" ||
+		fail "the snapshot's base64 in the log does not decode"
+	want=$(sed -n 's/^l1: snapshot \([0-9a-f]*\)$/\1/p' "$log")
+	[ "$(sha256sum <"$out/l3.nst" | cut -d' ' -f1)" = "$want" ] ||
+		fail "the snapshot copied from L1 differs from its checksum"
+	echo "run-linux: L1's last snapshot in $out/l3.nst ($(wc -c <"$out/l3.nst") bytes)"
+fi
 if grep -q '^l2-svm: e2e svm: PASS' "$log"; then
 	l3=$(secs "$(at "$log" 'l1: starting the SVM L2')" "$(at "$log" 'l2-svm: e2e svm: ')")
 	l3checks=$(sed -n 's/^l2-svm: e2e svm: PASS (\([0-9]*\) checks, \([0-9]*\) L2 exits.*/\1 checks, \2 L3 exits/p' "$log")

@@ -4,6 +4,7 @@
  * the vCPU out of KVM_RUN and its guest in guest mode (the guest runs a
  * guest of its own on KVM's nested SVM):
  *
+ *   KVM_GET_MSRS (VM_CR, VM_HSAVE_PA, TSC_RATIO) -> nest_svm_wrmsr(),
  *   KVM_GET_NESTED_STATE -> nest_svm_from_kvm_nested_state() (every field
  *   checked, L2's registers from KVM_GET_SREGS/REGS/DEBUGREGS)
  *   -> nest_svm_save_state() -> the file -> read back
@@ -41,6 +42,9 @@
 #define MSR_PAT_DEFAULT 0x0007040600070406ull
 #define EFER_SVME (1ull << 12)
 #define CR0_PG (1ull << 31)
+#define MSR_VM_CR 0xC0010114u
+#define MSR_VM_HSAVE_PA 0xC0010117u
+#define MSR_TSC_RATIO 0xC0000104u
 
 /* Offsets in libnest's SVM format (docs/state.md, "SVM body"). */
 #define NST_SIZE 8
@@ -269,6 +273,38 @@ static void l2_registers(struct nest_vmcb *v)
 	v->save.g_pat = MSR_PAT_DEFAULT;
 }
 
+/* L1's SVM MSRs, which KVM's nested state leaves to KVM_GET_MSRS: given to
+ * libnest as L1's WRMSRs, before the nested state (docs/state.md). */
+static const uint32_t svm_msrs[] = {MSR_VM_CR, MSR_VM_HSAVE_PA, MSR_TSC_RATIO};
+
+static void l1_msrs(void)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[3];
+	} m;
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 3;
+	for (unsigned i = 0; i < 3; i++)
+		m.e[i].index = svm_msrs[i];
+	n = ioctl(S.vcpu, KVM_GET_MSRS, &m);
+	if (n < 0)
+		die("snapshot: KVM_GET_MSRS: %s", strerror(errno));
+	/* KVM stops at the first MSR it lacks (TSC_RATIO without TSCRATE). */
+	for (int i = 0; i < n; i++) {
+		struct nest_svm_action act = {.size = sizeof(act)};
+		uint64_t hw = 0;
+		int rc = nest_svm_wrmsr(S.ctx, m.e[i].index, m.e[i].data, &hw, &act);
+
+		if (rc != NEST_OK || act.kind == NEST_SVM_ACT_INJECT_L1)
+			die("snapshot %u: libnest refused L1's MSR %#x = %#llx: %s", S.rounds + 1,
+			    m.e[i].index, (unsigned long long)m.e[i].data,
+			    rc != NEST_OK ? nest_strerror(rc) : "WRMSR would fault");
+	}
+}
+
 /* Which VMRUN check a refused state fails, when one does. */
 static void explain(const uint8_t *kvm)
 {
@@ -361,6 +397,7 @@ void snap_round(void)
 	}
 	double t0 = now();
 	S.kvm_size = k->size;
+	l1_msrs();
 	l2_registers(&S.l2);
 
 	/* A tampered first snapshot must be refused before KVM sees it. */

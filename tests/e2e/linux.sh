@@ -39,4 +39,20 @@ ${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out" QEMU
 status=$?
 grep -v -e '^make\(\[[0-9]*\]\)\{0,1\}: \(Entering\|Leaving\) directory' \
 	-e '^make\(\[[0-9]*\]\)\{0,1\}: \*\*\* \[.*run-linux\] Error' "$out/e2e.log"
+# The three-level run leaves L1's last snapshot (libnest's format, written
+# in L1 from KVM's nested state): nestctl, built here, checks it and
+# converts it to KVM's format.
+nestctl=examples/nestctl/nestctl
+if [ "$status" = 0 ] && [ -f "$out/l3.nst" ] && [ -x "$nestctl" ]; then
+	if "$nestctl" state check "$out/l3.nst" >"$out/l3.check" 2>&1 &&
+		"$nestctl" state convert --to kvm "$out/l3.nst" "$out/l3.kvm" >>"$out/l3.check" 2>&1 &&
+		"$nestctl" state show "$out/l3.kvm" >>"$out/l3.check" 2>&1 &&
+		grep -q '^flags: guest_mode gif_set$' "$out/l3.check"; then
+		echo "linux.sh: nestctl checked L1's last snapshot ($out/l3.nst) and converted it to KVM's format"
+	else
+		cat "$out/l3.check"
+		echo "e2e linux: FAIL (nestctl refused L1's last snapshot $out/l3.nst)"
+		status=1
+	fi
+fi
 exit $status
