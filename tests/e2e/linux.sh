@@ -9,7 +9,7 @@
 # E2E_LINUX_L2 picks the L2s: by default all three, the multiboot L2, L2
 # Linux (about 3 minutes on an idle 2-core machine, up to 8 when other
 # emulators share it) and the SVM test hypervisor with its guests at L3 and
-# nested-state snapshots through libnest (about 10 s more);
+# nested-state snapshots through libnest (10 to 20 s more);
 # E2E_LINUX_L2=multiboot takes about 30 s, "multiboot svm" about 40 s.
 qemu=${QEMU_SYSTEM_X86_64:-qemu-system-x86_64}
 for tool in "$qemu" apt-get dpkg-deb; do
