@@ -65,7 +65,7 @@ t0=$(now)
 ( timeout --foreground "$timeout" "$qemu" $flags -m 1024 -kernel "$stub" \
 	-initrd "$bzimage console=ttyS0 panic=-1,$l1cpio" </dev/null 2>&1
   echo "run-linux: QEMU status $?" ) |
-	stamp "$log" '^(stub: starting L1|l1: Linux |l1: KVM ready|l1: starting the |l2-linux: l2: Linux |l2-linux: l2: done|l2-mb: hello: PASS|l1: done)'
+	stamp "$log" '^(stub: starting L1|l1: Linux |l1: KVM ready|l1: starting the |l2-linux: l2: Linux |l2-linux: l2: done|l2-mb: hello: PASS|l2-svm: e2e svm: |l1: done)'
 t1=$(now)
 cat "$log"
 echo "run-linux: $(secs "$t0" "$t1") s under QEMU"
@@ -97,6 +97,21 @@ fi
 if grep -q '^l2-mb: hello: PASS' "$log"; then
 	mb=$(secs "$(at "$log" 'l1: starting the multiboot L2')" "$(at "$log" 'l2-mb: hello: PASS')")
 	figures="$figures, multiboot L2 ${mb} s"
+fi
+if grep -q '^l1-snapshot: ' "$log"; then
+	# The last snapshot minivmm wrote in L1, in libnest's format.
+	sed -n 's/^l1-snapshot: //p' "$log" | base64 -d >"$out/l3.nst" ||
+		fail "the snapshot's base64 in the log does not decode"
+	want=$(sed -n 's/^l1: snapshot \([0-9a-f]*\)$/\1/p' "$log")
+	[ "$(sha256sum <"$out/l3.nst" | cut -d' ' -f1)" = "$want" ] ||
+		fail "the snapshot copied from L1 differs from its checksum"
+	echo "run-linux: L1's last snapshot in $out/l3.nst ($(wc -c <"$out/l3.nst") bytes)"
+fi
+if grep -q '^l2-svm: e2e svm: PASS' "$log"; then
+	l3=$(secs "$(at "$log" 'l1: starting the SVM L2')" "$(at "$log" 'l2-svm: e2e svm: ')")
+	l3checks=$(sed -n 's/^l2-svm: e2e svm: PASS (\([0-9]*\) checks, \([0-9]*\) L2 exits.*/\1 checks, \2 L3 exits/p' "$log")
+	snaps=$(sed -n 's/^l2-svm: minivmm: snapshots: \([0-9]*\) round trips in guest mode (KVM \([0-9]*\) bytes, libnest \([0-9]*\) bytes, \([0-9]*\) us each.*, \([0-9]*\) tampered refused.*/\1 snapshot round trips (KVM \2 bytes, libnest \3 bytes, \4 us each), \5 tampered refused/p' "$log")
+	figures="$figures, L3 under the SVM L2 ${l3} s ($l3checks; $snaps)"
 fi
 echo "e2e linux: PASS ($figures; L0 exits $exits, L2 exits reflected $reflected, L0 exits per reflected exit $per)"
 exit 0

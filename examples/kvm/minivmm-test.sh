@@ -40,6 +40,12 @@ expect not-a-kernel 2 "neither a bzImage nor a multiboot kernel" -- "$tmp/text"
 expect initrd-for-multiboot 2 "only a bzImage takes an initrd" -- -i "$tmp/text" "$tmp/mb-kludge"
 expect bad-memory 2 "give MiB between 4 and" -- -m 1 "$tmp/mb-empty"
 expect bad-timeout 2 "give seconds" -- -t x "$tmp/mb-empty"
+# Snapshots (-S): their options are checked before the image and KVM.
+expect tamper-without-snapshots 2 "-x needs -S" -- -x kvm-asid "$tmp/mb-kludge"
+expect unknown-tamper-class 2 "not a tamper class; the classes: kvm-flags" -- \
+	-S "$tmp/snap" -x nope "$tmp/mb-kludge"
+expect zero-snapshots 2 "give a number of snapshots" -- -S "$tmp/snap" -N 0 "$tmp/mb-kludge"
+expect bad-period 2 "give milliseconds" -- -S "$tmp/snap" -P 0 "$tmp/mb-kludge"
 if [ -e /dev/kvm ]; then
 	echo "skip: the checks that need no /dev/kvm (this machine has one)"
 else

@@ -13,6 +13,8 @@
  *     initrd, e820 map in the zero page), or
  *   - a multiboot kernel (Multiboot Specification 0.6.96: ELF32, ELF64 or
  *     the a.out-kludge address fields), with command line and memory map.
+ * With -S it takes nested-state snapshots through libnest while its guest
+ * runs a guest of its own (snapshot.c).
  * See README.md beside this file.
  */
 #define _GNU_SOURCE
@@ -31,6 +33,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "snapshot.h"
 
 #define MIB (1024ull * 1024)
 #define DEFAULT_MEM_MIB 128
@@ -53,6 +57,9 @@
 #define CPUID_FEATURES 1
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+
+#define SNAP_MAX 1000
+#define SNAP_PERIOD_MS 10
 
 #define E820_RAM 1
 #define E820_RESERVED 2
@@ -105,6 +112,7 @@ struct vm {
 	struct uart uart;
 	uint8_t rtc_index;
 	bool verbose;
+	bool snapshots; /* -S */
 	uint64_t exits, io_exits, mmio_exits, serial_bytes;
 };
 
@@ -708,9 +716,34 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static volatile sig_atomic_t snap_due;
+
+static void on_snap_timer(int sig)
+{
+	(void)sig;
+	snap_due = 1;
+}
+
+/* A periodic SIGUSR1 (-P): KVM_RUN returns EINTR, and a snapshot is tried. */
+static void snap_timer(unsigned period_ms)
+{
+	struct sigaction sa = {.sa_handler = on_snap_timer};
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1};
+	timer_t t;
+	struct itimerspec its = {
+	    .it_interval = {period_ms / 1000, (long)(period_ms % 1000) * 1000000},
+	    .it_value = {period_ms / 1000, (long)(period_ms % 1000) * 1000000},
+	};
+	sigaction(SIGUSR1, &sa, NULL);
+	if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0 || timer_settime(t, 0, &its, NULL) < 0)
+		die("-P: the snapshot timer: %s", strerror(errno));
+}
+
 static void report(struct vm *vm, double t0, const char *end)
 {
 	fflush(stdout);
+	if (vm->snapshots)
+		snap_report();
 	if (vm->verbose)
 		fprintf(stderr,
 			"%s: %s after %.2f s: %llu exits to user space (I/O %llu, MMIO %llu), "
@@ -762,6 +795,10 @@ static int vm_run(struct vm *vm, unsigned timeout)
 		alarm(timeout);
 	}
 	for (;;) {
+		if (snap_due) {
+			snap_due = 0;
+			snap_round();
+		}
 		if (ioctl(vm->vcpu, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && timed_out) {
 				report(vm, t0, "timed out");
@@ -816,16 +853,25 @@ static int vm_run(struct vm *vm, unsigned timeout)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-v] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i INITRD] KERNEL\n"
+		"usage: %s [-v] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i INITRD]\n"
+		"       [-S FILE [-N COUNT] [-P MS] [-x CLASS]] KERNEL\n"
 		"  KERNEL      a Linux bzImage or a multiboot kernel (ELF or a.out kludge)\n"
 		"  -a CMDLINE  the kernel's command line\n"
 		"  -i INITRD   the initrd (bzImage only)\n"
 		"  -m MIB      guest RAM, default %d, at most %d\n"
 		"  -t SECONDS  stop the guest after this long (status 124)\n"
 		"  -v          say what was loaded and count the exits\n"
+		"  -S FILE     nested-state snapshots through libnest while the guest runs\n"
+		"              a guest of its own (KVM's nested SVM): KVM's state checked\n"
+		"              and converted by libnest, written to FILE in libnest's\n"
+		"              format, read back and given back to KVM\n"
+		"  -N COUNT    at most COUNT snapshots (default %d)\n"
+		"  -P MS       one attempt every MS milliseconds (default %d)\n"
+		"  -x CLASS    tamper the first snapshot (CLASS: -x help): libnest must\n"
+		"              refuse it, and the run stops before KVM sees it\n"
 		"The guest's COM1 goes to standard output; its write of v to port 0xF4\n"
 		"ends the run with status (v << 1) | 1.\n",
-		prog, DEFAULT_MEM_MIB, MAX_MEM_MIB);
+		prog, DEFAULT_MEM_MIB, MAX_MEM_MIB, SNAP_MAX, SNAP_PERIOD_MS);
 }
 
 int main(int argc, char **argv)
@@ -833,9 +879,10 @@ int main(int argc, char **argv)
 	struct vm vm = {.uart.line = -1};
 	const char *cmdline = "", *initrd_path = NULL;
 	unsigned long mem_mib = DEFAULT_MEM_MIB, timeout = 0;
+	struct snap_opts so = {.max = SNAP_MAX, .period_ms = SNAP_PERIOD_MS};
 	int c;
 
-	while ((c = getopt(argc, argv, "a:i:m:t:vh")) != -1) {
+	while ((c = getopt(argc, argv, "a:i:m:t:vhS:N:P:x:")) != -1) {
 		char *end;
 		switch (c) {
 		case 'a':
@@ -857,6 +904,22 @@ int main(int argc, char **argv)
 		case 'v':
 			vm.verbose = true;
 			break;
+		case 'S':
+			so.path = optarg;
+			break;
+		case 'N':
+			so.max = (unsigned)strtoul(optarg, &end, 0);
+			if (*end || so.max == 0)
+				die("-N %s: give a number of snapshots", optarg);
+			break;
+		case 'P':
+			so.period_ms = (unsigned)strtoul(optarg, &end, 0);
+			if (*end || so.period_ms == 0 || so.period_ms > 60000)
+				die("-P %s: give milliseconds, 1 to 60000", optarg);
+			break;
+		case 'x':
+			so.tamper = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -869,6 +932,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (so.tamper && !so.path)
+		die("-x needs -S");
+	snap_check_opts(&so);
+	so.verbose = vm.verbose;
 	struct image kernel, initrd;
 	image_read(&kernel, argv[optind]);
 	if (initrd_path)
@@ -888,9 +955,15 @@ int main(int argc, char **argv)
 	if (!is_linux && initrd_path)
 		die("-i: only a bzImage takes an initrd");
 	vm_create(&vm, mem_mib * MIB);
+	if (so.path) {
+		snap_init(&so, vm.vcpu);
+		vm.snapshots = true;
+	}
 	if (is_linux)
 		load_linux(&vm, &kernel, cmdline, initrd_path ? &initrd : NULL);
 	else
 		load_multiboot(&vm, &kernel, cmdline);
+	if (so.path)
+		snap_timer(so.period_ms);
 	return vm_run(&vm, (unsigned)timeout);
 }

@@ -300,17 +300,25 @@ NEST_API int nest_svm_to_kvm_nested_state(const struct nest_svm *ctx,
  * @brief Import an SVM context's nested state from KVM's struct kvm_nested_state.
  *
  * Outside guest mode the state is GIF (EFER.SVME, VM_HSAVE_PA, VM_CR and
- * TSC_RATIO are MSRs L0 restores first through nest_svm_wrmsr()).
+ * TSC_RATIO are MSRs L0 restores first through nest_svm_wrmsr()). In guest
+ * mode KVM's format carries vmcb12's controls and L1's state saved at
+ * VMRUN, not L2's registers: as KVM takes them from the vCPU's state, the
+ * caller loads them (L2's) into @p vmcb01's save area before the call.
+ * Both states are checked with vmcb12's controls as VMRUN checks them
+ * (docs/state.md); vmcb02 is then built as VMRUN builds it, L2 running
+ * on the given registers, and @p vmcb01 receives L1's saved state.
  *
  * @param ctx A context from nest_svm_init().
  * @param vmcb01 L1's VMCB: its V_GIF receives GIF under
- *        NEST_SVM_CFG_L0_VGIF; may be NULL otherwise.
+ *        NEST_SVM_CFG_L0_VGIF; may be NULL otherwise outside guest mode.
+ *        In guest mode it is required, its save area holding L2's registers.
  * @param buf The state.
  * @param len Bytes at @p buf.
  * @return NEST_OK; NEST_E_INVAL; NEST_E_FORMAT for a malformed or
  *         inconsistent state; NEST_E_UNSUPPORTED for a well-formed state in
- *         guest mode (see nest_svm_restore_state()). On error the context
- *         is unchanged.
+ *         guest mode with RUN_PENDING or GIF clear; a backend error while
+ *         building vmcb02 (the context is then outside guest mode). On any
+ *         other error the context and @p vmcb01 are unchanged.
  */
 NEST_API int nest_svm_from_kvm_nested_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 					    const void *buf, size_t len);

@@ -6,9 +6,11 @@
 # The kernel and busybox come from Debian's archive (apt-get download into
 # tests/e2e/linux-cache, kept until make clean). Skips when QEMU or apt-get is
 # absent, or, outside CI (CI unset), when the packages cannot be fetched.
-# E2E_LINUX_L2 picks the L2s: by default both, the multiboot L2 and L2
+# E2E_LINUX_L2 picks the L2s: by default all three, the multiboot L2, L2
 # Linux (about 3 minutes on an idle 2-core machine, up to 8 when other
-# emulators share it); E2E_LINUX_L2=multiboot takes about 30 s.
+# emulators share it) and the SVM test hypervisor with its guests at L3 and
+# nested-state snapshots through libnest (10 to 20 s more);
+# E2E_LINUX_L2=multiboot takes about 30 s, "multiboot svm" about 40 s.
 qemu=${QEMU_SYSTEM_X86_64:-qemu-system-x86_64}
 for tool in "$qemu" apt-get dpkg-deb; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -32,9 +34,25 @@ fi
 # Keep make's directory and error lines out, so that the log ends with the
 # verdict "e2e linux: ...".
 ${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out" QEMU="$qemu" \
-	LINUX_CACHE="$cache" LINUX_L2="${E2E_LINUX_L2:-multiboot linux}" \
+	LINUX_CACHE="$cache" LINUX_L2="${E2E_LINUX_L2:-multiboot linux svm}" \
 	LINUX_TIMEOUT=${LINUX_TIMEOUT:-1200} run-linux >"$out/e2e.log" 2>&1
 status=$?
 grep -v -e '^make\(\[[0-9]*\]\)\{0,1\}: \(Entering\|Leaving\) directory' \
 	-e '^make\(\[[0-9]*\]\)\{0,1\}: \*\*\* \[.*run-linux\] Error' "$out/e2e.log"
+# The three-level run leaves L1's last snapshot (libnest's format, written
+# in L1 from KVM's nested state): nestctl, built here, checks it and
+# converts it to KVM's format.
+nestctl=examples/nestctl/nestctl
+if [ "$status" = 0 ] && [ -f "$out/l3.nst" ] && [ -x "$nestctl" ]; then
+	if "$nestctl" state check "$out/l3.nst" >"$out/l3.check" 2>&1 &&
+		"$nestctl" state convert --to kvm "$out/l3.nst" "$out/l3.kvm" >>"$out/l3.check" 2>&1 &&
+		"$nestctl" state show "$out/l3.kvm" >>"$out/l3.check" 2>&1 &&
+		grep -q '^flags: guest_mode gif_set$' "$out/l3.check"; then
+		echo "linux.sh: nestctl checked L1's last snapshot ($out/l3.nst) and converted it to KVM's format"
+	else
+		cat "$out/l3.check"
+		echo "e2e linux: FAIL (nestctl refused L1's last snapshot $out/l3.nst)"
+		status=1
+	fi
+fi
 exit $status

@@ -300,9 +300,23 @@ static void fuzz_svm(const uint8_t *data, size_t size)
 		if (rc != NEST_OK) {
 			CHECK(memcmp(before, u->ctx, n) == 0);
 		} else {
+			uint16_t flags;
+
+			memcpy(&flags, stream, sizeof(flags));
 			CHECK(nest_svm_to_kvm_nested_state(u->ctx, u->vmcb01, again, sizeof(again),
 							   &written) == NEST_OK);
-			CHECK(written == NEST_KVM_NESTED_STATE_HDR_SIZE);
+			/* Guest mode taken is guest mode given back, with the
+			 * controls and vmcb12 address it came with. */
+			if (flags & NEST_KVM_STATE_NESTED_GUEST_MODE) {
+				CHECK(written == NEST_KVM_NESTED_STATE_HDR_SIZE +
+						     NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE);
+				CHECK(memcmp(again + 8, stream + 8, 8) == 0);
+				CHECK(memcmp(again + NEST_KVM_NESTED_STATE_HDR_SIZE,
+					     stream + NEST_KVM_NESTED_STATE_HDR_SIZE,
+					     sizeof(struct nest_vmcb_control)) == 0);
+			} else {
+				CHECK(written == NEST_KVM_NESTED_STATE_HDR_SIZE);
+			}
 		}
 		goto out;
 	}

@@ -18,6 +18,45 @@
 #include "vmx/shadow.h"
 #include "vmx/sync.h"
 
+/* The layout against the uapi header of the build host's kernel (Debian
+ * 12: Linux 6.1), where there is one. */
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<linux/kvm.h>)
+#include <stddef.h>
+#include <linux/kvm.h>
+#define UAPI_OFF(m, o) _Static_assert(offsetof(struct kvm_nested_state, m) == (o), "uapi " #m)
+UAPI_OFF(flags, 0);
+UAPI_OFF(format, 2);
+UAPI_OFF(size, 4);
+UAPI_OFF(hdr.vmx.vmxon_pa, 8);
+UAPI_OFF(hdr.vmx.vmcs12_pa, 16);
+UAPI_OFF(hdr.vmx.smm.flags, 24);
+UAPI_OFF(hdr.vmx.pad, 26);
+UAPI_OFF(hdr.vmx.flags, 28);
+UAPI_OFF(hdr.vmx.preemption_timer_deadline, 32);
+UAPI_OFF(hdr.svm.vmcb_pa, 8);
+UAPI_OFF(data, NEST_KVM_NESTED_STATE_HDR_SIZE);
+_Static_assert(sizeof(struct kvm_nested_state) == NEST_KVM_NESTED_STATE_HDR_SIZE, "uapi header");
+_Static_assert(sizeof(struct kvm_vmx_nested_state_data) == 2 * NEST_KVM_STATE_NESTED_VMX_VMCS_SIZE,
+	       "uapi vmx data");
+_Static_assert(sizeof(struct kvm_svm_nested_state_data) == NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE,
+	       "uapi svm data");
+_Static_assert(KVM_STATE_NESTED_FORMAT_VMX == NEST_KVM_STATE_NESTED_FORMAT_VMX, "uapi");
+_Static_assert(KVM_STATE_NESTED_FORMAT_SVM == NEST_KVM_STATE_NESTED_FORMAT_SVM, "uapi");
+_Static_assert(KVM_STATE_NESTED_GUEST_MODE == NEST_KVM_STATE_NESTED_GUEST_MODE, "uapi");
+_Static_assert(KVM_STATE_NESTED_RUN_PENDING == NEST_KVM_STATE_NESTED_RUN_PENDING, "uapi");
+_Static_assert(KVM_STATE_NESTED_EVMCS == NEST_KVM_STATE_NESTED_EVMCS, "uapi");
+_Static_assert(KVM_STATE_NESTED_MTF_PENDING == NEST_KVM_STATE_NESTED_MTF_PENDING, "uapi");
+_Static_assert(KVM_STATE_NESTED_GIF_SET == NEST_KVM_STATE_NESTED_GIF_SET, "uapi");
+_Static_assert(KVM_STATE_NESTED_VMX_VMCS_SIZE == NEST_KVM_STATE_NESTED_VMX_VMCS_SIZE, "uapi");
+_Static_assert(KVM_STATE_NESTED_SVM_VMCB_SIZE == NEST_KVM_STATE_NESTED_SVM_VMCB_SIZE, "uapi");
+_Static_assert(KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE ==
+		   NEST_KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE,
+	       "uapi");
+#undef UAPI_OFF
+#endif
+#endif
+
 #define K_FLAGS 0
 #define K_FORMAT 2
 #define K_SIZE 4
@@ -35,6 +74,9 @@
 #define KV_GUEST_CR0 424
 #define KV_HOST_RIP 672
 #define KV_PIN 744
+#define KV_ENCLS_BITMAP 320
+#define KV_TSC_MULTIPLIER 328
+#define KV_PADDING64 336
 #define KV_GUEST_CS_SELECTOR 966
 #define FULL (K_DATA + 2 * 4096)
 
@@ -125,8 +167,14 @@ END_TEST
 START_TEST(export_in_root_has_vmcs12_in_kvms_layout)
 {
 	V12()->GUEST_RIP = L2_RIP;
+	V12()->ENCLS_EXITING_BITMAP = 0x8000000000000401ull;
+	V12()->TSC_MULTIPLIER = 3ull << 47;
 	export(N.ctx, S);
 	ck_assert_uint_eq(SLEN, K_DATA + 4096);
+	/* Linux 6.1's vmcs12 keeps both (its padding64 shrank to one). */
+	ck_assert_uint_eq(get64(K_DATA + KV_ENCLS_BITMAP), 0x8000000000000401ull);
+	ck_assert_uint_eq(get64(K_DATA + KV_TSC_MULTIPLIER), 3ull << 47);
+	ck_assert_uint_eq(get64(K_DATA + KV_PADDING64), 0);
 	ck_assert_uint_eq(get64(K_VMXON), VMXON_GPA);
 	ck_assert_uint_eq(get64(K_VMCS12), VMCS_GPA);
 	ck_assert_uint_eq(get32(K_DATA), NEST_KVM_VMCS12_REVISION);
@@ -157,6 +205,21 @@ START_TEST(kvm_to_libnest_to_kvm_is_identity)
 	export(c, T);
 	ck_assert_uint_eq(SLEN, n);
 	ck_assert(memcmp(S, T, n) == 0);
+}
+END_TEST
+
+START_TEST(import_takes_the_encls_bitmap_and_tsc_multiplier_at_kvms_offsets)
+{
+	struct nest_vmx *c;
+	uint64_t encls = 0x4000000000000011ull, mult = 5ull << 46;
+
+	export(N.ctx, S);
+	memcpy(S + K_DATA + KV_ENCLS_BITMAP, &encls, sizeof(encls));
+	memcpy(S + K_DATA + KV_TSC_MULTIPLIER, &mult, sizeof(mult));
+	c = fresh_ctx();
+	ck_assert_int_eq(nest_vmx_from_kvm_nested_state(c, S, SLEN), NEST_OK);
+	ck_assert_uint_eq(c->vmcs12.ENCLS_EXITING_BITMAP, encls);
+	ck_assert_uint_eq(c->vmcs12.TSC_MULTIPLIER, mult);
 }
 END_TEST
 
@@ -285,6 +348,7 @@ static Suite *kvm_suite(void)
 	tcase_add_test(t, export_outside_vmx_operation_is_the_bare_header);
 	tcase_add_test(t, export_in_root_has_vmcs12_in_kvms_layout);
 	tcase_add_test(t, kvm_to_libnest_to_kvm_is_identity);
+	tcase_add_test(t, import_takes_the_encls_bitmap_and_tsc_multiplier_at_kvms_offsets);
 	tcase_add_test(t, import_in_guest_mode_reflects_the_next_exit_as_the_original);
 	tcase_add_test(t, export_with_an_event_pending_in_vmcs02_is_a_state_error);
 	tcase_add_test(t, svm_format_is_format);

@@ -462,9 +462,120 @@ START_TEST(kvm_export_in_guest_mode_holds_vmcb12_and_l1s_host_state)
 	ck_assert(memcmp(&k.control, &v12.control, sizeof(k.control)) == 0);
 	ck_assert_uint_eq(k.save.efer, t.vmcb01->save.efer);
 	ck_assert_uint_eq(k.save.cr3, t.vmcb01->save.cr3);
-	kvm_rejected(n, NEST_E_UNSUPPORTED);
 }
 END_TEST
+
+/* Guest mode in t, exported; u as L0 restores it as a KVM VMM does: L1's
+ * memory, the vCPU's registers (L2's, here in vmcb01's save area), then
+ * the nested state. */
+static size_t kvm_guest_mode(void)
+{
+	struct nest_vmcb v12;
+	size_t n = 0;
+
+	sim_svm_valid_vmcb12(&v12);
+	ck_assert_int_eq(sim_svm_vmrun(&t, &v12), NEST_OK);
+	t.vmcb02->save.rip = 0x4321;
+	t.vmcb02->save.rax = 0x77;
+	kvm_export(&t, S, &n);
+	memcpy(sim_ptr(&u.sim, SIM_SVM_VMCB12, sizeof(v12)),
+	       sim_ptr(&t.sim, SIM_SVM_VMCB12, sizeof(v12)), sizeof(v12));
+	*u.vmcb01 = *t.vmcb01;
+	u.vmcb01->save = t.vmcb02->save;
+	return n;
+}
+
+START_TEST(kvm_guest_mode_import_continues_l2)
+{
+	struct nest_vmcb a, b;
+	struct nest_svm_state st = {.size = sizeof(st)};
+	uint8_t *again = calloc(1, K_LEN), *own = calloc(1, SLEN);
+	size_t n = kvm_guest_mode(), m = 0;
+
+	ck_assert_ptr_nonnull(again);
+	ck_assert_ptr_nonnull(own);
+	ck_assert_int_eq(nest_svm_from_kvm_nested_state(u.ctx, u.vmcb01, S, n), NEST_OK);
+	ck_assert_int_eq(nest_svm_get_state(u.ctx, u.vmcb01, &st), NEST_OK);
+	ck_assert(st.guest_mode);
+	ck_assert(st.svme);
+	ck_assert_uint_eq(st.vmcb12_pa, SIM_SVM_VMCB12);
+	/* L2 goes on from its registers; vmcb01 is L1's again. */
+	ck_assert_uint_eq(u.vmcb02->save.rip, 0x4321);
+	ck_assert_uint_eq(u.vmcb02->save.rax, 0x77);
+	ck_assert_uint_eq(u.vmcb01->save.rip, t.vmcb01->save.rip);
+	ck_assert_uint_eq(u.vmcb01->save.cr3, t.vmcb01->save.cr3);
+	ck_assert_uint_eq(u.vmcb02->control.asid, t.vmcb02->control.asid);
+	ck_assert(memcmp(&u.vmcb02->control.intercept_cr, &t.vmcb02->control.intercept_cr,
+			 NEST_SVM_INTERCEPT_WORDS * sizeof(uint32_t)) == 0);
+	/* KVM's format again, and through libnest's own: the same bytes. */
+	kvm_export(&u, again, &m);
+	ck_assert_uint_eq(m, n);
+	ck_assert(memcmp(S, again, n) == 0);
+	save(&u, own);
+	ck_assert_int_eq(nest_svm_restore_state(u.ctx, u.vmcb01, own, SLEN), NEST_OK);
+	kvm_export(&u, again, &m);
+	ck_assert(memcmp(S, again, n) == 0);
+	/* The next exit is reflected as in the original. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	ck_assert_int_eq(sim_svm_l2(&u, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	ck_assert_uint_eq(u.act.kind, t.act.kind);
+	sim_svm_read_vmcb12(&t, &a);
+	sim_svm_read_vmcb12(&u, &b);
+	ck_assert(memcmp(&a, &b, sizeof(a)) == 0);
+	ck_assert(memcmp(&t.vmcb01->save, &u.vmcb01->save, sizeof(t.vmcb01->save)) == 0);
+	free(again);
+	free(own);
+}
+END_TEST
+
+/* One tampered field per validation class of a guest-mode import: the
+ * context and vmcb01 are left as they were. */
+#define K_SAVE(f) (K_DATA + offsetof(struct nest_vmcb, save) + offsetof(struct nest_vmcb_save, f))
+#define K_CTL(f)                                                                                   \
+	(K_DATA + offsetof(struct nest_vmcb, control) + offsetof(struct nest_vmcb_control, f))
+#define KVM_GUEST_REJECT_TEST(name, mutate, status)                                                \
+	START_TEST(name)                                                                           \
+	{                                                                                          \
+		struct nest_vmcb before01;                                                         \
+		size_t n = kvm_guest_mode();                                                       \
+		mutate;                                                                            \
+		before01 = *u.vmcb01;                                                              \
+		kvm_rejected(n, status);                                                           \
+		ck_assert(memcmp(&before01, u.vmcb01, sizeof(before01)) == 0);                     \
+	}                                                                                          \
+	END_TEST
+
+/* header and flags */
+KVM_GUEST_REJECT_TEST(kvm_guest_run_pending_is_unsupported,
+		      put32(K_FLAGS, get32(K_FLAGS) | NEST_KVM_STATE_NESTED_RUN_PENDING),
+		      NEST_E_UNSUPPORTED)
+KVM_GUEST_REJECT_TEST(kvm_guest_gif_clear_is_unsupported,
+		      put32(K_FLAGS, get32(K_FLAGS) & ~NEST_KVM_STATE_NESTED_GIF_SET),
+		      NEST_E_UNSUPPORTED)
+/* vmcb12's address */
+KVM_GUEST_REJECT_TEST(kvm_guest_vmcb12_beyond_maxphyaddr_is_format,
+		      put64(K_VMCB_PA, 1ull << SIM_SVM_MAXPHYADDR), NEST_E_FORMAT)
+/* vmcb12's controls, as VMRUN checks them */
+KVM_GUEST_REJECT_TEST(kvm_guest_vmcb12_asid_zero_is_format, put32(K_CTL(asid), 0), NEST_E_FORMAT)
+KVM_GUEST_REJECT_TEST(kvm_guest_vmcb12_without_the_vmrun_intercept_is_format,
+		      put32(K_CTL(intercept_misc2), get32(K_CTL(intercept_misc2)) & ~1u),
+		      NEST_E_FORMAT)
+KVM_GUEST_REJECT_TEST(kvm_guest_vmcb12_bad_event_is_format,
+		      put64(K_CTL(event_inj), NEST_SVM_EVTINJ_VALID | (7ull << 8)), NEST_E_FORMAT)
+/* L1's state saved at VMRUN */
+KVM_GUEST_REJECT_TEST(kvm_guest_l1_without_svme_is_format,
+		      put64(K_SAVE(efer), get64(K_SAVE(efer)) & ~X86_EFER_SVME), NEST_E_FORMAT)
+KVM_GUEST_REJECT_TEST(kvm_guest_l1_without_paging_is_format,
+		      put64(K_SAVE(cr0), get64(K_SAVE(cr0)) & ~X86_CR0_PG), NEST_E_FORMAT)
+KVM_GUEST_REJECT_TEST(kvm_guest_l1_in_v86_mode_is_format,
+		      put64(K_SAVE(rflags), get64(K_SAVE(rflags)) | X86_RFLAGS_VM), NEST_E_FORMAT)
+KVM_GUEST_REJECT_TEST(kvm_guest_l1_cr0_high_bits_are_format,
+		      put64(K_SAVE(cr0), get64(K_SAVE(cr0)) | (1ull << 40)), NEST_E_FORMAT)
+/* L2's registers, from the vCPU */
+KVM_GUEST_REJECT_TEST(kvm_guest_l2_without_svme_is_format, u.vmcb01->save.efer &= ~X86_EFER_SVME,
+		      NEST_E_FORMAT)
+KVM_GUEST_REJECT_TEST(kvm_guest_l2_cr4_reserved_is_format, u.vmcb01->save.cr4 |= 1ull << 40,
+		      NEST_E_FORMAT)
 
 #define KVM_REJECT_TEST(name, prepare, mutate, len, status)                                        \
 	START_TEST(name)                                                                           \
@@ -563,6 +674,19 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, kvm_export_outside_guest_mode_is_the_header_with_gif);
 	tcase_add_test(tc, kvm_round_trip_of_gif);
 	tcase_add_test(tc, kvm_export_in_guest_mode_holds_vmcb12_and_l1s_host_state);
+	tcase_add_test(tc, kvm_guest_mode_import_continues_l2);
+	tcase_add_test(tc, kvm_guest_run_pending_is_unsupported);
+	tcase_add_test(tc, kvm_guest_gif_clear_is_unsupported);
+	tcase_add_test(tc, kvm_guest_vmcb12_beyond_maxphyaddr_is_format);
+	tcase_add_test(tc, kvm_guest_vmcb12_asid_zero_is_format);
+	tcase_add_test(tc, kvm_guest_vmcb12_without_the_vmrun_intercept_is_format);
+	tcase_add_test(tc, kvm_guest_vmcb12_bad_event_is_format);
+	tcase_add_test(tc, kvm_guest_l1_without_svme_is_format);
+	tcase_add_test(tc, kvm_guest_l1_without_paging_is_format);
+	tcase_add_test(tc, kvm_guest_l1_in_v86_mode_is_format);
+	tcase_add_test(tc, kvm_guest_l1_cr0_high_bits_are_format);
+	tcase_add_test(tc, kvm_guest_l2_without_svme_is_format);
+	tcase_add_test(tc, kvm_guest_l2_cr4_reserved_is_format);
 	tcase_add_test(tc, kvm_vmx_format_is_format);
 	tcase_add_test(tc, kvm_vmx_flag_is_format);
 	tcase_add_test(tc, kvm_size_beyond_the_buffer_is_format);

@@ -7,9 +7,11 @@
 # (busybox, l2exits, l2-init) and l1.cpio.gz (busybox, the KVM modules of
 # the same kernel, minivmm, l1-init, and for each L2 named, "multiboot"
 # and/or "linux" (default both), what it boots and its .run script).
+# "svm" adds ../guests/svm's test hypervisor ($GUEST_SVM_ELF), run under
+# minivmm with snapshots: three levels.
 set -eu
 if [ $# -lt 5 ]; then
-	echo "usage: $0 OUT CACHE MINIVMM L2EXITS HELLO_ELF [multiboot] [linux]" >&2
+	echo "usage: $0 OUT CACHE MINIVMM L2EXITS HELLO_ELF [multiboot] [linux] [svm]" >&2
 	exit 2
 fi
 OUT=$1 CACHE=$2 MINIVMM=$3 L2EXITS=$4 HELLO=$5
@@ -77,7 +79,8 @@ for l2 in $L2S; do
 	case $l2 in
 	multiboot) cp "$HELLO" "$OUT/l1root/l2/hello.elf" ;;
 	linux) cp "$OUT/bzImage" "$OUT/l2.cpio.gz" "$OUT/l1root/l2/" ;;
-	*) echo "build-images: unknown L2 $l2 (multiboot, linux)" >&2; exit 2 ;;
+	svm) cp "${GUEST_SVM_ELF:?GUEST_SVM_ELF: the SVM test hypervisor}" "$OUT/l1root/l2/l1-svm.elf" ;;
+	*) echo "build-images: unknown L2 $l2 (multiboot, linux, svm)" >&2; exit 2 ;;
 	esac
 	cp "$HERE/l2-$l2.run" "$OUT/l1root/l2/$l2.run"
 done
