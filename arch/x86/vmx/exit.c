@@ -207,6 +207,14 @@ static int ept_fault(struct nest_vmx *ctx, struct nest__vmx_exit_report *r,
 	case NEST_TDP_L0:
 		a->kind = NEST_VMX_ACT_L0_HANDLES;
 		return reinject(ctx, r, a);
+	case NEST_TDP_WRITE_WATCHED:
+		/* L2 writes one of L1's bitmaps: from now on that bitmap, as
+		 * it is in L1's memory, decides; the write then goes through. */
+		rc = nest__vmx_l2_wrote(ctx, out.l1_gpa);
+		if (rc != NEST_OK)
+			return rc;
+		a->kind = NEST_VMX_ACT_RESUME_L2;
+		return reinject(ctx, r, a);
 	default: /* fixed, or retry: L2 runs again */
 		a->kind = NEST_VMX_ACT_RESUME_L2;
 		return reinject(ctx, r, a);
@@ -245,6 +253,8 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	e.gpa = r.gpa;
 	nest__memcpy(e.gpr, regs->gpr, sizeof(e.gpr));
 	e.l1_timer_fired = n->l1_timer_smaller;
+	if (n->bmt.live)
+		nest__vmx_bitmaps_now(ctx);
 	owner = nest__vmx_exit_owner(&ctx->vmcs12, &e, &n->l1_bm);
 	if (owner == NEST__VMX_OWNER_TDP) {
 		if ((r.reason & NEST_VMX_EXIT_REASON_BASIC_MASK) != NEST_VMX_EXIT_EPT_VIOLATION) {
