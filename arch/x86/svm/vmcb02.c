@@ -318,8 +318,8 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 			  NEST_SVM_IOPM_SIZE);
 	ctx->msrpm02_l0_only = !ctx->l1_msrpm_used;
 	ctx->iopm02_l0_only = !ctx->l1_iopm_used;
-	ctx->map_merged = (ctx->l1_msrpm_used ? SVM_MAP_MSRPM : 0) |
-			  (ctx->l1_iopm_used ? SVM_MAP_IOPM : 0);
+	ctx->map_merged =
+	    (ctx->l1_msrpm_used ? SVM_MAP_MSRPM : 0) | (ctx->l1_iopm_used ? SVM_MAP_IOPM : 0);
 	c2->msrpm_base_pa = ctx->msrpm02_hpa;
 	c2->iopm_base_pa = ctx->iopm02_hpa;
 
