@@ -156,6 +156,10 @@ static unsigned track_maps(struct nest_svm *ctx)
 	uint64_t msrpm = c12->msrpm_base_pa & ~SVM_PAGE_MASK;
 	unsigned n = 0, fresh = 0;
 
+	if (!ctx->l1_iopm_used && !ctx->l1_msrpm_used && ctx->n_tracked == 0) {
+		ctx->map_have = 0; /* nothing used, nothing tracked */
+		return 0;
+	}
 	if (!ctx->l1_iopm_used || ctx->map_pa[0] != iopm)
 		ctx->map_have &= (uint8_t)~SVM_MAP_IOPM;
 	if (!ctx->l1_msrpm_used || ctx->map_pa[1] != msrpm)

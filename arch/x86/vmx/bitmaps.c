@@ -151,6 +151,7 @@ int nest__vmx_prepare_bitmaps(struct nest_vmx *ctx)
 	uint64_t pages[NEST__VMX_BM_COUNT];
 	uint8_t used = 0;
 	unsigned k, np;
+	bool want_track;
 	int rc;
 
 	rc = alloc_page(ctx, &n->pages.msr_bitmap, &n->msr_bitmap_hva);
@@ -182,8 +183,9 @@ int nest__vmx_prepare_bitmaps(struct nest_vmx *ctx)
 		t->gpa[k] = page;
 	}
 	/* Tracking starts before the reads: a write after them is reported. */
-	np = pages_of(t, used, 0, pages);
-	if (nest__be_has_track(&ctx->be) && !n->fast.force_full)
+	want_track = nest__be_has_track(&ctx->be) && !n->fast.force_full;
+	np = want_track || n->l0.pub.tdp != NULL ? pages_of(t, used, 0, pages) : 0;
+	if (want_track)
 		track(ctx, pages, np);
 	else
 		t->track_ok = false;
