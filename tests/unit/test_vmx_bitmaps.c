@@ -124,6 +124,44 @@ START_TEST(a_write_while_l2_runs_decides_the_next_access)
 }
 END_TEST
 
+START_TEST(nest_vmx_l1_intercepts_follows_a_bitmap_written_while_l2_runs)
+{
+	launch_ok();
+	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, NEST_VMX_EXIT_IO_INSTRUCTION, IOQ_IN(0x60),
+						0, 0, &N.l2regs),
+			 0);
+	l1_sets_port(0x60);
+	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, NEST_VMX_EXIT_IO_INSTRUCTION, IOQ_IN(0x60),
+						0, 0, &N.l2regs),
+			 1);
+	ck_assert_int_eq(nest_vmx_l1_intercepts(N.ctx, NEST_VMX_EXIT_IO_INSTRUCTION, IOQ_IN(0x61),
+						0, 0, &N.l2regs),
+			 0);
+}
+END_TEST
+
+/* The MSR bitmap: a read of MSR 10H (IA32_TIME_STAMP_COUNTER) that L1 starts
+ * intercepting while L2 runs; the read of 11H stays L0's. */
+START_TEST(an_msr_bitmap_written_while_l2_runs_decides_the_next_rdmsr)
+{
+	uint64_t gpa = N.base.v.MSR_BITMAP + 0x10 / 8;
+	uint8_t b = *(uint8_t *)sim_ptr(&N.s, gpa, 1) | (uint8_t)(1u << (0x10 % 8));
+	uint8_t *merged;
+
+	launch_ok();
+	merged = sim_pool_hva(&N.s, v02(NEST_VMCS_MSR_BITMAP));
+	sim_l1_store(&N.s, gpa, &b, 1);
+	ck_assert_uint_eq(merged[0], 0xff);
+	N.l2regs.gpr[1] = 0x11;
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_MSR_READ, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	N.l2regs.gpr[1] = 0x10;
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_MSR_READ, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_MSR_READ);
+}
+END_TEST
+
 START_TEST(a_page_libnest_does_not_track_is_ignored)
 {
 	launch_ok();
@@ -158,6 +196,8 @@ int main(void)
 	tcase_add_test(tc, a_vmresume_with_nothing_written_reads_no_bitmap);
 	tcase_add_test(tc, l1_writing_its_bitmap_between_entries_takes_effect_at_the_next);
 	tcase_add_test(tc, a_write_while_l2_runs_decides_the_next_access);
+	tcase_add_test(tc, nest_vmx_l1_intercepts_follows_a_bitmap_written_while_l2_runs);
+	tcase_add_test(tc, an_msr_bitmap_written_while_l2_runs_decides_the_next_rdmsr);
 	tcase_add_test(tc, a_page_libnest_does_not_track_is_ignored);
 	tcase_add_test(tc, without_the_op_every_entry_reads_the_bitmaps);
 	suite_add_tcase(s, tc);

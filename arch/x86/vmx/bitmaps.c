@@ -288,15 +288,70 @@ int nest__vmx_l2_wrote(struct nest_vmx *ctx, uint64_t l1_gpa)
 	return watch(ctx, pages, pages_of(&n->bmt, used, n->bmt.live, pages));
 }
 
-/* Before a decision in guest mode: live bitmaps read from L1's memory now. */
-void nest__vmx_bitmaps_now(struct nest_vmx *ctx)
+/* One bit of L1's bitmap k: from its memory now if it is live, else from
+ * the copy. Unreadable memory reads as set (the access exits). */
+static bool bit_now(const struct nest_vmx *ctx, unsigned k, uint32_t bit)
 {
-	struct nest__vmx_nested *n = &ctx->nested;
-	unsigned k;
+	const struct nest__vmx_nested *n = &ctx->nested;
+	const uint8_t *copy = k == NEST__VMX_BM_MSR ? n->l1_bm.msr
+						    : n->l1_bm.io + (k - NEST__VMX_BM_IO_A) *
+									NEST__VMX_IO_BITMAP_A_SIZE;
+	uint8_t b;
 
-	for (k = 0; k < NEST__VMX_BM_COUNT; k++)
-		if (n->bmt.live & bit_of(k))
-			(void)fetch_bitmap(ctx, n->bmt.gpa[k], copy_of(n, k));
+	if (!(n->bmt.live & bit_of(k)))
+		b = copy[bit / 8];
+	else if (nest__be_read(&ctx->be, n->bmt.gpa[k] + bit / 8, &b, 1) != NEST_OK)
+		return true;
+	return (b >> (bit % 8)) & 1u;
+}
+
+/*
+ * An I/O or MSR exit that a live bitmap governs: L1's verdict on its
+ * bitmaps as they are in memory at this exit (SDM 26.1.3, the rules of
+ * nest__vmx_io_bitmap_exits() and nest__vmx_msr_bitmap_exits(), reading
+ * only the bits concerned). Returns 1 (L1's), 0 (not L1's), or -1 when no
+ * live bitmap decides this exit.
+ */
+int nest__vmx_live_verdict(const struct nest_vmx *ctx, const struct nest__vmx_l2_exit *e)
+{
+	const struct nest__vmx_nested *n = &ctx->nested;
+	uint32_t basic = e->reason & NEST_VMX_EXIT_REASON_BASIC_MASK;
+	uint32_t proc = ctx->vmcs12.CPU_BASED_VM_EXEC_CONTROL;
+
+	if (n->bmt.live == 0 || (e->reason & NEST_VMX_EXIT_REASON_ENTRY_FAILURE))
+		return -1;
+	if (basic == NEST_VMX_EXIT_IO_INSTRUCTION && (proc & NEST_VMX_PROC_USE_IO_BITMAPS) &&
+	    n->l1_bm.io_valid) {
+		uint32_t port = (uint32_t)(e->qual >> 16) & 0xffffu;
+		unsigned size = ((unsigned)e->qual & 7u) + 1u, i;
+
+		for (i = 0; i < size; i++) {
+			uint32_t p = port + i;
+
+			if (p > 0xffffu)
+				return 1; /* wraps around: exits */
+			if (bit_now(ctx, p < 0x8000u ? NEST__VMX_BM_IO_A : NEST__VMX_BM_IO_B,
+				    p & 0x7fffu))
+				return 1;
+		}
+		return 0;
+	}
+	if ((basic == NEST_VMX_EXIT_MSR_READ || basic == NEST_VMX_EXIT_MSR_WRITE) &&
+	    (proc & NEST_VMX_PROC_USE_MSR_BITMAPS) && n->l1_bm.msr_valid &&
+	    (n->bmt.live & bit_of(NEST__VMX_BM_MSR))) {
+		uint32_t msr = (uint32_t)e->gpr[1]; /* RCX */
+		bool write = basic == NEST_VMX_EXIT_MSR_WRITE;
+		uint32_t quarter;
+
+		if (msr <= 0x1fffu)
+			quarter = write ? 2u : 0u;
+		else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+			quarter = write ? 3u : 1u;
+		else
+			return 1; /* outside both ranges: exits */
+		return bit_now(ctx, NEST__VMX_BM_MSR, quarter * 8192u + (msr & 0x1fffu));
+	}
+	return -1;
 }
 
 NEST_API int nest_vmx_l1_written(struct nest_vmx *ctx, uint64_t l1_gpa)

@@ -229,7 +229,7 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	struct nest__vmx_l2_exit e;
 	enum nest__vmx_owner owner;
 	bool to_l1 = false, handled = false;
-	int rc;
+	int rc, live;
 
 	rc = read_report(ctx, &r);
 	if (rc == NEST_OK)
@@ -253,9 +253,10 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	e.gpa = r.gpa;
 	nest__memcpy(e.gpr, regs->gpr, sizeof(e.gpr));
 	e.l1_timer_fired = n->l1_timer_smaller;
-	if (n->bmt.live)
-		nest__vmx_bitmaps_now(ctx);
-	owner = nest__vmx_exit_owner(&ctx->vmcs12, &e, &n->l1_bm);
+	live = nest__vmx_live_verdict(ctx, &e);
+	owner = live > 0    ? NEST__VMX_OWNER_L1
+		: live == 0 ? NEST__VMX_OWNER_L0
+			    : nest__vmx_exit_owner(&ctx->vmcs12, &e, &n->l1_bm);
 	if (owner == NEST__VMX_OWNER_TDP) {
 		if ((r.reason & NEST_VMX_EXIT_REASON_BASIC_MASK) != NEST_VMX_EXIT_EPT_VIOLATION) {
 			/* EPT02 holds no misconfigured entry: a misconfiguration
@@ -524,6 +525,7 @@ NEST_API int nest_vmx_l1_intercepts(const struct nest_vmx *ctx, uint32_t reason,
 				    const struct nest_vmx_l2_regs *regs)
 {
 	struct nest__vmx_l2_exit e;
+	int live;
 
 	if (!nest__vmx_ctx_ok(ctx) || regs == NULL || regs->size < NEST_VMX_L2_REGS_MIN_SIZE ||
 	    !ctx->nested.guest_mode)
@@ -537,6 +539,10 @@ NEST_API int nest_vmx_l1_intercepts(const struct nest_vmx *ctx, uint32_t reason,
 	e.intr_error = intr_error;
 	e.qual = qualification;
 	nest__memcpy(e.gpr, regs->gpr, sizeof(e.gpr));
+	/* A bitmap written while L2 runs decides as it is in memory now. */
+	live = nest__vmx_live_verdict(ctx, &e);
+	if (live >= 0)
+		return live;
 	return nest__vmx_exit_owner(&ctx->vmcs12, &e, &ctx->nested.l1_bm) == NEST__VMX_OWNER_L1;
 }
 
