@@ -123,3 +123,15 @@ int nest__be_guest_rdmsr(const struct nest_backend *be, uint32_t msr, uint64_t *
 		return NEST_E_MISSING_OP;
 	return be->ops->guest_rdmsr(be->ctx, msr, value);
 }
+
+bool nest__be_has_track(const struct nest_backend *be)
+{
+	return NEST_BE_HAS(be, track_l1_writes);
+}
+
+int nest__be_track(const struct nest_backend *be, const uint64_t *pages, unsigned n)
+{
+	if (!NEST_BE_HAS(be, track_l1_writes))
+		return NEST_E_MISSING_OP;
+	return be->ops->track_l1_writes(be->ctx, pages, n);
+}

@@ -59,6 +59,9 @@ void nest__be_flush(const struct nest_backend *be, uint32_t kind, uint64_t tag, 
 void nest__be_log(const struct nest_backend *be, int level, const char *msg);
 bool nest__be_has_guest_rdmsr(const struct nest_backend *be);
 int nest__be_guest_rdmsr(const struct nest_backend *be, uint32_t msr, uint64_t *value);
+/* Writes to L1 pages tracked by L0 (nest_backend_ops::track_l1_writes). */
+bool nest__be_has_track(const struct nest_backend *be);
+int nest__be_track(const struct nest_backend *be, const uint64_t *pages, unsigned n);
 
 /* Size-versioned output structs (lib/sized.c): the caller's struct starts
  * with the uint32_t size it was compiled with. nest__copy_out() writes

@@ -153,7 +153,30 @@ struct nest_backend_ops {
 	 * NEST_E_UNSUPPORTED. Added in 0.1.
 	 */
 	int (*guest_rdmsr)(void *ctx, uint32_t msr, uint64_t *value);
+	/**
+	 * Optional: report writes to these L1-physical pages. libnest keeps
+	 * copies of data the processor reads from L1 memory at each access
+	 * (VMX: L1's MSR bitmap and I/O bitmaps A and B; SVM: L1's MSRPM and
+	 * IOPM). The call replaces the set (@p n = 0: no page; at most
+	 * NEST_MAX_TRACKED_L1_PAGES, 4 KiB aligned). From its return on, L0
+	 * makes every write to one of these pages come to it first (it
+	 * write-protects them in its own map of L1, EPT01/NPT01, and in any
+	 * other path that can write them: device emulation, DMA, another vCPU)
+	 * and, before the write takes effect, calls nest_vmx_l1_written() or
+	 * nest_svm_l1_written() on this context; during that call libnest
+	 * calls this op again with the set minus the written page, and L0
+	 * then lets the write through. L2's writes through EPT02/NPT02 are
+	 * libnest's own (nest_tdp_watch_writes()). With this op, VMRESUME and
+	 * VMRUN read those pages only after a write; without it, at every
+	 * VMRESUME and VMRUN. A failure (nonzero) makes libnest fall back to
+	 * reading at every entry until the set next changes. Added after
+	 * 0.1.0.
+	 */
+	int (*track_l1_writes)(void *ctx, const uint64_t *pages, unsigned n);
 };
+
+/** How many pages nest_backend_ops::track_l1_writes is given at most. */
+#define NEST_MAX_TRACKED_L1_PAGES 8
 
 /** The smallest nest_backend_ops::size libnest accepts. */
 #define NEST_BACKEND_OPS_MIN_SIZE                                                                  \

@@ -625,6 +625,23 @@ NEST_API int nest_svm_get_state(const struct nest_svm *ctx, const struct nest_vm
 NEST_API int nest_svm_l0_maps_changed(struct nest_svm *ctx);
 
 /**
+ * @brief A write to an L1-physical page that libnest asked L0 to track
+ *        (nest_backend_ops::track_l1_writes: L1's IOPM and MSRPM) is about
+ *        to take effect.
+ *
+ * As nest_vmx_l1_written(): L0 calls it before letting the write through;
+ * during the call the page leaves the tracked set, until the next VMRUN
+ * reads it again; while L2 runs, every access the written map governs
+ * exits and L1's map as it is in memory decides (APM 15.10.1, 15.11). L0
+ * that restores L1's memory behind a context (a snapshot) calls it for
+ * the tracked pages too. A page libnest does not track is ignored.
+ * @param ctx The context.
+ * @param l1_gpa An L1-physical address in the page (any offset).
+ * @return NEST_OK, NEST_E_INVAL or a status of nest_tdp_watch_writes().
+ */
+NEST_API int nest_svm_l1_written(struct nest_svm *ctx, uint64_t l1_gpa);
+
+/**
  * @brief vmcb02 as libnest built it (for L0's handling of L2 exits).
  * @param ctx The context.
  * @return The caller's vmcb02 page, or NULL.

@@ -668,6 +668,26 @@ struct nest_vmx_l0 {
  */
 NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0);
 
+/**
+ * @brief A write to an L1-physical page that libnest asked L0 to track
+ *        (nest_backend_ops::track_l1_writes) is about to take effect.
+ *
+ * L0 calls this from its handling of the write, before letting the write
+ * through (by L1, by device emulation or DMA, by another vCPU, or by L2
+ * through L0's own map when L1 runs L2 without EPT). During the call
+ * libnest calls track_l1_writes again with the set minus that page; it is
+ * tracked again from the next VM entry, which reads it anew. While L2
+ * runs, every access the written bitmap governs exits from the call on
+ * and is decided on L1's memory as it is at the exit (the processor reads
+ * the bitmaps at each access, SDM 26.1.3). Call it on every context whose
+ * set holds the page, serialized with that context's other calls. A page
+ * libnest does not track is ignored.
+ * @param ctx The context.
+ * @param l1_gpa An L1-physical address in the page (any offset).
+ * @return NEST_OK or NEST_E_INVAL.
+ */
+NEST_API int nest_vmx_l1_written(struct nest_vmx *ctx, uint64_t l1_gpa);
+
 /** @name Action flags of nested entry and exit (nest_vmx_action::flags)
  *  @{ */
 /** L0_HANDLES: an event that was being delivered when L2 exited

@@ -151,10 +151,12 @@ static void run(struct sim_svm *t, struct input *in)
 		case 1: { /* L1 writes its maps */
 			uint64_t off = take(in, 2) % NEST_SVM_MSRPM_SIZE;
 
-			*(uint8_t *)sim_ptr(&t->sim, SIM_SVM_MSRPM12 + off, 1) =
-			    (uint8_t)take(in, 1);
-			*(uint8_t *)sim_ptr(&t->sim, SIM_SVM_IOPM12 + off, 1) =
-			    (uint8_t)take(in, 1);
+			uint8_t b = (uint8_t)take(in, 1);
+
+			/* Through L0, which reports writes to the pages it tracks. */
+			sim_l1_store(&t->sim, SIM_SVM_MSRPM12 + off, &b, 1);
+			b = (uint8_t)take(in, 1);
+			sim_l1_store(&t->sim, SIM_SVM_IOPM12 + off, &b, 1);
 			break;
 		}
 		case 2: { /* L1 exits */
@@ -243,7 +245,15 @@ static void run(struct sim_svm *t, struct input *in)
 static struct sim_svm t;
 static int ready;
 
-static void reset(uint32_t features, uint32_t flags, int with_tdp)
+/* L0 tracking writes to L1's map pages: it tells libnest of each. */
+static void l1_wrote(void *arg, uint64_t gpa)
+{
+	(void)arg;
+	if (nest_svm_l1_written(t.ctx, gpa) != NEST_OK)
+		FAIL("nest_svm_l1_written failed");
+}
+
+static void reset(uint32_t features, uint32_t flags, int with_tdp, bool track)
 {
 	struct nest_svm_config c;
 	uint64_t hw;
@@ -262,6 +272,9 @@ static void reset(uint32_t features, uint32_t flags, int with_tdp)
 	c.flags = flags;
 	c.tdp = with_tdp ? t.tdp : NULL;
 	use_tdp = with_tdp;
+	t.sim.track_writes = track;
+	t.sim.ntracked = 0;
+	t.sim.on_write = l1_wrote;
 	if (nest_svm_init(t.ctx_mem, nest_svm_size(), sim_backend(&t.sim), &c, &t.ctx) != NEST_OK)
 		abort();
 	sim_svm_l1_state(t.vmcb01);
@@ -294,7 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reset(features,
 	      NEST_SVM_CFG_SVM_ALLOWED | NEST_SVM_CFG_LONG_MODE |
 		  ((cfg & 8) ? NEST_SVM_CFG_L0_VGIF : 0),
-	      (cfg & 16) != 0);
+	      (cfg & 16) != 0, (size & 1) != 0 /* L0 tracks the map pages */);
 	/* L0's maps: a pattern from the configuration byte. */
 	memset(t.l0_msrpm, (cfg & 32) ? 0x11 : 0, NEST_SVM_MSRPM_SIZE);
 	memset(t.l0_iopm, (cfg & 64) ? 0x81 : 0, NEST_SVM_IOPM_SIZE);

@@ -186,7 +186,20 @@ static void observe(struct obs *o, int rc, const struct nest_vmx_action *a, bool
 		v = get(NEST_VMCS02, nest_vmcs_field_at(i)->encoding);
 		h = fnv(h, &v, sizeof(v));
 	}
+	/* ... and the merged bitmap pages vmcs02 names. */
+	if (entry && ctx->nested.msr_bitmap_hva != NULL) {
+		h = fnv(h, ctx->nested.msr_bitmap_hva, 4096);
+		h = fnv(h, ctx->nested.io_bitmap_hva, 4096);
+		h = fnv(h, ctx->nested.io_bitmap_b_hva, 4096);
+	}
 	o->digest = h;
+}
+
+/* L0 tracking writes to L1's bitmap pages (the fast pass): it reports each. */
+static void l1_wrote(void *arg, uint64_t gpa)
+{
+	(void)arg;
+	CHECK(nest_vmx_l1_written(ctx, gpa) == NEST_OK);
 }
 
 static void check_action(int rc, const struct nest_vmx_action *a)
@@ -295,6 +308,14 @@ static void one_record(const uint8_t *r, struct obs *o)
 		if (nest_vmx_in_l2(ctx)) {
 			if (f->type == NEST_VMCS_T_GUEST)
 				sim_vmcs_set(&S, NEST_VMCS02, f->encoding, w64);
+		} else if ((r[3] & 6) == 6) {
+			/* L1 stores a byte into one of its bitmaps (as vmcs12 names them). */
+			const uint64_t at[3] = {ctx->vmcs12.MSR_BITMAP, ctx->vmcs12.IO_BITMAP_A,
+						ctx->vmcs12.IO_BITMAP_B};
+			uint64_t gpa = (at[r[1] % 3] & ~0xfffull) + (r[2] & 0x3f);
+
+			if (gpa < MEM_SIZE)
+				sim_l1_store(&S, gpa, r + 4, 1);
 		} else if (r[3] & 1)
 			sim_vmcs_set(&S, NEST_VMCS_SHADOW, f->encoding, w64);
 		else
@@ -380,6 +401,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (sim_init(&S, MEM_SIZE, 8) != 0)
 			abort();
+		/* The fast pass has L0 track the bitmap pages; the reference
+		 * reads them at every entry. */
+		S.track_writes = pass == 0;
+		S.on_write = l1_wrote;
 		setup(data[0], data + 1);
 		/* Pass 1 is the reference: every entry takes the full path. */
 		nest__vmx_entry_force_full(ctx, pass == 1);

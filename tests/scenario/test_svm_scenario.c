@@ -375,6 +375,102 @@ START_TEST(ioio_follows_l1s_iopm)
 }
 END_TEST
 
+/* L0 tracking writes to the map pages (nest_backend_ops::track_l1_writes). */
+static void svm_l1_wrote(void *arg, uint64_t gpa)
+{
+	(void)arg;
+	ck_assert_int_eq(nest_svm_l1_written(t.ctx, gpa), NEST_OK);
+}
+
+static void track_writes(bool on)
+{
+	t.sim.track_writes = on;
+	t.sim.on_write = svm_l1_wrote;
+	(void)sim_backend(&t.sim);
+}
+
+static void l1_sets_iopm_port(uint32_t port)
+{
+	uint64_t gpa = SIM_SVM_IOPM12 + port / 8;
+	uint8_t b = *(uint8_t *)sim_ptr(&t.sim, gpa, 1) | (uint8_t)(1u << (port % 8));
+
+	sim_l1_store(&t.sim, gpa, &b, 1);
+}
+
+static void expect_to_l1(uint64_t code)
+{
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RESUME_L1);
+	ck_assert(t.act.flags & NEST_SVM_ACT_F_REFLECTED);
+	ck_assert_uint_eq(t.act.exitcode, code);
+}
+
+/* With the pages tracked, a VMRUN reads L1's maps only after a write to
+ * them: 20 KiB fewer at each VMRUN than without the op. */
+START_TEST(tracked_maps_are_read_only_after_a_write)
+{
+	uint64_t in60 = (0x60ull << 16) | NEST_SVM_IOIO_TYPE_IN | NEST_SVM_IOIO_SZ8;
+	unsigned long tracked, untracked;
+
+	l1_icpt(NEST_SVM_ICPT_IOIO_PROT);
+	l1_icpt(NEST_SVM_ICPT_MSR_PROT);
+	l1_icpt(NEST_SVM_ICPT_HLT);
+	track_writes(true);
+	run_l2();
+	ck_assert_uint_eq(t.sim.ntracked, 5);
+	ck_assert(sim_tracked(&t.sim, SIM_SVM_IOPM12 + 0x2000));
+	ck_assert(sim_tracked(&t.sim, SIM_SVM_MSRPM12 + 0x1000));
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in60, 0x8002), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_IOIO);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_HLT, 0, 0), NEST_OK);
+	expect_to_l1(NEST_SVM_EXIT_HLT);
+	l1_sets_iopm_port(0x60); /* outside guest mode: nothing exits yet */
+	ck_assert(!sim_tracked(&t.sim, SIM_SVM_IOPM12));
+	sim_reset_counters(&t.sim);
+	run_l2();
+	tracked = t.sim.calls.read_l1;
+	ck_assert(sim_tracked(&t.sim, SIM_SVM_IOPM12));
+	ck_assert(t.iopm02[0x60 / 8] & (1u << (0x60 % 8)));
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in60, 0x8002), NEST_OK);
+	expect_to_l1(NEST_SVM_EXIT_IOIO);
+	/* Nothing written: no map is read. */
+	sim_reset_counters(&t.sim);
+	run_l2();
+	ck_assert_uint_eq(t.sim.calls.read_l1, tracked - 1);
+	ck_assert_uint_eq(t.sim.calls.track_l1_writes, 0);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in60, 0x8002), NEST_OK);
+	expect_to_l1(NEST_SVM_EXIT_IOIO);
+	/* Without the op both maps are read at every VMRUN. */
+	track_writes(false);
+	sim_reset_counters(&t.sim);
+	run_l2();
+	untracked = t.sim.calls.read_l1;
+	ck_assert_uint_eq(untracked, tracked - 1 + 2);
+}
+END_TEST
+
+/* Another vCPU (or a device) writes the IOPM while L2 runs: the next IN
+ * follows the new bit (APM 15.10.1); the next VMRUN merges again. */
+START_TEST(a_tracked_iopm_written_while_l2_runs_decides_the_next_in)
+{
+	uint64_t in60 = (0x60ull << 16) | NEST_SVM_IOIO_TYPE_IN | NEST_SVM_IOIO_SZ8;
+	uint64_t in61 = (0x61ull << 16) | NEST_SVM_IOIO_TYPE_IN | NEST_SVM_IOIO_SZ8;
+
+	l1_icpt(NEST_SVM_ICPT_IOIO_PROT);
+	track_writes(true);
+	run_l2();
+	ck_assert_uint_eq(t.iopm02[0], 0);
+	l1_sets_iopm_port(0x60);
+	ck_assert_uint_eq(t.iopm02[0], 0xff);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in61, 0x8002), NEST_OK);
+	expect_l0(NEST_SVM_EXIT_IOIO);
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_IOIO, in60, 0x8002), NEST_OK);
+	expect_to_l1(NEST_SVM_EXIT_IOIO);
+	run_l2();
+	ck_assert_uint_eq(t.iopm02[0], 0);
+	ck_assert_uint_eq(t.iopm02[0x60 / 8], 1u << (0x60 % 8));
+}
+END_TEST
+
 /* L2 writes the IOPM it runs under (reachable through NPT12): the next IN
  * follows the new bit, as the processor reads the map at each access
  * (APM 15.10.1); the next VMRUN merges the map again. */
@@ -1311,6 +1407,8 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, cpuid_is_l0s_when_only_l0_intercepts);
 	tcase_add_test(tc, hlt_reflected_or_l0s);
 	tcase_add_test(tc, ioio_follows_l1s_iopm);
+	tcase_add_test(tc, tracked_maps_are_read_only_after_a_write);
+	tcase_add_test(tc, a_tracked_iopm_written_while_l2_runs_decides_the_next_in);
 	tcase_add_test(tc, ioio_follows_l2s_write_to_the_live_iopm);
 	tcase_add_test(tc, ioio_without_iopm_intercept_is_l0s);
 	tcase_add_test(tc, msr_follows_l1s_msrpm);

@@ -281,6 +281,41 @@ static int op_guest_rdmsr(void *ctx, uint32_t msr, uint64_t *value)
 	return NEST_E_FAULT;
 }
 
+static int op_track_l1_writes(void *ctx, const uint64_t *pages, unsigned n)
+{
+	struct sim *s = ctx;
+
+	s->calls.track_l1_writes++;
+	if (n > NEST_MAX_TRACKED_L1_PAGES || (n && pages == NULL))
+		return NEST_E_INVAL;
+	if (n)
+		memcpy(s->tracked, pages, n * sizeof(pages[0]));
+	s->ntracked = n;
+	return NEST_OK;
+}
+
+bool sim_tracked(const struct sim *s, uint64_t gpa)
+{
+	unsigned i;
+
+	if (!s->track_writes)
+		return false;
+	for (i = 0; i < s->ntracked; i++)
+		if (s->tracked[i] == (gpa & ~(uint64_t)(PAGE - 1)))
+			return true;
+	return false;
+}
+
+void sim_l1_store(struct sim *s, uint64_t gpa, const void *buf, size_t len)
+{
+	uint64_t page;
+
+	for (page = gpa & ~(uint64_t)(PAGE - 1); len && page < gpa + len; page += PAGE)
+		if (sim_tracked(s, page) && s->on_write)
+			s->on_write(s->on_write_arg, page);
+	memcpy(sim_ptr(s, gpa, len), buf, len);
+}
+
 int sim_init(struct sim *s, uint64_t mem_size, unsigned pool_pages)
 {
 	uint64_t npages = mem_size / PAGE, i;
@@ -359,6 +394,7 @@ void sim_guest_msr(struct sim *s, uint32_t msr, uint64_t value)
 const struct nest_backend *sim_backend(struct sim *s)
 {
 	s->ops.l1_linear_to_phys = s->l1_identity_paging ? op_l1_linear_to_phys : NULL;
+	s->ops.track_l1_writes = s->track_writes ? op_track_l1_writes : NULL;
 	return &s->be;
 }
 
@@ -373,7 +409,7 @@ unsigned long sim_total_calls(const struct sim *s)
 
 	return c->read_l1 + c->write_l1 + c->cmpxchg_l1 + c->l1_to_host + c->vmcs_read +
 	       c->vmcs_write + c->page_alloc + c->page_free + c->flush + c->log +
-	       c->l1_linear_to_phys + c->guest_rdmsr;
+	       c->l1_linear_to_phys + c->guest_rdmsr + c->track_l1_writes;
 }
 
 void *sim_ptr(struct sim *s, uint64_t gpa, size_t len)

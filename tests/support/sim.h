@@ -37,7 +37,7 @@ struct sim_vmcs {
 
 struct sim_calls {
 	unsigned long read_l1, write_l1, cmpxchg_l1, l1_to_host, vmcs_read, vmcs_write, page_alloc,
-	    page_free, flush, log, l1_linear_to_phys, guest_rdmsr;
+	    page_free, flush, log, l1_linear_to_phys, guest_rdmsr, track_l1_writes;
 };
 
 struct sim_flush {
@@ -80,6 +80,15 @@ struct sim {
 	uint32_t guest_msr_index[SIM_GUEST_MSRS];
 	uint64_t guest_msr_value[SIM_GUEST_MSRS];
 	unsigned guest_msrs;
+	/* L0 tracking writes to L1 pages (track_l1_writes): the op is present
+	 * only with track_writes; sim_l1_store() calls on_write (libnest's
+	 * nest_vmx_l1_written() or nest_svm_l1_written()) before it writes a
+	 * tracked page. */
+	bool track_writes;
+	uint64_t tracked[NEST_MAX_TRACKED_L1_PAGES];
+	unsigned ntracked;
+	void (*on_write)(void *arg, uint64_t gpa);
+	void *on_write_arg;
 	struct sim_calls calls;
 	struct sim_flush flushes[SIM_FLUSH_LOG];
 	unsigned nflushes;
@@ -102,6 +111,13 @@ uint64_t sim_read64(struct sim *s, uint64_t gpa);
 void sim_write64(struct sim *s, uint64_t gpa, uint64_t v);
 uint32_t sim_read32(struct sim *s, uint64_t gpa);
 void sim_write32(struct sim *s, uint64_t gpa, uint32_t v);
+
+/* A write to L1 memory by anything but libnest (L1, a device, another
+ * vCPU), as an L0 that tracks writes sees it: on_write first for each
+ * tracked page it touches, then the bytes. */
+void sim_l1_store(struct sim *s, uint64_t gpa, const void *buf, size_t len);
+/* Whether the tracked set holds the page of @gpa. */
+bool sim_tracked(const struct sim *s, uint64_t gpa);
 
 /* L0's map: change one 4 KiB page's translation. */
 void sim_map_page(struct sim *s, uint64_t gpa, uint64_t hpa, uint8_t rights, uint8_t memtype);

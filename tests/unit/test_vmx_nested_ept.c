@@ -208,6 +208,72 @@ START_TEST(violation_on_a_page_ept12_does_not_map_is_reflected_as_exit_48)
 }
 END_TEST
 
+#define L2_BITMAP 0x400000ull /* L2-physical page EPT12 maps to L1's I/O bitmap A */
+#define IOQ_IN(port) (((uint64_t)(port) << 16) | 8u)
+
+static int io_exit(uint32_t port)
+{
+	struct nest_vmx_exit e;
+	struct nest_vmx_l2_regs r;
+
+	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON, NEST_VMX_EXIT_IO_INSTRUCTION);
+	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_EXIT_QUALIFICATION, IOQ_IN(port));
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	memset(&act, 0, sizeof(act));
+	act.size = sizeof(act);
+	return nest_vmx_l2_exit(ctx, &e, &r, &act);
+}
+
+/* SDM 26.1.3: the processor reads the I/O bitmaps at each access, so L2's
+ * write to the bitmap it runs under (mapped to it by EPT12) decides its
+ * next IN; the write itself reaches L1's memory. */
+START_TEST(l2_writing_its_io_bitmap_through_ept12_decides_its_next_access)
+{
+	uint64_t bm = ctx->vmcs12.IO_BITMAP_A;
+	uint8_t *merged = sim_pool_hva(&T.sim, v02(NEST_VMCS_IO_BITMAP_A));
+	uint8_t *l1 = sim_ptr(&T.sim, bm, 4096);
+
+	tb_map64(&T, eptp12 & ~0xfffull, 4, L2_BITMAP, bm, 1, TB_EPT_RWX | TB_EPT_MT(6),
+		 TB_EPT_RWX);
+	ck_assert_ptr_nonnull(merged);
+	ck_assert_uint_eq(merged[0x60 / 8], 0);
+	/* Before the write, port 60H passes to L0. */
+	ck_assert_int_eq(io_exit(0x60), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_L0_HANDLES);
+	/* L2 writes the page: the watch stops it first, L2 resumes to write. */
+	ck_assert_int_eq(ept_exit(L2_BITMAP + 0x60 / 8, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(merged[0x60 / 8], 0xff);
+	l1[0x60 / 8] = 1u << (0x60 % 8); /* the write itself */
+	ck_assert_int_eq(io_exit(0x60), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(ctx->vmcs12.VM_EXIT_REASON, NEST_VMX_EXIT_IO_INSTRUCTION);
+}
+END_TEST
+
+START_TEST(l2_writing_its_io_bitmap_leaves_ports_l1_passes_to_l0)
+{
+	uint64_t bm = ctx->vmcs12.IO_BITMAP_A;
+	uint8_t *l1 = sim_ptr(&T.sim, bm, 4096);
+
+	tb_map64(&T, eptp12 & ~0xfffull, 4, L2_BITMAP, bm, 1, TB_EPT_RWX | TB_EPT_MT(6),
+		 TB_EPT_RWX);
+	ck_assert_int_eq(ept_exit(L2_BITMAP, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	l1[0x60 / 8] = 1u << (0x60 % 8);
+	/* Every port now exits in vmcs02; one L1 does not ask for is L0's. */
+	ck_assert_int_eq(io_exit(0x61), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_L0_HANDLES);
+	/* A second write to the page is not stopped again: the watch is off it. */
+	ck_assert_int_eq(ept_exit(L2_BITMAP + 8, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(ctx->nested.bmt.n_watched, 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vmx_nested_ept");
@@ -217,6 +283,8 @@ int main(void)
 	tcase_add_test(t, vmcs02_runs_on_the_shadow_ept02_not_on_eptp12);
 	tcase_add_test(t, violation_on_a_page_ept12_maps_is_fixed_and_l2_resumes);
 	tcase_add_test(t, violation_on_a_page_ept12_does_not_map_is_reflected_as_exit_48);
+	tcase_add_test(t, l2_writing_its_io_bitmap_through_ept12_decides_its_next_access);
+	tcase_add_test(t, l2_writing_its_io_bitmap_leaves_ports_l1_passes_to_l0);
 	suite_add_tcase(s, t);
 	return nest_test_run(s);
 }

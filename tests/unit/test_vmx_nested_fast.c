@@ -346,6 +346,7 @@ struct step {
 	uint64_t reason, qual;
 	struct nest__vmcs12 v12;
 	uint64_t v02[NEST__VF_COUNT];
+	uint64_t merged; /* a hash of the merged MSR and I/O bitmap pages */
 };
 
 /* Changes L1 (or L2, for guest state) commonly makes and after which the
@@ -399,6 +400,60 @@ static int pick_field(void)
 	}
 }
 
+/* FNV-1a over the pages vmcs02's bitmaps come from (zero before the first entry). */
+static uint64_t merged_hash(void)
+{
+	const uint8_t *p[3] = {N.ctx->nested.msr_bitmap_hva, N.ctx->nested.io_bitmap_hva,
+			       N.ctx->nested.io_bitmap_b_hva};
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned k, i;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; p[k] != NULL && i < 4096; i++)
+			h = (h ^ p[k][i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* L0 tracking L1's writes (the fast run): it tells libnest of each one. */
+static void l1_wrote(void *arg, uint64_t gpa)
+{
+	(void)arg;
+	ck_assert_int_eq(nest_vmx_l1_written(N.ctx, gpa), NEST_OK);
+}
+
+/* L1 stores a random byte into one of its bitmaps, where the exits of the
+ * run look (ports 0-3FH of A and 8000H-803FH of B, MSRs 0-3FH). */
+static void l1_bitmap_store(void)
+{
+	static const uint32_t msr_off[2] = {0, 2048};
+	uint8_t b = (uint8_t)rnd();
+	unsigned which = rnd_below(3);
+	uint64_t gpa = which == 0   ? N.base.v.MSR_BITMAP + msr_off[rnd_below(2)]
+		       : which == 1 ? N.base.v.IO_BITMAP_A
+				    : N.base.v.IO_BITMAP_B;
+
+	sim_l1_store(&N.s, gpa + rnd_below(8), &b, 1);
+}
+
+/* An exit of L2 whose decision reads the bitmaps, or one that does not. */
+static int random_l2_exit(void)
+{
+	uint32_t port;
+
+	switch (rnd_below(4)) {
+	case 0:
+		port = (rnd_below(2) ? 0x8000u : 0) + rnd_below(0x40);
+		return l2_exit(NEST_VMX_EXIT_IO_INSTRUCTION,
+			       (uint64_t)port << 16 | (rnd_below(2) ? 8u : 0) | rnd_below(2));
+	case 1:
+		N.l2regs.gpr[1] = rnd_below(0x40);
+		return l2_exit(rnd_below(2) ? NEST_VMX_EXIT_MSR_READ : NEST_VMX_EXIT_MSR_WRITE, 0);
+	default:
+		return l2_exit(rnd_below(2) ? NEST_VMX_EXIT_CPUID : NEST_VMX_EXIT_HLT,
+			       rnd_below(4));
+	}
+}
+
 static void record(struct step *s, int rc, bool entry)
 {
 	unsigned i;
@@ -413,6 +468,7 @@ static void record(struct step *s, int rc, bool entry)
 	s->v12 = *V12();
 	for (i = 0; i < NEST__VF_COUNT; i++)
 		s->v02[i] = v02(nest__vmcs_fields[i].encoding);
+	s->merged = merged_hash();
 }
 
 /* What a run exercised. */
@@ -430,6 +486,11 @@ static void run(uint64_t seed, bool full, struct step *trace, struct tally *t)
 
 	nfx_setup();
 	nest__vmx_entry_force_full(N.ctx, full);
+	/* The fast run has L0 track the bitmap pages; the full run reads them
+	 * at every entry. */
+	N.s.track_writes = !full;
+	N.s.on_write = l1_wrote;
+	(void)sim_backend(&N.s);
 	rnd_state = seed;
 	/* Odd seeds: L2 inherits PAT, DEBUGCTL and DR7 from L1 (SDM 27.3.2.1). */
 	if (seed & 1)
@@ -460,8 +521,7 @@ static void run(uint64_t seed, bool full, struct step *trace, struct tally *t)
 					 f != NEST__VF_VMCS_LINK_POINTER && rnd_below(4) == 0)
 					set02(nest__vmcs_fields[f].encoding, mutated(&N.base.v, f));
 			}
-			rc = l2_exit(rnd_below(2) ? NEST_VMX_EXIT_CPUID : NEST_VMX_EXIT_HLT,
-				     rnd_below(4));
+			rc = random_l2_exit();
 			in_l2 = nest_vmx_in_l2(N.ctx);
 			record(s, rc, false);
 			continue;
@@ -494,6 +554,10 @@ static void run(uint64_t seed, bool full, struct step *trace, struct tally *t)
 
 			nest__vmcs12_read(&N.base.v, nest__vmcs_fields[f].encoding, &val);
 			rc = l1_vmwrite(nest__vmcs_fields[f].encoding, val);
+		} else if (op == 7) {
+			/* L1 writes its bitmaps. */
+			for (k = 1 + rnd_below(3); k > 0; k--)
+				l1_bitmap_store();
 		} else if (op == 8) {
 			/* A writer other than VMWRITE (libnest's own code paths). */
 			unsigned f = (unsigned)pick_field();
@@ -577,6 +641,7 @@ static void compare_runs(uint64_t seed)
 		ck_assert_uint_eq(a[i].qual, b[i].qual);
 		ck_assert_mem_eq(&a[i].v12, &b[i].v12, sizeof(a[i].v12));
 		ck_assert_mem_eq(a[i].v02, b[i].v02, sizeof(a[i].v02));
+		ck_assert_uint_eq(a[i].merged, b[i].merged);
 	}
 	/* The fast path was exercised, with partial checks, and the full path
 	 * never took it; both kinds of failure occurred. */

@@ -184,6 +184,7 @@ NEST_API int nest_svm_l0_maps_changed(struct nest_svm *ctx)
 		return NEST_E_INVAL;
 	ctx->msrpm02_l0_only = false;
 	ctx->iopm02_l0_only = false;
+	ctx->map_merged = 0;
 	return NEST_OK;
 }
 

@@ -28,6 +28,10 @@
 #define SVM_TSC_RATIO_MBZ (~((1ull << 40) - 1))
 #define SVM_TSC_RATIO_FRAC_BITS 32
 
+/* The two permission maps, as bits of nest_svm::map_have and map_merged. */
+#define SVM_MAP_IOPM 0x1u
+#define SVM_MAP_MSRPM 0x2u
+
 /* VM_HSAVE_PA (APM 15.30.4): 4 KiB aligned. */
 #define SVM_PAGE_SIZE 4096ull
 #define SVM_PAGE_MASK (SVM_PAGE_SIZE - 1)
@@ -113,6 +117,15 @@ struct nest_svm {
 	uint64_t watched[(NEST_SVM_IOPM_SIZE + NEST_SVM_MSRPM_SIZE) / SVM_PAGE_SIZE];
 	unsigned n_watched;
 	bool iopm_live, msrpm_live;
+	/* L0 tracking writes to the map pages (nest_backend_ops::track_l1_writes):
+	 * l1_iopm/l1_msrpm equal L1's memory at map_pa[] while their bit
+	 * (SVM_MAP_*) is in map_have; iopm02/msrpm02 hold the merge of those
+	 * copies with L0's maps while it is in map_merged. */
+	uint64_t map_pa[2];
+	uint8_t map_have, map_merged;
+	bool track_ok;
+	unsigned n_tracked;
+	uint64_t tracked[(NEST_SVM_IOPM_SIZE + NEST_SVM_MSRPM_SIZE) / SVM_PAGE_SIZE];
 	bool soft_inj;		    /* vmcb12 injected a software interrupt ... */
 	uint64_t soft_inj_event;    /* ... this EVENTINJ ... */
 	uint64_t soft_inj_next_rip; /* ... returning to this NEXT_RIP */

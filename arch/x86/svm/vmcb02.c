@@ -120,21 +120,109 @@ int nest__svm_maps_written(struct nest_svm *ctx, uint64_t l1_gpa)
 	unsigned n = 0;
 
 	if (ctx->l1_iopm_used && in_map(l1_gpa, c12->iopm_base_pa, NEST_SVM_IOPM_SIZE)) {
+		ctx->map_have &= (uint8_t)~SVM_MAP_IOPM;
+		ctx->map_merged &= (uint8_t)~SVM_MAP_IOPM;
 		ctx->iopm_live = true;
 		nest__memset(ctx->iopm02, 0xff, NEST_SVM_IOPM_SIZE);
 		ctx->iopm02_l0_only = false;
 	}
 	if (ctx->l1_msrpm_used && in_map(l1_gpa, c12->msrpm_base_pa, NEST_SVM_MSRPM_SIZE)) {
+		ctx->map_have &= (uint8_t)~SVM_MAP_MSRPM;
+		ctx->map_merged &= (uint8_t)~SVM_MAP_MSRPM;
 		ctx->msrpm_live = true;
 		nest__memset(ctx->msrpm02, 0xff, NEST_SVM_MSRPM_SIZE);
 		ctx->msrpm02_l0_only = false;
 	}
 	/* A live map is read at each access: only the other stays watched. */
-	if (ctx->l1_iopm_used && !ctx->iopm_live)
+	if (ctx->npt12 && ctx->l1_iopm_used && !ctx->iopm_live)
 		n += map_pages(c12->iopm_base_pa, NEST_SVM_IOPM_SIZE, pages + n);
-	if (ctx->l1_msrpm_used && !ctx->msrpm_live)
+	if (ctx->npt12 && ctx->l1_msrpm_used && !ctx->msrpm_live)
 		n += map_pages(c12->msrpm_base_pa, NEST_SVM_MSRPM_SIZE, pages + n);
 	return watch(ctx, pages, n);
+}
+
+/*
+ * L0 tracking L1's writes to the map pages (nest_backend_ops::track_l1_writes):
+ * the pages of the maps vmcb12 uses are reported (before they are read, so
+ * a later write is seen), and a map is read only when it was written since
+ * it was last read, or moved. Without the op, or with it failing, both are
+ * read at every VMRUN. Returns the maps read (SVM_MAP_*).
+ */
+static unsigned track_maps(struct nest_svm *ctx)
+{
+	const struct nest_vmcb_control *c12 = &ctx->vmcb12.control;
+	uint64_t pages[NEST_ARRAY_SIZE(ctx->tracked)];
+	uint64_t iopm = c12->iopm_base_pa & ~SVM_PAGE_MASK;
+	uint64_t msrpm = c12->msrpm_base_pa & ~SVM_PAGE_MASK;
+	unsigned n = 0, fresh = 0;
+
+	if (!ctx->l1_iopm_used && !ctx->l1_msrpm_used && ctx->n_tracked == 0) {
+		ctx->map_have = 0; /* nothing used, nothing tracked */
+		return 0;
+	}
+	if (!ctx->l1_iopm_used || ctx->map_pa[0] != iopm)
+		ctx->map_have &= (uint8_t)~SVM_MAP_IOPM;
+	if (!ctx->l1_msrpm_used || ctx->map_pa[1] != msrpm)
+		ctx->map_have &= (uint8_t)~SVM_MAP_MSRPM;
+	if (ctx->l1_iopm_used)
+		n += map_pages(iopm, NEST_SVM_IOPM_SIZE, pages + n);
+	if (ctx->l1_msrpm_used)
+		n += map_pages(msrpm, NEST_SVM_MSRPM_SIZE, pages + n);
+	if (!nest__be_has_track(&ctx->be)) {
+		ctx->track_ok = false;
+	} else if (!ctx->track_ok || n != ctx->n_tracked ||
+		   (n && nest__memcmp(pages, ctx->tracked, n * sizeof(pages[0])) != 0)) {
+		ctx->track_ok = nest__be_track(&ctx->be, n ? pages : NULL, n) == NEST_OK;
+		ctx->n_tracked = ctx->track_ok ? n : 0;
+		if (ctx->track_ok && n)
+			nest__memcpy(ctx->tracked, pages, n * sizeof(pages[0]));
+	}
+	if (!ctx->track_ok)
+		ctx->map_have = 0;
+	if (ctx->l1_iopm_used && !(ctx->map_have & SVM_MAP_IOPM)) {
+		nest__svm_read_map(ctx, iopm, ctx->l1_iopm, NEST_SVM_IOPM_SIZE);
+		fresh |= SVM_MAP_IOPM;
+	}
+	if (ctx->l1_msrpm_used && !(ctx->map_have & SVM_MAP_MSRPM)) {
+		nest__svm_read_map(ctx, msrpm, ctx->l1_msrpm, NEST_SVM_MSRPM_SIZE);
+		fresh |= SVM_MAP_MSRPM;
+	}
+	ctx->map_pa[0] = iopm;
+	ctx->map_pa[1] = msrpm;
+	if (ctx->track_ok)
+		ctx->map_have |= (uint8_t)fresh;
+	return fresh;
+}
+
+NEST_API int nest_svm_l1_written(struct nest_svm *ctx, uint64_t l1_gpa)
+{
+	uint64_t page = l1_gpa & ~SVM_PAGE_MASK;
+	uint64_t pages[NEST_ARRAY_SIZE(ctx->tracked)];
+	unsigned i, n = 0;
+	int rc = NEST_OK;
+
+	if (!nest__svm_ctx_ok(ctx))
+		return NEST_E_INVAL;
+	if (ctx->l1_iopm_used && in_map(page, ctx->map_pa[0], NEST_SVM_IOPM_SIZE))
+		ctx->map_have &= (uint8_t)~SVM_MAP_IOPM;
+	if (ctx->l1_msrpm_used && in_map(page, ctx->map_pa[1], NEST_SVM_MSRPM_SIZE))
+		ctx->map_have &= (uint8_t)~SVM_MAP_MSRPM;
+	/* While L2 runs, the map decides from L1's memory at each access. */
+	if (ctx->guest_mode)
+		rc = nest__svm_maps_written(ctx, page);
+	/* L0 lets the write through: the page leaves the set until read again. */
+	for (i = 0; i < ctx->n_tracked; i++)
+		if (ctx->tracked[i] != page)
+			pages[n++] = ctx->tracked[i];
+	if (ctx->track_ok && n != ctx->n_tracked) {
+		ctx->track_ok = nest__be_track(&ctx->be, n ? pages : NULL, n) == NEST_OK;
+		ctx->n_tracked = ctx->track_ok ? n : 0;
+		if (ctx->track_ok && n)
+			nest__memcpy(ctx->tracked, pages, n * sizeof(pages[0]));
+		if (!ctx->track_ok)
+			ctx->map_have = 0;
+	}
+	return rc;
 }
 
 static bool l0_icpt(const struct nest_svm *ctx, unsigned n)
@@ -179,6 +267,7 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	uint32_t *w2 = &c2->intercept_cr;
 	const uint32_t *w12 = &c12->intercept_cr;
 	bool flush = c12->tlb_control != NEST_SVM_TLB_DO_NOTHING;
+	unsigned fresh;
 	uint64_t r12;
 	size_t i;
 	int rc;
@@ -215,23 +304,26 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 	for (i = 0; i < NEST_ARRAY_SIZE(forced_intercepts); i++)
 		svm_icpt_set(c2, forced_intercepts[i]);
 
-	/* Permission maps: L1's (read once at this VMRUN) OR L0's. */
+	/* Permission maps: L1's OR L0's. L1's are read at this VMRUN unless
+	 * L0 tracked their pages since they were read (track_maps()). */
 	ctx->l1_msrpm_used = svm_icpt_test(c12, NEST_SVM_ICPT_MSR_PROT);
 	ctx->l1_iopm_used = svm_icpt_test(c12, NEST_SVM_ICPT_IOIO_PROT);
-	if (ctx->l1_msrpm_used)
-		nest__svm_read_map(ctx, c12->msrpm_base_pa, ctx->l1_msrpm, NEST_SVM_MSRPM_SIZE);
-	if (ctx->l1_iopm_used)
-		nest__svm_read_map(ctx, c12->iopm_base_pa, ctx->l1_iopm, NEST_SVM_IOPM_SIZE);
+	fresh = track_maps(ctx);
 	/* A map that holds L0's bits only is kept from the last VMRUN (L0's
-	 * maps change only with nest_svm_l0_maps_changed()). */
-	if (ctx->l1_msrpm_used || !ctx->msrpm02_l0_only)
+	 * maps change only with nest_svm_l0_maps_changed()); one with L1's
+	 * bits, while L1's copy and L0's map did not change. */
+	if (ctx->l1_msrpm_used ? (fresh & SVM_MAP_MSRPM) || !(ctx->map_merged & SVM_MAP_MSRPM)
+			       : !ctx->msrpm02_l0_only)
 		merge_map(ctx->msrpm02, ctx->l0_msrpm, ctx->l1_msrpm_used ? ctx->l1_msrpm : NULL,
 			  NEST_SVM_MSRPM_SIZE);
-	if (ctx->l1_iopm_used || !ctx->iopm02_l0_only)
+	if (ctx->l1_iopm_used ? (fresh & SVM_MAP_IOPM) || !(ctx->map_merged & SVM_MAP_IOPM)
+			      : !ctx->iopm02_l0_only)
 		merge_map(ctx->iopm02, ctx->l0_iopm, ctx->l1_iopm_used ? ctx->l1_iopm : NULL,
 			  NEST_SVM_IOPM_SIZE);
 	ctx->msrpm02_l0_only = !ctx->l1_msrpm_used;
 	ctx->iopm02_l0_only = !ctx->l1_iopm_used;
+	ctx->map_merged =
+	    (ctx->l1_msrpm_used ? SVM_MAP_MSRPM : 0) | (ctx->l1_iopm_used ? SVM_MAP_IOPM : 0);
 	c2->msrpm_base_pa = ctx->msrpm02_hpa;
 	c2->iopm_base_pa = ctx->iopm02_hpa;
 
@@ -252,6 +344,7 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 		ctx->msrpm02[X86_MSR_IA32_TIME_STAMP_COUNTER * 2 / 8] |=
 		    (uint8_t)(1u << (X86_MSR_IA32_TIME_STAMP_COUNTER * 2 % 8));
 		ctx->msrpm02_l0_only = false;
+		ctx->map_merged &= (uint8_t)~SVM_MAP_MSRPM;
 	}
 
 	/* ASID: every ASID of L1 maps to L0's l2_asid; switching flushes. */

@@ -77,6 +77,25 @@ struct nest__vmx_fast {
 	uint32_t last_rule; /* the failing rule of the last entry (NEST_VMX_RULE_*) */
 };
 
+/* L1's bitmaps (bitmaps.c): which copy of nest__vmx_l1_bitmaps holds
+ * which page, and how it is kept equal to L1's memory. */
+enum { NEST__VMX_BM_MSR, NEST__VMX_BM_IO_A, NEST__VMX_BM_IO_B, NEST__VMX_BM_COUNT };
+
+struct nest__vmx_bm_track {
+	uint64_t gpa[NEST__VMX_BM_COUNT]; /* the page each copy was read from */
+	/* Copies equal to their page since L0 tracks its writes (bits by
+	 * NEST__VMX_BM_*); meaningful only with track_ok. */
+	uint8_t have;
+	/* While L2 runs: bitmaps written since the entry, decided from L1's
+	 * memory at each exit; their part of the merged pages is all ones
+	 * (clobbered, until the next merge). */
+	uint8_t live, clobbered;
+	bool track_ok; /* the backend tracks the pages of tracked[] */
+	unsigned n_tracked, n_watched;
+	uint64_t tracked[NEST__VMX_BM_COUNT]; /* reported to L0 (track_l1_writes) */
+	uint64_t watched[NEST__VMX_BM_COUNT]; /* watched in EPT02 (nest_tdp_watch_writes) */
+};
+
 struct nest__vmx_nested {
 	/* Window exits L0 asked for in vmcs02 (NEST_VMX_PROC_INTR_WINDOW_EXITING,
 	 * NEST_VMX_PROC_NMI_WINDOW_EXITING) to deliver an event to L2 later. */
@@ -105,6 +124,7 @@ struct nest__vmx_nested {
 	bool merged_valid;     /* libnest's bitmap pages hold the merge of l1_bm and L0's */
 	uint32_t merged_use;   /* L1's bitmap controls at that merge */
 	uint32_t merged_apicv; /* vmcs02's APIC virtualization at that merge */
+	struct nest__vmx_bm_track bmt;
 	uint8_t scratch[NEST__VMX_IO_BITMAP_A_SIZE]; /* one page of L1 being fetched */
 	/* vmcs02 as last written through the backend (all zero before the
 	 * first entry, as the backend's fresh vmcs02 is). */

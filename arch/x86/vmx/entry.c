@@ -177,78 +177,6 @@ static int read_l1_now(struct nest_vmx *ctx)
 	return rc;
 }
 
-static int alloc_page(struct nest_vmx *ctx, uint64_t *hpa, void **hva)
-{
-	if (*hva != NULL)
-		return NEST_OK;
-	return nest__be_page_alloc(&ctx->be, hpa, hva);
-}
-
-/* Read one 4 KiB bitmap of L1 into its snapshot; memory L0 does not back
- * reads as all ones (everything exits). Returns whether it changed. */
-static bool fetch_bitmap(struct nest_vmx *ctx, uint64_t gpa, uint8_t *snap)
-{
-	uint8_t *tmp = ctx->nested.scratch;
-
-	if (nest__be_read(&ctx->be, gpa, tmp, NEST__VMX_IO_BITMAP_A_SIZE) != NEST_OK)
-		nest__memset(tmp, 0xff, NEST__VMX_IO_BITMAP_A_SIZE);
-	if (nest__memcmp(tmp, snap, NEST__VMX_IO_BITMAP_A_SIZE) == 0)
-		return false;
-	nest__memcpy(snap, tmp, NEST__VMX_IO_BITMAP_A_SIZE);
-	return true;
-}
-
-/* Bitmaps: L1's read once per entry from its memory (the processor
- * consults them on every access, so a change between entries counts),
- * merged with L0's into libnest's pages; the merge is redone only when an
- * input changed. */
-static int prepare_bitmaps(struct nest_vmx *ctx)
-{
-	struct nest__vmx_nested *n = &ctx->nested;
-	const struct nest__vmcs12 *v = &ctx->vmcs12;
-	struct nest__vmx_l1_bitmaps *bm = &n->l1_bm;
-	uint32_t proc = v->CPU_BASED_VM_EXEC_CONTROL;
-	uint32_t use = proc & (NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_USE_IO_BITMAPS |
-			       NEST_VMX_PROC_UNCOND_IO_EXITING);
-	uint32_t apicv = nest__vmx_apicv02(v);
-	bool l0_all = nest__vmx_l0_io_uncond(&n->l0.pub);
-	bool msr_changed = !n->merged_valid || use != n->merged_use || apicv != n->merged_apicv;
-	bool io_changed = msr_changed;
-	int rc;
-
-	rc = alloc_page(ctx, &n->pages.msr_bitmap, &n->msr_bitmap_hva);
-	if (rc == NEST_OK)
-		rc = alloc_page(ctx, &n->pages.io_bitmap_a, &n->io_bitmap_hva);
-	if (rc == NEST_OK)
-		rc = alloc_page(ctx, &n->pages.io_bitmap_b, &n->io_bitmap_b_hva);
-	if (rc != NEST_OK)
-		return rc;
-	bm->msr_valid = (proc & NEST_VMX_PROC_USE_MSR_BITMAPS) != 0;
-	if (bm->msr_valid)
-		msr_changed |= fetch_bitmap(ctx, v->MSR_BITMAP, bm->msr);
-	bm->io_valid = (proc & NEST_VMX_PROC_USE_IO_BITMAPS) != 0;
-	if (bm->io_valid) {
-		io_changed |= fetch_bitmap(ctx, v->IO_BITMAP_A, bm->io);
-		io_changed |=
-		    fetch_bitmap(ctx, v->IO_BITMAP_B, bm->io + NEST__VMX_IO_BITMAP_A_SIZE);
-	}
-	if (msr_changed) {
-		nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
-					   n->l0.msr_bitmap_valid ? n->l0.msr_bitmap : NULL,
-					   bm->msr_valid ? bm->msr : NULL);
-		nest__vmx_msr_bitmap_x2apic(n->msr_bitmap_hva, apicv);
-	}
-	if (io_changed)
-		nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,
-					  n->l0.io_bitmap_valid && !l0_all ? n->l0.io_bitmap : NULL,
-					  l0_all, bm->io_valid ? bm->io : NULL,
-					  (proc & NEST_VMX_PROC_UNCOND_IO_EXITING) != 0);
-	n->merged_valid = true;
-	n->merged_use = use;
-	n->merged_apicv = apicv;
-	return NEST_OK;
-}
-
 /* L1-physical pages vmcs02 names: translated through L0's map. */
 static int translate(struct nest_vmx *ctx, uint64_t gpa, uint64_t *hpa)
 {
@@ -297,7 +225,7 @@ static int prepare_pages(struct nest_vmx *ctx)
  * pages vmcs02 names, the VM-exit MSR-store list. */
 static int prepare_inputs(struct nest_vmx *ctx)
 {
-	int rc = prepare_bitmaps(ctx);
+	int rc = nest__vmx_prepare_bitmaps(ctx);
 
 	if (rc == NEST_OK)
 		rc = prepare_pages(ctx);

@@ -54,6 +54,15 @@ int nest__vmx_fetch_msr_area(struct nest_vmx *ctx, uint64_t gpa, uint32_t count,
  * (SDM 27.4, 27.8), or the VM exit becomes a VMX abort (28.7). */
 int nest__vmx_msr_load_failed(struct nest_vmx *ctx, uint32_t index, struct nest_vmx_action *act);
 
+/* bitmaps.c: L1's bitmaps at a VM entry (copies brought up to date,
+ * merged with L0's); L2's write to a watched bitmap page; L1's verdict on
+ * an I/O or MSR exit that a bitmap written while L2 runs decides (1, 0,
+ * or -1 when none does). */
+int nest__vmx_prepare_bitmaps(struct nest_vmx *ctx);
+int nest__vmx_l2_wrote(struct nest_vmx *ctx, uint64_t l1_gpa);
+struct nest__vmx_l2_exit;
+int nest__vmx_live_verdict(const struct nest_vmx *ctx, const struct nest__vmx_l2_exit *e);
+
 /* Saved state restored in guest mode (state.c): rebuild vmcs02 in full. */
 int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx);
 

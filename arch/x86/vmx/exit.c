@@ -207,6 +207,14 @@ static int ept_fault(struct nest_vmx *ctx, struct nest__vmx_exit_report *r,
 	case NEST_TDP_L0:
 		a->kind = NEST_VMX_ACT_L0_HANDLES;
 		return reinject(ctx, r, a);
+	case NEST_TDP_WRITE_WATCHED:
+		/* L2 writes one of L1's bitmaps: from now on that bitmap, as
+		 * it is in L1's memory, decides; the write then goes through. */
+		rc = nest__vmx_l2_wrote(ctx, out.l1_gpa);
+		if (rc != NEST_OK)
+			return rc;
+		a->kind = NEST_VMX_ACT_RESUME_L2;
+		return reinject(ctx, r, a);
 	default: /* fixed, or retry: L2 runs again */
 		a->kind = NEST_VMX_ACT_RESUME_L2;
 		return reinject(ctx, r, a);
@@ -221,7 +229,7 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	struct nest__vmx_l2_exit e;
 	enum nest__vmx_owner owner;
 	bool to_l1 = false, handled = false;
-	int rc;
+	int rc, live;
 
 	rc = read_report(ctx, &r);
 	if (rc == NEST_OK)
@@ -245,7 +253,10 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	e.gpa = r.gpa;
 	nest__memcpy(e.gpr, regs->gpr, sizeof(e.gpr));
 	e.l1_timer_fired = n->l1_timer_smaller;
-	owner = nest__vmx_exit_owner(&ctx->vmcs12, &e, &n->l1_bm);
+	live = nest__vmx_live_verdict(ctx, &e);
+	owner = live > 0    ? NEST__VMX_OWNER_L1
+		: live == 0 ? NEST__VMX_OWNER_L0
+			    : nest__vmx_exit_owner(&ctx->vmcs12, &e, &n->l1_bm);
 	if (owner == NEST__VMX_OWNER_TDP) {
 		if ((r.reason & NEST_VMX_EXIT_REASON_BASIC_MASK) != NEST_VMX_EXIT_EPT_VIOLATION) {
 			/* EPT02 holds no misconfigured entry: a misconfiguration
@@ -528,6 +539,7 @@ NEST_API int nest_vmx_l1_intercepts(const struct nest_vmx *ctx, uint32_t reason,
 				    const struct nest_vmx_l2_regs *regs)
 {
 	struct nest__vmx_l2_exit e;
+	int live;
 
 	if (!nest__vmx_ctx_ok(ctx) || regs == NULL || regs->size < NEST_VMX_L2_REGS_MIN_SIZE ||
 	    !ctx->nested.guest_mode)
@@ -541,6 +553,10 @@ NEST_API int nest_vmx_l1_intercepts(const struct nest_vmx *ctx, uint32_t reason,
 	e.intr_error = intr_error;
 	e.qual = qualification;
 	nest__memcpy(e.gpr, regs->gpr, sizeof(e.gpr));
+	/* A bitmap written while L2 runs decides as it is in memory now. */
+	live = nest__vmx_live_verdict(ctx, &e);
+	if (live >= 0)
+		return live;
 	return nest__vmx_exit_owner(&ctx->vmcs12, &e, &ctx->nested.l1_bm) == NEST__VMX_OWNER_L1;
 }
 

@@ -69,7 +69,8 @@ EXTRA_DIST += tests/fuzz/fuzz_vmx_entry.c tests/fuzz/corpus/vmx_entry/baseline \
 # (end of the VM-entry checks)
 # Nested entry and exit: exit decision, vmcs02 merge, exit reflection.
 NEST_CORE_SOURCES += arch/x86/vmx/decide.c arch/x86/vmx/vmcs02.c arch/x86/vmx/reflect.c \
-	arch/x86/vmx/sync.c arch/x86/vmx/shadow.c arch/x86/vmx/entry.c arch/x86/vmx/exit.c
+	arch/x86/vmx/sync.c arch/x86/vmx/shadow.c arch/x86/vmx/entry.c arch/x86/vmx/exit.c \
+	arch/x86/vmx/bitmaps.c
 noinst_HEADERS += arch/x86/vmx/vmx_limits.h arch/x86/vmx/decide.h arch/x86/vmx/vmcs02.h \
 	arch/x86/vmx/reflect.h arch/x86/vmx/sync.h arch/x86/vmx/shadow.h arch/x86/vmx/entry.h
 check_PROGRAMS += tests/unit/test_vmx_exit_decide tests/unit/test_vmx_vmcs02 tests/unit/test_vmx_reflect
@@ -93,6 +94,11 @@ TESTS += tests/unit/test_vmx_nested_sync
 tests_unit_test_vmx_nested_sync_SOURCES = tests/unit/test_vmx_nested_sync.c
 tests_unit_test_vmx_nested_sync_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_nested_sync_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_vmx_bitmaps
+TESTS += tests/unit/test_vmx_bitmaps
+tests_unit_test_vmx_bitmaps_SOURCES = tests/unit/test_vmx_bitmaps.c
+tests_unit_test_vmx_bitmaps_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_bitmaps_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_vmx_nested_ept
 TESTS += tests/unit/test_vmx_nested_ept
 tests_unit_test_vmx_nested_ept_SOURCES = tests/unit/test_vmx_nested_ept.c
