@@ -22,7 +22,9 @@ static int l1_page(uint64_t gpa, uint8_t **hva)
 
 	if (!npt_lookup(stub.npt01, gpa, &hpa, &shift, &flags))
 		return NEST_E_FAULT;
-	if (hpa < stub.l1_host || hpa - stub.l1_host >= stub.l1_size || !(flags & NPT_RW))
+	/* A page write-protected for libnest (l1_track_writes()) is still L1's RAM. */
+	if (hpa < stub.l1_host || hpa - stub.l1_host >= stub.l1_size ||
+	    (!(flags & NPT_RW) && !l1_tracked(gpa)))
 		return NEST_E_FAULT;
 	*hva = (uint8_t *)(uintptr_t)hpa;
 	return NEST_OK;
@@ -169,6 +171,12 @@ bool stub_wrmsr_safe(uint32_t msr, uint64_t value)
 	return !msr_faulted;
 }
 
+static int be_track_l1_writes(void *ctx, const uint64_t *pages, unsigned n)
+{
+	(void)ctx;
+	return l1_track_writes(pages, n);
+}
+
 static int be_guest_rdmsr(void *ctx, uint32_t msr, uint64_t *value)
 {
 	(void)ctx;
@@ -186,6 +194,7 @@ const struct nest_backend_ops stub_backend_ops = {
     .flush = be_flush,
     .log = be_log,
     .guest_rdmsr = be_guest_rdmsr,
+    .track_l1_writes = be_track_l1_writes,
 };
 
 const struct nest_backend stub_backend = {.ops = &stub_backend_ops, .ctx = &stub};

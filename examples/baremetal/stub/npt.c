@@ -73,3 +73,81 @@ void *l1_ram_ptr(uint64_t gpa, uint64_t len)
 		return NULL;
 	return (void *)(uintptr_t)(stub.l1_host + gpa);
 }
+
+/* Make the 4 KiB page at @gpa read-only or writable again in L0's map of L1
+ * (bit 1 is the write permission in NPT01 and in EPT01 alike), splitting
+ * the 2 MiB mapping that holds it first. The caller flushes the TLB. False
+ * if the page is not mapped. */
+static bool npt_set_writable(uint64_t *pml4, uint64_t gpa, bool writable)
+{
+	uint64_t *t = pml4;
+
+	for (int level = 3; level >= 1; level--) {
+		uint64_t *e = &t[idx(gpa, level)];
+		if (!(*e & NPT_P))
+			return false;
+		if (level == 1 && (*e & NPT_PS)) {
+			uint64_t *pt = bm_page_alloc();
+			uint64_t base = *e & NPT_ADDR_MASK & ~(TWO_MIB - 1);
+			uint64_t flags = *e & ~NPT_ADDR_MASK & ~NPT_PS;
+			if (!pt)
+				return false;
+			for (unsigned i = 0; i < PT_ENTRIES; i++)
+				pt[i] = (base + (uint64_t)i * BM_PAGE_SIZE) | flags;
+			*e = (uint64_t)(uintptr_t)pt | NPT_P | NPT_RW | NPT_US;
+		} else if (level > 1 && (*e & NPT_PS)) {
+			return false; /* 1 GiB pages: npt_map() makes none */
+		}
+		t = (uint64_t *)(uintptr_t)(*e & NPT_ADDR_MASK);
+	}
+	uint64_t *pte = &t[idx(gpa, 0)];
+	if (!(*pte & NPT_P))
+		return false;
+	*pte = writable ? *pte | NPT_RW : *pte & ~(uint64_t)NPT_RW;
+	return true;
+}
+
+/* The L1 pages libnest asked the stub to track (L1's bitmaps and maps):
+ * read-only in NPT01/EPT01 until L1 writes one, then writable again. */
+static struct {
+	uint64_t page[NEST_MAX_TRACKED_L1_PAGES];
+	unsigned n;
+} tracked;
+
+bool l1_tracked(uint64_t gpa)
+{
+	for (unsigned i = 0; i < tracked.n; i++)
+		if (tracked.page[i] == (gpa & ~(uint64_t)(BM_PAGE_SIZE - 1)))
+			return true;
+	return false;
+}
+
+int l1_track_writes(const uint64_t *pages, unsigned n)
+{
+	bool changed = false;
+
+	if (n > NEST_MAX_TRACKED_L1_PAGES)
+		return NEST_E_INVAL;
+	/* Writable again: the pages that leave the set. */
+	for (unsigned i = 0; i < tracked.n; i++) {
+		bool stays = false;
+		for (unsigned j = 0; j < n; j++)
+			stays |= pages[j] == tracked.page[i];
+		if (!stays)
+			changed |= npt_set_writable(stub.npt01, tracked.page[i], true);
+	}
+	tracked.n = 0;
+	for (unsigned j = 0; j < n; j++) {
+		if (!l1_ram_ptr(pages[j], BM_PAGE_SIZE) ||
+		    !npt_set_writable(stub.npt01, pages[j], false)) {
+			/* Not L1's RAM: libnest reads it at every entry instead. */
+			l1_map_flush();
+			return NEST_E_INVAL;
+		}
+		tracked.page[tracked.n++] = pages[j];
+		changed = true;
+	}
+	if (changed)
+		l1_map_flush();
+	return NEST_OK;
+}

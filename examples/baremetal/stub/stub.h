@@ -113,6 +113,14 @@ bool npt_lookup(const uint64_t *pml4, uint64_t gpa, uint64_t *hpa, unsigned *shi
 		uint64_t *flags);
 /* Host pointer for L1 RAM [gpa, gpa + len), or NULL unless L1 owns it all. */
 void *l1_ram_ptr(uint64_t gpa, uint64_t len);
+/* nest_backend_ops::track_l1_writes: the pages become read-only in
+ * NPT01/EPT01 (the others of the previous set writable again). */
+int l1_track_writes(const uint64_t *pages, unsigned n);
+/* Is the page of @gpa one of them (a write fault there is L1 writing a
+ * bitmap: tell libnest, which makes it writable again)? */
+bool l1_tracked(uint64_t gpa);
+/* After a change of NPT01/EPT01: flush what the TLB holds of it (each stub). */
+void l1_map_flush(void);
 
 /* l1load.c: loads L1 and its modules, builds its multiboot information. */
 /* L1's memory from the stub's command line ("pool=MIB", default 32, and

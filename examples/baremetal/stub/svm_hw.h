@@ -40,6 +40,8 @@
 #define VMCB_EXITCODE 0x070
 #define VMCB_EXITINFO1 0x078
 #define VMCB_EXITINFO2 0x080
+/* #NPF EXITINFO1: the access was a write (APM 15.25.6). */
+#define NPF_WRITE (1ull << 1)
 #define VMCB_EXITINTINFO 0x088
 #define VMCB_NP_CTL 0x090
 #define VMCB_EVENTINJ 0x0A8

@@ -304,13 +304,26 @@ void stub_l1_exit(uint8_t *v)
 		break;
 	case VMEXIT_SHUTDOWN:
 		stub_fatal(v, "L1 shut down (triple fault)");
-	case VMEXIT_NPF:
+	case VMEXIT_NPF: {
+		/* L1 writes a bitmap page libnest tracks: libnest takes note and
+		 * the write goes through when L1 runs the instruction again. */
+		uint64_t gpa = VMCB_U64(v, VMCB_EXITINFO2);
+		if ((VMCB_U64(v, VMCB_EXITINFO1) & NPF_WRITE) && l1_tracked(gpa) &&
+		    nested_l1_written(gpa))
+			break;
 		stub_fatal(v, "L1 touched memory it does not have");
+	}
 	case VMEXIT_INVALID:
 		stub_fatal(v, "vmcb01 rejected by VMRUN");
 	default:
 		stub_fatal(v, "unexpected L1 exit");
 	}
+}
+
+/* NPT01 changed (l1_track_writes()): the next VMRUN flushes every ASID. */
+void l1_map_flush(void)
+{
+	stub_flush.control = TLB_CONTROL_FLUSH_ALL;
 }
 
 int kmain(uint32_t magic, const struct mb_info *mbi)

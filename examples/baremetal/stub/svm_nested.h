@@ -24,6 +24,9 @@ uint8_t *nested_current_vmcb(void);
 bool nested_host_if(void);
 /* Just before each VMRUN: hand a physical NMI the stub holds to L1 or L2. */
 void nested_before_run(void);
+/* A write fault on an L1 page the stub tracks for libnest (l1_tracked()):
+ * tells libnest, which makes the page writable again; false without it. */
+bool nested_l1_written(uint64_t gpa);
 
 /* svm_main.c */
 void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error);

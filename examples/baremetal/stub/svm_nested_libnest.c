@@ -245,6 +245,11 @@ static void apply(const struct nest_svm_action *act)
 	sync_gif();
 }
 
+bool nested_l1_written(uint64_t gpa)
+{
+	return NEST_CALL(nest_svm_l1_written(n.svm, gpa)) == NEST_OK;
+}
+
 void nested_l1_exit(uint8_t *vmcb01, uint64_t code)
 {
 	struct nest_svm_action act = {.size = sizeof(act)};
@@ -347,10 +352,17 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 				return;
 			}
 			break; /* L2 takes it itself once it runs again */
-		case VMEXIT_NPF:
+		case VMEXIT_NPF: {
+			/* Under NPT02 libnest names the L1 page; L2 without
+			 * nested paging of L1's runs on NPT01 itself. */
+			uint64_t gpa = act->l0_access ? act->l1_gpa : VMCB_U64(v02, VMCB_EXITINFO2);
+			if ((VMCB_U64(v02, VMCB_EXITINFO1) & NPF_WRITE) && l1_tracked(gpa) &&
+			    nested_l1_written(gpa))
+				break;
 			bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
-				  (unsigned long long)act->l1_gpa);
+				  (unsigned long long)gpa);
 			stub_fatal(v02, "nested page fault outside L1's memory");
+		}
 		default:
 			stub_fatal(v02, "L2 exit that neither L1 nor L0 handles");
 		}

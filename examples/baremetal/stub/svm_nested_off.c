@@ -58,6 +58,12 @@ static void msr_exit(uint8_t *v)
 	VMCB_U64(v, VMCB_RIP) += INSN_LEN_MSR;
 }
 
+bool nested_l1_written(uint64_t gpa)
+{
+	(void)gpa;
+	return false;
+}
+
 void nested_l1_exit(uint8_t *vmcb01, uint64_t code)
 {
 	if (code == VMEXIT_MSR)

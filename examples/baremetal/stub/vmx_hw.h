@@ -168,6 +168,9 @@ struct inv_desc {
 	uint64_t lo, hi;
 };
 
+/* EPT-violation exit qualification: the access was a write (SDM 28.2.1). */
+#define EPT_QUAL_WRITE (1ull << 1)
+
 static inline bool invept(uint64_t type, uint64_t eptp)
 {
 	struct inv_desc d = {eptp, 0};

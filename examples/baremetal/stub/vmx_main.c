@@ -708,13 +708,26 @@ static void l1_exit(uint32_t reason)
 		break;
 	case NEST_VMX_EXIT_TRIPLE_FAULT:
 		vmx_fatal("L1 shut down (triple fault)");
-	case NEST_VMX_EXIT_EPT_VIOLATION:
+	case NEST_VMX_EXIT_EPT_VIOLATION: {
+		/* L1 writes a bitmap page libnest tracks: libnest takes note and
+		 * the write goes through when L1 runs the instruction again. */
+		uint64_t gpa = vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS);
+		if ((vmr(NEST_VMCS_EXIT_QUALIFICATION) & EPT_QUAL_WRITE) && l1_tracked(gpa) &&
+		    vmx_nested_l1_written(gpa))
+			break;
 		bm_printf("stub: L1 touched L1-physical %#llx, which it does not have\n",
-			  (unsigned long long)vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS));
+			  (unsigned long long)gpa);
 		vmx_fatal("EPT violation of L1");
+	}
 	default:
 		vmx_fatal("unexpected L1 exit");
 	}
+}
+
+/* EPT01 changed (l1_track_writes()): drop what the TLB holds of it. */
+void l1_map_flush(void)
+{
+	invept(INVEPT_ALL, 0);
 }
 
 int kmain(uint32_t magic, const struct mb_info *mbi)

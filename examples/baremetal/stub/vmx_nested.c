@@ -214,6 +214,11 @@ void vmx_nested_init(void)
 		  offered.maxphyaddr);
 }
 
+bool vmx_nested_l1_written(uint64_t gpa)
+{
+	return NEST_CALL(nest_vmx_l1_written(n.vmx, gpa)) == NEST_OK;
+}
+
 bool vmx_nested_msr(uint32_t msr, bool write, uint64_t *value, bool *gp)
 {
 	struct nest_vmx_action act = {.size = sizeof(act)};
@@ -565,10 +570,16 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 		if (!l0_cr8_access(vmr(NEST_VMCS_EXIT_QUALIFICATION)))
 			vmx_fatal("L2 CR access that neither L1 nor L0 handles");
 		return;
-	case NEST_VMX_EXIT_EPT_VIOLATION:
+	case NEST_VMX_EXIT_EPT_VIOLATION: {
+		/* L2 on EPT01 (L1 without EPT) writes a page the stub tracks. */
+		uint64_t gpa = vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS);
+		if ((vmr(NEST_VMCS_EXIT_QUALIFICATION) & EPT_QUAL_WRITE) && l1_tracked(gpa) &&
+		    vmx_nested_l1_written(gpa))
+			return;
 		bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
-			  (unsigned long long)vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS));
+			  (unsigned long long)gpa);
 		vmx_fatal("EPT violation outside L1's memory");
+	}
 	default:
 		vmx_fatal("L2 exit that neither L1 nor L0 handles");
 	}

@@ -67,6 +67,9 @@ bool vmx_nested_msr(uint32_t msr, bool write, uint64_t *value, bool *gp);
 void vmx_nested_l1_window(void);
 /* Whether L1 is in VMX operation (after its VMXON, before its VMXOFF). */
 bool vmx_nested_in_vmx_root(void);
+/* A write fault on an L1 page the stub tracks for libnest (l1_tracked()):
+ * tells libnest, which makes the page writable again. */
+bool vmx_nested_l1_written(uint64_t gpa);
 /* An exit from L2 (vs.in_l2, vmcs02 current). */
 void vmx_nested_l2_exit(uint32_t reason);
 
