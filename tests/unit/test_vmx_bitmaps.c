@@ -9,7 +9,7 @@
 
 #include "check_main.h"
 
-#include "test_vmx_nested_fixture.h"
+#include "vmx_fixture.h"
 
 #define IOQ_IN(port) (((uint64_t)(port) << 16) | 8u)
 
