@@ -544,7 +544,7 @@ static bool or_run_vcpus(struct or_state *s, const uint8_t *data, size_t size, u
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.size = sizeof(cfg);
 	cfg.max_pages = 8 + (uint32_t)(c >> 4) * 4; /* small budgets exercise reclaim */
-	cfg.max_roots = nvcpu > 1 ? 3 : 2; /* one per vCPU running, one more to build */
+	cfg.max_roots = nvcpu > 1 ? 3 : 2;	    /* one per vCPU running, one more to build */
 	cfg.ept_vpid_cap = TB_EPT_CAPS;
 	cfg.maxphyaddr = OR_MAXPHY;
 	cfg.max_page_shift = (c & 8) ? 30 : 21;

@@ -86,8 +86,8 @@ static void tb_flush(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr)
 	t->sim.ops.flush(&t->sim, kind, tag, addr);
 }
 
-static void tb_flush_vcpus(void *ctx, const struct nest_vcpu_set *set, uint32_t kind,
-			   uint64_t tag, uint64_t addr)
+static void tb_flush_vcpus(void *ctx, const struct nest_vcpu_set *set, uint32_t kind, uint64_t tag,
+			   uint64_t addr)
 {
 	struct tb *t = ctx;
 	unsigned i;

@@ -764,8 +764,8 @@ START_TEST(l1_map_change_clears_only_leaves_into_that_page)
 	/* L2 pages 0..7 -> L1 0x200000 + i*4K in one shadow table; L2 page 8 also
 	 * leads to L1 0x203000 (an alias); root 2 maps L1 0x203000 too. */
 	for (i = 0; i < 8; i++)
-		tb_map64(&T, l1root, 4, i << 12, 0x200000 + (i << 12), 1,
-			 TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+		tb_map64(&T, l1root, 4, i << 12, 0x200000 + (i << 12), 1, TB_EPT_RWX | TB_EPT_MT(6),
+			 TB_EPT_RWX);
 	tb_map64(&T, l1root, 4, 8 << 12, 0x203000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
 	tb_map64(&T, root2, 4, 0x5000, 0x203000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
 	for (i = 0; i <= 8; i++)
@@ -788,8 +788,8 @@ START_TEST(l1_map_change_clears_only_leaves_into_that_page)
 	tb_map64(&T, l1root, 4, 0x400000, 0x800000, 2, TB_EPT_RWX | TB_EPT_PS | TB_EPT_MT(6),
 		 TB_EPT_RWX);
 	for (i = 0; i < 512; i++)
-		tb_map(&T, 0x800000 + i * 4096, TB_HPA_BASE + 0x40000000 + i * 4096, RWX, NEST_MT_WB,
-		       21);
+		tb_map(&T, 0x800000 + i * 4096, TB_HPA_BASE + 0x40000000 + i * 4096, RWX,
+		       NEST_MT_WB, 21);
 	ck_assert_uint_eq(fault(&r, 0x400000, NEST_ACC_R, 0).page_shift, 21);
 	ck_assert_int_eq(nest_tdp_l1_map_changed(ctx, 0x9ff000, 0x1000), NEST_OK);
 	ck_assert_uint_eq(shadow_leaf(&r, 0x400000, &lvl), 0);
@@ -814,8 +814,8 @@ START_TEST(l1_map_change_with_a_full_reverse_map_scans)
 	ctx_mem = aligned_alloc(64, (n + 63) & ~(size_t)63);
 	ck_assert_int_eq(nest_tdp_init(ctx_mem, n, &T.be, &c, &ctx), NEST_OK);
 	for (i = 0; i < 6; i++) {
-		tb_map64(&T, l1root, 4, i << 12, 0x200000 + (i << 12), 1,
-			 TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+		tb_map64(&T, l1root, 4, i << 12, 0x200000 + (i << 12), 1, TB_EPT_RWX | TB_EPT_MT(6),
+			 TB_EPT_RWX);
 		ck_assert_int_eq(fault(&r, i << 12, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
 	}
 	/* Pages 0 and 1 have entries; 2..5 do not fit. */

@@ -18,7 +18,7 @@
  */
 #include "paging.h"
 
-#define TDP_MAGIC 0x54445031u      /* "TDP1": the VM object */
+#define TDP_MAGIC 0x54445031u	   /* "TDP1": the VM object */
 #define TDP_VCPU_MAGIC 0x54445643u /* "TDVC": a vCPU's handle on it */
 #define TDP_MIN_PAGES 8u
 #define TDP_MAX_PAGES (1u << 24)
@@ -412,8 +412,7 @@ static uint32_t rmap_hash(const struct nest_tdp *t, uint64_t key)
 }
 
 /* Record that leaf `slot` of page `idx1` maps L1 range [base, base + 2^(12+9*code)). */
-static void rmap_add(struct nest_tdp *t, uint32_t idx1, unsigned slot, uint64_t base,
-		     unsigned code)
+static void rmap_add(struct nest_tdp *t, uint32_t idx1, unsigned slot, uint64_t base, unsigned code)
 {
 	struct tdp_page *p = &t->pages[idx1 - 1];
 	uint32_t i = t->rmap_free, h;
