@@ -70,7 +70,24 @@ enum nest_flush_kind {
 	NEST_FLUSH_VPID_ALL = 4,    ///< INVVPID all-context
 	NEST_FLUSH_ASID = 5,        ///< flush one ASID (SVM); @c tag is the ASID
 	NEST_FLUSH_ASID_ADDR = 6,   ///< INVLPGA; @c tag ASID, @c addr linear
-	NEST_FLUSH_ALL = 7          ///< everything
+	NEST_FLUSH_ALL = 7,         ///< everything
+	/** Only through nest_backend_ops::flush_vcpus: what the vCPUs cached
+	 *  from the NPT02 whose nCR3 is @c tag (the ASID L2 runs with on each of
+	 *  them: a TLB_CONTROL flush at their next VMRUN). Added after 0.1.0. */
+	NEST_FLUSH_NPT_ROOT = 8
+};
+
+/** The most vCPUs one VM object (a shared struct nest_tdp) serves; vCPU
+ *  numbers run from 0 to NEST_MAX_VCPUS - 1. Added after 0.1.0. */
+#define NEST_MAX_VCPUS 256
+
+/**
+ * @brief A set of vCPUs of one VM: bit (n % 64) of bits[n / 64] is vCPU n.
+ *
+ * IMPORTANT: layout. Added after 0.1.0.
+ */
+struct nest_vcpu_set {
+	uint64_t bits[NEST_MAX_VCPUS / 64]; ///< one bit per vCPU number
 };
 
 /** Log levels for nest_backend_ops::log. */
@@ -173,6 +190,36 @@ struct nest_backend_ops {
 	 * 0.1.0.
 	 */
 	int (*track_l1_writes)(void *ctx, const uint64_t *pages, unsigned n);
+	/**
+	 * Optional (required by a VM object shared by several vCPUs, see
+	 * nest_tdp_vcpu_init()): ask L0 to carry out the invalidation @p kind
+	 * (enum nest_flush_kind, with @p tag and @p addr as for @c flush) on
+	 * every vCPU of @p vcpus. libnest never waits for it. L0 honours the
+	 * request on each of those vCPUs before it next resumes that vCPU in
+	 * guest mode (L1 or L2): a vCPU in guest mode at the time of the request
+	 * is made to exit (an IPI) and flushed before it re-enters. Pages that
+	 * libnest returns through @c page_free after a request may still be
+	 * cached by the paging-structure caches of those vCPUs until the request
+	 * is honoured: L0 must not reuse them before then. The request may
+	 * include the calling vCPU. When present, libnest's shadow tables send
+	 * every invalidation through it instead of @c flush. Added after 0.1.0.
+	 */
+	void (*flush_vcpus)(void *ctx, const struct nest_vcpu_set *vcpus, uint32_t kind,
+			    uint64_t tag, uint64_t addr);
+	/**
+	 * Optional: take and release the VM's lock. When both are present,
+	 * every nest_tdp_* call (and every call of a VMX or SVM context that
+	 * reaches its shadow) holds it while it reads or changes the shared
+	 * shadow, so vCPUs may call libnest in parallel; without them the
+	 * caller serialises those calls itself (docs/porting.md, "Several
+	 * vCPUs"). libnest never calls back into itself while holding it, and
+	 * the only backend operations called under it are read_l1, cmpxchg_l1,
+	 * l1_to_host, page_alloc, page_free, flush, flush_vcpus and log.
+	 * Added after 0.1.0.
+	 */
+	void (*vm_lock)(void *ctx);
+	/** Release what vm_lock took. Added after 0.1.0. */
+	void (*vm_unlock)(void *ctx);
 };
 
 /** How many pages nest_backend_ops::track_l1_writes is given at most. */

@@ -193,7 +193,8 @@ struct nest_svm_config {
 	struct nest_svm_page msrpm02; ///< 8 KiB, physically contiguous: the merged MSRPM
 	struct nest_svm_page iopm02;  ///< 12 KiB, physically contiguous: the merged IOPM
 	/** The NPT02 shadow (tdp.h), or NULL: then NEST_SVM_F_NP is not
-	 *  offered and L2 always runs on NPT01. */
+	 *  offered and L2 always runs on NPT01. With several vCPUs, this
+	 *  vCPU's handle (nest_tdp_vcpu_init()) on the VM's shared shadow. */
 	struct nest_tdp *tdp;
 };
 

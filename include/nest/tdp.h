@@ -11,7 +11,8 @@
  *    page tables). They only read, unless the caller asks them to set
  *    accessed/dirty flags (NEST_WALK_SET_AD).
  *
- * 2. The shadow: a per-vCPU context that builds EPT02/NPT02 (L2-physical to
+ * 2. The shadow: a context (one per L1, shared by its vCPUs through
+ *    nest_tdp_vcpu_init() handles) that builds EPT02/NPT02 (L2-physical to
  *    host-physical) from L1's EPT12/NPT12 and L0's map of L1 memory
  *    (nest_backend_ops::l1_to_host). Use it like this:
  *    - nest_tdp_size() / nest_tdp_init() in caller memory, nest_tdp_fini();
@@ -27,6 +28,12 @@
  * VMX, a TLB_CONTROL flush at VMRUN on SVM) after changing its tables, as the
  * architecture requires, and the flush drops the shadow of that root.
  * docs/conformance-paging.md lists every choice and deviation.
+ *
+ * Concurrency (docs/porting.md, "Several vCPUs"): calls on one VM object,
+ * through any of its handles, are serialised by the VM lock
+ * (nest_backend_ops::vm_lock) or, without it, by the caller. Entries of
+ * the shadow tables, which hardware walkers read at any time, are written
+ * with single aligned 64-bit atomic stores or compare-and-exchange.
  */
 #ifndef NEST_TDP_H
 #define NEST_TDP_H
@@ -218,7 +225,17 @@ struct nest_tdp_config {
 	uint8_t maxphyaddr;   ///< L1's MAXPHYADDR, 32..52
 	uint8_t max_page_shift; ///< largest page the hardware maps in EPT02/NPT02: 12, 21 or 30
 	uint8_t reserved[6];  ///< zero
+	/** Entries of the reverse map from L1-physical pages to shadow leaves
+	 *  (24 bytes each, in the context's memory): nest_tdp_l1_map_changed()
+	 *  of a few pages costs the same whatever max_pages while the leaves fit;
+	 *  leaves beyond it fall back to a scan of the pool. 0: 8 per page of
+	 *  max_pages. At most 2^28. Added after 0.1.0 (older callers get 0). */
+	uint32_t rmap_entries;
+	uint32_t reserved2; ///< zero
 };
+
+/** The smallest nest_tdp_config::size libnest accepts (the 0.1.0 layout). */
+#define NEST_TDP_CONFIG_MIN_SIZE (offsetof(struct nest_tdp_config, reserved) + 6)
 
 /** The largest nest_tdp_config::max_roots. */
 #define NEST_TDP_MAX_ROOTS 64
@@ -364,7 +381,47 @@ NEST_API int nest_tdp_init(void *mem, size_t size, const struct nest_backend *be
 			   const struct nest_tdp_config *cfg, struct nest_tdp **out);
 
 /**
+ * @brief Bytes of caller memory one vCPU's handle on a shared shadow needs.
+ * @return The size (small and fixed). Added after 0.1.0.
+ */
+NEST_API size_t nest_tdp_vcpu_size(void);
+
+/**
+ * @brief A vCPU's handle on a shadow shared by every vCPU of one L1 (the VM object).
+ *
+ * The context nest_tdp_init() returns is the VM object: the shadow tables,
+ * their cache, the pool and the reverse map, shared by all vCPUs of one L1.
+ * Used directly it acts as vCPU 0 (what a single-vCPU caller does). For
+ * several vCPUs, give each one a handle made here and pass the handle
+ * wherever a struct nest_tdp is taken (nest_vmx_l0::tdp,
+ * nest_svm_config::tdp, every nest_tdp_* call): the handle names the vCPU
+ * whose root is pinned, whose hardware may cache what, and who must flush.
+ *
+ * Per vCPU, the root that nest_tdp_root() last returned stays pinned: no
+ * other vCPU's call reclaims it while that vCPU may run on it. Every
+ * invalidation (nest_tdp_invalidate_*, nest_tdp_l1_map_changed(), roots
+ * reclaimed or emptied for room) is sent through
+ * nest_backend_ops::flush_vcpus to the set of vCPUs that loaded the
+ * affected root; L0 honours it before it resumes any of them in guest mode.
+ * docs/porting.md, "Several vCPUs", gives the whole contract.
+ *
+ * @param mem Memory of nest_tdp_vcpu_size() bytes, 8-byte aligned.
+ * @param size Its size.
+ * @param vm The VM object (from nest_tdp_init(); not a handle).
+ * @param vcpu The vCPU number, below NEST_MAX_VCPUS; one handle per number.
+ * @param[out] out The handle (== @p mem).
+ * @return NEST_OK, NEST_E_INVAL, NEST_E_NOSPC (mem too small), or
+ *         NEST_E_MISSING_OP (the VM's backend has no flush_vcpus and
+ *         @p vcpu is not 0). Added after 0.1.0.
+ */
+NEST_API int nest_tdp_vcpu_init(void *mem, size_t size, struct nest_tdp *vm, uint32_t vcpu,
+				struct nest_tdp **out);
+
+/**
  * @brief Free every shadow page (through page_free). The memory may then be reused.
+ *
+ * On the VM object only, once no vCPU runs on its shadow; vCPU handles
+ * need no finalisation (a handle given here is ignored).
  * @param ctx The context (NULL is ignored).
  */
 NEST_API void nest_tdp_fini(struct nest_tdp *ctx);

@@ -638,7 +638,9 @@ struct nest_vmx_l0 {
 	 *  intercepts no port. */
 	const void *io_bitmap;
 	/** The shadow EPT02 context for L1 using EPT (nest/tdp.h); NULL: L1
-	 *  may not enable EPT for L2 (VM entry then fails with error 7). */
+	 *  may not enable EPT for L2 (VM entry then fails with error 7). With
+	 *  several vCPUs, this vCPU's handle (nest_tdp_vcpu_init()) on the VM's
+	 *  shared shadow. */
 	struct nest_tdp *tdp;
 };
 

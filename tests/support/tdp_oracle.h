@@ -158,8 +158,16 @@ static struct or_ref or_ref_walk_legacy(struct tb *t, uint32_t mode, uint64_t cr
 
 struct or_state {
 	struct tb t;
-	struct nest_tdp *ctx;
+	struct nest_tdp *ctx; /* the acting vCPU's handle (the VM object with one vCPU) */
+	struct nest_tdp *vm;
 	void *mem;
+	/* Two vCPUs sharing the VM object: their handles, the L1 table each
+	 * runs on, and the root each was last given (pinned). */
+	unsigned nvcpu, v;
+	struct nest_tdp *h[2];
+	_Alignas(8) unsigned char hmem[2][64];
+	unsigned vcur[2];
+	uint64_t pinned[2];
 	struct nest_tdp_l1_root root;     /* the L1 root in use */
 	struct nest_tdp_l1_root roots[2]; /* two L1 tables, used in turns */
 	unsigned cur;
@@ -267,6 +275,7 @@ static bool or_check_root(struct or_state *s)
 
 	if (nest_tdp_root(s->ctx, &s->root, &info) != NEST_OK)
 		return or_fail(s, "nest_tdp_root failed", 0, 0);
+	s->pinned[s->v] = info.hpa;
 	top = sim_pool_hva(&s->t.sim, info.hpa);
 	if (top == NULL)
 		return or_fail(s, "root outside the pool", info.hpa, 0);
@@ -495,8 +504,31 @@ static bool or_fault(struct or_state *s, struct or_src *src)
 	return or_check_all(s);
 }
 
-/* Run one scenario from `data`; returns true when every check held (else s->why). */
-static bool or_run(struct or_state *s, const uint8_t *data, size_t size)
+/* Two vCPUs: the other vCPU's pinned root is still its root, whatever the
+ * acting one did; and flush requests name only attached vCPUs. */
+static bool or_check_other(struct or_state *s)
+{
+	unsigned u = s->v ^ 1, i;
+	struct nest_tdp_root_info info;
+
+	for (i = 1; i < NEST_MAX_VCPUS / 64; i++)
+		if (s->t.vcpus_seen[i])
+			return or_fail(s, "flush request for a vCPU never attached", i, 0);
+	if (s->t.vcpus_seen[0] & ~3ull)
+		return or_fail(s, "flush request for a vCPU never attached", s->t.vcpus_seen[0], 0);
+	if (!s->pinned[u])
+		return true;
+	if (nest_tdp_root(s->h[u], &s->roots[s->vcur[u]], &info) != NEST_OK)
+		return or_fail(s, "nest_tdp_root of the other vCPU failed", u, 0);
+	if (info.hpa != s->pinned[u])
+		return or_fail(s, "a vCPU's pinned root was reclaimed by another", s->pinned[u],
+			       info.hpa);
+	return true;
+}
+
+/* Run one scenario from `data` with `nvcpu` (1 or 2) vCPUs on one shadow;
+ * returns true when every check held (else s->why). */
+static bool or_run_vcpus(struct or_state *s, const uint8_t *data, size_t size, unsigned nvcpu)
 {
 	struct or_src src = { data, size };
 	struct nest_tdp_config cfg;
@@ -512,16 +544,27 @@ static bool or_run(struct or_state *s, const uint8_t *data, size_t size)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.size = sizeof(cfg);
 	cfg.max_pages = 8 + (uint32_t)(c >> 4) * 4; /* small budgets exercise reclaim */
-	cfg.max_roots = 2;
+	cfg.max_roots = nvcpu > 1 ? 3 : 2;	    /* one per vCPU running, one more to build */
 	cfg.ept_vpid_cap = TB_EPT_CAPS;
 	cfg.maxphyaddr = OR_MAXPHY;
 	cfg.max_page_shift = (c & 8) ? 30 : 21;
 	need = nest_tdp_size(&cfg);
 	s->mem = aligned_alloc(64, (need + 63) & ~(size_t)63);
-	if (s->mem == NULL || nest_tdp_init(s->mem, need, &s->t.be, &cfg, &s->ctx) != NEST_OK) {
+	if (nvcpu > 1)
+		tb_enable_vcpus(&s->t);
+	if (s->mem == NULL || nest_tdp_init(s->mem, need, &s->t.be, &cfg, &s->vm) != NEST_OK) {
 		ok = or_fail(s, "nest_tdp_init", 0, 0);
 		goto out;
 	}
+	s->nvcpu = nvcpu > 1 ? 2 : 1;
+	s->ctx = s->h[0] = s->h[1] = s->vm;
+	for (k = 1; k < s->nvcpu; k++)
+		if (nest_tdp_vcpu_init(s->hmem[k], sizeof(s->hmem[k]), s->vm, k, &s->h[k]) !=
+		    NEST_OK) {
+			ok = or_fail(s, "nest_tdp_vcpu_init", k, 0);
+			nest_tdp_fini(s->vm);
+			goto out;
+		}
 	s->npt = (c & 1) != 0;
 	s->ad = (c & 2) != 0;
 	/* NPT: L1's host paging mode from bits 2:1. */
@@ -552,9 +595,17 @@ static bool or_run(struct or_state *s, const uint8_t *data, size_t size)
 		s->roots[k] = s->root;
 	}
 	s->cur = 1;
+	s->vcur[0] = s->vcur[1] = 1;
 	ops = 0;
 	while (ok && src.n > 0 && ops++ < 400) {
 		op = (unsigned)or_next(&src, 1);
+		if (s->nvcpu > 1) {
+			/* Bit 4: which vCPU acts, on the table it runs on. */
+			s->v = (op >> 4) & 1;
+			s->ctx = s->h[s->v];
+			s->cur = s->vcur[s->v];
+			s->root = s->roots[s->cur];
+		}
 		switch (op & 7) {
 		case 0:
 			or_l1_change(s, &src);
@@ -566,7 +617,9 @@ static bool or_run(struct or_state *s, const uint8_t *data, size_t size)
 		case 3:
 			/* L1 switches to its other table (another L2, or VMFUNC). */
 			s->cur ^= 1;
+			s->vcur[s->v] = s->cur;
 			s->root = s->roots[s->cur];
+			s->pinned[s->v] = 0; /* its next entry asks for the other root */
 			break;
 		case 2:
 			if (op & 8)
@@ -578,16 +631,23 @@ static bool or_run(struct or_state *s, const uint8_t *data, size_t size)
 			ok = or_fault(s, &src);
 			break;
 		}
+		if (ok && s->nvcpu > 1)
+			ok = or_check_other(s);
 	}
 	if (ok)
 		ok = or_check_all(s);
-	nest_tdp_fini(s->ctx);
+	nest_tdp_fini(s->vm);
 	if (ok && s->t.sim.pool_in_use != 0)
 		ok = or_fail(s, "pages leaked after fini", s->t.sim.pool_in_use, 0);
 out:
 	free(s->mem);
 	tb_fini(&s->t);
 	return ok;
+}
+
+static inline bool or_run(struct or_state *s, const uint8_t *data, size_t size)
+{
+	return or_run_vcpus(s, data, size, 1);
 }
 
 #endif /* NEST_TDP_ORACLE_H */

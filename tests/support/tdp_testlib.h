@@ -31,6 +31,9 @@ struct tb {
 	bool *mapped;
 	uint64_t next_table; /* bump allocator for L1 tables */
 	unsigned long l1_to_host_calls;
+	/* flush_vcpus (set only by tb_enable_vcpus()): requests and their union. */
+	unsigned long vcpu_requests;
+	uint64_t vcpus_seen[NEST_MAX_VCPUS / 64];
 };
 
 static int tb_l1_to_host(void *ctx, uint64_t gpa, struct nest_l0_map *out)
@@ -80,6 +83,18 @@ static void tb_free(void *ctx, uint64_t hpa, void *hva)
 static void tb_flush(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr)
 {
 	struct tb *t = ctx;
+	t->sim.ops.flush(&t->sim, kind, tag, addr);
+}
+
+static void tb_flush_vcpus(void *ctx, const struct nest_vcpu_set *set, uint32_t kind, uint64_t tag,
+			   uint64_t addr)
+{
+	struct tb *t = ctx;
+	unsigned i;
+
+	t->vcpu_requests++;
+	for (i = 0; i < NEST_MAX_VCPUS / 64; i++)
+		t->vcpus_seen[i] |= set->bits[i];
 	t->sim.ops.flush(&t->sim, kind, tag, addr);
 }
 
@@ -151,6 +166,12 @@ static inline void tb_fini(struct tb *t)
 	free(t->shift);
 	free(t->ipat);
 	free(t->mapped);
+}
+
+/* Give the backend flush_vcpus, which a shadow shared by several vCPUs needs. */
+static inline void tb_enable_vcpus(struct tb *t)
+{
+	t->ops.flush_vcpus = tb_flush_vcpus;
 }
 
 static inline uint64_t tb_new_table(struct tb *t)

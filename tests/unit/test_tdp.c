@@ -749,6 +749,84 @@ START_TEST(l1_map_change_drops_entries_into_the_range)
 }
 END_TEST
 
+/* The reverse map: one page's change clears exactly the leaves that lead
+ * into it, in the same shadow table as others that stay, in every root
+ * that maps it, and 2 MiB leaves that contain it. */
+START_TEST(l1_map_change_clears_only_leaves_into_that_page)
+{
+	struct nest_tdp_l1_root r = ept_root(0), r2;
+	uint64_t root2 = tb_new_table(&T), i;
+	unsigned lvl;
+
+	memset(&r2, 0, sizeof(r2));
+	r2.kind = NEST_TDP_EPT;
+	r2.pointer = TB_EPTP(root2, 4, 0);
+	/* L2 pages 0..7 -> L1 0x200000 + i*4K in one shadow table; L2 page 8 also
+	 * leads to L1 0x203000 (an alias); root 2 maps L1 0x203000 too. */
+	for (i = 0; i < 8; i++)
+		tb_map64(&T, l1root, 4, i << 12, 0x200000 + (i << 12), 1, TB_EPT_RWX | TB_EPT_MT(6),
+			 TB_EPT_RWX);
+	tb_map64(&T, l1root, 4, 8 << 12, 0x203000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	tb_map64(&T, root2, 4, 0x5000, 0x203000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	for (i = 0; i <= 8; i++)
+		ck_assert_int_eq(fault(&r, i << 12, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
+	ck_assert_int_eq(fault(&r2, 0x5000, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
+	ck_assert_int_eq(nest_tdp_l1_map_changed(ctx, 0x203000, 0x1000), NEST_OK);
+	for (i = 0; i < 8; i++)
+		if (i == 3)
+			ck_assert_uint_eq(shadow_leaf(&r, i << 12, &lvl), 0);
+		else
+			ck_assert_uint_ne(shadow_leaf(&r, i << 12, &lvl), 0);
+	ck_assert_uint_eq(shadow_leaf(&r, 8 << 12, &lvl), 0);
+	ck_assert_uint_eq(shadow_leaf(&r2, 0x5000, &lvl), 0);
+	/* Rebuilt, then changed again: the map follows the new leaves. */
+	ck_assert_int_eq(fault(&r, 3 << 12, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
+	ck_assert_int_eq(nest_tdp_l1_map_changed(ctx, 0x203000, 0x1000), NEST_OK);
+	ck_assert_uint_eq(shadow_leaf(&r, 3 << 12, &lvl), 0);
+	ck_assert_uint_ne(shadow_leaf(&r, 4 << 12, &lvl), 0);
+	/* A 2 MiB leaf on both sides goes when one 4 KiB page inside it changes. */
+	tb_map64(&T, l1root, 4, 0x400000, 0x800000, 2, TB_EPT_RWX | TB_EPT_PS | TB_EPT_MT(6),
+		 TB_EPT_RWX);
+	for (i = 0; i < 512; i++)
+		tb_map(&T, 0x800000 + i * 4096, TB_HPA_BASE + 0x40000000 + i * 4096, RWX,
+		       NEST_MT_WB, 21);
+	ck_assert_uint_eq(fault(&r, 0x400000, NEST_ACC_R, 0).page_shift, 21);
+	ck_assert_int_eq(nest_tdp_l1_map_changed(ctx, 0x9ff000, 0x1000), NEST_OK);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x400000, &lvl), 0);
+	ck_assert_uint_ne(shadow_leaf(&r, 4 << 12, &lvl), 0);
+}
+END_TEST
+
+/* With a reverse map too small for the leaves, a change falls back to the
+ * scan and still drops every leaf into the page. */
+START_TEST(l1_map_change_with_a_full_reverse_map_scans)
+{
+	struct nest_tdp_config c = config(64, 4);
+	struct nest_tdp_l1_root r = ept_root(0);
+	uint64_t i;
+	unsigned lvl;
+	size_t n;
+
+	nest_tdp_fini(ctx);
+	free(ctx_mem);
+	c.rmap_entries = 2;
+	n = nest_tdp_size(&c);
+	ctx_mem = aligned_alloc(64, (n + 63) & ~(size_t)63);
+	ck_assert_int_eq(nest_tdp_init(ctx_mem, n, &T.be, &c, &ctx), NEST_OK);
+	for (i = 0; i < 6; i++) {
+		tb_map64(&T, l1root, 4, i << 12, 0x200000 + (i << 12), 1, TB_EPT_RWX | TB_EPT_MT(6),
+			 TB_EPT_RWX);
+		ck_assert_int_eq(fault(&r, i << 12, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
+	}
+	/* Pages 0 and 1 have entries; 2..5 do not fit. */
+	ck_assert_int_eq(nest_tdp_l1_map_changed(ctx, 0x204000, 0x1000), NEST_OK);
+	ck_assert_uint_eq(shadow_leaf(&r, 4 << 12, &lvl), 0);
+	/* An older caller's configuration (no rmap_entries) is taken. */
+	c.size = NEST_TDP_CONFIG_MIN_SIZE;
+	ck_assert_uint_gt(nest_tdp_size(&c), 0);
+}
+END_TEST
+
 START_TEST(memory_stays_bounded_by_reclaim)
 {
 	struct nest_tdp_l1_root r;
@@ -839,6 +917,8 @@ static Suite *tdp_suite(void)
 	tcase_add_test(c, invept_global_empties_every_root);
 	tcase_add_test(c, invalidate_range_drops_only_that_range);
 	tcase_add_test(c, l1_map_change_drops_entries_into_the_range);
+	tcase_add_test(c, l1_map_change_clears_only_leaves_into_that_page);
+	tcase_add_test(c, l1_map_change_with_a_full_reverse_map_scans);
 	tcase_add_test(c, memory_stays_bounded_by_reclaim);
 	tcase_add_test(c, init_rejects_bad_arguments);
 	suite_add_tcase(s, f);

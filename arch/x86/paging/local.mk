@@ -24,6 +24,33 @@ tests_unit_test_tdp_prop_SOURCES = tests/unit/test_tdp_prop.c
 tests_unit_test_tdp_prop_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_tdp_prop_LDADD = $(TEST_LDADD)
 
+# Several vCPUs on one shadow: the threaded stress test (about 2 s), and
+# `make tsan`, the same under ThreadSanitizer (core, simulated backend and
+# test built with -fsanitize=thread in a scratch directory).
+check_PROGRAMS += tests/unit/test_tdp_smp
+TESTS += tests/unit/test_tdp_smp
+tests_unit_test_tdp_smp_SOURCES = tests/unit/test_tdp_smp.c
+tests_unit_test_tdp_smp_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_tdp_smp_CFLAGS = $(AM_CFLAGS) -pthread
+tests_unit_test_tdp_smp_LDADD = $(TEST_LDADD) -lpthread
+
+TSAN_DIR = tests/unit/tsan
+tsan:
+	@mkdir -p $(TSAN_DIR)
+	srcs=; for f in $(NEST_CORE_SOURCES); do \
+		case "$$f" in *.c) srcs="$$srcs $(top_srcdir)/$$f" ;; esac; \
+	done; \
+	$(CC) -std=c11 -O1 -g -fsanitize=thread -pthread $(NEST_CORE_CPPFLAGS) \
+		-I$(top_srcdir)/tests/support $(CHECK_CFLAGS) \
+		-o $(TSAN_DIR)/test_tdp_smp $(top_srcdir)/tests/unit/test_tdp_smp.c \
+		$(top_srcdir)/tests/support/sim.c $$srcs $(CHECK_LIBS)
+	CK_FORK=no TSAN_OPTIONS='halt_on_error=1 exitcode=66' ./$(TSAN_DIR)/test_tdp_smp
+.PHONY: tsan
+clean-local: clean-tsan
+clean-tsan:
+	rm -rf $(TSAN_DIR)
+.PHONY: clean-tsan
+
 FUZZ_TARGETS += tdp
 EXTRA_DIST += tests/fuzz/fuzz_tdp.c
 

@@ -18,11 +18,15 @@
  */
 #include "paging.h"
 
-#define TDP_MAGIC 0x54445031u /* "TDP1" */
+#define TDP_MAGIC 0x54445031u	   /* "TDP1": the VM object */
+#define TDP_VCPU_MAGIC 0x54445643u /* "TDVC": a vCPU's handle on it */
 #define TDP_MIN_PAGES 8u
 #define TDP_MAX_PAGES (1u << 24)
+#define TDP_MAX_RMAP (1u << 28)
+#define TDP_RMAP_PER_PAGE 8u
 #define TDP_NONE 0u /* list/index terminator: indices are stored +1 */
 #define TDP_HASH_MULT 0x9e3779b97f4a7c15ull
+#define TDP_SET_WORDS (NEST_MAX_VCPUS / 64)
 
 /* NPT02 non-leaf rights: everything; leaves carry the real rights. */
 #define NPT_TABLE_BITS (X86_PTE_P | X86_PTE_RW | X86_PTE_US | X86_PTE_A)
@@ -37,10 +41,29 @@ struct tdp_page {
 	uint64_t l1_lo, l1_hi; /* L1-physical range its leaves point into (lo >= hi: none) */
 	uint32_t hnext;	       /* hash chain */
 	uint32_t next;	       /* next page of the same root, or of the free list */
+	uint32_t rmap;	       /* reverse-map entries of its leaves (+1) */
 	uint16_t root;
 	uint8_t level;
 	uint8_t used;
+	uint8_t ovf; /* a leaf of it found the reverse map full */
+	uint8_t pad[7];
 };
+
+/*
+ * The reverse map: one entry per shadow leaf, keyed by the L1-physical
+ * range the leaf maps (its base and size), hashed, and chained per page so
+ * that the leaves of a released page leave the map with it.
+ */
+struct tdp_rmap {
+	uint64_t key;	/* RMAP_KEY(base, size code); 0: free */
+	uint32_t hnext; /* hash chain, or free list (+1) */
+	uint32_t pnext; /* next entry of the same page (+1) */
+	uint32_t page;	/* page descriptor (+1) */
+	uint16_t slot;	/* entry index in that page */
+	uint16_t pad;
+};
+
+#define RMAP_KEY(base, code) ((((base) >> PG_PAGE_SHIFT) << 3) | ((uint64_t)(code) << 1) | 1u)
 
 struct tdp_root {
 	uint64_t key_ptr;
@@ -49,12 +72,17 @@ struct tdp_root {
 	uint32_t pages;	 /* list of the other pages (+1) */
 	uint32_t npages; /* pages owned, root table included */
 	uint64_t lru;
-	uint8_t valid, levels, kind, need_flush;
+	uint8_t valid, levels, kind;
 	uint8_t ad; /* A/D flags in L1's table (EPTP bit 6; always for NPT) */
 	uint8_t mbec;
-	uint8_t pad[2];
+	uint8_t pad[3];
+	uint32_t pins;	    /* vCPUs whose current root this is */
 	uint64_t eptp_bits; /* EPT: walk length and A/D of EPTP02 */
 	struct nest_tdp_l1_root l1;
+	/* vCPUs that loaded it since it was built: who may cache its entries. */
+	struct nest_vcpu_set users;
+	/* vCPUs that must flush L2's TLB tag before they next run on it. */
+	struct nest_vcpu_set need_flush;
 };
 
 struct nest_tdp {
@@ -64,7 +92,8 @@ struct nest_tdp {
 	uint32_t hash_shift;
 	uint32_t free_list;
 	uint32_t pages_in_use;
-	int32_t current;
+	uint32_t rmap_n, rmap_nbuckets, rmap_shift, rmap_free;
+	uint32_t n_ovf; /* pages with ovf set */
 	uint32_t pad;
 	uint64_t clock;
 	struct nest_backend be;
@@ -73,9 +102,83 @@ struct nest_tdp {
 	struct tdp_root roots[NEST_TDP_MAX_ROOTS];
 	uint64_t watched[NEST_TDP_MAX_WATCHED]; /* L1-physical pages, write-watched */
 	uint32_t n_watched;
+	struct nest_vcpu_set attached;
+	int16_t cur[NEST_MAX_VCPUS]; /* per vCPU: the root it runs on (pinned), or -1 */
 	struct tdp_page *pages;
 	uint32_t *buckets;
+	struct tdp_rmap *rmaps;
+	uint32_t *rbuckets;
 };
+
+/* A vCPU's handle: what nest_tdp_vcpu_init() builds. */
+struct tdp_vcpu {
+	uint32_t magic;
+	uint32_t vcpu;
+	struct nest_tdp *vm;
+};
+
+/* ---- vCPU sets ---- */
+
+static void set_add(struct nest_vcpu_set *s, unsigned v)
+{
+	s->bits[v / 64] |= 1ull << (v % 64);
+}
+
+static void set_del(struct nest_vcpu_set *s, unsigned v)
+{
+	s->bits[v / 64] &= ~(1ull << (v % 64));
+}
+
+static bool set_has(const struct nest_vcpu_set *s, unsigned v)
+{
+	return (s->bits[v / 64] >> (v % 64)) & 1;
+}
+
+static bool set_empty(const struct nest_vcpu_set *s)
+{
+	unsigned i;
+
+	for (i = 0; i < TDP_SET_WORDS; i++)
+		if (s->bits[i])
+			return false;
+	return true;
+}
+
+static void set_fill(struct nest_vcpu_set *s)
+{
+	nest__memset(s, 0xff, sizeof(*s));
+}
+
+/* ---- entries that hardware walkers read ----
+ *
+ * Shadow tables are live while any vCPU runs L2 on them: the processor may
+ * walk them, and set accessed/dirty flags in them (EPTP02 enables EPT A/D
+ * when EPTP12 does; NPT02 leaves and tables carry A/D), at any time. So
+ * every store to a table entry is one aligned 64-bit atomic store, and an
+ * entry that may be present is replaced by compare-and-exchange, which
+ * cannot lose a flag the processor sets meanwhile unnoticed (the loop
+ * reads it back) and tells exactly what was there. These are the
+ * compiler's freestanding atomic builtins on libnest's own pages (no
+ * library call: a plain MOV or LOCK CMPXCHG on x86-64).
+ */
+static uint64_t ent_load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void ent_store(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static uint64_t ent_replace(uint64_t *p, uint64_t v)
+{
+	uint64_t old = ent_load(p);
+
+	while (!__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		;
+	return old;
+}
 
 /* ---- sizes and layout ---- */
 
@@ -91,9 +194,10 @@ static uint32_t tdp_buckets(uint32_t max_pages, uint32_t *shift)
 	return n < 2 ? 2 : n;
 }
 
-static bool tdp_cfg_ok(const struct nest_tdp_config *cfg)
+/* The caller's configuration in the current layout (older callers: new fields 0). */
+static bool tdp_cfg_get(const struct nest_tdp_config *in, struct nest_tdp_config *cfg)
 {
-	if (cfg == NULL || cfg->size < sizeof(struct nest_tdp_config))
+	if (in == NULL || nest__copy_in(cfg, sizeof(*cfg), in, NEST_TDP_CONFIG_MIN_SIZE) != NEST_OK)
 		return false;
 	if (cfg->max_pages < TDP_MIN_PAGES || cfg->max_pages > TDP_MAX_PAGES)
 		return false;
@@ -101,6 +205,14 @@ static bool tdp_cfg_ok(const struct nest_tdp_config *cfg)
 		return false;
 	if (cfg->maxphyaddr < 32 || cfg->maxphyaddr > 52)
 		return false;
+	if (cfg->rmap_entries > TDP_MAX_RMAP)
+		return false;
+	if (cfg->rmap_entries == 0) {
+		uint64_t n = (uint64_t)cfg->max_pages * TDP_RMAP_PER_PAGE;
+
+		cfg->rmap_entries = n > TDP_MAX_RMAP ? TDP_MAX_RMAP : (uint32_t)n;
+	}
+	cfg->size = sizeof(*cfg);
 	return cfg->max_page_shift == PG_PAGE_SHIFT || cfg->max_page_shift == PG_SHIFT_2M ||
 	       cfg->max_page_shift == PG_SHIFT_1G;
 }
@@ -110,32 +222,43 @@ static size_t tdp_align(size_t n)
 	return (n + 15) & ~(size_t)15;
 }
 
-NEST_API size_t nest_tdp_size(const struct nest_tdp_config *cfg)
+static size_t tdp_bytes(const struct nest_tdp_config *cfg)
 {
 	uint32_t shift;
 
-	if (!tdp_cfg_ok(cfg))
-		return 0;
 	return tdp_align(sizeof(struct nest_tdp)) +
 	       tdp_align((size_t)cfg->max_pages * sizeof(struct tdp_page)) +
-	       (size_t)tdp_buckets(cfg->max_pages, &shift) * sizeof(uint32_t);
+	       tdp_align((size_t)tdp_buckets(cfg->max_pages, &shift) * sizeof(uint32_t)) +
+	       tdp_align((size_t)cfg->rmap_entries * sizeof(struct tdp_rmap)) +
+	       (size_t)tdp_buckets(cfg->rmap_entries / 2, &shift) * sizeof(uint32_t);
+}
+
+NEST_API size_t nest_tdp_size(const struct nest_tdp_config *in)
+{
+	struct nest_tdp_config cfg;
+
+	if (!tdp_cfg_get(in, &cfg))
+		return 0;
+	return tdp_bytes(&cfg);
 }
 
 NEST_API int nest_tdp_init(void *mem, size_t size, const struct nest_backend *be,
-			   const struct nest_tdp_config *cfg, struct nest_tdp **out)
+			   const struct nest_tdp_config *in, struct nest_tdp **out)
 {
 	struct nest_tdp *t = mem;
+	struct nest_tdp_config cfg;
 	size_t need;
 	uint32_t i;
+	char *p;
 	int rc;
 
-	if (mem == NULL || out == NULL || cfg == NULL || ((uintptr_t)mem & 15))
+	if (mem == NULL || out == NULL || in == NULL || ((uintptr_t)mem & 15))
 		return NEST_E_INVAL;
-	if (cfg->size < sizeof(struct nest_tdp_config))
+	if (in->size < NEST_TDP_CONFIG_MIN_SIZE)
 		return NEST_E_SIZE;
-	need = nest_tdp_size(cfg);
-	if (need == 0)
+	if (!tdp_cfg_get(in, &cfg))
 		return NEST_E_INVAL;
+	need = tdp_bytes(&cfg);
 	if (size < need)
 		return NEST_E_NOSPC;
 	nest__memset(t, 0, need);
@@ -145,27 +268,105 @@ NEST_API int nest_tdp_init(void *mem, size_t size, const struct nest_backend *be
 	if (!NEST_BE_HAS(&t->be, l1_to_host) || !NEST_BE_HAS(&t->be, page_alloc) ||
 	    !NEST_BE_HAS(&t->be, page_free))
 		return NEST_E_MISSING_OP;
-	t->cfg = *cfg;
-	t->cfg.size = sizeof(t->cfg);
-	t->max_pages = cfg->max_pages;
-	t->pages = (struct tdp_page *)((char *)t + tdp_align(sizeof(*t)));
-	t->buckets = (uint32_t *)((char *)t->pages +
-				  tdp_align((size_t)cfg->max_pages * sizeof(struct tdp_page)));
-	t->nbuckets = tdp_buckets(cfg->max_pages, &t->hash_shift);
+	t->cfg = cfg;
+	t->max_pages = cfg.max_pages;
+	p = (char *)t + tdp_align(sizeof(*t));
+	t->pages = (struct tdp_page *)p;
+	p += tdp_align((size_t)cfg.max_pages * sizeof(struct tdp_page));
+	t->nbuckets = tdp_buckets(cfg.max_pages, &t->hash_shift);
+	t->buckets = (uint32_t *)p;
+	p += tdp_align((size_t)t->nbuckets * sizeof(uint32_t));
+	t->rmaps = (struct tdp_rmap *)p;
+	p += tdp_align((size_t)cfg.rmap_entries * sizeof(struct tdp_rmap));
+	t->rbuckets = (uint32_t *)p;
+	t->rmap_n = cfg.rmap_entries;
+	t->rmap_nbuckets = tdp_buckets(cfg.rmap_entries / 2, &t->rmap_shift);
 	for (i = 0; i < t->max_pages; i++)
 		t->pages[i].next = i + 2 <= t->max_pages ? i + 2 : TDP_NONE;
 	t->free_list = 1;
-	t->current = -1;
+	for (i = 0; i < t->rmap_n; i++)
+		t->rmaps[i].hnext = i + 2 <= t->rmap_n ? i + 2 : TDP_NONE;
+	t->rmap_free = t->rmap_n ? 1 : TDP_NONE;
+	for (i = 0; i < NEST_MAX_VCPUS; i++)
+		t->cur[i] = -1;
+	set_add(&t->attached, 0);
 	t->st.size = sizeof(t->st);
-	t->st.pages_max = cfg->max_pages;
+	t->st.pages_max = cfg.max_pages;
 	t->magic = TDP_MAGIC;
 	*out = t;
 	return NEST_OK;
 }
 
-static bool tdp_ok(const struct nest_tdp *t)
+/* The VM object behind a context or a vCPU handle, and the vCPU it names. */
+static struct nest_tdp *tdp_resolve(const struct nest_tdp *h, unsigned *vcpu)
 {
-	return t != NULL && t->magic == TDP_MAGIC;
+	const uint32_t *magic = (const uint32_t *)(const void *)h;
+
+	if (h == NULL)
+		return NULL;
+	if (*magic == TDP_MAGIC) {
+		*vcpu = 0;
+		return (struct nest_tdp *)(uintptr_t)h;
+	}
+	if (*magic == TDP_VCPU_MAGIC) {
+		const struct tdp_vcpu *v = (const struct tdp_vcpu *)(const void *)h;
+
+		if (v->vm != NULL && v->vm->magic == TDP_MAGIC && v->vcpu < NEST_MAX_VCPUS) {
+			*vcpu = v->vcpu;
+			return v->vm;
+		}
+	}
+	return NULL;
+}
+
+static bool tdp_multi(const struct nest_tdp *t)
+{
+	return NEST_BE_HAS(&t->be, flush_vcpus);
+}
+
+static bool tdp_has_lock(const struct nest_tdp *t)
+{
+	return NEST_BE_HAS(&t->be, vm_lock) && NEST_BE_HAS(&t->be, vm_unlock);
+}
+
+static void tdp_lock(struct nest_tdp *t)
+{
+	if (tdp_has_lock(t))
+		t->be.ops->vm_lock(t->be.ctx);
+}
+
+static void tdp_unlock(struct nest_tdp *t)
+{
+	if (tdp_has_lock(t))
+		t->be.ops->vm_unlock(t->be.ctx);
+}
+
+NEST_API size_t nest_tdp_vcpu_size(void)
+{
+	return sizeof(struct tdp_vcpu);
+}
+
+NEST_API int nest_tdp_vcpu_init(void *mem, size_t size, struct nest_tdp *vm, uint32_t vcpu,
+				struct nest_tdp **out)
+{
+	struct tdp_vcpu *v = mem;
+
+	if (mem == NULL || out == NULL || vm == NULL || vm->magic != TDP_MAGIC ||
+	    vcpu >= NEST_MAX_VCPUS || ((uintptr_t)mem & 7))
+		return NEST_E_INVAL;
+	if (size < sizeof(*v))
+		return NEST_E_NOSPC;
+	if (vcpu != 0 && !tdp_multi(vm))
+		return NEST_E_MISSING_OP;
+	tdp_lock(vm);
+	set_add(&vm->attached, vcpu);
+	tdp_unlock(vm);
+	nest__memset(v, 0, sizeof(*v));
+	v->vcpu = vcpu;
+	v->vm = vm;
+	v->magic = TDP_VCPU_MAGIC;
+	*out = (struct nest_tdp *)mem;
+	return NEST_OK;
 }
 
 /* ---- page descriptors ---- */
@@ -203,6 +404,99 @@ static void tdp_unhash(struct nest_tdp *t, uint32_t idx1)
 	}
 }
 
+/* ---- the reverse map ---- */
+
+static uint32_t rmap_hash(const struct nest_tdp *t, uint64_t key)
+{
+	return (uint32_t)((key * TDP_HASH_MULT) >> t->rmap_shift) & (t->rmap_nbuckets - 1);
+}
+
+/* Record that leaf `slot` of page `idx1` maps L1 range [base, base + 2^(12+9*code)). */
+static void rmap_add(struct nest_tdp *t, uint32_t idx1, unsigned slot, uint64_t base, unsigned code)
+{
+	struct tdp_page *p = &t->pages[idx1 - 1];
+	uint32_t i = t->rmap_free, h;
+	struct tdp_rmap *m;
+
+	if (i == TDP_NONE) {
+		if (!p->ovf) {
+			p->ovf = 1;
+			t->n_ovf++;
+		}
+		return;
+	}
+	m = &t->rmaps[i - 1];
+	t->rmap_free = m->hnext;
+	m->key = RMAP_KEY(base, code);
+	m->page = idx1;
+	m->slot = (uint16_t)slot;
+	h = rmap_hash(t, m->key);
+	m->hnext = t->rbuckets[h];
+	t->rbuckets[h] = i;
+	m->pnext = p->rmap;
+	p->rmap = i;
+}
+
+static void rmap_unhash_put(struct nest_tdp *t, uint32_t i)
+{
+	struct tdp_rmap *m = &t->rmaps[i - 1];
+	uint32_t *link = &t->rbuckets[rmap_hash(t, m->key)];
+	uint32_t guard = 0;
+
+	while (*link != TDP_NONE && guard++ < t->rmap_n) {
+		if (*link == i) {
+			*link = m->hnext;
+			break;
+		}
+		link = &t->rmaps[*link - 1].hnext;
+	}
+	nest__memset(m, 0, sizeof(*m));
+	m->hnext = t->rmap_free;
+	t->rmap_free = i;
+}
+
+/* Forget the reverse-map entry of leaf `slot` of page `idx1` (at most PG_ENTRIES steps). */
+static void rmap_del_slot(struct nest_tdp *t, uint32_t idx1, unsigned slot)
+{
+	uint32_t *link = &t->pages[idx1 - 1].rmap;
+	uint32_t guard = 0;
+
+	while (*link != TDP_NONE && guard++ <= PG_ENTRIES) {
+		uint32_t i = *link;
+
+		if (t->rmaps[i - 1].slot == slot) {
+			*link = t->rmaps[i - 1].pnext;
+			rmap_unhash_put(t, i);
+			return;
+		}
+		link = &t->rmaps[i - 1].pnext;
+	}
+}
+
+/* Every leaf of page `idx1` is gone: forget its entries. */
+static void rmap_del_page(struct nest_tdp *t, uint32_t idx1)
+{
+	struct tdp_page *p = &t->pages[idx1 - 1];
+	uint32_t i = p->rmap, guard = 0;
+
+	while (i != TDP_NONE && guard++ <= PG_ENTRIES) {
+		uint32_t next = t->rmaps[i - 1].pnext;
+
+		rmap_unhash_put(t, i);
+		i = next;
+	}
+	p->rmap = TDP_NONE;
+	if (p->ovf) {
+		p->ovf = 0;
+		t->n_ovf--;
+	}
+}
+
+static uint32_t tdp_page_index(const struct nest_tdp *t, const struct tdp_page *pg)
+{
+	return (uint32_t)(pg - t->pages) + 1;
+}
+
 /* Allocate a zeroed shadow page for root `r` at `level`. Returns its index (+1) or 0. */
 static uint32_t tdp_page_new(struct nest_tdp *t, unsigned r, unsigned level, int *rc)
 {
@@ -225,11 +519,14 @@ static uint32_t tdp_page_new(struct nest_tdp *t, unsigned r, unsigned level, int
 	}
 	p = &t->pages[idx1 - 1];
 	t->free_list = p->next;
+	/* Not yet linked into any table: no walker sees it before the
+	 * release store that links it (ent_store). */
 	nest__memset(hva, 0, PG_PAGE_SIZE);
 	p->hpa = hpa;
 	p->hva = hva;
 	p->l1_lo = ~0ull;
 	p->l1_hi = 0;
+	p->rmap = TDP_NONE;
 	p->root = (uint16_t)r;
 	p->level = (uint8_t)level;
 	p->used = 1;
@@ -245,6 +542,7 @@ static void tdp_page_release(struct nest_tdp *t, uint32_t idx1)
 {
 	struct tdp_page *p = &t->pages[idx1 - 1];
 
+	rmap_del_page(t, idx1);
 	tdp_unhash(t, idx1);
 	nest__be_page_free(&t->be, p->hpa, p->hva);
 	nest__memset(p, 0, sizeof(*p));
@@ -262,23 +560,54 @@ static uint64_t tdp_root_pointer(const struct nest_tdp *t, const struct tdp_root
 	return rt->kind == NEST_TDP_EPT ? hpa | EPTP02_MT_WB | rt->eptp_bits : hpa;
 }
 
-/* Tell hardware to forget translations of a root whose entries were removed. */
+/*
+ * Tell hardware to forget translations of a root whose entries were
+ * removed: every vCPU flushes L2's tag before it next runs on the root
+ * (nest_tdp_root_info::created), and, with several vCPUs, L0 is asked to
+ * flush each vCPU that loaded it before it resumes that vCPU.
+ */
 static void tdp_root_flush(struct nest_tdp *t, struct tdp_root *rt)
 {
-	rt->need_flush = 1;
+	set_fill(&rt->need_flush);
+	if (tdp_multi(t)) {
+		if (!set_empty(&rt->users)) {
+			t->be.ops->flush_vcpus(t->be.ctx, &rt->users,
+					       rt->kind == NEST_TDP_EPT ? NEST_FLUSH_EPT_CONTEXT
+									: NEST_FLUSH_NPT_ROOT,
+					       tdp_root_pointer(t, rt), 0);
+		}
+		return;
+	}
 	if (rt->kind == NEST_TDP_EPT)
 		nest__be_flush(&t->be, NEST_FLUSH_EPT_CONTEXT, tdp_root_pointer(t, rt), 0);
 	/* NPT: nothing is tagged by nCR3; the caller flushes the ASID when
 	 * nest_tdp_root_info::created says so (TLB_CONTROL in vmcb02). */
 }
 
-/* Free every page of a root except its root table, and clear that table. */
+/*
+ * Free every page of a root except its root table, and clear that table.
+ * The table is emptied first, then the flush is asked for, then the pages
+ * go back to L0: a walker that still holds them in its caches is one the
+ * flush request covers (backend.h, flush_vcpus).
+ */
 static void tdp_root_zap(struct nest_tdp *t, unsigned r, bool flush)
 {
 	struct tdp_root *rt = &t->roots[r];
 	uint32_t i = rt->pages, guard = 0;
 	struct tdp_page *top;
+	unsigned k;
 
+	if (rt->page) {
+		top = &t->pages[rt->page - 1];
+		for (k = 0; k < PG_ENTRIES; k++)
+			if (ent_load(&top->hva[k]))
+				ent_replace(&top->hva[k], 0);
+		rmap_del_page(t, rt->page);
+		top->l1_lo = ~0ull;
+		top->l1_hi = 0;
+		if (flush)
+			tdp_root_flush(t, rt);
+	}
 	while (i != TDP_NONE && guard++ < t->max_pages) {
 		uint32_t next = t->pages[i - 1].next;
 
@@ -287,36 +616,32 @@ static void tdp_root_zap(struct nest_tdp *t, unsigned r, bool flush)
 	}
 	rt->pages = TDP_NONE;
 	rt->npages = rt->page ? 1 : 0;
-	if (rt->page) {
-		top = &t->pages[rt->page - 1];
-		nest__memset(top->hva, 0, PG_PAGE_SIZE);
-		top->l1_lo = ~0ull;
-		top->l1_hi = 0;
-		if (flush)
-			tdp_root_flush(t, rt);
-	}
 }
 
 static void tdp_root_free(struct nest_tdp *t, unsigned r)
 {
 	struct tdp_root *rt = &t->roots[r];
+	unsigned v;
 
-	tdp_root_zap(t, r, false);
+	/* With several vCPUs, those that loaded it may still cache it. */
+	tdp_root_zap(t, r, tdp_multi(t));
 	if (rt->page)
 		tdp_page_release(t, rt->page);
+	if (rt->pins)
+		for (v = 0; v < NEST_MAX_VCPUS; v++)
+			if (t->cur[v] == (int16_t)r)
+				t->cur[v] = -1;
 	nest__memset(rt, 0, sizeof(*rt));
-	if (t->current == (int32_t)r)
-		t->current = -1;
 	t->st.roots--;
 }
 
-/* Reclaim the least recently used root other than `keep`; false if none. */
+/* Reclaim the least recently used root other than `keep` and the pinned ones; false if none. */
 static bool tdp_reclaim_one(struct nest_tdp *t, int keep)
 {
 	unsigned r, victim = NEST_TDP_MAX_ROOTS;
 
 	for (r = 0; r < t->cfg.max_roots; r++) {
-		if (!t->roots[r].valid || (int)r == keep || (int)r == t->current)
+		if (!t->roots[r].valid || (int)r == keep || t->roots[r].pins)
 			continue;
 		if (victim == NEST_TDP_MAX_ROOTS || t->roots[r].lru < t->roots[victim].lru)
 			victim = r;
@@ -326,6 +651,36 @@ static bool tdp_reclaim_one(struct nest_tdp *t, int keep)
 	tdp_root_free(t, victim);
 	t->st.reclaims++;
 	return true;
+}
+
+/* Empty the valid root holding the most pages (pinned ones too: emptying is
+ * safe with a flush, freeing is not); false if no root holds more than its table. */
+static bool tdp_zap_largest(struct nest_tdp *t)
+{
+	unsigned r, victim = NEST_TDP_MAX_ROOTS;
+
+	for (r = 0; r < t->cfg.max_roots; r++)
+		if (t->roots[r].valid && t->roots[r].npages > 1 &&
+		    (victim == NEST_TDP_MAX_ROOTS || t->roots[r].npages > t->roots[victim].npages))
+			victim = r;
+	if (victim == NEST_TDP_MAX_ROOTS)
+		return false;
+	tdp_root_zap(t, victim, true);
+	t->st.reclaims++;
+	return true;
+}
+
+static void tdp_set_cur(struct nest_tdp *t, unsigned v, int r)
+{
+	int old = t->cur[v];
+
+	if (old == r)
+		return;
+	if (old >= 0 && t->roots[old].pins)
+		t->roots[old].pins--;
+	t->cur[v] = (int16_t)r;
+	if (r >= 0)
+		t->roots[r].pins++;
 }
 
 /* The cache key of an L1 root and the parameters derived from it. */
@@ -382,15 +737,15 @@ static int tdp_make_key(const struct nest_tdp *t, const struct nest_tdp_l1_root 
 	return NEST_E_INVAL;
 }
 
-static int tdp_find(const struct nest_tdp *t, const struct tdp_key *k)
+static int tdp_find(const struct nest_tdp *t, unsigned v, const struct tdp_key *k)
 {
 	unsigned r;
 
-	if (t->current >= 0) {
-		const struct tdp_root *c = &t->roots[t->current];
+	if (t->cur[v] >= 0) {
+		const struct tdp_root *c = &t->roots[t->cur[v]];
 
 		if (c->valid && c->key_ptr == k->ptr && c->key_mode == k->mode)
-			return t->current;
+			return t->cur[v];
 	}
 	for (r = 0; r < t->cfg.max_roots; r++)
 		if (t->roots[r].valid && t->roots[r].key_ptr == k->ptr &&
@@ -399,8 +754,9 @@ static int tdp_find(const struct nest_tdp *t, const struct tdp_key *k)
 	return -1;
 }
 
-/* Find or build the root for `l1`; returns its index or a negative status. */
-static int tdp_get_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1, bool *hit)
+/* Find or build the root for `l1` for vCPU `v`; returns its index or a negative status. */
+static int tdp_get_root(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_root *l1,
+			bool *hit)
 {
 	struct tdp_key k;
 	struct tdp_root *rt;
@@ -410,7 +766,7 @@ static int tdp_get_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1, b
 	rc = tdp_make_key(t, l1, &k);
 	if (rc != NEST_OK)
 		return -rc;
-	found = tdp_find(t, &k);
+	found = tdp_find(t, v, &k);
 	if (found >= 0) {
 		*hit = true;
 		t->roots[found].lru = ++t->clock;
@@ -422,9 +778,14 @@ static int tdp_get_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1, b
 			break;
 	if (r == t->cfg.max_roots) {
 		if (!tdp_reclaim_one(t, -1)) {
-			/* Only the current root exists and all slots are taken: replace it. */
-			r = (unsigned)(t->current >= 0 ? t->current : 0);
-			tdp_root_free(t, r);
+			/* Every root is pinned. This vCPU's own root may go if no other
+			 * vCPU runs on it; otherwise max_roots is below the number of
+			 * vCPUs that run L2 at once. */
+			int c = t->cur[v];
+
+			if (c < 0 || t->roots[c].pins > 1)
+				return -NEST_E_NOMEM;
+			tdp_root_free(t, (unsigned)c);
 			t->st.reclaims++;
 		}
 		for (r = 0; r < t->cfg.max_roots; r++)
@@ -433,10 +794,8 @@ static int tdp_get_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1, b
 	}
 	while (t->pages_in_use >= t->max_pages && tdp_reclaim_one(t, -1))
 		;
-	if (t->pages_in_use >= t->max_pages && t->current >= 0 && t->roots[t->current].valid) {
-		tdp_root_zap(t, (unsigned)t->current, true);
-		t->st.reclaims++;
-	}
+	while (t->pages_in_use >= t->max_pages && tdp_zap_largest(t))
+		;
 	rt = &t->roots[r];
 	nest__memset(rt, 0, sizeof(*rt));
 	rt->page = tdp_page_new(t, r, k.levels, &rc);
@@ -455,35 +814,45 @@ static int tdp_get_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1, b
 	rt->l1 = *l1;
 	rt->lru = ++t->clock;
 	t->st.roots++;
-	/* A recycled page may still be cached by hardware under this pointer. */
+	/* A recycled page may still be cached by hardware under this pointer
+	 * (with several vCPUs, the flush went to the old root's users when it
+	 * was freed; this one has none yet). */
 	tdp_root_flush(t, rt);
 	return (int)r;
 }
 
-NEST_API int nest_tdp_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1,
+NEST_API int nest_tdp_root(struct nest_tdp *h, const struct nest_tdp_l1_root *l1,
 			   struct nest_tdp_root_info *info)
 {
+	struct nest_tdp *t;
 	struct tdp_root *rt;
+	unsigned v = 0;
 	bool hit;
 	int r;
 
-	if (!tdp_ok(t) || l1 == NULL || info == NULL)
+	t = tdp_resolve(h, &v);
+	if (t == NULL || l1 == NULL || info == NULL)
 		return NEST_E_INVAL;
-	r = tdp_get_root(t, l1, &hit);
-	if (r < 0)
+	tdp_lock(t);
+	r = tdp_get_root(t, v, l1, &hit);
+	if (r < 0) {
+		tdp_unlock(t);
 		return -r;
+	}
 	if (hit)
 		t->st.root_hits++;
 	else
 		t->st.root_misses++;
-	t->current = r;
+	tdp_set_cur(t, v, r);
 	rt = &t->roots[r];
+	set_add(&rt->users, v);
 	nest__memset(info, 0, sizeof(*info));
 	info->hpa = t->pages[rt->page - 1].hpa;
 	info->pointer = tdp_root_pointer(t, rt);
 	info->levels = rt->levels;
-	info->created = rt->need_flush;
-	rt->need_flush = 0;
+	info->created = set_has(&rt->need_flush, v);
+	set_del(&rt->need_flush, v);
+	tdp_unlock(t);
 	return NEST_OK;
 }
 
@@ -491,12 +860,14 @@ NEST_API void nest_tdp_fini(struct nest_tdp *t)
 {
 	unsigned r;
 
-	if (!tdp_ok(t))
+	if (t == NULL || t->magic != TDP_MAGIC)
 		return;
+	tdp_lock(t);
 	for (r = 0; r < NEST_TDP_MAX_ROOTS; r++)
 		if (t->roots[r].valid)
 			tdp_root_free(t, r);
 	t->magic = 0;
+	tdp_unlock(t);
 }
 
 /* ---- entry formats ---- */
@@ -613,6 +984,8 @@ static void tdp_make_room(struct nest_tdp *t, unsigned r, unsigned need)
 		tdp_root_zap(t, r, true);
 		t->st.reclaims++;
 	}
+	while (t->pages_in_use + need > t->max_pages && tdp_zap_largest(t))
+		;
 }
 
 static int tdp_install(struct nest_tdp *t, unsigned r, const struct tdp_install *in,
@@ -635,7 +1008,7 @@ static int tdp_install(struct nest_tdp *t, unsigned r, const struct tdp_install 
 	pg = &t->pages[rt->page - 1];
 	for (;; level--) {
 		idx = (uint32_t)((in->l2_gpa >> pg_level_shift(level)) & (PG_ENTRIES - 1));
-		e = pg->hva[idx];
+		e = ent_load(&pg->hva[idx]);
 		if (level <= target && !(tdp_present(rt->kind, e) && !tdp_is_leaf(level, e)))
 			break;
 		if (level == 1)
@@ -650,7 +1023,8 @@ static int tdp_install(struct nest_tdp *t, unsigned r, const struct tdp_install 
 		}
 		if (tdp_present(rt->kind, e)) {
 			/* A larger leaf where a table is needed: drop it first. */
-			pg->hva[idx] = 0;
+			ent_replace(&pg->hva[idx], 0);
+			rmap_del_slot(t, tdp_page_index(t, pg), idx);
 			tdp_root_flush(t, rt);
 		}
 		{
@@ -662,7 +1036,7 @@ static int tdp_install(struct nest_tdp *t, unsigned r, const struct tdp_install 
 			child = &t->pages[c - 1];
 			child->next = rt->pages;
 			rt->pages = c;
-			pg->hva[idx] = tdp_table_entry(rt->kind, child->hpa);
+			ent_store(&pg->hva[idx], tdp_table_entry(rt->kind, child->hpa));
 			pg = child;
 		}
 	}
@@ -675,8 +1049,10 @@ static int tdp_install(struct nest_tdp *t, unsigned r, const struct tdp_install 
 		newe = tdp_ept_leaf(hpa, level, in->rights, in->mt, in->ipat);
 	else
 		newe = tdp_npt_leaf(hpa, level, in->rights, in->pat_index);
-	e = pg->hva[idx];
-	pg->hva[idx] = newe;
+	e = ent_replace(&pg->hva[idx], newe);
+	if (tdp_present(rt->kind, e))
+		rmap_del_slot(t, tdp_page_index(t, pg), idx);
+	rmap_add(t, tdp_page_index(t, pg), idx, in->l1_gpa & ~mask, level - 1);
 	if (tdp_present(rt->kind, e) &&
 	    (tdp_entry_addr(e) != tdp_entry_addr(newe) || (e & ~newe & (EPT_RWX | EPT_UX))))
 		tdp_root_flush(t, rt);
@@ -762,8 +1138,8 @@ static unsigned tdp_min(unsigned a, unsigned b)
 	return a < b ? a : b;
 }
 
-NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l1,
-			    const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out)
+static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_root *l1,
+		     const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out)
 {
 	struct nest_walk_result w;
 	struct nest_l0_map m;
@@ -774,10 +1150,8 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 	bool hit;
 	int r, rc;
 
-	if (!tdp_ok(t) || l1 == NULL || in == NULL || out == NULL)
-		return NEST_E_INVAL;
 	nest__memset(out, 0, sizeof(*out));
-	r = tdp_get_root(t, l1, &hit);
+	r = tdp_get_root(t, v, l1, &hit);
 	if (r < 0)
 		return -r;
 	rt = &t->roots[r];
@@ -900,41 +1274,65 @@ NEST_API int nest_tdp_fault(struct nest_tdp *t, const struct nest_tdp_l1_root *l
 	return NEST_OK;
 }
 
-NEST_API int nest_tdp_watch_writes(struct nest_tdp *t, const uint64_t *l1_pages, unsigned n)
+NEST_API int nest_tdp_fault(struct nest_tdp *h, const struct nest_tdp_l1_root *l1,
+			    const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out)
 {
-	unsigned i;
+	struct nest_tdp *t;
+	unsigned v = 0;
 	int rc;
 
-	if (!tdp_ok(t) || n > NEST_TDP_MAX_WATCHED || (n && l1_pages == NULL))
+	t = tdp_resolve(h, &v);
+	if (t == NULL || l1 == NULL || in == NULL || out == NULL)
 		return NEST_E_INVAL;
+	tdp_lock(t);
+	rc = tdp_fault(t, v, l1, in, out);
+	tdp_unlock(t);
+	return rc;
+}
+
+/* ---- invalidation ---- */
+
+static void tdp_map_changed(struct nest_tdp *t, uint64_t l1_gpa, uint64_t hi);
+
+NEST_API int nest_tdp_watch_writes(struct nest_tdp *h, const uint64_t *l1_pages, unsigned n)
+{
+	struct nest_tdp *t;
+	unsigned i, v;
+
+	t = tdp_resolve(h, &v);
+	if (t == NULL || n > NEST_TDP_MAX_WATCHED || (n && l1_pages == NULL))
+		return NEST_E_INVAL;
+	tdp_lock(t);
 	t->n_watched = 0;
 	for (i = 0; i < n; i++) {
 		t->watched[i] = l1_pages[i] & ~(PG_PAGE_SIZE - 1);
 		/* Entries built before may map it writable (or in a large page). */
-		rc = nest_tdp_l1_map_changed(t, t->watched[i], PG_PAGE_SIZE);
-		if (rc != NEST_OK)
-			return rc;
+		tdp_map_changed(t, t->watched[i], t->watched[i] + PG_PAGE_SIZE);
 	}
 	t->n_watched = n;
+	tdp_unlock(t);
 	return NEST_OK;
 }
-
-/* ---- invalidation ---- */
 
 /*
  * INVEPT single-context invalidates the mappings of EPTP bits 51:12 whatever
  * its other bits (SDM 30.3, INVEPT), so every root with that table address
  * goes, whatever its walk length, A/D or MBEC; an SVM flush of one nCR3
- * likewise drops it in every paging mode.
+ * likewise drops it in every paging mode. The shadow is shared by the
+ * vCPUs of the VM, so the flush goes to every vCPU that loaded the root
+ * (more than the architecture asks of INVEPT, which is local, never less).
  */
-NEST_API int nest_tdp_invalidate_root(struct nest_tdp *t, const struct nest_tdp_l1_root *l1)
+NEST_API int nest_tdp_invalidate_root(struct nest_tdp *h, const struct nest_tdp_l1_root *l1)
 {
+	struct nest_tdp *t;
 	uint64_t addr;
-	unsigned r;
+	unsigned r, v;
 
-	if (!tdp_ok(t) || l1 == NULL || (l1->kind != NEST_TDP_EPT && l1->kind != NEST_TDP_NPT))
+	t = tdp_resolve(h, &v);
+	if (t == NULL || l1 == NULL || (l1->kind != NEST_TDP_EPT && l1->kind != NEST_TDP_NPT))
 		return NEST_E_INVAL;
 	addr = l1->pointer & pg_addr_mask(52);
+	tdp_lock(t);
 	for (r = 0; r < t->cfg.max_roots; r++) {
 		struct tdp_root *rt = &t->roots[r];
 
@@ -946,20 +1344,25 @@ NEST_API int nest_tdp_invalidate_root(struct nest_tdp *t, const struct nest_tdp_
 		tdp_root_zap(t, r, true);
 		t->st.invalidations++;
 	}
+	tdp_unlock(t);
 	return NEST_OK;
 }
 
-NEST_API int nest_tdp_invalidate_all(struct nest_tdp *t)
+NEST_API int nest_tdp_invalidate_all(struct nest_tdp *h)
 {
-	unsigned r;
+	struct nest_tdp *t;
+	unsigned r, v;
 
-	if (!tdp_ok(t))
+	t = tdp_resolve(h, &v);
+	if (t == NULL)
 		return NEST_E_INVAL;
+	tdp_lock(t);
 	for (r = 0; r < t->cfg.max_roots; r++)
 		if (t->roots[r].valid) {
 			tdp_root_zap(t, r, true);
 			t->st.invalidations++;
 		}
+	tdp_unlock(t);
 	return NEST_OK;
 }
 
@@ -974,12 +1377,13 @@ static bool tdp_zap_range(struct nest_tdp *t, unsigned r, struct tdp_page *pg, u
 
 	for (i = 0; i < PG_ENTRIES; i++) {
 		uint64_t start = base + (uint64_t)i * span, end = start + (span - 1);
-		uint64_t e = pg->hva[i];
+		uint64_t e = ent_load(&pg->hva[i]);
 
 		if (end < lo || start > hi || !tdp_present(kind, e))
 			continue;
 		if (tdp_is_leaf(level, e)) {
-			pg->hva[i] = 0;
+			ent_replace(&pg->hva[i], 0);
+			rmap_del_slot(t, tdp_page_index(t, pg), i);
 			changed = true;
 		} else {
 			uint32_t c = tdp_lookup(t, tdp_entry_addr(e));
@@ -992,73 +1396,140 @@ static bool tdp_zap_range(struct nest_tdp *t, unsigned r, struct tdp_page *pg, u
 	return changed;
 }
 
-NEST_API int nest_tdp_invalidate_range(struct nest_tdp *t, const struct nest_tdp_l1_root *l1,
+NEST_API int nest_tdp_invalidate_range(struct nest_tdp *h, const struct nest_tdp_l1_root *l1,
 				       uint64_t l2_gpa, uint64_t len)
 {
+	struct nest_tdp *t;
 	struct tdp_key k;
 	uint64_t hi;
+	unsigned v;
 	int r;
 
-	if (!tdp_ok(t) || tdp_make_key(t, l1, &k) != NEST_OK)
+	t = tdp_resolve(h, &v);
+	if (t == NULL || tdp_make_key(t, l1, &k) != NEST_OK)
 		return NEST_E_INVAL;
 	if (len == 0)
 		return NEST_OK;
 	hi = l2_gpa + (len - 1) < l2_gpa ? ~0ull : l2_gpa + (len - 1);
-	r = tdp_find(t, &k);
-	if (r < 0)
-		return NEST_OK;
-	if (tdp_zap_range(t, (unsigned)r, &t->pages[t->roots[r].page - 1], t->roots[r].levels, 0,
-			  l2_gpa, hi)) {
+	tdp_lock(t);
+	r = tdp_find(t, v, &k);
+	if (r >= 0 && tdp_zap_range(t, (unsigned)r, &t->pages[t->roots[r].page - 1],
+				    t->roots[r].levels, 0, l2_gpa, hi)) {
 		tdp_root_flush(t, &t->roots[r]);
 		t->st.invalidations++;
 	}
+	tdp_unlock(t);
 	return NEST_OK;
 }
 
-NEST_API int nest_tdp_l1_map_changed(struct nest_tdp *t, uint64_t l1_gpa, uint64_t len)
+/* The pool scan: clear every leaf of each page whose L1 range meets [lo, hi). */
+static void tdp_map_scan(struct nest_tdp *t, uint64_t lo, uint64_t hi, uint8_t *dirty)
 {
-	uint8_t dirty[NEST_TDP_MAX_ROOTS];
-	uint64_t hi;
 	uint32_t i, j;
-	unsigned r;
 
-	if (!tdp_ok(t))
-		return NEST_E_INVAL;
-	if (len == 0)
-		return NEST_OK;
-	hi = l1_gpa + len < l1_gpa ? ~0ull : l1_gpa + len; /* exclusive */
-	nest__memset(dirty, 0, sizeof(dirty));
-	/* Each page knows the L1 range its leaves point into: clear the leaves
-	 * of every page whose range meets [l1_gpa, hi). Over-clearing is safe. */
 	for (i = 0; i < t->max_pages; i++) {
 		struct tdp_page *pg = &t->pages[i];
 
-		if (!pg->used || pg->l1_lo >= pg->l1_hi || pg->l1_hi <= l1_gpa || pg->l1_lo >= hi)
+		if (!pg->used || pg->l1_lo >= pg->l1_hi || pg->l1_hi <= lo || pg->l1_lo >= hi)
 			continue;
-		for (j = 0; j < PG_ENTRIES; j++)
-			if (tdp_present(t->roots[pg->root].kind, pg->hva[j]) &&
-			    tdp_is_leaf(pg->level, pg->hva[j]))
-				pg->hva[j] = 0;
+		for (j = 0; j < PG_ENTRIES; j++) {
+			uint64_t e = ent_load(&pg->hva[j]);
+
+			if (tdp_present(t->roots[pg->root].kind, e) && tdp_is_leaf(pg->level, e))
+				ent_replace(&pg->hva[j], 0);
+		}
+		rmap_del_page(t, i + 1);
 		pg->l1_lo = ~0ull;
 		pg->l1_hi = 0;
 		dirty[pg->root] = 1;
+	}
+}
+
+/* Clear the leaves the reverse map lists under `key`. */
+static void tdp_map_probe(struct nest_tdp *t, uint64_t key, uint8_t *dirty)
+{
+	uint32_t i = t->rbuckets[rmap_hash(t, key)], guard = 0;
+
+	while (i != TDP_NONE && guard++ < t->rmap_n) {
+		struct tdp_rmap *m = &t->rmaps[i - 1];
+		uint32_t next = m->hnext;
+
+		if (m->key == key) {
+			struct tdp_page *pg = &t->pages[m->page - 1];
+			uint32_t idx1 = m->page;
+			unsigned slot = m->slot;
+
+			ent_replace(&pg->hva[slot], 0);
+			dirty[pg->root] = 1;
+			rmap_del_slot(t, idx1, slot); /* m goes back to the free list */
+		}
+		i = next;
+	}
+}
+
+/*
+ * Every shadow leaf that maps into [l1_gpa, hi) goes. With the reverse map
+ * (every leaf recorded) that is one probe per L1 page and size of leaf, so
+ * the cost follows the range, not the pool; if some leaf found the map full,
+ * or the range is wider than the pool, the pool is scanned instead (every
+ * leaf of a page whose L1 range meets it is cleared: over-clearing is safe).
+ */
+static void tdp_map_changed(struct nest_tdp *t, uint64_t l1_gpa, uint64_t hi)
+{
+	uint8_t dirty[NEST_TDP_MAX_ROOTS];
+	unsigned r, code;
+
+	nest__memset(dirty, 0, sizeof(dirty));
+	if (t->n_ovf || ((hi - l1_gpa) >> PG_PAGE_SHIFT) >= t->max_pages) {
+		tdp_map_scan(t, l1_gpa, hi, dirty);
+	} else {
+		for (code = 0; code < 3; code++) {
+			uint64_t size = 1ull << (PG_PAGE_SHIFT + PG_LEVEL_BITS * code);
+			uint64_t b;
+
+			for (b = l1_gpa & ~(size - 1); b < hi; b += size) {
+				tdp_map_probe(t, RMAP_KEY(b, code), dirty);
+				if (b + size < b)
+					break;
+			}
+		}
 	}
 	for (r = 0; r < t->cfg.max_roots; r++)
 		if (dirty[r] && t->roots[r].valid) {
 			tdp_root_flush(t, &t->roots[r]);
 			t->st.invalidations++;
 		}
+}
+
+NEST_API int nest_tdp_l1_map_changed(struct nest_tdp *h, uint64_t l1_gpa, uint64_t len)
+{
+	struct nest_tdp *t;
+	unsigned v;
+
+	t = tdp_resolve(h, &v);
+	if (t == NULL)
+		return NEST_E_INVAL;
+	if (len == 0)
+		return NEST_OK;
+	tdp_lock(t);
+	tdp_map_changed(t, l1_gpa, l1_gpa + len < l1_gpa ? ~0ull : l1_gpa + len);
+	tdp_unlock(t);
 	return NEST_OK;
 }
 
-NEST_API int nest_tdp_get_stats(const struct nest_tdp *t, struct nest_tdp_stats *st)
+NEST_API int nest_tdp_get_stats(const struct nest_tdp *h, struct nest_tdp_stats *st)
 {
 	struct nest_tdp_stats cur;
+	struct nest_tdp *t;
+	unsigned v;
 
-	if (!tdp_ok(t) || st == NULL)
+	t = tdp_resolve(h, &v);
+	if (t == NULL || st == NULL)
 		return NEST_E_INVAL;
+	tdp_lock(t);
 	cur = t->st;
 	cur.pages_in_use = t->pages_in_use;
 	cur.pages_max = t->max_pages;
+	tdp_unlock(t);
 	return nest__copy_out(st, &cur, sizeof(cur), sizeof(uint32_t) * 4);
 }
