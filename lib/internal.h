@@ -75,6 +75,13 @@ void nest__reset_out(void *dst, size_t full_size);
  * an older caller does not know read as zero. NEST_E_SIZE below `min`. */
 int nest__copy_in(void *dst, size_t dst_size, const void *src, size_t min);
 
+/* The saved-state header (lib/stream.c): a zeroed header with magic,
+ * version, @arch and @size; and whether a header read back has them, no
+ * reserved bits and no flag outside @flags_all (its size is the caller's
+ * to check, which knows its body). */
+void nest__state_hdr_init(struct nest_state_header *h, uint32_t arch, uint32_t size);
+bool nest__state_hdr_ok(const struct nest_state_header *h, uint32_t arch, uint32_t flags_all);
+
 /* Copy a backend descriptor after validating it. */
 int nest__be_init(struct nest_backend *dst, const struct nest_backend *src);
 

@@ -75,11 +75,7 @@ NEST_API int nest_svm_save_state(const struct nest_svm *ctx, const struct nest_v
 	if (len < sizeof(struct svm_wire))
 		return NEST_E_NOSPC;
 	nest__memset(buf, 0, sizeof(struct svm_wire));
-	nest__memset(&h, 0, sizeof(h));
-	h.magic = NEST_STATE_MAGIC;
-	h.version = NEST_STATE_VERSION;
-	h.arch = NEST_STATE_ARCH_SVM;
-	h.size = (uint32_t)sizeof(struct svm_wire);
+	nest__state_hdr_init(&h, NEST_STATE_ARCH_SVM, (uint32_t)sizeof(struct svm_wire));
 	if (ctx->svme)
 		h.flags |= NEST_STATE_SVM_F_SVME;
 	if (nest__svm_l1_gif(ctx, vmcb01))
@@ -247,9 +243,8 @@ NEST_API int nest_svm_restore_state(struct nest_svm *ctx, struct nest_vmcb *vmcb
 	svme = (h.flags & NEST_STATE_SVM_F_SVME) != 0;
 	gif = (h.flags & NEST_STATE_SVM_F_GIF) != 0;
 
-	if (h.magic != NEST_STATE_MAGIC || h.version != NEST_STATE_VERSION ||
-	    h.arch != NEST_STATE_ARCH_SVM || h.reserved != 0 || h.size != sizeof(struct svm_wire) ||
-	    (h.flags & ~NEST_STATE_SVM_F_ALL) != 0)
+	if (!nest__state_hdr_ok(&h, NEST_STATE_ARCH_SVM, NEST_STATE_SVM_F_ALL) ||
+	    h.size != sizeof(struct svm_wire))
 		return NEST_E_FORMAT;
 	/* The MSRs as WRMSR would have let L1 write them (APM 15.30). */
 	if (!nest__svm_state_pa_ok(ctx, hsave_pa) || (vm_cr & ~SVM_VM_CR_WRITABLE) ||

@@ -136,10 +136,7 @@ int nest__vmx_state_save(struct nest_vmx *ctx, struct nest__vmx_state_wire *w,
 {
 	nest__memset(w, 0, sizeof(*w));
 	nest__memset(img, 0, sizeof(*img));
-	w->hdr.magic = NEST_STATE_MAGIC;
-	w->hdr.version = NEST_STATE_VERSION;
-	w->hdr.arch = NEST_STATE_ARCH_VMX;
-	w->hdr.size = (uint32_t)nest_vmx_state_size();
+	nest__state_hdr_init(&w->hdr, NEST_STATE_ARCH_VMX, (uint32_t)nest_vmx_state_size());
 	w->vmxon_ptr = ctx->vmxon_ptr;
 	w->current_vmptr = ctx->current_vmptr;
 	w->feature_control = ctx->feature_control;
@@ -317,9 +314,7 @@ static int check_stream(const struct nest_vmx *ctx, const struct nest__vmx_state
 	uint32_t f = w->hdr.flags;
 	bool shadow_ok = (ctx->features & NEST_VMX_F_VMCS_SHADOWING) != 0;
 
-	if (w->hdr.magic != NEST_STATE_MAGIC || w->hdr.version != NEST_STATE_VERSION ||
-	    w->hdr.arch != NEST_STATE_ARCH_VMX || w->hdr.reserved != 0 ||
-	    (f & ~NEST_STATE_VMX_F_ALL) != 0)
+	if (!nest__state_hdr_ok(&w->hdr, NEST_STATE_ARCH_VMX, NEST_STATE_VMX_F_ALL))
 		return NEST_E_FORMAT;
 	if (w->image_size > sizeof(struct nest__vmcs12))
 		return NEST_E_UNSUPPORTED; /* a newer image than this build knows */

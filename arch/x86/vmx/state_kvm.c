@@ -200,10 +200,7 @@ NEST_API int nest_vmx_from_kvm_nested_state(struct nest_vmx *ctx, const void *bu
 
 	nest__memset(&w, 0, sizeof(w));
 	nest__memset(&v, 0, sizeof(v));
-	w.hdr.magic = NEST_STATE_MAGIC;
-	w.hdr.version = NEST_STATE_VERSION;
-	w.hdr.arch = NEST_STATE_ARCH_VMX;
-	w.hdr.size = (uint32_t)nest_vmx_state_size();
+	nest__state_hdr_init(&w.hdr, NEST_STATE_ARCH_VMX, (uint32_t)nest_vmx_state_size());
 	w.image_size = sizeof(v);
 	w.vmxon_ptr = k.vmxon_pa;
 	w.current_vmptr = k.vmcs12_pa;
