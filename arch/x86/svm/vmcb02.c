@@ -141,6 +141,16 @@ int nest__svm_maps_written(struct nest_svm *ctx, uint64_t l1_gpa)
 	return watch(ctx, pages, n);
 }
 
+/* Give L0 the set of map pages to track (a new set replaces the old one);
+ * if it refuses, nothing is tracked and the maps are read at every VMRUN. */
+static void track_set(struct nest_svm *ctx, const uint64_t *pages, unsigned n)
+{
+	ctx->track_ok = nest__be_track(&ctx->be, n ? pages : NULL, n) == NEST_OK;
+	ctx->n_tracked = ctx->track_ok ? n : 0;
+	if (ctx->track_ok && n)
+		nest__memcpy(ctx->tracked, pages, n * sizeof(pages[0]));
+}
+
 /*
  * L0 tracking L1's writes to the map pages (nest_backend_ops::track_l1_writes):
  * the pages of the maps vmcb12 uses are reported (before they are read, so
@@ -172,10 +182,7 @@ static unsigned track_maps(struct nest_svm *ctx)
 		ctx->track_ok = false;
 	} else if (!ctx->track_ok || n != ctx->n_tracked ||
 		   (n && nest__memcmp(pages, ctx->tracked, n * sizeof(pages[0])) != 0)) {
-		ctx->track_ok = nest__be_track(&ctx->be, n ? pages : NULL, n) == NEST_OK;
-		ctx->n_tracked = ctx->track_ok ? n : 0;
-		if (ctx->track_ok && n)
-			nest__memcpy(ctx->tracked, pages, n * sizeof(pages[0]));
+		track_set(ctx, pages, n);
 	}
 	if (!ctx->track_ok)
 		ctx->map_have = 0;
@@ -215,10 +222,7 @@ NEST_API int nest_svm_l1_written(struct nest_svm *ctx, uint64_t l1_gpa)
 		if (ctx->tracked[i] != page)
 			pages[n++] = ctx->tracked[i];
 	if (ctx->track_ok && n != ctx->n_tracked) {
-		ctx->track_ok = nest__be_track(&ctx->be, n ? pages : NULL, n) == NEST_OK;
-		ctx->n_tracked = ctx->track_ok ? n : 0;
-		if (ctx->track_ok && n)
-			nest__memcpy(ctx->tracked, pages, n * sizeof(pages[0]));
+		track_set(ctx, pages, n);
 		if (!ctx->track_ok)
 			ctx->map_have = 0;
 	}
