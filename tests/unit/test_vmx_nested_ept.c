@@ -160,14 +160,14 @@ static void teardown(void)
 	tb_fini(&T);
 }
 
-static int ept_exit(uint64_t gpa, uint64_t qual)
+/* L2 exits with @reason and @qual in vmcs02, as the hardware writes them. */
+static int l2_exit_with(uint32_t reason, uint64_t qual)
 {
 	struct nest_vmx_exit e;
 	struct nest_vmx_l2_regs r;
 
-	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON, NEST_VMX_EXIT_EPT_VIOLATION);
+	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON, reason);
 	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_EXIT_QUALIFICATION, qual);
-	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_GUEST_PHYSICAL_ADDRESS, gpa);
 	memset(&e, 0, sizeof(e));
 	e.size = sizeof(e);
 	memset(&r, 0, sizeof(r));
@@ -175,6 +175,12 @@ static int ept_exit(uint64_t gpa, uint64_t qual)
 	memset(&act, 0, sizeof(act));
 	act.size = sizeof(act);
 	return nest_vmx_l2_exit(ctx, &e, &r, &act);
+}
+
+static int ept_exit(uint64_t gpa, uint64_t qual)
+{
+	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_GUEST_PHYSICAL_ADDRESS, gpa);
+	return l2_exit_with(NEST_VMX_EXIT_EPT_VIOLATION, qual);
 }
 
 START_TEST(vmcs02_runs_on_the_shadow_ept02_not_on_eptp12)
@@ -213,18 +219,7 @@ END_TEST
 
 static int io_exit(uint32_t port)
 {
-	struct nest_vmx_exit e;
-	struct nest_vmx_l2_regs r;
-
-	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_VM_EXIT_REASON, NEST_VMX_EXIT_IO_INSTRUCTION);
-	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_EXIT_QUALIFICATION, IOQ_IN(port));
-	memset(&e, 0, sizeof(e));
-	e.size = sizeof(e);
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	memset(&act, 0, sizeof(act));
-	act.size = sizeof(act);
-	return nest_vmx_l2_exit(ctx, &e, &r, &act);
+	return l2_exit_with(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ_IN(port));
 }
 
 /* SDM 26.1.3: the processor reads the I/O bitmaps at each access, so L2's
