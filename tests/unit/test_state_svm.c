@@ -149,6 +149,21 @@ START_TEST(round_trip_outside_svm)
 }
 END_TEST
 
+/* The same exit of L2 (VMRUN, which vmcb12 always intercepts) in the
+ * original and the restored context: the same action, vmcb12 and L1 state. */
+static void assert_same_next_exit(void)
+{
+	struct nest_vmcb a, b;
+
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	ck_assert_int_eq(sim_svm_l2(&u, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
+	ck_assert_uint_eq(u.act.kind, t.act.kind);
+	sim_svm_read_vmcb12(&t, &a);
+	sim_svm_read_vmcb12(&u, &b);
+	ck_assert(memcmp(&a, &b, sizeof(a)) == 0);
+	ck_assert(memcmp(&t.vmcb01->save, &u.vmcb01->save, sizeof(t.vmcb01->save)) == 0);
+}
+
 START_TEST(vmrun_after_a_restore_runs_l2)
 {
 	struct nest_vmcb v12;
@@ -186,7 +201,7 @@ END_TEST
  * next exit reaches L1 exactly as it would have in the saved context. */
 START_TEST(guest_mode_restore_continues_l2)
 {
-	struct nest_vmcb v12, a, b;
+	struct nest_vmcb v12;
 	struct nest_svm_state st = {.size = sizeof(st)};
 
 	sim_svm_valid_vmcb12(&v12);
@@ -212,13 +227,7 @@ START_TEST(guest_mode_restore_continues_l2)
 	ck_assert_uint_eq(u.vmcb02->control.asid, t.vmcb02->control.asid);
 
 	/* The same exit (VMRUN, which vmcb12 always intercepts) in both. */
-	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
-	ck_assert_int_eq(sim_svm_l2(&u, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
-	ck_assert_uint_eq(u.act.kind, t.act.kind);
-	sim_svm_read_vmcb12(&t, &a);
-	sim_svm_read_vmcb12(&u, &b);
-	ck_assert(memcmp(&a, &b, sizeof(a)) == 0);
-	ck_assert(memcmp(&t.vmcb01->save, &u.vmcb01->save, sizeof(t.vmcb01->save)) == 0);
+	assert_same_next_exit();
 }
 END_TEST
 
@@ -487,7 +496,6 @@ static size_t kvm_guest_mode(void)
 
 START_TEST(kvm_guest_mode_import_continues_l2)
 {
-	struct nest_vmcb a, b;
 	struct nest_svm_state st = {.size = sizeof(st)};
 	uint8_t *again = calloc(1, K_LEN), *own = calloc(1, SLEN);
 	size_t n = kvm_guest_mode(), m = 0;
@@ -516,13 +524,7 @@ START_TEST(kvm_guest_mode_import_continues_l2)
 	kvm_export(&u, again, &m);
 	ck_assert(memcmp(S, again, n) == 0);
 	/* The next exit is reflected as in the original. */
-	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
-	ck_assert_int_eq(sim_svm_l2(&u, NEST_SVM_EXIT_VMRUN, 0, 0), NEST_OK);
-	ck_assert_uint_eq(u.act.kind, t.act.kind);
-	sim_svm_read_vmcb12(&t, &a);
-	sim_svm_read_vmcb12(&u, &b);
-	ck_assert(memcmp(&a, &b, sizeof(a)) == 0);
-	ck_assert(memcmp(&t.vmcb01->save, &u.vmcb01->save, sizeof(t.vmcb01->save)) == 0);
+	assert_same_next_exit();
 	free(again);
 	free(own);
 }
