@@ -20,6 +20,7 @@
 #define CR0_ET 0x10ull
 #define DEBUG_EXIT_PORTS 4
 #define INSN_LEN_CPUID 2
+#define INSN_LEN_VMMCALL 3
 #define FLAT_LIMIT 0xFFFFFFFFu	/* 4 GiB segments */
 #define TABLE_LIMIT 0xFFFFu	/* descriptor tables and TR/LDTR after reset */
 #define DR6_RESET 0xFFFF0FF0ull /* APM 13.1.1.3 */
@@ -176,6 +177,7 @@ static void port_out(uint16_t port, unsigned size, uint32_t val)
 	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) {
 		/* The figures first; without the device QEMU goes on: so does L1. */
 		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
+		l1_move_report();
 		stub_print_figures();
 	} else if (fwcfg_io(port, false, size, &val)) {
 		return;
@@ -228,6 +230,7 @@ static void handle_cpuid(uint8_t *v)
 	 * the stub's (the APIC base MSR is passed through: it is the guest's). */
 	nest_x86_cpuid_guest_state(leaf, sub, r, VMCB_U64(v, VMCB_CR4), rdmsr(MSR_APIC_BASE));
 	nested_cpuid(leaf, sub, r);
+	stub_hv_cpuid(leaf, r);
 	VMCB_U64(v, VMCB_RAX) = r[0];
 	stub.regs.gpr[GPR_RBX] = r[1];
 	stub.regs.gpr[GPR_RCX] = r[2];
@@ -247,6 +250,7 @@ void stub_fatal(const uint8_t *v, const char *why)
 	    (unsigned long long)VMCB_U64(v, VMCB_RIP), (unsigned long long)VMCB_U64(v, VMCB_CR0),
 	    (unsigned long long)VMCB_U64(v, VMCB_CR3), (unsigned long long)VMCB_U64(v, VMCB_CR4),
 	    (unsigned long long)VMCB_U64(v, VMCB_EFER));
+	l1_move_report();
 	stub_print_figures();
 	bm_exit(BM_EXIT_FAIL);
 }
@@ -298,6 +302,19 @@ void stub_l1_exit(uint8_t *v)
 	case VMEXIT_SKINIT:
 		nested_l1_exit(v, code);
 		break;
+	case VMEXIT_VMMCALL: {
+		/* The stub's hypercalls (l1move.c); any other VMMCALL is #UD, as
+		 * without the intercept (APM 15.9, VMMCALL in volume 3). */
+		uint64_t ret;
+		if (stub_hypercall(VMCB_U64(v, VMCB_RAX), stub.regs.gpr[GPR_RBX],
+				   stub.regs.gpr[GPR_RCX], &ret)) {
+			VMCB_U64(v, VMCB_RAX) = ret;
+			advance(v, INSN_LEN_VMMCALL);
+		} else {
+			stub_inject(v, VEC_UD, false, 0);
+		}
+		break;
+	}
 	case VMEXIT_NMI:
 		/* Intercepted while L1's GIF is clear: the stub took the NMI at
 		 * its STGI and holds it for L1 (nested_before_run()). */
@@ -339,6 +356,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.map_dev = stub.map_ram | NPT_PCD | NPT_PWT;
 	l1_setup_memory(mbi, cmd);
 	stub.l1_vgif = stub_cmdline_flag(cmd, "vgif");
+	l1_move_init(cmd);
 	svm_enable();
 	l1_load(mbi, &boot);
 	fwcfg_init();
@@ -346,10 +364,14 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	if (nest_backend_validate(&stub_backend) != NEST_OK)
 		bm_panic("stub: libnest refuses the backend\n");
 	nested_init();
+	/* The stub's hypercalls: L1's VMMCALL. After nested_init(), which takes
+	 * L0's intercepts for L2 from vmcb01: L2's VMMCALL stays L1's. */
+	VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) |= ICPT2_VMMCALL;
 	bm_printf("stub: starting L1 (nesting %s)\n", nested_available() ? "on" : "off");
 
 	for (;;) {
 		uint8_t *vmcb = nested_current_vmcb();
+		l1_move_tick();
 		/* TLB work asked for since the last run (first run: flush all). */
 		nested_before_run();
 		vmcb = nested_current_vmcb();

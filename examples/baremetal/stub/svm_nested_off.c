@@ -90,3 +90,16 @@ bool nested_host_if(void)
 void nested_before_run(void)
 {
 }
+
+void nested_l1_map_changed(uint64_t gpa, uint64_t len)
+{
+	(void)gpa;
+	(void)len; /* no shadow of L1's memory without nesting */
+}
+
+unsigned nested_hot_pages(uint64_t *gpa, unsigned max)
+{
+	(void)gpa;
+	(void)max;
+	return 0;
+}
