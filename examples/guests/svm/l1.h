@@ -98,5 +98,6 @@ void run_interrupt_checks(const struct l1_mode *mode);
 void run_inject_checks(const struct l1_mode *mode);
 void run_vmload_checks(const struct l1_mode *mode);
 void run_ctl_checks(const struct l1_mode *mode);
+void run_balloon_checks(const struct l1_mode *mode);
 
 #endif
