@@ -121,10 +121,16 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	const struct nest__vmx_list *l = &ctx->lists.v02;
+	const size_t first = NEST__VMX_IMG_FIRST_WORD * NEST__VMX_IMG_WORD;
 	unsigned j = 0;
 	size_t w;
 	int rc;
 
+	/* Nothing differs (a VMRESUME after an exit that changed nothing): one
+	 * block comparison instead of one per word. */
+	if (nest__memcmp((const uint8_t *)img + first, (const uint8_t *)&n->vmcs02_cache + first,
+			 sizeof(*img) - first) == 0)
+		return NEST_OK;
 	for (w = NEST__VMX_IMG_FIRST_WORD; w < NEST__VMX_IMG_WORDS && j < l->n; w++) {
 		const size_t lo = w * NEST__VMX_IMG_WORD, hi = lo + NEST__VMX_IMG_WORD;
 
