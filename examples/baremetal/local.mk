@@ -17,6 +17,7 @@ EXTRA_DIST += \
 	examples/baremetal/linux/l2-linux.run \
 	examples/baremetal/linux/l2-multiboot.run \
 	examples/baremetal/linux/l2-svm.run \
+	examples/baremetal/linux/l2-vmx.run \
 	examples/baremetal/linux/l2exits.c \
 	examples/baremetal/bochs/README.md \
 	examples/baremetal/bochs/bochs.mk \

@@ -8,10 +8,11 @@
 # the same kernel, minivmm, l1-init, and for each L2 named, "multiboot"
 # and/or "linux" (default both), what it boots and its .run script).
 # "svm" adds ../guests/svm's test hypervisor ($GUEST_SVM_ELF), run under
-# minivmm with snapshots: three levels.
+# minivmm with snapshots: three levels; "vmx" the same with ../guests/vmx's
+# ($GUEST_VMX_ELF), for the VMX stub under Bochs.
 set -eu
 if [ $# -lt 5 ]; then
-	echo "usage: $0 OUT CACHE MINIVMM L2EXITS HELLO_ELF [multiboot] [linux] [svm]" >&2
+	echo "usage: $0 OUT CACHE MINIVMM L2EXITS HELLO_ELF [multiboot] [linux] [svm] [vmx]" >&2
 	exit 2
 fi
 OUT=$1 CACHE=$2 MINIVMM=$3 L2EXITS=$4 HELLO=$5
@@ -80,7 +81,8 @@ for l2 in $L2S; do
 	multiboot) cp "$HELLO" "$OUT/l1root/l2/hello.elf" ;;
 	linux) cp "$OUT/bzImage" "$OUT/l2.cpio.gz" "$OUT/l1root/l2/" ;;
 	svm) cp "${GUEST_SVM_ELF:?GUEST_SVM_ELF: the SVM test hypervisor}" "$OUT/l1root/l2/l1-svm.elf" ;;
-	*) echo "build-images: unknown L2 $l2 (multiboot, linux, svm)" >&2; exit 2 ;;
+	vmx) cp "${GUEST_VMX_ELF:?GUEST_VMX_ELF: the VMX test hypervisor}" "$OUT/l1root/l2/l1-vmx.elf" ;;
+	*) echo "build-images: unknown L2 $l2 (multiboot, linux, svm, vmx)" >&2; exit 2 ;;
 	esac
 	cp "$HERE/l2-$l2.run" "$OUT/l1root/l2/$l2.run"
 done
