@@ -45,6 +45,7 @@ EXTRA_DIST += \
 	examples/baremetal/stub/svm_hw.h \
 	examples/baremetal/stub/svm_nested.h \
 	examples/baremetal/stub/backend.h \
+	examples/baremetal/stub/apic_prio.h \
 	examples/baremetal/stub/backend.c \
 	examples/baremetal/stub/figures.c \
 	examples/baremetal/stub/svm_main.c \

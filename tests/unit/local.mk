@@ -42,3 +42,9 @@ tests_unit_test_stub_insn_decode_SOURCES = tests/unit/test_stub_insn_decode.c \
 	examples/baremetal/stub/insn_decode.c examples/baremetal/stub/insn_decode.h
 tests_unit_test_stub_insn_decode_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_stub_insn_decode_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_stub_apic
+TESTS += tests/unit/test_stub_apic
+tests_unit_test_stub_apic_SOURCES = tests/unit/test_stub_apic.c \
+	examples/baremetal/stub/apic_prio.h
+tests_unit_test_stub_apic_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_stub_apic_LDADD = $(TEST_LDADD)

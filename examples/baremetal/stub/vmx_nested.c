@@ -18,6 +18,7 @@
  */
 #include <nest/nest.h>
 
+#include "apic_prio.h"
 #include "backend.h"
 #include "vmx_stub.h"
 
@@ -29,6 +30,7 @@
 #define FIRST_IRQ_VECTOR 32
 #define IRQ_VECTORS 256
 #define ACK_ATTEMPTS 1000
+#define APIC_PPR 0xa0u
 #define APIC_IRR0 0x200u
 #define APIC_REG_STRIDE 0x10u
 
@@ -270,19 +272,34 @@ static void load_msrs(uint8_t *vmcs)
 	}
 }
 
-/* The highest vector requested in the local APIC (IRR), or -1. */
-static int apic_pending_vector(void)
+/* The local APIC's IRR. */
+static void apic_read_irr(uint32_t irr[APIC_IRR_WORDS])
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR_MASK;
 
-	for (int reg = IRQ_VECTORS / 32 - 1; reg >= 0; reg--) {
-		volatile uint32_t *irr =
-		    (volatile uint32_t *)(uintptr_t)(base + APIC_IRR0 + APIC_REG_STRIDE * reg);
-		uint32_t bits = *irr;
-		if (bits)
-			return reg * 32 + 31 - __builtin_clz(bits);
-	}
-	return -1;
+	for (int reg = 0; reg < APIC_IRR_WORDS; reg++)
+		irr[reg] =
+		    *(volatile uint32_t *)(uintptr_t)(base + APIC_IRR0 + APIC_REG_STRIDE * reg);
+}
+
+/* The highest vector requested in the local APIC (IRR), or -1. */
+static int apic_pending_vector(void)
+{
+	uint32_t irr[APIC_IRR_WORDS];
+
+	apic_read_irr(irr);
+	return apic_highest_vector(irr);
+}
+
+/* The vector the local APIC would deliver now (above its processor
+ * priority), or -1. */
+static int apic_deliverable(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR_MASK;
+	uint32_t irr[APIC_IRR_WORDS];
+
+	apic_read_irr(irr);
+	return apic_deliverable_vector(irr, *(volatile uint32_t *)(uintptr_t)(base + APIC_PPR));
 }
 
 /*
@@ -305,6 +322,7 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act);
 static void arm_l1_window(void);
 static int pending_highest(void);
 static void l2_interrupt(int vector, bool acked);
+static void l2_apic_interrupt(void);
 
 static void apply(const struct nest_vmx_action *act, bool from_l2)
 {
@@ -346,6 +364,15 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 		if (vector >= 0) {
 			vmcs_load(vs.vmcs02);
 			l2_interrupt(vector, true);
+		} else if (apic_deliverable() >= 0) {
+			/* One the local APIC would deliver now: vmcs02 exits on
+			 * external interrupts, so the exit comes before L2's
+			 * first instruction, whatever L2's RFLAGS.IF (SDM 26.2)
+			 * and from HLT as well. Taken here, not left to the
+			 * processor: Bochs 2.7 runs L2 on while its IF is
+			 * clear, and stays halted. */
+			vmcs_load(vs.vmcs02);
+			l2_apic_interrupt();
 		}
 		break;
 	}
