@@ -591,18 +591,33 @@ bool stub_guest_rdmsr(uint32_t msr, uint64_t *value)
 	return stub_rdmsr_safe(msr, value);
 }
 
+/* RDMSR or WRMSR at CPL 0 as L1's vCPU has them: L1's own view where L0
+ * keeps one (IA32_APIC_BASE, the VMX MSRs libnest answers), else the
+ * processor's, which L1 and L2 share (the MSR bitmaps pass the others, and
+ * an MSR outside the bitmaps' ranges always exits, SDM 26.1.3: the CPU's
+ * too, its #GP L1's). False where the instruction faults. */
+static bool l1_msr(uint32_t msr, bool write, uint64_t *val)
+{
+	bool gp = false;
+
+	if (msr == MSR_APIC_BASE)
+		return apic_base_msr(write, val);
+	if (vmx_nested_msr(msr, write, val, &gp))
+		return !gp;
+	return write ? stub_wrmsr_safe(msr, *val) : stub_rdmsr_safe(msr, val);
+}
+
+bool vmx_l1_wrmsr(uint32_t msr, uint64_t val)
+{
+	return l1_msr(msr, true, &val);
+}
+
 void vmx_msr_exit(bool write)
 {
 	uint32_t msr = (uint32_t)vs.gpr[GPR_RCX];
 	uint64_t val = (vs.gpr[GPR_RAX] & LOW32) | (vs.gpr[GPR_RDX] << 32);
-	bool gp = false;
+	bool gp = !l1_msr(msr, write, &val);
 
-	if (msr == MSR_APIC_BASE)
-		gp = !apic_base_msr(write, &val);
-	else if (!vmx_nested_msr(msr, write, &val, &gp))
-		/* An MSR outside the bitmaps' ranges, which always exit (SDM
-		 * 26.1.3): the CPU's, as those inside are; its #GP is L1's. */
-		gp = write ? !stub_wrmsr_safe(msr, val) : !stub_rdmsr_safe(msr, &val);
 	if (gp) {
 		inject_exception(VEC_GP, true, 0);
 		return;

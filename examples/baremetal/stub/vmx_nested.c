@@ -237,12 +237,15 @@ bool vmx_nested_msr(uint32_t msr, bool write, uint64_t *value, bool *gp)
 
 /* ---- actions ---- */
 
+static void apply(const struct nest_vmx_action *act, bool from_l2);
+
 /*
  * MSRs libnest hands to L0 (NEST_VMX_ACT_F_MSRS), loaded as WRMSR would:
- * those the VMCS switches go into the guest fields of @vmcs, the others
- * into the processor, which L1 and L2 share.
+ * those the VMCS switches go into the guest fields of @vmcs, the others as
+ * L1's own WRMSR (vmx_l1_wrmsr()). Returns the index of the first entry
+ * whose WRMSR would fault, none after it loaded (SDM 27.4, 28.6), or -1.
  */
-static void load_msrs(uint8_t *vmcs)
+static int load_msrs(uint8_t *vmcs)
 {
 	const struct nest_vmx_msr_entry *e;
 	uint32_t count;
@@ -267,9 +270,26 @@ static void load_msrs(uint8_t *vmcs)
 			j++;
 		if (j < BM_ARRAY_SIZE(in_vmcs))
 			vmw(in_vmcs[j].field, e[i].value);
-		else
-			wrmsr(e[i].index, e[i].value);
+		else if (!vmx_l1_wrmsr(e[i].index, e[i].value))
+			return (int)i;
 	}
+	return -1;
+}
+
+/* After an action with NEST_VMX_ACT_F_MSRS: load the list, and when an
+ * entry faults, carry out what libnest makes of it (a failed VM entry,
+ * exit reason 34, or a VMX abort). False when that replaced the action. */
+static bool load_msrs_or_fail(uint8_t *vmcs, bool from_l2)
+{
+	struct nest_vmx_action act = {.size = sizeof(act)};
+	int bad = load_msrs(vmcs);
+
+	if (bad < 0)
+		return true;
+	check(NEST_CALL(nest_vmx_pending_msr_failed(n.vmx, (uint32_t)bad, &act)),
+	      "nest_vmx_pending_msr_failed");
+	apply(&act, from_l2);
+	return false;
 }
 
 /* The local APIC's IRR. */
@@ -342,8 +362,8 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 		}
 		if (act->flags & NEST_VMX_ACT_F_GPR)
 			gpr_set(act->gpr, act->gpr_value);
-		if (act->flags & NEST_VMX_ACT_F_MSRS)
-			load_msrs(vs.vmcs01);
+		if ((act->flags & NEST_VMX_ACT_F_MSRS) && !load_msrs_or_fail(vs.vmcs01, from_l2))
+			break;
 		arm_l1_window();
 		break;
 	case NEST_VMX_ACT_INJECT:
@@ -355,8 +375,8 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 		break;
 	case NEST_VMX_ACT_ENTER_L2: {
 		vs.in_l2 = true;
-		if (act->flags & NEST_VMX_ACT_F_MSRS)
-			load_msrs(vs.vmcs02);
+		if ((act->flags & NEST_VMX_ACT_F_MSRS) && !load_msrs_or_fail(vs.vmcs02, false))
+			break;
 		/* An interrupt the stub holds for L1's vCPU is pending there
 		 * when L2 starts: it exits at once with "external-interrupt
 		 * exiting", else L2 takes it when it can (SDM 26.7). */

@@ -55,6 +55,9 @@ bool l0_port_io(uint64_t qual);
 bool l0_cr8_access(uint64_t qual);
 /* RDMSR/WRMSR of an MSR L0 intercepts (the VMX ones), by L1 or by L2 (current VMCS). */
 void vmx_msr_exit(bool write);
+/* WRMSR at CPL 0 as L1's vCPU has it (the MSR-load lists libnest gives
+ * L0); false where it faults. */
+bool vmx_l1_wrmsr(uint32_t msr, uint64_t val);
 __attribute__((noreturn)) void vmx_fatal(const char *why);
 
 /* vmx_nested.c */
