@@ -284,6 +284,7 @@ static void vmcs01_init(const struct l1_boot *boot)
 	io_intercept(BOCHS_SHUTDOWN_PORT, 1);
 	msr_intercept(MSR_FEATURE_CONTROL);
 	msr_intercept(MSR_APIC_BASE);
+	msr_intercept(MSR_DEBUGCTL); /* the VMCS field holds it (debugctl_msr()) */
 	vs.apic_base = rdmsr(MSR_APIC_BASE);
 	for (uint32_t m = MSR_VMX_BASIC; m <= MSR_VMX_LAST; m++)
 		msr_intercept(m);
@@ -569,6 +570,29 @@ static void handle_cr(void)
 	skip_insn();
 }
 
+/* IA32_DEBUGCTL bits a VM entry rejects in the guest field (SDM 27.3.1.1). */
+#define DEBUGCTL_RESERVED 0xffffffffffff003cull
+
+/*
+ * IA32_DEBUGCTL of the guest that exited (L1 on vmcs01, L2 on vmcs02, the
+ * current VMCS). Bochs 2.7 has the VMCS field, which VM entries load and
+ * VM exits save, but not the MSR (RDMSR and WRMSR of it fault once Bochs
+ * is told to fault on MSRs it lacks), where the processors the stub's
+ * CPUID names all have it: the guest's value lives in that field. A
+ * reserved bit is a #GP (false).
+ */
+static bool debugctl_msr(bool write, uint64_t *val)
+{
+	if (!write) {
+		*val = vmr(NEST_VMCS_GUEST_IA32_DEBUGCTL);
+		return true;
+	}
+	if (*val & DEBUGCTL_RESERVED)
+		return false;
+	vmw(NEST_VMCS_GUEST_IA32_DEBUGCTL, *val);
+	return true;
+}
+
 /* The value of an MSR as the guest that exited sees it, for L1's VM-exit
  * MSR-store list: L1's own view where L0 keeps one (IA32_APIC_BASE, the
  * VMX MSRs libnest answers), else the processor's, which L1 and L2 share.
@@ -586,6 +610,10 @@ bool stub_guest_rdmsr(uint32_t msr, uint64_t *value)
 		*value = vs.apic_base;
 		return true;
 	}
+	if (msr == MSR_DEBUGCTL) {
+		vmcs_load(vs.vmcs02); /* L2's, as its exit saved it */
+		return debugctl_msr(false, value);
+	}
 	if (vmx_nested_msr(msr, false, value, &gp))
 		return !gp;
 	return stub_rdmsr_safe(msr, value);
@@ -602,6 +630,8 @@ static bool l1_msr(uint32_t msr, bool write, uint64_t *val)
 
 	if (msr == MSR_APIC_BASE)
 		return apic_base_msr(write, val);
+	if (msr == MSR_DEBUGCTL)
+		return debugctl_msr(write, val);
 	if (vmx_nested_msr(msr, write, val, &gp))
 		return !gp;
 	return write ? stub_wrmsr_safe(msr, *val) : stub_rdmsr_safe(msr, val);
