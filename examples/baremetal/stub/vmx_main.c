@@ -17,6 +17,7 @@
 #include <nest/cpu.h>
 
 #include "backend.h"
+#include "cr4_cpuid.h"
 #include "bochs.h"
 #include "vmx_stub.h"
 
@@ -176,6 +177,17 @@ static void vmx_enable(void)
 	h->cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
 	h->cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
 	h->cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
+	/* CR4 follows the CPUID L1 is shown (the processor's, handle_cpuid()):
+	 * a bit of a feature it does not report may not be set, by L1 or by
+	 * L2 (cr4_cpuid.h), whatever IA32_VMX_CR4_FIXED1 allows. */
+	{
+		uint32_t max, ebx7 = 0, ecx7 = 0, x;
+		cpuid(0, 0, &max, &x, &x, &x);
+		if (max >= 7)
+			cpuid(7, 0, &x, &ebx7, &ecx7, &x);
+		vs.cr4_unreported = cr4_unreported(max, c, ebx7, ecx7);
+		h->cr4_fixed1 &= ~vs.cr4_unreported;
+	}
 	h->vmcs_enum = rdmsr(MSR_VMX_VMCS_ENUM);
 	bool secondary = (h->procbased >> 32) & NEST_VMX_PROC_ACTIVATE_SECONDARY;
 	h->procbased2 = rdmsr_if(secondary, MSR_VMX_PROCBASED2);
@@ -501,6 +513,14 @@ bool l0_cr8_access(uint64_t qual)
 {
 	unsigned type = CRQ_TYPE(qual);
 
+	/* L2's MOV to CR4 comes to L0 only for the bits L0 owns in vmcs02,
+	 * those of features L1's CPUID does not report (vmx_nested.c): L2 set
+	 * one, a reserved bit (SDM Vol. 3A 2.5). */
+	if (CRQ_CR(qual) == 4 && type == CRQ_TYPE_MOV_TO &&
+	    (gpr_get(CRQ_GPR(qual)) & vs.cr4_unreported)) {
+		inject_exception(VEC_GP, true, 0);
+		return true;
+	}
 	if (CRQ_CR(qual) != 8 || (type != CRQ_TYPE_MOV_TO && type != CRQ_TYPE_MOV_FROM))
 		return false;
 	if (type == CRQ_TYPE_MOV_TO) {

@@ -201,6 +201,8 @@ void vmx_nested_init(void)
 	    .exit_ctls = (uint32_t)vmr(NEST_VMCS_VM_EXIT_CONTROLS),
 	    .vpid02 = vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? L2_VPID : 0,
 	    .eptp01 = vs.eptp01,
+	    /* L2 setting a CR4 bit of a feature L1's CPUID lacks: L0's #GP. */
+	    .cr4_mask = vs.cr4_unreported,
 	    .msr_bitmap = vs.msr_bitmap,
 	    .io_bitmap = vs.io_bitmap,
 	    .tdp = n.tdp,

@@ -24,6 +24,7 @@ struct vmx_stub {
 	uint64_t eptp01;
 	/* CR0/CR4 bits L0 owns in vmcs01 (the VMX fixed bits), with L1's view in the read shadows. */
 	uint64_t cr0_mask, cr4_mask;
+	uint64_t cr4_unreported; /* CR4 bits of features L1's CPUID does not report */
 	bool in_l2;
 	bool figures_printed;
 	uint64_t apic_base; /* IA32_APIC_BASE as L1 sees it (L0's APIC stays enabled) */
