@@ -46,6 +46,8 @@ EXTRA_DIST += \
 	examples/baremetal/stub/svm_hw.h \
 	examples/baremetal/stub/svm_nested.h \
 	examples/baremetal/stub/backend.h \
+	examples/baremetal/stub/apic_prio.h \
+	examples/baremetal/stub/cr4_cpuid.h \
 	examples/baremetal/stub/backend.c \
 	examples/baremetal/stub/figures.c \
 	examples/baremetal/stub/svm_main.c \

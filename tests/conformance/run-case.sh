@@ -8,9 +8,10 @@
 # MODE is "alone" (the suite is L1 itself, on the emulator's own nested
 # virtualization) or "stub" (the suite is L1 of the bare-metal stub, on
 # libnest). SVM suites run under QEMU's TCG, the VMX suite under Bochs.
-# OUTCOME is pass (a summary and no failure), fail (failed checks),
-# skip (every check skipped), timeout, or crash (no summary: the VM
-# stopped without the suite's verdict).
+# OUTCOME is pass (a summary, or on the stub the suite's exit code 0, and
+# no failure), fail (failed checks), skip (every check skipped), timeout,
+# or crash (no summary nor exit code: the VM stopped without the suite's
+# verdict).
 #
 # Environment: KUT (the built kvm-unit-tests tree), STUB (stub.elf) for SVM,
 # STUB_VMX (stub-vmx.elf) for VMX, CASE_TIMEOUT (seconds, default 90),
@@ -95,7 +96,10 @@ vmx)
 	serial=$log.serial
 	rm -f "$serial"
 	echo c >"$log.cmds" # Bochs' debugger waits for a command at start
-	sh "$BOCHSRC" "$iso" "$serial" "$megs" vmx >"$log.bochsrc" || exit 1
+	# An MSR Bochs does not model faults, as on a processor without it
+	# (Bochs' default ignores the access): the suite's VM-entry MSR-load
+	# case (invalid_msr) loads MSR 0, which L1's WRMSR must not accept.
+	BOCHS_IGNORE_BAD_MSRS=0 sh "$BOCHSRC" "$iso" "$serial" "$megs" vmx >"$log.bochsrc" || exit 1
 	${BOCHS:-bochs} -q -f "$log.bochsrc" -rc "$log.cmds" </dev/null >"$log.bochs" 2>&1 &
 	pid=$!
 	# Bochs powers off when the suite writes "Shutdown" to port 0x8900
@@ -157,8 +161,25 @@ if [ "$suite" = vmx ] && [ -n "$summary" ]; then
 	*) [ "${tests:-0}" = "${skipped:-0}" ] && verdict=skip || verdict=pass ;;
 	esac
 fi
-# A pass needs the suite's own summary and no failed check.
-if [ "$verdict" = pass ] && { [ -z "$summary" ] || [ "$fails" -gt 0 ]; }; then
+# The suite's exit code, as the stub saw it written to the debug-exit
+# port (the last such line; none alone). A case may end without a summary
+# (exit_monitor_from_l2_test calls exit(0) from L2): upstream's runner
+# judges every case by this code alone, so it decides here where no
+# summary came: 0 pass, 1 fail, 77 >> 1 skip, anything else crash.
+# QEMU's own status is not enough alone: QEMU also exits with 1 when it
+# cannot start.
+code=$(sed -n 's/^stub: L1 wrote \(0x[0-9a-fA-F]*\|0\) to the debug-exit port$/\1/p' "$log" |
+	tail -n 1)
+if [ -z "$summary" ] && [ -n "$code" ] && [ "$mode" = stub ]; then
+	case $((code)) in
+	0) verdict=pass ;;
+	1) verdict=fail ;;
+	38) verdict=skip ;;
+	*) verdict=crash ;;
+	esac
+fi
+# A pass needs the suite's own summary or exit code, and no failed check.
+if [ "$verdict" = pass ] && { { [ -z "$summary" ] && [ -z "$code" ]; } || [ "$fails" -gt 0 ]; }; then
 	verdict=crash
 fi
 ratio=$(sed -n 's/^stub: L0 exits per reflected L2 exit: \([0-9.]*\).*/\1/p' "$log" | tail -n 1)

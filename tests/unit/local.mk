@@ -42,3 +42,15 @@ tests_unit_test_stub_insn_decode_SOURCES = tests/unit/test_stub_insn_decode.c \
 	examples/baremetal/stub/insn_decode.c examples/baremetal/stub/insn_decode.h
 tests_unit_test_stub_insn_decode_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_stub_insn_decode_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_stub_apic
+TESTS += tests/unit/test_stub_apic
+tests_unit_test_stub_apic_SOURCES = tests/unit/test_stub_apic.c \
+	examples/baremetal/stub/apic_prio.h
+tests_unit_test_stub_apic_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_stub_apic_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_stub_cr4
+TESTS += tests/unit/test_stub_cr4
+tests_unit_test_stub_cr4_SOURCES = tests/unit/test_stub_cr4.c \
+	examples/baremetal/stub/cr4_cpuid.h
+tests_unit_test_stub_cr4_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_stub_cr4_LDADD = $(TEST_LDADD)

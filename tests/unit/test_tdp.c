@@ -211,6 +211,39 @@ START_TEST(ept_violation_has_sdm_exit_qualification)
 }
 END_TEST
 
+/* With EPT A/D flags on, L2's accesses to its own paging structures are
+ * writes for EPT12 (SDM 29.3.3.2) and their EPT violations report read and
+ * write (SDM 28.2.1), whatever the processor under L0 reported; an access
+ * to the final page, or with A/D flags off, keeps its own kind. */
+START_TEST(ept_ad_paging_structure_access_is_a_write_reporting_read_and_write)
+{
+	struct nest_tdp_l1_root ad = ept_root(1), plain = ept_root(0);
+	const uint64_t want = NEST_EPT_QUAL_READ | NEST_EPT_QUAL_WRITE | NEST_EPT_QUAL_READABLE |
+			      NEST_EPT_QUAL_GLA_VALID;
+	struct nest_tdp_fault_out o;
+
+	tb_map64(&T, l1root, 4, 0x10000, 0x200000, 1, TB_EPT_R | TB_EPT_MT(6), TB_EPT_RWX);
+	o = fault(&ad, 0x10008, NEST_ACC_W, NEST_TDP_F_GLA_VALID);
+	ck_assert_int_eq(o.kind, NEST_TDP_REFLECT);
+	ck_assert_uint_eq(o.exit_qual, want);
+	o = fault(&ad, 0x10008, NEST_ACC_R, NEST_TDP_F_GLA_VALID);
+	ck_assert_int_eq(o.kind, NEST_TDP_REFLECT);
+	ck_assert_uint_eq(o.exit_qual, want);
+	/* Not present: no rights, still read and write. */
+	o = fault(&ad, 0x5000000, NEST_ACC_R, NEST_TDP_F_GLA_VALID);
+	ck_assert_uint_eq(o.exit_qual,
+			  NEST_EPT_QUAL_READ | NEST_EPT_QUAL_WRITE | NEST_EPT_QUAL_GLA_VALID);
+	/* The final access reads the read-only page; without A/D, so does the walk. */
+	ck_assert_int_eq(
+	    fault(&ad, 0x10008, NEST_ACC_R, NEST_TDP_F_GLA_VALID | NEST_TDP_F_FINAL).kind,
+	    NEST_TDP_FIXED);
+	ck_assert_int_eq(fault(&plain, 0x10008, NEST_ACC_R, NEST_TDP_F_GLA_VALID).kind,
+			 NEST_TDP_FIXED);
+	o = fault(&plain, 0x5000000, NEST_ACC_R, NEST_TDP_F_GLA_VALID);
+	ck_assert_uint_eq(o.exit_qual, NEST_EPT_QUAL_READ | NEST_EPT_QUAL_GLA_VALID);
+}
+END_TEST
+
 START_TEST(ept_mbec_user_fetch_reports_bit_6)
 {
 	struct nest_tdp_l1_root r = ept_root(0);
@@ -892,6 +925,7 @@ static Suite *tdp_suite(void)
 	tcase_add_test(f, unmapped_l1_memory_goes_to_l0);
 	tcase_add_test(f, unreadable_l1_table_goes_to_l0);
 	tcase_add_test(f, ept_violation_has_sdm_exit_qualification);
+	tcase_add_test(f, ept_ad_paging_structure_access_is_a_write_reporting_read_and_write);
 	tcase_add_test(f, ept_mbec_user_fetch_reports_bit_6);
 	tcase_add_test(f, ept_misconfig_is_reported);
 	tcase_add_test(f, page_size_is_the_smaller_of_both_levels);

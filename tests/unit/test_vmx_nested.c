@@ -618,6 +618,62 @@ START_TEST(window_l1_asked_for_too_is_reflected_to_l1)
 }
 END_TEST
 
+/* L2 entered in HLT with "interrupt-window exiting" and RFLAGS.IF set: the
+ * exit is due before any instruction (SDM 26.7.5), so vmcs02 enters active
+ * (the processor takes the exit at once, not waiting for a wake-up), and
+ * the exit L1 gets saves HLT, the state L2 was in. */
+START_TEST(hlt_entry_with_the_interrupt_window_open_exits_at_once)
+{
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_INTR_WINDOW_EXITING;
+	V12()->GUEST_RFLAGS = 0x2 | X86_RFLAGS_IF;
+	V12()->GUEST_ACTIVITY_STATE = NEST_VMX_ACTIVITY_HLT;
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ACTIVITY_STATE), NEST_VMX_ACTIVITY_ACTIVE);
+	ck_assert_uint_eq(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) &
+			      NEST_VMX_PROC_INTR_WINDOW_EXITING,
+			  NEST_VMX_PROC_INTR_WINDOW_EXITING);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_INTERRUPT_WINDOW, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_INTERRUPT_WINDOW);
+	ck_assert_uint_eq(V12()->GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_HLT);
+
+	/* L1 makes L2 active: the next exit saves what the processor left. */
+	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_ACTIVE),
+			 NEST_OK);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_INTERRUPT_WINDOW, 0), NEST_OK);
+	ck_assert_uint_eq(V12()->GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_ACTIVE);
+}
+END_TEST
+
+/* Without an open window at entry, L2 enters HLT as L1 asked: IF clear,
+ * no interrupt-window exiting, or an event injected (delivered first). */
+START_TEST(hlt_entry_without_an_open_window_stays_halted)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		V12()->launch_state = NEST_VMCS12_STATE_CLEAR;
+		V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_INTR_WINDOW_EXITING;
+		V12()->GUEST_RFLAGS = 0x2 | X86_RFLAGS_IF;
+		V12()->GUEST_ACTIVITY_STATE = NEST_VMX_ACTIVITY_HLT;
+		V12()->VM_ENTRY_INTR_INFO_FIELD = 0;
+		if (i == 0)
+			V12()->GUEST_RFLAGS = 0x2;
+		else if (i == 1)
+			V12()->CPU_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PROC_INTR_WINDOW_EXITING;
+		else
+			V12()->VM_ENTRY_INTR_INFO_FIELD =
+			    INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_DB);
+		launch_ok();
+		ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ACTIVITY_STATE), NEST_VMX_ACTIVITY_HLT);
+		set02(NEST_VMCS_GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_ACTIVE);
+		ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+		ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+		ck_assert_uint_eq(V12()->GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_ACTIVE);
+	}
+}
+END_TEST
+
 /* An NMI for L2 while it is blocked: the NMI window needs virtual NMIs;
  * without them L0 is given the interrupt window. */
 START_TEST(nmi_for_l2_blocked_waits_for_a_window)
@@ -939,6 +995,8 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, interrupt_for_l2_in_an_sti_or_mov_ss_shadow_waits);
 	tcase_add_test(t, interrupt_for_l2_while_one_is_queued_waits);
 	tcase_add_test(t, window_l1_asked_for_too_is_reflected_to_l1);
+	tcase_add_test(t, hlt_entry_with_the_interrupt_window_open_exits_at_once);
+	tcase_add_test(t, hlt_entry_without_an_open_window_stays_halted);
 	tcase_add_test(t, nmi_for_l2_blocked_waits_for_a_window);
 	tcase_add_test(t, nmi_for_l1_with_nmi_exiting_is_reflected);
 	tcase_add_test(t, init_for_l1_always_exits_with_reason_3);

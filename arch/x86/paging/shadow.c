@@ -1067,16 +1067,18 @@ static int tdp_install(struct nest_tdp *t, unsigned r, const struct tdp_install 
 
 /* ---- faults ---- */
 
-static void tdp_reflect_ept(const struct nest_tdp_fault_in *in, const struct nest_walk_result *w,
-			    bool mbec, struct nest_tdp_fault_out *out)
+/* @access: the access as L1's EPT sees it (tdp_ept_access()). */
+static void tdp_reflect_ept(const struct nest_tdp_fault_in *in, uint32_t access,
+			    const struct nest_walk_result *w, bool mbec,
+			    struct nest_tdp_fault_out *out)
 {
 	uint64_t q = 0;
 
-	if (in->access & NEST_ACC_R)
+	if (access & NEST_ACC_R)
 		q |= NEST_EPT_QUAL_READ;
-	if (in->access & NEST_ACC_W)
+	if (access & NEST_ACC_W)
 		q |= NEST_EPT_QUAL_WRITE;
-	if (in->access & (NEST_ACC_X | NEST_ACC_UX))
+	if (access & (NEST_ACC_X | NEST_ACC_UX))
 		q |= NEST_EPT_QUAL_FETCH;
 	if (w->rights & NEST_ACC_R)
 		q |= NEST_EPT_QUAL_READABLE;
@@ -1095,6 +1097,22 @@ static void tdp_reflect_ept(const struct nest_tdp_fault_in *in, const struct nes
 	out->kind = NEST_TDP_REFLECT;
 	out->exit_qual = q;
 	out->gpa = in->l2_gpa;
+}
+
+/*
+ * The access of an EPT fault as L1's EPT sees it. With its accessed and
+ * dirty flags on (EPTP bit 6), the processor's accesses to guest
+ * paging-structure entries (a linear address, bit 8 of the qualification
+ * clear) are writes for EPT (SDM 29.3.3.2), and an EPT violation one causes
+ * sets both bit 0 and bit 1 of the exit qualification (SDM 28.2.1, the
+ * qualification's table). The processor under L0 may report only one of
+ * them, or a read when EPT02 has no A/D flags: L1's table decides.
+ */
+static uint32_t tdp_ept_access(const struct tdp_root *rt, const struct nest_tdp_fault_in *in)
+{
+	if (rt->ad && (in->flags & NEST_TDP_F_GLA_VALID) && !(in->flags & NEST_TDP_F_FINAL))
+		return in->access | NEST_ACC_R | NEST_ACC_W;
+	return in->access;
 }
 
 /* Does the aligned L1 range of 2^shift bytes around @l1 hold a watched page? */
@@ -1145,7 +1163,7 @@ static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_ro
 	struct nest_l0_map m;
 	struct tdp_install ins;
 	struct tdp_root *rt;
-	uint32_t acc, l1_rights, l0_rights;
+	uint32_t access, acc, l1_rights, l0_rights;
 	unsigned s0, shift;
 	bool hit;
 	int r, rc;
@@ -1156,7 +1174,8 @@ static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_ro
 		return -r;
 	rt = &t->roots[r];
 	t->st.faults++;
-	acc = in->access & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X);
+	access = rt->kind == NEST_TDP_EPT ? tdp_ept_access(rt, in) : in->access;
+	acc = access & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X);
 
 	if (rt->kind == NEST_TDP_EPT) {
 		struct nest_ept_config ec = {t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, rt->mbec, {0}};
@@ -1180,7 +1199,7 @@ static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_ro
 	case NEST_WALK_FAULT:
 	case NEST_WALK_RSVD:
 		if (rt->kind == NEST_TDP_EPT)
-			tdp_reflect_ept(in, &w, rt->mbec, out);
+			tdp_reflect_ept(in, access, &w, rt->mbec, out);
 		else
 			tdp_reflect_npt(in, &w, out);
 		t->st.reflected++;

@@ -114,6 +114,10 @@ struct nest__vmx_nested {
 	 * reflected exit: vmcs02 holds them until L1 reads one, its VMCS is
 	 * written back, or the next entry (which leaves them in vmcs02). */
 	bool rare_stale;
+	/* L2 was entered in HLT with its interrupt window open: vmcs02 runs
+	 * active (nest__vmx_hlt_window_open()) and L2's first reflected exit
+	 * saves HLT, the state the processor left for it. */
+	bool hlt_woken;
 	struct nest__vmx_fieldset dirty;  /* fields L1 wrote since the last entry */
 	struct nest__vmcs12 shadow_cache; /* the shadow VMCS's fields, with shadow_cached */
 	uint16_t last_vpid12;

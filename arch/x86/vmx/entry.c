@@ -414,6 +414,7 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 	nest__memset(&n->dirty, 0, sizeof(n->dirty));
 	flush_vpid(ctx);
 	note_timer(ctx);
+	n->hlt_woken = nest__vmx_hlt_window_open(v);
 	if (launch)
 		v->launch_state = NEST_VMCS12_STATE_LAUNCHED;
 	n->guest_mode = true;
@@ -495,5 +496,6 @@ int nest__vmx_rebuild_vmcs02(struct nest_vmx *ctx)
 	n->vpid12_valid = false;
 	flush_vpid(ctx);
 	note_timer(ctx);
+	n->hlt_woken = nest__vmx_hlt_window_open(&ctx->vmcs12);
 	return NEST_OK;
 }

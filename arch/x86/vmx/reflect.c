@@ -412,8 +412,13 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 			r->idt_error = n->vmcs02_cache.VM_ENTRY_EXCEPTION_ERROR_CODE;
 		}
 		nest__vmx_save_guest(v, &n->vmcs02_cache, r);
+		/* Entered in HLT, run active for an exit due before any
+		 * instruction: the processor was in HLT when it came. */
+		if (n->hlt_woken && v->GUEST_ACTIVITY_STATE == NEST_VMX_ACTIVITY_ACTIVE)
+			v->GUEST_ACTIVITY_STATE = NEST_VMX_ACTIVITY_HLT;
 		store_msrs(ctx);
 	}
+	n->hlt_woken = false;
 	nest__vmx_write_exit_info(v, r);
 	if (!save_guest) {
 		/* SDM 27.8: a failed entry reports reason and qualification. */

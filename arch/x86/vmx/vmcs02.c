@@ -258,13 +258,28 @@ static void merge_timer(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 		o->VM_EXIT_CONTROLS |= NEST_VMX_EXIT_CTL_SAVE_PREEMPTION_TIMER;
 }
 
+bool nest__vmx_hlt_window_open(const struct nest__vmcs12 *v)
+{
+	return v->GUEST_ACTIVITY_STATE == NEST_VMX_ACTIVITY_HLT &&
+	       (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_INTR_WINDOW_EXITING) &&
+	       (v->GUEST_RFLAGS & X86_RFLAGS_IF) &&
+	       !(v->GUEST_INTERRUPTIBILITY_INFO &
+		 (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)) &&
+	       !(v->VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID);
+}
+
 /* The guest-state fields of vmcs02 that are not vmcs12's copied as they
- * are: a function of vmcs12's controls and L1's state only. */
+ * are: a function of vmcs12's controls and guest state and L1's state. */
 static void guest_fixups(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 			 const struct nest__vmx_l1_now *l1)
 {
 	/* No VMCS shadowing for L2's own VMX instructions. */
 	o->VMCS_LINK_POINTER = UINT64_MAX;
+	/* An interrupt-window exit due at entry in HLT: the processor takes
+	 * it from the active state, before any instruction (SDM 26.7.5), not
+	 * relying on it to wake itself for an exit. */
+	o->GUEST_ACTIVITY_STATE =
+	    nest__vmx_hlt_window_open(v) ? NEST_VMX_ACTIVITY_ACTIVE : v->GUEST_ACTIVITY_STATE;
 	/* What L1 does not load on entry, L2 inherits from L1 (SDM 27.3.2.1):
 	 * vmcs02 loads it explicitly, as the hardware holds L0's values. */
 	if (!(v->VM_ENTRY_CONTROLS & NEST_VMX_ENTRY_CTL_LOAD_EFER)) {

@@ -85,6 +85,14 @@ void nest__vmx_refresh_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 
 			      const struct nest__vmx_fieldset *changed,
 			      const struct nest__vmx_l1_now *l1);
 
+/* An entry in the HLT activity state whose interrupt-window exit is due
+ * before any instruction (SDM 26.7.5): "interrupt-window exiting", RFLAGS.IF
+ * set, no event injected (blocking by STI or MOV SS cannot come with HLT,
+ * SDM 27.3.1.5). Such an exit wakes the processor from HLT as an external
+ * interrupt would; vmcs02 enters in the active state, where the processor
+ * takes it at once, and the exit saves HLT for L1 (reflect.c). */
+bool nest__vmx_hlt_window_open(const struct nest__vmcs12 *v);
+
 /* Merge MSR bitmaps: a bit is clear (pass through) only if clear in both.
  * `l1` NULL means L1 intercepts every MSR; `l0` NULL means L0 none. */
 void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1);

@@ -9,6 +9,9 @@
 # stops at 2048; more guest RAM is written "memory: guest=MEGS, host=2048"
 # (Bochs then backs the guest's RAM with at most 2048 MiB of its own,
 # allocated as the guest touches it).
+# BOCHS_IGNORE_BAD_MSRS=0 makes RDMSR/WRMSR of an MSR Bochs does not model
+# fault (#GP), as on a processor without it; Bochs' default (1) logs and
+# ignores the access.
 #
 # BOCHS_DISPLAY overrides the display library line. The default is the VNC
 # server "rfb" with no wait for a client: Debian's Bochs has no "nogui"
@@ -57,6 +60,15 @@ svm)
 	;;
 esac
 
+bad_msrs=${BOCHS_IGNORE_BAD_MSRS:-1}
+case $bad_msrs in
+0 | 1) ;;
+*)
+	echo "bochsrc: BOCHS_IGNORE_BAD_MSRS must be 0 or 1, not '$bad_msrs'" >&2
+	exit 2
+	;;
+esac
+
 case $megs in
 '' | *[!0-9]*)
 	echo "bochsrc: MEGS must be a number of MiB, not '$megs'" >&2
@@ -78,7 +90,7 @@ RC
 if [ "$cpu" = svm ]; then
 	echo "cpu: model=ryzen, count=1, ips=100000000, reset_on_triple_fault=0"
 else
-	echo "cpu: count=1, ips=100000000, reset_on_triple_fault=0"
+	echo "cpu: count=1, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=$bad_msrs"
 	echo "$cpuline"
 fi
 cat <<RC

@@ -17,6 +17,7 @@
 #include <nest/cpu.h>
 
 #include "backend.h"
+#include "cr4_cpuid.h"
 #include "bochs.h"
 #include "vmx_stub.h"
 
@@ -177,6 +178,17 @@ static void vmx_enable(void)
 	h->cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
 	h->cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
 	h->cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
+	/* CR4 follows the CPUID L1 is shown (the processor's, handle_cpuid()):
+	 * a bit of a feature it does not report may not be set, by L1 or by
+	 * L2 (cr4_cpuid.h), whatever IA32_VMX_CR4_FIXED1 allows. */
+	{
+		uint32_t max, ebx7 = 0, ecx7 = 0, x;
+		cpuid(0, 0, &max, &x, &x, &x);
+		if (max >= 7)
+			cpuid(7, 0, &x, &ebx7, &ecx7, &x);
+		vs.cr4_unreported = cr4_unreported(max, c, ebx7, ecx7);
+		h->cr4_fixed1 &= ~vs.cr4_unreported;
+	}
 	h->vmcs_enum = rdmsr(MSR_VMX_VMCS_ENUM);
 	bool secondary = (h->procbased >> 32) & NEST_VMX_PROC_ACTIVATE_SECONDARY;
 	h->procbased2 = rdmsr_if(secondary, MSR_VMX_PROCBASED2);
@@ -285,6 +297,7 @@ static void vmcs01_init(const struct l1_boot *boot)
 	io_intercept(BOCHS_SHUTDOWN_PORT, 1);
 	msr_intercept(MSR_FEATURE_CONTROL);
 	msr_intercept(MSR_APIC_BASE);
+	msr_intercept(MSR_DEBUGCTL); /* the VMCS field holds it (debugctl_msr()) */
 	vs.apic_base = rdmsr(MSR_APIC_BASE);
 	for (uint32_t m = MSR_VMX_BASIC; m <= MSR_VMX_LAST; m++)
 		msr_intercept(m);
@@ -503,6 +516,14 @@ bool l0_cr8_access(uint64_t qual)
 {
 	unsigned type = CRQ_TYPE(qual);
 
+	/* L2's MOV to CR4 comes to L0 only for the bits L0 owns in vmcs02,
+	 * those of features L1's CPUID does not report (vmx_nested.c): L2 set
+	 * one, a reserved bit (SDM Vol. 3A 2.5). */
+	if (CRQ_CR(qual) == 4 && type == CRQ_TYPE_MOV_TO &&
+	    (gpr_get(CRQ_GPR(qual)) & vs.cr4_unreported)) {
+		inject_exception(VEC_GP, true, 0);
+		return true;
+	}
 	if (CRQ_CR(qual) != 8 || (type != CRQ_TYPE_MOV_TO && type != CRQ_TYPE_MOV_FROM))
 		return false;
 	if (type == CRQ_TYPE_MOV_TO) {
@@ -572,6 +593,29 @@ static void handle_cr(void)
 	skip_insn();
 }
 
+/* IA32_DEBUGCTL bits a VM entry rejects in the guest field (SDM 27.3.1.1). */
+#define DEBUGCTL_RESERVED 0xffffffffffff003cull
+
+/*
+ * IA32_DEBUGCTL of the guest that exited (L1 on vmcs01, L2 on vmcs02, the
+ * current VMCS). Bochs 2.7 has the VMCS field, which VM entries load and
+ * VM exits save, but not the MSR (RDMSR and WRMSR of it fault once Bochs
+ * is told to fault on MSRs it lacks), where the processors the stub's
+ * CPUID names all have it: the guest's value lives in that field. A
+ * reserved bit is a #GP (false).
+ */
+static bool debugctl_msr(bool write, uint64_t *val)
+{
+	if (!write) {
+		*val = vmr(NEST_VMCS_GUEST_IA32_DEBUGCTL);
+		return true;
+	}
+	if (*val & DEBUGCTL_RESERVED)
+		return false;
+	vmw(NEST_VMCS_GUEST_IA32_DEBUGCTL, *val);
+	return true;
+}
+
 /* The value of an MSR as the guest that exited sees it, for L1's VM-exit
  * MSR-store list: L1's own view where L0 keeps one (IA32_APIC_BASE, the
  * VMX MSRs libnest answers), else the processor's, which L1 and L2 share.
@@ -589,23 +633,44 @@ bool stub_guest_rdmsr(uint32_t msr, uint64_t *value)
 		*value = vs.apic_base;
 		return true;
 	}
+	if (msr == MSR_DEBUGCTL) {
+		vmcs_load(vs.vmcs02); /* L2's, as its exit saved it */
+		return debugctl_msr(false, value);
+	}
 	if (vmx_nested_msr(msr, false, value, &gp))
 		return !gp;
 	return stub_rdmsr_safe(msr, value);
+}
+
+/* RDMSR or WRMSR at CPL 0 as L1's vCPU has them: L1's own view where L0
+ * keeps one (IA32_APIC_BASE, the VMX MSRs libnest answers), else the
+ * processor's, which L1 and L2 share (the MSR bitmaps pass the others, and
+ * an MSR outside the bitmaps' ranges always exits, SDM 26.1.3: the CPU's
+ * too, its #GP L1's). False where the instruction faults. */
+static bool l1_msr(uint32_t msr, bool write, uint64_t *val)
+{
+	bool gp = false;
+
+	if (msr == MSR_APIC_BASE)
+		return apic_base_msr(write, val);
+	if (msr == MSR_DEBUGCTL)
+		return debugctl_msr(write, val);
+	if (vmx_nested_msr(msr, write, val, &gp))
+		return !gp;
+	return write ? stub_wrmsr_safe(msr, *val) : stub_rdmsr_safe(msr, val);
+}
+
+bool vmx_l1_wrmsr(uint32_t msr, uint64_t val)
+{
+	return l1_msr(msr, true, &val);
 }
 
 void vmx_msr_exit(bool write)
 {
 	uint32_t msr = (uint32_t)vs.gpr[GPR_RCX];
 	uint64_t val = (vs.gpr[GPR_RAX] & LOW32) | (vs.gpr[GPR_RDX] << 32);
-	bool gp = false;
+	bool gp = !l1_msr(msr, write, &val);
 
-	if (msr == MSR_APIC_BASE)
-		gp = !apic_base_msr(write, &val);
-	else if (!vmx_nested_msr(msr, write, &val, &gp))
-		/* An MSR outside the bitmaps' ranges, which always exit (SDM
-		 * 26.1.3): the CPU's, as those inside are; its #GP is L1's. */
-		gp = write ? !stub_wrmsr_safe(msr, val) : !stub_rdmsr_safe(msr, &val);
 	if (gp) {
 		inject_exception(VEC_GP, true, 0);
 		return;

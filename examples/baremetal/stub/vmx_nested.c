@@ -18,6 +18,7 @@
  */
 #include <nest/nest.h>
 
+#include "apic_prio.h"
 #include "backend.h"
 #include "vmx_stub.h"
 
@@ -29,6 +30,7 @@
 #define FIRST_IRQ_VECTOR 32
 #define IRQ_VECTORS 256
 #define ACK_ATTEMPTS 1000
+#define APIC_PPR 0xa0u
 #define APIC_IRR0 0x200u
 #define APIC_REG_STRIDE 0x10u
 
@@ -199,6 +201,8 @@ void vmx_nested_init(void)
 	    .exit_ctls = (uint32_t)vmr(NEST_VMCS_VM_EXIT_CONTROLS),
 	    .vpid02 = vmr(NEST_VMCS_VIRTUAL_PROCESSOR_ID) ? L2_VPID : 0,
 	    .eptp01 = vs.eptp01,
+	    /* L2 setting a CR4 bit of a feature L1's CPUID lacks: L0's #GP. */
+	    .cr4_mask = vs.cr4_unreported,
 	    .msr_bitmap = vs.msr_bitmap,
 	    .io_bitmap = vs.io_bitmap,
 	    .tdp = n.tdp,
@@ -235,12 +239,15 @@ bool vmx_nested_msr(uint32_t msr, bool write, uint64_t *value, bool *gp)
 
 /* ---- actions ---- */
 
+static void apply(const struct nest_vmx_action *act, bool from_l2);
+
 /*
  * MSRs libnest hands to L0 (NEST_VMX_ACT_F_MSRS), loaded as WRMSR would:
- * those the VMCS switches go into the guest fields of @vmcs, the others
- * into the processor, which L1 and L2 share.
+ * those the VMCS switches go into the guest fields of @vmcs, the others as
+ * L1's own WRMSR (vmx_l1_wrmsr()). Returns the index of the first entry
+ * whose WRMSR would fault, none after it loaded (SDM 27.4, 28.6), or -1.
  */
-static void load_msrs(uint8_t *vmcs)
+static int load_msrs(uint8_t *vmcs)
 {
 	const struct nest_vmx_msr_entry *e;
 	uint32_t count;
@@ -265,24 +272,56 @@ static void load_msrs(uint8_t *vmcs)
 			j++;
 		if (j < BM_ARRAY_SIZE(in_vmcs))
 			vmw(in_vmcs[j].field, e[i].value);
-		else
-			wrmsr(e[i].index, e[i].value);
+		else if (!vmx_l1_wrmsr(e[i].index, e[i].value))
+			return (int)i;
 	}
+	return -1;
+}
+
+/* After an action with NEST_VMX_ACT_F_MSRS: load the list, and when an
+ * entry faults, carry out what libnest makes of it (a failed VM entry,
+ * exit reason 34, or a VMX abort). False when that replaced the action. */
+static bool load_msrs_or_fail(uint8_t *vmcs, bool from_l2)
+{
+	struct nest_vmx_action act = {.size = sizeof(act)};
+	int bad = load_msrs(vmcs);
+
+	if (bad < 0)
+		return true;
+	check(NEST_CALL(nest_vmx_pending_msr_failed(n.vmx, (uint32_t)bad, &act)),
+	      "nest_vmx_pending_msr_failed");
+	apply(&act, from_l2);
+	return false;
+}
+
+/* The local APIC's IRR. */
+static void apic_read_irr(uint32_t irr[APIC_IRR_WORDS])
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR_MASK;
+
+	for (int reg = 0; reg < APIC_IRR_WORDS; reg++)
+		irr[reg] =
+		    *(volatile uint32_t *)(uintptr_t)(base + APIC_IRR0 + APIC_REG_STRIDE * reg);
 }
 
 /* The highest vector requested in the local APIC (IRR), or -1. */
 static int apic_pending_vector(void)
 {
-	uint64_t base = rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR_MASK;
+	uint32_t irr[APIC_IRR_WORDS];
 
-	for (int reg = IRQ_VECTORS / 32 - 1; reg >= 0; reg--) {
-		volatile uint32_t *irr =
-		    (volatile uint32_t *)(uintptr_t)(base + APIC_IRR0 + APIC_REG_STRIDE * reg);
-		uint32_t bits = *irr;
-		if (bits)
-			return reg * 32 + 31 - __builtin_clz(bits);
-	}
-	return -1;
+	apic_read_irr(irr);
+	return apic_highest_vector(irr);
+}
+
+/* The vector the local APIC would deliver now (above its processor
+ * priority), or -1. */
+static int apic_deliverable(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR_MASK;
+	uint32_t irr[APIC_IRR_WORDS];
+
+	apic_read_irr(irr);
+	return apic_deliverable_vector(irr, *(volatile uint32_t *)(uintptr_t)(base + APIC_PPR));
 }
 
 /*
@@ -305,6 +344,7 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act);
 static void arm_l1_window(void);
 static int pending_highest(void);
 static void l2_interrupt(int vector, bool acked);
+static void l2_apic_interrupt(void);
 
 static void apply(const struct nest_vmx_action *act, bool from_l2)
 {
@@ -324,8 +364,8 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 		}
 		if (act->flags & NEST_VMX_ACT_F_GPR)
 			gpr_set(act->gpr, act->gpr_value);
-		if (act->flags & NEST_VMX_ACT_F_MSRS)
-			load_msrs(vs.vmcs01);
+		if ((act->flags & NEST_VMX_ACT_F_MSRS) && !load_msrs_or_fail(vs.vmcs01, from_l2))
+			break;
 		arm_l1_window();
 		break;
 	case NEST_VMX_ACT_INJECT:
@@ -337,8 +377,8 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 		break;
 	case NEST_VMX_ACT_ENTER_L2: {
 		vs.in_l2 = true;
-		if (act->flags & NEST_VMX_ACT_F_MSRS)
-			load_msrs(vs.vmcs02);
+		if ((act->flags & NEST_VMX_ACT_F_MSRS) && !load_msrs_or_fail(vs.vmcs02, false))
+			break;
 		/* An interrupt the stub holds for L1's vCPU is pending there
 		 * when L2 starts: it exits at once with "external-interrupt
 		 * exiting", else L2 takes it when it can (SDM 26.7). */
@@ -346,6 +386,15 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 		if (vector >= 0) {
 			vmcs_load(vs.vmcs02);
 			l2_interrupt(vector, true);
+		} else if (apic_deliverable() >= 0) {
+			/* One the local APIC would deliver now: vmcs02 exits on
+			 * external interrupts, so the exit comes before L2's
+			 * first instruction, whatever L2's RFLAGS.IF (SDM 26.2)
+			 * and from HLT as well. Taken here, not left to the
+			 * processor: Bochs 2.7 runs L2 on while its IF is
+			 * clear, and stays halted. */
+			vmcs_load(vs.vmcs02);
+			l2_apic_interrupt();
 		}
 		break;
 	}

@@ -24,6 +24,7 @@ struct vmx_stub {
 	uint64_t eptp01;
 	/* CR0/CR4 bits L0 owns in vmcs01 (the VMX fixed bits), with L1's view in the read shadows. */
 	uint64_t cr0_mask, cr4_mask;
+	uint64_t cr4_unreported; /* CR4 bits of features L1's CPUID does not report */
 	bool in_l2;
 	bool figures_printed;
 	uint64_t apic_base; /* IA32_APIC_BASE as L1 sees it (L0's APIC stays enabled) */
@@ -55,6 +56,9 @@ bool l0_port_io(uint64_t qual);
 bool l0_cr8_access(uint64_t qual);
 /* RDMSR/WRMSR of an MSR L0 intercepts (the VMX ones), by L1 or by L2 (current VMCS). */
 void vmx_msr_exit(bool write);
+/* WRMSR at CPL 0 as L1's vCPU has it (the MSR-load lists libnest gives
+ * L0); false where it faults. */
+bool vmx_l1_wrmsr(uint32_t msr, uint64_t val);
 __attribute__((noreturn)) void vmx_fatal(const char *why);
 
 /* vmx_nested.c */
