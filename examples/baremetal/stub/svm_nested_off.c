@@ -90,3 +90,12 @@ bool nested_host_if(void)
 void nested_before_run(void)
 {
 }
+
+void nested_init_cpu(void)
+{
+}
+
+bool nested_init_signal(void)
+{
+	return false; /* no L2: INIT resets L1's vCPU */
+}
