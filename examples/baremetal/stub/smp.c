@@ -21,11 +21,8 @@
 #include "backend.h"
 #include "svm_nested.h"
 
-#define AP_BOOT_BASE 0x8000ull /* ap_boot.S: below 1 MiB, page aligned */
-#define AP_BOOT_DATA 0xF00u
 #define AP_STACK_PAGES 4
 #define CPUID_APIC_ID_SHIFT 24
-#define FW_CFG_NB_CPUS 0x0005
 
 /* Local APIC registers (APM 16.3) and ICR fields (APM 16.5). */
 #define APIC_BASE_MASK 0xFFFFFF000ull
@@ -55,9 +52,6 @@
 #define ICR_DEST_SHIFT 24
 #define ICR_BROADCAST 0xFFu
 #define WAKE_VECTOR 0xF0 /* the stub's wake-up IPI to a processor waiting for SIPI */
-#define INIT_DELAY_CYCLES 10000000ull /* about 10 ms (MP spec B.4: after INIT) */
-#define SIPI_DELAY_CYCLES 200000ull	 /* about 200 us (after each SIPI) */
-#define AP_WAIT_CYCLES 2000000000ull	 /* how long the BSP waits for an AP */
 
 /* Instruction decoding for L1's APIC writes. */
 #define INSN_MAX 15
@@ -66,13 +60,6 @@
 #define REX_R (1u << 2)
 #define GPR_RAX_ 0
 #define GPR_RSP_ 4
-
-struct ap_boot {
-	uint16_t gdt_limit;
-	uint32_t gdt_base;
-	uint16_t pad;
-	uint64_t cr3, stack, entry;
-} __attribute__((packed));
 
 /* What the processors tell each other (written by one, read by another). */
 struct smp_cpu {
@@ -96,9 +83,6 @@ static uint64_t apic_base;
 static volatile int vm_lock_word;
 static uint64_t kicks;
 
-extern const char stub_ap_boot[], stub_ap_boot_end[];
-extern uint64_t bm_boot_pml4[];
-extern const char bm_gdt[];
 
 unsigned stub_cpu(void)
 {
@@ -141,22 +125,6 @@ static void send_ipi(uint8_t apic_id, uint32_t lo)
 	apic_write(APIC_ICR_HI, cpus[stub_cpu()].icr_hi);
 }
 
-static void delay(uint64_t cycles)
-{
-	uint64_t t0 = rdtsc();
-	while (rdtsc() - t0 < cycles)
-		pause();
-}
-
-/* QEMU's fw_cfg item FW_CFG_NB_CPUS (docs/specs/fw_cfg.rst). */
-static unsigned fwcfg_cpus(void)
-{
-	outw(FW_CFG_PORT_SEL, FW_CFG_NB_CPUS);
-	unsigned n = inb(FW_CFG_PORT_DATA);
-	n |= (unsigned)inb(FW_CFG_PORT_DATA) << 8;
-	return n;
-}
-
 /* Makes a processor in guest mode exit (an NMI, which the stub intercepts
  * while several processors run): it then carries out what it was asked. */
 static void kick(unsigned cpu)
@@ -183,7 +151,7 @@ static void take_wake(struct bm_regs *r)
 unsigned smp_setup(const char *cmd)
 {
 	uint32_t a, b, c, d;
-	unsigned n = fwcfg_cpus();
+	unsigned n = bm_cpu_count();
 
 	(void)cmd;
 	apic_base = rdmsr(MSR_APIC_BASE) & APIC_BASE_MASK;
@@ -204,18 +172,8 @@ unsigned smp_setup(const char *cmd)
  */
 void smp_start_aps(unsigned n, void (*entry)(void))
 {
-	volatile struct ap_boot *boot = (volatile struct ap_boot *)(uintptr_t)(AP_BOOT_BASE +
-									      AP_BOOT_DATA);
-	size_t len = (size_t)(stub_ap_boot_end - stub_ap_boot);
-
 	if (n < 2)
 		return;
-	BM_ASSERT(len <= AP_BOOT_DATA);
-	memcpy((void *)(uintptr_t)AP_BOOT_BASE, stub_ap_boot, len);
-	boot->gdt_limit = 4 * 8 - 1;
-	boot->gdt_base = (uint32_t)(uintptr_t)bm_gdt;
-	boot->cr3 = (uint64_t)(uintptr_t)bm_boot_pml4;
-	boot->entry = (uint64_t)(uintptr_t)entry;
 	bm_set_handler(WAKE_VECTOR, take_wake);
 	for (unsigned i = 1; i < n; i++) {
 		uint8_t *stack = bm_pages_alloc(AP_STACK_PAGES, BM_PAGE_SIZE);
@@ -223,18 +181,9 @@ void smp_start_aps(unsigned n, void (*entry)(void))
 			bm_panic("stub: no memory for an AP's stack\n");
 		cpus[i].apic_id = (uint8_t)i;
 		apic_to_cpu[i] = (uint8_t)i;
-		boot->stack = (uint64_t)(uintptr_t)(stack + AP_STACK_PAGES * BM_PAGE_SIZE);
-		send_ipi((uint8_t)i, (ICR_MODE_INIT << ICR_MODE_SHIFT) | ICR_LEVEL_ASSERT);
-		delay(INIT_DELAY_CYCLES);
-		for (int s = 0; s < 2 && !cpus[i].up; s++) {
-			send_ipi((uint8_t)i, (ICR_MODE_SIPI << ICR_MODE_SHIFT) | ICR_LEVEL_ASSERT |
-						 (uint32_t)(AP_BOOT_BASE >> 12));
-			delay(SIPI_DELAY_CYCLES);
-		}
-		uint64_t t0 = rdtsc();
-		while (!cpus[i].up)
-			if (rdtsc() - t0 > AP_WAIT_CYCLES)
-				bm_panic("stub: processor %u did not start\n", i);
+		if (!bm_ap_start((uint8_t)i, entry, stack + AP_STACK_PAGES * BM_PAGE_SIZE,
+				 &cpus[i].up))
+			bm_panic("stub: processor %u did not start\n", i);
 	}
 	bm_printf("stub: %u processors up; L1 gets %u vCPUs\n", n, n);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stub's own application processors start here (smp.c copies this
- * code to AP_BOOT_BASE, below 1 MiB, and sends INIT-SIPI-SIPI with vector
+ * Application processors start here (smp.c copies this code to
+ * AP_BOOT_BASE, below 1 MiB, and sends INIT-SIPI-SIPI with vector
  * AP_BOOT_BASE >> 12). An AP starts in real mode at CS:IP = vector << 8 : 0
  * (MultiProcessor Specification B.4, APM 16.2) and goes to long mode the
- * way boot.S does for the BSP (APM 14.6): the stub's GDT and page tables,
- * then a jump to the C entry with the stack the BSP left in the data block.
+ * way boot.S does for the BSP (APM 14.6): boot.S's GDT and page tables,
+ * then a call of the C entry on the stack the BSP left in the data block.
  *
  * Data block at AP_BOOT_BASE + AP_BOOT_DATA (struct ap_boot in smp.c):
  * +0 GDTR (limit, 32-bit base), +8 CR3, +16 stack top, +24 C entry.
@@ -27,12 +27,12 @@
 #define SEL_CODE64 0x08
 #define SEL_DATA 0x10
 #define SEL_CODE32 0x18
-#define AT(label) (label - stub_ap_boot + AP_BOOT_BASE)
+#define AT(label) (label - bm_ap_boot + AP_BOOT_BASE)
 
 	.section .rodata
-	.globl stub_ap_boot, stub_ap_boot_end
+	.globl bm_ap_boot, bm_ap_boot_end
 	.code16
-stub_ap_boot:
+bm_ap_boot:
 	cli
 	cld
 	xorw %ax, %ax
@@ -79,6 +79,6 @@ ap_lm64:
 1:	cli
 	hlt
 	jmp 1b
-stub_ap_boot_end:
+bm_ap_boot_end:
 
 	.section .note.GNU-stack, "", @progbits
