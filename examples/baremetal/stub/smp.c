@@ -57,6 +57,7 @@
 #define INSN_MAX 15
 #define OP_MOV_RM_R 0x89
 #define OP_MOV_RM_IMM 0xC7
+#define OP_MOV_MOFFS_EAX 0xA3
 #define REX_R (1u << 2)
 #define GPR_RAX_ 0
 #define GPR_RSP_ 4
@@ -438,14 +439,14 @@ static void l1_icr(uint32_t lo)
 }
 
 /*
- * L1 wrote its local APIC page (the #NPF of a write there, @v vmcb01):
- * decodes the instruction (MOV r/m32 from a register or an immediate, the
- * way every APIC driver writes), carries the write out, and steps over it.
- * False if the fault is not one.
+ * L1 wrote its local APIC page (the #NPF of a write there, @v vmcb01), or
+ * L2 did through L1's map (@v vmcb02, @gpa the L1-physical address):
+ * decodes the instruction (MOV to r/m32 from a register or an immediate,
+ * or MOV moffs from EAX: the ways APIC drivers write), carries the write
+ * out, and steps over it. False if the fault is not one.
  */
-bool smp_l1_apic_write(uint8_t *v)
+bool smp_apic_write(uint8_t *v, uint64_t gpa)
 {
-	uint64_t gpa = VMCB_U64(v, VMCB_EXITINFO2);
 	uint8_t buf[INSN_MAX];
 	bool long64;
 	unsigned len, i = 0, rex = 0;
@@ -456,7 +457,7 @@ bool smp_l1_apic_write(uint8_t *v)
 		return false;
 	len = stub_insn_fetch(v, buf, INSN_MAX, &long64);
 	if (!len)
-		stub_fatal(v, "L1 wrote its APIC with an instruction the stub cannot fetch");
+		stub_fatal(v, "a guest wrote the APIC with an instruction the stub cannot fetch");
 	while (i < len && (buf[i] == 0x2E || buf[i] == 0x36 || buf[i] == 0x3E || buf[i] == 0x26 ||
 			   buf[i] == 0x64 || buf[i] == 0x65))
 		i++;
@@ -467,11 +468,13 @@ bool smp_l1_apic_write(uint8_t *v)
 		val = (uint32_t)(reg == GPR_RAX_   ? VMCB_U64(v, VMCB_RAX)
 				 : reg == GPR_RSP_ ? VMCB_U64(v, VMCB_RSP)
 						   : stub.regs.gpr[reg]);
+	} else if (i < len && buf[i] == OP_MOV_MOFFS_EAX) {
+		val = (uint32_t)VMCB_U64(v, VMCB_RAX);
 	} else if (i + 1 < len && buf[i] == OP_MOV_RM_IMM && !(buf[i + 1] & 0x38) && len >= 4) {
 		val = (uint32_t)buf[len - 4] | (uint32_t)buf[len - 3] << 8 |
 		      (uint32_t)buf[len - 2] << 16 | (uint32_t)buf[len - 1] << 24;
 	} else {
-		stub_fatal(v, "L1 wrote its APIC with an instruction the stub does not emulate");
+		stub_fatal(v, "a guest wrote the APIC with an instruction the stub does not emulate");
 	}
 	unsigned reg = (unsigned)(gpa & (BM_PAGE_SIZE - 1));
 	if (reg == APIC_ICR_LO) {

@@ -353,7 +353,7 @@ void stub_l1_exit(uint8_t *v)
 		/* L1 writes a bitmap page libnest tracks: libnest takes note and
 		 * the write goes through when L1 runs the instruction again. */
 		uint64_t gpa = VMCB_U64(v, VMCB_EXITINFO2);
-		if (smp_l1_apic_write(v)) /* several processors: its APIC writes */
+		if (smp_apic_write(v, gpa)) /* several processors: its APIC writes */
 			break;
 		if ((VMCB_U64(v, VMCB_EXITINFO1) & NPF_WRITE) && l1_tracked(gpa) &&
 		    nested_l1_written(gpa))

@@ -74,8 +74,9 @@ void smp_exit(void);
 void smp_flush_all(void);
 /* The backend of libnest's contexts (the shared one with several processors). */
 const struct nest_backend *smp_nest_backend(void);
-/* An #NPF of L1 writing its local APIC: carried out (true), or not one. */
-bool smp_l1_apic_write(uint8_t *vmcb01);
+/* An #NPF of L1 (@vmcb vmcb01) or L2 (vmcb02) writing L1's local APIC at
+ * L1-physical @gpa: carried out (true), or not one. */
+bool smp_apic_write(uint8_t *vmcb, uint64_t gpa);
 /* With several processors, L1's local APIC page read-only in NPT01. */
 void smp_protect_apic(void);
 /* NMIs the stub sent to make processors exit. */

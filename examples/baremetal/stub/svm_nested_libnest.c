@@ -422,6 +422,8 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 			/* Under NPT02 libnest names the L1 page; L2 without
 			 * nested paging of L1's runs on NPT01 itself. */
 			uint64_t gpa = act->l0_access ? act->l1_gpa : VMCB_U64(v02, VMCB_EXITINFO2);
+			if (smp_apic_write(v02, gpa)) /* L1's APIC, mapped into L2 */
+				break;
 			if ((VMCB_U64(v02, VMCB_EXITINFO1) & NPF_WRITE) && l1_tracked(gpa) &&
 			    nested_l1_written(gpa))
 				break;
