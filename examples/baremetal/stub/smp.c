@@ -254,6 +254,12 @@ bool smp_init_pending(void)
 	return __atomic_exchange_n(&cpus[stub_cpu()].init, false, __ATOMIC_SEQ_CST);
 }
 
+/* The INIT smp_init_pending() gave stays pending (GIF clear). */
+void smp_init_hold(void)
+{
+	__atomic_store_n(&cpus[stub_cpu()].init, true, __ATOMIC_SEQ_CST);
+}
+
 /* After L1's vCPU was reset by INIT: the APIC as INIT leaves it. */
 void smp_init_done(void)
 {

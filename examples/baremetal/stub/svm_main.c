@@ -379,10 +379,16 @@ void l1_map_flush(void)
 static __attribute__((noreturn)) void run(void)
 {
 	for (;;) {
-		/* INIT from another vCPU of L1's: an exit for L1, or a reset. */
-		if (smp_init_pending() && !nested_init_signal()) {
-			smp_init_done();
-			vmcb01_sipi(smp_wait_sipi());
+		/* INIT from a vCPU of L1's: an exit or #SX for L1, or a reset;
+		 * held while GIF is clear (tried again at the next run). */
+		bool held = false;
+		if (smp_init_pending() && !nested_init_signal(&held)) {
+			if (held) {
+				smp_init_hold();
+			} else {
+				smp_init_done();
+				vmcb01_sipi(smp_wait_sipi());
+			}
 		}
 		uint8_t *vmcb = nested_current_vmcb();
 		/* TLB work asked for since the last run (first run: flush all). */

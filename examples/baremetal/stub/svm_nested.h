@@ -8,9 +8,10 @@
 void nested_init(void);
 /* On an AP (nested_init() does it for the BSP): this vCPU's context. */
 void nested_init_cpu(void);
-/* L1 sent INIT to this vCPU: true if it became L1's #VMEXIT(INIT), false
- * if the vCPU was reset (it then waits for SIPI). */
-bool nested_init_signal(void);
+/* L1 sent INIT to this vCPU: true if it became an exit or an exception
+ * (#VMEXIT(INIT), #SX); false if the vCPU was reset (it then waits for
+ * SIPI), or with *held if GIF holds the INIT pending. */
+bool nested_init_signal(bool *held);
 /* Whether L1 is offered SVM (CPUID, EFER.SVME). */
 bool nested_available(void);
 /* Adjusts a CPUID answer (EAX, EBX, ECX, EDX) for the guest: the SVM leaves. */
@@ -64,6 +65,7 @@ uint8_t smp_wait_sipi(void);
 /* An INIT of L1's for this processor (consumed); after handling it,
  * smp_init_done(). */
 bool smp_init_pending(void);
+void smp_init_hold(void);
 void smp_init_done(void);
 /* Whether the NMI just taken is L1's (else the stub's kick). */
 bool smp_nmi_is_l1(void);

@@ -185,20 +185,25 @@ void nested_init(void)
 		  caps.maxphyaddr);
 }
 
-/* A libnest context for L1's vCPU on this processor (a new one after
- * INIT): on the VM's shadow through this vCPU's handle, with the BSP's
- * configuration and pages of its own. */
-static void new_context(void)
+/* L1 runs next, from a fresh start (its context new, or reset by INIT). */
+static void l1_fresh(void)
 {
-	size_t size = nest_svm_size();
-
-	if (!n.svm)
-		n.svm = pages(size);
-	check(nest_svm_init(n.svm, size, smp_nest_backend(), &n.cfg, &n.svm), "nest_svm_init");
 	n.current = stub.vmcb01;
 	n.hold_intr = n.nmi_pending = n.smi_pending = false;
 	stub.in_l2 = false;
 	sync_gif();
+}
+
+/* The libnest context for L1's vCPU on this processor: on the VM's shadow
+ * through this vCPU's handle, with the BSP's configuration and pages of
+ * its own. */
+static void new_context(void)
+{
+	size_t size = nest_svm_size();
+
+	check(nest_svm_init(pages(size), size, smp_nest_backend(), &n.cfg, &n.svm),
+	      "nest_svm_init");
+	l1_fresh();
 }
 
 void nested_init_cpu(void)
@@ -207,7 +212,6 @@ void nested_init_cpu(void)
 
 	if (cpu) {
 		n = nested_cpus[0];
-		n.svm = NULL;
 		size_t hsize = nest_tdp_vcpu_size();
 		check(nest_tdp_vcpu_init(pages(hsize), hsize, vm_tdp, cpu, &n.tdp),
 		      "nest_tdp_vcpu_init");
@@ -221,21 +225,26 @@ void nested_init_cpu(void)
 	new_context();
 }
 
-/* INIT for L1's vCPU here: while L2 runs and L1 intercepts
- * INIT, a #VMEXIT(INIT) for L1 (true); otherwise the vCPU is reset: a new
- * context, L1 in its INIT state (false: the caller waits for SIPI). */
-bool nested_init_signal(void)
+/* INIT for L1's vCPU here (nest_svm_init_signal()): L1's #VMEXIT(INIT)
+ * while L2 runs and L1 intercepts it, #SX where L1 set VM_CR.R_INIT
+ * (true: the vCPU runs on); otherwise the vCPU is reset (false: the caller
+ * puts vmcb01 in the INIT state and waits for SIPI). While GIF is clear
+ * the INIT stays pending (false with *held). */
+bool nested_init_signal(bool *held)
 {
-	if (stub.in_l2 && nest_svm_l1_intercepts(n.svm, VMEXIT_INIT, 0, 0) == 1) {
-		struct nest_svm_action fwd = {.size = sizeof(fwd)};
-		int rc = NEST_CALL(nest_svm_force_exit(n.svm, (struct nest_vmcb *)stub.vmcb01,
-						       VMEXIT_INIT, 0, 0, &fwd));
-		if (rc != NEST_OK)
-			bm_panic("stub: nest_svm_force_exit: %s\n", nest_strerror(rc));
-		apply(&fwd);
+	struct nest_svm_action act = {.size = sizeof(act)};
+	int rc = NEST_CALL(nest_svm_init_signal(n.svm, (struct nest_vmcb *)stub.vmcb01, &act));
+
+	*held = rc == NEST_E_STATE;
+	if (*held)
+		return false;
+	if (rc != NEST_OK)
+		bm_panic("stub: nest_svm_init_signal: %s\n", nest_strerror(rc));
+	if (act.kind != NEST_SVM_ACT_NONE) {
+		apply(&act);
 		return true;
 	}
-	new_context();
+	l1_fresh(); /* libnest left guest mode, reset L1's GIF and EFER.SVME */
 	return false;
 }
 

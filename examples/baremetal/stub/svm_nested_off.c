@@ -95,7 +95,8 @@ void nested_init_cpu(void)
 {
 }
 
-bool nested_init_signal(void)
+bool nested_init_signal(bool *held)
 {
+	*held = false;
 	return false; /* no L2: INIT resets L1's vCPU */
 }
