@@ -41,6 +41,7 @@
 #define ICR_VECTOR_MASK 0xFFu
 #define ICR_MODE_SHIFT 8
 #define ICR_MODE_MASK 7u
+#define ICR_MODE_SMI 2u
 #define ICR_MODE_NMI 4u
 #define ICR_MODE_INIT 5u
 #define ICR_MODE_SIPI 6u
@@ -72,8 +73,10 @@ struct smp_cpu {
 	volatile uint32_t l1_nmis;  /* NMIs L1 sent it, not yet taken */
 	volatile bool flush;	    /* a flush request of libnest (flush_vcpus) */
 	volatile bool in_guest;	    /* between the flush check and the #VMEXIT */
+	volatile uint64_t exits;    /* #VMEXITs so far */
 	volatile int wake_lock;	    /* held while a wake-up IPI is on its way */
 	uint32_t icr_hi;	    /* L1's last write to ICR bits 63:32 */
+	uint32_t icr_at_vmrun;	    /* an ICR write of L1's for the GIF-clear moment before VMRUN */
 };
 
 stub_state stub_cpus[STUB_MAX_CPUS];
@@ -275,6 +278,8 @@ bool smp_nmi_is_l1(void)
 	return __atomic_exchange_n(&cpus[stub_cpu()].l1_nmis, 0, __ATOMIC_SEQ_CST) != 0;
 }
 
+static void limbo_step(void);
+
 /* Just before VMRUN: the processor counts as in guest mode from here, so a
  * flush request made from now on kicks it; one made before is done now. */
 void smp_enter(void)
@@ -282,16 +287,88 @@ void smp_enter(void)
 	if (stub_ncpus == 1)
 		return;
 	struct smp_cpu *me = &cpus[stub_cpu()];
+	limbo_step();
 	__atomic_store_n(&me->in_guest, true, __ATOMIC_SEQ_CST);
 	if (__atomic_exchange_n(&me->flush, false, __ATOMIC_SEQ_CST))
 		stub_flush.control = TLB_CONTROL_FLUSH_ALL;
+	if (me->icr_at_vmrun) {
+		/* GIF stays clear up to the VMRUN (svm_run clears it again). */
+		__asm__ volatile("clgi" ::: "memory");
+		apic_write(APIC_ICR_LO, me->icr_at_vmrun);
+		me->icr_at_vmrun = 0;
+	}
 }
 
 void smp_exit(void)
 {
 	if (stub_ncpus == 1)
 		return;
-	__atomic_store_n(&cpus[stub_cpu()].in_guest, false, __ATOMIC_SEQ_CST);
+	struct smp_cpu *me = &cpus[stub_cpu()];
+	__atomic_fetch_add(&me->exits, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&me->in_guest, false, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Pages libnest frees (NPT02 tables) may still be in the paging-structure
+ * caches of processors its flush requests have not reached yet: they wait
+ * in a batch until every processor that was in guest mode when the batch
+ * was closed has left it once (docs/porting.md, "Flush requests"). One
+ * batch fills while the other waits.
+ */
+static struct {
+	volatile int lock;
+	void *open, *closed; /* lists through each page's first word */
+	uint64_t snap[STUB_MAX_CPUS];
+	bool was_in[STUB_MAX_CPUS];
+} limbo;
+
+static bool limbo_passed(void)
+{
+	for (unsigned i = 0; i < stub_ncpus; i++)
+		if (limbo.was_in[i] && cpus[i].exits == limbo.snap[i])
+			return false;
+	return true;
+}
+
+static void limbo_close(void)
+{
+	limbo.closed = limbo.open;
+	limbo.open = NULL;
+	for (unsigned i = 0; i < stub_ncpus; i++) {
+		limbo.was_in[i] = cpus[i].in_guest;
+		limbo.snap[i] = cpus[i].exits;
+	}
+}
+
+/* Called before each VMRUN: a closed batch whose processors all left guest
+ * mode goes back to the allocator, and the open one takes its place. */
+static void limbo_step(void)
+{
+	void *free = NULL;
+
+	if (!limbo.open && !limbo.closed)
+		return;
+	spin_lock(&limbo.lock);
+	if (!limbo.closed || limbo_passed()) {
+		free = limbo.closed;
+		limbo_close();
+	}
+	spin_unlock(&limbo.lock);
+	while (free) {
+		void *next = *(void **)free;
+		bm_page_free(free);
+		free = next;
+	}
+}
+
+static void be_page_free_smp(void *ctx, uint64_t hpa, void *hva)
+{
+	(void)ctx, (void)hpa;
+	stub_be_calls.page_free++;
+	spin_lock(&limbo.lock);
+	*(void **)hva = limbo.open;
+	limbo.open = hva;
+	spin_unlock(&limbo.lock);
 }
 
 /* A flush of what processor @cpu caches of NPT01 or NPT02, before it next
@@ -346,7 +423,8 @@ static struct nest_backend smp_backend = {.ops = &smp_ops};
 
 /*
  * The backend of every libnest context when several processors run: the
- * stub's, with flush_vcpus and the VM lock, and without track_l1_writes
+ * stub's, with flush_vcpus, the VM lock, freed pages kept until the flush
+ * requests before them are honoured, and without track_l1_writes
  * (the stub keeps one set of tracked pages, and each vCPU's context would
  * replace the others': libnest reads L1's permission maps at each VMRUN).
  */
@@ -360,6 +438,7 @@ const struct nest_backend *smp_nest_backend(void)
 		smp_ops.vm_lock = be_vm_lock;
 		smp_ops.vm_unlock = be_vm_unlock;
 		smp_ops.track_l1_writes = NULL;
+		smp_ops.page_free = be_page_free_smp;
 	}
 	return &smp_backend;
 }
@@ -438,6 +517,16 @@ static void l1_icr(uint32_t lo)
 			__atomic_fetch_add(&cpus[i].l1_nmis, 1, __ATOMIC_SEQ_CST);
 			kick(i);
 		}
+		return;
+	case ICR_MODE_SMI:
+		/* GIF holds an SMI, IF does not: one for this processor, sent
+		 * now, would be the stub's. It is sent with GIF clear just
+		 * before the guest runs, which then takes it (smp_enter()). */
+		if (targets & (1u << stub_cpu())) {
+			me->icr_at_vmrun = lo;
+			return;
+		}
+		apic_write(APIC_ICR_LO, lo);
 		return;
 	default:
 		apic_write(APIC_ICR_LO, lo);
