@@ -20,8 +20,8 @@
 #define FW_CFG_PORT_DATA 0x511
 #define FW_CFG_NB_CPUS 0x0005
 #define INIT_DELAY_CYCLES 10000000ull /* about 10 ms after INIT (MP spec B.4) */
-#define SIPI_DELAY_CYCLES 200000ull  /* about 200 us after each SIPI */
-#define AP_WAIT_CYCLES 2000000000ull /* how long to wait for an AP */
+#define SIPI_DELAY_CYCLES 200000ull   /* about 200 us after each SIPI */
+#define AP_WAIT_CYCLES 2000000000ull  /* how long to wait for an AP */
 
 struct ap_boot {
 	uint16_t gdt_limit;
@@ -94,8 +94,8 @@ bool bm_ap_start(uint8_t apic_id, void (*entry)(void), void *stack_top, volatile
 	bm_apic_ipi(apic_id, APIC_ICR_MODE_INIT | APIC_ICR_ASSERT);
 	delay(INIT_DELAY_CYCLES);
 	for (int s = 0; s < 2 && !*up; s++) {
-		bm_apic_ipi(apic_id, APIC_ICR_MODE_SIPI | APIC_ICR_ASSERT |
-					 (uint32_t)(AP_BOOT_BASE >> 12));
+		bm_apic_ipi(apic_id,
+			    APIC_ICR_MODE_SIPI | APIC_ICR_ASSERT | (uint32_t)(AP_BOOT_BASE >> 12));
 		delay(SIPI_DELAY_CYCLES);
 	}
 	uint64_t t0 = rdtsc();

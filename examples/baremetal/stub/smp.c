@@ -66,17 +66,17 @@
 /* What the processors tell each other (written by one, read by another). */
 struct smp_cpu {
 	uint8_t apic_id;
-	volatile bool up;	    /* the AP runs the stub's code */
-	volatile bool waiting;	    /* L1's vCPU waits for SIPI */
-	volatile uint32_t sipi;	    /* L1's SIPI vector + 1, 0: none */
-	volatile bool init;	    /* L1 sent it INIT */
-	volatile uint32_t l1_nmis;  /* NMIs L1 sent it, not yet taken */
-	volatile bool flush;	    /* a flush request of libnest (flush_vcpus) */
-	volatile bool in_guest;	    /* between the flush check and the #VMEXIT */
-	volatile uint64_t exits;    /* #VMEXITs so far */
-	volatile int wake_lock;	    /* held while a wake-up IPI is on its way */
-	uint32_t icr_hi;	    /* L1's last write to ICR bits 63:32 */
-	uint32_t icr_at_vmrun;	    /* an ICR write of L1's for the GIF-clear moment before VMRUN */
+	volatile bool up;	   /* the AP runs the stub's code */
+	volatile bool waiting;	   /* L1's vCPU waits for SIPI */
+	volatile uint32_t sipi;	   /* L1's SIPI vector + 1, 0: none */
+	volatile bool init;	   /* L1 sent it INIT */
+	volatile uint32_t l1_nmis; /* NMIs L1 sent it, not yet taken */
+	volatile bool flush;	   /* a flush request of libnest (flush_vcpus) */
+	volatile bool in_guest;	   /* between the flush check and the #VMEXIT */
+	volatile uint64_t exits;   /* #VMEXITs so far */
+	volatile int wake_lock;	   /* held while a wake-up IPI is on its way */
+	uint32_t icr_hi;	   /* L1's last write to ICR bits 63:32 */
+	uint32_t icr_at_vmrun;	   /* an ICR write of L1's for the GIF-clear moment before VMRUN */
 };
 
 stub_state stub_cpus[STUB_MAX_CPUS];
@@ -86,7 +86,6 @@ static uint8_t apic_to_cpu[256]; /* zero: the BSP, until the APs are up */
 static uint64_t apic_base;
 static volatile int vm_lock_word;
 static uint64_t kicks;
-
 
 unsigned stub_cpu(void)
 {
@@ -394,8 +393,8 @@ void smp_flush_all(void)
 
 /* ---- the backend operations for a VM object shared by the processors ---- */
 
-static void be_flush_vcpus(void *ctx, const struct nest_vcpu_set *set, uint32_t kind,
-			   uint64_t tag, uint64_t addr)
+static void be_flush_vcpus(void *ctx, const struct nest_vcpu_set *set, uint32_t kind, uint64_t tag,
+			   uint64_t addr)
 {
 	(void)ctx, (void)kind, (void)tag, (void)addr;
 	stub_be_calls.flush++;
@@ -569,7 +568,8 @@ bool smp_apic_write(uint8_t *v, uint64_t gpa)
 		val = (uint32_t)buf[len - 4] | (uint32_t)buf[len - 3] << 8 |
 		      (uint32_t)buf[len - 2] << 16 | (uint32_t)buf[len - 1] << 24;
 	} else {
-		stub_fatal(v, "a guest wrote the APIC with an instruction the stub does not emulate");
+		stub_fatal(v,
+			   "a guest wrote the APIC with an instruction the stub does not emulate");
 	}
 	unsigned reg = (unsigned)(gpa & (BM_PAGE_SIZE - 1));
 	if (reg == APIC_ICR_LO) {

@@ -53,16 +53,16 @@ static uint8_t bsp_l2_stack[2 * PAGE] ALIGNED_PAGE;
 
 /* What the two vCPUs (and their L2s) share. */
 static struct {
-	volatile bool up;		/* the AP runs L1's code */
-	volatile uint32_t cmd;		/* enum ap_cmd, set by the BSP */
-	volatile uint32_t done;		/* the AP finished the command */
-	volatile uint64_t ap_count;	/* the AP's L2 counts */
-	volatile uint64_t stop;		/* the AP's L2 leaves (VMMCALL) */
-	volatile uint64_t bsp_saw;	/* the AP's progress the BSP's L2 saw */
-	volatile uint64_t exitcode;	/* the AP's last #VMEXIT */
+	volatile bool up;	    /* the AP runs L1's code */
+	volatile uint32_t cmd;	    /* enum ap_cmd, set by the BSP */
+	volatile uint32_t done;	    /* the AP finished the command */
+	volatile uint64_t ap_count; /* the AP's L2 counts */
+	volatile uint64_t stop;	    /* the AP's L2 leaves (VMMCALL) */
+	volatile uint64_t bsp_saw;  /* the AP's progress the BSP's L2 saw */
+	volatile uint64_t exitcode; /* the AP's last #VMEXIT */
 	volatile uint64_t exitinfo1, exitinfo2;
-	volatile uint32_t ipi_taken;	/* vectors the AP's L1 took */
-	volatile uint32_t exits;	/* the AP's L2 exits */
+	volatile uint32_t ipi_taken; /* vectors the AP's L1 took */
+	volatile uint32_t exits;     /* the AP's L2 exits */
 } box;
 
 static struct l2_regs ap_regs, bsp_regs;
@@ -125,7 +125,7 @@ static void build_smp_npt(void)
 	smp_npt_pdpt[0] = pa(smp_npt_pd) | leaf;
 	for (uint64_t i = 0; i < 512; i++)
 		smp_npt_pd[i] = i * SIZE_2M == SMP_PT_GPA ? pa(smp_npt_pt) | leaf
-							 : (i * SIZE_2M) | leaf | PTE_PS;
+							  : (i * SIZE_2M) | leaf | PTE_PS;
 	for (uint64_t i = 0; i < 512; i++)
 		smp_npt_pt[i] = (SMP_PT_GPA + i * PAGE) | leaf;
 }
