@@ -9,7 +9,8 @@
 # (OUTDIR/run-linux-l2-alone.log). Passes only if QEMU exits through the
 # debug port with the pass code, every "check NAME" line is ok (and there
 # are some), L1 says "l1: PASS" and the stub printed its figures. The last
-# line is the verdict:
+# line is the verdict (STUB_ARGS in the environment: the stub's command
+# line; with "move=N" the stub must have moved L1's pages):
 #   e2e linux: PASS (<figures>)
 #   e2e linux: FAIL (<why>)
 qemu=$1 timeout=$2 out=$3 stub=$4 bzimage=$5 l1cpio=$6 l2cpio=${7:-}
@@ -62,7 +63,7 @@ fi
 log="$out/run-linux.log"
 rm -f "$log"
 t0=$(now)
-( timeout --foreground "$timeout" "$qemu" $flags -m 1024 -kernel "$stub" \
+( timeout --foreground "$timeout" "$qemu" $flags -m 1024 -kernel "$stub" -append "${STUB_ARGS:-}" \
 	-initrd "$bzimage console=ttyS0 panic=-1,$l1cpio" </dev/null 2>&1
   echo "run-linux: QEMU status $?" ) |
 	stamp "$log" '^(stub: starting L1|l1: Linux |l1: KVM ready|l1: starting the |l2-linux: l2: Linux |l2-linux: l2: done|l2-mb: hello: PASS|l2-svm: e2e svm: |l1: done)'
@@ -113,5 +114,14 @@ if grep -q '^l2-svm: e2e svm: PASS' "$log"; then
 	snaps=$(sed -n 's/^l2-svm: minivmm: snapshots: \([0-9]*\) round trips in guest mode (KVM \([0-9]*\) bytes, libnest \([0-9]*\) bytes, \([0-9]*\) us each.*, \([0-9]*\) tampered refused.*/\1 snapshot round trips (KVM \2 bytes, libnest \3 bytes, \4 us each), \5 tampered refused/p' "$log")
 	figures="$figures, L3 under the SVM L2 ${l3} s ($l3checks; $snaps)"
 fi
+case " ${STUB_ARGS:-} " in
+*" move="*)
+	moved=$(sed -n 's/^stub: moved \([0-9]*\) pages of L1.s memory in [0-9]* steps (\([0-9]*\) of vmcb12 or the NPT12 root, \([0-9]*\) steps while L2 ran).*/\1 \2 \3/p' "$log" | tail -n 1)
+	[ -n "$moved" ] && [ "${moved%% *}" -gt 0 ] || fail "the stub moved none of L1's pages"
+	set -- $moved
+	mvs=$(secs "$(at "$log" 'stub: starting L1')" "$t1")
+	figures="$figures; L0 moved $1 pages of L1 (vmcb12/NPT12 roots $2, $3 moves while L2 ran; $(awk -v n="$1" -v s="$mvs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }') pages/s)"
+	;;
+esac
 echo "e2e linux: PASS ($figures; L0 exits $exits, L2 exits reflected $reflected, L0 exits per reflected exit $per)"
 exit 0

@@ -14,6 +14,7 @@ EXTRA_DIST += \
 	examples/guests/svm/events.c \
 	examples/guests/svm/inject.c \
 	examples/guests/svm/ctl.c \
+	examples/guests/svm/balloon.c \
 	examples/guests/svm/svm_run.S \
 	examples/guests/svm/l2.S \
 	examples/guests/svm/l2.h \

@@ -124,7 +124,33 @@ static double l0_exits(struct sim_svm *t, const struct nest_vmcb *v12, double *c
 	return (t1 - t0) / ROUNDS;
 }
 
-int main(void)
+/* "bench_svm trips N": N round trips (VMRUN with L1's MSRPM and IOPM, a
+ * reflected CPUID #VMEXIT) and nothing else, for counting instructions per
+ * operation under callgrind (tests/bench/count.sh). */
+static int trips_only(struct sim_svm *t, struct nest_vmcb *v12, unsigned long n)
+{
+	v12->control.intercept_misc1 |= (1u << (NEST_SVM_ICPT_CPUID % 32)) |
+					(1u << (NEST_SVM_ICPT_MSR_PROT % 32)) |
+					(1u << (NEST_SVM_ICPT_IOIO_PROT % 32));
+	memcpy(sim_ptr(&t->sim, SIM_SVM_VMCB12, sizeof(*v12)), v12, sizeof(*v12));
+	for (unsigned long i = 0; i < n; i++) {
+		t->vmcb01->save.rip = 0x401000;
+		t->vmcb01->save.rax = SIM_SVM_VMCB12;
+		t->vmcb01->control.exitcode = NEST_SVM_EXIT_VMRUN;
+		t->vmcb01->control.next_rip = 0x401003;
+		if (nest_svm_l1_exit(t->ctx, t->vmcb01, &t->regs, &t->act) != NEST_OK ||
+		    t->act.kind != NEST_SVM_ACT_RUN_L2)
+			abort();
+		t->vmcb02->control.exitcode = NEST_SVM_EXIT_CPUID;
+		if (nest_svm_l2_exit(t->ctx, t->vmcb01, &t->regs, &t->act) != NEST_OK ||
+		    t->act.kind != NEST_SVM_ACT_RESUME_L1)
+			abort();
+	}
+	sim_svm_fini(t);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct sim_svm t;
 	struct nest_vmcb v12;
@@ -140,6 +166,10 @@ int main(void)
 	 * reads them at every VMRUN. */
 	t.sim.track_writes = getenv("NEST_BENCH_REREAD") == NULL;
 	(void)sim_backend(&t.sim);
+	if (argc == 3 && strcmp(argv[1], "trips") == 0) {
+		sim_svm_valid_vmcb12(&v12);
+		return trips_only(&t, &v12, strtoul(argv[2], NULL, 10));
+	}
 	copy = bench_copy();
 	for (int r = 1; r < REPEATS; r++) {
 		double c = bench_copy();

@@ -179,7 +179,26 @@ static double best(double a, double b)
 	return a < b ? a : b;
 }
 
-int main(void)
+/* "bench_vmx trips N": VMLAUNCH, then N round trips and nothing else, for
+ * counting instructions per operation under callgrind (tests/bench/count.sh). */
+static int trips_only(unsigned long n)
+{
+	unsigned long i;
+
+	setup();
+	if (l1_exec(NEST_VMX_EXIT_VMLAUNCH, 0) != NEST_OK || act.kind != NEST_VMX_ACT_ENTER_L2)
+		die("VMLAUNCH failed");
+	for (i = 0; i < n; i++) {
+		l2_cpuid_exit();
+		if (l1_exec(NEST_VMX_EXIT_VMRESUME, 0) != NEST_OK ||
+		    act.kind != NEST_VMX_ACT_ENTER_L2)
+			die("VMRESUME failed");
+	}
+	sim_fini(&S);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	static struct nest__vmcs12 copy;
 	uint64_t t0, t_launch = 0, t_copy;
@@ -189,6 +208,8 @@ int main(void)
 	volatile uint32_t sink = 0;
 	unsigned i, run;
 
+	if (argc == 3 && strcmp(argv[1], "trips") == 0)
+		return trips_only(strtoul(argv[2], NULL, 10));
 	setup();
 
 	for (run = 0; run < RUNS; run++) {

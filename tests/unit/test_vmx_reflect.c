@@ -107,6 +107,52 @@ START_TEST(guest_registers_and_segments_are_saved)
 }
 END_TEST
 
+/* Every guest-state field of the list (nest/vmcs-fields.def) is saved from
+ * vmcs02, except those saved only under a control, or never, which keep
+ * L1's values when no control asks for them (CR0/CR4: L2's view, below). */
+START_TEST(every_guest_field_is_saved_except_the_conditional_ones)
+{
+	unsigned i, saved = 0;
+
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
+		unsigned bytes = nest_vmcs_width_bytes(f->width);
+
+		memset((uint8_t *)&v + f->offset, 0x11, bytes);
+		memset((uint8_t *)&v02 + f->offset, 0x22 + (i & 0x3f), bytes);
+	}
+	v.VM_EXIT_CONTROLS = 0;
+	v.PIN_BASED_VM_EXEC_CONTROL = 0;
+	v.CPU_BASED_VM_EXEC_CONTROL = 0;
+	nest__vmx_save_guest(&v, &v02, &r);
+	for (i = 0; i < NEST__VF_COUNT; i++) {
+		const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
+		unsigned bytes = nest_vmcs_width_bytes(f->width);
+		bool kept = i == NEST__VF_VMCS_LINK_POINTER || i == NEST__VF_GUEST_IA32_EFER ||
+			    i == NEST__VF_GUEST_IA32_PAT || i == NEST__VF_GUEST_IA32_DEBUGCTL ||
+			    i == NEST__VF_GUEST_DR7 || i == NEST__VF_VMX_PREEMPTION_TIMER_VALUE ||
+			    i == NEST__VF_GUEST_IA32_PERF_GLOBAL_CTRL ||
+			    i == NEST__VF_GUEST_PDPTE0 || i == NEST__VF_GUEST_PDPTE1 ||
+			    i == NEST__VF_GUEST_PDPTE2 || i == NEST__VF_GUEST_PDPTE3;
+
+		if (f->type != NEST_VMCS_T_GUEST || i == NEST__VF_GUEST_CR0 ||
+		    i == NEST__VF_GUEST_CR4)
+			continue;
+		if (kept) {
+			for (unsigned b = 0; b < bytes; b++)
+				ck_assert_msg(((uint8_t *)&v)[f->offset + b] == 0x11,
+					      "%s was saved without its control", f->name);
+		} else {
+			ck_assert_msg(memcmp((uint8_t *)&v + f->offset, (uint8_t *)&v02 + f->offset,
+					     bytes) == 0,
+				      "%s was not saved", f->name);
+			saved++;
+		}
+	}
+	ck_assert_uint_gt(saved, 40);
+}
+END_TEST
+
 START_TEST(link_pointer_is_never_overwritten)
 {
 	v.VMCS_LINK_POINTER = UINT64_MAX;
@@ -447,6 +493,7 @@ static Suite *reflect_suite(void)
 	tcase_add_test(t, exit_clears_entry_interruption_valid_bit_only);
 	tcase_add_test(t, exit_leaves_vm_instruction_error_alone);
 	tcase_add_test(t, guest_registers_and_segments_are_saved);
+	tcase_add_test(t, every_guest_field_is_saved_except_the_conditional_ones);
 	tcase_add_test(t, link_pointer_is_never_overwritten);
 	tcase_add_test(t, efer_pat_debug_saved_only_under_their_save_controls);
 	tcase_add_test(t, preemption_timer_saved_only_with_save_control);

@@ -53,6 +53,8 @@ struct nest__vmx_lists {
 	struct nest__vmx_list guest_rare; /* guest state read when L1 asks (rare_stale) */
 	struct nest__vmx_list shadow_rd;  /* fields L1 reads through the shadow VMCS */
 	struct nest__vmx_list shadow_wr;  /* fields L1 writes through the shadow VMCS */
+	/* The fields the processor under L0 has (nest__vmx_hw_field()), as a set. */
+	uint64_t hw[(NEST__VF_COUNT + 63) / 64];
 };
 
 /* The VMRESUME fast path: the inputs of the last successful VM entry, so

@@ -91,6 +91,7 @@ void nest__vmx_build_lists(struct nest_vmx *ctx)
 
 		if (!nest__vmx_hw_field(&ctx->host, i))
 			continue;
+		L->hw[i / 64] |= 1ull << (i % 64);
 		if (nest__vmx_vmcs02_field(i))
 			list_add(&L->v02, i);
 		if (guest_field(i))
@@ -120,10 +121,16 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	const struct nest__vmx_list *l = &ctx->lists.v02;
+	const size_t first = NEST__VMX_IMG_FIRST_WORD * NEST__VMX_IMG_WORD;
 	unsigned j = 0;
 	size_t w;
 	int rc;
 
+	/* Nothing differs (a VMRESUME after an exit that changed nothing): one
+	 * block comparison instead of one per word. */
+	if (nest__memcmp((const uint8_t *)img + first, (const uint8_t *)&n->vmcs02_cache + first,
+			 sizeof(*img) - first) == 0)
+		return NEST_OK;
 	for (w = NEST__VMX_IMG_FIRST_WORD; w < NEST__VMX_IMG_WORDS && j < l->n; w++) {
 		const size_t lo = w * NEST__VMX_IMG_WORD, hi = lo + NEST__VMX_IMG_WORD;
 
@@ -221,15 +228,14 @@ int nest__vmx_write_vmcs01(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 	size_t w;
 	int rc;
 
+	_Static_assert(sizeof(set->w) == sizeof(ctx->lists.hw), "one word per 64 fields");
 	for (w = 0; w < sizeof(set->w) / sizeof(set->w[0]); w++) {
-		uint64_t bits = set->w[w];
+		uint64_t bits = set->w[w] & ctx->lists.hw[w]; /* fields the processor has */
 
 		while (bits != 0) {
 			unsigned i = (unsigned)(w * 64u) + (unsigned)__builtin_ctzll(bits);
 
 			bits &= bits - 1;
-			if (!nest__vmx_hw_field(&ctx->host, i))
-				continue;
 			rc = hw_write(ctx, NEST_VMCS01, i, nest__vmx_img_field(img, i));
 			if (rc != NEST_OK)
 				return rc;

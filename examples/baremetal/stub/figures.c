@@ -3,14 +3,21 @@
 #include "backend.h"
 #include "stub.h"
 
-uint64_t stub_cmdline_mib(const char *cmd, const char *key, uint64_t dflt)
+uint64_t stub_cmdline_num(const char *cmd, const char *key, uint64_t dflt)
 {
 	size_t kl = strlen(key);
 	for (const char *p = cmd; *p; p++) {
 		if ((p == cmd || p[-1] == ' ') && !strncmp(p, key, kl) && p[kl] == '=')
-			return bm_strtou64(p + kl + 1, NULL) << 20;
+			return bm_strtou64(p + kl + 1, NULL);
 	}
 	return dflt;
+}
+
+uint64_t stub_cmdline_mib(const char *cmd, const char *key, uint64_t dflt)
+{
+	uint64_t none = ~(uint64_t)0, mib = stub_cmdline_num(cmd, key, none);
+
+	return mib == none ? dflt : mib << 20;
 }
 
 bool stub_cmdline_flag(const char *cmd, const char *key)

@@ -71,37 +71,55 @@ void *l1_ram_ptr(uint64_t gpa, uint64_t len)
 		return NULL;
 	if (gpa < L1_HIGH_START && gpa + len > L1_LOW_RAM_END)
 		return NULL;
-	return (void *)(uintptr_t)(stub.l1_host + gpa);
+	if (!stub.l1_moved)
+		return (void *)(uintptr_t)(stub.l1_host + gpa);
+	/* Pages have moved (l1move.c): one page at a time, through the map. */
+	uint64_t hpa, flags;
+	unsigned shift;
+	if ((gpa & (BM_PAGE_SIZE - 1)) + len > BM_PAGE_SIZE ||
+	    !npt_lookup(stub.npt01, gpa, &hpa, &shift, &flags))
+		return NULL;
+	return (void *)(uintptr_t)hpa;
 }
 
-/* Make the 4 KiB page at @gpa read-only or writable again in L0's map of L1
- * (bit 1 is the write permission in NPT01 and in EPT01 alike), splitting
- * the 2 MiB mapping that holds it first. The caller flushes the TLB. False
- * if the page is not mapped. */
-static bool npt_set_writable(uint64_t *pml4, uint64_t gpa, bool writable)
+/* The 4 KiB entry that maps @gpa in L0's map of L1, after splitting the
+ * 2 MiB mapping that holds it; NULL if the page is not mapped (or lies in
+ * a 1 GiB page, which npt_map() never makes). The caller flushes the TLB
+ * after changing the entry. */
+uint64_t *npt_pte(uint64_t *pml4, uint64_t gpa)
 {
 	uint64_t *t = pml4;
 
 	for (int level = 3; level >= 1; level--) {
 		uint64_t *e = &t[idx(gpa, level)];
 		if (!(*e & NPT_P))
-			return false;
+			return NULL;
 		if (level == 1 && (*e & NPT_PS)) {
 			uint64_t *pt = bm_page_alloc();
 			uint64_t base = *e & NPT_ADDR_MASK & ~(TWO_MIB - 1);
 			uint64_t flags = *e & ~NPT_ADDR_MASK & ~NPT_PS;
 			if (!pt)
-				return false;
+				return NULL;
 			for (unsigned i = 0; i < PT_ENTRIES; i++)
 				pt[i] = (base + (uint64_t)i * BM_PAGE_SIZE) | flags;
 			*e = (uint64_t)(uintptr_t)pt | NPT_P | NPT_RW | NPT_US;
 		} else if (level > 1 && (*e & NPT_PS)) {
-			return false; /* 1 GiB pages: npt_map() makes none */
+			return NULL;
 		}
 		t = (uint64_t *)(uintptr_t)(*e & NPT_ADDR_MASK);
 	}
 	uint64_t *pte = &t[idx(gpa, 0)];
-	if (!(*pte & NPT_P))
+	return (*pte & NPT_P) ? pte : NULL;
+}
+
+/* Make the 4 KiB page at @gpa read-only or writable again in L0's map of L1
+ * (bit 1 is the write permission in NPT01 and in EPT01 alike). The caller
+ * flushes the TLB. False if the page is not mapped. */
+static bool npt_set_writable(uint64_t *pml4, uint64_t gpa, bool writable)
+{
+	uint64_t *pte = npt_pte(pml4, gpa);
+
+	if (!pte)
 		return false;
 	*pte = writable ? *pte | NPT_RW : *pte & ~(uint64_t)NPT_RW;
 	return true;

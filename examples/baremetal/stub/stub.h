@@ -55,6 +55,9 @@ struct stub {
 	/* L1's memory: guest-physical [0, l1_size) backed by host [l1_host, ...). */
 	uint64_t l1_host;
 	uint64_t l1_size;
+	/* Pages of L1 have moved (l1move.c): the host page of a guest-physical
+	 * page is NPT01's/EPT01's, no longer l1_host + gpa. */
+	bool l1_moved;
 	/*
 	 * PML4 of L0's map of L1 (NPT01, or EPT01 on VMX: both are 4-level
 	 * radix tables with the same layout; a non-leaf entry with bits 2:0
@@ -94,6 +97,8 @@ extern stub_state stub_cpus[STUB_MAX_CPUS];
 /* The index of the processor that runs the caller (0: the BSP). */
 unsigned stub_cpu(void) __attribute__((const));
 #define stub (stub_cpus[stub_cpu()])
+/* The processors L1 runs on (its vCPUs): 1 but on the SVM stub with -smp. */
+extern unsigned stub_ncpus;
 
 /* Whether a leaf of L0's map of L1 is uncacheable (a device passed through). */
 static inline bool stub_map_uc(uint64_t flags)
@@ -104,6 +109,8 @@ static inline bool stub_map_uc(uint64_t flags)
 }
 
 /* figures.c: the command line ("key=MIB", "flag"), and the figures. */
+/* "key=N" on the stub's command line: N, or @dflt; stub_cmdline_mib(): N MiB in bytes. */
+uint64_t stub_cmdline_num(const char *cmd, const char *key, uint64_t dflt);
 uint64_t stub_cmdline_mib(const char *cmd, const char *key, uint64_t dflt);
 bool stub_cmdline_flag(const char *cmd, const char *key);
 void stub_print_figures(void);
@@ -125,8 +132,11 @@ bool npt_lookup(const uint64_t *pml4, uint64_t gpa, uint64_t *hpa, unsigned *shi
 		uint64_t *flags);
 /* Makes the 4 KiB page of @gpa read-only (splitting a 2 MiB page); false if unmapped. */
 bool npt_protect(uint64_t *pml4, uint64_t gpa);
-/* Host pointer for L1 RAM [gpa, gpa + len), or NULL unless L1 owns it all. */
+/* Host pointer for L1 RAM [gpa, gpa + len), or NULL unless L1 owns it all
+ * (once pages have moved, only within one page). */
 void *l1_ram_ptr(uint64_t gpa, uint64_t len);
+/* The 4 KiB entry mapping @gpa (a 2 MiB mapping split first), or NULL. */
+uint64_t *npt_pte(uint64_t *pml4, uint64_t gpa);
 /* nest_backend_ops::track_l1_writes: the pages become read-only in
  * NPT01/EPT01 (the others of the previous set writable again). */
 int l1_track_writes(const uint64_t *pages, unsigned n);
@@ -135,6 +145,27 @@ int l1_track_writes(const uint64_t *pages, unsigned n);
 bool l1_tracked(uint64_t gpa);
 /* After a change of NPT01/EPT01: flush what the TLB holds of it (each stub). */
 void l1_map_flush(void);
+
+/* l1move.c: L0 moves L1's pages while it runs ("move=N": every N L0 exits). */
+void l1_move_init(const char *cmdline);
+/* Once per L0 exit, before the next VMRUN. */
+void l1_move_tick(void);
+void l1_move_report(void);
+/* The stub's hypercalls (examples/baremetal/README.md): CPUID leaves and
+ * VMMCALL numbers (RAX; arguments in RBX, RCX; result in RAX). */
+#define STUB_CPUID_SIGNATURE 0x40000000u /* EBX ECX EDX "libnest stub" */
+#define STUB_CPUID_FEATURES 0x40000001u	 /* EAX: STUB_HC_F_* */
+#define STUB_HC_F_BALLOON (1u << 0)
+#define STUB_HC_GIVE 0x4C4E0001u /* L1 gives [RBX, RBX + RCX) back to L0 */
+#define STUB_HC_TAKE 0x4C4E0002u /* ... and takes it again (zeroed) */
+#define STUB_HC_EINVAL 1u
+void stub_hv_cpuid(uint32_t leaf, uint32_t r[4]);
+/* A hypercall of L1's: false if @nr is none (then VMMCALL is #UD). */
+bool stub_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t *ret);
+/* Each stub's nesting: L0's map of L1's [gpa, gpa + len) changed. */
+void nested_l1_map_changed(uint64_t gpa, uint64_t len);
+/* The L1 pages libnest works on now (vmcb12, L1's NPT12 root), up to @max. */
+unsigned nested_hot_pages(uint64_t *gpa, unsigned max);
 
 /* l1load.c: loads L1 and its modules, builds its multiboot information. */
 /* L1's memory from the stub's command line ("pool=MIB", default 32, and

@@ -24,6 +24,7 @@
 #define SEG_ATTR_DATA16_RESET 0x093 /* P, S, type 0x3 */
 #define DEBUG_EXIT_PORTS 4
 #define INSN_LEN_CPUID 2
+#define INSN_LEN_VMMCALL 3
 #define FLAT_LIMIT 0xFFFFFFFFu	/* 4 GiB segments */
 #define TABLE_LIMIT 0xFFFFu	/* descriptor tables and TR/LDTR after reset */
 #define DR6_RESET 0xFFFF0FF0ull /* APM 13.1.1.3 */
@@ -221,6 +222,7 @@ static void port_out(uint16_t port, unsigned size, uint32_t val)
 	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) {
 		/* The figures first; without the device QEMU goes on: so does L1. */
 		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
+		l1_move_report();
 		stub_print_figures();
 	} else if (fwcfg_io(port, false, size, &val)) {
 		return;
@@ -273,6 +275,7 @@ static void handle_cpuid(uint8_t *v)
 	 * the stub's (the APIC base MSR is passed through: it is the guest's). */
 	nest_x86_cpuid_guest_state(leaf, sub, r, VMCB_U64(v, VMCB_CR4), rdmsr(MSR_APIC_BASE));
 	nested_cpuid(leaf, sub, r);
+	stub_hv_cpuid(leaf, r);
 	VMCB_U64(v, VMCB_RAX) = r[0];
 	stub.regs.gpr[GPR_RBX] = r[1];
 	stub.regs.gpr[GPR_RCX] = r[2];
@@ -292,6 +295,7 @@ void stub_fatal(const uint8_t *v, const char *why)
 	    (unsigned long long)VMCB_U64(v, VMCB_RIP), (unsigned long long)VMCB_U64(v, VMCB_CR0),
 	    (unsigned long long)VMCB_U64(v, VMCB_CR3), (unsigned long long)VMCB_U64(v, VMCB_CR4),
 	    (unsigned long long)VMCB_U64(v, VMCB_EFER));
+	l1_move_report();
 	stub_print_figures();
 	bm_exit(BM_EXIT_FAIL);
 }
@@ -343,6 +347,19 @@ void stub_l1_exit(uint8_t *v)
 	case VMEXIT_SKINIT:
 		nested_l1_exit(v, code);
 		break;
+	case VMEXIT_VMMCALL: {
+		/* The stub's hypercalls (l1move.c); any other VMMCALL is #UD, as
+		 * without the intercept (APM 15.9, VMMCALL in volume 3). */
+		uint64_t ret;
+		if (stub_hypercall(VMCB_U64(v, VMCB_RAX), stub.regs.gpr[GPR_RBX],
+				   stub.regs.gpr[GPR_RCX], &ret)) {
+			VMCB_U64(v, VMCB_RAX) = ret;
+			advance(v, INSN_LEN_VMMCALL);
+		} else {
+			stub_inject(v, VEC_UD, false, 0);
+		}
+		break;
+	}
 	case VMEXIT_NMI:
 		/* Intercepted while L1's GIF is clear: the stub took the NMI at
 		 * its STGI and holds it for L1 (nested_before_run()). */
@@ -379,6 +396,7 @@ void l1_map_flush(void)
 static __attribute__((noreturn)) void run(void)
 {
 	for (;;) {
+		l1_move_tick();
 		/* INIT from a vCPU of L1's: an exit or #SX for L1, or a reset;
 		 * held while GIF is clear (tried again at the next run). */
 		bool held = false;
@@ -438,6 +456,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	l1_setup_memory(mbi, cmd);
 	unsigned ncpus = smp_setup(cmd);
 	stub.l1_vgif = stub_cmdline_flag(cmd, "vgif");
+	l1_move_init(cmd);
 	svm_enable();
 	l1_load(mbi, &boot);
 	fwcfg_init();
@@ -445,6 +464,10 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	if (nest_backend_validate(&stub_backend) != NEST_OK)
 		bm_panic("stub: libnest refuses the backend\n");
 	nested_init();
+	/* The stub's hypercalls: L1's VMMCALL. After nested_init(), which takes
+	 * L0's intercepts for L2 from vmcb01: L2's VMMCALL stays L1's. Before
+	 * the APs start: they copy vmcb01. */
+	VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) |= ICPT2_VMMCALL;
 	smp_protect_apic();
 	smp_start_aps(ncpus, ap_main);
 	bm_printf("stub: starting L1 (nesting %s)\n", nested_available() ? "on" : "off");

@@ -53,7 +53,6 @@ unsigned stub_l2_insn_len(const uint8_t *vmcb02);
 unsigned stub_insn_fetch(const uint8_t *vmcb, uint8_t *buf, unsigned max, bool *long64);
 
 /* smp.c: several processors (see there). */
-extern unsigned stub_ncpus;
 /* The number of processors (QEMU's fw_cfg), at most STUB_MAX_CPUS. */
 unsigned smp_setup(const char *cmdline);
 /* Brings up processors 1 .. @n - 1, each running @entry. */

@@ -585,3 +585,29 @@ bool nested_host_if(void)
 {
 	return stub.in_l2 && n.l2_host_if && !n.hold_intr;
 }
+
+void nested_l1_map_changed(uint64_t gpa, uint64_t len)
+{
+	check(NEST_CALL(nest_tdp_l1_map_changed(n.tdp, gpa, len)), "nest_tdp_l1_map_changed");
+}
+
+unsigned nested_hot_pages(uint64_t *gpa, unsigned max)
+{
+	struct nest_svm_state st = {.size = sizeof(st)};
+	uint64_t np = 0, ncr3 = 0;
+	unsigned n_hot = 0;
+
+	check(nest_svm_get_state(n.svm, NULL, &st), "nest_svm_get_state");
+	if (!st.guest_mode || max < 2)
+		return 0;
+	gpa[n_hot++] = st.vmcb12_pa;
+	/* L1's NPT12 root, as vmcb12 names it (read the way libnest reads it). */
+	const struct nest_backend_ops *ops = stub_backend.ops;
+	if (ops->read_l1(stub_backend.ctx, st.vmcb12_pa + VMCB_NP_CTL, &np, sizeof(np)) ==
+		NEST_OK &&
+	    (np & NP_CTL_ENABLE) &&
+	    ops->read_l1(stub_backend.ctx, st.vmcb12_pa + VMCB_N_CR3, &ncr3, sizeof(ncr3)) ==
+		NEST_OK)
+		gpa[n_hot++] = ncr3 & NPT_ADDR_MASK;
+	return n_hot;
+}

@@ -100,3 +100,16 @@ bool nested_init_signal(bool *held)
 	*held = false;
 	return false; /* no L2: INIT resets L1's vCPU */
 }
+
+void nested_l1_map_changed(uint64_t gpa, uint64_t len)
+{
+	(void)gpa;
+	(void)len; /* no shadow of L1's memory without nesting */
+}
+
+unsigned nested_hot_pages(uint64_t *gpa, unsigned max)
+{
+	(void)gpa;
+	(void)max;
+	return 0;
+}

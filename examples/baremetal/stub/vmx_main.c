@@ -36,6 +36,8 @@
 stub_state stub_cpus[STUB_MAX_CPUS];
 
 /* The VMX stub runs on one processor. */
+unsigned stub_ncpus = 1;
+
 unsigned stub_cpu(void)
 {
 	return 0;

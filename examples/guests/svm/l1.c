@@ -303,6 +303,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		run_inject_checks(&npt);
 		run_ctl_checks(&npt);
 		run_npt_checks(&npt);
+		run_balloon_checks(&npt);
 		run_interrupt_checks(&nonpt);
 		run_interrupt_checks(&npt);
 		run_single_checks(&nonpt);
