@@ -116,7 +116,7 @@ if grep -q '^l2-svm: e2e svm: PASS' "$log"; then
 fi
 case " ${STUB_ARGS:-} " in
 *" move="*)
-	moved=$(sed -n 's/^stub: moved \([0-9]*\) pages of L1.s memory in [0-9]* steps (\([0-9]*\) of vmcb12 or the NPT12 root, \([0-9]*\) steps while L2 ran).*/\1 \2 \3/p' "$log" | tail -n 1)
+	moved=$(sed -n 's/^stub: moved \([0-9]*\) pages of L1.s memory in [0-9]* steps (\([0-9]*\) of vmcb12\/vmcs12 or L1.s NPT12 root, \([0-9]*\) steps while L2 ran).*/\1 \2 \3/p' "$log" | tail -n 1)
 	[ -n "$moved" ] && [ "${moved%% *}" -gt 0 ] || fail "the stub moved none of L1's pages"
 	set -- $moved
 	mvs=$(secs "$(at "$log" 'stub: starting L1')" "$t1")

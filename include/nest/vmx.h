@@ -690,6 +690,28 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
  */
 NEST_API int nest_vmx_l1_written(struct nest_vmx *ctx, uint64_t l1_gpa);
 
+/**
+ * @brief L0 changed its map of L1-physical memory [l1_gpa, l1_gpa+len)
+ *        while L2 runs (a page moved to another host page, or unmapped).
+ *
+ * The pages of L1's that vmcs02 names by host address, the virtual-APIC
+ * page and the APIC-access page (as L1's controls use them), are
+ * translated again through nest_backend_ops::l1_to_host and vmcs02 is
+ * re-pointed, so that L0 may resume L2 at once. Outside guest mode there is
+ * nothing to do (every entry of L1's translates them). Call it for every
+ * vCPU context of the L1, after changing L0's map and before resuming L2
+ * on that vCPU; the shadow EPT02, shared by the VM's vCPUs, is dropped
+ * separately, once, by nest_tdp_l1_map_changed(). A page that is no longer
+ * mapped fails the call with the backend's status and vmcs02 keeps the old
+ * address: L0 must not resume L2 then. SVM has no counterpart: vmcb02 names
+ * no L1 page by host address. Added after 0.1.0.
+ * @param ctx The context.
+ * @param l1_gpa Start of the L1-physical range.
+ * @param len Length in bytes (0 is nothing; a range past 2^64 is clamped).
+ * @return NEST_OK, NEST_E_INVAL or a backend status.
+ */
+NEST_API int nest_vmx_l1_map_changed(struct nest_vmx *ctx, uint64_t l1_gpa, uint64_t len);
+
 /** @name Action flags of nested entry and exit (nest_vmx_action::flags)
  *  @{ */
 /** L0_HANDLES: an event that was being delivered when L2 exited

@@ -34,7 +34,7 @@ grep -v -e '^make\(\[[0-9]*\]\)\{0,1\}: \(Entering\|Leaving\) directory' \
 ${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out" QEMU="$qemu" \
 	STUB_ARGS="move=4" run-svm >"$out/e2e-move.log" 2>&1
 status=$?
-moved=$(sed -n 's/^stub: moved \([0-9]*\) pages .* (\([0-9]*\) of vmcb12 or the NPT12 root, \([0-9]*\) steps while L2 ran)$/\1 \2 \3/p' \
+moved=$(sed -n 's/^stub: moved \([0-9]*\) pages .* (\([0-9]*\) of vmcb12\/vmcs12 or L1.s NPT12 root, \([0-9]*\) steps while L2 ran)$/\1 \2 \3/p' \
 	"$out/e2e-move.log" | tail -n 1)
 verdict=$(grep '^e2e svm: ' "$out/e2e-move.log" | tail -n 1)
 set -- $moved
@@ -43,5 +43,5 @@ if [ "$status" != 0 ] || [ -z "$moved" ] || [ "$1" -lt 1000 ] || [ "$2" -eq 0 ] 
 	echo "e2e svm: FAIL (with L1's pages moving: ${verdict:-no verdict}; moved: ${moved:-none})"
 	exit 1
 fi
-echo "e2e svm, L1's pages moving: ${verdict#e2e svm: } ($1 pages moved, $2 of vmcb12 or the NPT12 root, $3 moves while L2 ran)"
+echo "e2e svm, L1's pages moving: ${verdict#e2e svm: } ($1 pages moved, $2 of vmcb12 or L1's NPT12 root, $3 moves while L2 ran)"
 exit 0

@@ -173,6 +173,47 @@ START_TEST(l1s_tpr_shadow_uses_l1s_translated_virtual_apic_page)
 }
 END_TEST
 
+/* L0 moves L1's virtual-APIC page to another host page while L2 runs:
+ * nest_vmx_l1_map_changed() re-points vmcs02 at once; a range without the
+ * page, or no guest mode, writes nothing; an unmapped page fails the call. */
+START_TEST(l1_map_change_repoints_vmcs02s_virtual_apic_page)
+{
+	const uint64_t vapic = N.base.v.VIRTUAL_APIC_PAGE_ADDR;
+	const uint64_t moved = SIM_HPA_L1_BASE + 0x7770000ull;
+	const uint8_t rw = NEST_ACC_R | NEST_ACC_W | NEST_ACC_X | NEST_ACC_UX | NEST_ACC_U;
+
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_VIRTUAL_APIC_PAGE_ADDR), SIM_HPA_L1_BASE + vapic);
+	sim_map_page(&N.s, vapic, moved, rw, NEST_MT_WB);
+	/* A range beside the page: nothing to re-point. */
+	ck_assert_int_eq(nest_vmx_l1_map_changed(N.ctx, vapic + 4096, 4096), NEST_OK);
+	ck_assert_uint_eq(v02(NEST_VMCS_VIRTUAL_APIC_PAGE_ADDR), SIM_HPA_L1_BASE + vapic);
+	ck_assert_int_eq(nest_vmx_l1_map_changed(N.ctx, vapic + 0x800, 1), NEST_OK);
+	ck_assert_uint_eq(v02(NEST_VMCS_VIRTUAL_APIC_PAGE_ADDR), moved);
+	/* The next entry of L1's keeps the new page (no write of the old one). */
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(v02(NEST_VMCS_VIRTUAL_APIC_PAGE_ADDR), moved);
+	/* Unmapped: the backend's status, vmcs02 untouched. */
+	sim_unmap_page(&N.s, vapic);
+	ck_assert_int_ne(nest_vmx_l1_map_changed(N.ctx, 0, UINT64_MAX), NEST_OK);
+	ck_assert_uint_eq(v02(NEST_VMCS_VIRTUAL_APIC_PAGE_ADDR), moved);
+	ck_assert_int_eq(nest_vmx_l1_map_changed(NULL, 0, 4096), NEST_E_INVAL);
+}
+END_TEST
+
+START_TEST(l1_map_change_outside_guest_mode_does_nothing)
+{
+	launch_ok();
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	sim_reset_counters(&N.s);
+	ck_assert_int_eq(nest_vmx_l1_map_changed(N.ctx, 0, UINT64_MAX), NEST_OK);
+	ck_assert_uint_eq(N.s.calls.vmcs_write, 0);
+	ck_assert_uint_eq(N.s.calls.l1_to_host, 0);
+}
+END_TEST
+
 /* ---- 8. L0's unconditional I/O exiting survives without an L0 bitmap ---- */
 
 #define IOQ(port, size, in) (((uint64_t)(port) << 16) | ((size)-1u) | ((in) ? 8u : 0u))
@@ -442,6 +483,8 @@ static Suite *hostile_suite(void)
 	tcase_add_test(t, mov_cr8_exits_when_l1_has_no_tpr_shadow_and_no_cr8_exiting);
 	tcase_add_test(t, l0s_tpr_shadow_never_reaches_vmcs02_with_a_zero_virtual_apic_page);
 	tcase_add_test(t, l1s_tpr_shadow_uses_l1s_translated_virtual_apic_page);
+	tcase_add_test(t, l1_map_change_repoints_vmcs02s_virtual_apic_page);
+	tcase_add_test(t, l1_map_change_outside_guest_mode_does_nothing);
 	tcase_add_test(t, l0_unconditional_io_exiting_without_a_bitmap_intercepts_every_port);
 	tcase_add_test(t, l0_io_bitmap_is_kept_when_l0_uses_io_bitmaps);
 	tcase_add_test(t, smbase_in_the_entry_msr_load_area_fails_the_entry_with_reason_34);

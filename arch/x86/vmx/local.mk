@@ -70,7 +70,7 @@ EXTRA_DIST += tests/fuzz/fuzz_vmx_entry.c tests/fuzz/corpus/vmx_entry/baseline \
 # Nested entry and exit: exit decision, vmcs02 merge, exit reflection.
 NEST_CORE_SOURCES += arch/x86/vmx/decide.c arch/x86/vmx/vmcs02.c arch/x86/vmx/reflect.c \
 	arch/x86/vmx/sync.c arch/x86/vmx/shadow.c arch/x86/vmx/entry.c arch/x86/vmx/exit.c \
-	arch/x86/vmx/bitmaps.c
+	arch/x86/vmx/bitmaps.c arch/x86/vmx/l1map.c
 noinst_HEADERS += arch/x86/vmx/vmx_limits.h arch/x86/vmx/decide.h arch/x86/vmx/vmcs02.h \
 	arch/x86/vmx/reflect.h arch/x86/vmx/sync.h arch/x86/vmx/shadow.h arch/x86/vmx/entry.h
 check_PROGRAMS += tests/unit/test_vmx_exit_decide tests/unit/test_vmx_vmcs02 tests/unit/test_vmx_reflect

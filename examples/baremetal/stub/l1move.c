@@ -15,9 +15,9 @@
  * pool and its own checks of L1 RAM (backend.c) still hold.
  *
  * The pages are chosen by a pseudo-random sequence over L1's RAM, and in
- * turn the pages where libnest is busiest: vmcb12 and L1's NPT12 root
- * (nested_hot_pages()). Runs only between L0 exits, with one CPU: nothing
- * of L1's runs meanwhile.
+ * turn the pages where libnest is busiest: vmcb12 and L1's NPT12 root on
+ * SVM, L1's current VMCS region on VMX (nested_hot_pages()). Runs only
+ * between L0 exits, with one CPU: nothing of L1's runs meanwhile.
  *
  * L1 can also give memory back to L0 and take it again (a balloon), by
  * the stub's hypercalls (VMMCALL from L1, found by CPUID 0x40000000; see
@@ -111,7 +111,7 @@ void l1_move_tick(void)
 			mv.hot++;
 		}
 	}
-	mv.in_l2 += stub.in_l2;
+	mv.in_l2 += nested_l2_running();
 	mv.steps++;
 	swap(a, random_page());
 }
@@ -205,8 +205,8 @@ void l1_move_report(void)
 			  (unsigned long long)bl.given, (unsigned long long)bl.taken_back);
 	if (!mv.every)
 		return;
-	bm_printf("stub: moved %llu pages of L1's memory in %llu steps (%llu of vmcb12 or the "
-		  "NPT12 root, %llu steps while L2 ran)\n",
+	bm_printf("stub: moved %llu pages of L1's memory in %llu steps (%llu of vmcb12/vmcs12 or "
+		  "L1's NPT12 root, %llu steps while L2 ran)\n",
 		  (unsigned long long)mv.pages, (unsigned long long)mv.steps,
 		  (unsigned long long)mv.hot, (unsigned long long)mv.in_l2);
 }

@@ -164,8 +164,11 @@ void stub_hv_cpuid(uint32_t leaf, uint32_t r[4]);
 bool stub_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t *ret);
 /* Each stub's nesting: L0's map of L1's [gpa, gpa + len) changed. */
 void nested_l1_map_changed(uint64_t gpa, uint64_t len);
-/* The L1 pages libnest works on now (vmcb12, L1's NPT12 root), up to @max. */
+/* The L1 pages libnest works on now (vmcb12 and L1's NPT12 root, or
+ * L1's current VMCS region), up to @max; none unless L2 runs. */
 unsigned nested_hot_pages(uint64_t *gpa, unsigned max);
+/* Whether the guest the stub runs next is L2. */
+bool nested_l2_running(void);
 
 /* l1load.c: loads L1 and its modules, builds its multiboot information. */
 /* L1's memory from the stub's command line ("pool=MIB", default 32, and

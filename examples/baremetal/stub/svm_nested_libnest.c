@@ -611,3 +611,8 @@ unsigned nested_hot_pages(uint64_t *gpa, unsigned max)
 		gpa[n_hot++] = ncr3 & NPT_ADDR_MASK;
 	return n_hot;
 }
+
+bool nested_l2_running(void)
+{
+	return stub.in_l2;
+}

@@ -113,3 +113,8 @@ unsigned nested_hot_pages(uint64_t *gpa, unsigned max)
 	(void)max;
 	return 0;
 }
+
+bool nested_l2_running(void)
+{
+	return false;
+}

@@ -145,6 +145,7 @@ void vmx_fatal(const char *why)
 	} else {
 		bm_printf("stub: %s\n", why);
 	}
+	l1_move_report();
 	stub_print_figures();
 	bm_printf("e2e vmx: FAIL (stub: %s)\n", why);
 	bm_serial_drain();
@@ -457,14 +458,16 @@ static void port_out(uint16_t port, unsigned size, uint32_t val)
 {
 	if (port >= BM_DEBUG_EXIT_PORT && port < BM_DEBUG_EXIT_PORT + DEBUG_EXIT_PORTS) {
 		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
-		stub_print_figures();
+		l1_move_report();
+	stub_print_figures();
 		vs.figures_printed = true;
 		/* Bochs has no debug-exit device: L1 asked to power off, so do
 		 * it, once the UART has sent L1's last bytes and the figures. */
 		if (bm_bochs_present())
 			bm_bochs_shutdown();
 	} else if (port == BOCHS_SHUTDOWN_PORT && !vs.figures_printed) {
-		stub_print_figures();
+		l1_move_report();
+	stub_print_figures();
 		vs.figures_printed = true;
 	}
 	if (port == BOCHS_SHUTDOWN_PORT)
@@ -750,6 +753,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.map_ram = EPT_R | EPT_W | EPT_X | (EPT_MT_WB << EPT_MT_SHIFT);
 	stub.map_dev = EPT_R | EPT_W | EPT_X | (EPT_MT_UC << EPT_MT_SHIFT);
 	l1_setup_memory(mbi, cmd);
+	l1_move_init(cmd);
 	vmx_enable();
 	l1_load(mbi, &boot);
 	vmcs01_init(&boot);
@@ -762,6 +766,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		uint8_t *vmcs = vs.in_l2 ? vs.vmcs02 : vs.vmcs01;
 		bool *launched = vs.in_l2 ? &vs.launched02 : &vs.launched01;
 
+		l1_move_tick();
 		vmcs_load(vmcs);
 		int rc = bm_vmx_run(vs.gpr, *launched);
 		if (rc != 0)

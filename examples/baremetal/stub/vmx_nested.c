@@ -603,3 +603,28 @@ void vmx_nested_l2_exit(uint32_t reason)
 	}
 	apply(&act, true);
 }
+
+/* L0 moved L1's memory (l1move.c): the shadow EPT02 of the VM, and vmcs02's
+ * own pointers into L1 (virtual-APIC and APIC-access pages) while L2 runs. */
+void nested_l1_map_changed(uint64_t gpa, uint64_t len)
+{
+	check(NEST_CALL(nest_tdp_l1_map_changed(n.tdp, gpa, len)), "nest_tdp_l1_map_changed");
+	check(NEST_CALL(nest_vmx_l1_map_changed(n.vmx, gpa, len)), "nest_vmx_l1_map_changed");
+}
+
+/* The L1 page libnest works on while L2 runs: L1's current VMCS region. */
+unsigned nested_hot_pages(uint64_t *gpa, unsigned max)
+{
+	struct nest_vmx_status st = {.size = sizeof(st)};
+
+	check(nest_vmx_get_status(n.vmx, &st), "nest_vmx_get_status");
+	if (!vs.in_l2 || max < 1 || st.current_vmptr == NEST_VMX_INVALID_VMPTR)
+		return 0;
+	gpa[0] = st.current_vmptr;
+	return 1;
+}
+
+bool nested_l2_running(void)
+{
+	return vs.in_l2;
+}
