@@ -38,6 +38,8 @@ EXTRA_DIST += \
 	examples/baremetal/common/string.c \
 	examples/baremetal/common/alloc.c \
 	examples/baremetal/common/mb.c \
+	examples/baremetal/common/smp.c \
+	examples/baremetal/common/ap.S \
 	examples/baremetal/common/bochs.c \
 	examples/baremetal/common/bochs.h \
 	examples/baremetal/common/bm_vmx.h \
@@ -50,6 +52,7 @@ EXTRA_DIST += \
 	examples/baremetal/stub/cr4_cpuid.h \
 	examples/baremetal/stub/backend.c \
 	examples/baremetal/stub/figures.c \
+	examples/baremetal/stub/smp.c \
 	examples/baremetal/stub/svm_main.c \
 	examples/baremetal/stub/npt.c \
 	examples/baremetal/stub/l1move.c \

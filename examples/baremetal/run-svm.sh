@@ -9,7 +9,8 @@
 # reflected)" line, N and M agree with the checks seen and with the L2 exits
 # the stub reflected. With BOOT_LOG, the log of an earlier run (status
 # BOOT_STATUS from run-qemu.sh) must show checks and no failure as well, and
-# its checks count in <n>. The last line is the verdict:
+# its checks count in <n>. With EXPECT_CHECKS="name ...", each of those
+# checks must be among the ones that passed. The last line is the verdict:
 #   e2e svm: PASS (<n> checks, <m> L2 exits reflected)
 #   e2e svm: FAIL (<why>)
 qemu=$1 timeout=$2 log=$3
@@ -73,6 +74,9 @@ esac
 [ "$bad" -eq 0 ] || fail "$bad of $((ok + bad)) checks failed"
 [ "$ok" -gt 0 ] || fail "no check ran"
 [ -n "$reflected" ] || fail "the stub printed no figures"
+for c in $EXPECT_CHECKS; do
+	grep -q "^check $c: ok\$" "$log" || fail "check $c did not run"
+done
 if grep -q '^e2e svm: FAIL' "$log"; then
 	fail "L1 said: $(grep '^e2e svm: FAIL' "$log" | tail -n 1)"
 fi

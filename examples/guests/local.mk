@@ -7,6 +7,7 @@ EXTRA_DIST += \
 	examples/guests/svm/README.md \
 	examples/guests/svm/Makefile \
 	examples/guests/svm/svm.h \
+	examples/guests/svm/smp.c \
 	examples/guests/svm/l1.h \
 	examples/guests/svm/l1.c \
 	examples/guests/svm/checks.c \

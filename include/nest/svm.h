@@ -564,6 +564,29 @@ NEST_API int nest_svm_force_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 				 struct nest_svm_action *act);
 
 /**
+ * @brief An INIT signal for this vCPU (another vCPU's INIT IPI, or the
+ *        platform's): what it does to L1 and L2 (AMD APM vol. 2).
+ *
+ * While GIF is clear (L1's, or L2's own CLGI) INIT is held: NEST_E_STATE,
+ * call again once GIF is set. While L2 runs and L1 intercepts INIT, L1
+ * gets \#VMEXIT(INIT). Else, with L1's VM_CR.R_INIT set, INIT becomes a
+ * \#SX exception with error code 1: injected into L1, or while L2 runs a
+ * \#VMEXIT(exception 30) if L1 intercepts it, else injected into L2
+ * (vmcb02's EVENTINJ). Else the vCPU takes INIT: libnest leaves guest
+ * mode, sets GIF and clears L1's EFER.SVME, and the action is
+ * NEST_SVM_ACT_NONE: L0 puts vmcb01 in the INIT state and holds the vCPU
+ * until a SIPI. Added after 0.1.0.
+ * @param ctx The context.
+ * @param vmcb01 L1's VMCB; written for a \#VMEXIT.
+ * @param act Receives RESUME_L1 (with NEST_SVM_ACT_F_REFLECTED), INJECT_L1,
+ *        RUN_L2, or NONE (the vCPU resets).
+ * @return NEST_OK; NEST_E_STATE (held: GIF clear, or an event already in
+ *         vmcb02's EVENTINJ); NEST_E_INVAL; NEST_E_SIZE; a backend status.
+ */
+NEST_API int nest_svm_init_signal(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
+				  struct nest_svm_action *act);
+
+/**
  * @brief Would L1 intercept this L2 exit (vmcb12 intercepts and L1's maps)?
  * @param ctx The context (L2 running).
  * @param exitcode EXITCODE.

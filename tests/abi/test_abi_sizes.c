@@ -191,6 +191,8 @@ static void svm_in_l2(void)
 	     (svm_in_l2(), nest_svm_resume_l2(T.ctx, p)))                                          \
 	CALL(svm_force_exit, struct nest_svm_action, NEST_SVM_ACTION_MIN_SIZE,                     \
 	     (svm_in_l2(), nest_svm_force_exit(T.ctx, T.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, p)))     \
+	CALL(svm_init_signal, struct nest_svm_action, NEST_SVM_ACTION_MIN_SIZE,                    \
+	     (svm_in_l2(), nest_svm_init_signal(T.ctx, T.vmcb01, p)))                              \
 	CALL(tdp_get_stats, struct nest_tdp_stats, 4 * sizeof(uint32_t),                           \
 	     nest_tdp_get_stats(T.tdp, p))
 

@@ -15,6 +15,7 @@
 #
 # Environment: KUT (the built kvm-unit-tests tree), STUB (stub.elf) for SVM,
 # STUB_VMX (stub-vmx.elf) for VMX, CASE_TIMEOUT (seconds, default 90),
+# CASE_SMP (SVM: vCPUs for the case instead of the suite's own count),
 # QEMU, QEMU_MEM (MiB, default 1024), BOCHS, BOCHS_MEGS (default 2048),
 # BOCHS_MEGS_EPT (for the ept_access cases, default 2560), CASE_STALL
 # (seconds without serial output that end a Bochs run, default the
@@ -46,8 +47,27 @@ svm | svm_npt)
 		f == file && a == want && match(p, /-cpu [^ ]+/) {
 			print substr(p, RSTART + 5, RLENGTH - 5); exit
 		}' "$KUT/x86/unittests.cfg" 2>/dev/null)
-	set -- -accel tcg -cpu "${cpu:-max}" -m "${QEMU_MEM:-1024}" -display none -serial stdio \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4
+	# Its vCPU count likewise: the case's own section, else the section
+	# that runs the file's other cases (test_args a list of "-case"
+	# exclusions without this one), else 1. The stub runs L1 with as many.
+	smp=$(awk -v file="$suite.flat" -v want="$case" '
+		function done() {
+			if (f != file) return
+			if (a == want) { own = s == "" ? 1 : s; return }
+			n = split(a, w, " "); all = n > 0
+			for (i = 1; i <= n; i++)
+				if (substr(w[i], 1, 1) != "-" || w[i] == "-" want) all = 0
+			if (all && gen == "") gen = s == "" ? 1 : s
+		}
+		/^\[/ { done(); f = ""; a = ""; s = ""; next }
+		/^file *=/ { sub(/^file *= */, ""); f = $0 }
+		/^test_args *=/ { sub(/^test_args *= */, ""); gsub(/"/, ""); a = $0 }
+		/^smp *=/ { sub(/^smp *= */, ""); s = $0 }
+		END { done(); print own != "" ? own : gen != "" ? gen : 1 }
+	' "$KUT/x86/unittests.cfg" 2>/dev/null)
+	smp=${CASE_SMP:-$smp}
+	set -- -accel tcg -cpu "${cpu:-max}" -smp "${smp:-1}" -m "${QEMU_MEM:-1024}" -display none \
+		-serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4
 	if [ "$mode" = alone ]; then
 		set -- "$@" -kernel "$flat" -append "$case" -initrd "$env"
 	else

@@ -4,7 +4,7 @@ include_nest_HEADERS += include/nest/vmcb-fields.def
 NEST_CORE_SOURCES += arch/x86/svm/vmcb.c arch/x86/svm/context.c arch/x86/svm/caps.c \
 	arch/x86/svm/msr.c arch/x86/svm/insn.c arch/x86/svm/l2insn.c arch/x86/svm/check.c \
 	arch/x86/svm/entry.c arch/x86/svm/vmcb02.c arch/x86/svm/decide.c arch/x86/svm/reflect.c \
-	arch/x86/svm/exit.c
+	arch/x86/svm/exit.c arch/x86/svm/init.c
 noinst_HEADERS += arch/x86/svm/context.h arch/x86/svm/state_internal.h
 
 # SVM tests link the simulated backend's SVM helpers from tests/support.
@@ -20,6 +20,12 @@ TESTS += tests/unit/test_svm_insn
 tests_unit_test_svm_insn_SOURCES = tests/unit/test_svm_insn.c
 tests_unit_test_svm_insn_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_svm_insn_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_svm_init
+TESTS += tests/unit/test_svm_init
+tests_unit_test_svm_init_SOURCES = tests/unit/test_svm_init.c
+tests_unit_test_svm_init_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_svm_init_LDADD = $(TEST_LDADD)
 
 check_PROGRAMS += tests/scenario/test_svm_scenario
 TESTS += tests/scenario/test_svm_scenario

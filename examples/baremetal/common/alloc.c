@@ -1,9 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Page allocator: a bump pointer over one range plus a free list of pages. */
+/* Page allocator: a bump pointer over one range plus a free list of pages;
+ * one lock for every processor. */
 #include "bm.h"
 
 static uint64_t next, limit;
 static void *free_list; /* singly linked through the first word of each page */
+static volatile int alloc_lock;
+
+static void lock(void)
+{
+	while (__atomic_exchange_n(&alloc_lock, 1, __ATOMIC_ACQUIRE))
+		while (alloc_lock)
+			pause();
+}
+
+static void unlock(void)
+{
+	__atomic_store_n(&alloc_lock, 0, __ATOMIC_RELEASE);
+}
 
 void bm_mem_init(uint64_t base, uint64_t end)
 {
@@ -14,7 +28,7 @@ void bm_mem_init(uint64_t base, uint64_t end)
 	free_list = NULL;
 }
 
-void *bm_pages_alloc(size_t npages, uint64_t align)
+static void *pages_alloc(size_t npages, uint64_t align)
 {
 	if (align < BM_PAGE_SIZE)
 		align = BM_PAGE_SIZE;
@@ -32,23 +46,38 @@ void *bm_pages_alloc(size_t npages, uint64_t align)
 	return (void *)(uintptr_t)p;
 }
 
+void *bm_pages_alloc(size_t npages, uint64_t align)
+{
+	lock();
+	void *p = pages_alloc(npages, align);
+	unlock();
+	return p;
+}
+
 void *bm_page_alloc(void)
 {
+	void *p;
+
+	lock();
 	if (free_list) {
-		void *p = free_list;
+		p = free_list;
 		free_list = *(void **)p;
 		memset(p, 0, BM_PAGE_SIZE);
-		return p;
+	} else {
+		p = pages_alloc(1, BM_PAGE_SIZE);
 	}
-	return bm_pages_alloc(1, BM_PAGE_SIZE);
+	unlock();
+	return p;
 }
 
 void bm_page_free(void *page)
 {
 	if (!page)
 		return;
+	lock();
 	*(void **)page = free_list;
 	free_list = page;
+	unlock();
 }
 
 uint64_t bm_mem_free_bytes(void)

@@ -224,6 +224,33 @@ void *bm_pages_alloc(size_t npages, uint64_t align);
 /* Pages still available from the range (not counting the free list). */
 uint64_t bm_mem_free_bytes(void);
 
+/* ---- several processors (smp.c, ap.S) ---------------------------------- */
+
+/* Local APIC registers (xAPIC, at the base IA32_APIC_BASE gives). */
+#define BM_APIC_TPR 0x80
+#define BM_APIC_EOI 0xB0
+#define BM_APIC_SVR 0xF0
+#define BM_APIC_ISR 0x100
+#define BM_APIC_ICR_LO 0x300
+#define BM_APIC_ICR_HI 0x310
+#define BM_APIC_SVR_ENABLE 0x100u
+uint32_t bm_apic_read(unsigned reg);
+void bm_apic_write(unsigned reg, uint32_t val);
+/* An IPI: ICR high half the destination @apic_id, then @lo (mode, vector). */
+void bm_apic_ipi(uint8_t apic_id, uint32_t lo);
+/* This processor's initial APIC ID (CPUID 1, EBX bits 31:24). */
+unsigned bm_apic_id(void);
+/* The number of processors QEMU gives (fw_cfg FW_CFG_NB_CPUS; 1 without). */
+unsigned bm_cpu_count(void);
+/*
+ * Starts the processor @apic_id by INIT-SIPI-SIPI: it runs @entry (which
+ * must not return) in long mode on boot.S's GDT and page tables, with
+ * @stack_top, interrupts off and no IDT loaded (call bm_idt_init()). The
+ * page at 0x8000 is overwritten. Waits until @entry sets *@up; false if
+ * it did not within about a second. One processor at a time.
+ */
+bool bm_ap_start(uint8_t apic_id, void (*entry)(void), void *stack_top, volatile bool *up);
+
 /* ---- multiboot information --------------------------------------------- */
 
 /* The command line, or "" if the loader gave none. */

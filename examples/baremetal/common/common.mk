@@ -31,7 +31,7 @@ bm_say = @printf '  %-7s %s\n' '$(1)' '$(patsubst $(abspath $(BM_OUT))/%,%,$(abs
 bm_q = @
 endif
 
-BM_COMMON_SRCS = boot.S isr.S start.c idt.c serial.c printf.c string.c alloc.c mb.c
+BM_COMMON_SRCS = boot.S isr.S start.c idt.c serial.c printf.c string.c alloc.c mb.c smp.c ap.S
 BM_COMMON_HDRS = bm.h multiboot.h
 BM_COMMON_OBJS = $(addprefix $(BM_OUT)/common/,$(addsuffix .o,$(basename $(BM_COMMON_SRCS))))
 

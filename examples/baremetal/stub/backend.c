@@ -8,7 +8,7 @@
 
 #include "backend.h"
 
-struct stub_flush stub_flush;
+stub_flush_state stub_flush_cpus[STUB_MAX_CPUS];
 struct stub_be_calls stub_be_calls;
 
 /*
@@ -197,4 +197,4 @@ const struct nest_backend_ops stub_backend_ops = {
     .track_l1_writes = be_track_l1_writes,
 };
 
-const struct nest_backend stub_backend = {.ops = &stub_backend_ops, .ctx = &stub};
+const struct nest_backend stub_backend = {.ops = &stub_backend_ops, .ctx = NULL};

@@ -12,7 +12,10 @@ struct stub_flush {
 	uint8_t control; /* VMCB TLB_CONTROL value for the next VMRUN */
 	uint64_t count;	 /* flush requests */
 };
-extern struct stub_flush stub_flush;
+/* Each processor's (smp.c). */
+typedef struct stub_flush stub_flush_state;
+extern stub_flush_state stub_flush_cpus[STUB_MAX_CPUS];
+#define stub_flush (stub_flush_cpus[stub_cpu()])
 
 /* Backend calls libnest made (the stub prints them per transition). */
 struct stub_be_calls {

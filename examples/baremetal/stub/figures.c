@@ -37,9 +37,32 @@ static void print_ratio(uint64_t num, uint64_t den)
 	bm_printf("%llu.%02llu", (unsigned long long)(r / 100), (unsigned long long)(r % 100));
 }
 
+/* The figures of every processor, added up. */
+static void sum_stats(struct stub_stats *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned c = 0; c < STUB_MAX_CPUS; c++) {
+		const struct stub_stats *s = &stub_cpus[c].stats;
+		t->l0_exits += s->l0_exits;
+		t->l1_exits += s->l1_exits;
+		t->l2_exits += s->l2_exits;
+		t->l2_reflected += s->l2_reflected;
+		t->l2_handled += s->l2_handled;
+		t->vmruns += s->vmruns;
+		t->vmrun_failed += s->vmrun_failed;
+		t->transitions += s->transitions;
+		t->nest_cycles += s->nest_cycles;
+		for (unsigned i = 0; i < BM_ARRAY_SIZE(s->by_code); i++)
+			t->by_code[i] += s->by_code[i];
+	}
+}
+
 void stub_print_figures(void)
 {
-	const struct stub_stats *s = &stub.stats;
+	static struct stub_stats total;
+	const struct stub_stats *s = &total;
+
+	sum_stats(&total);
 	const struct stub_be_calls *b = &stub_be_calls;
 	uint64_t cyc = s->transitions ? s->nest_cycles / s->transitions : 0;
 	uint64_t calls = b->read_l1 + b->write_l1 + b->cmpxchg_l1 + b->l1_to_host + b->page_alloc +

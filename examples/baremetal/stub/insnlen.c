@@ -24,14 +24,13 @@
 
 /* ---- fetch ---- */
 
-static uint64_t ncr3; /* vmcb02's nested table during a fetch */
-
-/* L2-physical memory, for the walker: through vmcb02's nested table. */
+/* L2-physical memory, for the walker: through the nested table at *@ctx
+ * (vmcb02's; each processor walks its own). */
 static int l2_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
 	uint8_t *dst = buf;
+	uint64_t ncr3 = *(const uint64_t *)ctx;
 
-	(void)ctx;
 	while (len) {
 		uint64_t hpa, flags;
 		unsigned shift;
@@ -60,7 +59,6 @@ static const struct nest_backend_ops l2_ops = {
     .read_l1 = l2_read,
     .write_l1 = l2_write,
 };
-static const struct nest_backend l2_backend = {.ops = &l2_ops};
 
 /* Up to @len bytes at L2's linear @lin; returns how many could be read. */
 static unsigned fetch(const uint8_t *v, uint64_t lin, uint8_t *buf, unsigned len)
@@ -72,12 +70,13 @@ static unsigned fetch(const uint8_t *v, uint64_t lin, uint8_t *buf, unsigned len
 	    .efer = VMCB_U64(v, VMCB_EFER),
 	};
 	unsigned got = 0;
+	uint64_t ncr3 = VMCB_U64(v, VMCB_N_CR3);
+	const struct nest_backend l2_backend = {.ops = &l2_ops, .ctx = &ncr3};
 
 	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
 	cfg.maxphyaddr = (uint8_t)(a & 0xFF);
 	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
 	cfg.gbpages = (d & CPUID_EXT_EDX_GBPAGES) != 0;
-	ncr3 = VMCB_U64(v, VMCB_N_CR3);
 	while (got < len) {
 		struct nest_walk_result res;
 		unsigned chunk = BM_PAGE_SIZE - (unsigned)(lin & (BM_PAGE_SIZE - 1));
@@ -87,7 +86,7 @@ static unsigned fetch(const uint8_t *v, uint64_t lin, uint8_t *buf, unsigned len
 		if (nest_x86_walk(&l2_backend, &cfg, VMCB_U64(v, VMCB_CR3), lin, NEST_ACC_R, 0,
 				  &res) != NEST_OK ||
 		    res.status != NEST_WALK_OK ||
-		    l2_read(NULL, res.addr, buf + got, chunk) != NEST_OK)
+		    l2_read(&ncr3, res.addr, buf + got, chunk) != NEST_OK)
 			break;
 		got += chunk;
 		lin += chunk;
@@ -95,9 +94,10 @@ static unsigned fetch(const uint8_t *v, uint64_t lin, uint8_t *buf, unsigned len
 	return got;
 }
 
-unsigned stub_l2_insn_len(const uint8_t *v)
+/* The guest's instruction at CS:RIP of @v (vmcb01 or vmcb02): its bytes
+ * into @buf, its length (0 if unknown or not fetched). */
+unsigned stub_insn_fetch(const uint8_t *v, uint8_t *buf, unsigned max, bool *long64_out)
 {
-	uint8_t buf[INSN_MAX];
 	uint16_t cs = VMCB_U16(v, VMCB_CS + VMCB_SEG_ATTR);
 	bool long64 = (VMCB_U64(v, VMCB_EFER) & EFER_LMA) && (cs & SEG_ATTR_L);
 	uint64_t lin = VMCB_U64(v, VMCB_RIP);
@@ -105,7 +105,16 @@ unsigned stub_l2_insn_len(const uint8_t *v)
 
 	if (!long64)
 		lin = (lin + VMCB_U64(v, VMCB_CS + VMCB_SEG_BASE)) & 0xFFFFFFFFull;
-	got = fetch(v, lin, buf, INSN_MAX);
+	got = fetch(v, lin, buf, max);
 	len = stub_insn_decode(buf, got, long64, long64 || (cs & SEG_ATTR_DB));
+	*long64_out = long64;
 	return len <= got ? len : 0;
+}
+
+unsigned stub_l2_insn_len(const uint8_t *v)
+{
+	uint8_t buf[INSN_MAX];
+	bool long64;
+
+	return stub_insn_fetch(v, buf, INSN_MAX, &long64);
 }

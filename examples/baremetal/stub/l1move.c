@@ -42,6 +42,11 @@ static struct {
 void l1_move_init(const char *cmd)
 {
 	mv.every = stub_cmdline_num(cmd, "move", 0);
+	if (mv.every && stub_ncpus > 1) {
+		/* A step swaps two pages while nothing of L1's runs. */
+		bm_printf("stub: move= needs one processor: L1's memory stays put\n");
+		mv.every = 0;
+	}
 	mv.countdown = mv.every;
 	mv.seed = 0x9E3779B97F4A7C15ull;
 	if (mv.every)

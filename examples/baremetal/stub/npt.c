@@ -125,6 +125,11 @@ static bool npt_set_writable(uint64_t *pml4, uint64_t gpa, bool writable)
 	return true;
 }
 
+bool npt_protect(uint64_t *pml4, uint64_t gpa)
+{
+	return npt_set_writable(pml4, gpa, false);
+}
+
 /* The L1 pages libnest asked the stub to track (L1's bitmaps and maps):
  * read-only in NPT01/EPT01 until L1 writes one, then writable again. */
 static struct {

@@ -84,7 +84,21 @@ struct stub {
 	const char *entry_name, *failed_name;
 	bool exit_hex;
 };
-extern struct stub stub;
+/*
+ * One copy per processor the stub runs on (smp.c): an AP starts with a copy
+ * of the BSP's, made before L1 starts, so the fields that describe L1's
+ * machine (memory, maps, permission maps, names) are the same everywhere
+ * and never written afterwards; vmcb01, host_save, regs, in_l2 and stats
+ * are the processor's own. Only the SVM stub runs several processors.
+ */
+#define STUB_MAX_CPUS 8
+typedef struct stub stub_state;
+extern stub_state stub_cpus[STUB_MAX_CPUS];
+/* The index of the processor that runs the caller (0: the BSP). */
+unsigned stub_cpu(void) __attribute__((const));
+#define stub (stub_cpus[stub_cpu()])
+/* The processors L1 runs on (its vCPUs): 1 but on the SVM stub with -smp. */
+extern unsigned stub_ncpus;
 
 /* Whether a leaf of L0's map of L1 is uncacheable (a device passed through). */
 static inline bool stub_map_uc(uint64_t flags)
@@ -116,6 +130,8 @@ void npt_map(uint64_t *pml4, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t
 /* Host address and size shift of the NPT01 page that holds @gpa; false if unmapped. */
 bool npt_lookup(const uint64_t *pml4, uint64_t gpa, uint64_t *hpa, unsigned *shift,
 		uint64_t *flags);
+/* Makes the 4 KiB page of @gpa read-only (splitting a 2 MiB page); false if unmapped. */
+bool npt_protect(uint64_t *pml4, uint64_t gpa);
 /* Host pointer for L1 RAM [gpa, gpa + len), or NULL unless L1 owns it all
  * (once pages have moved, only within one page). */
 void *l1_ram_ptr(uint64_t gpa, uint64_t len);

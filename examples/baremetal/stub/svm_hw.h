@@ -123,6 +123,7 @@
 #define VMEXIT_INTR 0x60
 #define VMEXIT_NMI 0x61
 #define VMEXIT_SMI 0x62
+#define VMEXIT_INIT 0x63
 #define VMEXIT_CPUID 0x72
 #define VMEXIT_HLT 0x78
 #define VMEXIT_INVLPGA 0x7A

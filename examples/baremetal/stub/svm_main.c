@@ -18,6 +18,10 @@
 #define GUEST_RFLAGS_FIXED 0x2ull /* bit 1 is reserved, set */
 #define CR0_PE 0x1ull
 #define CR0_ET 0x10ull
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
+#define SEG_ATTR_CODE16_RESET 0x09B /* P, S, type 0xB: after INIT (APM 14.1.3) */
+#define SEG_ATTR_DATA16_RESET 0x093 /* P, S, type 0x3 */
 #define DEBUG_EXIT_PORTS 4
 #define INSN_LEN_CPUID 2
 #define INSN_LEN_VMMCALL 3
@@ -33,7 +37,17 @@
 #define MSRPM_R1_OFF 0x800u
 #define MSRPM_R2_OFF 0x1000u
 
-struct stub stub;
+/* SVM on this processor: EFER.SVME (and NXE), its host save area. */
+static void svm_enable_cpu(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME | (d & CPUID_EXT_EDX_NX ? EFER_NXE : 0));
+	void *hsave = bm_page_alloc();
+	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)hsave);
+	stub.host_save = bm_page_alloc();
+}
 
 static void svm_enable(void)
 {
@@ -52,11 +66,7 @@ static void svm_enable(void)
 		bm_panic("stub: nested paging is required\n");
 	/* NPT02 carries L1's no-execute bits, which the nested walk honours
 	 * only under the host's EFER.NXE (else bit 63 is reserved). */
-	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME | (d & CPUID_EXT_EDX_NX ? EFER_NXE : 0));
-	void *hsave = bm_page_alloc();
-	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)hsave);
-	stub.host_save = bm_page_alloc();
+	svm_enable_cpu();
 }
 
 static void iopm_intercept(uint16_t port, unsigned n)
@@ -145,6 +155,41 @@ static void vmcb01_init(const struct l1_boot *boot)
 	stub.regs.size = sizeof(stub.regs);
 	stub.regs.gpr[GPR_RBX] = boot->rbx;
 	stub.regs.gpr[GPR_RSI] = boot->rsi;
+}
+
+/* vmcb01 of L1's vCPU after INIT and SIPI with @vector: real mode at
+ * CS:IP = vector << 8 : 0 (APM 14.1.3 for the INIT state, 16.5 for SIPI). */
+static void vmcb01_sipi(uint8_t vector)
+{
+	uint8_t *v = stub.vmcb01;
+
+	set_seg(v, VMCB_CS, (uint16_t)(vector << 8), SEG_ATTR_CODE16_RESET, TABLE_LIMIT,
+		(uint64_t)vector << 12);
+	set_seg(v, VMCB_DS, 0, SEG_ATTR_DATA16_RESET, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_ES, 0, SEG_ATTR_DATA16_RESET, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_SS, 0, SEG_ATTR_DATA16_RESET, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_FS, 0, SEG_ATTR_DATA16_RESET, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_GS, 0, SEG_ATTR_DATA16_RESET, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_GDTR, 0, 0, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_IDTR, 0, 0, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_LDTR, 0, SEG_ATTR_LDT, TABLE_LIMIT, 0);
+	set_seg(v, VMCB_TR, 0, SEG_ATTR_TSS32_BUSY, TABLE_LIMIT, 0);
+	VMCB_U8(v, VMCB_CPL) = 0;
+	VMCB_U64(v, VMCB_EFER) = EFER_SVME;
+	VMCB_U64(v, VMCB_CR0) = CR0_CD | CR0_NW | CR0_ET;
+	VMCB_U64(v, VMCB_CR2) = 0;
+	VMCB_U64(v, VMCB_CR3) = 0;
+	VMCB_U64(v, VMCB_CR4) = 0;
+	VMCB_U64(v, VMCB_DR6) = DR6_RESET;
+	VMCB_U64(v, VMCB_DR7) = DR7_RESET;
+	VMCB_U64(v, VMCB_RFLAGS) = GUEST_RFLAGS_FIXED;
+	VMCB_U64(v, VMCB_RIP) = 0;
+	VMCB_U64(v, VMCB_RSP) = 0;
+	VMCB_U64(v, VMCB_RAX) = 0;
+	VMCB_U64(v, VMCB_G_PAT) = PAT_DEFAULT;
+	VMCB_U64(v, VMCB_EVENTINJ) = 0;
+	memset(&stub.regs, 0, sizeof(stub.regs));
+	stub.regs.size = sizeof(stub.regs);
 }
 
 void stub_inject(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error)
@@ -325,6 +370,8 @@ void stub_l1_exit(uint8_t *v)
 		/* L1 writes a bitmap page libnest tracks: libnest takes note and
 		 * the write goes through when L1 runs the instruction again. */
 		uint64_t gpa = VMCB_U64(v, VMCB_EXITINFO2);
+		if (smp_apic_write(v, gpa)) /* several processors: its APIC writes */
+			break;
 		if ((VMCB_U64(v, VMCB_EXITINFO1) & NPF_WRITE) && l1_tracked(gpa) &&
 		    nested_l1_written(gpa))
 			break;
@@ -340,7 +387,59 @@ void stub_l1_exit(uint8_t *v)
 /* NPT01 changed (l1_track_writes()): the next VMRUN flushes every ASID. */
 void l1_map_flush(void)
 {
+	if (stub_ncpus > 1)
+		smp_flush_all(); /* and the other processors' before their next VMRUN */
 	stub_flush.control = TLB_CONTROL_FLUSH_ALL;
+}
+
+/* Runs L1's vCPU on this processor, for ever. */
+static __attribute__((noreturn)) void run(void)
+{
+	for (;;) {
+		l1_move_tick();
+		/* INIT from a vCPU of L1's: an exit or #SX for L1, or a reset;
+		 * held while GIF is clear (tried again at the next run). */
+		bool held = false;
+		if (smp_init_pending() && !nested_init_signal(&held)) {
+			if (held) {
+				smp_init_hold();
+			} else {
+				smp_init_done();
+				vmcb01_sipi(smp_wait_sipi());
+			}
+		}
+		uint8_t *vmcb = nested_current_vmcb();
+		/* TLB work asked for since the last run (first run: flush all). */
+		nested_before_run();
+		vmcb = nested_current_vmcb();
+		smp_enter();
+		if (stub_flush.control)
+			VMCB_U8(vmcb, VMCB_TLB_CONTROL) = stub_flush.control;
+		svm_run(&stub.regs, (uint64_t)(uintptr_t)vmcb, (uint64_t)(uintptr_t)stub.host_save,
+			nested_host_if());
+		smp_exit();
+		VMCB_U8(vmcb, VMCB_TLB_CONTROL) = 0;
+		stub_flush.control = 0;
+		stub.stats.l0_exits++;
+		if (stub.in_l2)
+			nested_l2_exit(vmcb);
+		else
+			stub_l1_exit(vmcb);
+	}
+}
+
+/* An AP of the stub's: SVM on, vmcb01 as the BSP's, its libnest context;
+ * then L1's vCPU waits for SIPI. */
+static void ap_main(void)
+{
+	smp_ap_arrived();
+	svm_enable_cpu();
+	stub.vmcb01 = bm_page_alloc();
+	memcpy(stub.vmcb01, stub_cpus[0].vmcb01, BM_PAGE_SIZE);
+	stub_flush.control = TLB_CONTROL_FLUSH_ALL;
+	nested_init_cpu();
+	vmcb01_sipi(smp_wait_sipi());
+	run();
 }
 
 int kmain(uint32_t magic, const struct mb_info *mbi)
@@ -355,6 +454,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.map_ram = NPT_P | NPT_RW | NPT_US;
 	stub.map_dev = stub.map_ram | NPT_PCD | NPT_PWT;
 	l1_setup_memory(mbi, cmd);
+	unsigned ncpus = smp_setup(cmd);
 	stub.l1_vgif = stub_cmdline_flag(cmd, "vgif");
 	l1_move_init(cmd);
 	svm_enable();
@@ -365,26 +465,11 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		bm_panic("stub: libnest refuses the backend\n");
 	nested_init();
 	/* The stub's hypercalls: L1's VMMCALL. After nested_init(), which takes
-	 * L0's intercepts for L2 from vmcb01: L2's VMMCALL stays L1's. */
+	 * L0's intercepts for L2 from vmcb01: L2's VMMCALL stays L1's. Before
+	 * the APs start: they copy vmcb01. */
 	VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) |= ICPT2_VMMCALL;
+	smp_protect_apic();
+	smp_start_aps(ncpus, ap_main);
 	bm_printf("stub: starting L1 (nesting %s)\n", nested_available() ? "on" : "off");
-
-	for (;;) {
-		uint8_t *vmcb = nested_current_vmcb();
-		l1_move_tick();
-		/* TLB work asked for since the last run (first run: flush all). */
-		nested_before_run();
-		vmcb = nested_current_vmcb();
-		if (stub_flush.control)
-			VMCB_U8(vmcb, VMCB_TLB_CONTROL) = stub_flush.control;
-		svm_run(&stub.regs, (uint64_t)(uintptr_t)vmcb, (uint64_t)(uintptr_t)stub.host_save,
-			nested_host_if());
-		VMCB_U8(vmcb, VMCB_TLB_CONTROL) = 0;
-		stub_flush.control = 0;
-		stub.stats.l0_exits++;
-		if (stub.in_l2)
-			nested_l2_exit(vmcb);
-		else
-			stub_l1_exit(vmcb);
-	}
+	run();
 }

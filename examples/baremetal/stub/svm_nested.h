@@ -6,6 +6,12 @@
 #include "stub.h"
 
 void nested_init(void);
+/* On an AP (nested_init() does it for the BSP): this vCPU's context. */
+void nested_init_cpu(void);
+/* L1 sent INIT to this vCPU: true if it became an exit or an exception
+ * (#VMEXIT(INIT), #SX); false if the vCPU was reset (it then waits for
+ * SIPI), or with *held if GIF holds the INIT pending. */
+bool nested_init_signal(bool *held);
 /* Whether L1 is offered SVM (CPUID, EFER.SVME). */
 bool nested_available(void);
 /* Adjusts a CPUID answer (EAX, EBX, ECX, EDX) for the guest: the SVM leaves. */
@@ -42,5 +48,39 @@ void stub_string_io(uint8_t *vmcb, uint16_t port, bool in, unsigned size, bool r
 
 /* insnlen.c: the length of L2's instruction at CS:RIP of vmcb02, or 0. */
 unsigned stub_l2_insn_len(const uint8_t *vmcb02);
+/* The guest's instruction at CS:RIP of @vmcb (up to @max bytes into @buf);
+ * its length, 0 if it cannot be fetched or decoded. */
+unsigned stub_insn_fetch(const uint8_t *vmcb, uint8_t *buf, unsigned max, bool *long64);
+
+/* smp.c: several processors (see there). */
+/* The number of processors (QEMU's fw_cfg), at most STUB_MAX_CPUS. */
+unsigned smp_setup(const char *cmdline);
+/* Brings up processors 1 .. @n - 1, each running @entry. */
+void smp_start_aps(unsigned n, void (*entry)(void));
+/* First thing on an AP: its copy of the stub state. */
+void smp_ap_arrived(void);
+/* L1's vCPU here waits for SIPI: returns its vector. */
+uint8_t smp_wait_sipi(void);
+/* An INIT of L1's for this processor (consumed); after handling it,
+ * smp_init_done(). */
+bool smp_init_pending(void);
+void smp_init_hold(void);
+void smp_init_done(void);
+/* Whether the NMI just taken is L1's (else the stub's kick). */
+bool smp_nmi_is_l1(void);
+/* Around each VMRUN: flush requests and kicks. */
+void smp_enter(void);
+void smp_exit(void);
+/* NPT01 changed: every processor flushes before its next VMRUN. */
+void smp_flush_all(void);
+/* The backend of libnest's contexts (the shared one with several processors). */
+const struct nest_backend *smp_nest_backend(void);
+/* An #NPF of L1 (@vmcb vmcb01) or L2 (vmcb02) writing L1's local APIC at
+ * L1-physical @gpa: carried out (true), or not one. */
+bool smp_apic_write(uint8_t *vmcb, uint64_t gpa);
+/* With several processors, L1's local APIC page read-only in NPT01. */
+void smp_protect_apic(void);
+/* NMIs the stub sent to make processors exit. */
+uint64_t smp_kicks(void);
 
 #endif /* STUB_SVM_NESTED_H */

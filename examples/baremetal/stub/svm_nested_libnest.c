@@ -44,7 +44,9 @@
 
 #define EVENTINJ_NMI (EVENTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_NMI << 8) | VEC_NMI)
 
-static struct {
+/* Each processor's (smp.c): its vCPU's context, its handle on the VM's
+ * shadow, what it holds for L1. */
+static struct nested_cpu {
 	struct nest_svm *svm;
 	struct nest_tdp *tdp;
 	uint8_t *current; /* VMCB of the next run */
@@ -53,7 +55,10 @@ static struct {
 	volatile bool nmi_pending; /* a physical NMI the stub took: L1's */
 	bool smi_pending;	   /* an SMI L1 intercepts, held while L2's GIF is clear */
 	bool l0_vgif;	  /* L1 runs with hardware vGIF */
-} n;
+	struct nest_svm_config cfg; /* for a new context after INIT */
+} nested_cpus[STUB_MAX_CPUS];
+#define n (nested_cpus[stub_cpu()])
+static struct nest_tdp *vm_tdp; /* the VM's shared shadow (vCPU 0's handle) */
 
 static uint64_t cr4_allowed(void)
 {
@@ -81,6 +86,9 @@ static uint64_t cr4_allowed(void)
 	return cr4;
 }
 
+static void apply(const struct nest_svm_action *act);
+static void sync_gif(void);
+
 static void *pages(size_t bytes)
 {
 	void *p = bm_pages_alloc((bytes + BM_PAGE_SIZE - 1) / BM_PAGE_SIZE, BM_PAGE_SIZE);
@@ -105,13 +113,15 @@ static void check(int rc, const char *what)
 static void take_nmi(struct bm_regs *r)
 {
 	(void)r;
-	n.nmi_pending = true;
+	if (smp_nmi_is_l1()) /* else the stub's kick: it only had to exit */
+		n.nmi_pending = true;
 }
 
 void nested_init(void)
 {
 	uint32_t a, b, c, d;
 	struct nest_svm_config cfg = {.size = sizeof(cfg)};
+	const struct nest_backend *be = smp_nest_backend();
 
 	cpuid(CPUID_SVM_LEAF, 0, &cfg.host_cpuid[0], &cfg.host_cpuid[1], &cfg.host_cpuid[2],
 	      &cfg.host_cpuid[3]);
@@ -135,6 +145,11 @@ void nested_init(void)
 	 * the same permission maps: fw_cfg, debug-exit, the SVM MSRs. */
 	cfg.l0_intercepts[3] = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1);
 	cfg.l0_intercepts[4] = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) | ICPT2_STGI | ICPT2_CLGI;
+	/* Several processors: NMIs are the stub's kicks too (smp.c). */
+	if (stub_ncpus > 1) {
+		cfg.l0_intercepts[3] |= ICPT1_NMI;
+		VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1) |= ICPT1_NMI;
+	}
 	/* "vgif" on the stub's command line: L1's GIF is vmcb01's V_GIF, so
 	 * its STGI and CLGI run without exits (APM 15.33). */
 	if (stub.l1_vgif && (cfg.host_cpuid[3] & CPUID_SVM_EDX_VGIF)) {
@@ -146,9 +161,6 @@ void nested_init(void)
 	}
 	cfg.l0_msrpm = stub.msrpm;
 	cfg.l0_iopm = stub.iopm;
-	cfg.vmcb02 = page_of(pages(BM_PAGE_SIZE));
-	cfg.msrpm02 = page_of(pages(MSRPM_SIZE));
-	cfg.iopm02 = page_of(pages(IOPM_SIZE));
 
 	struct nest_tdp_config tc = {
 	    .size = sizeof(tc),
@@ -157,21 +169,83 @@ void nested_init(void)
 	    .maxphyaddr = (uint8_t)cfg.l1_maxphyaddr,
 	    .max_page_shift = PAGE_SHIFT_2M,
 	};
+	if (stub_ncpus > 1) /* each vCPU in L2 pins its root: room for them */
+		tc.max_roots = TDP_MAX_ROOTS + stub_ncpus;
 	size_t tsize = nest_tdp_size(&tc);
 	if (!tsize)
 		bm_panic("stub: nest_tdp_size refuses the configuration\n");
-	check(nest_tdp_init(pages(tsize), tsize, &stub_backend, &tc, &n.tdp), "nest_tdp_init");
-	cfg.tdp = n.tdp;
-
-	size_t size = nest_svm_size();
-	check(nest_svm_init(pages(size), size, &stub_backend, &cfg, &n.svm), "nest_svm_init");
-	n.current = stub.vmcb01;
+	check(nest_tdp_init(pages(tsize), tsize, be, &tc, &vm_tdp), "nest_tdp_init");
+	n.cfg = cfg;
+	nested_init_cpu();
 	bm_set_handler(VEC_NMI, take_nmi);
 
 	struct nest_svm_caps caps = {.size = sizeof(caps)};
 	check(nest_svm_get_caps(n.svm, &caps), "nest_svm_get_caps");
 	bm_printf("stub: libnest offers L1 SVM features %#x, MAXPHYADDR %u\n", caps.features,
 		  caps.maxphyaddr);
+}
+
+/* L1 runs next, from a fresh start (its context new, or reset by INIT). */
+static void l1_fresh(void)
+{
+	n.current = stub.vmcb01;
+	n.hold_intr = n.nmi_pending = n.smi_pending = false;
+	stub.in_l2 = false;
+	sync_gif();
+}
+
+/* The libnest context for L1's vCPU on this processor: on the VM's shadow
+ * through this vCPU's handle, with the BSP's configuration and pages of
+ * its own. */
+static void new_context(void)
+{
+	size_t size = nest_svm_size();
+
+	check(nest_svm_init(pages(size), size, smp_nest_backend(), &n.cfg, &n.svm),
+	      "nest_svm_init");
+	l1_fresh();
+}
+
+void nested_init_cpu(void)
+{
+	unsigned cpu = stub_cpu();
+
+	if (cpu) {
+		n = nested_cpus[0];
+		size_t hsize = nest_tdp_vcpu_size();
+		check(nest_tdp_vcpu_init(pages(hsize), hsize, vm_tdp, cpu, &n.tdp),
+		      "nest_tdp_vcpu_init");
+	} else {
+		n.tdp = vm_tdp;
+	}
+	n.cfg.tdp = n.tdp;
+	n.cfg.vmcb02 = page_of(pages(BM_PAGE_SIZE));
+	n.cfg.msrpm02 = page_of(pages(MSRPM_SIZE));
+	n.cfg.iopm02 = page_of(pages(IOPM_SIZE));
+	new_context();
+}
+
+/* INIT for L1's vCPU here (nest_svm_init_signal()): L1's #VMEXIT(INIT)
+ * while L2 runs and L1 intercepts it, #SX where L1 set VM_CR.R_INIT
+ * (true: the vCPU runs on); otherwise the vCPU is reset (false: the caller
+ * puts vmcb01 in the INIT state and waits for SIPI). While GIF is clear
+ * the INIT stays pending (false with *held). */
+bool nested_init_signal(bool *held)
+{
+	struct nest_svm_action act = {.size = sizeof(act)};
+	int rc = NEST_CALL(nest_svm_init_signal(n.svm, (struct nest_vmcb *)stub.vmcb01, &act));
+
+	*held = rc == NEST_E_STATE;
+	if (*held)
+		return false;
+	if (rc != NEST_OK)
+		bm_panic("stub: nest_svm_init_signal: %s\n", nest_strerror(rc));
+	if (act.kind != NEST_SVM_ACT_NONE) {
+		apply(&act);
+		return true;
+	}
+	l1_fresh(); /* libnest left guest mode, reset L1's GIF and EFER.SVME */
+	return false;
 }
 
 bool nested_available(void)
@@ -199,7 +273,8 @@ static void sync_gif(void)
 	uint32_t icpt = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1);
 	if (st.gif) {
 		ctl &= ~NEST_SVM_INT_CTL_V_INTR_MASKING;
-		icpt &= ~ICPT1_NMI;
+		if (stub_ncpus == 1) /* with several, NMIs are always intercepted */
+			icpt &= ~ICPT1_NMI;
 	} else {
 		ctl |= NEST_SVM_INT_CTL_V_INTR_MASKING;
 		icpt |= ICPT1_NMI;
@@ -356,6 +431,8 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 			/* Under NPT02 libnest names the L1 page; L2 without
 			 * nested paging of L1's runs on NPT01 itself. */
 			uint64_t gpa = act->l0_access ? act->l1_gpa : VMCB_U64(v02, VMCB_EXITINFO2);
+			if (smp_apic_write(v02, gpa)) /* L1's APIC, mapped into L2 */
+				break;
 			if ((VMCB_U64(v02, VMCB_EXITINFO1) & NPF_WRITE) && l1_tracked(gpa) &&
 			    nested_l1_written(gpa))
 				break;

@@ -91,6 +91,16 @@ void nested_before_run(void)
 {
 }
 
+void nested_init_cpu(void)
+{
+}
+
+bool nested_init_signal(bool *held)
+{
+	*held = false;
+	return false; /* no L2: INIT resets L1's vCPU */
+}
+
 void nested_l1_map_changed(uint64_t gpa, uint64_t len)
 {
 	(void)gpa;

@@ -34,7 +34,15 @@
 #define IO_BITMAP_PORTS_A 0x8000u
 #define LOW32 0xFFFFFFFFull
 
-struct stub stub;
+stub_state stub_cpus[STUB_MAX_CPUS];
+
+/* The VMX stub runs on one processor. */
+unsigned stub_ncpus = 1;
+
+unsigned stub_cpu(void)
+{
+	return 0;
+}
 struct vmx_stub vs;
 static uint8_t host_tss[TSS_SIZE] __attribute__((aligned(16)));
 

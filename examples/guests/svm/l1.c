@@ -262,13 +262,23 @@ void l1_unexpected(struct bm_regs *r)
 	bm_exit(BM_EXIT_FAIL);
 }
 
+/* Whether @word is one of the space-separated words of @s. */
+static bool strstr_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = s; *p; p++)
+		if ((p == s || p[-1] == ' ') && !strncmp(p, word, n) && (!p[n] || p[n] == ' '))
+			return true;
+	return false;
+}
+
 int kmain(uint32_t magic, const struct mb_info *mbi)
 {
 	const struct l1_mode nonpt = {"/nonpt", false};
 	const struct l1_mode npt = {"/npt", true};
 
 	(void)magic;
-	(void)mbi;
 	for (unsigned vector = 0; vector < 256; vector++)
 		bm_set_handler(vector, l1_unexpected);
 	l1_mask_legacy_irqs();
@@ -298,6 +308,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		run_interrupt_checks(&npt);
 		run_single_checks(&nonpt);
 		run_vmload_checks(&nonpt);
+		run_smp_checks(strstr_word(bm_mb_cmdline(mbi), "shared-npt"));
 	}
 
 	printf("l1-svm: %u VMRUNs refused with VMEXIT_INVALID (not counted as L2 exits)\n",

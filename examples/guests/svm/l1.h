@@ -99,5 +99,8 @@ void run_inject_checks(const struct l1_mode *mode);
 void run_vmload_checks(const struct l1_mode *mode);
 void run_ctl_checks(const struct l1_mode *mode);
 void run_balloon_checks(const struct l1_mode *mode);
+/* With more than one processor: L1's AP and two L2s at once (smp.c);
+ * @shared_npt: also the check that needs L0's NPT02 shared by the vCPUs. */
+void run_smp_checks(bool shared_npt);
 
 #endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Several processors: the local APIC (xAPIC, memory-mapped at its base
+ * MSR's address), the number of processors QEMU gives (fw_cfg), and the
+ * start of an application processor by INIT-SIPI-SIPI (MultiProcessor
+ * Specification B.4; APM 16.5 for the ICR) on ap.S's code.
+ */
+#include "bm.h"
+
+#define AP_BOOT_BASE 0x8000ull /* ap.S: below 1 MiB, page aligned */
+#define AP_BOOT_DATA 0xF00u
+#define APIC_BASE_MASK 0xFFFFFF000ull
+#define APIC_ICR_MODE_INIT 0x500u
+#define APIC_ICR_MODE_SIPI 0x600u
+#define APIC_ICR_ASSERT 0x4000u
+#define APIC_ICR_DEST_SHIFT 24
+#define APIC_ID_SHIFT 24
+#define GDT_LIMIT (4 * 8 - 1) /* boot.S's four descriptors */
+#define FW_CFG_PORT_SEL 0x510
+#define FW_CFG_PORT_DATA 0x511
+#define FW_CFG_NB_CPUS 0x0005
+#define INIT_DELAY_CYCLES 10000000ull /* about 10 ms after INIT (MP spec B.4) */
+#define SIPI_DELAY_CYCLES 200000ull   /* about 200 us after each SIPI */
+#define AP_WAIT_CYCLES 2000000000ull  /* how long to wait for an AP */
+
+struct ap_boot {
+	uint16_t gdt_limit;
+	uint32_t gdt_base;
+	uint16_t pad;
+	uint64_t cr3, stack, entry;
+} __attribute__((packed));
+
+extern const char bm_ap_boot[], bm_ap_boot_end[];
+extern const char bm_gdt[];
+extern uint64_t bm_boot_pml4[];
+
+static volatile uint32_t *apic(unsigned reg)
+{
+	return (volatile uint32_t *)(uintptr_t)((rdmsr(MSR_APIC_BASE) & APIC_BASE_MASK) + reg);
+}
+
+uint32_t bm_apic_read(unsigned reg)
+{
+	return *apic(reg);
+}
+
+void bm_apic_write(unsigned reg, uint32_t val)
+{
+	*apic(reg) = val;
+}
+
+void bm_apic_ipi(uint8_t apic_id, uint32_t lo)
+{
+	bm_apic_write(BM_APIC_ICR_HI, (uint32_t)apic_id << APIC_ICR_DEST_SHIFT);
+	bm_apic_write(BM_APIC_ICR_LO, lo);
+}
+
+unsigned bm_apic_id(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	return b >> APIC_ID_SHIFT;
+}
+
+unsigned bm_cpu_count(void)
+{
+	outw(FW_CFG_PORT_SEL, FW_CFG_NB_CPUS);
+	unsigned n = inb(FW_CFG_PORT_DATA);
+	n |= (unsigned)inb(FW_CFG_PORT_DATA) << 8;
+	return n ? n : 1;
+}
+
+static void delay(uint64_t cycles)
+{
+	uint64_t t0 = rdtsc();
+	while (rdtsc() - t0 < cycles)
+		pause();
+}
+
+bool bm_ap_start(uint8_t apic_id, void (*entry)(void), void *stack_top, volatile bool *up)
+{
+	volatile struct ap_boot *boot =
+	    (volatile struct ap_boot *)(uintptr_t)(AP_BOOT_BASE + AP_BOOT_DATA);
+	size_t len = (size_t)(bm_ap_boot_end - bm_ap_boot);
+
+	BM_ASSERT(len <= AP_BOOT_DATA);
+	memcpy((void *)(uintptr_t)AP_BOOT_BASE, bm_ap_boot, len);
+	boot->gdt_limit = GDT_LIMIT;
+	boot->gdt_base = (uint32_t)(uintptr_t)bm_gdt;
+	boot->cr3 = (uint64_t)(uintptr_t)bm_boot_pml4;
+	boot->stack = (uint64_t)(uintptr_t)stack_top;
+	boot->entry = (uint64_t)(uintptr_t)entry;
+	bm_apic_ipi(apic_id, APIC_ICR_MODE_INIT | APIC_ICR_ASSERT);
+	delay(INIT_DELAY_CYCLES);
+	for (int s = 0; s < 2 && !*up; s++) {
+		bm_apic_ipi(apic_id,
+			    APIC_ICR_MODE_SIPI | APIC_ICR_ASSERT | (uint32_t)(AP_BOOT_BASE >> 12));
+		delay(SIPI_DELAY_CYCLES);
+	}
+	uint64_t t0 = rdtsc();
+	while (!*up)
+		if (rdtsc() - t0 > AP_WAIT_CYCLES)
+			return false;
+	return true;
+}
