@@ -18,6 +18,7 @@
 #define GDT_LIMIT (4 * 8 - 1) /* boot.S's four descriptors */
 #define FW_CFG_PORT_SEL 0x510
 #define FW_CFG_PORT_DATA 0x511
+#define FW_CFG_SIGNATURE 0x0000
 #define FW_CFG_NB_CPUS 0x0005
 #define INIT_DELAY_CYCLES 10000000ull /* about 10 ms after INIT (MP spec B.4) */
 #define SIPI_DELAY_CYCLES 200000ull   /* about 200 us after each SIPI */
@@ -65,6 +66,15 @@ unsigned bm_apic_id(void)
 
 unsigned bm_cpu_count(void)
 {
+	/* Only a machine with fw_cfg (its signature "QEMU") says; elsewhere
+	 * (Bochs, a KVM-based VMM without it) the ports read as no device. */
+	char sig[4];
+
+	outw(FW_CFG_PORT_SEL, FW_CFG_SIGNATURE);
+	for (unsigned i = 0; i < sizeof(sig); i++)
+		sig[i] = (char)inb(FW_CFG_PORT_DATA);
+	if (memcmp(sig, "QEMU", sizeof(sig)) != 0)
+		return 1;
 	outw(FW_CFG_PORT_SEL, FW_CFG_NB_CPUS);
 	unsigned n = inb(FW_CFG_PORT_DATA);
 	n |= (unsigned)inb(FW_CFG_PORT_DATA) << 8;
