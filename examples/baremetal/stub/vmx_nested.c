@@ -381,7 +381,17 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 			break;
 		/* An interrupt the stub holds for L1's vCPU is pending there
 		 * when L2 starts: it exits at once with "external-interrupt
-		 * exiting", else L2 takes it when it can (SDM 26.7). */
+		 * exiting", else L2 takes it when it can (SDM 26.7). Not when
+		 * the entry injects an event: the processor delivers that
+		 * first, as part of the entry (SDM 26.6), and a pending
+		 * interrupt exits only after it, so taken here the exit would
+		 * report the injected event as being delivered (IDT-vectoring
+		 * information), which an L1 such as KVM refuses for an
+		 * external-interrupt exit. Such an interrupt waits for the
+		 * next exit of L2's. */
+		vmcs_load(vs.vmcs02);
+		if (vmr(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD) & NEST_VMX_INTR_INFO_VALID)
+			break;
 		int vector = pending_highest();
 		if (vector >= 0) {
 			vmcs_load(vs.vmcs02);
