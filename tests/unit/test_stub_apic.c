@@ -6,6 +6,8 @@
  * interrupts), one masked by the processor priority does not.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,15 +63,9 @@ int main(void)
 {
 	Suite *s = suite_create("stub_apic");
 	TCase *tc = tcase_create("apic");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, highest_requested_vector_wins);
 	tcase_add_test(tc, delivery_needs_a_class_above_the_processor_priority);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(s);
 }

@@ -5,6 +5,8 @@
  * has its CR4 bit reserved, one it reports does not.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 
 #include "../../examples/baremetal/stub/cr4_cpuid.h"
@@ -57,16 +59,10 @@ int main(void)
 {
 	Suite *s = suite_create("stub_cr4");
 	TCase *tc = tcase_create("cr4");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, nothing_reported_leaves_every_bit_reserved);
 	tcase_add_test(tc, each_reported_feature_frees_its_bit);
 	tcase_add_test(tc, leaf_7_counts_only_when_it_exists);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(s);
 }

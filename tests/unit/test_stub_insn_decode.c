@@ -7,6 +7,8 @@
  * intercept, and more, in 64-bit and 32-bit code.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,17 +173,12 @@ int main(void)
 {
 	Suite *s = suite_create("stub_insn_decode");
 	TCase *tc = tcase_create("decode");
-	SRunner *sr;
-	int n = (int)(sizeof(insns) / sizeof(insns[0])), failed;
+	int n = (int)(sizeof(insns) / sizeof(insns[0]));
 
 	tcase_add_loop_test(tc, lengths_of_assembled_instructions, 0, n);
 	tcase_add_loop_test(tc, too_few_bytes_give_zero, 0, n);
 	tcase_add_test(tc, sixteen_bit_forms);
 	tcase_add_test(tc, vex_forms_are_not_decoded);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return nest_test_run(s);
 }
