@@ -319,14 +319,27 @@ static struct {
 	void *open, *closed; /* lists through each page's first word */
 	uint64_t snap[STUB_MAX_CPUS];
 	bool was_in[STUB_MAX_CPUS];
+	unsigned waits; /* limbo_step()s the closed batch has waited */
 } limbo;
 
+/* Whether every processor that held the closed batch has left guest mode
+ * since. One that has not is kicked out, at the first wait and every
+ * LIMBO_KICK_EVERY waits after (a kick can land while it is still in the
+ * stub, before its VMRUN): a vCPU of L1's that halts with nothing to wake
+ * it would otherwise hold the batch, and the pool, for ever. */
+#define LIMBO_KICK_EVERY 64u
 static bool limbo_passed(void)
 {
-	for (unsigned i = 0; i < stub_ncpus; i++)
-		if (limbo.was_in[i] && cpus[i].exits == limbo.snap[i])
-			return false;
-	return true;
+	bool passed = true, kick_now = limbo.waits++ % LIMBO_KICK_EVERY == 0;
+
+	for (unsigned i = 0; i < stub_ncpus; i++) {
+		if (!limbo.was_in[i] || cpus[i].exits != limbo.snap[i])
+			continue;
+		passed = false;
+		if (kick_now && i != stub_cpu())
+			kick(i);
+	}
+	return passed;
 }
 
 static void limbo_close(void)
@@ -337,6 +350,7 @@ static void limbo_close(void)
 		limbo.was_in[i] = cpus[i].in_guest;
 		limbo.snap[i] = cpus[i].exits;
 	}
+	limbo.waits = 0;
 }
 
 /* Called before each VMRUN: a closed batch whose processors all left guest
