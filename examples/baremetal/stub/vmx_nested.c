@@ -394,7 +394,6 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 			break;
 		int vector = pending_highest();
 		if (vector >= 0) {
-			vmcs_load(vs.vmcs02);
 			l2_interrupt(vector, true);
 		} else if (apic_deliverable() >= 0) {
 			/* One the local APIC would deliver now: vmcs02 exits on
@@ -403,7 +402,6 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 			 * and from HLT as well. Taken here, not left to the
 			 * processor: Bochs 2.7 runs L2 on while its IF is
 			 * clear, and stays halted. */
-			vmcs_load(vs.vmcs02);
 			l2_apic_interrupt();
 		}
 		break;
