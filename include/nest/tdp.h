@@ -20,13 +20,14 @@
  *      load the returned pointer into vmcs02's EPTP / vmcb02's nCR3;
  *    - on an EPT violation / \#NPF of L2 on EPT02/NPT02: nest_tdp_fault(),
  *      then act on nest_tdp_fault_out::kind;
- *    - on INVEPT / TLB-control flushes of L1: nest_tdp_invalidate_root() or
- *      nest_tdp_invalidate_all(); when L0 changes its map of L1 memory:
- *      nest_tdp_l1_map_changed().
+ *    - on INVEPT / TLB-control flushes of L1: nest_tdp_sync_root(),
+ *      nest_tdp_invalidate_root() or nest_tdp_invalidate_all(); when L0
+ *      changes its map of L1 memory: nest_tdp_l1_map_changed().
  *
  * Shadow tables are invalidated by re-validation: L1 must flush (INVEPT on
  * VMX, a TLB_CONTROL flush at VMRUN on SVM) after changing its tables, as the
- * architecture requires, and the flush drops the shadow of that root.
+ * architecture requires, and the flush re-checks (sync) or drops the shadow
+ * of that root.
  * docs/conformance-paging.md lists every choice and deviation.
  *
  * Concurrency (docs/porting.md, "Several vCPUs"): calls on one VM object,
@@ -354,6 +355,8 @@ struct nest_tdp_stats {
 	uint64_t l0_faults;   ///< ... that asked L0 to map L1 memory
 	uint64_t reclaims;    ///< roots reclaimed to respect max_pages / max_roots
 	uint64_t invalidations; ///< roots emptied by invalidation calls
+	uint64_t sync_kept;    ///< leaves nest_tdp_sync_root() kept (added after 0.1.0)
+	uint64_t sync_dropped; ///< leaves it dropped as L1's tables changed (added after 0.1.0)
 };
 
 /** An opaque shadow context (lives in caller memory of nest_tdp_size() bytes). */
@@ -462,6 +465,28 @@ NEST_API int nest_tdp_fault(struct nest_tdp *ctx, const struct nest_tdp_l1_root 
  * @return NEST_OK or NEST_E_INVAL.
  */
 NEST_API int nest_tdp_invalidate_root(struct nest_tdp *ctx, const struct nest_tdp_l1_root *l1);
+
+/**
+ * @brief L1 flushed a root (INVEPT single-context, a TLB_CONTROL flush at
+ *        VMRUN): make its shadow agree with L1's table as it is now.
+ *
+ * For L2 the same as nest_tdp_invalidate_root(): after the call every
+ * access of L2 sees L1's and L0's tables as they are, with the accessed
+ * and dirty flags set as the processor would set them. It costs less when
+ * L1 flushes without having changed much (kvm-unit-tests flushes at every
+ * VMRUN): each shadow leaf is checked against a fresh walk of L1's table
+ * (which sets no flag) and kept if the walk gives the same entry and every
+ * accessed flag it needs is set already, dropped otherwise. A root with
+ * more than a few hundred leaves is dropped whole, as by
+ * nest_tdp_invalidate_root(). The translations hardware may cache from the
+ * root are flushed in both cases (nest_tdp_root_info::created, or
+ * NEST_FLUSH_EPT_CONTEXT). Same roots as nest_tdp_invalidate_root().
+ * Added after 0.1.0.
+ * @param ctx The context.
+ * @param l1 L1's root. Unknown roots are ignored.
+ * @return NEST_OK or NEST_E_INVAL.
+ */
+NEST_API int nest_tdp_sync_root(struct nest_tdp *ctx, const struct nest_tdp_l1_root *l1);
 
 /**
  * @brief INVEPT global (or an SVM flush of everything): empty every shadow.

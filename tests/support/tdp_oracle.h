@@ -50,15 +50,16 @@ struct or_ref {
 	uint32_t rights; /* NEST_ACC_R/W/X */
 	uint64_t l1;     /* L1-physical address */
 	uint64_t leaf_addr, leaf;
+	bool accessed; /* every entry used holds its accessed flag (not PAE PDPTEs) */
 };
 
 /* Reference walks: deliberately simple, lenient on reserved bits. */
 static struct or_ref or_ref_walk(struct tb *t, bool npt, uint64_t root, uint64_t gpa)
 {
-	struct or_ref r = { false, 0, 0, 0, 0 };
+	struct or_ref r = { false, 0, 0, 0, 0, false };
 	uint32_t rights = NEST_ACC_R | NEST_ACC_W | NEST_ACC_X;
 	uint64_t table = root & OR_ADDR_MASK, e, ea;
-	bool user = true;
+	bool user = true, accessed = true;
 	unsigned level;
 
 	for (level = 4; level >= 1; level--) {
@@ -68,6 +69,8 @@ static struct or_ref or_ref_walk(struct tb *t, bool npt, uint64_t root, uint64_t
 		if (ea + 8 > OR_MEM)
 			return r;
 		e = sim_read64(&t->sim, ea);
+		if (!(e & (npt ? TB_A : TB_EPT_A)))
+			accessed = false;
 		if (npt) {
 			if (!(e & TB_P))
 				return r;
@@ -92,6 +95,7 @@ static struct or_ref or_ref_walk(struct tb *t, bool npt, uint64_t root, uint64_t
 			r.l1 = ((e & OR_ADDR_MASK) & ~(size - 1)) | (gpa & (size - 1));
 			r.leaf_addr = ea;
 			r.leaf = e;
+			r.accessed = accessed;
 			return r;
 		}
 		table = e & OR_ADDR_MASK;
@@ -102,9 +106,9 @@ static struct or_ref or_ref_walk(struct tb *t, bool npt, uint64_t root, uint64_t
 /* Reference walk of legacy nested tables: PAE, or 32-bit with or without PSE. */
 static struct or_ref or_ref_walk_legacy(struct tb *t, uint32_t mode, uint64_t cr3, uint64_t gpa)
 {
-	struct or_ref r = {false, 0, 0, 0, 0};
+	struct or_ref r = {false, 0, 0, 0, 0, false};
 	uint32_t rights = NEST_ACC_R | NEST_ACC_W | NEST_ACC_X;
-	bool user = true, pae = mode == NEST_X86_MODE_PAE;
+	bool user = true, pae = mode == NEST_X86_MODE_PAE, accessed = true;
 	uint64_t ea, e, size;
 	unsigned level;
 
@@ -125,6 +129,8 @@ static struct or_ref or_ref_walk_legacy(struct tb *t, uint32_t mode, uint64_t cr
 		e = pae ? sim_read64(&t->sim, ea) : sim_read32(&t->sim, ea);
 		if (!(e & TB_P))
 			return r;
+		if (!(e & TB_A))
+			accessed = false;
 		if (!(e & TB_RW))
 			rights &= ~NEST_ACC_W;
 		if (!(e & TB_US))
@@ -138,6 +144,7 @@ static struct or_ref or_ref_walk_legacy(struct tb *t, uint32_t mode, uint64_t cr
 			r.rights = rights;
 			r.leaf_addr = ea;
 			r.leaf = e;
+			r.accessed = accessed;
 			if (level == 1) {
 				r.l1 = (e & (pae ? OR_ADDR_MASK : 0xfffff000ull)) | (gpa & 0xfff);
 			} else if (pae) {
@@ -224,6 +231,10 @@ static bool or_check_leaf(struct or_state *s, uint64_t e, unsigned level, uint64
 		    !(r.leaf & (s->npt ? TB_D : TB_EPT_D)))
 			return or_fail(s, "shadow writable while L1's leaf is clean", base + off,
 				       r.leaf);
+		/* An access through the leaf would owe L1 an accessed flag. */
+		if ((s->npt || s->ad) && !r.accessed)
+			return or_fail(s, "shadow maps a page whose L1 path is not accessed",
+				       base + off, r.leaf);
 		p = r.l1 / TB_PAGE;
 		if (r.l1 >= OR_MEM || !s->t.mapped[p])
 			return or_fail(s, "shadow maps an L1 page L0 does not map", base + off,
@@ -609,7 +620,11 @@ static bool or_run_vcpus(struct or_state *s, const uint8_t *data, size_t size, u
 		switch (op & 7) {
 		case 0:
 			or_l1_change(s, &src);
-			nest_tdp_invalidate_root(s->ctx, &s->root); /* as L1 must (INVEPT) */
+			/* As L1 must (INVEPT, a TLB_CONTROL flush): drop, or sync. */
+			if (op & 8)
+				nest_tdp_sync_root(s->ctx, &s->root);
+			else
+				nest_tdp_invalidate_root(s->ctx, &s->root);
 			break;
 		case 1:
 			or_l0_change(s, &src);

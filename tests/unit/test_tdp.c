@@ -742,6 +742,118 @@ START_TEST(invept_global_empties_every_root)
 }
 END_TEST
 
+/* A flush that changed nothing keeps every leaf; the stats say so. */
+static struct nest_tdp_stats tdp_stats(void)
+{
+	struct nest_tdp_stats st;
+
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	ck_assert_int_eq(nest_tdp_get_stats(ctx, &st), NEST_OK);
+	return st;
+}
+
+START_TEST(sync_keeps_what_l1_did_not_change)
+{
+	struct nest_tdp_l1_root r = npt_root();
+	struct nest_tdp_root_info info;
+	struct nest_tdp_stats st;
+	uint64_t e1, e2, leaf2;
+	unsigned lvl;
+
+	tb_map64(&T, l1root, 4, 0x10000, 0x200000, 1, TB_P | TB_US | TB_RW, NPT_TBL);
+	leaf2 = tb_map64(&T, l1root, 4, 0x11000, 0x201000, 1, TB_P | TB_US | TB_RW, NPT_TBL);
+	ck_assert_int_eq(fault(&r, 0x10000, NEST_ACC_W, NEST_TDP_F_FINAL).kind, NEST_TDP_FIXED);
+	ck_assert_int_eq(fault(&r, 0x11000, NEST_ACC_R, NEST_TDP_F_FINAL).kind, NEST_TDP_FIXED);
+	e1 = shadow_leaf(&r, 0x10000, &lvl);
+	e2 = shadow_leaf(&r, 0x11000, &lvl);
+	ck_assert(e1 & TB_RW);
+	ck_assert(!(e2 & TB_RW)); /* L1's leaf is clean */
+	/* L1 flushes without a change: both stay as they were. */
+	ck_assert_int_eq(nest_tdp_sync_root(ctx, &r), NEST_OK);
+	/* Hardware must still forget what it cached from the root. */
+	ck_assert_int_eq(nest_tdp_root(ctx, &r, &info), NEST_OK);
+	ck_assert(info.created);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x10000, &lvl), e1);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x11000, &lvl), e2);
+	st = tdp_stats();
+	ck_assert_uint_eq(st.sync_kept, 2);
+	ck_assert_uint_eq(st.sync_dropped, 0);
+	ck_assert_uint_eq(st.invalidations, 0);
+	/* L1 moves the second page: that leaf goes, the first stays. */
+	sim_write64(&T.sim, leaf2, 0x202000 | TB_P | TB_US | TB_RW | TB_A);
+	ck_assert_int_eq(nest_tdp_sync_root(ctx, &r), NEST_OK);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x10000, &lvl), e1);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x11000, &lvl), 0);
+	st = tdp_stats();
+	ck_assert_uint_eq(st.sync_kept, 3);
+	ck_assert_uint_eq(st.sync_dropped, 1);
+	ck_assert_int_eq(fault(&r, 0x11000, NEST_ACC_R, NEST_TDP_F_FINAL).kind, NEST_TDP_FIXED);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x11000, &lvl) & 0x000ffffffffff000ull,
+			  TB_HPA_BASE + 0x202000);
+}
+END_TEST
+
+/* What the processor would set again after the flush must fault again:
+ * an accessed flag L1 cleared anywhere on the path, a dirty flag under a
+ * writable leaf, and narrower rights or another memory type. */
+START_TEST(sync_drops_leaves_whose_flags_or_rights_changed)
+{
+	struct nest_tdp_l1_root r = ept_root(1);
+	uint64_t leaf1, leaf2, leaf3, e3;
+	unsigned lvl;
+
+	leaf1 = tb_map64(&T, l1root, 4, 0x10000, 0x200000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	leaf2 = tb_map64(&T, l1root, 4, 0x11000, 0x201000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	leaf3 = tb_map64(&T, l1root, 4, 0x12000, 0x202000, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
+	ck_assert_int_eq(fault(&r, 0x10000, NEST_ACC_W, 0).kind, NEST_TDP_FIXED);
+	ck_assert_int_eq(fault(&r, 0x11000, NEST_ACC_W, 0).kind, NEST_TDP_FIXED);
+	ck_assert_int_eq(fault(&r, 0x12000, NEST_ACC_W, 0).kind, NEST_TDP_FIXED);
+	/* Page 1: L1 clears A; page 2: L1 clears D under a writable leaf;
+	 * page 3: L1 makes it read-only and UC. */
+	sim_write64(&T.sim, leaf1, sim_read64(&T.sim, leaf1) & ~TB_EPT_A);
+	sim_write64(&T.sim, leaf2, sim_read64(&T.sim, leaf2) & ~TB_EPT_D);
+	sim_write64(&T.sim, leaf3, 0x202000 | TB_EPT_R | TB_EPT_X | TB_EPT_MT(0) | TB_EPT_A);
+	ck_assert_int_eq(nest_tdp_sync_root(ctx, &r), NEST_OK);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x10000, &lvl), 0);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x11000, &lvl), 0);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x12000, &lvl), 0);
+	/* The next accesses set the flags again, as on the processor. */
+	ck_assert_int_eq(fault(&r, 0x10000, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
+	ck_assert(sim_read64(&T.sim, leaf1) & TB_EPT_A);
+	ck_assert_int_eq(fault(&r, 0x12000, NEST_ACC_R, 0).kind, NEST_TDP_FIXED);
+	e3 = shadow_leaf(&r, 0x12000, &lvl);
+	ck_assert_uint_eq(e3 & TB_EPT_RWX, TB_EPT_R | TB_EPT_X);
+	ck_assert_uint_eq((e3 >> 3) & 7, 0);
+	/* A cleared accessed flag higher up drops every leaf below it. */
+	sim_write64(&T.sim, l1root, sim_read64(&T.sim, l1root) & ~TB_EPT_A);
+	ck_assert_int_eq(nest_tdp_sync_root(ctx, &r), NEST_OK);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x10000, &lvl), 0);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x12000, &lvl), 0);
+}
+END_TEST
+
+/* A large root is not re-read leaf by leaf: it is dropped whole. */
+START_TEST(sync_of_a_large_root_drops_it)
+{
+	struct nest_tdp_l1_root r = npt_root();
+	struct nest_tdp_stats st;
+	unsigned i, lvl;
+
+	for (i = 0; i < 600; i++) {
+		tb_map64(&T, l1root, 4, 0x100000 + i * 0x1000ull, 0x200000 + i * 0x1000ull, 1,
+			 TB_P | TB_US | TB_RW | TB_A, NPT_TBL);
+		ck_assert_int_eq(fault(&r, 0x100000 + i * 0x1000ull, NEST_ACC_R, NEST_TDP_F_FINAL).kind,
+				 NEST_TDP_FIXED);
+	}
+	ck_assert_int_eq(nest_tdp_sync_root(ctx, &r), NEST_OK);
+	st = tdp_stats();
+	ck_assert_uint_eq(st.invalidations, 1);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x100000, &lvl), 0);
+	ck_assert_uint_eq(shadow_leaf(&r, 0x100000 + 599 * 0x1000ull, &lvl), 0);
+}
+END_TEST
+
 START_TEST(invalidate_range_drops_only_that_range)
 {
 	struct nest_tdp_l1_root r = ept_root(0);
@@ -950,6 +1062,9 @@ static Suite *tdp_suite(void)
 	tcase_add_test(c, invept_single_context_matches_address_bits_only);
 	tcase_add_test(c, invept_global_empties_every_root);
 	tcase_add_test(c, invalidate_range_drops_only_that_range);
+	tcase_add_test(c, sync_keeps_what_l1_did_not_change);
+	tcase_add_test(c, sync_drops_leaves_whose_flags_or_rights_changed);
+	tcase_add_test(c, sync_of_a_large_root_drops_it);
 	tcase_add_test(c, l1_map_change_drops_entries_into_the_range);
 	tcase_add_test(c, l1_map_change_clears_only_leaves_into_that_page);
 	tcase_add_test(c, l1_map_change_with_a_full_reverse_map_scans);

@@ -973,6 +973,7 @@ struct tdp_install {
 	uint32_t rights;
 	uint8_t mt, pat_index;
 	bool ipat;
+	bool watched; /* W taken away because the page is watched */
 };
 
 /* Make sure `need` more pages can be allocated for root `r`. */
@@ -1156,6 +1157,71 @@ static unsigned tdp_min(unsigned a, unsigned b)
 	return a < b ? a : b;
 }
 
+/* The rights L0's map of an L1 page grants; an L0 that does not tell
+ * user-mode execute apart grants it with X. */
+static uint32_t tdp_l0_rights(const struct nest_l0_map *m)
+{
+	uint32_t r = m->rights & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X | NEST_ACC_UX);
+
+	if (!(m->rights & NEST_ACC_UX) && (m->rights & NEST_ACC_X))
+		r |= NEST_ACC_UX;
+	return r;
+}
+
+/*
+ * The shadow leaf for a successful walk @w of root @rt over L0's mapping
+ * @m of its target: rights, largest page size and memory type, everything
+ * but the L2 address. The fault path installs it; a sync compares the
+ * leaves it keeps with it, so both build the same entry from the same
+ * tables.
+ */
+static void tdp_plan(const struct nest_tdp *t, const struct tdp_root *rt,
+		     const struct nest_walk_result *w, const struct nest_l0_map *m,
+		     struct tdp_install *ins)
+{
+	uint32_t l0_rights = tdp_l0_rights(m), l1_rights;
+	unsigned s0, shift;
+
+	nest__memset(ins, 0, sizeof(*ins));
+	l1_rights = w->rights & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X | NEST_ACC_UX);
+	if (rt->kind == NEST_TDP_NPT) {
+		/* x86 rights: U/S is always 1 here; X means "not NX". Reads always allowed. */
+		l1_rights |= NEST_ACC_R;
+		if (!(rt->l1.efer & X86_EFER_NXE) ||
+		    nest_x86_mode(rt->l1.cr0, rt->l1.cr4, rt->l1.efer) < NEST_X86_MODE_PAE)
+			l1_rights |= NEST_ACC_X;
+		l1_rights =
+		    (l1_rights & ~NEST_ACC_UX) | ((l1_rights & NEST_ACC_X) ? NEST_ACC_UX : 0);
+	}
+	ins->rights = l1_rights & l0_rights;
+	/* A watched page is mapped by a read-only 4 KiB entry (nest_tdp_watch_writes()). */
+	if ((ins->rights & NEST_ACC_W) && tdp_watched(t, w->addr, PG_PAGE_SHIFT)) {
+		ins->rights &= ~NEST_ACC_W;
+		ins->watched = true;
+	}
+	/* Dirty tracking: until L1's leaf is dirty, writes must fault (SDM 29.3.5, APM 15.25.5). */
+	if (rt->ad && !w->dirty)
+		ins->rights &= ~NEST_ACC_W;
+	/* Never build a write-only EPT02 entry (a misconfiguration for L0). */
+	if (!(ins->rights & NEST_ACC_R))
+		ins->rights &= ~NEST_ACC_W;
+	s0 = m->page_shift;
+	if (s0 != PG_SHIFT_2M && s0 != PG_SHIFT_1G)
+		s0 = PG_PAGE_SHIFT;
+	shift = tdp_min(tdp_min(w->page_shift, s0), t->cfg.max_page_shift);
+	if (shift > PG_PAGE_SHIFT && (l1_rights & l0_rights & NEST_ACC_W) &&
+	    tdp_watched(t, w->addr, shift))
+		shift = PG_PAGE_SHIFT; /* keep the watched page's entry apart */
+	ins->shift = shift;
+	ins->l1_gpa = w->addr;
+	ins->hpa = m->hpa;
+	if (rt->kind == NEST_TDP_EPT)
+		tdp_ept_memtype(w->memtype, w->ipat, m->memtype, m->ignore_pat != 0, &ins->mt,
+				&ins->ipat);
+	else
+		ins->pat_index = m->memtype == NEST_MT_WB ? w->memtype : NPT_PAT_INDEX_UC;
+}
+
 static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_root *l1,
 		     const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out)
 {
@@ -1163,8 +1229,8 @@ static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_ro
 	struct nest_l0_map m;
 	struct tdp_install ins;
 	struct tdp_root *rt;
-	uint32_t access, acc, l1_rights, l0_rights;
-	unsigned s0, shift;
+	uint32_t access, acc;
+	unsigned shift = 0;
 	bool hit;
 	int r, rc;
 
@@ -1230,59 +1296,19 @@ static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_ro
 	}
 	if (rc != NEST_OK)
 		return NEST_E_BACKEND;
-	l0_rights = m.rights & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X | NEST_ACC_UX);
-	/* An L0 that does not distinguish user-mode execute grants it with X. */
-	if (!(m.rights & NEST_ACC_UX) && (m.rights & NEST_ACC_X))
-		l0_rights |= NEST_ACC_UX;
-	if (acc & ~l0_rights) {
+	if (acc & ~tdp_l0_rights(&m)) {
 		tdp_to_l0(out, w.addr, acc);
 		t->st.l0_faults++;
 		return NEST_OK;
 	}
-	l1_rights = w.rights & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X | NEST_ACC_UX);
-	if (rt->kind == NEST_TDP_NPT) {
-		/* x86 rights: U/S is always 1 here; X means "not NX". Reads always allowed. */
-		l1_rights |= NEST_ACC_R;
-		if (!(rt->l1.efer & X86_EFER_NXE) ||
-		    nest_x86_mode(rt->l1.cr0, rt->l1.cr4, rt->l1.efer) < NEST_X86_MODE_PAE)
-			l1_rights |= NEST_ACC_X;
-		l1_rights =
-		    (l1_rights & ~NEST_ACC_UX) | ((l1_rights & NEST_ACC_X) ? NEST_ACC_UX : 0);
+	tdp_plan(t, rt, &w, &m, &ins);
+	/* A watched page: a write comes to the caller (nest_tdp_watch_writes()). */
+	if (ins.watched && (acc & NEST_ACC_W)) {
+		out->kind = NEST_TDP_WRITE_WATCHED;
+		out->l1_gpa = w.addr;
+		return NEST_OK;
 	}
-	nest__memset(&ins, 0, sizeof(ins));
-	ins.rights = l1_rights & l0_rights;
-	/* A watched page: a write comes to the caller, and the entry that
-	 * maps it is a read-only 4 KiB one (nest_tdp_watch_writes()). */
-	if ((ins.rights & NEST_ACC_W) && tdp_watched(t, w.addr, PG_PAGE_SHIFT)) {
-		if (acc & NEST_ACC_W) {
-			out->kind = NEST_TDP_WRITE_WATCHED;
-			out->l1_gpa = w.addr;
-			return NEST_OK;
-		}
-		ins.rights &= ~NEST_ACC_W;
-	}
-	/* Dirty tracking: until L1's leaf is dirty, writes must fault (SDM 29.3.5, APM 15.25.5). */
-	if (rt->ad && !w.dirty)
-		ins.rights &= ~NEST_ACC_W;
-	/* Never build a write-only EPT02 entry (a misconfiguration for L0). */
-	if (!(ins.rights & NEST_ACC_R))
-		ins.rights &= ~NEST_ACC_W;
-	s0 = m.page_shift;
-	if (s0 != PG_SHIFT_2M && s0 != PG_SHIFT_1G)
-		s0 = PG_PAGE_SHIFT;
-	shift = tdp_min(tdp_min(w.page_shift, s0), t->cfg.max_page_shift);
-	if (shift > PG_PAGE_SHIFT && (l1_rights & l0_rights & NEST_ACC_W) &&
-	    tdp_watched(t, w.addr, shift))
-		shift = PG_PAGE_SHIFT; /* keep the watched page's entry apart */
-	ins.shift = shift;
 	ins.l2_gpa = in->l2_gpa;
-	ins.l1_gpa = w.addr;
-	ins.hpa = m.hpa;
-	if (rt->kind == NEST_TDP_EPT)
-		tdp_ept_memtype(w.memtype, w.ipat, m.memtype, m.ignore_pat != 0, &ins.mt,
-				&ins.ipat);
-	else
-		ins.pat_index = m.memtype == NEST_MT_WB ? w.memtype : NPT_PAT_INDEX_UC;
 	rc = tdp_install(t, (unsigned)r, &ins, &out->hpa, &shift);
 	if (rc != NEST_OK)
 		return rc;
@@ -1381,6 +1407,183 @@ NEST_API int nest_tdp_invalidate_all(struct nest_tdp *h)
 			tdp_root_zap(t, r, true);
 			t->st.invalidations++;
 		}
+	tdp_unlock(t);
+	return NEST_OK;
+}
+
+/* ---- sync: a flush that keeps what L1 did not change ---- */
+
+/* Bounds of one sync: beyond them dropping the root is the cheaper answer. */
+#define TDP_SYNC_MAX_LEAVES 512u
+#define TDP_SYNC_MAX_PAGES 64u
+
+struct tdp_sync {
+	unsigned budget;
+	uint64_t kept, dropped;
+};
+
+/* Does every entry walk @w used already hold its accessed flag, so that
+ * an access through the kept leaf owes L1 no A/D update (SDM 29.3.5, APM
+ * 15.25.5)? The PAE PDPTEs of a legacy-mode nested table have none. */
+static bool tdp_walk_accessed(const struct tdp_root *rt, const struct nest_walk_result *w)
+{
+	bool pae = rt->kind == NEST_TDP_NPT &&
+		   nest_x86_mode(rt->l1.cr0, rt->l1.cr4, rt->l1.efer) == NEST_X86_MODE_PAE;
+	uint64_t a = rt->kind == NEST_TDP_EPT ? EPT_A : X86_PTE_A;
+	unsigned l;
+
+	if (!rt->ad)
+		return true;
+	for (l = w->levels; l >= w->level && l >= 1; l--)
+		if (!(pae && l == 3) && !(w->entry[l - 1] & a))
+			return false;
+	return true;
+}
+
+/*
+ * Would a fault at @gpa now build leaf @e (at @level, recorded as mapping
+ * L1 range @l1_base)? The walk reads L1's table without setting a flag; the
+ * leaf stays only if its address, memory type and size are what L1's and
+ * L0's tables give now, its rights no wider, and every flag the processor
+ * would set on an access through it is set already.
+ */
+static bool tdp_leaf_current(struct nest_tdp *t, const struct tdp_root *rt, uint64_t gpa,
+			     unsigned level, uint64_t e, uint64_t l1_base)
+{
+	uint64_t mask = (1ull << pg_level_shift(level)) - 1, ign, want, hpa;
+	struct nest_walk_result w;
+	struct nest_l0_map m;
+	struct tdp_install ins;
+
+	if (rt->kind == NEST_TDP_EPT) {
+		struct nest_ept_config ec = {t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, rt->mbec, {0}};
+
+		nest__ept_walk(&t->be, &ec, rt->l1.pointer, gpa, 0, 0, &w);
+		ign = EPT_A | EPT_D;
+	} else {
+		struct nest_x86_config xc = {rt->l1.cr0, rt->l1.cr4, rt->l1.efer,
+					     t->cfg.maxphyaddr, 1, 1, {0}};
+
+		nest__x86_walk(&t->be, &xc, rt->l1.pointer, gpa, 0, 0, &w);
+		ign = X86_PTE_A | X86_PTE_D;
+	}
+	if (w.status != NEST_WALK_OK || !tdp_walk_accessed(rt, &w) ||
+	    (w.addr & ~mask) != l1_base || (w.addr & mask))
+		return false;
+	nest__memset(&m, 0, sizeof(m));
+	if (nest__be_l1_to_host(&t->be, w.addr, &m) != NEST_OK)
+		return false;
+	tdp_plan(t, rt, &w, &m, &ins);
+	hpa = ins.hpa;
+	if (ins.shift < pg_level_shift(level) || (hpa & mask))
+		return false;
+	/* The leaf may lack W that the plan grants (installed before L1's
+	 * leaf was dirty): narrower is still exact, the next write faults. */
+	if (rt->kind == NEST_TDP_EPT) {
+		want = tdp_ept_leaf(hpa, level, ins.rights, ins.mt, ins.ipat);
+		if (!((e ^ want) & ~ign))
+			return true;
+		want = tdp_ept_leaf(hpa, level, ins.rights & ~NEST_ACC_W, ins.mt, ins.ipat);
+	} else {
+		want = tdp_npt_leaf(hpa, level, ins.rights, ins.pat_index);
+		if (!((e ^ want) & ~ign))
+			return true;
+		want = tdp_npt_leaf(hpa, level, ins.rights & ~NEST_ACC_W, ins.pat_index);
+	}
+	return !((e ^ want) & ~ign);
+}
+
+/* Sync the leaves of table @pg (at @level, mapping from @base) and of the
+ * tables below it; false when the budget runs out or the reverse map is
+ * incomplete (the caller then drops the root). */
+static bool tdp_sync_table(struct nest_tdp *t, const struct tdp_root *rt, struct tdp_page *pg,
+			   unsigned level, uint64_t base, struct tdp_sync *s)
+{
+	unsigned shift = pg_level_shift(level);
+	uint32_t *link = &pg->rmap, guard = 0, i;
+
+	if (pg->ovf)
+		return false;
+	/* Every leaf has its reverse-map entry, which knows its slot and its L1 range. */
+	while (*link != TDP_NONE && guard++ <= PG_ENTRIES) {
+		uint32_t k = *link;
+		const struct tdp_rmap *rm = &t->rmaps[k - 1];
+		uint64_t e = ent_load(&pg->hva[rm->slot]);
+
+		if (s->budget == 0)
+			return false;
+		s->budget--;
+		if (tdp_present(rt->kind, e) && tdp_is_leaf(level, e) &&
+		    tdp_leaf_current(t, rt, base + ((uint64_t)rm->slot << shift), level, e,
+				     (rm->key >> 3) << PG_PAGE_SHIFT)) {
+			s->kept++;
+			link = &t->rmaps[k - 1].pnext;
+			continue;
+		}
+		ent_replace(&pg->hva[rm->slot], 0);
+		*link = rm->pnext;
+		rmap_unhash_put(t, k);
+		s->dropped++;
+	}
+	for (i = 0; level > 1 && i < PG_ENTRIES; i++) {
+		uint64_t e = ent_load(&pg->hva[i]);
+		uint32_t c;
+
+		if (!tdp_present(rt->kind, e) || tdp_is_leaf(level, e))
+			continue;
+		c = tdp_lookup(t, tdp_entry_addr(e));
+		if (c == TDP_NONE ||
+		    !tdp_sync_table(t, rt, &t->pages[c - 1], level - 1, base + ((uint64_t)i << shift), s))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Sync root @r: keep the leaves that L1's and L0's tables still give, drop
+ * the others; a root too large to re-read cheaply is dropped whole. Either
+ * way the translations hardware may cache from the root are flushed, as
+ * the invalidation that asked for the sync requires (combined mappings
+ * included).
+ */
+static void tdp_root_sync(struct nest_tdp *t, unsigned r)
+{
+	struct tdp_root *rt = &t->roots[r];
+	struct tdp_sync s = {TDP_SYNC_MAX_LEAVES, 0, 0};
+
+	if (rt->npages > TDP_SYNC_MAX_PAGES ||
+	    !tdp_sync_table(t, rt, &t->pages[rt->page - 1], rt->levels, 0, &s)) {
+		tdp_root_zap(t, r, true);
+		t->st.invalidations++;
+		return;
+	}
+	t->st.sync_kept += s.kept;
+	t->st.sync_dropped += s.dropped;
+	tdp_root_flush(t, rt);
+}
+
+NEST_API int nest_tdp_sync_root(struct nest_tdp *h, const struct nest_tdp_l1_root *l1)
+{
+	struct nest_tdp *t;
+	uint64_t addr;
+	unsigned r, v;
+
+	t = tdp_resolve(h, &v);
+	if (t == NULL || l1 == NULL || (l1->kind != NEST_TDP_EPT && l1->kind != NEST_TDP_NPT))
+		return NEST_E_INVAL;
+	addr = l1->pointer & pg_addr_mask(52);
+	tdp_lock(t);
+	/* The roots nest_tdp_invalidate_root() would drop. */
+	for (r = 0; r < t->cfg.max_roots; r++) {
+		const struct tdp_root *rt = &t->roots[r];
+
+		if (!rt->valid || rt->kind != l1->kind)
+			continue;
+		if (l1->kind == NEST_TDP_EPT ? (rt->key_ptr & pg_addr_mask(52)) != addr
+					     : (rt->l1.pointer & pg_addr_mask(52)) != addr)
+			continue;
+		tdp_root_sync(t, r);
+	}
 	tdp_unlock(t);
 	return NEST_OK;
 }

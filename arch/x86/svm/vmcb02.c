@@ -432,7 +432,7 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 		ctx->tdp_root.cr4 = ctx->host.cr4;
 		ctx->tdp_root.efer = ctx->host.efer;
 		if (flush)
-			nest_tdp_invalidate_root(ctx->tdp, &ctx->tdp_root);
+			nest_tdp_sync_root(ctx->tdp, &ctx->tdp_root);
 		rc = nest_tdp_root(ctx->tdp, &ctx->tdp_root, &info);
 		if (rc != NEST_OK)
 			return rc;

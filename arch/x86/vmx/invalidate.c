@@ -131,7 +131,7 @@ int nest__vmx_handle_invept(struct nest__vmx_insn *in)
 			nest__memset(&root, 0, sizeof(root));
 			root.kind = NEST_TDP_EPT;
 			root.pointer = desc[0];
-			rc = nest_tdp_invalidate_root(tdp, &root);
+			rc = nest_tdp_sync_root(tdp, &root);
 		}
 	} else if (tdp != NULL) {
 		rc = nest_tdp_invalidate_all(tdp);
