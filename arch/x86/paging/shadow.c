@@ -1417,10 +1417,59 @@ NEST_API int nest_tdp_invalidate_all(struct nest_tdp *h)
 #define TDP_SYNC_MAX_LEAVES 512u
 #define TDP_SYNC_MAX_PAGES 64u
 
+/*
+ * The entries one sync reads of L1's table: the leaves of one shadow table
+ * share their upper entries, so each is read from L1 once per sync rather
+ * than once per leaf. A sync is one snapshot of L1's table, taken at its
+ * flush (an entry L1 changes meanwhile races with the flush itself).
+ */
+#define TDP_SYNC_CACHE 8u
+
 struct tdp_sync {
 	unsigned budget;
 	uint64_t kept, dropped;
+	const struct nest_backend *be; /* the caller's */
+	struct nest_backend_ops ops;   /* read_l1 only: sync_read_l1 */
+	struct nest_backend cbe;       /* what the sync's walks read through */
+	uint64_t addr[TDP_SYNC_CACHE], val[TDP_SYNC_CACHE];
+	uint8_t len[TDP_SYNC_CACHE];
+	unsigned n, next;
 };
+
+static int sync_read_l1(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	struct tdp_sync *s = ctx;
+	unsigned i;
+	int rc;
+
+	if (len != 4 && len != 8)
+		return nest__be_read(s->be, gpa, buf, len);
+	for (i = 0; i < s->n; i++)
+		if (s->addr[i] == gpa && s->len[i] == len) {
+			nest__memcpy(buf, &s->val[i], len);
+			return NEST_OK;
+		}
+	rc = nest__be_read(s->be, gpa, buf, len);
+	if (rc != NEST_OK)
+		return rc;
+	i = s->n < TDP_SYNC_CACHE ? s->n++ : s->next++ % TDP_SYNC_CACHE;
+	s->addr[i] = gpa;
+	s->len[i] = (uint8_t)len;
+	s->val[i] = 0;
+	nest__memcpy(&s->val[i], buf, len);
+	return NEST_OK;
+}
+
+static void tdp_sync_start(struct nest_tdp *t, struct tdp_sync *s)
+{
+	nest__memset(s, 0, sizeof(*s));
+	s->budget = TDP_SYNC_MAX_LEAVES;
+	s->be = &t->be;
+	s->ops.size = sizeof(s->ops);
+	s->ops.read_l1 = sync_read_l1;
+	s->cbe.ops = &s->ops;
+	s->cbe.ctx = s;
+}
 
 /* Does every entry walk @w used already hold its accessed flag, so that
  * an access through the kept leaf owes L1 no A/D update (SDM 29.3.5, APM
@@ -1447,8 +1496,9 @@ static bool tdp_walk_accessed(const struct tdp_root *rt, const struct nest_walk_
  * L0's tables give now, its rights no wider, and every flag the processor
  * would set on an access through it is set already.
  */
-static bool tdp_leaf_current(struct nest_tdp *t, const struct tdp_root *rt, uint64_t gpa,
-			     unsigned level, uint64_t e, uint64_t l1_base)
+static bool tdp_leaf_current(struct nest_tdp *t, const struct tdp_root *rt,
+			     const struct nest_backend *walk_be, uint64_t gpa, unsigned level,
+			     uint64_t e, uint64_t l1_base)
 {
 	uint64_t mask = (1ull << pg_level_shift(level)) - 1, ign, want, hpa;
 	struct nest_walk_result w;
@@ -1458,13 +1508,13 @@ static bool tdp_leaf_current(struct nest_tdp *t, const struct tdp_root *rt, uint
 	if (rt->kind == NEST_TDP_EPT) {
 		struct nest_ept_config ec = {t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, rt->mbec, {0}};
 
-		nest__ept_walk(&t->be, &ec, rt->l1.pointer, gpa, 0, 0, &w);
+		nest__ept_walk(walk_be, &ec, rt->l1.pointer, gpa, 0, 0, &w);
 		ign = EPT_A | EPT_D;
 	} else {
 		struct nest_x86_config xc = {rt->l1.cr0, rt->l1.cr4, rt->l1.efer,
 					     t->cfg.maxphyaddr, 1, 1, {0}};
 
-		nest__x86_walk(&t->be, &xc, rt->l1.pointer, gpa, 0, 0, &w);
+		nest__x86_walk(walk_be, &xc, rt->l1.pointer, gpa, 0, 0, &w);
 		ign = X86_PTE_A | X86_PTE_D;
 	}
 	if (w.status != NEST_WALK_OK || !tdp_walk_accessed(rt, &w) ||
@@ -1514,7 +1564,7 @@ static bool tdp_sync_table(struct nest_tdp *t, const struct tdp_root *rt, struct
 			return false;
 		s->budget--;
 		if (tdp_present(rt->kind, e) && tdp_is_leaf(level, e) &&
-		    tdp_leaf_current(t, rt, base + ((uint64_t)rm->slot << shift), level, e,
+		    tdp_leaf_current(t, rt, &s->cbe, base + ((uint64_t)rm->slot << shift), level, e,
 				     (rm->key >> 3) << PG_PAGE_SHIFT)) {
 			s->kept++;
 			link = &t->rmaps[k - 1].pnext;
@@ -1549,8 +1599,9 @@ static bool tdp_sync_table(struct nest_tdp *t, const struct tdp_root *rt, struct
 static void tdp_root_sync(struct nest_tdp *t, unsigned r)
 {
 	struct tdp_root *rt = &t->roots[r];
-	struct tdp_sync s = {TDP_SYNC_MAX_LEAVES, 0, 0};
+	struct tdp_sync s;
 
+	tdp_sync_start(t, &s);
 	if (rt->npages > TDP_SYNC_MAX_PAGES ||
 	    !tdp_sync_table(t, rt, &t->pages[rt->page - 1], rt->levels, 0, &s)) {
 		tdp_root_zap(t, r, true);
