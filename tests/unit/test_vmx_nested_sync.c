@@ -31,6 +31,46 @@ START_TEST(reflected_exit_reads_only_the_per_exit_guest_state)
 }
 END_TEST
 
+/* An instruction's exit reads the exit information its reason defines and
+ * no more (SDM 28.2): L1 sees the undefined or invalid fields as 0, not
+ * what vmcs02 holds from an earlier exit. Another exit reads them all. */
+START_TEST(instruction_exit_reads_only_the_exit_information_it_defines)
+{
+	launch_ok();
+	set02(NEST_VMCS_IDT_VECTORING_INFO_FIELD, 0x80000b0e);
+	set02(NEST_VMCS_VM_EXIT_INTR_INFO, 0x80000b0e);
+	set02(NEST_VMCS_GUEST_PHYSICAL_ADDRESS, 0xdead000);
+	set02(NEST_VMCS_GUEST_LINEAR_ADDRESS, 0xbeef000);
+	set02(NEST_VMCS_VMX_INSTRUCTION_INFO, 0x1234);
+	set02(NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, 2);
+	sim_reset_counters(&N.s);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0x77), NEST_OK);
+	ck_assert_uint_le(N.s.calls.vmcs_read, 25);
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, 0);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, 0);
+	ck_assert_uint_eq(V12()->GUEST_PHYSICAL_ADDRESS, 0);
+	ck_assert_uint_eq(V12()->GUEST_LINEAR_ADDRESS, 0);
+	ck_assert_uint_eq(V12()->VMX_INSTRUCTION_INFO, 0);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
+	ck_assert_uint_eq(V12()->VM_EXIT_INSTRUCTION_LEN, 2);
+	/* L2's VMCLEAR (always L1's) has a qualification (the displacement)
+	 * and instruction information, and no linear address. */
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_VMCLEAR, 0x40), NEST_OK);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_VMCLEAR);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0x40);
+	ck_assert_uint_eq(V12()->VMX_INSTRUCTION_INFO, 0x1234);
+	ck_assert_uint_eq(V12()->GUEST_LINEAR_ADDRESS, 0);
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, 0);
+	/* A triple fault may come during event delivery: all of it is read. */
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_TRIPLE_FAULT);
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, 0x80000b0e);
+	ck_assert_uint_eq(V12()->GUEST_PHYSICAL_ADDRESS, 0xdead000);
+}
+END_TEST
+
 START_TEST(l1_vmread_of_a_rare_field_sees_l2s_value)
 {
 	launch_ok();
@@ -248,6 +288,7 @@ static Suite *nested_sync_suite(void)
 
 	tcase_add_checked_fixture(t, nfx_setup, nfx_teardown);
 	tcase_add_test(t, reflected_exit_reads_only_the_per_exit_guest_state);
+	tcase_add_test(t, instruction_exit_reads_only_the_exit_information_it_defines);
 	tcase_add_test(t, l1_vmread_of_a_rare_field_sees_l2s_value);
 	tcase_add_test(t, rare_field_l1_did_not_write_keeps_l2s_value_in_vmcs02);
 	tcase_add_test(t, rare_field_l1_wrote_reaches_vmcs02);

@@ -110,6 +110,63 @@ static int reinject(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r,
 	return inject_l2(ctx, info, r->idt_error, r->insn_len);
 }
 
+#define EXIT_BIT(n) (1ull << ((unsigned)(n) % 64))
+
+/*
+ * Exits caused by executing an instruction (SDM appendix C). None happens
+ * during event delivery, so their IDT-vectoring and VM-exit interruption
+ * information are invalid (SDM 28.2.2, 28.2.4: 0 here) and no
+ * guest-physical address is saved; the guest-linear address is saved only
+ * for LMSW's memory operand (control-register accesses) and INS/OUTS
+ * (SDM 28.2.1). Their instruction length is always saved (SDM 28.2.5).
+ */
+static const uint64_t insn_exits[2] = {
+    EXIT_BIT(NEST_VMX_EXIT_CPUID) | EXIT_BIT(NEST_VMX_EXIT_GETSEC) | EXIT_BIT(NEST_VMX_EXIT_HLT) |
+	EXIT_BIT(NEST_VMX_EXIT_INVD) | EXIT_BIT(NEST_VMX_EXIT_INVLPG) |
+	EXIT_BIT(NEST_VMX_EXIT_RDPMC) | EXIT_BIT(NEST_VMX_EXIT_RDTSC) | EXIT_BIT(NEST_VMX_EXIT_RSM) |
+	EXIT_BIT(NEST_VMX_EXIT_VMCALL) | EXIT_BIT(NEST_VMX_EXIT_VMCLEAR) |
+	EXIT_BIT(NEST_VMX_EXIT_VMLAUNCH) | EXIT_BIT(NEST_VMX_EXIT_VMPTRLD) |
+	EXIT_BIT(NEST_VMX_EXIT_VMPTRST) | EXIT_BIT(NEST_VMX_EXIT_VMREAD) |
+	EXIT_BIT(NEST_VMX_EXIT_VMRESUME) | EXIT_BIT(NEST_VMX_EXIT_VMWRITE) |
+	EXIT_BIT(NEST_VMX_EXIT_VMXOFF) | EXIT_BIT(NEST_VMX_EXIT_VMXON) |
+	EXIT_BIT(NEST_VMX_EXIT_CR_ACCESS) | EXIT_BIT(NEST_VMX_EXIT_DR_ACCESS) |
+	EXIT_BIT(NEST_VMX_EXIT_IO_INSTRUCTION) | EXIT_BIT(NEST_VMX_EXIT_MSR_READ) |
+	EXIT_BIT(NEST_VMX_EXIT_MSR_WRITE) | EXIT_BIT(NEST_VMX_EXIT_MWAIT) |
+	EXIT_BIT(NEST_VMX_EXIT_MONITOR) | EXIT_BIT(NEST_VMX_EXIT_PAUSE) |
+	EXIT_BIT(NEST_VMX_EXIT_GDTR_IDTR) | EXIT_BIT(NEST_VMX_EXIT_LDTR_TR) |
+	EXIT_BIT(NEST_VMX_EXIT_INVEPT) | EXIT_BIT(NEST_VMX_EXIT_RDTSCP) |
+	EXIT_BIT(NEST_VMX_EXIT_INVVPID) | EXIT_BIT(NEST_VMX_EXIT_WBINVD) |
+	EXIT_BIT(NEST_VMX_EXIT_XSETBV) | EXIT_BIT(NEST_VMX_EXIT_RDRAND) |
+	EXIT_BIT(NEST_VMX_EXIT_INVPCID) | EXIT_BIT(NEST_VMX_EXIT_VMFUNC) |
+	EXIT_BIT(NEST_VMX_EXIT_ENCLS) | EXIT_BIT(NEST_VMX_EXIT_RDSEED) |
+	EXIT_BIT(NEST_VMX_EXIT_XSAVES),
+    EXIT_BIT(NEST_VMX_EXIT_XRSTORS) | EXIT_BIT(NEST_VMX_EXIT_UMWAIT) |
+	EXIT_BIT(NEST_VMX_EXIT_TPAUSE) | EXIT_BIT(NEST_VMX_EXIT_LOADIWKEY),
+};
+
+/* ... of which these save neither an exit qualification (it is cleared,
+ * SDM 28.2.1) nor VM-exit instruction information (undefined, SDM 28.2.5). */
+static const uint64_t plain_insn_exits[2] = {
+    EXIT_BIT(NEST_VMX_EXIT_CPUID) | EXIT_BIT(NEST_VMX_EXIT_HLT) | EXIT_BIT(NEST_VMX_EXIT_INVD) |
+	EXIT_BIT(NEST_VMX_EXIT_RDPMC) | EXIT_BIT(NEST_VMX_EXIT_RDTSC) |
+	EXIT_BIT(NEST_VMX_EXIT_VMCALL) | EXIT_BIT(NEST_VMX_EXIT_MSR_READ) |
+	EXIT_BIT(NEST_VMX_EXIT_MSR_WRITE) | EXIT_BIT(NEST_VMX_EXIT_PAUSE) |
+	EXIT_BIT(NEST_VMX_EXIT_RDTSCP) | EXIT_BIT(NEST_VMX_EXIT_WBINVD) |
+	EXIT_BIT(NEST_VMX_EXIT_XSETBV),
+    0,
+};
+
+static bool exit_in(const uint64_t set[2], uint32_t basic)
+{
+	return basic < 128 && (set[basic / 64] & EXIT_BIT(basic)) != 0;
+}
+
+/*
+ * The exit information of vmcs02: every field the exit reason defines,
+ * and no other (each read is a VMREAD, or an access to L0's shadow of the
+ * VMCS). An exit that is not an instruction's, or a failed VM entry, reads
+ * all ten fields.
+ */
 static int read_report(struct nest_vmx *ctx, struct nest__vmx_exit_report *r)
 {
 	static const uint32_t enc[] = {
@@ -120,13 +177,33 @@ static int read_report(struct nest_vmx *ctx, struct nest__vmx_exit_report *r)
 	    NEST_VMCS_GUEST_LINEAR_ADDRESS,	NEST_VMCS_GUEST_PHYSICAL_ADDRESS,
 	};
 	uint64_t v[NEST_ARRAY_SIZE(enc)];
+	uint32_t basic;
 	unsigned i;
 	int rc;
 
-	for (i = 0; i < NEST_ARRAY_SIZE(enc); i++) {
-		rc = rd(ctx, enc[i], &v[i]);
+	nest__memset(v, 0, sizeof(v));
+	rc = rd(ctx, enc[0], &v[0]);
+	if (rc != NEST_OK)
+		return rc;
+	basic = (uint32_t)v[0] & NEST_VMX_EXIT_REASON_BASIC_MASK;
+	if (!((uint32_t)v[0] & NEST_VMX_EXIT_REASON_ENTRY_FAILURE) && exit_in(insn_exits, basic)) {
+		rc = rd(ctx, NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, &v[6]);
+		if (rc == NEST_OK && !exit_in(plain_insn_exits, basic)) {
+			rc = rd(ctx, NEST_VMCS_EXIT_QUALIFICATION, &v[1]);
+			if (rc == NEST_OK)
+				rc = rd(ctx, NEST_VMCS_VMX_INSTRUCTION_INFO, &v[7]);
+		}
+		if (rc == NEST_OK &&
+		    (basic == NEST_VMX_EXIT_CR_ACCESS || basic == NEST_VMX_EXIT_IO_INSTRUCTION))
+			rc = rd(ctx, NEST_VMCS_GUEST_LINEAR_ADDRESS, &v[8]);
 		if (rc != NEST_OK)
 			return rc;
+	} else {
+		for (i = 1; i < NEST_ARRAY_SIZE(enc); i++) {
+			rc = rd(ctx, enc[i], &v[i]);
+			if (rc != NEST_OK)
+				return rc;
+		}
 	}
 	nest__memset(r, 0, sizeof(*r));
 	r->reason = (uint32_t)v[0];
