@@ -63,7 +63,9 @@ fi
 log="$out/run-linux.log"
 rm -f "$log"
 t0=$(now)
-( timeout --foreground "$timeout" "$qemu" $flags -m 1024 -kernel "$stub" -append "${STUB_ARGS:-}" \
+# LINUX_SMP=n: the machine has n processors and the stub gives L1 n vCPUs.
+smp=${LINUX_SMP:+-smp $LINUX_SMP}
+( timeout --foreground "$timeout" "$qemu" $flags $smp -m 1024 -kernel "$stub" -append "${STUB_ARGS:-}" \
 	-initrd "$bzimage console=ttyS0 panic=-1,$l1cpio" </dev/null 2>&1
   echo "run-linux: QEMU status $?" ) |
 	stamp "$log" '^(stub: starting L1|l1: Linux |l1: KVM ready|l1: starting the |l2-linux: l2: Linux |l2-linux: l2: done|l2-mb: hello: PASS|l2-svm: e2e svm: |l1: done)'
@@ -89,8 +91,10 @@ esac
 grep -q '^l1: PASS' "$log" || fail "L1 did not say PASS"
 [ -n "$reflected" ] || fail "the stub printed no figures"
 
+cpus=$(sed -n 's/^l1: Linux .*, \([0-9]*\) CPU(s),.*/\1/p' "$log" | head -n 1)
+[ "${cpus:-0}" -eq "${LINUX_SMP:-1}" ] || fail "L1 Linux runs with ${cpus:-?} CPUs, not ${LINUX_SMP:-1}"
 l1boot=$(secs "$(at "$log" 'stub: starting L1')" "$(at "$log" 'l1: Linux ')")
-figures="$ok checks; L1 boot ${l1boot} s"
+figures="$ok checks; L1 with $cpus vCPU(s), boot ${l1boot} s"
 if grep -q '^l2-linux: l2: Linux ' "$log"; then
 	l2boot=$(secs "$(at "$log" 'l1: starting the Linux L2')" "$(at "$log" 'l2-linux: l2: Linux ')")
 	figures="$figures, L2 Linux boot ${l2boot} s (QEMU alone: $l2alone)"
