@@ -1367,7 +1367,10 @@ NEST_API int nest_tdp_watch_writes(struct nest_tdp *h, const uint64_t *l1_pages,
  * vCPUs of the VM, so the flush goes to every vCPU that loaded the root
  * (more than the architecture asks of INVEPT, which is local, never less).
  */
-NEST_API int nest_tdp_invalidate_root(struct nest_tdp *h, const struct nest_tdp_l1_root *l1)
+static void tdp_root_sync(struct nest_tdp *t, unsigned r);
+
+/* Drop (or sync) every root of L1's table @l1 names. */
+static int tdp_flush_l1_root(struct nest_tdp *h, const struct nest_tdp_l1_root *l1, bool sync)
 {
 	struct nest_tdp *t;
 	uint64_t addr;
@@ -1379,18 +1382,27 @@ NEST_API int nest_tdp_invalidate_root(struct nest_tdp *h, const struct nest_tdp_
 	addr = l1->pointer & pg_addr_mask(52);
 	tdp_lock(t);
 	for (r = 0; r < t->cfg.max_roots; r++) {
-		struct tdp_root *rt = &t->roots[r];
+		const struct tdp_root *rt = &t->roots[r];
 
 		if (!rt->valid || rt->kind != l1->kind)
 			continue;
 		if (l1->kind == NEST_TDP_EPT ? (rt->key_ptr & pg_addr_mask(52)) != addr
 					     : (rt->l1.pointer & pg_addr_mask(52)) != addr)
 			continue;
-		tdp_root_zap(t, r, true);
-		t->st.invalidations++;
+		if (sync) {
+			tdp_root_sync(t, r);
+		} else {
+			tdp_root_zap(t, r, true);
+			t->st.invalidations++;
+		}
 	}
 	tdp_unlock(t);
 	return NEST_OK;
+}
+
+NEST_API int nest_tdp_invalidate_root(struct nest_tdp *h, const struct nest_tdp_l1_root *l1)
+{
+	return tdp_flush_l1_root(h, l1, false);
 }
 
 NEST_API int nest_tdp_invalidate_all(struct nest_tdp *h)
@@ -1613,30 +1625,10 @@ static void tdp_root_sync(struct nest_tdp *t, unsigned r)
 	tdp_root_flush(t, rt);
 }
 
+/* The roots nest_tdp_invalidate_root() would drop. */
 NEST_API int nest_tdp_sync_root(struct nest_tdp *h, const struct nest_tdp_l1_root *l1)
 {
-	struct nest_tdp *t;
-	uint64_t addr;
-	unsigned r, v;
-
-	t = tdp_resolve(h, &v);
-	if (t == NULL || l1 == NULL || (l1->kind != NEST_TDP_EPT && l1->kind != NEST_TDP_NPT))
-		return NEST_E_INVAL;
-	addr = l1->pointer & pg_addr_mask(52);
-	tdp_lock(t);
-	/* The roots nest_tdp_invalidate_root() would drop. */
-	for (r = 0; r < t->cfg.max_roots; r++) {
-		const struct tdp_root *rt = &t->roots[r];
-
-		if (!rt->valid || rt->kind != l1->kind)
-			continue;
-		if (l1->kind == NEST_TDP_EPT ? (rt->key_ptr & pg_addr_mask(52)) != addr
-					     : (rt->l1.pointer & pg_addr_mask(52)) != addr)
-			continue;
-		tdp_root_sync(t, r);
-	}
-	tdp_unlock(t);
-	return NEST_OK;
+	return tdp_flush_l1_root(h, l1, true);
 }
 
 /* Clear leaves of `pg` (a table at `level` mapping from `base`) that overlap [lo, hi]. */
