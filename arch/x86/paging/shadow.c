@@ -976,6 +976,15 @@ struct tdp_install {
 	bool watched; /* W taken away because the page is watched */
 };
 
+/* The shadow leaf of @in's memory type at @level for @hpa with @rights,
+ * in the format of a root of @kind. */
+static uint64_t tdp_leaf_entry(unsigned kind, uint64_t hpa, unsigned level, uint32_t rights,
+			       const struct tdp_install *in)
+{
+	return kind == NEST_TDP_EPT ? tdp_ept_leaf(hpa, level, rights, in->mt, in->ipat)
+				    : tdp_npt_leaf(hpa, level, rights, in->pat_index);
+}
+
 /* Make sure `need` more pages can be allocated for root `r`. */
 static void tdp_make_room(struct nest_tdp *t, unsigned r, unsigned need)
 {
@@ -1046,10 +1055,7 @@ static int tdp_install(struct nest_tdp *t, unsigned r, const struct tdp_install 
 	hpa = in->hpa - (in->l1_gpa & mask);
 	if (hpa & mask)
 		return NEST_E_BACKEND; /* L0's map is not aligned as it claimed */
-	if (rt->kind == NEST_TDP_EPT)
-		newe = tdp_ept_leaf(hpa, level, in->rights, in->mt, in->ipat);
-	else
-		newe = tdp_npt_leaf(hpa, level, in->rights, in->pat_index);
+	newe = tdp_leaf_entry(rt->kind, hpa, level, in->rights, in);
 	e = ent_replace(&pg->hva[idx], newe);
 	if (tdp_present(rt->kind, e))
 		rmap_del_slot(t, tdp_page_index(t, pg), idx);
@@ -1222,6 +1228,27 @@ static void tdp_plan(const struct nest_tdp *t, const struct tdp_root *rt,
 		ins->pat_index = m->memtype == NEST_MT_WB ? w->memtype : NPT_PAT_INDEX_UC;
 }
 
+/*
+ * Walk L1's table of root @rt for @l2_gpa through @be, with @access and
+ * @flags as for nest__ept_walk() / nest__x86_walk(); an NPT walk takes
+ * L1's paging controls from @ctl.
+ */
+static void tdp_walk(const struct nest_tdp *t, const struct tdp_root *rt,
+		     const struct nest_backend *be, const struct nest_tdp_l1_root *ctl,
+		     uint64_t l2_gpa, uint32_t access, uint32_t flags, struct nest_walk_result *w)
+{
+	if (rt->kind == NEST_TDP_EPT) {
+		struct nest_ept_config ec = {t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, rt->mbec, {0}};
+
+		nest__ept_walk(be, &ec, rt->l1.pointer, l2_gpa, access, flags, w);
+	} else {
+		struct nest_x86_config xc = {ctl->cr0, ctl->cr4, ctl->efer, t->cfg.maxphyaddr,
+					     1, 1, {0}};
+
+		nest__x86_walk(be, &xc, rt->l1.pointer, l2_gpa, access, flags, w);
+	}
+}
+
 static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_root *l1,
 		     const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out)
 {
@@ -1243,21 +1270,14 @@ static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_ro
 	access = rt->kind == NEST_TDP_EPT ? tdp_ept_access(rt, in) : in->access;
 	acc = access & (NEST_ACC_R | NEST_ACC_W | NEST_ACC_X);
 
-	if (rt->kind == NEST_TDP_EPT) {
-		struct nest_ept_config ec = {t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, rt->mbec, {0}};
-
-		/* With MBEC a fetch by a user-mode linear address checks bit 10 (SDM 29.3.3.2). */
-		if ((acc & NEST_ACC_X) && rt->mbec && (in->flags & NEST_TDP_F_USER))
-			acc = (acc & ~NEST_ACC_X) | NEST_ACC_UX;
-		nest__ept_walk(&t->be, &ec, rt->l1.pointer, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
-	} else {
-		/* L1's controls of this entry: a root is shared by every CR4 with the
-		 * same paging mode and EFER.NXE, but CR4.SMEP still shapes the
-		 * error code (the I/D bit) of a reflected fault. */
-		struct nest_x86_config xc = {l1->cr0, l1->cr4, l1->efer, t->cfg.maxphyaddr, 1, 1, {0}};
-
-		nest__x86_walk(&t->be, &xc, rt->l1.pointer, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
-	}
+	/* With MBEC a fetch by a user-mode linear address checks bit 10 (SDM 29.3.3.2). */
+	if (rt->kind == NEST_TDP_EPT && (acc & NEST_ACC_X) && rt->mbec &&
+	    (in->flags & NEST_TDP_F_USER))
+		acc = (acc & ~NEST_ACC_X) | NEST_ACC_UX;
+	/* L1's controls of this entry: a root is shared by every CR4 with the
+	 * same paging mode and EFER.NXE, but CR4.SMEP still shapes the error
+	 * code (the I/D bit) of a reflected fault. */
+	tdp_walk(t, rt, &t->be, l1, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
 
 	switch (w.status) {
 	case NEST_WALK_OK:
@@ -1359,17 +1379,17 @@ NEST_API int nest_tdp_watch_writes(struct nest_tdp *h, const uint64_t *l1_pages,
 	return NEST_OK;
 }
 
-/*
- * INVEPT single-context invalidates the mappings of EPTP bits 51:12 whatever
- * its other bits (SDM 30.3, INVEPT), so every root with that table address
- * goes, whatever its walk length, A/D or MBEC; an SVM flush of one nCR3
- * likewise drops it in every paging mode. The shadow is shared by the
- * vCPUs of the VM, so the flush goes to every vCPU that loaded the root
- * (more than the architecture asks of INVEPT, which is local, never less).
- */
 static void tdp_root_sync(struct nest_tdp *t, unsigned r);
 
-/* Drop (or sync) every root of L1's table @l1 names. */
+/*
+ * Drop (or sync) every root of L1's table @l1 names. INVEPT single-context
+ * invalidates the mappings of EPTP bits 51:12 whatever its other bits (SDM
+ * 30.3, INVEPT), so every root with that table address goes, whatever its
+ * walk length, A/D or MBEC; an SVM flush of one nCR3 likewise drops it in
+ * every paging mode. The shadow is shared by the vCPUs of the VM, so the
+ * flush goes to every vCPU that loaded the root (more than the
+ * architecture asks of INVEPT, which is local, never less).
+ */
 static int tdp_flush_l1_root(struct nest_tdp *h, const struct nest_tdp_l1_root *l1, bool sync)
 {
 	struct nest_tdp *t;
@@ -1517,18 +1537,8 @@ static bool tdp_leaf_current(struct nest_tdp *t, const struct tdp_root *rt,
 	struct nest_l0_map m;
 	struct tdp_install ins;
 
-	if (rt->kind == NEST_TDP_EPT) {
-		struct nest_ept_config ec = {t->cfg.ept_vpid_cap, t->cfg.maxphyaddr, rt->mbec, {0}};
-
-		nest__ept_walk(walk_be, &ec, rt->l1.pointer, gpa, 0, 0, &w);
-		ign = EPT_A | EPT_D;
-	} else {
-		struct nest_x86_config xc = {rt->l1.cr0, rt->l1.cr4, rt->l1.efer,
-					     t->cfg.maxphyaddr, 1, 1, {0}};
-
-		nest__x86_walk(walk_be, &xc, rt->l1.pointer, gpa, 0, 0, &w);
-		ign = X86_PTE_A | X86_PTE_D;
-	}
+	tdp_walk(t, rt, walk_be, &rt->l1, gpa, 0, 0, &w);
+	ign = rt->kind == NEST_TDP_EPT ? EPT_A | EPT_D : X86_PTE_A | X86_PTE_D;
 	if (w.status != NEST_WALK_OK || !tdp_walk_accessed(rt, &w) ||
 	    (w.addr & ~mask) != l1_base || (w.addr & mask))
 		return false;
@@ -1541,17 +1551,10 @@ static bool tdp_leaf_current(struct nest_tdp *t, const struct tdp_root *rt,
 		return false;
 	/* The leaf may lack W that the plan grants (installed before L1's
 	 * leaf was dirty): narrower is still exact, the next write faults. */
-	if (rt->kind == NEST_TDP_EPT) {
-		want = tdp_ept_leaf(hpa, level, ins.rights, ins.mt, ins.ipat);
-		if (!((e ^ want) & ~ign))
-			return true;
-		want = tdp_ept_leaf(hpa, level, ins.rights & ~NEST_ACC_W, ins.mt, ins.ipat);
-	} else {
-		want = tdp_npt_leaf(hpa, level, ins.rights, ins.pat_index);
-		if (!((e ^ want) & ~ign))
-			return true;
-		want = tdp_npt_leaf(hpa, level, ins.rights & ~NEST_ACC_W, ins.pat_index);
-	}
+	want = tdp_leaf_entry(rt->kind, hpa, level, ins.rights, &ins);
+	if (!((e ^ want) & ~ign))
+		return true;
+	want = tdp_leaf_entry(rt->kind, hpa, level, ins.rights & ~NEST_ACC_W, &ins);
 	return !((e ^ want) & ~ign);
 }
 
