@@ -205,7 +205,6 @@ int main(void)
 	/* An L1 flush that changed nothing (kvm-unit-tests flushes at every
 	 * VMRUN), L2 touching the same 16 pages after each entry: dropped,
 	 * then 16 faults (16 exits to L0 on hardware), against synced (none). */
-	nest_tdp_invalidate_root(ctx, &ept_ad);
 	for (k = 0; k < 2 * invs; k++) {
 		struct nest_tdp_fault_in in;
 		struct nest_tdp_fault_out out;
@@ -220,13 +219,13 @@ int main(void)
 			nest_tdp_sync_root(ctx, &ept_ad);
 		for (i = 0; i < 16; i++) {
 			in.l2_gpa = i * 0x21000ull;
-			if (k % 2 == 0 || k == 1)
+			if (k % 2 == 0)
 				nest_tdp_fault(ctx, &ept_ad, &in, &out);
 		}
 		dt = now_ns() - t0;
 		if (k % 2 == 0 && dt < drop_best)
 			drop_best = dt;
-		if (k % 2 == 1 && k > 1 && dt < sync_best)
+		if (k % 2 == 1 && dt < sync_best)
 			sync_best = dt;
 	}
 
