@@ -5,12 +5,9 @@
  * deliver now makes L2's entry exit at once (vmcs02 exits on external
  * interrupts), one masked by the processor priority does not.
  */
-#include <check.h>
-
-#include "check_main.h"
-#include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "../../examples/baremetal/stub/apic_prio.h"
 
 static void irr_set(uint32_t irr[APIC_IRR_WORDS], int vector)

@@ -4,10 +4,7 @@
  * (examples/baremetal/stub/cr4_cpuid.h): a feature CPUID does not report
  * has its CR4 bit reserved, one it reports does not.
  */
-#include <check.h>
-
 #include "check_main.h"
-#include <stdlib.h>
 
 #include "../../examples/baremetal/stub/cr4_cpuid.h"
 

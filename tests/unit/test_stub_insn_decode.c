@@ -6,12 +6,9 @@
  * of the encodings GNU as produces for the instructions an L1 may
  * intercept, and more, in 64-bit and 32-bit code.
  */
-#include <check.h>
-
-#include "check_main.h"
-#include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "../../examples/baremetal/stub/insn_decode.h"
 
 enum { M64, M32 };
