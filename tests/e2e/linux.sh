@@ -44,8 +44,12 @@ ${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out" QEMU
 	LINUX_CACHE="$cache" LINUX_L2="${E2E_LINUX_L2:-multiboot linux svm}" \
 	LINUX_TIMEOUT=${LINUX_TIMEOUT:-1200} STUB_ARGS="${E2E_LINUX_STUB_ARGS-move=64}" run-linux >"$out/e2e.log" 2>&1
 status=$?
-grep -v -e '^make\(\[[0-9]*\]\)\{0,1\}: \(Entering\|Leaving\) directory' \
-	-e '^make\(\[[0-9]*\]\)\{0,1\}: \*\*\* \[.*run-linux\] Error' "$out/e2e.log"
+# A run's log without make's own lines.
+show_log() {
+	grep -v -e '^make\(\[[0-9]*\]\)\{0,1\}: \(Entering\|Leaving\) directory' \
+		-e '^make\(\[[0-9]*\]\)\{0,1\}: \*\*\* \[.*run-linux\] Error' "$1"
+}
+show_log "$out/e2e.log"
 # The three-level run leaves L1's last snapshot (libnest's format, written
 # in L1 from KVM's nested state): nestctl, built here, checks it and
 # converts it to KVM's format.
@@ -70,8 +74,6 @@ if [ "$status" = 0 ] && [ -n "$smp" ]; then
 		LINUX_CACHE="$cache" LINUX_L2="${E2E_LINUX_SMP_L2:-multiboot svm}" SMP="$smp" \
 		LINUX_TIMEOUT=${LINUX_TIMEOUT:-1200} STUB_ARGS= run-linux >"$out2/e2e.log" 2>&1
 	status=$?
-	grep -v -e '^make\(\[[0-9]*\]\)\{0,1\}: \(Entering\|Leaving\) directory' \
-		-e '^make\(\[[0-9]*\]\)\{0,1\}: \*\*\* \[.*run-linux\] Error' "$out2/e2e.log" |
-		grep -v '^l1-snapshot: '
+	show_log "$out2/e2e.log" | grep -v '^l1-snapshot: '
 fi
 exit $status
