@@ -11,6 +11,9 @@
 #   VMX VMRESUME:  (Ir(N) - Ir(0)) / N inside nest_vmx_l1_exit (Ir(0) is
 #                  the set-up: VMXON, VMPTRLD, the VMLAUNCH)
 #   VMX exit:      Ir(N) / N inside nest_vmx_l2_exit (a reflected CPUID)
+#   VMX VMLAUNCH:  (Ir(N) - Ir(0)) / N inside nest_vmx_l1_exit of
+#                  "bench_vmx launches N" (each of a fresh vmcs02: every
+#                  entry check, the full merge, every field written)
 #   SVM VMRUN:     Ir(N) / N inside nest_svm_l1_exit (L1's MSRPM and IOPM)
 #   SVM #VMEXIT:   Ir(N) / N inside nest_svm_l2_exit (a reflected CPUID)
 # L0 tracks writes to L1's bitmaps (as make bench's timed figures).
@@ -23,12 +26,14 @@ fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# measure BIN FUNCTION TRIPS: "ALL BACKEND" instructions collected inside FUNCTION.
+# measure BIN FUNCTION N [MODE]: "ALL BACKEND" instructions collected inside
+# FUNCTION while BIN runs "MODE N" (MODE: trips, the default, or launches).
 measure() {
-	out="$tmp/cg.$2.$3"
+	mode=${4:-trips}
+	out="$tmp/cg.$2.$3.$mode"
 	valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no \
-		--toggle-collect="$2" "$dir/$1" trips "$3" >/dev/null 2>&1 || {
-		echo "count.sh: $1 trips $3 failed under valgrind" >&2
+		--toggle-collect="$2" "$dir/$1" "$mode" "$3" >/dev/null 2>&1 || {
+		echo "count.sh: $1 $mode $3 failed under valgrind" >&2
 		exit 1
 	}
 	callgrind_annotate --auto=no --inclusive=no --threshold=100 "$out" 2>/dev/null | awk '
@@ -50,6 +55,8 @@ set -- $(measure bench_vmx nest_vmx_l1_exit "$n") $(measure bench_vmx nest_vmx_l
 vr_a=$1 vr_b=$2 vr_a0=$3 vr_b0=$4
 set -- $(measure bench_vmx nest_vmx_l2_exit "$n")
 vx_a=$1 vx_b=$2
+set -- $(measure bench_vmx nest_vmx_l1_exit "$n" launches) $(measure bench_vmx nest_vmx_l1_exit 0 launches)
+vl_a=$1 vl_b=$2 vl_a0=$3 vl_b0=$4
 set -- $(measure bench_svm nest_svm_l1_exit "$n")
 sr_a=$1 sr_b=$2
 set -- $(measure bench_svm nest_svm_l2_exit "$n")
@@ -59,6 +66,7 @@ echo "instructions per operation (callgrind, $n round trips)      all   libnest"
 row "VMX VMRESUME, nothing changed" "$vr_a" "$vr_b" "$vr_a0" "$vr_b0"
 row "VMX reflected exit (CPUID)" "$vx_a" "$vx_b"
 row "VMX round trip" "$((vr_a - vr_a0 + vx_a))" "$((vr_b - vr_b0 + vx_b))"
+row "VMX VMLAUNCH, every entry check" "$vl_a" "$vl_b" "$vl_a0" "$vl_b0"
 row "SVM VMRUN with L1's MSRPM and IOPM" "$sr_a" "$sr_b"
 row "SVM reflected #VMEXIT (CPUID)" "$sx_a" "$sx_b"
 row "SVM round trip" "$((sr_a + sx_a))" "$((sr_b + sx_b))"
