@@ -55,6 +55,10 @@ struct nest__vmx_lists {
 	struct nest__vmx_list shadow_wr;  /* fields L1 writes through the shadow VMCS */
 	/* The fields the processor under L0 has (nest__vmx_hw_field()), as a set. */
 	uint64_t hw[(NEST__VF_COUNT + 63) / 64];
+	/* v02_word[w]: the first position in v02 of a field at or after word w
+	 * of the image (8-byte words, sync.h); the fields of word w are
+	 * v02.i[v02_word[w]] up to v02.i[v02_word[w + 1]]. */
+	uint16_t v02_word[sizeof(struct nest__vmcs12) / 8 + 1];
 };
 
 /* The VMRESUME fast path: the inputs of the last successful VM entry, so

@@ -15,7 +15,8 @@ _Static_assert(sizeof(struct nest__vmcs12) % NEST__VMX_IMG_WORD == 0,
 	       "vmcs12 image is whole words");
 _Static_assert(NEST__VF_COUNT <= UINT16_MAX, "field positions fit a list entry");
 
-uint64_t nest__vmx_img_field(const struct nest__vmcs12 *img, unsigned i)
+/* The value of field `i` (table position) in an image, zero-extended. */
+static inline uint64_t img_field(const struct nest__vmcs12 *img, unsigned i)
 {
 	const struct nest_vmcs_field *f = &nest__vmcs_fields[i];
 	const uint8_t *p = (const uint8_t *)img + f->offset;
@@ -38,7 +39,7 @@ uint64_t nest__vmx_img_field(const struct nest__vmcs12 *img, unsigned i)
 
 static bool field_differs(const struct nest__vmcs12 *a, const struct nest__vmcs12 *b, unsigned i)
 {
-	return nest__vmx_img_field(a, i) != nest__vmx_img_field(b, i);
+	return img_field(a, i) != img_field(b, i);
 }
 
 /* Field `i` of an image by its table entry (no lookup by encoding). */
@@ -86,6 +87,9 @@ void nest__vmx_build_lists(struct nest_vmx *ctx)
 	unsigned i;
 
 	nest__memset(L, 0, sizeof(*L));
+	unsigned j = 0;
+	size_t w;
+
 	for (i = 0; i < NEST__VF_COUNT; i++) {
 		uint32_t flags = nest__vmcs_fields[i].flags;
 
@@ -100,6 +104,12 @@ void nest__vmx_build_lists(struct nest_vmx *ctx)
 			list_add(&L->shadow_rd, i);
 		if (flags & NEST_VMCS_F_SHADOW_WRITE)
 			list_add(&L->shadow_wr, i);
+	}
+	/* The v02 fields by image word (the table is in offset order). */
+	for (w = 0; w <= NEST__VMX_IMG_WORDS; w++) {
+		while (j < L->v02.n && nest__vmcs_fields[L->v02.i[j]].offset < w * NEST__VMX_IMG_WORD)
+			j++;
+		L->v02_word[w] = (uint16_t)j;
 	}
 }
 
@@ -122,7 +132,6 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 	struct nest__vmx_nested *n = &ctx->nested;
 	const struct nest__vmx_list *l = &ctx->lists.v02;
 	const size_t first = NEST__VMX_IMG_FIRST_WORD * NEST__VMX_IMG_WORD;
-	unsigned j = 0;
 	size_t w;
 	int rc;
 
@@ -131,14 +140,12 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 	if (nest__memcmp((const uint8_t *)img + first, (const uint8_t *)&n->vmcs02_cache + first,
 			 sizeof(*img) - first) == 0)
 		return NEST_OK;
-	for (w = NEST__VMX_IMG_FIRST_WORD; w < NEST__VMX_IMG_WORDS && j < l->n; w++) {
-		const size_t lo = w * NEST__VMX_IMG_WORD, hi = lo + NEST__VMX_IMG_WORD;
+	for (w = NEST__VMX_IMG_FIRST_WORD; w < NEST__VMX_IMG_WORDS; w++) {
+		unsigned j;
 
 		if (nest__vmx_img_word(img, w) == nest__vmx_img_word(&n->vmcs02_cache, w))
 			continue;
-		while (j < l->n && nest__vmcs_fields[l->i[j]].offset < lo)
-			j++;
-		for (; j < l->n && nest__vmcs_fields[l->i[j]].offset < hi; j++) {
+		for (j = ctx->lists.v02_word[w]; j < ctx->lists.v02_word[w + 1]; j++) {
 			unsigned i = l->i[j];
 			uint64_t val;
 
@@ -146,7 +153,7 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 				continue;
 			if (keep_rare && rare_field(i) && !nest__vmx_fs_has(&n->dirty, i))
 				continue;
-			val = nest__vmx_img_field(img, i);
+			val = img_field(img, i);
 			rc = hw_write(ctx, NEST_VMCS02, i, val);
 			if (rc != NEST_OK)
 				return rc;
@@ -165,7 +172,7 @@ int nest__vmx_write_vmcs02_all(struct nest_vmx *ctx, const struct nest__vmcs12 *
 
 	nest__memset(&n->vmcs02_cache, 0, sizeof(n->vmcs02_cache));
 	for (j = 0; j < l->n; j++) {
-		uint64_t val = nest__vmx_img_field(img, l->i[j]);
+		uint64_t val = img_field(img, l->i[j]);
 
 		rc = hw_write(ctx, NEST_VMCS02, l->i[j], val);
 		if (rc != NEST_OK)
@@ -236,7 +243,7 @@ int nest__vmx_write_vmcs01(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 			unsigned i = (unsigned)(w * 64u) + (unsigned)__builtin_ctzll(bits);
 
 			bits &= bits - 1;
-			rc = hw_write(ctx, NEST_VMCS01, i, nest__vmx_img_field(img, i));
+			rc = hw_write(ctx, NEST_VMCS01, i, img_field(img, i));
 			if (rc != NEST_OK)
 				return rc;
 		}
@@ -257,7 +264,7 @@ int nest__vmx_shadow_read_all(struct nest_vmx *ctx)
 		rc = hw_read(ctx, NEST_VMCS_SHADOW, i, &val);
 		if (rc != NEST_OK)
 			return rc;
-		if (nest__vmx_img_field(&ctx->vmcs12, i) != val)
+		if (img_field(&ctx->vmcs12, i) != val)
 			nest__vmx_fs_set(&ctx->nested.dirty, i);
 		img_set(&ctx->vmcs12, i, val);
 		img_set(&ctx->nested.shadow_cache, i, val);
@@ -278,7 +285,7 @@ int nest__vmx_shadow_write_all(struct nest_vmx *ctx, bool cached)
 
 		if (cached && !field_differs(&ctx->vmcs12, &n->shadow_cache, i))
 			continue;
-		val = nest__vmx_img_field(&ctx->vmcs12, i);
+		val = img_field(&ctx->vmcs12, i);
 		rc = hw_write(ctx, NEST_VMCS_SHADOW, i, val);
 		if (rc != NEST_OK)
 			return rc;

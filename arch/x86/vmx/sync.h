@@ -37,9 +37,6 @@ static inline uint64_t nest__vmx_img_word(const struct nest__vmcs12 *img, size_t
 	return x;
 }
 
-/* The value of field `i` (table position) in an image, zero-extended. */
-uint64_t nest__vmx_img_field(const struct nest__vmcs12 *img, unsigned i);
-
 /* Build the context's field lists from the fields the processor under L0
  * has (nest_vmx_init(), and whenever the host's capabilities change). */
 void nest__vmx_build_lists(struct nest_vmx *ctx);
