@@ -101,44 +101,11 @@ static uint64_t l2_view(uint64_t cr02, uint64_t cr12, uint64_t mask12, uint64_t 
 }
 
 /*
- * The guest-state fields of the vmcs12 image lie in four runs, one per
- * width (nest/vmcs-fields.def lists them so, B.1.2, B.2.3, B.3.3, B.4.3,
- * and the image follows the list): each is copied whole, then the fields
- * saved only under a VM-exit control, or never (the link pointer is not
- * state L2 changes; CR0 and CR4 are L2's view, below), get L1's values
- * back before the rules below decide them. The assertion below counts the
- * guest-state fields of the list (encoding bits 11:10 = 2, SDM 25.11.2) and
- * fails the build if one lies outside the runs.
+ * L2's state at an exit: the guest-state runs of vmcs02 (vmcs12.h) copied
+ * whole, then the fields saved only under a VM-exit control, or never (the
+ * link pointer is not state L2 changes; CR0 and CR4 are L2's view, below),
+ * get L1's values back before the rules below decide them.
  */
-#define GUEST_RUN(first, last)                                                                     \
-	{                                                                                          \
-		offsetof(struct nest__vmcs12, first),                                              \
-		    offsetof(struct nest__vmcs12, last) + sizeof(((struct nest__vmcs12 *)0)->last) \
-	}
-#define RUN_FIELDS(first, last) (NEST__VF_##last - NEST__VF_##first + 1)
-
-#define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 2)
-enum {
-	GUEST_STATE_FIELDS = 0
-#include <nest/vmcs-fields.def>
-};
-#undef NEST_VMCS_FIELD
-
-_Static_assert(GUEST_STATE_FIELDS == RUN_FIELDS(GUEST_ES_SELECTOR, GUEST_UINV) +
-					 RUN_FIELDS(VMCS_LINK_POINTER, GUEST_IA32_PKRS) +
-					 RUN_FIELDS(GUEST_ES_LIMIT, VMX_PREEMPTION_TIMER_VALUE) +
-					 RUN_FIELDS(GUEST_CR0, GUEST_INTR_SSP_TABLE_ADDR),
-	       "every guest-state field of vmcs12 lies in one of the four runs");
-
-static const struct {
-	uint16_t lo, hi;
-} guest_runs[] = {
-    GUEST_RUN(GUEST_ES_SELECTOR, GUEST_UINV),
-    GUEST_RUN(VMCS_LINK_POINTER, GUEST_IA32_PKRS),
-    GUEST_RUN(GUEST_ES_LIMIT, VMX_PREEMPTION_TIMER_VALUE),
-    GUEST_RUN(GUEST_CR0, GUEST_INTR_SSP_TABLE_ADDR),
-};
-
 void nest__vmx_save_guest(struct nest__vmcs12 *v, const struct nest__vmcs12 *v02,
 			  const struct nest__vmx_exit_report *r)
 {
@@ -150,12 +117,8 @@ void nest__vmx_save_guest(struct nest__vmcs12 *v, const struct nest__vmcs12 *v02
 		       pdpte0 = v->GUEST_PDPTE0, pdpte1 = v->GUEST_PDPTE1, pdpte2 = v->GUEST_PDPTE2,
 		       pdpte3 = v->GUEST_PDPTE3, cr0 = v->GUEST_CR0, cr4 = v->GUEST_CR4;
 	const uint32_t timer = v->VMX_PREEMPTION_TIMER_VALUE;
-	size_t k;
 
-	for (k = 0; k < sizeof(guest_runs) / sizeof(guest_runs[0]); k++)
-		nest__memcpy((uint8_t *)v + guest_runs[k].lo,
-			     (const uint8_t *)v02 + guest_runs[k].lo,
-			     (size_t)(guest_runs[k].hi - guest_runs[k].lo));
+	nest__vmx_copy_runs(v, v02, nest__vmx_guest_runs);
 	v->VMCS_LINK_POINTER = link;
 	v->GUEST_IA32_EFER = efer;
 	v->GUEST_IA32_PAT = pat;

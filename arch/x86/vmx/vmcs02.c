@@ -308,11 +308,7 @@ static void guest_fixups(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 static void build_guest(struct nest__vmcs12 *o, const struct nest__vmcs12 *v,
 			const struct nest__vmx_l1_now *l1)
 {
-	unsigned i;
-
-	for (i = 0; i < NEST__VF_COUNT; i++)
-		if (nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST)
-			copy_field(o, v, i);
+	nest__vmx_copy_runs(o, v, nest__vmx_guest_runs);
 	guest_fixups(o, v, l1);
 	o->VM_ENTRY_CONTROLS |= NEST_VMX_ENTRY_CTL_LOAD_EFER | NEST_VMX_ENTRY_CTL_LOAD_PAT |
 				NEST_VMX_ENTRY_CTL_LOAD_DEBUG_CONTROLS;
@@ -326,15 +322,12 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	uint32_t proc2_12 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
 				? v->SECONDARY_VM_EXEC_CONTROL
 				: 0;
-	unsigned i;
 
 	nest__memset(o, 0, sizeof(*o));
 	build_guest(o, v, l1);
 
 	/* Host state: vmcs01's, as read by nest_vmx_set_l0(). */
-	for (i = 0; i < NEST__VF_COUNT; i++)
-		if (nest__vmcs_fields[i].type == NEST_VMCS_T_HOST)
-			copy_field(o, &l0x->host, i);
+	nest__vmx_copy_runs(o, &l0x->host, nest__vmx_host_runs);
 
 	/* Execution controls: OR of L0's and L1's exits. External interrupts
 	 * and NMIs while L2 runs always reach L0 first (SDM 26.2). */

@@ -47,6 +47,83 @@ static const uint8_t vmcs_lookup[4][4][64] = {
 };
 _Static_assert(NEST__VF_COUNT < 255, "lookup entries are bytes");
 
+#define RUN(first, last)                                                                           \
+	{                                                                                          \
+		offsetof(struct nest__vmcs12, first),                                              \
+		    offsetof(struct nest__vmcs12, last) + sizeof(((struct nest__vmcs12 *)0)->last) \
+	}
+#define IN_RUN(name, first, last) (NEST__VF_##name >= NEST__VF_##first && NEST__VF_##name <= NEST__VF_##last)
+
+/* The guest-state (encoding bits 11:10 = 2, SDM 25.11.2) and host-state (3)
+ * fields: their counts, and the counts of those inside the runs. */
+#define IN_GUEST_RUNS(name)                                                                        \
+	(IN_RUN(name, GUEST_ES_SELECTOR, GUEST_UINV) || IN_RUN(name, VMCS_LINK_POINTER, GUEST_IA32_PKRS) || \
+	 IN_RUN(name, GUEST_ES_LIMIT, VMX_PREEMPTION_TIMER_VALUE) ||                                \
+	 IN_RUN(name, GUEST_CR0, GUEST_INTR_SSP_TABLE_ADDR))
+#define IN_HOST_RUNS(name)                                                                         \
+	(IN_RUN(name, HOST_ES_SELECTOR, HOST_TR_SELECTOR) || IN_RUN(name, HOST_IA32_PAT, HOST_IA32_PKRS) || \
+	 IN_RUN(name, HOST_IA32_SYSENTER_CS, HOST_IA32_SYSENTER_CS) ||                              \
+	 IN_RUN(name, HOST_CR0, HOST_INTR_SSP_TABLE_ADDR))
+enum {
+#define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 2)
+	GUEST_FIELDS = 0
+#include <nest/vmcs-fields.def>
+	,
+#undef NEST_VMCS_FIELD
+#define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 3)
+	HOST_FIELDS = 0
+#include <nest/vmcs-fields.def>
+	,
+#undef NEST_VMCS_FIELD
+#define NEST_VMCS_FIELD(name, enc, width, shadow) +(IN_GUEST_RUNS(name) ? 1 : 0)
+	IN_GUEST = 0
+#include <nest/vmcs-fields.def>
+	,
+#undef NEST_VMCS_FIELD
+#define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 2 && IN_GUEST_RUNS(name))
+	GUEST_IN_GUEST = 0
+#include <nest/vmcs-fields.def>
+	,
+#undef NEST_VMCS_FIELD
+#define NEST_VMCS_FIELD(name, enc, width, shadow) +(IN_HOST_RUNS(name) ? 1 : 0)
+	IN_HOST = 0
+#include <nest/vmcs-fields.def>
+	,
+#undef NEST_VMCS_FIELD
+#define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 3 && IN_HOST_RUNS(name))
+	HOST_IN_HOST = 0
+#include <nest/vmcs-fields.def>
+#undef NEST_VMCS_FIELD
+};
+_Static_assert(GUEST_IN_GUEST == GUEST_FIELDS && IN_GUEST == GUEST_FIELDS,
+	       "the guest-state runs hold every guest-state field and no other");
+_Static_assert(HOST_IN_HOST == HOST_FIELDS && IN_HOST == HOST_FIELDS,
+	       "the host-state runs hold every host-state field and no other");
+
+const struct nest__vmx_run nest__vmx_guest_runs[NEST__VMX_RUNS] = {
+    RUN(GUEST_ES_SELECTOR, GUEST_UINV),
+    RUN(VMCS_LINK_POINTER, GUEST_IA32_PKRS),
+    RUN(GUEST_ES_LIMIT, VMX_PREEMPTION_TIMER_VALUE),
+    RUN(GUEST_CR0, GUEST_INTR_SSP_TABLE_ADDR),
+};
+
+const struct nest__vmx_run nest__vmx_host_runs[NEST__VMX_RUNS] = {
+    RUN(HOST_ES_SELECTOR, HOST_TR_SELECTOR),
+    RUN(HOST_IA32_PAT, HOST_IA32_PKRS),
+    RUN(HOST_IA32_SYSENTER_CS, HOST_IA32_SYSENTER_CS),
+    RUN(HOST_CR0, HOST_INTR_SSP_TABLE_ADDR),
+};
+
+void nest__vmx_copy_runs(struct nest__vmcs12 *dst, const struct nest__vmcs12 *src,
+			 const struct nest__vmx_run *runs)
+{
+	unsigned k;
+
+	for (k = 0; k < NEST__VMX_RUNS; k++)
+		nest__memcpy((uint8_t *)dst + runs[k].lo, (const uint8_t *)src + runs[k].lo,
+			     (size_t)(runs[k].hi - runs[k].lo));
+}
+
 const struct nest_vmcs_field *nest__vmcs_field(uint32_t enc)
 {
 	unsigned idx, pos;

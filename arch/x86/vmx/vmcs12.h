@@ -69,6 +69,24 @@ bool nest__vmcs12_write(struct nest__vmcs12 *v, uint32_t enc, uint64_t value);
 /* The field for `enc` (NULL if none); internal fast path. */
 const struct nest_vmcs_field *nest__vmcs_field(uint32_t enc);
 
+/*
+ * The guest-state fields of the image lie in four runs, one per width, and
+ * so do the host-state fields (nest/vmcs-fields.def lists each group so,
+ * SDM B.1.2-B.4.4, and the image follows the list): a copy of every field
+ * of one type is four block copies. vmcs12.c asserts at build time that
+ * the runs hold every field of their type and no other.
+ */
+struct nest__vmx_run {
+	uint16_t lo, hi; /* byte offsets in the image, [lo, hi) */
+};
+#define NEST__VMX_RUNS 4
+extern const struct nest__vmx_run nest__vmx_guest_runs[NEST__VMX_RUNS];
+extern const struct nest__vmx_run nest__vmx_host_runs[NEST__VMX_RUNS];
+
+/* Copy the fields of `runs` (one of the two above) from src to dst. */
+void nest__vmx_copy_runs(struct nest__vmcs12 *dst, const struct nest__vmcs12 *src,
+			 const struct nest__vmx_run *runs);
+
 /* Highest index among all fields (IA32_VMX_VMCS_ENUM bits 9:1, SDM A.9). */
 unsigned nest__vmcs_max_index(void);
 
