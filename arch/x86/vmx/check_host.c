@@ -74,23 +74,27 @@ static int check_host_segs(const struct nest__vmx_entry_ctx *c)
 	    NEST__F(HOST_FS_BASE),   NEST__F(HOST_GS_BASE), NEST__F(HOST_GDTR_BASE),
 	    NEST__F(HOST_IDTR_BASE), NEST__F(HOST_TR_BASE),
 	};
+	/* The values in the order of the two lists above. */
+	const uint16_t sel[] = {v->HOST_ES_SELECTOR, v->HOST_CS_SELECTOR, v->HOST_SS_SELECTOR,
+				v->HOST_DS_SELECTOR, v->HOST_FS_SELECTOR, v->HOST_GS_SELECTOR,
+				v->HOST_TR_SELECTOR};
+	const uint64_t base[] = {v->HOST_FS_BASE, v->HOST_GS_BASE, v->HOST_GDTR_BASE,
+				 v->HOST_IDTR_BASE, v->HOST_TR_BASE};
 	size_t i;
-	uint64_t x;
 
-	for (i = 0; i < NEST_ARRAY_SIZE(sel_fields); i++) {
-		nest__vmcs12_read(v, sel_fields[i], &x);
-		NEST__CHECK(c, (x & (VMX_SELECTOR_RPL_MASK | VMX_SELECTOR_TI)) == 0,
+	_Static_assert(NEST_ARRAY_SIZE(sel) == NEST_ARRAY_SIZE(sel_fields) &&
+			   NEST_ARRAY_SIZE(base) == NEST_ARRAY_SIZE(base_fields),
+		       "one value per field");
+	for (i = 0; i < NEST_ARRAY_SIZE(sel_fields); i++)
+		NEST__CHECK(c, (sel[i] & (VMX_SELECTOR_RPL_MASK | VMX_SELECTOR_TI)) == 0,
 			    HOST_SELECTOR_RPL_TI, sel_fields[i]);
-	}
 	NEST__CHECK(c, v->HOST_CS_SELECTOR != 0, HOST_CS_NULL, NEST__F(HOST_CS_SELECTOR));
 	NEST__CHECK(c, v->HOST_TR_SELECTOR != 0, HOST_TR_NULL, NEST__F(HOST_TR_SELECTOR));
 	if (!c->host64)
 		NEST__CHECK(c, v->HOST_SS_SELECTOR != 0, HOST_SS_NULL, NEST__F(HOST_SS_SELECTOR));
-	for (i = 0; i < NEST_ARRAY_SIZE(base_fields); i++) {
-		nest__vmcs12_read(v, base_fields[i], &x);
-		NEST__CHECK(c, x86_is_canonical(x, c->va_bits), HOST_BASE_CANONICAL,
+	for (i = 0; i < NEST_ARRAY_SIZE(base_fields); i++)
+		NEST__CHECK(c, x86_is_canonical(base[i], c->va_bits), HOST_BASE_CANONICAL,
 			    base_fields[i]);
-	}
 	return 0;
 }
 
