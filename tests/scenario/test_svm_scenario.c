@@ -1011,6 +1011,67 @@ START_TEST(soft_interrupt_reinjected_with_l1s_next_rip)
 }
 END_TEST
 
+/* L2's own INT3, INTO or INTn whose delivery an L0 exit interrupted (a
+ * fault on NPT02 under the IDT or the stack): not injected again, since
+ * RIP still points at the instruction and an injection would push a return
+ * address the exit did not save; the instruction runs again. An event L1
+ * injected is delivered again whatever its type. */
+START_TEST(l2s_own_software_event_runs_its_instruction_again)
+{
+	static const uint64_t own[] = {
+	    NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << 8) | X86_EXC_BP,
+	    NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << 8) | X86_EXC_OF,
+	    NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_SOFT << 8) | X86_EXC_BP,
+	    NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_SOFT << 8) | 0x80,
+	};
+	const uint64_t hw = NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << 8) |
+			    X86_EXC_DB;
+	unsigned i;
+
+	run_l2();
+	l2_ran();
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		t.vmcb02->save.rip = 0x5000 + i;
+		t.vmcb02->control.exitintinfo = own[i];
+		ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x6, 0x7ff8), NEST_OK);
+		ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_L0_HANDLES);
+		ck_assert_int_eq(nest_svm_resume_l2(t.ctx, &t.act), NEST_OK);
+		ck_assert_uint_eq(t.vmcb02->control.event_inj, 0);
+		ck_assert_uint_eq(t.vmcb02->save.rip, 0x5000 + i);
+		ck_assert_uint_eq(t.vmcb02->control.exitintinfo, 0);
+	}
+	/* A #DB (not an instruction's own event) is delivered again. */
+	t.vmcb02->control.exitintinfo = hw;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x6, 0x7ff8), NEST_OK);
+	ck_assert_int_eq(nest_svm_resume_l2(t.ctx, &t.act), NEST_OK);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj, hw);
+}
+END_TEST
+
+START_TEST(l1s_injected_breakpoint_is_delivered_again)
+{
+	const uint64_t ev =
+	    NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << 8) | X86_EXC_BP;
+
+	v12.control.event_inj = ev;
+	run_l2();
+	t.vmcb02->control.event_inj = 0;
+	t.vmcb02->control.exitintinfo = ev;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x6, 0x7ff8), NEST_OK);
+	ck_assert_int_eq(nest_svm_resume_l2(t.ctx, &t.act), NEST_OK);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj, ev);
+	/* Delivered at last; L2's own INT3 later is L2's. */
+	t.vmcb02->control.event_inj = 0;
+	t.vmcb02->control.exitintinfo = 0;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x6, 0x7ff8), NEST_OK);
+	ck_assert_int_eq(nest_svm_resume_l2(t.ctx, &t.act), NEST_OK);
+	t.vmcb02->control.exitintinfo = ev;
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x6, 0x7ff8), NEST_OK);
+	ck_assert_int_eq(nest_svm_resume_l2(t.ctx, &t.act), NEST_OK);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj, 0);
+}
+END_TEST
+
 START_TEST(exitintinfo_of_l1_exit_goes_to_vmcb12)
 {
 	struct nest_vmcb m;
@@ -1432,6 +1493,8 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, exitintinfo_of_l0_exit_is_reinjected);
 	tcase_add_test(tc, exitintinfo_of_l1_exit_goes_to_vmcb12);
 	tcase_add_test(tc, soft_interrupt_reinjected_with_l1s_next_rip);
+	tcase_add_test(tc, l2s_own_software_event_runs_its_instruction_again);
+	tcase_add_test(tc, l1s_injected_breakpoint_is_delivered_again);
 	tcase_add_test(tc, undelivered_eventinj_becomes_exitintinfo);
 	tcase_add_test(tc, interrupt_shadow_and_v_irq_go_back);
 	tcase_add_test(tc, no_nrip_when_not_offered);

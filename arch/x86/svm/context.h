@@ -126,6 +126,8 @@ struct nest_svm {
 	bool track_ok;
 	unsigned n_tracked;
 	uint64_t tracked[(NEST_SVM_IOPM_SIZE + NEST_SVM_MSRPM_SIZE) / SVM_PAGE_SIZE];
+	bool inj_window;	    /* vmcb12's EVENTINJ may not be delivered yet ... */
+	uint64_t inj_event;	    /* ... this one (any type) */
 	bool soft_inj;		    /* vmcb12 injected a software interrupt ... */
 	uint64_t soft_inj_event;    /* ... this EVENTINJ ... */
 	uint64_t soft_inj_next_rip; /* ... returning to this NEXT_RIP */

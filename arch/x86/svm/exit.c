@@ -198,6 +198,19 @@ NEST_API int nest_svm_l2_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 	return NEST_OK;
 }
 
+/* A software interrupt (INTn) or a software exception (INT3's #BP, INTO's
+ * #OF, APM 15.20 type 3 with vector 3 or 4): an event an instruction of
+ * L2's raises when it executes. */
+static bool l2_soft_event(uint64_t ev)
+{
+	const unsigned type =
+	    (unsigned)((ev & NEST_SVM_EVTINJ_TYPE_MASK) >> NEST_SVM_EVTINJ_TYPE_SHIFT);
+	const unsigned vector = (unsigned)(ev & NEST_SVM_EVTINJ_VECTOR_MASK);
+
+	return type == NEST_SVM_EVTINJ_TYPE_SOFT ||
+	       (type == NEST_SVM_EVTINJ_TYPE_EXCEPTION && (vector == X86_EXC_BP || vector == X86_EXC_OF));
+}
+
 NEST_API int nest_svm_resume_l2(struct nest_svm *ctx, struct nest_svm_action *act)
 {
 	struct nest_vmcb_control *c2;
@@ -210,14 +223,25 @@ NEST_API int nest_svm_resume_l2(struct nest_svm *ctx, struct nest_svm_action *ac
 	/* Re-deliver an event whose delivery the L0-handled exit interrupted
 	 * (APM 15.7.2), unless L0 queued one itself. */
 	if ((c2->exitintinfo & NEST_SVM_EVTINJ_VALID) && !(c2->event_inj & NEST_SVM_EVTINJ_VALID)) {
-		c2->event_inj = c2->exitintinfo;
-		/* L1's software interrupt again: with the return address L1 gave. */
-		if (ctx->soft_inj && (c2->exitintinfo & ~NEST_SVM_EVTINJ_EV) ==
-					 (ctx->soft_inj_event & ~NEST_SVM_EVTINJ_EV))
+		const uint64_t ev = c2->exitintinfo & ~NEST_SVM_EVTINJ_EV;
+
+		if (ctx->soft_inj && ev == (ctx->soft_inj_event & ~NEST_SVM_EVTINJ_EV)) {
+			/* L1's software interrupt again: with the return address L1 gave. */
+			c2->event_inj = c2->exitintinfo;
 			c2->next_rip = ctx->soft_inj_next_rip;
+		} else if (!(ctx->inj_window && ev == (ctx->inj_event & ~NEST_SVM_EVTINJ_EV)) &&
+			   l2_soft_event(ev)) {
+			/* L2's own INTn, INT3 or INTO: RIP still points at the
+			 * instruction, whose execution raises the event again with
+			 * its own return address. Injected, the event would need a
+			 * NEXT_RIP the exit did not save (APM 15.7.1). */
+		} else {
+			c2->event_inj = c2->exitintinfo;
+		}
 	} else {
 		/* Any other event ends the window of L1's injection. */
 		ctx->soft_inj = false;
+		ctx->inj_window = false;
 	}
 	c2->exitintinfo = 0;
 	c2->clean = 0;

@@ -20,6 +20,7 @@ static void reset_l1(struct nest_svm *ctx)
 	ctx->gif = true;
 	ctx->l2_gif_clear = false;
 	ctx->soft_inj = false;
+	ctx->inj_window = false;
 	ctx->last_asid_valid = false;
 }
 

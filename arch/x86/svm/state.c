@@ -219,6 +219,7 @@ void nest__svm_take_l1_state(struct nest_svm *ctx, struct nest_vmcb *vmcb01, boo
 	ctx->msrpm02_l0_only = false;
 	ctx->iopm02_l0_only = false;
 	ctx->soft_inj = false;
+	ctx->inj_window = false;
 	ctx->npt12 = false;
 }
 

@@ -381,6 +381,8 @@ int nest__svm_build_vmcb02(struct nest_svm *ctx, const struct nest_vmcb *vmcb01)
 			 NEST_SVM_EVTINJ_TYPE_SHIFT) == NEST_SVM_EVTINJ_TYPE_SOFT &&
 			(ctx->features & NEST_SVM_F_NRIPS);
 	ctx->soft_inj_event = c12->event_inj;
+	ctx->inj_window = (c12->event_inj & NEST_SVM_EVTINJ_VALID) != 0;
+	ctx->inj_event = c12->event_inj;
 	ctx->soft_inj_next_rip = c12->next_rip;
 	ctx->soft_inj_rip = s12->rip;
 	/* Without the host's nRIP save the processor pushes RIP as the return
