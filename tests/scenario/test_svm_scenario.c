@@ -1024,8 +1024,8 @@ START_TEST(l2s_own_software_event_runs_its_instruction_again)
 	    NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_SOFT << 8) | X86_EXC_BP,
 	    NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_SOFT << 8) | 0x80,
 	};
-	const uint64_t hw = NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << 8) |
-			    X86_EXC_DB;
+	const uint64_t hw =
+	    NEST_SVM_EVTINJ_VALID | ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << 8) | X86_EXC_DB;
 	unsigned i;
 
 	run_l2();

@@ -208,7 +208,8 @@ static bool l2_soft_event(uint64_t ev)
 	const unsigned vector = (unsigned)(ev & NEST_SVM_EVTINJ_VECTOR_MASK);
 
 	return type == NEST_SVM_EVTINJ_TYPE_SOFT ||
-	       (type == NEST_SVM_EVTINJ_TYPE_EXCEPTION && (vector == X86_EXC_BP || vector == X86_EXC_OF));
+	       (type == NEST_SVM_EVTINJ_TYPE_EXCEPTION &&
+		(vector == X86_EXC_BP || vector == X86_EXC_OF));
 }
 
 NEST_API int nest_svm_resume_l2(struct nest_svm *ctx, struct nest_svm_action *act)

@@ -107,7 +107,8 @@ void nest__vmx_build_lists(struct nest_vmx *ctx)
 	}
 	/* The v02 fields by image word (the table is in offset order). */
 	for (w = 0; w <= NEST__VMX_IMG_WORDS; w++) {
-		while (j < L->v02.n && nest__vmcs_fields[L->v02.i[j]].offset < w * NEST__VMX_IMG_WORD)
+		while (j < L->v02.n &&
+		       nest__vmcs_fields[L->v02.i[j]].offset < w * NEST__VMX_IMG_WORD)
 			j++;
 		L->v02_word[w] = (uint16_t)j;
 	}

@@ -52,17 +52,20 @@ _Static_assert(NEST__VF_COUNT < 255, "lookup entries are bytes");
 		offsetof(struct nest__vmcs12, first),                                              \
 		    offsetof(struct nest__vmcs12, last) + sizeof(((struct nest__vmcs12 *)0)->last) \
 	}
-#define IN_RUN(name, first, last) (NEST__VF_##name >= NEST__VF_##first && NEST__VF_##name <= NEST__VF_##last)
+#define IN_RUN(name, first, last)                                                                  \
+	(NEST__VF_##name >= NEST__VF_##first && NEST__VF_##name <= NEST__VF_##last)
 
 /* The guest-state (encoding bits 11:10 = 2, SDM 25.11.2) and host-state (3)
  * fields: their counts, and the counts of those inside the runs. */
 #define IN_GUEST_RUNS(name)                                                                        \
-	(IN_RUN(name, GUEST_ES_SELECTOR, GUEST_UINV) || IN_RUN(name, VMCS_LINK_POINTER, GUEST_IA32_PKRS) || \
-	 IN_RUN(name, GUEST_ES_LIMIT, VMX_PREEMPTION_TIMER_VALUE) ||                                \
+	(IN_RUN(name, GUEST_ES_SELECTOR, GUEST_UINV) ||                                            \
+	 IN_RUN(name, VMCS_LINK_POINTER, GUEST_IA32_PKRS) ||                                       \
+	 IN_RUN(name, GUEST_ES_LIMIT, VMX_PREEMPTION_TIMER_VALUE) ||                               \
 	 IN_RUN(name, GUEST_CR0, GUEST_INTR_SSP_TABLE_ADDR))
 #define IN_HOST_RUNS(name)                                                                         \
-	(IN_RUN(name, HOST_ES_SELECTOR, HOST_TR_SELECTOR) || IN_RUN(name, HOST_IA32_PAT, HOST_IA32_PKRS) || \
-	 IN_RUN(name, HOST_IA32_SYSENTER_CS, HOST_IA32_SYSENTER_CS) ||                              \
+	(IN_RUN(name, HOST_ES_SELECTOR, HOST_TR_SELECTOR) ||                                       \
+	 IN_RUN(name, HOST_IA32_PAT, HOST_IA32_PKRS) ||                                            \
+	 IN_RUN(name, HOST_IA32_SYSENTER_CS, HOST_IA32_SYSENTER_CS) ||                             \
 	 IN_RUN(name, HOST_CR0, HOST_INTR_SSP_TABLE_ADDR))
 enum {
 #define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 2)
