@@ -40,6 +40,8 @@ expect not-a-kernel 2 "neither a bzImage nor a multiboot kernel" -- "$tmp/text"
 expect initrd-for-multiboot 2 "only a bzImage takes an initrd" -- -i "$tmp/text" "$tmp/mb-kludge"
 expect bad-memory 2 "give MiB between 4 and" -- -m 1 "$tmp/mb-empty"
 expect bad-timeout 2 "give seconds" -- -t x "$tmp/mb-empty"
+expect bad-vcpus 2 "give 1 to 8 vCPUs" -- -c 9 "$tmp/mb-empty"
+expect zero-vcpus 2 "give 1 to 8 vCPUs" -- -c 0 "$tmp/mb-empty"
 # Snapshots (-S): their options are checked before the image and KVM.
 expect tamper-without-snapshots 2 "-x needs -S" -- -x kvm-asid "$tmp/mb-kludge"
 expect unknown-tamper-class 2 "not a tamper class; the classes: kvm-flags" -- \

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -57,6 +58,10 @@
 #define CPUID_FEATURES 1
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+
+#define MAX_VCPUS 8
+#define MP_FLOAT_ADDR 0xF0000ull /* the MP floating pointer, in the BIOS area */
+#define MP_TABLE_MAX 512	 /* room for its configuration table after it */
 
 #define SNAP_MAX 1000
 #define SNAP_PERIOD_MS 10
@@ -103,8 +108,12 @@ struct uart {
 };
 
 struct vm {
-	int kvm, fd, vcpu;
+	int kvm, fd, vcpu; /* vcpu, run: the bootstrap processor's */
 	struct kvm_run *run;
+	unsigned ncpus;	      /* -c */
+	int ap_fd[MAX_VCPUS]; /* the other vCPUs (index 0 unused) */
+	struct kvm_run *ap_run[MAX_VCPUS];
+	pthread_mutex_t io_lock; /* the devices, for the vCPUs' threads */
 	uint8_t *ram;
 	uint64_t mem;
 	struct e820 map[4];
@@ -211,7 +220,100 @@ static void vm_create(struct vm *vm, uint64_t mem)
 			    CPUID_1_ECX_HYPERVISOR | (deadline ? CPUID_1_ECX_TSC_DEADLINE : 0);
 	}
 	xioctl(vm->vcpu, KVM_SET_CPUID2, cpuid, "KVM_SET_CPUID2");
+	/* The application processors: KVM's in-kernel local APIC holds each in
+	 * wait-for-SIPI until the guest starts it by INIT-SIPI-SIPI. Each sees
+	 * its own APIC ID in CPUID (leaf 1 EBX[31:24], leaf 0xB EDX). */
+	for (unsigned c = 1; c < vm->ncpus; c++) {
+		vm->ap_fd[c] = ioctl(vm->fd, KVM_CREATE_VCPU, c);
+		if (vm->ap_fd[c] < 0)
+			die("KVM_CREATE_VCPU %u: %s", c, strerror(errno));
+		vm->ap_run[c] = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				     vm->ap_fd[c], 0);
+		if (vm->ap_run[c] == MAP_FAILED)
+			die("cannot map vCPU %u's kvm_run: %s", c, strerror(errno));
+		for (unsigned i = 0; i < cpuid->nent; i++) {
+			struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+			if (e->function == CPUID_FEATURES)
+				e->ebx = (e->ebx & 0x00FFFFFFu) | (c << 24);
+			if (e->function == 0xB)
+				e->edx = c;
+		}
+		xioctl(vm->ap_fd[c], KVM_SET_CPUID2, cpuid, "KVM_SET_CPUID2");
+	}
 	free(cpuid);
+}
+
+/*
+ * The processors for a guest that reads MP tables (Linux without ACPI), MP
+ * specification 1.4: a floating pointer (4.1) and after it a configuration
+ * table (4.2, 4.3) naming each vCPU's local APIC (ID = vCPU index, the
+ * first the bootstrap processor), one ISA bus, KVM's in-kernel I/O APIC at
+ * 0xFEC00000 with ISA IRQ n on its input n (KVM's default routing: GSI n
+ * drives the PICs' and the I/O APIC's pin n), and the local APICs' LINT0
+ * (ExtINT, the 8259s) and LINT1 (NMI) as in the specification's default
+ * configurations. A default configuration (feature byte 1 nonzero, no
+ * table) is not used: Linux 6.1 faults in early boot on it.
+ */
+static void mp_put(uint8_t **p, const void *src, size_t n)
+{
+	memcpy(*p, src, n);
+	*p += n;
+}
+
+static uint8_t mp_sum(const uint8_t *p, size_t n)
+{
+	uint8_t sum = 0;
+
+	while (n--)
+		sum = (uint8_t)(sum + *p++);
+	return (uint8_t)-sum;
+}
+
+static void mp_tables(struct vm *vm)
+{
+	const uint64_t table_addr = MP_FLOAT_ADDR + 16;
+	uint8_t *f = gpa(vm, MP_FLOAT_ADDR, 16 + MP_TABLE_MAX, "MP tables");
+	uint8_t *t = f + 16, *p = t + 44;
+	const uint8_t ioapic_id = (uint8_t)vm->ncpus;
+	uint16_t entries = 0;
+
+	memset(f, 0, 16 + MP_TABLE_MAX);
+	for (unsigned c = 0; c < vm->ncpus; c++) { /* processor entries (4.3.1) */
+		uint8_t e[20] = {0, (uint8_t)c, 0x14, (uint8_t)(1 | (c == 0 ? 2 : 0))};
+		mp_put(&p, e, sizeof(e));
+		entries++;
+	}
+	mp_put(&p, (uint8_t[8]){1, 0, 'I', 'S', 'A', ' ', ' ', ' '}, 8); /* bus (4.3.2) */
+	mp_put(&p, (uint8_t[8]){2, ioapic_id, 0x11, 1, 0x00, 0x00, 0xC0, 0xFE}, 8); /* 4.3.3 */
+	entries += 2;
+	for (uint8_t irq = 0; irq < 16; irq++) { /* I/O interrupts (4.3.4): INT, bus 0 */
+		/* Not IRQ 2, the slave 8259's cascade. */
+		if (irq == 2)
+			continue;
+		mp_put(&p, (uint8_t[8]){3, 0, 0, 0, 0, irq, ioapic_id, irq}, 8);
+		entries++;
+	}
+	/* Local interrupts (4.3.5): ExtINT on LINT0, NMI on LINT1, every APIC. */
+	mp_put(&p, (uint8_t[8]){4, 3, 0, 0, 0, 0, 0xFF, 0}, 8);
+	mp_put(&p, (uint8_t[8]){4, 1, 0, 0, 0, 0, 0xFF, 1}, 8);
+	entries += 2;
+	if (p - t > MP_TABLE_MAX)
+		die("internal error: the MP table outgrew its room");
+
+	const uint16_t len = (uint16_t)(p - t);
+	memcpy(t, "PCMP", 4);
+	memcpy(t + 4, &len, 2);
+	t[6] = 4;				   /* specification 1.4 */
+	memcpy(t + 8, "LIBNEST MINIVMM     ", 20); /* OEM ID, product ID */
+	memcpy(t + 34, &entries, 2);
+	memcpy(t + 36, &(uint32_t){0xFEE00000u}, 4); /* the local APICs */
+	t[7] = mp_sum(t, len);
+
+	memcpy(f, "_MP_", 4);
+	memcpy(f + 4, &(uint32_t){(uint32_t)table_addr}, 4);
+	f[8] = 1; /* length in 16-byte units */
+	f[9] = 4; /* specification 1.4 */
+	f[10] = mp_sum(f, 16);
 }
 
 /* The vCPU as a 32-bit boot loader leaves it: protected mode, paging off,
@@ -753,9 +855,8 @@ static void report(struct vm *vm, double t0, const char *end)
 			(unsigned long long)vm->serial_bytes);
 }
 
-static int handle_io(struct vm *vm, double t0)
+static int handle_io(struct vm *vm, struct kvm_run *r, double t0)
 {
-	struct kvm_run *r = vm->run;
 	uint8_t *data = (uint8_t *)r + r->io.data_offset;
 	vm->io_exits++;
 	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
@@ -786,14 +887,103 @@ static int handle_io(struct vm *vm, double t0)
 	return -1;
 }
 
+/* One exit of a vCPU's KVM_RUN: -1 to run on, else the run's status. */
+static int handle_exit(struct vm *vm, struct kvm_run *r, double t0)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&vm->io_lock);
+	vm->exits++;
+	switch (r->exit_reason) {
+	case KVM_EXIT_IO:
+		rc = handle_io(vm, r, t0);
+		break;
+	case KVM_EXIT_MMIO:
+		vm->mmio_exits++;
+		if (!r->mmio.is_write)
+			memset(r->mmio.data, 0xFF, sizeof(r->mmio.data));
+		break;
+	case KVM_EXIT_HLT:
+		report(vm, t0, "halted");
+		rc = 0;
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		report(vm, t0, "shut down");
+		fprintf(stderr, "%s: the guest shut down (triple fault or reset)\n", prog);
+		rc = 1;
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		die("VM entry failed: hardware reason %#llx",
+		    (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
+	case KVM_EXIT_INTERNAL_ERROR:
+		die("KVM internal error %u (1: emulation failed, 2: simultaneous "
+		    "exceptions, "
+		    "3: delivery event, 4: unexpected exit)",
+		    r->internal.suberror);
+	case KVM_EXIT_SYSTEM_EVENT:
+		report(vm, t0, "system event");
+		rc = r->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ? 0 : 1;
+		break;
+	case KVM_EXIT_INTR:
+		break;
+	default:
+		die("unexpected exit reason %u from KVM_RUN", r->exit_reason);
+	}
+	pthread_mutex_unlock(&vm->io_lock);
+	return rc;
+}
+
+struct ap {
+	struct vm *vm;
+	unsigned id;
+	double t0;
+};
+
+/* An application processor's thread: KVM_RUN (which waits for the
+ * guest's SIPI in the kernel) until the run ends, which ends the process. */
+static void *ap_thread(void *arg)
+{
+	struct ap *a = arg;
+	struct vm *vm = a->vm;
+
+	for (;;) {
+		if (ioctl(vm->ap_fd[a->id], KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			die("KVM_RUN (vCPU %u): %s", a->id, strerror(errno));
+		}
+		int rc = handle_exit(vm, vm->ap_run[a->id], a->t0);
+		if (rc >= 0) {
+			fflush(stdout);
+			exit(rc);
+		}
+	}
+	return NULL;
+}
+
 static int vm_run(struct vm *vm, unsigned timeout)
 {
 	double t0 = now();
+	static struct ap aps[MAX_VCPUS];
+	sigset_t block, old;
+
 	if (timeout) {
 		struct sigaction sa = {.sa_handler = on_alarm};
 		sigaction(SIGALRM, &sa, NULL);
 		alarm(timeout);
 	}
+	/* The timers' signals (-t, -P) are the bootstrap processor's thread's. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (unsigned c = 1; c < vm->ncpus; c++) {
+		pthread_t t;
+		aps[c] = (struct ap){vm, c, t0};
+		if (pthread_create(&t, NULL, ap_thread, &aps[c]) != 0)
+			die("cannot start vCPU %u's thread", c);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (;;) {
 		if (snap_due) {
 			snap_due = 0;
@@ -810,54 +1000,22 @@ static int vm_run(struct vm *vm, unsigned timeout)
 				continue;
 			die("KVM_RUN: %s", strerror(errno));
 		}
-		vm->exits++;
-		struct kvm_run *r = vm->run;
-		switch (r->exit_reason) {
-		case KVM_EXIT_IO: {
-			int rc = handle_io(vm, t0);
-			if (rc >= 0)
-				return rc;
-			break;
-		}
-		case KVM_EXIT_MMIO:
-			vm->mmio_exits++;
-			if (!r->mmio.is_write)
-				memset(r->mmio.data, 0xFF, sizeof(r->mmio.data));
-			break;
-		case KVM_EXIT_HLT:
-			report(vm, t0, "halted");
-			return 0;
-		case KVM_EXIT_SHUTDOWN:
-			report(vm, t0, "shut down");
-			fprintf(stderr, "%s: the guest shut down (triple fault or reset)\n", prog);
-			return 1;
-		case KVM_EXIT_FAIL_ENTRY:
-			die("VM entry failed: hardware reason %#llx",
-			    (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
-		case KVM_EXIT_INTERNAL_ERROR:
-			die("KVM internal error %u (1: emulation failed, 2: simultaneous "
-			    "exceptions, "
-			    "3: delivery event, 4: unexpected exit)",
-			    r->internal.suberror);
-		case KVM_EXIT_SYSTEM_EVENT:
-			report(vm, t0, "system event");
-			return r->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ? 0 : 1;
-		case KVM_EXIT_INTR:
-			break;
-		default:
-			die("unexpected exit reason %u from KVM_RUN", r->exit_reason);
-		}
+		int rc = handle_exit(vm, vm->run, t0);
+		if (rc >= 0)
+			return rc;
 	}
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-v] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i INITRD]\n"
+		"usage: %s [-v] [-c CPUS] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i INITRD]\n"
 		"       [-S FILE [-N COUNT] [-P MS] [-x CLASS]] KERNEL\n"
 		"  KERNEL      a Linux bzImage or a multiboot kernel (ELF or a.out kludge)\n"
 		"  -a CMDLINE  the kernel's command line\n"
 		"  -i INITRD   the initrd (bzImage only)\n"
+		"  -c CPUS     vCPUs, 1 to %d (default 1): the others wait for the\n"
+		"              guest's INIT-SIPI-SIPI; an MP table names them\n"
 		"  -m MIB      guest RAM, default %d, at most %d\n"
 		"  -t SECONDS  stop the guest after this long (status 124)\n"
 		"  -v          say what was loaded and count the exits\n"
@@ -871,20 +1029,25 @@ static void usage(FILE *f)
 		"              refuse it, and the run stops before KVM sees it\n"
 		"The guest's COM1 goes to standard output; its write of v to port 0xF4\n"
 		"ends the run with status (v << 1) | 1.\n",
-		prog, DEFAULT_MEM_MIB, MAX_MEM_MIB, SNAP_MAX, SNAP_PERIOD_MS);
+		prog, MAX_VCPUS, DEFAULT_MEM_MIB, MAX_MEM_MIB, SNAP_MAX, SNAP_PERIOD_MS);
 }
 
 int main(int argc, char **argv)
 {
-	struct vm vm = {.uart.line = -1};
+	struct vm vm = {.uart.line = -1, .ncpus = 1, .io_lock = PTHREAD_MUTEX_INITIALIZER};
 	const char *cmdline = "", *initrd_path = NULL;
 	unsigned long mem_mib = DEFAULT_MEM_MIB, timeout = 0;
 	struct snap_opts so = {.max = SNAP_MAX, .period_ms = SNAP_PERIOD_MS};
 	int c;
 
-	while ((c = getopt(argc, argv, "a:i:m:t:vhS:N:P:x:")) != -1) {
+	while ((c = getopt(argc, argv, "a:c:i:m:t:vhS:N:P:x:")) != -1) {
 		char *end;
 		switch (c) {
+		case 'c':
+			vm.ncpus = (unsigned)strtoul(optarg, &end, 0);
+			if (*end || vm.ncpus < 1 || vm.ncpus > MAX_VCPUS)
+				die("-c %s: give 1 to %d vCPUs", optarg, MAX_VCPUS);
+			break;
 		case 'a':
 			cmdline = optarg;
 			break;
@@ -955,6 +1118,8 @@ int main(int argc, char **argv)
 	if (!is_linux && initrd_path)
 		die("-i: only a bzImage takes an initrd");
 	vm_create(&vm, mem_mib * MIB);
+	if (vm.ncpus > 1)
+		mp_tables(&vm);
 	if (so.path) {
 		snap_init(&so, vm.vcpu);
 		vm.snapshots = true;
