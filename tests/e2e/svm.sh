@@ -45,7 +45,7 @@ EXPECT_CHECKS="$shrink_checks" ${MAKE:-make} --no-print-directory -C "$srcdir/ex
 status=$?
 moved=$(sed -n 's/^stub: moved \([0-9]*\) pages .* (\([0-9]*\) of vmcb12\/vmcs12 or L1.s NPT12 root, \([0-9]*\) steps while L2 ran)$/\1 \2 \3/p' \
 	"$out/e2e-move.log" | tail -n 1)
-shrunk=$(sed -n 's/^stub: shrink: [0-9]* requests while L2 ran, \([0-9]*\) removals and \([0-9]*\) returns of .*, \([0-9]*\) returns taken; NPT02 walked \([0-9]*\) times while removed ([0-9]* leaves), \([0-9]*\) into removed memory$/\1 \2 \3 \4 \5/p' \
+shrunk=$(sed -n 's/^stub: shrink: .* pages): [0-9]* requests and \([0-9]*\) returns while L2 ran, \([0-9]*\) removals at L1.s acknowledgement, \([0-9]*\) returns taken; NPT02 walked \([0-9]*\) times while removed ([0-9]* leaves), \([0-9]*\) into removed memory$/\2 \1 \3 \4 \5/p' \
 	"$out/e2e-move.log" | tail -n 1)
 verdict=$(grep '^e2e svm: ' "$out/e2e-move.log" | tail -n 1)
 set -- $moved $shrunk

@@ -241,13 +241,12 @@ void shrink_report(void)
 		    "stub: shrink: L1 never asked which memory L0 may take back: none taken\n");
 		return;
 	}
-	bm_printf(
-	    "stub: shrink: %llu requests while L2 ran, %llu removals and %llu returns of L1's "
-	    "[%#llx, %#llx) (%llu pages each), %llu returns taken; NPT02 walked %llu times "
-	    "while removed (%llu leaves), %llu into removed memory\n",
-	    (unsigned long long)sh.asked, (unsigned long long)sh.removed,
-	    (unsigned long long)sh.returned, (unsigned long long)sh.gpa,
-	    (unsigned long long)(sh.gpa + SHRINK_BYTES), (unsigned long long)SHRINK_PAGES,
-	    (unsigned long long)sh.taken, (unsigned long long)sh.walks,
-	    (unsigned long long)sh.leaves, (unsigned long long)sh.bad);
+	bm_printf("stub: shrink: L1's [%#llx, %#llx) (%llu pages): %llu requests and %llu returns "
+		  "while L2 ran, %llu removals at L1's acknowledgement, %llu returns taken; NPT02 "
+		  "walked %llu times while removed (%llu leaves), %llu into removed memory\n",
+		  (unsigned long long)sh.gpa, (unsigned long long)(sh.gpa + SHRINK_BYTES),
+		  (unsigned long long)SHRINK_PAGES, (unsigned long long)sh.asked,
+		  (unsigned long long)sh.returned, (unsigned long long)sh.removed,
+		  (unsigned long long)sh.taken, (unsigned long long)sh.walks,
+		  (unsigned long long)sh.leaves, (unsigned long long)sh.bad);
 }
