@@ -51,9 +51,11 @@ static struct {
 	uint64_t pte[SHRINK_PAGES];   /* ... and what they held before the removal */
 	uint64_t gone[SHRINK_PAGES];  /* the removed host pages, sorted */
 	unsigned ngone;
-	/* Counters: requests, removals, returns and returns L1 took; NPT02
-	 * walks, the leaves they saw, and those into removed memory. */
-	uint64_t asked, removed, returned, taken, walks, leaves, bad;
+	/* Counters: requests, removals, returns and returns L1 took; NPT02's
+	 * leaves into the range at the removals (of them above 4 KiB), which
+	 * libnest had to drop; NPT02 walks while removed, the leaves they saw,
+	 * and those into removed memory. */
+	uint64_t asked, removed, returned, taken, live, live_large, walks, leaves, bad;
 } sh;
 
 void shrink_init(const char *cmd)
@@ -82,10 +84,16 @@ bool shrink_removed(uint64_t gpa)
 	return sh.state == STUB_SHRINK_REMOVED && gpa - sh.gpa < SHRINK_BYTES;
 }
 
-/* A leaf of NPT02 at host [hpa, hpa + size): does it hold a removed page? */
-static bool leaf_ok(uint64_t hpa, uint64_t size, void *ctx)
+/* What a walk of NPT02 found: leaves that hold a removed page. */
+struct finds {
+	bool all;	   /* count them all (else stop at the first) */
+	uint64_t first;	   /* the first such page */
+	uint64_t n, large; /* how many leaves, how many of them above 4 KiB */
+};
+
+static bool leaf_check(uint64_t hpa, uint64_t size, void *ctx)
 {
-	uint64_t *hit = ctx;
+	struct finds *f = ctx;
 	unsigned lo = 0, hi = sh.ngone;
 
 	while (lo < hi) { /* the first removed page at or above hpa */
@@ -95,27 +103,39 @@ static bool leaf_ok(uint64_t hpa, uint64_t size, void *ctx)
 		else
 			hi = mid;
 	}
-	if (lo < sh.ngone && sh.gone[lo] - hpa < size) {
-		*hit = sh.gone[lo];
-		return false;
-	}
-	return true;
+	if (lo == sh.ngone || sh.gone[lo] - hpa >= size)
+		return true;
+	if (!f->n++)
+		f->first = sh.gone[lo];
+	f->large += size > BM_PAGE_SIZE;
+	return f->all;
+}
+
+static struct finds walk_npt02(bool all)
+{
+	uint64_t root = nested_npt02_root();
+	struct finds f = {.all = all};
+
+	if (root)
+		npt_leaves((const uint64_t *)(uintptr_t)root, leaf_check, &f);
+	return f;
 }
 
 static void check_npt02(const char *when)
 {
-	uint64_t root = nested_npt02_root(), hit = 0;
+	uint64_t root = nested_npt02_root();
+	struct finds f = {.all = false};
 
 	if (!root)
 		return;
 	sh.walks++;
-	sh.leaves += npt_leaves((const uint64_t *)(uintptr_t)root, leaf_ok, &hit);
-	if (!hit)
+	sh.leaves += npt_leaves((const uint64_t *)(uintptr_t)root, leaf_check, &f);
+	if (!f.n)
 		return;
 	sh.bad++;
 	bm_printf("stub: shrink: %s, NPT02 (root %#llx) maps host page %#llx, which backed L1's "
 		  "[%#llx, %#llx) until L0 took it\n",
-		  when, (unsigned long long)root, (unsigned long long)hit,
+		  when, (unsigned long long)root, (unsigned long long)f.first,
 		  (unsigned long long)sh.gpa, (unsigned long long)(sh.gpa + SHRINK_BYTES));
 	stub_fatal(nested_current_vmcb(), "libnest's NPT02 leads into memory L0 took from L1");
 }
@@ -133,9 +153,6 @@ static uint64_t take_away(void)
 	}
 	for (unsigned i = 0; i < SHRINK_PAGES; i++) {
 		uint64_t h = *sh.slot[i] & NPT_ADDR_MASK;
-		sh.pte[i] = *sh.slot[i];
-		*sh.slot[i] = 0;
-		memset((void *)(uintptr_t)h, POISON_BYTE, BM_PAGE_SIZE);
 		/* Sorted as it goes (insertion): 512 pages, once per removal. */
 		unsigned j = i;
 		for (; j > 0 && sh.gone[j - 1] > h; j--)
@@ -143,6 +160,16 @@ static uint64_t take_away(void)
 		sh.gone[j] = h;
 	}
 	sh.ngone = SHRINK_PAGES;
+	/* What libnest has to drop: the leaves into the range now (L1's
+	 * flush after its change of NPT12 comes only with its next VMRUN). */
+	struct finds live = walk_npt02(true);
+	sh.live += live.n;
+	sh.live_large += live.large;
+	for (unsigned i = 0; i < SHRINK_PAGES; i++) {
+		sh.pte[i] = *sh.slot[i];
+		*sh.slot[i] = 0;
+		memset((void *)(uintptr_t)(sh.pte[i] & NPT_ADDR_MASK), POISON_BYTE, BM_PAGE_SIZE);
+	}
 	stub.l1_moved = true; /* l1_ram_ptr() through NPT01 from now on */
 	nested_l1_map_changed(sh.gpa, SHRINK_BYTES);
 	l1_map_flush();
@@ -241,12 +268,15 @@ void shrink_report(void)
 		    "stub: shrink: L1 never asked which memory L0 may take back: none taken\n");
 		return;
 	}
-	bm_printf("stub: shrink: L1's [%#llx, %#llx) (%llu pages): %llu requests and %llu returns "
-		  "while L2 ran, %llu removals at L1's acknowledgement, %llu returns taken; NPT02 "
-		  "walked %llu times while removed (%llu leaves), %llu into removed memory\n",
-		  (unsigned long long)sh.gpa, (unsigned long long)(sh.gpa + SHRINK_BYTES),
-		  (unsigned long long)SHRINK_PAGES, (unsigned long long)sh.asked,
-		  (unsigned long long)sh.returned, (unsigned long long)sh.removed,
-		  (unsigned long long)sh.taken, (unsigned long long)sh.walks,
-		  (unsigned long long)sh.leaves, (unsigned long long)sh.bad);
+	bm_printf(
+	    "stub: shrink: L1's [%#llx, %#llx) (%llu pages): %llu requests and %llu returns "
+	    "while L2 ran, %llu removals at L1's acknowledgement (NPT02 then held %llu leaves "
+	    "into the range, %llu of them 2 MiB), %llu returns taken; NPT02 walked %llu times "
+	    "while removed (%llu leaves), %llu into removed memory\n",
+	    (unsigned long long)sh.gpa, (unsigned long long)(sh.gpa + SHRINK_BYTES),
+	    (unsigned long long)SHRINK_PAGES, (unsigned long long)sh.asked,
+	    (unsigned long long)sh.returned, (unsigned long long)sh.removed,
+	    (unsigned long long)sh.live, (unsigned long long)sh.live_large,
+	    (unsigned long long)sh.taken, (unsigned long long)sh.walks,
+	    (unsigned long long)sh.leaves, (unsigned long long)sh.bad);
 }

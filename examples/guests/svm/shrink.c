@@ -6,7 +6,8 @@
  *
  * L1 asks which range L0 may take (the hypercall is also its consent),
  * keeps NPT12 from mapping it but through a window of 64 pages at
- * L2-physical WINDOW_GPA, and runs L2 there again and again: each run
+ * L2-physical WINDOW_GPA (at first one 2 MiB leaf onto the range, then a
+ * table of 4 KiB entries), and runs L2 there again and again: each run
  * checks and rewrites the first and last word of every page (l2_shrink).
  * Between two runs L1 polls the stub. Asked for the range, L1 vacates it
  * as an OS does before a hot-remove: it copies each window page that lies
@@ -69,12 +70,15 @@ static uint64_t status(uint64_t *gpa, uint64_t *len)
 	return stub_vmmcall(HC_SHRINK_STATUS, gpa, len);
 }
 
-/* Where window page @i lives in the range in round @round: even pages in
- * even rounds, odd pages in reverse order in odd ones. */
+/* Where window page @i lives in the range in round @round: in round 0
+ * page i of the range (one 2 MiB leaf of NPT12 maps the window), then even
+ * pages in even rounds, odd pages in reverse order in odd ones. */
 static uint64_t range_page(unsigned i, unsigned round)
 {
 	unsigned k = round & 1 ? WINDOW_PAGES - 1 - i : i;
 
+	if (!round)
+		return s.gpa + i * PAGE;
 	return s.gpa + (2ull * k + (round & 1)) * PAGE;
 }
 
@@ -82,6 +86,7 @@ static void map_window(unsigned i, uint64_t l1_page)
 {
 	s.where[i] = l1_page;
 	window_pt[i] = l1_page | PTE_P | PTE_RW | PTE_US;
+	l1.npt_pd[WINDOW_GPA / SIZE_2M] = pa(window_pt) | PTE_P | PTE_RW | PTE_US;
 	s.flush = true;
 }
 
@@ -117,7 +122,9 @@ static bool run_window(struct check *c, const struct l1_mode *m)
 	return true;
 }
 
-/* Asked for the range: every window page in it moves to L1's own spare. */
+/* Asked for the range: every window page in it moves to L1's own spare
+ * (the first time from under NPT12's 2 MiB leaf, which gives way to the
+ * window's table: L2 uses only the window's pages of it). */
 static void vacate(void)
 {
 	for (unsigned i = 0; i < WINDOW_PAGES; i++) {
@@ -202,12 +209,13 @@ static void check_shrink(const struct l1_mode *m, const struct mb_info *mbi)
 		l1.npt_pd[s.gpa / SIZE_2M + k] = 0;
 	}
 	saved_window = l1.npt_pd[WINDOW_GPA / SIZE_2M];
-	l1.npt_pd[WINDOW_GPA / SIZE_2M] = pa(window_pt) | PTE_P | PTE_RW | PTE_US;
+	l1.npt_pd[WINDOW_GPA / SIZE_2M] = s.gpa | PTE_P | PTE_RW | PTE_US | PTE_PS;
+	s.flush = true;
 	s.value = FIRST_VALUE;
 	for (unsigned i = 0; i < WINDOW_PAGES; i++) {
 		uint64_t *p = (uint64_t *)(uintptr_t)range_page(i, 0);
 		p[0] = p[WORDS_PER_PAGE - 1] = s.value + i;
-		map_window(i, range_page(i, 0));
+		s.where[i] = range_page(i, 0);
 	}
 
 	check_begin(&uses, "shrink-l2-uses-the-range", m);
