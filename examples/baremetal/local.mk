@@ -56,6 +56,8 @@ EXTRA_DIST += \
 	examples/baremetal/stub/svm_main.c \
 	examples/baremetal/stub/npt.c \
 	examples/baremetal/stub/l1move.c \
+	examples/baremetal/stub/hypercall.c \
+	examples/baremetal/stub/shrink.c \
 	examples/baremetal/stub/l1load.c \
 	examples/baremetal/stub/linuxboot.c \
 	examples/baremetal/stub/fwcfg.c \

@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	examples/guests/svm/inject.c \
 	examples/guests/svm/ctl.c \
 	examples/guests/svm/balloon.c \
+	examples/guests/svm/shrink.c \
 	examples/guests/svm/svm_run.S \
 	examples/guests/svm/l2.S \
 	examples/guests/svm/l2.h \

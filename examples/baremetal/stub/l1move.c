@@ -21,9 +21,10 @@
  *
  * L1 can also give memory back to L0 and take it again (a balloon), by
  * the stub's hypercalls (VMMCALL from L1, found by CPUID 0x40000000; see
- * examples/baremetal/README.md): while a range is given, NPT01 leaves it
- * unmapped and libnest has dropped every shadow entry into it; taken back,
- * it is mapped again onto zeroed pages.
+ * hypercall.c and examples/baremetal/README.md): while a range is given,
+ * NPT01 leaves it unmapped and libnest has dropped every shadow entry into
+ * it; taken back, it is mapped again onto zeroed pages. (L0 taking memory
+ * L1 has not offered, as a platform hot-removes it, is shrink.c's.)
  */
 #include "backend.h"
 #include "stub.h"
@@ -125,7 +126,7 @@ static struct {
 	uint64_t given, taken_back;	   /* counters (ranges) */
 } bl;
 
-static uint64_t balloon_give(uint64_t gpa, uint64_t len)
+uint64_t l1_balloon_give(uint64_t gpa, uint64_t len)
 {
 	uint64_t n = len / BM_PAGE_SIZE;
 
@@ -152,7 +153,7 @@ static uint64_t balloon_give(uint64_t gpa, uint64_t len)
 	return 0;
 }
 
-static uint64_t balloon_take(uint64_t gpa, uint64_t len)
+uint64_t l1_balloon_take(uint64_t gpa, uint64_t len)
 {
 	if (!bl.pages || gpa != bl.gpa || len != bl.pages * BM_PAGE_SIZE)
 		return STUB_HC_EINVAL;
@@ -169,33 +170,6 @@ static uint64_t balloon_take(uint64_t gpa, uint64_t len)
 	nested_l1_map_changed(gpa, len);
 	l1_map_flush();
 	return 0;
-}
-
-void stub_hv_cpuid(uint32_t leaf, uint32_t r[4])
-{
-	if (leaf == STUB_CPUID_SIGNATURE) {
-		r[0] = STUB_CPUID_FEATURES;
-		memcpy(&r[1], "libn", 4);
-		memcpy(&r[2], "est ", 4);
-		memcpy(&r[3], "stub", 4);
-	} else if (leaf == STUB_CPUID_FEATURES) {
-		r[0] = STUB_HC_F_BALLOON;
-		r[1] = r[2] = r[3] = 0;
-	}
-}
-
-bool stub_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t *ret)
-{
-	switch (nr) {
-	case STUB_HC_GIVE:
-		*ret = balloon_give(a1, a2);
-		return true;
-	case STUB_HC_TAKE:
-		*ret = balloon_take(a1, a2);
-		return true;
-	default:
-		return false;
-	}
 }
 
 void l1_move_report(void)

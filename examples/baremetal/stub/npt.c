@@ -112,6 +112,38 @@ uint64_t *npt_pte(uint64_t *pml4, uint64_t gpa)
 	return (*pte & NPT_P) ? pte : NULL;
 }
 
+static uint64_t leaves_of(const uint64_t *t, int level,
+			  bool (*leaf)(uint64_t hpa, uint64_t size, void *ctx), void *ctx,
+			  bool *stop)
+{
+	uint64_t count = 0;
+
+	for (unsigned i = 0; i < PT_ENTRIES && !*stop; i++) {
+		uint64_t e = t[i];
+		if (!(e & NPT_P))
+			continue;
+		if (level == 0 || (level <= 2 && (e & NPT_PS))) {
+			uint64_t size = 1ull << LEVEL_SHIFT(level);
+			count++;
+			*stop = !leaf(e & NPT_ADDR_MASK & ~(size - 1), size, ctx);
+			continue;
+		}
+		count += leaves_of((const uint64_t *)(uintptr_t)(e & NPT_ADDR_MASK), level - 1,
+				   leaf, ctx, stop);
+	}
+	return count;
+}
+
+/* Every present leaf of a 4-level table in NPT format (NPT01, or libnest's
+ * NPT02 shadow, whose tables are pages of the stub's pool). */
+uint64_t npt_leaves(const uint64_t *pml4, bool (*leaf)(uint64_t hpa, uint64_t size, void *ctx),
+		    void *ctx)
+{
+	bool stop = false;
+
+	return leaves_of(pml4, 3, leaf, ctx, &stop);
+}
+
 /* Make the 4 KiB page at @gpa read-only or writable again in L0's map of L1
  * (bit 1 is the write permission in NPT01 and in EPT01 alike). The caller
  * flushes the TLB. False if the page is not mapped. */

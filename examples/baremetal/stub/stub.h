@@ -137,6 +137,10 @@ bool npt_protect(uint64_t *pml4, uint64_t gpa);
 void *l1_ram_ptr(uint64_t gpa, uint64_t len);
 /* The 4 KiB entry mapping @gpa (a 2 MiB mapping split first), or NULL. */
 uint64_t *npt_pte(uint64_t *pml4, uint64_t gpa);
+/* Calls @leaf for each present leaf of the NPT-format table @pml4 (its host
+ * address and size); the number of leaves. Stops early if @leaf returns false. */
+uint64_t npt_leaves(const uint64_t *pml4, bool (*leaf)(uint64_t hpa, uint64_t size, void *ctx),
+		    void *ctx);
 /* nest_backend_ops::track_l1_writes: the pages become read-only in
  * NPT01/EPT01 (the others of the previous set writable again). */
 int l1_track_writes(const uint64_t *pages, unsigned n);
@@ -151,17 +155,48 @@ void l1_move_init(const char *cmdline);
 /* Once per L0 exit, before the next VMRUN. */
 void l1_move_tick(void);
 void l1_move_report(void);
-/* The stub's hypercalls (examples/baremetal/README.md): CPUID leaves and
- * VMMCALL numbers (RAX; arguments in RBX, RCX; result in RAX). */
+/* The balloon (L1 gives [gpa, gpa + len) back, then takes it again):
+ * 0, or STUB_HC_EINVAL if refused. */
+uint64_t l1_balloon_give(uint64_t gpa, uint64_t len);
+uint64_t l1_balloon_take(uint64_t gpa, uint64_t len);
+
+/* The SVM stub's hypercalls (hypercall.c, examples/baremetal/README.md):
+ * CPUID leaves and VMMCALL numbers (RAX; arguments in RBX, RCX; result in
+ * RAX, and for STUB_HC_SHRINK_INFO and _STATUS a range in RBX, RCX). */
 #define STUB_CPUID_SIGNATURE 0x40000000u /* EBX ECX EDX "libnest stub" */
 #define STUB_CPUID_FEATURES 0x40000001u	 /* EAX: STUB_HC_F_* */
 #define STUB_HC_F_BALLOON (1u << 0)
-#define STUB_HC_GIVE 0x4C4E0001u /* L1 gives [RBX, RBX + RCX) back to L0 */
-#define STUB_HC_TAKE 0x4C4E0002u /* ... and takes it again (zeroed) */
+#define STUB_HC_F_SHRINK (1u << 1)	  /* L0 may ask for memory back (shrink.c) */
+#define STUB_HC_GIVE 0x4C4E0001u	  /* L1 gives [RBX, RBX + RCX) back to L0 */
+#define STUB_HC_TAKE 0x4C4E0002u	  /* ... and takes it again (zeroed) */
+#define STUB_HC_SHRINK_INFO 0x4C4E0003u	  /* the range L0 may take back, in RBX, RCX */
+#define STUB_HC_SHRINK_STATUS 0x4C4E0004u /* RAX a STUB_SHRINK_* state, its range in RBX, RCX */
+#define STUB_HC_SHRINK_ACK 0x4C4E0005u	  /* L1 vacated, or took back, [RBX, RBX + RCX) */
 #define STUB_HC_EINVAL 1u
+/* The states of the shrink (STUB_HC_SHRINK_STATUS). */
+#define STUB_SHRINK_NONE 0u	/* nothing asked */
+#define STUB_SHRINK_ASKED 1u	/* L0 asks for the range: L1 vacates it, then acknowledges */
+#define STUB_SHRINK_REMOVED 2u	/* the range is L0's: L1 must not touch it */
+#define STUB_SHRINK_RETURNED 3u /* the range is back (zeroed): L1 acknowledges, then uses it */
 void stub_hv_cpuid(uint32_t leaf, uint32_t r[4]);
-/* A hypercall of L1's: false if @nr is none (then VMMCALL is #UD). */
-bool stub_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t *ret);
+/* A hypercall of L1's (@rbx, @rcx its arguments, and results for some):
+ * false if @nr is none (then VMMCALL is #UD). */
+bool stub_hypercall(uint64_t nr, uint64_t *rbx, uint64_t *rcx, uint64_t *ret);
+
+/* shrink.c: L0 takes a range of L1's memory away and gives it back while
+ * L2 runs ("shrink=N": every N exits of L2's), SVM only. */
+void shrink_init(const char *cmdline);
+/* Once per L0 exit, before the next VMRUN (after l1_move_tick()). */
+void shrink_tick(void);
+void shrink_report(void);
+/* Whether L0 may ask for memory back (CPUID STUB_HC_F_SHRINK). */
+bool shrink_offered(void);
+/* Whether L1's @gpa lies in the range L0 has taken away. */
+bool shrink_removed(uint64_t gpa);
+/* STUB_HC_SHRINK_INFO, _STATUS, _ACK. */
+uint64_t shrink_info(uint64_t *gpa, uint64_t *len);
+uint64_t shrink_status(uint64_t *gpa, uint64_t *len);
+uint64_t shrink_ack(uint64_t gpa, uint64_t len);
 /* Each stub's nesting: L0's map of L1's [gpa, gpa + len) changed. */
 void nested_l1_map_changed(uint64_t gpa, uint64_t len);
 /* The L1 pages libnest works on now (vmcb12 and L1's NPT12 root, or

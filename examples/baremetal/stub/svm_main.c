@@ -5,8 +5,9 @@
  * multiboot protocol and runs it, handling the few exits nesting needs.
  *
  * Stub command line: "pool=MIB" (the stub's own page pool, default 32),
- * "l1mem=MIB" (L1's RAM, default: all the rest) and "vgif" (run L1 with
- * hardware vGIF, see nested_libnest.c).
+ * "l1mem=MIB" (L1's RAM, default: all the rest), "vgif" (run L1 with
+ * hardware vGIF, see nested_libnest.c), "move=N" (l1move.c) and "shrink=N"
+ * (shrink.c).
  */
 #include <nest/cpu.h>
 
@@ -223,6 +224,7 @@ static void port_out(uint16_t port, unsigned size, uint32_t val)
 		/* The figures first; without the device QEMU goes on: so does L1. */
 		bm_printf("stub: L1 wrote %#x to the debug-exit port\n", val);
 		l1_move_report();
+		shrink_report();
 		stub_print_figures();
 	} else if (fwcfg_io(port, false, size, &val)) {
 		return;
@@ -296,6 +298,7 @@ void stub_fatal(const uint8_t *v, const char *why)
 	    (unsigned long long)VMCB_U64(v, VMCB_CR3), (unsigned long long)VMCB_U64(v, VMCB_CR4),
 	    (unsigned long long)VMCB_U64(v, VMCB_EFER));
 	l1_move_report();
+	shrink_report();
 	stub_print_figures();
 	bm_exit(BM_EXIT_FAIL);
 }
@@ -348,11 +351,11 @@ void stub_l1_exit(uint8_t *v)
 		nested_l1_exit(v, code);
 		break;
 	case VMEXIT_VMMCALL: {
-		/* The stub's hypercalls (l1move.c); any other VMMCALL is #UD, as
+		/* The stub's hypercalls (hypercall.c); any other VMMCALL is #UD, as
 		 * without the intercept (APM 15.9, VMMCALL in volume 3). */
 		uint64_t ret;
-		if (stub_hypercall(VMCB_U64(v, VMCB_RAX), stub.regs.gpr[GPR_RBX],
-				   stub.regs.gpr[GPR_RCX], &ret)) {
+		if (stub_hypercall(VMCB_U64(v, VMCB_RAX), &stub.regs.gpr[GPR_RBX],
+				   &stub.regs.gpr[GPR_RCX], &ret)) {
 			VMCB_U64(v, VMCB_RAX) = ret;
 			advance(v, INSN_LEN_VMMCALL);
 		} else {
@@ -375,6 +378,8 @@ void stub_l1_exit(uint8_t *v)
 		if ((VMCB_U64(v, VMCB_EXITINFO1) & NPF_WRITE) && l1_tracked(gpa) &&
 		    nested_l1_written(gpa))
 			break;
+		if (shrink_removed(gpa))
+			stub_fatal(v, "L1 touched memory L0 took back (shrink)");
 		stub_fatal(v, "L1 touched memory it does not have");
 	}
 	case VMEXIT_INVALID:
@@ -397,6 +402,7 @@ static __attribute__((noreturn)) void run(void)
 {
 	for (;;) {
 		l1_move_tick();
+		shrink_tick();
 		/* INIT from a vCPU of L1's: an exit or #SX for L1, or a reset;
 		 * held while GIF is clear (tried again at the next run). */
 		bool held = false;
@@ -457,6 +463,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	unsigned ncpus = smp_setup(cmd);
 	stub.l1_vgif = stub_cmdline_flag(cmd, "vgif");
 	l1_move_init(cmd);
+	shrink_init(cmd);
 	svm_enable();
 	l1_load(mbi, &boot);
 	fwcfg_init();

@@ -30,6 +30,9 @@ uint8_t *nested_current_vmcb(void);
 bool nested_host_if(void);
 /* Just before each VMRUN: hand a physical NMI the stub holds to L1 or L2. */
 void nested_before_run(void);
+/* The root of the shadow L2 runs on (NPT02: vmcb02's nCR3), or 0 when L2
+ * has none (not run yet, or run on NPT01 itself). */
+uint64_t nested_npt02_root(void);
 /* A write fault on an L1 page the stub tracks for libnest (l1_tracked()):
  * tells libnest, which makes the page writable again; false without it. */
 bool nested_l1_written(uint64_t gpa);

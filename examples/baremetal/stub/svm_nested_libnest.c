@@ -436,8 +436,9 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 			if ((VMCB_U64(v02, VMCB_EXITINFO1) & NPF_WRITE) && l1_tracked(gpa) &&
 			    nested_l1_written(gpa))
 				break;
-			bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
-				  (unsigned long long)gpa);
+			bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have%s\n",
+				  (unsigned long long)gpa,
+				  shrink_removed(gpa) ? " (L0 took it back: shrink)" : "");
 			stub_fatal(v02, "nested page fault outside L1's memory");
 		}
 		default:
@@ -615,4 +616,15 @@ unsigned nested_hot_pages(uint64_t *gpa, unsigned max)
 bool nested_l2_running(void)
 {
 	return stub.in_l2;
+}
+
+uint64_t nested_npt02_root(void)
+{
+	const uint8_t *v02 = n.cfg.vmcb02.hva;
+	uint64_t root = VMCB_U64(v02, VMCB_N_CR3) & NPT_ADDR_MASK;
+
+	if (!(VMCB_U64(v02, VMCB_NP_CTL) & NP_CTL_ENABLE) ||
+	    root == (uint64_t)(uintptr_t)stub.npt01)
+		return 0;
+	return root;
 }

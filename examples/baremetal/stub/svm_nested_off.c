@@ -118,3 +118,8 @@ bool nested_l2_running(void)
 {
 	return false;
 }
+
+uint64_t nested_npt02_root(void)
+{
+	return 0; /* no L2 */
+}

@@ -15,9 +15,6 @@
 #include "l1.h"
 #include "l2.h"
 
-#define STUB_CPUID_SIGNATURE 0x40000000u
-#define STUB_CPUID_FEATURES 0x40000001u
-#define STUB_HC_F_BALLOON (1u << 0)
 #define STUB_HC_GIVE 0x4C4E0001u
 #define STUB_HC_TAKE 0x4C4E0002u
 #define BALLOON_PAGES 64
@@ -29,24 +26,31 @@
 
 static uint64_t balloon[BALLOON_PAGES][WORDS_PER_PAGE] __attribute__((aligned(4096)));
 
-static bool on_stub(void)
+uint32_t stub_features(void)
 {
 	uint32_t a, b, c, d;
 
 	cpuid(STUB_CPUID_SIGNATURE, 0, &a, &b, &c, &d);
 	if (a < STUB_CPUID_FEATURES || memcmp(&b, "libn", 4) || memcmp(&c, "est ", 4) ||
 	    memcmp(&d, "stub", 4))
-		return false;
+		return 0;
 	cpuid(STUB_CPUID_FEATURES, 0, &a, &b, &c, &d);
-	return a & STUB_HC_F_BALLOON;
+	return a;
+}
+
+uint64_t stub_vmmcall(uint64_t nr, uint64_t *rbx, uint64_t *rcx)
+{
+	uint64_t rax = nr, b = *rbx, c = *rcx;
+
+	__asm__ volatile("vmmcall" : "+a"(rax), "+b"(b), "+c"(c) : : "memory");
+	*rbx = b;
+	*rcx = c;
+	return rax;
 }
 
 static uint64_t hypercall(uint64_t nr, uint64_t a1, uint64_t a2)
 {
-	uint64_t ret;
-
-	__asm__ volatile("vmmcall" : "=a"(ret) : "a"(nr), "b"(a1), "c"(a2) : "memory");
-	return ret;
+	return stub_vmmcall(nr, &a1, &a2);
 }
 
 /* L2 loads the word at @gpa (with L1's flush of all ASIDs at the VMRUN, or
@@ -114,7 +118,7 @@ static void check_balloon(const struct l1_mode *m)
 
 void run_balloon_checks(const struct l1_mode *m)
 {
-	if (on_stub())
+	if (stub_features() & STUB_HC_F_BALLOON)
 		check_balloon(m);
 	else
 		printf("l1-svm: not on the bare-metal stub: no balloon checks\n");

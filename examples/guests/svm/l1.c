@@ -289,6 +289,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	l1.iopm = iopm;
 	l1.msrpm = msrpm;
 	l1.l2_pdpt = l2_pdpt;
+	l1.npt_pd = npt_pd;
 	l1.npt_pt = npt_pt;
 	l1.fixup_page = fixup_page;
 	build_l2_page_tables();
@@ -304,6 +305,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		run_ctl_checks(&npt);
 		run_npt_checks(&npt);
 		run_balloon_checks(&npt);
+		run_shrink_checks(&npt, mbi);
 		run_interrupt_checks(&nonpt);
 		run_interrupt_checks(&npt);
 		run_single_checks(&nonpt);

@@ -47,6 +47,7 @@ struct l1 {
 	uint8_t *iopm;
 	uint8_t *msrpm;
 	uint64_t *l2_pdpt;
+	uint64_t *npt_pd; /* NPT12's PD: [0, 1 GiB) in 2 MiB pages */
 	uint64_t *npt_pt;
 	uint64_t *fixup_page;
 	uint32_t svm_features;	     /* CPUID Fn8000_000A EDX */
@@ -98,7 +99,19 @@ void run_interrupt_checks(const struct l1_mode *mode);
 void run_inject_checks(const struct l1_mode *mode);
 void run_vmload_checks(const struct l1_mode *mode);
 void run_ctl_checks(const struct l1_mode *mode);
+/* The bare-metal stub's hypercalls (examples/baremetal/README.md). */
+#define STUB_CPUID_SIGNATURE 0x40000000u
+#define STUB_CPUID_FEATURES 0x40000001u
+#define STUB_HC_F_BALLOON (1u << 0)
+#define STUB_HC_F_SHRINK (1u << 1)
+/* CPUID 0x40000001 EAX (STUB_HC_F_*) when CPUID 0x40000000 names the stub, else 0. */
+uint32_t stub_features(void);
+/* VMMCALL with RAX = @nr, RBX and RCX in and out: RAX after it. */
+uint64_t stub_vmmcall(uint64_t nr, uint64_t *rbx, uint64_t *rcx);
 void run_balloon_checks(const struct l1_mode *mode);
+/* L0 takes a range of L1's memory away and gives it back while L2 runs
+ * (shrink.c): with @mbi, L1's memory map. */
+void run_shrink_checks(const struct l1_mode *mode, const struct mb_info *mbi);
 /* With more than one processor: L1's AP and two L2s at once (smp.c);
  * @shared_npt: also the check that needs L0's NPT02 shared by the vCPUs. */
 void run_smp_checks(bool shared_npt);

@@ -285,6 +285,31 @@ L2_LABEL(l2_rt_insn)
 2:	mov $1, %eax
 	vmmcall
 
+/*
+ * The shrink checks' L2 (shrink.c): RCX pages from RBX on, 4 KiB apart.
+ * The first and the last word of page i must hold RDX + i; both then get
+ * RDX + L2_SHRINK_NEXT + i. RAX: how many words differed.
+ */
+L2_FUNC(l2_shrink)
+	xor %eax, %eax
+	xor %r8d, %r8d
+1:	lea (%rdx, %r8), %r9
+	cmp %r9, (%rbx)
+	je 2f
+	inc %rax
+2:	cmp %r9, L2_SHRINK_LAST_WORD(%rbx)
+	je 3f
+	inc %rax
+3:	add $L2_SHRINK_NEXT, %r9
+	mov %r9, (%rbx)
+	mov %r9, L2_SHRINK_LAST_WORD(%rbx)
+	add $4096, %rbx
+	inc %r8
+	cmp %rcx, %r8
+	jb 1b
+L2_LABEL(l2_shrink_done)
+	vmmcall
+
 	.section .rodata.l2, "a"
 l2_io_buf:
 	.byte 0x11, 0x22, 0x33

@@ -21,6 +21,8 @@
 #define L2_CR0_TS 0x8
 #define L2_STATE_RSP_DELTA 0x100
 #define L2_STATE_RAX 0x57A7E
+#define L2_SHRINK_NEXT 0x100000	 /* what a shrink run adds to each word it checked */
+#define L2_SHRINK_LAST_WORD 4088 /* the offset of a page's last word */
 
 #ifndef __ASSEMBLER__
 #define L2_DECL(name) extern const char name[]
@@ -78,6 +80,8 @@ L2_DECL(l2_mixed_out_insn);
 L2_DECL(l2_mixed_rdmsr_insn);
 L2_DECL(l2_cpuid_twice);
 L2_DECL(l2_cpuid_twice_insn);
+L2_DECL(l2_shrink);
+L2_DECL(l2_shrink_done);
 /* The page L2 passes to its own VMRUN. */
 extern char l2_nested_vmcb[];
 

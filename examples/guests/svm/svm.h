@@ -216,6 +216,7 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "APM B-2");
 /* VMCB 0x05C TLB_CONTROL */
 #define TLB_CONTROL_NOTHING 0
 #define TLB_CONTROL_FLUSH_ALL 1
+#define TLB_CONTROL_FLUSH_GUEST 3 /* this guest's ASID (CPUID FlushByAsid) */
 /* VMCB 0x060 (APM B-1) */
 #define INT_CTL_V_TPR_MASK 0xFFull
 #define INT_CTL_V_IRQ (1ull << 8)
