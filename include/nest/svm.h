@@ -564,6 +564,36 @@ NEST_API int nest_svm_force_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 				 struct nest_svm_action *act);
 
 /**
+ * @brief L0 raises a hardware exception in L2.
+ *
+ * For an L0 that carries out something on L2's behalf and finds that it
+ * faults (its emulation of an instruction of L2's, an MSR L0 refuses): the
+ * exception is L2's, raised at the instruction of the current exit (L0 has
+ * not advanced RIP), and goes where the processor would send it: a
+ * \#VMEXIT to L1 (exit code 0x40 + vector, EXITINFO1 the error code,
+ * EXITINFO2 the faulting address for \#PF, APM 15.12) when vmcb12
+ * intercepts the exception, else it is delivered to L2 (vmcb02's EVENTINJ;
+ * for \#PF vmcb02's CR2 is the payload). The error code is delivered for
+ * the exceptions that push one (\#DF, \#TS, \#NP, \#SS, \#GP, \#PF,
+ * \#AC, \#CP, \#SX) when L2 is in protected mode, else ignored. Call it in
+ * place of nest_svm_resume_l2() after an exit L0 handles. Added after
+ * 0.1.0.
+ * @param ctx The context (L2 running).
+ * @param vmcb01 L1's VMCB; written for a \#VMEXIT.
+ * @param vector Exception vector: 0, 1, 3-8, 10-14, 16-21 or 30.
+ * @param error_code The error code.
+ * @param payload \#PF: the faulting linear address; ignored otherwise
+ *        (for \#DB the caller sets vmcb02's DR6 as the processor would).
+ * @param act Receives RESUME_L1 (with NEST_SVM_ACT_F_REFLECTED) or RUN_L2.
+ * @return NEST_OK; NEST_E_INVAL (not such a vector); NEST_E_STATE (L2 not
+ *         running, or an event already in vmcb02's EVENTINJ or EXITINTINFO:
+ *         the caller combines the two); NEST_E_SIZE; a backend status.
+ */
+NEST_API int nest_svm_l2_exception(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint32_t vector,
+				   uint32_t error_code, uint64_t payload,
+				   struct nest_svm_action *act);
+
+/**
  * @brief An INIT signal for this vCPU (another vCPU's INIT IPI, or the
  *        platform's): what it does to L1 and L2 (AMD APM vol. 2).
  *

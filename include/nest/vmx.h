@@ -816,6 +816,42 @@ NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t event, uint32_t ve
 			       struct nest_vmx_action *act);
 
 /**
+ * @brief L0 raises a hardware exception in L2.
+ *
+ * For an L0 that carries out something on L2's behalf and finds that it
+ * faults (its emulation of an instruction of L2's, a CR4 bit or an MSR L0
+ * refuses): the exception is L2's, raised at the instruction of the
+ * current exit (L0 has not advanced RIP), and goes where the processor
+ * would send it (SDM 25.2): a VM exit to L1 (reason 0, the exception in
+ * the VM-exit interruption information, no IDT-vectoring information) when
+ * vmcs12's exception bitmap selects it (for \#PF with the page-fault
+ * error-code mask and match), else it is delivered to L2 by the next VM
+ * entry (vmcs02's VM-entry interruption information). The error code is
+ * delivered for the exceptions that push one (\#DF, \#TS, \#NP, \#SS,
+ * \#GP, \#PF, \#AC, \#CP) when L2 is in protected mode, else ignored.
+ * @param ctx The context (L2 running, after nest_vmx_l2_exit() gave
+ *        NEST_VMX_ACT_L0_HANDLES).
+ * @param vector Exception vector: 0, 1, 3-8, 10-14, 16-21.
+ * @param error_code The error code.
+ * @param payload \#PF: the faulting linear address (the exit
+ *        qualification, or CR2 on delivery); \#DB: the DR6 bits the
+ *        exit qualification reports (SDM 28.2.1); ignored otherwise.
+ * @param act Receives NEST_VMX_ACT_RESUME_L1 (the exit to L1, applied as
+ *        for nest_vmx_l2_exit()) or NEST_VMX_ACT_L0_HANDLES with
+ *        NEST_VMX_ACT_F_TO_L2 (vmcs02 delivers the exception at the next
+ *        VMRESUME; @c vector, @c has_error_code and @c error_code say
+ *        which; for \#PF load CR2 from @c cr2 before it, for \#DB update
+ *        L2's DR6 with the payload as the processor would).
+ * Added after 0.1.0.
+ * @return NEST_OK, NEST_E_INVAL (not such a vector), NEST_E_STATE (L2 not
+ *         running, or an event already queued for L2's next entry: the
+ *         caller combines the two, SDM 6.15), NEST_E_SIZE or a backend
+ *         status.
+ */
+NEST_API int nest_vmx_l2_exception(struct nest_vmx *ctx, uint32_t vector, uint32_t error_code,
+				   uint64_t payload, struct nest_vmx_action *act);
+
+/**
  * @brief Would an external interrupt for L1's vCPU, arriving now while L2
  *        runs, be acknowledged (taken from the interrupt controller)?
  *

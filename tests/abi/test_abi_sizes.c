@@ -110,7 +110,9 @@ END_TEST
 	CALL(vmx_l2_event, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                       \
 	     (launch_ok(), nest_vmx_l2_event(N.ctx, NEST_VMX_EVT_INIT, 0, p)))                     \
 	CALL(vmx_pending_msr_failed, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,             \
-	     (launch_with_msr(), nest_vmx_pending_msr_failed(N.ctx, 0, p)))
+	     (launch_with_msr(), nest_vmx_pending_msr_failed(N.ctx, 0, p)))                          \
+	CALL(vmx_l2_exception, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                   \
+	     (launch_ok(), nest_vmx_l2_exception(N.ctx, 13, 0, 0, p)))
 
 /* L1 enters L2 with one MSR for L0 to load. */
 static void launch_with_msr(void)
@@ -193,6 +195,8 @@ static void svm_in_l2(void)
 	     (svm_in_l2(), nest_svm_force_exit(T.ctx, T.vmcb01, NEST_SVM_EXIT_INTR, 0, 0, p)))     \
 	CALL(svm_init_signal, struct nest_svm_action, NEST_SVM_ACTION_MIN_SIZE,                    \
 	     (svm_in_l2(), nest_svm_init_signal(T.ctx, T.vmcb01, p)))                              \
+	CALL(svm_l2_exception, struct nest_svm_action, NEST_SVM_ACTION_MIN_SIZE,                   \
+	     (svm_in_l2(), nest_svm_l2_exception(T.ctx, T.vmcb01, 13, 0, 0, p)))                   \
 	CALL(tdp_get_stats, struct nest_tdp_stats, 4 * sizeof(uint32_t),                           \
 	     nest_tdp_get_stats(T.tdp, p))
 

@@ -1072,6 +1072,56 @@ START_TEST(l1s_injected_breakpoint_is_delivered_again)
 }
 END_TEST
 
+/* An exception L0 raises in L2 (its emulation of L2's MSR access faulted):
+ * #VMEXIT(exception) when L1 intercepts it (APM 15.12), else EVENTINJ. */
+START_TEST(exception_l0_raises_in_l2_follows_l1s_intercept)
+{
+	l1_icpt(NEST_SVM_ICPT_EXCEPTION(X86_EXC_PF));
+	v12.save.cr0 |= X86_CR0_PE;
+	run_l2();
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x6, 0x7ff8), NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_L0_HANDLES);
+	/* Not intercepted: delivered to L2 with its error code. */
+	ck_assert_int_eq(nest_svm_l2_exception(t.ctx, t.vmcb01, X86_EXC_GP, 0x20, 0, &t.act),
+			 NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj,
+			  NEST_SVM_EVTINJ_VALID | NEST_SVM_EVTINJ_EV |
+			      ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << 8) | X86_EXC_GP |
+			      (0x20ull << 32));
+	/* An event on its way already: the caller's to combine. */
+	ck_assert_int_eq(nest_svm_l2_exception(t.ctx, t.vmcb01, X86_EXC_UD, 0, 0, &t.act),
+			 NEST_E_STATE);
+	t.vmcb02->control.event_inj = 0;
+	ck_assert_int_eq(nest_svm_l2_exception(t.ctx, t.vmcb01, X86_EXC_NMI, 0, 0, &t.act),
+			 NEST_E_INVAL);
+	/* Intercepted #PF: EXITINFO1 the error code, EXITINFO2 the address. */
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x6, 0x7ff8), NEST_OK);
+	ck_assert_int_eq(
+	    nest_svm_l2_exception(t.ctx, t.vmcb01, X86_EXC_PF, X86_PFEC_W, 0x5000, &t.act),
+	    NEST_OK);
+	expect_reflected(NEST_SVM_EXIT_EXCP_BASE + X86_EXC_PF, X86_PFEC_W, 0x5000);
+}
+END_TEST
+
+START_TEST(page_fault_l0_raises_in_l2_sets_cr2_when_delivered)
+{
+	v12.save.cr0 |= X86_CR0_PE;
+	run_l2();
+	l2_ran();
+	ck_assert_int_eq(sim_svm_l2(&t, NEST_SVM_EXIT_NPF, 0x6, 0x7ff8), NEST_OK);
+	ck_assert_int_eq(
+	    nest_svm_l2_exception(t.ctx, t.vmcb01, X86_EXC_PF, X86_PFEC_P, 0x6000, &t.act),
+	    NEST_OK);
+	ck_assert_uint_eq(t.act.kind, NEST_SVM_ACT_RUN_L2);
+	ck_assert_uint_eq(t.vmcb02->save.cr2, 0x6000);
+	ck_assert_uint_eq(t.vmcb02->control.event_inj & 0xffffffffu,
+			  NEST_SVM_EVTINJ_VALID | NEST_SVM_EVTINJ_EV |
+			      ((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << 8) | X86_EXC_PF);
+}
+END_TEST
+
 START_TEST(exitintinfo_of_l1_exit_goes_to_vmcb12)
 {
 	struct nest_vmcb m;
@@ -1495,6 +1545,8 @@ static Suite *svm_scenario_suite(void)
 	tcase_add_test(tc, soft_interrupt_reinjected_with_l1s_next_rip);
 	tcase_add_test(tc, l2s_own_software_event_runs_its_instruction_again);
 	tcase_add_test(tc, l1s_injected_breakpoint_is_delivered_again);
+	tcase_add_test(tc, exception_l0_raises_in_l2_follows_l1s_intercept);
+	tcase_add_test(tc, page_fault_l0_raises_in_l2_sets_cr2_when_delivered);
 	tcase_add_test(tc, undelivered_eventinj_becomes_exitintinfo);
 	tcase_add_test(tc, interrupt_shadow_and_v_irq_go_back);
 	tcase_add_test(tc, no_nrip_when_not_offered);

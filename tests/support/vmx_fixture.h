@@ -358,6 +358,13 @@ static inline int l2_event(uint32_t kind, uint32_t vector)
 	return nest_vmx_l2_event(N.ctx, kind, vector, &N.act);
 }
 
+static inline int l2_exception(uint32_t vector, uint32_t error, uint64_t payload)
+{
+	memset(&N.act, 0xcc, sizeof(N.act));
+	N.act.size = sizeof(N.act);
+	return nest_vmx_l2_exception(N.ctx, vector, error, payload, &N.act);
+}
+
 /* L1's state after a reflected exit is vmcs12's host state (SDM 28.5). */
 static inline void assert_l1_host_state_loaded(void)
 {

@@ -399,6 +399,87 @@ START_TEST(page_fault_not_matching_l1s_mask_is_l0s)
 }
 END_TEST
 
+/* An exception L0 raises in L2 (its emulation faulted): an exit to L1 when
+ * the exception bitmap selects it (SDM 25.2), else vmcs02 delivers it. */
+START_TEST(exception_l0_raises_in_l2_exits_when_l1_intercepts_it)
+{
+	V12()->EXCEPTION_BITMAP = 1u << X86_EXC_GP;
+	launch_ok();
+	set02(NEST_VMCS_GUEST_CR0, X86_CR0_PE | X86_CR0_PG | X86_CR0_NE);
+	set02(NEST_VMCS_GUEST_RIP, 0x401234);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CR_ACCESS, 4), NEST_OK);
+	ck_assert_int_eq(l2_exception(X86_EXC_GP, 0x18, 0xbad), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_EXCEPTION_NMI);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO,
+			  INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP) |
+			      NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_ERROR_CODE, 0x18);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, 0);
+	ck_assert_uint_eq(V12()->GUEST_RIP, 0x401234);
+	assert_l1_host_state_loaded();
+}
+END_TEST
+
+START_TEST(exception_l0_raises_in_l2_is_delivered_when_l1_does_not_intercept_it)
+{
+	V12()->EXCEPTION_BITMAP = 1u << X86_EXC_UD;
+	launch_ok();
+	set02(NEST_VMCS_GUEST_CR0, X86_CR0_PE | X86_CR0_PG | X86_CR0_NE);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CR_ACCESS, 4), NEST_OK);
+	ck_assert_int_eq(l2_exception(X86_EXC_GP, 0, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
+	ck_assert_uint_eq(N.act.vector, X86_EXC_GP);
+	ck_assert_uint_eq(N.act.has_error_code, 1);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
+			  INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP) |
+			      NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
+	/* Something queued already: the caller combines the two. */
+	ck_assert_int_eq(l2_exception(X86_EXC_UD, 0, 0), NEST_E_STATE);
+}
+END_TEST
+
+/* #PF: the error-code mask and match decide (SDM 25.2); the address is
+ * the exit qualification, or CR2 for L0 to load; in real mode no error
+ * code is delivered. */
+START_TEST(page_fault_l0_raises_in_l2_follows_l1s_mask_and_match)
+{
+	V12()->EXCEPTION_BITMAP = 1u << X86_EXC_PF;
+	V12()->PAGE_FAULT_ERROR_CODE_MASK = X86_PFEC_W;
+	V12()->PAGE_FAULT_ERROR_CODE_MATCH = X86_PFEC_W;
+	launch_ok();
+	set02(NEST_VMCS_GUEST_CR0, X86_CR0_PE | X86_CR0_PG | X86_CR0_NE);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CR_ACCESS, 4), NEST_OK);
+	ck_assert_int_eq(l2_exception(X86_EXC_PF, X86_PFEC_P, 0x7000), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+	ck_assert_uint_eq(N.act.cr2, 0x7000);
+	ck_assert_uint_eq(N.act.error_code, X86_PFEC_P);
+	/* The entry delivered it; the next exit. */
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CR_ACCESS, 4), NEST_OK);
+	ck_assert_int_eq(l2_exception(X86_EXC_PF, X86_PFEC_P | X86_PFEC_W, 0x8000), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0x8000);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_ERROR_CODE, X86_PFEC_P | X86_PFEC_W);
+}
+END_TEST
+
+START_TEST(exception_l0_raises_in_real_mode_l2_has_no_error_code)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_CR0, X86_CR0_NE);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CR_ACCESS, 4), NEST_OK);
+	ck_assert_int_eq(l2_exception(X86_EXC_GP, 0x10, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.has_error_code, 0);
+	ck_assert_uint_eq(v02(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD),
+			  INTR_INFO(NEST_VMX_INTR_TYPE_HW_EXCEPTION, X86_EXC_GP));
+	ck_assert_int_eq(l2_exception(X86_EXC_NMI, 0, 0), NEST_E_INVAL);
+	ck_assert_int_eq(l2_exception(32, 0, 0), NEST_E_INVAL);
+}
+END_TEST
+
 START_TEST(triple_fault_is_reflected)
 {
 	launch_ok();
@@ -980,6 +1061,10 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, cr0_write_matching_l1s_shadow_is_l0s);
 	tcase_add_test(t, page_fault_matching_l1s_mask_is_reflected_with_error_code);
 	tcase_add_test(t, page_fault_not_matching_l1s_mask_is_l0s);
+	tcase_add_test(t, exception_l0_raises_in_l2_exits_when_l1_intercepts_it);
+	tcase_add_test(t, exception_l0_raises_in_l2_is_delivered_when_l1_does_not_intercept_it);
+	tcase_add_test(t, page_fault_l0_raises_in_l2_follows_l1s_mask_and_match);
+	tcase_add_test(t, exception_l0_raises_in_real_mode_l2_has_no_error_code);
 	tcase_add_test(t, triple_fault_is_reflected);
 	tcase_add_test(t, vmx_instruction_of_l2_is_reflected_with_instruction_information);
 	tcase_add_test(t, ept_violation_without_ept12_is_an_ept01_fault_for_l0);

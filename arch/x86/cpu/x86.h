@@ -226,6 +226,24 @@
 #define X86_SEG_UNUSABLE (1u << 16) /* VMX only */
 
 /* Canonical addresses: bits 63..(va_bits-1) all equal (SDM 3.3.7.1). */
+/* Vectors an exception can have (SDM 6.3.1): 0-21 but the NMI, 9 (not
+ * raised by processors since the i486) and 15 (reserved); with amd, also
+ * #SX (APM vol. 2, 8.2.21). */
+static inline bool x86_exc_vector(unsigned vector, bool amd)
+{
+	if (amd && vector == X86_EXC_SX)
+		return true;
+	return vector <= X86_EXC_CP && vector != X86_EXC_NMI && vector != 9 && vector != 15;
+}
+
+/* Exceptions that push an error code in protected mode (SDM 6.13, table
+ * 6-1; #SX, APM vol. 2, 8.2.21). */
+static inline bool x86_exc_error_code(unsigned vector)
+{
+	return vector == X86_EXC_DF || (vector >= X86_EXC_TS && vector <= X86_EXC_PF) ||
+	       vector == X86_EXC_AC || vector == X86_EXC_CP || vector == X86_EXC_SX;
+}
+
 static inline bool x86_is_canonical(uint64_t va, unsigned va_bits)
 {
 	int64_t sva = (int64_t)(va << (64 - va_bits));

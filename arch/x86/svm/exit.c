@@ -263,3 +263,44 @@ NEST_API int nest_svm_force_exit(struct nest_svm *ctx, struct nest_vmcb *vmcb01,
 	ctx->l2_insn_len = 0; /* no instruction of L2's */
 	return nest__svm_reflect(ctx, vmcb01, exitcode, exitinfo1, exitinfo2, act);
 }
+
+NEST_API int nest_svm_l2_exception(struct nest_svm *ctx, struct nest_vmcb *vmcb01, uint32_t vector,
+				   uint32_t error_code, uint64_t payload,
+				   struct nest_svm_action *act)
+{
+	struct nest_vmcb_control *c2;
+	uint64_t code = NEST_SVM_EXIT_EXCP_BASE + vector;
+	bool err;
+	int rc = check_args(ctx, act);
+
+	if (rc != NEST_OK)
+		return rc;
+	if (!vmcb01 || !x86_exc_vector(vector, true))
+		return NEST_E_INVAL;
+	c2 = &ctx->vmcb02->control;
+	/* An event on its way to L2 (L0's or one an exit interrupted):
+	 * combining the two is the caller's (APM 8.2.9, double faults). */
+	if ((c2->event_inj | c2->exitintinfo) & NEST_SVM_EVTINJ_VALID)
+		return NEST_E_STATE;
+	err = x86_exc_error_code(vector) && (ctx->vmcb02->save.cr0 & X86_CR0_PE);
+	if (!err)
+		error_code = 0;
+	/* As the processor: L1's exception intercept (APM 15.12), with the
+	 * error code in EXITINFO1 and for #PF the address in EXITINFO2 (CR2
+	 * unchanged), else delivery to L2. */
+	if (nest__svm_l1_icpt(ctx, code, error_code, 0)) {
+		ctx->l2_insn_len = 0;
+		return nest__svm_reflect(ctx, vmcb01, code, error_code,
+					 vector == X86_EXC_PF ? payload : 0, act);
+	}
+	c2->event_inj = NEST_SVM_EVTINJ_VALID | vector |
+			((uint64_t)NEST_SVM_EVTINJ_TYPE_EXCEPTION << NEST_SVM_EVTINJ_TYPE_SHIFT) |
+			(err ? NEST_SVM_EVTINJ_EV | ((uint64_t)error_code << 32) : 0);
+	if (vector == X86_EXC_PF)
+		ctx->vmcb02->save.cr2 = payload;
+	ctx->soft_inj = false;
+	ctx->inj_window = false;
+	c2->clean = 0;
+	nest__svm_act_run_l2(ctx, act);
+	return NEST_OK;
+}

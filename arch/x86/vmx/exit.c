@@ -514,6 +514,78 @@ NEST_API int nest_vmx_l2_event(struct nest_vmx *ctx, uint32_t kind, uint32_t vec
 	return finish(act, &a, event(ctx, kind, vector, &a));
 }
 
+/*
+ * An exception L0 raises in L2, as the processor would have raised it
+ * there: a VM exit when vmcs12's exception bitmap selects it (for #PF
+ * with the error-code mask and match, SDM 25.2; the decision of
+ * nest_vmx_l2_exit() for the same exit), else delivery to L2 through
+ * vmcs02's VM-entry interruption information (SDM 26.6). The exception
+ * happens at the instruction of the current exit, outside event delivery:
+ * no IDT-vectoring information, L2's RIP as the exit saved it.
+ */
+static int l2_exception(struct nest_vmx *ctx, uint32_t vector, uint32_t error, uint64_t payload,
+			struct nest_vmx_action *a)
+{
+	struct nest__vmx_exit_report r;
+	struct nest__vmx_l2_exit e;
+	uint64_t cr0;
+	bool err;
+	uint32_t info;
+	int rc;
+
+	/* NMIs and interrupts are nest_vmx_l2_event()'s. */
+	if (!x86_exc_vector(vector, false))
+		return NEST_E_INVAL;
+	/* Something is already queued for L2's entry (an event whose delivery
+	 * the exit interrupted): combining the two is the caller's (SDM 6.15). */
+	if (ctx->nested.vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID)
+		return NEST_E_STATE;
+	rc = rd(ctx, NEST_VMCS_GUEST_CR0, &cr0);
+	if (rc != NEST_OK)
+		return rc;
+	/* In real mode (unrestricted guest) nothing pushes an error code
+	 * (SDM 26.2.1.3). */
+	err = x86_exc_error_code(vector) && (cr0 & X86_CR0_PE);
+	info = NEST_VMX_INTR_INFO_VALID | vector |
+	       (NEST_VMX_INTR_TYPE_HW_EXCEPTION << NEST_VMX_INTR_INFO_TYPE_SHIFT) |
+	       (err ? NEST_VMX_INTR_INFO_DELIVER_ERROR_CODE : 0);
+	if (!err)
+		error = 0;
+	if (vector != X86_EXC_PF && vector != X86_EXC_DB)
+		payload = 0;
+	nest__memset(&e, 0, sizeof(e));
+	e.reason = NEST_VMX_EXIT_EXCEPTION_NMI;
+	e.intr_info = info;
+	e.intr_error = error;
+	if (nest__vmx_exit_owner(&ctx->vmcs12, &e, &ctx->nested.l1_bm) == NEST__VMX_OWNER_L1) {
+		nest__memset(&r, 0, sizeof(r));
+		r.reason = NEST_VMX_EXIT_EXCEPTION_NMI;
+		r.intr_info = info;
+		r.intr_error = error;
+		/* #PF: the linear address; #DB: the DR6 bits (SDM 28.2.1). */
+		r.qual = payload;
+		return nest__vmx_reflect(ctx, &r, true, a);
+	}
+	a->kind = NEST_VMX_ACT_L0_HANDLES;
+	a->flags |= NEST_VMX_ACT_F_TO_L2;
+	a->vector = (uint8_t)vector;
+	a->has_error_code = err;
+	a->error_code = error;
+	a->cr2 = payload;
+	return inject_l2(ctx, info, error, 0);
+}
+
+NEST_API int nest_vmx_l2_exception(struct nest_vmx *ctx, uint32_t vector, uint32_t error_code,
+				   uint64_t payload, struct nest_vmx_action *act)
+{
+	struct nest_vmx_action a;
+	int rc = begin(ctx, act, &a);
+
+	if (rc != NEST_OK)
+		return rc;
+	return finish(act, &a, l2_exception(ctx, vector, error_code, payload, &a));
+}
+
 /* Bits 31:0 of a control capability MSR: its must-be-1 settings; the TRUE
  * MSR's when IA32_VMX_BASIC[55] says they exist (SDM A.2). */
 static uint32_t host_must1(const struct nest_vmx_caps *h, uint64_t msr, uint64_t true_msr)
