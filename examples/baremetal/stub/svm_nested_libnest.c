@@ -352,7 +352,22 @@ static bool msr_passthrough(bool wr, uint32_t msr, uint64_t *val)
 }
 
 /* An MSR access of L2's that L1 does not intercept and L0 does. */
-static void l2_msr(uint8_t *v)
+/* An exception of L2's that the stub raises (its MSR access faulted):
+ * L1's #VMEXIT if L1 intercepts it, else L2's (APM 15.12). */
+static void l2_raise(unsigned vector, uint32_t error)
+{
+	struct nest_svm_action act = {.size = sizeof(act)};
+	int rc = NEST_CALL(nest_svm_l2_exception(n.svm, (struct nest_vmcb *)stub.vmcb01, vector,
+						 error, 0, &act));
+
+	if (rc != NEST_OK)
+		bm_panic("stub: nest_svm_l2_exception: %s\n", nest_strerror(rc));
+	apply(&act);
+}
+
+/* L2's RDMSR or WRMSR that L0 carries out; false if it raised an
+ * exception instead (whose action is applied). */
+static bool l2_msr(uint8_t *v)
 {
 	bool wr = VMCB_U64(v, VMCB_EXITINFO1) & 1;
 	uint32_t msr = (uint32_t)stub.regs.gpr[GPR_RCX];
@@ -373,21 +388,23 @@ static void l2_msr(uint8_t *v)
 		rc = wr ? nest_svm_wrmsr(n.svm, msr, val, NULL, &act)
 			: nest_svm_rdmsr(n.svm, msr, &val, &act);
 		if (rc == NEST_E_NOENT && !msr_passthrough(wr, msr, &val)) {
-			stub_inject(v, VEC_GP, true, 0);
-			return;
+			l2_raise(VEC_GP, 0);
+			return false;
 		}
 		if (rc != NEST_OK && rc != NEST_E_NOENT)
 			stub_fatal(v, "L2 MSR access libnest refuses");
 	}
 	if (act.kind == NEST_SVM_ACT_INJECT_L1) {
-		stub_inject(v, act.vector, act.has_error_code, act.error_code);
-		return;
+		/* The exception is the accessing guest's: L2's. */
+		l2_raise(act.vector, act.error_code);
+		return false;
 	}
 	if (!wr) {
 		VMCB_U64(v, VMCB_RAX) = val & 0xFFFFFFFFull;
 		stub.regs.gpr[GPR_RDX] = val >> 32;
 	}
 	VMCB_U64(v, VMCB_RIP) += INSN_LEN_MSR;
+	return true;
 }
 
 static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
@@ -398,7 +415,8 @@ static void l2_exit_for_l0(uint8_t *v02, const struct nest_svm_action *act)
 	if (!stub_l0_exit(v02, code)) {
 		switch (code) {
 		case VMEXIT_MSR:
-			l2_msr(v02);
+			if (!l2_msr(v02))
+				return;
 			break;
 		case VMEXIT_NMI:
 			/* Held by the stub (take_nmi): nested_before_run() hands

@@ -118,6 +118,14 @@ void inject_exception(unsigned vector, bool has_error, uint32_t error)
 	vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD, info);
 }
 
+void raise_exception(unsigned vector, bool has_error, uint32_t error)
+{
+	if (vs.in_l2)
+		vmx_nested_l2_exception(vector, error);
+	else
+		inject_exception(vector, has_error, error);
+}
+
 /* ---- figures and failures ---- */
 
 void vmx_fatal(const char *why)
@@ -529,7 +537,7 @@ bool l0_cr8_access(uint64_t qual)
 	 * one, a reserved bit (SDM Vol. 3A 2.5). */
 	if (CRQ_CR(qual) == 4 && type == CRQ_TYPE_MOV_TO &&
 	    (gpr_get(CRQ_GPR(qual)) & vs.cr4_unreported)) {
-		inject_exception(VEC_GP, true, 0);
+		raise_exception(VEC_GP, true, 0);
 		return true;
 	}
 	if (CRQ_CR(qual) != 8 || (type != CRQ_TYPE_MOV_TO && type != CRQ_TYPE_MOV_FROM))
@@ -680,7 +688,7 @@ void vmx_msr_exit(bool write)
 	bool gp = !l1_msr(msr, write, &val);
 
 	if (gp) {
-		inject_exception(VEC_GP, true, 0);
+		raise_exception(VEC_GP, true, 0);
 		return;
 	}
 	if (!write) {

@@ -661,6 +661,25 @@ void vmx_nested_l2_exit(uint32_t reason)
 	apply(&act, true);
 }
 
+void vmx_nested_l2_exception(unsigned vector, uint32_t error)
+{
+	struct nest_vmx_action act = {.size = sizeof(act)};
+	int rc = NEST_CALL(nest_vmx_l2_exception(n.vmx, vector, error, 0, &act));
+
+	if (rc != NEST_OK) {
+		bm_printf("stub: nest_vmx_l2_exception: %s\n", nest_strerror(rc));
+		vmx_fatal("libnest refused an exception for L2");
+	}
+	if (act.kind == NEST_VMX_ACT_L0_HANDLES) {
+		/* L2's: vmcs02 delivers it at the VMRESUME (CR2 for #PF). */
+		vmcs_load(vs.vmcs02);
+		if (act.vector == VEC_PF)
+			write_cr2(act.cr2);
+		return;
+	}
+	apply(&act, true); /* L1's exit */
+}
+
 /* L0 moved L1's memory (l1move.c): the shadow EPT02 of the VM, and vmcs02's
  * own pointers into L1 (virtual-APIC and APIC-access pages) while L2 runs. */
 void nested_l1_map_changed(uint64_t gpa, uint64_t len)

@@ -49,6 +49,9 @@ void gpr_set(unsigned reg, uint64_t value);
 void skip_insn(void);
 /* Injects a hardware exception into the guest of the current VMCS. */
 void inject_exception(unsigned vector, bool has_error, uint32_t error);
+/* A hardware exception of the running guest's: L1's is injected; L2's
+ * goes where the processor would send it, L1 or L2 (vmx_nested.c). */
+void raise_exception(unsigned vector, bool has_error, uint32_t error);
 /* I/O on a port L0 intercepts, for L1 or for L2 (current VMCS); false if not one of L0's. */
 bool l0_port_io(uint64_t qual);
 /* L2's MOV to or from CR8 that only L0 intercepts (libnest keeps L2 off
@@ -76,6 +79,8 @@ bool vmx_nested_in_vmx_root(void);
 bool vmx_nested_l1_written(uint64_t gpa);
 /* An exit from L2 (vs.in_l2, vmcs02 current). */
 void vmx_nested_l2_exit(uint32_t reason);
+/* An exception L0 raises in L2 (nest_vmx_l2_exception()). */
+void vmx_nested_l2_exception(unsigned vector, uint32_t error);
 
 
 #endif /* STUB_VMX_STUB_H */
