@@ -21,6 +21,7 @@
 #include "sim_vmx.h"
 #include "vmx/context.h"
 #include "vmx/entry.h"
+#include "vmx/shadow.h"
 #include "vmx/sync.h"
 
 #define ITER 20000u
@@ -98,6 +99,9 @@ static void setup(void)
 	l0.proc2 = NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_ENABLE_VPID;
 	l0.vpid02 = 3;
 	l0.exception_bitmap = 1u << X86_EXC_MC;
+	/* NEST_BENCH_SHADOW=1: L0 gives L1 a shadow VMCS (VMCS shadowing). */
+	if (getenv("NEST_BENCH_SHADOW") != NULL)
+		l0.flags |= NEST_VMX_L0_F_SHADOW_VMCS;
 	if (nest_vmx_set_l0(ctx, &l0) != NEST_OK)
 		die("set_l0");
 	l1_m64(NEST_VMX_EXIT_VMXON, 0x1000);
@@ -109,6 +113,8 @@ static void setup(void)
 	ctx->vmcs12.revision = rev;
 	ctx->vmcs12.SECONDARY_VM_EXEC_CONTROL &=
 	    ~(NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST);
+	/* vmcs12 written behind libnest's back: the shadow VMCS shows it. */
+	nest__vmx_shadow_load(ctx);
 }
 
 static void l2_cpuid_exit(void)

@@ -11,6 +11,8 @@
 #   VMX VMRESUME:  (Ir(N) - Ir(0)) / N inside nest_vmx_l1_exit (Ir(0) is
 #                  the set-up: VMXON, VMPTRLD, the VMLAUNCH)
 #   VMX exit:      Ir(N) / N inside nest_vmx_l2_exit (a reflected CPUID)
+#   VMX round trip on a shadow VMCS: the VMRESUME and the exit as above,
+#                  with NEST_BENCH_SHADOW=1 (L0 gives L1 VMCS shadowing)
 #   VMX VMLAUNCH:  (Ir(N) - Ir(0)) / N inside nest_vmx_l1_exit of
 #                  "bench_vmx launches N" (each of a fresh vmcs02: every
 #                  entry check, the full merge, every field written)
@@ -57,6 +59,13 @@ set -- $(measure bench_vmx nest_vmx_l2_exit "$n")
 vx_a=$1 vx_b=$2
 set -- $(measure bench_vmx nest_vmx_l1_exit "$n" launches) $(measure bench_vmx nest_vmx_l1_exit 0 launches)
 vl_a=$1 vl_b=$2 vl_a0=$3 vl_b0=$4
+# The same round trip with L0 giving L1 a shadow VMCS (NEST_BENCH_SHADOW).
+export NEST_BENCH_SHADOW=1
+set -- $(measure bench_vmx nest_vmx_l1_exit "$n") $(measure bench_vmx nest_vmx_l1_exit 0)
+sh_a=$(($1 - $3)) sh_b=$(($2 - $4))
+set -- $(measure bench_vmx nest_vmx_l2_exit "$n")
+sh_a=$((sh_a + $1)) sh_b=$((sh_b + $2))
+unset NEST_BENCH_SHADOW
 set -- $(measure bench_svm nest_svm_l1_exit "$n")
 sr_a=$1 sr_b=$2
 set -- $(measure bench_svm nest_svm_l2_exit "$n")
@@ -67,6 +76,7 @@ row "VMX VMRESUME, nothing changed" "$vr_a" "$vr_b" "$vr_a0" "$vr_b0"
 row "VMX reflected exit (CPUID)" "$vx_a" "$vx_b"
 row "VMX round trip" "$((vr_a - vr_a0 + vx_a))" "$((vr_b - vr_b0 + vx_b))"
 row "VMX VMLAUNCH, every entry check" "$vl_a" "$vl_b" "$vl_a0" "$vl_b0"
+row "VMX round trip, L1 on a shadow VMCS" "$sh_a" "$sh_b"
 row "SVM VMRUN with L1's MSRPM and IOPM" "$sr_a" "$sr_b"
 row "SVM reflected #VMEXIT (CPUID)" "$sx_a" "$sx_b"
 row "SVM round trip" "$((sr_a + sx_a))" "$((sr_b + sx_b))"

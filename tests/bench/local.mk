@@ -5,6 +5,7 @@ EXTRA_PROGRAMS = $(NEST_BENCH_BINS)
 check_PROGRAMS += $(NEST_BENCH_BINS)
 bench: $(NEST_BENCH_BINS)
 	@for b in $(NEST_BENCH_BINS); do echo "== $$b"; ./$$b || exit 1; done
+	@echo "== tests/bench/bench_vmx, L1 on a shadow VMCS"; NEST_BENCH_SHADOW=1 ./tests/bench/bench_vmx
 	@echo "== instructions (callgrind)"; sh $(srcdir)/tests/bench/count.sh tests/bench
 .PHONY: bench
 CLEANFILES += $(NEST_BENCH_BINS)
