@@ -360,12 +360,13 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 	int rc;
 
 	if (save_guest) {
-		/* With VMCS shadowing L1 reads every field without an exit:
-		 * all of them are needed now. */
-		rc = nest__vmx_read_vmcs02_guest(ctx, nest__vmx_shadowing(ctx));
+		/* The guest state every exit changes, and with VMCS shadowing
+		 * the fields L1 reads through the shadow; the others when L1
+		 * asks (sync.c). */
+		rc = nest__vmx_read_vmcs02_guest(ctx);
 		if (rc != NEST_OK)
 			return rc;
-		n->rare_stale = !nest__vmx_shadowing(ctx);
+		n->rare_stale = true;
 		nest__memset(&n->dirty, 0, sizeof(n->dirty));
 		/* An event L0 was to re-inject into L2 was being delivered
 		 * when the exit happened: L1 sees it as IDT-vectoring info. */
