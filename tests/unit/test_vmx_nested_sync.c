@@ -167,6 +167,34 @@ START_TEST(reflected_exit_shows_in_the_shadow_vmcs)
 }
 END_TEST
 
+/* A guest field L1 cannot read through the shadow (GDTR base, ES selector)
+ * is not read at the exit; L1's VMREAD of it exits and sees vmcs02's value
+ * (what L2 left there), and L1's VMWRITE of one reaches vmcs02 at the next
+ * VMRESUME. A shadowed field (RIP) is read at the exit. */
+START_TEST(unshadowed_guest_fields_stay_lazy_with_shadowing)
+{
+	with_shadowing();
+	launch_ok();
+	ck_assert(!(nest_vmcs_field_by_encoding(NEST_VMCS_GUEST_GDTR_BASE)->flags &
+		    NEST_VMCS_F_SHADOW_READ));
+	ck_assert(!(nest_vmcs_field_by_encoding(NEST_VMCS_GUEST_ES_SELECTOR)->flags &
+		    NEST_VMCS_F_SHADOW_READ));
+	set02(NEST_VMCS_GUEST_GDTR_BASE, 0xfffffe0000001000ull);
+	set02(NEST_VMCS_GUEST_ES_SELECTOR, 0x28);
+	set02(NEST_VMCS_GUEST_RIP, 0x401777);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(shadow(NEST_VMCS_GUEST_RIP), 0x401777);
+	ck_assert_int_eq(vmread_reg(NEST_VMCS_GUEST_GDTR_BASE), NEST_OK);
+	ck_assert_uint_eq(N.act.gpr_value, 0xfffffe0000001000ull);
+	ck_assert_int_eq(vmwrite_reg(NEST_VMCS_GUEST_ES_SELECTOR, 0x18), NEST_OK);
+	ck_assert_uint_eq(N.act.result, NEST_VMX_SUCCEED);
+	ck_assert_int_eq(exec(NEST_VMX_EXIT_VMRESUME, 0, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ES_SELECTOR), 0x18);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_GDTR_BASE), 0xfffffe0000001000ull);
+}
+END_TEST
+
 /* Every field L1 reads through the shadow equals vmcs12's. */
 static void assert_shadow_is_vmcs12(void)
 {
@@ -296,6 +324,7 @@ static Suite *nested_sync_suite(void)
 	tcase_add_test(t, vmptrld_fills_the_shadow_vmcs);
 	tcase_add_test(t, l1_write_through_the_shadow_reaches_vmcs02_at_entry);
 	tcase_add_test(t, reflected_exit_shows_in_the_shadow_vmcs);
+	tcase_add_test(t, unshadowed_guest_fields_stay_lazy_with_shadowing);
 	tcase_add_test(t, vmfail_error_number_shows_in_the_shadow_vmcs);
 	tcase_add_test(t, reflected_exit_writes_only_changed_shadow_fields);
 	tcase_add_test(t, vmptrld_rewrites_the_whole_shadow);
