@@ -165,7 +165,8 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 
 			if (!field_differs(img, &n->vmcs02_cache, i))
 				continue;
-			if (keep_rare && nest__vmx_fs_has(lazy, i) && !nest__vmx_fs_has(&n->dirty, i))
+			if (keep_rare && nest__vmx_fs_has(lazy, i) &&
+			    !nest__vmx_fs_has(&n->dirty, i))
 				continue;
 			val = img_field(img, i);
 			rc = hw_write(ctx, NEST_VMCS02, i, val);
