@@ -17,7 +17,8 @@
  * The pages are chosen by a pseudo-random sequence over L1's RAM, and in
  * turn the pages where libnest is busiest: vmcb12 and L1's NPT12 root on
  * SVM, L1's current VMCS region on VMX (nested_hot_pages()). Runs only
- * between L0 exits, with one CPU: nothing of L1's runs meanwhile.
+ * between L0 exits, with every other processor stopped (smp_stop_others()):
+ * nothing of L1's runs meanwhile, nor libnest working for it.
  *
  * L1 can also give memory back to L0 and take it again (a balloon), by
  * the stub's hypercalls (VMMCALL from L1, found by CPUID 0x40000000; see
@@ -43,11 +44,6 @@ static struct {
 void l1_move_init(const char *cmd)
 {
 	mv.every = stub_cmdline_num(cmd, "move", 0);
-	if (mv.every && stub_ncpus > 1) {
-		/* A step swaps two pages while nothing of L1's runs. */
-		bm_printf("stub: move= needs one processor: L1's memory stays put\n");
-		mv.every = 0;
-	}
 	mv.countdown = mv.every;
 	mv.seed = 0x9E3779B97F4A7C15ull;
 	if (mv.every)
@@ -88,7 +84,7 @@ static void swap(uint64_t a, uint64_t b)
 	memcpy(vb, mv.bounce, BM_PAGE_SIZE);
 	*pa = hb | (*pa & ~NPT_ADDR_MASK);
 	*pb = ha | (*pb & ~NPT_ADDR_MASK);
-	stub.l1_moved = true;
+	stub_mark_l1_moved();
 	nested_l1_map_changed(a, BM_PAGE_SIZE);
 	nested_l1_map_changed(b, BM_PAGE_SIZE);
 	l1_map_flush();
@@ -97,9 +93,14 @@ static void swap(uint64_t a, uint64_t b)
 
 void l1_move_tick(void)
 {
-	if (!mv.every || --mv.countdown)
+	/* Counted by every processor; the one that ends the count moves, once
+	 * it has stopped the others (if another is stopping them, the step is
+	 * skipped). */
+	if (!mv.every || __atomic_sub_fetch(&mv.countdown, 1, __ATOMIC_SEQ_CST) != 0)
 		return;
-	mv.countdown = mv.every;
+	__atomic_store_n(&mv.countdown, mv.every, __ATOMIC_SEQ_CST);
+	if (!smp_stop_others())
+		return;
 	uint64_t hot[HOT_MAX];
 	unsigned nhot = nested_hot_pages(hot, HOT_MAX);
 	uint64_t a = random_page();
@@ -115,6 +116,7 @@ void l1_move_tick(void)
 	mv.in_l2 += nested_l2_running();
 	mv.steps++;
 	swap(a, random_page());
+	smp_resume_others();
 }
 
 /* The range L1 gave back (one at a time). */
@@ -126,7 +128,7 @@ static struct {
 	uint64_t given, taken_back;	   /* counters (ranges) */
 } bl;
 
-uint64_t l1_balloon_give(uint64_t gpa, uint64_t len)
+static uint64_t give(uint64_t gpa, uint64_t len)
 {
 	uint64_t n = len / BM_PAGE_SIZE;
 
@@ -147,13 +149,13 @@ uint64_t l1_balloon_give(uint64_t gpa, uint64_t len)
 	bl.gpa = gpa;
 	bl.pages = n;
 	bl.given++;
-	stub.l1_moved = true; /* l1_ram_ptr() through NPT01 from now on */
+	stub_mark_l1_moved(); /* l1_ram_ptr() through NPT01 from now on */
 	nested_l1_map_changed(gpa, len);
 	l1_map_flush();
 	return 0;
 }
 
-uint64_t l1_balloon_take(uint64_t gpa, uint64_t len)
+static uint64_t take(uint64_t gpa, uint64_t len)
 {
 	if (!bl.pages || gpa != bl.gpa || len != bl.pages * BM_PAGE_SIZE)
 		return STUB_HC_EINVAL;
@@ -170,6 +172,23 @@ uint64_t l1_balloon_take(uint64_t gpa, uint64_t len)
 	nested_l1_map_changed(gpa, len);
 	l1_map_flush();
 	return 0;
+}
+
+/* NPT01 changes while nothing of L1's runs (the other processors stopped). */
+uint64_t l1_balloon_give(uint64_t gpa, uint64_t len)
+{
+	smp_stop_others_wait();
+	uint64_t rc = give(gpa, len);
+	smp_resume_others();
+	return rc;
+}
+
+uint64_t l1_balloon_take(uint64_t gpa, uint64_t len)
+{
+	smp_stop_others_wait();
+	uint64_t rc = take(gpa, len);
+	smp_resume_others();
+	return rc;
 }
 
 void l1_move_report(void)

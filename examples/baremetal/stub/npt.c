@@ -64,6 +64,12 @@ bool npt_lookup(const uint64_t *pml4, uint64_t gpa, uint64_t *hpa, unsigned *shi
 	return false;
 }
 
+void stub_mark_l1_moved(void)
+{
+	for (unsigned i = 0; i < STUB_MAX_CPUS; i++)
+		stub_cpus[i].l1_moved = true;
+}
+
 void *l1_ram_ptr(uint64_t gpa, uint64_t len)
 {
 	/* L1's RAM is [0, l1_size) minus the legacy hole [0xA0000, 0x100000). */

@@ -170,7 +170,7 @@ static uint64_t take_away(void)
 		*sh.slot[i] = 0;
 		memset((void *)(uintptr_t)(sh.pte[i] & NPT_ADDR_MASK), POISON_BYTE, BM_PAGE_SIZE);
 	}
-	stub.l1_moved = true; /* l1_ram_ptr() through NPT01 from now on */
+	stub_mark_l1_moved(); /* l1_ram_ptr() through NPT01 from now on */
 	nested_l1_map_changed(sh.gpa, SHRINK_BYTES);
 	l1_map_flush();
 	sh.state = STUB_SHRINK_REMOVED;

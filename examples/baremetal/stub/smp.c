@@ -63,6 +63,13 @@
 #define GPR_RAX_ 0
 #define GPR_RSP_ 4
 
+/* Where a processor is for smp_stop_others(): running (L1, or the stub
+ * working for it), waiting for L1's SIPI (nothing of L1's), parked before
+ * its VMRUN, or held in its wait for SIPI by the processor stopping the
+ * others (a SIPI then waits). */
+enum { STOP_RUN, STOP_WAIT, STOP_PARK, STOP_HELD };
+#define STOP_KICK_EVERY 100000u /* spins between two kicks of a running processor */
+
 /* What the processors tell each other (written by one, read by another). */
 struct smp_cpu {
 	uint8_t apic_id;
@@ -75,6 +82,7 @@ struct smp_cpu {
 	volatile bool in_guest;	   /* between the flush check and the #VMEXIT */
 	volatile uint64_t exits;   /* #VMEXITs so far */
 	volatile int wake_lock;	   /* held while a wake-up IPI is on its way */
+	volatile int stop_state;   /* STOP_*: where a stop of the others finds it */
 	uint32_t icr_hi;	   /* L1's last write to ICR bits 63:32 */
 	uint32_t icr_at_vmrun;	   /* an ICR write of L1's for the GIF-clear moment before VMRUN */
 };
@@ -203,6 +211,7 @@ void smp_ap_arrived(void)
 	stub_cpus[me].regs.size = sizeof(stub_cpus[me].regs);
 	stub_cpus[me].in_l2 = false;
 	cpus[me].waiting = true;
+	__atomic_store_n(&cpus[me].stop_state, STOP_WAIT, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&cpus[me].up, true, __ATOMIC_SEQ_CST);
 }
 
@@ -231,6 +240,7 @@ uint8_t smp_wait_sipi(void)
 
 	cli();
 	me->waiting = true;
+	__atomic_store_n(&me->stop_state, STOP_WAIT, __ATOMIC_SEQ_CST);
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | APIC_SVR_RESET);
 	for (;;) {
 		me->init = false; /* INIT while waiting for SIPI: nothing to do */
@@ -239,6 +249,11 @@ uint8_t smp_wait_sipi(void)
 			break;
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}
+	/* Running again, unless a stop of the others holds this one. */
+	for (int w = STOP_WAIT; !__atomic_compare_exchange_n(&me->stop_state, &w, STOP_RUN, false,
+							     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	     w = STOP_WAIT)
+		pause();
 	spin_lock(&me->wake_lock);
 	me->waiting = false;
 	spin_unlock(&me->wake_lock);
@@ -279,6 +294,80 @@ bool smp_nmi_is_l1(void)
 
 static void limbo_step(void);
 
+/* ---- stopping the other processors ---- */
+
+static struct {
+	volatile int lock; /* held by the processor stopping the others */
+	volatile bool stop;
+} rv;
+
+/* Parks this processor while another one stops the others. */
+static void park(void)
+{
+	struct smp_cpu *me = &cpus[stub_cpu()];
+
+	if (!__atomic_load_n(&rv.stop, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_store_n(&me->stop_state, STOP_PARK, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&rv.stop, __ATOMIC_SEQ_CST))
+		pause();
+	__atomic_store_n(&me->stop_state, STOP_RUN, __ATOMIC_SEQ_CST);
+}
+
+bool smp_stop_others(void)
+{
+	unsigned me = stub_cpu();
+	uint64_t spins = 0;
+
+	if (stub_ncpus == 1)
+		return true;
+	if (__atomic_exchange_n(&rv.lock, 1, __ATOMIC_ACQUIRE))
+		return false;
+	__atomic_store_n(&rv.stop, true, __ATOMIC_SEQ_CST);
+	for (;; spins++) {
+		bool all = true;
+
+		for (unsigned i = 0; i < stub_ncpus; i++) {
+			int w = STOP_WAIT;
+
+			if (i == me || (i != 0 && !__atomic_load_n(&cpus[i].up, __ATOMIC_SEQ_CST)))
+				continue;
+			/* One waiting for SIPI stays there (held) until the resume. */
+			__atomic_compare_exchange_n(&cpus[i].stop_state, &w, STOP_HELD, false,
+						    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&cpus[i].stop_state, __ATOMIC_SEQ_CST) != STOP_RUN)
+				continue;
+			all = false;
+			/* Running: out of its guest, to its VMRUN, where it parks. */
+			if (spins % STOP_KICK_EVERY == 0 &&
+			    __atomic_load_n(&cpus[i].in_guest, __ATOMIC_SEQ_CST))
+				kick(i);
+		}
+		if (all)
+			return true;
+		pause();
+	}
+}
+
+void smp_resume_others(void)
+{
+	if (stub_ncpus == 1)
+		return;
+	for (unsigned i = 0; i < stub_ncpus; i++) {
+		int w = STOP_HELD;
+		__atomic_compare_exchange_n(&cpus[i].stop_state, &w, STOP_WAIT, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	__atomic_store_n(&rv.stop, false, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&rv.lock, 0, __ATOMIC_RELEASE);
+}
+
+void smp_stop_others_wait(void)
+{
+	while (!smp_stop_others())
+		park();
+}
+
 /* Just before VMRUN: the processor counts as in guest mode from here, so a
  * flush request made from now on kicks it; one made before is done now. */
 void smp_enter(void)
@@ -286,6 +375,7 @@ void smp_enter(void)
 	if (stub_ncpus == 1)
 		return;
 	struct smp_cpu *me = &cpus[stub_cpu()];
+	park();
 	limbo_step();
 	__atomic_store_n(&me->in_guest, true, __ATOMIC_SEQ_CST);
 	if (__atomic_exchange_n(&me->flush, false, __ATOMIC_SEQ_CST))

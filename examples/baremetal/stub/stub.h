@@ -97,6 +97,19 @@ extern stub_state stub_cpus[STUB_MAX_CPUS];
 /* The index of the processor that runs the caller (0: the BSP). */
 unsigned stub_cpu(void) __attribute__((const));
 #define stub (stub_cpus[stub_cpu()])
+/* Stops every other processor the stub runs on L1 (smp.c): each parks in
+ * the stub before its next VMRUN, or stays in its wait for L1's SIPI, so
+ * that nothing of L1's runs and no libnest call works for it until
+ * smp_resume_others(). For a change of L1's memory that nobody may see
+ * half done. False if another processor is stopping them (this one then
+ * parks at its next VMRUN); smp_stop_others_wait() parks and tries again
+ * until it succeeds. With one processor: nothing to do. */
+bool smp_stop_others(void);
+void smp_stop_others_wait(void);
+void smp_resume_others(void);
+/* Pages of L1 have moved: every processor reaches L1's memory through
+ * NPT01/EPT01 from now on (stub.l1_moved). */
+void stub_mark_l1_moved(void);
 /* The processors L1 runs on (its vCPUs): 1 but on the SVM stub with -smp. */
 extern unsigned stub_ncpus;
 

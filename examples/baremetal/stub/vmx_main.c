@@ -814,6 +814,20 @@ void l1_map_flush(void)
 	invept(INVEPT_ALL, 0);
 }
 
+/* One processor: nothing else runs L1. */
+bool smp_stop_others(void)
+{
+	return true;
+}
+
+void smp_stop_others_wait(void)
+{
+}
+
+void smp_resume_others(void)
+{
+}
+
 int kmain(uint32_t magic, const struct mb_info *mbi)
 {
 	const char *cmd = bm_mb_cmdline(mbi);
