@@ -16,9 +16,9 @@
 # pages every 64 L0 exits, examples/baremetal/README.md).
 # Then L1 Linux once more with two vCPUs (E2E_LINUX_SMP, default 2; empty:
 # not run), the stub on two processors, L2s E2E_LINUX_SMP_L2 (default: those
-# of E2E_LINUX_L2, L2 Linux then with two vCPUs of its own, about 2
-# minutes in all; "multiboot svm" about 60 s), without moving pages (the stub moves L1's
-# pages only with one processor).
+# of E2E_LINUX_L2, L2 Linux then with two vCPUs of its own, about 2 minutes
+# in all; "multiboot svm" about 60 s), the stub moving L1's memory as in the
+# first run (each step with the other processor stopped).
 qemu=${QEMU_SYSTEM_X86_64:-qemu-system-x86_64}
 for tool in "$qemu" apt-get dpkg-deb; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -73,7 +73,8 @@ if [ "$status" = 0 ] && [ -n "$smp" ]; then
 	mkdir -p "$out2" || exit 1
 	${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out2" QEMU="$qemu" \
 		LINUX_CACHE="$cache" LINUX_L2="${E2E_LINUX_SMP_L2:-${E2E_LINUX_L2:-multiboot linux svm}}" SMP="$smp" \
-		LINUX_TIMEOUT=${LINUX_TIMEOUT:-1200} STUB_ARGS= run-linux >"$out2/e2e.log" 2>&1
+		LINUX_TIMEOUT=${LINUX_TIMEOUT:-1200} STUB_ARGS="${E2E_LINUX_STUB_ARGS-move=64}" \
+		run-linux >"$out2/e2e.log" 2>&1
 	status=$?
 	show_log "$out2/e2e.log" | grep -v '^l1-snapshot: '
 fi
