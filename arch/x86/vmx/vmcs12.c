@@ -55,8 +55,8 @@ _Static_assert(NEST__VF_COUNT < 255, "lookup entries are bytes");
 #define IN_RUN(name, first, last)                                                                  \
 	(NEST__VF_##name >= NEST__VF_##first && NEST__VF_##name <= NEST__VF_##last)
 
-/* The guest-state (encoding bits 11:10 = 2, SDM 25.11.2) and host-state (3)
- * fields: their counts, and the counts of those inside the runs. */
+/* The runs of guest-state (encoding bits 11:10 = 2, SDM 25.11.2) and of
+ * host-state (3) fields. */
 #define IN_GUEST_RUNS(name)                                                                        \
 	(IN_RUN(name, GUEST_ES_SELECTOR, GUEST_UINV) ||                                            \
 	 IN_RUN(name, VMCS_LINK_POINTER, GUEST_IA32_PKRS) ||                                       \
@@ -67,41 +67,17 @@ _Static_assert(NEST__VF_COUNT < 255, "lookup entries are bytes");
 	 IN_RUN(name, HOST_IA32_PAT, HOST_IA32_PKRS) ||                                            \
 	 IN_RUN(name, HOST_IA32_SYSENTER_CS, HOST_IA32_SYSENTER_CS) ||                             \
 	 IN_RUN(name, HOST_CR0, HOST_INTR_SSP_TABLE_ADDR))
+/* Fields of a type outside its runs, or inside runs of another type. */
 enum {
-#define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 2)
-	GUEST_FIELDS = 0
-#include <nest/vmcs-fields.def>
-	,
-#undef NEST_VMCS_FIELD
-#define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 3)
-	HOST_FIELDS = 0
-#include <nest/vmcs-fields.def>
-	,
-#undef NEST_VMCS_FIELD
-#define NEST_VMCS_FIELD(name, enc, width, shadow) +(IN_GUEST_RUNS(name) ? 1 : 0)
-	IN_GUEST = 0
-#include <nest/vmcs-fields.def>
-	,
-#undef NEST_VMCS_FIELD
-#define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 2 && IN_GUEST_RUNS(name))
-	GUEST_IN_GUEST = 0
-#include <nest/vmcs-fields.def>
-	,
-#undef NEST_VMCS_FIELD
-#define NEST_VMCS_FIELD(name, enc, width, shadow) +(IN_HOST_RUNS(name) ? 1 : 0)
-	IN_HOST = 0
-#include <nest/vmcs-fields.def>
-	,
-#undef NEST_VMCS_FIELD
-#define NEST_VMCS_FIELD(name, enc, width, shadow) +((((enc) >> 10) & 3) == 3 && IN_HOST_RUNS(name))
-	HOST_IN_HOST = 0
+#define NEST_VMCS_FIELD(name, enc, width, shadow)                                                  \
+	+(((((enc) >> 10) & 3) == 2) != IN_GUEST_RUNS(name)) +                                     \
+	    (((((enc) >> 10) & 3) == 3) != IN_HOST_RUNS(name))
+	MISPLACED = 0
 #include <nest/vmcs-fields.def>
 #undef NEST_VMCS_FIELD
 };
-_Static_assert(GUEST_IN_GUEST == GUEST_FIELDS && IN_GUEST == GUEST_FIELDS,
-	       "the guest-state runs hold every guest-state field and no other");
-_Static_assert(HOST_IN_HOST == HOST_FIELDS && IN_HOST == HOST_FIELDS,
-	       "the host-state runs hold every host-state field and no other");
+_Static_assert(MISPLACED == 0, "the guest-state (host-state) runs hold every guest-state "
+			       "(host-state) field and no other");
 
 const struct nest__vmx_run nest__vmx_guest_runs[NEST__VMX_RUNS] = {
     RUN(GUEST_ES_SELECTOR, GUEST_UINV),
