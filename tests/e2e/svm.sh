@@ -91,21 +91,25 @@ fi
 set -- $shrunk
 echo "e2e svm, L1's memory shrinking: ${verdict#e2e svm: } ($1 removals and $2 returns of 2 MiB, $4 leaves into the range dropped, $5 of them 2 MiB, NPT02 checked $6 times while removed)"
 
-# L1 with two vCPUs while L0 moves its memory (move=4), about 18 s: each
-# step stops the other processor first (smp_stop_others(), stub/smp.c);
-# the SMP checks and the balloon's must pass, and pages must have moved
-# while L2 ran.
-${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out" QEMU="$qemu" \
-	STUB_ARGS="move=4" run-svm-smp >"$out/e2e-smp-move.log" 2>&1
+# L1 with two vCPUs while L0 moves its memory and takes part of it away
+# (move=4 shrink=256), a few seconds: each step stops the other processor
+# first (smp_stop_others(), stub/smp.c); the SMP, balloon and shrink checks
+# must pass, pages must have moved while L2 ran, and the shrink figures be
+# as above.
+EXPECT_CHECKS="$shrink_checks" ${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" \
+	O="$out" QEMU="$qemu" STUB_ARGS="move=4 shrink=256" run-svm-smp >"$out/e2e-smp-move.log" 2>&1
 status=$?
+shrunk=$(shrink_figures "$out/e2e-smp-move.log")
 moved=$(sed -n 's/^stub: moved \([0-9]*\) pages .* (\([0-9]*\) of vmcb12\/vmcs12 or L1.s NPT12 root, \([0-9]*\) steps while L2 ran)$/\1 \2 \3/p' \
 	"$out/e2e-smp-move.log" | tail -n 1)
 verdict=$(grep '^e2e svm: ' "$out/e2e-smp-move.log" | tail -n 1)
 set -- $moved
-if [ "$status" != 0 ] || [ -z "$moved" ] || [ "$1" -lt 1000 ] || [ "$3" -eq 0 ]; then
+if [ "$status" != 0 ] || [ -z "$moved" ] || [ "$1" -lt 1000 ] || [ "$3" -eq 0 ] ||
+	! shrink_ok "$shrunk"; then
 	cat "$out/e2e-smp-move.log"
-	echo "e2e svm: FAIL (two vCPUs with L1's pages moving: ${verdict:-no verdict}; moved: ${moved:-none})"
+	echo "e2e svm: FAIL (two vCPUs with L1's memory moving and shrinking: ${verdict:-no verdict}; moved: ${moved:-none}; shrink figures ${shrunk:-none})"
 	exit 1
 fi
-echo "e2e svm, two vCPUs, L1's pages moving: ${verdict#e2e svm: } ($1 pages moved, $3 moves while L2 ran)"
+set -- $moved $shrunk
+echo "e2e svm, two vCPUs, L1's pages moving and its memory shrinking: ${verdict#e2e svm: } ($1 pages moved, $3 moves while L2 ran; $4 removals and $5 returns of 2 MiB)"
 exit 0

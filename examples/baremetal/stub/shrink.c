@@ -55,16 +55,13 @@ static struct {
 	 * leaves into the range at the removals (of them above 4 KiB), which
 	 * libnest had to drop; NPT02 walks while removed, the leaves they saw,
 	 * and those into removed memory. */
+	unsigned cpu; /* the processor whose vCPU joined: its L2 exits count */
 	uint64_t asked, removed, returned, taken, live, live_large, walks, leaves, bad;
 } sh;
 
 void shrink_init(const char *cmd)
 {
 	sh.every = stub_cmdline_num(cmd, "shrink", 0);
-	if (sh.every && stub_ncpus > 1) {
-		bm_printf("stub: shrink= needs one processor: L0 asks for no memory back\n");
-		sh.every = 0;
-	}
 	if (!sh.every)
 		return;
 	sh.gpa = BM_ALIGN_DOWN(stub.l1_size, TWO_MIB) - SHRINK_BYTES;
@@ -196,7 +193,7 @@ static void give_back(void)
 
 void shrink_tick(void)
 {
-	if (!sh.joined)
+	if (!sh.joined || stub_cpu() != sh.cpu)
 		return;
 	bool l2 = nested_l2_running();
 	if (l2 && sh.state == STUB_SHRINK_REMOVED)
@@ -214,7 +211,9 @@ void shrink_tick(void)
 		sh.state = STUB_SHRINK_ASKED;
 		sh.asked++;
 	} else {
+		smp_stop_others_wait();
 		give_back();
+		smp_resume_others();
 	}
 }
 
@@ -226,6 +225,7 @@ uint64_t shrink_info(uint64_t *gpa, uint64_t *len)
 	}
 	if (!sh.joined) {
 		sh.joined = true;
+		sh.cpu = stub_cpu(); /* its L2 exits are the clock */
 		sh.seen = stub.stats.l2_exits;
 		sh.countdown = sh.every;
 	}
@@ -248,8 +248,13 @@ uint64_t shrink_ack(uint64_t gpa, uint64_t len)
 	if (!sh.joined || gpa != sh.gpa || len != SHRINK_BYTES)
 		return STUB_HC_EINVAL;
 	switch (sh.state) {
-	case STUB_SHRINK_ASKED:
-		return take_away();
+	case STUB_SHRINK_ASKED: {
+		/* NPT01 changes while nothing of L1's runs (the others stopped). */
+		smp_stop_others_wait();
+		uint64_t rc = take_away();
+		smp_resume_others();
+		return rc;
+	}
 	case STUB_SHRINK_RETURNED:
 		sh.state = STUB_SHRINK_NONE;
 		sh.taken++;
