@@ -217,7 +217,20 @@ static void run(struct sim_svm *t, struct input *in)
 				check_vmcb02(t);
 			break;
 		}
-		case 5: /* L0 forces an exit */
+		case 5: /* L0 forces an exit, or raises an exception in L2 */
+			if (take(in, 1) & 2) {
+				uint32_t vector = (uint32_t)take(in, 1) % 34;
+				uint32_t error = (uint32_t)take(in, 2);
+
+				rc = nest_svm_l2_exception(t->ctx, t->vmcb01, vector, error,
+							   take(in, 4), &t->act);
+				check_status(rc);
+				if (rc == NEST_OK && t->act.kind == NEST_SVM_ACT_RUN_L2)
+					check_vmcb02(t);
+				else if (rc == NEST_OK)
+					check_host_state(t);
+				break;
+			}
 			rc = nest_svm_force_exit(t->ctx, t->vmcb01, take(in, 1) & 1 ? 0x60 : 0x61,
 						 0, 0, &t->act);
 			check_status(rc);
