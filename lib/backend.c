@@ -70,22 +70,6 @@ int nest__be_l1_to_host(const struct nest_backend *be, uint64_t gpa, struct nest
 	return be->ops->l1_to_host(be->ctx, gpa, out);
 }
 
-int nest__be_vmcs_read(const struct nest_backend *be, enum nest_vmcs_id which, uint32_t enc,
-		       uint64_t *value)
-{
-	if (!NEST_BE_HAS(be, vmcs_read))
-		return NEST_E_MISSING_OP;
-	return be->ops->vmcs_read(be->ctx, which, enc, value);
-}
-
-int nest__be_vmcs_write(const struct nest_backend *be, enum nest_vmcs_id which, uint32_t enc,
-			uint64_t value)
-{
-	if (!NEST_BE_HAS(be, vmcs_write))
-		return NEST_E_MISSING_OP;
-	return be->ops->vmcs_write(be->ctx, which, enc, value);
-}
-
 int nest__be_page_alloc(const struct nest_backend *be, uint64_t *hpa, void **hva)
 {
 	if (!NEST_BE_HAS(be, page_alloc))

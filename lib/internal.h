@@ -49,10 +49,22 @@ int nest__be_write(const struct nest_backend *be, uint64_t gpa, const void *buf,
 int nest__be_cmpxchg(const struct nest_backend *be, uint64_t gpa, uint64_t expected,
 		     uint64_t desired, uint64_t *actual);
 int nest__be_l1_to_host(const struct nest_backend *be, uint64_t gpa, struct nest_l0_map *out);
-int nest__be_vmcs_read(const struct nest_backend *be, enum nest_vmcs_id which, uint32_t enc,
-		       uint64_t *value);
-int nest__be_vmcs_write(const struct nest_backend *be, enum nest_vmcs_id which, uint32_t enc,
-			uint64_t value);
+/* The VMCS accesses, one per field on the nested hot paths: inline. */
+static inline int nest__be_vmcs_read(const struct nest_backend *be, enum nest_vmcs_id which,
+				     uint32_t enc, uint64_t *value)
+{
+	if (!NEST_BE_HAS(be, vmcs_read))
+		return NEST_E_MISSING_OP;
+	return be->ops->vmcs_read(be->ctx, which, enc, value);
+}
+
+static inline int nest__be_vmcs_write(const struct nest_backend *be, enum nest_vmcs_id which,
+				      uint32_t enc, uint64_t value)
+{
+	if (!NEST_BE_HAS(be, vmcs_write))
+		return NEST_E_MISSING_OP;
+	return be->ops->vmcs_write(be->ctx, which, enc, value);
+}
 int nest__be_page_alloc(const struct nest_backend *be, uint64_t *hpa, void **hva);
 void nest__be_page_free(const struct nest_backend *be, uint64_t hpa, void *hva);
 void nest__be_flush(const struct nest_backend *be, uint32_t kind, uint64_t tag, uint64_t addr);
