@@ -257,7 +257,7 @@ void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset
 	bool host64 = (ctl & NEST_VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE) != 0;
 	uint64_t efer;
 
-	nest__memset(o, 0, sizeof(*o));
+	/* Only the fields of `set` are written into `o` (and read from it). */
 	nest__memset(set, 0, sizeof(*set));
 	/* SDM 28.5.1: control and debug registers, MSRs. */
 	SET(GUEST_CR0, (l1->cr0 & CR0_EXIT_KEEP) | (v->HOST_CR0 & ~CR0_EXIT_KEEP));

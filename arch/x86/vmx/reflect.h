@@ -41,7 +41,8 @@ void nest__vmx_save_guest(struct nest__vmcs12 *v, const struct nest__vmcs12 *v02
 
 /* L1's state after the VM exit (SDM 28.5 "Loading Host State"), from
  * vmcs12's host-state area and VM-exit controls, as vmcs01 guest-state
- * fields: `o` receives them, `set` names the fields to write. */
+ * fields: `set` names the fields to write, `o` receives them (its other
+ * fields are left as they were). */
 void nest__vmx_load_host_state(struct nest__vmcs12 *o, struct nest__vmx_fieldset *set,
 			       const struct nest__vmcs12 *v, const struct nest__vmx_l1_now *l1);
 
