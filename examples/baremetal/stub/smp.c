@@ -306,12 +306,16 @@ static void park(void)
 {
 	struct smp_cpu *me = &cpus[stub_cpu()];
 
-	if (!__atomic_load_n(&rv.stop, __ATOMIC_SEQ_CST))
-		return;
-	__atomic_store_n(&me->stop_state, STOP_PARK, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&rv.stop, __ATOMIC_SEQ_CST))
-		pause();
-	__atomic_store_n(&me->stop_state, STOP_RUN, __ATOMIC_SEQ_CST);
+	/* Running again only once no stop is under way after it says so: a
+	 * stopper sets rv.stop before it reads the states, this processor
+	 * says RUN before it reads rv.stop again (all sequentially
+	 * consistent), so one of the two sees the other. */
+	while (__atomic_load_n(&rv.stop, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&me->stop_state, STOP_PARK, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&rv.stop, __ATOMIC_SEQ_CST))
+			pause();
+		__atomic_store_n(&me->stop_state, STOP_RUN, __ATOMIC_SEQ_CST);
+	}
 }
 
 bool smp_stop_others(void)
