@@ -6,13 +6,17 @@
  * APIC) and PIT, one vCPU, and KVM_RUN. It emulates a 16550 UART at COM1
  * (0x3F8, IRQ 4) whose output goes to standard output, a read-only CMOS
  * clock (0x70-0x71: the host's time, so that Linux finds its RTC without
- * waiting on an update flag that never clears), and an exit port
+ * waiting on an update flag that never clears), an exit port
  * (0xF4, as QEMU's isa-debug-exit: writing v ends the run with status
- * (v << 1) | 1). It boots
+ * (v << 1) | 1), and the I/O-port interface of QEMU's firmware
+ * configuration device (fw_cfg, 0x510-0x511) with the few items a test
+ * kernel reads: RAM size and vCPU count. It boots
  *   - a Linux bzImage by the Linux/x86 32-bit boot protocol (command line,
  *     initrd, e820 map in the zero page), or
  *   - a multiboot kernel (Multiboot Specification 0.6.96: ELF32, ELF64 or
- *     the a.out-kludge address fields), with command line and memory map.
+ *     the a.out-kludge address fields), with command line, memory map and
+ *     modules (kvm-unit-tests' .flat files run so, their environment a
+ *     module).
  * With -S it takes nested-state snapshots through libnest while its guest
  * runs a guest of its own (snapshot.c).
  * See README.md beside this file.
@@ -54,6 +58,8 @@
 #define RTC_DATA 0x71
 #define EXIT_PORT 0xF4
 #define EXIT_PORTS 4
+#define FW_CFG_SEL 0x510
+#define FW_CFG_DATA 0x511
 
 #define CPUID_FEATURES 1
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
@@ -120,6 +126,8 @@ struct vm {
 	unsigned nmap;
 	struct uart uart;
 	uint8_t rtc_index;
+	uint16_t fw_key;    /* fw_cfg: the selected item */
+	uint32_t fw_offset; /* and the next byte of it the data port reads */
 	bool verbose;
 	bool snapshots; /* -S */
 	uint64_t exits, io_exits, mmio_exits, serial_bytes;
@@ -507,6 +515,8 @@ static void load_linux(struct vm *vm, const struct image *k, const char *cmdline
 #define MB_SUPPORTED 0x3u /* page-aligned modules, memory information */
 #define MB_INFO_MEMORY (1u << 0)
 #define MB_INFO_CMDLINE (1u << 2)
+#define MB_INFO_MODS (1u << 3)
+#define MAX_MODULES 4
 #define MB_INFO_MEM_MAP (1u << 6)
 #define MB_INFO_LOADER_NAME (1u << 9)
 
@@ -578,7 +588,12 @@ static uint64_t load_elf(struct vm *vm, const struct image *k, uint64_t *top)
 	return phys_entry;
 }
 
-static void load_multiboot(struct vm *vm, const struct image *k, const char *cmdline)
+struct mb_module {
+	uint32_t start, end, string, reserved;
+};
+
+static void load_multiboot(struct vm *vm, const struct image *k, const char *cmdline,
+			   const struct image *mods, unsigned nmods)
 {
 	uint64_t hoff, top, entry;
 	const uint8_t *h = find_mb_header(k, &hoff);
@@ -606,12 +621,35 @@ static void load_multiboot(struct vm *vm, const struct image *k, const char *cmd
 	} else {
 		entry = load_elf(vm, k, &top);
 	}
-	/* The information structure, its command line, name and map after the image. */
+	/* The modules, each page-aligned after the image (as the header's
+	 * flag 0 may ask); then the information structure, its command line,
+	 * name, module list and map. */
 	uint64_t pos = (top + PAGE - 1) & ~(PAGE - 1);
+	struct mb_module ml[MAX_MODULES];
+	for (unsigned i = 0; i < nmods; i++) {
+		ml[i] = (struct mb_module){.start = (uint32_t)pos,
+					   .end = (uint32_t)(pos + mods[i].size)};
+		memcpy(gpa(vm, pos, mods[i].size, "module"), mods[i].data, mods[i].size);
+		pos = (pos + mods[i].size + PAGE - 1) & ~(PAGE - 1);
+	}
 	uint64_t info_gpa = pos;
 	struct mb_info info = {0};
 	pos += sizeof(info);
 	info.flags = MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MEM_MAP | MB_INFO_LOADER_NAME;
+	if (nmods) {
+		info.flags |= MB_INFO_MODS;
+		info.mods_count = nmods;
+		for (unsigned i = 0; i < nmods; i++) {
+			ml[i].string = (uint32_t)pos;
+			strcpy(gpa(vm, pos, strlen(mods[i].path) + 1, "module name"), mods[i].path);
+			pos += strlen(mods[i].path) + 1;
+		}
+		pos = (pos + 7) & ~7ull;
+		info.mods_addr = (uint32_t)pos;
+		memcpy(gpa(vm, pos, nmods * sizeof(ml[0]), "module list"), ml,
+		       nmods * sizeof(ml[0]));
+		pos += nmods * sizeof(ml[0]);
+	}
 	info.mem_lower = (uint32_t)(LOW_RAM_END / 1024);
 	info.mem_upper = (uint32_t)((vm->mem - HIGH_START) / 1024);
 	info.cmdline = (uint32_t)pos;
@@ -855,6 +893,45 @@ static void report(struct vm *vm, double t0, const char *end)
 			(unsigned long long)vm->serial_bytes);
 }
 
+/* ---- fw_cfg (QEMU's docs/specs/fw_cfg.rst: the I/O-port interface) --------
+ * A 16-bit write to the selector port picks an item; each read of the data
+ * port gives its next byte, zeros past its end or for an item not offered.
+ * Offered: the signature, the interface ID (no DMA), the RAM size (64-bit
+ * little endian) and the vCPU count (16-bit, also as the maximum), and an
+ * empty file directory (no named files). */
+#define FW_CFG_SIGNATURE 0x00
+#define FW_CFG_ID 0x01
+#define FW_CFG_RAM_SIZE 0x03
+#define FW_CFG_NB_CPUS 0x05
+#define FW_CFG_MAX_CPUS 0x0F
+#define FW_CFG_FILE_DIR 0x19
+#define FW_CFG_ID_TRADITIONAL 1u
+
+static uint8_t fw_cfg_byte(struct vm *vm)
+{
+	uint32_t off = vm->fw_offset++;
+	uint64_t v;
+	unsigned len;
+
+	switch (vm->fw_key) {
+	case FW_CFG_SIGNATURE:
+		return off < 4 ? (uint8_t) "QEMU"[off] : 0;
+	case FW_CFG_ID:
+		v = FW_CFG_ID_TRADITIONAL, len = 4;
+		break;
+	case FW_CFG_RAM_SIZE:
+		v = vm->mem, len = 8;
+		break;
+	case FW_CFG_NB_CPUS:
+	case FW_CFG_MAX_CPUS:
+		v = vm->ncpus, len = 2;
+		break;
+	default: /* the file directory's count (big endian) is 0 too */
+		return 0;
+	}
+	return off < len ? (uint8_t)(v >> (8 * off)) : 0;
+}
+
 static int handle_io(struct vm *vm, struct kvm_run *r, double t0)
 {
 	uint8_t *data = (uint8_t *)r + r->io.data_offset;
@@ -875,6 +952,12 @@ static int handle_io(struct vm *vm, struct kvm_run *r, double t0)
 		} else if (port == RTC_DATA && r->io.size == 1) {
 			if (!out)
 				*data = rtc_read(vm->rtc_index);
+		} else if (port == FW_CFG_SEL && out && r->io.size == 2) {
+			memcpy(&vm->fw_key, data, 2);
+			vm->fw_offset = 0;
+		} else if (port == FW_CFG_DATA && !out) {
+			for (unsigned b = 0; b < r->io.size; b++)
+				data[b] = fw_cfg_byte(vm);
 		} else if (port >= EXIT_PORT && port < EXIT_PORT + EXIT_PORTS && out) {
 			uint32_t v = 0;
 			memcpy(&v, data, r->io.size);
@@ -1009,11 +1092,12 @@ static int vm_run(struct vm *vm, unsigned timeout)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-v] [-c CPUS] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i INITRD]\n"
+		"usage: %s [-v] [-c CPUS] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i FILE]...\n"
 		"       [-S FILE [-N COUNT] [-P MS] [-x CLASS]] KERNEL\n"
 		"  KERNEL      a Linux bzImage or a multiboot kernel (ELF or a.out kludge)\n"
 		"  -a CMDLINE  the kernel's command line\n"
-		"  -i INITRD   the initrd (bzImage only)\n"
+		"  -i FILE     a bzImage's initrd, or a multiboot kernel's module (up to %d,\n"
+		"              in order; its name is its string)\n"
 		"  -c CPUS     vCPUs, 1 to %d (default 1): the others wait for the\n"
 		"              guest's INIT-SIPI-SIPI; an MP table names them\n"
 		"  -m MIB      guest RAM, default %d, at most %d\n"
@@ -1029,13 +1113,15 @@ static void usage(FILE *f)
 		"              refuse it, and the run stops before KVM sees it\n"
 		"The guest's COM1 goes to standard output; its write of v to port 0xF4\n"
 		"ends the run with status (v << 1) | 1.\n",
-		prog, MAX_VCPUS, DEFAULT_MEM_MIB, MAX_MEM_MIB, SNAP_MAX, SNAP_PERIOD_MS);
+		prog, MAX_MODULES, MAX_VCPUS, DEFAULT_MEM_MIB, MAX_MEM_MIB, SNAP_MAX,
+		SNAP_PERIOD_MS);
 }
 
 int main(int argc, char **argv)
 {
 	struct vm vm = {.uart.line = -1, .ncpus = 1, .io_lock = PTHREAD_MUTEX_INITIALIZER};
-	const char *cmdline = "", *initrd_path = NULL;
+	const char *cmdline = "", *files[MAX_MODULES];
+	unsigned nfiles = 0;
 	unsigned long mem_mib = DEFAULT_MEM_MIB, timeout = 0;
 	struct snap_opts so = {.max = SNAP_MAX, .period_ms = SNAP_PERIOD_MS};
 	int c;
@@ -1052,7 +1138,9 @@ int main(int argc, char **argv)
 			cmdline = optarg;
 			break;
 		case 'i':
-			initrd_path = optarg;
+			if (nfiles == MAX_MODULES)
+				die("-i: at most %d files", MAX_MODULES);
+			files[nfiles++] = optarg;
 			break;
 		case 'm':
 			mem_mib = strtoul(optarg, &end, 0);
@@ -1099,14 +1187,16 @@ int main(int argc, char **argv)
 		die("-x needs -S");
 	snap_check_opts(&so);
 	so.verbose = vm.verbose;
-	struct image kernel, initrd;
+	struct image kernel, mods[MAX_MODULES];
 	image_read(&kernel, argv[optind]);
-	if (initrd_path)
-		image_read(&initrd, initrd_path);
+	for (unsigned i = 0; i < nfiles; i++)
+		image_read(&mods[i], files[i]);
 	/* The image first: a bad one is said before KVM is asked anything. */
 	bool is_linux = is_bzimage(&kernel);
 	uint64_t hoff;
 	const uint8_t *mb = is_linux ? NULL : find_mb_header(&kernel, &hoff);
+	if (is_linux && nfiles > 1)
+		die("-i: a bzImage takes one initrd");
 	if (is_linux)
 		check_linux(&kernel);
 	else if (!mb)
@@ -1115,8 +1205,6 @@ int main(int argc, char **argv)
 	else if (!(rd32(mb + 4) & MB_AOUT_KLUDGE) && rd32(kernel.data) != 0x464C457F)
 		die("%s: neither a bzImage, an ELF file nor an a.out-kludge multiboot image",
 		    kernel.path);
-	if (!is_linux && initrd_path)
-		die("-i: only a bzImage takes an initrd");
 	vm_create(&vm, mem_mib * MIB);
 	if (vm.ncpus > 1)
 		mp_tables(&vm);
@@ -1125,9 +1213,9 @@ int main(int argc, char **argv)
 		vm.snapshots = true;
 	}
 	if (is_linux)
-		load_linux(&vm, &kernel, cmdline, initrd_path ? &initrd : NULL);
+		load_linux(&vm, &kernel, cmdline, nfiles ? &mods[0] : NULL);
 	else
-		load_multiboot(&vm, &kernel, cmdline);
+		load_multiboot(&vm, &kernel, cmdline, mods, nfiles);
 	if (so.path)
 		snap_timer(so.period_ms);
 	return vm_run(&vm, (unsigned)timeout);
