@@ -10,7 +10,8 @@
  * (0xF4, as QEMU's isa-debug-exit: writing v ends the run with status
  * (v << 1) | 1), and the I/O-port interface of QEMU's firmware
  * configuration device (fw_cfg, 0x510-0x511) with the few items a test
- * kernel reads: RAM size and vCPU count. It boots
+ * kernel reads: RAM size and vCPU count, and an SMI handler that only
+ * returns (RSM) for a guest that sends itself SMIs. It boots
  *   - a Linux bzImage by the Linux/x86 32-bit boot protocol (command line,
  *     initrd, e820 map in the zero page), or
  *   - a multiboot kernel (Multiboot Specification 0.6.96: ELF32, ELF64 or
@@ -68,6 +69,9 @@
 #define MAX_VCPUS 8
 #define MP_FLOAT_ADDR 0xF0000ull /* the MP floating pointer, in the BIOS area */
 #define MP_TABLE_MAX 512	 /* room for its configuration table after it */
+#define SMBASE 0xF0000ull	 /* SMM: the handler at SMBASE + 0x8000, the save */
+#define SMM_ENTRY 0x8000ull	 /* area at SMBASE + 0xFE00, all in the BIOS area */
+#define MSR_IA32_SMBASE 0x9E
 
 #define SNAP_MAX 1000
 #define SNAP_PERIOD_MS 10
@@ -322,6 +326,32 @@ static void mp_tables(struct vm *vm)
 	f[8] = 1; /* length in 16-byte units */
 	f[9] = 4; /* specification 1.4 */
 	f[10] = mp_sum(f, 16);
+}
+
+/*
+ * The firmware's part of system management mode, as little of it as a
+ * guest that sends itself SMIs (kvm-unit-tests) needs: KVM enters SMM at
+ * SMBASE + 0x8000 and keeps the processor's state at SMBASE + 0xFE00
+ * (APM 10.2). The firmware's handler of a PC would relocate SMBASE from
+ * its reset value 0x30000 (in the guest's RAM) and do its work; this one
+ * is RSM alone, in the reserved BIOS area, with SMBASE set there through
+ * the MSR that KVM lets its VMM write (the bootstrap processor's; an INIT
+ * puts it back to 0x30000). Without SMM in KVM nothing is done.
+ */
+static void smm_setup(struct vm *vm)
+{
+	static const uint8_t rsm[] = {0x0F, 0xAA};
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = {.h.nmsrs = 1, .e = {.index = MSR_IA32_SMBASE, .data = SMBASE}};
+
+	if (ioctl(vm->vcpu, KVM_SET_MSRS, &m) != 1) {
+		if (vm->verbose)
+			fprintf(stderr, "%s: KVM took no SMBASE: no SMI handler\n", prog);
+		return;
+	}
+	memcpy(gpa(vm, SMBASE + SMM_ENTRY, sizeof(rsm), "SMI handler"), rsm, sizeof(rsm));
 }
 
 /* The vCPU as a 32-bit boot loader leaves it: protected mode, paging off,
@@ -1208,6 +1238,7 @@ int main(int argc, char **argv)
 	vm_create(&vm, mem_mib * MIB);
 	if (vm.ncpus > 1)
 		mp_tables(&vm);
+	smm_setup(&vm);
 	if (so.path) {
 		snap_init(&so, vm.vcpu);
 		vm.snapshots = true;
