@@ -182,6 +182,13 @@ static void vm_create(struct vm *vm, uint64_t mem)
 	    .userspace_addr = (uint64_t)(uintptr_t)vm->ram,
 	};
 	xioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot, "KVM_SET_USER_MEMORY_REGION");
+	/* In SMM a vCPU sees KVM's second address space (the firmware's
+	 * SMRAM view): the same RAM there, so that an SMI handler runs. */
+	if (ioctl(vm->kvm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE) > 1) {
+		slot.slot = 1u << 16;
+		xioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot,
+		       "KVM_SET_USER_MEMORY_REGION (SMM)");
+	}
 	xioctl(vm->fd, KVM_SET_TSS_ADDR, (void *)(uintptr_t)TSS_ADDR, "KVM_SET_TSS_ADDR");
 	uint64_t idmap = IDMAP_ADDR;
 	xioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap, "KVM_SET_IDENTITY_MAP_ADDR");
@@ -336,7 +343,8 @@ static void mp_tables(struct vm *vm)
  * its reset value 0x30000 (in the guest's RAM) and do its work; this one
  * is RSM alone, in the reserved BIOS area, with SMBASE set there through
  * the MSR that KVM lets its VMM write (the bootstrap processor's; an INIT
- * puts it back to 0x30000). Without SMM in KVM nothing is done.
+ * puts it back to 0x30000). vm_create() maps RAM into the address space
+ * KVM gives a vCPU in SMM. Without SMM in KVM nothing is done.
  */
 static void smm_setup(struct vm *vm)
 {
@@ -1000,6 +1008,40 @@ static int handle_io(struct vm *vm, struct kvm_run *r, double t0)
 	return -1;
 }
 
+/* Where the vCPU of @r stopped, for a run that ends in an error: its
+ * registers, its mode and the bytes at CS:RIP when they are in RAM. */
+static void say_where(struct vm *vm, const struct kvm_run *r)
+{
+	int fd = vm->vcpu;
+	struct kvm_regs g;
+	struct kvm_sregs sr;
+	struct kvm_vcpu_events ev;
+
+	for (unsigned c = 1; c < vm->ncpus; c++)
+		if (r == vm->ap_run[c])
+			fd = vm->ap_fd[c];
+	if (ioctl(fd, KVM_GET_REGS, &g) < 0 || ioctl(fd, KVM_GET_SREGS, &sr) < 0)
+		return;
+	bool smm = ioctl(fd, KVM_GET_VCPU_EVENTS, &ev) == 0 && (ev.smi.smm & 1);
+	fprintf(stderr,
+		"%s: vCPU at rip %#llx (cs %#x base %#llx), rsp %#llx, rflags %#llx, cr0 %#llx, "
+		"cr3 %#llx, cr4 %#llx, efer %#llx%s\n",
+		prog, (unsigned long long)g.rip, sr.cs.selector, (unsigned long long)sr.cs.base,
+		(unsigned long long)g.rsp, (unsigned long long)g.rflags, (unsigned long long)sr.cr0,
+		(unsigned long long)sr.cr3, (unsigned long long)sr.cr4, (unsigned long long)sr.efer,
+		smm ? ", in SMM" : "");
+	for (unsigned i = 0; i < r->internal.ndata && i < 16; i++)
+		fprintf(stderr, "%s: internal data[%u] %#llx\n", prog, i,
+			(unsigned long long)r->internal.data[i]);
+	uint64_t at = sr.cs.base + g.rip;
+	if (!(sr.cr0 & 0x80000000u) && at < vm->mem && vm->mem - at >= 16) {
+		fprintf(stderr, "%s: bytes at cs:rip:", prog);
+		for (unsigned i = 0; i < 16; i++)
+			fprintf(stderr, " %02x", vm->ram[at + i]);
+		fputc('\n', stderr);
+	}
+}
+
 /* One exit of a vCPU's KVM_RUN: -1 to run on, else the run's status. */
 static int handle_exit(struct vm *vm, struct kvm_run *r, double t0)
 {
@@ -1029,6 +1071,7 @@ static int handle_exit(struct vm *vm, struct kvm_run *r, double t0)
 		die("VM entry failed: hardware reason %#llx",
 		    (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
 	case KVM_EXIT_INTERNAL_ERROR:
+		say_where(vm, r);
 		die("KVM internal error %u (1: emulation failed, 2: simultaneous "
 		    "exceptions, "
 		    "3: delivery event, 4: unexpected exit)",
