@@ -130,8 +130,9 @@ struct vm {
 	unsigned nmap;
 	struct uart uart;
 	uint8_t rtc_index;
-	uint16_t fw_key;    /* fw_cfg: the selected item */
-	uint32_t fw_offset; /* and the next byte of it the data port reads */
+	uint16_t fw_key;      /* fw_cfg: the selected item */
+	uint32_t fw_offset;   /* and the next byte of it the data port reads */
+	const char *features; /* -f */
 	bool verbose;
 	bool snapshots; /* -S */
 	uint64_t exits, io_exits, mmio_exits, serial_bytes;
@@ -144,6 +145,66 @@ static void *gpa(struct vm *vm, uint64_t addr, uint64_t len, const char *what)
 		    (unsigned long long)addr, (unsigned long long)len,
 		    (unsigned long long)(vm->mem / MIB));
 	return vm->ram + addr;
+}
+
+/*
+ * CPUID features -f can take away, by QEMU's names for them: a test that
+ * wants a processor without one (kvm-unit-tests' configuration gives such
+ * cases a QEMU CPU model, "max,+svm,-rdtscp,...") gets it without.
+ */
+static const struct cpu_feature {
+	const char *name;
+	uint32_t leaf;
+	char reg; /* 'b', 'c' or 'd' of subleaf 0 */
+	unsigned bit;
+} cpu_features[] = {
+    {"xsave", 1, 'c', 26},
+    {"x2apic", 1, 'c', 21},
+    {"invpcid", 7, 'b', 10},
+    {"rdtscp", 0x80000001, 'd', 27},
+    {"pdpe1gb", 0x80000001, 'd', 26},
+    {"skinit", 0x80000001, 'c', 12},
+    {"svm", 0x80000001, 'c', 2},
+    {"npt", 0x8000000A, 'd', 0},
+    {"nrip-save", 0x8000000A, 'd', 3},
+};
+
+/* Each "-NAME" of the comma-separated @model: its feature (NULL at the end,
+ * *pos advanced); a word without "-" (the model's name, "+NAME": KVM's
+ * features are there already) is passed over, an unknown "-NAME" refused. */
+static const struct cpu_feature *next_removed(const char *model, size_t *pos)
+{
+	while (model[*pos]) {
+		const char *w = model + *pos;
+		size_t n = strcspn(w, ",");
+		*pos += n + (w[n] == ',');
+		if (n < 2 || w[0] != '-')
+			continue;
+		for (size_t i = 0; i < sizeof(cpu_features) / sizeof(cpu_features[0]); i++)
+			if (strlen(cpu_features[i].name) == n - 1 &&
+			    !strncmp(cpu_features[i].name, w + 1, n - 1))
+				return &cpu_features[i];
+		die("-f: cannot take away \"%.*s\" (known: xsave, x2apic, invpcid, rdtscp, "
+		    "pdpe1gb, skinit, svm, npt, nrip-save)",
+		    (int)n - 1, w + 1);
+	}
+	return NULL;
+}
+
+static void remove_features(struct kvm_cpuid2 *cpuid, const char *model)
+{
+	const struct cpu_feature *f;
+	size_t pos = 0;
+
+	while ((f = next_removed(model, &pos)) != NULL) {
+		for (unsigned i = 0; i < cpuid->nent; i++) {
+			struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+			if (e->function != f->leaf || e->index != 0)
+				continue;
+			uint32_t *r = f->reg == 'b' ? &e->ebx : f->reg == 'c' ? &e->ecx : &e->edx;
+			*r &= ~(1u << f->bit);
+		}
+	}
 }
 
 static void vm_create(struct vm *vm, uint64_t mem)
@@ -238,6 +299,8 @@ static void vm_create(struct vm *vm, uint64_t mem)
 			e->ecx |=
 			    CPUID_1_ECX_HYPERVISOR | (deadline ? CPUID_1_ECX_TSC_DEADLINE : 0);
 	}
+	if (vm->features)
+		remove_features(cpuid, vm->features);
 	xioctl(vm->vcpu, KVM_SET_CPUID2, cpuid, "KVM_SET_CPUID2");
 	/* The application processors: KVM's in-kernel local APIC holds each in
 	 * wait-for-SIPI until the guest starts it by INIT-SIPI-SIPI. Each sees
@@ -1164,30 +1227,32 @@ static int vm_run(struct vm *vm, unsigned timeout)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: %s [-v] [-c CPUS] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i FILE]...\n"
-		"       [-S FILE [-N COUNT] [-P MS] [-x CLASS]] KERNEL\n"
-		"  KERNEL      a Linux bzImage or a multiboot kernel (ELF or a.out kludge)\n"
-		"  -a CMDLINE  the kernel's command line\n"
-		"  -i FILE     a bzImage's initrd, or a multiboot kernel's module (up to %d,\n"
-		"              in order; its name is its string)\n"
-		"  -c CPUS     vCPUs, 1 to %d (default 1): the others wait for the\n"
-		"              guest's INIT-SIPI-SIPI; an MP table names them\n"
-		"  -m MIB      guest RAM, default %d, at most %d\n"
-		"  -t SECONDS  stop the guest after this long (status 124)\n"
-		"  -v          say what was loaded and count the exits\n"
-		"  -S FILE     nested-state snapshots through libnest while the guest runs\n"
-		"              a guest of its own (KVM's nested SVM): KVM's state checked\n"
-		"              and converted by libnest, written to FILE in libnest's\n"
-		"              format, read back and given back to KVM\n"
-		"  -N COUNT    at most COUNT snapshots (default %d)\n"
-		"  -P MS       one attempt every MS milliseconds (default %d)\n"
-		"  -x CLASS    tamper the first snapshot (CLASS: -x help): libnest must\n"
-		"              refuse it, and the run stops before KVM sees it\n"
-		"The guest's COM1 goes to standard output; its write of v to port 0xF4\n"
-		"ends the run with status (v << 1) | 1.\n",
-		prog, MAX_MODULES, MAX_VCPUS, DEFAULT_MEM_MIB, MAX_MEM_MIB, SNAP_MAX,
-		SNAP_PERIOD_MS);
+	fprintf(
+	    f,
+	    "usage: %s [-v] [-c CPUS] [-f MODEL] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i FILE]...\n"
+	    "       [-S FILE [-N COUNT] [-P MS] [-x CLASS]] KERNEL\n"
+	    "  KERNEL      a Linux bzImage or a multiboot kernel (ELF or a.out kludge)\n"
+	    "  -a CMDLINE  the kernel's command line\n"
+	    "  -i FILE     a bzImage's initrd, or a multiboot kernel's module (up to %d,\n"
+	    "              in order; its name is its string)\n"
+	    "  -f MODEL    CPUID features taken away: \"-NAME\" words of a QEMU-style\n"
+	    "              model (\"max,+svm,-rdtscp,-xsave\"; other words are passed over)\n"
+	    "  -c CPUS     vCPUs, 1 to %d (default 1): the others wait for the\n"
+	    "              guest's INIT-SIPI-SIPI; an MP table names them\n"
+	    "  -m MIB      guest RAM, default %d, at most %d\n"
+	    "  -t SECONDS  stop the guest after this long (status 124)\n"
+	    "  -v          say what was loaded and count the exits\n"
+	    "  -S FILE     nested-state snapshots through libnest while the guest runs\n"
+	    "              a guest of its own (KVM's nested SVM): KVM's state checked\n"
+	    "              and converted by libnest, written to FILE in libnest's\n"
+	    "              format, read back and given back to KVM\n"
+	    "  -N COUNT    at most COUNT snapshots (default %d)\n"
+	    "  -P MS       one attempt every MS milliseconds (default %d)\n"
+	    "  -x CLASS    tamper the first snapshot (CLASS: -x help): libnest must\n"
+	    "              refuse it, and the run stops before KVM sees it\n"
+	    "The guest's COM1 goes to standard output; its write of v to port 0xF4\n"
+	    "ends the run with status (v << 1) | 1.\n",
+	    prog, MAX_MODULES, MAX_VCPUS, DEFAULT_MEM_MIB, MAX_MEM_MIB, SNAP_MAX, SNAP_PERIOD_MS);
 }
 
 int main(int argc, char **argv)
@@ -1199,7 +1264,7 @@ int main(int argc, char **argv)
 	struct snap_opts so = {.max = SNAP_MAX, .period_ms = SNAP_PERIOD_MS};
 	int c;
 
-	while ((c = getopt(argc, argv, "a:c:i:m:t:vhS:N:P:x:")) != -1) {
+	while ((c = getopt(argc, argv, "a:c:f:i:m:t:vhS:N:P:x:")) != -1) {
 		char *end;
 		switch (c) {
 		case 'c':
@@ -1210,6 +1275,13 @@ int main(int argc, char **argv)
 		case 'a':
 			cmdline = optarg;
 			break;
+		case 'f': {
+			size_t pos = 0;
+			while (next_removed(optarg, &pos)) /* refuse a bad one now */
+				;
+			vm.features = optarg;
+			break;
+		}
 		case 'i':
 			if (nfiles == MAX_MODULES)
 				die("-i: at most %d files", MAX_MODULES);

@@ -109,6 +109,19 @@ for l2 in $L2S; do
 				sh "$HERE/../../../tests/conformance/cases.sh" "$k" $s | sed "s/^/$s /"
 			done >"$d/cases"
 		fi
+		# The CPU model the suite's own configuration gives a case
+		# (x86/unittests.cfg: a section of its own with "-cpu MODEL"),
+		# "SUITE/CASE MODEL" a line: minivmm -f takes its "-NAME"
+		# features away, as run-case.sh gives QEMU the model.
+		awk '
+			/^\[/ { f = ""; a = ""; p = ""; next }
+			/^file *=/ { sub(/^file *= */, ""); f = $0 }
+			/^test_args *=/ { sub(/^test_args *= */, ""); gsub(/"/, ""); a = $0 }
+			/^qemu_params *=/ { sub(/^qemu_params *= */, ""); p = $0 }
+			f ~ /^svm(_npt)?\.flat$/ && a ~ /^[A-Za-z0-9_]+$/ && match(p, /-cpu [^ ]+/) {
+				s = f; sub(/\.flat$/, "", s)
+				print s "/" a, substr(p, RSTART + 5, RLENGTH - 5); a = ""
+			}' "$k/x86/unittests.cfg" >"$d/cpu" 2>/dev/null || : >"$d/cpu"
 		echo "${KUT_TIMEOUT:-90}" >"$d/timeout"
 		for c in ${KUT_EXCLUDE-svm/reg_corruption}; do echo "$c"; done >"$d/exclude"
 		echo "${KUT_MEM:-256}" >"$d/mem"
