@@ -18,6 +18,8 @@ EXTRA_DIST += \
 	examples/baremetal/linux/l2-multiboot.run \
 	examples/baremetal/linux/l2-svm.run \
 	examples/baremetal/linux/l2-vmx.run \
+	examples/baremetal/linux/l2-kut.run \
+	examples/baremetal/linux/kut-table.sh \
 	examples/baremetal/linux/l2exits.c \
 	examples/baremetal/bochs/README.md \
 	examples/baremetal/bochs/bochs.mk \

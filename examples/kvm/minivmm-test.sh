@@ -37,7 +37,11 @@ expect help 0 "usage: minivmm" -- -h
 expect missing-file 2 "cannot open $tmp/none" -- "$tmp/none"
 expect directory 2 "is not a regular file" -- "$tmp"
 expect not-a-kernel 2 "neither a bzImage nor a multiboot kernel" -- "$tmp/text"
-expect initrd-for-multiboot 2 "only a bzImage takes an initrd" -- -i "$tmp/text" "$tmp/mb-kludge"
+expect two-initrds 2 "a bzImage takes one initrd" -- -i "$tmp/text" -i "$tmp/text" "$tmp/old-bz"
+expect too-many-modules 2 "at most 4 files" -- -i "$tmp/text" -i "$tmp/text" -i "$tmp/text" \
+	-i "$tmp/text" -i "$tmp/text" "$tmp/mb-kludge"
+expect missing-module 2 "cannot open $tmp/none" -- -i "$tmp/none" "$tmp/mb-kludge"
+expect unknown-feature 2 'cannot take away "foo"' -- -f max,+svm,-foo "$tmp/mb-kludge"
 expect bad-memory 2 "give MiB between 4 and" -- -m 1 "$tmp/mb-empty"
 expect bad-timeout 2 "give seconds" -- -t x "$tmp/mb-empty"
 expect bad-vcpus 2 "give 1 to 8 vCPUs" -- -c 9 "$tmp/mb-empty"

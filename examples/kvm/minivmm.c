@@ -6,13 +6,18 @@
  * APIC) and PIT, one vCPU, and KVM_RUN. It emulates a 16550 UART at COM1
  * (0x3F8, IRQ 4) whose output goes to standard output, a read-only CMOS
  * clock (0x70-0x71: the host's time, so that Linux finds its RTC without
- * waiting on an update flag that never clears), and an exit port
+ * waiting on an update flag that never clears), an exit port
  * (0xF4, as QEMU's isa-debug-exit: writing v ends the run with status
- * (v << 1) | 1). It boots
+ * (v << 1) | 1), and the I/O-port interface of QEMU's firmware
+ * configuration device (fw_cfg, 0x510-0x511) with the few items a test
+ * kernel reads: RAM size and vCPU count, and an SMI handler that only
+ * returns (RSM) for a guest that sends itself SMIs. It boots
  *   - a Linux bzImage by the Linux/x86 32-bit boot protocol (command line,
  *     initrd, e820 map in the zero page), or
  *   - a multiboot kernel (Multiboot Specification 0.6.96: ELF32, ELF64 or
- *     the a.out-kludge address fields), with command line and memory map.
+ *     the a.out-kludge address fields), with command line, memory map and
+ *     modules (kvm-unit-tests' .flat files run so, their environment a
+ *     module).
  * With -S it takes nested-state snapshots through libnest while its guest
  * runs a guest of its own (snapshot.c).
  * See README.md beside this file.
@@ -54,6 +59,8 @@
 #define RTC_DATA 0x71
 #define EXIT_PORT 0xF4
 #define EXIT_PORTS 4
+#define FW_CFG_SEL 0x510
+#define FW_CFG_DATA 0x511
 
 #define CPUID_FEATURES 1
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
@@ -62,6 +69,9 @@
 #define MAX_VCPUS 8
 #define MP_FLOAT_ADDR 0xF0000ull /* the MP floating pointer, in the BIOS area */
 #define MP_TABLE_MAX 512	 /* room for its configuration table after it */
+#define SMBASE 0xF0000ull	 /* SMM: the handler at SMBASE + 0x8000, the save */
+#define SMM_ENTRY 0x8000ull	 /* area at SMBASE + 0xFE00, all in the BIOS area */
+#define MSR_IA32_SMBASE 0x9E
 
 #define SNAP_MAX 1000
 #define SNAP_PERIOD_MS 10
@@ -120,6 +130,9 @@ struct vm {
 	unsigned nmap;
 	struct uart uart;
 	uint8_t rtc_index;
+	uint16_t fw_key;      /* fw_cfg: the selected item */
+	uint32_t fw_offset;   /* and the next byte of it the data port reads */
+	const char *features; /* -f */
 	bool verbose;
 	bool snapshots; /* -S */
 	uint64_t exits, io_exits, mmio_exits, serial_bytes;
@@ -132,6 +145,66 @@ static void *gpa(struct vm *vm, uint64_t addr, uint64_t len, const char *what)
 		    (unsigned long long)addr, (unsigned long long)len,
 		    (unsigned long long)(vm->mem / MIB));
 	return vm->ram + addr;
+}
+
+/*
+ * CPUID features -f can take away, by QEMU's names for them: a test that
+ * wants a processor without one (kvm-unit-tests' configuration gives such
+ * cases a QEMU CPU model, "max,+svm,-rdtscp,...") gets it without.
+ */
+static const struct cpu_feature {
+	const char *name;
+	uint32_t leaf;
+	char reg; /* 'b', 'c' or 'd' of subleaf 0 */
+	unsigned bit;
+} cpu_features[] = {
+    {"xsave", 1, 'c', 26},
+    {"x2apic", 1, 'c', 21},
+    {"invpcid", 7, 'b', 10},
+    {"rdtscp", 0x80000001, 'd', 27},
+    {"pdpe1gb", 0x80000001, 'd', 26},
+    {"skinit", 0x80000001, 'c', 12},
+    {"svm", 0x80000001, 'c', 2},
+    {"npt", 0x8000000A, 'd', 0},
+    {"nrip-save", 0x8000000A, 'd', 3},
+};
+
+/* Each "-NAME" of the comma-separated @model: its feature (NULL at the end,
+ * *pos advanced); a word without "-" (the model's name, "+NAME": KVM's
+ * features are there already) is passed over, an unknown "-NAME" refused. */
+static const struct cpu_feature *next_removed(const char *model, size_t *pos)
+{
+	while (model[*pos]) {
+		const char *w = model + *pos;
+		size_t n = strcspn(w, ",");
+		*pos += n + (w[n] == ',');
+		if (n < 2 || w[0] != '-')
+			continue;
+		for (size_t i = 0; i < sizeof(cpu_features) / sizeof(cpu_features[0]); i++)
+			if (strlen(cpu_features[i].name) == n - 1 &&
+			    !strncmp(cpu_features[i].name, w + 1, n - 1))
+				return &cpu_features[i];
+		die("-f: cannot take away \"%.*s\" (known: xsave, x2apic, invpcid, rdtscp, "
+		    "pdpe1gb, skinit, svm, npt, nrip-save)",
+		    (int)n - 1, w + 1);
+	}
+	return NULL;
+}
+
+static void remove_features(struct kvm_cpuid2 *cpuid, const char *model)
+{
+	const struct cpu_feature *f;
+	size_t pos = 0;
+
+	while ((f = next_removed(model, &pos)) != NULL) {
+		for (unsigned i = 0; i < cpuid->nent; i++) {
+			struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+			if (e->function != f->leaf || e->index != 0)
+				continue;
+			uint32_t *r = f->reg == 'b' ? &e->ebx : f->reg == 'c' ? &e->ecx : &e->edx;
+			*r &= ~(1u << f->bit);
+		}
+	}
 }
 
 static void vm_create(struct vm *vm, uint64_t mem)
@@ -170,6 +243,13 @@ static void vm_create(struct vm *vm, uint64_t mem)
 	    .userspace_addr = (uint64_t)(uintptr_t)vm->ram,
 	};
 	xioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot, "KVM_SET_USER_MEMORY_REGION");
+	/* In SMM a vCPU sees KVM's second address space (the firmware's
+	 * SMRAM view): the same RAM there, so that an SMI handler runs. */
+	if (ioctl(vm->kvm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE) > 1) {
+		slot.slot = 1u << 16;
+		xioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot,
+		       "KVM_SET_USER_MEMORY_REGION (SMM)");
+	}
 	xioctl(vm->fd, KVM_SET_TSS_ADDR, (void *)(uintptr_t)TSS_ADDR, "KVM_SET_TSS_ADDR");
 	uint64_t idmap = IDMAP_ADDR;
 	xioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap, "KVM_SET_IDENTITY_MAP_ADDR");
@@ -219,6 +299,8 @@ static void vm_create(struct vm *vm, uint64_t mem)
 			e->ecx |=
 			    CPUID_1_ECX_HYPERVISOR | (deadline ? CPUID_1_ECX_TSC_DEADLINE : 0);
 	}
+	if (vm->features)
+		remove_features(cpuid, vm->features);
 	xioctl(vm->vcpu, KVM_SET_CPUID2, cpuid, "KVM_SET_CPUID2");
 	/* The application processors: KVM's in-kernel local APIC holds each in
 	 * wait-for-SIPI until the guest starts it by INIT-SIPI-SIPI. Each sees
@@ -314,6 +396,33 @@ static void mp_tables(struct vm *vm)
 	f[8] = 1; /* length in 16-byte units */
 	f[9] = 4; /* specification 1.4 */
 	f[10] = mp_sum(f, 16);
+}
+
+/*
+ * The firmware's part of system management mode, as little of it as a
+ * guest that sends itself SMIs (kvm-unit-tests) needs: KVM enters SMM at
+ * SMBASE + 0x8000 and keeps the processor's state at SMBASE + 0xFE00
+ * (APM 10.2). The firmware's handler of a PC would relocate SMBASE from
+ * its reset value 0x30000 (in the guest's RAM) and do its work; this one
+ * is RSM alone, in the reserved BIOS area, with SMBASE set there through
+ * the MSR that KVM lets its VMM write (the bootstrap processor's; an INIT
+ * puts it back to 0x30000). vm_create() maps RAM into the address space
+ * KVM gives a vCPU in SMM. Without SMM in KVM nothing is done.
+ */
+static void smm_setup(struct vm *vm)
+{
+	static const uint8_t rsm[] = {0x0F, 0xAA};
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = {.h.nmsrs = 1, .e = {.index = MSR_IA32_SMBASE, .data = SMBASE}};
+
+	if (ioctl(vm->vcpu, KVM_SET_MSRS, &m) != 1) {
+		if (vm->verbose)
+			fprintf(stderr, "%s: KVM took no SMBASE: no SMI handler\n", prog);
+		return;
+	}
+	memcpy(gpa(vm, SMBASE + SMM_ENTRY, sizeof(rsm), "SMI handler"), rsm, sizeof(rsm));
 }
 
 /* The vCPU as a 32-bit boot loader leaves it: protected mode, paging off,
@@ -507,6 +616,8 @@ static void load_linux(struct vm *vm, const struct image *k, const char *cmdline
 #define MB_SUPPORTED 0x3u /* page-aligned modules, memory information */
 #define MB_INFO_MEMORY (1u << 0)
 #define MB_INFO_CMDLINE (1u << 2)
+#define MB_INFO_MODS (1u << 3)
+#define MAX_MODULES 4
 #define MB_INFO_MEM_MAP (1u << 6)
 #define MB_INFO_LOADER_NAME (1u << 9)
 
@@ -578,7 +689,12 @@ static uint64_t load_elf(struct vm *vm, const struct image *k, uint64_t *top)
 	return phys_entry;
 }
 
-static void load_multiboot(struct vm *vm, const struct image *k, const char *cmdline)
+struct mb_module {
+	uint32_t start, end, string, reserved;
+};
+
+static void load_multiboot(struct vm *vm, const struct image *k, const char *cmdline,
+			   const struct image *mods, unsigned nmods)
 {
 	uint64_t hoff, top, entry;
 	const uint8_t *h = find_mb_header(k, &hoff);
@@ -606,12 +722,35 @@ static void load_multiboot(struct vm *vm, const struct image *k, const char *cmd
 	} else {
 		entry = load_elf(vm, k, &top);
 	}
-	/* The information structure, its command line, name and map after the image. */
+	/* The modules, each page-aligned after the image (as the header's
+	 * flag 0 may ask); then the information structure, its command line,
+	 * name, module list and map. */
 	uint64_t pos = (top + PAGE - 1) & ~(PAGE - 1);
+	struct mb_module ml[MAX_MODULES];
+	for (unsigned i = 0; i < nmods; i++) {
+		ml[i] = (struct mb_module){.start = (uint32_t)pos,
+					   .end = (uint32_t)(pos + mods[i].size)};
+		memcpy(gpa(vm, pos, mods[i].size, "module"), mods[i].data, mods[i].size);
+		pos = (pos + mods[i].size + PAGE - 1) & ~(PAGE - 1);
+	}
 	uint64_t info_gpa = pos;
 	struct mb_info info = {0};
 	pos += sizeof(info);
 	info.flags = MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MEM_MAP | MB_INFO_LOADER_NAME;
+	if (nmods) {
+		info.flags |= MB_INFO_MODS;
+		info.mods_count = nmods;
+		for (unsigned i = 0; i < nmods; i++) {
+			ml[i].string = (uint32_t)pos;
+			strcpy(gpa(vm, pos, strlen(mods[i].path) + 1, "module name"), mods[i].path);
+			pos += strlen(mods[i].path) + 1;
+		}
+		pos = (pos + 7) & ~7ull;
+		info.mods_addr = (uint32_t)pos;
+		memcpy(gpa(vm, pos, nmods * sizeof(ml[0]), "module list"), ml,
+		       nmods * sizeof(ml[0]));
+		pos += nmods * sizeof(ml[0]);
+	}
 	info.mem_lower = (uint32_t)(LOW_RAM_END / 1024);
 	info.mem_upper = (uint32_t)((vm->mem - HIGH_START) / 1024);
 	info.cmdline = (uint32_t)pos;
@@ -855,6 +994,45 @@ static void report(struct vm *vm, double t0, const char *end)
 			(unsigned long long)vm->serial_bytes);
 }
 
+/* ---- fw_cfg (QEMU's docs/specs/fw_cfg.rst: the I/O-port interface) --------
+ * A 16-bit write to the selector port picks an item; each read of the data
+ * port gives its next byte, zeros past its end or for an item not offered.
+ * Offered: the signature, the interface ID (no DMA), the RAM size (64-bit
+ * little endian) and the vCPU count (16-bit, also as the maximum), and an
+ * empty file directory (no named files). */
+#define FW_CFG_SIGNATURE 0x00
+#define FW_CFG_ID 0x01
+#define FW_CFG_RAM_SIZE 0x03
+#define FW_CFG_NB_CPUS 0x05
+#define FW_CFG_MAX_CPUS 0x0F
+#define FW_CFG_FILE_DIR 0x19
+#define FW_CFG_ID_TRADITIONAL 1u
+
+static uint8_t fw_cfg_byte(struct vm *vm)
+{
+	uint32_t off = vm->fw_offset++;
+	uint64_t v;
+	unsigned len;
+
+	switch (vm->fw_key) {
+	case FW_CFG_SIGNATURE:
+		return off < 4 ? (uint8_t) "QEMU"[off] : 0;
+	case FW_CFG_ID:
+		v = FW_CFG_ID_TRADITIONAL, len = 4;
+		break;
+	case FW_CFG_RAM_SIZE:
+		v = vm->mem, len = 8;
+		break;
+	case FW_CFG_NB_CPUS:
+	case FW_CFG_MAX_CPUS:
+		v = vm->ncpus, len = 2;
+		break;
+	default: /* the file directory's count (big endian) is 0 too */
+		return 0;
+	}
+	return off < len ? (uint8_t)(v >> (8 * off)) : 0;
+}
+
 static int handle_io(struct vm *vm, struct kvm_run *r, double t0)
 {
 	uint8_t *data = (uint8_t *)r + r->io.data_offset;
@@ -875,6 +1053,12 @@ static int handle_io(struct vm *vm, struct kvm_run *r, double t0)
 		} else if (port == RTC_DATA && r->io.size == 1) {
 			if (!out)
 				*data = rtc_read(vm->rtc_index);
+		} else if (port == FW_CFG_SEL && out && r->io.size == 2) {
+			memcpy(&vm->fw_key, data, 2);
+			vm->fw_offset = 0;
+		} else if (port == FW_CFG_DATA && !out) {
+			for (unsigned b = 0; b < r->io.size; b++)
+				data[b] = fw_cfg_byte(vm);
 		} else if (port >= EXIT_PORT && port < EXIT_PORT + EXIT_PORTS && out) {
 			uint32_t v = 0;
 			memcpy(&v, data, r->io.size);
@@ -885,6 +1069,40 @@ static int handle_io(struct vm *vm, struct kvm_run *r, double t0)
 		}
 	}
 	return -1;
+}
+
+/* Where the vCPU of @r stopped, for a run that ends in an error: its
+ * registers, its mode and the bytes at CS:RIP when they are in RAM. */
+static void say_where(struct vm *vm, const struct kvm_run *r)
+{
+	int fd = vm->vcpu;
+	struct kvm_regs g;
+	struct kvm_sregs sr;
+	struct kvm_vcpu_events ev;
+
+	for (unsigned c = 1; c < vm->ncpus; c++)
+		if (r == vm->ap_run[c])
+			fd = vm->ap_fd[c];
+	if (ioctl(fd, KVM_GET_REGS, &g) < 0 || ioctl(fd, KVM_GET_SREGS, &sr) < 0)
+		return;
+	bool smm = ioctl(fd, KVM_GET_VCPU_EVENTS, &ev) == 0 && (ev.smi.smm & 1);
+	fprintf(stderr,
+		"%s: vCPU at rip %#llx (cs %#x base %#llx), rsp %#llx, rflags %#llx, cr0 %#llx, "
+		"cr3 %#llx, cr4 %#llx, efer %#llx%s\n",
+		prog, (unsigned long long)g.rip, sr.cs.selector, (unsigned long long)sr.cs.base,
+		(unsigned long long)g.rsp, (unsigned long long)g.rflags, (unsigned long long)sr.cr0,
+		(unsigned long long)sr.cr3, (unsigned long long)sr.cr4, (unsigned long long)sr.efer,
+		smm ? ", in SMM" : "");
+	for (unsigned i = 0; i < r->internal.ndata && i < 16; i++)
+		fprintf(stderr, "%s: internal data[%u] %#llx\n", prog, i,
+			(unsigned long long)r->internal.data[i]);
+	uint64_t at = sr.cs.base + g.rip;
+	if (!(sr.cr0 & 0x80000000u) && at < vm->mem && vm->mem - at >= 16) {
+		fprintf(stderr, "%s: bytes at cs:rip:", prog);
+		for (unsigned i = 0; i < 16; i++)
+			fprintf(stderr, " %02x", vm->ram[at + i]);
+		fputc('\n', stderr);
+	}
 }
 
 /* One exit of a vCPU's KVM_RUN: -1 to run on, else the run's status. */
@@ -916,6 +1134,7 @@ static int handle_exit(struct vm *vm, struct kvm_run *r, double t0)
 		die("VM entry failed: hardware reason %#llx",
 		    (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
 	case KVM_EXIT_INTERNAL_ERROR:
+		say_where(vm, r);
 		die("KVM internal error %u (1: emulation failed, 2: simultaneous "
 		    "exceptions, "
 		    "3: delivery event, 4: unexpected exit)",
@@ -1008,39 +1227,44 @@ static int vm_run(struct vm *vm, unsigned timeout)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: %s [-v] [-c CPUS] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i INITRD]\n"
-		"       [-S FILE [-N COUNT] [-P MS] [-x CLASS]] KERNEL\n"
-		"  KERNEL      a Linux bzImage or a multiboot kernel (ELF or a.out kludge)\n"
-		"  -a CMDLINE  the kernel's command line\n"
-		"  -i INITRD   the initrd (bzImage only)\n"
-		"  -c CPUS     vCPUs, 1 to %d (default 1): the others wait for the\n"
-		"              guest's INIT-SIPI-SIPI; an MP table names them\n"
-		"  -m MIB      guest RAM, default %d, at most %d\n"
-		"  -t SECONDS  stop the guest after this long (status 124)\n"
-		"  -v          say what was loaded and count the exits\n"
-		"  -S FILE     nested-state snapshots through libnest while the guest runs\n"
-		"              a guest of its own (KVM's nested SVM): KVM's state checked\n"
-		"              and converted by libnest, written to FILE in libnest's\n"
-		"              format, read back and given back to KVM\n"
-		"  -N COUNT    at most COUNT snapshots (default %d)\n"
-		"  -P MS       one attempt every MS milliseconds (default %d)\n"
-		"  -x CLASS    tamper the first snapshot (CLASS: -x help): libnest must\n"
-		"              refuse it, and the run stops before KVM sees it\n"
-		"The guest's COM1 goes to standard output; its write of v to port 0xF4\n"
-		"ends the run with status (v << 1) | 1.\n",
-		prog, MAX_VCPUS, DEFAULT_MEM_MIB, MAX_MEM_MIB, SNAP_MAX, SNAP_PERIOD_MS);
+	fprintf(
+	    f,
+	    "usage: %s [-v] [-c CPUS] [-f MODEL] [-m MIB] [-t SECONDS] [-a CMDLINE] [-i FILE]...\n"
+	    "       [-S FILE [-N COUNT] [-P MS] [-x CLASS]] KERNEL\n"
+	    "  KERNEL      a Linux bzImage or a multiboot kernel (ELF or a.out kludge)\n"
+	    "  -a CMDLINE  the kernel's command line\n"
+	    "  -i FILE     a bzImage's initrd, or a multiboot kernel's module (up to %d,\n"
+	    "              in order; its name is its string)\n"
+	    "  -f MODEL    CPUID features taken away: \"-NAME\" words of a QEMU-style\n"
+	    "              model (\"max,+svm,-rdtscp,-xsave\"; other words are passed over)\n"
+	    "  -c CPUS     vCPUs, 1 to %d (default 1): the others wait for the\n"
+	    "              guest's INIT-SIPI-SIPI; an MP table names them\n"
+	    "  -m MIB      guest RAM, default %d, at most %d\n"
+	    "  -t SECONDS  stop the guest after this long (status 124)\n"
+	    "  -v          say what was loaded and count the exits\n"
+	    "  -S FILE     nested-state snapshots through libnest while the guest runs\n"
+	    "              a guest of its own (KVM's nested SVM): KVM's state checked\n"
+	    "              and converted by libnest, written to FILE in libnest's\n"
+	    "              format, read back and given back to KVM\n"
+	    "  -N COUNT    at most COUNT snapshots (default %d)\n"
+	    "  -P MS       one attempt every MS milliseconds (default %d)\n"
+	    "  -x CLASS    tamper the first snapshot (CLASS: -x help): libnest must\n"
+	    "              refuse it, and the run stops before KVM sees it\n"
+	    "The guest's COM1 goes to standard output; its write of v to port 0xF4\n"
+	    "ends the run with status (v << 1) | 1.\n",
+	    prog, MAX_MODULES, MAX_VCPUS, DEFAULT_MEM_MIB, MAX_MEM_MIB, SNAP_MAX, SNAP_PERIOD_MS);
 }
 
 int main(int argc, char **argv)
 {
 	struct vm vm = {.uart.line = -1, .ncpus = 1, .io_lock = PTHREAD_MUTEX_INITIALIZER};
-	const char *cmdline = "", *initrd_path = NULL;
+	const char *cmdline = "", *files[MAX_MODULES];
+	unsigned nfiles = 0;
 	unsigned long mem_mib = DEFAULT_MEM_MIB, timeout = 0;
 	struct snap_opts so = {.max = SNAP_MAX, .period_ms = SNAP_PERIOD_MS};
 	int c;
 
-	while ((c = getopt(argc, argv, "a:c:i:m:t:vhS:N:P:x:")) != -1) {
+	while ((c = getopt(argc, argv, "a:c:f:i:m:t:vhS:N:P:x:")) != -1) {
 		char *end;
 		switch (c) {
 		case 'c':
@@ -1051,8 +1275,17 @@ int main(int argc, char **argv)
 		case 'a':
 			cmdline = optarg;
 			break;
+		case 'f': {
+			size_t pos = 0;
+			while (next_removed(optarg, &pos)) /* refuse a bad one now */
+				;
+			vm.features = optarg;
+			break;
+		}
 		case 'i':
-			initrd_path = optarg;
+			if (nfiles == MAX_MODULES)
+				die("-i: at most %d files", MAX_MODULES);
+			files[nfiles++] = optarg;
 			break;
 		case 'm':
 			mem_mib = strtoul(optarg, &end, 0);
@@ -1099,14 +1332,16 @@ int main(int argc, char **argv)
 		die("-x needs -S");
 	snap_check_opts(&so);
 	so.verbose = vm.verbose;
-	struct image kernel, initrd;
+	struct image kernel, mods[MAX_MODULES];
 	image_read(&kernel, argv[optind]);
-	if (initrd_path)
-		image_read(&initrd, initrd_path);
+	for (unsigned i = 0; i < nfiles; i++)
+		image_read(&mods[i], files[i]);
 	/* The image first: a bad one is said before KVM is asked anything. */
 	bool is_linux = is_bzimage(&kernel);
 	uint64_t hoff;
 	const uint8_t *mb = is_linux ? NULL : find_mb_header(&kernel, &hoff);
+	if (is_linux && nfiles > 1)
+		die("-i: a bzImage takes one initrd");
 	if (is_linux)
 		check_linux(&kernel);
 	else if (!mb)
@@ -1115,19 +1350,18 @@ int main(int argc, char **argv)
 	else if (!(rd32(mb + 4) & MB_AOUT_KLUDGE) && rd32(kernel.data) != 0x464C457F)
 		die("%s: neither a bzImage, an ELF file nor an a.out-kludge multiboot image",
 		    kernel.path);
-	if (!is_linux && initrd_path)
-		die("-i: only a bzImage takes an initrd");
 	vm_create(&vm, mem_mib * MIB);
 	if (vm.ncpus > 1)
 		mp_tables(&vm);
+	smm_setup(&vm);
 	if (so.path) {
 		snap_init(&so, vm.vcpu);
 		vm.snapshots = true;
 	}
 	if (is_linux)
-		load_linux(&vm, &kernel, cmdline, initrd_path ? &initrd : NULL);
+		load_linux(&vm, &kernel, cmdline, nfiles ? &mods[0] : NULL);
 	else
-		load_multiboot(&vm, &kernel, cmdline);
+		load_multiboot(&vm, &kernel, cmdline, mods, nfiles);
 	if (so.path)
 		snap_timer(so.period_ms);
 	return vm_run(&vm, (unsigned)timeout);

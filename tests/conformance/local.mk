@@ -24,7 +24,8 @@ CONFORMANCE_DIST = \
 	tests/conformance/run.sh \
 	tests/conformance/expect-svm.txt \
 	tests/conformance/expect-vmx.txt \
-	tests/conformance/alone-vmx.tsv
+	tests/conformance/alone-vmx.tsv \
+	tests/conformance/alone-svm-1cpu.tsv
 EXTRA_DIST += $(CONFORMANCE_DIST)
 BM_MAKE = $(MAKE) --no-print-directory -s -C $(srcdir)/examples/baremetal \
 	O=$(CONFORMANCE_OUT)/bm

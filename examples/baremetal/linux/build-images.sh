@@ -9,10 +9,18 @@
 # and/or "linux" (default both), what it boots and its .run script).
 # "svm" adds ../guests/svm's test hypervisor ($GUEST_SVM_ELF), run under
 # minivmm with snapshots: three levels; "vmx" the same with ../guests/vmx's
-# ($GUEST_VMX_ELF), for the VMX stub under Bochs.
+# ($GUEST_VMX_ELF), for the VMX stub under Bochs. "kut" adds kvm-unit-tests'
+# svm.flat and svm_npt.flat from the built tree $KUT, with the cases to run
+# ($KUT_CASES: "SUITE/CASE ...", default every case of both, as
+# tests/conformance/cases.sh lists them), each under minivmm with
+# $KUT_TIMEOUT seconds (default 90, as tests/conformance), $KUT_MEM MiB (default 256) and
+# $KUT_SMP vCPUs (default 1); KUT_LOG=all keeps every case's output.
+# $KUT_EXCLUDE ("SUITE/CASE ...", default svm/reg_corruption, whose timer
+# storm at L3 starves L1 so that minivmm's time-out never comes) are said
+# but not run.
 set -eu
 if [ $# -lt 5 ]; then
-	echo "usage: $0 OUT CACHE MINIVMM L2EXITS HELLO_ELF [multiboot] [linux] [svm] [vmx]" >&2
+	echo "usage: $0 OUT CACHE MINIVMM L2EXITS HELLO_ELF [multiboot] [linux] [svm] [vmx] [kut]" >&2
 	exit 2
 fi
 OUT=$1 CACHE=$2 MINIVMM=$3 L2EXITS=$4 HELLO=$5
@@ -75,6 +83,8 @@ for m in arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko arch/x86/kvm/kvm-intel.ko \
 	virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko; do
 	cp "$MODS/$m" "$OUT/l1root/lib/modules/"
 done
+# KVM_AMD_PARAMS: kvm-amd's module parameters in L1 (e.g. "vgif=0").
+[ -z "${KVM_AMD_PARAMS:-}" ] || echo "$KVM_AMD_PARAMS" >"$OUT/l1root/lib/modules/kvm-amd.params"
 cp "$MINIVMM" "$OUT/l1root/bin/minivmm"
 for l2 in $L2S; do
 	case $l2 in
@@ -82,7 +92,44 @@ for l2 in $L2S; do
 	linux) cp "$OUT/bzImage" "$OUT/l2.cpio.gz" "$OUT/l1root/l2/" ;;
 	svm) cp "${GUEST_SVM_ELF:?GUEST_SVM_ELF: the SVM test hypervisor}" "$OUT/l1root/l2/l1-svm.elf" ;;
 	vmx) cp "${GUEST_VMX_ELF:?GUEST_VMX_ELF: the VMX test hypervisor}" "$OUT/l1root/l2/l1-vmx.elf" ;;
-	*) echo "build-images: unknown L2 $l2 (multiboot, linux, svm, vmx)" >&2; exit 2 ;;
+	kut)
+		k=${KUT:?KUT: the built kvm-unit-tests tree}
+		[ -f "$k/x86/svm.flat" ] && [ -f "$k/x86/svm_npt.flat" ] || {
+			echo "build-images: no svm.flat and svm_npt.flat in $k/x86: build kvm-unit-tests" \
+				"first (make conformance-kut, or tests/conformance/kut-build.sh) and give KUT" >&2
+			exit 1
+		}
+		d=$OUT/l1root/l2/kut
+		mkdir -p "$d"
+		cp "$k/x86/svm.flat" "$k/x86/svm_npt.flat" "$d/"
+		if [ -n "${KUT_CASES:-}" ]; then
+			for c in $KUT_CASES; do echo "${c%%/*} ${c#*/}"; done >"$d/cases"
+		else
+			for s in svm svm_npt; do
+				sh "$HERE/../../../tests/conformance/cases.sh" "$k" $s | sed "s/^/$s /"
+			done >"$d/cases"
+		fi
+		# The CPU model the suite's own configuration gives a case
+		# (x86/unittests.cfg: a section of its own with "-cpu MODEL"),
+		# "SUITE/CASE MODEL" a line: minivmm -f takes its "-NAME"
+		# features away, as run-case.sh gives QEMU the model.
+		awk '
+			/^\[/ { f = ""; a = ""; p = ""; next }
+			/^file *=/ { sub(/^file *= */, ""); f = $0 }
+			/^test_args *=/ { sub(/^test_args *= */, ""); gsub(/"/, ""); a = $0 }
+			/^qemu_params *=/ { sub(/^qemu_params *= */, ""); p = $0 }
+			f ~ /^svm(_npt)?\.flat$/ && a ~ /^[A-Za-z0-9_]+$/ && match(p, /-cpu [^ ]+/) {
+				s = f; sub(/\.flat$/, "", s)
+				print s "/" a, substr(p, RSTART + 5, RLENGTH - 5); a = ""
+			}' "$k/x86/unittests.cfg" >"$d/cpu" 2>/dev/null || : >"$d/cpu"
+		echo "${KUT_TIMEOUT:-90}" >"$d/timeout"
+		for c in ${KUT_EXCLUDE-svm/reg_corruption}; do echo "$c"; done >"$d/exclude"
+		echo "${KUT_MEM:-256}" >"$d/mem"
+		echo "${KUT_SMP:-1}" >"$d/smp"
+		[ "${KUT_LOG:-}" != all ] || : >"$d/log-all"
+		echo "build-images: kvm-unit-tests, $(wc -l <"$d/cases") cases"
+		;;
+	*) echo "build-images: unknown L2 $l2 (multiboot, linux, svm, vmx, kut)" >&2; exit 2 ;;
 	esac
 	cp "$HERE/l2-$l2.run" "$OUT/l1root/l2/$l2.run"
 done
