@@ -251,16 +251,16 @@ void snap_vmx_init(const struct snap_opts *o, int vcpu, uint32_t maxphyaddr)
 	V.offered.size = sizeof(V.offered);
 	nest_vmx_offered_caps(V.ctx, &V.offered);
 	if (o->verbose)
-		fprintf(stderr,
-			"minivmm: -S on VMX: KVM's IA32_VMX_* (%d MSRs): basic %#llx pin %#llx proc "
-			"%#llx proc2 %#llx exit %#llx entry %#llx ept/vpid %#llx; libnest offers "
-			"proc2 %#llx\n",
-			n, (unsigned long long)V.host.basic,
-			(unsigned long long)V.host.true_pinbased,
-			(unsigned long long)V.host.true_procbased,
-			(unsigned long long)V.host.procbased2, (unsigned long long)V.host.true_exit,
-			(unsigned long long)V.host.true_entry, (unsigned long long)V.host.ept_vpid,
-			(unsigned long long)V.offered.procbased2);
+		fprintf(
+		    stderr,
+		    "minivmm: -S on VMX: KVM's IA32_VMX_* (%d MSRs): basic %#llx pin %#llx proc "
+		    "%#llx proc2 %#llx exit %#llx entry %#llx ept/vpid %#llx; libnest offers "
+		    "proc2 %#llx\n",
+		    n, (unsigned long long)V.host.basic, (unsigned long long)V.host.true_pinbased,
+		    (unsigned long long)V.host.true_procbased,
+		    (unsigned long long)V.host.procbased2, (unsigned long long)V.host.true_exit,
+		    (unsigned long long)V.host.true_entry, (unsigned long long)V.host.ept_vpid,
+		    (unsigned long long)V.offered.procbased2);
 	V.kvm = xalloc(KVM_BUF);
 	V.kvm2 = xalloc(KVM_BUF);
 	V.out = xalloc(KVM_BUF);
@@ -282,7 +282,7 @@ static void l1_state(const uint8_t *k, int tamper_cr0)
 {
 	uint64_t exitc = kget(k, NEST_VMCS_VM_EXIT_CONTROLS);
 	uint64_t cr0 = kget(k, NEST_VMCS_HOST_CR0);
-	uint64_t efer = exitc & EXIT_LOAD_EFER		  ? kget(k, NEST_VMCS_HOST_IA32_EFER)
+	uint64_t efer = exitc & EXIT_LOAD_EFER		    ? kget(k, NEST_VMCS_HOST_IA32_EFER)
 			: exitc & EXIT_HOST_ADDR_SPACE_SIZE ? EFER_LME_LMA
 							    : 0;
 	uint64_t pat = exitc & EXIT_LOAD_PAT ? kget(k, NEST_VMCS_HOST_IA32_PAT) : MSR_PAT_DEFAULT;
@@ -424,13 +424,24 @@ static unsigned layout_check(const uint8_t *k)
 {
 	struct kvm_sregs sr;
 	struct kvm_regs r;
-	const struct kvm_segment *segs[8] = {&sr.es, &sr.cs, &sr.ss, &sr.ds,
+	const struct kvm_segment *segs[8] = {&sr.es, &sr.cs, &sr.ss,  &sr.ds,
 					     &sr.fs, &sr.gs, &sr.ldt, &sr.tr};
 	unsigned bad = 0;
 
 	if (ioctl(V.vcpu, KVM_GET_SREGS, &sr) < 0 || ioctl(V.vcpu, KVM_GET_REGS, &r) < 0)
 		snap_die("snapshot: the vCPU's registers: %s", strerror(errno));
-#define CHECK(enc, want, mask)                                                                     	do {                                                                                       		uint64_t got_ = kget(k, enc) & (mask), want_ = (uint64_t)(want) & (mask);          		if (got_ != want_) {                                                               			fprintf(stderr,                                                            				"minivmm:   KVM's vmcs12 %s (offset %u): %#llx, the vCPU's "       				"register %#llx\n",                                               				kfind(enc)->name, kfind(enc)->off, (unsigned long long)got_,       				(unsigned long long)want_);                                        			bad++;                                                                     		}                                                                                  	} while (0)
+#define CHECK(enc, want, mask)                                                                     \
+	do {                                                                                       \
+		uint64_t got_ = kget(k, enc) & (mask), want_ = (uint64_t)(want) & (mask);          \
+		if (got_ != want_) {                                                               \
+			fprintf(stderr,                                                            \
+				"minivmm:   KVM's vmcs12 %s (offset %u): %#llx, the vCPU's "       \
+				"register %#llx\n",                                                \
+				kfind(enc)->name, kfind(enc)->off, (unsigned long long)got_,       \
+				(unsigned long long)want_);                                        \
+			bad++;                                                                     \
+		}                                                                                  \
+	} while (0)
 	CHECK(NEST_VMCS_GUEST_RIP, r.rip, ~0ull);
 	CHECK(NEST_VMCS_GUEST_RSP, r.rsp, ~0ull);
 	CHECK(NEST_VMCS_GUEST_RFLAGS, r.rflags, ~0ull);
@@ -498,8 +509,10 @@ static void tamper_all(size_t klen, size_t nlen)
 			rc = nest_vmx_restore_state(V.ctx, V.kvm2, nlen);
 		}
 		if (rc == NEST_OK) {
-			fprintf(stderr, "minivmm: snapshot %u: libnest took a snapshot tampered with (%s)\n",
-				V.rounds + 1, c);
+			fprintf(
+			    stderr,
+			    "minivmm: snapshot %u: libnest took a snapshot tampered with (%s)\n",
+			    V.rounds + 1, c);
 			taken++;
 			snap_vmx_ctx(); /* what it took is gone */
 		} else {
@@ -522,7 +535,7 @@ static unsigned compare(const uint8_t *k, const uint8_t *o)
 
 #define HDIFF(what, off, n)                                                                        \
 	if (get(k + (off), n) != get(o + (off), n)) {                                              \
-		fprintf(stderr, "minivmm:   %s: KVM %#llx, libnest %#llx\n", what,                \
+		fprintf(stderr, "minivmm:   %s: KVM %#llx, libnest %#llx\n", what,                 \
 			(unsigned long long)get(k + (off), n),                                     \
 			(unsigned long long)get(o + (off), n));                                    \
 		diffs++;                                                                           \
@@ -558,14 +571,16 @@ static unsigned compare(const uint8_t *k, const uint8_t *o)
 			a &= ~INTR_INFO_VALID;
 		}
 		if (a != b) {
-			fprintf(stderr, "minivmm:   vmcs12 %s (KVM offset %u): KVM %#llx, libnest %#llx\n",
+			fprintf(stderr,
+				"minivmm:   vmcs12 %s (KVM offset %u): KVM %#llx, libnest %#llx\n",
 				f->name, f->off, (unsigned long long)a, (unsigned long long)b);
 			diffs++;
 		}
 	}
 	for (unsigned i = 0; i < VMCS12_SIZE; i++)
 		if (!covered[i] && k[HDR + i] != o[HDR + i]) {
-			fprintf(stderr, "minivmm:   vmcs12 byte %u (in no field): KVM %#x, libnest %#x\n",
+			fprintf(stderr,
+				"minivmm:   vmcs12 byte %u (in no field): KVM %#x, libnest %#x\n",
 				i, k[HDR + i], o[HDR + i]);
 			diffs++;
 		}
@@ -614,13 +629,15 @@ void snap_vmx_round(void)
 		if (tamper_kvm(V.o.tamper, V.kvm2, &l1cr0)) {
 			rc = import(V.kvm2, klen, l1cr0);
 			if (rc == NEST_OK)
-				snap_die("snapshot 1: libnest took KVM's nested state tampered with "
-					 "(%s)",
-					 V.o.tamper);
-			fprintf(stderr,
-				"minivmm: snapshot 1: libnest refused KVM's nested state (tampered: "
-				"%s): %s; KVM_SET_NESTED_STATE not called\n",
-				V.o.tamper, nest_strerror(rc));
+				snap_die(
+				    "snapshot 1: libnest took KVM's nested state tampered with "
+				    "(%s)",
+				    V.o.tamper);
+			fprintf(
+			    stderr,
+			    "minivmm: snapshot 1: libnest refused KVM's nested state (tampered: "
+			    "%s): %s; KVM_SET_NESTED_STATE not called\n",
+			    V.o.tamper, nest_strerror(rc));
 			explain(V.kvm2);
 			exit(2);
 		}
@@ -665,7 +682,8 @@ void snap_vmx_round(void)
 		snap_die("snapshot %u: nest_vmx_to_kvm_nested_state: %s", V.rounds + 1,
 			 nest_strerror(rc));
 	if (compare(V.kvm, V.out))
-		snap_die("snapshot %u: libnest's KVM state differs from KVM's (above)", V.rounds + 1);
+		snap_die("snapshot %u: libnest's KVM state differs from KVM's (above)",
+			 V.rounds + 1);
 	if (ioctl(V.vcpu, KVM_SET_NESTED_STATE, V.out) < 0)
 		snap_die("snapshot %u: KVM_SET_NESTED_STATE: %s", V.rounds + 1, strerror(errno));
 	double dt = now_secs() - t0;
@@ -679,8 +697,8 @@ void snap_vmx_round(void)
 			"bytes to %s, %.0f us\n",
 			V.rounds, (unsigned long long)get(V.kvm + K_VMCS12, 8),
 			(unsigned long long)kget(V.kvm, NEST_VMCS_GUEST_RIP),
-			(unsigned long long)kget(V.kvm, NEST_VMCS_VM_EXIT_REASON), V.own_len, V.o.path,
-			dt * 1e6);
+			(unsigned long long)kget(V.kvm, NEST_VMCS_VM_EXIT_REASON), V.own_len,
+			V.o.path, dt * 1e6);
 }
 
 void snap_vmx_report(void)
