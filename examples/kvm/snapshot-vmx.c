@@ -136,8 +136,8 @@ static struct {
 	size_t own_len, img_len;
 	unsigned rounds, outside, pending, tampered, attempts;
 	unsigned layout_checked;
-	unsigned deadlines, injections,
-	    launching; /* rounds with KVM's timer deadline, an injected event */
+	/* rounds with KVM's timer deadline, an injected event, vmcs12 not yet launched */
+	unsigned deadlines, injections, launching;
 	double secs, max_secs;
 	size_t kvm_size;
 } V;
