@@ -4,7 +4,7 @@
 # about bad input; the Linux-as-L1 run (examples/baremetal run-linux) builds
 # it static with its own Makefile and runs it inside L1.
 noinst_PROGRAMS += examples/kvm/minivmm
-examples_kvm_minivmm_SOURCES = examples/kvm/minivmm.c examples/kvm/snapshot.c \
+examples_kvm_minivmm_SOURCES = examples/kvm/minivmm.c examples/kvm/snapshot.c examples/kvm/snapshot-vmx.c \
 	examples/kvm/snapshot.h examples/nestctl/offline.c examples/nestctl/offline.h
 examples_kvm_minivmm_CFLAGS = $(AM_CFLAGS)
 examples_kvm_minivmm_LDADD = libnest.la

@@ -48,7 +48,9 @@ expect bad-vcpus 2 "give 1 to 8 vCPUs" -- -c 9 "$tmp/mb-empty"
 expect zero-vcpus 2 "give 1 to 8 vCPUs" -- -c 0 "$tmp/mb-empty"
 # Snapshots (-S): their options are checked before the image and KVM.
 expect tamper-without-snapshots 2 "-x needs -S" -- -x kvm-asid "$tmp/mb-kludge"
-expect unknown-tamper-class 2 "not a tamper class; the classes: kvm-flags" -- \
+expect unknown-tamper-class 2 "not a tamper class; the classes on SVM: kvm-flags" -- \
+	-S "$tmp/snap" -x nope "$tmp/mb-kludge"
+expect unknown-tamper-class-vmx 2 "; on VMX: kvm-flags kvm-format kvm-smm" -- \
 	-S "$tmp/snap" -x nope "$tmp/mb-kludge"
 expect zero-snapshots 2 "give a number of snapshots" -- -S "$tmp/snap" -N 0 "$tmp/mb-kludge"
 expect bad-period 2 "give milliseconds" -- -S "$tmp/snap" -P 0 "$tmp/mb-kludge"
@@ -56,6 +58,9 @@ if [ -e /dev/kvm ]; then
 	echo "skip: the checks that need no /dev/kvm (this machine has one)"
 else
 	expect no-dev-kvm 2 "no /dev/kvm: load kvm" -- "$tmp/mb-kludge"
+	# A class of VMX only passes the option checks (the vendor is KVM's).
+	expect vmx-tamper-class 2 "no /dev/kvm: load kvm" -- -S "$tmp/snap" -x kvm-pin-ctls \
+		"$tmp/mb-kludge"
 fi
 expect old-protocol 2 "older than 2.10" -- "$tmp/old-bz"
 expect empty-multiboot 2 "neither a bzImage, an ELF file nor" -- "$tmp/mb-empty"

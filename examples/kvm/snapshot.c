@@ -71,6 +71,7 @@ static struct {
 	unsigned rounds, outside, pending, tampered, attempts;
 	double secs, max_secs;
 	size_t kvm_size;
+	bool vmx; /* the vCPU has VMX: snapshot-vmx.c */
 } S;
 
 const char *const snap_tamper_names[] = {
@@ -92,7 +93,9 @@ const char *const snap_tamper_names[] = {
     NULL,
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+#define die snap_die
+
+void snap_die(const char *fmt, ...)
 {
 	va_list ap;
 	fflush(stdout);
@@ -104,7 +107,9 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 	exit(2);
 }
 
-static double now(void)
+#define now now_secs
+
+double now_secs(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -174,9 +179,15 @@ void snap_check_opts(const struct snap_opts *o)
 	for (unsigned i = 0; snap_tamper_names[i]; i++)
 		if (!strcmp(o->tamper, snap_tamper_names[i]))
 			return;
-	fprintf(stderr, "minivmm: -x %s: not a tamper class; the classes:", o->tamper);
+	for (unsigned i = 0; snap_vmx_tamper_names[i]; i++)
+		if (!strcmp(o->tamper, snap_vmx_tamper_names[i]))
+			return;
+	fprintf(stderr, "minivmm: -x %s: not a tamper class; the classes on SVM:", o->tamper);
 	for (unsigned i = 0; snap_tamper_names[i]; i++)
 		fprintf(stderr, " %s", snap_tamper_names[i]);
+	fprintf(stderr, "; on VMX:");
+	for (unsigned i = 0; snap_vmx_tamper_names[i]; i++)
+		fprintf(stderr, " %s", snap_vmx_tamper_names[i]);
 	fputc('\n', stderr);
 	exit(2);
 }
@@ -193,7 +204,7 @@ void snap_init(const struct snap_opts *o, int vcpu)
 {
 	struct kvm_cpuid2 *cpuid = xalloc(sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
 	uint32_t svm[4] = {0, 0, 0, 0}, maxphyaddr = 36;
-	bool has_svm = false;
+	bool has_svm = false, has_vmx = false;
 
 	S.o = *o;
 	S.vcpu = vcpu;
@@ -207,12 +218,19 @@ void snap_init(const struct snap_opts *o, int vcpu)
 			has_svm = true;
 		} else if (e->function == 0x80000008) {
 			maxphyaddr = e->eax & 0xFF;
+		} else if (e->function == 1) {
+			has_vmx = e->ecx & (1u << 5);
 		}
 	}
 	free(cpuid);
+	if (has_vmx) {
+		S.vmx = true;
+		snap_vmx_init(o, vcpu, maxphyaddr);
+		return;
+	}
 	if (!has_svm)
-		die("-S: the vCPU has no SVM (CPUID 0x8000000A): snapshots need KVM's nested SVM "
-		    "(kvm_amd nested=1)");
+		die("-S: the vCPU has neither VMX nor SVM: snapshots need KVM's nested VMX or SVM "
+		    "(kvm_intel or kvm_amd, nested=1)");
 	/* libnest offers L1 what KVM offers its guest. */
 	int rc = offline_svm(svm, svm[3] & NEST_SVM_F_SUPPORTED, maxphyaddr, 1, &S.ctx, &S.vmcb01);
 	if (rc != NEST_OK)
@@ -378,6 +396,10 @@ void snap_round(void)
 	size_t n = 0, nlen;
 	int rc;
 
+	if (S.vmx) {
+		snap_vmx_round();
+		return;
+	}
 	S.attempts++;
 	if (S.rounds >= S.o.max)
 		return;
@@ -484,6 +506,10 @@ void snap_round(void)
 
 void snap_report(void)
 {
+	if (S.vmx) {
+		snap_vmx_report();
+		return;
+	}
 	fprintf(stderr,
 		"minivmm: snapshots: %u round trips in guest mode (KVM %zu bytes, libnest %zu "
 		"bytes, %.0f us each, at most %.0f us), %u tampered refused; %u attempts: %u "

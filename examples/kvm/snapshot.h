@@ -9,6 +9,7 @@
 #define MINIVMM_SNAPSHOT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct snap_opts {
 	const char *path;   /* libnest's format goes here (-S) */
@@ -30,5 +31,16 @@ void snap_init(const struct snap_opts *o, int vcpu);
 void snap_round(void);
 /* The counts, to standard error. */
 void snap_report(void);
+
+/* The same on VMX (snapshot-vmx.c), which snap_init() chooses when the
+ * vCPU has VMX (CPUID.1:ECX[5]). */
+extern const char *const snap_vmx_tamper_names[];
+void snap_vmx_init(const struct snap_opts *o, int vcpu, uint32_t maxphyaddr);
+void snap_vmx_round(void);
+void snap_vmx_report(void);
+
+/* Shared by both: a message, exit 2; the monotonic clock in seconds. */
+void __attribute__((noreturn, format(printf, 1, 2))) snap_die(const char *fmt, ...);
+double now_secs(void);
 
 #endif /* MINIVMM_SNAPSHOT_H */

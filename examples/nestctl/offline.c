@@ -150,6 +150,11 @@ void offline_reset(void)
 	vmcs_write(NULL, NEST_VMCS01, NEST_VMCS_GUEST_DR7, 0x400u);
 }
 
+int offline_vmcs_write(enum nest_vmcs_id which, uint32_t enc, uint64_t value)
+{
+	return vmcs_write(NULL, which, enc, value);
+}
+
 static int make_tdp(uint64_t ept_vpid_cap, uint32_t maxphyaddr, struct nest_tdp **out)
 {
 	struct nest_tdp_config cfg;

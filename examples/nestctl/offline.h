@@ -16,6 +16,10 @@ void offline_reset(void);
 int offline_vmx(const struct nest_vmx_caps *host, uint32_t features, uint32_t maxphyaddr,
 		int with_l0, struct nest_vmx **out);
 
+/* Set a field of one of the offline hardware VMCSs (vmcs01: L1's state,
+ * which KVM's VMX format leaves to the destination). */
+int offline_vmcs_write(enum nest_vmcs_id which, uint32_t enc, uint64_t value);
+
 /* An SVM context for an L1 of a host with CPUID 0x8000000A = @p host_cpuid,
  * and L1's vmcb01 (zero). */
 int offline_svm(const uint32_t host_cpuid[4], uint32_t features, uint32_t maxphyaddr, int long_mode,

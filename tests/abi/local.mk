@@ -17,7 +17,7 @@ installcheck-local:
 	flags=$$($(PKG_CONFIG) --cflags --libs libnest) && \
 	$(CC) -std=c11 -Wall -Werror -o $$tmp/consumer $(srcdir)/tests/abi/consumer.c $$flags && \
 	LD_LIBRARY_PATH="$(DESTDIR)$(libdir)" $$tmp/consumer && rm -rf $$tmp
-EXTRA_DIST += tests/abi/consumer.c
+EXTRA_DIST += tests/abi/consumer.c tests/abi/kvm-vmcs12-btf.py
 
 # Every public entry point that fills a size-versioned struct, called as an
 # older and a newer caller with a guard after the struct.

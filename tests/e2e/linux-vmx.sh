@@ -38,4 +38,14 @@ BOCHS="$bochs" ${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal
 status=$?
 grep -v -e '^make\(\[[0-9]*\]\)\{0,1\}: \(Entering\|Leaving\) directory' \
 	-e '^make\(\[[0-9]*\]\)\{0,1\}: \*\*\* \[.*run-linux-vmx\] Error' "$out/e2e.log"
+# The verdict line: L1's, with its figures (L3 checks, snapshot round trips,
+# tampered snapshots refused), and Bochs' time.
+l1=$(grep -a '^l1: \(PASS\|FAIL\)' "$out/run-linux-vmx.log" 2>/dev/null | tail -n 1 | tr -d '\r')
+secs=$(sed -n 's/^run-bochs: Bochs ran \([0-9]*\)s.*/\1/p' "$out/e2e.log" | tail -n 1)
+if [ $status = 0 ]; then
+	figures=$(echo "$l1" | sed -n 's/^l1: PASS (\(.*\))$/\1; /p')
+	echo "e2e linux-vmx: PASS (${figures}Bochs ${secs:-?} s)"
+else
+	echo "e2e linux-vmx: FAIL (${l1:-no verdict from L1}; Bochs ${secs:-?} s)"
+fi
 exit $status

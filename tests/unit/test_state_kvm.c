@@ -77,6 +77,7 @@ _Static_assert(KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE ==
 #define KV_ENCLS_BITMAP 320
 #define KV_TSC_MULTIPLIER 328
 #define KV_PADDING64 336
+#define KV_DEAD_SPACE 376 /* where the CR3-target values were, 32 bytes */
 #define KV_GUEST_CS_SELECTOR 966
 #define FULL (K_DATA + 2 * 4096)
 
@@ -256,6 +257,51 @@ START_TEST(import_in_guest_mode_reflects_the_next_exit_as_the_original)
 }
 END_TEST
 
+/* Linux 6.1's vmcs12 has no CR3-target values: 32 bytes of dead space. */
+START_TEST(cr3_target_values_do_not_travel_in_kvms_dead_space)
+{
+	struct nest_vmx *c;
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(nest_vmcs12_image_write(V12(), NEST_VMCS_CR3_TARGET_VALUE0 + 2 * i,
+							 0x1000ull * (i + 1)),
+				 NEST_OK);
+	export(N.ctx, S);
+	for (i = 0; i < 32; i++)
+		ck_assert_uint_eq(S[K_DATA + KV_DEAD_SPACE + i], 0);
+	memset(S + K_DATA + KV_DEAD_SPACE, 0x5a, 32);
+	c = fresh_ctx();
+	ck_assert_int_eq(nest_vmx_from_kvm_nested_state(c, S, SLEN), NEST_OK);
+	ck_assert_uint_eq(c->vmcs12.CR3_TARGET_VALUE0, 0);
+	ck_assert_uint_eq(c->vmcs12.CR3_TARGET_VALUE3, 0);
+}
+END_TEST
+
+/* Real KVM (Linux 6.1) in guest mode between a VMLAUNCH and L2's first
+ * exit: vmcs12's launch state still reads clear (KVM sets it at the exit). */
+START_TEST(import_in_guest_mode_before_the_first_exit_takes_vmcs12_as_launched)
+{
+	struct nest_vmx *c;
+	size_t n;
+
+	export_guest_mode();
+	n = SLEN;
+	ck_assert_uint_eq(get32(K_DATA + KV_LAUNCH_STATE), NEST_VMCS12_STATE_LAUNCHED);
+	put32(K_DATA + KV_LAUNCH_STATE, NEST_VMCS12_STATE_CLEAR);
+	c = fresh_ctx();
+	ck_assert_int_eq(nest_vmx_from_kvm_nested_state(c, S, n), NEST_OK);
+	ck_assert(nest_vmx_in_l2(c));
+	ck_assert_uint_eq(c->vmcs12.launch_state, NEST_VMCS12_STATE_LAUNCHED);
+	export(c, T);
+	ck_assert_uint_eq(SLEN, n);
+	ck_assert_uint_eq(T[K_DATA + KV_LAUNCH_STATE], NEST_VMCS12_STATE_LAUNCHED);
+	/* A launch state that is neither is still refused. */
+	put32(K_DATA + KV_LAUNCH_STATE, 2);
+	assert_rejected(fresh_ctx(), n, NEST_E_FORMAT);
+}
+END_TEST
+
 START_TEST(export_with_an_event_pending_in_vmcs02_is_a_state_error)
 {
 	uint32_t ev = NEST_VMX_INTR_INFO_VALID |
@@ -349,6 +395,8 @@ static Suite *kvm_suite(void)
 	tcase_add_test(t, export_in_root_has_vmcs12_in_kvms_layout);
 	tcase_add_test(t, kvm_to_libnest_to_kvm_is_identity);
 	tcase_add_test(t, import_takes_the_encls_bitmap_and_tsc_multiplier_at_kvms_offsets);
+	tcase_add_test(t, import_in_guest_mode_before_the_first_exit_takes_vmcs12_as_launched);
+	tcase_add_test(t, cr3_target_values_do_not_travel_in_kvms_dead_space);
 	tcase_add_test(t, import_in_guest_mode_reflects_the_next_exit_as_the_original);
 	tcase_add_test(t, export_with_an_event_pending_in_vmcs02_is_a_state_error);
 	tcase_add_test(t, svm_format_is_format);

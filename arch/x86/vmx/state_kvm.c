@@ -227,6 +227,13 @@ NEST_API int nest_vmx_from_kvm_nested_state(struct nest_vmx *ctx, const void *bu
 		/* Without a pending run, the event vmcs12 injected was
 		 * handed to the hardware at the entry (as in state.c). */
 		v.VM_ENTRY_INTR_INFO_FIELD &= ~NEST_VMX_INTR_INFO_VALID;
+		/* KVM marks vmcs12 launched at the first VM exit that follows
+		 * (Linux 6.1's prepare_vmcs12()), not at the VMLAUNCH: guest
+		 * mode with vmcs12 still clear is L2 entered by VMLAUNCH and
+		 * not yet out. A VMLAUNCH that entered L2 has left the VMCS
+		 * launched (SDM, VMLAUNCH's operation), as libnest keeps it. */
+		if (v.launch_state == NEST_VMCS12_STATE_CLEAR)
+			v.launch_state = NEST_VMCS12_STATE_LAUNCHED;
 		rc = read_l1_state(ctx, &w);
 		if (rc != NEST_OK)
 			return rc;
