@@ -21,7 +21,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -474,23 +473,6 @@ static int import(const uint8_t *k, size_t len, int l1cr0)
 	return nest_vmx_from_kvm_nested_state(V.ctx, k, len);
 }
 
-static void write_file(const uint8_t *p, size_t n)
-{
-	int fd = open(V.o.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, p, n) != (ssize_t)n || close(fd) < 0)
-		snap_die("snapshot: cannot write %s: %s", V.o.path, strerror(errno));
-}
-
-static size_t read_file(uint8_t *p, size_t cap)
-{
-	int fd = open(V.o.path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	if (fd < 0 || (n = read(fd, p, cap)) < 0)
-		snap_die("snapshot: cannot read %s back: %s", V.o.path, strerror(errno));
-	close(fd);
-	return (size_t)n;
-}
-
 /* Every tamper class is offered and must be refused; the classes libnest
  * took are named, then the run stops. */
 static void tamper_all(size_t klen, size_t nlen)
@@ -659,8 +641,8 @@ void snap_vmx_round(void)
 	rc = nest_vmx_save_state(V.ctx, V.own, V.own_len, &n);
 	if (rc != NEST_OK)
 		snap_die("snapshot %u: nest_vmx_save_state: %s", V.rounds + 1, nest_strerror(rc));
-	write_file(V.own, n);
-	nlen = read_file(V.back, V.own_len);
+	snap_write_file(V.o.path, V.own, n);
+	nlen = snap_read_file(V.o.path, V.back, V.own_len);
 	if (V.o.tamper && V.rounds == 0) {
 		tamper_nst(V.o.tamper, V.back);
 		rc = nest_vmx_restore_state(V.ctx, V.back, nlen);

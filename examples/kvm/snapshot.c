@@ -350,19 +350,19 @@ static int import(const uint8_t *kvm, size_t len, const struct nest_vmcb *l2)
 	return nest_svm_from_kvm_nested_state(S.ctx, S.vmcb01, kvm, len);
 }
 
-static void write_file(const uint8_t *p, size_t n)
+void snap_write_file(const char *path, const uint8_t *p, size_t n)
 {
-	int fd = open(S.o.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, p, n) != (ssize_t)n || close(fd) < 0)
-		die("snapshot: cannot write %s: %s", S.o.path, strerror(errno));
+		die("snapshot: cannot write %s: %s", path, strerror(errno));
 }
 
-static size_t read_file(uint8_t *p, size_t cap)
+size_t snap_read_file(const char *path, uint8_t *p, size_t cap)
 {
-	int fd = open(S.o.path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 	if (fd < 0 || (n = read(fd, p, cap)) < 0)
-		die("snapshot: cannot read %s back: %s", S.o.path, strerror(errno));
+		die("snapshot: cannot read %s back: %s", path, strerror(errno));
 	close(fd);
 	return (size_t)n;
 }
@@ -446,8 +446,8 @@ void snap_round(void)
 	rc = nest_svm_save_state(S.ctx, S.vmcb01, S.own, S.own_len, &n);
 	if (rc != NEST_OK)
 		die("snapshot %u: nest_svm_save_state: %s", S.rounds + 1, nest_strerror(rc));
-	write_file(S.own, n);
-	nlen = read_file(S.back, S.own_len);
+	snap_write_file(S.o.path, S.own, n);
+	nlen = snap_read_file(S.o.path, S.back, S.own_len);
 	if (S.o.tamper && S.rounds == 0) {
 		tamper_nst(S.o.tamper, S.back);
 		rc = nest_svm_restore_state(S.ctx, S.vmcb01, S.back, nlen);

@@ -39,8 +39,11 @@ void snap_vmx_init(const struct snap_opts *o, int vcpu, uint32_t maxphyaddr);
 void snap_vmx_round(void);
 void snap_vmx_report(void);
 
-/* Shared by both: a message, exit 2; the monotonic clock in seconds. */
+/* Shared by both: a message, exit 2; the monotonic clock in seconds; the
+ * snapshot file written whole, and read back (its length). */
 void __attribute__((noreturn, format(printf, 1, 2))) snap_die(const char *fmt, ...);
 double now_secs(void);
+void snap_write_file(const char *path, const uint8_t *p, size_t n);
+size_t snap_read_file(const char *path, uint8_t *p, size_t cap);
 
 #endif /* MINIVMM_SNAPSHOT_H */
