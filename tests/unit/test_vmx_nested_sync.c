@@ -167,11 +167,11 @@ START_TEST(reflected_exit_shows_in_the_shadow_vmcs)
 }
 END_TEST
 
-/* A guest field L1 cannot read through the shadow (GDTR base, ES selector)
- * is not read at the exit; L1's VMREAD of it exits and sees vmcs02's value
- * (what L2 left there), and L1's VMWRITE of one reaches vmcs02 at the next
- * VMRESUME. A shadowed field (RIP) is read at the exit. */
-START_TEST(unshadowed_guest_fields_stay_lazy_with_shadowing)
+/* A guest field L1 cannot read through the shadow (GDTR base, ES selector):
+ * L1's VMREAD of it exits and sees vmcs02's value (what L2 left there), and
+ * L1's VMWRITE of one reaches vmcs02 at the next VMRESUME. A shadowed field
+ * (RIP) is in the shadow after the exit. */
+START_TEST(unshadowed_guest_fields_are_l2s_with_shadowing)
 {
 	with_shadowing();
 	launch_ok();
@@ -324,7 +324,7 @@ static Suite *nested_sync_suite(void)
 	tcase_add_test(t, vmptrld_fills_the_shadow_vmcs);
 	tcase_add_test(t, l1_write_through_the_shadow_reaches_vmcs02_at_entry);
 	tcase_add_test(t, reflected_exit_shows_in_the_shadow_vmcs);
-	tcase_add_test(t, unshadowed_guest_fields_stay_lazy_with_shadowing);
+	tcase_add_test(t, unshadowed_guest_fields_are_l2s_with_shadowing);
 	tcase_add_test(t, vmfail_error_number_shows_in_the_shadow_vmcs);
 	tcase_add_test(t, reflected_exit_writes_only_changed_shadow_fields);
 	tcase_add_test(t, vmptrld_rewrites_the_whole_shadow);

@@ -51,14 +51,6 @@ struct nest__vmx_lists {
 	struct nest__vmx_list v02;	  /* fields libnest writes in vmcs02 */
 	struct nest__vmx_list guest_exit; /* guest state read at every reflected exit */
 	struct nest__vmx_list guest_rare; /* guest state read when L1 asks (rare_stale) */
-	/* With VMCS shadowing: the rare guest fields L1 reads through the
-	 * shadow VMCS, read at every reflected exit, and the others, read when
-	 * L1 asks (its VMREAD exits). */
-	struct nest__vmx_list guest_rare_sh;
-	struct nest__vmx_list guest_lazy_sh;
-	/* The fields read only when L1 asks, without and with shadowing
-	 * (guest_rare and guest_lazy_sh as sets). */
-	struct nest__vmx_fieldset lazy, lazy_sh;
 	struct nest__vmx_list shadow_rd;  /* fields L1 reads through the shadow VMCS */
 	struct nest__vmx_list shadow_wr;  /* fields L1 writes through the shadow VMCS */
 	/* The fields the processor under L0 has (nest__vmx_hw_field()), as a set. */

@@ -360,13 +360,14 @@ int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, boo
 	int rc;
 
 	if (save_guest) {
-		/* The guest state every exit changes, and with VMCS shadowing
-		 * the fields L1 reads through the shadow; the others when L1
-		 * asks (sync.c). */
-		rc = nest__vmx_read_vmcs02_guest(ctx);
+		/* With VMCS shadowing L1 reads its shadowed fields without an
+		 * exit, and its next VMRESUME is checked on vmcs12 without a
+		 * VMREAD having brought the rare fields up to date first: all of
+		 * them are read now, so that vmcs12 is L2's state as a whole. */
+		rc = nest__vmx_read_vmcs02_guest(ctx, nest__vmx_shadowing(ctx));
 		if (rc != NEST_OK)
 			return rc;
-		n->rare_stale = true;
+		n->rare_stale = !nest__vmx_shadowing(ctx);
 		nest__memset(&n->dirty, 0, sizeof(n->dirty));
 		/* An event L0 was to re-inject into L2 was being delivered
 		 * when the exit happened: L1 sees it as IDT-vectoring info. */

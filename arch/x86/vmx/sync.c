@@ -10,7 +10,6 @@
 #include "vmx/context.h"
 #include "vmx/hwfields.h"
 #include "vmx/reflect.h"
-#include "vmx/shadow.h"
 
 _Static_assert(sizeof(struct nest__vmcs12) % NEST__VMX_IMG_WORD == 0,
 	       "vmcs12 image is whole words");
@@ -99,18 +98,8 @@ void nest__vmx_build_lists(struct nest_vmx *ctx)
 		L->hw[i / 64] |= 1ull << (i % 64);
 		if (nest__vmx_vmcs02_field(i))
 			list_add(&L->v02, i);
-		if (guest_field(i) && !rare_field(i))
-			list_add(&L->guest_exit, i);
-		if (guest_field(i) && rare_field(i)) {
-			list_add(&L->guest_rare, i);
-			nest__vmx_fs_set(&L->lazy, i);
-			if (flags & NEST_VMCS_F_SHADOW_READ) {
-				list_add(&L->guest_rare_sh, i);
-			} else {
-				list_add(&L->guest_lazy_sh, i);
-				nest__vmx_fs_set(&L->lazy_sh, i);
-			}
-		}
+		if (guest_field(i))
+			list_add(rare_field(i) ? &L->guest_rare : &L->guest_exit, i);
 		if (flags & NEST_VMCS_F_SHADOW_READ)
 			list_add(&L->shadow_rd, i);
 		if (flags & NEST_VMCS_F_SHADOW_WRITE)
@@ -144,8 +133,6 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 	struct nest__vmx_nested *n = &ctx->nested;
 	const struct nest__vmx_list *l = &ctx->lists.v02;
 	const size_t first = NEST__VMX_IMG_FIRST_WORD * NEST__VMX_IMG_WORD;
-	const struct nest__vmx_fieldset *lazy =
-	    nest__vmx_shadowing(ctx) ? &ctx->lists.lazy_sh : &ctx->lists.lazy;
 	size_t w;
 	int rc;
 
@@ -165,8 +152,7 @@ int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 
 			if (!field_differs(img, &n->vmcs02_cache, i))
 				continue;
-			if (keep_rare && nest__vmx_fs_has(lazy, i) &&
-			    !nest__vmx_fs_has(&n->dirty, i))
+			if (keep_rare && rare_field(i) && !nest__vmx_fs_has(&n->dirty, i))
 				continue;
 			val = img_field(img, i);
 			rc = hw_write(ctx, NEST_VMCS02, i, val);
@@ -212,21 +198,19 @@ static int read_list(struct nest_vmx *ctx, const struct nest__vmx_list *l)
 	return NEST_OK;
 }
 
-int nest__vmx_read_vmcs02_guest(struct nest_vmx *ctx)
+int nest__vmx_read_vmcs02_guest(struct nest_vmx *ctx, bool all)
 {
 	int rc = read_list(ctx, &ctx->lists.guest_exit);
 
-	/* With VMCS shadowing L1 reads these without an exit. */
-	if (rc == NEST_OK && nest__vmx_shadowing(ctx))
-		rc = read_list(ctx, &ctx->lists.guest_rare_sh);
+	if (rc == NEST_OK && all)
+		rc = read_list(ctx, &ctx->lists.guest_rare);
 	return rc;
 }
 
 void nest__vmx_sync_rare(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
-	const struct nest__vmx_list *l =
-	    nest__vmx_shadowing(ctx) ? &ctx->lists.guest_lazy_sh : &ctx->lists.guest_rare;
+	const struct nest__vmx_list *l = &ctx->lists.guest_rare;
 	unsigned j;
 	uint64_t val;
 

@@ -47,11 +47,9 @@ void nest__vmx_build_lists(struct nest_vmx *ctx);
 int nest__vmx_write_vmcs02(struct nest_vmx *ctx, const struct nest__vmcs12 *img, bool keep_rare);
 /* Write every vmcs02 field of `img` (the backend's vmcs02 is unknown). */
 int nest__vmx_write_vmcs02_all(struct nest_vmx *ctx, const struct nest__vmcs12 *img);
-/* Read L2's guest state from vmcs02 into the vmcs02 cache at a reflected
- * exit: the fields every exit may change, and with VMCS shadowing the
- * rarely changed ones L1 reads through the shadow VMCS; the others wait
- * for nest__vmx_sync_rare(). */
-int nest__vmx_read_vmcs02_guest(struct nest_vmx *ctx);
+/* Read L2's guest state from vmcs02 into the vmcs02 cache: the fields
+ * read at every exit, or all guest fields. */
+int nest__vmx_read_vmcs02_guest(struct nest_vmx *ctx, bool all);
 /* Bring the rarely read guest-state fields of vmcs12 up to date from
  * vmcs02 (before an exiting VMREAD; see rare_stale). */
 void nest__vmx_sync_rare(struct nest_vmx *ctx);
