@@ -19,6 +19,7 @@
 #include <nest/nest.h>
 
 #include "backend.h"
+#include "insn_decode.h"
 #include "svm_nested.h"
 
 #define AP_STACK_PAGES 4
@@ -56,10 +57,6 @@
 
 /* Instruction decoding for L1's APIC writes. */
 #define INSN_MAX 15
-#define OP_MOV_RM_R 0x89
-#define OP_MOV_RM_IMM 0xC7
-#define OP_MOV_MOFFS_EAX 0xA3
-#define REX_R (1u << 2)
 #define GPR_RAX_ 0
 #define GPR_RSP_ 4
 
@@ -650,8 +647,9 @@ static void l1_icr(uint32_t lo)
 bool smp_apic_write(uint8_t *v, uint64_t gpa)
 {
 	uint8_t buf[INSN_MAX];
+	uint64_t gpr[16];
 	bool long64;
-	unsigned len, i = 0, rex = 0;
+	unsigned len;
 	uint32_t val;
 
 	if (stub_ncpus == 1 || (gpa & ~(uint64_t)(BM_PAGE_SIZE - 1)) != apic_base ||
@@ -660,25 +658,12 @@ bool smp_apic_write(uint8_t *v, uint64_t gpa)
 	len = stub_insn_fetch(v, buf, INSN_MAX, &long64);
 	if (!len)
 		stub_fatal(v, "a guest wrote the APIC with an instruction the stub cannot fetch");
-	while (i < len && (buf[i] == 0x2E || buf[i] == 0x36 || buf[i] == 0x3E || buf[i] == 0x26 ||
-			   buf[i] == 0x64 || buf[i] == 0x65))
-		i++;
-	if (long64 && i < len && (buf[i] & 0xF0) == 0x40)
-		rex = buf[i++];
-	if (i + 1 < len && buf[i] == OP_MOV_RM_R) {
-		unsigned reg = ((buf[i + 1] >> 3) & 7) | ((rex & REX_R) ? 8 : 0);
-		val = (uint32_t)(reg == GPR_RAX_   ? VMCB_U64(v, VMCB_RAX)
-				 : reg == GPR_RSP_ ? VMCB_U64(v, VMCB_RSP)
-						   : stub.regs.gpr[reg]);
-	} else if (i < len && buf[i] == OP_MOV_MOFFS_EAX) {
-		val = (uint32_t)VMCB_U64(v, VMCB_RAX);
-	} else if (i + 1 < len && buf[i] == OP_MOV_RM_IMM && !(buf[i + 1] & 0x38) && len >= 4) {
-		val = (uint32_t)buf[len - 4] | (uint32_t)buf[len - 3] << 8 |
-		      (uint32_t)buf[len - 2] << 16 | (uint32_t)buf[len - 1] << 24;
-	} else {
+	memcpy(gpr, stub.regs.gpr, sizeof(gpr));
+	gpr[GPR_RAX_] = VMCB_U64(v, VMCB_RAX);
+	gpr[GPR_RSP_] = VMCB_U64(v, VMCB_RSP);
+	if (!stub_decode_store32(buf, len, long64, gpr, &val))
 		stub_fatal(v,
 			   "a guest wrote the APIC with an instruction the stub does not emulate");
-	}
 	unsigned reg = (unsigned)(gpa & (BM_PAGE_SIZE - 1));
 	if (reg == APIC_ICR_LO) {
 		l1_icr(val);
