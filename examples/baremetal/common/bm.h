@@ -240,7 +240,8 @@ void bm_apic_write(unsigned reg, uint32_t val);
 void bm_apic_ipi(uint8_t apic_id, uint32_t lo);
 /* This processor's initial APIC ID (CPUID 1, EBX bits 31:24). */
 unsigned bm_apic_id(void);
-/* The number of processors QEMU gives (fw_cfg FW_CFG_NB_CPUS; 1 without). */
+/* The number of processors: QEMU's fw_cfg FW_CFG_NB_CPUS, else the enabled
+ * processors of the firmware's MP table (Bochs), else 1. */
 unsigned bm_cpu_count(void);
 /*
  * Starts the processor @apic_id by INIT-SIPI-SIPI: it runs @entry (which

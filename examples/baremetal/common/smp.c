@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Several processors: the local APIC (xAPIC, memory-mapped at its base
- * MSR's address), the number of processors QEMU gives (fw_cfg), and the
+ * MSR's address), the number of processors (QEMU's fw_cfg, else the
+ * firmware's MP table), and the
  * start of an application processor by INIT-SIPI-SIPI (MultiProcessor
  * Specification B.4; APM 16.5 for the ICR) on ap.S's code.
  */
@@ -20,6 +21,26 @@
 #define FW_CFG_PORT_DATA 0x511
 #define FW_CFG_SIGNATURE 0x0000
 #define FW_CFG_NB_CPUS 0x0005
+/* MultiProcessor Specification 1.4, chapter 4: where the floating pointer
+ * is looked for, and the layout of the configuration table. */
+#define BDA_EBDA_SEGMENT 0x40E
+#define EBDA_LOWEST 0x80000ull
+#define EBDA_SEARCH_LEN 1024
+#define BASE_MEM_TOP 0xA0000ull
+#define BASE_MEM_SEARCH_LEN 1024
+#define BIOS_ROM_BASE 0xF0000ull
+#define BIOS_ROM_LEN 0x10000ull
+#define MP_FLOATING_LEN 16
+#define MP_FLOATING_ALIGN 16
+#define MP_FLOATING_TABLE 4
+#define MP_TABLE_LEN 4
+#define MP_TABLE_ENTRIES 34
+#define MP_TABLE_HEADER_LEN 44
+#define MP_ENTRY_PROCESSOR 0
+#define MP_PROCESSOR_LEN 20
+#define MP_OTHER_LEN 8
+#define MP_CPU_FLAGS 3
+#define MP_CPU_ENABLED 1u
 #define INIT_DELAY_CYCLES 10000000ull /* about 10 ms after INIT (MP spec B.4) */
 #define SIPI_DELAY_CYCLES 200000ull   /* about 200 us after each SIPI */
 #define AP_WAIT_CYCLES 2000000000ull  /* how long to wait for an AP */
@@ -64,17 +85,76 @@ unsigned bm_apic_id(void)
 	return b >> APIC_ID_SHIFT;
 }
 
+/* The MP floating pointer structure in [@base, @base + @len), on a 16-byte
+ * boundary with its signature and a zero checksum (MP spec 4.1), or NULL. */
+static const uint8_t *mp_floating(uint64_t base, uint64_t len)
+{
+	for (uint64_t a = base; a + MP_FLOATING_LEN <= base + len; a += MP_FLOATING_ALIGN) {
+		const uint8_t *p = (const uint8_t *)(uintptr_t)a;
+		uint8_t sum = 0;
+
+		if (memcmp(p, "_MP_", 4) != 0)
+			continue;
+		for (unsigned i = 0; i < MP_FLOATING_LEN; i++)
+			sum = (uint8_t)(sum + p[i]);
+		if (sum == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* The enabled processors the MP configuration table lists (MP spec 4.2,
+ * 4.3.1), 0 without one (no table, or a default configuration). */
+static unsigned mp_cpu_count(void)
+{
+	uintptr_t bda = BDA_EBDA_SEGMENT;
+	__asm__("" : "+r"(bda)); /* a physical address, not an object the compiler knows */
+	uint64_t ebda = (uint64_t)*(const volatile uint16_t *)bda << 4;
+	const uint8_t *fp = NULL;
+
+	if (ebda >= EBDA_LOWEST && ebda < BIOS_ROM_BASE)
+		fp = mp_floating(ebda, EBDA_SEARCH_LEN);
+	if (!fp)
+		fp = mp_floating(BASE_MEM_TOP - BASE_MEM_SEARCH_LEN, BASE_MEM_SEARCH_LEN);
+	if (!fp)
+		fp = mp_floating(BIOS_ROM_BASE, BIOS_ROM_LEN);
+	if (!fp)
+		return 0;
+	uint32_t table;
+	memcpy(&table, fp + MP_FLOATING_TABLE, sizeof(table));
+	const uint8_t *t = (const uint8_t *)(uintptr_t)table;
+	if (!table || memcmp(t, "PCMP", 4) != 0)
+		return 0;
+	uint16_t len, entries;
+	memcpy(&len, t + MP_TABLE_LEN, sizeof(len));
+	memcpy(&entries, t + MP_TABLE_ENTRIES, sizeof(entries));
+	unsigned n = 0;
+	const uint8_t *e = t + MP_TABLE_HEADER_LEN, *end = t + len;
+	for (unsigned i = 0; i < entries && e < end; i++) {
+		if (*e == MP_ENTRY_PROCESSOR) {
+			n += (e[MP_CPU_FLAGS] & MP_CPU_ENABLED) != 0;
+			e += MP_PROCESSOR_LEN;
+		} else {
+			e += MP_OTHER_LEN; /* bus, I/O APIC, interrupt assignments */
+		}
+	}
+	return n;
+}
+
 unsigned bm_cpu_count(void)
 {
-	/* Only a machine with fw_cfg (its signature "QEMU") says; elsewhere
-	 * (Bochs, a KVM-based VMM without it) the ports read as no device. */
+	/* A machine with fw_cfg (its signature "QEMU") says there; elsewhere
+	 * (Bochs, a KVM-based VMM without it) the ports read as no device,
+	 * and the firmware's MP table says, if it has one. */
 	char sig[4];
 
 	outw(FW_CFG_PORT_SEL, FW_CFG_SIGNATURE);
 	for (unsigned i = 0; i < sizeof(sig); i++)
 		sig[i] = (char)inb(FW_CFG_PORT_DATA);
-	if (memcmp(sig, "QEMU", sizeof(sig)) != 0)
-		return 1;
+	if (memcmp(sig, "QEMU", sizeof(sig)) != 0) {
+		unsigned n = mp_cpu_count();
+		return n ? n : 1;
+	}
 	outw(FW_CFG_PORT_SEL, FW_CFG_NB_CPUS);
 	unsigned n = inb(FW_CFG_PORT_DATA);
 	n |= (unsigned)inb(FW_CFG_PORT_DATA) << 8;
