@@ -206,6 +206,26 @@ START_TEST(msr_list_size_is_offered_as_512_entries)
 }
 END_TEST
 
+/* The activity states: HLT and wait-for-SIPI follow the host (L0 brings
+ * SIPIs to L2 through nest_vmx_l2_event()); shutdown is never offered. */
+START_TEST(activity_states_follow_the_host_except_shutdown)
+{
+	struct nest_vmx_caps c;
+
+	N.host.misc |= VMX_MISC_ACTIVITY_HLT | VMX_MISC_ACTIVITY_SHUTDOWN | VMX_MISC_ACTIVITY_WAIT_SIPI;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
+	c = offered();
+	ck_assert_uint_ne(c.misc & VMX_MISC_ACTIVITY_WAIT_SIPI, 0);
+	ck_assert_uint_ne(c.misc & VMX_MISC_ACTIVITY_HLT, 0);
+	ck_assert_uint_eq(c.misc & VMX_MISC_ACTIVITY_SHUTDOWN, 0);
+
+	N.host.misc &= ~(VMX_MISC_ACTIVITY_HLT | VMX_MISC_ACTIVITY_WAIT_SIPI);
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(c.misc & (VMX_MISC_ACTIVITY_WAIT_SIPI | VMX_MISC_ACTIVITY_HLT), 0);
+}
+END_TEST
+
 /* Features vmcs02 cannot carry are never offered, whatever the host has
  * and the config asks (docs/conformance-vmx.md). */
 START_TEST(features_vmcs02_cannot_carry_are_never_offered)
@@ -432,6 +452,7 @@ static Suite *caps_suite(void)
 	tcase_add_test(tc, host_without_a_feature_never_offers_it);
 	tcase_add_test(tc, vmwrite_any_field_is_offered_by_policy_alone);
 	tcase_add_test(tc, msr_list_size_is_offered_as_512_entries);
+	tcase_add_test(tc, activity_states_follow_the_host_except_shutdown);
 	tcase_add_test(tc, features_vmcs02_cannot_carry_are_never_offered);
 	tcase_add_test(tc, host_without_true_ctls_yields_no_true_msrs);
 	tcase_add_test(tc, host_without_secondary_controls_yields_no_procbased2);

@@ -102,14 +102,16 @@ static const struct ctl_feature {
 	(VMX_VPID_CAP_INVVPID | VMX_VPID_CAP_INVVPID_ADDR | VMX_VPID_CAP_INVVPID_SINGLE |          \
 	 VMX_VPID_CAP_INVVPID_ALL | VMX_VPID_CAP_INVVPID_SINGLE_NONGLOBAL)
 
-/* IA32_VMX_MISC bits passed through from the host (SDM A.6). Activity
- * states other than HLT, Intel PT in VMX, SMM features and the MSEG
- * revision are not offered. The MSR-list size field (bits 27:25) is
+/* IA32_VMX_MISC bits passed through from the host (SDM A.6). The HLT and
+ * wait-for-SIPI activity states are offered where the host has them:
+ * vmcs02 carries the state, and SIPIs for L1's vCPU reach L2 through L0
+ * (nest_vmx_l2_event(), docs/porting.md). The shutdown state, Intel PT in
+ * VMX, SMM features and the MSEG revision are not offered. The MSR-list size field (bits 27:25) is
  * offered as 0, that is 512 entries per list, the least the SDM allows
  * and what libnest keeps (vmx_limits.h), whatever the host's value. */
 #define MISC_PASSED                                                                                \
-	(VMX_MISC_SAVE_EFER_LMA | VMX_MISC_ACTIVITY_HLT | VMX_MISC_CR3_TARGET_COUNT_MASK |         \
-	 VMX_MISC_ZERO_LEN_INJECTION)
+	(VMX_MISC_SAVE_EFER_LMA | VMX_MISC_ACTIVITY_HLT | VMX_MISC_ACTIVITY_WAIT_SIPI |             \
+	 VMX_MISC_CR3_TARGET_COUNT_MASK | VMX_MISC_ZERO_LEN_INJECTION)
 
 /* IA32_VMX_BASIC bits passed through from the host (SDM A.1). */
 #define BASIC_PASSED (VMX_BASIC_INOUT | VMX_BASIC_TRUE_CTLS | VMX_BASIC_NO_HW_ERRCODE_CHECK)
