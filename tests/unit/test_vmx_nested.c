@@ -755,20 +755,36 @@ START_TEST(hlt_entry_without_an_open_window_stays_halted)
 }
 END_TEST
 
-/* An NMI for L2 while it is blocked: the NMI window needs virtual NMIs;
- * without them L0 is given the interrupt window. */
+/* An NMI for L2 while it is blocked: vmcs02 runs an L2 of an L1 without
+ * NMI exiting with virtual NMIs (where the host has them), so L0 gets the
+ * NMI window; without them, the interrupt window is the next chance. */
 START_TEST(nmi_for_l2_blocked_waits_for_a_window)
 {
 	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_NMI_EXITING | NEST_VMX_PIN_VIRTUAL_NMIS);
 	launch_ok();
+	ck_assert(v02(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & NEST_VMX_PIN_VIRTUAL_NMIS);
+	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, NEST_VMX_INTERRUPTIBILITY_NMI);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_NMI_WINDOW_EXITING);
+	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_INTR_WINDOW_EXITING));
+	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
+}
+END_TEST
+
+START_TEST(nmi_for_l2_blocked_on_a_host_without_virtual_nmis_waits_for_interrupts)
+{
+	N.ctx->nested.l0.host_vnmi = false;
+	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_NMI_EXITING | NEST_VMX_PIN_VIRTUAL_NMIS);
+	launch_ok();
+	ck_assert(!(v02(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & NEST_VMX_PIN_VIRTUAL_NMIS));
 	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, NEST_VMX_INTERRUPTIBILITY_NMI);
 	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
 	ck_assert(N.act.flags & NEST_VMX_ACT_F_WINDOW);
 	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_INTR_WINDOW_EXITING);
 	ck_assert(!(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_NMI_WINDOW_EXITING));
-	set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
-	ck_assert_int_eq(l2_event(NEST_VMX_EVT_NMI, 0), NEST_OK);
-	ck_assert(N.act.flags & NEST_VMX_ACT_F_TO_L2);
 }
 END_TEST
 
@@ -1083,6 +1099,7 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, hlt_entry_with_the_interrupt_window_open_exits_at_once);
 	tcase_add_test(t, hlt_entry_without_an_open_window_stays_halted);
 	tcase_add_test(t, nmi_for_l2_blocked_waits_for_a_window);
+	tcase_add_test(t, nmi_for_l2_blocked_on_a_host_without_virtual_nmis_waits_for_interrupts);
 	tcase_add_test(t, nmi_for_l1_with_nmi_exiting_is_reflected);
 	tcase_add_test(t, init_for_l1_always_exits_with_reason_3);
 	tcase_add_test(t, sipi_in_wait_for_sipi_exits_with_its_vector);

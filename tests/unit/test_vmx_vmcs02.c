@@ -53,6 +53,52 @@ START_TEST(external_interrupts_and_nmis_always_exit_to_l0)
 }
 END_TEST
 
+/* libnest's NMI exiting would stop L2's IRET from unblocking NMIs (SDM
+ * 26.3): for an L1 without NMI exiting, vmcs02 keeps L2's blocking by NMI
+ * as virtual-NMI blocking, where the host has virtual NMIs. */
+START_TEST(l2_of_an_l1_without_nmi_exiting_runs_with_virtual_nmis)
+{
+	l0.host_vnmi = true;
+	v.GUEST_INTERRUPTIBILITY_INFO = NEST_VMX_INTERRUPTIBILITY_NMI;
+	build();
+	ck_assert(o.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_VIRTUAL_NMIS);
+	ck_assert(o.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_NMI_EXITING);
+	ck_assert_uint_eq(o.GUEST_INTERRUPTIBILITY_INFO & NEST_VMX_INTERRUPTIBILITY_NMI,
+			  NEST_VMX_INTERRUPTIBILITY_NMI);
+
+	l0.host_vnmi = false;
+	build();
+	ck_assert(!(o.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_VIRTUAL_NMIS));
+}
+END_TEST
+
+/* L1's own NMI exiting without virtual NMIs is L1's NMI semantics (IRET
+ * leaves NMIs blocked): kept as L1 set it. */
+START_TEST(l1s_nmi_exiting_without_virtual_nmis_is_kept)
+{
+	l0.host_vnmi = true;
+	v.PIN_BASED_VM_EXEC_CONTROL = NEST_VMX_PIN_NMI_EXITING;
+	build();
+	ck_assert(!(o.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_VIRTUAL_NMIS));
+}
+END_TEST
+
+/* An NMI injected while vmcs12 (without virtual NMIs) says NMIs are
+ * blocked is valid for L1; vmcs02 with virtual NMIs would fail the entry
+ * (SDM 27.3.1.5), so the bit goes: the delivery sets it again. */
+START_TEST(nmi_injected_over_blocking_by_nmi_stays_a_valid_vmcs02)
+{
+	l0.host_vnmi = true;
+	v.GUEST_INTERRUPTIBILITY_INFO = NEST_VMX_INTERRUPTIBILITY_NMI;
+	v.VM_ENTRY_INTR_INFO_FIELD = NEST_VMX_INTR_INFO_VALID |
+				     (NEST_VMX_INTR_TYPE_NMI << NEST_VMX_INTR_INFO_TYPE_SHIFT) | 2;
+	build();
+	ck_assert(o.PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_VIRTUAL_NMIS);
+	ck_assert_uint_eq(o.GUEST_INTERRUPTIBILITY_INFO & NEST_VMX_INTERRUPTIBILITY_NMI, 0);
+	ck_assert_uint_eq(o.VM_ENTRY_INTR_INFO_FIELD, v.VM_ENTRY_INTR_INFO_FIELD);
+}
+END_TEST
+
 START_TEST(l1_exits_are_ored_in)
 {
 	v.CPU_BASED_VM_EXEC_CONTROL =
@@ -404,6 +450,9 @@ static Suite *vmcs02_suite(void)
 	tcase_add_test(t, l0_required_exits_survive_l1_clearing_them);
 	tcase_add_test(t, external_interrupts_and_nmis_always_exit_to_l0);
 	tcase_add_test(t, l1_exits_are_ored_in);
+	tcase_add_test(t, l2_of_an_l1_without_nmi_exiting_runs_with_virtual_nmis);
+	tcase_add_test(t, l1s_nmi_exiting_without_virtual_nmis_is_kept);
+	tcase_add_test(t, nmi_injected_over_blocking_by_nmi_stays_a_valid_vmcs02);
 	tcase_add_test(t, bitmaps_are_always_libnest_pages_never_l1_addresses);
 	tcase_add_test(t, l1_features_naming_untranslated_addresses_never_leak);
 	tcase_add_test(t, host_state_comes_from_vmcs01_never_from_vmcs12);

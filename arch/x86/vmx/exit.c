@@ -633,6 +633,7 @@ NEST_API int nest_vmx_set_l0(struct nest_vmx *ctx, const struct nest_vmx_l0 *l0)
 	k->host_must1_proc = host_must1(&ctx->host, ctx->host.procbased, ctx->host.true_procbased);
 	k->host_must1_exit = host_must1(&ctx->host, ctx->host.exit, ctx->host.true_exit);
 	k->host_must1_entry = host_must1(&ctx->host, ctx->host.entry, ctx->host.true_entry);
+	k->host_vnmi = ((ctx->host.pinbased >> 32) & NEST_VMX_PIN_VIRTUAL_NMIS) != 0;
 	ctx->nested.l0_set = true;
 	ctx->nested.shadow_cached = false; /* L0 may link another shadow VMCS */
 	ctx->nested.merged_valid = false;  /* L0's bitmaps may have changed */

@@ -334,6 +334,15 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	o->PIN_BASED_VM_EXEC_CONTROL = (v->PIN_BASED_VM_EXEC_CONTROL & PIN_FROM_L1) |
 				       (l0->pin & ~L0_PIN_NOT_TO_L2) |
 				       NEST_VMX_PIN_EXT_INTR_EXITING | NEST_VMX_PIN_NMI_EXITING;
+	/* With NMI exiting and without virtual NMIs, IRET does not unblock
+	 * NMIs (SDM 26.3): the NMI exiting added above would leave an L2 of
+	 * an L1 without NMI exiting blocking NMIs for as long as it runs once
+	 * it took one. That L2's blocking by NMI is the ordinary kind, which
+	 * virtual-NMI blocking reproduces: set by the delivery of an NMI,
+	 * ended by IRET, bit 3 of the interruptibility state in both (SDM
+	 * 25.4.2, 27.7.1). So vmcs02 uses virtual NMIs there. */
+	if (!(v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_NMI_EXITING) && l0x->host_vnmi)
+		o->PIN_BASED_VM_EXEC_CONTROL |= NEST_VMX_PIN_VIRTUAL_NMIS;
 	o->CPU_BASED_VM_EXEC_CONTROL = (v->CPU_BASED_VM_EXEC_CONTROL & ~PROC_NOT_FROM_L1) |
 				       (l0->proc & ~L0_PROC_NOT_TO_L2) |
 				       NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_USE_IO_BITMAPS;
@@ -427,6 +436,16 @@ void nest__vmx_build_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 *v
 	/* The host's reserved must-be-1 bits, whatever L1 set in its own
 	 * (libnest may offer them as 0; SDM A.3-A.5, 27.2.1.1). */
 	o->PIN_BASED_VM_EXEC_CONTROL |= l0x->host_must1_pin;
+	/* An NMI the entry injects while vmcs12 says NMIs are blocked: L1
+	 * may (without virtual NMIs the check of SDM 27.3.1.5 does not
+	 * apply), vmcs02 with virtual NMIs may not; the delivery blocks NMIs
+	 * again either way. */
+	if ((o->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_VIRTUAL_NMIS) &&
+	    !(v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_VIRTUAL_NMIS) &&
+	    (o->VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID) &&
+	    ((o->VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_TYPE_MASK) >>
+	     NEST_VMX_INTR_INFO_TYPE_SHIFT) == NEST_VMX_INTR_TYPE_NMI)
+		o->GUEST_INTERRUPTIBILITY_INFO &= ~(uint32_t)NEST_VMX_INTERRUPTIBILITY_NMI;
 	o->CPU_BASED_VM_EXEC_CONTROL |= l0x->host_must1_proc;
 	o->VM_EXIT_CONTROLS |= l0x->host_must1_exit;
 	o->VM_ENTRY_CONTROLS |= l0x->host_must1_entry;

@@ -24,6 +24,7 @@ struct nest__vmx_l0 {
 	 * capability MSRs when it has them, SDM A.3-A.5): pin, primary, VM-exit
 	 * and VM-entry controls; vmcs02 always has them. */
 	uint32_t host_must1_pin, host_must1_proc, host_must1_exit, host_must1_entry;
+	bool host_vnmi;	       /* the host allows "virtual NMIs" */
 	bool msr_bitmap_valid; /* pub.msr_bitmap was given: msr_bitmap holds it */
 	bool io_bitmap_valid;  /* pub.io_bitmap was given: io_bitmap holds it */
 	uint8_t msr_bitmap[NEST__VMX_MSR_BITMAP_SIZE];
