@@ -33,17 +33,12 @@
 #define MSR_BITMAP_WRITE_OFF 2048 /* write bitmap for low MSRs (SDM 25.6.9) */
 #define IO_BITMAP_PORTS_A 0x8000u
 #define LOW32 0xFFFFFFFFull
+#define INTR_BLOCK_MOVSS (1ull << 1)
+#define INTR_BLOCK_NMI (1ull << 3)
+#define CR0_INIT 0x60000010ull /* CD, NW, ET (SDM Table 9-1) */
+#define AR_CODE16 0x009Bu /* execute/read accessed, S, P: real mode after SIPI */
+#define AR_DATA16 0x0093u /* read/write accessed, S, P */
 
-stub_state stub_cpus[STUB_MAX_CPUS];
-
-/* The VMX stub runs on one processor. */
-unsigned stub_ncpus = 1;
-
-unsigned stub_cpu(void)
-{
-	return 0;
-}
-struct vmx_stub vs;
 static uint8_t host_tss[TSS_SIZE] __attribute__((aligned(16)));
 
 struct dtr {
@@ -318,8 +313,12 @@ static void vmcs01_init(const struct l1_boot *boot)
 	for (uint32_t m = MSR_VMX_BASIC; m <= MSR_VMX_LAST; m++)
 		msr_intercept(m);
 
+	/* Several processors: NMIs are the stub's kicks too (vmx_smp.c), and
+	 * L1's own NMIs are injected at its NMI window (virtual NMIs). */
 	vmw(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL,
-	    ctl_adjust(t ? h->true_pinbased : h->pinbased, 0, "pin-based"));
+	    ctl_adjust(t ? h->true_pinbased : h->pinbased,
+		       stub_ncpus > 1 ? NEST_VMX_PIN_NMI_EXITING | NEST_VMX_PIN_VIRTUAL_NMIS : 0,
+		       "pin-based"));
 	vmw(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL,
 	    ctl_adjust(t ? h->true_procbased : h->procbased,
 		       NEST_VMX_PROC_USE_IO_BITMAPS | NEST_VMX_PROC_USE_MSR_BITMAPS | NEST_VMX_PROC_ACTIVATE_SECONDARY,
@@ -736,6 +735,8 @@ static void handle_xsetbv(void)
 	skip_insn();
 }
 
+static void l1_nmi(void);
+
 static void l1_exit(uint32_t reason)
 {
 	unsigned basic = EXIT_REASON_BASIC(reason);
@@ -784,7 +785,21 @@ static void l1_exit(uint32_t reason)
 	case NEST_VMX_EXIT_INTERRUPT_WINDOW:
 		vmx_nested_l1_window();
 		break;
+	case NEST_VMX_EXIT_EXCEPTION_NMI:
+		/* No exception is intercepted: an NMI, with several processors
+		 * (a kick, or one of L1's, taken in smp_events()). */
+		if (stub_ncpus == 1)
+			vmx_fatal("NMI exit of L1");
+		vmx_smp_nmi_exit();
+		break;
+	case NEST_VMX_EXIT_NMI_WINDOW:
+		l1_nmi();
+		break;
 	case NEST_VMX_EXIT_INIT_SIGNAL:
+		/* With several processors, INITs are events the stub keeps
+		 * (vmx_smp.c), taken in smp_events(); a real one is a kick. */
+		if (stub_ncpus > 1)
+			break;
 		/* INIT is blocked in VMX root operation (SDM 26.2, 33.14); a
 		 * vCPU reset of L1 outside it is not emulated. */
 		if (!vmx_nested_in_vmx_root())
@@ -798,6 +813,8 @@ static void l1_exit(uint32_t reason)
 		uint64_t gpa = vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS);
 		if ((vmr(NEST_VMCS_EXIT_QUALIFICATION) & EPT_QUAL_WRITE) && l1_tracked(gpa) &&
 		    vmx_nested_l1_written(gpa))
+			break;
+		if (vmx_smp_apic_write(gpa)) /* several processors: its APIC writes */
 			break;
 		bm_printf("stub: L1 touched L1-physical %#llx, which it does not have\n",
 			  (unsigned long long)gpa);
@@ -814,18 +831,172 @@ void l1_map_flush(void)
 	invept(INVEPT_ALL, 0);
 }
 
-/* One processor: nothing else runs L1. */
-bool smp_stop_others(void)
+/*
+ * L1's vCPU as INIT leaves it, then started by a SIPI with @vector (SDM
+ * 9.1.1, Table 9-1; 8.4.4.1 for the SIPI's CS:IP): real mode at
+ * VV00:0000, which vmcs01 runs as an unrestricted guest. L0 keeps the bits
+ * VMX fixes, with L1's view in the read shadows.
+ */
+static void vmcs01_sipi(uint8_t vector)
 {
-	return true;
+	const struct nest_vmx_caps *h = &vs.host;
+	uint64_t cr0 = CR0_INIT, fixed0 = h->cr0_fixed0 & ~(CR0_PE | CR0_PG);
+	uint32_t a, b, c, d;
+
+	vmcs_load(vs.vmcs01);
+	vmw(NEST_VMCS_CR0_READ_SHADOW, cr0);
+	vmw(NEST_VMCS_CR4_READ_SHADOW, 0);
+	vmw(NEST_VMCS_GUEST_CR0, (cr0 | fixed0) & h->cr0_fixed1);
+	vmw(NEST_VMCS_GUEST_CR4, h->cr4_fixed0 & h->cr4_fixed1);
+	vmw(NEST_VMCS_GUEST_CR3, 0);
+	vmw(NEST_VMCS_GUEST_DR7, DR7_RESET);
+	guest_seg(NEST_VMCS_GUEST_CS_SELECTOR, (uint16_t)(vector << 8), TABLE_LIMIT, AR_CODE16,
+		  (uint64_t)vector << 12);
+	guest_seg(NEST_VMCS_GUEST_SS_SELECTOR, 0, TABLE_LIMIT, AR_DATA16, 0);
+	guest_seg(NEST_VMCS_GUEST_DS_SELECTOR, 0, TABLE_LIMIT, AR_DATA16, 0);
+	guest_seg(NEST_VMCS_GUEST_ES_SELECTOR, 0, TABLE_LIMIT, AR_DATA16, 0);
+	guest_seg(NEST_VMCS_GUEST_FS_SELECTOR, 0, TABLE_LIMIT, AR_DATA16, 0);
+	guest_seg(NEST_VMCS_GUEST_GS_SELECTOR, 0, TABLE_LIMIT, AR_DATA16, 0);
+	guest_seg(NEST_VMCS_GUEST_LDTR_SELECTOR, 0, TABLE_LIMIT, AR_LDT, 0);
+	guest_seg(NEST_VMCS_GUEST_TR_SELECTOR, 0, TABLE_LIMIT, AR_TSS32_BUSY, 0);
+	vmw(NEST_VMCS_GUEST_GDTR_BASE, 0);
+	vmw(NEST_VMCS_GUEST_GDTR_LIMIT, TABLE_LIMIT);
+	vmw(NEST_VMCS_GUEST_IDTR_BASE, 0);
+	vmw(NEST_VMCS_GUEST_IDTR_LIMIT, TABLE_LIMIT);
+	vmw(NEST_VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
+	vmw(NEST_VMCS_GUEST_RIP, 0);
+	vmw(NEST_VMCS_GUEST_RSP, 0);
+	vmw(NEST_VMCS_GUEST_IA32_EFER, 0);
+	vmw(NEST_VMCS_VM_ENTRY_CONTROLS,
+	    vmr(NEST_VMCS_VM_ENTRY_CONTROLS) & ~(uint64_t)NEST_VMX_ENTRY_CTL_IA32E_MODE_GUEST);
+	vmw(NEST_VMCS_GUEST_IA32_PAT, PAT_DEFAULT);
+	vmw(NEST_VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmw(NEST_VMCS_GUEST_SYSENTER_CS, 0);
+	vmw(NEST_VMCS_GUEST_SYSENTER_ESP, 0);
+	vmw(NEST_VMCS_GUEST_SYSENTER_EIP, 0);
+	vmw(NEST_VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmw(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmw(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmw(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL,
+	    vmr(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)NEST_VMX_PROC_INTR_WINDOW_EXITING);
+	memset(vs.gpr, 0, sizeof(vs.gpr));
+	cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
+	vs.gpr[GPR_RDX] = a; /* the processor's signature, as after INIT */
+	memset(vs.pending_irq, 0, sizeof(vs.pending_irq));
+	vs.nmi_pending = false;
+	vmw(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL, vmr(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) &
+						     ~(uint64_t)NEST_VMX_PROC_NMI_WINDOW_EXITING);
+	vs.apic_base = rdmsr(MSR_APIC_BASE) | APIC_BASE_EN;
 }
 
-void smp_stop_others_wait(void)
+/* An NMI for L1 (vmcs01): injected when L1 can take one, else at its NMI
+ * window (SDM 26.3.1.5: no blocking by NMI or MOV SS, no other event). */
+static void l1_nmi(void)
 {
+	uint64_t proc, intr;
+
+	vmcs_load(vs.vmcs01);
+	proc = vmr(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL);
+	intr = vmr(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	if (vs.nmi_pending && !(intr & (INTR_BLOCK_MOVSS | INTR_BLOCK_NMI)) &&
+	    !(vmr(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD) & NEST_VMX_INTR_INFO_VALID)) {
+		vmw(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD,
+		    NEST_VMX_INTR_INFO_VALID |
+			(NEST_VMX_INTR_TYPE_NMI << NEST_VMX_INTR_INFO_TYPE_SHIFT) | VEC_NMI);
+		vs.nmi_pending = false;
+	}
+	if (vs.nmi_pending)
+		proc |= NEST_VMX_PROC_NMI_WINDOW_EXITING;
+	else
+		proc &= ~(uint64_t)NEST_VMX_PROC_NMI_WINDOW_EXITING;
+	vmw(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
 }
 
-void smp_resume_others(void)
+/* L1's vCPU here is reset by INIT, waits for SIPI, and starts there. */
+static void l1_init_reset(void)
 {
+	vs.init_latched = false;
+	vmcs01_sipi(vmx_smp_wait_sipi());
+}
+
+/*
+ * INIT and SIPI for L1's vCPU here (several processors, vmx_smp.c), as the
+ * processor takes them (SDM 26.2, 33.14): INIT is L1's VM exit while L2
+ * runs, is held in VMX root operation (until L1 enters L2, which then
+ * exits at once, or leaves VMX operation), and otherwise resets the vCPU,
+ * which waits for SIPI; a SIPI is L1's VM exit for an L2 in the
+ * wait-for-SIPI state, and is ignored by a running vCPU.
+ */
+static void smp_events(void)
+{
+	if (stub_ncpus == 1)
+		return;
+	if (vmx_smp_take_init())
+		vs.init_latched = true;
+	if (vs.init_latched) {
+		if (vs.in_l2) {
+			vs.init_latched = false;
+			vmx_nested_l2_init();
+		} else if (!vmx_nested_in_vmx_root()) {
+			l1_init_reset();
+		}
+	}
+	int sipi = vmx_smp_take_sipi();
+	if (sipi >= 0 && vs.in_l2)
+		vmx_nested_l2_sipi((uint8_t)sipi);
+	while (vmx_smp_take_nmi()) {
+		if (vs.in_l2) {
+			vmx_nested_l2_nmi();
+		} else {
+			vs.nmi_pending = true; /* NMIs do not queue up beyond one */
+			l1_nmi();
+		}
+	}
+}
+
+static __attribute__((noreturn)) void run(void)
+{
+	for (;;) {
+		smp_events();
+		if (stub_ncpus > 1 && vs.in_l2 && vmx_nested_l2_waits_for_sipi()) {
+			vmx_smp_l2_wait_sipi();
+			continue;
+		}
+		uint8_t *vmcs = vs.in_l2 ? vs.vmcs02 : vs.vmcs01;
+		bool *launched = vs.in_l2 ? &vs.launched02 : &vs.launched01;
+
+		l1_move_tick();
+		vmcs_load(vmcs);
+		vmx_smp_enter();
+		int rc = bm_vmx_run(vs.gpr, *launched);
+		vmx_smp_exit();
+		if (rc != 0)
+			vmx_fatal(rc == 1 ? "VM entry: VMfailInvalid" : "VM entry: VMfailValid");
+		*launched = true;
+		stub.stats.l0_exits++;
+		uint32_t reason = (uint32_t)vmr(NEST_VMCS_VM_EXIT_REASON);
+		if (vs.in_l2)
+			vmx_nested_l2_exit(reason);
+		else
+			l1_exit(reason);
+	}
+}
+
+/* An application processor: VMX operation, its vmcs01 and libnest
+ * context, then L1's vCPU waits for L1's SIPI. */
+static void ap_main(void)
+{
+	struct l1_boot boot = {0};
+
+	vmx_smp_ap_arrived();
+	vmx_enable();
+	vmcs01_init(&boot);
+	vs.apic_base = rdmsr(MSR_APIC_BASE);
+	vmx_nested_init_cpu();
+	vmx_smp_ap_ready();
+	l1_init_reset();
+	run();
 }
 
 int kmain(uint32_t magic, const struct mb_info *mbi)
@@ -839,31 +1010,19 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.ept = true;
 	stub.map_ram = EPT_R | EPT_W | EPT_X | (EPT_MT_WB << EPT_MT_SHIFT);
 	stub.map_dev = EPT_R | EPT_W | EPT_X | (EPT_MT_UC << EPT_MT_SHIFT);
+	unsigned ncpus = vmx_smp_setup();
 	l1_setup_memory(mbi, cmd);
 	l1_move_init(cmd);
+	if (ncpus > 1 && stub_cmdline_num(cmd, "move", 0))
+		bm_panic("stub: move= needs a single processor on VMX\n");
 	vmx_enable();
 	l1_load(mbi, &boot);
 	vmcs01_init(&boot);
 	vmx_nested_init();
+	vmx_smp_protect_apic();
+	vmx_smp_start_aps(ncpus, ap_main);
 	bm_printf("stub: starting L1\n");
 	/* L1 may reset the UART's FIFO first thing: let the stub's lines out. */
 	bm_serial_drain();
-
-	for (;;) {
-		uint8_t *vmcs = vs.in_l2 ? vs.vmcs02 : vs.vmcs01;
-		bool *launched = vs.in_l2 ? &vs.launched02 : &vs.launched01;
-
-		l1_move_tick();
-		vmcs_load(vmcs);
-		int rc = bm_vmx_run(vs.gpr, *launched);
-		if (rc != 0)
-			vmx_fatal(rc == 1 ? "VM entry: VMfailInvalid" : "VM entry: VMfailValid");
-		*launched = true;
-		stub.stats.l0_exits++;
-		uint32_t reason = (uint32_t)vmr(NEST_VMCS_VM_EXIT_REASON);
-		if (vs.in_l2)
-			vmx_nested_l2_exit(reason);
-		else
-			l1_exit(reason);
-	}
+	run();
 }

@@ -33,15 +33,25 @@
 #define APIC_PPR 0xa0u
 #define APIC_IRR0 0x200u
 #define APIC_REG_STRIDE 0x10u
+#define INTR_BLOCK_NMI (1ull << 3)
 
-static struct {
+/* Each processor's (its vCPU of L1's). */
+static struct nested_cpu {
 	struct nest_vmx *vmx;
-	struct nest_tdp *tdp;
+	struct nest_tdp *tdp;	   /* the VM's shadow, through this vCPU's handle */
+	volatile int acked_vector; /* set by the stub's interrupt handler */
+} nested_cpus[STUB_MAX_CPUS];
+#define n (nested_cpus[stub_cpu()])
+
+/* What the processors share: the backend, the VM's shadow EPT02, the
+ * configuration every context is made with. */
+static struct {
 	struct nest_backend be;
 	struct nest_backend_ops ops;
 	bool invept_single, invvpid_single;
-	volatile int acked_vector; /* set by the stub's interrupt handler */
-} n;
+	struct nest_tdp *vm_tdp;
+	struct nest_vmx_config cfg;
+} shared;
 
 static void check(int rc, const char *what)
 {
@@ -109,7 +119,7 @@ static void be_flush(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr)
 	stub_be_calls.flush++;
 	switch (kind) {
 	case NEST_FLUSH_EPT_CONTEXT:
-		ok = n.invept_single ? invept(INVEPT_SINGLE, tag) : invept(INVEPT_ALL, 0);
+		ok = shared.invept_single ? invept(INVEPT_SINGLE, tag) : invept(INVEPT_ALL, 0);
 		break;
 	case NEST_FLUSH_EPT_ALL:
 		ok = invept(INVEPT_ALL, 0);
@@ -118,7 +128,7 @@ static void be_flush(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr)
 		ok = invvpid(INVVPID_ADDR, (uint16_t)tag, addr);
 		break;
 	case NEST_FLUSH_VPID_CONTEXT:
-		ok = n.invvpid_single ? invvpid(INVVPID_SINGLE, (uint16_t)tag, 0)
+		ok = shared.invvpid_single ? invvpid(INVVPID_SINGLE, (uint16_t)tag, 0)
 				      : invvpid(INVVPID_ALL, 0, 0);
 		break;
 	case NEST_FLUSH_VPID_ALL:
@@ -135,52 +145,10 @@ static void be_flush(void *ctx, uint32_t kind, uint64_t tag, uint64_t addr)
 
 /* ---- set-up ---- */
 
-static void irq_handler(struct bm_regs *regs)
+/* This processor's vmcs02 and what L0 keeps while L2 runs: its I/O and
+ * MSR intercepts, EPT01, VPID (vmcs01 current or not). */
+static void set_l0(void)
 {
-	n.acked_vector = (int)regs->vector; /* no EOI: the vector stays in service */
-}
-
-void vmx_nested_init(void)
-{
-	uint32_t a, b, c, d;
-	struct nest_vmx_config cfg = {.size = sizeof(cfg)};
-
-	n.ops = stub_backend_ops;
-	n.ops.vmcs_read = be_vmcs_read;
-	n.ops.vmcs_write = be_vmcs_write;
-	n.ops.flush = be_flush;
-	n.be = (struct nest_backend){.ops = &n.ops, .ctx = &stub};
-	check(nest_backend_validate(&n.be), "nest_backend_validate");
-	n.invept_single = vs.host.ept_vpid & EPT_VPID_CAP_INVEPT_SINGLE;
-	n.invvpid_single = vs.host.ept_vpid & EPT_VPID_CAP_INVVPID_SINGLE;
-
-	cfg.vmx_allowed = 1;
-	cfg.host_caps = &vs.host;
-	cfg.features = NEST_VMX_F_EPT | NEST_VMX_F_VPID | NEST_VMX_F_UNRESTRICTED_GUEST |
-		       NEST_VMX_F_PREEMPTION_TIMER | NEST_VMX_F_VMWRITE_ANY;
-	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
-	cfg.l1_maxphyaddr = (a & 0xFF) ? (a & 0xFF) : DEFAULT_MAXPHYADDR;
-	cfg.feature_control = FC_LOCK | FC_VMXON_OUTSIDE_SMX;
-	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
-	cfg.l1_gbpages = !!(d & CPUID_EXT_EDX_GBPAGES);
-	size_t size = nest_vmx_size();
-	check(nest_vmx_init(pages(size), size, &n.be, &cfg, &n.vmx), "nest_vmx_init");
-
-	struct nest_vmx_caps offered = {.size = sizeof(offered)};
-	check(nest_vmx_offered_caps(n.vmx, &offered), "nest_vmx_offered_caps");
-	struct nest_tdp_config tc = {
-	    .size = sizeof(tc),
-	    .max_pages = TDP_MAX_PAGES,
-	    .max_roots = TDP_MAX_ROOTS,
-	    .ept_vpid_cap = offered.ept_vpid,
-	    .maxphyaddr = (uint8_t)cfg.l1_maxphyaddr,
-	    .max_page_shift = PAGE_SHIFT_2M,
-	};
-	size_t tsize = nest_tdp_size(&tc);
-	if (!tsize)
-		bm_panic("stub: nest_tdp_size refuses the configuration\n");
-	check(nest_tdp_init(pages(tsize), tsize, &n.be, &tc, &n.tdp), "nest_tdp_init");
-
 	/* vmcs02: libnest fills it; it only needs the revision and a clear launch state. */
 	vs.vmcs02 = bm_page_alloc();
 	*(uint32_t *)vs.vmcs02 = vs.revision;
@@ -189,7 +157,6 @@ void vmx_nested_init(void)
 	if (vs.current == vs.vmcs02)
 		vs.current = NULL;
 
-	/* What L0 keeps while L2 runs: its I/O and MSR intercepts, EPT01, VPID. */
 	vmcs_load(vs.vmcs01);
 	struct nest_vmx_l0 l0 = {
 	    .size = sizeof(l0),
@@ -208,14 +175,82 @@ void vmx_nested_init(void)
 	    .tdp = n.tdp,
 	};
 	check(NEST_CALL(nest_vmx_set_l0(n.vmx, &l0)), "nest_vmx_set_l0");
+}
+
+static void irq_handler(struct bm_regs *regs)
+{
+	n.acked_vector = (int)regs->vector; /* no EOI: the vector stays in service */
+}
+
+void vmx_nested_irq_taken(struct bm_regs *regs)
+{
+	irq_handler(regs);
+}
+
+void vmx_nested_init(void)
+{
+	uint32_t a, b, c, d;
+	struct nest_vmx_config *cfg = &shared.cfg;
+
+	shared.ops = stub_backend_ops;
+	shared.ops.vmcs_read = be_vmcs_read;
+	shared.ops.vmcs_write = be_vmcs_write;
+	shared.ops.flush = be_flush;
+	vmx_smp_backend_ops(&shared.ops);
+	shared.be = (struct nest_backend){.ops = &shared.ops, .ctx = NULL};
+	check(nest_backend_validate(&shared.be), "nest_backend_validate");
+	shared.invept_single = vs.host.ept_vpid & EPT_VPID_CAP_INVEPT_SINGLE;
+	shared.invvpid_single = vs.host.ept_vpid & EPT_VPID_CAP_INVVPID_SINGLE;
+
+	*cfg = (struct nest_vmx_config){.size = sizeof(*cfg)};
+	cfg->vmx_allowed = 1;
+	cfg->host_caps = &vs_cpus[0].host;
+	cfg->features = NEST_VMX_F_EPT | NEST_VMX_F_VPID | NEST_VMX_F_UNRESTRICTED_GUEST |
+			NEST_VMX_F_PREEMPTION_TIMER | NEST_VMX_F_VMWRITE_ANY;
+	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
+	cfg->l1_maxphyaddr = (a & 0xFF) ? (a & 0xFF) : DEFAULT_MAXPHYADDR;
+	cfg->feature_control = FC_LOCK | FC_VMXON_OUTSIDE_SMX;
+	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
+	cfg->l1_gbpages = !!(d & CPUID_EXT_EDX_GBPAGES);
+	size_t size = nest_vmx_size();
+	check(nest_vmx_init(pages(size), size, &shared.be, cfg, &n.vmx), "nest_vmx_init");
+
+	struct nest_vmx_caps offered = {.size = sizeof(offered)};
+	check(nest_vmx_offered_caps(n.vmx, &offered), "nest_vmx_offered_caps");
+	struct nest_tdp_config tc = {
+	    .size = sizeof(tc),
+	    .max_pages = TDP_MAX_PAGES,
+	    .max_roots = TDP_MAX_ROOTS,
+	    .ept_vpid_cap = offered.ept_vpid,
+	    .maxphyaddr = (uint8_t)cfg->l1_maxphyaddr,
+	    .max_page_shift = PAGE_SHIFT_2M,
+	};
+	if (stub_ncpus > 1) /* each vCPU in L2 pins its root: room for them */
+		tc.max_roots = TDP_MAX_ROOTS + stub_ncpus;
+	size_t tsize = nest_tdp_size(&tc);
+	if (!tsize)
+		bm_panic("stub: nest_tdp_size refuses the configuration\n");
+	check(nest_tdp_init(pages(tsize), tsize, &shared.be, &tc, &shared.vm_tdp), "nest_tdp_init");
+	n.tdp = shared.vm_tdp;
+	set_l0();
 
 	for (unsigned v = FIRST_IRQ_VECTOR; v < IRQ_VECTORS; v++)
 		bm_set_handler(v, irq_handler);
 	bm_printf("stub: libnest offers L1 VMX: pin %#llx proc %#llx proc2 %#llx EPT/VPID %#llx, "
-		  "MAXPHYADDR %u\n",
+		  "misc %#llx, MAXPHYADDR %u\n",
 		  (unsigned long long)offered.pinbased, (unsigned long long)offered.procbased,
 		  (unsigned long long)offered.procbased2, (unsigned long long)offered.ept_vpid,
-		  offered.maxphyaddr);
+		  (unsigned long long)offered.misc, offered.maxphyaddr);
+}
+
+void vmx_nested_init_cpu(void)
+{
+	size_t size = nest_vmx_size(), hsize = nest_tdp_vcpu_size();
+
+	check(nest_vmx_init(pages(size), size, &shared.be, &shared.cfg, &n.vmx), "nest_vmx_init");
+	check(nest_tdp_vcpu_init(pages(hsize), hsize, shared.vm_tdp, stub_cpu(), &n.tdp),
+	      "nest_tdp_vcpu_init");
+	set_l0();
 }
 
 bool vmx_nested_l1_written(uint64_t gpa)
@@ -596,6 +631,36 @@ static void l2_init(void)
 	apply(&act, true);
 }
 
+void vmx_nested_l2_init(void)
+{
+	l2_init();
+}
+
+void vmx_nested_l2_nmi(void)
+{
+	struct nest_vmx_action act = {.size = sizeof(act)};
+
+	check(NEST_CALL(nest_vmx_l2_event(n.vmx, NEST_VMX_EVT_NMI, 0, &act)), "nest_vmx_l2_event");
+	if (act.kind == NEST_VMX_ACT_L0_HANDLES)
+		return; /* queued in vmcs02 for L2, or waiting for its window */
+	apply(&act, true);
+}
+
+void vmx_nested_l2_sipi(uint8_t vector)
+{
+	struct nest_vmx_action act = {.size = sizeof(act)};
+
+	check(NEST_CALL(nest_vmx_l2_event(n.vmx, NEST_VMX_EVT_SIPI, vector, &act)),
+	      "nest_vmx_l2_event");
+	apply(&act, true); /* L1's exit, or L2 goes on (no SIPI wait: ignored) */
+}
+
+bool vmx_nested_l2_waits_for_sipi(void)
+{
+	vmcs_load(vs.vmcs02);
+	return vmr(NEST_VMCS_GUEST_ACTIVITY_STATE) == NEST_VMX_ACTIVITY_WAIT_SIPI;
+}
+
 static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 {
 	if (reason == NEST_VMX_EXIT_EXTERNAL_INTERRUPT) {
@@ -609,8 +674,25 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 			l2_interrupt(vector, true);
 		return;
 	}
+	if (reason == NEST_VMX_EXIT_EXCEPTION_NMI && stub_ncpus > 1) {
+		/* An NMI: a kick, or one L1 sent (taken before the next entry).
+		 * Without virtual NMIs an NMI exits only where L2 does not
+		 * block NMIs (SDM 25.3: with NMI exiting, blocking lasts while
+		 * in VMX non-root operation), so the saved state must say L2
+		 * does not; Bochs 2.7 blocks NMIs before the exit and saves
+		 * blocking by NMI, which libnest would then keep an NMI for
+		 * L2 waiting on. docs/conformance-vmx.md. */
+		if (!(vmr(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & NEST_VMX_PIN_VIRTUAL_NMIS))
+			vmw(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+			    vmr(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO) & ~INTR_BLOCK_NMI);
+		vmx_smp_nmi_exit();
+		return;
+	}
 	if (reason == NEST_VMX_EXIT_INIT_SIGNAL) {
-		l2_init();
+		/* With several processors, INITs are events the stub keeps
+		 * (vmx_smp.c), taken before the next entry; a real one is a kick. */
+		if (stub_ncpus == 1)
+			l2_init();
 		return;
 	}
 	stub.stats.l2_handled++;
@@ -632,6 +714,10 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 		uint64_t gpa = vmr(NEST_VMCS_GUEST_PHYSICAL_ADDRESS);
 		if ((vmr(NEST_VMCS_EXIT_QUALIFICATION) & EPT_QUAL_WRITE) && l1_tracked(gpa) &&
 		    vmx_nested_l1_written(gpa))
+			return;
+		/* L2 on EPT01 writes L1's local APIC (several processors). With
+		 * L1's EPT, the address is L2-physical: not done. */
+		if (vmr(NEST_VMCS_EPT_POINTER) == vs.eptp01 && vmx_smp_apic_write(gpa))
 			return;
 		bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
 			  (unsigned long long)gpa);

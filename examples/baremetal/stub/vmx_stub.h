@@ -31,8 +31,13 @@ struct vmx_stub {
 	/* Interrupts the stub acknowledged in the APIC for a guest that could
 	 * not take them yet (vector bitmap): delivered at a window exit. */
 	uint8_t pending_irq[32];
+	/* An INIT for L1's vCPU that VMX root operation holds (vmx_main.c). */
+	bool init_latched;
+	bool nmi_pending; /* an NMI for L1 that waits for its NMI window */
 };
-extern struct vmx_stub vs;
+/* Each processor's: vs is this processor's (stub_cpu()). */
+extern struct vmx_stub vs_cpus[STUB_MAX_CPUS];
+#define vs (vs_cpus[stub_cpu()])
 
 /* vmx_main.c */
 /* Makes @vmcs current (VMPTRLD) unless it is. */
@@ -81,6 +86,41 @@ bool vmx_nested_l1_written(uint64_t gpa);
 void vmx_nested_l2_exit(uint32_t reason);
 /* An exception L0 raises in L2 (nest_vmx_l2_exception()). */
 void vmx_nested_l2_exception(unsigned vector, uint32_t error);
+/* This processor's libnest context, on the VM's shadow (an AP; the BSP's
+ * comes from vmx_nested_init()). */
+void vmx_nested_init_cpu(void);
+/* An INIT for L1's vCPU while L2 runs: L1's VM exit (SDM 26.2). */
+void vmx_nested_l2_init(void);
+/* An NMI for L1's vCPU while L2 runs: L1's VM exit or L2's NMI. */
+void vmx_nested_l2_nmi(void);
+/* A SIPI for L1's vCPU while L2 runs: L1's VM exit if L2 waits for SIPI. */
+void vmx_nested_l2_sipi(uint8_t vector);
+/* Whether vmcs02 puts L2 in the wait-for-SIPI state. */
+bool vmx_nested_l2_waits_for_sipi(void);
+/* An interrupt the stub's handler took (its vector in @regs). */
+void vmx_nested_irq_taken(struct bm_regs *regs);
+
+/* vmx_smp.c: several processors (see there). */
+unsigned vmx_smp_setup(void);
+void vmx_smp_start_aps(unsigned n, void (*entry)(void));
+void vmx_smp_ap_arrived(void);
+void vmx_smp_ap_ready(void);
+/* L1's vCPU here waits for SIPI (the processor halts); returns the vector. */
+uint8_t vmx_smp_wait_sipi(void);
+/* An INIT, a SIPI (its vector, else -1) for L1's vCPU here, taken once. */
+bool vmx_smp_take_init(void);
+int vmx_smp_take_sipi(void);
+/* An NMI L1 sent to its vCPU here, taken once. */
+bool vmx_smp_take_nmi(void);
+/* L2 is in the wait-for-SIPI state: wait until an INIT or SIPI comes. */
+void vmx_smp_l2_wait_sipi(void);
+/* After a VM exit caused by an NMI: unblocks NMIs. */
+void vmx_smp_nmi_exit(void);
+void vmx_smp_backend_ops(struct nest_backend_ops *ops);
+void vmx_smp_enter(void);
+void vmx_smp_exit(void);
+bool vmx_smp_apic_write(uint64_t gpa);
+void vmx_smp_protect_apic(void);
 
 
 #endif /* STUB_VMX_STUB_H */
