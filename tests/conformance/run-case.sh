@@ -15,7 +15,7 @@
 #
 # Environment: KUT (the built kvm-unit-tests tree), STUB (stub.elf) for SVM,
 # STUB_VMX (stub-vmx.elf) for VMX, CASE_TIMEOUT (seconds, default 90),
-# CASE_SMP (SVM: vCPUs for the case instead of the suite's own count),
+# CASE_SMP (vCPUs for the case instead of the suite's own count),
 # QEMU, QEMU_MEM (MiB, default 1024), BOCHS, BOCHS_MEGS (default 2048),
 # BOCHS_MEGS_EPT (for the ept_access cases, default 2560), CASE_STALL
 # (seconds without serial output that end a Bochs run, default the
@@ -31,6 +31,26 @@ env=$logdir/env
 # The environment the suite's own runner gives it under TCG.
 printf 'QEMU_ACCEL=tcg\nERRATA_FORCE=y\n' >"$env"
 
+# The case's vCPU count, from the suite's own configuration
+# (x86/unittests.cfg): the case's own section, else the section
+# that runs the file's other cases (test_args a list of "-case"
+# exclusions without this one), else 1. The stub runs L1 with as many.
+smp=$(awk -v file="$suite.flat" -v want="$case" '
+	function done() {
+		if (f != file) return
+		if (a == want) { own = s == "" ? 1 : s; return }
+		n = split(a, w, " "); all = n > 0
+		for (i = 1; i <= n; i++)
+			if (substr(w[i], 1, 1) != "-" || w[i] == "-" want) all = 0
+		if (all && gen == "") gen = s == "" ? 1 : s
+	}
+	/^\[/ { done(); f = ""; a = ""; s = ""; next }
+	/^file *=/ { sub(/^file *= */, ""); f = $0 }
+	/^test_args *=/ { sub(/^test_args *= */, ""); gsub(/"/, ""); a = $0 }
+	/^smp *=/ { sub(/^smp *= */, ""); s = $0 }
+	END { done(); print own != "" ? own : gen != "" ? gen : 1 }
+' "$KUT/x86/unittests.cfg" 2>/dev/null)
+smp=${CASE_SMP:-$smp}
 start=$(date +%s)
 case $suite in
 svm | svm_npt)
@@ -47,25 +67,6 @@ svm | svm_npt)
 		f == file && a == want && match(p, /-cpu [^ ]+/) {
 			print substr(p, RSTART + 5, RLENGTH - 5); exit
 		}' "$KUT/x86/unittests.cfg" 2>/dev/null)
-	# Its vCPU count likewise: the case's own section, else the section
-	# that runs the file's other cases (test_args a list of "-case"
-	# exclusions without this one), else 1. The stub runs L1 with as many.
-	smp=$(awk -v file="$suite.flat" -v want="$case" '
-		function done() {
-			if (f != file) return
-			if (a == want) { own = s == "" ? 1 : s; return }
-			n = split(a, w, " "); all = n > 0
-			for (i = 1; i <= n; i++)
-				if (substr(w[i], 1, 1) != "-" || w[i] == "-" want) all = 0
-			if (all && gen == "") gen = s == "" ? 1 : s
-		}
-		/^\[/ { done(); f = ""; a = ""; s = ""; next }
-		/^file *=/ { sub(/^file *= */, ""); f = $0 }
-		/^test_args *=/ { sub(/^test_args *= */, ""); gsub(/"/, ""); a = $0 }
-		/^smp *=/ { sub(/^smp *= */, ""); s = $0 }
-		END { done(); print own != "" ? own : gen != "" ? gen : 1 }
-	' "$KUT/x86/unittests.cfg" 2>/dev/null)
-	smp=${CASE_SMP:-$smp}
 	set -- -accel tcg -cpu "${cpu:-max}" -smp "${smp:-1}" -m "${QEMU_MEM:-1024}" -display none \
 		-serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4
 	if [ "$mode" = alone ]; then
@@ -96,15 +97,16 @@ vmx)
 	esac
 	# Bochs has no fw_cfg, where the suite reads the number of CPUs and
 	# the RAM size: its environment gives both instead (NR_CPUS, MEMSIZE
-	# in MiB), as for any machine without fw_cfg. On the stub, L1's RAM
+	# in MiB), as for any machine without fw_cfg. Bochs gets as many
+	# processors (its BIOS lists them in its MP table). On the stub, L1's RAM
 	# is set (l1mem=) below what the stub's own pool and image leave.
 	# Nor has Bochs QEMU's test device (pc-testdev, which raises the IRQ
 	# lines some cases need): TEST_DEVICE=0 says so, and those skip.
 	env=$log.env
 	l1mem=$((megs - 64))
 	[ "$mode" = alone ] && l1mem=$megs
-	printf 'QEMU_ACCEL=tcg\nERRATA_FORCE=y\nNR_CPUS=1\nMEMSIZE=%s\nTEST_DEVICE=0\n' \
-		"$l1mem" >"$env"
+	printf 'QEMU_ACCEL=tcg\nERRATA_FORCE=y\nNR_CPUS=%s\nMEMSIZE=%s\nTEST_DEVICE=0\n' \
+		"${smp:-1}" "$l1mem" >"$env"
 	if [ "$mode" = alone ]; then
 		sh "$MKISO" "$iso" "$KUT/x86/vmx.flat" "$case" "$env" ""
 	else
@@ -119,7 +121,7 @@ vmx)
 	# An MSR Bochs does not model faults, as on a processor without it
 	# (Bochs' default ignores the access): the suite's VM-entry MSR-load
 	# case (invalid_msr) loads MSR 0, which L1's WRMSR must not accept.
-	BOCHS_IGNORE_BAD_MSRS=0 sh "$BOCHSRC" "$iso" "$serial" "$megs" vmx >"$log.bochsrc" || exit 1
+	BOCHS_IGNORE_BAD_MSRS=0 BOCHS_CPUS=${smp:-1} sh "$BOCHSRC" "$iso" "$serial" "$megs" vmx >"$log.bochsrc" || exit 1
 	${BOCHS:-bochs} -q -f "$log.bochsrc" -rc "$log.cmds" </dev/null >"$log.bochs" 2>&1 &
 	pid=$!
 	# Bochs powers off when the suite writes "Shutdown" to port 0x8900

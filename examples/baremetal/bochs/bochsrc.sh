@@ -13,6 +13,9 @@
 # fault (#GP), as on a processor without it; Bochs' default (1) logs and
 # ignores the access.
 #
+# BOCHS_CPUS (default 1) is the number of processors (Bochs' BIOS lists
+# them in its MP table).
+#
 # BOCHS_DISPLAY overrides the display library line. The default is the VNC
 # server "rfb" with no wait for a client: Debian's Bochs has no "nogui"
 # (Bochs rejects it: "display library 'nogui' not available") and "term"
@@ -69,6 +72,14 @@ case $bad_msrs in
 	;;
 esac
 
+cpus=${BOCHS_CPUS:-1}
+case $cpus in
+'' | *[!0-9]* | 0)
+	echo "bochsrc: BOCHS_CPUS must be a number of processors, not '$cpus'" >&2
+	exit 2
+	;;
+esac
+
 case $megs in
 '' | *[!0-9]*)
 	echo "bochsrc: MEGS must be a number of MiB, not '$megs'" >&2
@@ -90,7 +101,7 @@ RC
 if [ "$cpu" = svm ]; then
 	echo "cpu: model=ryzen, count=1, ips=100000000, reset_on_triple_fault=0"
 else
-	echo "cpu: count=1, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=$bad_msrs"
+	echo "cpu: count=$cpus, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=$bad_msrs"
 	echo "$cpuline"
 fi
 cat <<RC
