@@ -162,18 +162,24 @@ bool nest__vmx_fetch_pdptes(const struct nest_vmx *ctx, const struct nest__vmcs1
 static int read_l1_now(struct nest_vmx *ctx)
 {
 	struct nest__vmx_l1_now *l = &ctx->nested.l1_now;
-	int rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_CR0, &l->cr0);
 
+	/* The backend's accessor, checked once for the six reads. */
+	if (!NEST_BE_HAS(&ctx->be, vmcs_read))
+		return NEST_E_MISSING_OP;
+	int (*rd)(void *, enum nest_vmcs_id, uint32_t, uint64_t *) = ctx->be.ops->vmcs_read;
+	void *b = ctx->be.ctx;
+	l->cr0 = l->cr4 = l->efer = l->pat = l->debugctl = l->dr7 = 0;
+	int rc = rd(b, NEST_VMCS01, NEST_VMCS_GUEST_CR0, &l->cr0);
 	if (rc == NEST_OK)
-		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_CR4, &l->cr4);
+		rc = rd(b, NEST_VMCS01, NEST_VMCS_GUEST_CR4, &l->cr4);
 	if (rc == NEST_OK)
-		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_IA32_EFER, &l->efer);
+		rc = rd(b, NEST_VMCS01, NEST_VMCS_GUEST_IA32_EFER, &l->efer);
 	if (rc == NEST_OK)
-		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_IA32_PAT, &l->pat);
+		rc = rd(b, NEST_VMCS01, NEST_VMCS_GUEST_IA32_PAT, &l->pat);
 	if (rc == NEST_OK)
-		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_IA32_DEBUGCTL, &l->debugctl);
+		rc = rd(b, NEST_VMCS01, NEST_VMCS_GUEST_IA32_DEBUGCTL, &l->debugctl);
 	if (rc == NEST_OK)
-		rc = vmcs01_rd(ctx, NEST_VMCS_GUEST_DR7, &l->dr7);
+		rc = rd(b, NEST_VMCS01, NEST_VMCS_GUEST_DR7, &l->dr7);
 	return rc;
 }
 

@@ -114,6 +114,21 @@ void nest__vmx_build_lists(struct nest_vmx *ctx)
 	}
 }
 
+/* The backend's VMCS accessors, for loops over many fields: checked once
+ * by the caller (NEST_BE_HAS), then called directly. */
+typedef int (*vmcs_rd_fn)(void *, enum nest_vmcs_id, uint32_t, uint64_t *);
+typedef int (*vmcs_wr_fn)(void *, enum nest_vmcs_id, uint32_t, uint64_t);
+
+static inline vmcs_rd_fn be_rd(const struct nest_vmx *ctx)
+{
+	return NEST_BE_HAS(&ctx->be, vmcs_read) ? ctx->be.ops->vmcs_read : NULL;
+}
+
+static inline vmcs_wr_fn be_wr(const struct nest_vmx *ctx)
+{
+	return NEST_BE_HAS(&ctx->be, vmcs_write) ? ctx->be.ops->vmcs_write : NULL;
+}
+
 static int hw_read(struct nest_vmx *ctx, enum nest_vmcs_id id, unsigned i, uint64_t *v)
 {
 	*v = 0;
@@ -171,11 +186,15 @@ int nest__vmx_write_vmcs02_all(struct nest_vmx *ctx, const struct nest__vmcs12 *
 	unsigned j;
 	int rc;
 
+	vmcs_wr_fn wr = be_wr(ctx);
+
+	if (!wr)
+		return NEST_E_MISSING_OP;
 	nest__memset(&n->vmcs02_cache, 0, sizeof(n->vmcs02_cache));
 	for (j = 0; j < l->n; j++) {
 		uint64_t val = img_field(img, l->i[j]);
 
-		rc = hw_write(ctx, NEST_VMCS02, l->i[j], val);
+		rc = wr(ctx->be.ctx, NEST_VMCS02, nest__vmcs_fields[l->i[j]].encoding, val);
 		if (rc != NEST_OK)
 			return rc;
 		img_set(&n->vmcs02_cache, l->i[j], val);
@@ -189,11 +208,21 @@ static int read_list(struct nest_vmx *ctx, const struct nest__vmx_list *l)
 	uint64_t val;
 	int rc;
 
+	/* The backend's accessor, checked once for the list. */
+	vmcs_rd_fn rd = be_rd(ctx);
+	void *bctx = ctx->be.ctx;
+
+	if (!rd)
+		return NEST_E_MISSING_OP;
+
 	for (j = 0; j < l->n; j++) {
-		rc = hw_read(ctx, NEST_VMCS02, l->i[j], &val);
+		unsigned i = l->i[j];
+
+		val = 0;
+		rc = rd(bctx, NEST_VMCS02, nest__vmcs_fields[i].encoding, &val);
 		if (rc != NEST_OK)
 			return rc;
-		img_set(&ctx->nested.vmcs02_cache, l->i[j], val);
+		img_set(&ctx->nested.vmcs02_cache, i, val);
 	}
 	return NEST_OK;
 }
@@ -236,6 +265,14 @@ int nest__vmx_write_vmcs01(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 	size_t w;
 	int rc;
 
+	/* The backend's accessor, checked once for the whole set (52 fields
+	 * at a reflection's host-state load). */
+	vmcs_wr_fn wr = be_wr(ctx);
+	void *bctx = ctx->be.ctx;
+
+	if (!wr)
+		return NEST_E_MISSING_OP;
+
 	_Static_assert(sizeof(set->w) == sizeof(ctx->lists.hw), "one word per 64 fields");
 	for (w = 0; w < sizeof(set->w) / sizeof(set->w[0]); w++) {
 		uint64_t bits = set->w[w] & ctx->lists.hw[w]; /* fields the processor has */
@@ -244,7 +281,7 @@ int nest__vmx_write_vmcs01(struct nest_vmx *ctx, const struct nest__vmcs12 *img,
 			unsigned i = (unsigned)(w * 64u) + (unsigned)__builtin_ctzll(bits);
 
 			bits &= bits - 1;
-			rc = hw_write(ctx, NEST_VMCS01, i, img_field(img, i));
+			rc = wr(bctx, NEST_VMCS01, nest__vmcs_fields[i].encoding, img_field(img, i));
 			if (rc != NEST_OK)
 				return rc;
 		}
@@ -259,10 +296,15 @@ int nest__vmx_shadow_read_all(struct nest_vmx *ctx)
 	uint64_t val;
 	int rc;
 
+	vmcs_rd_fn rd = be_rd(ctx);
+
+	if (!rd)
+		return NEST_E_MISSING_OP;
 	for (j = 0; j < l->n; j++) {
 		unsigned i = l->i[j];
 
-		rc = hw_read(ctx, NEST_VMCS_SHADOW, i, &val);
+		val = 0;
+		rc = rd(ctx->be.ctx, NEST_VMCS_SHADOW, nest__vmcs_fields[i].encoding, &val);
 		if (rc != NEST_OK)
 			return rc;
 		if (img_field(&ctx->vmcs12, i) != val)
@@ -279,6 +321,10 @@ int nest__vmx_shadow_write_all(struct nest_vmx *ctx, bool cached)
 	const struct nest__vmx_list *l = &ctx->lists.shadow_rd;
 	unsigned j;
 	int rc;
+	vmcs_wr_fn wr = be_wr(ctx);
+
+	if (!wr)
+		return NEST_E_MISSING_OP;
 
 	for (j = 0; j < l->n; j++) {
 		unsigned i = l->i[j];
@@ -287,7 +333,7 @@ int nest__vmx_shadow_write_all(struct nest_vmx *ctx, bool cached)
 		if (cached && !field_differs(&ctx->vmcs12, &n->shadow_cache, i))
 			continue;
 		val = img_field(&ctx->vmcs12, i);
-		rc = hw_write(ctx, NEST_VMCS_SHADOW, i, val);
+		rc = wr(ctx->be.ctx, NEST_VMCS_SHADOW, nest__vmcs_fields[i].encoding, val);
 		if (rc != NEST_OK)
 			return rc;
 		img_set(&n->shadow_cache, i, val);
