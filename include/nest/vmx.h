@@ -237,6 +237,14 @@ struct nest_vmx_action {
 	uint16_t reserved0;	///< zero
 	uint32_t error_code;	///< exception error code
 	uint64_t cr2;		///< faulting linear address for \#PF
+	/** NEST_VMX_ACT_L0_HANDLES for an EPT violation under the shadow
+	 *  EPT02 (L1 uses EPT) that L0's map of L1 memory caused: the
+	 *  L1-physical address L2's access reached through EPT12 (the byte
+	 *  the exit's guest-physical address names), which L0's map must
+	 *  grant @c l0_access at; 0 otherwise. Added after 0.1.0. */
+	uint64_t l1_gpa;
+	uint32_t l0_access; ///< with @c l1_gpa: the NEST_ACC_* L0's map must grant
+	uint32_t reserved1; ///< zero
 };
 
 /** The smallest nest_vmx_action::size libnest accepts. */

@@ -214,6 +214,27 @@ START_TEST(violation_on_a_page_ept12_does_not_map_is_reflected_as_exit_48)
 }
 END_TEST
 
+/* A write EPT12 allows to a page L0's map has read-only (an L0 that traps
+ * L1's writes there, as the bare-metal stub does for L1's local APIC): L0
+ * handles it, and the action names the L1-physical byte L2 reached
+ * through EPT12 and the right L0's map lacks. */
+START_TEST(violation_l0s_map_causes_names_the_l1_physical_address)
+{
+	T.rights[L1_BACKING / TB_PAGE] = NEST_ACC_R | NEST_ACC_X | NEST_ACC_UX;
+	ck_assert_int_eq(ept_exit(L2_MAPPED + 0x300, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_L0_HANDLES);
+	ck_assert_uint_eq(act.l1_gpa, L1_BACKING + 0x300);
+	ck_assert_uint_ne(act.l0_access & NEST_ACC_W, 0);
+	ck_assert_uint_eq(ctx->vmcs12.VM_EXIT_REASON, 0);
+
+	/* A fault libnest fixes itself names nothing. */
+	ck_assert_int_eq(ept_exit(L2_MAPPED + 0x10, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(act.l1_gpa, 0);
+	ck_assert_uint_eq(act.l0_access, 0);
+}
+END_TEST
+
 #define L2_BITMAP 0x400000ull /* L2-physical page EPT12 maps to L1's I/O bitmap A */
 #define IOQ_IN(port) (((uint64_t)(port) << 16) | 8u)
 
@@ -278,6 +299,7 @@ int main(void)
 	tcase_add_test(t, vmcs02_runs_on_the_shadow_ept02_not_on_eptp12);
 	tcase_add_test(t, violation_on_a_page_ept12_maps_is_fixed_and_l2_resumes);
 	tcase_add_test(t, violation_on_a_page_ept12_does_not_map_is_reflected_as_exit_48);
+	tcase_add_test(t, violation_l0s_map_causes_names_the_l1_physical_address);
 	tcase_add_test(t, l2_writing_its_io_bitmap_through_ept12_decides_its_next_access);
 	tcase_add_test(t, l2_writing_its_io_bitmap_leaves_ports_l1_passes_to_l0);
 	suite_add_tcase(s, t);

@@ -283,6 +283,8 @@ static int ept_fault(struct nest_vmx *ctx, struct nest__vmx_exit_report *r,
 		return NEST_OK;
 	case NEST_TDP_L0:
 		a->kind = NEST_VMX_ACT_L0_HANDLES;
+		a->l1_gpa = out.l1_gpa;
+		a->l0_access = out.l0_access;
 		return reinject(ctx, r, a);
 	case NEST_TDP_WRITE_WATCHED:
 		/* L2 writes one of L1's bitmaps: from now on that bitmap, as
