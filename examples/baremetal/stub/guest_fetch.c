@@ -79,7 +79,8 @@ unsigned stub_guest_fetch(uint64_t cr0, uint64_t cr4, uint64_t efer, uint64_t cr
 		if (chunk > len - got)
 			chunk = len - got;
 		if (nest_x86_walk(&be, &cfg, cr3, lin, NEST_ACC_R, 0, &res) != NEST_OK ||
-		    res.status != NEST_WALK_OK || nested_read(&ncr3, res.addr, buf + got, chunk) != NEST_OK)
+		    res.status != NEST_WALK_OK ||
+		    nested_read(&ncr3, res.addr, buf + got, chunk) != NEST_OK)
 			break;
 		got += chunk;
 		lin += chunk;
@@ -98,7 +99,8 @@ bool stub_decode_store32(const uint8_t *buf, unsigned len, bool long64, const ui
 	if (long64 && i < len && (buf[i] & 0xF0) == 0x40)
 		rex = buf[i++];
 	if (i + 1 < len && buf[i] == OP_MOV_RM_R) {
-		unsigned reg = ((buf[i + 1] >> MODRM_REG_SHIFT) & MODRM_REG_MASK) | ((rex & REX_R) ? 8 : 0);
+		unsigned reg =
+		    ((buf[i + 1] >> MODRM_REG_SHIFT) & MODRM_REG_MASK) | ((rex & REX_R) ? 8 : 0);
 		*val = (uint32_t)gpr[reg];
 		return true;
 	}
@@ -106,8 +108,8 @@ bool stub_decode_store32(const uint8_t *buf, unsigned len, bool long64, const ui
 		*val = (uint32_t)gpr[0];
 		return true;
 	}
-	if (i + 1 < len && buf[i] == OP_MOV_RM_IMM && !(buf[i + 1] & (MODRM_REG_MASK << MODRM_REG_SHIFT)) &&
-	    len >= IMM32_LEN) {
+	if (i + 1 < len && buf[i] == OP_MOV_RM_IMM &&
+	    !(buf[i + 1] & (MODRM_REG_MASK << MODRM_REG_SHIFT)) && len >= IMM32_LEN) {
 		*val = (uint32_t)buf[len - 4] | (uint32_t)buf[len - 3] << 8 |
 		       (uint32_t)buf[len - 2] << 16 | (uint32_t)buf[len - 1] << 24;
 		return true;

@@ -13,6 +13,7 @@
 
 #include "stub.h"
 #include "backend.h"
+#include "smp_core.h"
 #include "svm_nested.h"
 
 #define L1_ASID 1

@@ -55,18 +55,13 @@ unsigned stub_l2_insn_len(const uint8_t *vmcb02);
  * its length, 0 if it cannot be fetched or decoded. */
 unsigned stub_insn_fetch(const uint8_t *vmcb, uint8_t *buf, unsigned max, bool *long64);
 
-/* smp.c: several processors (see there). */
-/* The number of processors (QEMU's fw_cfg), at most STUB_MAX_CPUS. */
-unsigned smp_setup(const char *cmdline);
-/* Brings up processors 1 .. @n - 1, each running @entry. */
-void smp_start_aps(unsigned n, void (*entry)(void));
+/* smp.c: several processors (see there; smp_core.h for what both stubs
+ * share: smp_setup(), smp_start_aps(), smp_wait_sipi(),
+ * smp_init_pending()). */
 /* First thing on an AP: its copy of the stub state. */
 void smp_ap_arrived(void);
-/* L1's vCPU here waits for SIPI: returns its vector. */
-uint8_t smp_wait_sipi(void);
-/* An INIT of L1's for this processor (consumed); after handling it,
- * smp_init_done(). */
-bool smp_init_pending(void);
+/* The INIT smp_init_pending() gave stays pending (GIF clear); after one
+ * was taken, smp_init_done(). */
 void smp_init_hold(void);
 void smp_init_done(void);
 /* Whether the NMI just taken is L1's (else the stub's kick). */
@@ -83,7 +78,5 @@ const struct nest_backend *smp_nest_backend(void);
 bool smp_apic_write(uint8_t *vmcb, uint64_t gpa);
 /* With several processors, L1's local APIC page read-only in NPT01. */
 void smp_protect_apic(void);
-/* NMIs the stub sent to make processors exit. */
-uint64_t smp_kicks(void);
 
 #endif /* STUB_SVM_NESTED_H */

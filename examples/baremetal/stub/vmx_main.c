@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "cr4_cpuid.h"
 #include "bochs.h"
+#include "smp_core.h"
 #include "vmx_stub.h"
 
 #define L1_VPID 1
@@ -917,7 +918,7 @@ static void l1_nmi(void)
 static void l1_init_reset(void)
 {
 	vs.init_latched = false;
-	vmcs01_sipi(vmx_smp_wait_sipi());
+	vmcs01_sipi(smp_wait_sipi());
 }
 
 /*
@@ -932,7 +933,7 @@ static void smp_events(void)
 {
 	if (stub_ncpus == 1)
 		return;
-	if (vmx_smp_take_init())
+	if (smp_init_pending())
 		vs.init_latched = true;
 	if (vs.init_latched) {
 		if (vs.in_l2) {
@@ -1010,7 +1011,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.ept = true;
 	stub.map_ram = EPT_R | EPT_W | EPT_X | (EPT_MT_WB << EPT_MT_SHIFT);
 	stub.map_dev = EPT_R | EPT_W | EPT_X | (EPT_MT_UC << EPT_MT_SHIFT);
-	unsigned ncpus = vmx_smp_setup();
+	unsigned ncpus = smp_setup(cmd);
 	l1_setup_memory(mbi, cmd);
 	l1_move_init(cmd);
 	if (ncpus > 1 && stub_cmdline_num(cmd, "move", 0))

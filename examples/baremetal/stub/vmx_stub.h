@@ -100,15 +100,11 @@ bool vmx_nested_l2_waits_for_sipi(void);
 /* An interrupt the stub's handler took (its vector in @regs). */
 void vmx_nested_irq_taken(struct bm_regs *regs);
 
-/* vmx_smp.c: several processors (see there). */
-unsigned vmx_smp_setup(void);
+/* vmx_smp.c: several processors (see there; smp_core.h for the rest). */
 void vmx_smp_start_aps(unsigned n, void (*entry)(void));
 void vmx_smp_ap_arrived(void);
 void vmx_smp_ap_ready(void);
-/* L1's vCPU here waits for SIPI (the processor halts); returns the vector. */
-uint8_t vmx_smp_wait_sipi(void);
-/* An INIT, a SIPI (its vector, else -1) for L1's vCPU here, taken once. */
-bool vmx_smp_take_init(void);
+/* A SIPI (its vector, else -1) for L1's vCPU here, taken once. */
 int vmx_smp_take_sipi(void);
 /* An NMI L1 sent to its vCPU here, taken once. */
 bool vmx_smp_take_nmi(void);
