@@ -715,9 +715,10 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 		if ((vmr(NEST_VMCS_EXIT_QUALIFICATION) & EPT_QUAL_WRITE) && l1_tracked(gpa) &&
 		    vmx_nested_l1_written(gpa))
 			return;
-		/* L2 on EPT01 writes L1's local APIC (several processors). With
-		 * L1's EPT, the address is L2-physical: not done. */
-		if (vmr(NEST_VMCS_EPT_POINTER) == vs.eptp01 && vmx_smp_apic_write(gpa))
+		/* L2 writes L1's local APIC (several processors): on EPT01 the
+		 * address is L1-physical; on L1's EPT libnest names the
+		 * L1-physical byte EPT12 led to. */
+		if (vmx_smp_apic_write(act->l0_access ? act->l1_gpa : gpa))
 			return;
 		bm_printf("stub: L2 reached L1-physical %#llx, which L1 does not have\n",
 			  (unsigned long long)gpa);
