@@ -9,8 +9,9 @@
 # "check NAME: ok" line
 # and no "check NAME: FAIL" line, L1's own verdict is "e2e vmx: PASS (N
 # checks, M L2 exits reflected)" with N the checks seen, the stub printed
-# its figures, and the stub reflected M L2 exits. The last line is the
-# verdict:
+# its figures, and the stub reflected M L2 exits. With EXPECT_CHECKS="name
+# ...", each of those checks must be among the ones that passed. The last
+# line is the verdict:
 #   e2e vmx: PASS (<n> checks, <m> L2 exits reflected)
 #   e2e vmx: FAIL (<why>)
 iso=$1 log=$2 timeout=$3
@@ -54,6 +55,9 @@ esac
 [ "$bad" -eq 0 ] || fail "$bad of $((ok + bad)) checks failed"
 [ "$ok" -gt 0 ] || fail "no check ran"
 [ -n "$reflected" ] || fail "the stub printed no figures"
+for c in ${EXPECT_CHECKS:-}; do
+	grep -q "^check $c: ok\$" "$log.txt" || fail "check $c did not run"
+done
 n=$(echo "$l1line" | sed -n 's/^e2e vmx: PASS (\([0-9]*\) checks, \([0-9]*\) L2 exits reflected)$/\1/p')
 m=$(echo "$l1line" | sed -n 's/^e2e vmx: PASS (\([0-9]*\) checks, \([0-9]*\) L2 exits reflected)$/\2/p')
 [ "$n" = "$ok" ] || fail "L1 counted $n checks, its log shows $ok"

@@ -3,7 +3,8 @@
 # End to end, VMX: boots the bare-metal L0 stub under Bochs (which emulates
 # VMX with EPT), with an L1 hypervisor that runs L2 guests; libnest inside
 # the stub makes the nesting work. Passes only on "e2e vmx: PASS" (see
-# examples/baremetal/run-vmx.sh). Skips only when Bochs or the GRUB image
+# examples/baremetal/run-vmx.sh): with one processor, with L1's pages
+# moving, and with two processors. Skips only when Bochs or the GRUB image
 # tools are absent.
 bochs=${BOCHS:-bochs}
 for tool in "$bochs" ${GRUB_MKRESCUE:-grub-mkrescue} xorriso mformat; do
@@ -46,4 +47,21 @@ if [ "$status" != 0 ] || [ -z "$moved" ] || [ "$1" -lt 1000 ] || [ "$2" -eq 0 ] 
 	exit 1
 fi
 echo "e2e vmx, L1's pages moving: ${verdict#e2e vmx: } ($1 pages moved, $2 of L1's current VMCS region, $3 moves while L2 ran)"
+
+# The same L1 on two processors (run-vmx-smp: Bochs' "cpu: count=2", the
+# stub's AP, "shared-ept" on L1's command line), about 15 s: every check
+# must pass, the SMP ones among them (L1's AP by INIT-SIPI-SIPI, L2 on both
+# vCPUs at once, an INVEPT on the BSP stopping the AP's L2, an IPI to the
+# AP's L2; examples/guests/vmx/smp.c), and the stub must have run L1 on
+# both processors.
+BOCHS="$bochs" ${MAKE:-make} --no-print-directory -C "$srcdir/examples/baremetal" O="$out" \
+	BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-300} run-vmx-smp >"$out/e2e-smp.log" 2>&1
+status=$?
+verdict=$(grep '^e2e vmx: ' "$out/e2e-smp.log" | tail -n 1)
+if [ "$status" != 0 ] || ! grep -q '^stub: 2 processors up; L1 gets 2 vCPUs$' "$out/e2e-smp.log"; then
+	cat "$out/e2e-smp.log"
+	echo "e2e vmx: FAIL (two processors: ${verdict:-no verdict})"
+	exit 1
+fi
+echo "e2e vmx, two processors: ${verdict#e2e vmx: } (smp-ap-start, smp-l2-both, smp-invept and smp-ipi among them)"
 exit 0

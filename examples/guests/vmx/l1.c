@@ -289,21 +289,26 @@ static void guest_segment(uint32_t sel_field, uint16_t sel, uint32_t ar)
 
 void l2_prepare(const struct l1_mode *mode, const void *entry)
 {
-	struct dtr gdtr, idtr;
-
-	__asm__ volatile("sgdt %0" : "=m"(gdtr));
-	__asm__ volatile("sidt %0" : "=m"(idtr));
-
-	if (vmclear(pa(l1.vmcs)) != VMX_OK)
-		fatal("VMCLEAR failed");
-	l1.vmcs[0] = l1.revision;
-	if (vmptrld(pa(l1.vmcs)) != VMX_OK)
-		fatal("VMPTRLD failed");
 	l1.launched = false;
 	memset(&l1.regs, 0, sizeof(l1.regs));
 	memset(l1.io_bitmap_a, 0, BM_PAGE_SIZE);
 	memset(l1.io_bitmap_b, 0, BM_PAGE_SIZE);
 	memset(l1.msr_bitmap, 0, BM_PAGE_SIZE);
+	vmcs_prepare(l1.vmcs, mode, entry);
+}
+
+void vmcs_prepare(uint64_t *vmcs, const struct l1_mode *mode, const void *entry)
+{
+	struct dtr gdtr, idtr;
+
+	__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	__asm__ volatile("sidt %0" : "=m"(idtr));
+
+	if (vmclear(pa(vmcs)) != VMX_OK)
+		fatal("VMCLEAR failed");
+	vmcs[0] = l1.revision;
+	if (vmptrld(pa(vmcs)) != VMX_OK)
+		fatal("VMPTRLD failed");
 
 	/* Controls (SDM 24.6-24.8). */
 	vmw(PIN_BASED_VM_EXEC_CONTROL, ctl_adjust(CTL_PIN, 0));
@@ -481,6 +486,17 @@ static void apic_init(void)
 	bm_set_handler(L1_IRQ_VECTOR, l1_irq);
 }
 
+/* Whether @word is one of the space-separated words of @s. */
+static bool has_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = s; *p; p++)
+		if ((p == s || p[-1] == ' ') && !strncmp(p, word, n) && (!p[n] || p[n] == ' '))
+			return true;
+	return false;
+}
+
 int kmain(uint32_t magic, const struct mb_info *mbi)
 {
 	static const struct l1_mode modes[] = {
@@ -512,5 +528,6 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 		checks_round_trips(m);
 	}
 	checks_vmfail();
+	checks_smp(has_word(bm_mb_cmdline(mbi), "shared-ept"));
 	finish();
 }

@@ -96,6 +96,10 @@ bool ctl_allowed(enum ctl_kind kind, uint32_t bits);
  * and hidden by the read shadow, registers zeroed.
  */
 void l2_prepare(const struct l1_mode *mode, const void *entry);
+/* The VMCS part of l2_prepare() on @vmcs, which becomes this processor's
+ * current VMCS; the bitmaps are l1's (left as they are), nothing of l1
+ * changes: the AP's L1 prepares its own VMCS with it (smp.c). */
+void vmcs_prepare(uint64_t *vmcs, const struct l1_mode *mode, const void *entry);
 /* One VM entry (VMLAUNCH first, then VMRESUME); returns vmx_run's status and records the exit. */
 int l2_run(void);
 /* Advances L2's RIP past the exiting instruction and runs it again. */
@@ -137,5 +141,9 @@ void checks_events(const struct l1_mode *mode);
 void checks_ept(const struct l1_mode *mode);
 void checks_vmfail(void);
 void checks_round_trips(const struct l1_mode *mode);
+/* With more than one processor (smp.c): L1's AP, L2 on both vCPUs, an IPI
+ * across them; @shared_ept: also the check that needs L0's EPT02 shared by
+ * the vCPUs (INVEPT on one processor reaching the other). */
+void checks_smp(bool shared_ept);
 
 #endif /* VMX_L1_H */

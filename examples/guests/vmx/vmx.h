@@ -44,7 +44,10 @@
 #define EPT_CAP_WALK_4 (1ull << 6)
 #define EPT_CAP_WB (1ull << 14)
 #define EPT_CAP_2M (1ull << 16)
+#define EPT_CAP_INVEPT (1ull << 20)
 #define EPT_CAP_AD (1ull << 21)
+#define EPT_CAP_INVEPT_SINGLE (1ull << 25)
+#define EPT_CAP_INVEPT_ALL (1ull << 26)
 
 /* CR0/CR4 bits used here. */
 #define CR0_PE (1ull << 0)
@@ -413,6 +416,7 @@ static inline enum vmx_status vmread_status(uint64_t field, uint64_t *value)
 
 /* INVEPT (SDM Vol. 3C 31.3): type 1 single-context (the EPTP), 2 all-context. */
 #define INVEPT_SINGLE_CONTEXT 1ull
+#define INVEPT_ALL_CONTEXT 2ull
 struct invept_desc {
 	uint64_t eptp, reserved;
 };
