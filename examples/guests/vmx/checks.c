@@ -598,10 +598,9 @@ static void l1_irq_window(void)
  * even with guest RFLAGS.IF = 0. Bochs 2.7 lets L2 run on instead; the
  * checks above therefore enter L2 with RFLAGS.IF = 1. This reports what
  * the CPU underneath does, for the record. Its second half has L2 write
- * L1's local APIC: with L1's EPT and several processors it is left out,
- * since the VMX stub then carries out APIC writes only at L1-physical
- * addresses, and L2's are L2-physical (examples/baremetal/README.md, "The
- * VMX stub on several processors").
+ * L1's local APIC (with several processors under the VMX stub, one of the
+ * writes the stub carries out, at the L1-physical address libnest names
+ * when L1 uses EPT).
  */
 static void note_extint_if0(const struct l1_mode *m)
 {
@@ -615,12 +614,6 @@ static void note_extint_if0(const struct l1_mode *m)
 	       l1.exit.reason == EXIT_REASON_EXTERNAL_INTERRUPT ? "as the SDM says"
 								: "the interrupt did not exit");
 	l1_irq_window();
-	if (m->ept && bm_cpu_count() > 1) {
-		printf("note extint-arriving-guest-if0%s: not run (L2 would write L1's local APIC "
-		       "with %u processors)\n",
-		       m->name, bm_cpu_count());
-		return;
-	}
 
 	/* The same, with the interrupt arriving while L2 runs (L2 sends the IPI itself). */
 	l2_prepare(m, l2_self_ipi);
