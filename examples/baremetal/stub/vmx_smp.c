@@ -6,7 +6,7 @@
  * non-root operation on its own vmcs01 and libnest context, over the VM's
  * shared shadow EPT02 (nest_tdp_vcpu_init()). L1's vCPU n runs on the
  * processor whose APIC ID is n, and the local APIC stays L1's: L1's fixed
- * IPIs and NMIs go straight through it.
+ * IPIs go straight through it.
  *
  * INIT and SIPI cannot: a processor in VMX root operation holds an INIT
  * until its next VM entry and drops a SIPI (SDM 26.2, 33.14), and the
@@ -158,7 +158,7 @@ bool vmx_smp_take_nmi(void)
 }
 
 /* L2 is in the wait-for-SIPI state, which only INIT and SIPI end (SDM
- * 26.4.2): instead of entering it, the processor waits here (interrupts
+ * 25.4.2, activity state 3): instead of entering it, the processor waits here (interrupts
  * off; L1's stay pending in its APIC) until one of them comes. */
 void vmx_smp_l2_wait_sipi(void)
 {
