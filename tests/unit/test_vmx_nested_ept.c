@@ -15,6 +15,7 @@
 #include "tdp_testlib.h"
 #include "sim_vmx.h"
 #include "vmx/context.h"
+#include "vmx/hwfields.h"
 
 #define MEM (1u << 20)
 #define VMXON_GPA 0x1000ull
@@ -85,6 +86,8 @@ static void l1_m64(uint32_t reason, uint64_t value)
 }
 
 static void launch(uint32_t proc2_add, int ad, uint64_t pml_addr, uint16_t pml_index);
+/* The processor under L0 has no PML, so vmcs02 has no PML-index field (Bochs). */
+static bool host_without_pml;
 
 static void setup(void)
 {
@@ -124,6 +127,8 @@ static void launch(uint32_t proc2_add, int ad, uint64_t pml_addr, uint16_t pml_i
 	ck_assert_int_eq(nest_tdp_init(tdp_mem, n, &be, &tc, &tdp), NEST_OK);
 
 	sim_vmx_host_caps(&host);
+	if (host_without_pml)
+		host.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_PML << 32);
 	sim_vmx_config(&cfg, &host);
 	vmx_mem = aligned_alloc(64, (nest_vmx_size() + 63) & ~(size_t)63);
 	ck_assert_int_eq(nest_vmx_init(vmx_mem, nest_vmx_size(), &be, &cfg, &ctx), NEST_OK);
@@ -491,6 +496,28 @@ START_TEST(pml_log_write_to_no_memory_loses_the_entry_keeps_the_index)
 }
 END_TEST
 
+static void setup_pml_host_without_pml(void)
+{
+	host_without_pml = true;
+	launch(NEST_VMX_PROC2_ENABLE_PML, 1, PML_GPA, 511);
+	host_without_pml = false;
+	memset(sim_ptr(&T.sim, PML_GPA, 4096), 0, 4096);
+}
+
+/* Without the field in vmcs02, the exit to L1 (which saves L2's state from
+ * vmcs02) keeps the index libnest moved, and L1's own value across it. */
+START_TEST(pml_index_survives_exits_on_a_host_without_pml)
+{
+	ck_assert(!nest__vmx_hw_field(&ctx->host, NEST__VF_GUEST_PML_INDEX));
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 510);
+	ck_assert_int_eq(ept_exit(L2_UNMAPPED, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 510);
+	ck_assert_uint_eq(pml_entry(511), L2_MAPPED);
+}
+END_TEST
+
 static void setup_pml_no_ad(void)
 {
 	launch(NEST_VMX_PROC2_ENABLE_PML, 0, PML_GPA, 511);
@@ -536,6 +563,10 @@ int main(void)
 	tcase_add_test(t, pml_guest_paging_structure_access_is_a_logged_write);
 	tcase_add_test(t, pml_index_survives_a_reflected_exit_and_vmcs02_has_no_pml);
 	tcase_add_test(t, pml_log_write_to_no_memory_loses_the_entry_keeps_the_index);
+	suite_add_tcase(s, t);
+	t = tcase_create("pml_host_without_pml");
+	tcase_add_checked_fixture(t, setup_pml_host_without_pml, teardown);
+	tcase_add_test(t, pml_index_survives_exits_on_a_host_without_pml);
 	suite_add_tcase(s, t);
 	t = tcase_create("pml_no_ad");
 	tcase_add_checked_fixture(t, setup_pml_no_ad, teardown);
