@@ -1259,8 +1259,9 @@ static void tdp_walk(const struct nest_tdp *t, const struct tdp_root *rt,
  * address (L2-physical) of the access at PML address + 8 * index and
  * decrements the index. A log write the backend refuses (an address
  * without L1 memory) loses that entry and leaves the index as it is
- * (docs/conformance-vmx.md, "PML"). Returns NEST_E_NOENT when L1 changed
- * an entry meanwhile (the caller walks again; nothing was logged).
+ * (docs/conformance-vmx.md, "Page-modification logging"). Returns
+ * NEST_E_NOENT when L1 changed an entry meanwhile (the caller walks again;
+ * nothing was logged).
  */
 static int tdp_ept_pml_ad(const struct nest_tdp *t, struct nest_walk_result *w, uint32_t acc,
 			  uint64_t l2_gpa, struct nest__tdp_pml *pml)

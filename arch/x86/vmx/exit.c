@@ -249,9 +249,9 @@ static bool pml12_on(const struct nest__vmcs12 *v)
 	       (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_PML);
 }
 
-/* The PML index is a guest-state field: vmcs12 holds L1's; a processor
- * with PML also has it in vmcs02 (never enabled there), whose value an
- * exit copies back to vmcs12, so both move together. */
+/* The PML index is a guest-state field that vmcs12 holds (an exit keeps
+ * it, reflect.c); a processor with PML also has it in vmcs02, never
+ * enabled there, which gets the same value so that both agree. */
 static int pml12_set_index(struct nest_vmx *ctx, uint16_t index)
 {
 	ctx->vmcs12.GUEST_PML_INDEX = index;
