@@ -59,7 +59,8 @@ struct nest_vmx_caps {
 /**
  * @name Capability policy (nest_vmx_config::features)
  *
- * Features libnest may offer L1, each only if the host has it too. A
+ * Features libnest may offer L1, each only if the host has it too (but
+ * page-modification logging, which libnest runs in software). A
  * feature that is not asked for is hidden from L1: its controls read as
  * allowed-0 in the capability MSRs L1 sees. Some features are never offered,
  * whatever the config and the host, because vmcs02 cannot give L2 the
@@ -72,7 +73,7 @@ struct nest_vmx_caps {
 #define NEST_VMX_F_UNRESTRICTED_GUEST 0x00000004u ///< unrestricted guest (needs EPT)
 #define NEST_VMX_F_PREEMPTION_TIMER 0x00000008u	  ///< VMX-preemption timer
 #define NEST_VMX_F_VMCS_SHADOWING 0x00000010u ///< VMCS shadowing for L2: never offered (ignored)
-#define NEST_VMX_F_PML 0x00000020u   ///< page-modification logging: never offered (ignored)
+#define NEST_VMX_F_PML 0x00000020u   ///< page-modification logging (needs EPT), emulated by libnest
 #define NEST_VMX_F_APICV 0x00000040u ///< APIC virtualization (posted interrupts are never offered)
 #define NEST_VMX_F_VMFUNC                                                                          \
 	0x00000080u ///< VM functions: EPTP switching (needs EPT), run by libnest for L2

@@ -9,7 +9,12 @@
  * followed by nest_tdp_l1_map_changed(), and range invalidations. After
  * every fault it checks the outcome against a reference walk, and every
  * shadow leaf against a brute-force composition of L1's table (reference
- * walker, written independently of the library's) and L0's map.
+ * walker, written independently of the library's) and L0's map. EPT with
+ * A/D runs half the time with L1's page-modification log (SDM 29.3.6),
+ * from a random index: a PML-full event only at an index above 511 and
+ * only when a flag had to be set, with L1's entry untouched; a log entry
+ * (the 4 KiB page, at the index, which goes down by one) exactly when a
+ * write set a clear dirty flag.
  * Test-only code: uses libc.
  */
 #ifndef NEST_TDP_ORACLE_H
@@ -18,6 +23,7 @@
 #include <stdio.h>
 
 #include "tdp_testlib.h"
+#include "paging/paging.h"
 
 #define OR_MEM (8ull << 20)
 #define OR_MAXPHY 46
@@ -180,6 +186,8 @@ struct or_state {
 	unsigned cur;
 	uint32_t mode; /* NPT: L1's paging mode (enum nest_x86_mode) */
 	bool npt, ad;
+	bool pml;		   /* EPT with A/D: L1 logs page modifications */
+	struct nest__tdp_pml log; /* its log page and index */
 	char why[256];
 	unsigned long faults, checks;
 };
@@ -463,24 +471,91 @@ static void or_l0_change(struct or_state *s, struct or_src *src)
 	nest_tdp_l1_map_changed(s->ctx, page, len);
 }
 
+static bool or_fault_pml(struct or_state *s, const struct nest_tdp_fault_in *in);
+static bool or_check_fault(struct or_state *s, const struct nest_tdp_fault_in *pin,
+			   const struct nest_tdp_fault_out *pout);
+
 /* One fault and the check of its outcome. */
 static bool or_fault(struct or_state *s, struct or_src *src)
 {
 	static const uint32_t accs[4] = { NEST_ACC_R, NEST_ACC_W, NEST_ACC_X, NEST_ACC_R };
 	struct nest_tdp_fault_in in;
 	struct nest_tdp_fault_out out;
-	struct or_ref r;
 	int rc;
 
 	memset(&in, 0, sizeof(in));
 	in.l2_gpa = or_gpa(src);
 	in.access = accs[or_next(src, 1) & 3];
 	in.flags = NEST_TDP_F_FINAL;
+	if (s->pml)
+		return or_fault_pml(s, &in);
 	rc = nest_tdp_fault(s->ctx, &s->root, &in, &out);
 	s->faults++;
 	if (rc != NEST_OK)
 		return rc == NEST_E_NOMEM ? true : or_fail(s, "nest_tdp_fault failed", in.l2_gpa, rc);
-	r = or_ref(s, in.l2_gpa);
+	return or_check_fault(s, &in, &out);
+}
+
+/* A fault with L1's page-modification log, checked against the log rules
+ * (SDM 29.3.6) and then as any fault. */
+static bool or_fault_pml(struct or_state *s, const struct nest_tdp_fault_in *in)
+{
+	struct nest_tdp_fault_out out;
+	struct or_ref r0 = or_ref(s, in->l2_gpa), r1;
+	uint16_t index = s->log.index;
+	uint64_t slot = s->log.addr + 8ull * index, before = 0;
+	bool write = (in->access & NEST_ACC_W) != 0;
+	bool set_d = r0.mapped && write && !(r0.leaf & TB_EPT_D);
+	int rc;
+
+	if (index < PML_ENTRIES)
+		before = sim_read64(&s->t.sim, slot);
+	rc = nest__tdp_fault_pml(s->ctx, &s->root, in, &s->log, &out);
+	s->faults++;
+	if (rc != NEST_OK)
+		return rc == NEST_E_NOMEM ? true : or_fail(s, "PML fault failed", in->l2_gpa, rc);
+	r1 = or_ref(s, in->l2_gpa);
+	if (s->log.full) {
+		if (index < PML_ENTRIES)
+			return or_fail(s, "PML full below index 512", in->l2_gpa, index);
+		if (r0.mapped && r0.accessed && !set_d)
+			return or_fail(s, "PML full with no flag to set", in->l2_gpa, r0.leaf);
+		if (r1.leaf != r0.leaf || r1.accessed != r0.accessed)
+			return or_fail(s, "PML full but a flag was set", r0.leaf, r1.leaf);
+		if (s->log.index != index || s->log.logged)
+			return or_fail(s, "PML full but logged", index, s->log.index);
+		s->log.index = PML_ENTRIES - 1; /* L1 empties its log */
+		return or_check_all(s);
+	}
+	if (s->log.logged) {
+		if (!set_d || index >= PML_ENTRIES || !(r1.leaf & TB_EPT_D))
+			return or_fail(s, "logged without setting a dirty flag", in->l2_gpa,
+				       r0.leaf);
+		if (sim_read64(&s->t.sim, slot) != (in->l2_gpa & ~0xfffull))
+			return or_fail(s, "wrong log entry", in->l2_gpa, sim_read64(&s->t.sim, slot));
+		if (s->log.index != (uint16_t)(index - 1))
+			return or_fail(s, "index not decremented", index, s->log.index);
+	} else {
+		if (s->log.index != index)
+			return or_fail(s, "index moved without a log entry", index, s->log.index);
+		if (index < PML_ENTRIES && sim_read64(&s->t.sim, slot) != before)
+			return or_fail(s, "log written without an entry", index, before);
+		if (out.kind == NEST_TDP_FIXED && set_d && !s->log.lost)
+			return or_fail(s, "dirty flag set but not logged", in->l2_gpa, r0.leaf);
+	}
+	if (index >= PML_ENTRIES && out.kind == NEST_TDP_FIXED && !(r0.accessed && !set_d))
+		return or_fail(s, "flag set at a full index", in->l2_gpa, index);
+	return or_check_fault(s, in, &out);
+}
+
+/* The outcome of one fault against the reference walk, then every leaf. */
+static bool or_check_fault(struct or_state *s, const struct nest_tdp_fault_in *pin,
+			   const struct nest_tdp_fault_out *pout)
+{
+	const struct nest_tdp_fault_in in = *pin;
+	const struct nest_tdp_fault_out out = *pout;
+	struct or_ref r = or_ref(s, in.l2_gpa);
+
 	switch (out.kind) {
 	case NEST_TDP_FIXED:
 		if (!r.mapped || (in.access & ~r.rights))
@@ -604,6 +679,17 @@ static bool or_run_vcpus(struct or_state *s, const uint8_t *data, size_t size, u
 		for (op = 0; op < 16; op++)
 			or_l1_change(s, &src);
 		s->roots[k] = s->root;
+	}
+	/* EPT with A/D: bit 2 (an NPT mode bit) turns L1's log on, from an
+	 * index near 0, near 511, or above 511. */
+	s->pml = !s->npt && s->ad && (c & 4);
+	if (s->pml) {
+		uint64_t b = or_next(&src, 1);
+
+		s->log.addr = tb_new_table(&s->t);
+		s->log.index = (b & 0x80)   ? (uint16_t)(0xff00u | b)
+			       : (b & 0x40) ? (uint16_t)(PML_ENTRIES - 1 - (b & 0x3f))
+					    : (uint16_t)(b & 0x3f);
 	}
 	s->cur = 1;
 	s->vcur[0] = s->vcur[1] = 1;

@@ -234,14 +234,41 @@ START_TEST(features_vmcs02_cannot_carry_are_never_offered)
 
 	ck_assert_uint_eq(N.cfg.features, NEST_VMX_F_ALL);
 	ck_assert_uint_eq(may1(c.procbased2) &
-			      (NEST_VMX_PROC2_VMCS_SHADOWING | NEST_VMX_PROC2_ENABLE_PML |
-			       NEST_VMX_PROC2_EPT_VIOLATION_VE),
+			      (NEST_VMX_PROC2_VMCS_SHADOWING | NEST_VMX_PROC2_EPT_VIOLATION_VE),
 			  0);
 	ck_assert_uint_eq(may1(c.pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
 	ck_assert_uint_eq(may1(c.true_pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
 	ck_assert_uint_eq(may1(c.procbased) & NEST_VMX_PROC_ACTIVATE_TERTIARY, 0);
 	ck_assert_uint_eq(may1(c.true_procbased) & NEST_VMX_PROC_ACTIVATE_TERTIARY, 0);
 	ck_assert_uint_eq(c.procbased3, 0);
+}
+END_TEST
+
+/* PML runs in software (SDM 29.3.6 emulated by the EPT02 fault path):
+ * offered with EPT, whether or not the host has it. */
+START_TEST(pml_is_offered_with_ept_whatever_the_host)
+{
+	struct nest_vmx_caps c = offered();
+
+	ck_assert_uint_ne(may1(c.procbased2) & NEST_VMX_PROC2_ENABLE_PML, 0);
+	ck_assert_uint_eq((uint32_t)c.procbased2 & NEST_VMX_PROC2_ENABLE_PML, 0);
+	N.host.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_PML << 32);
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
+	c = offered();
+	ck_assert_uint_ne(may1(c.procbased2) & NEST_VMX_PROC2_ENABLE_PML, 0);
+	ck_assert_uint_ne(N.ctx->features & NEST_VMX_F_PML, 0);
+}
+END_TEST
+
+START_TEST(pml_is_not_offered_by_a_policy_without_it)
+{
+	struct nest_vmx_caps c;
+
+	N.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_PML;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(may1(c.procbased2) & NEST_VMX_PROC2_ENABLE_PML, 0);
+	ck_assert_uint_ne(may1(c.procbased2) & NEST_VMX_PROC2_ENABLE_EPT, 0);
 }
 END_TEST
 
@@ -454,6 +481,8 @@ static Suite *caps_suite(void)
 	tcase_add_test(tc, msr_list_size_is_offered_as_512_entries);
 	tcase_add_test(tc, activity_states_follow_the_host_except_shutdown);
 	tcase_add_test(tc, features_vmcs02_cannot_carry_are_never_offered);
+	tcase_add_test(tc, pml_is_offered_with_ept_whatever_the_host);
+	tcase_add_test(tc, pml_is_not_offered_by_a_policy_without_it);
 	tcase_add_test(tc, host_without_true_ctls_yields_no_true_msrs);
 	tcase_add_test(tc, host_without_secondary_controls_yields_no_procbased2);
 	tcase_add_test(tc, vmcs_enum_reports_highest_field_index);

@@ -456,6 +456,16 @@ START_TEST(ept_violation_with_ept12_goes_to_the_shadow)
 }
 END_TEST
 
+/* L1's PML is emulated (its PML-full exits come from the EPT02 fault
+ * path): a PML-full exit of the processor is from L0's own log. */
+START_TEST(pml_full_from_the_processor_is_l0s_even_with_l1_pml)
+{
+	v.CPU_BASED_VM_EXEC_CONTROL = NEST_VMX_PROC_ACTIVATE_SECONDARY;
+	v.SECONDARY_VM_EXEC_CONTROL = NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_ENABLE_PML;
+	ck_assert_int_eq(owner(NEST_VMX_EXIT_PML_FULL), NEST__VMX_OWNER_L0);
+}
+END_TEST
+
 static Suite *exit_decide_suite(void)
 {
 	Suite *s = suite_create("vmx_exit_decide");
@@ -502,6 +512,7 @@ static Suite *exit_decide_suite(void)
 	tcase_add_test(t, exception_exit_goes_through_decision_with_error_code);
 	tcase_add_test(t, ept_violation_without_ept12_is_an_ept01_fault_for_l0);
 	tcase_add_test(t, ept_violation_with_ept12_goes_to_the_shadow);
+	tcase_add_test(t, pml_full_from_the_processor_is_l0s_even_with_l1_pml);
 	suite_add_tcase(s, t);
 	return s;
 }

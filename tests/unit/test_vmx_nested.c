@@ -1041,6 +1041,20 @@ START_TEST(shadow_bitmaps_clear_exactly_the_shadowed_fields)
 }
 END_TEST
 
+/* libnest runs L1's PML: the index lives in vmcs12, which a shadow VMCS of
+ * a processor without PML could not hold, so L1's VMREAD and VMWRITE of it
+ * always exit. */
+START_TEST(shadow_bitmaps_make_the_pml_index_exit)
+{
+	static uint8_t rd[4096], wr[4096];
+	const unsigned e = NEST_VMCS_GUEST_PML_INDEX;
+
+	ck_assert_int_eq(nest_vmx_shadow_bitmaps(rd, wr), NEST_OK);
+	ck_assert(rd[e >> 3] & (1u << (e & 7)));
+	ck_assert(wr[e >> 3] & (1u << (e & 7)));
+}
+END_TEST
+
 static Suite *nested_suite(void)
 {
 	Suite *s = suite_create("vmx_nested");
@@ -1118,6 +1132,7 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, entry_msr_load_count_beyond_what_libnest_keeps_is_unsupported);
 	tcase_add_test(t, l2_exit_outside_l2_is_a_state_error);
 	tcase_add_test(t, shadow_bitmaps_clear_exactly_the_shadowed_fields);
+	tcase_add_test(t, shadow_bitmaps_make_the_pml_index_exit);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -15,6 +15,7 @@
 #include "tdp_testlib.h"
 #include "sim_vmx.h"
 #include "vmx/context.h"
+#include "vmx/hwfields.h"
 
 #define MEM (1u << 20)
 #define VMXON_GPA 0x1000ull
@@ -84,7 +85,16 @@ static void l1_m64(uint32_t reason, uint64_t value)
 	ck_assert_uint_eq(act.result, NEST_VMX_SUCCEED);
 }
 
+static void launch(uint32_t proc2_add, int ad, uint64_t pml_addr, uint16_t pml_index);
+/* The processor under L0 has no PML, so vmcs02 has no PML-index field (Bochs). */
+static bool host_without_pml;
+
 static void setup(void)
+{
+	launch(0, 1, 0, 0);
+}
+
+static void launch(uint32_t proc2_add, int ad, uint64_t pml_addr, uint16_t pml_index)
 {
 	struct nest_vmx_caps host;
 	struct nest_vmx_config cfg;
@@ -117,6 +127,8 @@ static void setup(void)
 	ck_assert_int_eq(nest_tdp_init(tdp_mem, n, &be, &tc, &tdp), NEST_OK);
 
 	sim_vmx_host_caps(&host);
+	if (host_without_pml)
+		host.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_ENABLE_PML << 32);
 	sim_vmx_config(&cfg, &host);
 	vmx_mem = aligned_alloc(64, (nest_vmx_size() + 63) & ~(size_t)63);
 	ck_assert_int_eq(nest_vmx_init(vmx_mem, nest_vmx_size(), &be, &cfg, &ctx), NEST_OK);
@@ -138,7 +150,7 @@ static void setup(void)
 	T.next_table = TABLES;
 	root = tb_new_table(&T);
 	tb_map64(&T, root, 4, L2_MAPPED, L1_BACKING, 1, TB_EPT_RWX | TB_EPT_MT(6), TB_EPT_RWX);
-	eptp12 = TB_EPTP(root, 4, 1);
+	eptp12 = TB_EPTP(root, 4, ad);
 
 	l1_m64(NEST_VMX_EXIT_VMXON, VMXON_GPA);
 	l1_m64(NEST_VMX_EXIT_VMPTRLD, VMCS_GPA);
@@ -148,6 +160,9 @@ static void setup(void)
 	ctx->vmcs12 = base.v;
 	ctx->vmcs12.revision = rev;
 	ctx->vmcs12.EPT_POINTER = eptp12;
+	ctx->vmcs12.SECONDARY_VM_EXEC_CONTROL |= proc2_add;
+	ctx->vmcs12.PML_ADDRESS = pml_addr;
+	ctx->vmcs12.GUEST_PML_INDEX = pml_index;
 	ck_assert_int_eq(l1_exec(NEST_VMX_EXIT_VMLAUNCH, 0), NEST_OK);
 	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_ENTER_L2);
 }
@@ -290,6 +305,261 @@ START_TEST(l2_writing_its_io_bitmap_leaves_ports_l1_passes_to_l0)
 }
 END_TEST
 
+/* ---- page-modification logging (SDM 29.3.6) ---- */
+
+#define PML_GPA 0x90000ull	   /* L1's log page */
+#define L2_SECOND 0x201000ull	   /* a second L2 page EPT12 maps ... */
+#define L1_SECOND 0x81000ull	   /* ... to this L1 page */
+#define PML_FULL_INDEX 0xffffu	   /* where the index goes after entry 0 */
+#define NOT_L1_MEMORY 0x4000000ull /* page-aligned, no L1 memory there */
+#define QUAL_NMI_UNBLOCK (1ull << 12)
+
+/* The EPT12 leaf of an L2 page, read back through L1 memory. */
+static uint64_t ept12_leaf(uint64_t l2)
+{
+	uint64_t table = eptp12 & ~0xfffull, e = 0;
+	unsigned l;
+
+	for (l = 4; l >= 1; l--) {
+		e = sim_read64(&T.sim, table + ((l2 >> (12 + 9 * (l - 1))) & 511) * 8);
+		table = e & 0x000ffffffffff000ull;
+	}
+	return e;
+}
+
+/* The EPT02 leaf libnest built for an L2 page (0 if none). */
+static uint64_t ept02_leaf(uint64_t l2)
+{
+	uint64_t table = v02(NEST_VMCS_EPT_POINTER) & ~0xfffull, e = 0;
+	unsigned l;
+
+	for (l = 4; l >= 1; l--) {
+		uint64_t *t = sim_pool_hva(&T.sim, table);
+
+		if (t == NULL)
+			return 0;
+		e = t[(l2 >> (12 + 9 * (l - 1))) & 511];
+		if (!(e & TB_EPT_RWX) || (l > 1 && (e & TB_EPT_PS)))
+			return e;
+		table = e & 0x000ffffffffff000ull;
+	}
+	return e;
+}
+
+static uint64_t pml_entry(unsigned i)
+{
+	return sim_read64(&T.sim, PML_GPA + 8ull * i);
+}
+
+static void map_second(uint64_t bits)
+{
+	tb_map64(&T, eptp12 & ~0xfffull, 4, L2_SECOND, L1_SECOND, 1,
+		 TB_EPT_RWX | TB_EPT_MT(6) | bits, TB_EPT_RWX);
+}
+
+/* L1 set the index before its entry: vmcs12 and vmcs02 hold it. */
+static void set_index(uint16_t index)
+{
+	ctx->vmcs12.GUEST_PML_INDEX = index;
+	sim_vmcs_set(&T.sim, NEST_VMCS02, NEST_VMCS_GUEST_PML_INDEX, index);
+}
+
+static void setup_pml(void)
+{
+	launch(NEST_VMX_PROC2_ENABLE_PML, 1, PML_GPA, 511);
+	memset(sim_ptr(&T.sim, PML_GPA, 4096), 0, 4096);
+}
+
+START_TEST(pml_write_logs_the_4k_page_at_the_index_and_decrements_it)
+{
+	ck_assert_int_eq(ept_exit(L2_MAPPED + 0x123, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(pml_entry(511), L2_MAPPED);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 510);
+	ck_assert_uint_eq(ept12_leaf(L2_MAPPED) & (TB_EPT_A | TB_EPT_D), TB_EPT_A | TB_EPT_D);
+	/* The next page goes to the next entry down. */
+	map_second(0);
+	ck_assert_int_eq(ept_exit(L2_SECOND + 8, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(pml_entry(510), L2_SECOND);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 509);
+	ck_assert_uint_eq(pml_entry(511), L2_MAPPED);
+}
+END_TEST
+
+START_TEST(pml_read_sets_accessed_and_logs_nothing)
+{
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(ept12_leaf(L2_MAPPED) & (TB_EPT_A | TB_EPT_D), TB_EPT_A);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 511);
+	ck_assert_uint_eq(pml_entry(511), 0);
+}
+END_TEST
+
+/* EPT02 cannot let a write through while EPT12's dirty flag is clear: the
+ * write must come to the fault path, which logs it. */
+START_TEST(pml_ept02_leaf_stays_read_only_until_the_logged_write)
+{
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_uint_ne(ept02_leaf(L2_MAPPED) & TB_EPT_R, 0);
+	ck_assert_uint_eq(ept02_leaf(L2_MAPPED) & TB_EPT_W, 0);
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_ne(ept02_leaf(L2_MAPPED) & TB_EPT_W, 0);
+	ck_assert_uint_eq(pml_entry(511), L2_MAPPED);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 510);
+}
+END_TEST
+
+START_TEST(pml_no_log_when_the_dirty_flag_was_already_set)
+{
+	map_second(TB_EPT_A | TB_EPT_D);
+	ck_assert_int_eq(ept_exit(L2_SECOND, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 511);
+	ck_assert_uint_eq(pml_entry(511), 0);
+}
+END_TEST
+
+/* SDM 29.3.6: the index goes from 0 to FFFFH; the next access that would
+ * set a flag is a PML-full VM exit: nothing set, nothing logged, no access. */
+START_TEST(pml_index_0_logs_then_ffff_gives_a_pml_full_exit)
+{
+	uint64_t before;
+
+	set_index(0);
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(pml_entry(0), L2_MAPPED);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, PML_FULL_INDEX);
+
+	map_second(0);
+	before = ept12_leaf(L2_SECOND);
+	ck_assert_int_eq(ept_exit(L2_SECOND + 0x40, NEST_EPT_QUAL_WRITE | QUAL_NMI_UNBLOCK),
+			 NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert(!nest_vmx_in_l2(ctx));
+	ck_assert_uint_eq(ctx->vmcs12.VM_EXIT_REASON, NEST_VMX_EXIT_PML_FULL);
+	ck_assert_uint_eq(ctx->vmcs12.EXIT_QUALIFICATION, QUAL_NMI_UNBLOCK);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, PML_FULL_INDEX);
+	ck_assert_uint_eq(ept12_leaf(L2_SECOND), before);
+	ck_assert_uint_eq(ept02_leaf(L2_SECOND) & TB_EPT_RWX, 0);
+	ck_assert_uint_eq(pml_entry(0), L2_MAPPED);
+	ck_assert_uint_eq(sim_read64(&T.sim, PML_GPA - 8), 0);
+	ck_assert_uint_eq(sim_read64(&T.sim, PML_GPA + 4096), 0);
+}
+END_TEST
+
+/* Any index above 511 is full, and so is a read that would set an
+ * accessed flag ("an accessed or dirty flag", SDM 29.3.6). */
+START_TEST(pml_index_above_511_stops_a_read_that_sets_accessed)
+{
+	set_index(512);
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(ctx->vmcs12.VM_EXIT_REASON, NEST_VMX_EXIT_PML_FULL);
+	ck_assert_uint_eq(ctx->vmcs12.EXIT_QUALIFICATION, 0);
+	ck_assert_uint_eq(ept12_leaf(L2_MAPPED) & (TB_EPT_A | TB_EPT_D), 0);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 512);
+}
+END_TEST
+
+/* With every flag set already there is nothing to log: a full index does
+ * not stop the access. */
+START_TEST(pml_full_index_lets_an_access_that_sets_no_flag_through)
+{
+	/* A read of the first page sets the accessed flags of the tables. */
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_READ), NEST_OK);
+	map_second(TB_EPT_A | TB_EPT_D);
+	set_index(PML_FULL_INDEX);
+	ck_assert_int_eq(ept_exit(L2_SECOND, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_ne(ept02_leaf(L2_SECOND) & TB_EPT_W, 0);
+}
+END_TEST
+
+/* With EPT A/D on, the processor's accesses to guest paging structures are
+ * writes for EPT (SDM 29.3.3.2): the table's page is logged. */
+START_TEST(pml_guest_paging_structure_access_is_a_logged_write)
+{
+	ck_assert_int_eq(ept_exit(L2_MAPPED + 0x18, NEST_EPT_QUAL_READ | NEST_EPT_QUAL_GLA_VALID),
+			 NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(pml_entry(511), L2_MAPPED);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 510);
+}
+END_TEST
+
+/* The index is guest state: vmcs02 (which has the field on this host,
+ * never with PML on) moves with vmcs12, so a later exit to L1, which
+ * saves guest state from vmcs02, keeps the emulated value. */
+START_TEST(pml_index_survives_a_reflected_exit_and_vmcs02_has_no_pml)
+{
+	ck_assert_uint_eq(v02(NEST_VMCS_SECONDARY_VM_EXEC_CONTROL) & NEST_VMX_PROC2_ENABLE_PML, 0);
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PML_INDEX), 510);
+	ck_assert_int_eq(ept_exit(L2_UNMAPPED, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(ctx->vmcs12.VM_EXIT_REASON, NEST_VMX_EXIT_EPT_VIOLATION);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 510);
+}
+END_TEST
+
+/* The SDM says nothing of a log address without memory: the entry is lost,
+ * the index stays, the dirty flag is set and the write goes through
+ * (docs/conformance-vmx.md). */
+START_TEST(pml_log_write_to_no_memory_loses_the_entry_keeps_the_index)
+{
+	ctx->vmcs12.PML_ADDRESS = NOT_L1_MEMORY; /* L1 wrote it before the entry */
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 511);
+	ck_assert_uint_ne(ept12_leaf(L2_MAPPED) & TB_EPT_D, 0);
+}
+END_TEST
+
+static void setup_pml_host_without_pml(void)
+{
+	host_without_pml = true;
+	launch(NEST_VMX_PROC2_ENABLE_PML, 1, PML_GPA, 511);
+	host_without_pml = false;
+	memset(sim_ptr(&T.sim, PML_GPA, 4096), 0, 4096);
+}
+
+/* Without the field in vmcs02, the exit to L1 (which saves L2's state from
+ * vmcs02) keeps the index libnest moved, and L1's own value across it. */
+START_TEST(pml_index_survives_exits_on_a_host_without_pml)
+{
+	ck_assert(!nest__vmx_hw_field(&ctx->host, NEST__VF_GUEST_PML_INDEX));
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 510);
+	ck_assert_int_eq(ept_exit(L2_UNMAPPED, NEST_EPT_QUAL_READ), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 510);
+	ck_assert_uint_eq(pml_entry(511), L2_MAPPED);
+}
+END_TEST
+
+static void setup_pml_no_ad(void)
+{
+	launch(NEST_VMX_PROC2_ENABLE_PML, 0, PML_GPA, 511);
+	memset(sim_ptr(&T.sim, PML_GPA, 4096), 0, 4096);
+}
+
+/* Without EPTP bit 6 there are no dirty flags to set, so nothing is logged. */
+START_TEST(pml_without_eptp_ad_logs_nothing)
+{
+	ck_assert_int_eq(ept_exit(L2_MAPPED, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(ctx->vmcs12.GUEST_PML_INDEX, 511);
+	ck_assert_uint_eq(pml_entry(511), 0);
+	ck_assert_uint_eq(ept12_leaf(L2_MAPPED) & (TB_EPT_A | TB_EPT_D), 0);
+	set_index(PML_FULL_INDEX);
+	map_second(0);
+	ck_assert_int_eq(ept_exit(L2_SECOND, NEST_EPT_QUAL_WRITE), NEST_OK);
+	ck_assert_uint_eq(act.kind, NEST_VMX_ACT_RESUME_L2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vmx_nested_ept");
@@ -302,6 +572,27 @@ int main(void)
 	tcase_add_test(t, violation_l0s_map_causes_names_the_l1_physical_address);
 	tcase_add_test(t, l2_writing_its_io_bitmap_through_ept12_decides_its_next_access);
 	tcase_add_test(t, l2_writing_its_io_bitmap_leaves_ports_l1_passes_to_l0);
+	suite_add_tcase(s, t);
+	t = tcase_create("pml");
+	tcase_add_checked_fixture(t, setup_pml, teardown);
+	tcase_add_test(t, pml_write_logs_the_4k_page_at_the_index_and_decrements_it);
+	tcase_add_test(t, pml_read_sets_accessed_and_logs_nothing);
+	tcase_add_test(t, pml_ept02_leaf_stays_read_only_until_the_logged_write);
+	tcase_add_test(t, pml_no_log_when_the_dirty_flag_was_already_set);
+	tcase_add_test(t, pml_index_0_logs_then_ffff_gives_a_pml_full_exit);
+	tcase_add_test(t, pml_index_above_511_stops_a_read_that_sets_accessed);
+	tcase_add_test(t, pml_full_index_lets_an_access_that_sets_no_flag_through);
+	tcase_add_test(t, pml_guest_paging_structure_access_is_a_logged_write);
+	tcase_add_test(t, pml_index_survives_a_reflected_exit_and_vmcs02_has_no_pml);
+	tcase_add_test(t, pml_log_write_to_no_memory_loses_the_entry_keeps_the_index);
+	suite_add_tcase(s, t);
+	t = tcase_create("pml_host_without_pml");
+	tcase_add_checked_fixture(t, setup_pml_host_without_pml, teardown);
+	tcase_add_test(t, pml_index_survives_exits_on_a_host_without_pml);
+	suite_add_tcase(s, t);
+	t = tcase_create("pml_no_ad");
+	tcase_add_checked_fixture(t, setup_pml_no_ad, teardown);
+	tcase_add_test(t, pml_without_eptp_ad_logs_nothing);
 	suite_add_tcase(s, t);
 	return nest_test_run(s);
 }

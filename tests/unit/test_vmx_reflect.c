@@ -109,7 +109,8 @@ END_TEST
 
 /* Every guest-state field of the list (nest/vmcs-fields.def) is saved from
  * vmcs02, except those saved only under a control, or never, which keep
- * L1's values when no control asks for them (CR0/CR4: L2's view, below). */
+ * L1's values when no control asks for them (CR0/CR4: L2's view, below).
+ * The PML index is never taken from vmcs02: libnest runs L1's PML. */
 START_TEST(every_guest_field_is_saved_except_the_conditional_ones)
 {
 	unsigned i, saved = 0;
@@ -133,7 +134,8 @@ START_TEST(every_guest_field_is_saved_except_the_conditional_ones)
 			    i == NEST__VF_GUEST_DR7 || i == NEST__VF_VMX_PREEMPTION_TIMER_VALUE ||
 			    i == NEST__VF_GUEST_IA32_PERF_GLOBAL_CTRL ||
 			    i == NEST__VF_GUEST_PDPTE0 || i == NEST__VF_GUEST_PDPTE1 ||
-			    i == NEST__VF_GUEST_PDPTE2 || i == NEST__VF_GUEST_PDPTE3;
+			    i == NEST__VF_GUEST_PDPTE2 || i == NEST__VF_GUEST_PDPTE3 ||
+			    i == NEST__VF_GUEST_PML_INDEX;
 
 		if (f->type != NEST_VMCS_T_GUEST || i == NEST__VF_GUEST_CR0 ||
 		    i == NEST__VF_GUEST_CR4)

@@ -152,4 +152,30 @@ static inline int nest__pg_set_ad(const struct nest_backend *be, struct nest_wal
 /* How many times a walk restarts when L1 changes an entry under it. */
 #define PG_WALK_RETRIES 4
 
+/* --- page-modification logging of L1 (SDM 29.3.6) --- */
+/* The log holds 512 entries of 8 bytes; an index above 511 means it is full. */
+#define PML_ENTRIES 512u
+#define PML_ENTRY_SIZE 8u
+
+/*
+ * L1's page-modification log for one fault on an EPT root whose EPTP
+ * enables accessed and dirty flags (the caller's vmcs12 has "enable PML"):
+ * the fault sets EPT12's flags only after checking the index, logs the
+ * L2-physical page whose dirty flag it set, and tells a PML-full event.
+ */
+struct nest__tdp_pml {
+	uint64_t addr;	/* PML address: L1-physical, 4 KiB aligned */
+	uint16_t index; /* in: the PML index; out: after the fault */
+	uint8_t full;	/* out: PML-full event (nothing set, nothing installed) */
+	uint8_t logged; /* out: an entry was written and the index decremented */
+	uint8_t lost;	/* out: a dirty flag was set but the log write failed */
+	uint8_t pad[3];
+};
+
+/* nest_tdp_fault() with L1's page-modification log (NULL: none). On a
+ * PML-full event, out->kind is NEST_TDP_RETRY and pml->full is set. */
+int nest__tdp_fault_pml(struct nest_tdp *h, const struct nest_tdp_l1_root *l1,
+			const struct nest_tdp_fault_in *in, struct nest__tdp_pml *pml,
+			struct nest_tdp_fault_out *out);
+
 #endif /* NEST_PAGING_H */

@@ -1249,8 +1249,77 @@ static void tdp_walk(const struct nest_tdp *t, const struct tdp_root *rt,
 	}
 }
 
+/*
+ * The accessed/dirty update of an EPT walk @w (made without one) under
+ * L1's page-modification log (SDM 29.3.6). Before it sets an accessed or
+ * dirty flag the processor checks the PML index: above 511, a PML-full
+ * event, the flags stay as they are and the access does not happen
+ * (pml->full). Otherwise it sets the flags and, when it changed the
+ * leaf's dirty flag from 0 to 1, writes the 4 KiB-aligned guest-physical
+ * address (L2-physical) of the access at PML address + 8 * index and
+ * decrements the index. A log write the backend refuses (an address
+ * without L1 memory) loses that entry and leaves the index as it is
+ * (docs/conformance-vmx.md, "Page-modification logging"). Returns
+ * NEST_E_NOENT when L1 changed an entry meanwhile (the caller walks again;
+ * nothing was logged).
+ */
+static int tdp_ept_pml_ad(const struct nest_tdp *t, struct nest_walk_result *w, uint32_t acc,
+			  uint64_t l2_gpa, struct nest__tdp_pml *pml)
+{
+	uint64_t leaf = w->entry[w->level - 1], rec;
+	bool set_d = (acc & NEST_ACC_W) && !(leaf & EPT_D), set_a = false;
+	unsigned l;
+	int rc;
+
+	for (l = w->levels; l >= w->level; l--)
+		if (!(w->entry[l - 1] & EPT_A))
+			set_a = true;
+	if (!set_a && !set_d)
+		return NEST_OK;
+	if (pml->index >= PML_ENTRIES) {
+		pml->full = 1;
+		return NEST_OK;
+	}
+	rc =
+	    nest__pg_set_ad(&t->be, w, w->levels, w->level, sizeof(uint64_t), EPT_A, EPT_D, acc, 0);
+	if (rc != NEST_OK || w->status != NEST_WALK_OK || !set_d)
+		return rc;
+	rec = l2_gpa & ~(PG_PAGE_SIZE - 1);
+	if (nest__be_write(&t->be, pml->addr + (uint64_t)pml->index * PML_ENTRY_SIZE, &rec,
+			   sizeof(rec)) != NEST_OK) {
+		pml->lost = 1;
+		return NEST_OK;
+	}
+	pml->index--;
+	pml->logged = 1;
+	return NEST_OK;
+}
+
+/* The walk of a fault: with L1's page-modification log on an EPT root with
+ * A/D flags, a walk that sets nothing, then tdp_ept_pml_ad(); restarted as
+ * nest__ept_walk() restarts when L1 changes an entry under it. */
+static void tdp_fault_walk(const struct nest_tdp *t, const struct tdp_root *rt,
+			   const struct nest_tdp_l1_root *l1, uint64_t l2_gpa, uint32_t acc,
+			   struct nest__tdp_pml *pml, struct nest_walk_result *w)
+{
+	unsigned tries;
+
+	if (pml == NULL || rt->kind != NEST_TDP_EPT || !rt->ad) {
+		tdp_walk(t, rt, &t->be, l1, l2_gpa, acc, NEST_WALK_SET_AD, w);
+		return;
+	}
+	for (tries = 0; tries < PG_WALK_RETRIES; tries++) {
+		tdp_walk(t, rt, &t->be, l1, l2_gpa, acc, 0, w);
+		if (w->status != NEST_WALK_OK ||
+		    tdp_ept_pml_ad(t, w, acc, l2_gpa, pml) != NEST_E_NOENT)
+			return;
+	}
+	w->status = NEST_WALK_RACE;
+}
+
 static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_root *l1,
-		     const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out)
+		     const struct nest_tdp_fault_in *in, struct nest__tdp_pml *pml,
+		     struct nest_tdp_fault_out *out)
 {
 	struct nest_walk_result w;
 	struct nest_l0_map m;
@@ -1277,7 +1346,11 @@ static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_ro
 	/* L1's controls of this entry: a root is shared by every CR4 with the
 	 * same paging mode and EFER.NXE, but CR4.SMEP still shapes the error
 	 * code (the I/D bit) of a reflected fault. */
-	tdp_walk(t, rt, &t->be, l1, in->l2_gpa, acc, NEST_WALK_SET_AD, &w);
+	tdp_fault_walk(t, rt, l1, in->l2_gpa, acc, pml, &w);
+	if (pml != NULL && pml->full) {
+		out->kind = NEST_TDP_RETRY;
+		return NEST_OK;
+	}
 
 	switch (w.status) {
 	case NEST_WALK_OK:
@@ -1339,8 +1412,9 @@ static int tdp_fault(struct nest_tdp *t, unsigned v, const struct nest_tdp_l1_ro
 	return NEST_OK;
 }
 
-NEST_API int nest_tdp_fault(struct nest_tdp *h, const struct nest_tdp_l1_root *l1,
-			    const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out)
+int nest__tdp_fault_pml(struct nest_tdp *h, const struct nest_tdp_l1_root *l1,
+			const struct nest_tdp_fault_in *in, struct nest__tdp_pml *pml,
+			struct nest_tdp_fault_out *out)
 {
 	struct nest_tdp *t;
 	unsigned v = 0;
@@ -1349,10 +1423,21 @@ NEST_API int nest_tdp_fault(struct nest_tdp *h, const struct nest_tdp_l1_root *l
 	t = tdp_resolve(h, &v);
 	if (t == NULL || l1 == NULL || in == NULL || out == NULL)
 		return NEST_E_INVAL;
+	if (pml != NULL) {
+		pml->full = 0;
+		pml->logged = 0;
+		pml->lost = 0;
+	}
 	tdp_lock(t);
-	rc = tdp_fault(t, v, l1, in, out);
+	rc = tdp_fault(t, v, l1, in, pml, out);
 	tdp_unlock(t);
 	return rc;
+}
+
+NEST_API int nest_tdp_fault(struct nest_tdp *h, const struct nest_tdp_l1_root *l1,
+			    const struct nest_tdp_fault_in *in, struct nest_tdp_fault_out *out)
+{
+	return nest__tdp_fault_pml(h, l1, in, NULL, out);
 }
 
 /* ---- invalidation ---- */

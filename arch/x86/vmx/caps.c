@@ -78,15 +78,26 @@ static const struct ctl_feature {
  *   - VMCS shadowing for L2 (L2's VMREAD/VMWRITE through a shadow VMCS in
  *     L1 memory and L1's bitmaps; vmcs02 runs without it, so L1 would see
  *     exits it did not ask for);
- *   - PML (the processor would log L2-physical addresses of EPT02's dirty
- *     flags into L1's log page; libnest builds EPT02 without that);
  *   - posted interrupts (the descriptor and notification vector of L1 are
  *     not L0's; part of NEST_VMX_F_APICV, whose other controls are offered).
  * VM functions (EPTP switching) are offered: vmfunc.c runs them.
  * Tertiary controls, EPT-violation #VE and the others listed above
  * ctl_base are not offered either.
  */
-#define FEATURES_NEVER_OFFERED (NEST_VMX_F_VMCS_SHADOWING | NEST_VMX_F_PML)
+#define FEATURES_NEVER_OFFERED NEST_VMX_F_VMCS_SHADOWING
+
+/*
+ * Features libnest runs in software alone, so the host need not have their
+ * controls (only the secondary controls that carry them, and EPT):
+ *   - PML (SDM 29.3.6): vmcs02 never enables it. EPT02 is a shadow whose
+ *     leaves stay read-only until EPT12's dirty flag is set, so every
+ *     access that would set an accessed or dirty flag in EPT12 comes to
+ *     the fault path (paging/shadow.c), which checks L1's PML index first
+ *     (a PML-full exit above 511, nothing set), sets the flags, and logs
+ *     the L2-physical page into L1's log when it set a dirty flag. That is
+ *     the processor's rule with no access left out, whatever the host has.
+ */
+#define FEATURES_SOFTWARE NEST_VMX_F_PML
 
 /* Features that only make sense with EPT (SDM 26.2.1.1: unrestricted
  * guest and PML require "enable EPT"; EPTP switching switches EPTPs). */
@@ -171,7 +182,8 @@ static uint32_t available_features(const struct nest_vmx *ctx)
 			continue; /* only the defining control decides */
 		if (f->ctl == CTL_PROC2 && !secondary)
 			avail &= ~f->feature;
-		if ((allowed1(*host_ctl(h, f->ctl)) & f->bits) != f->bits)
+		if ((f->feature & FEATURES_SOFTWARE) == 0 &&
+		    (allowed1(*host_ctl(h, f->ctl)) & f->bits) != f->bits)
 			avail &= ~f->feature;
 	}
 	if (!(avail & NEST_VMX_F_EPT))
@@ -216,8 +228,11 @@ void nest__vmx_compute_caps(struct nest_vmx *ctx)
 	c->procbased = ctl_msr(h->procbased, supported[CTL_PROC]);
 	c->exit = ctl_msr(h->exit, supported[CTL_EXIT]);
 	c->entry = ctl_msr(h->entry, supported[CTL_ENTRY]);
-	if (allowed1(c->procbased) & NEST_VMX_PROC_ACTIVATE_SECONDARY)
+	if (allowed1(c->procbased) & NEST_VMX_PROC_ACTIVATE_SECONDARY) {
 		c->procbased2 = ctl_msr(h->procbased2, supported[CTL_PROC2]);
+		if (avail & NEST_VMX_F_PML)
+			c->procbased2 |= (uint64_t)NEST_VMX_PROC2_ENABLE_PML << 32;
+	}
 	if (c->basic & VMX_BASIC_TRUE_CTLS) {
 		c->true_pinbased = ctl_msr(h->true_pinbased, supported[CTL_PIN]);
 		c->true_procbased = ctl_msr(h->true_procbased, supported[CTL_PROC]);

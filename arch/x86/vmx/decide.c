@@ -138,7 +138,10 @@ static const struct exit_rule rules[NEST_VMX_EXIT_REASON_COUNT] = {
     [NEST_VMX_EXIT_VMFUNC] = {R_PROC2, NEST_VMX_PROC2_ENABLE_VMFUNC},
     [NEST_VMX_EXIT_ENCLS] = {R_ENCLS, 0},
     [NEST_VMX_EXIT_RDSEED] = {R_PROC2, NEST_VMX_PROC2_RDSEED_EXITING},
-    [NEST_VMX_EXIT_PML_FULL] = {R_PROC2, NEST_VMX_PROC2_ENABLE_PML},
+    /* L1's PML never reaches vmcs02: the EPT02 fault path runs it and
+     * makes L1's PML-full exits itself (exit.c). One from the processor
+     * is from a log L0 keeps for vmcs02. */
+    [NEST_VMX_EXIT_PML_FULL] = {R_L0, 0},
     [NEST_VMX_EXIT_XSAVES] = {R_XSAVES, 0},
     [NEST_VMX_EXIT_XRSTORS] = {R_XSAVES, 0},
     [NEST_VMX_EXIT_PCONFIG] = {R_PROC2, NEST_VMX_PROC2_ENABLE_PCONFIG},

@@ -13,6 +13,7 @@
 #include <nest/tdp.h>
 
 #include "cpu/x86.h"
+#include "paging/paging.h"
 #include "vmx/context.h"
 #include "vmx/hwfields.h"
 #include "vmx/vmfunc.h"
@@ -240,6 +241,26 @@ static int timer_remaining(struct nest_vmx *ctx, struct nest__vmx_exit_report *r
 	return NEST_OK;
 }
 
+/* Does L1 log page modifications (SDM 29.3.6)? Logging needs EPTP12's
+ * accessed and dirty flags too; the fault path checks those. */
+static bool pml12_on(const struct nest__vmcs12 *v)
+{
+	return (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
+	       (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_PML);
+}
+
+/* The PML index is a guest-state field that vmcs12 holds (an exit keeps
+ * it, reflect.c); a processor with PML also has it in vmcs02, never
+ * enabled there, which gets the same value so that both agree. */
+static int pml12_set_index(struct nest_vmx *ctx, uint16_t index)
+{
+	ctx->vmcs12.GUEST_PML_INDEX = index;
+	if (!nest__vmx_hw_field(&ctx->host, NEST__VF_GUEST_PML_INDEX))
+		return NEST_OK;
+	ctx->nested.vmcs02_cache.GUEST_PML_INDEX = index;
+	return nest__be_vmcs_write(&ctx->be, NEST_VMCS02, NEST_VMCS_GUEST_PML_INDEX, index);
+}
+
 /* An EPT violation with EPT12: the shadow EPT02 answers (nest/tdp.h). */
 static int ept_fault(struct nest_vmx *ctx, struct nest__vmx_exit_report *r,
 		     struct nest_vmx_action *a, bool *to_l1)
@@ -248,6 +269,8 @@ static int ept_fault(struct nest_vmx *ctx, struct nest__vmx_exit_report *r,
 	struct nest_tdp_l1_root root;
 	struct nest_tdp_fault_in in;
 	struct nest_tdp_fault_out out;
+	struct nest__tdp_pml pml;
+	bool pml_on = pml12_on(v);
 	int rc;
 
 	*to_l1 = false;
@@ -263,9 +286,25 @@ static int ept_fault(struct nest_vmx *ctx, struct nest__vmx_exit_report *r,
 		    ((r->qual & EPT_QUAL_ACCESS_X) ? NEST_ACC_X : 0);
 	in.flags = ((r->qual & NEST_EPT_QUAL_GLA_VALID) ? NEST_TDP_F_GLA_VALID : 0) |
 		   ((r->qual & NEST_EPT_QUAL_GLA_FINAL) ? NEST_TDP_F_FINAL : 0);
-	rc = nest_tdp_fault(ctx->nested.l0.pub.tdp, &root, &in, &out);
+	nest__memset(&pml, 0, sizeof(pml));
+	pml.addr = v->PML_ADDRESS;
+	pml.index = v->GUEST_PML_INDEX;
+	rc = nest__tdp_fault_pml(ctx->nested.l0.pub.tdp, &root, &in, pml_on ? &pml : NULL, &out);
+	if (rc == NEST_OK && pml.logged)
+		rc = pml12_set_index(ctx, pml.index);
 	if (rc != NEST_OK)
 		return rc;
+	if (pml.full) {
+		/* SDM 29.3.6: a PML-full event is a VM exit (reason 62) instead
+		 * of the access; its qualification has only "NMI unblocking due
+		 * to IRET" (SDM 28.2.1), and no guest-physical address. */
+		r->reason = NEST_VMX_EXIT_PML_FULL;
+		r->qual &= EPT_QUAL_NMI_UNBLOCK;
+		r->gpa = 0;
+		r->gla = 0;
+		*to_l1 = true;
+		return NEST_OK;
+	}
 	switch (out.kind) {
 	case NEST_TDP_REFLECT:
 		r->reason = NEST_VMX_EXIT_EPT_VIOLATION;

@@ -6,8 +6,9 @@
  * so that L0 may resume L2 at once. An entry of L1's translates them anyway
  * (entry.c, prepare_pages()). The shadow EPT02 belongs to the VM object:
  * nest_tdp_l1_map_changed(). libnest keeps no other host address of an L1
- * page in vmcs02: the MSR and I/O bitmaps are its own pages, and posted
- * interrupts, PML and VMCS shadowing for L2 are not offered to L1.
+ * page in vmcs02: the MSR and I/O bitmaps are its own pages, posted
+ * interrupts and VMCS shadowing for L2 are not offered to L1, and L1's PML
+ * is run by libnest (its log is written through write_l1).
  */
 #include <nest/vmx.h>
 

@@ -117,8 +117,12 @@ void nest__vmx_save_guest(struct nest__vmcs12 *v, const struct nest__vmcs12 *v02
 		       pdpte0 = v->GUEST_PDPTE0, pdpte1 = v->GUEST_PDPTE1, pdpte2 = v->GUEST_PDPTE2,
 		       pdpte3 = v->GUEST_PDPTE3, cr0 = v->GUEST_CR0, cr4 = v->GUEST_CR4;
 	const uint32_t timer = v->VMX_PREEMPTION_TIMER_VALUE;
+	/* L1's PML runs in libnest (exit.c), never in vmcs02: vmcs12 holds
+	 * the index, which a processor without the field leaves 0 here. */
+	const uint16_t pml_index = v->GUEST_PML_INDEX;
 
 	nest__vmx_copy_runs(v, v02, nest__vmx_guest_runs);
+	v->GUEST_PML_INDEX = pml_index;
 	v->VMCS_LINK_POINTER = link;
 	v->GUEST_IA32_EFER = efer;
 	v->GUEST_IA32_PAT = pat;

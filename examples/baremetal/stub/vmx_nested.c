@@ -206,7 +206,7 @@ void vmx_nested_init(void)
 	cfg->vmx_allowed = 1;
 	cfg->host_caps = &vs_cpus[0].host;
 	cfg->features = NEST_VMX_F_EPT | NEST_VMX_F_VPID | NEST_VMX_F_UNRESTRICTED_GUEST |
-			NEST_VMX_F_PREEMPTION_TIMER | NEST_VMX_F_VMWRITE_ANY;
+			NEST_VMX_F_PREEMPTION_TIMER | NEST_VMX_F_VMWRITE_ANY | NEST_VMX_F_PML;
 	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
 	cfg->l1_maxphyaddr = (a & 0xFF) ? (a & 0xFF) : DEFAULT_MAXPHYADDR;
 	cfg->feature_control = FC_LOCK | FC_VMXON_OUTSIDE_SMX;
