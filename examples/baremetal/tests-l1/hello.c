@@ -22,7 +22,6 @@
 #define LAPIC_VERSION_MASK 0xFF
 #define LAPIC_SPIV 0xF0
 #define LAPIC_SPIV_ENABLE (1u << 8)
-#define MSR_APIC_BASE 0x1B
 #define APIC_BASE_EN (1ull << 11)
 /* CPUID bits that report software state (SDM Vol. 2A, CPUID; SDM 11.4.3). */
 #define CPUID_1_ECX_XSAVE (1u << 26)
