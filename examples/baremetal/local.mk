@@ -55,6 +55,10 @@ EXTRA_DIST += \
 	examples/baremetal/stub/backend.c \
 	examples/baremetal/stub/figures.c \
 	examples/baremetal/stub/smp.c \
+	examples/baremetal/stub/smp_core.c \
+	examples/baremetal/stub/smp_core.h \
+	examples/baremetal/stub/vmx_smp.c \
+	examples/baremetal/stub/guest_fetch.c \
 	examples/baremetal/stub/svm_main.c \
 	examples/baremetal/stub/npt.c \
 	examples/baremetal/stub/l1move.c \

@@ -25,5 +25,6 @@ EXTRA_DIST += \
 	examples/guests/vmx/l1.h \
 	examples/guests/vmx/l1.c \
 	examples/guests/vmx/checks.c \
+	examples/guests/vmx/smp.c \
 	examples/guests/vmx/l2.h \
 	examples/guests/vmx/l2.S
