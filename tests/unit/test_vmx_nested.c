@@ -755,6 +755,55 @@ START_TEST(hlt_entry_without_an_open_window_stays_halted)
 }
 END_TEST
 
+/* An entry in HLT with virtual-interrupt delivery and a virtual interrupt
+ * above VPPR: delivered at entry, which ends HLT (SDM 27.3.2.5, 30.2), so
+ * vmcs02 enters active; VTPR (80H of the virtual-APIC page) and SVI
+ * decide, and an exit after it does not put L2 back in HLT. */
+START_TEST(hlt_entry_with_a_deliverable_virtual_interrupt_runs_active)
+{
+	*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = 0x20;
+	V12()->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_VIRT_INTR_DELIVERY;
+	V12()->GUEST_RFLAGS = 0x2 | X86_RFLAGS_IF;
+	V12()->GUEST_ACTIVITY_STATE = NEST_VMX_ACTIVITY_HLT;
+	V12()->GUEST_INTR_STATUS = 0x0031; /* RVI 31H over VTPR 20H */
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ACTIVITY_STATE), NEST_VMX_ACTIVITY_ACTIVE);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_INTR_STATUS), 0x0031);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+	ck_assert_uint_eq(V12()->GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_ACTIVE);
+}
+END_TEST
+
+/* Not deliverable at entry: same priority class as VTPR, SVI above RVI or
+ * RFLAGS.IF clear: L2 stays in HLT. With an interrupt-window exit L1 asked
+ * for, no virtual interrupt is recognized (SDM 30.2.1): the window exit
+ * comes first (active, as hlt_entry_with_the_interrupt_window_open_...). */
+START_TEST(hlt_entry_without_a_deliverable_virtual_interrupt_stays_halted)
+{
+	for (unsigned i = 0; i < 4; i++) {
+		V12()->launch_state = NEST_VMCS12_STATE_CLEAR;
+		*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = 0x20;
+		V12()->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_VIRT_INTR_DELIVERY;
+		V12()->CPU_BASED_VM_EXEC_CONTROL &= ~NEST_VMX_PROC_INTR_WINDOW_EXITING;
+		V12()->GUEST_RFLAGS = 0x2 | X86_RFLAGS_IF;
+		V12()->GUEST_ACTIVITY_STATE = NEST_VMX_ACTIVITY_HLT;
+		V12()->GUEST_INTR_STATUS = 0x0031;
+		if (i == 0)
+			*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = 0x3f;
+		else if (i == 1)
+			V12()->GUEST_INTR_STATUS = 0x4031; /* SVI 40H in service */
+		else if (i == 2)
+			V12()->GUEST_RFLAGS = 0x2;
+		else
+			V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_INTR_WINDOW_EXITING;
+		launch_ok();
+		ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ACTIVITY_STATE),
+				  i == 3 ? NEST_VMX_ACTIVITY_ACTIVE : NEST_VMX_ACTIVITY_HLT);
+		ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+	}
+}
+END_TEST
+
 /* An NMI for L2 while it is blocked: vmcs02 runs an L2 of an L1 without
  * NMI exiting with virtual NMIs (where the host has them), so L0 gets the
  * NMI window; without them, the interrupt window is the next chance. */
@@ -1112,6 +1161,8 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, window_l1_asked_for_too_is_reflected_to_l1);
 	tcase_add_test(t, hlt_entry_with_the_interrupt_window_open_exits_at_once);
 	tcase_add_test(t, hlt_entry_without_an_open_window_stays_halted);
+	tcase_add_test(t, hlt_entry_with_a_deliverable_virtual_interrupt_runs_active);
+	tcase_add_test(t, hlt_entry_without_a_deliverable_virtual_interrupt_stays_halted);
 	tcase_add_test(t, nmi_for_l2_blocked_waits_for_a_window);
 	tcase_add_test(t, nmi_for_l2_blocked_on_a_host_without_virtual_nmis_waits_for_interrupts);
 	tcase_add_test(t, nmi_for_l1_with_nmi_exiting_is_reflected);

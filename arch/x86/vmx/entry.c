@@ -277,8 +277,12 @@ void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vm
 	uint32_t proc2 =
 	    (proc & NEST_VMX_PROC_ACTIVATE_SECONDARY) ? v->SECONDARY_VM_EXEC_CONTROL : 0;
 
+	/* VTPR also for an entry in HLT with virtual-interrupt delivery: it
+	 * decides whether a virtual interrupt wakes L2 at once (hlt_virq_due). */
 	if ((proc & NEST_VMX_PROC_USE_TPR_SHADOW) &&
-	    !(proc2 & (NEST_VMX_PROC2_VIRT_INTR_DELIVERY | NEST_VMX_PROC2_VIRT_APIC_ACCESSES)) &&
+	    (!(proc2 & (NEST_VMX_PROC2_VIRT_INTR_DELIVERY | NEST_VMX_PROC2_VIRT_APIC_ACCESSES)) ||
+	     ((proc2 & NEST_VMX_PROC2_VIRT_INTR_DELIVERY) &&
+	      v->GUEST_ACTIVITY_STATE == NEST_VMX_ACTIVITY_HLT)) &&
 	    nest__vmx_page_addr_ok(v->VIRTUAL_APIC_PAGE_ADDR, w))
 		env->vtpr_fetched =
 		    nest__be_read(&ctx->be, v->VIRTUAL_APIC_PAGE_ADDR + VAPIC_VTPR_OFFSET,
@@ -288,6 +292,39 @@ void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vm
 		env->link_fetched = nest__be_read(&ctx->be, v->VMCS_LINK_POINTER, &env->link_header,
 						  sizeof(env->link_header)) == NEST_OK;
 	env->pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env->pdpte);
+}
+
+#define VPRIO_CLASS 0xf0u
+
+/*
+ * An entry in HLT with virtual-interrupt delivery whose pending virtual
+ * interrupt is delivered at once: the entry virtualizes PPR (VPPR = VTPR if
+ * VTPR[7:4] >= SVI[7:4], else SVI[7:4]:0, SDM 30.1.3) and evaluates pending
+ * virtual interrupts (SDM 27.3.2.5); RVI[7:4] > VPPR[7:4] is recognized
+ * unless "interrupt-window exiting" is 1 (SDM 30.2.1), and delivered if
+ * RFLAGS.IF is 1, there is no blocking by STI or MOV SS and the entry
+ * injects no event (SDM 30.2.2); delivery ends the HLT state. vmcs02 then
+ * enters active, where the processor delivers it at entry just the same,
+ * instead of relying on the host to wake itself from HLT for it.
+ */
+static bool hlt_virq_due(const struct nest__vmcs12 *v, const struct nest__vmx_entry_env *env)
+{
+	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
+			     ? v->SECONDARY_VM_EXEC_CONTROL
+			     : 0;
+	uint32_t rvi = v->GUEST_INTR_STATUS & 0xffu, svi = (uint32_t)v->GUEST_INTR_STATUS >> 8;
+	uint32_t vppr;
+
+	if (v->GUEST_ACTIVITY_STATE != NEST_VMX_ACTIVITY_HLT ||
+	    !(proc2 & NEST_VMX_PROC2_VIRT_INTR_DELIVERY) || !env->vtpr_fetched ||
+	    (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_INTR_WINDOW_EXITING) ||
+	    !(v->GUEST_RFLAGS & X86_RFLAGS_IF) ||
+	    (v->GUEST_INTERRUPTIBILITY_INFO &
+	     (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)) ||
+	    (v->VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID))
+		return false;
+	vppr = (env->vtpr & VPRIO_CLASS) >= (svi & VPRIO_CLASS) ? env->vtpr : (svi & VPRIO_CLASS);
+	return (rvi & VPRIO_CLASS) > (vppr & VPRIO_CLASS);
 }
 
 /* The VMX-preemption timer vmcs02 runs with (the merge of L0's and L1's,
@@ -405,6 +442,8 @@ static int enter(struct nest__vmx_insn *in, bool launch)
 		nest__vmx_build_vmcs02(&f->v02, v, &n->l0, &n->pages, &n->l1_now);
 	else
 		nest__vmx_refresh_vmcs02(&f->v02, v, &n->l0, &changed, &n->l1_now);
+	if (hlt_virq_due(v, &env))
+		f->v02.GUEST_ACTIVITY_STATE = NEST_VMX_ACTIVITY_ACTIVE;
 	/* vmcs12's rarely read guest fields are older than vmcs02's unless L1
 	 * wrote them: vmcs02 keeps its own. */
 	rc = nest__vmx_write_vmcs02(ctx, &f->v02, n->rare_stale);
