@@ -56,7 +56,7 @@ class BindingTest(unittest.TestCase):
     def test_generated_macros(self):
         self.assertEqual(libnest.NEST_STATE_MAGIC, 0x5354534e)
         self.assertEqual(libnest.NEST_SVM_F_VGIF, 1 << 16)
-        self.assertEqual(libnest.NEST_VMX_F_ALL, 0x3ff)
+        self.assertEqual(libnest.NEST_VMX_F_ALL, 0x7ff)
         self.assertEqual(libnest.NEST_KVM_VMCS12_REVISION, 0x11e57ed0)
 
     def test_lookup_by_name_and_encoding(self):

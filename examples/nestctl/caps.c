@@ -43,8 +43,9 @@ static const char usage_text[] =
     "  --pool FILE...   the dumps of every host of the pool (all VMX or all SVM)\n"
     "  --features LIST  the policy: comma-separated features, 'all' (default) or\n"
     "                   'none'; VMX: ept vpid unrestricted_guest preemption_timer\n"
-    "                   apicv vmfunc tsc_scaling vmwrite_any (vmcs_shadowing and pml\n"
-    "                   are never offered); SVM: np lbrv svml nrips tsc_rate\n"
+    "                   pml apicv posted_intr vmfunc tsc_scaling vmwrite_any\n"
+    "                   (vmcs_shadowing is never offered); SVM: np lbrv svml\n"
+    "                   nrips tsc_rate\n"
     "                   vmcb_clean flush_by_asid decode_assists pause_filter\n"
     "                   pf_threshold vgif\n"
     "  --maxphyaddr N   L1's physical-address width (default the host's)\n"
@@ -103,6 +104,7 @@ static const struct feature vmx_features[] = {
     {"vmfunc", NEST_VMX_F_VMFUNC},
     {"tsc_scaling", NEST_VMX_F_TSC_SCALING},
     {"vmwrite_any", NEST_VMX_F_VMWRITE_ANY},
+    {"posted_intr", NEST_VMX_F_POSTED_INTR},
 };
 
 static const struct feature svm_features[] = {
@@ -397,6 +399,8 @@ static uint32_t vmx_offered_features(const struct nest_vmx_caps *c)
 		f |= NEST_VMX_F_TSC_SCALING;
 	if (c->misc >> 29 & 1)
 		f |= NEST_VMX_F_VMWRITE_ANY;
+	if (allowed1(c, c->pinbased, c->true_pinbased, 7))
+		f |= NEST_VMX_F_POSTED_INTR;
 	return f;
 }
 

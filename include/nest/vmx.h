@@ -74,13 +74,17 @@ struct nest_vmx_caps {
 #define NEST_VMX_F_PREEMPTION_TIMER 0x00000008u	  ///< VMX-preemption timer
 #define NEST_VMX_F_VMCS_SHADOWING 0x00000010u ///< VMCS shadowing for L2: never offered (ignored)
 #define NEST_VMX_F_PML 0x00000020u   ///< page-modification logging (needs EPT), emulated by libnest
-#define NEST_VMX_F_APICV 0x00000040u ///< APIC virtualization (posted interrupts are never offered)
+#define NEST_VMX_F_APICV 0x00000040u ///< APIC virtualization (posted interrupts: NEST_VMX_F_POSTED_INTR)
 #define NEST_VMX_F_VMFUNC                                                                          \
 	0x00000080u ///< VM functions: EPTP switching (needs EPT), run by libnest for L2
 #define NEST_VMX_F_TSC_SCALING 0x00000100u ///< TSC scaling
 #define NEST_VMX_F_VMWRITE_ANY                                                                     \
 	0x00000200u		   ///< IA32_VMX_MISC bit 29 (VMWRITE to exit-information fields)
-#define NEST_VMX_F_ALL 0x000003ffu ///< every feature above
+/** Posted interrupts (needs NEST_VMX_F_APICV), processed by libnest when L0
+ *  brings L1's notification vector to nest_vmx_l2_event(); L0 then dismisses
+ *  it (NEST_VMX_ACT_F_POSTED). Added after 0.1.0. */
+#define NEST_VMX_F_POSTED_INTR 0x00000400u
+#define NEST_VMX_F_ALL 0x000007ffu ///< every feature above
 /** @} */
 
 /** Value of the VMCS-pointer registers when no VMCS is current (SDM 31.3). */
@@ -750,6 +754,14 @@ NEST_API int nest_vmx_l1_map_changed(struct nest_vmx *ctx, uint64_t l1_gpa, uint
  *  when nest_vmx_l2_exit() gives it that exit (L0_HANDLES), or gives it to
  *  L1 itself if L2 exits to L1 first. */
 #define NEST_VMX_ACT_F_WINDOW 0x80u
+/** RESUME_L2 after nest_vmx_l2_event(): the interrupt was L1's posted-
+ *  interrupt notification vector (vmcs12 "process posted interrupts",
+ *  NEST_VMX_F_POSTED_INTR) and libnest carried out the posted-interrupt
+ *  processing (SDM 30.6): L0 dismisses the notification from L1's virtual
+ *  APIC as an EOI would (the vector, acknowledged, is in @c vector), and
+ *  resumes L2, whose next VM entry evaluates the virtual interrupts it got.
+ *  Added after 0.1.0. */
+#define NEST_VMX_ACT_F_POSTED 0x100u
 /** @} */
 
 /**

@@ -236,11 +236,41 @@ START_TEST(features_vmcs02_cannot_carry_are_never_offered)
 	ck_assert_uint_eq(may1(c.procbased2) &
 			      (NEST_VMX_PROC2_VMCS_SHADOWING | NEST_VMX_PROC2_EPT_VIOLATION_VE),
 			  0);
-	ck_assert_uint_eq(may1(c.pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
-	ck_assert_uint_eq(may1(c.true_pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
 	ck_assert_uint_eq(may1(c.procbased) & NEST_VMX_PROC_ACTIVATE_TERTIARY, 0);
 	ck_assert_uint_eq(may1(c.true_procbased) & NEST_VMX_PROC_ACTIVATE_TERTIARY, 0);
 	ck_assert_uint_eq(c.procbased3, 0);
+}
+END_TEST
+
+/* Posted interrupts run in software (SDM 30.6, nest_vmx_l2_event()): offered
+ * with the policy feature and APIC virtualization, whether or not the host
+ * processes posted interrupts; never without APIC virtualization. */
+START_TEST(posted_interrupts_are_offered_with_apicv_whatever_the_host)
+{
+	struct nest_vmx_caps c;
+
+	N.host.pinbased &= ~((uint64_t)NEST_VMX_PIN_POSTED_INTR << 32);
+	N.host.true_pinbased &= ~((uint64_t)NEST_VMX_PIN_POSTED_INTR << 32);
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
+	c = offered();
+	ck_assert_uint_ne(may1(c.pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
+	ck_assert_uint_ne(may1(c.true_pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
+	ck_assert_uint_eq((uint32_t)c.pinbased & NEST_VMX_PIN_POSTED_INTR, 0); /* may be 0 */
+	ck_assert_uint_ne(N.ctx->features & NEST_VMX_F_POSTED_INTR, 0);
+
+	N.cfg.features = NEST_VMX_F_ALL & ~NEST_VMX_F_POSTED_INTR;
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
+	ck_assert_uint_eq(may1(offered().pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
+
+	/* No virtual-interrupt delivery on the host: no APIC virtualization,
+	 * so no posted interrupts either. */
+	N.cfg.features = NEST_VMX_F_ALL;
+	N.host.procbased2 &= ~((uint64_t)NEST_VMX_PROC2_VIRT_INTR_DELIVERY << 32);
+	ck_assert_int_eq(ctx_reinit(), NEST_OK);
+	c = offered();
+	ck_assert_uint_eq(may1(c.pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
+	ck_assert_uint_eq(may1(c.true_pinbased) & NEST_VMX_PIN_POSTED_INTR, 0);
+	ck_assert_uint_eq(N.ctx->features & (NEST_VMX_F_POSTED_INTR | NEST_VMX_F_APICV), 0);
 }
 END_TEST
 
@@ -482,6 +512,7 @@ static Suite *caps_suite(void)
 	tcase_add_test(tc, activity_states_follow_the_host_except_shutdown);
 	tcase_add_test(tc, features_vmcs02_cannot_carry_are_never_offered);
 	tcase_add_test(tc, pml_is_offered_with_ept_whatever_the_host);
+	tcase_add_test(tc, posted_interrupts_are_offered_with_apicv_whatever_the_host);
 	tcase_add_test(tc, pml_is_not_offered_by_a_policy_without_it);
 	tcase_add_test(tc, host_without_true_ctls_yields_no_true_msrs);
 	tcase_add_test(tc, host_without_secondary_controls_yields_no_procbased2);

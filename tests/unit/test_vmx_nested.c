@@ -624,6 +624,133 @@ END_TEST
 
 /* L2 with RFLAGS.IF clear cannot take the interrupt L1 lets through: L0
  * gets an interrupt-window exit first (SDM 25.4.2, 26.7.5). */
+/* Posted interrupts (SDM 30.6), run by libnest: the fixture's virtual-APIC
+ * page is at 0x13000 (VIRR at +200H, one 32-bit register per 16 bytes), the
+ * descriptor at N_PI_DESC_GPA. */
+#define N_PI_DESC_GPA 0x14000ull
+#define N_PI_NV 0xf2u
+#define N_VAPIC_GPA 0x13000ull
+
+static uint32_t *virr_reg(uint8_t vec)
+{
+	return sim_ptr(&N.s, N_VAPIC_GPA + 0x200 + 0x10u * (vec >> 5), 4);
+}
+
+static bool virr_has(uint8_t vec)
+{
+	return (*virr_reg(vec) >> (vec & 31)) & 1;
+}
+
+static uint64_t *pi_desc(void)
+{
+	return sim_ptr(&N.s, N_PI_DESC_GPA, 64);
+}
+
+static void posted_setup(uint16_t intr_status)
+{
+	struct nest__vmcs12 *v = V12();
+
+	v->PIN_BASED_VM_EXEC_CONTROL |= NEST_VMX_PIN_POSTED_INTR;
+	v->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_VIRT_INTR_DELIVERY;
+	v->POSTED_INTR_NOTIFICATION_VECTOR = N_PI_NV;
+	v->POSTED_INTR_DESC_ADDR = N_PI_DESC_GPA;
+	v->GUEST_INTR_STATUS = intr_status;
+	memset(pi_desc(), 0, 64);
+	launch_ok();
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_INTR_STATUS), intr_status);
+	/* vmcs02 never processes L1's posted interrupts itself. */
+	ck_assert(!(v02(NEST_VMCS_PIN_BASED_VM_EXEC_CONTROL) & NEST_VMX_PIN_POSTED_INTR));
+}
+
+static void post(uint8_t vec)
+{
+	pi_desc()[vec / 64] |= 1ull << (vec % 64);
+	pi_desc()[4] |= 1; /* ON */
+}
+
+START_TEST(posted_notification_moves_pir_to_virr_and_raises_rvi)
+{
+	*virr_reg(0x31) |= 1u << (0x31 & 31); /* already requested */
+	posted_setup(0x1030);		       /* SVI 10H, RVI 30H */
+	post(0x45);
+	post(0x81);
+	pi_desc()[5] = 0xfeedull; /* the rest of the descriptor: L1's */
+	pi_desc()[4] |= 0xab00ull;
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, N_PI_NV), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_POSTED);
+	ck_assert_uint_eq(N.act.vector, N_PI_NV);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+	/* PIR cleared, ON cleared, the rest kept. */
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(pi_desc()[i], 0);
+	ck_assert_uint_eq(pi_desc()[4], 0xab00ull);
+	ck_assert_uint_eq(pi_desc()[5], 0xfeedull);
+	ck_assert(virr_has(0x45) && virr_has(0x81) && virr_has(0x31));
+	ck_assert(!virr_has(0x46) && !virr_has(0x80));
+	/* RVI = the highest vector posted, SVI kept. */
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_INTR_STATUS), 0x1081);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, 0); /* no exit to L1 */
+}
+END_TEST
+
+START_TEST(posted_notification_keeps_a_higher_rvi_and_an_empty_pir_changes_nothing)
+{
+	posted_setup(0x0090);
+	post(0x45);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, N_PI_NV), NEST_OK);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_POSTED);
+	ck_assert(virr_has(0x45));
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_INTR_STATUS), 0x0090);
+	/* A second notification with nothing posted: dismissed, no change. */
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, N_PI_NV), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_POSTED);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_INTR_STATUS), 0x0090);
+	ck_assert_uint_eq(*virr_reg(0x45), 1u << (0x45 & 31));
+}
+END_TEST
+
+/* Any other vector is an ordinary external interrupt (SDM 30.6 step 2). */
+START_TEST(other_vector_with_posted_interrupts_exits_to_l1)
+{
+	posted_setup(0);
+	post(0x45);
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, 0x31), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_POSTED));
+	ck_assert(N.act.flags & NEST_VMX_ACT_F_ACKED);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, INTR_INFO(NEST_VMX_INTR_TYPE_EXT_INTR, 0x31));
+	ck_assert_uint_eq(pi_desc()[1], 1ull << (0x45 % 64)); /* untouched */
+	ck_assert(!virr_has(0x45));
+}
+END_TEST
+
+/* Without "process posted interrupts" the notification vector is just a
+ * vector. */
+START_TEST(notification_vector_without_posted_interrupts_exits_to_l1)
+{
+	V12()->POSTED_INTR_NOTIFICATION_VECTOR = N_PI_NV;
+	launch_ok();
+	ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, N_PI_NV), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert(!(N.act.flags & NEST_VMX_ACT_F_POSTED));
+}
+END_TEST
+
+/* A descriptor L0 does not grant: a clean error, nothing half done to L2. */
+START_TEST(posted_descriptor_outside_l1_memory_is_a_clean_error)
+{
+	V12()->PIN_BASED_VM_EXEC_CONTROL |= NEST_VMX_PIN_POSTED_INTR;
+	V12()->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_VIRT_INTR_DELIVERY;
+	V12()->POSTED_INTR_NOTIFICATION_VECTOR = N_PI_NV;
+	V12()->POSTED_INTR_DESC_ADDR = MEM_SIZE + 0x40;
+	launch_ok();
+	ck_assert_int_ne(l2_event(NEST_VMX_EVT_EXTINT, N_PI_NV), NEST_OK);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+}
+END_TEST
+
 START_TEST(interrupt_for_l2_with_if_clear_waits_for_the_window)
 {
 	V12()->PIN_BASED_VM_EXEC_CONTROL &= ~(NEST_VMX_PIN_EXT_INTR_EXITING);
@@ -1153,6 +1280,11 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, reinjected_event_pending_at_a_later_reflection_goes_to_l1);
 	tcase_add_test(t, entry_injection_valid_bit_is_cleared_by_the_exit);
 	tcase_add_test(t, interrupt_for_l1_with_acknowledge_reports_its_vector);
+	tcase_add_test(t, posted_notification_moves_pir_to_virr_and_raises_rvi);
+	tcase_add_test(t, posted_notification_keeps_a_higher_rvi_and_an_empty_pir_changes_nothing);
+	tcase_add_test(t, other_vector_with_posted_interrupts_exits_to_l1);
+	tcase_add_test(t, notification_vector_without_posted_interrupts_exits_to_l1);
+	tcase_add_test(t, posted_descriptor_outside_l1_memory_is_a_clean_error);
 	tcase_add_test(t, interrupt_for_l1_without_acknowledge_leaves_it_pending);
 	tcase_add_test(t, interrupt_for_l1_without_exiting_goes_to_l2);
 	tcase_add_test(t, interrupt_for_l2_with_if_clear_waits_for_the_window);

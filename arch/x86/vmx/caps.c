@@ -66,6 +66,7 @@ static const struct ctl_feature {
     {NEST_VMX_F_APICV, CTL_PROC2,
      NEST_VMX_PROC2_VIRT_APIC_ACCESSES | NEST_VMX_PROC2_VIRT_X2APIC_MODE |
 	 NEST_VMX_PROC2_APIC_REGISTER_VIRT | NEST_VMX_PROC2_VIRT_INTR_DELIVERY},
+    {NEST_VMX_F_POSTED_INTR, CTL_PIN, NEST_VMX_PIN_POSTED_INTR},
     {NEST_VMX_F_VMFUNC, CTL_PROC2, NEST_VMX_PROC2_ENABLE_VMFUNC},
     {NEST_VMX_F_TSC_SCALING, CTL_PROC2, NEST_VMX_PROC2_USE_TSC_SCALING},
 };
@@ -77,9 +78,7 @@ static const struct ctl_feature {
  * processor would use without L0, or need emulation libnest lacks):
  *   - VMCS shadowing for L2 (L2's VMREAD/VMWRITE through a shadow VMCS in
  *     L1 memory and L1's bitmaps; vmcs02 runs without it, so L1 would see
- *     exits it did not ask for);
- *   - posted interrupts (the descriptor and notification vector of L1 are
- *     not L0's; part of NEST_VMX_F_APICV, whose other controls are offered).
+ *     exits it did not ask for).
  * VM functions (EPTP switching) are offered: vmfunc.c runs them.
  * Tertiary controls, EPT-violation #VE and the others listed above
  * ctl_base are not offered either.
@@ -96,8 +95,15 @@ static const struct ctl_feature {
  *     (a PML-full exit above 511, nothing set), sets the flags, and logs
  *     the L2-physical page into L1's log when it set a dirty flag. That is
  *     the processor's rule with no access left out, whatever the host has.
+ *   - posted interrupts (SDM 30.6): vmcs02 never processes them (L1's
+ *     descriptor and notification vector are not L0's); L0 brings L1's
+ *     notification vector to nest_vmx_l2_event(), which does the
+ *     processing on L1's descriptor and virtual-APIC page and raises RVI
+ *     in vmcs02, whose virtual-interrupt delivery (the host's, required
+ *     with posted interrupts) then delivers as the processor would. Needs
+ *     NEST_VMX_F_APICV from the host.
  */
-#define FEATURES_SOFTWARE NEST_VMX_F_PML
+#define FEATURES_SOFTWARE (NEST_VMX_F_PML | NEST_VMX_F_POSTED_INTR)
 
 /* Features that only make sense with EPT (SDM 26.2.1.1: unrestricted
  * guest and PML require "enable EPT"; EPTP switching switches EPTPs). */
@@ -188,6 +194,8 @@ static uint32_t available_features(const struct nest_vmx *ctx)
 	}
 	if (!(avail & NEST_VMX_F_EPT))
 		avail &= ~FEATURES_NEED_EPT;
+	if (!(avail & NEST_VMX_F_APICV))
+		avail &= ~NEST_VMX_F_POSTED_INTR;
 	if ((avail & NEST_VMX_F_VMFUNC) && !(h->vmfunc & VMX_VMFUNC_EPTP_SWITCHING))
 		avail &= ~NEST_VMX_F_VMFUNC;
 	/* VMWRITE to exit-information fields is pure software on the cached
@@ -242,6 +250,12 @@ void nest__vmx_compute_caps(struct nest_vmx *ctx)
 		c->procbased = ctl_merge_true(c->procbased, c->true_procbased);
 		c->exit = ctl_merge_true(c->exit, c->true_exit);
 		c->entry = ctl_merge_true(c->entry, c->true_entry);
+	}
+
+	if (avail & NEST_VMX_F_POSTED_INTR) {
+		c->pinbased |= (uint64_t)NEST_VMX_PIN_POSTED_INTR << 32;
+		if (c->basic & VMX_BASIC_TRUE_CTLS)
+			c->true_pinbased |= (uint64_t)NEST_VMX_PIN_POSTED_INTR << 32;
 	}
 
 	c->misc = h->misc & MISC_PASSED;

@@ -463,6 +463,88 @@ static int l2_can_take(struct nest_vmx *ctx, uint32_t kind, bool *take)
 	return NEST_OK;
 }
 
+/* Posted-interrupt descriptor (SDM 30.6): PIR in bits 255:0, the
+ * outstanding-notification bit (ON) at bit 256. Virtual-APIC page: VIRR is
+ * eight 32-bit registers at 200H, 210H, ... 270H (SDM 30.1.1). */
+#define PI_DESC_ON_OFFSET 32u
+#define PI_DESC_ON 1ull
+#define PIR_WORDS 4u
+#define VAPIC_IRR_OFFSET 0x200u
+#define VAPIC_REG_STRIDE 0x10u
+#define RVI_MASK 0xffull
+
+/* Atomically clear the bits `clear` of the aligned word at L1-physical
+ * `gpa`; `old` receives the word as it was. */
+static int l1_clear_bits(struct nest_vmx *ctx, uint64_t gpa, uint64_t clear, uint64_t *old)
+{
+	uint64_t cur, seen;
+	int rc = nest__be_read(&ctx->be, gpa, &cur, sizeof(cur));
+
+	while (rc == NEST_OK && (cur & clear)) {
+		rc = nest__be_cmpxchg(&ctx->be, gpa, cur, cur & ~clear, &seen);
+		if (rc != NEST_OK || seen == cur)
+			break;
+		cur = seen; /* another agent posted meanwhile: again */
+	}
+	*old = cur;
+	return rc;
+}
+
+/*
+ * Posted-interrupt processing for L2 (SDM 30.6), in software: vmcs02 never
+ * processes posted interrupts (L1's descriptor and notification vector are
+ * not L0's), so L1's notification vector, acknowledged by L0 as "acknowledge
+ * interrupt on exit" requires, comes here instead of exiting to L1:
+ *   - the ON bit is cleared (atomically, the rest of the descriptor kept);
+ *   - the notification is dismissed from L1's local APIC (an EOI): L0's,
+ *     NEST_VMX_ACT_F_POSTED;
+ *   - PIR is ORed into VIRR and cleared, each word read and cleared
+ *     atomically, so no posting agent loses a bit;
+ *   - RVI becomes the highest vector PIR held if that is above it;
+ *   - pending virtual interrupts are evaluated: by the processor at the
+ *     VMRESUME that follows (SDM 27.3.2.5), vmcs02 having virtual-interrupt
+ *     delivery whenever L1's vmcs12 has posted interrupts (SDM 27.2.1.1).
+ * L2 then goes on (RESUME_L2).
+ */
+static int posted_interrupt(struct nest_vmx *ctx, struct nest_vmx_action *a)
+{
+	const struct nest__vmcs12 *v = &ctx->vmcs12;
+	uint64_t desc = v->POSTED_INTR_DESC_ADDR, pir[PIR_WORDS], word, status;
+	int rc, top = -1;
+	unsigned i;
+
+	rc = l1_clear_bits(ctx, desc + PI_DESC_ON_OFFSET, PI_DESC_ON, &word);
+	for (i = 0; rc == NEST_OK && i < PIR_WORDS; i++)
+		rc = l1_clear_bits(ctx, desc + 8u * i, ~0ull, &pir[i]);
+	for (i = 0; rc == NEST_OK && i < 2u * PIR_WORDS; i++) {
+		uint32_t bits = (uint32_t)(pir[i / 2] >> (32u * (i & 1u))), irr;
+		uint64_t reg = v->VIRTUAL_APIC_PAGE_ADDR + VAPIC_IRR_OFFSET + VAPIC_REG_STRIDE * i;
+
+		if (bits == 0)
+			continue;
+		rc = nest__be_read(&ctx->be, reg, &irr, sizeof(irr));
+		irr |= bits;
+		if (rc == NEST_OK)
+			rc = nest__be_write(&ctx->be, reg, &irr, sizeof(irr));
+		top = (int)(32u * i + 31u - (unsigned)__builtin_clz(bits));
+	}
+	if (rc == NEST_OK && top >= 0) {
+		rc = rd(ctx, NEST_VMCS_GUEST_INTR_STATUS, &status);
+		if (rc == NEST_OK && (status & RVI_MASK) < (uint64_t)top) {
+			status = (status & ~RVI_MASK) | (uint64_t)top;
+			rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02, NEST_VMCS_GUEST_INTR_STATUS,
+						 status);
+			ctx->nested.vmcs02_cache.GUEST_INTR_STATUS = (uint16_t)status;
+		}
+	}
+	if (rc != NEST_OK)
+		return rc;
+	a->kind = NEST_VMX_ACT_RESUME_L2;
+	a->flags |= NEST_VMX_ACT_F_POSTED;
+	a->vector = (uint8_t)v->POSTED_INTR_NOTIFICATION_VECTOR;
+	return NEST_OK;
+}
+
 static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct nest_vmx_action *a)
 {
 	const struct nest__vmcs12 *v = &ctx->vmcs12;
@@ -479,6 +561,9 @@ static int event(struct nest_vmx *ctx, uint32_t kind, uint32_t vector, struct ne
 			return NEST_E_INVAL;
 		if (!(pin & NEST_VMX_PIN_EXT_INTR_EXITING))
 			break;
+		if ((pin & NEST_VMX_PIN_POSTED_INTR) &&
+		    vector == (v->POSTED_INTR_NOTIFICATION_VECTOR & NEST_VMX_INTR_INFO_VECTOR_MASK))
+			return posted_interrupt(ctx, a);
 		r.reason = NEST_VMX_EXIT_EXTERNAL_INTERRUPT;
 		/* SDM 28.2.2: with "acknowledge interrupt on exit" the vector
 		 * is reported and the interrupt is acknowledged; without, the

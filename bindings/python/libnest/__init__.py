@@ -460,6 +460,7 @@ def vmx_features_of(caps):
         "vmcs_shadowing": sec(14), "pml": sec(17), "apicv": sec(0) or sec(8),
         "vmfunc": sec(13), "tsc_scaling": sec(25),
         "vmwrite_any": bool((caps["misc"] >> 29) & 1),
+        "posted_intr": _allowed1(caps, "pinbased", "true_pinbased", 7),
     }
 
 

@@ -206,7 +206,8 @@ void vmx_nested_init(void)
 	cfg->vmx_allowed = 1;
 	cfg->host_caps = &vs_cpus[0].host;
 	cfg->features = NEST_VMX_F_EPT | NEST_VMX_F_VPID | NEST_VMX_F_UNRESTRICTED_GUEST |
-			NEST_VMX_F_PREEMPTION_TIMER | NEST_VMX_F_VMWRITE_ANY | NEST_VMX_F_PML;
+			NEST_VMX_F_PREEMPTION_TIMER | NEST_VMX_F_VMWRITE_ANY | NEST_VMX_F_PML |
+			NEST_VMX_F_APICV | NEST_VMX_F_POSTED_INTR;
 	cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
 	cfg->l1_maxphyaddr = (a & 0xFF) ? (a & 0xFF) : DEFAULT_MAXPHYADDR;
 	cfg->feature_control = FC_LOCK | FC_VMXON_OUTSIDE_SMX;
@@ -600,6 +601,15 @@ static void l2_interrupt(int vector, bool acked)
 	pending_set(vector, acked && ((act.flags & NEST_VMX_ACT_F_WINDOW) ||
 				      (act.kind == NEST_VMX_ACT_RESUME_L1 &&
 				       !(act.flags & NEST_VMX_ACT_F_ACKED))));
+	if (act.flags & NEST_VMX_ACT_F_POSTED) {
+		/* L1's posted-interrupt notification, processed by libnest:
+		 * dismissed from the APIC as the processor does (SDM 30.6),
+		 * and L2 goes on. Posted interrupts need "acknowledge
+		 * interrupt on exit", so the stub has taken it. */
+		bm_apic_write(BM_APIC_EOI, 0);
+		stub.stats.l2_handled++;
+		return;
+	}
 	if (act.kind == NEST_VMX_ACT_L0_HANDLES) {
 		stub.stats.l2_handled++;
 		return; /* queued in vmcs02 for L2, or waiting for its window */
