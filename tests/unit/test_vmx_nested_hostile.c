@@ -97,6 +97,39 @@ START_TEST(x2apic_mode_with_register_virt_and_vid_passes_what_it_virtualizes)
 }
 END_TEST
 
+/* An L0 that emulates L1's x2APIC intercepts every x2APIC MSR of L1's. The
+ * accesses vmcs02 virtualizes never reach that APIC (only the virtual-APIC
+ * page): they follow L1's bitmap alone, or L2's EOI would become an EOI of
+ * L1's APIC. The others still exit. */
+START_TEST(virtualized_x2apic_accesses_follow_l1_alone_when_l0_emulates_the_x2apic)
+{
+	pass_everything();
+	memset(N.l0_msr_bitmap + 0x800 / 8, 0xff, 0x100 / 8);
+	memset(N.l0_msr_bitmap + 2048 + 0x800 / 8, 0xff, 0x100 / 8);
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	l1_proc2(NEST_VMX_PROC2_VIRT_X2APIC_MODE | NEST_VMX_PROC2_APIC_REGISTER_VIRT |
+		 NEST_VMX_PROC2_VIRT_INTR_DELIVERY);
+	V12()->PIN_BASED_VM_EXEC_CONTROL |= NEST_VMX_PIN_EXT_INTR_EXITING;
+	launch_ok();
+	ck_assert(!intercepts(X2APIC_TPR, true));
+	ck_assert(!intercepts(X2APIC_TPR, false));
+	ck_assert(!intercepts(X2APIC_EOI, true));
+	ck_assert(!intercepts(X2APIC_SELF_IPI, true));
+	ck_assert(!intercepts(X2APIC_ICR, false));
+	ck_assert(intercepts(X2APIC_ICR, true));
+	ck_assert(intercepts(0x8ff, true));
+	/* Another MSR L0 intercepts stays intercepted. */
+	N.l0_msr_bitmap[2048 + X86_MSR_IA32_SPEC_CTRL / 8] |= 1u << (X86_MSR_IA32_SPEC_CTRL % 8);
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert(intercepts(X86_MSR_IA32_SPEC_CTRL, true));
+	ck_assert(!intercepts(X2APIC_EOI, true));
+}
+END_TEST
+
 START_TEST(l1_x2apic_intercepts_survive_virtualization)
 {
 	uint8_t *b;
@@ -478,6 +511,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(t, l2_reaches_no_x2apic_msr_without_virtualize_x2apic_mode);
 	tcase_add_test(t, x2apic_mode_without_vid_still_intercepts_eoi_and_self_ipi_writes);
 	tcase_add_test(t, x2apic_mode_with_register_virt_and_vid_passes_what_it_virtualizes);
+	tcase_add_test(t, virtualized_x2apic_accesses_follow_l1_alone_when_l0_emulates_the_x2apic);
 	tcase_add_test(t, l1_x2apic_intercepts_survive_virtualization);
 	tcase_add_test(t, x2apic_intercepts_follow_l1s_controls_from_entry_to_entry);
 	tcase_add_test(t, mov_cr8_exits_when_l1_has_no_tpr_shadow_and_no_cr8_exiting);

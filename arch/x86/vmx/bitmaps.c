@@ -212,7 +212,8 @@ int nest__vmx_prepare_bitmaps(struct nest_vmx *ctx)
 		nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
 					   n->l0.msr_bitmap_valid ? n->l0.msr_bitmap : NULL,
 					   bm->msr_valid ? bm->msr : NULL);
-		nest__vmx_msr_bitmap_x2apic(n->msr_bitmap_hva, apicv);
+		nest__vmx_msr_bitmap_x2apic(n->msr_bitmap_hva, bm->msr_valid ? bm->msr : NULL,
+					    apicv);
 	}
 	if (io_changed)
 		nest__vmx_merge_io_bitmap(n->io_bitmap_hva, n->io_bitmap_b_hva,

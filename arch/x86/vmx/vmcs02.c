@@ -135,7 +135,13 @@ uint32_t nest__vmx_apicv02(const struct nest__vmcs12 *v)
  * with "virtualize x2APIC mode", TPR reads and writes; with "APIC-register
  * virtualization" too, every read; with "virtual-interrupt delivery", EOI
  * and SELF-IPI writes. Every other access would reach the physical x2APIC
- * (KVM's fix of CVE-2019-3887 follows the same rule). */
+ * (KVM's fix of CVE-2019-3887 follows the same rule), and exits. A
+ * virtualized access touches only the virtual-APIC page, L1's: whether it
+ * exits is L1's bitmap's alone. L0's bit for the MSR is about L1's own
+ * APIC, which the access never reaches (an L0 that emulates L1's x2APIC
+ * intercepts every x2APIC MSR of L1's; merged, that would turn L2's
+ * virtualized EOI into an access of L1's APIC). KVM takes L1's bits for
+ * these MSRs the same way. */
 static bool x2apic_virtualized(uint32_t msr, bool write, uint32_t apicv)
 {
 	if (!(apicv & NEST_VMX_PROC2_VIRT_X2APIC_MODE))
@@ -148,17 +154,22 @@ static bool x2apic_virtualized(uint32_t msr, bool write, uint32_t apicv)
 	       (msr == X2APIC_MSR_EOI || msr == X2APIC_MSR_SELF_IPI);
 }
 
-void nest__vmx_msr_bitmap_x2apic(uint8_t *out, uint32_t apicv)
+void nest__vmx_msr_bitmap_x2apic(uint8_t *out, const uint8_t *l1, uint32_t apicv)
 {
 	uint32_t msr;
 
 	for (msr = X2APIC_MSR_FIRST; msr < X2APIC_MSR_FIRST + X2APIC_MSR_COUNT; msr++) {
 		uint8_t bit = (uint8_t)(1u << (msr % 8));
+		unsigned rd = msr / 8, wr = MSR_BITMAP_WRITE_LOW + msr / 8;
 
-		if (!x2apic_virtualized(msr, false, apicv))
-			out[msr / 8] |= bit;
-		if (!x2apic_virtualized(msr, true, apicv))
-			out[MSR_BITMAP_WRITE_LOW + msr / 8] |= bit;
+		if (!x2apic_virtualized(msr, false, apicv) || l1 == NULL || (l1[rd] & bit))
+			out[rd] |= bit;
+		else
+			out[rd] &= (uint8_t)~bit;
+		if (!x2apic_virtualized(msr, true, apicv) || l1 == NULL || (l1[wr] & bit))
+			out[wr] |= bit;
+		else
+			out[wr] &= (uint8_t)~bit;
 	}
 }
 

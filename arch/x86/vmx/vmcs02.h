@@ -105,8 +105,10 @@ uint32_t nest__vmx_apicv02(const struct nest__vmcs12 *v);
 
 /* After the merge: every x2APIC MSR access (800H-8FFH) that vmcs02's
  * controls `apicv` (nest__vmx_apicv02()) do not virtualize exits, so L2
- * never reaches the physical x2APIC through L0's pass-through for L1. */
-void nest__vmx_msr_bitmap_x2apic(uint8_t *out, uint32_t apicv);
+ * never reaches the physical x2APIC through L0's pass-through for L1; one
+ * they virtualize exits as L1's bitmap `l1` (NULL: every access) says,
+ * whatever L0's: it reaches the virtual-APIC page, never an APIC. */
+void nest__vmx_msr_bitmap_x2apic(uint8_t *out, const uint8_t *l1, uint32_t apicv);
 
 /* Merge I/O bitmaps (A then B, 8 KiB) into two 4 KiB pages: an access
  * passes only if both let it. `l1` NULL with l1_uncond means L1 exits on
