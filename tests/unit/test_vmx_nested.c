@@ -886,6 +886,20 @@ END_TEST
  * above VPPR: delivered at entry, which ends HLT (SDM 27.3.2.5, 30.2), so
  * vmcs02 enters active; VTPR (80H of the virtual-APIC page) and SVI
  * decide, and an exit after it does not put L2 back in HLT. */
+/* An APIC-write exit under virtual-interrupt delivery alone (an x2APIC
+ * SELF IPI write vmcs02 virtualizes, of an illegal value) is L1's. */
+START_TEST(apic_write_exit_under_virtual_interrupt_delivery_is_reflected)
+{
+	V12()->SECONDARY_VM_EXEC_CONTROL |=
+	    NEST_VMX_PROC2_VIRT_X2APIC_MODE | NEST_VMX_PROC2_VIRT_INTR_DELIVERY;
+	launch_ok();
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_APIC_WRITE, 0x3f0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_APIC_WRITE);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0x3f0);
+}
+END_TEST
+
 START_TEST(hlt_entry_with_a_deliverable_virtual_interrupt_runs_active)
 {
 	*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = 0x20;
@@ -1293,6 +1307,7 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, window_l1_asked_for_too_is_reflected_to_l1);
 	tcase_add_test(t, hlt_entry_with_the_interrupt_window_open_exits_at_once);
 	tcase_add_test(t, hlt_entry_without_an_open_window_stays_halted);
+	tcase_add_test(t, apic_write_exit_under_virtual_interrupt_delivery_is_reflected);
 	tcase_add_test(t, hlt_entry_with_a_deliverable_virtual_interrupt_runs_active);
 	tcase_add_test(t, hlt_entry_without_a_deliverable_virtual_interrupt_stays_halted);
 	tcase_add_test(t, nmi_for_l2_blocked_waits_for_a_window);
