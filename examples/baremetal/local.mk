@@ -58,6 +58,7 @@ EXTRA_DIST += \
 	examples/baremetal/stub/smp_core.c \
 	examples/baremetal/stub/smp_core.h \
 	examples/baremetal/stub/vmx_smp.c \
+	examples/baremetal/stub/vmx_x2apic.c \
 	examples/baremetal/stub/guest_fetch.c \
 	examples/baremetal/stub/svm_main.c \
 	examples/baremetal/stub/npt.c \

@@ -19,6 +19,8 @@
 #define CPUID_FEATURES 1u
 #define CPUID_1_ECX_VMX (1u << 5)
 #define CPUID_1_ECX_X2APIC (1u << 21)
+#define X2APIC_MSRS 0x800u /* the x2APIC MSRs: 800H-8FFH (SDM 11.12.1.2) */
+#define X2APIC_MSR_COUNT 0x100u
 #define CPUID_ADDR_SIZES 0x80000008u
 #define CPUID_EXT_EDX_GBPAGES (1u << 26)
 

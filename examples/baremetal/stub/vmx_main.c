@@ -328,6 +328,8 @@ static void vmcs01_init(const struct l1_boot *boot)
 	msr_intercept(MSR_FEATURE_CONTROL);
 	msr_intercept(MSR_APIC_BASE);
 	msr_intercept(MSR_DEBUGCTL); /* the VMCS field holds it (debugctl_msr()) */
+	for (uint32_t m = X2APIC_MSRS; m < X2APIC_MSRS + X2APIC_MSR_COUNT; m++)
+		msr_intercept(m); /* L1's x2APIC (vmx_x2apic.c) */
 	vs.apic_base = rdmsr(MSR_APIC_BASE);
 	for (uint32_t m = MSR_VMX_BASIC; m <= MSR_VMX_LAST; m++)
 		msr_intercept(m);
@@ -432,8 +434,11 @@ static void handle_cpuid(void)
 	uint32_t leaf = (uint32_t)vs.gpr[GPR_RAX], sub = (uint32_t)vs.gpr[GPR_RCX];
 	uint32_t r[4];
 
-	/* L1 sees the CPU's own answers, VMX included: libnest offers it. */
+	/* L1 sees the CPU's own answers, VMX included: libnest offers it; and
+	 * an x2APIC, which the stub carries out on the xAPIC (vmx_x2apic.c). */
 	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	if (leaf == CPUID_FEATURES)
+		r[2] |= CPUID_1_ECX_X2APIC;
 	/* The bits that report software state (OSXSAVE, OSPKE, APIC) are L1's,
 	 * not the stub's: L1 owns both CR4 bits, so vmcs01's guest CR4 holds
 	 * them, and its IA32_APIC_BASE is its own view. */
@@ -453,8 +458,11 @@ static void handle_cpuid(void)
  * software-disables the APIC (SPIV bit 8, as after a reset: SDM 11.4.7.1,
  * 11.4.7.2) so that it delivers nothing to L1 until L1 enables it again;
  * the register page stays reachable, which a disabled APIC would not be.
- * A write that sets a reserved bit, enables x2APIC on a CPU without it or
- * sets EXTD without EN is refused with #GP (SDM 11.12.5).
+ * EXTD is L1's alone: the processor's APIC stays in xAPIC mode and L1's
+ * x2APIC is carried out on it (vmx_x2apic.c). A write that sets a reserved
+ * bit, sets EXTD without EN, goes from x2APIC to xAPIC mode without
+ * disabling the APIC first, or from disabled to x2APIC mode, is refused
+ * with #GP (SDM 11.12.5, figure 11-27).
  */
 static bool apic_base_msr(bool write, uint64_t *val)
 {
@@ -462,20 +470,21 @@ static bool apic_base_msr(bool write, uint64_t *val)
 		*val = vs.apic_base;
 		return true;
 	}
-	uint32_t a, b, c, d;
-	cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
-	uint64_t writable = APIC_BASE_EN | (APIC_BASE_ADDR_MASK & ((1ull << vs.host.maxphyaddr) - 1));
-	if (c & CPUID_1_ECX_X2APIC)
-		writable |= APIC_BASE_EXTD;
+	uint64_t writable = APIC_BASE_EN | APIC_BASE_EXTD |
+			    (APIC_BASE_ADDR_MASK & ((1ull << vs.host.maxphyaddr) - 1));
 	uint64_t v = *val & ~APIC_BASE_BSP;
-	if ((v & ~writable) || ((v & APIC_BASE_EXTD) && !(v & APIC_BASE_EN)))
+	bool x2 = vmx_x2apic_mode(), on = (vs.apic_base & APIC_BASE_EN) != 0;
+	if ((v & ~writable) || ((v & APIC_BASE_EXTD) && !(v & APIC_BASE_EN)) ||
+	    (x2 && (v & APIC_BASE_EN) && !(v & APIC_BASE_EXTD)) ||
+	    (!on && (v & APIC_BASE_EXTD)))
 		return false;
 	uint64_t hw = rdmsr(MSR_APIC_BASE);
 	volatile uint32_t *spiv =
 	    (volatile uint32_t *)(uintptr_t)((hw & APIC_BASE_ADDR_MASK) + APIC_SPIV);
 	if ((vs.apic_base & APIC_BASE_EN) && !(v & APIC_BASE_EN))
 		*spiv &= ~APIC_SPIV_ENABLE;
-	uint64_t want = (hw & APIC_BASE_BSP) | (v & ~APIC_BASE_EN) | APIC_BASE_EN;
+	uint64_t want =
+	    (hw & APIC_BASE_BSP) | (v & ~(APIC_BASE_EN | APIC_BASE_EXTD)) | APIC_BASE_EN;
 	if (want != hw)
 		wrmsr(MSR_APIC_BASE, want);
 	vs.apic_base = (hw & APIC_BASE_BSP) | v;
@@ -679,6 +688,8 @@ static bool l1_msr(uint32_t msr, bool write, uint64_t *val)
 		return apic_base_msr(write, val);
 	if (msr == MSR_DEBUGCTL)
 		return debugctl_msr(write, val);
+	if (vmx_x2apic_msr(msr, write, val, &gp))
+		return !gp;
 	if (vmx_nested_msr(msr, write, val, &gp))
 		return !gp;
 	return write ? stub_wrmsr_safe(msr, *val) : stub_rdmsr_safe(msr, val);
@@ -886,7 +897,8 @@ static void vmcs01_sipi(uint8_t vector)
 	vs.nmi_pending = false;
 	vmw(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL, vmr(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) &
 						     ~(uint64_t)NEST_VMX_PROC_NMI_WINDOW_EXITING);
-	vs.apic_base = rdmsr(MSR_APIC_BASE) | APIC_BASE_EN;
+	/* INIT keeps the APIC's mode (x2APIC included). */
+	vs.apic_base = rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | (vs.apic_base & APIC_BASE_EXTD);
 }
 
 /* An NMI for L1 (vmcs01): injected when L1 can take one, else at its NMI

@@ -714,6 +714,14 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 	case NEST_VMX_EXIT_MSR_READ:
 	case NEST_VMX_EXIT_MSR_WRITE:
 		vmx_msr_exit(reason == NEST_VMX_EXIT_MSR_WRITE); /* the VMX MSRs, as L1 sees them */
+		/* A write of L1's x2APIC may have sent an interrupt to this
+		 * processor (a self IPI): vmcs02 exits on it before L2's next
+		 * instruction (SDM 26.2), which Bochs 2.7 does not do while
+		 * L2's IF is clear, so it is taken here. */
+		if (reason == NEST_VMX_EXIT_MSR_WRITE &&
+		    !(vmr(NEST_VMCS_VM_ENTRY_INTR_INFO_FIELD) & NEST_VMX_INTR_INFO_VALID) &&
+		    apic_deliverable() >= 0)
+			l2_apic_interrupt();
 		return;
 	case NEST_VMX_EXIT_CR_ACCESS:
 		if (!l0_cr8_access(vmr(NEST_VMCS_EXIT_QUALIFICATION)))

@@ -299,6 +299,20 @@ static void l1_icr(uint32_t lo)
 	}
 }
 
+/* An ICR write of L1's through its x2APIC (vmx_x2apic.c): @dest is the
+ * destination as the xAPIC's ICR high byte holds it. */
+void vmx_smp_l1_icr(uint8_t dest, uint32_t lo)
+{
+	uint32_t hi = (uint32_t)dest << ICR_DEST_SHIFT;
+
+	smp_cpus[stub_cpu()].icr_hi = hi;
+	smp_apic_reg_write(APIC_ICR_HI, hi);
+	if (stub_ncpus > 1)
+		l1_icr(lo);
+	else
+		smp_apic_reg_write(APIC_ICR_LO, lo);
+}
+
 /*
  * An EPT violation at L1-physical @gpa (vmcs01's, or vmcs02's with L2 on
  * EPT01): if it is a write to L1's local APIC page, decodes the

@@ -100,6 +100,12 @@ bool vmx_nested_l2_waits_for_sipi(void);
 /* An interrupt the stub's handler took (its vector in @regs). */
 void vmx_nested_irq_taken(struct bm_regs *regs);
 
+/* vmx_x2apic.c: L1's x2APIC on the xAPIC. True if @msr is an x2APIC MSR,
+ * which it then carries out for L1 (or L2) or faults (*gp). */
+bool vmx_x2apic_msr(uint32_t msr, bool write, uint64_t *val, bool *gp);
+bool vmx_x2apic_mode(void);
+void vmx_smp_l1_icr(uint8_t dest, uint32_t lo);
+
 /* vmx_smp.c: several processors (see there; smp_core.h for the rest). */
 void vmx_smp_start_aps(unsigned n, void (*entry)(void));
 void vmx_smp_ap_arrived(void);
