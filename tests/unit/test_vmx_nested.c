@@ -711,6 +711,28 @@ START_TEST(posted_notification_keeps_a_higher_rvi_and_an_empty_pir_changes_nothi
 }
 END_TEST
 
+/* An L2 halted when the notification comes: the virtual interrupt is
+ * delivered and ends HLT (SDM 30.2.2), so vmcs02 resumes active; not while
+ * RFLAGS.IF is clear or VPPR masks it. */
+START_TEST(posted_notification_wakes_a_halted_l2_it_is_delivered_to)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		V12()->launch_state = NEST_VMCS12_STATE_CLEAR;
+		*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = i == 2 ? 0x50 : 0x10;
+		posted_setup(0);
+		set02(NEST_VMCS_GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_HLT);
+		set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | (i == 1 ? 0 : X86_RFLAGS_IF));
+		post(0x45);
+		ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, N_PI_NV), NEST_OK);
+		ck_assert(N.act.flags & NEST_VMX_ACT_F_POSTED);
+		ck_assert_uint_eq(v02(NEST_VMCS_GUEST_INTR_STATUS), 0x45);
+		ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ACTIVITY_STATE),
+				  i == 0 ? NEST_VMX_ACTIVITY_ACTIVE : NEST_VMX_ACTIVITY_HLT);
+		ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
+	}
+}
+END_TEST
+
 /* Any other vector is an ordinary external interrupt (SDM 30.6 step 2). */
 START_TEST(other_vector_with_posted_interrupts_exits_to_l1)
 {
@@ -1296,6 +1318,7 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, interrupt_for_l1_with_acknowledge_reports_its_vector);
 	tcase_add_test(t, posted_notification_moves_pir_to_virr_and_raises_rvi);
 	tcase_add_test(t, posted_notification_keeps_a_higher_rvi_and_an_empty_pir_changes_nothing);
+	tcase_add_test(t, posted_notification_wakes_a_halted_l2_it_is_delivered_to);
 	tcase_add_test(t, other_vector_with_posted_interrupts_exits_to_l1);
 	tcase_add_test(t, notification_vector_without_posted_interrupts_exits_to_l1);
 	tcase_add_test(t, posted_descriptor_outside_l1_memory_is_a_clean_error);

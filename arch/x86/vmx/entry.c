@@ -294,8 +294,6 @@ void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vm
 	env->pdptes_fetched = nest__vmx_fetch_pdptes(ctx, v, env->pdpte);
 }
 
-#define VPRIO_CLASS 0xf0u
-
 /*
  * An entry in HLT with virtual-interrupt delivery whose pending virtual
  * interrupt is delivered at once: the entry virtualizes PPR (VPPR = VTPR if
@@ -312,8 +310,6 @@ static bool hlt_virq_due(const struct nest__vmcs12 *v, const struct nest__vmx_en
 	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
 			     ? v->SECONDARY_VM_EXEC_CONTROL
 			     : 0;
-	uint32_t rvi = v->GUEST_INTR_STATUS & 0xffu, svi = (uint32_t)v->GUEST_INTR_STATUS >> 8;
-	uint32_t vppr;
 
 	if (v->GUEST_ACTIVITY_STATE != NEST_VMX_ACTIVITY_HLT ||
 	    !(proc2 & NEST_VMX_PROC2_VIRT_INTR_DELIVERY) || !env->vtpr_fetched ||
@@ -323,8 +319,7 @@ static bool hlt_virq_due(const struct nest__vmcs12 *v, const struct nest__vmx_en
 	     (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)) ||
 	    (v->VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID))
 		return false;
-	vppr = (env->vtpr & VPRIO_CLASS) >= (svi & VPRIO_CLASS) ? env->vtpr : (svi & VPRIO_CLASS);
-	return (rvi & VPRIO_CLASS) > (vppr & VPRIO_CLASS);
+	return nest__vmx_virq_recognized(v->GUEST_INTR_STATUS, env->vtpr);
 }
 
 /* The VMX-preemption timer vmcs02 runs with (the merge of L0's and L1's,

@@ -472,6 +472,7 @@ static int l2_can_take(struct nest_vmx *ctx, uint32_t kind, bool *take)
 #define VAPIC_IRR_OFFSET 0x200u
 #define VAPIC_REG_STRIDE 0x10u
 #define RVI_MASK 0xffull
+#define VAPIC_VTPR_OFFSET 0x80u
 
 /* Atomically clear the bits `clear` of the aligned word at L1-physical
  * `gpa`; `old` receives the word as it was. */
@@ -491,6 +492,40 @@ static int l1_clear_bits(struct nest_vmx *ctx, uint64_t gpa, uint64_t clear, uin
 }
 
 /*
+ * After posted-interrupt processing raised RVI to `status`: an L2 in HLT
+ * that the virtual interrupt is delivered to leaves HLT (SDM 30.2.2), as
+ * the processor would on its own, so vmcs02 resumes active and delivers it
+ * at the VMRESUME (SDM 27.3.2.5), rather than relying on the host to wake
+ * itself from HLT for it (Bochs 2.7 does not). Delivered: recognized (no
+ * interrupt-window exiting), RFLAGS.IF set, no blocking by STI or MOV SS,
+ * no event being injected.
+ */
+static int wake_for_virq(struct nest_vmx *ctx, uint16_t status)
+{
+	const struct nest__vmcs12 *c = &ctx->nested.vmcs02_cache;
+	uint64_t activity, rflags, intr;
+	uint8_t vtpr;
+	int rc = rd(ctx, NEST_VMCS_GUEST_ACTIVITY_STATE, &activity);
+
+	if (rc != NEST_OK || activity != NEST_VMX_ACTIVITY_HLT ||
+	    (c->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_INTR_WINDOW_EXITING) ||
+	    (c->VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID))
+		return rc;
+	rc = rd(ctx, NEST_VMCS_GUEST_RFLAGS, &rflags);
+	if (rc == NEST_OK)
+		rc = rd(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
+	if (rc == NEST_OK)
+		rc = nest__be_read(&ctx->be, ctx->vmcs12.VIRTUAL_APIC_PAGE_ADDR + VAPIC_VTPR_OFFSET,
+				   &vtpr, sizeof(vtpr));
+	if (rc != NEST_OK || !(rflags & X86_RFLAGS_IF) ||
+	    (intr & (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)) ||
+	    !nest__vmx_virq_recognized(status, vtpr))
+		return rc;
+	return nest__be_vmcs_write(&ctx->be, NEST_VMCS02, NEST_VMCS_GUEST_ACTIVITY_STATE,
+				   NEST_VMX_ACTIVITY_ACTIVE);
+}
+
+/*
  * Posted-interrupt processing for L2 (SDM 30.6), in software: vmcs02 never
  * processes posted interrupts (L1's descriptor and notification vector are
  * not L0's), so L1's notification vector, acknowledged by L0 as "acknowledge
@@ -503,7 +538,8 @@ static int l1_clear_bits(struct nest_vmx *ctx, uint64_t gpa, uint64_t clear, uin
  *   - RVI becomes the highest vector PIR held if that is above it;
  *   - pending virtual interrupts are evaluated: by the processor at the
  *     VMRESUME that follows (SDM 27.3.2.5), vmcs02 having virtual-interrupt
- *     delivery whenever L1's vmcs12 has posted interrupts (SDM 27.2.1.1).
+ *     delivery whenever L1's vmcs12 has posted interrupts (SDM 27.2.1.1);
+ *     an L2 in HLT the interrupt is delivered to resumes active.
  * L2 then goes on (RESUME_L2).
  */
 static int posted_interrupt(struct nest_vmx *ctx, struct nest_vmx_action *a)
@@ -536,6 +572,8 @@ static int posted_interrupt(struct nest_vmx *ctx, struct nest_vmx_action *a)
 						 status);
 			ctx->nested.vmcs02_cache.GUEST_INTR_STATUS = (uint16_t)status;
 		}
+		if (rc == NEST_OK)
+			rc = wake_for_virq(ctx, (uint16_t)status);
 	}
 	if (rc != NEST_OK)
 		return rc;

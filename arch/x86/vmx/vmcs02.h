@@ -94,6 +94,20 @@ void nest__vmx_refresh_vmcs02(struct nest__vmcs12 *o, const struct nest__vmcs12 
  * takes it at once, and the exit saves HLT for L1 (reflect.c). */
 bool nest__vmx_hlt_window_open(const struct nest__vmcs12 *v);
 
+/* Virtual-interrupt delivery: with guest interrupt status `intr_status`
+ * (SVI in bits 15:8, RVI in 7:0) and VTPR `vtpr`, is a pending virtual
+ * interrupt recognized? PPR virtualization (VPPR = VTPR if VTPR[7:4] >=
+ * SVI[7:4], else SVI[7:4]:0, SDM 30.1.3), then RVI[7:4] > VPPR[7:4] (SDM
+ * 30.2.1; "interrupt-window exiting", which prevents recognition, is the
+ * caller's to check). */
+static inline bool nest__vmx_virq_recognized(uint16_t intr_status, uint8_t vtpr)
+{
+	uint32_t rvi = intr_status & 0xFFu, svi = (uint32_t)intr_status >> 8;
+	uint32_t vppr = (vtpr & 0xF0u) >= (svi & 0xF0u) ? vtpr : (svi & 0xF0u);
+
+	return (rvi & 0xF0u) > (vppr & 0xF0u);
+}
+
 /* Merge MSR bitmaps: a bit is clear (pass through) only if clear in both.
  * `l1` NULL means L1 intercepts every MSR; `l0` NULL means L0 none. */
 void nest__vmx_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, const uint8_t *l1);
