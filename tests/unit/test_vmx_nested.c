@@ -713,21 +713,26 @@ END_TEST
 
 /* An L2 halted when the notification comes: the virtual interrupt is
  * delivered and ends HLT (SDM 30.2.2), so vmcs02 resumes active; not while
- * RFLAGS.IF is clear or VPPR masks it. */
+ * RFLAGS.IF is clear or VPPR masks it. A blocking by STI the host still
+ * reports in HLT (after "sti; hlt") is over: it wakes, blocking cleared. */
 START_TEST(posted_notification_wakes_a_halted_l2_it_is_delivered_to)
 {
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		V12()->launch_state = NEST_VMCS12_STATE_CLEAR;
 		*(uint8_t *)sim_ptr(&N.s, N_VTPR_GPA, 1) = i == 2 ? 0x50 : 0x10;
 		posted_setup(0);
 		set02(NEST_VMCS_GUEST_ACTIVITY_STATE, NEST_VMX_ACTIVITY_HLT);
 		set02(NEST_VMCS_GUEST_RFLAGS, 0x2 | (i == 1 ? 0 : X86_RFLAGS_IF));
+		set02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+		      i == 3 ? NEST_VMX_INTERRUPTIBILITY_STI : 0);
 		post(0x45);
 		ck_assert_int_eq(l2_event(NEST_VMX_EVT_EXTINT, N_PI_NV), NEST_OK);
 		ck_assert(N.act.flags & NEST_VMX_ACT_F_POSTED);
 		ck_assert_uint_eq(v02(NEST_VMCS_GUEST_INTR_STATUS), 0x45);
 		ck_assert_uint_eq(v02(NEST_VMCS_GUEST_ACTIVITY_STATE),
-				  i == 0 ? NEST_VMX_ACTIVITY_ACTIVE : NEST_VMX_ACTIVITY_HLT);
+				  (i == 0 || i == 3) ? NEST_VMX_ACTIVITY_ACTIVE
+						     : NEST_VMX_ACTIVITY_HLT);
+		ck_assert_uint_eq(v02(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO), 0);
 		ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_TRIPLE_FAULT, 0), NEST_OK);
 	}
 }

@@ -497,8 +497,7 @@ static int l1_clear_bits(struct nest_vmx *ctx, uint64_t gpa, uint64_t clear, uin
  * the processor would on its own, so vmcs02 resumes active and delivers it
  * at the VMRESUME (SDM 27.3.2.5), rather than relying on the host to wake
  * itself from HLT for it (Bochs 2.7 does not). Delivered: recognized (no
- * interrupt-window exiting), RFLAGS.IF set, no blocking by STI or MOV SS,
- * no event being injected.
+ * interrupt-window exiting), RFLAGS.IF set, no event being injected.
  */
 static int wake_for_virq(struct nest_vmx *ctx, uint16_t status)
 {
@@ -517,9 +516,16 @@ static int wake_for_virq(struct nest_vmx *ctx, uint16_t status)
 	if (rc == NEST_OK)
 		rc = nest__be_read(&ctx->be, ctx->vmcs12.VIRTUAL_APIC_PAGE_ADDR + VAPIC_VTPR_OFFSET,
 				   &vtpr, sizeof(vtpr));
-	if (rc != NEST_OK || !(rflags & X86_RFLAGS_IF) ||
-	    (intr & (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)) ||
-	    !nest__vmx_virq_recognized(status, vtpr))
+	/* In HLT the shadow of an STI or MOV SS is over (the HLT executed, and
+	 * SDM 27.3.1.5 rules the pair out at entry); a host that still
+	 * reports it (Bochs 2.7 after "sti; hlt") must not keep L2 asleep. */
+	if (rc != NEST_OK || !(rflags & X86_RFLAGS_IF) || !nest__vmx_virq_recognized(status, vtpr))
+		return rc;
+	if (intr & (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS))
+		rc = nest__be_vmcs_write(
+		    &ctx->be, NEST_VMCS02, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+		    intr & ~(uint64_t)(NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS));
+	if (rc != NEST_OK)
 		return rc;
 	return nest__be_vmcs_write(&ctx->be, NEST_VMCS02, NEST_VMCS_GUEST_ACTIVITY_STATE,
 				   NEST_VMX_ACTIVITY_ACTIVE);
