@@ -11,8 +11,10 @@
  * L0 owns with L1's view in the read shadows. Interrupts go straight to L1
  * (no external-interrupt exiting in vmcs01).
  *
- * Stub command line: "pool=MIB" (the stub's own page pool, default 32) and
- * "l1mem=MIB" (L1's RAM, default: all the rest).
+ * Stub command line: "pool=MIB" (the stub's own page pool, default 32),
+ * "l1mem=MIB" (L1's RAM, default: all the rest) and "posted" (offer L1
+ * posted interrupts, and with them the whole of APIC virtualization as KVM
+ * and kvm-unit-tests want it; off by default: see vmx_nested.c).
  */
 #include <nest/cpu.h>
 
@@ -1022,6 +1024,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.map_ram = EPT_R | EPT_W | EPT_X | (EPT_MT_WB << EPT_MT_SHIFT);
 	stub.map_dev = EPT_R | EPT_W | EPT_X | (EPT_MT_UC << EPT_MT_SHIFT);
 	unsigned ncpus = smp_setup(cmd);
+	stub.l1_posted = stub_cmdline_flag(cmd, "posted");
 	l1_setup_memory(mbi, cmd);
 	l1_move_init(cmd);
 	if (ncpus > 1 && stub_cmdline_num(cmd, "move", 0))
