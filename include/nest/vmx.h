@@ -74,7 +74,8 @@ struct nest_vmx_caps {
 #define NEST_VMX_F_PREEMPTION_TIMER 0x00000008u	  ///< VMX-preemption timer
 #define NEST_VMX_F_VMCS_SHADOWING 0x00000010u ///< VMCS shadowing for L2: never offered (ignored)
 #define NEST_VMX_F_PML 0x00000020u   ///< page-modification logging (needs EPT), emulated by libnest
-#define NEST_VMX_F_APICV 0x00000040u ///< APIC virtualization (posted interrupts: NEST_VMX_F_POSTED_INTR)
+#define NEST_VMX_F_APICV                                                                           \
+	0x00000040u ///< APIC virtualization (posted interrupts: NEST_VMX_F_POSTED_INTR)
 #define NEST_VMX_F_VMFUNC                                                                          \
 	0x00000080u ///< VM functions: EPTP switching (needs EPT), run by libnest for L2
 #define NEST_VMX_F_TSC_SCALING 0x00000100u ///< TSC scaling

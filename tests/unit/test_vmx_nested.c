@@ -671,7 +671,7 @@ static void post(uint8_t vec)
 START_TEST(posted_notification_moves_pir_to_virr_and_raises_rvi)
 {
 	*virr_reg(0x31) |= 1u << (0x31 & 31); /* already requested */
-	posted_setup(0x1030);		       /* SVI 10H, RVI 30H */
+	posted_setup(0x1030);		      /* SVI 10H, RVI 30H */
 	post(0x45);
 	post(0x81);
 	pi_desc()[5] = 0xfeedull; /* the rest of the descriptor: L1's */

@@ -135,7 +135,7 @@ static const struct exit_rule rules[NEST_VMX_EXIT_REASON_COUNT] = {
      * a value other than a vector of 16-255, SDM 30.5), both L1's only in
      * vmcs02. */
     [NEST_VMX_EXIT_APIC_WRITE] = {R_PROC2, NEST_VMX_PROC2_APIC_REGISTER_VIRT |
-						NEST_VMX_PROC2_VIRT_INTR_DELIVERY},
+					       NEST_VMX_PROC2_VIRT_INTR_DELIVERY},
     [NEST_VMX_EXIT_RDRAND] = {R_PROC2, NEST_VMX_PROC2_RDRAND_EXITING},
     [NEST_VMX_EXIT_INVPCID] = {R_INVPCID, 0},
     /* VMFUNC exits only for a function L1 did not enable, or a failing

@@ -522,9 +522,10 @@ static int wake_for_virq(struct nest_vmx *ctx, uint16_t status)
 	if (rc != NEST_OK || !(rflags & X86_RFLAGS_IF) || !nest__vmx_virq_recognized(status, vtpr))
 		return rc;
 	if (intr & (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS))
-		rc = nest__be_vmcs_write(
-		    &ctx->be, NEST_VMCS02, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
-		    intr & ~(uint64_t)(NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS));
+		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02,
+					 NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+					 intr & ~(uint64_t)(NEST_VMX_INTERRUPTIBILITY_STI |
+							    NEST_VMX_INTERRUPTIBILITY_MOV_SS));
 	if (rc != NEST_OK)
 		return rc;
 	return nest__be_vmcs_write(&ctx->be, NEST_VMCS02, NEST_VMCS_GUEST_ACTIVITY_STATE,

@@ -477,8 +477,7 @@ static bool apic_base_msr(bool write, uint64_t *val)
 	uint64_t v = *val & ~APIC_BASE_BSP;
 	bool x2 = vmx_x2apic_mode(), on = (vs.apic_base & APIC_BASE_EN) != 0;
 	if ((v & ~writable) || ((v & APIC_BASE_EXTD) && !(v & APIC_BASE_EN)) ||
-	    (x2 && (v & APIC_BASE_EN) && !(v & APIC_BASE_EXTD)) ||
-	    (!on && (v & APIC_BASE_EXTD)))
+	    (x2 && (v & APIC_BASE_EN) && !(v & APIC_BASE_EXTD)) || (!on && (v & APIC_BASE_EXTD)))
 		return false;
 	uint64_t hw = rdmsr(MSR_APIC_BASE);
 	volatile uint32_t *spiv =

@@ -58,8 +58,7 @@ static unsigned xreg(uint32_t msr)
 
 bool vmx_x2apic_mode(void)
 {
-	return (vs.apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) ==
-	       (APIC_BASE_EN | APIC_BASE_EXTD);
+	return (vs.apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
 }
 
 /* An IPI of L1's through the x2APIC ICR: the destination is a 32-bit APIC
