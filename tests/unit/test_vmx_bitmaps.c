@@ -81,6 +81,37 @@ START_TEST(a_vmresume_with_nothing_written_reads_no_bitmap)
 }
 END_TEST
 
+/* The steady VMRESUME skips the bitmaps only while nothing they depend on
+ * changed: L1 pointing its I/O bitmap A at another page (VMWRITE, no write
+ * to any tracked page) is read there, tracked, and merged. */
+START_TEST(a_vmresume_after_l1_moves_a_bitmap_reads_the_new_page)
+{
+	const uint64_t moved = 0x40000;
+	uint8_t b = 1u << (0x60 % 8);
+
+	launch_ok();
+	to_l1();
+	resume_ok();
+	to_l1();
+	memset(sim_ptr(&N.s, moved, 4096), 0, 4096);
+	sim_l1_store(&N.s, moved + 0x60 / 8, &b, 1);
+	V12()->IO_BITMAP_A = moved;
+	sim_reset_counters(&N.s);
+	resume_ok();
+	ck_assert_uint_ge(N.s.calls.read_l1, 1);
+	ck_assert(sim_tracked(&N.s, moved));
+	ck_assert(!sim_tracked(&N.s, N.base.v.IO_BITMAP_A));
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ_IN(0x60)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	/* And steady again: the next VMRESUME reads nothing. */
+	sim_reset_counters(&N.s);
+	resume_ok();
+	ck_assert_uint_eq(N.s.calls.track_l1_writes, 0);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_IO_INSTRUCTION, IOQ_IN(0x61)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_L0_HANDLES);
+}
+END_TEST
+
 START_TEST(l1_writing_its_bitmap_between_entries_takes_effect_at_the_next)
 {
 	launch_ok();
@@ -194,6 +225,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, nfx_teardown);
 	tcase_add_test(tc, the_entry_reports_the_three_bitmap_pages_to_l0);
 	tcase_add_test(tc, a_vmresume_with_nothing_written_reads_no_bitmap);
+	tcase_add_test(tc, a_vmresume_after_l1_moves_a_bitmap_reads_the_new_page);
 	tcase_add_test(tc, l1_writing_its_bitmap_between_entries_takes_effect_at_the_next);
 	tcase_add_test(tc, a_write_while_l2_runs_decides_the_next_access);
 	tcase_add_test(tc, nest_vmx_l1_intercepts_follows_a_bitmap_written_while_l2_runs);

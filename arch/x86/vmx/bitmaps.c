@@ -129,6 +129,31 @@ static bool ept12(const struct nest__vmcs12 *v)
 	       (v->SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_EPT);
 }
 
+/* Nothing a full pass reads changed since the last one: the same controls,
+ * bitmap pages and APIC virtualization, every copy still equal to its page
+ * (tracked by the backend's op, nothing written since it was read, nothing
+ * while L2 ran), EPT12
+ * on or off as before and L0's side unchanged (nest_vmx_set_l0() clears
+ * merged_valid). A full pass would then read, track, watch and merge
+ * nothing: the steady VMRESUME skips it. */
+static bool steady(const struct nest_vmx *ctx, const struct nest__vmcs12 *v, uint32_t use,
+		   uint32_t apicv, uint8_t used, const uint64_t *addr)
+{
+	const struct nest__vmx_nested *n = &ctx->nested;
+	const struct nest__vmx_bm_track *t = &n->bmt;
+	unsigned k;
+
+	if (!n->merged_valid || n->fast.force_full || !nest__be_has_track(&ctx->be) ||
+	    use != n->merged_use ||
+	    apicv != n->merged_apicv || !t->track_ok || t->live || t->clobbered ||
+	    t->have != used || ept12(v) != t->ept12)
+		return false;
+	for (k = 0; k < NEST__VMX_BM_COUNT; k++)
+		if ((used & bit_of(k)) && t->gpa[k] != (addr[k] & ~PAGE_MASK))
+			return false;
+	return true;
+}
+
 /* Bitmaps at a VM entry: L1's copies brought up to date (a page is read
  * unless L0 tracks its writes and none happened since it was read), then
  * merged with L0's into libnest's pages when an input changed. */
@@ -167,6 +192,8 @@ int nest__vmx_prepare_bitmaps(struct nest_vmx *ctx)
 		used |= bit_of(NEST__VMX_BM_MSR);
 	if (bm->io_valid)
 		used |= bit_of(NEST__VMX_BM_IO_A) | bit_of(NEST__VMX_BM_IO_B);
+	if (steady(ctx, v, use, apicv, used, addr))
+		return NEST_OK;
 	/* A copy holds its page as last read only while L0 tracked it, and
 	 * only for the page it was read from. */
 	if (!n->merged_valid || n->fast.force_full)
@@ -208,6 +235,7 @@ int nest__vmx_prepare_bitmaps(struct nest_vmx *ctx)
 	rc = watch(ctx, pages, ept12(v) ? np : 0);
 	if (rc != NEST_OK)
 		return rc;
+	t->ept12 = ept12(v);
 	if (msr_changed) {
 		nest__vmx_merge_msr_bitmap(n->msr_bitmap_hva,
 					   n->l0.msr_bitmap_valid ? n->l0.msr_bitmap : NULL,

@@ -97,6 +97,7 @@ struct nest__vmx_bm_track {
 	 * (clobbered, until the next merge). */
 	uint8_t live, clobbered;
 	bool track_ok; /* the backend tracks the pages of tracked[] */
+	bool ept12;    /* L1 used EPT at the last full pass (what watched[] follows) */
 	unsigned n_tracked, n_watched;
 	uint64_t tracked[NEST__VMX_BM_COUNT]; /* reported to L0 (track_l1_writes) */
 	uint64_t watched[NEST__VMX_BM_COUNT]; /* watched in EPT02 (nest_tdp_watch_writes) */
