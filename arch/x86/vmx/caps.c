@@ -139,11 +139,12 @@ static uint32_t allowed1(uint64_t msr)
 }
 
 /* One control MSR: bits 31:0 are the allowed-0 settings (1 = must be 1),
- * bits 63:32 the allowed-1 settings (SDM A.3). */
-static uint64_t ctl_msr(uint64_t host, uint32_t supported)
+ * bits 63:32 the allowed-1 settings (SDM A.3). `soft`: controls libnest
+ * runs in software (FEATURES_SOFTWARE), allowed whatever the host has. */
+static uint64_t ctl_msr(uint64_t host, uint32_t supported, uint32_t soft)
 {
 	uint32_t must1 = (uint32_t)host;
-	uint32_t may1 = (allowed1(host) & supported) | must1;
+	uint32_t may1 = (allowed1(host) & supported) | soft | must1;
 
 	return ((uint64_t)may1 << 32) | must1;
 }
@@ -208,7 +209,7 @@ void nest__vmx_compute_caps(struct nest_vmx *ctx)
 {
 	const struct nest_vmx_caps *h = &ctx->host;
 	struct nest_vmx_caps *c = &ctx->caps;
-	uint32_t supported[CTL_COUNT];
+	uint32_t supported[CTL_COUNT], soft[CTL_COUNT] = {0};
 	uint32_t avail;
 	size_t i;
 
@@ -225,37 +226,31 @@ void nest__vmx_compute_caps(struct nest_vmx *ctx)
 	ctx->features = avail;
 	for (i = 0; i < CTL_COUNT; i++)
 		supported[i] = ctl_base[i];
-	for (i = 0; i < NEST_ARRAY_SIZE(ctl_features); i++)
+	for (i = 0; i < NEST_ARRAY_SIZE(ctl_features); i++) {
 		if (avail & ctl_features[i].feature)
 			supported[ctl_features[i].ctl] |= ctl_features[i].bits;
+		if (avail & ctl_features[i].feature & FEATURES_SOFTWARE)
+			soft[ctl_features[i].ctl] |= ctl_features[i].bits;
+	}
 
 	c->basic = NEST_VMCS12_REVISION |
 		   ((uint64_t)NEST_VMCS12_REGION_SIZE << VMX_BASIC_VMCS_SIZE_SHIFT) |
 		   (VMX_BASIC_MEMTYPE_WB << VMX_BASIC_MEMTYPE_SHIFT) | (h->basic & BASIC_PASSED);
-	c->pinbased = ctl_msr(h->pinbased, supported[CTL_PIN]);
-	c->procbased = ctl_msr(h->procbased, supported[CTL_PROC]);
-	c->exit = ctl_msr(h->exit, supported[CTL_EXIT]);
-	c->entry = ctl_msr(h->entry, supported[CTL_ENTRY]);
-	if (allowed1(c->procbased) & NEST_VMX_PROC_ACTIVATE_SECONDARY) {
-		c->procbased2 = ctl_msr(h->procbased2, supported[CTL_PROC2]);
-		if (avail & NEST_VMX_F_PML)
-			c->procbased2 |= (uint64_t)NEST_VMX_PROC2_ENABLE_PML << 32;
-	}
+	c->pinbased = ctl_msr(h->pinbased, supported[CTL_PIN], soft[CTL_PIN]);
+	c->procbased = ctl_msr(h->procbased, supported[CTL_PROC], soft[CTL_PROC]);
+	c->exit = ctl_msr(h->exit, supported[CTL_EXIT], soft[CTL_EXIT]);
+	c->entry = ctl_msr(h->entry, supported[CTL_ENTRY], soft[CTL_ENTRY]);
+	if (allowed1(c->procbased) & NEST_VMX_PROC_ACTIVATE_SECONDARY)
+		c->procbased2 = ctl_msr(h->procbased2, supported[CTL_PROC2], soft[CTL_PROC2]);
 	if (c->basic & VMX_BASIC_TRUE_CTLS) {
-		c->true_pinbased = ctl_msr(h->true_pinbased, supported[CTL_PIN]);
-		c->true_procbased = ctl_msr(h->true_procbased, supported[CTL_PROC]);
-		c->true_exit = ctl_msr(h->true_exit, supported[CTL_EXIT]);
-		c->true_entry = ctl_msr(h->true_entry, supported[CTL_ENTRY]);
+		c->true_pinbased = ctl_msr(h->true_pinbased, supported[CTL_PIN], soft[CTL_PIN]);
+		c->true_procbased = ctl_msr(h->true_procbased, supported[CTL_PROC], soft[CTL_PROC]);
+		c->true_exit = ctl_msr(h->true_exit, supported[CTL_EXIT], soft[CTL_EXIT]);
+		c->true_entry = ctl_msr(h->true_entry, supported[CTL_ENTRY], soft[CTL_ENTRY]);
 		c->pinbased = ctl_merge_true(c->pinbased, c->true_pinbased);
 		c->procbased = ctl_merge_true(c->procbased, c->true_procbased);
 		c->exit = ctl_merge_true(c->exit, c->true_exit);
 		c->entry = ctl_merge_true(c->entry, c->true_entry);
-	}
-
-	if (avail & NEST_VMX_F_POSTED_INTR) {
-		c->pinbased |= (uint64_t)NEST_VMX_PIN_POSTED_INTR << 32;
-		if (c->basic & VMX_BASIC_TRUE_CTLS)
-			c->true_pinbased |= (uint64_t)NEST_VMX_PIN_POSTED_INTR << 32;
 	}
 
 	c->misc = h->misc & MISC_PASSED;
