@@ -257,9 +257,6 @@ static void flush_vpid(struct nest_vmx *ctx)
 	n->vpid12_valid = l1_vpid;
 }
 
-/* VTPR: byte 80H of the virtual-APIC page (SDM 30.1.1). */
-#define VAPIC_VTPR_OFFSET 0x80u
-
 /*
  * The entry checks that depend on L1 memory rather than on vmcs12, each
  * read once here and checked on that copy (invariant 1, single fetch, docs/trust-model.md): VTPR
@@ -285,7 +282,7 @@ void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vm
 	      v->GUEST_ACTIVITY_STATE == NEST_VMX_ACTIVITY_HLT)) &&
 	    nest__vmx_page_addr_ok(v->VIRTUAL_APIC_PAGE_ADDR, w))
 		env->vtpr_fetched =
-		    nest__be_read(&ctx->be, v->VIRTUAL_APIC_PAGE_ADDR + VAPIC_VTPR_OFFSET,
+		    nest__be_read(&ctx->be, v->VIRTUAL_APIC_PAGE_ADDR + NEST__VMX_VAPIC_VTPR_OFFSET,
 				  &env->vtpr, sizeof(env->vtpr)) == NEST_OK;
 	if (v->VMCS_LINK_POINTER != VMX_VMCS_LINK_NONE &&
 	    nest__vmx_page_addr_ok(v->VMCS_LINK_POINTER, w))
@@ -313,13 +310,12 @@ static bool hlt_virq_due(const struct nest__vmcs12 *v, const struct nest__vmx_en
 
 	if (v->GUEST_ACTIVITY_STATE != NEST_VMX_ACTIVITY_HLT ||
 	    !(proc2 & NEST_VMX_PROC2_VIRT_INTR_DELIVERY) || !env->vtpr_fetched ||
-	    (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_INTR_WINDOW_EXITING) ||
-	    !(v->GUEST_RFLAGS & X86_RFLAGS_IF) ||
 	    (v->GUEST_INTERRUPTIBILITY_INFO &
-	     (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)) ||
-	    (v->VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID))
+	     (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)))
 		return false;
-	return nest__vmx_virq_recognized(v->GUEST_INTR_STATUS, env->vtpr);
+	return nest__vmx_hlt_virq_taken(v->CPU_BASED_VM_EXEC_CONTROL, v->GUEST_RFLAGS,
+					v->VM_ENTRY_INTR_INFO_FIELD, v->GUEST_INTR_STATUS,
+					env->vtpr);
 }
 
 /* The VMX-preemption timer vmcs02 runs with (the merge of L0's and L1's,

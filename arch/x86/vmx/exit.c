@@ -472,7 +472,6 @@ static int l2_can_take(struct nest_vmx *ctx, uint32_t kind, bool *take)
 #define VAPIC_IRR_OFFSET 0x200u
 #define VAPIC_REG_STRIDE 0x10u
 #define RVI_MASK 0xffull
-#define VAPIC_VTPR_OFFSET 0x80u
 
 /* Atomically clear the bits `clear` of the aligned word at L1-physical
  * `gpa`; `old` receives the word as it was. */
@@ -496,8 +495,8 @@ static int l1_clear_bits(struct nest_vmx *ctx, uint64_t gpa, uint64_t clear, uin
  * that the virtual interrupt is delivered to leaves HLT (SDM 30.2.2), as
  * the processor would on its own, so vmcs02 resumes active and delivers it
  * at the VMRESUME (SDM 27.3.2.5), rather than relying on the host to wake
- * itself from HLT for it (Bochs 2.7 does not). Delivered: recognized (no
- * interrupt-window exiting), RFLAGS.IF set, no event being injected.
+ * itself from HLT for it (Bochs 2.7 does not): nest__vmx_hlt_virq_taken()
+ * on vmcs02's state.
  */
 static int wake_for_virq(struct nest_vmx *ctx, uint16_t status)
 {
@@ -506,20 +505,19 @@ static int wake_for_virq(struct nest_vmx *ctx, uint16_t status)
 	uint8_t vtpr;
 	int rc = rd(ctx, NEST_VMCS_GUEST_ACTIVITY_STATE, &activity);
 
-	if (rc != NEST_OK || activity != NEST_VMX_ACTIVITY_HLT ||
-	    (c->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_INTR_WINDOW_EXITING) ||
-	    (c->VM_ENTRY_INTR_INFO_FIELD & NEST_VMX_INTR_INFO_VALID))
+	if (rc != NEST_OK || activity != NEST_VMX_ACTIVITY_HLT)
 		return rc;
 	rc = rd(ctx, NEST_VMCS_GUEST_RFLAGS, &rflags);
 	if (rc == NEST_OK)
 		rc = rd(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
 	if (rc == NEST_OK)
-		rc = nest__be_read(&ctx->be, ctx->vmcs12.VIRTUAL_APIC_PAGE_ADDR + VAPIC_VTPR_OFFSET,
+		rc = nest__be_read(&ctx->be, ctx->vmcs12.VIRTUAL_APIC_PAGE_ADDR + NEST__VMX_VAPIC_VTPR_OFFSET,
 				   &vtpr, sizeof(vtpr));
 	/* In HLT the shadow of an STI or MOV SS is over (the HLT executed, and
 	 * SDM 27.3.1.5 rules the pair out at entry); a host that still
 	 * reports it (Bochs 2.7 after "sti; hlt") must not keep L2 asleep. */
-	if (rc != NEST_OK || !(rflags & X86_RFLAGS_IF) || !nest__vmx_virq_recognized(status, vtpr))
+	if (rc != NEST_OK || !nest__vmx_hlt_virq_taken(c->CPU_BASED_VM_EXEC_CONTROL, rflags,
+							c->VM_ENTRY_INTR_INFO_FIELD, status, vtpr))
 		return rc;
 	if (intr & (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS))
 		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02,

@@ -12,6 +12,7 @@
 
 #include <nest/vmx.h>
 
+#include "cpu/x86.h"
 #include "vmx/vmcs12.h"
 #include "vmx/vmx_limits.h"
 
@@ -106,6 +107,22 @@ static inline bool nest__vmx_virq_recognized(uint16_t intr_status, uint8_t vtpr)
 	uint32_t vppr = (vtpr & 0xF0u) >= (svi & 0xF0u) ? vtpr : (svi & 0xF0u);
 
 	return (rvi & 0xF0u) > (vppr & 0xF0u);
+}
+
+/* VTPR: byte 80H of the virtual-APIC page (SDM 30.1.1). */
+#define NEST__VMX_VAPIC_VTPR_OFFSET 0x80u
+
+/* Does an L2 in HLT take its pending virtual interrupt at once, which ends
+ * HLT (SDM 30.2.2)? Recognized (no "interrupt-window exiting" in `proc`,
+ * RVI above VPPR, SDM 30.2.1), RFLAGS.IF set and no event injected
+ * (`entry_intr`). Blocking by STI or MOV SS cannot come with HLT (SDM
+ * 27.3.1.5): the callers' to handle. */
+static inline bool nest__vmx_hlt_virq_taken(uint32_t proc, uint64_t rflags, uint32_t entry_intr,
+					    uint16_t intr_status, uint8_t vtpr)
+{
+	return !(proc & NEST_VMX_PROC_INTR_WINDOW_EXITING) && (rflags & X86_RFLAGS_IF) != 0 &&
+	       !(entry_intr & NEST_VMX_INTR_INFO_VALID) &&
+	       nest__vmx_virq_recognized(intr_status, vtpr);
 }
 
 /* Merge MSR bitmaps: a bit is clear (pass through) only if clear in both.
