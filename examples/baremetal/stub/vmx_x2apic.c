@@ -20,8 +20,6 @@
 #include "vmx_hw.h"
 #include "vmx_stub.h"
 
-#define X2APIC_MSR_FIRST 0x800u
-#define X2APIC_MSR_LAST 0x8FFu
 #define X2APIC_ID 0x802u
 #define X2APIC_VERSION 0x803u
 #define X2APIC_TPR 0x808u
@@ -53,7 +51,7 @@
 /* The xAPIC register at the x2APIC MSR's offset (SDM 11.12.1.2). */
 static unsigned xreg(uint32_t msr)
 {
-	return (msr - X2APIC_MSR_FIRST) << 4;
+	return (msr - X2APIC_MSRS) << 4;
 }
 
 bool vmx_x2apic_mode(void)
@@ -114,7 +112,7 @@ static bool read_only(uint32_t msr)
 
 bool vmx_x2apic_msr(uint32_t msr, bool write, uint64_t *val, bool *gp)
 {
-	if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
+	if (msr < X2APIC_MSRS || msr >= X2APIC_MSRS + X2APIC_MSR_COUNT)
 		return false;
 	*gp = true;
 	if (!vmx_x2apic_mode())
