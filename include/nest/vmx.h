@@ -874,6 +874,33 @@ NEST_API int nest_vmx_l2_exception(struct nest_vmx *ctx, uint32_t vector, uint32
 				   uint64_t payload, struct nest_vmx_action *act);
 
 /**
+ * @brief L0 carried out the instruction of L2's current exit in software
+ *        (an exit nest_vmx_l2_exit() left to it: an MSR, port or CR8
+ *        access of L0's, for example); end it as the processor would.
+ *
+ * Call it once L0 has done the instruction's work, moved L2's RIP past
+ * it and ended blocking by STI or MOV SS in vmcs02, and before it gives
+ * L2 any event; not for an instruction that faulted
+ * (nest_vmx_l2_exception()). On that instruction boundary:
+ * - RFLAGS.TF (without IA32_DEBUGCTL.BTF) leaves a single-step trap
+ *   pending (SDM 17.3.1.4): libnest sets BS in vmcs02's pending debug
+ *   exceptions, and the next VM entry delivers the \#DB (to L2, or as an
+ *   exit when L1's exception bitmap asks). L0 does not raise it itself.
+ * - With "monitor trap flag" in vmcs12, an MTF VM exit into L1 comes
+ *   (SDM 26.5.2), which the processor gives for an instruction it
+ *   executes but never for one L0 emulated; the pending single-step trap
+ *   is saved with it (vmcs12's pending debug exceptions).
+ * Added after 0.1.0.
+ * @param ctx The context (L2 running).
+ * @param act Receives NEST_VMX_ACT_RESUME_L2 (nothing else to do) or
+ *        NEST_VMX_ACT_RESUME_L1 (the MTF exit, applied as for
+ *        nest_vmx_l2_exit()); set @c act->size first.
+ * @return NEST_OK, NEST_E_INVAL, NEST_E_STATE (L2 not running),
+ *         NEST_E_SIZE or a backend status.
+ */
+NEST_API int nest_vmx_l2_emulated(struct nest_vmx *ctx, struct nest_vmx_action *act);
+
+/**
  * @brief Would an external interrupt for L1's vCPU, arriving now while L2
  *        runs, be acknowledged (taken from the interrupt controller)?
  *

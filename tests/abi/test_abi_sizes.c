@@ -110,9 +110,11 @@ END_TEST
 	CALL(vmx_l2_event, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                       \
 	     (launch_ok(), nest_vmx_l2_event(N.ctx, NEST_VMX_EVT_INIT, 0, p)))                     \
 	CALL(vmx_pending_msr_failed, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,             \
-	     (launch_with_msr(), nest_vmx_pending_msr_failed(N.ctx, 0, p)))                          \
+	     (launch_with_msr(), nest_vmx_pending_msr_failed(N.ctx, 0, p)))                        \
 	CALL(vmx_l2_exception, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                   \
-	     (launch_ok(), nest_vmx_l2_exception(N.ctx, 13, 0, 0, p)))
+	     (launch_ok(), nest_vmx_l2_exception(N.ctx, 13, 0, 0, p)))                             \
+	CALL(vmx_l2_emulated, struct nest_vmx_action, NEST_VMX_ACTION_MIN_SIZE,                    \
+	     (launch_ok(), nest_vmx_l2_emulated(N.ctx, p)))
 
 /* L1 enters L2 with one MSR for L0 to load. */
 static void launch_with_msr(void)

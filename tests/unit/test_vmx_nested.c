@@ -480,6 +480,94 @@ START_TEST(exception_l0_raises_in_real_mode_l2_has_no_error_code)
 }
 END_TEST
 
+/* An instruction of L2 that L0 carried out in software ends as on the
+ * processor (nest_vmx_l2_emulated()): L1's monitor trap flag exits on the
+ * boundary after it (SDM 26.5.2), and RFLAGS.TF leaves a single-step trap
+ * pending (SDM 17.3.1.4). */
+static int l2_emulated(void)
+{
+	memset(&N.act, 0xcc, sizeof(N.act));
+	N.act.size = sizeof(N.act);
+	return nest_vmx_l2_emulated(N.ctx, &N.act);
+}
+
+#define EMULATED_NEXT_RIP 0x401002ull /* L0 moved RIP past L2's instruction */
+#define PENDING_BS (1ull << 14)
+
+START_TEST(emulated_instruction_under_l1s_mtf_exits_to_l1)
+{
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_MONITOR_TRAP_FLAG;
+	launch_ok();
+	ck_assert(v02(NEST_VMCS_CPU_BASED_VM_EXEC_CONTROL) & NEST_VMX_PROC_MONITOR_TRAP_FLAG);
+	set02(NEST_VMCS_GUEST_RIP, EMULATED_NEXT_RIP);
+	set02(NEST_VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED1);
+	ck_assert_int_eq(l2_emulated(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_MONITOR_TRAP_FLAG);
+	ck_assert_uint_eq(V12()->EXIT_QUALIFICATION, 0);
+	ck_assert_uint_eq(V12()->VM_EXIT_INTR_INFO, 0);
+	ck_assert_uint_eq(V12()->IDT_VECTORING_INFO_FIELD, 0);
+	ck_assert_uint_eq(V12()->GUEST_RIP, EMULATED_NEXT_RIP);
+	ck_assert_uint_eq(V12()->GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	assert_l1_host_state_loaded();
+}
+END_TEST
+
+START_TEST(emulated_instruction_with_tf_leaves_a_single_step_trap)
+{
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RIP, EMULATED_NEXT_RIP);
+	set02(NEST_VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED1 | X86_RFLAGS_TF);
+	set02(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	ck_assert_int_eq(l2_emulated(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS), PENDING_BS);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_RIP), EMULATED_NEXT_RIP);
+	ck_assert(nest_vmx_in_l2(N.ctx));
+	/* Branch single-stepping (IA32_DEBUGCTL.BTF) traps on branches only. */
+	set02(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	set02(NEST_VMCS_GUEST_IA32_DEBUGCTL, 1u << 1);
+	ck_assert_int_eq(l2_emulated(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS), 0);
+	/* Without TF or MTF there is nothing to do. */
+	set02(NEST_VMCS_GUEST_IA32_DEBUGCTL, 0);
+	set02(NEST_VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED1);
+	ck_assert_int_eq(l2_emulated(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS), 0);
+}
+END_TEST
+
+/* MTF and a single-step trap on the same boundary: the MTF exit comes and
+ * carries the trap in the pending debug exceptions; what L1 then writes
+ * there is what the next entry of L2 runs with. */
+START_TEST(emulated_instruction_with_tf_under_mtf_saves_the_trap_for_l1)
+{
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_MONITOR_TRAP_FLAG;
+	launch_ok();
+	set02(NEST_VMCS_GUEST_RIP, EMULATED_NEXT_RIP);
+	set02(NEST_VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED1 | X86_RFLAGS_TF);
+	set02(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	ck_assert_int_eq(l2_emulated(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_MONITOR_TRAP_FLAG);
+	ck_assert_uint_eq(V12()->GUEST_PENDING_DBG_EXCEPTIONS, PENDING_BS);
+	V12()->GUEST_PENDING_DBG_EXCEPTIONS = 0;
+	V12()->GUEST_RFLAGS = X86_RFLAGS_FIXED1;
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	ck_assert_uint_eq(v02(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS), 0);
+}
+END_TEST
+
+START_TEST(emulated_outside_l2_is_refused)
+{
+	ck_assert_int_eq(l2_emulated(), NEST_E_STATE);
+	ck_assert_int_eq(nest_vmx_l2_emulated(NULL, &N.act), NEST_E_INVAL);
+}
+END_TEST
+
 START_TEST(triple_fault_is_reflected)
 {
 	launch_ok();
@@ -1296,6 +1384,10 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, vmresume_with_nothing_changed_writes_no_vmcs02_field);
 	tcase_add_test(t, vmresume_writes_only_the_field_l1_changed);
 	tcase_add_test(t, cpuid_is_reflected_with_exit_information_and_guest_state);
+	tcase_add_test(t, emulated_instruction_under_l1s_mtf_exits_to_l1);
+	tcase_add_test(t, emulated_instruction_with_tf_leaves_a_single_step_trap);
+	tcase_add_test(t, emulated_instruction_with_tf_under_mtf_saves_the_trap_for_l1);
+	tcase_add_test(t, emulated_outside_l2_is_refused);
 	tcase_add_test(t, efer_and_pat_saved_under_l1s_save_controls);
 	tcase_add_test(t, hlt_with_l1_hlt_exiting_is_reflected);
 	tcase_add_test(t, hlt_without_l1_hlt_exiting_is_l0s);

@@ -229,6 +229,23 @@ START_TEST(completion_ends_sti_blocking_and_traps_a_single_step)
 }
 END_TEST
 
+/* The switch completes VMFUNC outside the processor: L1's monitor trap
+ * flag then exits on the boundary after it (SDM 26.5.2), with the new
+ * EPTP and RIP, and the single-step trap pending. */
+START_TEST(monitor_trap_flag_exits_after_the_switch)
+{
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_MONITOR_TRAP_FLAG;
+	set02(NEST_VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED1 | X86_RFLAGS_TF);
+	set02(NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	ck_assert_int_eq(vmfunc(0, 1), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->VM_EXIT_REASON, NEST_VMX_EXIT_MONITOR_TRAP_FLAG);
+	ck_assert_uint_eq(V12()->EPT_POINTER, EPTP_B);
+	ck_assert_uint_eq(V12()->GUEST_RIP, L2_RIP + VMFUNC_LEN);
+	ck_assert_uint_eq(V12()->GUEST_PENDING_DBG_EXCEPTIONS, 1u << 14 /* BS */);
+}
+END_TEST
+
 START_TEST(rip_wraps_at_4gib_outside_64bit_mode)
 {
 	set02(NEST_VMCS_GUEST_CS_AR_BYTES, FX_CODE64_AR & ~X86_SEG_L);
@@ -255,6 +272,7 @@ int main(void)
 	tcase_add_test(t, eptp_switching_not_enabled_exits_to_l1);
 	tcase_add_test(t, completion_ends_sti_blocking_and_traps_a_single_step);
 	tcase_add_test(t, rip_wraps_at_4gib_outside_64bit_mode);
+	tcase_add_test(t, monitor_trap_flag_exits_after_the_switch);
 	suite_add_tcase(s, t);
 	return nest_test_run(s);
 }

@@ -14,6 +14,7 @@
 
 #include "cpu/x86.h"
 #include "paging/paging.h"
+#include "vmx/check.h"
 #include "vmx/context.h"
 #include "vmx/hwfields.h"
 #include "vmx/vmfunc.h"
@@ -406,11 +407,66 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	}
 	/* L1's EPTP switching runs here (vmfunc.c); a failing VMFUNC exits. */
 	rc = nest__vmx_vmfunc(ctx, &r, regs->gpr, &handled);
-	if (rc != NEST_OK || handled) {
-		a->kind = NEST_VMX_ACT_RESUME_L2;
+	if (rc != NEST_OK)
 		return rc;
-	}
+	if (handled)
+		return nest__vmx_l2_boundary(ctx, a);
 	return nest__vmx_reflect(ctx, &r, true, a);
+}
+
+/*
+ * The instruction boundary after an instruction of L2 that completed
+ * outside the processor (libnest's VMFUNC, or L0's emulation), where the
+ * processor would have acted on L2's single-step flag and on vmcs12's
+ * monitor trap flag:
+ * - RFLAGS.TF (without IA32_DEBUGCTL.BTF) leaves a single-step trap
+ *   pending (SDM 17.3.1.4): BS in vmcs02's pending debug exceptions, which
+ *   the next VM entry of L2 delivers (SDM 27.7.3), through L1's exception
+ *   bitmap like any #DB of L2;
+ * - with "monitor trap flag" in vmcs12, an MTF VM exit into L1 comes on
+ *   that boundary (SDM 26.5.2), before the single-step trap is delivered:
+ *   the trap stays pending and the exit saves it in vmcs12's pending
+ *   debug exceptions (SDM 28.3.4), as the processor does.
+ * Otherwise L2 goes on (RESUME_L2).
+ */
+int nest__vmx_l2_boundary(struct nest_vmx *ctx, struct nest_vmx_action *a)
+{
+	struct nest__vmx_exit_report r;
+	uint64_t rflags, debugctl, pending;
+	int rc = rd(ctx, NEST_VMCS_GUEST_RFLAGS, &rflags);
+
+	if (rc == NEST_OK)
+		rc = rd(ctx, NEST_VMCS_GUEST_IA32_DEBUGCTL, &debugctl);
+	if (rc == NEST_OK)
+		rc = rd(ctx, NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, &pending);
+	if (rc != NEST_OK)
+		return rc;
+	if ((rflags & X86_RFLAGS_TF) && !(debugctl & X86_DEBUGCTL_BTF) &&
+	    !(pending & VMX_PENDING_DBG_BS)) {
+		pending |= VMX_PENDING_DBG_BS;
+		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02,
+					 NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, pending);
+		if (rc != NEST_OK)
+			return rc;
+		ctx->nested.vmcs02_cache.GUEST_PENDING_DBG_EXCEPTIONS = pending;
+	}
+	if (ctx->vmcs12.CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_MONITOR_TRAP_FLAG) {
+		nest__memset(&r, 0, sizeof(r));
+		r.reason = NEST_VMX_EXIT_MONITOR_TRAP_FLAG;
+		return nest__vmx_reflect(ctx, &r, true, a);
+	}
+	a->kind = NEST_VMX_ACT_RESUME_L2;
+	return NEST_OK;
+}
+
+NEST_API int nest_vmx_l2_emulated(struct nest_vmx *ctx, struct nest_vmx_action *act)
+{
+	struct nest_vmx_action a;
+	int rc = begin(ctx, act, &a);
+
+	if (rc != NEST_OK)
+		return rc;
+	return finish(act, &a, nest__vmx_l2_boundary(ctx, &a));
 }
 
 NEST_API int nest_vmx_l2_exit(struct nest_vmx *ctx, const struct nest_vmx_exit *exit,

@@ -55,6 +55,11 @@ struct nest_vmx;
 int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, bool save_guest,
 		      struct nest_vmx_action *act);
 
+/* The boundary after an instruction of L2 that completed outside the
+ * processor (exit.c): its single-step trap, then L1's monitor trap flag (an
+ * MTF VM exit into L1), else RESUME_L2. */
+int nest__vmx_l2_boundary(struct nest_vmx *ctx, struct nest_vmx_action *act);
+
 /* Guest-state fields read from vmcs02 at every reflected exit. */
 bool nest__vmx_per_exit_field(unsigned index);
 

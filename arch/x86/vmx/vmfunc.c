@@ -58,21 +58,16 @@ static int get02(struct nest_vmx *ctx, uint32_t enc, uint64_t *val)
 	return nest__be_vmcs_read(&ctx->be, NEST_VMCS02, enc, val);
 }
 
-/* The instruction completes in L2 (SDM 6.8.3, 18.3.1.4 on blocking and
- * single-step). */
+/* The instruction ends in L2: RIP past it, blocking by STI or MOV SS
+ * over (SDM 26.4.2); the single-step trap and L1's monitor trap flag are
+ * nest__vmx_l2_boundary()'s. */
 static int complete_l2(struct nest_vmx *ctx, uint32_t insn_len)
 {
-	uint64_t rip, rflags, intr, debugctl, pending, efer, cs_ar;
+	uint64_t rip, intr, efer, cs_ar;
 	int rc = get02(ctx, NEST_VMCS_GUEST_RIP, &rip);
 
 	if (rc == NEST_OK)
-		rc = get02(ctx, NEST_VMCS_GUEST_RFLAGS, &rflags);
-	if (rc == NEST_OK)
 		rc = get02(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
-	if (rc == NEST_OK)
-		rc = get02(ctx, NEST_VMCS_GUEST_IA32_DEBUGCTL, &debugctl);
-	if (rc == NEST_OK)
-		rc = get02(ctx, NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, &pending);
 	if (rc == NEST_OK)
 		rc = get02(ctx, NEST_VMCS_GUEST_IA32_EFER, &efer);
 	if (rc == NEST_OK)
@@ -89,9 +84,6 @@ static int complete_l2(struct nest_vmx *ctx, uint32_t insn_len)
 		rc = put02(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
 			   intr & ~(uint64_t)(NEST_VMX_INTERRUPTIBILITY_STI |
 					      NEST_VMX_INTERRUPTIBILITY_MOV_SS));
-	if (rc == NEST_OK && (rflags & X86_RFLAGS_TF) && !(debugctl & X86_DEBUGCTL_BTF))
-		rc = put02(ctx, NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
-			   pending | VMX_PENDING_DBG_BS);
 	return rc;
 }
 

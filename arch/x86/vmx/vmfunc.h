@@ -19,7 +19,8 @@ struct nest_vmx;
  * `gpr` holding L2's registers: if L1 enabled the function in EAX (EPTP
  * switching, leaf 0) and the switch succeeds, L2's EPTP is switched
  * (vmcs12's EPT_POINTER, vmcs02's EPT02 root) and L2's RIP advanced, and
- * *handled is set (resume L2). Otherwise *handled stays false: the VM
+ * *handled is set (the caller ends the instruction with
+ * nest__vmx_l2_boundary()). Otherwise *handled stays false: the VM
  * exit goes to L1, as the SDM says for a VMFUNC that fails. Returns NEST_OK
  * or a backend status. */
 int nest__vmx_vmfunc(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r,
