@@ -104,6 +104,7 @@ void skip_insn(void)
 	/* Blocking by STI or MOV SS ends with the instruction (SDM 25.4.2). */
 	vmw(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
 	    vmr(NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO) & ~3ull);
+	vs.insn_done = true;
 }
 
 void inject_exception(unsigned vector, bool has_error, uint32_t error)

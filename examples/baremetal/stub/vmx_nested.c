@@ -679,6 +679,25 @@ bool vmx_nested_l2_waits_for_sipi(void)
 	return vmr(NEST_VMCS_GUEST_ACTIVITY_STATE) == NEST_VMX_ACTIVITY_WAIT_SIPI;
 }
 
+/*
+ * The stub carried out L2's instruction (skip_insn() ended it): libnest
+ * ends it as the processor would, with its single-step trap and L1's
+ * monitor trap flag (an MTF exit into L1, which the processor never gives
+ * for an instruction L0 emulated). False when L2 no longer runs.
+ */
+static bool l2_emulated(void)
+{
+	struct nest_vmx_action act = {.size = sizeof(act)};
+
+	if (!vs.insn_done)
+		return vs.in_l2; /* it faulted: the exception went to L2 or L1 */
+	check(NEST_CALL(nest_vmx_l2_emulated(n.vmx, &act)), "nest_vmx_l2_emulated");
+	if (act.kind == NEST_VMX_ACT_RESUME_L2)
+		return true;
+	apply(&act, true);
+	return false;
+}
+
 static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 {
 	if (reason == NEST_VMX_EXIT_EXTERNAL_INTERRUPT) {
@@ -714,14 +733,18 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 		return;
 	}
 	stub.stats.l2_handled++;
+	vs.insn_done = false;
 	switch (reason) {
 	case NEST_VMX_EXIT_IO_INSTRUCTION:
 		if (!l0_port_io(vmr(NEST_VMCS_EXIT_QUALIFICATION)))
 			vmx_fatal("L2 I/O exit that neither L1 nor L0 handles");
+		l2_emulated();
 		return;
 	case NEST_VMX_EXIT_MSR_READ:
 	case NEST_VMX_EXIT_MSR_WRITE:
 		vmx_msr_exit(reason == NEST_VMX_EXIT_MSR_WRITE); /* the VMX MSRs, as L1 sees them */
+		if (!l2_emulated())
+			return;
 		/* A write of L1's x2APIC may have sent an interrupt to this
 		 * processor (a self IPI): vmcs02 exits on it before L2's next
 		 * instruction (SDM 26.2), which Bochs 2.7 does not do while
@@ -734,6 +757,7 @@ static void l2_exit_for_l0(uint32_t reason, const struct nest_vmx_action *act)
 	case NEST_VMX_EXIT_CR_ACCESS:
 		if (!l0_cr8_access(vmr(NEST_VMCS_EXIT_QUALIFICATION)))
 			vmx_fatal("L2 CR access that neither L1 nor L0 handles");
+		l2_emulated();
 		return;
 	case NEST_VMX_EXIT_EPT_VIOLATION: {
 		/* L2 on EPT01 (L1 without EPT) writes a page the stub tracks. */

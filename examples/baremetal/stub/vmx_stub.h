@@ -26,6 +26,7 @@ struct vmx_stub {
 	uint64_t cr0_mask, cr4_mask;
 	uint64_t cr4_unreported; /* CR4 bits of features L1's CPUID does not report */
 	bool in_l2;
+	bool insn_done; /* skip_insn() ended the running guest's instruction */
 	bool figures_printed;
 	uint64_t apic_base; /* IA32_APIC_BASE as L1 sees it (L0's APIC stays enabled) */
 	/* Interrupts the stub acknowledged in the APIC for a guest that could
