@@ -363,10 +363,13 @@ static void one_record(const uint8_t *r, struct obs *o)
 		if (rc == NEST_OK && a.kind == NEST_VMX_ACT_RESUME_L1)
 			CHECK(!nest_vmx_in_l2(ctx));
 		return;
-	case 6: /* an event for L1, or an exception L0 raises in L2 */
+	case 6: /* an event for L1, an exception L0 raises in L2, or the end
+		 * of an instruction L0 carried out for L2 */
 		memset(&a, 0, sizeof(a));
 		a.size = sizeof(a);
-		if (r[3] & 1)
+		if ((r[3] & 3) == 3)
+			rc = nest_vmx_l2_emulated(ctx, &a);
+		else if (r[3] & 1)
 			rc = nest_vmx_l2_exception(ctx, r[1] % 34, w32, w64, &a);
 		else
 			rc = nest_vmx_l2_event(ctx, r[1] % 5, r[2], &a);
