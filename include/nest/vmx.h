@@ -72,7 +72,10 @@ struct nest_vmx_caps {
 #define NEST_VMX_F_VPID 0x00000002u		  ///< VPID and INVVPID
 #define NEST_VMX_F_UNRESTRICTED_GUEST 0x00000004u ///< unrestricted guest (needs EPT)
 #define NEST_VMX_F_PREEMPTION_TIMER 0x00000008u	  ///< VMX-preemption timer
-#define NEST_VMX_F_VMCS_SHADOWING 0x00000010u ///< VMCS shadowing for L2: never offered (ignored)
+/** VMCS shadowing offered to L1 (its L2's VMREAD and VMWRITE on L1's shadow
+ *  VMCS), carried out by libnest: vmcs02 never shadows. Offered after
+ *  0.1.0 (ignored before). */
+#define NEST_VMX_F_VMCS_SHADOWING 0x00000010u
 #define NEST_VMX_F_PML 0x00000020u   ///< page-modification logging (needs EPT), emulated by libnest
 #define NEST_VMX_F_APICV                                                                           \
 	0x00000040u ///< APIC virtualization (posted interrupts: NEST_VMX_F_POSTED_INTR)
@@ -198,7 +201,11 @@ enum nest_vmx_action_kind {
 	 *  libnest has written the vmcs02 fields that changed. */
 	NEST_VMX_ACT_ENTER_L2 = 3,
 	/** An L2 exit was dealt with inside libnest (e.g. a shadow-EPT fault it
-	 *  fixed): resume L2 on vmcs02. */
+	 *  fixed): resume L2 on vmcs02. With NEST_VMX_ACT_F_GPR (an instruction
+	 *  of L2's libnest carried out, such as a VMREAD on L1's shadow VMCS),
+	 *  write L2's general-purpose register first; a RESUME_L1 from
+	 *  nest_vmx_l2_exit() may carry it too (that instruction, then L1's
+	 *  monitor-trap-flag exit): the register L1 then sees. */
 	NEST_VMX_ACT_RESUME_L2 = 4,
 	/** The L2 exit (or event) is L0's own: L0 handles it, then resumes L2
 	 *  on vmcs02; any event to re-inject is already in vmcs02 and the action. */

@@ -29,6 +29,11 @@ TESTS += tests/unit/test_vmx_vmfunc
 tests_unit_test_vmx_vmfunc_SOURCES = tests/unit/test_vmx_vmfunc.c
 tests_unit_test_vmx_vmfunc_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_vmx_vmfunc_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_vmx_l2vmrw
+TESTS += tests/unit/test_vmx_l2vmrw
+tests_unit_test_vmx_l2vmrw_SOURCES = tests/unit/test_vmx_l2vmrw.c
+tests_unit_test_vmx_l2vmrw_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_vmx_l2vmrw_LDADD = $(TEST_LDADD)
 # A hostile L1 against vmcs02: APIC, MSR lists, L0's intercepts (issue #13).
 check_PROGRAMS += tests/unit/test_vmx_nested_hostile
 TESTS += tests/unit/test_vmx_nested_hostile

@@ -73,17 +73,12 @@ static const struct ctl_feature {
 
 /*
  * Features the policy may name but libnest never offers, whatever the host
- * and the config: L2 must never behave otherwise than L1 was promised, and
- * vmcs02 cannot carry these for L1 (they name L1-physical structures the
- * processor would use without L0, or need emulation libnest lacks):
- *   - VMCS shadowing for L2 (L2's VMREAD/VMWRITE through a shadow VMCS in
- *     L1 memory and L1's bitmaps; vmcs02 runs without it, so L1 would see
- *     exits it did not ask for).
- * VM functions (EPTP switching) are offered: vmfunc.c runs them.
- * Tertiary controls, EPT-violation #VE and the others listed above
- * ctl_base are not offered either.
+ * and the config: none now. VMCS shadowing and VM functions (EPTP
+ * switching) are offered: l2vmrw.c and vmfunc.c run them. Tertiary
+ * controls, EPT-violation #VE and the others listed above ctl_base are
+ * not offered (no feature names them).
  */
-#define FEATURES_NEVER_OFFERED NEST_VMX_F_VMCS_SHADOWING
+#define FEATURES_NEVER_OFFERED 0u
 
 /*
  * Features libnest runs in software alone, so the host need not have their
@@ -102,8 +97,11 @@ static const struct ctl_feature {
  *     in vmcs02, whose virtual-interrupt delivery (the host's, required
  *     with posted interrupts) then delivers as the processor would. Needs
  *     NEST_VMX_F_APICV from the host.
+ *   - VMCS shadowing (SDM 25.10): vmcs02 never enables it, so every
+ *     VMREAD and VMWRITE of L2 exits; those L1's bitmaps let through run
+ *     on L1's shadow VMCS in L1 memory (l2vmrw.c), the others go to L1.
  */
-#define FEATURES_SOFTWARE (NEST_VMX_F_PML | NEST_VMX_F_POSTED_INTR)
+#define FEATURES_SOFTWARE (NEST_VMX_F_PML | NEST_VMX_F_POSTED_INTR | NEST_VMX_F_VMCS_SHADOWING)
 
 /* Features that only make sense with EPT (SDM 26.2.1.1: unrestricted
  * guest and PML require "enable EPT"; EPTP switching switches EPTPs). */
@@ -200,8 +198,8 @@ static uint32_t available_features(const struct nest_vmx *ctx)
 	if ((avail & NEST_VMX_F_VMFUNC) && !(h->vmfunc & VMX_VMFUNC_EPTP_SWITCHING))
 		avail &= ~NEST_VMX_F_VMFUNC;
 	/* VMWRITE to exit-information fields is pure software on the cached
-	 * vmcs12 (no shadow VMCS of L1 ever runs in hardware for L2: VMCS
-	 * shadowing is never offered), so the host need not have it. */
+	 * vmcs12 and on L1's shadow VMCS (which never runs in hardware for
+	 * L2), so the host need not have it. */
 	return avail;
 }
 

@@ -17,6 +17,7 @@
 #include "vmx/check.h"
 #include "vmx/context.h"
 #include "vmx/hwfields.h"
+#include "vmx/l2vmrw.h"
 #include "vmx/vmfunc.h"
 #include "vmx/vmx_arch.h"
 
@@ -411,7 +412,47 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 		return rc;
 	if (handled)
 		return nest__vmx_l2_boundary(ctx, a);
+	/* So does L2's VMREAD and VMWRITE that L1's VMCS shadowing lets
+	 * through (l2vmrw.c). */
+	rc = nest__vmx_l2_vmrw(ctx, &r, regs->gpr, a, &handled);
+	if (rc != NEST_OK || handled)
+		return rc;
 	return nest__vmx_reflect(ctx, &r, true, a);
+}
+
+int nest__vmx_put02(struct nest_vmx *ctx, uint32_t enc, uint64_t val)
+{
+	int rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02, enc, val);
+
+	if (rc == NEST_OK)
+		nest__vmcs12_write(&ctx->nested.vmcs02_cache, enc, val);
+	return rc;
+}
+
+int nest__vmx_complete_l2(struct nest_vmx *ctx, uint32_t insn_len)
+{
+	uint64_t rip, intr, efer, cs_ar;
+	int rc = rd(ctx, NEST_VMCS_GUEST_RIP, &rip);
+
+	if (rc == NEST_OK)
+		rc = rd(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
+	if (rc == NEST_OK)
+		rc = rd(ctx, NEST_VMCS_GUEST_IA32_EFER, &efer);
+	if (rc == NEST_OK)
+		rc = rd(ctx, NEST_VMCS_GUEST_CS_AR_BYTES, &cs_ar);
+	if (rc != NEST_OK)
+		return rc;
+	rip += insn_len;
+	/* Outside 64-bit mode EIP wraps at 4 GiB. */
+	if (!(efer & X86_EFER_LMA) || !(cs_ar & X86_SEG_L))
+		rip &= 0xffffffffull;
+	rc = nest__vmx_put02(ctx, NEST_VMCS_GUEST_RIP, rip);
+	if (rc == NEST_OK &&
+	    (intr & (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)))
+		rc = nest__vmx_put02(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
+				     intr & ~(uint64_t)(NEST_VMX_INTERRUPTIBILITY_STI |
+							NEST_VMX_INTERRUPTIBILITY_MOV_SS));
+	return rc;
 }
 
 /*
@@ -443,12 +484,10 @@ int nest__vmx_l2_boundary(struct nest_vmx *ctx, struct nest_vmx_action *a)
 		return rc;
 	if ((rflags & X86_RFLAGS_TF) && !(debugctl & X86_DEBUGCTL_BTF) &&
 	    !(pending & VMX_PENDING_DBG_BS)) {
-		pending |= VMX_PENDING_DBG_BS;
-		rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02,
-					 NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS, pending);
+		rc = nest__vmx_put02(ctx, NEST_VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+				     pending | VMX_PENDING_DBG_BS);
 		if (rc != NEST_OK)
 			return rc;
-		ctx->nested.vmcs02_cache.GUEST_PENDING_DBG_EXCEPTIONS = pending;
 	}
 	if (ctx->vmcs12.CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_MONITOR_TRAP_FLAG) {
 		nest__memset(&r, 0, sizeof(r));
@@ -798,6 +837,12 @@ static int l2_exception(struct nest_vmx *ctx, uint32_t vector, uint32_t error, u
 	a->error_code = error;
 	a->cr2 = payload;
 	return inject_l2(ctx, info, error, 0);
+}
+
+int nest__vmx_l2_raise(struct nest_vmx *ctx, uint32_t vector, uint32_t error, uint64_t payload,
+		       struct nest_vmx_action *a)
+{
+	return l2_exception(ctx, vector, error, payload, a);
 }
 
 NEST_API int nest_vmx_l2_exception(struct nest_vmx *ctx, uint32_t vector, uint32_t error_code,

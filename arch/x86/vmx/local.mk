@@ -19,8 +19,8 @@ include_nest_HEADERS += include/nest/vmx-exit-reasons.def
 NEST_CORE_SOURCES += arch/x86/vmx/context.c arch/x86/vmx/caps.c arch/x86/vmx/msr.c \
 	arch/x86/vmx/operand.c arch/x86/vmx/insn.c
 NEST_CORE_SOURCES += arch/x86/vmx/invalidate.c
-NEST_CORE_SOURCES += arch/x86/vmx/vmfunc.c
-noinst_HEADERS += arch/x86/vmx/vmfunc.h
+NEST_CORE_SOURCES += arch/x86/vmx/vmfunc.c arch/x86/vmx/l2vmrw.c
+noinst_HEADERS += arch/x86/vmx/vmfunc.h arch/x86/vmx/l2vmrw.h
 noinst_HEADERS += arch/x86/vmx/context.h arch/x86/vmx/operand.h
 
 # VMX tests link the simulated backend's VMX helpers from tests/support.

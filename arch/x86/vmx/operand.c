@@ -176,12 +176,129 @@ static int walk(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gp
 	}
 }
 
+/* ---- L2's operands: L2 paging over EPT12 ---- */
+
+/* The backend L2's page walk reads through: L2-physical addresses,
+ * translated by EPT12 into L1-physical ones for the real backend. */
+struct l2_view {
+	const struct nest_backend *real;
+	struct nest__vmx_l2_mem *m;
+};
+
+/* EPT12 for one access of L2's at L2-physical `gpa` (SDM 29.3.3): the
+ * L1-physical address, or the fault recorded and NEST__VMX_EPT_FAULT.
+ * Accessed and dirty flags of EPT12 are set as the processor sets them. */
+static int ept12(const struct nest_backend *real, struct nest__vmx_l2_mem *m, uint64_t gpa,
+		 uint32_t access, bool final, uint64_t *l1)
+{
+	struct nest_walk_result res;
+	int rc =
+	    nest_ept_walk(real, &m->cfg, m->eptp, gpa,
+			  (access & NEST_ACC_W) ? NEST_ACC_W : NEST_ACC_R, NEST_WALK_SET_AD, &res);
+
+	if (rc != NEST_OK)
+		return rc;
+	switch (res.status) {
+	case NEST_WALK_OK:
+		*l1 = res.addr;
+		return NEST_OK;
+	case NEST_WALK_FAULT:
+	case NEST_WALK_MISCONFIG:
+		m->status = res.status;
+		m->access = access;
+		m->rights = res.rights;
+		m->final = final;
+		m->gpa = gpa;
+		return NEST__VMX_EPT_FAULT;
+	case NEST_WALK_NO_MEMORY:
+		return NEST_E_FAULT; /* an EPT12 table L0 does not back */
+	default:
+		return NEST_E_STATE; /* RACE, BAD_ROOT: vmcs12's EPTP passed the entry checks */
+	}
+}
+
+static int l2_view_read(void *c, uint64_t gpa, void *buf, size_t len)
+{
+	struct l2_view *v = c;
+	uint64_t l1;
+	int rc;
+
+	/* A paging-structure entry: aligned, inside one page. */
+	if ((gpa & PAGE_OFFSET_MASK) + len > PAGE_SIZE)
+		return NEST_E_INVAL;
+	rc = ept12(v->real, v->m, gpa, v->m->walk_access, false, &l1);
+	if (rc != NEST_OK)
+		return rc;
+	return nest__be_read(v->real, l1, buf, len);
+}
+
+static const struct nest_backend_ops l2_view_ops = {
+    .size = sizeof(struct nest_backend_ops),
+    .read_l1 = l2_view_read,
+};
+
+/* L2 paging (vmcs02's control registers and CR3), then EPT12: linear to
+ * L1-physical, #PF for L2 (queued like L1's, the caller routes it), or an
+ * EPT12 fault. The walk leaves L2's accessed and dirty flags alone, as the
+ * walk of L1's tables does. */
+static int l2_translate(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gpa)
+{
+	const struct nest_vmx_l1_regs *r = &in->regs;
+	struct nest__vmx_l2_mem *m = in->l2;
+	const struct nest_backend *real = &in->ctx->be;
+	struct l2_view view = {real, m};
+	struct nest_backend vbe = {&l2_view_ops, &view};
+	struct nest_x86_config xc;
+	struct nest_walk_result res;
+	uint32_t access = write ? NEST_ACC_W : NEST_ACC_R;
+	uint64_t l2pa = la;
+	int rc;
+
+	m->gla = la;
+	if (r->cr0 & X86_CR0_PG) {
+		nest__memset(&xc, 0, sizeof(xc));
+		xc.cr0 = r->cr0;
+		xc.cr4 = r->cr4;
+		xc.efer = r->efer;
+		xc.maxphyaddr = m->maxphyaddr;
+		xc.gbpages = m->gbpages;
+		if (r->cpl == 3)
+			access |= NEST_ACC_U;
+		rc = nest_x86_walk(m->ept ? &vbe : real, &xc, r->cr3, la, access,
+				   (r->rflags & X86_RFLAGS_AC) ? NEST_WALK_SMAP_OFF : 0, &res);
+		if (rc != NEST_OK)
+			return rc;
+		switch (res.status) {
+		case NEST_WALK_OK:
+			l2pa = res.addr;
+			break;
+		case NEST_WALK_FAULT:
+		case NEST_WALK_RSVD:
+			return nest__vmx_inject(in, X86_EXC_PF, true, res.pfec, la);
+		case NEST_WALK_NO_MEMORY:
+			/* EPT12 refused a paging-structure read (recorded), or a
+			 * table is in memory L0 does not back. */
+			return m->ept && m->status != 0 ? NEST__VMX_EPT_FAULT : NEST_E_FAULT;
+		default:
+			return NEST_E_STATE;
+		}
+	}
+	if (!m->ept) {
+		*gpa = l2pa;
+		return NEST_OK;
+	}
+	return ept12(real, m, l2pa, write ? NEST_ACC_W : NEST_ACC_R, true, gpa);
+}
+
 /* L1 paging: linear to L1-physical, or #PF with the walker's error code. */
 static int translate(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gpa)
 {
 	const struct nest_backend *be = &in->ctx->be;
 	uint32_t pf_error = 0;
 	int rc;
+
+	if (in->l2 != NULL)
+		return l2_translate(in, la, write, gpa);
 
 	if (!(in->regs.cr0 & X86_CR0_PG)) {
 		*gpa = la;

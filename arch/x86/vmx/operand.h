@@ -11,11 +11,36 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <nest/tdp.h>
+
 #include "vmx/context.h"
 
 /* Internal status: an exception was queued in the action for L1; the
  * instruction ends there. Never returned by a public call. */
 #define NEST__VMX_INJECTED (-1)
+
+/* L2's memory operand (l2vmrw.c): L2's paging (page tables read through
+ * EPT12 when L1 uses EPT), then EPT12. An EPT12 fault on the way is
+ * recorded here and the access ends with NEST__VMX_EPT_FAULT. */
+struct nest__vmx_l2_mem {
+	bool ept;		    /* vmcs12 enables EPT */
+	uint64_t eptp;		    /* vmcs12's EPT pointer */
+	struct nest_ept_config cfg; /* EPT as offered to L1 */
+	uint8_t maxphyaddr;	    /* L1's, for L2's paging */
+	bool gbpages;
+	uint32_t walk_access; /* how EPT12 sees reads of L2's paging structures */
+	/* out: the EPT12 fault */
+	uint32_t status; /* NEST_WALK_FAULT, or NEST_WALK_MISCONFIG */
+	uint32_t access; /* NEST_ACC_R or NEST_ACC_W */
+	uint32_t rights; /* what EPT12 granted (NEST_ACC_*) */
+	bool final;	 /* the operand itself, not one of L2's paging structures */
+	uint64_t gpa;	 /* the L2-physical address */
+	uint64_t gla;	 /* the linear address of the operand */
+};
+
+/* Internal status: an EPT12 fault during an access of L2's (struct
+ * nest__vmx_l2_mem says which); the instruction becomes an exit to L1. */
+#define NEST__VMX_EPT_FAULT (-2)
 
 struct nest__vmx_insn {
 	struct nest_vmx *ctx;
@@ -24,6 +49,9 @@ struct nest__vmx_insn {
 	struct nest_vmx_action act;   /* built here, copied out at the end */
 	bool mode64;                  /* 64-bit mode: IA32_EFER.LMA = 1 and CS.L = 1 */
 	bool has_cr3;                 /* the caller's regs include CR3 (libnest may walk) */
+	/* L2's instruction (its registers in regs): memory operands go through
+	 * L2's paging and EPT12; NULL for L1's. */
+	struct nest__vmx_l2_mem *l2;
 };
 
 /* Queue an exception for L1 and return NEST__VMX_INJECTED. */

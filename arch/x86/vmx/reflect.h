@@ -55,6 +55,19 @@ struct nest_vmx;
 int nest__vmx_reflect(struct nest_vmx *ctx, struct nest__vmx_exit_report *r, bool save_guest,
 		      struct nest_vmx_action *act);
 
+/* vmcs02 for instructions of L2 libnest carries out (exit.c). put02
+ * writes a field and keeps the cache in step (the hardware changed guest
+ * state since the cache was written, so no comparison with it);
+ * complete_l2 ends the instruction: RIP past it (wrapping at 4 GiB outside
+ * 64-bit mode), blocking by STI or MOV SS over (SDM 26.4.2). */
+int nest__vmx_put02(struct nest_vmx *ctx, uint32_t enc, uint64_t val);
+int nest__vmx_complete_l2(struct nest_vmx *ctx, uint32_t insn_len);
+
+/* An exception of L2's instruction: the exit to L1 its exception bitmap
+ * asks for, else queued for L2 (nest_vmx_l2_exception()). */
+int nest__vmx_l2_raise(struct nest_vmx *ctx, uint32_t vector, uint32_t error, uint64_t payload,
+		       struct nest_vmx_action *a);
+
 /* The boundary after an instruction of L2 that completed outside the
  * processor (exit.c): its single-step trap, then L1's monitor trap flag (an
  * MTF VM exit into L1), else RESUME_L2. */

@@ -41,52 +41,6 @@
 #define GPR_RCX 1u
 #define LOW32 0xffffffffull
 
-/* Write one vmcs02 field and keep the cache in step (the hardware changed
- * guest state since the cache was written, so no comparison with it). */
-static int put02(struct nest_vmx *ctx, uint32_t enc, uint64_t val)
-{
-	int rc = nest__be_vmcs_write(&ctx->be, NEST_VMCS02, enc, val);
-
-	if (rc == NEST_OK)
-		nest__vmcs12_write(&ctx->nested.vmcs02_cache, enc, val);
-	return rc;
-}
-
-static int get02(struct nest_vmx *ctx, uint32_t enc, uint64_t *val)
-{
-	*val = 0;
-	return nest__be_vmcs_read(&ctx->be, NEST_VMCS02, enc, val);
-}
-
-/* The instruction ends in L2: RIP past it, blocking by STI or MOV SS
- * over (SDM 26.4.2); the single-step trap and L1's monitor trap flag are
- * nest__vmx_l2_boundary()'s. */
-static int complete_l2(struct nest_vmx *ctx, uint32_t insn_len)
-{
-	uint64_t rip, intr, efer, cs_ar;
-	int rc = get02(ctx, NEST_VMCS_GUEST_RIP, &rip);
-
-	if (rc == NEST_OK)
-		rc = get02(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO, &intr);
-	if (rc == NEST_OK)
-		rc = get02(ctx, NEST_VMCS_GUEST_IA32_EFER, &efer);
-	if (rc == NEST_OK)
-		rc = get02(ctx, NEST_VMCS_GUEST_CS_AR_BYTES, &cs_ar);
-	if (rc != NEST_OK)
-		return rc;
-	rip += insn_len;
-	/* Outside 64-bit mode EIP wraps at 4 GiB. */
-	if (!(efer & X86_EFER_LMA) || !(cs_ar & X86_SEG_L))
-		rip &= LOW32;
-	rc = put02(ctx, NEST_VMCS_GUEST_RIP, rip);
-	if (rc == NEST_OK &&
-	    (intr & (NEST_VMX_INTERRUPTIBILITY_STI | NEST_VMX_INTERRUPTIBILITY_MOV_SS)))
-		rc = put02(ctx, NEST_VMCS_GUEST_INTERRUPTIBILITY_INFO,
-			   intr & ~(uint64_t)(NEST_VMX_INTERRUPTIBILITY_STI |
-					      NEST_VMX_INTERRUPTIBILITY_MOV_SS));
-	return rc;
-}
-
 int nest__vmx_vmfunc(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r,
 		     const uint64_t *gpr, bool *handled)
 {
@@ -123,9 +77,9 @@ int nest__vmx_vmfunc(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r
 	rc = nest_tdp_root(n->l0.pub.tdp, &root, &info);
 	if (rc != NEST_OK)
 		return rc;
-	rc = put02(ctx, NEST_VMCS_EPT_POINTER, info.pointer);
+	rc = nest__vmx_put02(ctx, NEST_VMCS_EPT_POINTER, info.pointer);
 	if (rc == NEST_OK)
-		rc = complete_l2(ctx, r->insn_len);
+		rc = nest__vmx_complete_l2(ctx, r->insn_len);
 	if (rc != NEST_OK)
 		return rc;
 	/* A new or emptied shadow: L2's translations tagged vpid02 may come

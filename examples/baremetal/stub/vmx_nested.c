@@ -452,6 +452,8 @@ static void apply(const struct nest_vmx_action *act, bool from_l2)
 	}
 	case NEST_VMX_ACT_RESUME_L2:
 		stub.stats.l2_handled++;
+		if (act->flags & NEST_VMX_ACT_F_GPR)
+			gpr_set(act->gpr, act->gpr_value); /* L2's VMREAD on L1's shadow VMCS */
 		break;
 	case NEST_VMX_ACT_L0_HANDLES:
 		vmcs_load(vs.vmcs02);
