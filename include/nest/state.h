@@ -234,8 +234,11 @@ NEST_API size_t nest_vmx_kvm_state_size(void);
  *
  * The state is first brought up to date as nest_vmx_save_state() does;
  * vmcs12 is written in KVM's layout (the fields KVM's layout has, see
- * docs/state.md). No shadow vmcs12 is written (libnest never offers VMCS
- * shadowing to L1), nor a preemption-timer deadline.
+ * docs/state.md). No shadow vmcs12 is written, nor a preemption-timer
+ * deadline: when vmcs12 enables VMCS shadowing with a link pointer, KVM's
+ * format needs L1's shadow VMCS as a second vmcs12, which libnest does not
+ * build (NEST_E_UNSUPPORTED; libnest's own format needs nothing: the
+ * shadow VMCS is L1 memory).
  *
  * @param ctx A context from nest_vmx_init().
  * @param buf Where to write the state.
@@ -245,7 +248,8 @@ NEST_API size_t nest_vmx_kvm_state_size(void);
  * @return NEST_OK; NEST_E_INVAL; NEST_E_NOSPC when @p len is too small;
  *         NEST_E_STATE in guest mode while vmcs02 holds an event to
  *         deliver to L2 (KVM's format has no place for it: export after L2
- *         ran again); a backend status.
+ *         ran again); NEST_E_UNSUPPORTED when L1's vmcs12 uses VMCS
+ *         shadowing (above); a backend status.
  */
 NEST_API int nest_vmx_to_kvm_nested_state(struct nest_vmx *ctx, void *buf, size_t len,
 					  size_t *written);

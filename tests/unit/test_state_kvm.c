@@ -190,6 +190,20 @@ START_TEST(export_in_root_has_vmcs12_in_kvms_layout)
 }
 END_TEST
 
+/* KVM's format would need L1's shadow VMCS as a second vmcs12. */
+START_TEST(export_of_a_vmcs12_using_vmcs_shadowing_is_unsupported)
+{
+	V12()->CPU_BASED_VM_EXEC_CONTROL |= NEST_VMX_PROC_ACTIVATE_SECONDARY;
+	V12()->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_VMCS_SHADOWING;
+	V12()->VMCS_LINK_POINTER = 0x1e000;
+	ck_assert_int_eq(nest_vmx_to_kvm_nested_state(N.ctx, S, FULL, NULL), NEST_E_UNSUPPORTED);
+	/* Without a link pointer there is no shadow VMCS to carry. */
+	V12()->VMCS_LINK_POINTER = UINT64_MAX;
+	export(N.ctx, S);
+	ck_assert_uint_eq(SLEN, K_DATA + 4096);
+}
+END_TEST
+
 START_TEST(kvm_to_libnest_to_kvm_is_identity)
 {
 	struct nest_vmx *c;
@@ -393,6 +407,7 @@ static Suite *kvm_suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, export_outside_vmx_operation_is_the_bare_header);
 	tcase_add_test(t, export_in_root_has_vmcs12_in_kvms_layout);
+	tcase_add_test(t, export_of_a_vmcs12_using_vmcs_shadowing_is_unsupported);
 	tcase_add_test(t, kvm_to_libnest_to_kvm_is_identity);
 	tcase_add_test(t, import_takes_the_encls_bitmap_and_tsc_multiplier_at_kvms_offsets);
 	tcase_add_test(t, import_in_guest_mode_before_the_first_exit_takes_vmcs12_as_launched);

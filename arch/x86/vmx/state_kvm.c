@@ -106,6 +106,14 @@ NEST_API int nest_vmx_to_kvm_nested_state(struct nest_vmx *ctx, void *buf, size_
 		return rc;
 	if (w.event_info & NEST_VMX_INTR_INFO_VALID)
 		return NEST_E_STATE;
+	/* KVM's format then carries L1's shadow VMCS as a second vmcs12 and
+	 * KVM requires it; libnest reads it from L1 memory and does not build
+	 * that part (the import refuses it too). */
+	if ((w.hdr.flags & NEST_STATE_VMX_F_CURRENT_VMCS) &&
+	    (img.CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
+	    (img.SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_VMCS_SHADOWING) &&
+	    img.VMCS_LINK_POINTER != UINT64_MAX)
+		return NEST_E_UNSUPPORTED;
 	nest__memset(&k, 0, sizeof(k));
 	k.format = NEST_KVM_STATE_NESTED_FORMAT_VMX;
 	k.vmxon_pa = w.vmxon_ptr;
