@@ -205,9 +205,11 @@ void vmx_nested_init(void)
 	*cfg = (struct nest_vmx_config){.size = sizeof(*cfg)};
 	cfg->vmx_allowed = 1;
 	cfg->host_caps = &vs_cpus[0].host;
+	/* VMCS shadowing for L1's L2: the stub writes L2's register on
+	 * RESUME_L2 (apply()). */
 	cfg->features = NEST_VMX_F_EPT | NEST_VMX_F_VPID | NEST_VMX_F_UNRESTRICTED_GUEST |
 			NEST_VMX_F_PREEMPTION_TIMER | NEST_VMX_F_VMWRITE_ANY | NEST_VMX_F_PML |
-			NEST_VMX_F_APICV;
+			NEST_VMX_F_APICV | NEST_VMX_F_VMCS_SHADOWING;
 	/* Posted interrupts only when asked ("posted"): with them KVM as L1
 	 * turns its APIC virtualization on for its guests, and under Bochs
 	 * 2.7 such a guest then takes L1's own timer vector (0xEC) through
