@@ -349,6 +349,7 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 	struct nest__vmx_l2_exit e;
 	enum nest__vmx_owner owner;
 	bool to_l1 = false, handled = false;
+	uint32_t basic;
 	int rc, live;
 
 	rc = read_report(ctx, &r);
@@ -356,6 +357,7 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 		rc = timer_remaining(ctx, &r);
 	if (rc != NEST_OK)
 		return rc;
+	basic = r.reason & NEST_VMX_EXIT_REASON_BASIC_MASK;
 	/* Every exit clears the valid bit of vmcs02's VM-entry interruption
 	 * information, as it does in vmcs12 (SDM 25.8.3). */
 	n->vmcs02_cache.VM_ENTRY_INTR_INFO_FIELD &= ~NEST_VMX_INTR_INFO_VALID;
@@ -390,7 +392,6 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 		owner = NEST__VMX_OWNER_L1;
 	}
 	if (owner == NEST__VMX_OWNER_L0) {
-		uint32_t basic = r.reason & NEST_VMX_EXIT_REASON_BASIC_MASK;
 		uint32_t bit =
 		    basic == NEST_VMX_EXIT_INTERRUPT_WINDOW ? NEST_VMX_PROC_INTR_WINDOW_EXITING
 		    : basic == NEST_VMX_EXIT_NMI_WINDOW	    ? NEST_VMX_PROC_NMI_WINDOW_EXITING
@@ -414,9 +415,11 @@ static int l2_exit(struct nest_vmx *ctx, const struct nest_vmx_l2_regs *regs,
 		return nest__vmx_l2_boundary(ctx, a);
 	/* So does L2's VMREAD and VMWRITE that L1's VMCS shadowing lets
 	 * through (l2vmrw.c). */
-	rc = nest__vmx_l2_vmrw(ctx, &r, regs->gpr, a, &handled);
-	if (rc != NEST_OK || handled)
-		return rc;
+	if (basic == NEST_VMX_EXIT_VMREAD || basic == NEST_VMX_EXIT_VMWRITE) {
+		rc = nest__vmx_l2_vmrw(ctx, &r, regs->gpr, a, &handled);
+		if (rc != NEST_OK || handled)
+			return rc;
+	}
 	return nest__vmx_reflect(ctx, &r, true, a);
 }
 
