@@ -304,8 +304,6 @@ int nest__vmx_l2_vmrw(struct nest_vmx *ctx, const struct nest__vmx_exit_report *
 	mem.eptp = ctx->vmcs12.EPT_POINTER;
 	mem.cfg.ept_vpid_cap = ctx->caps.ept_vpid;
 	mem.cfg.maxphyaddr = (uint8_t)ctx->l1_maxphyaddr;
-	mem.maxphyaddr = (uint8_t)ctx->l1_maxphyaddr;
-	mem.gbpages = ctx->l1_gbpages;
 	/* With EPT A/D flags, the processor's accesses to L2's paging
 	 * structures are writes for EPT12 (SDM 29.3.3.2). */
 	mem.walk_access = (mem.eptp & EPTP_AD_ENABLE) ? (NEST_ACC_R | NEST_ACC_W) : NEST_ACC_R;

@@ -139,18 +139,20 @@ static int linear_address(struct nest__vmx_insn *in, unsigned size, bool write, 
 	return segment_legacy(in, seg, ea, size, write, linear);
 }
 
-/* libnest's own walk of L1's page tables (no l1_linear_to_phys). The
- * walk leaves accessed/dirty flags alone; a PAE walk reads the PDPTEs from
- * memory rather than from registers loaded at the last CR3 write. */
-static int walk(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gpa)
+/* libnest's own walk of the running guest's page tables (regs: L1's, or
+ * L2's), reading them through `be`. The walk leaves accessed/dirty flags
+ * alone; a PAE walk reads the PDPTEs from memory rather than from
+ * registers loaded at the last CR3 write. A #PF is queued; a table in
+ * memory `be` does not give is NEST_E_FAULT. */
+static int x86_translate(struct nest__vmx_insn *in, const struct nest_backend *be, uint64_t la,
+			 bool write, uint64_t *gpa)
 {
 	const struct nest_vmx_l1_regs *r = &in->regs;
 	struct nest_x86_config xc;
 	struct nest_walk_result res;
+	uint32_t access = (write ? NEST_ACC_W : NEST_ACC_R) | (r->cpl == 3 ? NEST_ACC_U : 0);
 	int rc;
 
-	if (!in->has_cr3)
-		return NEST_E_MISSING_OP;
 	nest__memset(&xc, 0, sizeof(xc));
 	xc.cr0 = r->cr0;
 	xc.cr4 = r->cr4;
@@ -158,7 +160,7 @@ static int walk(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gp
 	xc.maxphyaddr = (uint8_t)in->ctx->l1_maxphyaddr;
 	xc.gbpages = in->ctx->l1_gbpages;
 	/* SMAP does not stop a CPL-0 data access with RFLAGS.AC set (SDM 4.6.1). */
-	rc = nest_x86_walk(&in->ctx->be, &xc, r->cr3, la, write ? NEST_ACC_W : NEST_ACC_R,
+	rc = nest_x86_walk(be, &xc, r->cr3, la, access,
 			   (r->rflags & X86_RFLAGS_AC) ? NEST_WALK_SMAP_OFF : 0, &res);
 	if (rc != NEST_OK)
 		return rc;
@@ -172,8 +174,16 @@ static int walk(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gp
 	case NEST_WALK_NO_MEMORY:
 		return NEST_E_FAULT; /* a table in memory L0 does not back */
 	default:
-		return NEST_E_STATE; /* L1's CR3 or paging mode cannot be walked */
+		return NEST_E_STATE; /* CR3 or the paging mode cannot be walked */
 	}
+}
+
+/* libnest's own walk of L1's page tables (no l1_linear_to_phys). */
+static int walk(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gpa)
+{
+	if (!in->has_cr3)
+		return NEST_E_MISSING_OP;
+	return x86_translate(in, &in->ctx->be, la, write, gpa);
 }
 
 /* ---- L2's operands: L2 paging over EPT12 ---- */
@@ -239,49 +249,24 @@ static const struct nest_backend_ops l2_view_ops = {
 
 /* L2 paging (vmcs02's control registers and CR3), then EPT12: linear to
  * L1-physical, #PF for L2 (queued like L1's, the caller routes it), or an
- * EPT12 fault. The walk leaves L2's accessed and dirty flags alone, as the
- * walk of L1's tables does. */
+ * EPT12 fault. */
 static int l2_translate(struct nest__vmx_insn *in, uint64_t la, bool write, uint64_t *gpa)
 {
-	const struct nest_vmx_l1_regs *r = &in->regs;
 	struct nest__vmx_l2_mem *m = in->l2;
 	const struct nest_backend *real = &in->ctx->be;
 	struct l2_view view = {real, m};
 	struct nest_backend vbe = {&l2_view_ops, &view};
-	struct nest_x86_config xc;
-	struct nest_walk_result res;
-	uint32_t access = write ? NEST_ACC_W : NEST_ACC_R;
 	uint64_t l2pa = la;
 	int rc;
 
 	m->gla = la;
-	if (r->cr0 & X86_CR0_PG) {
-		nest__memset(&xc, 0, sizeof(xc));
-		xc.cr0 = r->cr0;
-		xc.cr4 = r->cr4;
-		xc.efer = r->efer;
-		xc.maxphyaddr = m->maxphyaddr;
-		xc.gbpages = m->gbpages;
-		if (r->cpl == 3)
-			access |= NEST_ACC_U;
-		rc = nest_x86_walk(m->ept ? &vbe : real, &xc, r->cr3, la, access,
-				   (r->rflags & X86_RFLAGS_AC) ? NEST_WALK_SMAP_OFF : 0, &res);
+	if (in->regs.cr0 & X86_CR0_PG) {
+		rc = x86_translate(in, m->ept ? &vbe : real, la, write, &l2pa);
+		/* EPT12 refused a paging-structure read (recorded). */
+		if (rc == NEST_E_FAULT && m->ept && m->status != 0)
+			return NEST__VMX_EPT_FAULT;
 		if (rc != NEST_OK)
 			return rc;
-		switch (res.status) {
-		case NEST_WALK_OK:
-			l2pa = res.addr;
-			break;
-		case NEST_WALK_FAULT:
-		case NEST_WALK_RSVD:
-			return nest__vmx_inject(in, X86_EXC_PF, true, res.pfec, la);
-		case NEST_WALK_NO_MEMORY:
-			/* EPT12 refused a paging-structure read (recorded), or a
-			 * table is in memory L0 does not back. */
-			return m->ept && m->status != 0 ? NEST__VMX_EPT_FAULT : NEST_E_FAULT;
-		default:
-			return NEST_E_STATE;
-		}
 	}
 	if (!m->ept) {
 		*gpa = l2pa;

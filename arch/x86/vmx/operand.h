@@ -26,8 +26,6 @@ struct nest__vmx_l2_mem {
 	bool ept;		    /* vmcs12 enables EPT */
 	uint64_t eptp;		    /* vmcs12's EPT pointer */
 	struct nest_ept_config cfg; /* EPT as offered to L1 */
-	uint8_t maxphyaddr;	    /* L1's, for L2's paging */
-	bool gbpages;
 	uint32_t walk_access; /* how EPT12 sees reads of L2's paging structures */
 	/* out: the EPT12 fault */
 	uint32_t status; /* NEST_WALK_FAULT, or NEST_WALK_MISCONFIG */
