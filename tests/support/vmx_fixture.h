@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <nest/nest.h>
+#include <nest/tdp.h>
 
 #include "test_vmx_entry_baseline.h"
 
@@ -319,6 +320,38 @@ static inline void nfx_setup(void)
 static inline void nfx_teardown(void)
 {
 	fx_teardown();
+}
+
+/* L0's shadow EPT02 context for L1 using EPT: a small pool (`pages` pages,
+ * `roots` roots) on the simulated backend, given to libnest through
+ * nest_vmx_set_l0(). Freed with nfx_tdp_fini(). */
+static inline struct nest_tdp *nfx_tdp(unsigned pages, unsigned roots, void **mem)
+{
+	struct nest_tdp_config tc;
+	struct nest_tdp *tdp;
+	size_t n;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.size = sizeof(tc);
+	tc.max_pages = pages;
+	tc.max_roots = roots;
+	tc.ept_vpid_cap = N.base.caps.ept_vpid;
+	tc.maxphyaddr = 46;
+	tc.max_page_shift = 12;
+	n = nest_tdp_size(&tc);
+	*mem = aligned_alloc(64, (n + 63) & ~(size_t)63);
+	ck_assert_ptr_nonnull(*mem);
+	ck_assert_int_eq(nest_tdp_init(*mem, n, sim_backend(&N.s), &tc, &tdp), NEST_OK);
+	N.l0.tdp = tdp;
+	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	return tdp;
+}
+
+static inline void nfx_tdp_fini(struct nest_tdp *tdp, void *mem)
+{
+	if (tdp != NULL)
+		nest_tdp_fini(tdp);
+	free(mem);
 }
 
 static inline int vmlaunch(void)

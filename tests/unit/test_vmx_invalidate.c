@@ -44,9 +44,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (tdp != NULL)
-		nest_tdp_fini(tdp);
-	free(tdp_mem);
+	nfx_tdp_fini(tdp, tdp_mem);
 	nfx_teardown();
 }
 
@@ -452,23 +450,9 @@ END_TEST
 /* L1 runs L2 on EPT12 (EPTP12), shadowed by a nest_tdp context. */
 static void launch_with_ept12(void)
 {
-	struct nest_tdp_config tc;
 	struct nest__vmcs12 *v = V12();
-	size_t n;
 
-	memset(&tc, 0, sizeof(tc));
-	tc.size = sizeof(tc);
-	tc.max_pages = 8;
-	tc.max_roots = 2;
-	tc.ept_vpid_cap = N.base.caps.ept_vpid;
-	tc.maxphyaddr = 46;
-	tc.max_page_shift = 12;
-	n = nest_tdp_size(&tc);
-	tdp_mem = aligned_alloc(64, (n + 63) & ~(size_t)63);
-	ck_assert_ptr_nonnull(tdp_mem);
-	ck_assert_int_eq(nest_tdp_init(tdp_mem, n, sim_backend(&N.s), &tc, &tdp), NEST_OK);
-	N.l0.tdp = tdp;
-	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	tdp = nfx_tdp(8, 2, &tdp_mem);
 
 	memset(sim_ptr(&N.s, EPT12_PML4, 0x4000), 0, 0x4000);
 	sim_write64(&N.s, EPT12_PML4 + ((L2_PAGE >> 39) & 511) * 8, EPT12_PDPT | EPT_RWX);

@@ -9,8 +9,6 @@
 #include "check_main.h"
 #include "vmx_fixture.h"
 
-#include <nest/tdp.h>
-
 #define RDBM 0x30000ull	  /* L1's VMREAD bitmap */
 #define WRBM 0x31000ull	  /* L1's VMWRITE bitmap */
 #define SHADOW 0x32000ull /* L1's shadow VMCS */
@@ -285,23 +283,8 @@ static struct nest_tdp *tdp;
 
 static void setup_ept(void)
 {
-	struct nest_tdp_config tc;
-	size_t n;
-
 	nfx_setup();
-	memset(&tc, 0, sizeof(tc));
-	tc.size = sizeof(tc);
-	tc.max_pages = 12;
-	tc.max_roots = 4;
-	tc.ept_vpid_cap = N.base.caps.ept_vpid;
-	tc.maxphyaddr = 46;
-	tc.max_page_shift = 12;
-	n = nest_tdp_size(&tc);
-	tdp_mem = aligned_alloc(64, (n + 63) & ~(size_t)63);
-	ck_assert_ptr_nonnull(tdp_mem);
-	ck_assert_int_eq(nest_tdp_init(tdp_mem, n, sim_backend(&N.s), &tc, &tdp), NEST_OK);
-	N.l0.tdp = tdp;
-	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	tdp = nfx_tdp(12, 4, &tdp_mem);
 	memset(sim_ptr(&N.s, EPT12, 0x4000), 0, 0x4000);
 	sim_write64(&N.s, EPT12 + ((L2_PAGE >> 39) & 511) * 8, (EPT12 + 0x1000) | 7);
 	sim_write64(&N.s, EPT12 + 0x1000 + ((L2_PAGE >> 30) & 511) * 8, (EPT12 + 0x2000) | 7);
@@ -314,8 +297,7 @@ static void setup_ept(void)
 
 static void teardown_ept(void)
 {
-	nest_tdp_fini(tdp);
-	free(tdp_mem);
+	nfx_tdp_fini(tdp, tdp_mem);
 	nfx_teardown();
 }
 

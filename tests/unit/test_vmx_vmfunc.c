@@ -44,24 +44,10 @@ static void ept12(uint64_t root, uint64_t target)
 
 static void setup(void)
 {
-	struct nest_tdp_config tc;
 	struct nest__vmcs12 *v;
-	size_t n;
 
 	nfx_setup();
-	memset(&tc, 0, sizeof(tc));
-	tc.size = sizeof(tc);
-	tc.max_pages = 12;
-	tc.max_roots = 4;
-	tc.ept_vpid_cap = N.base.caps.ept_vpid;
-	tc.maxphyaddr = 46;
-	tc.max_page_shift = 12;
-	n = nest_tdp_size(&tc);
-	tdp_mem = aligned_alloc(64, (n + 63) & ~(size_t)63);
-	ck_assert_ptr_nonnull(tdp_mem);
-	ck_assert_int_eq(nest_tdp_init(tdp_mem, n, sim_backend(&N.s), &tc, &tdp), NEST_OK);
-	N.l0.tdp = tdp;
-	ck_assert_int_eq(nest_vmx_set_l0(N.ctx, &N.l0), NEST_OK);
+	tdp = nfx_tdp(12, 4, &tdp_mem);
 
 	ept12(EPT12_A, L1_PAGE_A);
 	ept12(EPT12_B, L1_PAGE_B);
@@ -82,8 +68,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nest_tdp_fini(tdp);
-	free(tdp_mem);
+	nfx_tdp_fini(tdp, tdp_mem);
 	nfx_teardown();
 }
 
