@@ -47,6 +47,9 @@ START_TEST(unknown_encodings_are_rejected)
 	ck_assert_ptr_null(nest_vmcs_field_by_encoding(0x00010000 | NEST_VMCS_GUEST_CR0));
 	ck_assert_ptr_null(nest_vmcs_field_by_encoding(0xffffffffu));
 	ck_assert_ptr_null(nest_vmcs_field_by_encoding(0x6c7e));
+	/* Bit 12 is reserved: it must not alias the field without it. */
+	ck_assert_ptr_null(nest_vmcs_field_by_encoding(0x1000 | NEST_VMCS_GUEST_RIP));
+	ck_assert_ptr_null(nest_vmcs_field_by_encoding(0x1000 | NEST_VMCS_VIRTUAL_PROCESSOR_ID));
 }
 END_TEST
 

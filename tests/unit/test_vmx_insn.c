@@ -593,6 +593,19 @@ START_TEST(vmread_encoding_with_bits_63_32_set_is_vmfail12)
 }
 END_TEST
 
+/* Bit 12 of an encoding is reserved (SDM 25.11.2): 0x781e is no field, not
+ * GUEST_RIP (0x681e). */
+START_TEST(vmread_encoding_with_bit_12_set_is_vmfail12)
+{
+	do_vmxon();
+	do_vmptrld(VMCS_GPA);
+	ck_assert_int_eq(vmread_reg(0x1000 | NEST_VMCS_GUEST_RIP), NEST_OK);
+	assert_fail_valid(12);
+	ck_assert_int_eq(vmwrite_reg(0x1000 | NEST_VMCS_GUEST_RIP, 0x1234), NEST_OK);
+	assert_fail_valid(12);
+}
+END_TEST
+
 START_TEST(vmread_high_access_of_natural_width_field_is_vmfail12)
 {
 	do_vmxon();
@@ -930,6 +943,7 @@ static Suite *insn_suite(void)
 	tcase_add_test(tc, vmread_without_current_vmcs_is_vmfailinvalid);
 	tcase_add_test(tc, vmread_of_unsupported_field_is_vmfail12);
 	tcase_add_test(tc, vmread_encoding_with_bits_63_32_set_is_vmfail12);
+	tcase_add_test(tc, vmread_encoding_with_bit_12_set_is_vmfail12);
 	tcase_add_test(tc, vmread_high_access_of_natural_width_field_is_vmfail12);
 	tcase_add_test(tc, vmread_to_register_returns_the_field);
 	tcase_add_test(tc, vmread_to_memory_writes_eight_bytes_in_64bit_mode);

@@ -107,7 +107,9 @@ const struct nest_vmcs_field *nest__vmcs_field(uint32_t enc)
 {
 	unsigned idx, pos;
 
-	if (enc & 0xffff8000u)
+	/* Bits 31:15 and bit 12 are reserved: no field has them (SDM
+	 * 25.11.2); bit 12 set must not alias the field without it. */
+	if (enc & 0xffff9000u)
 		return NULL;
 	idx = NEST_VMCS_ENC_INDEX(enc);
 	if (idx >= 64)
