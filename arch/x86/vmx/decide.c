@@ -191,13 +191,6 @@ bool nest__vmx_io_bitmap_exits(const uint8_t *bitmaps, uint32_t port, unsigned s
 	return false;
 }
 
-static uint32_t proc2_of(const struct nest__vmcs12 *v)
-{
-	return (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
-		   ? v->SECONDARY_VM_EXEC_CONTROL
-		   : 0;
-}
-
 static uint64_t proc3_of(const struct nest__vmcs12 *v)
 {
 	return (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_TERTIARY)
@@ -345,7 +338,7 @@ enum nest__vmx_owner nest__vmx_exit_owner(const struct nest__vmcs12 *v,
 		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & r->bit) != 0;
 		break;
 	case R_PROC2:
-		l1 = (proc2_of(v) & r->bit) != 0;
+		l1 = (nest__vmcs12_proc2(v) & r->bit) != 0;
 		break;
 	case R_PROC3:
 		l1 = (proc3_of(v) & r->bit) != 0;
@@ -369,32 +362,33 @@ enum nest__vmx_owner nest__vmx_exit_owner(const struct nest__vmcs12 *v,
 	case R_EPT:
 		/* With EPT12, the shadow decides between a fixed EPT02 entry,
 		 * a reflection and L0; without, the fault is in EPT01. */
-		return (proc2_of(v) & NEST_VMX_PROC2_ENABLE_EPT) ? NEST__VMX_OWNER_TDP
-								 : NEST__VMX_OWNER_L0;
+		return (nest__vmcs12_proc2(v) & NEST_VMX_PROC2_ENABLE_EPT) ? NEST__VMX_OWNER_TDP
+									   : NEST__VMX_OWNER_L0;
 	case R_TIMER:
 		l1 = (v->PIN_BASED_VM_EXEC_CONTROL & NEST_VMX_PIN_PREEMPTION_TIMER) &&
 		     e->l1_timer_fired;
 		break;
 	case R_RDTSCP:
 		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_RDTSC_EXITING) &&
-		     (proc2_of(v) & NEST_VMX_PROC2_ENABLE_RDTSCP);
+		     (nest__vmcs12_proc2(v) & NEST_VMX_PROC2_ENABLE_RDTSCP);
 		break;
 	case R_INVPCID:
 		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_INVLPG_EXITING) &&
-		     (proc2_of(v) & NEST_VMX_PROC2_ENABLE_INVPCID);
+		     (nest__vmcs12_proc2(v) & NEST_VMX_PROC2_ENABLE_INVPCID);
 		break;
 	case R_PAUSE:
 		l1 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_PAUSE_EXITING) ||
-		     (proc2_of(v) & NEST_VMX_PROC2_PAUSE_LOOP_EXITING);
+		     (nest__vmcs12_proc2(v) & NEST_VMX_PROC2_PAUSE_LOOP_EXITING);
 		break;
 	case R_XSAVES:
-		l1 = (proc2_of(v) & NEST_VMX_PROC2_ENABLE_XSAVES) && v->XSS_EXIT_BITMAP != 0;
+		l1 = (nest__vmcs12_proc2(v) & NEST_VMX_PROC2_ENABLE_XSAVES) &&
+		     v->XSS_EXIT_BITMAP != 0;
 		break;
 	case R_ENCLS: {
 		uint64_t leaf = e->gpr[GPR_RAX] & 0xffffffffull;
 		unsigned b = leaf < ENCLS_LEAF_LAST_BIT ? (unsigned)leaf : ENCLS_LEAF_LAST_BIT;
 
-		l1 = (proc2_of(v) & NEST_VMX_PROC2_ENCLS_EXITING) &&
+		l1 = (nest__vmcs12_proc2(v) & NEST_VMX_PROC2_ENCLS_EXITING) &&
 		     ((v->ENCLS_EXITING_BITMAP >> b) & 1u);
 		break;
 	}

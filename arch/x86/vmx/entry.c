@@ -199,9 +199,7 @@ static int prepare_pages(struct nest_vmx *ctx)
 {
 	struct nest__vmx_nested *n = &ctx->nested;
 	const struct nest__vmcs12 *v = &ctx->vmcs12;
-	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
-			     ? v->SECONDARY_VM_EXEC_CONTROL
-			     : 0;
+	uint32_t proc2 = nest__vmcs12_proc2(v);
 	int rc = NEST_OK;
 
 	if (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_USE_TPR_SHADOW)
@@ -304,9 +302,7 @@ void nest__vmx_fetch_entry_env(const struct nest_vmx *ctx, const struct nest__vm
  */
 static bool hlt_virq_due(const struct nest__vmcs12 *v, const struct nest__vmx_entry_env *env)
 {
-	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
-			     ? v->SECONDARY_VM_EXEC_CONTROL
-			     : 0;
+	uint32_t proc2 = nest__vmcs12_proc2(v);
 
 	if (v->GUEST_ACTIVITY_STATE != NEST_VMX_ACTIVITY_HLT ||
 	    !(proc2 & NEST_VMX_PROC2_VIRT_INTR_DELIVERY) || !env->vtpr_fetched ||

@@ -54,9 +54,7 @@ NEST_API int nest_vmx_l1_map_changed(struct nest_vmx *ctx, uint64_t l1_gpa, uint
 		return NEST_OK;
 	hi = l1_gpa + len < l1_gpa ? UINT64_MAX : l1_gpa + len;
 	v = &ctx->vmcs12;
-	proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
-		    ? v->SECONDARY_VM_EXEC_CONTROL
-		    : 0;
+	proc2 = nest__vmcs12_proc2(v);
 	if ((v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_USE_TPR_SHADOW) &&
 	    in_range(v->VIRTUAL_APIC_PAGE_ADDR, l1_gpa, hi))
 		rc = repoint(ctx, NEST_VMCS_VIRTUAL_APIC_PAGE_ADDR, v->VIRTUAL_APIC_PAGE_ADDR,

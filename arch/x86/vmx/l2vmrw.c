@@ -62,9 +62,7 @@ static int rd02(struct nest_vmx *ctx, uint32_t enc, uint64_t *v)
 static int shadowed(struct nest_vmx *ctx, bool write, uint64_t enc, bool *yes)
 {
 	const struct nest__vmcs12 *v = &ctx->vmcs12;
-	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
-			     ? v->SECONDARY_VM_EXEC_CONTROL
-			     : 0;
+	uint32_t proc2 = nest__vmcs12_proc2(v);
 	uint64_t bitmap = write ? v->VMWRITE_BITMAP : v->VMREAD_BITMAP;
 	uint8_t byte;
 

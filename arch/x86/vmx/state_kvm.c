@@ -110,8 +110,7 @@ NEST_API int nest_vmx_to_kvm_nested_state(struct nest_vmx *ctx, void *buf, size_
 	 * KVM requires it; libnest reads it from L1 memory and does not build
 	 * that part (the import refuses it too). */
 	if ((w.hdr.flags & NEST_STATE_VMX_F_CURRENT_VMCS) &&
-	    (img.CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
-	    (img.SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_VMCS_SHADOWING) &&
+	    (nest__vmcs12_proc2(&img) & NEST_VMX_PROC2_VMCS_SHADOWING) &&
 	    img.VMCS_LINK_POINTER != UINT64_MAX)
 		return NEST_E_UNSUPPORTED;
 	nest__memset(&k, 0, sizeof(k));

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <nest/vmcs.h>
+#include <nest/vmx-arch.h>
 
 /* libnest's VMCS revision identifier (IA32_VMX_BASIC bits 30:0) as offered
  * to L1. Bit 31 of a VMCS region's first word is the shadow-VMCS indicator. */
@@ -68,6 +69,15 @@ bool nest__vmcs12_write(struct nest__vmcs12 *v, uint32_t enc, uint64_t value);
 
 /* The field for `enc` (NULL if none); internal fast path. */
 const struct nest_vmcs_field *nest__vmcs_field(uint32_t enc);
+
+/* The secondary processor-based controls in force: 0 unless the primary
+ * controls activate them (SDM 25.6.2). */
+static inline uint32_t nest__vmcs12_proc2(const struct nest__vmcs12 *v)
+{
+	return (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
+		   ? v->SECONDARY_VM_EXEC_CONTROL
+		   : 0;
+}
 
 /*
  * The guest-state fields of the image lie in four runs, one per width, and

@@ -49,9 +49,7 @@ int nest__vmx_vmfunc(struct nest_vmx *ctx, const struct nest__vmx_exit_report *r
 	uint64_t leaf = gpr[GPR_RAX] & LOW32, index = gpr[GPR_RCX] & LOW32, eptp;
 	struct nest_tdp_l1_root root;
 	struct nest_tdp_root_info info;
-	uint32_t proc2 = (v->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
-			     ? v->SECONDARY_VM_EXEC_CONTROL
-			     : 0;
+	uint32_t proc2 = nest__vmcs12_proc2(v);
 	int rc;
 
 	*handled = false;
