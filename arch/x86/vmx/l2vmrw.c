@@ -58,16 +58,16 @@ static int rd02(struct nest_vmx *ctx, uint32_t enc, uint64_t *v)
 	return nest__be_vmcs_read(&ctx->be, NEST_VMCS02, enc, v);
 }
 
-/* Does vmcs12 let this access through to the shadow VMCS? */
+/* Does L1's bitmap let this access through to the shadow VMCS (vmcs12
+ * has VMCS shadowing)? */
 static int shadowed(struct nest_vmx *ctx, bool write, uint64_t enc, bool *yes)
 {
 	const struct nest__vmcs12 *v = &ctx->vmcs12;
-	uint32_t proc2 = nest__vmcs12_proc2(v);
 	uint64_t bitmap = write ? v->VMWRITE_BITMAP : v->VMREAD_BITMAP;
 	uint8_t byte;
 
 	*yes = false;
-	if (!(proc2 & NEST_VMX_PROC2_VMCS_SHADOWING) || (enc >> FIELD_INDEX_BITS) != 0)
+	if ((enc >> FIELD_INDEX_BITS) != 0)
 		return NEST_OK;
 	if (nest__be_read(&ctx->be, bitmap + (enc >> 3), &byte, sizeof(byte)) != NEST_OK)
 		return NEST_OK; /* reads as all ones: the access exits */
@@ -75,9 +75,35 @@ static int shadowed(struct nest_vmx *ctx, bool write, uint64_t enc, bool *yes)
 	return NEST_OK;
 }
 
-/* L2's registers as the instruction sees them, from vmcs02: the control
- * registers the processor runs it with, its segments and CPL. */
+/* L2's registers as every such instruction needs them, from vmcs02: its
+ * general registers (RSP is vmcs02's), RFLAGS, and what decides its
+ * operand size and CPL (EFER, CS and SS access rights). */
 static int l2_regs(struct nest_vmx *ctx, const uint64_t *gpr, struct nest_vmx_l1_regs *r)
+{
+	uint64_t v;
+	int rc;
+
+	nest__memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	nest__memcpy(r->gpr, gpr, sizeof(r->gpr));
+	rc = rd02(ctx, NEST_VMCS_GUEST_RSP, &r->gpr[GPR_RSP]);
+	if (rc == NEST_OK)
+		rc = rd02(ctx, NEST_VMCS_GUEST_RFLAGS, &r->rflags);
+	if (rc == NEST_OK)
+		rc = rd02(ctx, NEST_VMCS_GUEST_IA32_EFER, &r->efer);
+	if (rc == NEST_OK)
+		rc = rd02(ctx, NEST_VMCS_GUEST_CS_AR_BYTES, &v);
+	r->seg[VMX_SEG_CS].ar = (uint32_t)v;
+	if (rc == NEST_OK)
+		rc = rd02(ctx, NEST_VMCS_GUEST_SS_AR_BYTES, &v);
+	r->seg[VMX_SEG_SS].ar = (uint32_t)v;
+	r->cpl = SS_AR_DPL(r->seg[VMX_SEG_SS].ar);
+	return rc;
+}
+
+/* What a memory operand needs besides (operand.c): the control registers
+ * the processor runs L2 with and its segments. */
+static int l2_mem_regs(struct nest_vmx *ctx, struct nest_vmx_l1_regs *r)
 {
 	static const uint32_t sel[6] = {NEST_VMCS_GUEST_ES_SELECTOR, NEST_VMCS_GUEST_CS_SELECTOR,
 					NEST_VMCS_GUEST_SS_SELECTOR, NEST_VMCS_GUEST_DS_SELECTOR,
@@ -93,24 +119,12 @@ static int l2_regs(struct nest_vmx *ctx, const uint64_t *gpr, struct nest_vmx_l1
 				       NEST_VMCS_GUEST_FS_AR_BYTES, NEST_VMCS_GUEST_GS_AR_BYTES};
 	uint64_t v;
 	unsigned i;
-	int rc;
+	int rc = rd02(ctx, NEST_VMCS_GUEST_CR0, &r->cr0);
 
-	nest__memset(r, 0, sizeof(*r));
-	r->size = sizeof(*r);
-	nest__memcpy(r->gpr, gpr, sizeof(r->gpr));
-	rc = rd02(ctx, NEST_VMCS_GUEST_RSP, &r->gpr[GPR_RSP]);
-	if (rc == NEST_OK)
-		rc = rd02(ctx, NEST_VMCS_GUEST_RIP, &r->rip);
-	if (rc == NEST_OK)
-		rc = rd02(ctx, NEST_VMCS_GUEST_RFLAGS, &r->rflags);
-	if (rc == NEST_OK)
-		rc = rd02(ctx, NEST_VMCS_GUEST_CR0, &r->cr0);
 	if (rc == NEST_OK)
 		rc = rd02(ctx, NEST_VMCS_GUEST_CR4, &r->cr4);
 	if (rc == NEST_OK)
 		rc = rd02(ctx, NEST_VMCS_GUEST_CR3, &r->cr3);
-	if (rc == NEST_OK)
-		rc = rd02(ctx, NEST_VMCS_GUEST_IA32_EFER, &r->efer);
 	for (i = 0; rc == NEST_OK && i < 6; i++) {
 		rc = rd02(ctx, sel[i], &v);
 		r->seg[i].selector = (uint16_t)v;
@@ -123,7 +137,6 @@ static int l2_regs(struct nest_vmx *ctx, const uint64_t *gpr, struct nest_vmx_l1
 			rc = rd02(ctx, ar[i], &v);
 		r->seg[i].ar = (uint32_t)v;
 	}
-	r->cpl = SS_AR_DPL(r->seg[VMX_SEG_SS].ar);
 	return rc;
 }
 
@@ -187,24 +200,31 @@ static int fail_valid(struct nest_vmx *ctx, const struct nest__vmx_insn *in, uin
 	return complete(ctx, in, X86_RFLAGS_ZF, a);
 }
 
-/* The shadow VMCS, read once; memory L0 does not back reads as all ones. */
-static void read_shadow(struct nest_vmx *ctx, struct nest__vmcs12 *img)
+/* Field `f` of the shadow VMCS, read once into its place in `img` (the
+ * rest of `img` is not read); memory L0 does not back reads as all ones. */
+static void read_shadow(struct nest_vmx *ctx, const struct nest_vmcs_field *f,
+			struct nest__vmcs12 *img)
 {
-	if (nest__be_read(&ctx->be, ctx->vmcs12.VMCS_LINK_POINTER, img, sizeof(*img)) != NEST_OK)
-		nest__memset(img, 0xff, sizeof(*img));
+	uint8_t *p = (uint8_t *)img + f->offset;
+	unsigned n = nest_vmcs_width_bytes(f->width);
+
+	if (nest__be_read(&ctx->be, ctx->vmcs12.VMCS_LINK_POINTER + f->offset, p, n) != NEST_OK)
+		nest__memset(p, 0xff, n);
 }
 
 static int vmread(struct nest__vmx_insn *in, uint32_t enc, unsigned size, struct nest_vmx_action *a)
 {
 	struct nest_vmx *ctx = in->ctx;
+	const struct nest_vmcs_field *f = nest__vmcs_field(enc);
 	struct nest__vmcs12 img;
 	uint64_t value = 0;
 	uint32_t reg;
 	int rc;
 
-	read_shadow(ctx, &img);
-	if (!nest__vmcs12_read(&img, enc, &value))
+	if (f == NULL)
 		return fail_valid(ctx, in, VMXERR_UNSUPPORTED_VMCS_COMPONENT, a);
+	read_shadow(ctx, f, &img);
+	nest__vmcs12_read(&img, enc, &value);
 	if (size == OPERAND_32)
 		value &= LOW32; /* the high bits of a longer field are not read */
 	if (!VMX_INSN_INFO_MEM_REG(in->exit.insn_info)) {
@@ -252,9 +272,11 @@ static int vmwrite(struct nest__vmx_insn *in, uint32_t enc, unsigned size,
 		return fail_valid(ctx, in, VMXERR_UNSUPPORTED_VMCS_COMPONENT, a);
 	if (f->type == NEST_VMCS_T_RO && !(ctx->caps.misc & VMX_MISC_VMWRITE_ANY_FIELD))
 		return fail_valid(ctx, in, VMXERR_VMWRITE_READ_ONLY_COMPONENT, a);
-	read_shadow(ctx, &img);
+	read_shadow(ctx, f, &img); /* a high access keeps the low half */
 	nest__vmcs12_write(&img, enc, value);
-	if (nest__be_write(&ctx->be, ctx->vmcs12.VMCS_LINK_POINTER, &img, sizeof(img)) != NEST_OK)
+	if (nest__be_write(&ctx->be, ctx->vmcs12.VMCS_LINK_POINTER + f->offset,
+			   (const uint8_t *)&img + f->offset,
+			   nest_vmcs_width_bytes(f->width)) != NEST_OK)
 		nest__be_log(&ctx->be, NEST_LOG_WARN,
 			     "vmx: L2's VMWRITE to a shadow VMCS in memory L0 does not back");
 	return complete(ctx, in, 0, a);
@@ -272,7 +294,8 @@ int nest__vmx_l2_vmrw(struct nest_vmx *ctx, const struct nest__vmx_exit_report *
 	int rc;
 
 	*handled = false;
-	if (basic != NEST_VMX_EXIT_VMREAD && !write)
+	if ((basic != NEST_VMX_EXIT_VMREAD && !write) ||
+	    !(nest__vmcs12_proc2(&ctx->vmcs12) & NEST_VMX_PROC2_VMCS_SHADOWING))
 		return NEST_OK;
 	nest__memset(&in, 0, sizeof(in));
 	rc = l2_regs(ctx, gpr, &in.regs);
@@ -286,6 +309,11 @@ int nest__vmx_l2_vmrw(struct nest_vmx *ctx, const struct nest__vmx_exit_report *
 	rc = shadowed(ctx, write, enc, &yes);
 	if (rc != NEST_OK || !yes)
 		return rc;
+	if (!VMX_INSN_INFO_MEM_REG(r->insn_info)) {
+		rc = l2_mem_regs(ctx, &in.regs);
+		if (rc != NEST_OK)
+			return rc;
+	}
 	*handled = true;
 
 	in.ctx = ctx;
@@ -297,8 +325,7 @@ int nest__vmx_l2_vmrw(struct nest_vmx *ctx, const struct nest__vmx_exit_report *
 	in.act.size = sizeof(in.act);
 	in.has_cr3 = true;
 	nest__memset(&mem, 0, sizeof(mem));
-	mem.ept = (ctx->vmcs12.CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY) &&
-		  (ctx->vmcs12.SECONDARY_VM_EXEC_CONTROL & NEST_VMX_PROC2_ENABLE_EPT);
+	mem.ept = (nest__vmcs12_proc2(&ctx->vmcs12) & NEST_VMX_PROC2_ENABLE_EPT) != 0;
 	mem.eptp = ctx->vmcs12.EPT_POINTER;
 	mem.cfg.ept_vpid_cap = ctx->caps.ept_vpid;
 	mem.cfg.maxphyaddr = (uint8_t)ctx->l1_maxphyaddr;
