@@ -128,6 +128,22 @@ START_TEST(shadowed_vmwrite_writes_the_shadow_vmcs)
 }
 END_TEST
 
+/* Only the field's bytes of the shadow VMCS change; a high access writes
+ * bits 63:32 and keeps the low half. */
+START_TEST(shadowed_vmwrite_of_a_high_half_keeps_the_low_half_and_the_rest)
+{
+	shadow_field(NEST_VMCS_TSC_OFFSET, 0x1111111122222222ull);
+	shadow_field(EXIT_QUAL_FIELD, 0x5555);
+	N.l2regs.gpr[RCX] = NEST_VMCS_TSC_OFFSET | 1; /* high access */
+	N.l2regs.gpr[RDX_REG] = 0x33333333;
+	ck_assert_int_eq(l2_insn(NEST_VMX_EXIT_VMWRITE, INFO_REG(RDX_REG, RCX)), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L2);
+	assert_completed(0);
+	ck_assert_uint_eq(shadow_read(NEST_VMCS_TSC_OFFSET), 0x3333333322222222ull);
+	ck_assert_uint_eq(shadow_read(EXIT_QUAL_FIELD), 0x5555);
+}
+END_TEST
+
 /* The bitmap bit set, or an encoding above bit 14: L1's exit. */
 START_TEST(bitmap_bit_or_high_encoding_bits_exit_to_l1)
 {
@@ -337,6 +353,7 @@ int main(void)
 	tcase_add_test(t, shadowed_vmread_reads_the_shadow_vmcs_into_a_register);
 	tcase_add_test(t, shadowed_vmread_into_rsp_writes_vmcs02);
 	tcase_add_test(t, shadowed_vmwrite_writes_the_shadow_vmcs);
+	tcase_add_test(t, shadowed_vmwrite_of_a_high_half_keeps_the_low_half_and_the_rest);
 	tcase_add_test(t, bitmap_bit_or_high_encoding_bits_exit_to_l1);
 	tcase_add_test(t, without_shadowing_every_vmread_exits_to_l1);
 	tcase_add_test(t, link_pointer_all_ones_is_vmfail_invalid);
