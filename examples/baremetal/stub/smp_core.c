@@ -202,6 +202,11 @@ bool smp_init_pending(void)
 	return __atomic_exchange_n(&smp_cpus[stub_cpu()].init, 0, __ATOMIC_SEQ_CST) != 0;
 }
 
+bool smp_init_waiting(void)
+{
+	return stub_ncpus > 1 && __atomic_load_n(&smp_cpus[stub_cpu()].init, __ATOMIC_SEQ_CST) != 0;
+}
+
 /*
  * Pages libnest frees (NPT02 or EPT02 tables) may still be in the paging-structure
  * caches of processors its flush requests have not reached yet: they wait

@@ -89,6 +89,8 @@ void smp_apic_reset(void);
 uint8_t smp_wait_sipi(void);
 /* An INIT of L1's for this processor, taken once. */
 bool smp_init_pending(void);
+/* Whether an INIT waits for this vCPU (held, or not taken yet); keeps it. */
+bool smp_init_waiting(void);
 /* Processors an IPI of L1's (ICR @lo, @hi) from this one goes to, as a bit set. */
 uint32_t smp_ipi_targets(uint32_t lo, uint32_t hi);
 /* Before each VM entry: freed pages whose processors all left guest mode go back. */

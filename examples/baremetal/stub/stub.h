@@ -77,7 +77,7 @@ struct stub {
 	uint8_t *msrpm;
 	struct nest_svm_regs regs; /* the running guest's general registers */
 	bool in_l2;
-	bool l1_vgif; /* command line "vgif": run L1 with hardware vGIF */
+	bool l1_novgif; /* command line "novgif": L1 without hardware vGIF */
 	bool l1_posted; /* command line "posted" (VMX): offer L1 posted interrupts */
 	struct stub_stats stats;
 	/* How the figures name L1's entries ("VMRUNs") and their failures

@@ -5,9 +5,9 @@
  * multiboot protocol and runs it, handling the few exits nesting needs.
  *
  * Stub command line: "pool=MIB" (the stub's own page pool, default 32),
- * "l1mem=MIB" (L1's RAM, default: all the rest), "vgif" (run L1 with
- * hardware vGIF, see nested_libnest.c), "move=N" (l1move.c) and "shrink=N"
- * (shrink.c).
+ * "l1mem=MIB" (L1's RAM, default: all the rest), "novgif" (run L1
+ * without the processor's vGIF, see svm_nested_libnest.c), "move=N"
+ * (l1move.c) and "shrink=N" (shrink.c).
  */
 #include <nest/cpu.h>
 
@@ -368,6 +368,10 @@ void stub_l1_exit(uint8_t *v)
 		/* Intercepted while L1's GIF is clear: the stub took the NMI at
 		 * its STGI and holds it for L1 (nested_before_run()). */
 		break;
+	case VMEXIT_INTR:
+		/* Intercepted under vGIF: see nested_l1_intr(). */
+		nested_l1_intr();
+		break;
 	case VMEXIT_SHUTDOWN:
 		stub_fatal(v, "L1 shut down (triple fault)");
 	case VMEXIT_NPF: {
@@ -462,7 +466,7 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
 	stub.map_dev = stub.map_ram | NPT_PCD | NPT_PWT;
 	l1_setup_memory(mbi, cmd);
 	unsigned ncpus = smp_setup(cmd);
-	stub.l1_vgif = stub_cmdline_flag(cmd, "vgif");
+	stub.l1_novgif = stub_cmdline_flag(cmd, "novgif");
 	l1_move_init(cmd);
 	shrink_init(cmd);
 	svm_enable();

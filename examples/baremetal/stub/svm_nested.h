@@ -28,8 +28,11 @@ void nested_l2_exit(uint8_t *vmcb02);
 uint8_t *nested_current_vmcb(void);
 /* RFLAGS.IF for the next VMRUN (L1's IF while L2 runs: V_INTR_MASKING's host IF). */
 bool nested_host_if(void);
-/* Just before each VMRUN: hand a physical NMI the stub holds to L1 or L2. */
+/* Just before each VMRUN: hand a physical NMI the stub holds to L1 or L2;
+ * under vGIF, set what vmcb01 intercepts for L1's run. */
 void nested_before_run(void);
+/* A physical interrupt ended L1's run (vmcb01 intercepts INTR under vGIF). */
+void nested_l1_intr(void);
 /* The root of the shadow L2 runs on (NPT02: vmcb02's nCR3), or 0 when L2
  * has none (not run yet, or run on NPT01 itself). */
 uint64_t nested_npt02_root(void);

@@ -12,10 +12,21 @@
  * NMIs cannot be held that way: vmcb01 intercepts them while L1's GIF is
  * clear, the stub takes the NMI itself at its own STGI after the #VMEXIT,
  * and holds it until L1 (or L2) may take it, then injects it.
+ *
+ * Where the processor has vGIF (the default; "novgif" turns it off), L1's
+ * GIF is vmcb01's V_GIF and its STGI and CLGI run without exits. V_GIF
+ * masks virtual interrupts and virtual NMIs only (APM 15.33.2, "Virtual
+ * GIF"): the physical ones the stub passes to L1 would reach it with V_GIF
+ * clear. So vmcb01 intercepts INTR and NMI; at an INTR exit with V_GIF
+ * set the next run lets the interrupt in, CLGI intercepted so that L1
+ * cannot clear GIF before the exit after it intercepts INTR again; with
+ * V_GIF clear (and for an NMI the stub holds) the stub holds physical
+ * interrupts as above and intercepts STGI until L1 sets GIF (vgif_l1()).
  */
 #include <nest/nest.h>
 
 #include "backend.h"
+#include "smp_core.h"
 #include "svm_nested.h"
 
 #define L2_ASID 2 /* L1 runs with ASID 1 */
@@ -55,6 +66,8 @@ static struct nested_cpu {
 	volatile bool nmi_pending; /* a physical NMI the stub took: L1's */
 	bool smi_pending;	   /* an SMI L1 intercepts, held while L2's GIF is clear */
 	bool l0_vgif;	  /* L1 runs with hardware vGIF */
+	bool intr_wait;	  /* vGIF: an interrupt came while L1's V_GIF was clear */
+	bool intr_let_in; /* vGIF: one run without the INTR intercept */
 	struct nest_svm_config cfg; /* for a new context after INIT */
 } nested_cpus[STUB_MAX_CPUS];
 #define n (nested_cpus[stub_cpu()])
@@ -88,6 +101,7 @@ static uint64_t cr4_allowed(void)
 
 static void apply(const struct nest_svm_action *act);
 static void sync_gif(void);
+static void held_events(void);
 
 static void *pages(size_t bytes)
 {
@@ -150,9 +164,9 @@ void nested_init(void)
 		cfg.l0_intercepts[3] |= ICPT1_NMI;
 		VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1) |= ICPT1_NMI;
 	}
-	/* "vgif" on the stub's command line: L1's GIF is vmcb01's V_GIF, so
-	 * its STGI and CLGI run without exits (APM 15.33). */
-	if (stub.l1_vgif && (cfg.host_cpuid[3] & CPUID_SVM_EDX_VGIF)) {
+	/* Unless "novgif" is on the stub's command line: L1's GIF is vmcb01's
+	 * V_GIF, so its STGI and CLGI run without exits (APM 15.33). */
+	if (!stub.l1_novgif && (cfg.host_cpuid[3] & CPUID_SVM_EDX_VGIF)) {
 		cfg.flags |= NEST_SVM_CFG_L0_VGIF;
 		VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) &= ~(ICPT2_STGI | ICPT2_CLGI);
 		VMCB_U64(stub.vmcb01, VMCB_INT_CTL) |=
@@ -190,6 +204,7 @@ static void l1_fresh(void)
 {
 	n.current = stub.vmcb01;
 	n.hold_intr = n.nmi_pending = n.smi_pending = false;
+	n.intr_wait = n.intr_let_in = false;
 	stub.in_l2 = false;
 	sync_gif();
 }
@@ -550,7 +565,56 @@ void nested_l2_exit(uint8_t *vmcb02)
 	apply(&act);
 }
 
+/*
+ * vGIF: what vmcb01 intercepts for L1's next run (see the top of this
+ * file). V_GIF clear with an event L1 is to get (an interrupt the INTR
+ * intercept saw, an NMI the stub holds, an INIT): physical interrupts held
+ * (V_INTR_MASKING set, RFLAGS.IF clear at VMRUN), STGI intercepted, as KVM
+ * does for a vGIF guest. After an INTR exit with V_GIF set: one run
+ * without the INTR intercept, which the interrupt enters L1 by, with CLGI
+ * intercepted. Otherwise INTR and NMI intercepted, nothing held.
+ */
+static void vgif_l1(void)
+{
+	uint64_t ctl = VMCB_U64(stub.vmcb01, VMCB_INT_CTL) & ~NEST_SVM_INT_CTL_V_INTR_MASKING;
+	uint32_t m1 = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1) | ICPT1_INTR | ICPT1_NMI;
+	uint32_t m2 = VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) & ~(ICPT2_STGI | ICPT2_CLGI);
+
+	if (!n.l0_vgif || stub.in_l2)
+		return;
+	if (ctl & NEST_SVM_INT_CTL_V_GIF) {
+		n.intr_wait = false;
+		if (n.intr_let_in) {
+			m1 &= ~ICPT1_INTR;
+			m2 |= ICPT2_CLGI;
+		}
+	} else if (n.intr_wait || n.nmi_pending || smp_init_waiting()) {
+		ctl |= NEST_SVM_INT_CTL_V_INTR_MASKING;
+		m1 &= ~ICPT1_INTR;
+		m2 |= ICPT2_STGI;
+	}
+	n.intr_let_in = false;
+	VMCB_U64(stub.vmcb01, VMCB_INT_CTL) = ctl;
+	VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC1) = m1;
+	VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) = m2;
+}
+
+/* vGIF: L1 ran into a physical interrupt (vmcb01 intercepts INTR). */
+void nested_l1_intr(void)
+{
+	if (VMCB_U64(stub.vmcb01, VMCB_INT_CTL) & NEST_SVM_INT_CTL_V_GIF)
+		n.intr_let_in = true;
+	else
+		n.intr_wait = true;
+}
+
 void nested_before_run(void)
+{
+	held_events();
+	vgif_l1();
+}
+
+static void held_events(void)
 {
 	struct nest_svm_state st = {.size = sizeof(st)};
 

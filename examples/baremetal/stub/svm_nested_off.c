@@ -91,6 +91,10 @@ void nested_before_run(void)
 {
 }
 
+void nested_l1_intr(void)
+{
+}
+
 void nested_init_cpu(void)
 {
 }
