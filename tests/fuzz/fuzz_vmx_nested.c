@@ -11,7 +11,11 @@
  *   - an exit of L2 with an arbitrary reason, qualification, interruption
  *     and IDT-vectoring information, registers and guest-state change;
  *   - an event for L1 (interrupt, NMI, INIT, SIPI).
- * The rest of the input fills L1 memory (bitmaps, MSR areas).
+ * The rest of the input fills L1 memory (bitmaps, MSR areas). Some runs
+ * (a bit of the L0 bitmap's last byte) start from a vmcs12 that gives L2
+ * VMCS shadowing, with bitmaps and a shadow VMCS in that memory, so that
+ * the VMREAD and VMWRITE exits of L2 reach libnest's shadowed path; every
+ * L2 exit gets an arbitrary instruction information and length.
  *
  * Oracle, after every call (the invariants of docs/trust-model.md): statuses are known
  * codes and actions legal; after an entry, every exit control and bitmap
@@ -47,6 +51,10 @@
 #define VMCS_GPA 0x2000ull
 #define PTR_GPA 0x100ull
 #define FILL_BASE 0x3000u
+/* L1's VMCS shadowing for L2, in the filled memory (random bitmaps). */
+#define RDBM_GPA 0x8000ull
+#define WRBM_GPA 0x9000ull
+#define SHADOW_GPA 0xa000ull
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -284,6 +292,13 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 	ctx->vmcs12.revision = rev;
 	ctx->vmcs12.SECONDARY_VM_EXEC_CONTROL &=
 	    ~(NEST_VMX_PROC2_ENABLE_EPT | NEST_VMX_PROC2_UNRESTRICTED_GUEST);
+	if (more & 32) {
+		ctx->caps.procbased2 |= (uint64_t)NEST_VMX_PROC2_VMCS_SHADOWING << 32;
+		ctx->vmcs12.SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_VMCS_SHADOWING;
+		ctx->vmcs12.VMREAD_BITMAP = RDBM_GPA;
+		ctx->vmcs12.VMWRITE_BITMAP = WRBM_GPA;
+		ctx->vmcs12.VMCS_LINK_POINTER = SHADOW_GPA;
+	}
 }
 
 static void one_record(const uint8_t *r, struct obs *o)
@@ -347,10 +362,13 @@ static void one_record(const uint8_t *r, struct obs *o)
 			     (r[2] & 1) ? (0x80000000u | (w32 & 0xfff)) : 0);
 		sim_vmcs_set(&S, NEST_VMCS02, NEST_VMCS_IDT_VECTORING_INFO_FIELD,
 			     (r[2] & 2) ? (0x80000000u | (r[3] | ((r[2] & 0x70u) << 4))) : 0);
+		sim_vmcs_set(&S, NEST_VMCS02, NEST_VMCS_VMX_INSTRUCTION_INFO, w64 >> 32);
+		sim_vmcs_set(&S, NEST_VMCS02, NEST_VMCS_VM_EXIT_INSTRUCTION_LEN, 1 + (r[3] & 15));
 		memset(&l2, 0, sizeof(l2));
 		l2.size = sizeof(l2);
 		memset(l2.gpr, r[3], sizeof(l2.gpr));
 		l2.gpr[1] = w32;
+		l2.gpr[2] = w32 & 0x7fff; /* a VMCS field encoding, often */
 		memset(&e, 0, sizeof(e));
 		e.size = sizeof(e);
 		memset(&a, 0, sizeof(a));
@@ -426,6 +444,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fill > MEM_SIZE - FILL_BASE)
 			fill = MEM_SIZE - FILL_BASE;
 		memcpy(sim_ptr(&S, FILL_BASE, fill), rec + nrec * RECORD, fill);
+		/* A shadow VMCS's header (the rest as filled). */
+		if (ctx->vmcs12.VMCS_LINK_POINTER == SHADOW_GPA) {
+			uint32_t hdr = NEST_VMCS12_REVISION | NEST_VMCS12_SHADOW_INDICATOR;
+
+			memcpy(sim_ptr(&S, SHADOW_GPA, sizeof(hdr)), &hdr, sizeof(hdr));
+		}
 		for (i = 0; i < nrec; i++)
 			one_record(rec + i * RECORD, &obs[pass][i]);
 		sim_fini(&S);
