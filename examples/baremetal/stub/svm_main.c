@@ -31,6 +31,8 @@
 #define TABLE_LIMIT 0xFFFFu	/* descriptor tables and TR/LDTR after reset */
 #define DR6_RESET 0xFFFF0FF0ull /* APM 13.1.1.3 */
 #define DR7_RESET 0x400ull	/* APM 13.1.1.4 */
+#define DR7_ENABLES 0xFFull	/* L0-L3, G0-G3 */
+#define DR7_LE (1ull << 8)
 /* MSRPM ranges (APM 15.11): MSRs [base, base + 0x2000) at byte offset off. */
 #define MSRPM_RANGE_MSRS 0x2000u
 #define MSRPM_R0_BASE 0x00000000u
@@ -402,6 +404,30 @@ void l1_map_flush(void)
 	stub_flush.control = TLB_CONTROL_FLUSH_ALL;
 }
 
+/*
+ * QEMU's TCG inserts its breakpoints for DR7 when a MOV to DR7 executes,
+ * but VMRUN and #VMEXIT load DR7 without redoing them: a breakpoint L1
+ * armed stays armed in L2, and in L1 after the #VMEXIT that reset its DR7
+ * to 400H (APM 15.6; kvm-unit-tests' host_rflags loops on it). So when
+ * the DR7 of the guest about to run differs from the one the last guest
+ * left and either enables a breakpoint, the stub moves to DR7 itself
+ * (the first write differs above bit 7, so every breakpoint is taken out,
+ * the second puts in those of the next guest's DR7), just before VMRUN.
+ * DR0-DR3 are the guest's already: VMRUN does not switch them.
+ */
+static uint64_t exit_dr7[STUB_MAX_CPUS];
+
+static void sync_breakpoints(const uint8_t *vmcb)
+{
+	uint64_t next = VMCB_U64(vmcb, VMCB_DR7), last = exit_dr7[stub_cpu()];
+
+	if (next == last || !((next | last) & DR7_ENABLES))
+		return;
+	__asm__ volatile("mov %0, %%dr7" ::"r"(DR7_RESET | DR7_LE) : "memory");
+	__asm__ volatile("mov %0, %%dr7" ::"r"(next) : "memory");
+	exit_dr7[stub_cpu()] = next;
+}
+
 /* Runs L1's vCPU on this processor, for ever. */
 static __attribute__((noreturn)) void run(void)
 {
@@ -426,9 +452,11 @@ static __attribute__((noreturn)) void run(void)
 		smp_enter();
 		if (stub_flush.control)
 			VMCB_U8(vmcb, VMCB_TLB_CONTROL) = stub_flush.control;
+		sync_breakpoints(vmcb);
 		svm_run(&stub.regs, (uint64_t)(uintptr_t)vmcb, (uint64_t)(uintptr_t)stub.host_save,
 			nested_host_if());
 		smp_exit();
+		exit_dr7[stub_cpu()] = VMCB_U64(vmcb, VMCB_DR7);
 		VMCB_U8(vmcb, VMCB_TLB_CONTROL) = 0;
 		stub_flush.control = 0;
 		stub.stats.l0_exits++;
