@@ -71,6 +71,42 @@ START_TEST(vpid12_runs_as_vpid02_with_a_flush_on_first_entry)
 }
 END_TEST
 
+/* SDM 28.3.4: under EPT a VM exit saves the PDPTEs when L2 uses PAE
+ * paging; in another mode their values are undefined, and libnest leaves
+ * vmcs12's (it reads them from vmcs02 only in that mode). */
+#define PDPTE_EPT12 0x50000ull
+#define PDPTE_EPTP12 (PDPTE_EPT12 | 6ull | (3ull << 3))
+START_TEST(exit_saves_the_pdptes_only_under_pae_paging)
+{
+	void *mem;
+	struct nest_tdp *tdp = nfx_tdp(12, 4, &mem);
+	struct nest__vmcs12 *v = V12();
+
+	memset(sim_ptr(&N.s, PDPTE_EPT12, 0x1000), 0, 0x1000);
+	v->SECONDARY_VM_EXEC_CONTROL |= NEST_VMX_PROC2_ENABLE_EPT;
+	v->EPT_POINTER = PDPTE_EPTP12;
+	v->GUEST_PDPTE0 = 0x11000ull;
+	launch_ok();
+	/* IA-32e mode at the exit: vmcs12 keeps L1's value. */
+	set02(NEST_VMCS_GUEST_PDPTE0, 0x22001ull);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->GUEST_PDPTE0, 0x11000ull);
+	ck_assert_int_eq(vmresume(), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_ENTER_L2);
+	/* L2 left IA-32e mode for PAE paging, its PDPTEs loaded. */
+	set02(NEST_VMCS_GUEST_IA32_EFER,
+	      v02(NEST_VMCS_GUEST_IA32_EFER) & ~(uint64_t)(X86_EFER_LMA | X86_EFER_LME));
+	set02(NEST_VMCS_GUEST_PDPTE0, 0x33001ull);
+	set02(NEST_VMCS_GUEST_PDPTE3, 0x44001ull);
+	ck_assert_int_eq(l2_exit(NEST_VMX_EXIT_CPUID, 0), NEST_OK);
+	ck_assert_uint_eq(N.act.kind, NEST_VMX_ACT_RESUME_L1);
+	ck_assert_uint_eq(V12()->GUEST_PDPTE0, 0x33001ull);
+	ck_assert_uint_eq(V12()->GUEST_PDPTE3, 0x44001ull);
+	nfx_tdp_fini(tdp, mem);
+}
+END_TEST
+
 START_TEST(vmlaunch_of_a_launched_vmcs_fails_with_error_4)
 {
 	V12()->launch_state = NEST_VMCS12_STATE_LAUNCHED;
@@ -1372,6 +1408,7 @@ static Suite *nested_suite(void)
 	tcase_add_test(t, l0_owned_msr_stays_intercepted_when_l1_passes_it);
 	tcase_add_test(t, vpid12_runs_as_vpid02_with_a_flush_on_first_entry);
 	tcase_add_test(t, vmlaunch_of_a_launched_vmcs_fails_with_error_4);
+	tcase_add_test(t, exit_saves_the_pdptes_only_under_pae_paging);
 	tcase_add_test(t, vmresume_of_a_clear_vmcs_fails_with_error_5);
 	tcase_add_test(t, entry_blocked_by_mov_ss_fails_with_error_26);
 	tcase_add_test(t, invalid_control_fails_with_error_7_and_no_vmcs02_write);

@@ -51,6 +51,9 @@ struct nest__vmx_lists {
 	struct nest__vmx_list v02;	  /* fields libnest writes in vmcs02 */
 	struct nest__vmx_list guest_exit; /* guest state read at every reflected exit */
 	struct nest__vmx_list guest_rare; /* guest state read when L1 asks (rare_stale) */
+	/* guest state read at a reflected exit only when vmcs02 could have
+	 * changed it (sync.c, read_cond()) */
+	struct nest__vmx_list guest_cond;
 	struct nest__vmx_list shadow_rd;  /* fields L1 reads through the shadow VMCS */
 	struct nest__vmx_list shadow_wr;  /* fields L1 writes through the shadow VMCS */
 	/* The fields the processor under L0 has (nest__vmx_hw_field()), as a set. */

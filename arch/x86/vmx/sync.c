@@ -73,7 +73,28 @@ static bool rare_field(unsigned i)
 
 static bool guest_field(unsigned i)
 {
-	return nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST && i != NEST__VF_VMCS_LINK_POINTER;
+	return nest__vmcs_fields[i].type == NEST_VMCS_T_GUEST && i != NEST__VF_VMCS_LINK_POINTER &&
+	       i != NEST__VF_VMX_PREEMPTION_TIMER_VALUE;
+}
+
+/* Per-exit guest state that the processor changes only under a control
+ * vmcs02 may lack, or in one paging mode (read_cond()). The preemption
+ * timer's value is no field of these lists: timer_remaining() (exit.c)
+ * reads it at every exit while vmcs02's timer runs, and it does not
+ * change otherwise. */
+static bool cond_field(unsigned i)
+{
+	switch (i) {
+	case NEST__VF_GUEST_PML_INDEX:
+	case NEST__VF_GUEST_INTR_STATUS:
+	case NEST__VF_GUEST_PDPTE0:
+	case NEST__VF_GUEST_PDPTE1:
+	case NEST__VF_GUEST_PDPTE2:
+	case NEST__VF_GUEST_PDPTE3:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void list_add(struct nest__vmx_list *l, unsigned i)
@@ -99,7 +120,10 @@ void nest__vmx_build_lists(struct nest_vmx *ctx)
 		if (nest__vmx_vmcs02_field(i))
 			list_add(&L->v02, i);
 		if (guest_field(i))
-			list_add(rare_field(i) ? &L->guest_rare : &L->guest_exit, i);
+			list_add(rare_field(i)	 ? &L->guest_rare
+				 : cond_field(i) ? &L->guest_cond
+						 : &L->guest_exit,
+				 i);
 		if (flags & NEST_VMCS_F_SHADOW_READ)
 			list_add(&L->shadow_rd, i);
 		if (flags & NEST_VMCS_F_SHADOW_WRITE)
@@ -227,10 +251,61 @@ static int read_list(struct nest_vmx *ctx, const struct nest__vmx_list *l)
 	return NEST_OK;
 }
 
+/*
+ * The fields of guest_cond that the processor may have changed while L2
+ * ran on vmcs02 (its controls as libnest wrote them, and L2's CR0, CR4
+ * and EFER as just read): the PML index only with PML in vmcs02, the
+ * guest interrupt status only with virtual-interrupt delivery (SDM 30.2),
+ * the PDPTEs only under EPT and while L2 uses PAE paging (SDM 28.3.4:
+ * saved in that mode, "undefined" otherwise, so vmcs12 keeps its values;
+ * the processor loads them only in that mode). A field not read keeps in
+ * libnest's copy of vmcs02 the value it has there.
+ */
+static bool cond_changed(const struct nest__vmcs12 *c, unsigned i)
+{
+	uint32_t proc2 = (c->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
+			     ? c->SECONDARY_VM_EXEC_CONTROL
+			     : 0;
+
+	switch (i) {
+	case NEST__VF_GUEST_PML_INDEX:
+		return (proc2 & NEST_VMX_PROC2_ENABLE_PML) != 0;
+	case NEST__VF_GUEST_INTR_STATUS:
+		return (proc2 & NEST_VMX_PROC2_VIRT_INTR_DELIVERY) != 0;
+	default: /* the PDPTEs */
+		return (proc2 & NEST_VMX_PROC2_ENABLE_EPT) && (c->GUEST_CR0 & X86_CR0_PG) &&
+		       (c->GUEST_CR4 & X86_CR4_PAE) && !(c->GUEST_IA32_EFER & X86_EFER_LMA);
+	}
+}
+
+static int read_cond(struct nest_vmx *ctx)
+{
+	const struct nest__vmx_list *l = &ctx->lists.guest_cond;
+	struct nest__vmcs12 *c = &ctx->nested.vmcs02_cache;
+	unsigned j;
+	uint64_t val;
+	int rc;
+
+	for (j = 0; j < l->n; j++) {
+		unsigned i = l->i[j];
+
+		if (!cond_changed(c, i))
+			continue;
+		val = 0;
+		rc = nest__be_vmcs_read(&ctx->be, NEST_VMCS02, nest__vmcs_fields[i].encoding, &val);
+		if (rc != NEST_OK)
+			return rc;
+		img_set(c, i, val);
+	}
+	return NEST_OK;
+}
+
 int nest__vmx_read_vmcs02_guest(struct nest_vmx *ctx, bool all)
 {
 	int rc = read_list(ctx, &ctx->lists.guest_exit);
 
+	if (rc == NEST_OK)
+		rc = read_cond(ctx);
 	if (rc == NEST_OK && all)
 		rc = read_list(ctx, &ctx->lists.guest_rare);
 	return rc;
