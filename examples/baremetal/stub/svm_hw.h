@@ -22,6 +22,7 @@
 #define CPUID_SVM_LEAF 0x8000000Au
 #define CPUID_SVM_EDX_NP (1u << 0)
 #define CPUID_SVM_EDX_NRIPS (1u << 3)
+#define CPUID_SVM_EDX_V_VMSAVE_VMLOAD (1u << 15)
 #define CPUID_SVM_EDX_VGIF (1u << 16)
 
 /* VMCB control area (APM table B-1). */
@@ -46,6 +47,7 @@
 #define VMCB_NP_CTL 0x090
 #define VMCB_EVENTINJ 0x0A8
 #define VMCB_N_CR3 0x0B0
+#define VMCB_VIRT_EXT 0x0B8
 #define VMCB_CLEAN 0x0C0
 #define VMCB_NRIP 0x0C8
 /* State-save area (APM table B-2). */

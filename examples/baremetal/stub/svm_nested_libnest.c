@@ -173,6 +173,14 @@ void nested_init(void)
 		    NEST_SVM_INT_CTL_V_GIF_ENABLE | NEST_SVM_INT_CTL_V_GIF;
 		n.l0_vgif = true;
 	}
+	/* Virtual VMLOAD/VMSAVE (APM 15.33.1) where the processor has it: L1's
+	 * VMLOAD and VMSAVE run without exits, their address translated by
+	 * NPT01 like any access of L1's. vmcb02 keeps intercepting L2's
+	 * (libnest's rule). QEMU 7.2's TCG has none: not exercised there. */
+	if (cfg.host_cpuid[3] & CPUID_SVM_EDX_V_VMSAVE_VMLOAD) {
+		VMCB_U64(stub.vmcb01, VMCB_VIRT_EXT) |= NEST_SVM_VIRT_EXT_V_VMLOAD;
+		VMCB_U32(stub.vmcb01, VMCB_ICPT_MISC2) &= ~(ICPT2_VMLOAD | ICPT2_VMSAVE);
+	}
 	cfg.l0_msrpm = stub.msrpm;
 	cfg.l0_iopm = stub.iopm;
 
