@@ -134,6 +134,7 @@ static struct nest_vmx *vmx_ctx(struct sim *s, void *mem, const struct fx *base)
 	if (nest_vmx_set_l0(ctx, &l0) != NEST_OK)
 		abort();
 	ctx->caps = base->caps;
+	fuzz_caps_within_host(&ctx->caps, &host);
 	return ctx;
 }
 

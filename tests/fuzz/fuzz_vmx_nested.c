@@ -287,6 +287,7 @@ static void setup(uint8_t cfg, const uint8_t *bitmap)
 	if (bitmap[L0_BITMAP_BYTES - 1] & 1)
 		base.caps.misc |= 1ull << VMX_MISC_MAX_MSR_LIST_SHIFT;
 	ctx->caps = base.caps;
+	fuzz_caps_within_host(&ctx->caps, &host);
 	rev = ctx->vmcs12.revision;
 	ctx->vmcs12 = base.v;
 	ctx->vmcs12.revision = rev;

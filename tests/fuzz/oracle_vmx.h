@@ -19,6 +19,19 @@
 #include "vmx/sync.h"
 #include "vmx/vmx_arch.h"
 
+/* The harnesses give libnest the baseline's capabilities (under which the
+ * valid vmcs12 is valid) instead of those it derives from the host. As
+ * libnest's derivation does (caps.c), the CR0/CR4 bits offered are the
+ * host's: a vmcs12 CR4 bit the host cannot run (UMIP on the simulated
+ * host) would otherwise pass the restore's checks and fail vmcs02's. */
+static inline void fuzz_caps_within_host(struct nest_vmx_caps *c, const struct nest_vmx_caps *host)
+{
+	c->cr0_fixed0 |= host->cr0_fixed0;
+	c->cr0_fixed1 &= host->cr0_fixed1;
+	c->cr4_fixed0 |= host->cr4_fixed0;
+	c->cr4_fixed1 &= host->cr4_fixed1;
+}
+
 /* The entry checks libnest applies to vmcs12, applied to vmcs02 with the
  * host's capabilities, L0 in IA-32e mode: the processor's own VM entry of
  * vmcs02 (controls, host state, guest state, event injection, MSR-load
