@@ -263,9 +263,7 @@ static int read_list(struct nest_vmx *ctx, const struct nest__vmx_list *l)
  */
 static bool cond_changed(const struct nest__vmcs12 *c, unsigned i)
 {
-	uint32_t proc2 = (c->CPU_BASED_VM_EXEC_CONTROL & NEST_VMX_PROC_ACTIVATE_SECONDARY)
-			     ? c->SECONDARY_VM_EXEC_CONTROL
-			     : 0;
+	uint32_t proc2 = nest__vmcs12_proc2(c);
 
 	switch (i) {
 	case NEST__VF_GUEST_PML_INDEX:

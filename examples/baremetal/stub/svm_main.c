@@ -425,7 +425,6 @@ static void sync_breakpoints(const uint8_t *vmcb)
 		return;
 	__asm__ volatile("mov %0, %%dr7" ::"r"(DR7_RESET | DR7_LE) : "memory");
 	__asm__ volatile("mov %0, %%dr7" ::"r"(next) : "memory");
-	exit_dr7[stub_cpu()] = next;
 }
 
 /* Runs L1's vCPU on this processor, for ever. */
